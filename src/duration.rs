@@ -1,0 +1,194 @@
+//! Human durations as written in playbooks and environment files: `90s`, `5m`, `1h30m`, `24h`, `2d`.
+//!
+//! One type serves both files so that `target = "5m"` and `every = "15m"` mean the same thing
+//! everywhere, and a bad value gets the same message wherever it appears.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A non-negative duration with whole-second precision (finer is never needed for DR timing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Dur(u64);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "bad duration {input:?}: {why}; write a number followed by a unit, e.g. \"90s\", \"5m\", \"1h30m\", \"24h\", \"2d\""
+)]
+pub struct DurError {
+    pub input: String,
+    pub why: &'static str,
+}
+
+impl Dur {
+    pub const ZERO: Dur = Dur(0);
+
+    pub const fn from_secs(secs: u64) -> Self {
+        Dur(secs)
+    }
+
+    pub const fn from_mins(mins: u64) -> Self {
+        Dur(mins * 60)
+    }
+
+    pub const fn from_hours(hours: u64) -> Self {
+        Dur(hours * 3600)
+    }
+
+    pub const fn secs(self) -> u64 {
+        self.0
+    }
+
+    pub fn to_std(self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.0)
+    }
+
+    pub fn to_chrono(self) -> chrono::TimeDelta {
+        // Saturates: u64 seconds beyond i64 are not meaningful durations here.
+        chrono::TimeDelta::seconds(i64::try_from(self.0).unwrap_or(i64::MAX / 1000))
+    }
+
+    /// Parses `90s`, `5m`, `1h30m`, `24h`, `2d`, `500ms` is rejected (no sub-second timing).
+    pub fn parse(input: &str) -> Result<Self, DurError> {
+        let err = |why| DurError {
+            input: input.to_string(),
+            why,
+        };
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(err("it is empty"));
+        }
+        let mut total: u64 = 0;
+        let mut digits = String::new();
+        let mut saw_unit = false;
+        for ch in s.chars() {
+            if ch.is_ascii_digit() {
+                digits.push(ch);
+                continue;
+            }
+            let unit = match ch {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                ' ' => continue,
+                _ => return Err(err("unknown unit (use s, m, h or d)")),
+            };
+            if digits.is_empty() {
+                return Err(err("a unit without a number before it"));
+            }
+            let n: u64 = digits.parse().map_err(|_| err("number too large"))?;
+            total = n
+                .checked_mul(unit)
+                .and_then(|v| total.checked_add(v))
+                .ok_or_else(|| err("number too large"))?;
+            digits.clear();
+            saw_unit = true;
+        }
+        if !digits.is_empty() {
+            return Err(err("a number without a unit after it"));
+        }
+        if !saw_unit {
+            return Err(err("no unit"));
+        }
+        Ok(Dur(total))
+    }
+}
+
+impl FromStr for Dur {
+    type Err = DurError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Dur::parse(s)
+    }
+}
+
+impl fmt::Display for Dur {
+    /// Shortest exact form: `90s` -> `1m30s`, `3600s` -> `1h`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = self.0;
+        if s == 0 {
+            return f.write_str("0s");
+        }
+        let d = s / 86_400;
+        s %= 86_400;
+        let h = s / 3600;
+        s %= 3600;
+        let m = s / 60;
+        s %= 60;
+        let mut out = String::new();
+        for (n, unit) in [(d, 'd'), (h, 'h'), (m, 'm'), (s, 's')] {
+            if n > 0 {
+                out.push_str(&n.to_string());
+                out.push(unit);
+            }
+        }
+        f.write_str(&out)
+    }
+}
+
+impl Serialize for Dur {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        Dur::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Compact clock-style rendering for panes: `4s`, `2m05s`, `3h12m`, `2d04h`.
+pub fn compact(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        3600..86_400 => format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60),
+        _ => format!("{}d{:02}h", secs / 86_400, (secs % 86_400) / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_units_and_combinations() {
+        assert_eq!(Dur::parse("90s"), Ok(Dur::from_secs(90)));
+        assert_eq!(Dur::parse("5m"), Ok(Dur::from_secs(300)));
+        assert_eq!(Dur::parse("1h30m"), Ok(Dur::from_secs(5400)));
+        assert_eq!(Dur::parse("2d"), Ok(Dur::from_secs(172_800)));
+        assert_eq!(Dur::parse("0s"), Ok(Dur::ZERO));
+    }
+
+    #[test]
+    fn rejects_bad_input_with_reason() {
+        for bad in ["", "5", "m", "5x", "ms5", "-5m", "99999999999999999999s"] {
+            let e = Dur::parse(bad).expect_err(bad);
+            assert!(e.to_string().contains("bad duration"), "{e}");
+        }
+    }
+
+    #[test]
+    fn displays_shortest_exact_form() {
+        assert_eq!(Dur::from_secs(90).to_string(), "1m30s");
+        assert_eq!(Dur::from_secs(3600).to_string(), "1h");
+        assert_eq!(Dur::from_secs(0).to_string(), "0s");
+        for s in [1, 59, 61, 3599, 3601, 86_401, 90_061] {
+            assert_eq!(
+                Dur::parse(&Dur::from_secs(s).to_string()),
+                Ok(Dur::from_secs(s))
+            );
+        }
+    }
+
+    #[test]
+    fn compact_form() {
+        assert_eq!(compact(4), "4s");
+        assert_eq!(compact(125), "2m05s");
+        assert_eq!(compact(3 * 3600 + 12 * 60), "3h12m");
+        assert_eq!(compact(2 * 86_400 + 4 * 3600), "2d04h");
+    }
+}

@@ -1,0 +1,8 @@
+//! warroom: a terminal console for database disaster recovery.
+//!
+//! See `docs/architecture.md` for the module map and the event loop.
+
+pub mod diag;
+pub mod duration;
+pub mod env;
+pub mod telemetry;

@@ -1,0 +1,565 @@
+//! What the panes show: readings from sources, merged into one DR picture.
+//!
+//! A [`Sample`] is what one source saw at one moment. Readings carry the policy they are judged
+//! against (alarm threshold, backup interval) so that a sample is self-describing: `status --json`,
+//! the panes and playbook `wait` conditions all judge it with the same functions below.
+
+pub mod board;
+pub mod source;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::duration::Dur;
+
+pub use board::Board;
+pub use source::{Source, SourceError, SourceId};
+
+/// Everything one source saw at one moment. Sections a source does not feed stay empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// The moment the readings describe (simulated time on the simulator).
+    pub at: DateTime<Utc>,
+    pub databases: Vec<DatabaseReading>,
+    pub backups: Vec<BackupReading>,
+    pub endpoints: Vec<EndpointReading>,
+    pub zones: Vec<ZoneReading>,
+    pub dns: Vec<DnsReading>,
+    pub apps: Vec<AppReading>,
+    pub security: Vec<SecurityReading>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DbRole {
+    Primary,
+    Replica,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DbState {
+    /// Accepting connections in its role.
+    Available,
+    /// Multi-AZ failover or promotion in progress.
+    FailingOver,
+    /// Being promoted from replica to primary.
+    Promoting,
+    /// Does not answer.
+    Unreachable,
+    /// Stopped on purpose (e.g. writers isolated).
+    Stopped,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplicationState {
+    Streaming,
+    /// The replica receives nothing from its source (source down or link cut).
+    Broken,
+    /// Replay paused on purpose.
+    Paused,
+    /// The replica was promoted: it no longer replicates.
+    Promoted,
+}
+
+/// One database, primary or replica.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseReading {
+    /// Logical name from the environment (`primary`, `dr-replica`).
+    pub name: String,
+    /// The real resource (`pynomaly-prod`).
+    pub resource: String,
+    /// Logical region it lives in.
+    pub region: String,
+    pub role: DbRole,
+    pub state: DbState,
+    /// Availability zone currently serving, where known.
+    pub az: Option<String>,
+    pub multi_az: bool,
+    /// Present for replicas (and promoted former replicas).
+    pub replication: Option<Replication>,
+    /// Data integrity checks: `Some(false)` once they fail (corruption).
+    pub integrity_ok: Option<bool>,
+    /// Since when the integrity checks fail, where known.
+    pub corrupt_since: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Replication {
+    /// Logical name of the database it replicates from.
+    pub source: String,
+    pub state: ReplicationState,
+    /// Replay lag in seconds; `None` where unknown.
+    pub lag_secs: Option<f64>,
+    /// Bytes of WAL not yet replayed, where known.
+    pub lag_bytes: Option<u64>,
+    /// Alarm threshold from the environment (`lag_alarm`, the seeds' 300 s).
+    pub lag_alarm: Dur,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttemptOutcome {
+    Succeeded,
+    Failed,
+}
+
+/// One backup series (a policy: what, how often).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupReading {
+    /// Logical name (`snapshots`, `daily-dump`).
+    pub name: String,
+    /// What it is, for the operator (`RDS snapshot`, `pg_dump`, `WAL archive`).
+    pub kind: String,
+    /// Policy interval from the environment.
+    pub every: Dur,
+    pub last_success: Option<DateTime<Utc>>,
+    /// The newest success that is known good (not taken after a corruption point).
+    pub last_good: Option<DateTime<Utc>>,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub last_outcome: Option<AttemptOutcome>,
+    pub attempts_24h: u32,
+    pub successes_24h: u32,
+    pub size_bytes: Option<u64>,
+}
+
+/// One health endpoint (the API's `/health` in a region).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointReading {
+    /// Logical region.
+    pub region: String,
+    pub url: String,
+    pub last_ok: bool,
+    pub status: Option<u16>,
+    pub latency_ms: Option<u64>,
+    pub consecutive_failures: u32,
+    pub error: Option<String>,
+}
+
+/// One availability zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZoneReading {
+    /// Logical region.
+    pub region: String,
+    /// Zone id (`us-west-2a`).
+    pub zone: String,
+    pub up: bool,
+}
+
+/// Where a DNS record points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DnsReading {
+    /// Logical name (`api`).
+    pub name: String,
+    pub record: String,
+    /// Logical region it points at.
+    pub target_region: String,
+}
+
+/// An application deployment in one region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppReading {
+    /// Logical name (`api`).
+    pub name: String,
+    pub region: String,
+    pub desired: u32,
+    pub ready: u32,
+}
+
+/// Security signals of a region (failed authentications, unusual access).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityReading {
+    pub region: String,
+    pub failed_auth_per_min: u32,
+    pub unusual_access: bool,
+}
+
+/// How bad a value is, for colour and for sorting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Ok,
+    Warn,
+    Crit,
+    /// No data, or data too old to trust.
+    Unknown,
+}
+
+/// Failed-authentication rate from which a region's security signal counts as a spike.
+pub const FAILED_AUTH_SPIKE_PER_MIN: u32 = 50;
+
+/// Longest grace past a backup's interval before it counts as due.
+pub const MAX_BACKUP_GRACE_SECS: u64 = 30 * 60;
+
+/// Consecutive failed health checks after which an endpoint is down (the seeds' rule).
+pub const ENDPOINT_DOWN_AFTER: u32 = 3;
+
+/// Replica lag severity: critical at the alarm threshold or the RPO, whichever is lower; warning
+/// from a fifth of it (60 s for the seeds' 300 s alarm and 5 min RPO).
+pub fn lag_severity(lag_secs: Option<f64>, alarm: Dur, rpo: Dur) -> Severity {
+    let Some(lag) = lag_secs else {
+        return Severity::Unknown;
+    };
+    let limit = alarm.min(rpo).secs() as f64;
+    if lag >= limit {
+        Severity::Crit
+    } else if lag >= limit / 5.0 {
+        Severity::Warn
+    } else {
+        Severity::Ok
+    }
+}
+
+/// The status column of the Backups pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BackupStatus {
+    /// Age within the policy interval plus a grace for the backup's own run time (10% of the
+    /// interval, at most 30 min).
+    Ok,
+    /// Past the interval: the next one is due.
+    Due,
+    /// Past twice the interval.
+    Overdue,
+    /// The last attempt failed.
+    Failed,
+}
+
+impl BackupStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            BackupStatus::Ok => "OK",
+            BackupStatus::Due => "DUE",
+            BackupStatus::Overdue => "OVERDUE",
+            BackupStatus::Failed => "FAILED",
+        }
+    }
+}
+
+impl BackupReading {
+    /// Age of the newest success at `now`, in seconds.
+    pub fn age_secs(&self, now: DateTime<Utc>) -> Option<u64> {
+        self.last_success
+            .map(|t| u64::try_from((now - t).num_seconds()).unwrap_or(0))
+    }
+
+    /// Age of the newest known-good success at `now`, in seconds.
+    pub fn good_age_secs(&self, now: DateTime<Utc>) -> Option<u64> {
+        self.last_good
+            .map(|t| u64::try_from((now - t).num_seconds()).unwrap_or(0))
+    }
+
+    pub fn status(&self, now: DateTime<Utc>) -> BackupStatus {
+        if self.last_outcome == Some(AttemptOutcome::Failed) {
+            return BackupStatus::Failed;
+        }
+        let every = self.every.secs().max(1);
+        match self.age_secs(now) {
+            None => BackupStatus::Overdue,
+            Some(age) if age <= every + (every / 10).min(MAX_BACKUP_GRACE_SECS) => BackupStatus::Ok,
+            Some(age) if age <= 2 * every => BackupStatus::Due,
+            Some(_) => BackupStatus::Overdue,
+        }
+    }
+
+    /// Success rate over the last 24 h, in percent; `None` without attempts.
+    pub fn success_rate_24h(&self) -> Option<f64> {
+        (self.attempts_24h > 0)
+            .then(|| 100.0 * f64::from(self.successes_24h) / f64::from(self.attempts_24h))
+    }
+
+    /// Severity for colour: the seeds' rule makes anything older than 24 h critical.
+    pub fn severity(&self, now: DateTime<Utc>) -> Severity {
+        let age = self.age_secs(now);
+        if age.is_none_or(|a| a > 24 * 3600) {
+            return Severity::Crit;
+        }
+        match self.status(now) {
+            BackupStatus::Ok => {
+                if self.success_rate_24h().is_some_and(|r| r < 95.0) {
+                    Severity::Warn
+                } else {
+                    Severity::Ok
+                }
+            }
+            BackupStatus::Due => Severity::Warn,
+            BackupStatus::Overdue | BackupStatus::Failed => Severity::Crit,
+        }
+    }
+}
+
+impl EndpointReading {
+    /// Down after [`ENDPOINT_DOWN_AFTER`] consecutive failures (the seeds' rule).
+    pub fn is_down(&self) -> bool {
+        self.consecutive_failures >= ENDPOINT_DOWN_AFTER
+    }
+
+    pub fn severity(&self) -> Severity {
+        if self.is_down() {
+            Severity::Crit
+        } else if self.consecutive_failures > 0 {
+            Severity::Warn
+        } else {
+            Severity::Ok
+        }
+    }
+}
+
+/// A region's verdict in the Regions pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Verdict {
+    Healthy,
+    Degraded,
+    Down,
+    Unknown,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Healthy => "HEALTHY",
+            Verdict::Degraded => "DEGRADED",
+            Verdict::Down => "DOWN",
+            Verdict::Unknown => "UNKNOWN",
+        }
+    }
+
+    pub fn severity(self) -> Severity {
+        match self {
+            Verdict::Healthy => Severity::Ok,
+            Verdict::Degraded => Severity::Warn,
+            Verdict::Down => Severity::Crit,
+            Verdict::Unknown => Severity::Unknown,
+        }
+    }
+}
+
+impl Sample {
+    /// A region's verdict from everything known about it:
+    /// DOWN when every zone is down, or its API endpoint is down (3 consecutive failures) and no
+    /// database in it is available; DEGRADED when anything in it is impaired (a zone, a failing
+    /// check, a database failing over or unreachable, failed integrity checks, a security spike);
+    /// UNKNOWN when nothing is known; HEALTHY otherwise.
+    pub fn region_verdict(&self, region: &str) -> Verdict {
+        let zones: Vec<_> = self.zones.iter().filter(|z| z.region == region).collect();
+        let endpoints: Vec<_> = self
+            .endpoints
+            .iter()
+            .filter(|e| e.region == region)
+            .collect();
+        let dbs: Vec<_> = self
+            .databases
+            .iter()
+            .filter(|d| d.region == region)
+            .collect();
+        let security: Vec<_> = self
+            .security
+            .iter()
+            .filter(|s| s.region == region)
+            .collect();
+        if zones.is_empty() && endpoints.is_empty() && dbs.is_empty() {
+            return Verdict::Unknown;
+        }
+        let all_zones_down = !zones.is_empty() && zones.iter().all(|z| !z.up);
+        let api_down = !endpoints.is_empty() && endpoints.iter().all(|e| e.is_down());
+        let db_available = dbs.iter().any(|d| d.state == DbState::Available);
+        if all_zones_down || (api_down && !db_available) {
+            return Verdict::Down;
+        }
+        let impaired = zones.iter().any(|z| !z.up)
+            || endpoints.iter().any(|e| e.consecutive_failures > 0)
+            || dbs.iter().any(|d| {
+                d.state != DbState::Available && d.state != DbState::Stopped
+                    || d.integrity_ok == Some(false)
+            })
+            || security
+                .iter()
+                .any(|s| s.unusual_access || s.failed_auth_per_min >= FAILED_AUTH_SPIKE_PER_MIN);
+        if impaired {
+            Verdict::Degraded
+        } else {
+            Verdict::Healthy
+        }
+    }
+
+    pub fn database(&self, name: &str) -> Option<&DatabaseReading> {
+        self.databases.iter().find(|d| d.name == name)
+    }
+
+    pub fn backup(&self, name: &str) -> Option<&BackupReading> {
+        self.backups.iter().find(|b| b.name == name)
+    }
+
+    /// Folds another source's sample into this one: its non-empty sections replace the readings
+    /// of the same names; `at` becomes the newer of the two.
+    pub fn merge_from(&mut self, other: &Sample) {
+        fn upsert<T: Clone>(into: &mut Vec<T>, from: &[T], same: impl Fn(&T, &T) -> bool) {
+            for item in from {
+                match into.iter_mut().find(|x| same(x, item)) {
+                    Some(slot) => *slot = item.clone(),
+                    None => into.push(item.clone()),
+                }
+            }
+        }
+        self.at = self.at.max(other.at);
+        upsert(&mut self.databases, &other.databases, |a, b| {
+            a.name == b.name
+        });
+        upsert(&mut self.backups, &other.backups, |a, b| a.name == b.name);
+        upsert(&mut self.endpoints, &other.endpoints, |a, b| a.url == b.url);
+        upsert(&mut self.zones, &other.zones, |a, b| a.zone == b.zone);
+        upsert(&mut self.dns, &other.dns, |a, b| a.name == b.name);
+        upsert(&mut self.apps, &other.apps, |a, b| {
+            a.name == b.name && a.region == b.region
+        });
+        upsert(&mut self.security, &other.security, |a, b| {
+            a.region == b.region
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0)
+            .single()
+            .expect("valid date")
+    }
+
+    fn backup(every: Dur, age_secs: i64, outcome: AttemptOutcome) -> BackupReading {
+        let last = t0() - chrono::TimeDelta::seconds(age_secs);
+        BackupReading {
+            name: "b".into(),
+            kind: "pg_dump".into(),
+            every,
+            last_success: Some(last),
+            last_good: Some(last),
+            last_attempt: Some(last),
+            last_outcome: Some(outcome),
+            attempts_24h: 20,
+            successes_24h: 20,
+            size_bytes: None,
+        }
+    }
+
+    #[test]
+    fn lag_thresholds() {
+        let alarm = Dur::from_secs(300);
+        let rpo = Dur::from_mins(5);
+        assert_eq!(lag_severity(Some(3.0), alarm, rpo), Severity::Ok);
+        assert_eq!(lag_severity(Some(60.0), alarm, rpo), Severity::Warn);
+        assert_eq!(lag_severity(Some(300.0), alarm, rpo), Severity::Crit);
+        assert_eq!(lag_severity(None, alarm, rpo), Severity::Unknown);
+        // A tighter RPO than the alarm wins.
+        assert_eq!(
+            lag_severity(Some(120.0), alarm, Dur::from_mins(2)),
+            Severity::Crit
+        );
+    }
+
+    #[test]
+    fn backup_status_by_age_and_outcome() {
+        let every = Dur::from_mins(15);
+        assert_eq!(
+            backup(every, 60, AttemptOutcome::Succeeded).status(t0()),
+            BackupStatus::Ok
+        );
+        assert_eq!(
+            backup(every, 20 * 60, AttemptOutcome::Succeeded).status(t0()),
+            BackupStatus::Due
+        );
+        assert_eq!(
+            backup(every, 31 * 60, AttemptOutcome::Succeeded).status(t0()),
+            BackupStatus::Overdue
+        );
+        assert_eq!(
+            backup(every, 60, AttemptOutcome::Failed).status(t0()),
+            BackupStatus::Failed
+        );
+    }
+
+    #[test]
+    fn backup_older_than_a_day_is_critical_and_low_success_rate_warns() {
+        let daily = Dur::from_hours(24);
+        let b = backup(daily, 25 * 3600, AttemptOutcome::Succeeded);
+        assert_eq!(b.status(t0()), BackupStatus::Due);
+        assert_eq!(b.severity(t0()), Severity::Crit);
+        let mut b = backup(daily, 3600, AttemptOutcome::Succeeded);
+        assert_eq!(b.severity(t0()), Severity::Ok);
+        b.successes_24h = 18; // 90 %
+        assert_eq!(b.severity(t0()), Severity::Warn);
+    }
+
+    fn region_sample(zones_up: [bool; 3], api_failures: u32, db_state: DbState) -> Sample {
+        Sample {
+            at: t0(),
+            zones: zones_up
+                .iter()
+                .enumerate()
+                .map(|(i, up)| ZoneReading {
+                    region: "primary".into(),
+                    zone: format!("us-west-2{}", ['a', 'b', 'c'][i]),
+                    up: *up,
+                })
+                .collect(),
+            endpoints: vec![EndpointReading {
+                region: "primary".into(),
+                url: "https://api/health".into(),
+                last_ok: api_failures == 0,
+                status: Some(200),
+                latency_ms: Some(40),
+                consecutive_failures: api_failures,
+                error: None,
+            }],
+            databases: vec![DatabaseReading {
+                name: "primary".into(),
+                resource: "pynomaly-prod".into(),
+                region: "primary".into(),
+                role: DbRole::Primary,
+                state: db_state,
+                az: Some("us-west-2a".into()),
+                multi_az: true,
+                replication: None,
+                integrity_ok: Some(true),
+                corrupt_since: None,
+            }],
+            ..Sample::default()
+        }
+    }
+
+    #[test]
+    fn region_verdicts() {
+        let s = region_sample([true; 3], 0, DbState::Available);
+        assert_eq!(s.region_verdict("primary"), Verdict::Healthy);
+        assert_eq!(s.region_verdict("nowhere"), Verdict::Unknown);
+        let s = region_sample([true, false, true], 0, DbState::FailingOver);
+        assert_eq!(s.region_verdict("primary"), Verdict::Degraded);
+        // Two failures are not yet down (the seeds' rule is three).
+        let s = region_sample([true; 3], 2, DbState::Unreachable);
+        assert_eq!(s.region_verdict("primary"), Verdict::Degraded);
+        let s = region_sample([true; 3], 3, DbState::Unreachable);
+        assert_eq!(s.region_verdict("primary"), Verdict::Down);
+        let s = region_sample([false; 3], 0, DbState::Available);
+        assert_eq!(s.region_verdict("primary"), Verdict::Down);
+    }
+
+    #[test]
+    fn merge_replaces_by_name_and_keeps_newest_time() {
+        let mut a = region_sample([true; 3], 0, DbState::Available);
+        let mut b = region_sample([true; 3], 5, DbState::Unreachable);
+        b.at = t0() + chrono::TimeDelta::seconds(10);
+        b.zones.clear();
+        a.merge_from(&b);
+        assert_eq!(a.at, b.at);
+        assert_eq!(a.zones.len(), 3);
+        assert_eq!(a.endpoints.len(), 1);
+        assert_eq!(a.endpoints[0].consecutive_failures, 5);
+        assert_eq!(a.databases[0].state, DbState::Unreachable);
+    }
+}
