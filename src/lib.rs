@@ -2,7 +2,9 @@
 //!
 //! See `docs/architecture.md` for the module map and the event loop.
 
+pub mod clock;
 pub mod diag;
 pub mod duration;
 pub mod env;
 pub mod telemetry;
+pub mod theme;
