@@ -2,6 +2,7 @@
 //!
 //! See `docs/architecture.md` for the module map and the event loop.
 
+pub mod actions;
 pub mod clock;
 pub mod diag;
 pub mod duration;

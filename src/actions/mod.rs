@@ -1,0 +1,178 @@
+//! What steps execute: a `run` argv or a built-in action, dispatched to the environment's backend.
+//!
+//! The table [`BUILTINS`] is the one list of built-in actions: playbook validation checks `with`
+//! against it, the confirmation dialog and `show` describe actions from it, and each backend
+//! implements the actions it supports.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::duration::Dur;
+use crate::env::NameKind;
+
+/// What a step executes once confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Exec {
+    /// A program and its arguments, variables already substituted; never run through a shell.
+    Run {
+        argv: Vec<String>,
+        timeout: Option<Dur>,
+    },
+    /// A built-in action with its rendered arguments.
+    Action(ActionCall),
+}
+
+/// A built-in action with its arguments, variables already substituted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionCall {
+    /// `db.promote`, `dns.point`, ...
+    pub name: String,
+    /// Argument name -> value, as strings (numbers rendered in decimal).
+    pub args: BTreeMap<String, String>,
+}
+
+impl ActionCall {
+    pub fn arg(&self, name: &str) -> Option<&str> {
+        self.args.get(name).map(String::as_str)
+    }
+}
+
+/// What an action argument must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgKind {
+    /// A logical name of this kind in the environment.
+    Name(NameKind),
+    /// A whole number.
+    Count,
+    /// Free text.
+    Text,
+    /// `true` or `false`.
+    Flag,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ArgSpec {
+    pub name: &'static str,
+    pub kind: ArgKind,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Builtin {
+    pub name: &'static str,
+    /// One line for the confirmation dialog and `show`.
+    pub summary: &'static str,
+    pub args: &'static [ArgSpec],
+    /// The argument whose logical name a destructive confirmation must type.
+    pub target_arg: &'static str,
+}
+
+const fn req(name: &'static str, kind: ArgKind) -> ArgSpec {
+    ArgSpec {
+        name,
+        kind,
+        required: true,
+    }
+}
+
+const fn opt(name: &'static str, kind: ArgKind) -> ArgSpec {
+    ArgSpec {
+        name,
+        kind,
+        required: false,
+    }
+}
+
+/// Every built-in action.
+pub const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "db.promote",
+        summary: "promote a replica to a standalone primary (replication from its source stops)",
+        args: &[req("db", ArgKind::Name(NameKind::Database))],
+        target_arg: "db",
+    },
+    Builtin {
+        name: "db.read_only",
+        summary: "switch a database's writes off (enabled = true) or back on (enabled = false)",
+        args: &[
+            req("db", ArgKind::Name(NameKind::Database)),
+            opt("enabled", ArgKind::Flag),
+        ],
+        target_arg: "db",
+    },
+    Builtin {
+        name: "db.restore",
+        summary: "restore a database from the newest known-good backup of a backup series",
+        args: &[
+            req("db", ArgKind::Name(NameKind::Database)),
+            req("backup", ArgKind::Name(NameKind::Backup)),
+        ],
+        target_arg: "db",
+    },
+    Builtin {
+        name: "dns.point",
+        summary: "point a DNS record at a region",
+        args: &[
+            req("dns", ArgKind::Name(NameKind::Dns)),
+            req("region", ArgKind::Name(NameKind::Region)),
+        ],
+        target_arg: "dns",
+    },
+    Builtin {
+        name: "app.scale",
+        summary: "set the replica count of an application in a region",
+        args: &[
+            req("app", ArgKind::Name(NameKind::App)),
+            req("region", ArgKind::Name(NameKind::Region)),
+            req("replicas", ArgKind::Count),
+        ],
+        target_arg: "app",
+    },
+    Builtin {
+        name: "backup.snapshot",
+        summary: "take a backup now",
+        args: &[req("backup", ArgKind::Name(NameKind::Backup))],
+        target_arg: "backup",
+    },
+    Builtin {
+        name: "backup.verify",
+        summary: "verify the newest backup of a series (restore test: row counts and checksums)",
+        args: &[req("backup", ArgKind::Name(NameKind::Backup))],
+        target_arg: "backup",
+    },
+    Builtin {
+        name: "secret.rotate",
+        summary: "rotate the signing secret and revoke every session in a region",
+        args: &[req("region", ArgKind::Name(NameKind::Region))],
+        target_arg: "region",
+    },
+    Builtin {
+        name: "notify.webhook",
+        summary: "post a message to the environment's notification webhook",
+        args: &[req("message", ArgKind::Text)],
+        target_arg: "message",
+    },
+];
+
+pub fn builtin(name: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().find(|b| b.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_target_arg_is_an_argument() {
+        for b in BUILTINS {
+            assert!(
+                b.args.iter().any(|a| a.name == b.target_arg),
+                "{}: target {} not among its args",
+                b.name,
+                b.target_arg
+            );
+        }
+    }
+}
