@@ -9,3 +9,7 @@ pub mod duration;
 pub mod env;
 pub mod telemetry;
 pub mod theme;
+pub mod app;
+pub mod cli;
+pub mod status;
+pub mod ui;

@@ -1,0 +1,30 @@
+//! Everything that can happen to the console, and everything it asks the runtime to do.
+
+use chrono::{DateTime, Utc};
+use ratatui::crossterm::event::KeyEvent;
+
+use crate::telemetry::{Sample, SourceError, SourceId};
+
+/// An input to [`super::App::update`]. Producers: the terminal reader, the tick timer, one poller
+/// per source, fault injection and step executors.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    /// The session clock read by the runtime.
+    Tick(DateTime<Utc>),
+    /// A poll result, with the session time it arrived.
+    Telemetry(SourceId, Result<Sample, SourceError>, DateTime<Utc>),
+    /// The outcome of an [`Effect::InjectFault`]: a line for the operator.
+    FaultInjected(Result<String, String>),
+    /// SIGTERM, SIGHUP, or the terminal went away.
+    Quit,
+}
+
+/// Work [`super::App::update`] hands to the runtime (the App itself never does I/O).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Inject a simulator fault now (`az-loss`, `region-loss`, ...).
+    InjectFault(String),
+    Quit,
+}

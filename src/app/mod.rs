@@ -1,0 +1,245 @@
+//! The interactive console's state: `update(Action) -> Vec<Effect>`, no I/O.
+
+pub mod action;
+pub mod runtime;
+
+use chrono::{DateTime, Utc};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::env::Environment;
+use crate::telemetry::Board;
+use crate::theme::Theme;
+
+pub use action::{Action, Effect};
+
+/// What kind of session this is; shown as the status bar's badge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The built-in simulator, free play.
+    Demo,
+    /// A drill on the simulator: a scenario fault arrives, the operator responds.
+    Drill,
+    /// A real environment: actions change the world.
+    Live,
+}
+
+impl Mode {
+    pub fn badge(self) -> &'static str {
+        match self {
+            Mode::Demo => "DEMO",
+            Mode::Drill => "DRILL",
+            Mode::Live => "LIVE",
+        }
+    }
+}
+
+/// The panes that take keyboard focus, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Lag,
+    Backups,
+    Regions,
+}
+
+impl Focus {
+    const ORDER: [Focus; 3] = [Focus::Lag, Focus::Backups, Focus::Regions];
+
+    fn index(self) -> usize {
+        match self {
+            Focus::Lag => 0,
+            Focus::Backups => 1,
+            Focus::Regions => 2,
+        }
+    }
+
+    fn next(self) -> Focus {
+        Self::ORDER[(self.index() + 1) % Self::ORDER.len()]
+    }
+
+    fn prev(self) -> Focus {
+        Self::ORDER[(self.index() + Self::ORDER.len() - 1) % Self::ORDER.len()]
+    }
+}
+
+/// A popup over the panes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    /// The facilitator's fault menu (demo only), with the highlighted entry.
+    FaultMenu { selected: usize },
+}
+
+/// The scenario faults the simulator can inject, in menu order.
+pub const FAULTS: [(&str, &str); 4] = [
+    ("az-loss", "one availability zone of the primary region fails"),
+    ("region-loss", "the whole primary region fails"),
+    ("corruption", "data corruption from now on; later backups are tainted"),
+    ("breach", "failed-authentication spike and unusual access"),
+];
+
+/// All UI state.
+pub struct App {
+    pub env: Environment,
+    pub mode: Mode,
+    pub theme: Theme,
+    pub board: Board,
+    /// Session time as of the newest tick.
+    pub now: DateTime<Utc>,
+    /// Simulation speed shown in the status bar (1 outside the simulator).
+    pub speed: f64,
+    pub focus: Focus,
+    /// Selected row per focusable pane, in [`Focus`] order.
+    pub selected: [usize; 3],
+    pub overlay: Option<Overlay>,
+    /// The newest message for the operator and when it was shown.
+    pub flash: Option<(DateTime<Utc>, String)>,
+    /// Faults injected so far, with when: shown in the status bar.
+    pub faults: Vec<(DateTime<Utc>, String)>,
+    /// Something visible changed since the last draw.
+    dirty: bool,
+}
+
+impl App {
+    pub fn new(env: Environment, mode: Mode, theme: Theme, board: Board, now: DateTime<Utc>, speed: f64) -> Self {
+        App {
+            env,
+            mode,
+            theme,
+            board,
+            now,
+            speed,
+            focus: Focus::Lag,
+            selected: [0; 3],
+            overlay: None,
+            flash: None,
+            faults: Vec::new(),
+            dirty: true,
+        }
+    }
+
+    /// Whether the screen must be redrawn; clears the flag.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Key(key) => self.on_key(key),
+            Action::Resize(..) => {
+                self.dirty = true;
+                Vec::new()
+            }
+            Action::Tick(now) => {
+                // Every pane shows ages and the bar shows a clock to the second: redraw when the
+                // displayed second changes, not on every tick.
+                if now.timestamp() != self.now.timestamp() {
+                    self.dirty = true;
+                }
+                self.now = self.now.max(now);
+                Vec::new()
+            }
+            Action::Telemetry(id, result, received) => {
+                self.board.apply(id, result, received);
+                self.dirty = true;
+                Vec::new()
+            }
+            Action::FaultInjected(result) => {
+                match result {
+                    Ok(line) => {
+                        self.faults.push((self.now, line.clone()));
+                        self.flash = Some((self.now, line));
+                    }
+                    Err(e) => self.flash = Some((self.now, format!("fault not injected: {e}"))),
+                }
+                self.dirty = true;
+                Vec::new()
+            }
+            Action::Quit => vec![Effect::Quit],
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return vec![Effect::Quit];
+        }
+        self.dirty = true;
+        match &mut self.overlay {
+            Some(Overlay::Help) => {
+                match key.code {
+                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => self.overlay = None,
+                    KeyCode::Char('q') => return vec![Effect::Quit],
+                    _ => {}
+                }
+                return Vec::new();
+            }
+            Some(Overlay::FaultMenu { selected }) => {
+                match key.code {
+                    KeyCode::Esc | KeyCode::Char('f') => self.overlay = None,
+                    KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
+                    KeyCode::Down | KeyCode::Char('j') => *selected = (*selected + 1).min(FAULTS.len() - 1),
+                    KeyCode::Enter => {
+                        let name = FAULTS[(*selected).min(FAULTS.len() - 1)].0;
+                        self.overlay = None;
+                        return vec![Effect::InjectFault(name.to_string())];
+                    }
+                    KeyCode::Char(c @ '1'..='4') => {
+                        let index = usize::from(c as u8 - b'1');
+                        self.overlay = None;
+                        return vec![Effect::InjectFault(FAULTS[index].0.to_string())];
+                    }
+                    _ => {}
+                }
+                return Vec::new();
+            }
+            None => {}
+        }
+        match key.code {
+            KeyCode::Char('q') => return vec![Effect::Quit],
+            KeyCode::Char('?') => self.overlay = Some(Overlay::Help),
+            KeyCode::Char('f') => {
+                if self.mode == Mode::Demo {
+                    self.overlay = Some(Overlay::FaultMenu { selected: 0 });
+                } else {
+                    self.flash = Some((
+                        self.now,
+                        format!("the fault menu is for demo mode only (this is {})", self.mode.badge()),
+                    ));
+                }
+            }
+            KeyCode::Tab => self.focus = self.focus.next(),
+            KeyCode::BackTab => self.focus = self.focus.prev(),
+            KeyCode::Down | KeyCode::Char('j') => self.scroll(1),
+            KeyCode::Up | KeyCode::Char('k') => self.scroll(-1),
+            KeyCode::PageDown => self.scroll(10),
+            KeyCode::PageUp => self.scroll(-10),
+            KeyCode::Home | KeyCode::Char('g') => self.selected[self.focus.index()] = 0,
+            KeyCode::End | KeyCode::Char('G') => self.scroll(isize::MAX / 2),
+            KeyCode::Esc => self.flash = None,
+            _ => self.dirty = false,
+        }
+        Vec::new()
+    }
+
+    fn scroll(&mut self, by: isize) {
+        let rows = self.row_count(self.focus);
+        let slot = &mut self.selected[self.focus.index()];
+        let max = rows.saturating_sub(1);
+        *slot = slot.saturating_add_signed(by).min(max);
+    }
+
+    /// Selectable rows of a pane.
+    pub fn row_count(&self, focus: Focus) -> usize {
+        match focus {
+            Focus::Lag => crate::ui::panes::lag::row_count(&self.board),
+            Focus::Backups => crate::ui::panes::backups::row_count(&self.board),
+            Focus::Regions => crate::ui::panes::regions::row_count(&self.board),
+        }
+    }
+
+    pub fn selected_row(&self, focus: Focus) -> usize {
+        self.selected[focus.index()].min(self.row_count(focus).saturating_sub(1))
+    }
+}

@@ -1,0 +1,260 @@
+//! The loop: one inbox of [`Action`]s fed by the terminal reader, a tick timer, one poller task
+//! per source and signal handlers; `App::update` in batches; effects run here; redraw only when
+//! something visible changed. The terminal is restored on every way out.
+
+use std::io::Stdout;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{self, Event};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use super::{Action, App, Effect};
+use crate::clock::SessionClock;
+use crate::sim::{Fault, Sim};
+use crate::telemetry::source::run_poller;
+use crate::telemetry::{Source, SourceError, SourceId};
+
+/// How often the session clock is read (the bar's clock and pane ages move by the second).
+pub const TICK_INTERVAL: Duration = Duration::from_millis(250);
+/// Longest the terminal reader waits before checking whether to stop.
+const INPUT_POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// Most actions handled between two redraws.
+const BATCH: usize = 256;
+
+/// Whether the terminal is in raw mode / the alternate screen, for the panic hook.
+static TERMINAL_ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Leaves raw mode and the alternate screen if this process entered them. Safe to call twice.
+pub fn restore_terminal() {
+    if TERMINAL_ACTIVE.swap(false, Ordering::SeqCst) {
+        let _ = disable_raw_mode();
+        let _ = execute!(
+            std::io::stdout(),
+            LeaveAlternateScreen,
+            ratatui::crossterm::cursor::Show
+        );
+    }
+}
+
+/// Installs a panic hook that restores the terminal before the report prints when the UI thread
+/// panics. A panic on another thread (a poller task) is logged instead of printed, because
+/// printing would scribble over the live screen; the poller's pane goes stale with the message.
+/// Call after `color_eyre::install()` (so its report is the one printed) and before any terminal
+/// setup.
+pub fn install_panic_hook() {
+    let ui_thread = std::thread::current().id();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == ui_thread || !TERMINAL_ACTIVE.load(Ordering::SeqCst) {
+            restore_terminal();
+            previous(info);
+        } else {
+            tracing::error!("panic in a background task: {info}");
+        }
+    }));
+}
+
+/// Owns the terminal for the loop's lifetime; restores it when dropped (error paths included).
+struct TerminalGuard {
+    terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+impl TerminalGuard {
+    fn enter() -> Result<Self> {
+        enable_raw_mode().wrap_err("cannot switch the terminal to raw mode (is stdin a terminal?)")?;
+        TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
+        execute!(std::io::stdout(), EnterAlternateScreen).wrap_err("cannot enter the alternate screen")?;
+        let terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))
+            .wrap_err("cannot set up the terminal")?;
+        Ok(TerminalGuard { terminal })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Everything the loop runs besides the App.
+pub struct Session {
+    pub app: App,
+    pub sources: Vec<Box<dyn Source>>,
+    pub clock: SessionClock,
+    /// The simulated deployment, when the environment is simulated (fault injection target).
+    pub sim: Option<Arc<Mutex<Sim>>>,
+    /// Faults to inject after a delay of session time (`--fault region-loss@30s`).
+    pub scheduled_faults: Vec<(Fault, Duration)>,
+}
+
+/// Runs the console until the operator quits or a signal arrives.
+pub async fn run(session: Session) -> Result<()> {
+    let Session {
+        mut app,
+        sources,
+        clock,
+        sim,
+        scheduled_faults,
+    } = session;
+    let (tx, mut rx) = unbounded_channel::<Action>();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut guard = TerminalGuard::enter()?;
+
+    spawn_input_reader(tx.clone(), Arc::clone(&stop));
+    spawn_ticker(tx.clone(), clock);
+    spawn_signal_handlers(tx.clone())?;
+    for (index, source) in sources.into_iter().enumerate() {
+        spawn_poller(SourceId(index), source, tx.clone(), clock);
+    }
+    if let Some(sim) = &sim {
+        for (fault, delay) in scheduled_faults {
+            let (sim, tx) = (Arc::clone(sim), tx.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(clock.wall_for(delay.as_secs_f64())).await;
+                let _ = tx.send(Action::FaultInjected(inject(&sim, &clock, &fault)));
+            });
+        }
+    }
+
+    let result = event_loop(&mut app, &mut guard, &mut rx, &tx, clock, sim.as_ref()).await;
+    stop.store(true, Ordering::SeqCst);
+    drop(guard);
+    result
+}
+
+async fn event_loop(
+    app: &mut App,
+    guard: &mut TerminalGuard,
+    rx: &mut UnboundedReceiver<Action>,
+    tx: &UnboundedSender<Action>,
+    clock: SessionClock,
+    sim: Option<&Arc<Mutex<Sim>>>,
+) -> Result<()> {
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        if app.take_dirty() {
+            guard
+                .terminal
+                .draw(|frame| crate::ui::draw(frame, app))
+                .wrap_err("cannot draw to the terminal")?;
+        }
+        if rx.recv_many(&mut batch, BATCH).await == 0 {
+            return Ok(());
+        }
+        for action in batch.drain(..) {
+            for effect in app.update(action) {
+                match effect {
+                    Effect::Quit => return Ok(()),
+                    Effect::InjectFault(name) => {
+                        let outcome = match (sim, name.parse::<Fault>()) {
+                            (Some(sim), Ok(fault)) => inject(sim, &clock, &fault),
+                            (None, _) => Err("this environment is not simulated".to_string()),
+                            (_, Err(e)) => Err(e.to_string()),
+                        };
+                        let _ = tx.send(Action::FaultInjected(outcome));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Injects `fault` into the simulator at the current session time.
+pub fn inject(sim: &Mutex<Sim>, clock: &SessionClock, fault: &Fault) -> Result<String, String> {
+    let now = clock.now();
+    let mut sim = sim.lock().map_err(|_| "the simulator crashed earlier".to_string())?;
+    sim.advance(now);
+    sim.inject(fault.clone(), now).map_err(|e| e.to_string())?;
+    tracing::info!(%fault, %now, "fault injected");
+    Ok(format!("fault injected: {fault}"))
+}
+
+/// Reads terminal events on a plain thread (crossterm's reader blocks) and forwards them.
+fn spawn_input_reader(tx: UnboundedSender<Action>, stop: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::SeqCst) {
+            match event::poll(INPUT_POLL_INTERVAL) {
+                Ok(false) => continue,
+                Ok(true) => {}
+                Err(e) => {
+                    tracing::error!("terminal input failed: {e}");
+                    let _ = tx.send(Action::Quit);
+                    return;
+                }
+            }
+            let action = match event::read() {
+                Ok(Event::Key(key)) => Action::Key(key),
+                Ok(Event::Resize(w, h)) => Action::Resize(w, h),
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::error!("terminal input failed: {e}");
+                    Action::Quit
+                }
+            };
+            if tx.send(action).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+fn spawn_ticker(tx: UnboundedSender<Action>, clock: SessionClock) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(TICK_INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            ticker.tick().await;
+            if tx.send(Action::Tick(clock.now())).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+fn spawn_signal_handlers(tx: UnboundedSender<Action>) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    for kind in [SignalKind::terminate(), SignalKind::hangup(), SignalKind::interrupt()] {
+        let mut stream = signal(kind).wrap_err("cannot install a signal handler")?;
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            if stream.recv().await.is_some() {
+                let _ = tx.send(Action::Quit);
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Spawns a source's poller and a watcher that turns a poller panic into a stale pane.
+fn spawn_poller(id: SourceId, source: Box<dyn Source>, tx: UnboundedSender<Action>, clock: SessionClock) {
+    let poll_tx = tx.clone();
+    let handle = tokio::spawn(run_poller(id, source, move |id, result| {
+        poll_tx.send(Action::Telemetry(id, result, clock.now())).is_ok()
+    }));
+    tokio::spawn(async move {
+        if let Err(e) = handle.await
+            && e.is_panic()
+        {
+            let message = panic_message(e.into_panic());
+            tracing::error!(source = id.0, "poller panicked: {message}");
+            let _ = tx.send(Action::Telemetry(id, Err(SourceError::Crashed { message }), clock.now()));
+        }
+    });
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}

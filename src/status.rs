@@ -1,0 +1,295 @@
+//! `warroom status`: the three panes' content once, as tables or JSON, for scripts and cron.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::duration::{Dur, compact};
+use crate::env::{Environment, RegionRole};
+use crate::telemetry::{
+    BackupStatus, Board, DbRole, DbState, ReplicationState, Severity, Verdict, lag_severity,
+};
+
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    pub environment: String,
+    /// Session time of the picture.
+    pub at: DateTime<Utc>,
+    pub replica_lag: Vec<LagRow>,
+    pub backups: Vec<BackupRow>,
+    pub regions: Vec<RegionRow>,
+    /// Sources that failed or never answered: their sections may be incomplete.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LagRow {
+    pub name: String,
+    pub resource: String,
+    pub source: String,
+    pub lag_secs: Option<f64>,
+    pub lag_bytes: Option<u64>,
+    pub state: ReplicationState,
+    pub alarm: Dur,
+    pub rpo: Dur,
+    pub severity: Severity,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BackupRow {
+    pub name: String,
+    pub kind: String,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_good: Option<DateTime<Utc>>,
+    pub age_secs: Option<u64>,
+    pub every: Dur,
+    pub status: BackupStatus,
+    pub success_rate_24h: Option<f64>,
+    pub severity: Severity,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RegionRow {
+    pub name: String,
+    pub id: String,
+    pub role: &'static str,
+    pub verdict: Verdict,
+    pub zones_up: Vec<String>,
+    pub zones_down: Vec<String>,
+    pub endpoints: Vec<EndpointRow>,
+    pub databases: Vec<DatabaseRow>,
+    pub dns_pointing_here: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EndpointRow {
+    pub url: String,
+    pub latency_ms: Option<u64>,
+    pub consecutive_failures: u32,
+    pub down: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DatabaseRow {
+    pub name: String,
+    pub resource: String,
+    pub role: DbRole,
+    pub state: DbState,
+    pub az: Option<String>,
+    pub integrity_ok: Option<bool>,
+}
+
+impl StatusReport {
+    pub fn build(env: &Environment, board: &Board, now: DateTime<Utc>) -> Self {
+        let p = &board.picture;
+        let rpo = env.objectives.rpo;
+        let replica_lag = p
+            .databases
+            .iter()
+            .filter_map(|db| {
+                let r = db.replication.as_ref()?;
+                Some(LagRow {
+                    name: db.name.clone(),
+                    resource: db.resource.clone(),
+                    source: r.source.clone(),
+                    lag_secs: r.lag_secs,
+                    lag_bytes: r.lag_bytes,
+                    state: r.state,
+                    alarm: r.lag_alarm,
+                    rpo,
+                    severity: lag_severity(r.lag_secs, r.lag_alarm, rpo),
+                })
+            })
+            .collect();
+        let backups = p
+            .backups
+            .iter()
+            .map(|b| BackupRow {
+                name: b.name.clone(),
+                kind: b.kind.clone(),
+                last_success: b.last_success,
+                last_good: b.last_good,
+                age_secs: b.age_secs(now),
+                every: b.every,
+                status: b.status(now),
+                success_rate_24h: b.success_rate_24h(),
+                severity: b.severity(now),
+            })
+            .collect();
+        let regions = env
+            .regions
+            .iter()
+            .map(|r| {
+                let name = r.name.get_ref();
+                let zones = p.zones.iter().filter(|z| &z.region == name);
+                RegionRow {
+                    name: name.clone(),
+                    id: r.id.clone(),
+                    role: match r.role {
+                        RegionRole::Primary => "primary",
+                        RegionRole::Dr => "dr",
+                    },
+                    verdict: p.region_verdict(name),
+                    zones_up: zones.clone().filter(|z| z.up).map(|z| z.zone.clone()).collect(),
+                    zones_down: zones.filter(|z| !z.up).map(|z| z.zone.clone()).collect(),
+                    endpoints: p
+                        .endpoints
+                        .iter()
+                        .filter(|e| &e.region == name)
+                        .map(|e| EndpointRow {
+                            url: e.url.clone(),
+                            latency_ms: e.latency_ms,
+                            consecutive_failures: e.consecutive_failures,
+                            down: e.is_down(),
+                        })
+                        .collect(),
+                    databases: p
+                        .databases
+                        .iter()
+                        .filter(|d| &d.region == name)
+                        .map(|d| DatabaseRow {
+                            name: d.name.clone(),
+                            resource: d.resource.clone(),
+                            role: d.role,
+                            state: d.state,
+                            az: d.az.clone(),
+                            integrity_ok: d.integrity_ok,
+                        })
+                        .collect(),
+                    dns_pointing_here: p
+                        .dns
+                        .iter()
+                        .filter(|d| &d.target_region == name)
+                        .map(|d| d.name.clone())
+                        .collect(),
+                }
+            })
+            .collect();
+        let problems = board
+            .sources
+            .iter()
+            .filter_map(|s| match (&s.last_error, s.last_ok) {
+                (Some((_, e)), _) => Some(format!("{}: {e}", s.name)),
+                (None, None) => Some(format!("{}: no answer yet", s.name)),
+                (None, Some(_)) => None,
+            })
+            .collect();
+        StatusReport {
+            environment: env.name.clone(),
+            at: now,
+            replica_lag,
+            backups,
+            regions,
+            problems,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serialising plain data with string keys cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "warroom status · env {} · {}",
+            self.environment,
+            self.at.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+        let _ = writeln!(out, "\nREPLICA LAG");
+        let _ = writeln!(out, "  {:<18} {:<24} {:>8} {:>7} {:>5} {:<10} LEVEL", "NAME", "RESOURCE", "LAG", "ALARM", "RPO", "STATE");
+        for r in &self.replica_lag {
+            let lag = r.lag_secs.map_or_else(|| "—".to_string(), |l| compact(l.max(0.0).round() as u64));
+            let _ = writeln!(
+                out,
+                "  {:<18} {:<24} {:>8} {:>7} {:>5} {:<10} {}",
+                r.name,
+                r.resource,
+                lag,
+                r.alarm.to_string(),
+                r.rpo.to_string(),
+                kebab(&r.state),
+                severity_label(r.severity)
+            );
+        }
+        let _ = writeln!(out, "\nBACKUPS");
+        let _ = writeln!(out, "  {:<20} {:<16} {:<17} {:>7} {:>6} {:<8} {:>5}", "NAME", "KIND", "LAST SUCCESS (UTC)", "AGE", "EVERY", "STATUS", "24H");
+        for b in &self.backups {
+            let last = b.last_success.map_or_else(|| "never".to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string());
+            let age = b.age_secs.map_or_else(|| "—".to_string(), compact);
+            let rate = b.success_rate_24h.map_or_else(|| "—".to_string(), |r| format!("{r:.0}%"));
+            let tainted = if b.last_good != b.last_success { "  TAINTED since last good" } else { "" };
+            let _ = writeln!(
+                out,
+                "  {:<20} {:<16} {:<17} {:>7} {:>6} {:<8} {:>5}{tainted}",
+                b.name,
+                b.kind,
+                last,
+                age,
+                b.every.to_string(),
+                b.status.label(),
+                rate
+            );
+        }
+        let _ = writeln!(out, "\nREGIONS");
+        for r in &self.regions {
+            let _ = writeln!(out, "  {} ({}, {})  {}", r.name, r.id, r.role, r.verdict.label());
+            let zones: Vec<String> = r
+                .zones_up
+                .iter()
+                .map(|z| format!("{z} up"))
+                .chain(r.zones_down.iter().map(|z| format!("{z} DOWN")))
+                .collect();
+            if !zones.is_empty() {
+                let _ = writeln!(out, "    zones: {}", zones.join(", "));
+            }
+            for e in &r.endpoints {
+                let latency = e.latency_ms.map_or_else(|| "—".to_string(), |l| format!("{l} ms"));
+                let _ = writeln!(
+                    out,
+                    "    api: {} {latency}, {} consecutive failures{}",
+                    e.url,
+                    e.consecutive_failures,
+                    if e.down { " DOWN" } else { "" }
+                );
+            }
+            for d in &r.databases {
+                let _ = writeln!(
+                    out,
+                    "    db: {} ({}) {} {}{}{}",
+                    d.name,
+                    d.resource,
+                    kebab(&d.role),
+                    kebab(&d.state),
+                    d.az.as_deref().map(|a| format!(" in {a}")).unwrap_or_default(),
+                    if d.integrity_ok == Some(false) { " CORRUPT" } else { "" }
+                );
+            }
+            if !r.dns_pointing_here.is_empty() {
+                let _ = writeln!(out, "    dns: {} → here", r.dns_pointing_here.join(", "));
+            }
+        }
+        for p in &self.problems {
+            let _ = writeln!(out, "\nproblem: {p}");
+        }
+        out
+    }
+}
+
+fn kebab<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Ok => "ok",
+        Severity::Warn => "WARN",
+        Severity::Crit => "CRIT",
+        Severity::Unknown => "unknown",
+    }
+}

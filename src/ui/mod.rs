@@ -1,0 +1,108 @@
+//! Drawing only: pure functions of `&App` onto a `Frame`. No I/O, no state changes.
+//!
+//! ```text
+//! ┌ status bar: warroom · env · [DEMO] · UTC clock · speed · faults ───────── ? help  q quit ┐
+//! │ Replica lag (full width, one row per replica)                                          │
+//! │ Backups                                 │ Regions        (two columns from 140 cols;  │
+//! │                                         │                 stacked below that)         │
+//! └ flash line (newest message, when there is one) ─────────────────────────────────────────┘
+//! ```
+
+pub mod help;
+pub mod panes;
+pub mod status_bar;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::app::{App, Focus, Overlay};
+use panes::PaneCtx;
+
+/// The smallest terminal the layout works in.
+pub const MIN_WIDTH: u16 = 72;
+pub const MIN_HEIGHT: u16 = 20;
+
+/// Width from which the panes sit side by side.
+const WIDE: u16 = 140;
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(frame, area);
+        return;
+    }
+    let flash = app.flash.as_ref().map(|(_, text)| text.as_str());
+    let [bar, body, flash_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(u16::from(flash.is_some())),
+    ])
+    .areas(area);
+    status_bar::render(frame, bar, app);
+    draw_panes(frame, body, app);
+    if let Some(text) = flash {
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![Span::styled(" ▸ ", app.theme.key), Span::styled(text, app.theme.text)])),
+            flash_area,
+        );
+    }
+    match &app.overlay {
+        Some(Overlay::Help) => help::render_help(frame, area, app),
+        Some(Overlay::FaultMenu { selected }) => help::render_fault_menu(frame, area, app, *selected),
+        None => {}
+    }
+}
+
+fn ctx<'a>(app: &'a App, focus: Focus) -> PaneCtx<'a> {
+    PaneCtx {
+        board: &app.board,
+        env: &app.env,
+        theme: &app.theme,
+        now: app.now,
+        focused: app.focus == focus,
+        selected: app.selected_row(focus),
+    }
+}
+
+fn draw_panes(frame: &mut Frame, area: Rect, app: &App) {
+    // The lag pane needs its replicas plus borders and a header; the rest is shared.
+    let lag_rows = u16::try_from(panes::lag::row_count(&app.board)).unwrap_or(u16::MAX);
+    let lag_height = lag_rows.saturating_add(3).clamp(4, area.height / 3);
+    let [lag, rest] = Layout::vertical([Constraint::Length(lag_height), Constraint::Min(0)]).areas(area);
+    panes::lag::render(frame, lag, &ctx(app, Focus::Lag));
+    if area.width >= WIDE {
+        let [backups, regions] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rest);
+        panes::backups::render(frame, backups, &ctx(app, Focus::Backups));
+        panes::regions::render(frame, regions, &ctx(app, Focus::Regions));
+    } else {
+        let backup_rows = u16::try_from(panes::backups::row_count(&app.board)).unwrap_or(u16::MAX);
+        let backups_height = backup_rows.saturating_add(3).min(rest.height / 2);
+        let [backups, regions] =
+            Layout::vertical([Constraint::Length(backups_height), Constraint::Min(0)]).areas(rest);
+        panes::backups::render(frame, backups, &ctx(app, Focus::Backups));
+        panes::regions::render(frame, regions, &ctx(app, Focus::Regions));
+    }
+}
+
+fn draw_too_small(frame: &mut Frame, area: Rect) {
+    let text = format!(
+        "Terminal too small: {}x{}.\nEnlarge to at least {MIN_WIDTH}x{MIN_HEIGHT}.\n(q quits)",
+        area.width, area.height
+    );
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+}
+
+/// A rectangle of at most `width` x `height` centred in `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
