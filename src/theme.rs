@@ -69,7 +69,10 @@ const BUILTIN_NAMES: &[&str] = &["default", "high-contrast", "light"];
 /// Source text of the built-in themes, by name. Every entry parses: `builtins_parse` tests it.
 const BUILTINS: &[(&str, &str)] = &[
     ("default", include_str!("../themes/default.toml")),
-    ("high-contrast", include_str!("../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../themes/high-contrast.toml"),
+    ),
     ("light", include_str!("../themes/light.toml")),
 ];
 
@@ -81,10 +84,18 @@ pub enum ThemeError {
         "unknown theme {name:?}: the built-in themes are {}; a theme file path must end in .toml or contain a '/'",
         BUILTIN_NAMES.join(", ")
     )]
-    UnknownBuiltin { name: String },
+    UnknownBuiltin {
+        /// The name as given.
+        name: String,
+    },
     /// The theme file could not be read.
     #[error("cannot read theme file {path}: {error}")]
-    Read { path: String, error: std::io::Error },
+    Read {
+        /// The path as given.
+        path: String,
+        /// What the OS said.
+        error: std::io::Error,
+    },
     /// The theme file was read but is not a valid theme.
     #[error(transparent)]
     Invalid(#[from] Diagnostic),
@@ -178,8 +189,9 @@ impl Theme {
     }
 
     /// Strip every colour, keep modifiers, and make sure state is still visible without colour:
-    /// selected row and badges reversed, crit and danger bold, warn underlined, stale data dim
-    /// and italic, secondary text dim, focused borders, headers and keys bold.
+    /// selected row and badges reversed, crit bold and reversed, danger bold, warn underlined,
+    /// stale data dim and italic, secondary text dim, titles, headers, focused borders and keys
+    /// bold. NO_COLOR means no colour, not no attributes (<https://no-color.org>).
     pub fn without_color(mut self) -> Theme {
         for (_, style) in self.styles_mut() {
             *style = Style::new()
@@ -190,7 +202,9 @@ impl Theme {
             *style = style.add_modifier(modifier);
         };
         emphasise(&mut self.selected, Modifier::REVERSED);
-        emphasise(&mut self.crit, Modifier::BOLD);
+        // Reversed as well as bold: a theme may already make `ok` bold (high-contrast does),
+        // and without colour bold alone would not tell crit from ok.
+        emphasise(&mut self.crit, Modifier::BOLD | Modifier::REVERSED);
         emphasise(&mut self.danger, Modifier::BOLD);
         emphasise(&mut self.warn, Modifier::UNDERLINED);
         emphasise(&mut self.unknown, Modifier::DIM | Modifier::ITALIC);
@@ -265,9 +279,18 @@ fn help_for(message: &str) -> Option<String> {
     if message.starts_with("unknown color:") {
         Some(COLOR_HELP.to_string())
     } else if message.starts_with("unknown modifier:") {
-        Some(format!("a modifier is one of {}", MODIFIER_NAMES.join(", ")))
+        Some(format!(
+            "a modifier is one of {}",
+            MODIFIER_NAMES.join(", ")
+        ))
     } else if message.contains("invalid type: integer") && message.contains("expected a string") {
         Some("a color index is written in quotes: fg = \"208\"".to_string())
+    } else if message.contains("expected a sequence") {
+        Some("modifiers is a list: modifiers = [\"bold\"]".to_string())
+    } else if message.contains("expected a style table") {
+        Some("a style is a table: ok = { fg = \"green\", modifiers = [\"bold\"] }".to_string())
+    } else if message == "missing field `name`" {
+        Some("start the file with the theme's name: name = \"my-theme\"".to_string())
     } else {
         None
     }
@@ -395,7 +418,11 @@ impl StylesFile {
 /// One style: `{ fg = COLOR, bg = COLOR, modifiers = [MODIFIER, ...] }`, every key optional.
 /// An empty table `{}` is the terminal's own default style.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a style table { fg, bg, modifiers }"
+)]
 pub struct StyleSpec {
     /// Foreground (text) colour; unset keeps whatever is underneath.
     pub fg: Option<ColorSpec>,
@@ -498,7 +525,10 @@ fn parse_hex(hex: &str) -> Option<Color> {
     if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    let channel = |i: usize| hex.get(i..i + 2).and_then(|s| u8::from_str_radix(s, 16).ok());
+    let channel = |i: usize| {
+        hex.get(i..i + 2)
+            .and_then(|s| u8::from_str_radix(s, 16).ok())
+    };
     Some(Color::Rgb(channel(0)?, channel(2)?, channel(4)?))
 }
 
@@ -515,9 +545,27 @@ const MODIFIER_NAMES: &[&str] = &[
 
 /// A text attribute: `bold`, `dim`, `italic`, `underlined`, `reversed` (swap fg and bg) or
 /// `crossed-out`. Anything else is an error "unknown modifier: X".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ModifierSpec(pub Modifier);
+
+// Not `#[serde(try_from = "String")]` as for colours: modifiers sit in an array, and toml only
+// locates an element's error at the element (rather than at the whole array) when the error
+// is raised while that element is being deserialized, i.e. inside the visitor.
+impl<'de> Deserialize<'de> for ModifierSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = ModifierSpec;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a modifier name")
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<ModifierSpec, E> {
+                ModifierSpec::try_from(value.to_string()).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
 
 impl TryFrom<String> for ModifierSpec {
     type Error = String;
@@ -580,8 +628,15 @@ mod tests {
         );
         for (name, src) in BUILTINS {
             let file = ThemeFile::parse(name, src).unwrap_or_else(|d| panic!("{d}"));
-            assert_eq!(file.name, *name, "the file's name matches its built-in name");
-            assert_eq!(file.styles.omitted(), Vec::<&str>::new(), "{name} sets every role");
+            assert_eq!(
+                file.name, *name,
+                "the file's name matches its built-in name"
+            );
+            assert_eq!(
+                file.styles.omitted(),
+                Vec::<&str>::new(),
+                "{name} sets every role"
+            );
         }
     }
 
@@ -641,7 +696,10 @@ mod tests {
         assert!(!no_color(None));
         assert!(!no_color(Some(OsStr::new(""))));
         assert!(no_color(Some(OsStr::new("1"))));
-        assert!(no_color(Some(OsStr::new("0"))), "any non-empty value counts");
+        assert!(
+            no_color(Some(OsStr::new("0"))),
+            "any non-empty value counts"
+        );
     }
 
     #[test]
