@@ -9,3 +9,4 @@ pub mod duration;
 pub mod env;
 pub mod telemetry;
 pub mod theme;
+pub mod ui;
