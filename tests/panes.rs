@@ -488,12 +488,13 @@ macro_rules! snapshots {
             #[test]
             fn $name() {
                 let board = $board;
+                let scenario = stringify!($name).trim_start_matches("snapshot_");
                 for pane in PANES {
                     $(
                         let (w, h) = $size;
                         let terminal = draw(pane, &board, $size);
                         insta::assert_snapshot!(
-                            format!("{}_{:?}_{w}x{h}", stringify!($name).trim_start_matches("snapshot_"), pane).to_lowercase(),
+                            format!("{scenario}_{pane:?}_{w}x{h}").to_lowercase(),
                             terminal.backend()
                         );
                     )*

@@ -1,15 +1,17 @@
 //! `Backups`: one row per backup series, judged against its policy interval.
 //!
 //! ```text
-//! wide (inner ≥ ~110 columns):
-//! ┌ Backups ─────────────────────────────────────────────────────────────────────────────────────┐
-//! │Backup     Kind         Last success UTC    Age Every Status          24h Last good UTC    Size│
-//! │snapshots  RDS snapshot 2026-11-22 11:45  15m00s  15m OK TAINTED     100% 2026-11-22 09:15  …  │
-//! └──────────────────────────────────────────────────────────────────────────────────────────────┘
 //! 80 columns:
-//! │Backup             Kind          Last success UTC    Age Every Status   24h│
+//! ┌ Backups ─────────────────────────────────────────────────────────────────────┐
+//! │Backup             Kind           Last success UTC    Age Every Status   24h  │
+//! │snapshots          RDS snapshot   2026-11-22 11:45 15m00s   15m FAILED   83%  │
+//! │wal-archive        WAL archive    2026-11-22 11:40 20m00s    5m OVERDUE 100%  │
+//! └──────────────────────────────────────────────────────────────────────────────┘
+//! wide (≥ ~110): `Last good UTC` and `Size` follow.
 //! narrower: `Kind` goes, the times shrink to `02:00`, then `Every`, `24h` and `Age` go. When a
-//! series is tainted, a short `Good` column (`09:15`) stays in the narrower layouts.
+//! series is tainted, a short `Good` column stays in the narrower layouts:
+//! │Backup             Last success UTC    Age Every Status           24h Good    │
+//! │snapshots          2026-11-22 11:45 15m00s   15m OK TAINTED      100% 09:15   │
 //! ```
 //!
 //! Age and status are coloured by [`BackupReading::severity`] (anything older than 24 h is

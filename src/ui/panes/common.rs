@@ -101,7 +101,8 @@ pub(super) fn pane_block<'a>(
 
 /// Picks the first tier (widest first) whose columns fit in `width`, and gives each column its
 /// width. `fill` is the column, if any, that takes the remaining width; a tier holding it fits
-/// only if at least the tier's minimum remains. The last tier is used when nothing fits (ratatui clips).
+/// only if at least the tier's minimum remains. When nothing fits, the last (narrowest) tier is
+/// used and ratatui clips it.
 pub(super) fn choose_columns<C: Copy + PartialEq>(
     width: u16,
     tiers: &[(&[C], u16)],
@@ -130,18 +131,14 @@ pub(super) fn choose_columns<C: Copy + PartialEq>(
         .find_map(|(cols, min_fill)| fits(cols, *min_fill).map(|rest| (*cols, rest)))
         .or_else(|| tiers.last().map(|(cols, _)| (*cols, 0)))
         .unwrap_or((&[], 0));
-    cols.iter()
-        .map(|c| {
-            (
-                *c,
-                if Some(*c) == fill {
-                    fill_width
-                } else {
-                    fixed(*c)
-                },
-            )
-        })
-        .collect()
+    let width_of = |c: C| {
+        if Some(c) == fill {
+            fill_width
+        } else {
+            fixed(c)
+        }
+    };
+    cols.iter().map(|c| (*c, width_of(*c))).collect()
 }
 
 /// Character width of a short label (names are ASCII in practice; counting chars keeps `—` and

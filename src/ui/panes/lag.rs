@@ -1,15 +1,17 @@
 //! `Replica lag`: one row per database that replicates (replicas, and promoted former replicas).
 //!
 //! ```text
-//! wide (inner ≥ ~100 columns):
-//! ┌ Replica lag ─────────────────────────────────────────────────────────────────────────────┐
-//! │Replica    Resource            Source     Lag History             Alarm RPO   State  Behind│
-//! │dr-replica pynomaly-dr-replica primary   3.2s ▁▁▂▁▁▂▃▂▁▁▁▂▁▁▂     5m    5m    streaming …  │
-//! └──────────────────────────────────────────────────────────────────────────────────────────┘
-//! 80 columns (alarm and RPO as columns, no resource / source):
-//! │Replica       Lag History                      Alarm RPO   State       Behind│
-//! narrower: the alarm and RPO move to the bottom border (`alarm 5m · RPO 5m`), then `Behind`,
-//! the sparkline and `State` go, in that order.
+//! 80 columns:
+//! ┌ Replica lag ─────────────────────────────────────────────────────────────────┐
+//! │Replica       Lag History                      Alarm RPO   State        Behind│
+//! │dr-replica  6m40s ▃▃▄▄▄▄▄▄▅▅▅▅▅▅▆▆▆▆▆▇▇▇▇▇▇███ 5m    5m    broken            —│
+//! └──────────────────────────────────────────────────────────────────────────────┘
+//! wide (≥ ~100): `Resource` and `Source` after the name, a longer sparkline.
+//! narrow: alarm and RPO move to the bottom border, then `Behind`, the sparkline and `State` go:
+//! ┌ Replica lag ─────────────────────────────────┐
+//! │Replica       Lag History            State    │
+//! │dr-replica  6m40s ▅▅▅▅▆▆▆▆▆▇▇▇▇▇▇███ broken   │
+//! └─────────────────────────── alarm 5m · RPO 5m ┘
 //! ```
 //!
 //! Lag and sparkline are coloured by [`lag_severity`] against the replica's alarm and the
@@ -25,6 +27,7 @@ use super::common::{
     Look, NONE, TableParts, bytes_text, cell, choose_columns, column_width, header_cell, lag_text,
     pane_block, render_table, sparkline,
 };
+use crate::duration::Dur;
 use crate::telemetry::{
     Board, DatabaseReading, Replication, ReplicationState, Severity, lag_severity,
 };
@@ -219,7 +222,7 @@ fn policy_note<'a>(board: &Board, rpo_text: &'a str, look: Look<'_>) -> Line<'a>
             if i > 0 {
                 note.push('/');
             }
-            note.push_str(&crate::duration::Dur::from_secs(*secs).to_string());
+            note.push_str(&Dur::from_secs(*secs).to_string());
         }
         note.push_str(" · ");
     }

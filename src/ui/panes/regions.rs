@@ -3,19 +3,21 @@
 //!
 //! ```text
 //! ┌ Regions ─────────────────────────────────────────────────────────────────────┐
-//! │primary    primary  ◀ api  us-west-2a ●  us-west-2b ✗  us-west-2c ●   DEGRADED│
-//! │  health   ok  38ms  api.us-west-2.pynomaly.example/health                    │
-//! │  db       primary  primary  failing-over  us-west-2c  multi-AZ               │
+//! │primary    DEGRADED  primary  ◀ api  us-west-2a ✗  us-west-2b ●  us-west-2c ● │
+//! │  health   1/3 fails  1840ms  api.us-west-2.pynomaly.example/health           │
+//! │  db       primary  failing-over  primary · us-west-2b · multi-AZ             │
 //! │  app      api 2/3 ready                                                      │
 //! │  security 180 failed auth/min · unusual access                               │
-//! │dr         DR  us-east-1a ●  us-east-1b ●                              HEALTHY│
+//! │dr         HEALTHY   DR  us-east-1a ●  us-east-1b ●                           │
 //! └──────────────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
-//! When the zones do not fit they shrink to `us-west-2 a ● b ✗ c ●`; the details of each row are
-//! ordered by importance, so a narrow pane clips only the least important ones. The `security`
-//! row appears only when there is a signal (failed authentications or unusual access). Every
-//! row is selectable, so the App can scroll through regions taller than the pane.
+//! The verdict comes first so that no width hides it. When the zones do not fit they shrink to
+//! `us-west-2 a ● b ✗ c ●`, then to `a ● b ✗ c ●` without the role. The parts of every detail
+//! row are ordered by importance (what is wrong first, static facts last, dim), so a narrow pane
+//! clips only the least important ones. The `security` row appears only when there is a signal
+//! (failed authentications or unusual access). Every row is selectable, so the App can scroll
+//! through regions taller than the pane.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
