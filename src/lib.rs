@@ -3,13 +3,13 @@
 //! See `docs/architecture.md` for the module map and the event loop.
 
 pub mod actions;
+pub mod app;
+pub mod cli;
 pub mod clock;
 pub mod diag;
 pub mod duration;
 pub mod env;
+pub mod status;
 pub mod telemetry;
 pub mod theme;
-pub mod app;
-pub mod cli;
-pub mod status;
 pub mod ui;

@@ -1,0 +1,301 @@
+//! `Backups`: one row per backup series, judged against its policy interval.
+//!
+//! ```text
+//! 80 columns:
+//! ┌ Backups ─────────────────────────────────────────────────────────────────────┐
+//! │Backup             Kind           Last success UTC    Age Every Status   24h  │
+//! │snapshots          RDS snapshot   2026-11-22 11:45 15m00s   15m FAILED   83%  │
+//! │wal-archive        WAL archive    2026-11-22 11:40 20m00s    5m OVERDUE 100%  │
+//! └──────────────────────────────────────────────────────────────────────────────┘
+//! wide (≥ ~110): `Last good UTC` and `Size` follow.
+//! narrower: `Kind` goes, the times shrink to `02:00`, then `Every`, `24h` and `Age` go. When a
+//! series is tainted, a short `Good` column stays in the narrower layouts:
+//! │Backup             Last success UTC    Age Every Status           24h Good    │
+//! │snapshots          2026-11-22 11:45 15m00s   15m OK TAINTED      100% 09:15   │
+//! ```
+//!
+//! Age and status are coloured by [`BackupReading::severity`] (anything older than 24 h is
+//! critical). A series whose newest success is not its newest known-good one (taken after a
+//! corruption point) is marked `TAINTED` in the status column, and its last good time is shown
+//! in the critical style where the column fits.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row};
+
+use super::PaneCtx;
+use super::common::{
+    Look, NONE, TableParts, bytes_text, cell, choose_columns, column_width, every_text,
+    header_cell, pane_block, render_table, utc_text,
+};
+use crate::duration::compact;
+use crate::telemetry::{BackupReading, Board, Severity};
+
+/// The pane's title, exactly as shown in its border.
+pub const TITLE: &str = "Backups";
+
+/// Suffix of the status label of a series whose newest success is not known good.
+const TAINTED: &str = " TAINTED";
+
+/// Below this 24 h success rate (percent) the rate is a warning.
+const RATE_WARN_BELOW: f64 = 95.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Name,
+    Kind,
+    LastLong,
+    LastShort,
+    Age,
+    Every,
+    Status,
+    Rate,
+    Good,
+    GoodShort,
+    Size,
+}
+
+/// Column sets from widest to narrowest (no column fills: trailing space stays empty).
+const TIERS: &[(&[Col], u16)] = &[
+    (
+        &[
+            Col::Name,
+            Col::Kind,
+            Col::LastLong,
+            Col::Age,
+            Col::Every,
+            Col::Status,
+            Col::Rate,
+            Col::Good,
+            Col::Size,
+        ],
+        0,
+    ),
+    (
+        &[
+            Col::Name,
+            Col::Kind,
+            Col::LastLong,
+            Col::Age,
+            Col::Every,
+            Col::Status,
+            Col::Rate,
+        ],
+        0,
+    ),
+    (
+        &[
+            Col::Name,
+            Col::LastLong,
+            Col::Age,
+            Col::Every,
+            Col::Status,
+            Col::Rate,
+        ],
+        0,
+    ),
+    (
+        &[
+            Col::Name,
+            Col::LastShort,
+            Col::Age,
+            Col::Every,
+            Col::Status,
+            Col::Rate,
+        ],
+        0,
+    ),
+    (&[Col::Name, Col::Age, Col::Status, Col::Rate], 0),
+    (&[Col::Name, Col::Age, Col::Status], 0),
+    (&[Col::Name, Col::Status], 0),
+];
+
+/// When a series is tainted, its last good time is what the operator restores from: the
+/// narrower tiers keep it (as `09:15`) at the expense of the kind and the size.
+const TIERS_TAINTED: &[(&[Col], u16)] = &[
+    (
+        &[
+            Col::Name,
+            Col::Kind,
+            Col::LastLong,
+            Col::Age,
+            Col::Every,
+            Col::Status,
+            Col::Rate,
+            Col::Good,
+            Col::Size,
+        ],
+        0,
+    ),
+    (
+        &[
+            Col::Name,
+            Col::Kind,
+            Col::LastLong,
+            Col::Age,
+            Col::Every,
+            Col::Status,
+            Col::Rate,
+            Col::Good,
+        ],
+        0,
+    ),
+    (
+        &[
+            Col::Name,
+            Col::LastLong,
+            Col::Age,
+            Col::Every,
+            Col::Status,
+            Col::Rate,
+            Col::GoodShort,
+        ],
+        0,
+    ),
+    (
+        &[
+            Col::Name,
+            Col::LastShort,
+            Col::Age,
+            Col::Every,
+            Col::Status,
+            Col::Rate,
+            Col::GoodShort,
+        ],
+        0,
+    ),
+    (&[Col::Name, Col::Age, Col::Status, Col::GoodShort], 0),
+    (&[Col::Name, Col::Status, Col::GoodShort], 0),
+    (&[Col::Name, Col::Status], 0),
+];
+
+/// Selectable rows: one per backup reading.
+pub fn row_count(board: &Board) -> usize {
+    board.picture.backups.len()
+}
+
+/// Whether the newest success is not the newest known-good one (taken after a corruption point).
+fn tainted(b: &BackupReading) -> bool {
+    b.last_good != b.last_success
+}
+
+/// Draws the `Backups` pane.
+pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
+    let board = ctx.board;
+    let backups = &board.picture.backups;
+    let now = ctx.now;
+    let freshness = board.freshness(|f| f.backups, now);
+    let look = Look::new(ctx.theme, &freshness);
+    let block = pane_block(ctx, TITLE, &freshness);
+    let inner_width = block.inner(area).width;
+
+    let name_w = column_width(backups.iter().map(|b| b.name.as_str()), 6, 20);
+    let kind_w = column_width(backups.iter().map(|b| b.kind.as_str()), 4, 16);
+    let any_tainted = backups.iter().any(tainted);
+    // `OVERDUE`, and ` TAINTED` after it when any series is tainted.
+    let status_w = if any_tainted { 7 + 8 } else { 7 };
+    let cols = choose_columns(
+        inner_width,
+        if any_tainted { TIERS_TAINTED } else { TIERS },
+        |c| match c {
+            Col::Name => name_w,
+            Col::Kind => kind_w,
+            Col::LastLong | Col::Good => 16,
+            Col::LastShort | Col::GoodShort => 5,
+            Col::Age => 6,
+            Col::Every => 5,
+            Col::Status => status_w,
+            Col::Rate => 4,
+            Col::Size => 9,
+        },
+        None,
+    );
+
+    let header = Row::new(cols.iter().map(|(c, _)| match c {
+        Col::Name => header_cell("Backup", false),
+        Col::Kind => header_cell("Kind", false),
+        Col::LastLong => header_cell("Last success UTC", false),
+        Col::LastShort => header_cell("Last", false),
+        Col::Age => header_cell("Age", true),
+        Col::Every => header_cell("Every", true),
+        Col::Status => header_cell("Status", false),
+        Col::Rate => header_cell("24h", true),
+        Col::Good => header_cell("Last good UTC", false),
+        Col::GoodShort => header_cell("Good", false),
+        Col::Size => header_cell("Size", true),
+    }));
+
+    let rows: Vec<Row> = backups
+        .iter()
+        .map(|b| {
+            let severity = look.sev(b.severity(now));
+            let is_tainted = tainted(b);
+            Row::new(cols.iter().map(|&(c, _)| match c {
+                Col::Name => cell(Span::styled(b.name.as_str(), look.text()), false),
+                Col::Kind => cell(Span::styled(b.kind.as_str(), look.dim()), false),
+                Col::LastLong | Col::LastShort => match b.last_success {
+                    Some(at) => cell(
+                        Span::styled(utc_text(at, c == Col::LastLong), look.text()),
+                        false,
+                    ),
+                    None => cell(Span::styled("never", severity), false),
+                },
+                Col::Age => match b.age_secs(now) {
+                    Some(age) => cell(Span::styled(compact(age), severity), true),
+                    None => cell(Span::styled(NONE, severity), true),
+                },
+                Col::Every => cell(Span::styled(every_text(b.every), look.dim()), true),
+                Col::Status => {
+                    let mut spans = vec![Span::styled(b.status(now).label(), severity)];
+                    if is_tainted {
+                        spans.push(Span::styled(TAINTED, look.sev(Severity::Crit)));
+                    }
+                    Cell::from(Line::from(spans))
+                }
+                Col::Rate => match b.success_rate_24h() {
+                    Some(rate) => {
+                        let sev = if rate < RATE_WARN_BELOW {
+                            Severity::Warn
+                        } else {
+                            Severity::Ok
+                        };
+                        // Floor, so that 94.6 % reads 94 % next to its warning colour.
+                        let text = format!("{}%", rate.floor());
+                        cell(Span::styled(text, look.sev(sev)), true)
+                    }
+                    None => cell(Span::styled(NONE, look.dim()), true),
+                },
+                Col::Good | Col::GoodShort => match (b.last_good, is_tainted) {
+                    (Some(at), false) => cell(
+                        Span::styled(utc_text(at, c == Col::Good), look.dim()),
+                        false,
+                    ),
+                    (Some(at), true) => cell(
+                        Span::styled(utc_text(at, c == Col::Good), look.sev(Severity::Crit)),
+                        false,
+                    ),
+                    (None, true) => cell(Span::styled("none", look.sev(Severity::Crit)), false),
+                    (None, false) => cell(Span::styled(NONE, look.dim()), false),
+                },
+                Col::Size => match b.size_bytes {
+                    Some(size) => cell(Span::styled(bytes_text(size), look.dim()), true),
+                    None => cell(Span::styled(NONE, look.dim()), true),
+                },
+            }))
+        })
+        .collect();
+
+    render_table(
+        frame,
+        area,
+        ctx,
+        TableParts {
+            block,
+            header: Some(header),
+            rows,
+            widths: cols.iter().map(|(_, w)| *w).collect(),
+            placeholder: "no backups reported yet",
+        },
+    )
+}

@@ -1,0 +1,356 @@
+//! Pieces the live panes share: the titled border with staleness, severity styles, column tiers
+//! for narrow widths, and small text formatters (lag, bytes, UTC times, sparklines).
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Row, Table, TableState};
+
+use super::PaneCtx;
+use crate::duration::{Dur, compact};
+use crate::telemetry::Severity;
+use crate::telemetry::board::Freshness;
+use crate::theme::Theme;
+
+/// Space between table columns.
+pub(super) const COLUMN_SPACING: u16 = 1;
+
+/// Placeholder for a value nobody reported.
+pub(super) const NONE: &str = "—";
+
+/// Resolves what a value means to a theme style, greying everything when the data is stale.
+#[derive(Clone, Copy)]
+pub(super) struct Look<'t> {
+    pub theme: &'t Theme,
+    pub stale: bool,
+}
+
+impl<'t> Look<'t> {
+    pub fn new(theme: &'t Theme, freshness: &Freshness) -> Self {
+        Look {
+            theme,
+            stale: matches!(freshness, Freshness::Stale { .. }),
+        }
+    }
+
+    /// The style of a judged value; stale values all look `unknown` (their labels still say
+    /// what the last reading was).
+    pub fn sev(self, severity: Severity) -> Style {
+        if self.stale {
+            return self.theme.unknown;
+        }
+        match severity {
+            Severity::Ok => self.theme.ok,
+            Severity::Warn => self.theme.warn,
+            Severity::Crit => self.theme.crit,
+            Severity::Unknown => self.theme.unknown,
+        }
+    }
+
+    /// Ordinary text (names), dimmed when stale.
+    pub fn text(self) -> Style {
+        if self.stale {
+            self.theme.dim
+        } else {
+            self.theme.text
+        }
+    }
+
+    /// Secondary text (units, policy values, resource names).
+    pub fn dim(self) -> Style {
+        self.theme.dim
+    }
+}
+
+/// The pane border: the title, then the data's staleness (` · STALE 42s · sim: no answer
+/// within 5s`) or ` · waiting for data`. Ratatui clips the title to the border's width.
+pub(super) fn pane_block<'a>(
+    ctx: &PaneCtx<'_>,
+    title: &'a str,
+    freshness: &Freshness,
+) -> Block<'a> {
+    let theme = ctx.theme;
+    let mut spans = vec![Span::raw(" "), Span::styled(title, theme.title)];
+    match freshness {
+        Freshness::Fresh => {}
+        Freshness::Waiting => spans.push(Span::styled(" · waiting for data", theme.unknown)),
+        Freshness::Stale { age_secs, error } => {
+            let mut note = String::from(" · STALE");
+            if let Some(age) = age_secs {
+                note.push(' ');
+                note.push_str(&compact(*age));
+            }
+            if let Some(error) = error {
+                note.push_str(" · ");
+                note.push_str(error);
+            }
+            spans.push(Span::styled(note, theme.unknown));
+        }
+    }
+    spans.push(Span::raw(" "));
+    Block::bordered()
+        .border_style(if ctx.focused {
+            theme.border_focused
+        } else {
+            theme.border
+        })
+        .title(Line::from(spans))
+}
+
+/// Picks the first tier (widest first) whose columns fit in `width`, and gives each column its
+/// width. `fill` is the column, if any, that takes the remaining width; a tier holding it fits
+/// only if at least the tier's minimum remains. When nothing fits, the last (narrowest) tier is
+/// used and ratatui clips it.
+pub(super) fn choose_columns<C: Copy + PartialEq>(
+    width: u16,
+    tiers: &[(&[C], u16)],
+    fixed: impl Fn(C) -> u16,
+    fill: Option<C>,
+) -> Vec<(C, u16)> {
+    let fits = |cols: &[C], min_fill: u16| -> Option<u16> {
+        let gaps = COLUMN_SPACING.saturating_mul(
+            u16::try_from(cols.len())
+                .unwrap_or(u16::MAX)
+                .saturating_sub(1),
+        );
+        let used = cols
+            .iter()
+            .filter(|c| Some(**c) != fill)
+            .fold(gaps, |sum, c| sum.saturating_add(fixed(*c)));
+        let rest = width.checked_sub(used)?;
+        if fill.is_some_and(|f| cols.contains(&f)) {
+            (rest >= min_fill).then_some(rest)
+        } else {
+            Some(0)
+        }
+    };
+    let (cols, fill_width) = tiers
+        .iter()
+        .find_map(|(cols, min_fill)| fits(cols, *min_fill).map(|rest| (*cols, rest)))
+        .or_else(|| tiers.last().map(|(cols, _)| (*cols, 0)))
+        .unwrap_or((&[], 0));
+    let width_of = |c: C| {
+        if Some(c) == fill {
+            fill_width
+        } else {
+            fixed(c)
+        }
+    };
+    cols.iter().map(|c| (*c, width_of(*c))).collect()
+}
+
+/// Character width of a short label (names are ASCII in practice; counting chars keeps `—` and
+/// similar single-width symbols right).
+pub(super) fn text_width(s: &str) -> u16 {
+    u16::try_from(s.chars().count()).unwrap_or(u16::MAX)
+}
+
+/// Widest of `names`, at least `min` and at most `max`.
+pub(super) fn column_width<'s>(names: impl Iterator<Item = &'s str>, min: u16, max: u16) -> u16 {
+    names.map(text_width).fold(min, u16::max).min(max)
+}
+
+/// A header cell, right-aligned for numeric columns.
+pub(super) fn header_cell(label: &str, right: bool) -> Cell<'_> {
+    cell(Span::raw(label), right)
+}
+
+/// A cell holding one span, optionally right-aligned.
+pub(super) fn cell(span: Span<'_>, right: bool) -> Cell<'_> {
+    let line = Line::from(span);
+    Cell::from(if right { line.right_aligned() } else { line })
+}
+
+/// Draws a pane's table: header, rows (or a dim placeholder when there are none), the selected
+/// row highlighted only when focused, scrolled by ratatui so that the selected row is visible.
+pub(super) fn render_table(
+    frame: &mut Frame,
+    area: Rect,
+    ctx: &PaneCtx<'_>,
+    table: TableParts<'_>,
+) {
+    let TableParts {
+        block,
+        header,
+        rows,
+        widths,
+        placeholder,
+    } = table;
+    let has_rows = !rows.is_empty();
+    // Without rows the header's columns would only frame the placeholder.
+    let header = header.filter(|_| has_rows);
+    let rows = if has_rows {
+        rows
+    } else {
+        vec![Row::new([Cell::from(Span::styled(
+            placeholder,
+            ctx.theme.dim,
+        ))])]
+    };
+    let widths: Vec<Constraint> = if has_rows {
+        widths.into_iter().map(Constraint::Length).collect()
+    } else {
+        vec![Constraint::Fill(1)]
+    };
+    let mut table = Table::new(rows, widths)
+        .column_spacing(COLUMN_SPACING)
+        .block(block);
+    if let Some(header) = header {
+        table = table.header(header.style(ctx.theme.header));
+    }
+    if ctx.focused {
+        table = table.row_highlight_style(ctx.theme.selected);
+    }
+    let mut state = TableState::new().with_selected(has_rows.then_some(ctx.selected));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// What [`render_table`] draws.
+pub(super) struct TableParts<'a> {
+    pub block: Block<'a>,
+    pub header: Option<Row<'a>>,
+    pub rows: Vec<Row<'a>>,
+    pub widths: Vec<u16>,
+    /// Shown dim in place of the rows when there are none.
+    pub placeholder: &'a str,
+}
+
+/// Replica lag for a cell: `0.4s`, `3.2s`, `42s`, `5m12s`; `—` when unknown.
+pub(super) fn lag_text(lag_secs: Option<f64>) -> String {
+    match lag_secs {
+        None => NONE.to_string(),
+        Some(lag) if lag < 10.0 => format!("{:.1}s", lag.max(0.0)),
+        Some(lag) if lag < 60.0 => format!("{lag:.0}s"),
+        // Saturating float-to-int cast: a lag beyond u64 seconds is not a real value.
+        Some(lag) => compact(lag.round() as u64),
+    }
+}
+
+/// A policy interval: whole hours up to two days as hours (`24h`, like the seeds' rules and the
+/// environment file), otherwise the shortest exact form (`15m`, `1h30m`, `7d`).
+pub(super) fn every_text(every: Dur) -> String {
+    let secs = every.secs();
+    if secs > 0 && secs % 3600 == 0 && secs <= 48 * 3600 {
+        format!("{}h", secs / 3600)
+    } else {
+        every.to_string()
+    }
+}
+
+/// Bytes in binary units: `512 B`, `4.2 KiB`, `1.0 GiB`.
+pub(super) fn bytes_text(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    // Display only: the precision lost converting to f64 is far below one decimal.
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// A UTC time: `2026-11-22 02:00` (long) or `02:00` (short).
+pub(super) fn utc_text(at: DateTime<Utc>, long: bool) -> String {
+    if long {
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            at.year(),
+            at.month(),
+            at.day(),
+            at.hour(),
+            at.minute()
+        )
+    } else {
+        format!("{:02}:{:02}", at.hour(), at.minute())
+    }
+}
+
+/// Block characters of a sparkline, lowest first.
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A text sparkline exactly `width` characters wide, newest point at the right, left-padded with
+/// spaces while the history is shorter than the width. Bars are scaled to the larger of the
+/// window's maximum and `floor`, so that a few seconds of noise stay flat instead of looking like
+/// a spike.
+pub(super) fn sparkline<'p>(
+    points: impl ExactSizeIterator<Item = &'p u64> + Clone,
+    width: u16,
+    floor: u64,
+) -> String {
+    let width = usize::from(width);
+    let window = points.clone().skip(points.len().saturating_sub(width));
+    let scale = window.clone().copied().fold(floor.max(1), u64::max);
+    let shown = window.len();
+    let mut out = String::with_capacity(width * 3);
+    out.extend(std::iter::repeat_n(' ', width - shown));
+    for &v in window {
+        // Both operands are below 2^53 in practice; this is display scaling only.
+        let level = (v as f64 / scale as f64 * 7.0).round() as usize;
+        out.push(BARS[level.min(BARS.len() - 1)]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparkline_is_right_aligned_and_scaled_to_the_floor() {
+        let points = [0_u64, 1, 2, 60];
+        assert_eq!(sparkline(points.iter(), 6, 60), "  ▁▁▁█");
+        // Noise under the floor stays low.
+        assert_eq!(sparkline([3_u64, 5, 4].iter(), 3, 60), "▁▂▁");
+        // Narrower than the history: the newest points win.
+        let long: Vec<u64> = (0..10).collect();
+        assert_eq!(sparkline(long.iter(), 2, 1).chars().count(), 2);
+        assert!(sparkline(long.iter(), 2, 1).ends_with('█'));
+        assert_eq!(sparkline(long.iter(), 0, 1), "");
+    }
+
+    #[test]
+    fn formatters() {
+        assert_eq!(lag_text(None), "—");
+        assert_eq!(lag_text(Some(3.24)), "3.2s");
+        assert_eq!(lag_text(Some(42.4)), "42s");
+        assert_eq!(lag_text(Some(400.0)), "6m40s");
+        assert_eq!(every_text(Dur::from_hours(24)), "24h");
+        assert_eq!(every_text(Dur::from_mins(15)), "15m");
+        assert_eq!(every_text(Dur::from_hours(24 * 7)), "7d");
+        assert_eq!(bytes_text(512), "512 B");
+        assert_eq!(bytes_text(1536), "1.5 KiB");
+        assert_eq!(bytes_text(3 * 1024 * 1024 * 1024), "3.0 GiB");
+    }
+
+    #[test]
+    fn tiers_pick_the_widest_that_fits() {
+        #[derive(Clone, Copy, PartialEq, Debug)]
+        enum C {
+            A,
+            B,
+            F,
+        }
+        let tiers: &[(&[C], u16)] = &[(&[C::A, C::B, C::F], 10), (&[C::A, C::F], 4), (&[C::A], 0)];
+        let w = |c| match c {
+            C::A => 5,
+            C::B => 5,
+            C::F => 0,
+        };
+        assert_eq!(
+            choose_columns(30, tiers, w, Some(C::F)),
+            [(C::A, 5), (C::B, 5), (C::F, 18)]
+        );
+        assert_eq!(
+            choose_columns(12, tiers, w, Some(C::F)),
+            [(C::A, 5), (C::F, 6)]
+        );
+        assert_eq!(choose_columns(6, tiers, w, Some(C::F)), [(C::A, 5)]);
+        assert_eq!(choose_columns(0, tiers, w, Some(C::F)), [(C::A, 5)]);
+    }
+}

@@ -1,0 +1,235 @@
+//! `Replica lag`: one row per database that replicates (replicas, and promoted former replicas).
+//!
+//! ```text
+//! 80 columns:
+//! ┌ Replica lag ─────────────────────────────────────────────────────────────────┐
+//! │Replica       Lag History                      Alarm RPO   State        Behind│
+//! │dr-replica  6m40s ▃▃▄▄▄▄▄▄▅▅▅▅▅▅▆▆▆▆▆▇▇▇▇▇▇███ 5m    5m    broken            —│
+//! └──────────────────────────────────────────────────────────────────────────────┘
+//! wide (≥ ~100): `Resource` and `Source` after the name, a longer sparkline.
+//! narrow: alarm and RPO move to the bottom border, then `Behind`, the sparkline and `State` go:
+//! ┌ Replica lag ─────────────────────────────────┐
+//! │Replica       Lag History            State    │
+//! │dr-replica  6m40s ▅▅▅▅▆▆▆▆▆▇▇▇▇▇▇███ broken   │
+//! └─────────────────────────── alarm 5m · RPO 5m ┘
+//! ```
+//!
+//! Lag and sparkline are coloured by [`lag_severity`] against the replica's alarm and the
+//! environment's RPO; a `broken` replication state is critical whatever the lag says.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Row;
+
+use super::PaneCtx;
+use super::common::{
+    Look, NONE, TableParts, bytes_text, cell, choose_columns, column_width, header_cell, lag_text,
+    pane_block, render_table, sparkline,
+};
+use crate::duration::Dur;
+use crate::telemetry::{
+    Board, DatabaseReading, Replication, ReplicationState, Severity, lag_severity,
+};
+
+/// The pane's title, exactly as shown in its border.
+pub const TITLE: &str = "Replica lag";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Name,
+    Resource,
+    Source,
+    Lag,
+    History,
+    Alarm,
+    Rpo,
+    State,
+    Behind,
+}
+
+/// Column sets from widest to narrowest, with the sparkline's minimum width in each.
+const TIERS: &[(&[Col], u16)] = &[
+    (
+        &[
+            Col::Name,
+            Col::Resource,
+            Col::Source,
+            Col::Lag,
+            Col::History,
+            Col::Alarm,
+            Col::Rpo,
+            Col::State,
+            Col::Behind,
+        ],
+        20,
+    ),
+    (
+        &[
+            Col::Name,
+            Col::Lag,
+            Col::History,
+            Col::Alarm,
+            Col::Rpo,
+            Col::State,
+            Col::Behind,
+        ],
+        20,
+    ),
+    (
+        &[Col::Name, Col::Lag, Col::History, Col::State, Col::Behind],
+        12,
+    ),
+    (&[Col::Name, Col::Lag, Col::History, Col::State], 8),
+    (&[Col::Name, Col::Lag, Col::State], 0),
+    (&[Col::Name, Col::Lag], 0),
+];
+
+/// The replicating databases, in the board's order.
+fn replicas(board: &Board) -> impl Iterator<Item = (&DatabaseReading, &Replication)> {
+    board
+        .picture
+        .databases
+        .iter()
+        .filter_map(|db| db.replication.as_ref().map(|r| (db, r)))
+}
+
+/// Selectable rows: one per replicating database.
+pub fn row_count(board: &Board) -> usize {
+    replicas(board).count()
+}
+
+fn state_label(state: ReplicationState) -> (&'static str, Severity) {
+    match state {
+        ReplicationState::Streaming => ("streaming", Severity::Ok),
+        ReplicationState::Broken => ("broken", Severity::Crit),
+        ReplicationState::Paused => ("paused", Severity::Warn),
+        ReplicationState::Promoted => ("promoted", Severity::Ok),
+    }
+}
+
+/// Draws the `Replica lag` pane.
+pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
+    let board = ctx.board;
+    let freshness = board.freshness(|f| f.lag, ctx.now);
+    let look = Look::new(ctx.theme, &freshness);
+    let mut block = pane_block(ctx, TITLE, &freshness);
+    let inner_width = block.inner(area).width;
+
+    let name_w = column_width(replicas(board).map(|(db, _)| db.name.as_str()), 7, 20);
+    let resource_w = column_width(replicas(board).map(|(db, _)| db.resource.as_str()), 8, 24);
+    let source_w = column_width(replicas(board).map(|(_, r)| r.source.as_str()), 6, 12);
+    let cols = choose_columns(
+        inner_width,
+        TIERS,
+        |c| match c {
+            Col::Name => name_w,
+            Col::Resource => resource_w,
+            Col::Source => source_w,
+            Col::Lag => 6,
+            Col::History => 0,
+            Col::Alarm | Col::Rpo => 5,
+            Col::State => 9,
+            Col::Behind => 9,
+        },
+        Some(Col::History),
+    );
+
+    let rpo = ctx.env.objectives.rpo;
+    let rpo_text = rpo.to_string();
+    if !cols.iter().any(|(c, _)| *c == Col::Alarm) {
+        block = block.title_bottom(policy_note(board, &rpo_text, look).right_aligned());
+    }
+
+    let header = Row::new(cols.iter().map(|(c, _)| match c {
+        Col::Name => header_cell("Replica", false),
+        Col::Resource => header_cell("Resource", false),
+        Col::Source => header_cell("Source", false),
+        Col::Lag => header_cell("Lag", true),
+        Col::History => header_cell("History", false),
+        Col::Alarm => header_cell("Alarm", false),
+        Col::Rpo => header_cell("RPO", false),
+        Col::State => header_cell("State", false),
+        Col::Behind => header_cell("Behind", true),
+    }));
+
+    let rows: Vec<Row> = replicas(board)
+        .map(|(db, r)| {
+            let promoted = r.state == ReplicationState::Promoted;
+            let severity = lag_severity(r.lag_secs, r.lag_alarm, rpo);
+            // A promoted database no longer replicates: no lag is expected, not alarming.
+            let lag_style = if promoted && r.lag_secs.is_none() {
+                look.dim()
+            } else {
+                look.sev(severity)
+            };
+            Row::new(cols.iter().map(|&(c, width)| match c {
+                Col::Name => cell(Span::styled(db.name.as_str(), look.text()), false),
+                Col::Resource => cell(Span::styled(db.resource.as_str(), look.dim()), false),
+                Col::Source => cell(Span::styled(r.source.as_str(), look.dim()), false),
+                Col::Lag => cell(Span::styled(lag_text(r.lag_secs), lag_style), true),
+                Col::History => {
+                    let text = board
+                        .lag_history
+                        .get(&db.name)
+                        .map_or_else(String::new, |h| {
+                            sparkline(h.iter(), width, r.lag_alarm.secs() / 5)
+                        });
+                    cell(Span::styled(text, lag_style), false)
+                }
+                Col::Alarm => cell(Span::styled(r.lag_alarm.to_string(), look.dim()), false),
+                Col::Rpo => cell(Span::styled(rpo_text.as_str(), look.dim()), false),
+                Col::State => {
+                    let (label, sev) = state_label(r.state);
+                    cell(Span::styled(label, look.sev(sev)), false)
+                }
+                Col::Behind => match r.lag_bytes {
+                    Some(b) => cell(Span::styled(bytes_text(b), look.sev(severity)), true),
+                    None => cell(Span::styled(NONE, look.dim()), true),
+                },
+            }))
+        })
+        .collect();
+
+    render_table(
+        frame,
+        area,
+        ctx,
+        TableParts {
+            block,
+            header: Some(header),
+            rows,
+            widths: cols.iter().map(|(_, w)| *w).collect(),
+            placeholder: if look.stale || board.picture.databases.is_empty() {
+                "no replication reported yet"
+            } else {
+                "no replicas"
+            },
+        },
+    )
+}
+
+/// `alarm 5m · RPO 5m`, for the bottom border when the columns do not fit. Replicas with
+/// different alarms show each distinct value (`alarm 5m/10m`).
+fn policy_note<'a>(board: &Board, rpo_text: &'a str, look: Look<'_>) -> Line<'a> {
+    let mut alarms: Vec<u64> = replicas(board).map(|(_, r)| r.lag_alarm.secs()).collect();
+    alarms.sort_unstable();
+    alarms.dedup();
+    let mut note = String::from(" ");
+    if !alarms.is_empty() {
+        note.push_str("alarm ");
+        for (i, secs) in alarms.iter().enumerate() {
+            if i > 0 {
+                note.push('/');
+            }
+            note.push_str(&Dur::from_secs(*secs).to_string());
+        }
+        note.push_str(" · ");
+    }
+    note.push_str("RPO ");
+    Line::from(vec![
+        Span::styled(note, look.dim()),
+        Span::styled(rpo_text, look.dim()),
+        Span::raw(" "),
+    ])
+}

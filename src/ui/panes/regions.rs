@@ -1,0 +1,440 @@
+//! `Regions`: one block of rows per region, in the environment's order (regions only seen in
+//! readings follow), each headed by the region's verdict.
+//!
+//! ```text
+//! ┌ Regions ─────────────────────────────────────────────────────────────────────┐
+//! │primary    DEGRADED  primary  ◀ api  us-west-2a ✗  us-west-2b ●  us-west-2c ● │
+//! │  health   1/3 fails  1840ms  api.us-west-2.pynomaly.example/health           │
+//! │  db       primary  failing-over  primary · us-west-2b · multi-AZ             │
+//! │  app      api 2/3 ready                                                      │
+//! │  security 180 failed auth/min · unusual access                               │
+//! │dr         HEALTHY   DR  us-east-1a ●  us-east-1b ●                           │
+//! └──────────────────────────────────────────────────────────────────────────────┘
+//! ```
+//!
+//! The verdict comes first so that no width hides it. When the zones do not fit they shrink to
+//! `us-west-2 a ● b ✗ c ●`, then to `a ● b ✗ c ●` without the role. The parts of every detail
+//! row are ordered by importance (what is wrong first, static facts last, dim), so a narrow pane
+//! clips only the least important ones. The `security` row appears only when there is a signal
+//! (failed authentications or unusual access). Every row is selectable, so the App can scroll
+//! through regions taller than the pane.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row};
+
+use super::PaneCtx;
+use super::common::{
+    COLUMN_SPACING, Look, TableParts, pane_block, render_table, text_width, utc_text,
+};
+use crate::env::{Environment, RegionDef, RegionRole};
+use crate::telemetry::{
+    AppReading, Board, DatabaseReading, DbRole, DbState, ENDPOINT_DOWN_AFTER, EndpointReading,
+    FAILED_AUTH_SPIKE_PER_MIN, ReplicationState, Sample, SecurityReading, Severity, Verdict,
+};
+
+/// The pane's title, exactly as shown in its border.
+pub const TITLE: &str = "Regions";
+
+/// Width of the verdict at the start of a region's heading (`DEGRADED`).
+const VERDICT_WIDTH: u16 = 8;
+
+/// Sub-row labels are indented under their region's name.
+const LABEL_HEALTH: &str = "  health";
+const LABEL_DB: &str = "  db";
+const LABEL_APP: &str = "  app";
+const LABEL_SECURITY: &str = "  security";
+
+/// One row of the pane.
+enum Item<'b> {
+    Region {
+        name: &'b str,
+        def: Option<&'b RegionDef>,
+    },
+    Endpoint(&'b EndpointReading),
+    Database(&'b DatabaseReading),
+    App(&'b AppReading),
+    Security(&'b SecurityReading),
+}
+
+/// Logical region names: the environment's, in order, then any only seen in readings.
+fn region_names<'b>(picture: &'b Sample, env: &'b Environment) -> Vec<&'b str> {
+    let mut names: Vec<&str> = env
+        .regions
+        .iter()
+        .map(|r| r.name.get_ref().as_str())
+        .collect();
+    let seen = picture
+        .zones
+        .iter()
+        .map(|z| z.region.as_str())
+        .chain(picture.endpoints.iter().map(|e| e.region.as_str()))
+        .chain(picture.databases.iter().map(|d| d.region.as_str()))
+        .chain(picture.apps.iter().map(|a| a.region.as_str()))
+        .chain(picture.security.iter().map(|s| s.region.as_str()));
+    for name in seen {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// Whether a security reading carries a signal worth a row.
+fn has_signal(s: &SecurityReading) -> bool {
+    s.failed_auth_per_min > 0 || s.unusual_access
+}
+
+/// Every row of the pane, in order: the single source of truth for `render` and `row_count`.
+fn items<'b>(board: &'b Board, env: &'b Environment) -> Vec<Item<'b>> {
+    let picture = &board.picture;
+    let mut out = Vec::new();
+    for name in region_names(picture, env) {
+        out.push(Item::Region {
+            name,
+            def: env.region(name),
+        });
+        let here = |region: &str| region == name;
+        out.extend(
+            picture
+                .endpoints
+                .iter()
+                .filter(|e| here(&e.region))
+                .map(Item::Endpoint),
+        );
+        out.extend(
+            picture
+                .databases
+                .iter()
+                .filter(|d| here(&d.region))
+                .map(Item::Database),
+        );
+        out.extend(
+            picture
+                .apps
+                .iter()
+                .filter(|a| here(&a.region))
+                .map(Item::App),
+        );
+        out.extend(
+            picture
+                .security
+                .iter()
+                .filter(|s| here(&s.region) && has_signal(s))
+                .map(Item::Security),
+        );
+    }
+    out
+}
+
+/// Selectable rows: every row (region headings and their details). Needs the environment
+/// because its regions are listed even before any reading names them.
+pub fn row_count(board: &Board, env: &Environment) -> usize {
+    items(board, env).len()
+}
+
+/// Draws the `Regions` pane.
+pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
+    let board = ctx.board;
+    let freshness = board.freshness(|f| f.regions, ctx.now);
+    let look = Look::new(ctx.theme, &freshness);
+    let block = pane_block(ctx, TITLE, &freshness);
+    let inner_width = block.inner(area).width;
+
+    let items = items(board, ctx.env);
+    let label_w = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Region { name, .. } => Some(text_width(name)),
+            _ => None,
+        })
+        .fold(text_width(LABEL_SECURITY), u16::max)
+        .min(16);
+    let detail_w = inner_width.saturating_sub(label_w + COLUMN_SPACING);
+
+    let rows: Vec<Row> = items
+        .iter()
+        .map(|item| {
+            let (label, label_style, detail) = match item {
+                Item::Region { name, def } => (
+                    *name,
+                    ctx.theme.header,
+                    region_line(ctx, look, name, *def, detail_w),
+                ),
+                Item::Endpoint(e) => (LABEL_HEALTH, look.dim(), endpoint_line(look, e)),
+                Item::Database(d) => (LABEL_DB, look.dim(), database_line(look, d)),
+                Item::App(a) => (LABEL_APP, look.dim(), app_line(look, a)),
+                Item::Security(s) => (LABEL_SECURITY, look.dim(), security_line(look, s)),
+            };
+            Row::new([
+                Cell::from(Span::styled(label, label_style)),
+                Cell::from(detail),
+            ])
+        })
+        .collect();
+
+    render_table(
+        frame,
+        area,
+        ctx,
+        TableParts {
+            block,
+            header: None,
+            rows,
+            widths: vec![label_w, detail_w],
+            placeholder: "no regions configured",
+        },
+    )
+}
+
+/// Gap between the parts of a detail line.
+const GAP: &str = "  ";
+const GAP_W: u16 = 2;
+
+/// Spaces to pad the verdict label to [`VERDICT_WIDTH`].
+const PAD: &str = "        ";
+
+/// How a heading shows its zones.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Zones {
+    /// `us-west-2a ●  us-west-2b ✗`
+    Long,
+    /// `us-west-2 a ● b ✗`
+    ShortWithId,
+    /// `a ● b ✗`, and the role is left out.
+    Short,
+}
+
+/// The region's heading: its verdict first (always visible), then its role, the DNS records
+/// pointing at it, and its zones up or down, in the longest form that fits `width`.
+fn region_line<'b>(
+    ctx: &PaneCtx<'b>,
+    look: Look<'_>,
+    name: &str,
+    def: Option<&'b RegionDef>,
+    width: u16,
+) -> Line<'b> {
+    let picture = &ctx.board.picture;
+    let verdict = picture.region_verdict(name);
+    let mut spans: Vec<Span<'b>> = Vec::with_capacity(24);
+    let label = verdict.label();
+    spans.push(Span::styled(label, look.sev(verdict.severity())));
+    let pad = usize::from(VERDICT_WIDTH.saturating_sub(text_width(label)));
+    spans.push(Span::raw(PAD.get(..pad).unwrap_or("")));
+
+    let role = match def.map(|d| d.role) {
+        Some(RegionRole::Primary) => "primary",
+        Some(RegionRole::Dr) => "DR",
+        None => "?",
+    };
+    let dns: Vec<&'b str> = picture
+        .dns
+        .iter()
+        .filter(|d| d.target_region == name)
+        .map(|d| d.name.as_str())
+        .collect();
+
+    // Zones: the environment's, in order, each with its reading; then zones only seen in readings.
+    let env_zones: &[String] = def.map_or(&[], |d| d.zones.as_slice());
+    let zone_up = |zone: &str| picture.zones.iter().find(|z| z.zone == zone).map(|z| z.up);
+    let zones: Vec<(&'b str, Option<bool>)> = env_zones
+        .iter()
+        .map(|z| (z.as_str(), zone_up(z)))
+        .chain(
+            picture
+                .zones
+                .iter()
+                .filter(|z| z.region == name && !env_zones.contains(&z.zone))
+                .map(|z| (z.zone.as_str(), Some(z.up))),
+        )
+        .collect();
+
+    // Pick the longest form that fits.
+    let id = def
+        .map(|d| d.id.as_str())
+        .filter(|id| !id.is_empty() && zones.iter().all(|(z, _)| z.starts_with(id)));
+    let avail = width.saturating_sub(VERDICT_WIDTH);
+    let role_w = GAP_W + text_width(role);
+    let dns_w: u16 = dns.iter().map(|n| GAP_W + 2 + text_width(n)).sum();
+    let long_w: u16 = zones.iter().map(|(z, _)| GAP_W + text_width(z) + 2).sum();
+    let form = match id {
+        _ if role_w + dns_w + long_w <= avail => Zones::Long,
+        Some(id) => {
+            let short_w: u16 = zones
+                .iter()
+                .map(|(z, _)| 1 + text_width(z).saturating_sub(text_width(id)) + 2)
+                .sum();
+            if role_w + dns_w + GAP_W + text_width(id) + short_w <= avail {
+                Zones::ShortWithId
+            } else {
+                Zones::Short
+            }
+        }
+        None => Zones::Long,
+    };
+
+    if form != Zones::Short {
+        spans.push(Span::raw(GAP));
+        spans.push(Span::styled(role, look.text()));
+    }
+    // DNS pointing at a dead region is the thing to fix: say so in the critical style.
+    let dns_style = if verdict == Verdict::Down {
+        look.sev(Severity::Crit)
+    } else {
+        ctx.theme.title
+    };
+    for name in dns {
+        spans.push(Span::raw(GAP));
+        spans.push(Span::styled("◀ ", dns_style));
+        spans.push(Span::styled(name, dns_style));
+    }
+    if form == Zones::ShortWithId {
+        spans.push(Span::raw(GAP));
+        spans.push(Span::styled(id.unwrap_or_default(), look.dim()));
+    }
+    for (i, (zone, up)) in zones.iter().enumerate() {
+        let (sep, shown) = match form {
+            Zones::Long => (GAP, *zone),
+            Zones::ShortWithId => (" ", zone.get(id.map_or(0, str::len)..).unwrap_or(zone)),
+            Zones::Short => (
+                if i == 0 { GAP } else { " " },
+                zone.get(id.map_or(0, str::len)..).unwrap_or(zone),
+            ),
+        };
+        let (mark, style) = match up {
+            Some(true) => ("●", look.sev(Severity::Ok)),
+            Some(false) => ("✗", look.sev(Severity::Crit)),
+            None => ("?", look.sev(Severity::Unknown)),
+        };
+        spans.push(Span::raw(sep));
+        spans.push(Span::styled(shown, look.text()));
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(mark, style));
+    }
+    Line::from(spans)
+}
+
+/// `ok  38ms  host/path`, `2/3 fails  …`, `DOWN (5 fails)  HTTP 503  · error  …`.
+fn endpoint_line<'b>(look: Look<'_>, e: &'b EndpointReading) -> Line<'b> {
+    let style = look.sev(e.severity());
+    let mut spans: Vec<Span<'b>> = Vec::with_capacity(8);
+    spans.push(if e.is_down() {
+        Span::styled(format!("DOWN ({} fails)", e.consecutive_failures), style)
+    } else if e.consecutive_failures > 0 {
+        Span::styled(
+            format!("{}/{ENDPOINT_DOWN_AFTER} fails", e.consecutive_failures),
+            style,
+        )
+    } else {
+        Span::styled("ok", style)
+    });
+    if let Some(ms) = e.latency_ms {
+        spans.push(Span::raw(GAP));
+        spans.push(Span::styled(format!("{ms}ms"), look.text()));
+    }
+    if let Some(status) = e.status.filter(|s| !(200..300).contains(s)) {
+        spans.push(Span::raw(GAP));
+        spans.push(Span::styled(format!("HTTP {status}"), style));
+    }
+    if let Some(error) = &e.error {
+        spans.push(Span::raw(GAP));
+        spans.push(Span::styled(error.as_str(), style));
+    }
+    let url = e
+        .url
+        .split_once("://")
+        .map_or(e.url.as_str(), |(_, rest)| rest);
+    spans.push(Span::raw(GAP));
+    spans.push(Span::styled(url, look.dim()));
+    Line::from(spans)
+}
+
+fn db_state(state: DbState) -> (&'static str, Severity) {
+    match state {
+        DbState::Available => ("available", Severity::Ok),
+        DbState::FailingOver => ("failing-over", Severity::Warn),
+        DbState::Promoting => ("promoting", Severity::Warn),
+        DbState::Unreachable => ("unreachable", Severity::Crit),
+        DbState::Stopped => ("stopped", Severity::Warn),
+    }
+}
+
+/// `primary  available  CORRUPT since 09:30  primary · us-west-2a · multi-AZ`: what is wrong
+/// first, the static facts (role, zone) last in the dim style.
+fn database_line<'b>(look: Look<'_>, d: &'b DatabaseReading) -> Line<'b> {
+    let crit = look.sev(Severity::Crit);
+    let mut spans: Vec<Span<'b>> = Vec::with_capacity(16);
+    spans.push(Span::styled(d.name.as_str(), look.text()));
+    let (state, sev) = db_state(d.state);
+    spans.push(Span::raw(GAP));
+    spans.push(Span::styled(state, look.sev(sev)));
+    if d.integrity_ok == Some(false) {
+        spans.push(Span::raw(GAP));
+        spans.push(Span::styled("CORRUPT", crit));
+        if let Some(since) = d.corrupt_since {
+            spans.push(Span::styled(" since ", crit));
+            spans.push(Span::styled(utc_text(since, false), crit));
+        }
+    }
+    if d.replication
+        .as_ref()
+        .is_some_and(|r| r.state == ReplicationState::Broken)
+    {
+        spans.push(Span::raw(GAP));
+        spans.push(Span::styled("replication broken", crit));
+    }
+    spans.push(Span::raw(GAP));
+    spans.push(Span::styled(
+        match d.role {
+            DbRole::Primary => "primary",
+            DbRole::Replica => "replica",
+            DbRole::Unknown => "role?",
+        },
+        look.dim(),
+    ));
+    if let Some(az) = &d.az {
+        spans.push(Span::styled(" · ", look.dim()));
+        spans.push(Span::styled(az.as_str(), look.dim()));
+    }
+    if d.multi_az {
+        spans.push(Span::styled(" · multi-AZ", look.dim()));
+    }
+    Line::from(spans)
+}
+
+/// `api 3/3 ready`.
+fn app_line<'b>(look: Look<'_>, a: &'b AppReading) -> Line<'b> {
+    let sev = if a.ready >= a.desired {
+        Severity::Ok
+    } else if a.ready == 0 {
+        Severity::Crit
+    } else {
+        Severity::Warn
+    };
+    Line::from(vec![
+        Span::styled(a.name.as_str(), look.text()),
+        Span::raw(" "),
+        Span::styled(format!("{}/{} ready", a.ready, a.desired), look.sev(sev)),
+    ])
+}
+
+/// `180 failed auth/min · unusual access`.
+fn security_line<'b>(look: Look<'_>, s: &'b SecurityReading) -> Line<'b> {
+    let auth_sev = if s.failed_auth_per_min >= FAILED_AUTH_SPIKE_PER_MIN {
+        Severity::Crit
+    } else if s.failed_auth_per_min > 0 {
+        Severity::Warn
+    } else {
+        Severity::Ok
+    };
+    let mut spans: Vec<Span<'b>> = vec![Span::styled(
+        format!("{} failed auth/min", s.failed_auth_per_min),
+        look.sev(auth_sev),
+    )];
+    if s.unusual_access {
+        spans.push(Span::styled(" · ", look.dim()));
+        spans.push(Span::styled("unusual access", look.sev(Severity::Crit)));
+    }
+    Line::from(spans)
+}
