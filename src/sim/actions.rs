@@ -21,7 +21,8 @@ const REVOKED_SESSIONS: (i64, i64) = (800, 5000);
 impl Sim {
     /// Runs a built-in action (`crate::actions::BUILTINS`) and returns its outcome lines.
     /// Arguments are checked against the table: unknown, missing or malformed ones are errors
-    /// naming the bad value.
+    /// naming the bad value. Like every action method, it first advances to `now` (a `now` in
+    /// the past means "at the simulator's current time"); a refused action changes nothing else.
     pub fn execute(
         &mut self,
         call: &ActionCall,

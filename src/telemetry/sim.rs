@@ -53,8 +53,7 @@ impl Source for SimSource {
 
     fn poll(&mut self) -> BoxFuture<'_, Result<Sample, SourceError>> {
         // The lock is held only for the synchronous advance + sample, never across an await.
-        let result = self.read();
-        Box::pin(async move { result })
+        Box::pin(async move { self.read() })
     }
 }
 
