@@ -10,6 +10,7 @@ pub mod diag;
 pub mod duration;
 pub mod env;
 pub mod status;
+pub mod sim;
 pub mod telemetry;
 pub mod theme;
 pub mod ui;

@@ -5,6 +5,7 @@
 //! the panes and playbook `wait` conditions all judge it with the same functions below.
 
 pub mod board;
+pub mod sim;
 pub mod source;
 
 use chrono::{DateTime, Utc};
