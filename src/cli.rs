@@ -29,7 +29,12 @@ pub struct ConsoleArgs {
     pub env: Option<PathBuf>,
     /// Theme: a built-in name (default, high-contrast, light) or a path to a .toml file.
     /// NO_COLOR is respected.
-    #[arg(long, global = true, value_name = "NAME|PATH", default_value = "default")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME|PATH",
+        default_value = "default"
+    )]
     pub theme: String,
     /// Seed of the simulator's randomness: the same seed gives the same day.
     #[arg(long, global = true, default_value_t = 1)]

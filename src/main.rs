@@ -62,15 +62,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn load_env(path: Option<&Path>) -> Result<Environment, BadInput> {
     match path {
         None => Ok(Environment::demo()),
-        Some(p) => Environment::load(p).map_err(|d| BadInput(format!("error: bad environment file\n{d}"))),
+        Some(p) => {
+            Environment::load(p).map_err(|d| BadInput(format!("error: bad environment file\n{d}")))
+        }
     }
 }
 
 /// The simulator and its source, for a simulated environment.
-fn simulated(console: &ConsoleArgs, env: &Environment, clock: SessionClock) -> (Arc<Mutex<Sim>>, Box<dyn Source>) {
+fn simulated(
+    console: &ConsoleArgs,
+    env: &Environment,
+    clock: SessionClock,
+) -> (Arc<Mutex<Sim>>, Box<dyn Source>) {
     let sim = Arc::new(Mutex::new(Sim::new(env, console.seed, clock.now())));
     // Faster simulations poll more often so sparklines and ages move smoothly.
-    let interval = if console.speed > 1.0 { Duration::from_millis(250) } else { Duration::from_secs(1) };
+    let interval = if console.speed > 1.0 {
+        Duration::from_millis(250)
+    } else {
+        Duration::from_secs(1)
+    };
     let source: Box<dyn Source> = Box::new(SimSource::new(Arc::clone(&sim), clock, interval));
     (sim, source)
 }
@@ -116,7 +126,11 @@ fn console(args: &ConsoleArgs, env: Environment) -> Result<ExitCode> {
 
 /// A source is stale after three missed polls (in session time).
 fn stale_after(sources: &[Box<dyn Source>], speed: f64) -> TimeDelta {
-    let longest = sources.iter().map(|s| s.interval().max(s.timeout())).max().unwrap_or(Duration::from_secs(1));
+    let longest = sources
+        .iter()
+        .map(|s| s.interval().max(s.timeout()))
+        .max()
+        .unwrap_or(Duration::from_secs(1));
     let secs = (3.0 * longest.as_secs_f64() * speed).max(3.0);
     TimeDelta::milliseconds((secs * 1000.0) as i64)
 }
@@ -144,15 +158,21 @@ fn status(args: &ConsoleArgs, env: &Environment, json: bool) -> Result<ExitCode>
             .map(|mut s| {
                 tokio::spawn(async move {
                     let limit = s.timeout();
-                    tokio::time::timeout(limit, s.poll())
-                        .await
-                        .unwrap_or(Err(SourceError::Timeout { secs: limit.as_secs().max(1) }))
+                    tokio::time::timeout(limit, s.poll()).await.unwrap_or(Err(
+                        SourceError::Timeout {
+                            secs: limit.as_secs().max(1),
+                        },
+                    ))
                 })
             })
             .collect();
         let mut results = Vec::with_capacity(tasks.len());
         for task in tasks {
-            results.push(task.await.unwrap_or_else(|e| Err(SourceError::Crashed { message: e.to_string() })));
+            results.push(task.await.unwrap_or_else(|e| {
+                Err(SourceError::Crashed {
+                    message: e.to_string(),
+                })
+            }));
         }
         results
     });
@@ -166,7 +186,11 @@ fn status(args: &ConsoleArgs, env: &Environment, json: bool) -> Result<ExitCode>
     } else {
         print!("{}", report.to_text());
     }
-    Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Logs to a file, never to the terminal the console owns. A log that cannot be opened is not
@@ -176,7 +200,11 @@ fn init_logging(path: Option<&Path>) -> Option<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).ok()?;
     }
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
     tracing_subscriber::fmt()
         .with_writer(Mutex::new(file))
         .with_ansi(false)
@@ -195,4 +223,3 @@ fn default_log_path() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
     Some(state.join("warroom").join("warroom.log"))
 }
-

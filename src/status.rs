@@ -131,7 +131,11 @@ impl StatusReport {
                         RegionRole::Dr => "dr",
                     },
                     verdict: p.region_verdict(name),
-                    zones_up: zones.clone().filter(|z| z.up).map(|z| z.zone.clone()).collect(),
+                    zones_up: zones
+                        .clone()
+                        .filter(|z| z.up)
+                        .map(|z| z.zone.clone())
+                        .collect(),
                     zones_down: zones.filter(|z| !z.up).map(|z| z.zone.clone()).collect(),
                     endpoints: p
                         .endpoints
@@ -199,9 +203,15 @@ impl StatusReport {
             self.at.format("%Y-%m-%d %H:%M:%S UTC")
         );
         let _ = writeln!(out, "\nREPLICA LAG");
-        let _ = writeln!(out, "  {:<18} {:<24} {:>8} {:>7} {:>5} {:<10} LEVEL", "NAME", "RESOURCE", "LAG", "ALARM", "RPO", "STATE");
+        let _ = writeln!(
+            out,
+            "  {:<18} {:<24} {:>8} {:>7} {:>5} {:<10} LEVEL",
+            "NAME", "RESOURCE", "LAG", "ALARM", "RPO", "STATE"
+        );
         for r in &self.replica_lag {
-            let lag = r.lag_secs.map_or_else(|| "—".to_string(), |l| compact(l.max(0.0).round() as u64));
+            let lag = r
+                .lag_secs
+                .map_or_else(|| "—".to_string(), |l| compact(l.max(0.0).round() as u64));
             let _ = writeln!(
                 out,
                 "  {:<18} {:<24} {:>8} {:>7} {:>5} {:<10} {}",
@@ -215,12 +225,25 @@ impl StatusReport {
             );
         }
         let _ = writeln!(out, "\nBACKUPS");
-        let _ = writeln!(out, "  {:<20} {:<16} {:<17} {:>7} {:>6} {:<8} {:>5}", "NAME", "KIND", "LAST SUCCESS (UTC)", "AGE", "EVERY", "STATUS", "24H");
+        let _ = writeln!(
+            out,
+            "  {:<20} {:<16} {:<17} {:>7} {:>6} {:<8} {:>5}",
+            "NAME", "KIND", "LAST SUCCESS (UTC)", "AGE", "EVERY", "STATUS", "24H"
+        );
         for b in &self.backups {
-            let last = b.last_success.map_or_else(|| "never".to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string());
+            let last = b.last_success.map_or_else(
+                || "never".to_string(),
+                |t| t.format("%Y-%m-%d %H:%M").to_string(),
+            );
             let age = b.age_secs.map_or_else(|| "—".to_string(), compact);
-            let rate = b.success_rate_24h.map_or_else(|| "—".to_string(), |r| format!("{r:.0}%"));
-            let tainted = if b.last_good != b.last_success { "  TAINTED since last good" } else { "" };
+            let rate = b
+                .success_rate_24h
+                .map_or_else(|| "—".to_string(), |r| format!("{r:.0}%"));
+            let tainted = if b.last_good != b.last_success {
+                "  TAINTED since last good"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
                 "  {:<20} {:<16} {:<17} {:>7} {:>6} {:<8} {:>5}{tainted}",
@@ -235,7 +258,14 @@ impl StatusReport {
         }
         let _ = writeln!(out, "\nREGIONS");
         for r in &self.regions {
-            let _ = writeln!(out, "  {} ({}, {})  {}", r.name, r.id, r.role, r.verdict.label());
+            let _ = writeln!(
+                out,
+                "  {} ({}, {})  {}",
+                r.name,
+                r.id,
+                r.role,
+                r.verdict.label()
+            );
             let zones: Vec<String> = r
                 .zones_up
                 .iter()
@@ -246,7 +276,9 @@ impl StatusReport {
                 let _ = writeln!(out, "    zones: {}", zones.join(", "));
             }
             for e in &r.endpoints {
-                let latency = e.latency_ms.map_or_else(|| "—".to_string(), |l| format!("{l} ms"));
+                let latency = e
+                    .latency_ms
+                    .map_or_else(|| "—".to_string(), |l| format!("{l} ms"));
                 let _ = writeln!(
                     out,
                     "    api: {} {latency}, {} consecutive failures{}",
@@ -263,8 +295,14 @@ impl StatusReport {
                     d.resource,
                     kebab(&d.role),
                     kebab(&d.state),
-                    d.az.as_deref().map(|a| format!(" in {a}")).unwrap_or_default(),
-                    if d.integrity_ok == Some(false) { " CORRUPT" } else { "" }
+                    d.az.as_deref()
+                        .map(|a| format!(" in {a}"))
+                        .unwrap_or_default(),
+                    if d.integrity_ok == Some(false) {
+                        " CORRUPT"
+                    } else {
+                        ""
+                    }
                 );
             }
             if !r.dns_pointing_here.is_empty() {

@@ -16,7 +16,10 @@ fn draws_panes_help_fault_and_quits_restoring_the_terminal() {
         s.contains("Replica lag") && s.contains("Backups") && s.contains("Regions")
     });
     assert!(screen.contains("DEMO"), "mode badge missing:\n{screen}");
-    assert!(tui.alternate_screen(), "the console should own the alternate screen");
+    assert!(
+        tui.alternate_screen(),
+        "the console should own the alternate screen"
+    );
 
     tui.send("?");
     tui.wait_text("Help · keys", T);
@@ -30,9 +33,14 @@ fn draws_panes_help_fault_and_quits_restoring_the_terminal() {
     tui.wait_text("fault injected: region-loss", T);
     // At 60x, three failed health checks take well under a few wall seconds.
     let screen = tui.wait_for("the primary region DOWN", T, |s| {
-        s.lines().any(|l| l.contains("primary") && l.contains("DOWN")) || s.contains("DOWN")
+        s.lines()
+            .any(|l| l.contains("primary") && l.contains("DOWN"))
+            || s.contains("DOWN")
     });
-    assert!(screen.contains("region-loss"), "status bar should name the fault:\n{screen}");
+    assert!(
+        screen.contains("region-loss"),
+        "status bar should name the fault:\n{screen}"
+    );
 
     tui.send("q");
     let status = tui.wait_exit(T);
@@ -45,10 +53,16 @@ fn sigterm_restores_the_terminal() {
     let mut tui = Tui::spawn(&[], 100, 30);
     tui.wait_text("Replica lag", T);
     let pid = tui.pid();
-    let ok = Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
+    let ok = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
     assert!(ok.success());
     tui.wait_exit(T);
-    assert!(!tui.alternate_screen(), "terminal not restored after SIGTERM");
+    assert!(
+        !tui.alternate_screen(),
+        "terminal not restored after SIGTERM"
+    );
 }
 
 #[test]
@@ -56,10 +70,16 @@ fn sighup_restores_the_terminal() {
     let mut tui = Tui::spawn(&[], 100, 30);
     tui.wait_text("Replica lag", T);
     let pid = tui.pid();
-    let ok = Command::new("kill").args(["-HUP", &pid.to_string()]).status().expect("kill");
+    let ok = Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .expect("kill");
     assert!(ok.success());
     tui.wait_exit(T);
-    assert!(!tui.alternate_screen(), "terminal not restored after SIGHUP");
+    assert!(
+        !tui.alternate_screen(),
+        "terminal not restored after SIGHUP"
+    );
 }
 
 #[test]
@@ -83,11 +103,20 @@ fn too_small_terminal_says_how_big_instead_of_panicking() {
 
 #[test]
 fn status_json_has_all_three_sections() {
-    let out = Command::new(BIN).args(["status", "--json"]).output().expect("run status");
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN)
+        .args(["status", "--json"])
+        .output()
+        .expect("run status");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status --json is JSON");
     for section in ["replica_lag", "backups", "regions"] {
-        let items = v[section].as_array().unwrap_or_else(|| panic!("{section} missing: {v}"));
+        let items = v[section]
+            .as_array()
+            .unwrap_or_else(|| panic!("{section} missing: {v}"));
         assert!(!items.is_empty(), "{section} is empty");
     }
     assert_eq!(v["environment"], "demo");
@@ -97,17 +126,30 @@ fn status_json_has_all_three_sections() {
 
 #[test]
 fn status_text_lists_every_section() {
-    let out = Command::new(BIN).arg("status").output().expect("run status");
+    let out = Command::new(BIN)
+        .arg("status")
+        .output()
+        .expect("run status");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for heading in ["REPLICA LAG", "BACKUPS", "REGIONS", "dr-replica", "daily-dump", "us-west-2"] {
+    for heading in [
+        "REPLICA LAG",
+        "BACKUPS",
+        "REGIONS",
+        "dr-replica",
+        "daily-dump",
+        "us-west-2",
+    ] {
         assert!(text.contains(heading), "missing {heading}:\n{text}");
     }
 }
 
 #[test]
 fn bad_fault_spec_is_a_clear_error() {
-    let out = Command::new(BIN).args(["--fault", "meteor@5s"]).output().expect("run");
+    let out = Command::new(BIN)
+        .args(["--fault", "meteor@5s"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("meteor"), "{err}");
@@ -115,7 +157,10 @@ fn bad_fault_spec_is_a_clear_error() {
 
 #[test]
 fn bad_theme_name_is_a_clear_error() {
-    let out = Command::new(BIN).args(["--theme", "neon"]).output().expect("run");
+    let out = Command::new(BIN)
+        .args(["--theme", "neon"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("neon"), "{err}");

@@ -15,8 +15,11 @@ pub enum Action {
     Tick(DateTime<Utc>),
     /// A poll result, with the session time it arrived.
     Telemetry(SourceId, Result<Sample, SourceError>, DateTime<Utc>),
-    /// The outcome of an [`Effect::InjectFault`]: a line for the operator.
-    FaultInjected(Result<String, String>),
+    /// The outcome of injecting the named fault (from the menu, `--fault` or a drill).
+    FaultInjected {
+        name: String,
+        result: Result<(), String>,
+    },
     /// SIGTERM, SIGHUP, or the terminal went away.
     Quit,
 }

@@ -66,14 +66,22 @@ impl Focus {
 pub enum Overlay {
     Help,
     /// The facilitator's fault menu (demo only), with the highlighted entry.
-    FaultMenu { selected: usize },
+    FaultMenu {
+        selected: usize,
+    },
 }
 
 /// The scenario faults the simulator can inject, in menu order.
 pub const FAULTS: [(&str, &str); 4] = [
-    ("az-loss", "one availability zone of the primary region fails"),
+    (
+        "az-loss",
+        "one availability zone of the primary region fails",
+    ),
     ("region-loss", "the whole primary region fails"),
-    ("corruption", "data corruption from now on; later backups are tainted"),
+    (
+        "corruption",
+        "data corruption from now on; later backups are tainted",
+    ),
     ("breach", "failed-authentication spike and unusual access"),
 ];
 
@@ -100,7 +108,14 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(env: Environment, mode: Mode, theme: Theme, board: Board, now: DateTime<Utc>, speed: f64) -> Self {
+    pub fn new(
+        env: Environment,
+        mode: Mode,
+        theme: Theme,
+        board: Board,
+        now: DateTime<Utc>,
+        speed: f64,
+    ) -> Self {
         App {
             env,
             mode,
@@ -143,13 +158,15 @@ impl App {
                 self.dirty = true;
                 Vec::new()
             }
-            Action::FaultInjected(result) => {
+            Action::FaultInjected { name, result } => {
                 match result {
-                    Ok(line) => {
-                        self.faults.push((self.now, line.clone()));
-                        self.flash = Some((self.now, line));
+                    Ok(()) => {
+                        self.flash = Some((self.now, format!("fault injected: {name}")));
+                        self.faults.push((self.now, name));
                     }
-                    Err(e) => self.flash = Some((self.now, format!("fault not injected: {e}"))),
+                    Err(e) => {
+                        self.flash = Some((self.now, format!("fault {name} not injected: {e}")))
+                    }
                 }
                 self.dirty = true;
                 Vec::new()
@@ -179,7 +196,9 @@ impl App {
                 match key.code {
                     KeyCode::Esc | KeyCode::Char('f') => self.overlay = None,
                     KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
-                    KeyCode::Down | KeyCode::Char('j') => *selected = (*selected + 1).min(FAULTS.len() - 1),
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        *selected = (*selected + 1).min(FAULTS.len() - 1)
+                    }
                     KeyCode::Enter => {
                         let name = FAULTS[(*selected).min(FAULTS.len() - 1)].0;
                         self.overlay = None;
@@ -205,7 +224,10 @@ impl App {
                 } else {
                     self.flash = Some((
                         self.now,
-                        format!("the fault menu is for demo mode only (this is {})", self.mode.badge()),
+                        format!(
+                            "the fault menu is for demo mode only (this is {})",
+                            self.mode.badge()
+                        ),
                     ));
                 }
             }
@@ -235,7 +257,7 @@ impl App {
         match focus {
             Focus::Lag => crate::ui::panes::lag::row_count(&self.board),
             Focus::Backups => crate::ui::panes::backups::row_count(&self.board),
-            Focus::Regions => crate::ui::panes::regions::row_count(&self.board),
+            Focus::Regions => crate::ui::panes::regions::row_count(&self.board, &self.env),
         }
     }
 

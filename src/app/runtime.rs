@@ -70,9 +70,11 @@ struct TerminalGuard {
 
 impl TerminalGuard {
     fn enter() -> Result<Self> {
-        enable_raw_mode().wrap_err("cannot switch the terminal to raw mode (is stdin a terminal?)")?;
+        enable_raw_mode()
+            .wrap_err("cannot switch the terminal to raw mode (is stdin a terminal?)")?;
         TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
-        execute!(std::io::stdout(), EnterAlternateScreen).wrap_err("cannot enter the alternate screen")?;
+        execute!(std::io::stdout(), EnterAlternateScreen)
+            .wrap_err("cannot enter the alternate screen")?;
         let terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))
             .wrap_err("cannot set up the terminal")?;
         Ok(TerminalGuard { terminal })
@@ -120,7 +122,11 @@ pub async fn run(session: Session) -> Result<()> {
             let (sim, tx) = (Arc::clone(sim), tx.clone());
             tokio::spawn(async move {
                 tokio::time::sleep(clock.wall_for(delay.as_secs_f64())).await;
-                let _ = tx.send(Action::FaultInjected(inject(&sim, &clock, &fault)));
+                let result = inject(&sim, &clock, &fault);
+                let _ = tx.send(Action::FaultInjected {
+                    name: fault.to_string(),
+                    result,
+                });
             });
         }
     }
@@ -155,12 +161,12 @@ async fn event_loop(
                 match effect {
                     Effect::Quit => return Ok(()),
                     Effect::InjectFault(name) => {
-                        let outcome = match (sim, name.parse::<Fault>()) {
+                        let result = match (sim, name.parse::<Fault>()) {
                             (Some(sim), Ok(fault)) => inject(sim, &clock, &fault),
                             (None, _) => Err("this environment is not simulated".to_string()),
                             (_, Err(e)) => Err(e.to_string()),
                         };
-                        let _ = tx.send(Action::FaultInjected(outcome));
+                        let _ = tx.send(Action::FaultInjected { name, result });
                     }
                 }
             }
@@ -169,13 +175,15 @@ async fn event_loop(
 }
 
 /// Injects `fault` into the simulator at the current session time.
-pub fn inject(sim: &Mutex<Sim>, clock: &SessionClock, fault: &Fault) -> Result<String, String> {
+pub fn inject(sim: &Mutex<Sim>, clock: &SessionClock, fault: &Fault) -> Result<(), String> {
     let now = clock.now();
-    let mut sim = sim.lock().map_err(|_| "the simulator crashed earlier".to_string())?;
+    let mut sim = sim
+        .lock()
+        .map_err(|_| "the simulator crashed earlier".to_string())?;
     sim.advance(now);
     sim.inject(fault.clone(), now).map_err(|e| e.to_string())?;
     tracing::info!(%fault, %now, "fault injected");
-    Ok(format!("fault injected: {fault}"))
+    Ok(())
 }
 
 /// Reads terminal events on a plain thread (crossterm's reader blocks) and forwards them.
@@ -222,7 +230,11 @@ fn spawn_ticker(tx: UnboundedSender<Action>, clock: SessionClock) {
 
 fn spawn_signal_handlers(tx: UnboundedSender<Action>) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
-    for kind in [SignalKind::terminate(), SignalKind::hangup(), SignalKind::interrupt()] {
+    for kind in [
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+        SignalKind::interrupt(),
+    ] {
         let mut stream = signal(kind).wrap_err("cannot install a signal handler")?;
         let tx = tx.clone();
         tokio::spawn(async move {
@@ -235,10 +247,17 @@ fn spawn_signal_handlers(tx: UnboundedSender<Action>) -> Result<()> {
 }
 
 /// Spawns a source's poller and a watcher that turns a poller panic into a stale pane.
-fn spawn_poller(id: SourceId, source: Box<dyn Source>, tx: UnboundedSender<Action>, clock: SessionClock) {
+fn spawn_poller(
+    id: SourceId,
+    source: Box<dyn Source>,
+    tx: UnboundedSender<Action>,
+    clock: SessionClock,
+) {
     let poll_tx = tx.clone();
     let handle = tokio::spawn(run_poller(id, source, move |id, result| {
-        poll_tx.send(Action::Telemetry(id, result, clock.now())).is_ok()
+        poll_tx
+            .send(Action::Telemetry(id, result, clock.now()))
+            .is_ok()
     }));
     tokio::spawn(async move {
         if let Err(e) = handle.await
@@ -246,7 +265,11 @@ fn spawn_poller(id: SourceId, source: Box<dyn Source>, tx: UnboundedSender<Actio
         {
             let message = panic_message(e.into_panic());
             tracing::error!(source = id.0, "poller panicked: {message}");
-            let _ = tx.send(Action::Telemetry(id, Err(SourceError::Crashed { message }), clock.now()));
+            let _ = tx.send(Action::Telemetry(
+                id,
+                Err(SourceError::Crashed { message }),
+                clock.now(),
+            ));
         }
     });
 }

@@ -36,7 +36,9 @@ pub fn render_help(frame: &mut Frame, area: Rect, app: &App) {
         " Pane colours: green ok · yellow warning · red critical · magenta stale",
         t.dim,
     )));
-    let height = u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_add(2);
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
     let popup = super::centered(area, 76, height);
     frame.render_widget(Clear, popup);
     frame.render_widget(
@@ -74,7 +76,9 @@ pub fn render_fault_menu(frame: &mut Frame, area: Rect, app: &App, selected: usi
         Span::styled(" cancel", t.dim),
     ]));
     debug_assert!(app.mode == Mode::Demo);
-    let height = u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_add(2);
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
     let popup = super::centered(area, 76, height);
     frame.render_widget(Clear, popup);
     frame.render_widget(

@@ -44,13 +44,18 @@ pub fn draw(frame: &mut Frame, app: &App) {
     draw_panes(frame, body, app);
     if let Some(text) = flash {
         frame.render_widget(
-            Paragraph::new(Line::from(vec![Span::styled(" ▸ ", app.theme.key), Span::styled(text, app.theme.text)])),
+            Paragraph::new(Line::from(vec![
+                Span::styled(" ▸ ", app.theme.key),
+                Span::styled(text, app.theme.text),
+            ])),
             flash_area,
         );
     }
     match &app.overlay {
         Some(Overlay::Help) => help::render_help(frame, area, app),
-        Some(Overlay::FaultMenu { selected }) => help::render_fault_menu(frame, area, app, *selected),
+        Some(Overlay::FaultMenu { selected }) => {
+            help::render_fault_menu(frame, area, app, *selected)
+        }
         None => {}
     }
 }
@@ -70,11 +75,13 @@ fn draw_panes(frame: &mut Frame, area: Rect, app: &App) {
     // The lag pane needs its replicas plus borders and a header; the rest is shared.
     let lag_rows = u16::try_from(panes::lag::row_count(&app.board)).unwrap_or(u16::MAX);
     let lag_height = lag_rows.saturating_add(3).clamp(4, area.height / 3);
-    let [lag, rest] = Layout::vertical([Constraint::Length(lag_height), Constraint::Min(0)]).areas(area);
+    let [lag, rest] =
+        Layout::vertical([Constraint::Length(lag_height), Constraint::Min(0)]).areas(area);
     panes::lag::render(frame, lag, &ctx(app, Focus::Lag));
     if area.width >= WIDE {
         let [backups, regions] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rest);
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(rest);
         panes::backups::render(frame, backups, &ctx(app, Focus::Backups));
         panes::regions::render(frame, regions, &ctx(app, Focus::Regions));
     } else {

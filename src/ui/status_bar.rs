@@ -1,7 +1,7 @@
 //! The top line: who, where, what mode, what time.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -29,7 +29,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
     if let Some((at, name)) = app.faults.last() {
         left.push(Span::styled(" │ fault ", t.dim));
-        left.push(Span::styled(format!("{name} @{}", at.format("%H:%M:%S")), t.warn));
+        left.push(Span::styled(
+            format!("{name} @{}", at.format("%H:%M:%S")),
+            t.warn,
+        ));
     }
     let right = vec![
         Span::styled("?", t.key),
@@ -37,11 +40,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled("q", t.key),
         Span::styled(" quit ", t.dim),
     ];
-    let used: usize = left.iter().chain(right.iter()).map(Span::width).sum();
-    let pad = usize::from(area.width).saturating_sub(used);
-    left.push(Span::raw(" ".repeat(pad)));
-    left.extend(right);
-    frame.render_widget(Paragraph::new(Line::from(left)).style(t.status_bar), area);
+    // The keys hint keeps its place at the right; the left part is cut when the bar is narrow.
+    let right_width =
+        u16::try_from(right.iter().map(Span::width).sum::<usize>()).unwrap_or(u16::MAX);
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width)]).areas(area);
+    frame.render_widget(
+        Paragraph::new(Line::from(left)).style(t.status_bar),
+        left_area,
+    );
+    frame.render_widget(
+        Paragraph::new(Line::from(right)).style(t.status_bar),
+        right_area,
+    );
 }
 
 fn format_speed(speed: f64) -> String {

@@ -18,7 +18,8 @@ impl Scratch {
     pub fn new(tag: &str) -> Self {
         static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("warroom-test-{tag}-{}-{n}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("warroom-test-{tag}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create scratch dir");
         Scratch(dir)
@@ -48,7 +49,12 @@ impl Tui {
     pub fn spawn(args: &[&str], cols: u16, rows: u16) -> Tui {
         let state = Scratch::new("tui");
         let pty = native_pty_system()
-            .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .expect("open a pty");
         let mut cmd = CommandBuilder::new(BIN);
         cmd.args(args);
@@ -56,7 +62,10 @@ impl Tui {
         cmd.env("XDG_STATE_HOME", state.path());
         cmd.env_remove("NO_COLOR");
         cmd.cwd(env!("CARGO_MANIFEST_DIR"));
-        let child = pty.slave.spawn_command(cmd).expect("spawn warroom in the pty");
+        let child = pty
+            .slave
+            .spawn_command(cmd)
+            .expect("spawn warroom in the pty");
         drop(pty.slave);
         let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
@@ -71,7 +80,13 @@ impl Tui {
             }
         });
         let writer = pty.master.take_writer().expect("pty writer");
-        Tui { parser, writer, child, _master: pty.master, state }
+        Tui {
+            parser,
+            writer,
+            child,
+            _master: pty.master,
+            state,
+        }
     }
 
     pub fn screen(&self) -> String {
@@ -79,11 +94,17 @@ impl Tui {
     }
 
     pub fn alternate_screen(&self) -> bool {
-        self.parser.lock().expect("parser lock").screen().alternate_screen()
+        self.parser
+            .lock()
+            .expect("parser lock")
+            .screen()
+            .alternate_screen()
     }
 
     pub fn send(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).expect("write to pty");
+        self.writer
+            .write_all(keys.as_bytes())
+            .expect("write to pty");
         self.writer.flush().expect("flush pty");
     }
 
@@ -117,7 +138,10 @@ impl Tui {
             }
             if start.elapsed() > timeout {
                 let _ = self.child.kill();
-                panic!("process did not exit within {timeout:?}; screen:\n{}", self.screen());
+                panic!(
+                    "process did not exit within {timeout:?}; screen:\n{}",
+                    self.screen()
+                );
             }
             std::thread::sleep(Duration::from_millis(30));
         }
