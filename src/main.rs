@@ -118,6 +118,7 @@ fn console(args: &ConsoleArgs, env: Environment) -> Result<ExitCode> {
         clock,
         sim: Some(sim),
         scheduled_faults: scheduled,
+        test_panic: runtime::TestPanic::from_env(),
     }))?;
     // Background pollers may be mid-call; do not wait for them to notice.
     rt.shutdown_timeout(Duration::from_millis(100));

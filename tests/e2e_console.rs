@@ -165,3 +165,32 @@ fn bad_theme_name_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("neon"), "{err}");
 }
+
+#[test]
+fn ui_panic_restores_the_terminal_and_reports() {
+    let mut tui = Tui::spawn_with_env(&[], 100, 30, &[("WARROOM_TEST_PANIC", "ui")]);
+    let status = tui.wait_exit(T);
+    assert!(!status.success(), "a panic must not exit 0");
+    assert!(
+        !tui.alternate_screen(),
+        "terminal not restored after a UI panic"
+    );
+    let screen = tui.screen();
+    assert!(
+        screen.contains("deliberate UI panic"),
+        "the panic report should print after restoring:\n{screen}"
+    );
+}
+
+#[test]
+fn poller_panic_marks_its_pane_stale_and_keys_still_work() {
+    let mut tui = Tui::spawn_with_env(&[], 120, 40, &[("WARROOM_TEST_PANIC", "poller")]);
+    let screen = tui.wait_text("poller stopped", T);
+    assert!(screen.contains("STALE"), "{screen}");
+    assert!(tui.alternate_screen(), "the console must keep running");
+    tui.send("?");
+    tui.wait_text("Help · keys", T);
+    tui.send("q");
+    assert!(tui.wait_exit(T).success());
+    assert!(!tui.alternate_screen());
+}

@@ -265,3 +265,166 @@ impl App {
         self.selected[focus.index()].min(self.row_count(focus).saturating_sub(1))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telemetry::source::Feeds;
+    use chrono::{TimeDelta, TimeZone};
+    use ratatui::crossterm::event::KeyEvent;
+
+    fn app(mode: Mode) -> App {
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 22, 12, 0, 0)
+            .single()
+            .expect("valid");
+        let env = Environment::demo();
+        let mut sim = crate::sim::Sim::new(&env, 1, now);
+        sim.advance(now);
+        let mut board = Board::new([("sim".to_string(), Feeds::ALL)], TimeDelta::seconds(5));
+        board.apply(crate::telemetry::SourceId(0), Ok(sim.sample()), now);
+        App::new(env, mode, Theme::fallback(), board, now, 1.0)
+    }
+
+    fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+        app.update(Action::Key(KeyEvent::from(code)))
+    }
+
+    #[test]
+    fn q_and_ctrl_c_quit() {
+        let mut a = app(Mode::Demo);
+        assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Quit]);
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(a.update(Action::Key(ctrl_c)), vec![Effect::Quit]);
+        assert_eq!(a.update(Action::Quit), vec![Effect::Quit]);
+    }
+
+    #[test]
+    fn help_opens_and_closes() {
+        let mut a = app(Mode::Demo);
+        key(&mut a, KeyCode::Char('?'));
+        assert_eq!(a.overlay, Some(Overlay::Help));
+        // Keys other than close/quit do nothing while help is open.
+        assert!(key(&mut a, KeyCode::Char('f')).is_empty());
+        assert_eq!(a.overlay, Some(Overlay::Help));
+        key(&mut a, KeyCode::Esc);
+        assert_eq!(a.overlay, None);
+    }
+
+    #[test]
+    fn tab_cycles_focus_both_ways() {
+        let mut a = app(Mode::Demo);
+        assert_eq!(a.focus, Focus::Lag);
+        key(&mut a, KeyCode::Tab);
+        assert_eq!(a.focus, Focus::Backups);
+        key(&mut a, KeyCode::Tab);
+        key(&mut a, KeyCode::Tab);
+        assert_eq!(a.focus, Focus::Lag);
+        key(&mut a, KeyCode::BackTab);
+        assert_eq!(a.focus, Focus::Regions);
+    }
+
+    #[test]
+    fn scrolling_is_clamped_to_the_rows() {
+        let mut a = app(Mode::Demo);
+        key(&mut a, KeyCode::Tab); // Backups: six series in the demo
+        let rows = a.row_count(Focus::Backups);
+        assert_eq!(rows, 6);
+        for _ in 0..20 {
+            key(&mut a, KeyCode::Char('j'));
+        }
+        assert_eq!(a.selected_row(Focus::Backups), rows - 1);
+        key(&mut a, KeyCode::Up);
+        assert_eq!(a.selected_row(Focus::Backups), rows - 2);
+        key(&mut a, KeyCode::Char('g'));
+        assert_eq!(a.selected_row(Focus::Backups), 0);
+        key(&mut a, KeyCode::Char('G'));
+        assert_eq!(a.selected_row(Focus::Backups), rows - 1);
+        // Other panes keep their own selection.
+        assert_eq!(a.selected_row(Focus::Lag), 0);
+    }
+
+    #[test]
+    fn fault_menu_emits_the_chosen_fault() {
+        let mut a = app(Mode::Demo);
+        key(&mut a, KeyCode::Char('f'));
+        assert_eq!(a.overlay, Some(Overlay::FaultMenu { selected: 0 }));
+        key(&mut a, KeyCode::Down);
+        let effects = key(&mut a, KeyCode::Enter);
+        assert_eq!(effects, vec![Effect::InjectFault("region-loss".into())]);
+        assert_eq!(a.overlay, None);
+        key(&mut a, KeyCode::Char('f'));
+        assert_eq!(
+            key(&mut a, KeyCode::Char('4')),
+            vec![Effect::InjectFault("breach".into())]
+        );
+        key(&mut a, KeyCode::Char('f'));
+        assert!(key(&mut a, KeyCode::Esc).is_empty());
+        assert_eq!(a.overlay, None);
+    }
+
+    #[test]
+    fn fault_menu_is_demo_only() {
+        for mode in [Mode::Drill, Mode::Live] {
+            let mut a = app(mode);
+            assert!(key(&mut a, KeyCode::Char('f')).is_empty());
+            assert_eq!(a.overlay, None);
+            let flash = a.flash.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+            assert!(flash.contains("demo mode only"), "{flash}");
+        }
+    }
+
+    #[test]
+    fn redraw_only_when_something_visible_changed() {
+        let mut a = app(Mode::Demo);
+        assert!(a.take_dirty(), "first frame");
+        assert!(!a.take_dirty());
+        // A tick within the same displayed second changes nothing visible.
+        a.update(Action::Tick(a.now + TimeDelta::milliseconds(300)));
+        assert!(!a.take_dirty());
+        a.update(Action::Tick(a.now + TimeDelta::seconds(1)));
+        assert!(a.take_dirty());
+        // A key that means nothing does not redraw.
+        key(&mut a, KeyCode::Char('%'));
+        assert!(!a.take_dirty());
+    }
+
+    #[test]
+    fn injected_fault_shows_in_bar_and_message() {
+        let mut a = app(Mode::Demo);
+        a.update(Action::FaultInjected {
+            name: "az-loss".into(),
+            result: Ok(()),
+        });
+        assert_eq!(a.faults.last().map(|(_, n)| n.as_str()), Some("az-loss"));
+        a.update(Action::FaultInjected {
+            name: "breach".into(),
+            result: Err("already active".into()),
+        });
+        assert_eq!(a.faults.len(), 1);
+        let flash = a.flash.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+        assert!(
+            flash.contains("breach not injected: already active"),
+            "{flash}"
+        );
+    }
+
+    #[test]
+    fn every_help_key_is_handled() {
+        // Each key in the help does something (changes state or emits an effect).
+        for code in [
+            KeyCode::Char('?'),
+            KeyCode::Tab,
+            KeyCode::BackTab,
+            KeyCode::Char('f'),
+        ] {
+            let mut a = app(Mode::Demo);
+            let before = (a.overlay.clone(), a.focus);
+            let effects = key(&mut a, code);
+            assert!(
+                effects.len() + usize::from((a.overlay.clone(), a.focus) != before) > 0,
+                "{code:?}"
+            );
+        }
+    }
+}

@@ -96,6 +96,53 @@ pub struct Session {
     pub sim: Option<Arc<Mutex<Sim>>>,
     /// Faults to inject after a delay of session time (`--fault region-loss@30s`).
     pub scheduled_faults: Vec<(Fault, Duration)>,
+    /// End-to-end tests make the console panic on purpose to prove the terminal is restored.
+    pub test_panic: Option<TestPanic>,
+}
+
+/// Where a deliberate panic happens (`WARROOM_TEST_PANIC=ui|poller`), for the end-to-end tests
+/// of terminal safety. Nothing else reads the variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestPanic {
+    /// In the UI thread right after the first frame.
+    Ui,
+    /// In an extra poller task at its first poll.
+    Poller,
+}
+
+impl TestPanic {
+    pub fn from_env() -> Option<Self> {
+        match std::env::var("WARROOM_TEST_PANIC").ok()?.as_str() {
+            "ui" => Some(TestPanic::Ui),
+            "poller" => Some(TestPanic::Poller),
+            _ => None,
+        }
+    }
+}
+
+/// A source whose first poll panics (see [`TestPanic::Poller`]).
+struct PanickingSource;
+
+impl Source for PanickingSource {
+    fn name(&self) -> &str {
+        "test-panic"
+    }
+    fn feeds(&self) -> crate::telemetry::source::Feeds {
+        crate::telemetry::source::Feeds {
+            lag: false,
+            backups: true,
+            regions: false,
+        }
+    }
+    fn interval(&self) -> Duration {
+        Duration::from_millis(200)
+    }
+    fn poll(
+        &mut self,
+    ) -> crate::telemetry::source::BoxFuture<'_, Result<crate::telemetry::Sample, SourceError>>
+    {
+        Box::pin(async { panic!("deliberate poller panic (WARROOM_TEST_PANIC=poller)") })
+    }
 }
 
 /// Runs the console until the operator quits or a signal arrives.
@@ -106,6 +153,7 @@ pub async fn run(session: Session) -> Result<()> {
         clock,
         sim,
         scheduled_faults,
+        test_panic,
     } = session;
     let (tx, mut rx) = unbounded_channel::<Action>();
     let stop = Arc::new(AtomicBool::new(false));
@@ -114,6 +162,18 @@ pub async fn run(session: Session) -> Result<()> {
     spawn_input_reader(tx.clone(), Arc::clone(&stop));
     spawn_ticker(tx.clone(), clock);
     spawn_signal_handlers(tx.clone())?;
+    let mut sources = sources;
+    if test_panic == Some(TestPanic::Poller) {
+        app.board
+            .sources
+            .push(crate::telemetry::board::SourceState {
+                name: "test-panic".into(),
+                feeds: PanickingSource.feeds(),
+                last_ok: None,
+                last_error: None,
+            });
+        sources.push(Box::new(PanickingSource));
+    }
     for (index, source) in sources.into_iter().enumerate() {
         spawn_poller(SourceId(index), source, tx.clone(), clock);
     }
@@ -131,7 +191,16 @@ pub async fn run(session: Session) -> Result<()> {
         }
     }
 
-    let result = event_loop(&mut app, &mut guard, &mut rx, &tx, clock, sim.as_ref()).await;
+    let result = event_loop(
+        &mut app,
+        &mut guard,
+        &mut rx,
+        &tx,
+        clock,
+        sim.as_ref(),
+        test_panic,
+    )
+    .await;
     stop.store(true, Ordering::SeqCst);
     drop(guard);
     result
@@ -144,6 +213,7 @@ async fn event_loop(
     tx: &UnboundedSender<Action>,
     clock: SessionClock,
     sim: Option<&Arc<Mutex<Sim>>>,
+    test_panic: Option<TestPanic>,
 ) -> Result<()> {
     let mut batch = Vec::with_capacity(BATCH);
     loop {
@@ -152,6 +222,9 @@ async fn event_loop(
                 .terminal
                 .draw(|frame| crate::ui::draw(frame, app))
                 .wrap_err("cannot draw to the terminal")?;
+            if test_panic == Some(TestPanic::Ui) {
+                panic!("deliberate UI panic (WARROOM_TEST_PANIC=ui)");
+            }
         }
         if rx.recv_many(&mut batch, BATCH).await == 0 {
             return Ok(());

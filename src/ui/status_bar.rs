@@ -14,17 +14,35 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Mode::Drill => t.badge_drill,
         Mode::Live => t.badge_live,
     };
-    let mut left = vec![
-        Span::styled(" warroom ", t.title),
-        Span::styled("│ env ", t.dim),
+    // Below this width the bar drops the product name and the date so the fault still fits.
+    let narrow = area.width < 130;
+    let mut left = Vec::with_capacity(16);
+    if !narrow {
+        left.push(Span::styled(" warroom ", t.title));
+        left.push(Span::styled("│", t.dim));
+    }
+    left.extend([
+        Span::styled(" env ", t.dim),
         Span::styled(app.env.name.clone(), t.text),
         Span::raw(" "),
         Span::styled(format!(" {} ", app.mode.badge()), badge),
         Span::styled(" │ ", t.dim),
-        Span::styled(app.now.format("%Y-%m-%d %H:%M:%S UTC").to_string(), t.text),
-    ];
+        Span::styled(
+            app.now
+                .format(if narrow {
+                    "%H:%M:%S UTC"
+                } else {
+                    "%Y-%m-%d %H:%M:%S UTC"
+                })
+                .to_string(),
+            t.text,
+        ),
+    ]);
     if app.mode != Mode::Live {
-        left.push(Span::styled(" │ speed ", t.dim));
+        left.push(Span::styled(
+            if narrow { " │ " } else { " │ speed " },
+            t.dim,
+        ));
         left.push(Span::styled(format_speed(app.speed), t.text));
     }
     if let Some((at, name)) = app.faults.last() {

@@ -47,6 +47,10 @@ pub struct Tui {
 
 impl Tui {
     pub fn spawn(args: &[&str], cols: u16, rows: u16) -> Tui {
+        Self::spawn_with_env(args, cols, rows, &[])
+    }
+
+    pub fn spawn_with_env(args: &[&str], cols: u16, rows: u16, vars: &[(&str, &str)]) -> Tui {
         let state = Scratch::new("tui");
         let pty = native_pty_system()
             .openpty(PtySize {
@@ -61,7 +65,12 @@ impl Tui {
         cmd.env("TERM", "xterm-256color");
         cmd.env("XDG_STATE_HOME", state.path());
         cmd.env_remove("NO_COLOR");
+        cmd.env("RUST_BACKTRACE", "0");
+        cmd.env("RUST_LIB_BACKTRACE", "0");
         cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
         let child = pty
             .slave
             .spawn_command(cmd)

@@ -1,0 +1,130 @@
+//! Whole-screen snapshots of the console on the simulator: healthy and under each scenario fault,
+//! at 80x24 and 160x48, plus the too-small message. Deterministic: fixed seed and fixed times.
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use ratatui::{Terminal, backend::TestBackend};
+
+use warroom::app::{App, Mode};
+use warroom::env::Environment;
+use warroom::sim::{Fault, Sim};
+use warroom::telemetry::source::Feeds;
+use warroom::telemetry::{Board, SourceId};
+use warroom::theme::Theme;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+/// Two healthy minutes, then `fault`, then 45 s more, sampled every 5 s like a poller would.
+fn app_with(fault: Option<Fault>) -> App {
+    let env = Environment::demo();
+    let mut sim = Sim::new(&env, 7, t0());
+    let mut board = Board::new([("sim".to_string(), Feeds::ALL)], TimeDelta::seconds(15));
+    let mut now = t0();
+    for i in 0..=33 {
+        now = t0() + TimeDelta::seconds(5 * i);
+        sim.advance(now);
+        if i == 24
+            && let Some(f) = &fault
+        {
+            sim.inject(f.clone(), now).expect("inject");
+        }
+        board.apply(SourceId(0), Ok(sim.sample()), now);
+    }
+    let mut app = App::new(env, Mode::Demo, Theme::fallback(), board, now, 60.0);
+    if let Some(f) = fault {
+        app.faults
+            .push((t0() + TimeDelta::seconds(120), f.to_string()));
+    }
+    app
+}
+
+fn render(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal.draw(|f| warroom::ui::draw(f, app)).expect("draw");
+    terminal
+}
+
+fn screen_text(terminal: &Terminal<TestBackend>) -> String {
+    let buf = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+macro_rules! screens {
+    ($($name:ident: $fault:expr,)*) => {$(
+        #[test]
+        fn $name() {
+            let app = app_with($fault);
+            for (w, h) in [(80, 24), (160, 48)] {
+                let terminal = render(&app, w, h);
+                insta::assert_snapshot!(format!("{}_{w}x{h}", stringify!($name)), terminal.backend());
+            }
+        }
+    )*};
+}
+
+screens! {
+    screen_healthy: None,
+    screen_az_loss: Some(Fault::AzLoss { zone: None }),
+    screen_region_loss: Some(Fault::RegionLoss),
+    screen_corruption: Some(Fault::Corruption),
+    screen_breach: Some(Fault::Breach),
+}
+
+#[test]
+fn every_size_shows_the_three_titles_and_the_badge() {
+    let app = app_with(None);
+    for (w, h) in [(80, 24), (160, 48), (72, 20), (200, 60)] {
+        let text = screen_text(&render(&app, w, h));
+        for title in ["Replica lag", "Backups", "Regions", "DEMO"] {
+            assert!(text.contains(title), "{title} missing at {w}x{h}:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn region_loss_shows_the_primary_region_down() {
+    let text = screen_text(&render(&app_with(Some(Fault::RegionLoss)), 160, 48));
+    let line = text
+        .lines()
+        .find(|l| l.contains("primary") && l.contains("us-west-2a"))
+        .expect("primary region heading");
+    assert!(line.contains("DOWN"), "{line}");
+}
+
+#[test]
+fn too_small_says_how_big() {
+    let app = app_with(None);
+    for (w, h) in [(40, 10), (71, 24), (80, 19), (1, 1)] {
+        let terminal = render(&app, w, h);
+        if w >= 30 {
+            let text = screen_text(&terminal);
+            assert!(
+                text.contains("Enlarge to at least 72x20"),
+                "{w}x{h}:\n{text}"
+            );
+        }
+    }
+    insta::assert_snapshot!("too_small_40x10", render(&app, 40, 10).backend());
+}
+
+#[test]
+fn help_and_fault_menu_overlays() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    use warroom::app::Action;
+    let mut app = app_with(None);
+    app.update(Action::Key(KeyEvent::from(KeyCode::Char('?'))));
+    insta::assert_snapshot!("help_80x24", render(&app, 80, 24).backend());
+    app.update(Action::Key(KeyEvent::from(KeyCode::Esc)));
+    app.update(Action::Key(KeyEvent::from(KeyCode::Char('f'))));
+    insta::assert_snapshot!("fault_menu_80x24", render(&app, 80, 24).backend());
+}
