@@ -8,7 +8,8 @@ use warroom::app::{App, Mode};
 use warroom::env::Environment;
 use warroom::sim::{Fault, Sim};
 use warroom::telemetry::source::Feeds;
-use warroom::telemetry::{Board, SourceId};
+use warroom::telemetry::Board;
+use warroom::telemetry::sim::sample_into;
 use warroom::theme::Theme;
 
 fn t0() -> DateTime<Utc> {
@@ -22,21 +23,15 @@ fn app_with(fault: Option<Fault>) -> App {
     let env = Environment::demo();
     let mut sim = Sim::new(&env, 7, t0());
     let mut board = Board::new([("sim".to_string(), Feeds::ALL)], TimeDelta::seconds(15));
-    let mut now = t0();
-    for i in 0..=33 {
-        now = t0() + TimeDelta::seconds(5 * i);
-        sim.advance(now);
-        if i == 24
-            && let Some(f) = &fault
-        {
-            sim.inject(f.clone(), now).expect("inject");
-        }
-        board.apply(SourceId(0), Ok(sim.sample()), now);
+    let at = |i: i64| t0() + TimeDelta::seconds(5 * i);
+    sample_into(&mut board, &mut sim, (0..24).map(at));
+    if let Some(f) = &fault {
+        sim.inject(f.clone(), at(24)).expect("inject");
     }
-    let mut app = App::new(env, Mode::Demo, Theme::fallback(), board, now, 60.0);
+    sample_into(&mut board, &mut sim, (24..=33).map(at));
+    let mut app = App::new(env, Mode::Demo, Theme::fallback(), board, at(33), 60.0);
     if let Some(f) = fault {
-        app.faults
-            .push((t0() + TimeDelta::seconds(120), f.to_string()));
+        app.faults.push((at(24), f.to_string()));
     }
     app
 }

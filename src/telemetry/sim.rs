@@ -57,6 +57,19 @@ impl Source for SimSource {
     }
 }
 
+/// Samples `sim` at each of `times` into `board`, as the poller would have (source 0): for
+/// snapshot tests, benchmarks and anything else that needs a realistic board without a runtime.
+pub fn sample_into(
+    board: &mut super::Board,
+    sim: &mut Sim,
+    times: impl IntoIterator<Item = chrono::DateTime<chrono::Utc>>,
+) {
+    for now in times {
+        sim.advance(now);
+        board.apply(super::SourceId(0), Ok(sim.sample()), now);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
