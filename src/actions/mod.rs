@@ -4,6 +4,8 @@
 //! against it, the confirmation dialog and `show` describe actions from it, and each backend
 //! implements the actions it supports.
 
+pub mod run;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
