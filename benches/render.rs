@@ -38,5 +38,16 @@ fn render(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, render);
+/// The floor: what ratatui itself costs for a 200x60 frame with nothing drawn (buffer reset and
+/// diff), so the figure above can be read as "ours + this".
+fn empty_frame(c: &mut Criterion) {
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("test terminal");
+    c.bench_function("empty_frame_200x60", |b| {
+        b.iter(|| {
+            terminal.draw(|_| {}).expect("draw");
+        });
+    });
+}
+
+criterion_group!(benches, render, empty_frame);
 criterion_main!(benches);
