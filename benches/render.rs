@@ -14,7 +14,10 @@ use warroom::telemetry::source::Feeds;
 use warroom::theme::Theme;
 
 fn busy_app() -> App {
-    let t0 = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).single().expect("valid time");
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 11, 22, 12, 0, 0)
+        .single()
+        .expect("valid time");
     let env = Environment::demo();
     let mut sim = Sim::new(&env, 7, t0);
     let mut board = Board::new([("sim".to_string(), Feeds::ALL)], TimeDelta::seconds(15));

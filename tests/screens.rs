@@ -7,9 +7,9 @@ use ratatui::{Terminal, backend::TestBackend};
 use warroom::app::{App, Mode};
 use warroom::env::Environment;
 use warroom::sim::{Fault, Sim};
-use warroom::telemetry::source::Feeds;
 use warroom::telemetry::Board;
 use warroom::telemetry::sim::sample_into;
+use warroom::telemetry::source::Feeds;
 use warroom::theme::Theme;
 
 fn t0() -> DateTime<Utc> {

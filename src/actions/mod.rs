@@ -5,6 +5,7 @@
 //! implements the actions it supports.
 
 pub mod run;
+pub mod sim;
 
 use std::collections::BTreeMap;
 
@@ -177,4 +178,28 @@ mod tests {
             );
         }
     }
+}
+
+/// Runs built-in actions against one backend (the simulator, PostgreSQL, AWS). The runtime calls
+/// it only for an `Effect::Execute` the playbook engine emitted after `Input::Confirm`.
+pub trait ActionBackend: Send + Sync {
+    /// Backend name for messages (`sim`, `postgres`, `aws`).
+    fn name(&self) -> &str;
+
+    /// Why this backend cannot run `action` at all, if it cannot (shown by `warroom check`, so
+    /// a step that has no meaning on this backend is known before 3 a.m.).
+    fn unsupported(&self, action: &str) -> Option<String>;
+
+    /// The exact operation, for the confirmation dialog and dry runs: e.g.
+    /// `rds:PromoteReadReplica DBInstanceIdentifier=pynomaly-dr-replica` or
+    /// `SELECT pg_promote() on host=... port=5433 (dr-replica)`. Never includes a secret.
+    fn describe(&self, call: &ActionCall) -> String;
+
+    /// Runs the action. `progress` receives human-readable lines as they happen; the result is
+    /// the final outcome lines or an error message that says what failed and what to do.
+    fn execute<'a>(
+        &'a self,
+        call: &'a ActionCall,
+        progress: &'a (dyn Fn(String) + Send + Sync),
+    ) -> crate::telemetry::source::BoxFuture<'a, Result<Vec<String>, String>>;
 }
