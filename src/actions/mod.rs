@@ -163,23 +163,6 @@ pub fn builtin(name: &str) -> Option<&'static Builtin> {
     BUILTINS.iter().find(|b| b.name == name)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_target_arg_is_an_argument() {
-        for b in BUILTINS {
-            assert!(
-                b.args.iter().any(|a| a.name == b.target_arg),
-                "{}: target {} not among its args",
-                b.name,
-                b.target_arg
-            );
-        }
-    }
-}
-
 /// Runs built-in actions against one backend (the simulator, PostgreSQL, AWS). The runtime calls
 /// it only for an `Effect::Execute` the playbook engine emitted after `Input::Confirm`.
 pub trait ActionBackend: Send + Sync {
@@ -202,4 +185,21 @@ pub trait ActionBackend: Send + Sync {
         call: &'a ActionCall,
         progress: &'a (dyn Fn(String) + Send + Sync),
     ) -> crate::telemetry::source::BoxFuture<'a, Result<Vec<String>, String>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_target_arg_is_an_argument() {
+        for b in BUILTINS {
+            assert!(
+                b.args.iter().any(|a| a.name == b.target_arg),
+                "{}: target {} not among its args",
+                b.name,
+                b.target_arg
+            );
+        }
+    }
 }
