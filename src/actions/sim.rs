@@ -73,17 +73,16 @@ mod tests {
         assert!(backend.describe(&call).contains("db.promote db=dr-replica"));
         let lines = backend.execute(&call, &|_| {}).await.expect("promote");
         assert!(!lines.is_empty());
-        let mut s = sim.lock().expect("lock");
-        let later = clock.now() + chrono::TimeDelta::seconds(60);
-        s.advance(later);
-        let db = s
-            .sample()
-            .databases
-            .into_iter()
-            .find(|d| d.name == "dr-replica")
-            .expect("db");
+        let db = {
+            let mut s = sim.lock().expect("lock");
+            s.advance(clock.now() + chrono::TimeDelta::seconds(60));
+            s.sample()
+                .databases
+                .into_iter()
+                .find(|d| d.name == "dr-replica")
+                .expect("db")
+        };
         assert_eq!((db.role, db.state), (DbRole::Primary, DbState::Available));
-        drop(s);
         let bad = ActionCall {
             name: "db.promote".into(),
             args: BTreeMap::from([("db".to_string(), "nope".to_string())]),
