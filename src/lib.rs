@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod backends;
 pub mod cli;
 pub mod clock;
 pub mod diag;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
@@ -11,13 +11,13 @@ use color_eyre::eyre::{Result, WrapErr};
 
 use warroom::app::runtime::{self, Session};
 use warroom::app::{App, Mode};
+use warroom::backends::{self, WireOptions, Wiring};
 use warroom::cli::{Cli, Command, ConsoleArgs};
 use warroom::clock::SessionClock;
 use warroom::duration::Dur;
 use warroom::env::Environment;
-use warroom::sim::{Fault, Sim};
+use warroom::sim::Fault;
 use warroom::status::StatusReport;
-use warroom::telemetry::sim::SimSource;
 use warroom::telemetry::{Board, Source, SourceError, SourceId};
 use warroom::theme::{self, Theme};
 
@@ -68,21 +68,16 @@ fn load_env(path: Option<&Path>) -> Result<Environment, BadInput> {
     }
 }
 
-/// The simulator and its source, for a simulated environment.
-fn simulated(
-    console: &ConsoleArgs,
-    env: &Environment,
-    clock: SessionClock,
-) -> (Arc<Mutex<Sim>>, Box<dyn Source>) {
-    let sim = Arc::new(Mutex::new(Sim::new(env, console.seed, clock.now())));
-    // Faster simulations poll more often so sparklines and ages move smoothly.
-    let interval = if console.speed > 1.0 {
-        Duration::from_millis(250)
-    } else {
-        Duration::from_secs(1)
-    };
-    let source: Box<dyn Source> = Box::new(SimSource::new(Arc::clone(&sim), clock, interval));
-    (sim, source)
+fn wiring(args: &ConsoleArgs, env: &Environment, clock: SessionClock) -> Result<Wiring, BadInput> {
+    backends::wire(
+        env,
+        &WireOptions {
+            seed: args.seed,
+            clock,
+            endpoint_url: None,
+        },
+    )
+    .map_err(BadInput)
 }
 
 fn console(args: &ConsoleArgs, env: Environment) -> Result<ExitCode> {
@@ -104,19 +99,30 @@ fn console(args: &ConsoleArgs, env: Environment) -> Result<ExitCode> {
         }
     }
     let clock = SessionClock::new(Instant::now(), Utc::now(), args.speed);
-    let (sim, source) = simulated(args, &env, clock);
-    let sources = vec![source];
+    let wiring = match wiring(args, &env, clock) {
+        Ok(w) => w,
+        Err(BadInput(msg)) => {
+            eprintln!("error: {msg}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    let mode = if wiring.is_live() {
+        Mode::Live
+    } else {
+        Mode::Demo
+    };
+    let sources = wiring.sources;
     let board = Board::new(
         sources.iter().map(|s| (s.name().to_string(), s.feeds())),
         stale_after(&sources, clock.speed()),
     );
-    let app = App::new(env, Mode::Demo, theme, board, clock.now(), clock.speed());
+    let app = App::new(env, mode, theme, board, clock.now(), clock.speed());
     let rt = tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
     rt.block_on(runtime::run(Session {
         app,
         sources,
         clock,
-        sim: Some(sim),
+        sim: wiring.sim,
         scheduled_faults: scheduled,
         test_panic: runtime::TestPanic::from_env(),
     }))?;
@@ -145,8 +151,14 @@ fn parse_fault_spec(spec: &str) -> Result<(Fault, Duration), String> {
 
 fn status(args: &ConsoleArgs, env: &Environment, json: bool) -> Result<ExitCode> {
     let clock = SessionClock::new(Instant::now(), Utc::now(), 1.0);
-    let (_sim, source) = simulated(args, env, clock);
-    let sources = vec![source];
+    let wiring = match wiring(args, env, clock) {
+        Ok(w) => w,
+        Err(BadInput(msg)) => {
+            eprintln!("error: {msg}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    let sources = wiring.sources;
     let mut board = Board::new(
         sources.iter().map(|s| (s.name().to_string(), s.feeds())),
         stale_after(&sources, 1.0),

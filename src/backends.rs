@@ -1,0 +1,69 @@
+//! Wiring an environment to its backend: the sources that feed the panes and the backend that
+//! runs built-in actions. One place decides, so the console, `status` and drills agree.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::actions::ActionBackend;
+use crate::actions::sim::SimBackend;
+use crate::clock::SessionClock;
+use crate::env::{Backend, Environment};
+use crate::sim::Sim;
+use crate::telemetry::Source;
+use crate::telemetry::sim::SimSource;
+
+/// How to reach the backend.
+#[derive(Debug, Clone)]
+pub struct WireOptions {
+    /// Simulator seed.
+    pub seed: u64,
+    pub clock: SessionClock,
+    /// `--endpoint-url` for AWS emulators and VPC endpoints.
+    pub endpoint_url: Option<String>,
+}
+
+/// Everything the runtime needs to observe and act on one environment.
+pub struct Wiring {
+    pub sources: Vec<Box<dyn Source>>,
+    pub actions: Arc<dyn ActionBackend>,
+    /// The simulated deployment, for fault injection (simulated environments only).
+    pub sim: Option<Arc<Mutex<Sim>>>,
+}
+
+impl Wiring {
+    /// Whether this environment changes the real world (the `LIVE` badge).
+    pub fn is_live(&self) -> bool {
+        self.sim.is_none()
+    }
+}
+
+/// Builds the sources and the action backend for `env`.
+pub fn wire(env: &Environment, options: &WireOptions) -> Result<Wiring, String> {
+    match env.backend() {
+        Backend::Sim => Ok(simulated(env, options)),
+        Backend::Postgres => Err(format!(
+            "environment {:?} uses PostgreSQL, which this build cannot reach yet",
+            env.name
+        )),
+        Backend::Aws => Err(format!(
+            "environment {:?} uses AWS, which this build cannot reach yet",
+            env.name
+        )),
+    }
+}
+
+fn simulated(env: &Environment, options: &WireOptions) -> Wiring {
+    let clock = options.clock;
+    let sim = Arc::new(Mutex::new(Sim::new(env, options.seed, clock.now())));
+    // Faster simulations poll more often so sparklines and ages move smoothly.
+    let interval = if clock.speed() > 1.0 {
+        Duration::from_millis(250)
+    } else {
+        Duration::from_secs(1)
+    };
+    Wiring {
+        sources: vec![Box::new(SimSource::new(Arc::clone(&sim), clock, interval))],
+        actions: Arc::new(SimBackend::new(Arc::clone(&sim), clock)),
+        sim: Some(sim),
+    }
+}
