@@ -7,5 +7,6 @@ pub mod clock;
 pub mod diag;
 pub mod duration;
 pub mod env;
+pub mod playbook;
 pub mod telemetry;
 pub mod theme;
