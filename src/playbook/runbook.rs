@@ -192,8 +192,8 @@ fn text(playbook: &Playbook, env: &Environment) -> String {
                 }
             }
         }
+        out.push('\n');
         if step.executor.is_some() {
-            out.push('\n');
             let label = match step.executor {
                 Some(Executor::Run { .. }) => "Run",
                 _ => "Action",
@@ -208,7 +208,9 @@ fn text(playbook: &Playbook, env: &Environment) -> String {
             for (name, value) in text_args(step, playbook) {
                 out.push_str(&format!("  {name}:\n"));
                 for line in value.trim().lines() {
-                    out.push_str(&format!("  | {line}\n"));
+                    for l in wrap(line, TEXT_WIDTH - 4, "") {
+                        out.push_str(&format!("  | {l}\n"));
+                    }
                 }
             }
             out.push_str(&format!(
@@ -230,9 +232,6 @@ fn text(playbook: &Playbook, env: &Environment) -> String {
             }
         }
         if let Some(w) = &step.wait {
-            if step.executor.is_none() {
-                out.push('\n');
-            }
             out.push_str(&format!(
                 "  {:<10} {} (timeout {})\n",
                 "Wait for", w.condition, w.timeout
