@@ -75,8 +75,8 @@ pub fn parse(path: &str, src: &str, env: &Environment) -> Result<Playbook, Diagn
 fn schema_help(message: &str) -> String {
     if message.contains("unknown field") {
         format!(
-            "remove the field or correct its spelling (the fields allowed here are listed above); \
-             the format reference is {FORMAT_DOC}"
+            "remove the field or correct its spelling (the message lists the fields allowed \
+             here); the format reference is {FORMAT_DOC}"
         )
     } else if let Some(rest) = message.strip_prefix("missing field ") {
         format!(
@@ -124,6 +124,16 @@ fn arg_kind_label(kind: ArgKind) -> String {
         ArgKind::Text => "text".into(),
         ArgKind::Flag => "true or false".into(),
     }
+}
+
+/// `integer` -> `an integer`.
+fn with_article(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {noun}")
 }
 
 fn builtin_list() -> String {
@@ -560,7 +570,7 @@ impl Checker<'_> {
                             spec.name,
                             builtin.name,
                             arg_kind_label(kind),
-                            other.type_str()
+                            with_article(other.type_str())
                         ),
                         format!("e.g. {example}"),
                     );
@@ -686,33 +696,55 @@ impl Checker<'_> {
             ("app", w.app.as_ref()),
             ("dns", w.dns.as_ref()),
         ];
-        let mut ok = true;
-        for (name, value) in subjects {
-            match (needs.contains(&name), value) {
-                (true, None) => {
-                    self.push(
-                        pspan.clone(),
-                        format!("`{predicate}` needs `{name}` in the same wait"),
-                        format!("write it as {example}"),
-                    );
-                    ok = false;
-                }
-                (false, Some(v)) => {
-                    self.push(
-                        v.span(),
-                        format!("`{name}` does not go with `{predicate}`"),
-                        format!(
-                            "a wait holds one condition; for `{predicate}` write {example}, and \
-                             check anything else in another step"
-                        ),
-                    );
-                    ok = false;
-                }
-                _ => {}
+        let missing: Vec<&str> = subjects
+            .iter()
+            .filter(|(name, value)| needs.contains(name) && value.is_none())
+            .map(|(name, _)| *name)
+            .collect();
+        let extra: Vec<(&str, Range<usize>)> = subjects
+            .iter()
+            .filter(|(name, _)| !needs.contains(name))
+            .filter_map(|(name, value)| value.map(|v| (*name, v.span())))
+            .collect();
+        let quote = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
+        match (missing.is_empty(), extra.first()) {
+            (true, None) => {}
+            (false, Some((wrong, _))) => {
+                self.push(
+                    pspan,
+                    format!(
+                        "`{predicate}` applies to {}, not to `{wrong}`",
+                        quote(needs)
+                    ),
+                    format!("write it as {example}"),
+                );
+                return None;
             }
-        }
-        if !ok {
-            return None;
+            (false, None) => {
+                self.push(
+                    pspan,
+                    format!("`{predicate}` needs {} in the same wait", quote(&missing)),
+                    format!("write it as {example}"),
+                );
+                return None;
+            }
+            (true, Some((wrong, at))) => {
+                self.push(
+                    at.clone(),
+                    format!("`{wrong}` does not go with `{predicate}`"),
+                    format!(
+                        "a wait holds one condition; for `{predicate}` write {example}, and \
+                         check anything else in another step"
+                    ),
+                );
+                return None;
+            }
         }
 
         let text = |v: &Option<Spanned<String>>| v.as_ref().map(|s| s.get_ref().clone());
