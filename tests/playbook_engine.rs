@@ -150,8 +150,20 @@ fn status(e: &Engine, step: usize) -> StepStatus {
 /// Declares at t(0) and completes the manual first step at t(60).
 fn past_look(e: &mut Engine) {
     e.handle(Input::Declare, t(0));
-    e.handle(Input::ToggleItem { step: LOOK, item: 0 }, t(10));
-    e.handle(Input::ToggleItem { step: LOOK, item: 1 }, t(20));
+    e.handle(
+        Input::ToggleItem {
+            step: LOOK,
+            item: 0,
+        },
+        t(10),
+    );
+    e.handle(
+        Input::ToggleItem {
+            step: LOOK,
+            item: 1,
+        },
+        t(20),
+    );
     let fx = e.handle(Input::Complete { step: LOOK }, t(60));
     assert_eq!(refusal(&fx), None);
     assert_eq!(status(e, PROMOTE), StepStatus::Active);
@@ -238,10 +250,20 @@ impl World {
             }
             "app.scale" => {
                 let n: u32 = arg("replicas").parse().map_err(|_| "bad replicas")?;
-                let region = if arg("region") == "dr" { "dr" } else { "primary" };
+                let region = if arg("region") == "dr" {
+                    "dr"
+                } else {
+                    "primary"
+                };
                 self.set_app(region, n, n);
             }
-            "dns.point" => self.dns_target = if arg("region") == "dr" { "dr" } else { "primary" },
+            "dns.point" => {
+                self.dns_target = if arg("region") == "dr" {
+                    "dr"
+                } else {
+                    "primary"
+                }
+            }
             "db.restore" => {
                 self.primary_db = DbState::Available;
                 self.primary_integrity = true;
@@ -409,27 +431,61 @@ fn manual_step_completes_only_with_every_item_ticked() {
     assert!(why.contains("2 of 2 not ticked"), "{why}");
     assert!(why.contains("\"second thing for ops team\""), "{why}");
 
-    let fx = e.handle(Input::ToggleItem { step: LOOK, item: 0 }, t(6));
+    let fx = e.handle(
+        Input::ToggleItem {
+            step: LOOK,
+            item: 0,
+        },
+        t(6),
+    );
     assert_eq!(kinds(&fx), ["checklist_ticked"]);
     assert_eq!(e.ticks(LOOK), [true, false]);
     // Toggling twice unticks.
-    e.handle(Input::ToggleItem { step: LOOK, item: 0 }, t(7));
+    e.handle(
+        Input::ToggleItem {
+            step: LOOK,
+            item: 0,
+        },
+        t(7),
+    );
     assert_eq!(e.ticks(LOOK), [false, false]);
-    e.handle(Input::ToggleItem { step: LOOK, item: 0 }, t(8));
+    e.handle(
+        Input::ToggleItem {
+            step: LOOK,
+            item: 0,
+        },
+        t(8),
+    );
     let fx = e.handle(Input::Complete { step: LOOK }, t(9));
     assert_eq!(
         refusal(&fx),
         Some("tick every checklist item first: 1 of 2 not ticked: \"second thing for ops team\"")
     );
-    let fx = e.handle(Input::ToggleItem { step: LOOK, item: 5 }, t(9));
+    let fx = e.handle(
+        Input::ToggleItem {
+            step: LOOK,
+            item: 5,
+        },
+        t(9),
+    );
     assert!(refusal(&fx).is_some_and(|w| w.contains("no checklist item 6")));
 
-    e.handle(Input::ToggleItem { step: LOOK, item: 1 }, t(10));
+    e.handle(
+        Input::ToggleItem {
+            step: LOOK,
+            item: 1,
+        },
+        t(10),
+    );
     assert_eq!(e.enter_input(), Some(Input::Complete { step: LOOK }));
     let fx = e.handle(Input::Complete { step: LOOK }, t(30));
     assert_eq!(kinds(&fx), ["step_finished", "step_started"]);
     assert_eq!(status(&e, LOOK), StepStatus::Done);
-    assert_eq!(e.elapsed(LOOK, t(999)), Some(30), "elapsed freezes when done");
+    assert_eq!(
+        e.elapsed(LOOK, t(999)),
+        Some(30),
+        "elapsed freezes when done"
+    );
     assert_eq!(e.current(), Some(PROMOTE));
     assert_eq!(e.enter_input(), Some(Input::Request { step: PROMOTE }));
 }
@@ -438,7 +494,13 @@ fn manual_step_completes_only_with_every_item_ticked() {
 fn only_the_current_step_takes_input() {
     let mut e = engine();
     e.handle(Input::Declare, t(0));
-    let fx = e.handle(Input::ToggleItem { step: PROMOTE, item: 0 }, t(1));
+    let fx = e.handle(
+        Input::ToggleItem {
+            step: PROMOTE,
+            item: 0,
+        },
+        t(1),
+    );
     assert!(
         refusal(&fx).is_some_and(|w| w.contains("not the current step")),
         "{fx:?}"
@@ -485,10 +547,16 @@ fn request_opens_a_confirmation_with_everything_it_must_show() {
     assert_eq!(req.step, PROMOTE);
     assert_eq!(req.environment, "demo");
     assert_eq!(req.mode, "drill · simulator");
-    assert_eq!(req.command, "db.promote db=dr-replica (pynomaly-dr-replica)");
+    assert_eq!(
+        req.command,
+        "db.promote db=dr-replica (pynomaly-dr-replica)"
+    );
     assert_eq!(req.names.len(), 1);
     assert_eq!(req.names[0].logical, "dr-replica");
-    assert_eq!(req.names[0].resource.as_deref(), Some("pynomaly-dr-replica"));
+    assert_eq!(
+        req.names[0].resource.as_deref(),
+        Some("pynomaly-dr-replica")
+    );
     assert!(req.destructive);
     assert_eq!(req.type_to_confirm.as_deref(), Some("dr-replica"));
     assert!(req.captures_rpo);
@@ -496,11 +564,18 @@ fn request_opens_a_confirmation_with_everything_it_must_show() {
         req.wait.as_deref(),
         Some("dr-replica is primary and available (timeout 10m)")
     );
-    assert!(req.action_summary.as_deref().is_some_and(|s| s.contains("promote")));
+    assert!(
+        req.action_summary
+            .as_deref()
+            .is_some_and(|s| s.contains("promote"))
+    );
     assert_eq!(req.evidence.sample_at, Some(t(90)));
     let summary = req.evidence.summary();
     assert!(summary.contains("primary DOWN"), "{summary}");
-    assert!(summary.contains("dr-replica replica/available lag 42s"), "{summary}");
+    assert!(
+        summary.contains("dr-replica replica/available lag 42s"),
+        "{summary}"
+    );
     assert_eq!(status(&e, PROMOTE), StepStatus::AwaitingConfirm);
     assert_eq!(e.enter_input(), None, "the dialog owns Enter now");
 
@@ -557,7 +632,9 @@ fn confirm_is_the_only_way_to_execute_and_checks_the_typed_name() {
     );
     let (step, attempt, exec) = execute(&fx).expect("executes");
     assert_eq!((step, attempt), (PROMOTE, 1));
-    assert!(matches!(exec, Exec::Action(call) if call.name == "db.promote" && call.arg("db") == Some("dr-replica")));
+    assert!(
+        matches!(exec, Exec::Action(call) if call.name == "db.promote" && call.arg("db") == Some("dr-replica"))
+    );
     assert_eq!(kinds(&fx), ["confirmed", "rpo_captured"]);
     let Event::Confirmed { typed, attempt, .. } = events(&fx)[0] else {
         panic!("confirmed first")
@@ -581,7 +658,10 @@ fn cancel_returns_to_the_step() {
         },
         t(86),
     );
-    assert!(!has_execute(&fx), "a cancelled confirmation cannot be confirmed");
+    assert!(
+        !has_execute(&fx),
+        "a cancelled confirmation cannot be confirmed"
+    );
     let fx = e.handle(Input::Cancel { step: PROMOTE }, t(87));
     assert_eq!(refusal(&fx), Some("no confirmation is open for this step"));
     // It can be requested again.
@@ -598,7 +678,12 @@ fn read_only_refuses_every_executing_step_but_manual_and_wait_steps_work() {
     past_look(&mut e);
     let fx = e.handle(Input::Request { step: PROMOTE }, t(70));
     let why = refusal(&fx).expect("refused");
-    assert!(why.starts_with("read-only session: `db.promote db=dr-replica (pynomaly-dr-replica)` would change demo"), "{why}");
+    assert!(
+        why.starts_with(
+            "read-only session: `db.promote db=dr-replica (pynomaly-dr-replica)` would change demo"
+        ),
+        "{why}"
+    );
     assert!(!fx.iter().any(|f| matches!(f, Effect::OpenConfirm(_))));
     assert_eq!(status(&e, PROMOTE), StepStatus::Active);
     e.handle(
@@ -669,13 +754,19 @@ fn executor_success_goes_through_verification_to_done() {
     let fx = e.tick(t(150), &world.sample(t(150)));
     assert_eq!(kinds(&fx), ["step_finished", "step_started"]);
     let Event::StepFinished {
-        verified, detail, elapsed_secs, ..
+        verified,
+        detail,
+        elapsed_secs,
+        ..
     } = events(&fx)[0]
     else {
         panic!("finished")
     };
     assert!(*verified);
-    assert_eq!(detail, "dr-replica is primary and available (role primary, available)");
+    assert_eq!(
+        detail,
+        "dr-replica is primary and available (role primary, available)"
+    );
     assert_eq!(*elapsed_secs, 90, "from t(60) when the step started");
     assert_eq!(status(&e, PROMOTE), StepStatus::Done);
     assert_eq!(e.current(), Some(SCRIPT));
@@ -696,7 +787,11 @@ fn wait_times_out_into_failure() {
         t(130),
     );
     let fx = e.tick(t(130 + 599), &world.sample(t(729)));
-    assert!(events(&fx).iter().all(|ev| !matches!(ev, Event::StepFinished { .. })));
+    assert!(
+        events(&fx)
+            .iter()
+            .all(|ev| !matches!(ev, Event::StepFinished { .. }))
+    );
     let fx = e.tick(t(130 + 600), &world.sample(t(730)));
     assert!(kinds(&fx).contains(&"step_finished".to_string()));
     assert_eq!(
@@ -772,7 +867,10 @@ fn stale_attempts_are_ignored_after_a_retry() {
         },
         t(130),
     );
-    assert_eq!(status(&e, PROMOTE), StepStatus::Failed("exit status 1".into()));
+    assert_eq!(
+        status(&e, PROMOTE),
+        StepStatus::Failed("exit status 1".into())
+    );
     let fx = e.handle(Input::Retry { step: PROMOTE }, t(140));
     assert_eq!(kinds(&fx), ["retried"]);
     assert_eq!(status(&e, PROMOTE), StepStatus::Active);
@@ -868,7 +966,13 @@ fn failure_with_continue_moves_on_and_fails_the_scorecard() {
     }
     assert_eq!(e.current(), Some(TELL));
     e.handle(Input::Request { step: TELL }, t(80));
-    let fx = e.handle(Input::Confirm { step: TELL, typed: None }, t(81));
+    let fx = e.handle(
+        Input::Confirm {
+            step: TELL,
+            typed: None,
+        },
+        t(81),
+    );
     let (_, attempt, exec) = execute(&fx).expect("runs");
     assert!(matches!(exec, Exec::Action(c) if c.arg("message") == Some("done by ops team")));
     let fx = e.handle(
@@ -919,7 +1023,13 @@ fn continue_failure_in_the_middle_starts_the_next_step() {
         t(61),
     );
     e.handle(Input::Request { step: SCRIPT }, t(62));
-    let fx = e.handle(Input::Confirm { step: SCRIPT, typed: None }, t(63));
+    let fx = e.handle(
+        Input::Confirm {
+            step: SCRIPT,
+            typed: None,
+        },
+        t(63),
+    );
     let (_, attempt, _) = execute(&fx).expect("runs");
     let fx = e.handle(
         Input::ExecFinished {
@@ -1000,7 +1110,11 @@ fn a_pending_step_can_be_skipped_ahead_of_time() {
     );
     assert_eq!(kinds(&fx), ["skipped"]);
     assert_eq!(e.current(), Some(LOOK), "the current step is unchanged");
-    assert_eq!(e.elapsed(SCRIPT, t(10)), None, "a pre-skipped step never started");
+    assert_eq!(
+        e.elapsed(SCRIPT, t(10)),
+        None,
+        "a pre-skipped step never started"
+    );
 }
 
 #[test]
@@ -1022,7 +1136,13 @@ fn retry_is_refused_while_another_step_is_in_flight() {
         t(61),
     );
     e.handle(Input::Request { step: SCRIPT }, t(62));
-    let fx = e.handle(Input::Confirm { step: SCRIPT, typed: None }, t(63));
+    let fx = e.handle(
+        Input::Confirm {
+            step: SCRIPT,
+            typed: None,
+        },
+        t(63),
+    );
     let (_, attempt, _) = execute(&fx).expect("runs");
     e.handle(
         Input::ExecFinished {
@@ -1070,7 +1190,10 @@ fn abort_needs_a_reason_kills_and_ends_with_a_failed_scorecard() {
         })
         .expect("finished");
     assert!(!card.passed);
-    assert_eq!(card.aborted.as_deref(), Some("drill stopped: real incident"));
+    assert_eq!(
+        card.aborted.as_deref(),
+        Some("drill stopped: real incident")
+    );
     assert_eq!(card.rto_achieved_secs, None);
     assert!(e.is_finished());
     assert_eq!(e.current(), None);
@@ -1081,8 +1204,8 @@ fn abort_needs_a_reason_kills_and_ends_with_a_failed_scorecard() {
         Some("the incident is over: nothing more can change")
     );
     // Late executor reports are silently ignored; notes are still welcome.
-    assert!(e
-        .handle(
+    assert!(
+        e.handle(
             Input::ExecFinished {
                 step: PROMOTE,
                 attempt,
@@ -1090,7 +1213,8 @@ fn abort_needs_a_reason_kills_and_ends_with_a_failed_scorecard() {
             },
             t(151)
         )
-        .is_empty());
+        .is_empty()
+    );
     let fx = e.handle(
         Input::Note {
             text: "handed over to the real incident".into(),
@@ -1103,7 +1227,12 @@ fn abort_needs_a_reason_kills_and_ends_with_a_failed_scorecard() {
 #[test]
 fn notes_need_text() {
     let mut e = engine();
-    let fx = e.handle(Input::Note { text: "before declaring".into() }, t(0));
+    let fx = e.handle(
+        Input::Note {
+            text: "before declaring".into(),
+        },
+        t(0),
+    );
     assert_eq!(kinds(&fx), ["note"]);
     let fx = e.handle(Input::Note { text: "  ".into() }, t(0));
     assert_eq!(refusal(&fx), Some("an empty note: write something"));
@@ -1138,7 +1267,10 @@ fn rpo_is_captured_from_the_replica_lag_when_the_promotion_starts() {
             _ => None,
         })
         .expect("captured");
-    assert_eq!(captured, (Some(42), "replica lag of dr-replica".to_string()));
+    assert_eq!(
+        captured,
+        (Some(42), "replica lag of dr-replica".to_string())
+    );
     let rpo = e.rpo_captured().expect("kept");
     assert_eq!((rpo.seconds, rpo.at), (Some(42), t(120)));
 }
@@ -1166,7 +1298,13 @@ capture_rpo = true
     // snapshots is 6 minutes old at t(0); the restore starts at t(60).
     e.tick(t(30), &World::healthy().sample(t(30)));
     e.handle(Input::Request { step: 0 }, t(50));
-    let fx = e.handle(Input::Confirm { step: 0, typed: None }, t(60));
+    let fx = e.handle(
+        Input::Confirm {
+            step: 0,
+            typed: None,
+        },
+        t(60),
+    );
     let ev = events(&fx)
         .into_iter()
         .find(|ev| matches!(ev, Event::RpoCaptured { .. }))
@@ -1189,7 +1327,12 @@ fn rpo_without_telemetry_is_recorded_as_unmeasured_and_fails_the_criterion() {
     let rpo = e.rpo_captured().expect("recorded");
     assert_eq!(rpo.seconds, None);
     assert_eq!(rpo.measured_from, "no telemetry had arrived");
-    e.handle(Input::Abort { reason: "stop".into() }, t(200));
+    e.handle(
+        Input::Abort {
+            reason: "stop".into(),
+        },
+        t(200),
+    );
     let card = e.scorecard(t(200));
     let c = card
         .criteria
@@ -1222,7 +1365,10 @@ fn step_views_carry_timing_and_target_exceeded_is_recorded_once() {
     let view = e.step_view(LOOK, t(96)).expect("view");
     assert_eq!(view.elapsed_secs, Some(96));
     assert_eq!(view.timing, Some(Timing::OnTime));
-    assert_eq!(e.step_view(LOOK, t(100)).and_then(|v| v.timing), Some(Timing::AtRisk));
+    assert_eq!(
+        e.step_view(LOOK, t(100)).and_then(|v| v.timing),
+        Some(Timing::AtRisk)
+    );
     assert_eq!(e.step_view(PROMOTE, t(100)).and_then(|v| v.timing), None);
     assert!(events(&e.tick(t(120), &picture)).is_empty());
     let fx = e.tick(t(121), &picture);
@@ -1242,7 +1388,10 @@ fn step_views_carry_timing_and_target_exceeded_is_recorded_once() {
             ..
         }
     ));
-    assert_eq!(e.step_view(LOOK, t(121)).and_then(|v| v.timing), Some(Timing::Over));
+    assert_eq!(
+        e.step_view(LOOK, t(121)).and_then(|v| v.timing),
+        Some(Timing::Over)
+    );
     assert!(
         !kinds(&e.tick(t(122), &picture)).contains(&"target_exceeded".to_string()),
         "recorded once"
@@ -1254,7 +1403,10 @@ fn rto_projection_counts_remaining_targets_and_flags_risk() {
     let mut e = engine();
     let picture = World::healthy().sample(t(0));
     let g = e.rto(t(0));
-    assert_eq!((g.elapsed_secs, g.projection_secs, g.rto_secs), (0, 1200, 1200));
+    assert_eq!(
+        (g.elapsed_secs, g.projection_secs, g.rto_secs),
+        (0, 1200, 1200)
+    );
     assert!(!g.at_risk);
 
     e.handle(Input::Declare, t(0));
@@ -1280,8 +1432,20 @@ fn rto_projection_counts_remaining_targets_and_flags_risk() {
         "only on change"
     );
     // Finishing the step early releases time: skipped steps count nothing.
-    e.handle(Input::ToggleItem { step: LOOK, item: 0 }, t(152));
-    e.handle(Input::ToggleItem { step: LOOK, item: 1 }, t(152));
+    e.handle(
+        Input::ToggleItem {
+            step: LOOK,
+            item: 0,
+        },
+        t(152),
+    );
+    e.handle(
+        Input::ToggleItem {
+            step: LOOK,
+            item: 1,
+        },
+        t(152),
+    );
     e.handle(Input::Complete { step: LOOK }, t(155));
     e.handle(
         Input::Skip {
@@ -1334,7 +1498,9 @@ fn run_to_end(e: &mut Engine, world: &mut World, step_secs: i64) -> Vec<Effect> 
                 all.extend(e.handle(Input::ToggleItem { step, item }, t(now)));
             }
         }
-        let Some(input) = e.enter_input() else { continue };
+        let Some(input) = e.enter_input() else {
+            continue;
+        };
         let fx = e.handle(input, t(now));
         let req = fx.iter().find_map(|f| match f {
             Effect::OpenConfirm(r) => Some(r.clone()),
@@ -1398,11 +1564,18 @@ fn scorecard_passes_a_clean_drill() {
     assert!(card.passed, "{card:#?}");
     assert!(card.rto_achieved_secs.is_some_and(|a| a < 1200));
     assert_eq!(card.rpo.as_ref().and_then(|r| r.seconds), Some(12));
-    assert_eq!(card.skipped(), [("script", "no script host in the test world")]);
+    assert_eq!(
+        card.skipped(),
+        [("script", "no script host in the test world")]
+    );
     let verify = card.steps.iter().find(|s| s.id == "verify").expect("step");
     assert!(verify.verification && verify.verified);
     assert!(card.criteria.iter().all(|c| c.verdict != Grade::Fail));
-    let Some(Event::Resolved { passed, rpo_achieved_secs, .. }) = events(&fx).last().copied()
+    let Some(Event::Resolved {
+        passed,
+        rpo_achieved_secs,
+        ..
+    }) = events(&fx).last().copied()
     else {
         panic!("resolved last")
     };
@@ -1488,7 +1661,13 @@ fn secrets_reach_the_executor_and_nothing_else() {
     assert_eq!(req.command, format!("run ./notify.sh --token '{MASK}'"));
     assert_eq!(req.type_to_confirm, None);
     all.extend(fx);
-    let fx = e.handle(Input::Confirm { step: SCRIPT, typed: None }, t(63));
+    let fx = e.handle(
+        Input::Confirm {
+            step: SCRIPT,
+            typed: None,
+        },
+        t(63),
+    );
     let (_, attempt, exec) = execute(&fx).expect("runs");
     assert_eq!(
         exec,
@@ -1503,7 +1682,10 @@ fn secrets_reach_the_executor_and_nothing_else() {
         panic!("execute")
     };
     assert!(!command.contains(SECRET));
-    all.extend(fx.into_iter().filter(|f| !matches!(f, Effect::Execute { .. })));
+    all.extend(
+        fx.into_iter()
+            .filter(|f| !matches!(f, Effect::Execute { .. })),
+    );
     // The child echoes its argument; the output is masked.
     all.extend(e.handle(
         Input::ExecOutput {
@@ -1530,7 +1712,10 @@ fn secrets_reach_the_executor_and_nothing_else() {
     assert!(text.contains(&format!("using token {MASK}")), "{text}");
     let view = e.step_view(SCRIPT, t(66)).expect("view");
     assert_eq!(view.output, [format!("using token {MASK}")]);
-    assert_eq!(view.status, StepStatus::Failed(format!("rejected token {MASK}")));
+    assert_eq!(
+        view.status,
+        StepStatus::Failed(format!("rejected token {MASK}"))
+    );
     assert!(!format!("{:?}", e.steps(t(66))).contains(SECRET));
 }
 
@@ -1571,9 +1756,21 @@ fn hostile_variable_values_stay_single_arguments_in_the_rendered_argv() {
         let mut e = Engine::new(pb, s);
         e.handle(Input::Declare, t(0));
         e.handle(Input::Request { step: 0 }, t(1));
-        let fx = e.handle(Input::Confirm { step: 0, typed: None }, t(2));
+        let fx = e.handle(
+            Input::Confirm {
+                step: 0,
+                typed: None,
+            },
+            t(2),
+        );
         let (_, _, exec) = execute(&fx).expect("runs");
-        assert_eq!(exec, &Exec::Run { argv, timeout: None });
+        assert_eq!(
+            exec,
+            &Exec::Run {
+                argv,
+                timeout: None
+            }
+        );
     }
 }
 
@@ -1597,7 +1794,10 @@ fn events_serialise_with_a_snake_case_kind_tag_and_round_trip() {
     for ev in events(&fx) {
         let json = serde_json::to_value(ev).expect("serialises");
         let kind = json.get("kind").and_then(|k| k.as_str()).expect("kind tag");
-        assert!(kind.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{kind}");
+        assert!(
+            kind.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "{kind}"
+        );
         let back: Event = serde_json::from_value(json).expect("deserialises");
         assert_eq!(&back, ev);
     }
@@ -1624,14 +1824,33 @@ fn resume_rebuilds_the_engine_from_its_journal() {
     let mut e = engine();
     let mut world = World::healthy();
     world.replica_lag = Some(7.0);
-    let mut log = Vec::new();
-    log.push((0, e.handle(Input::Declare, t(0))));
-    log.push((10, e.handle(Input::ToggleItem { step: LOOK, item: 0 }, t(10))));
-    log.push((11, e.handle(Input::ToggleItem { step: LOOK, item: 1 }, t(11))));
-    log.push((60, e.handle(Input::Complete { step: LOOK }, t(60))));
-    log.push((90, e.tick(t(90), &world.sample(t(90)))));
-    log.push((100, e.handle(Input::Request { step: PROMOTE }, t(100))));
-    log.push((
+    let mut log: Vec<(i64, Vec<Effect>)> = Vec::new();
+    let mut at = |now: i64, fx: Vec<Effect>| log.push((now, fx));
+    at(0, e.handle(Input::Declare, t(0)));
+    at(
+        10,
+        e.handle(
+            Input::ToggleItem {
+                step: LOOK,
+                item: 0,
+            },
+            t(10),
+        ),
+    );
+    at(
+        11,
+        e.handle(
+            Input::ToggleItem {
+                step: LOOK,
+                item: 1,
+            },
+            t(11),
+        ),
+    );
+    at(60, e.handle(Input::Complete { step: LOOK }, t(60)));
+    at(90, e.tick(t(90), &world.sample(t(90))));
+    at(100, e.handle(Input::Request { step: PROMOTE }, t(100)));
+    at(
         120,
         e.handle(
             Input::Confirm {
@@ -1640,15 +1859,18 @@ fn resume_rebuilds_the_engine_from_its_journal() {
             },
             t(120),
         ),
-    ));
-    log.push((130, e.handle(
-        Input::ExecFinished {
-            step: PROMOTE,
-            attempt: 1,
-            result: Ok(()),
-        },
-        t(130),
-    )));
+    );
+    at(
+        130,
+        e.handle(
+            Input::ExecFinished {
+                step: PROMOTE,
+                attempt: 1,
+                result: Ok(()),
+            },
+            t(130),
+        ),
+    );
     let journal = journal_of(&log);
 
     let pb = load(TEST_PLAYBOOK);
@@ -1689,7 +1911,10 @@ fn resume_refuses_another_version_of_the_playbook() {
     let changed = load(&TEST_PLAYBOOK.replace("target = \"2m\"", "target = \"3m\""));
     let s = settings(&changed);
     let err = Engine::resume(changed, s, journal, t(1)).expect_err("hash differs");
-    assert!(err.to_string().contains("resume with the playbook file the incident started with"));
+    assert!(
+        err.to_string()
+            .contains("resume with the playbook file the incident started with")
+    );
 
     let pb = load(TEST_PLAYBOOK);
     let s = settings(&pb);
@@ -1722,14 +1947,27 @@ fn journaled_output_is_bounded() {
         );
         recorded += events(&fx).len();
         for ev in events(&fx) {
-            let Event::Output { line, .. } = ev else { panic!("output") };
+            let Event::Output { line, .. } = ev else {
+                panic!("output")
+            };
             assert!(line.chars().count() <= 501, "lines are cut");
         }
     }
-    assert_eq!(recorded, OUTPUT_JOURNAL_LINES + 1, "the lines, then one notice");
+    assert_eq!(
+        recorded,
+        OUTPUT_JOURNAL_LINES + 1,
+        "the lines, then one notice"
+    );
     let view = e.step_view(PROMOTE, t(122)).expect("view");
-    assert_eq!(view.output.len(), warroom::playbook::engine::OUTPUT_KEEP_LINES);
-    assert!(view.output.last().is_some_and(|l| l.starts_with("line 249 ")));
+    assert_eq!(
+        view.output.len(),
+        warroom::playbook::engine::OUTPUT_KEEP_LINES
+    );
+    assert!(
+        view.output
+            .last()
+            .is_some_and(|l| l.starts_with("line 249 "))
+    );
 }
 
 // ----- the shipped playbooks, end to end ---------------------------------------------------
@@ -1800,7 +2038,11 @@ fn breach_is_completable() {
     world.failed_auth_per_min = 400;
     let card = drill("breach", world);
     assert!(card.passed, "{card:#?}");
-    let rpo = &card.criteria.iter().find(|c| c.name == "RPO < objective").expect("rpo");
+    let rpo = &card
+        .criteria
+        .iter()
+        .find(|c| c.name == "RPO < objective")
+        .expect("rpo");
     assert_eq!(rpo.verdict, Grade::NotApplicable);
 }
 

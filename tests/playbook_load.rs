@@ -41,7 +41,10 @@ fn every_malformed_playbook_is_rejected_with_one_located_diagnostic_and_help() {
         };
         assert_eq!(err.0.len(), 1, "{shown}: one problem per file, got:\n{err}");
         let d = &err.0[0];
-        assert!(d.help.is_some(), "{shown}: every diagnostic says how to fix it: {d}");
+        assert!(
+            d.help.is_some(),
+            "{shown}: every diagnostic says how to fix it: {d}"
+        );
         assert!(
             d.line >= 1 && d.line <= src.lines().count() + 1,
             "{shown}: line {} exists",
@@ -84,12 +87,24 @@ wait = { db = "primery", role = "primary", available = true, timeout = "10m" }
         located,
         [
             (3, 12, "unknown scenario \"outage\""),
-            (4, 7, "rto: bad duration \"30 min\": unknown unit (use s, m, h or d)"),
+            (
+                4,
+                7,
+                "rto: bad duration \"30 min\": unknown unit (use s, m, h or d)"
+            ),
             (11, 15, "unknown variable `{{nobody}}`"),
             (14, 6, "duplicate step id \"a\""),
-            (16, 10, "target: bad duration \"1x\": unknown unit (use s, m, h or d)"),
+            (
+                16,
+                10,
+                "target: bad duration \"1x\": unknown unit (use s, m, h or d)"
+            ),
             (18, 15, "unknown database \"primery\""),
-            (20, 56, "two conditions in one wait (`role` and `available`)"),
+            (
+                20,
+                56,
+                "two conditions in one wait (`role` and `available`)"
+            ),
         ]
     );
 }
@@ -172,13 +187,19 @@ with = { message = "auth {{token}} in {{channel}}" }
         ["./page.sh", "--token=hunter2", "#ops"]
     );
     let masked = format!("{:?}", pb.exec_masked(0));
-    assert!(!masked.contains("hunter2") && masked.contains(MASK), "{masked}");
+    assert!(
+        !masked.contains("hunter2") && masked.contains(MASK),
+        "{masked}"
+    );
     assert!(!format!("{:?}", pb.exec_masked(1)).contains("hunter2"));
     for format in [Format::Text, Format::Markdown] {
         let text = runbook::render(&pb, &demo(), format);
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains(&format!("--token={MASK}")), "{text}");
-        assert!(text.contains(&format!("Uses the token {MASK} on #ops.")), "{text}");
+        assert!(
+            text.contains(&format!("Uses the token {MASK} on #ops.")),
+            "{text}"
+        );
         assert!(text.contains(&format!("auth {MASK} in #ops")), "{text}");
     }
 }
@@ -221,7 +242,11 @@ fn shipped_playbooks_keep_their_plan_and_fit_their_rto() {
             pb.rto
         );
         for step in &pb.steps {
-            assert!(!step.guide.is_empty(), "{id}/{}: every step has a guide", step.id);
+            assert!(
+                !step.guide.is_empty(),
+                "{id}/{}: every step has a guide",
+                step.id
+            );
             if let Some(b) = step.builtin() {
                 assert!(BUILTINS.iter().any(|x| x.name == b.name));
             }
@@ -232,8 +257,8 @@ fn shipped_playbooks_keep_their_plan_and_fit_their_rto() {
             );
         }
     }
-    let region = playbook::load_file(&Path::new(SHIPPED_DIR).join("region-loss.toml"), &env)
-        .expect("valid");
+    let region =
+        playbook::load_file(&Path::new(SHIPPED_DIR).join("region-loss.toml"), &env).expect("valid");
     let targets: Vec<String> = region.steps.iter().map(|s| s.target.to_string()).collect();
     assert_eq!(targets, ["2m", "5m", "5m", "7m", "3m", "5m", "3m"]);
     let promote = &region.steps[2];
@@ -282,9 +307,18 @@ fn check_paths_reports_every_file_and_bad_paths() {
     sorted.sort();
     assert_eq!(listed, sorted);
     let text = report.error_text();
-    assert!(text.contains("no/such/dir:1:1: no such file or directory"), "{text}");
-    assert!(text.contains("src:1:1: no playbooks (*.toml) in this directory"), "{text}");
-    assert!(text.ends_with(&format!("{} problems found\n", corpus.len() + 2)), "{text}");
+    assert!(
+        text.contains("no/such/dir:1:1: no such file or directory"),
+        "{text}"
+    );
+    assert!(
+        text.contains("src:1:1: no playbooks (*.toml) in this directory"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!("{} problems found\n", corpus.len() + 2)),
+        "{text}"
+    );
 }
 
 #[test]
@@ -309,7 +343,11 @@ fn find_by_id_by_path_and_among_the_shipped() {
         }
         other => panic!("not found expected, got {other:?}"),
     }
-    match playbook::find(&format!("{CORPUS}/two-executors.toml"), Path::new("."), &env) {
+    match playbook::find(
+        &format!("{CORPUS}/two-executors.toml"),
+        Path::new("."),
+        &env,
+    ) {
         Err(FindError::Invalid(d)) => assert!(d.to_string().contains("both `run` and `action`")),
         other => panic!("invalid expected, got {other:?}"),
     }

@@ -403,9 +403,14 @@ pub enum Event {
         ticked: bool,
     },
     /// The confirmation dialog opened for this command.
-    ConfirmRequested { step: String, command: String },
+    ConfirmRequested {
+        step: String,
+        command: String,
+    },
     /// The operator closed the dialog without confirming.
-    ConfirmCancelled { step: String },
+    ConfirmCancelled {
+        step: String,
+    },
     /// The operator confirmed: the executor starts (attempt counts from 1).
     Confirmed {
         step: String,
@@ -446,19 +451,31 @@ pub enum Event {
         elapsed_secs: u64,
         target_secs: u64,
     },
-    Skipped { step: String, reason: String },
+    Skipped {
+        step: String,
+        reason: String,
+    },
     /// A failed step became active again.
-    Retried { step: String },
+    Retried {
+        step: String,
+    },
     /// The step ran past its target.
-    TargetExceeded { step: String, target_secs: u64 },
+    TargetExceeded {
+        step: String,
+        target_secs: u64,
+    },
     /// The RTO projection crossed the objective (either way).
     RtoRisk {
         at_risk: bool,
         projected_secs: u64,
         rto_secs: u64,
     },
-    Note { text: String },
-    Aborted { reason: String },
+    Note {
+        text: String,
+    },
+    Aborted {
+        reason: String,
+    },
     /// Every step is done or skipped.
     Resolved {
         rto_achieved_secs: u64,
@@ -755,19 +772,17 @@ impl Engine {
         }
         if self.is_finished() {
             // Late executor reports after an abort are expected: ignore them quietly.
-            if !matches!(
-                input,
-                Input::ExecOutput { .. } | Input::ExecFinished { .. }
-            ) {
-                refuse(&mut out, None, "the incident is over: nothing more can change");
+            if !matches!(input, Input::ExecOutput { .. } | Input::ExecFinished { .. }) {
+                refuse(
+                    &mut out,
+                    None,
+                    "the incident is over: nothing more can change",
+                );
             }
             return out;
         }
         if self.declared_at.is_none() && input != Input::Declare {
-            if !matches!(
-                input,
-                Input::ExecOutput { .. } | Input::ExecFinished { .. }
-            ) {
+            if !matches!(input, Input::ExecOutput { .. } | Input::ExecFinished { .. }) {
                 refuse(
                     &mut out,
                     None,
@@ -1120,11 +1135,7 @@ impl Engine {
         let mut criteria = Vec::new();
         criteria.push(Criterion {
             name: "completed".into(),
-            verdict: if resolved {
-                Grade::Pass
-            } else {
-                Grade::Fail
-            },
+            verdict: if resolved { Grade::Pass } else { Grade::Fail },
             detail: match (&self.aborted, resolved) {
                 (Some(why), _) => format!("aborted: {why}"),
                 (None, true) => "every step done or skipped".into(),
@@ -1153,11 +1164,14 @@ impl Engine {
         });
         let captures = self.playbook.steps.iter().any(|s| s.capture_rpo);
         criteria.push(match (&self.rpo, captures) {
-            (Some(RpoCapture {
-                seconds: Some(secs),
-                measured_from,
-                ..
-            }), _) => Criterion {
+            (
+                Some(RpoCapture {
+                    seconds: Some(secs),
+                    measured_from,
+                    ..
+                }),
+                _,
+            ) => Criterion {
                 name: "RPO < objective".into(),
                 verdict: if *secs < rpo_objective {
                     Grade::Pass
@@ -1248,7 +1262,10 @@ impl Engine {
     fn emit(&mut self, event: Event, now: DateTime<Utc>, out: &mut Vec<Effect>) {
         // Events emitted here name steps of this playbook, so `apply` cannot fail.
         let applied = self.apply(&event, now);
-        debug_assert!(applied.is_ok(), "engine emitted an event for an unknown step");
+        debug_assert!(
+            applied.is_ok(),
+            "engine emitted an event for an unknown step"
+        );
         out.push(Effect::Record(event));
     }
 
@@ -1471,7 +1488,11 @@ impl Engine {
         match &self.runs[step].status {
             StepStatus::Active => {}
             StepStatus::Failed(_) => {
-                refuse(out, Some(step), "the step failed: retry it first, or skip it");
+                refuse(
+                    out,
+                    Some(step),
+                    "the step failed: retry it first, or skip it",
+                );
                 return;
             }
             other => {
@@ -1515,12 +1536,10 @@ impl Engine {
             environment: self.settings.environment.name.clone(),
             mode: self.settings.mode.clone(),
             command: command.clone(),
-            exec: s
-                .render_exec(vars, Reveal::Masked)
-                .unwrap_or(Exec::Run {
-                    argv: Vec::new(),
-                    timeout: None,
-                }),
+            exec: s.render_exec(vars, Reveal::Masked).unwrap_or(Exec::Run {
+                argv: Vec::new(),
+                timeout: None,
+            }),
             action_summary: s.builtin().map(|b| b.summary.to_string()),
             names: s.resolved_names(vars, &self.settings.environment),
             destructive: s.destructive,
@@ -1531,11 +1550,7 @@ impl Engine {
                 .as_ref()
                 .map(|w| format!("{} (timeout {})", w.condition, w.timeout)),
             captures_rpo: s.capture_rpo,
-            evidence: Evidence::from_sample(
-                self.picture.as_ref(),
-                &self.settings.environment,
-                now,
-            ),
+            evidence: Evidence::from_sample(self.picture.as_ref(), &self.settings.environment, now),
         };
         let event = Event::ConfirmRequested {
             step: s.id.clone(),
@@ -1594,11 +1609,7 @@ impl Engine {
             command: command.clone(),
             destructive: s.destructive,
             typed: expected.and(typed.map(|t| t.trim().to_string())),
-            evidence: Evidence::from_sample(
-                self.picture.as_ref(),
-                &self.settings.environment,
-                now,
-            ),
+            evidence: Evidence::from_sample(self.picture.as_ref(), &self.settings.environment, now),
         };
         let capture = s.capture_rpo.then(|| self.measure_rpo(step, now));
         let step_id = s.id.clone();
@@ -1644,10 +1655,7 @@ impl Engine {
         if let Some(backup) = s.arg("backup", vars, Reveal::Secrets) {
             match picture.backup(&backup).map(|b| b.good_age_secs(now)) {
                 Some(Some(age)) => {
-                    return (
-                        Some(age),
-                        format!("age of the newest good {backup} backup"),
-                    );
+                    return (Some(age), format!("age of the newest good {backup} backup"));
                 }
                 Some(None) => why.push(format!("no known-good {backup} backup")),
                 None => why.push(format!("no reading of {backup}")),
@@ -1759,7 +1767,9 @@ impl Engine {
                 } else {
                     let verified = s.is_verification();
                     let detail = match s.kind() {
-                        StepKind::Action => format!("{} succeeded", s.builtin().map_or("", |b| b.name)),
+                        StepKind::Action => {
+                            format!("{} succeeded", s.builtin().map_or("", |b| b.name))
+                        }
                         _ => "exited successfully".into(),
                     };
                     self.finish_done(step, detail, verified, now, out);
@@ -1821,15 +1831,14 @@ impl Engine {
             refuse(
                 out,
                 Some(step),
-                format!("only a failed step can be retried; this one is {}", run.status.label()),
+                format!(
+                    "only a failed step can be retried; this one is {}",
+                    run.status.label()
+                ),
             );
             return;
         }
-        if let Some(busy) = self
-            .runs
-            .iter()
-            .position(|r| r.status.in_flight())
-        {
+        if let Some(busy) = self.runs.iter().position(|r| r.status.in_flight()) {
             refuse(
                 out,
                 Some(step),
@@ -1864,15 +1873,15 @@ impl Engine {
                 return;
             }
             StepStatus::Failed(_) => {
-                refuse(out, Some(step), "the step failed: retry it first, or skip it");
-                return;
-            }
-            other => {
                 refuse(
                     out,
                     Some(step),
-                    format!("the step is {}", other.label()),
+                    "the step failed: retry it first, or skip it",
                 );
+                return;
+            }
+            other => {
+                refuse(out, Some(step), format!("the step is {}", other.label()));
                 return;
             }
         }
@@ -1911,7 +1920,11 @@ impl Engine {
     fn abort(&mut self, reason: &str, now: DateTime<Utc>, out: &mut Vec<Effect>) {
         let reason = reason.trim();
         if reason.is_empty() {
-            refuse(out, None, "aborting needs a reason: it goes into the postmortem");
+            refuse(
+                out,
+                None,
+                "aborting needs a reason: it goes into the postmortem",
+            );
             return;
         }
         for (i, r) in self.runs.iter().enumerate() {
@@ -2021,4 +2034,3 @@ pub fn event_kind(event: &Event) -> String {
         .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
         .unwrap_or_default()
 }
-

@@ -213,7 +213,9 @@ impl Checker<'_> {
             let at = self.reference_span(&span, name);
             let known: Vec<&str> = vars.0.keys().map(String::as_str).collect();
             let help = if known.is_empty() {
-                format!("declare it: add `[vars]` with {name} = \"...\" (this playbook has no variables)")
+                format!(
+                    "declare it: add `[vars]` with {name} = \"...\" (this playbook has no variables)"
+                )
             } else {
                 format!(
                     "declare it under [vars] ({name} = \"...\") or use a declared one: {}",
@@ -374,9 +376,7 @@ impl Checker<'_> {
                 "say what the step does in a few words",
             );
         }
-        let target = self
-            .duration(&step.target, "target")
-            .unwrap_or(Dur::ZERO);
+        let target = self.duration(&step.target, "target").unwrap_or(Dur::ZERO);
         let guide = step
             .guide
             .as_ref()
@@ -416,7 +416,9 @@ impl Checker<'_> {
             if *c.get_ref() {
                 let measurable = step.action.is_some()
                     && step.with.as_ref().is_some_and(|w| {
-                        w.get_ref().keys().any(|k| k.get_ref() == "db" || k.get_ref() == "backup")
+                        w.get_ref()
+                            .keys()
+                            .any(|k| k.get_ref() == "db" || k.get_ref() == "backup")
                     });
                 if !measurable {
                     self.push(
@@ -638,7 +640,10 @@ impl Checker<'_> {
         note("healthy", w.healthy.as_ref().map(Spanned::span));
         note("serving", w.serving.as_ref().map(Spanned::span));
         note("fresher_than", w.fresher_than.as_ref().map(Spanned::span));
-        note("ready_at_least", w.ready_at_least.as_ref().map(Spanned::span));
+        note(
+            "ready_at_least",
+            w.ready_at_least.as_ref().map(Spanned::span),
+        );
         note("points_to", w.points_to.as_ref().map(Spanned::span));
         predicates.sort_by_key(|(_, s)| s.start);
 
@@ -761,67 +766,84 @@ impl Checker<'_> {
         check(NameKind::Dns, &w.dns);
         check(NameKind::Region, &w.points_to);
 
-        let condition = match predicate {
-            "role" => {
-                let role = w.role.as_ref()?;
-                let parsed = match role.get_ref().as_str() {
-                    "primary" => DbRole::Primary,
-                    "replica" => DbRole::Replica,
-                    other => {
+        let condition =
+            match predicate {
+                "role" => {
+                    let role = w.role.as_ref()?;
+                    let parsed = match role.get_ref().as_str() {
+                        "primary" => DbRole::Primary,
+                        "replica" => DbRole::Replica,
+                        other => {
+                            self.push(
+                                role.span(),
+                                format!("unknown role {other:?}"),
+                                "use \"primary\" or \"replica\"",
+                            );
+                            return None;
+                        }
+                    };
+                    Condition::DbRole {
+                        db: text(&w.db)?,
+                        role: parsed,
+                    }
+                }
+                "lag_under" => {
+                    let db = w.db.as_ref()?;
+                    let replicates = self
+                        .env
+                        .database(db.get_ref())
+                        .is_none_or(|d| d.replica_of.is_some());
+                    if !replicates {
                         self.push(
-                            role.span(),
-                            format!("unknown role {other:?}"),
-                            "use \"primary\" or \"replica\"",
+                            pspan,
+                            format!("`lag_under` on {:?}, which is not a replica", db.get_ref()),
+                            "replica lag exists only for a database with `replica_of` in the \
+                         environment; wait for a replica (e.g. db = \"dr-replica\")",
                         );
                         return None;
                     }
-                };
-                Condition::DbRole {
-                    db: text(&w.db)?,
-                    role: parsed,
+                    Condition::DbLagUnder {
+                        db: db.get_ref().clone(),
+                        under: self.duration(w.lag_under.as_ref()?, "lag_under")?,
+                    }
                 }
-            }
-            "lag_under" => Condition::DbLagUnder {
-                db: text(&w.db)?,
-                under: self.duration(w.lag_under.as_ref()?, "lag_under")?,
-            },
-            "available" => Condition::DbAvailable {
-                db: text(&w.db)?,
-                available: flag(&w.available),
-            },
-            "healthy" => Condition::RegionHealthy {
-                region: text(&w.region)?,
-                healthy: flag(&w.healthy),
-            },
-            "serving" => Condition::RegionServing {
-                region: text(&w.region)?,
-                serving: flag(&w.serving),
-            },
-            "fresher_than" => Condition::BackupFresherThan {
-                backup: text(&w.backup)?,
-                within: self.duration(w.fresher_than.as_ref()?, "fresher_than")?,
-            },
-            "ready_at_least" => {
-                let n = w.ready_at_least.as_ref()?;
-                let Ok(at_least) = u32::try_from(*n.get_ref()) else {
-                    self.push(
+                "available" => Condition::DbAvailable {
+                    db: text(&w.db)?,
+                    available: flag(&w.available),
+                },
+                "healthy" => Condition::RegionHealthy {
+                    region: text(&w.region)?,
+                    healthy: flag(&w.healthy),
+                },
+                "serving" => Condition::RegionServing {
+                    region: text(&w.region)?,
+                    serving: flag(&w.serving),
+                },
+                "fresher_than" => Condition::BackupFresherThan {
+                    backup: text(&w.backup)?,
+                    within: self.duration(w.fresher_than.as_ref()?, "fresher_than")?,
+                },
+                "ready_at_least" => {
+                    let n = w.ready_at_least.as_ref()?;
+                    let Ok(at_least) = u32::try_from(*n.get_ref()) else {
+                        self.push(
                         n.span(),
                         format!("ready_at_least must be a count from 0 (got {})", n.get_ref()),
                         "write the number of ready replicas to wait for, e.g. ready_at_least = 3",
                     );
-                    return None;
-                };
-                Condition::AppReady {
-                    app: text(&w.app)?,
-                    region: text(&w.region)?,
-                    at_least,
+                        return None;
+                    };
+                    Condition::AppReady {
+                        app: text(&w.app)?,
+                        region: text(&w.region)?,
+                        at_least,
+                    }
                 }
-            }
-            _ => Condition::DnsPointsTo {
-                dns: text(&w.dns)?,
-                region: text(&w.points_to)?,
-            },
-        };
+                _ => Condition::DnsPointsTo {
+                    dns: text(&w.dns)?,
+                    region: text(&w.points_to)?,
+                },
+            };
         Some(Wait {
             condition,
             timeout: timeout?,

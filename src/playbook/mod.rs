@@ -37,7 +37,13 @@ pub use model::{
 /// back to them when the playbook directory does not have the id asked for.
 pub const SHIPPED: &[(&str, &str)] = &[
     ("az-loss", include_str!("../../playbooks/az-loss.toml")),
-    ("region-loss", include_str!("../../playbooks/region-loss.toml")),
-    ("corruption", include_str!("../../playbooks/corruption.toml")),
+    (
+        "region-loss",
+        include_str!("../../playbooks/region-loss.toml"),
+    ),
+    (
+        "corruption",
+        include_str!("../../playbooks/corruption.toml"),
+    ),
     ("breach", include_str!("../../playbooks/breach.toml")),
 ];

@@ -225,7 +225,9 @@ impl Template {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.parts.iter().all(|p| matches!(p, Part::Text(t) if t.is_empty()))
+        self.parts
+            .iter()
+            .all(|p| matches!(p, Part::Text(t) if t.is_empty()))
     }
 }
 
@@ -267,8 +269,14 @@ impl PartialEq for Executor {
         match (self, other) {
             (Executor::Run { argv: a }, Executor::Run { argv: b }) => a == b,
             (
-                Executor::Action { builtin: a, with: wa },
-                Executor::Action { builtin: b, with: wb },
+                Executor::Action {
+                    builtin: a,
+                    with: wa,
+                },
+                Executor::Action {
+                    builtin: b,
+                    with: wb,
+                },
             ) => a.name == b.name && wa == wb,
             _ => false,
         }
@@ -518,7 +526,11 @@ impl fmt::Display for Condition {
                 write!(f, "region {region} is {}HEALTHY", not(*healthy))
             }
             Condition::RegionServing { region, serving } => {
-                write!(f, "region {region} health endpoints {}answering", not(*serving))
+                write!(
+                    f,
+                    "region {region} health endpoints {}answering",
+                    not(*serving)
+                )
             }
             Condition::BackupFresherThan { backup, within } => {
                 write!(f, "newest good {backup} backup younger than {within}")
@@ -753,7 +765,9 @@ impl Playbook {
 
     /// The executor of step `index` with secrets masked: what the screen and journal show.
     pub fn exec_masked(&self, index: usize) -> Option<Exec> {
-        self.steps.get(index)?.render_exec(&self.vars, Reveal::Masked)
+        self.steps
+            .get(index)?
+            .render_exec(&self.vars, Reveal::Masked)
     }
 
     /// The rendered argv of a `run` step, secrets substituted: exactly the arguments the child
@@ -763,5 +777,135 @@ impl Playbook {
             Exec::Run { argv, .. } => Some(argv),
             Exec::Action(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn vars() -> Vars {
+        let mut v = Vars::default();
+        v.0.insert(
+            "name".into(),
+            Var {
+                value: "api".into(),
+                secret: false,
+            },
+        );
+        v.0.insert(
+            "token".into(),
+            Var {
+                value: "hunter2".into(),
+                secret: true,
+            },
+        );
+        v
+    }
+
+    #[test]
+    fn templates_split_text_and_references() {
+        let t = Template::parse("a {{name}} b {{ token }}").expect("parses");
+        assert_eq!(t.var_names().collect::<Vec<_>>(), ["name", "token"]);
+        assert_eq!(t.render(&vars(), Reveal::Secrets), "a api b hunter2");
+        assert_eq!(t.render(&vars(), Reveal::Masked), format!("a api b {MASK}"));
+        assert!(t.uses_secret(&vars()));
+        assert!(Template::parse("").expect("empty").is_empty());
+        assert_eq!(
+            Template::parse("}} alone")
+                .expect("fine")
+                .render(&vars(), Reveal::Masked),
+            "}} alone"
+        );
+    }
+
+    #[test]
+    fn template_errors_point_at_the_braces() {
+        let e = Template::parse("ab {{name").expect_err("unclosed");
+        assert_eq!(e.offset, 3);
+        let e = Template::parse("x {{a}} {{.Names}}").expect_err("not a name");
+        assert_eq!(e.offset, 8);
+        assert!(
+            e.message.contains("not a variable reference"),
+            "{}",
+            e.message
+        );
+        assert!(Template::parse("{{}}").is_err());
+    }
+
+    #[test]
+    fn secrets_are_masked_in_free_text() {
+        assert_eq!(
+            vars().mask_secrets("login hunter2 ok hunter2"),
+            format!("login {MASK} ok {MASK}")
+        );
+    }
+
+    #[test]
+    fn shell_quote_for_display() {
+        assert_eq!(shell_quote("./x.sh"), "./x.sh");
+        assert_eq!(shell_quote("--a=b"), "--a=b");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote("$(reboot)"), "'$(reboot)'");
+    }
+
+    #[test]
+    fn conditions_judge_an_empty_picture_as_unmet() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 22, 12, 0, 0)
+            .single()
+            .expect("date");
+        let empty = Sample::default();
+        let conditions = [
+            Condition::DbRole {
+                db: "dr-replica".into(),
+                role: DbRole::Primary,
+            },
+            Condition::DbLagUnder {
+                db: "dr-replica".into(),
+                under: Dur::from_secs(60),
+            },
+            Condition::DbAvailable {
+                db: "primary".into(),
+                available: true,
+            },
+            Condition::RegionHealthy {
+                region: "dr".into(),
+                healthy: true,
+            },
+            Condition::RegionServing {
+                region: "dr".into(),
+                serving: true,
+            },
+            Condition::BackupFresherThan {
+                backup: "snapshots".into(),
+                within: Dur::from_mins(20),
+            },
+            Condition::AppReady {
+                app: "api".into(),
+                region: "dr".into(),
+                at_least: 3,
+            },
+            Condition::DnsPointsTo {
+                dns: "api".into(),
+                region: "dr".into(),
+            },
+        ];
+        for c in conditions {
+            let seen = c.observe(&empty, now);
+            assert!(!seen.met, "{c}: {seen:?}");
+            assert!(!seen.observed.is_empty());
+        }
+    }
+
+    #[test]
+    fn lag_rounds_up() {
+        assert_eq!(lag_whole_secs(0.0), 0);
+        assert_eq!(lag_whole_secs(41.2), 42);
+        assert_eq!(lag_whole_secs(-3.0), 0);
+        assert_eq!(lag_whole_secs(f64::NAN), 0);
     }
 }

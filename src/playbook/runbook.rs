@@ -87,10 +87,9 @@ fn text_args(step: &Step, playbook: &Playbook) -> Vec<(String, String)> {
         .iter()
         .filter(|a| a.kind == ArgKind::Text)
         .filter_map(|a| match with.get(a.name) {
-            Some(ArgValue::Text(t)) => Some((
-                a.name.to_string(),
-                t.render(&playbook.vars, Reveal::Masked),
-            )),
+            Some(ArgValue::Text(t)) => {
+                Some((a.name.to_string(), t.render(&playbook.vars, Reveal::Masked)))
+            }
             _ => None,
         })
         .collect()
@@ -342,10 +341,7 @@ fn markdown(playbook: &Playbook, env: &Environment) -> String {
                 Some(Executor::Run { .. }) => "Run",
                 _ => "Action",
             };
-            let mut line = format!(
-                "**{label}:** `{}`",
-                short_command(step, playbook, env)
-            );
+            let mut line = format!("**{label}:** `{}`", short_command(step, playbook, env));
             if let Some(b) = step.builtin() {
                 line.push_str(&format!(" — {}", b.summary));
             }
