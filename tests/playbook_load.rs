@@ -404,3 +404,65 @@ fn runbook_shows_commands_with_resolved_names_and_running_totals() {
     let text = runbook::render(&over, &demo(), Format::Text);
     assert!(text.contains("T+22m of RTO 20m  OVER RTO"), "{text}");
 }
+
+#[test]
+fn the_docs_cover_every_builtin_and_every_field() {
+    let docs = std::fs::read_to_string("docs/playbooks.md").expect("docs/playbooks.md");
+    for b in BUILTINS {
+        assert!(
+            docs.contains(&format!("| `{}` |", b.name)),
+            "{} undocumented",
+            b.name
+        );
+        for a in b.args {
+            assert!(
+                docs.contains(&format!("`{}`", a.name)),
+                "{}.{}",
+                b.name,
+                a.name
+            );
+        }
+    }
+    let fields = [
+        "id",
+        "title",
+        "scenario",
+        "summary",
+        "rto",
+        "rpo",
+        "vars",
+        "steps",
+        "target",
+        "guide",
+        "checklist",
+        "run",
+        "action",
+        "with",
+        "wait",
+        "timeout",
+        "on_failure",
+        "destructive",
+        "capture_rpo",
+    ];
+    for f in fields {
+        assert!(
+            docs.contains(&format!("| `{f}` |")),
+            "field {f} undocumented"
+        );
+    }
+    for w in [
+        "role",
+        "lag_under",
+        "available",
+        "healthy",
+        "serving",
+        "fresher_than",
+        "ready_at_least",
+        "points_to",
+    ] {
+        assert!(
+            docs.contains(&format!("{w} = ")),
+            "wait predicate {w} undocumented"
+        );
+    }
+}
