@@ -391,6 +391,22 @@ fn runbook_markdown_for_region_loss() {
 }
 
 #[test]
+fn show_finds_and_renders() {
+    let text =
+        playbook::show("az-loss", Path::new(SHIPPED_DIR), &demo(), Format::Text).expect("shown");
+    assert!(
+        text.starts_with("RUNBOOK  Availability zone failure  [az-loss]"),
+        "{text}"
+    );
+    let md = playbook::show("breach", Path::new("src"), &demo(), Format::Markdown).expect("md");
+    assert!(
+        md.starts_with("# Runbook: Security breach (`breach`)"),
+        "{md}"
+    );
+    assert!(playbook::show("nope", Path::new(SHIPPED_DIR), &demo(), Format::Text).is_err());
+}
+
+#[test]
 fn runbook_shows_commands_with_resolved_names_and_running_totals() {
     let text = runbook::render(&region_loss(), &demo(), Format::Text);
     assert!(text.contains("db.promote db=dr-replica (pynomaly-dr-replica)"));

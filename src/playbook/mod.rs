@@ -32,6 +32,7 @@ pub use model::{
     Condition, Executor, MASK, OnFailure, Playbook, Reveal, Scenario, Step, StepKind, Template,
     Wait,
 };
+pub use runbook::{Format, render, show};
 
 /// The playbooks shipped with warroom, embedded in the binary: `(id, source)`. [`find`] falls
 /// back to them when the playbook directory does not have the id asked for.

@@ -30,6 +30,18 @@ pub fn render(playbook: &Playbook, env: &Environment, format: Format) -> String 
     }
 }
 
+/// `warroom show ID_OR_PATH`: finds the playbook ([`super::find`]: a path, an id in `dir`, or a
+/// shipped one) and renders its runbook.
+pub fn show(
+    id_or_path: &str,
+    dir: &std::path::Path,
+    env: &Environment,
+    format: Format,
+) -> Result<String, super::FindError> {
+    let playbook = super::find(id_or_path, dir, env)?;
+    Ok(render(&playbook, env, format))
+}
+
 /// Word-wraps `line` to `width` columns; continuation lines keep the indentation (and the
 /// bullet's width) of the first.
 fn wrap(line: &str, width: usize, indent: &str) -> Vec<String> {
