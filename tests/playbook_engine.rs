@@ -264,9 +264,15 @@ impl World {
                     "primary"
                 }
             }
-            "db.restore" => {
-                self.primary_db = DbState::Available;
-                self.primary_integrity = true;
+            // Like the simulator: restoring leaves a read-only database read-only (`Stopped`).
+            "db.restore" => self.primary_integrity = true,
+            // Like the simulator: a read-only database reads `Stopped`.
+            "db.read_only" => {
+                self.primary_db = if arg("enabled") == "false" {
+                    DbState::Available
+                } else {
+                    DbState::Stopped
+                };
             }
             "backup.snapshot" => {
                 let age_at_t0 = (t0() - now).num_seconds();
@@ -276,7 +282,7 @@ impl World {
                     }
                 }
             }
-            "db.read_only" | "secret.rotate" | "notify.webhook" | "backup.verify" => {}
+            "secret.rotate" | "notify.webhook" | "backup.verify" => {}
             other => return Err(format!("the model does not know {other}")),
         }
         Ok(())

@@ -470,6 +470,7 @@ fn the_docs_cover_every_builtin_and_every_field() {
         "role",
         "lag_under",
         "available",
+        "intact",
         "healthy",
         "serving",
         "fresher_than",

@@ -147,7 +147,8 @@ pub struct StepFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WaitFile {
-    /// Subject: a database's logical name. Predicates: `role`, `lag_under`, `available`.
+    /// Subject: a database's logical name. Predicates: `role`, `lag_under`, `available`,
+    /// `intact`.
     #[serde(default)]
     pub db: Option<Spanned<String>>,
     /// The database's role: `primary` or `replica` (and available in it).
@@ -159,6 +160,10 @@ pub struct WaitFile {
     /// The database accepts connections (`true`) or does not (`false`).
     #[serde(default)]
     pub available: Option<Spanned<bool>>,
+    /// The database answers and its integrity checks pass (`true`), or they fail (`false`).
+    /// Holds for a read-only database too, unlike `available`: the check after a restore.
+    #[serde(default)]
+    pub intact: Option<Spanned<bool>>,
     /// Subject: a region's logical name (predicates `healthy`, `serving`); or, with `app`, the
     /// region of the deployment.
     #[serde(default)]

@@ -146,6 +146,7 @@ fn builtin_list() -> String {
 
 const WAIT_FORMS: &str = "one of: { db = \"dr-replica\", role = \"primary\" }, \
     { db = \"dr-replica\", lag_under = \"60s\" }, { db = \"primary\", available = true }, \
+    { db = \"primary\", intact = true }, \
     { region = \"dr\", healthy = true }, { region = \"primary\", serving = true }, \
     { backup = \"snapshots\", fresher_than = \"20m\" }, \
     { app = \"api\", region = \"dr\", ready_at_least = 3 }, { dns = \"api\", points_to = \"dr\" }; \
@@ -637,6 +638,7 @@ impl Checker<'_> {
         note("role", w.role.as_ref().map(Spanned::span));
         note("lag_under", w.lag_under.as_ref().map(Spanned::span));
         note("available", w.available.as_ref().map(Spanned::span));
+        note("intact", w.intact.as_ref().map(Spanned::span));
         note("healthy", w.healthy.as_ref().map(Spanned::span));
         note("serving", w.serving.as_ref().map(Spanned::span));
         note("fresher_than", w.fresher_than.as_ref().map(Spanned::span));
@@ -673,7 +675,7 @@ impl Checker<'_> {
 
         // Which subject fields each predicate takes.
         let (needs, example): (&[&str], &str) = match predicate {
-            "role" | "lag_under" | "available" => (
+            "role" | "lag_under" | "available" | "intact" => (
                 &["db"],
                 "{ db = \"dr-replica\", role = \"primary\", timeout = \"10m\" }",
             ),
@@ -810,6 +812,10 @@ impl Checker<'_> {
                 "available" => Condition::DbAvailable {
                     db: text(&w.db)?,
                     available: flag(&w.available),
+                },
+                "intact" => Condition::DbIntact {
+                    db: text(&w.db)?,
+                    intact: flag(&w.intact),
                 },
                 "healthy" => Condition::RegionHealthy {
                     region: text(&w.region)?,

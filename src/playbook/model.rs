@@ -336,6 +336,8 @@ pub enum Condition {
     DbLagUnder { db: String, under: Dur },
     /// `{ db, available }`: the database is (or is not) in state `available`.
     DbAvailable { db: String, available: bool },
+    /// `{ db, intact }`: the database answers and its integrity checks pass (or fail).
+    DbIntact { db: String, intact: bool },
     /// `{ region, healthy }`: the region's verdict is (or is not) HEALTHY.
     RegionHealthy { region: String, healthy: bool },
     /// `{ region, serving }`: every health endpoint of the region answers (or not).
@@ -423,6 +425,17 @@ impl Condition {
                     observed: state_str(d.state).into(),
                 },
             },
+            Condition::DbIntact { db, intact } => match sample.database(db) {
+                None => no(format!("no reading of {db}")),
+                Some(d) => Observation {
+                    met: d.integrity_ok == Some(*intact),
+                    observed: match d.integrity_ok {
+                        Some(true) => format!("{}, integrity checks pass", state_str(d.state)),
+                        Some(false) => format!("{}, integrity checks fail", state_str(d.state)),
+                        None => format!("{}, integrity unknown", state_str(d.state)),
+                    },
+                },
+            },
             Condition::RegionHealthy { region, healthy } => {
                 let v = sample.region_verdict(region);
                 Observation {
@@ -495,7 +508,8 @@ impl Condition {
         match self {
             Condition::DbRole { db, .. }
             | Condition::DbLagUnder { db, .. }
-            | Condition::DbAvailable { db, .. } => vec![(NameKind::Database, db)],
+            | Condition::DbAvailable { db, .. }
+            | Condition::DbIntact { db, .. } => vec![(NameKind::Database, db)],
             Condition::RegionHealthy { region, .. } | Condition::RegionServing { region, .. } => {
                 vec![(NameKind::Region, region)]
             }
@@ -522,6 +536,11 @@ impl fmt::Display for Condition {
             Condition::DbAvailable { db, available } => {
                 write!(f, "{db} is {}available", not(*available))
             }
+            Condition::DbIntact { db, intact } => write!(
+                f,
+                "{db} answers and its integrity checks {}",
+                if *intact { "pass" } else { "fail" }
+            ),
             Condition::RegionHealthy { region, healthy } => {
                 write!(f, "region {region} is {}HEALTHY", not(*healthy))
             }
@@ -871,6 +890,10 @@ mod tests {
             Condition::DbAvailable {
                 db: "primary".into(),
                 available: true,
+            },
+            Condition::DbIntact {
+                db: "primary".into(),
+                intact: true,
             },
             Condition::RegionHealthy {
                 region: "dr".into(),
