@@ -1,7 +1,7 @@
 //! Playbooks: the format, its loader and validator, the engine that runs one, and the printable
 //! runbook.
 //!
-//! - [`format`]: the TOML file as written (serde types, every field documented);
+//! - [`format`](mod@format): the TOML file as written (serde types, every field documented);
 //! - [`load`]: [`parse`] / [`load_file`] validate a file against an [`Environment`] and report
 //!   every problem with `file:line:col` and how to fix it; [`check_paths`] is `warroom check`,
 //!   [`find`] is how `warroom show ID` finds a playbook;
