@@ -1,0 +1,2036 @@
+//! The playbook engine: a pure state machine that runs one incident (or drill) of one playbook.
+//!
+//! No I/O, no terminal, no async, and it never reads the clock: every call takes `now`, so timers
+//! are tested with made-up instants. The runtime feeds it [`Input`]s (operator keys, executor
+//! output and exit) and [`Engine::tick`]s (time passing, the latest telemetry picture), and
+//! carries out the [`Effect`]s it returns: spawn or kill an executor, open the confirmation
+//! dialog, show a refusal, append an [`Event`] to the journal.
+//!
+//! Every change of state is an [`Event`]: the engine emits it as `Effect::Record` *and* applies it
+//! to itself through the same function [`Engine::resume`] uses to rebuild an engine from a
+//! journal. What the journal says is therefore exactly what the engine did.
+//!
+//! ```text
+//!  Pending ──StepStarted──▶ Active ──Request──▶ AwaitingConfirm ──Confirm──▶ Running
+//!                            │  ▲                     │ Cancel                 │ exit ok / wait
+//!                            │  └─────────────────────┘                       ▼
+//!                            ├──Complete (manual)──────────────────────▶ Done ◀── Verifying
+//!                            └──Complete (wait only)──────────────────────────────▲
+//!  Running/Verifying ──error, executor or wait timeout──▶ Failed ──Retry──▶ Active
+//!  any unfinished step ──Skip{reason}──▶ Skipped
+//! ```
+//!
+//! Only [`Input::Confirm`] produces [`Effect::Execute`]; in a read-only session nothing does.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::model::{
+    Observation, OnFailure, Playbook, ResolvedName, Reveal, StepKind, lag_whole_secs,
+};
+use crate::actions::Exec;
+use crate::duration::{Dur, compact};
+use crate::env::Environment;
+use crate::telemetry::{BackupStatus, DbRole, DbState, Sample, Verdict};
+
+/// Lines of executor output kept per step for the view (the newest).
+pub const OUTPUT_KEEP_LINES: usize = 200;
+/// Lines of output per attempt recorded in the journal; the rest is counted, not recorded.
+pub const OUTPUT_JOURNAL_LINES: usize = 200;
+/// Longest output line recorded or kept, in characters.
+pub const OUTPUT_LINE_MAX_CHARS: usize = 500;
+
+/// How the engine is run.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Nothing executes: every executing step is refused (manual steps and waits still work).
+    pub read_only: bool,
+    /// The RTO the incident is measured against (the playbook's unless overridden).
+    pub rto: Dur,
+    /// The RPO the captured data-loss window is measured against.
+    pub rpo: Dur,
+    /// Resolves logical names to resources for the confirmation, and names the regions that
+    /// evidence reports on.
+    pub environment: Environment,
+    /// Shown in the confirmation dialog next to the environment (`drill · simulator`).
+    pub mode: String,
+}
+
+impl EngineSettings {
+    /// Objectives from the playbook, not read-only, mode `drill`.
+    pub fn new(playbook: &Playbook, environment: Environment) -> Self {
+        EngineSettings {
+            read_only: false,
+            rto: playbook.rto,
+            rpo: playbook.rpo,
+            environment,
+            mode: "drill".into(),
+        }
+    }
+
+    /// Measure against other objectives (e.g. the environment file's).
+    pub fn with_objectives(mut self, rto: Dur, rpo: Dur) -> Self {
+        self.rto = rto;
+        self.rpo = rpo;
+        self
+    }
+
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
+    pub fn mode(mut self, mode: impl Into<String>) -> Self {
+        self.mode = mode.into();
+        self
+    }
+}
+
+/// Where a step is in its life.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", content = "reason", rename_all = "kebab-case")]
+pub enum StepStatus {
+    /// Not reached yet.
+    #[default]
+    Pending,
+    /// The current step: the operator reads the guide and ticks the checklist.
+    Active,
+    /// The confirmation dialog is open.
+    AwaitingConfirm,
+    /// The executor runs.
+    Running,
+    /// The wait condition is checked on every tick.
+    Verifying,
+    Done,
+    Failed(String),
+    Skipped(String),
+}
+
+impl StepStatus {
+    /// Short lowercase label (`awaiting-confirm`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            StepStatus::Pending => "pending",
+            StepStatus::Active => "active",
+            StepStatus::AwaitingConfirm => "awaiting-confirm",
+            StepStatus::Running => "running",
+            StepStatus::Verifying => "verifying",
+            StepStatus::Done => "done",
+            StepStatus::Failed(_) => "failed",
+            StepStatus::Skipped(_) => "skipped",
+        }
+    }
+
+    /// Running or verifying, or the dialog is open: something is under way.
+    pub fn in_flight(&self) -> bool {
+        matches!(
+            self,
+            StepStatus::AwaitingConfirm | StepStatus::Running | StepStatus::Verifying
+        )
+    }
+}
+
+/// Timing colour class of a step: elapsed against target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Timing {
+    /// Elapsed at most 80 % of the target.
+    OnTime,
+    /// Between 80 % and 100 % of the target.
+    AtRisk,
+    /// Past the target.
+    Over,
+}
+
+impl Timing {
+    pub fn of(elapsed_secs: u64, target: Dur) -> Timing {
+        let target = target.secs();
+        if elapsed_secs.saturating_mul(5) <= target.saturating_mul(4) {
+            Timing::OnTime
+        } else if elapsed_secs <= target {
+            Timing::AtRisk
+        } else {
+            Timing::Over
+        }
+    }
+}
+
+/// What the operator does to the incident, and what executors report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Declare the incident: starts its clock and the first step. Before it nothing runs.
+    Declare,
+    /// Tick or untick a checklist item of the active step.
+    ToggleItem { step: usize, item: usize },
+    /// Enter on a step with an executor: open the confirmation (refused in read-only mode).
+    Request { step: usize },
+    /// The operator confirmed the dialog; `typed` is what they typed for a destructive step.
+    /// The only input that can produce [`Effect::Execute`].
+    Confirm { step: usize, typed: Option<String> },
+    /// The operator closed the dialog without confirming: back to the active step.
+    Cancel { step: usize },
+    /// A line the executor printed (stdout or stderr).
+    ExecOutput {
+        step: usize,
+        attempt: u32,
+        line: String,
+    },
+    /// The executor ended: `Ok` on success, `Err(why)` otherwise (`exit status 3`).
+    /// Reports of an attempt that is no longer running are ignored.
+    ExecFinished {
+        step: usize,
+        attempt: u32,
+        result: Result<(), String>,
+    },
+    /// Skip a step that is not finished; the reason is required and recorded.
+    Skip { step: usize, reason: String },
+    /// Make a failed step active again (its checklist ticks are kept).
+    Retry { step: usize },
+    /// Enter on a step without an executor: finish a manual step, or start a wait-only step's
+    /// verification. Needs every checklist item ticked.
+    Complete { step: usize },
+    /// End the incident without completing it.
+    Abort { reason: String },
+    /// A free-text note for the journal.
+    Note { text: String },
+}
+
+/// What the runtime must do after an input or a tick.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Start the executor. `exec` carries real secret values: hand it to the executor and nothing
+    /// else (never log or journal it); `command` is the masked one-liner for display.
+    Execute {
+        step: usize,
+        attempt: u32,
+        exec: Exec,
+        command: String,
+    },
+    /// Kill the executor of this attempt (it timed out, was skipped, or the incident aborted).
+    Kill { step: usize, attempt: u32 },
+    /// Show the confirmation dialog.
+    OpenConfirm(Box<ConfirmRequest>),
+    /// The input was refused; show `why` to the operator. Nothing changed.
+    Refused { step: Option<usize>, why: String },
+    /// Append to the journal (fsync) before showing its consequences.
+    Record(Event),
+    /// The incident is over (resolved or aborted).
+    Finished(Box<Scorecard>),
+}
+
+/// Everything the confirmation dialog must show. Secrets are masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfirmRequest {
+    pub step: usize,
+    pub step_id: String,
+    pub title: String,
+    /// Environment name (`demo`, `pynomaly-production`).
+    pub environment: String,
+    /// [`EngineSettings::mode`].
+    pub mode: String,
+    /// The exact command, masked, names resolved: `db.promote db=dr-replica (pynomaly-dr-replica)`.
+    pub command: String,
+    /// The executor, masked.
+    pub exec: Exec,
+    /// The built-in action's one-line description.
+    pub action_summary: Option<String>,
+    /// Logical names the action touches and the resources behind them.
+    pub names: Vec<ResolvedName>,
+    pub destructive: bool,
+    /// What the operator must type, for a destructive step.
+    pub type_to_confirm: Option<String>,
+    /// Executor timeout.
+    pub timeout: Option<Dur>,
+    /// The condition verified afterwards, with its timeout.
+    pub wait: Option<String>,
+    pub captures_rpo: bool,
+    /// The picture the operator decides on.
+    pub evidence: Evidence,
+}
+
+/// A compact summary of the picture at a decision: recorded with `confirmed`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// When the picture was taken; `None` when no telemetry had arrived.
+    pub sample_at: Option<DateTime<Utc>>,
+    pub databases: Vec<DbEvidence>,
+    pub backups: Vec<BackupEvidence>,
+    pub regions: Vec<RegionEvidence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DbEvidence {
+    pub name: String,
+    pub role: DbRole,
+    pub state: DbState,
+    /// Replica lag, whole seconds rounded up.
+    pub lag_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupEvidence {
+    pub name: String,
+    /// Age of the newest known-good backup.
+    pub good_age_secs: Option<u64>,
+    pub status: BackupStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionEvidence {
+    pub name: String,
+    pub verdict: Verdict,
+}
+
+impl Evidence {
+    /// Summarises `sample` at `now`; regions are the environment's.
+    pub fn from_sample(sample: Option<&Sample>, env: &Environment, now: DateTime<Utc>) -> Self {
+        let Some(s) = sample else {
+            return Evidence::default();
+        };
+        Evidence {
+            sample_at: Some(s.at),
+            databases: s
+                .databases
+                .iter()
+                .map(|d| DbEvidence {
+                    name: d.name.clone(),
+                    role: d.role,
+                    state: d.state,
+                    lag_secs: d
+                        .replication
+                        .as_ref()
+                        .and_then(|r| r.lag_secs)
+                        .map(lag_whole_secs),
+                })
+                .collect(),
+            backups: s
+                .backups
+                .iter()
+                .map(|b| BackupEvidence {
+                    name: b.name.clone(),
+                    good_age_secs: b.good_age_secs(now),
+                    status: b.status(now),
+                })
+                .collect(),
+            regions: env
+                .regions
+                .iter()
+                .map(|r| {
+                    let name = r.name.get_ref().clone();
+                    RegionEvidence {
+                        verdict: s.region_verdict(&name),
+                        name,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// One line: `regions primary DOWN, dr HEALTHY · dr-replica replica/available lag 42s · snapshots 12m00s`.
+    pub fn summary(&self) -> String {
+        if self.sample_at.is_none() {
+            return "no telemetry".into();
+        }
+        let mut parts = Vec::new();
+        if !self.regions.is_empty() {
+            let r: Vec<String> = self
+                .regions
+                .iter()
+                .map(|r| format!("{} {}", r.name, r.verdict.label()))
+                .collect();
+            parts.push(format!("regions {}", r.join(", ")));
+        }
+        for d in &self.databases {
+            let role = match d.role {
+                DbRole::Primary => "primary",
+                DbRole::Replica => "replica",
+                DbRole::Unknown => "unknown",
+            };
+            let state = serde_json::to_value(d.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let lag = d
+                .lag_secs
+                .map(|l| format!(" lag {}", compact(l)))
+                .unwrap_or_default();
+            parts.push(format!("{} {role}/{state}{lag}", d.name));
+        }
+        for b in &self.backups {
+            let age = b.good_age_secs.map_or_else(|| "none".into(), compact);
+            parts.push(format!("{} {age} {}", b.name, b.status.label()));
+        }
+        parts.join(" · ")
+    }
+}
+
+/// How a finished step ended (for `step_finished`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Done,
+    Failed,
+}
+
+/// Everything that happened, for the journal. Payloads never contain secret values. The journal
+/// adds `seq` and `at` (the `now` of the call that emitted the event); [`Engine::resume`] replays
+/// `(at, event)` pairs. Steps are named by id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// The incident clock starts.
+    Declared {
+        playbook: String,
+        title: String,
+        /// [`Playbook::hash`]: resume refuses a journal of another version of the file.
+        hash: String,
+        rto_secs: u64,
+        rpo_secs: u64,
+        read_only: bool,
+    },
+    /// A step became the active one.
+    StepStarted {
+        step: String,
+        title: String,
+        target_secs: u64,
+    },
+    ChecklistTicked {
+        step: String,
+        item: usize,
+        text: String,
+        ticked: bool,
+    },
+    /// The confirmation dialog opened for this command.
+    ConfirmRequested {
+        step: String,
+        command: String,
+    },
+    /// The operator closed the dialog without confirming.
+    ConfirmCancelled {
+        step: String,
+    },
+    /// The operator confirmed: the executor starts (attempt counts from 1).
+    Confirmed {
+        step: String,
+        attempt: u32,
+        command: String,
+        destructive: bool,
+        /// What the operator typed, for a destructive step.
+        typed: Option<String>,
+        /// The picture the operator saw when deciding.
+        evidence: Evidence,
+    },
+    /// The data-loss window at the moment the executor started.
+    RpoCaptured {
+        step: String,
+        /// `None` when nothing could be measured (`measured_from` says why).
+        seconds: Option<u64>,
+        measured_from: String,
+    },
+    /// One line of executor output (masked, bounded).
+    Output {
+        step: String,
+        attempt: u32,
+        line: String,
+    },
+    /// The executor succeeded (or a wait-only step was entered): checking the condition.
+    Verifying {
+        step: String,
+        condition: String,
+        timeout_secs: u64,
+    },
+    StepFinished {
+        step: String,
+        outcome: Outcome,
+        /// What proved it done, or why it failed.
+        detail: String,
+        /// Done by a passed wait or verify action.
+        verified: bool,
+        elapsed_secs: u64,
+        target_secs: u64,
+    },
+    Skipped {
+        step: String,
+        reason: String,
+    },
+    /// A failed step became active again.
+    Retried {
+        step: String,
+    },
+    /// The step ran past its target.
+    TargetExceeded {
+        step: String,
+        target_secs: u64,
+    },
+    /// The RTO projection crossed the objective (either way).
+    RtoRisk {
+        at_risk: bool,
+        projected_secs: u64,
+        rto_secs: u64,
+    },
+    Note {
+        text: String,
+    },
+    Aborted {
+        reason: String,
+    },
+    /// Every step is done or skipped.
+    Resolved {
+        rto_achieved_secs: u64,
+        rpo_achieved_secs: Option<u64>,
+        passed: bool,
+    },
+}
+
+/// The RPO measured when a `capture_rpo` step's executor started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RpoCapture {
+    pub step: String,
+    pub seconds: Option<u64>,
+    pub measured_from: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Declared-to-now against the RTO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RtoGauge {
+    pub declared_at: Option<DateTime<Utc>>,
+    /// Since declaration (frozen once the incident ends); 0 before.
+    pub elapsed_secs: u64,
+    pub rto_secs: u64,
+    /// Targets still ahead: every unfinished step's target, the current one's less its elapsed
+    /// time (never below zero).
+    pub remaining_targets_secs: u64,
+    /// `elapsed + remaining targets`: when the incident ends if every step keeps its target.
+    pub projection_secs: u64,
+    /// The projection is past the RTO.
+    pub at_risk: bool,
+}
+
+/// A checklist item for the view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChecklistItem {
+    /// Secrets masked.
+    pub text: String,
+    pub ticked: bool,
+}
+
+/// One step as the view shows it. Secrets are masked everywhere.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepView {
+    pub index: usize,
+    pub id: String,
+    pub title: String,
+    pub kind: StepKind,
+    pub status: StepStatus,
+    pub target: Dur,
+    /// Since the step became active (frozen when it finished); `None` before.
+    pub elapsed_secs: Option<u64>,
+    pub timing: Option<Timing>,
+    /// Executor attempts so far.
+    pub attempt: u32,
+    pub destructive: bool,
+    pub guide: String,
+    pub checklist: Vec<ChecklistItem>,
+    /// The command, masked, names resolved.
+    pub command: Option<String>,
+    /// The wait condition and its timeout: `dr-replica is primary and available (timeout 10m)`.
+    pub wait: Option<String>,
+    /// The latest judgement of the wait while verifying.
+    pub observed: Option<Observation>,
+    /// Newest executor output lines of the latest attempt (masked).
+    pub output: Vec<String>,
+    pub on_failure: OnFailure,
+    pub captures_rpo: bool,
+}
+
+/// Per-step score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepScore {
+    pub id: String,
+    pub title: String,
+    /// [`StepStatus::label`].
+    pub status: String,
+    /// Failure or skip reason.
+    pub reason: Option<String>,
+    pub target_secs: u64,
+    pub actual_secs: Option<u64>,
+    pub timing: Option<Timing>,
+    /// The step verifies something (a wait or `backup.verify`).
+    pub verification: bool,
+    /// It did, successfully.
+    pub verified: bool,
+    pub attempts: u32,
+}
+
+/// Outcome of one drill criterion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Grade {
+    Pass,
+    Fail,
+    /// Nothing to judge (e.g. no step captures the RPO).
+    NotApplicable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Criterion {
+    pub name: String,
+    pub verdict: Grade,
+    pub detail: String,
+}
+
+/// The result of an incident or drill against the objectives and the drill success criteria:
+/// completed, RTO < objective, RPO < objective, every verification step passed, no step failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scorecard {
+    pub playbook: String,
+    pub title: String,
+    pub declared_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub aborted: Option<String>,
+    pub rto_objective_secs: u64,
+    /// Declaration to the last step finished; `None` unless resolved.
+    pub rto_achieved_secs: Option<u64>,
+    pub rpo_objective_secs: u64,
+    pub rpo: Option<RpoCapture>,
+    pub steps: Vec<StepScore>,
+    pub criteria: Vec<Criterion>,
+    /// No criterion failed.
+    pub passed: bool,
+}
+
+impl Scorecard {
+    /// Skipped steps with their reasons.
+    pub fn skipped(&self) -> Vec<(&str, &str)> {
+        self.steps
+            .iter()
+            .filter(|s| s.status == "skipped")
+            .map(|s| (s.id.as_str(), s.reason.as_deref().unwrap_or("")))
+            .collect()
+    }
+}
+
+/// Why a journal cannot be replayed into an engine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResumeError {
+    #[error(
+        "the journal was written for playbook {journal_id:?} version {journal_hash}, but the playbook given is {file_id:?} version {file_hash}; resume with the playbook file the incident started with"
+    )]
+    PlaybookChanged {
+        journal_id: String,
+        journal_hash: String,
+        file_id: String,
+        file_hash: String,
+    },
+    #[error("journal event {index} names step {step:?}, which the playbook does not have")]
+    UnknownStep { index: usize, step: String },
+    #[error("journal event {index} ({kind}) comes before the incident was declared")]
+    NotDeclared { index: usize, kind: String },
+}
+
+#[derive(Debug, Clone, Default)]
+struct StepRun {
+    status: StepStatus,
+    ticked: Vec<bool>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    attempt: u32,
+    exec_started_at: Option<DateTime<Utc>>,
+    verify_started_at: Option<DateTime<Utc>>,
+    verified: bool,
+    output: VecDeque<String>,
+    /// Output lines of the current attempt seen so far (recorded or not).
+    output_seen: usize,
+    over_target_noted: bool,
+    observed: Option<Observation>,
+}
+
+/// One incident of one playbook. See the module documentation.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    playbook: Playbook,
+    settings: EngineSettings,
+    runs: Vec<StepRun>,
+    declared_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+    resolved: bool,
+    aborted: Option<String>,
+    rpo: Option<RpoCapture>,
+    picture: Option<Sample>,
+    at_risk: bool,
+}
+
+fn secs_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
+    u64::try_from((to - from).num_seconds()).unwrap_or(0)
+}
+
+fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s.to_string(),
+    }
+}
+
+impl Engine {
+    pub fn new(playbook: Playbook, settings: EngineSettings) -> Engine {
+        let runs = playbook
+            .steps
+            .iter()
+            .map(|s| StepRun {
+                ticked: vec![false; s.checklist.len()],
+                ..StepRun::default()
+            })
+            .collect();
+        Engine {
+            playbook,
+            settings,
+            runs,
+            declared_at: None,
+            ended_at: None,
+            resolved: false,
+            aborted: None,
+            rpo: None,
+            picture: None,
+            at_risk: false,
+        }
+    }
+
+    /// Rebuilds the engine from a journal's `(at, event)` pairs, then settles what the crash left
+    /// open: a step that was `Running` lost its executor and fails ("interrupted"), an open
+    /// confirmation is cancelled. The returned effects (records to append, the next step, the
+    /// end) belong to the journal like any others. Output and picture are not restored: the next
+    /// tick brings a fresh picture.
+    pub fn resume(
+        playbook: Playbook,
+        settings: EngineSettings,
+        journal: impl IntoIterator<Item = (DateTime<Utc>, Event)>,
+        now: DateTime<Utc>,
+    ) -> Result<(Engine, Vec<Effect>), ResumeError> {
+        let mut engine = Engine::new(playbook, settings);
+        for (index, (at, event)) in journal.into_iter().enumerate() {
+            if let Event::Declared { playbook, hash, .. } = &event {
+                if *playbook != engine.playbook.id || *hash != engine.playbook.hash {
+                    return Err(ResumeError::PlaybookChanged {
+                        journal_id: playbook.clone(),
+                        journal_hash: hash.clone(),
+                        file_id: engine.playbook.id.clone(),
+                        file_hash: engine.playbook.hash.clone(),
+                    });
+                }
+            }
+            if engine.declared_at.is_none()
+                && !matches!(event, Event::Declared { .. } | Event::Note { .. })
+            {
+                return Err(ResumeError::NotDeclared {
+                    index,
+                    kind: event_kind(&event),
+                });
+            }
+            engine
+                .apply(&event, at)
+                .map_err(|step| ResumeError::UnknownStep { index, step })?;
+        }
+        let mut out = Vec::new();
+        if engine.declared_at.is_some() && !engine.is_finished() {
+            for i in 0..engine.runs.len() {
+                match engine.runs[i].status {
+                    StepStatus::Running => engine.fail(
+                        i,
+                        "interrupted: the console stopped while this step ran; check its effect \
+                         in the panes, then retry or skip it"
+                            .into(),
+                        now,
+                        &mut out,
+                    ),
+                    StepStatus::AwaitingConfirm => {
+                        let step = engine.playbook.steps[i].id.clone();
+                        engine.emit(Event::ConfirmCancelled { step }, now, &mut out);
+                    }
+                    _ => {}
+                }
+            }
+            engine.advance(now, &mut out);
+        }
+        Ok((engine, out))
+    }
+
+    // ----- inputs -------------------------------------------------------------------------
+
+    /// Applies an operator action or an executor report at `now`.
+    pub fn handle(&mut self, input: Input, now: DateTime<Utc>) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if let Input::Note { text } = &input {
+            if text.trim().is_empty() {
+                refuse(&mut out, None, "an empty note: write something");
+            } else {
+                self.emit(Event::Note { text: text.clone() }, now, &mut out);
+            }
+            return out;
+        }
+        if self.is_finished() {
+            // Late executor reports after an abort are expected: ignore them quietly.
+            if !matches!(input, Input::ExecOutput { .. } | Input::ExecFinished { .. }) {
+                refuse(
+                    &mut out,
+                    None,
+                    "the incident is over: nothing more can change",
+                );
+            }
+            return out;
+        }
+        if self.declared_at.is_none() && input != Input::Declare {
+            if !matches!(input, Input::ExecOutput { .. } | Input::ExecFinished { .. }) {
+                refuse(
+                    &mut out,
+                    None,
+                    "declare the incident first: that starts the clock and the first step",
+                );
+            }
+            return out;
+        }
+        match input {
+            Input::Declare => self.declare(now, &mut out),
+            Input::ToggleItem { step, item } => self.toggle(step, item, now, &mut out),
+            Input::Request { step } => self.request(step, now, &mut out),
+            Input::Confirm { step, typed } => self.confirm(step, typed, now, &mut out),
+            Input::Cancel { step } => self.cancel(step, now, &mut out),
+            Input::ExecOutput {
+                step,
+                attempt,
+                line,
+            } => self.output(step, attempt, &line, now, &mut out),
+            Input::ExecFinished {
+                step,
+                attempt,
+                result,
+            } => self.exec_finished(step, attempt, result, now, &mut out),
+            Input::Skip { step, reason } => self.skip(step, &reason, now, &mut out),
+            Input::Retry { step } => self.retry(step, now, &mut out),
+            Input::Complete { step } => self.complete(step, now, &mut out),
+            Input::Abort { reason } => self.abort(&reason, now, &mut out),
+            Input::Note { .. } => {}
+        }
+        out
+    }
+
+    /// Time passes and the latest telemetry picture: executor timeouts, wait conditions, target
+    /// and RTO-risk transitions. Call it on every tick and whenever a new picture arrives.
+    pub fn tick(&mut self, now: DateTime<Utc>, picture: &Sample) -> Vec<Effect> {
+        self.picture = Some(picture.clone());
+        let mut out = Vec::new();
+        if self.declared_at.is_none() || self.is_finished() {
+            return out;
+        }
+        for i in 0..self.runs.len() {
+            let step = &self.playbook.steps[i];
+            let run = &self.runs[i];
+            match run.status {
+                StepStatus::Running => {
+                    let expired = step
+                        .timeout
+                        .zip(run.exec_started_at)
+                        .filter(|(timeout, started)| now >= *started + timeout.to_chrono());
+                    if let Some((timeout, _)) = expired {
+                        out.push(Effect::Kill {
+                            step: i,
+                            attempt: run.attempt,
+                        });
+                        self.fail(i, format!("timed out after {timeout}"), now, &mut out);
+                    }
+                }
+                StepStatus::Verifying => {
+                    let Some(wait) = &step.wait else {
+                        continue;
+                    };
+                    let seen = wait.condition.observe(picture, now);
+                    let started = run.verify_started_at.unwrap_or(now);
+                    if seen.met {
+                        let detail = format!("{} ({})", wait.condition, seen.observed);
+                        self.runs[i].observed = Some(seen);
+                        self.finish_done(i, detail, true, now, &mut out);
+                    } else if now >= started + wait.timeout.to_chrono() {
+                        let why = format!(
+                            "wait timed out: {} not met after {} (last seen: {})",
+                            wait.condition, wait.timeout, seen.observed
+                        );
+                        self.runs[i].observed = Some(seen);
+                        self.fail(i, why, now, &mut out);
+                    } else {
+                        self.runs[i].observed = Some(seen);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if self.is_finished() {
+            return out;
+        }
+        for i in 0..self.runs.len() {
+            let run = &self.runs[i];
+            let step = &self.playbook.steps[i];
+            let open = matches!(
+                run.status,
+                StepStatus::Active
+                    | StepStatus::AwaitingConfirm
+                    | StepStatus::Running
+                    | StepStatus::Verifying
+            );
+            if open
+                && !run.over_target_noted
+                && run
+                    .started_at
+                    .is_some_and(|s| secs_between(s, now) > step.target.secs())
+            {
+                let event = Event::TargetExceeded {
+                    step: step.id.clone(),
+                    target_secs: step.target.secs(),
+                };
+                self.emit(event, now, &mut out);
+            }
+        }
+        let gauge = self.rto(now);
+        if gauge.at_risk != self.at_risk {
+            let event = Event::RtoRisk {
+                at_risk: gauge.at_risk,
+                projected_secs: gauge.projection_secs,
+                rto_secs: gauge.rto_secs,
+            };
+            self.emit(event, now, &mut out);
+        }
+        out
+    }
+
+    // ----- queries ------------------------------------------------------------------------
+
+    pub fn playbook(&self) -> &Playbook {
+        &self.playbook
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.settings
+    }
+
+    pub fn declared_at(&self) -> Option<DateTime<Utc>> {
+        self.declared_at
+    }
+
+    /// Resolved or aborted.
+    pub fn is_finished(&self) -> bool {
+        self.resolved || self.aborted.is_some()
+    }
+
+    pub fn is_resolved(&self) -> bool {
+        self.resolved
+    }
+
+    pub fn aborted(&self) -> Option<&str> {
+        self.aborted.as_deref()
+    }
+
+    /// The step the incident is on: the one active, awaiting confirmation, running, verifying, or
+    /// failed with `on_failure = "stop"`. `None` before declaration and once finished.
+    pub fn current(&self) -> Option<usize> {
+        if self.declared_at.is_none() || self.is_finished() {
+            return None;
+        }
+        self.runs.iter().enumerate().position(|(i, r)| {
+            matches!(r.status, StepStatus::Active)
+                || r.status.in_flight()
+                || (matches!(r.status, StepStatus::Failed(_))
+                    && self.playbook.steps[i].on_failure == OnFailure::Stop)
+        })
+    }
+
+    pub fn status(&self, step: usize) -> Option<&StepStatus> {
+        self.runs.get(step).map(|r| &r.status)
+    }
+
+    /// Checklist ticks of a step.
+    pub fn ticks(&self, step: usize) -> &[bool] {
+        self.runs.get(step).map_or(&[], |r| r.ticked.as_slice())
+    }
+
+    /// The checklist items of a step not yet ticked (masked).
+    pub fn missing_items(&self, step: usize) -> Vec<String> {
+        let (Some(s), Some(r)) = (self.playbook.steps.get(step), self.runs.get(step)) else {
+            return Vec::new();
+        };
+        s.checklist
+            .iter()
+            .zip(&r.ticked)
+            .filter(|(_, t)| !**t)
+            .map(|(item, _)| item.render(&self.playbook.vars, Reveal::Masked))
+            .collect()
+    }
+
+    /// What Enter means on the current step, if anything: `Declare` before the incident,
+    /// `Request` on a step with an executor, `Complete` on a manual or wait-only step.
+    pub fn enter_input(&self) -> Option<Input> {
+        if self.declared_at.is_none() {
+            return Some(Input::Declare);
+        }
+        let step = self.current()?;
+        if self.runs[step].status != StepStatus::Active {
+            return None;
+        }
+        Some(match self.playbook.steps[step].kind() {
+            StepKind::Run | StepKind::Action => Input::Request { step },
+            StepKind::Manual | StepKind::Wait => Input::Complete { step },
+        })
+    }
+
+    /// Seconds since the step became active (frozen once finished).
+    pub fn elapsed(&self, step: usize, now: DateTime<Utc>) -> Option<u64> {
+        let r = self.runs.get(step)?;
+        let start = r.started_at?;
+        Some(secs_between(start, r.finished_at.unwrap_or(now)))
+    }
+
+    /// The view of every step.
+    pub fn steps(&self, now: DateTime<Utc>) -> Vec<StepView> {
+        (0..self.runs.len())
+            .filter_map(|i| self.step_view(i, now))
+            .collect()
+    }
+
+    pub fn step_view(&self, index: usize, now: DateTime<Utc>) -> Option<StepView> {
+        let step = self.playbook.steps.get(index)?;
+        let run = self.runs.get(index)?;
+        let vars = &self.playbook.vars;
+        let elapsed = self.elapsed(index, now);
+        Some(StepView {
+            index,
+            id: step.id.clone(),
+            title: step.title.clone(),
+            kind: step.kind(),
+            status: run.status.clone(),
+            target: step.target,
+            elapsed_secs: elapsed,
+            timing: elapsed.map(|e| Timing::of(e, step.target)),
+            attempt: run.attempt,
+            destructive: step.destructive,
+            guide: step.guide.render(vars, Reveal::Masked),
+            checklist: step
+                .checklist
+                .iter()
+                .zip(&run.ticked)
+                .map(|(t, ticked)| ChecklistItem {
+                    text: t.render(vars, Reveal::Masked),
+                    ticked: *ticked,
+                })
+                .collect(),
+            command: self.command(index),
+            wait: step
+                .wait
+                .as_ref()
+                .map(|w| format!("{} (timeout {})", w.condition, w.timeout)),
+            observed: run.observed.clone(),
+            output: run.output.iter().cloned().collect(),
+            on_failure: step.on_failure,
+            captures_rpo: step.capture_rpo,
+        })
+    }
+
+    /// The exact command of a step for display: masked, names resolved in the environment.
+    pub fn command(&self, step: usize) -> Option<String> {
+        let s = self.playbook.steps.get(step)?;
+        s.executor.as_ref()?;
+        Some(s.command_line(
+            &self.playbook.vars,
+            Reveal::Masked,
+            Some(&self.settings.environment),
+        ))
+    }
+
+    /// The RTO gauge at `now`.
+    pub fn rto(&self, now: DateTime<Utc>) -> RtoGauge {
+        let end = self.ended_at.unwrap_or(now);
+        let elapsed = self.declared_at.map_or(0, |d| secs_between(d, end));
+        let remaining: u64 = if self.is_finished() {
+            0
+        } else {
+            self.playbook
+                .steps
+                .iter()
+                .zip(&self.runs)
+                .enumerate()
+                .map(|(i, (step, run))| match &run.status {
+                    StepStatus::Done | StepStatus::Skipped(_) => 0,
+                    StepStatus::Failed(_) if step.on_failure == OnFailure::Continue => 0,
+                    StepStatus::Pending => step.target.secs(),
+                    _ => step
+                        .target
+                        .secs()
+                        .saturating_sub(self.elapsed(i, now).unwrap_or(0)),
+                })
+                .sum()
+        };
+        let projection = elapsed + remaining;
+        let rto = self.settings.rto.secs();
+        RtoGauge {
+            declared_at: self.declared_at,
+            elapsed_secs: elapsed,
+            rto_secs: rto,
+            remaining_targets_secs: remaining,
+            projection_secs: projection,
+            at_risk: projection > rto,
+        }
+    }
+
+    /// The RPO captured so far (the latest capture).
+    pub fn rpo_captured(&self) -> Option<&RpoCapture> {
+        self.rpo.as_ref()
+    }
+
+    /// The latest picture passed to [`Engine::tick`].
+    pub fn picture(&self) -> Option<&Sample> {
+        self.picture.as_ref()
+    }
+
+    /// The scorecard at `now`: final once the incident is finished, provisional before.
+    pub fn scorecard(&self, now: DateTime<Utc>) -> Scorecard {
+        self.score(now, self.resolved, self.ended_at)
+    }
+
+    fn score(
+        &self,
+        now: DateTime<Utc>,
+        resolved: bool,
+        ended_at: Option<DateTime<Utc>>,
+    ) -> Scorecard {
+        let steps: Vec<StepScore> = self
+            .playbook
+            .steps
+            .iter()
+            .zip(&self.runs)
+            .enumerate()
+            .map(|(i, (s, r))| {
+                let elapsed = self.elapsed(i, now);
+                StepScore {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                    status: r.status.label().to_string(),
+                    reason: match &r.status {
+                        StepStatus::Failed(why) | StepStatus::Skipped(why) => Some(why.clone()),
+                        _ => None,
+                    },
+                    target_secs: s.target.secs(),
+                    actual_secs: elapsed,
+                    timing: elapsed.map(|e| Timing::of(e, s.target)),
+                    verification: s.is_verification(),
+                    verified: r.verified,
+                    attempts: r.attempt,
+                }
+            })
+            .collect();
+        let rto_objective = self.settings.rto.secs();
+        let rpo_objective = self.settings.rpo.secs();
+        let rto_achieved = match (resolved, self.declared_at, ended_at) {
+            (true, Some(d), Some(e)) => Some(secs_between(d, e)),
+            _ => None,
+        };
+        let mut criteria = Vec::new();
+        criteria.push(Criterion {
+            name: "completed".into(),
+            verdict: if resolved { Grade::Pass } else { Grade::Fail },
+            detail: match (&self.aborted, resolved) {
+                (Some(why), _) => format!("aborted: {why}"),
+                (None, true) => "every step done or skipped".into(),
+                (None, false) => "not finished".into(),
+            },
+        });
+        criteria.push(match rto_achieved {
+            Some(a) => Criterion {
+                name: "RTO < objective".into(),
+                verdict: if a < rto_objective {
+                    Grade::Pass
+                } else {
+                    Grade::Fail
+                },
+                detail: format!(
+                    "{} achieved / {} objective",
+                    compact(a),
+                    Dur::from_secs(rto_objective)
+                ),
+            },
+            None => Criterion {
+                name: "RTO < objective".into(),
+                verdict: Grade::Fail,
+                detail: "not recovered".into(),
+            },
+        });
+        let captures = self.playbook.steps.iter().any(|s| s.capture_rpo);
+        criteria.push(match (&self.rpo, captures) {
+            (
+                Some(RpoCapture {
+                    seconds: Some(secs),
+                    measured_from,
+                    ..
+                }),
+                _,
+            ) => Criterion {
+                name: "RPO < objective".into(),
+                verdict: if *secs < rpo_objective {
+                    Grade::Pass
+                } else {
+                    Grade::Fail
+                },
+                detail: format!(
+                    "{} ({measured_from}) / {} objective",
+                    compact(*secs),
+                    Dur::from_secs(rpo_objective)
+                ),
+            },
+            (Some(RpoCapture { measured_from, .. }), _) => Criterion {
+                name: "RPO < objective".into(),
+                verdict: Grade::Fail,
+                detail: format!("not measured: {measured_from}"),
+            },
+            (None, true) => Criterion {
+                name: "RPO < objective".into(),
+                verdict: Grade::Fail,
+                detail: "not measured: the capturing step never ran".into(),
+            },
+            (None, false) => Criterion {
+                name: "RPO < objective".into(),
+                verdict: Grade::NotApplicable,
+                detail: "no step captures the RPO".into(),
+            },
+        });
+        let unverified: Vec<&str> = steps
+            .iter()
+            .filter(|s| s.verification && !(s.verified && s.status == "done"))
+            .map(|s| s.id.as_str())
+            .collect();
+        let verifications = steps.iter().filter(|s| s.verification).count();
+        criteria.push(Criterion {
+            name: "every verification step passed".into(),
+            verdict: if verifications == 0 {
+                Grade::NotApplicable
+            } else if unverified.is_empty() {
+                Grade::Pass
+            } else {
+                Grade::Fail
+            },
+            detail: if unverified.is_empty() {
+                format!("{verifications} verification step(s) passed")
+            } else {
+                format!("not passed: {}", unverified.join(", "))
+            },
+        });
+        let failed: Vec<&str> = steps
+            .iter()
+            .filter(|s| s.status == "failed")
+            .map(|s| s.id.as_str())
+            .collect();
+        criteria.push(Criterion {
+            name: "no step failed".into(),
+            verdict: if failed.is_empty() {
+                Grade::Pass
+            } else {
+                Grade::Fail
+            },
+            detail: if failed.is_empty() {
+                "none failed".into()
+            } else {
+                format!("failed: {}", failed.join(", "))
+            },
+        });
+        let passed = criteria.iter().all(|c| c.verdict != Grade::Fail);
+        Scorecard {
+            playbook: self.playbook.id.clone(),
+            title: self.playbook.title.clone(),
+            declared_at: self.declared_at,
+            ended_at,
+            aborted: self.aborted.clone(),
+            rto_objective_secs: rto_objective,
+            rto_achieved_secs: rto_achieved,
+            rpo_objective_secs: rpo_objective,
+            rpo: self.rpo.clone(),
+            steps,
+            criteria,
+            passed,
+        }
+    }
+
+    // ----- transitions --------------------------------------------------------------------
+
+    /// Records `event` and applies it: the one way state changes.
+    fn emit(&mut self, event: Event, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        // Events emitted here name steps of this playbook, so `apply` cannot fail.
+        let applied = self.apply(&event, now);
+        debug_assert!(
+            applied.is_ok(),
+            "engine emitted an event for an unknown step"
+        );
+        out.push(Effect::Record(event));
+    }
+
+    /// Applies an event to the state. `Err(step id)` for a step the playbook lacks.
+    fn apply(&mut self, event: &Event, at: DateTime<Utc>) -> Result<(), String> {
+        let index = |id: &str| self.playbook.step_index(id).ok_or_else(|| id.to_string());
+        match event {
+            Event::Declared { .. } => self.declared_at = Some(at),
+            Event::StepStarted { step, .. } => {
+                let i = index(step)?;
+                let r = &mut self.runs[i];
+                r.status = StepStatus::Active;
+                r.started_at = Some(at);
+                r.finished_at = None;
+                r.over_target_noted = false;
+            }
+            Event::ChecklistTicked {
+                step, item, ticked, ..
+            } => {
+                let i = index(step)?;
+                if let Some(t) = self.runs[i].ticked.get_mut(*item) {
+                    *t = *ticked;
+                }
+            }
+            Event::ConfirmRequested { step, .. } => {
+                let i = index(step)?;
+                self.runs[i].status = StepStatus::AwaitingConfirm;
+            }
+            Event::ConfirmCancelled { step } => {
+                let i = index(step)?;
+                self.runs[i].status = StepStatus::Active;
+            }
+            Event::Confirmed { step, attempt, .. } => {
+                let i = index(step)?;
+                let r = &mut self.runs[i];
+                r.status = StepStatus::Running;
+                r.attempt = *attempt;
+                r.exec_started_at = Some(at);
+                r.output.clear();
+                r.output_seen = 0;
+                r.observed = None;
+            }
+            Event::RpoCaptured {
+                step,
+                seconds,
+                measured_from,
+            } => {
+                index(step)?;
+                self.rpo = Some(RpoCapture {
+                    step: step.clone(),
+                    seconds: *seconds,
+                    measured_from: measured_from.clone(),
+                    at,
+                });
+            }
+            Event::Output { step, line, .. } => {
+                let i = index(step)?;
+                push_bounded(&mut self.runs[i].output, line.clone());
+            }
+            Event::Verifying { step, .. } => {
+                let i = index(step)?;
+                let r = &mut self.runs[i];
+                r.status = StepStatus::Verifying;
+                r.verify_started_at = Some(at);
+                r.observed = None;
+            }
+            Event::StepFinished {
+                step,
+                outcome,
+                detail,
+                verified,
+                ..
+            } => {
+                let i = index(step)?;
+                let r = &mut self.runs[i];
+                r.status = match outcome {
+                    Outcome::Done => StepStatus::Done,
+                    Outcome::Failed => StepStatus::Failed(detail.clone()),
+                };
+                r.verified = *verified;
+                r.finished_at = Some(at);
+            }
+            Event::Skipped { step, reason } => {
+                let i = index(step)?;
+                let r = &mut self.runs[i];
+                r.status = StepStatus::Skipped(reason.clone());
+                r.verified = false;
+                // A pre-skipped step never started: its elapsed time stays unknown.
+                r.finished_at = r.started_at.map(|_| at);
+            }
+            Event::Retried { step } => {
+                let i = index(step)?;
+                // A later step that became active meanwhile waits again.
+                for (j, r) in self.runs.iter_mut().enumerate() {
+                    if j != i && r.status == StepStatus::Active {
+                        r.status = StepStatus::Pending;
+                    }
+                }
+                let r = &mut self.runs[i];
+                r.status = StepStatus::Active;
+                r.finished_at = None;
+                r.verified = false;
+            }
+            Event::TargetExceeded { step, .. } => {
+                let i = index(step)?;
+                self.runs[i].over_target_noted = true;
+            }
+            Event::RtoRisk { at_risk, .. } => self.at_risk = *at_risk,
+            Event::Note { .. } => {}
+            Event::Aborted { reason } => {
+                self.aborted = Some(reason.clone());
+                self.ended_at = Some(at);
+            }
+            Event::Resolved { .. } => {
+                self.resolved = true;
+                self.ended_at = Some(at);
+            }
+        }
+        Ok(())
+    }
+
+    /// The step index if it is the current one, else a refusal.
+    fn current_is(&self, step: usize, out: &mut Vec<Effect>) -> bool {
+        if step >= self.runs.len() {
+            refuse(out, Some(step), format!("there is no step {}", step + 1));
+            return false;
+        }
+        if self.current() != Some(step) {
+            let why = match self.current() {
+                Some(c) => format!(
+                    "step {} ({}) is not the current step; the incident is on step {} ({})",
+                    step + 1,
+                    self.playbook.steps[step].id,
+                    c + 1,
+                    self.playbook.steps[c].id
+                ),
+                None => format!("step {} is not the current step", step + 1),
+            };
+            refuse(out, Some(step), why);
+            return false;
+        }
+        true
+    }
+
+    fn declare(&mut self, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        if self.declared_at.is_some() {
+            refuse(out, None, "the incident is already declared");
+            return;
+        }
+        let event = Event::Declared {
+            playbook: self.playbook.id.clone(),
+            title: self.playbook.title.clone(),
+            hash: self.playbook.hash.clone(),
+            rto_secs: self.settings.rto.secs(),
+            rpo_secs: self.settings.rpo.secs(),
+            read_only: self.settings.read_only,
+        };
+        self.emit(event, now, out);
+        self.advance(now, out);
+    }
+
+    fn toggle(&mut self, step: usize, item: usize, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        if !self.current_is(step, out) {
+            return;
+        }
+        if self.runs[step].status != StepStatus::Active {
+            refuse(
+                out,
+                Some(step),
+                format!(
+                    "the checklist is locked while the step is {}",
+                    self.runs[step].status.label()
+                ),
+            );
+            return;
+        }
+        let s = &self.playbook.steps[step];
+        let Some(text) = s.checklist.get(item) else {
+            refuse(
+                out,
+                Some(step),
+                format!("step {} has no checklist item {}", step + 1, item + 1),
+            );
+            return;
+        };
+        let event = Event::ChecklistTicked {
+            step: s.id.clone(),
+            item,
+            text: text.render(&self.playbook.vars, Reveal::Masked),
+            ticked: !self.runs[step].ticked[item],
+        };
+        self.emit(event, now, out);
+    }
+
+    /// Refuses when a checklist item is unticked; true when all are ticked.
+    fn checklist_done(&self, step: usize, out: &mut Vec<Effect>) -> bool {
+        let missing = self.missing_items(step);
+        if missing.is_empty() {
+            return true;
+        }
+        let total = self.playbook.steps[step].checklist.len();
+        let list: Vec<String> = missing.iter().map(|m| format!("\"{m}\"")).collect();
+        refuse(
+            out,
+            Some(step),
+            format!(
+                "tick every checklist item first: {} of {total} not ticked: {}",
+                missing.len(),
+                list.join(", ")
+            ),
+        );
+        false
+    }
+
+    fn request(&mut self, step: usize, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        if !self.current_is(step, out) {
+            return;
+        }
+        let s = &self.playbook.steps[step];
+        match &self.runs[step].status {
+            StepStatus::Active => {}
+            StepStatus::Failed(_) => {
+                refuse(
+                    out,
+                    Some(step),
+                    "the step failed: retry it first, or skip it",
+                );
+                return;
+            }
+            other => {
+                refuse(
+                    out,
+                    Some(step),
+                    format!("the step is already {}", other.label()),
+                );
+                return;
+            }
+        }
+        if s.executor.is_none() {
+            refuse(
+                out,
+                Some(step),
+                "this step runs nothing: complete it once its checklist is ticked",
+            );
+            return;
+        }
+        let command = self.command(step).unwrap_or_default();
+        if self.settings.read_only {
+            refuse(
+                out,
+                Some(step),
+                format!(
+                    "read-only session: `{command}` would change {}; run it from a console \
+                     started without --read-only, or skip the step with a reason",
+                    self.settings.environment.name
+                ),
+            );
+            return;
+        }
+        if !self.checklist_done(step, out) {
+            return;
+        }
+        let vars = &self.playbook.vars;
+        let request = ConfirmRequest {
+            step,
+            step_id: s.id.clone(),
+            title: s.title.clone(),
+            environment: self.settings.environment.name.clone(),
+            mode: self.settings.mode.clone(),
+            command: command.clone(),
+            exec: s.render_exec(vars, Reveal::Masked).unwrap_or(Exec::Run {
+                argv: Vec::new(),
+                timeout: None,
+            }),
+            action_summary: s.builtin().map(|b| b.summary.to_string()),
+            names: s.resolved_names(vars, &self.settings.environment),
+            destructive: s.destructive,
+            type_to_confirm: s.confirm_text(vars),
+            timeout: s.timeout,
+            wait: s
+                .wait
+                .as_ref()
+                .map(|w| format!("{} (timeout {})", w.condition, w.timeout)),
+            captures_rpo: s.capture_rpo,
+            evidence: Evidence::from_sample(self.picture.as_ref(), &self.settings.environment, now),
+        };
+        let event = Event::ConfirmRequested {
+            step: s.id.clone(),
+            command,
+        };
+        self.emit(event, now, out);
+        out.push(Effect::OpenConfirm(Box::new(request)));
+    }
+
+    fn confirm(
+        &mut self,
+        step: usize,
+        typed: Option<String>,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        if !self.current_is(step, out) {
+            return;
+        }
+        if self.runs[step].status != StepStatus::AwaitingConfirm {
+            refuse(
+                out,
+                Some(step),
+                "nothing to confirm: request the step first (Enter)",
+            );
+            return;
+        }
+        if self.settings.read_only {
+            refuse(out, Some(step), "read-only session: nothing is executed");
+            return;
+        }
+        let s = &self.playbook.steps[step];
+        let vars = &self.playbook.vars;
+        let expected = s.confirm_text(vars);
+        if let Some(expected) = &expected {
+            let got = typed.as_deref().map(str::trim).unwrap_or("");
+            if got != expected {
+                let why = if got.is_empty() {
+                    format!("destructive step: type {expected:?} to confirm")
+                } else {
+                    format!("typed {got:?}, but confirming this step needs {expected:?}")
+                };
+                refuse(out, Some(step), why);
+                return;
+            }
+        }
+        let Some(exec) = s.render_exec(vars, Reveal::Secrets) else {
+            refuse(out, Some(step), "this step runs nothing");
+            return;
+        };
+        let command = self.command(step).unwrap_or_default();
+        let attempt = self.runs[step].attempt + 1;
+        let event = Event::Confirmed {
+            step: s.id.clone(),
+            attempt,
+            command: command.clone(),
+            destructive: s.destructive,
+            typed: expected.and(typed.map(|t| t.trim().to_string())),
+            evidence: Evidence::from_sample(self.picture.as_ref(), &self.settings.environment, now),
+        };
+        let capture = s.capture_rpo.then(|| self.measure_rpo(step, now));
+        let step_id = s.id.clone();
+        self.emit(event, now, out);
+        if let Some((seconds, measured_from)) = capture {
+            let event = Event::RpoCaptured {
+                step: step_id,
+                seconds,
+                measured_from,
+            };
+            self.emit(event, now, out);
+        }
+        out.push(Effect::Execute {
+            step,
+            attempt,
+            exec,
+            command,
+        });
+    }
+
+    /// The data-loss window now: the replica lag of the action's `db`, else the age of the newest
+    /// good backup of its `backup`.
+    fn measure_rpo(&self, step: usize, now: DateTime<Utc>) -> (Option<u64>, String) {
+        let s = &self.playbook.steps[step];
+        let vars = &self.playbook.vars;
+        let Some(picture) = &self.picture else {
+            return (None, "no telemetry had arrived".into());
+        };
+        let mut why = Vec::new();
+        if let Some(db) = s.arg("db", vars, Reveal::Secrets) {
+            match picture
+                .database(&db)
+                .map(|d| d.replication.as_ref().map(|r| r.lag_secs))
+            {
+                Some(Some(Some(lag))) => {
+                    return (Some(lag_whole_secs(lag)), format!("replica lag of {db}"));
+                }
+                Some(Some(None)) => why.push(format!("replica lag of {db} unknown")),
+                Some(None) => why.push(format!("{db} does not replicate")),
+                None => why.push(format!("no reading of {db}")),
+            }
+        }
+        if let Some(backup) = s.arg("backup", vars, Reveal::Secrets) {
+            match picture.backup(&backup).map(|b| b.good_age_secs(now)) {
+                Some(Some(age)) => {
+                    return (Some(age), format!("age of the newest good {backup} backup"));
+                }
+                Some(None) => why.push(format!("no known-good {backup} backup")),
+                None => why.push(format!("no reading of {backup}")),
+            }
+        }
+        if why.is_empty() {
+            why.push("the step names no db or backup".into());
+        }
+        (None, why.join("; "))
+    }
+
+    fn cancel(&mut self, step: usize, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        if !self.current_is(step, out) {
+            return;
+        }
+        if self.runs[step].status != StepStatus::AwaitingConfirm {
+            refuse(out, Some(step), "no confirmation is open for this step");
+            return;
+        }
+        let event = Event::ConfirmCancelled {
+            step: self.playbook.steps[step].id.clone(),
+        };
+        self.emit(event, now, out);
+    }
+
+    fn is_live_attempt(&self, step: usize, attempt: u32) -> bool {
+        self.runs
+            .get(step)
+            .is_some_and(|r| r.status == StepStatus::Running && r.attempt == attempt)
+    }
+
+    fn output(
+        &mut self,
+        step: usize,
+        attempt: u32,
+        line: &str,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        if !self.is_live_attempt(step, attempt) {
+            return;
+        }
+        let line = truncate_chars(
+            &self.playbook.vars.mask_secrets(line.trim_end()),
+            OUTPUT_LINE_MAX_CHARS,
+        );
+        let id = self.playbook.steps[step].id.clone();
+        self.runs[step].output_seen += 1;
+        let seen = self.runs[step].output_seen;
+        if seen <= OUTPUT_JOURNAL_LINES {
+            self.emit(
+                Event::Output {
+                    step: id,
+                    attempt,
+                    line,
+                },
+                now,
+                out,
+            );
+            return;
+        }
+        if seen == OUTPUT_JOURNAL_LINES + 1 {
+            let notice =
+                format!("… further output not journaled (over {OUTPUT_JOURNAL_LINES} lines)");
+            self.emit(
+                Event::Output {
+                    step: id,
+                    attempt,
+                    line: notice,
+                },
+                now,
+                out,
+            );
+        }
+        push_bounded(&mut self.runs[step].output, line);
+    }
+
+    fn exec_finished(
+        &mut self,
+        step: usize,
+        attempt: u32,
+        result: Result<(), String>,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        if !self.is_live_attempt(step, attempt) {
+            // A report from an attempt that was killed, skipped or superseded.
+            return;
+        }
+        match result {
+            Err(why) => {
+                let why = self.playbook.vars.mask_secrets(why.trim());
+                let why = if why.is_empty() {
+                    "the executor failed".to_string()
+                } else {
+                    why
+                };
+                self.fail(step, why, now, out);
+            }
+            Ok(()) => {
+                let s = &self.playbook.steps[step];
+                if let Some(wait) = &s.wait {
+                    let event = Event::Verifying {
+                        step: s.id.clone(),
+                        condition: wait.condition.to_string(),
+                        timeout_secs: wait.timeout.secs(),
+                    };
+                    self.emit(event, now, out);
+                } else {
+                    let verified = s.is_verification();
+                    let detail = match s.kind() {
+                        StepKind::Action => {
+                            format!("{} succeeded", s.builtin().map_or("", |b| b.name))
+                        }
+                        _ => "exited successfully".into(),
+                    };
+                    self.finish_done(step, detail, verified, now, out);
+                }
+            }
+        }
+    }
+
+    fn skip(&mut self, step: usize, reason: &str, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            refuse(
+                out,
+                Some(step),
+                "a skip needs a reason: it goes into the journal and the postmortem",
+            );
+            return;
+        }
+        let Some(run) = self.runs.get(step) else {
+            refuse(out, Some(step), format!("there is no step {}", step + 1));
+            return;
+        };
+        let is_current = self.current() == Some(step);
+        match &run.status {
+            StepStatus::Pending => {}
+            StepStatus::Done | StepStatus::Skipped(_) => {
+                refuse(out, Some(step), "the step is already finished");
+                return;
+            }
+            StepStatus::Failed(_) if !is_current => {
+                refuse(
+                    out,
+                    Some(step),
+                    "the failure is recorded and the incident moved on (on_failure = \
+                     \"continue\"); retry it if it still matters",
+                );
+                return;
+            }
+            StepStatus::Running => out.push(Effect::Kill {
+                step,
+                attempt: run.attempt,
+            }),
+            _ => {}
+        }
+        let event = Event::Skipped {
+            step: self.playbook.steps[step].id.clone(),
+            reason: reason.to_string(),
+        };
+        self.emit(event, now, out);
+        self.advance(now, out);
+    }
+
+    fn retry(&mut self, step: usize, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        let Some(run) = self.runs.get(step) else {
+            refuse(out, Some(step), format!("there is no step {}", step + 1));
+            return;
+        };
+        if !matches!(run.status, StepStatus::Failed(_)) {
+            refuse(
+                out,
+                Some(step),
+                format!(
+                    "only a failed step can be retried; this one is {}",
+                    run.status.label()
+                ),
+            );
+            return;
+        }
+        if let Some(busy) = self.runs.iter().position(|r| r.status.in_flight()) {
+            refuse(
+                out,
+                Some(step),
+                format!(
+                    "step {} ({}) is {}: wait for it, or skip it, before retrying another step",
+                    busy + 1,
+                    self.playbook.steps[busy].id,
+                    self.runs[busy].status.label()
+                ),
+            );
+            return;
+        }
+        let event = Event::Retried {
+            step: self.playbook.steps[step].id.clone(),
+        };
+        self.emit(event, now, out);
+    }
+
+    fn complete(&mut self, step: usize, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        if !self.current_is(step, out) {
+            return;
+        }
+        let s = &self.playbook.steps[step];
+        match &self.runs[step].status {
+            StepStatus::Active => {}
+            StepStatus::Verifying => {
+                refuse(
+                    out,
+                    Some(step),
+                    "waiting for the condition to hold; skip the step (with a reason) to stop waiting",
+                );
+                return;
+            }
+            StepStatus::Failed(_) => {
+                refuse(
+                    out,
+                    Some(step),
+                    "the step failed: retry it first, or skip it",
+                );
+                return;
+            }
+            other => {
+                refuse(out, Some(step), format!("the step is {}", other.label()));
+                return;
+            }
+        }
+        if s.executor.is_some() {
+            refuse(
+                out,
+                Some(step),
+                "this step runs something: request it (Enter) and confirm, or skip it with a reason",
+            );
+            return;
+        }
+        if !self.checklist_done(step, out) {
+            return;
+        }
+        let s = &self.playbook.steps[step];
+        match &s.wait {
+            Some(wait) => {
+                let event = Event::Verifying {
+                    step: s.id.clone(),
+                    condition: wait.condition.to_string(),
+                    timeout_secs: wait.timeout.secs(),
+                };
+                self.emit(event, now, out);
+            }
+            None => {
+                let detail = if s.checklist.is_empty() {
+                    "completed by the operator".to_string()
+                } else {
+                    format!("checklist complete ({} items)", s.checklist.len())
+                };
+                self.finish_done(step, detail, false, now, out);
+            }
+        }
+    }
+
+    fn abort(&mut self, reason: &str, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            refuse(
+                out,
+                None,
+                "aborting needs a reason: it goes into the postmortem",
+            );
+            return;
+        }
+        for (i, r) in self.runs.iter().enumerate() {
+            if r.status == StepStatus::Running {
+                out.push(Effect::Kill {
+                    step: i,
+                    attempt: r.attempt,
+                });
+            }
+        }
+        self.emit(
+            Event::Aborted {
+                reason: reason.to_string(),
+            },
+            now,
+            out,
+        );
+        out.push(Effect::Finished(Box::new(self.scorecard(now))));
+    }
+
+    fn finish_done(
+        &mut self,
+        step: usize,
+        detail: String,
+        verified: bool,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        let s = &self.playbook.steps[step];
+        let event = Event::StepFinished {
+            step: s.id.clone(),
+            outcome: Outcome::Done,
+            detail,
+            verified,
+            elapsed_secs: self.elapsed(step, now).unwrap_or(0),
+            target_secs: s.target.secs(),
+        };
+        self.emit(event, now, out);
+        self.advance(now, out);
+    }
+
+    fn fail(&mut self, step: usize, why: String, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        let s = &self.playbook.steps[step];
+        let event = Event::StepFinished {
+            step: s.id.clone(),
+            outcome: Outcome::Failed,
+            detail: why,
+            verified: false,
+            elapsed_secs: self.elapsed(step, now).unwrap_or(0),
+            target_secs: s.target.secs(),
+        };
+        self.emit(event, now, out);
+        self.advance(now, out);
+    }
+
+    /// Starts the next pending step when nothing holds the incident, or resolves it when every
+    /// step is finished.
+    fn advance(&mut self, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        if self.is_finished() || self.current().is_some() {
+            return;
+        }
+        if let Some(next) = self
+            .runs
+            .iter()
+            .position(|r| r.status == StepStatus::Pending)
+        {
+            let s = &self.playbook.steps[next];
+            let event = Event::StepStarted {
+                step: s.id.clone(),
+                title: s.title.clone(),
+                target_secs: s.target.secs(),
+            };
+            self.emit(event, now, out);
+            return;
+        }
+        // Every step is done, skipped or failed-and-continued. The resolution time is `now`:
+        // compute the scorecard as it will be once resolved.
+        let card = self.score(now, true, Some(now));
+        let event = Event::Resolved {
+            rto_achieved_secs: card.rto_achieved_secs.unwrap_or(0),
+            rpo_achieved_secs: card.rpo.as_ref().and_then(|r| r.seconds),
+            passed: card.passed,
+        };
+        self.emit(event, now, out);
+        out.push(Effect::Finished(Box::new(self.scorecard(now))));
+    }
+}
+
+fn refuse(out: &mut Vec<Effect>, step: Option<usize>, why: impl Into<String>) {
+    out.push(Effect::Refused {
+        step,
+        why: why.into(),
+    });
+}
+
+fn push_bounded(buf: &mut VecDeque<String>, line: String) {
+    if buf.len() == OUTPUT_KEEP_LINES {
+        buf.pop_front();
+    }
+    buf.push_back(line);
+}
+
+/// The `kind` tag of an event (`step_started`).
+pub fn event_kind(event: &Event) -> String {
+    serde_json::to_value(event)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+        .unwrap_or_default()
+}
