@@ -103,6 +103,7 @@ fn healthy(lag_secs: f64) -> Sample {
         lag_secs: Some(lag_secs),
         lag_bytes: Some(2_200_000),
         lag_alarm: Dur::from_secs(300),
+        loss_window_secs: None,
     });
     Sample {
         at: now(),

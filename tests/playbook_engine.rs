@@ -334,6 +334,7 @@ impl World {
                         lag_secs: self.replica_lag,
                         lag_bytes: None,
                         lag_alarm: Dur::from_secs(300),
+                        loss_window_secs: None,
                     }),
                     integrity_ok: Some(true),
                     corrupt_since: None,

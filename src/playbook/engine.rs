@@ -1640,14 +1640,20 @@ impl Engine {
         };
         let mut why = Vec::new();
         if let Some(db) = s.arg("db", vars, Reveal::Secrets) {
-            match picture
-                .database(&db)
-                .map(|d| d.replication.as_ref().map(|r| r.lag_secs))
-            {
-                Some(Some(Some(lag))) => {
-                    return (Some(lag_whole_secs(lag)), format!("replica lag of {db}"));
+            match picture.database(&db).map(|d| {
+                d.replication
+                    .as_ref()
+                    .map(|r| (r.data_loss_secs(), r.loss_window_secs.is_some()))
+            }) {
+                Some(Some((Some(lag), frozen))) => {
+                    let what = if frozen {
+                        format!("writes {db} missed when its source stopped")
+                    } else {
+                        format!("replica lag of {db}")
+                    };
+                    return (Some(lag_whole_secs(lag)), what);
                 }
-                Some(Some(None)) => why.push(format!("replica lag of {db} unknown")),
+                Some(Some((None, _))) => why.push(format!("replica lag of {db} unknown")),
                 Some(None) => why.push(format!("{db} does not replicate")),
                 None => why.push(format!("no reading of {db}")),
             }

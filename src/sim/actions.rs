@@ -145,7 +145,7 @@ impl Sim {
                 "it cannot be promoted; promote a replica that answers",
             ));
         }
-        let lag = repl.lag();
+        let lag = repl.loss_window();
         let source_up = self.dbs[src].phase == Phase::Up;
         let source_name = self.dbs[src].name.clone();
         let (resource, region) = (d.resource.clone(), self.region_label(d.region));

@@ -159,11 +159,19 @@ struct Repl {
     next_spike: i64,
     /// Replication stopped for good by `db.promote`.
     promoted: bool,
+    /// The lag when the source stopped writing (it died): the writes this replica misses. None
+    /// while the source writes.
+    missed: Option<f64>,
 }
 
 impl Repl {
     fn lag(&self) -> f64 {
         self.base + self.backlog
+    }
+
+    /// What promoting now would lose: the frozen window once the source is gone, else the lag.
+    fn loss_window(&self) -> f64 {
+        self.missed.unwrap_or_else(|| self.lag())
     }
 }
 
@@ -359,6 +367,7 @@ impl Sim {
                         stalled_until: t,
                         next_spike: t + rng.range_i64(FIRST_SPIKE_SECS.0, FIRST_SPIKE_SECS.1),
                         promoted: false,
+                        missed: None,
                     });
                 }
                 _ => warnings.push(format!(
@@ -669,6 +678,10 @@ impl Sim {
                     lag_secs,
                     lag_bytes,
                     lag_alarm: d.lag_alarm,
+                    loss_window_secs: repl
+                        .missed
+                        .filter(|_| !repl.promoted)
+                        .map(|m| (m * 10.0).round() / 10.0),
                 })
             }
             _ => None,
@@ -929,6 +942,12 @@ impl Sim {
             };
             if repl.promoted {
                 continue;
+            }
+            if !source_writes && repl.missed.is_none() {
+                // The source died: from here on nothing new is written that could be lost.
+                repl.missed = Some(repl.lag());
+            } else if source_writes {
+                repl.missed = None;
             }
             if !(source_writes && replica_up) {
                 // Nothing is replayed: the last replayed transaction gets older by the second.

@@ -153,6 +153,7 @@ mod tests {
                     lag_secs: Some(lag),
                     lag_bytes: None,
                     lag_alarm: Dur::from_secs(300),
+                    loss_window_secs: None,
                 }),
                 integrity_ok: None,
                 corrupt_since: None,

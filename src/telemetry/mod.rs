@@ -98,6 +98,19 @@ pub struct Replication {
     pub lag_bytes: Option<u64>,
     /// Alarm threshold from the environment (`lag_alarm`, the seeds' 300 s).
     pub lag_alarm: Dur,
+    /// When the source stopped writing (it died): the writes the replica is missing, i.e. its lag
+    /// at the moment replication broke. `lag_secs` keeps growing after that (it is "now minus the
+    /// last replayed transaction", as monitoring shows it), but the data that would be lost by
+    /// promoting is this window, and it is what an RPO capture records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_window_secs: Option<f64>,
+}
+
+impl Replication {
+    /// The data-loss window if this replica were promoted now.
+    pub fn data_loss_secs(&self) -> Option<f64> {
+        self.loss_window_secs.or(self.lag_secs)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
