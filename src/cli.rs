@@ -50,6 +50,13 @@ pub struct ConsoleArgs {
     /// terminal the console owns.
     #[arg(long, global = true, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Refuse every step that changes the world (commands and actions); checklists, waits and
+    /// notes still work.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Directory of scenario playbooks (the shipped ones are built in as a fallback).
+    #[arg(long, global = true, value_name = "DIR", default_value = "playbooks")]
+    pub playbooks: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +66,29 @@ pub enum Command {
         /// Print JSON instead of tables.
         #[arg(long)]
         json: bool,
+    },
+    /// Validate playbooks against the environment (default: the playbook directory). Exit 0
+    /// when all are valid, 1 otherwise; problems on stderr with file:line:col.
+    Check {
+        /// Playbook files or directories.
+        paths: Vec<PathBuf>,
+    },
+    /// Print a playbook as a readable runbook (for the wall, and for when terminals fail).
+    Show {
+        /// Playbook id (e.g. region-loss) or path.
+        id: String,
+        /// Markdown instead of plain text.
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Run a scenario drill on the simulator: the scenario's fault arrives at a random moment in
+    /// the first minutes (or --at); declare the incident when you see it, then work the playbook.
+    Drill {
+        /// az-loss, region-loss, corruption or breach (or a playbook id whose scenario is one).
+        scenario: String,
+        /// When the fault arrives, in simulated time after the start (e.g. 0s, 90s, 3m).
+        #[arg(long, value_name = "DELAY")]
+        at: Option<String>,
     },
 }
 

@@ -15,7 +15,8 @@ use warroom::backends::{self, WireOptions, Wiring};
 use warroom::cli::{Cli, Command, ConsoleArgs};
 use warroom::clock::SessionClock;
 use warroom::duration::Dur;
-use warroom::env::Environment;
+use warroom::env::{Backend, Environment};
+use warroom::playbook::{self, Playbook};
 use warroom::sim::Fault;
 use warroom::status::StatusReport;
 use warroom::telemetry::{Board, Source, SourceError, SourceId};
@@ -54,8 +55,134 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
     };
     match cli.command {
-        None => console(&cli.console, env),
+        None => console(&cli.console, env, None),
         Some(Command::Status { json }) => status(&cli.console, &env, json),
+        Some(Command::Check { paths }) => Ok(check(&cli.console, &env, paths)),
+        Some(Command::Show { id, markdown }) => Ok(show(&cli.console, &env, &id, markdown)),
+        Some(Command::Drill { scenario, at }) => {
+            match drill_plan(&cli.console, &env, &scenario, at.as_deref()) {
+                Ok(plan) => console(&cli.console, env, Some(plan)),
+                Err(BadInput(msg)) => {
+                    eprintln!("error: {msg}");
+                    Ok(ExitCode::from(EXIT_BAD_INPUT))
+                }
+            }
+        }
+    }
+}
+
+/// What `warroom drill` sets up: the playbook and when its fault arrives.
+struct DrillPlan {
+    playbook: Playbook,
+    fault: Fault,
+    delay: Duration,
+}
+
+fn drill_plan(
+    args: &ConsoleArgs,
+    env: &Environment,
+    scenario: &str,
+    at: Option<&str>,
+) -> Result<DrillPlan, BadInput> {
+    if env.backend() != Backend::Sim {
+        return Err(BadInput(format!(
+            "drills run on the simulator; environment {:?} is real. Rehearse with the built-in demo \
+             (no --env) or a simulated environment file",
+            env.name
+        )));
+    }
+    let playbook = match playbook::find(scenario, &args.playbooks, env) {
+        Ok(p) => p,
+        Err(e) => return Err(BadInput(e.to_string())),
+    };
+    let fault: Fault = playbook.scenario.to_string().parse().map_err(|_| {
+        BadInput(format!(
+            "playbook {:?} has scenario {:?}, which has no simulator fault; drills need az-loss, \
+             region-loss, corruption or breach",
+            playbook.id,
+            playbook.scenario.to_string()
+        ))
+    })?;
+    let delay = match at {
+        Some(text) => Dur::parse(text)
+            .map_err(|e| BadInput(format!("--at: {e}")))?
+            .to_std(),
+        // Somewhere in the first minutes, decided by the seed so a drill can be replayed.
+        None => Duration::from_secs(30 + splitmix(args.seed) % 270),
+    };
+    Ok(DrillPlan {
+        playbook,
+        fault,
+        delay,
+    })
+}
+
+/// One step of SplitMix64: a seeded choice without a dependency.
+fn splitmix(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Valid playbooks for the picker: the directory's, then shipped ones it does not override.
+/// Returns the problems found (invalid files) too, so the console can say so.
+fn load_playbooks(dir: &Path, env: &Environment) -> (Vec<Playbook>, Vec<String>) {
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    for file in playbook::load::toml_files(dir).unwrap_or_default() {
+        match playbook::load_file(&file, env) {
+            Ok(p) => found.push(p),
+            Err(d) => problems.push(format!(
+                "{}: {} problem(s); run `warroom check`",
+                file.display(),
+                d.0.len()
+            )),
+        }
+    }
+    for (id, src) in playbook::SHIPPED {
+        if found.iter().all(|p: &Playbook| p.id != *id)
+            && let Ok(p) = playbook::parse(&format!("<shipped>/{id}.toml"), src, env)
+        {
+            found.push(p);
+        }
+    }
+    (found, problems)
+}
+
+fn check(args: &ConsoleArgs, env: &Environment, paths: Vec<PathBuf>) -> ExitCode {
+    let paths = if paths.is_empty() {
+        vec![args.playbooks.clone()]
+    } else {
+        paths
+    };
+    let report = playbook::check_paths(&paths, env);
+    for line in report.ok_lines() {
+        println!("{line}");
+    }
+    if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{}", report.error_text());
+        ExitCode::FAILURE
+    }
+}
+
+fn show(args: &ConsoleArgs, env: &Environment, id: &str, markdown: bool) -> ExitCode {
+    let format = if markdown {
+        playbook::Format::Markdown
+    } else {
+        playbook::Format::Text
+    };
+    match playbook::show(id, &args.playbooks, env, format) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
     }
 }
 
@@ -80,7 +207,7 @@ fn wiring(args: &ConsoleArgs, env: &Environment, clock: SessionClock) -> Result<
     .map_err(BadInput)
 }
 
-fn console(args: &ConsoleArgs, env: Environment) -> Result<ExitCode> {
+fn console(args: &ConsoleArgs, env: Environment, drill: Option<DrillPlan>) -> Result<ExitCode> {
     let theme = match Theme::resolve(&args.theme, theme::no_color_from_env()) {
         Ok(t) => t,
         Err(e) => {
@@ -108,6 +235,8 @@ fn console(args: &ConsoleArgs, env: Environment) -> Result<ExitCode> {
     };
     let mode = if wiring.is_live() {
         Mode::Live
+    } else if drill.is_some() {
+        Mode::Drill
     } else {
         Mode::Demo
     };
@@ -116,7 +245,21 @@ fn console(args: &ConsoleArgs, env: Environment) -> Result<ExitCode> {
         sources.iter().map(|s| (s.name().to_string(), s.feeds())),
         stale_after(&sources, clock.speed()),
     );
-    let app = App::new(env, mode, theme, board, clock.now(), clock.speed());
+    let (playbooks, problems) = load_playbooks(&args.playbooks, &env);
+    let mut app = App::new(env, mode, theme, board, clock.now(), clock.speed());
+    app.engine_settings.read_only = args.read_only;
+    app.playbooks = playbooks;
+    if let Some(problem) = problems.first() {
+        app.flash = Some((clock.now(), format!("not offered: {problem}")));
+    }
+    if let Some(plan) = drill {
+        scheduled.push((plan.fault, plan.delay));
+        app.start_incident(plan.playbook);
+        app.flash = Some((
+            clock.now(),
+            "DRILL: a fault will arrive in the next minutes. Watch the panes; Enter declares the incident when you see it.".into(),
+        ));
+    }
     let rt = tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
     rt.block_on(runtime::run(Session {
         app,
@@ -125,6 +268,8 @@ fn console(args: &ConsoleArgs, env: Environment) -> Result<ExitCode> {
         sim: wiring.sim,
         scheduled_faults: scheduled,
         test_panic: runtime::TestPanic::from_env(),
+        actions: wiring.actions,
+        read_only: args.read_only,
     }))?;
     // Background pollers may be mid-call; do not wait for them to notice.
     rt.shutdown_timeout(Duration::from_millis(100));

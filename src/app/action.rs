@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::KeyEvent;
 
+use crate::actions::Exec;
+use crate::playbook::{Event, Input};
 use crate::telemetry::{Sample, SourceError, SourceId};
 
 /// An input to [`super::App::update`]. Producers: the terminal reader, the tick timer, one poller
@@ -15,19 +17,38 @@ pub enum Action {
     Tick(DateTime<Utc>),
     /// A poll result, with the session time it arrived.
     Telemetry(SourceId, Result<Sample, SourceError>, DateTime<Utc>),
-    /// The outcome of injecting the named fault (from the menu, `--fault` or a drill).
+    /// The outcome of injecting the named fault (from the menu, `--fault` or a drill), at `at`.
     FaultInjected {
         name: String,
+        at: DateTime<Utc>,
         result: Result<(), String>,
     },
+    /// A step executor's output or end, for the playbook engine (`ExecOutput`, `ExecFinished`).
+    Executor(Input, DateTime<Utc>),
     /// SIGTERM, SIGHUP, or the terminal went away.
     Quit,
 }
 
 /// Work [`super::App::update`] hands to the runtime (the App itself never does I/O).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Inject a simulator fault now (`az-loss`, `region-loss`, ...).
     InjectFault(String),
+    /// Start a confirmed step's executor. Only the engine emits this, and only after
+    /// `Input::Confirm`. `exec` holds real secret values: for the executor only.
+    Execute {
+        step: usize,
+        attempt: u32,
+        exec: Exec,
+        /// Masked, for logs.
+        command: String,
+    },
+    /// Kill an executor (timeout, skip, abort).
+    Kill {
+        step: usize,
+        attempt: u32,
+    },
+    /// Append to the journal (and fsync) before the screen shows the consequence.
+    Record(Event),
     Quit,
 }

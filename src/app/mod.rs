@@ -1,16 +1,19 @@
 //! The interactive console's state: `update(Action) -> Vec<Effect>`, no I/O.
 
 pub mod action;
+pub mod incident;
 pub mod runtime;
 
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::env::Environment;
+use crate::playbook::{Engine, Playbook};
 use crate::telemetry::Board;
 use crate::theme::Theme;
 
 pub use action::{Action, Effect};
+pub use incident::{Incident, Prompt, PromptKind};
 
 /// What kind of session this is; shown as the status bar's badge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,29 +39,28 @@ impl Mode {
 /// The panes that take keyboard focus, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
+    Playbook,
     Lag,
     Backups,
     Regions,
 }
 
 impl Focus {
-    const ORDER: [Focus; 3] = [Focus::Lag, Focus::Backups, Focus::Regions];
-
+    /// Index into [`App::selected`] (the playbook has its own cursor in [`Incident`]).
     fn index(self) -> usize {
         match self {
-            Focus::Lag => 0,
+            Focus::Lag | Focus::Playbook => 0,
             Focus::Backups => 1,
             Focus::Regions => 2,
         }
     }
+}
 
-    fn next(self) -> Focus {
-        Self::ORDER[(self.index() + 1) % Self::ORDER.len()]
-    }
-
-    fn prev(self) -> Focus {
-        Self::ORDER[(self.index() + Self::ORDER.len() - 1) % Self::ORDER.len()]
-    }
+/// On narrow terminals the playbook and the live panes take turns (`v`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NarrowView {
+    Playbook,
+    Panes,
 }
 
 /// A popup over the panes.
@@ -67,6 +69,10 @@ pub enum Overlay {
     Help,
     /// The facilitator's fault menu (demo only), with the highlighted entry.
     FaultMenu {
+        selected: usize,
+    },
+    /// The playbook picker, with the highlighted entry.
+    Picker {
         selected: usize,
     },
 }
@@ -84,6 +90,9 @@ pub const FAULTS: [(&str, &str); 4] = [
     ),
     ("breach", "failed-authentication spike and unusual access"),
 ];
+
+/// How long a message stays on the message line, in wall-clock seconds.
+const FLASH_WALL_SECS: f64 = 12.0;
 
 /// All UI state.
 pub struct App {
@@ -103,6 +112,16 @@ pub struct App {
     pub flash: Option<(DateTime<Utc>, String)>,
     /// Faults injected so far, with when: shown in the status bar.
     pub faults: Vec<(DateTime<Utc>, String)>,
+    /// Playbooks the picker offers (validated against this environment).
+    pub playbooks: Vec<Playbook>,
+    /// Builds engine settings for a picked playbook (environment, objectives, mode, read-only).
+    pub engine_settings: crate::playbook::EngineSettings,
+    /// The incident or drill under way, if any.
+    pub incident: Option<Incident>,
+    /// Which half shows on a narrow terminal.
+    pub narrow_view: NarrowView,
+    /// `q` was pressed once during an incident: the next `q` quits.
+    quit_armed: bool,
     /// Something visible changed since the last draw.
     dirty: bool,
 }
@@ -116,7 +135,19 @@ impl App {
         now: DateTime<Utc>,
         speed: f64,
     ) -> Self {
+        let engine_settings = crate::playbook::EngineSettings {
+            read_only: false,
+            rto: env.objectives.rto,
+            rpo: env.objectives.rpo,
+            environment: env.clone(),
+            mode: mode.badge().to_lowercase(),
+        };
         App {
+            engine_settings,
+            playbooks: Vec::new(),
+            incident: None,
+            narrow_view: NarrowView::Playbook,
+            quit_armed: false,
             env,
             mode,
             theme,
@@ -137,6 +168,20 @@ impl App {
         std::mem::take(&mut self.dirty)
     }
 
+    /// Loads `playbook` as the incident (not yet declared: Enter declares it).
+    pub fn start_incident(&mut self, playbook: Playbook) {
+        let settings = self.engine_settings.clone();
+        self.incident = Some(Incident::new(Engine::new(playbook, settings)));
+        self.focus = Focus::Playbook;
+        self.narrow_view = NarrowView::Playbook;
+        self.dirty = true;
+    }
+
+    /// Sets a message for the operator.
+    fn say(&mut self, text: impl Into<String>) {
+        self.flash = Some((self.now, text.into()));
+    }
+
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Key(key) => self.on_key(key),
@@ -151,28 +196,68 @@ impl App {
                     self.dirty = true;
                 }
                 self.now = self.now.max(now);
-                Vec::new()
+                // Messages fade after FLASH_WALL_SECS of wall time, whatever the speed.
+                if let Some((at, _)) = &self.flash
+                    && (self.now - *at).num_milliseconds() as f64
+                        > FLASH_WALL_SECS * 1000.0 * self.speed
+                {
+                    self.flash = None;
+                    self.dirty = true;
+                }
+                self.tick_engine()
             }
             Action::Telemetry(id, result, received) => {
                 self.board.apply(id, result, received);
                 self.dirty = true;
-                Vec::new()
+                self.tick_engine()
             }
-            Action::FaultInjected { name, result } => {
+            Action::FaultInjected { name, at, result } => {
+                self.dirty = true;
                 match result {
                     Ok(()) => {
-                        self.flash = Some((self.now, format!("fault injected: {name}")));
-                        self.faults.push((self.now, name));
+                        // Drills hide which fault arrived and when: finding out is the exercise.
+                        if self.mode == Mode::Demo {
+                            self.say(format!("fault injected: {name}"));
+                        }
+                        self.faults.push((at, name.clone()));
+                        return vec![Effect::Record(crate::playbook::Event::FaultInjected {
+                            fault: name,
+                        })];
                     }
-                    Err(e) => {
-                        self.flash = Some((self.now, format!("fault {name} not injected: {e}")))
-                    }
+                    Err(e) => self.say(format!("fault {name} not injected: {e}")),
                 }
-                self.dirty = true;
                 Vec::new()
+            }
+            Action::Executor(input, now) => {
+                self.dirty = true;
+                self.now = self.now.max(now);
+                let mut flash = None;
+                let effects = match &mut self.incident {
+                    Some(incident) => incident.handle(input, self.now, &mut flash),
+                    None => Vec::new(),
+                };
+                if let Some(text) = flash {
+                    self.say(text);
+                }
+                effects
             }
             Action::Quit => vec![Effect::Quit],
         }
+    }
+
+    fn tick_engine(&mut self) -> Vec<Effect> {
+        let Some(incident) = &mut self.incident else {
+            return Vec::new();
+        };
+        let mut flash = None;
+        let effects = incident.tick(self.now, &self.board.picture, &mut flash);
+        if !effects.is_empty() || flash.is_some() {
+            self.dirty = true;
+        }
+        if let Some(text) = flash {
+            self.say(text);
+        }
+        effects
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
@@ -183,6 +268,9 @@ impl App {
             return vec![Effect::Quit];
         }
         self.dirty = true;
+        if let Some(effects) = self.on_incident_popup_key(key) {
+            return effects;
+        }
         match &mut self.overlay {
             Some(Overlay::Help) => {
                 match key.code {
@@ -213,39 +301,214 @@ impl App {
                 }
                 return Vec::new();
             }
+            Some(Overlay::Picker { selected }) => {
+                match key.code {
+                    KeyCode::Esc | KeyCode::Char('p') => self.overlay = None,
+                    KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        *selected = (*selected + 1).min(self.playbooks.len().saturating_sub(1));
+                    }
+                    KeyCode::Enter => {
+                        let chosen = self.playbooks.get(*selected).cloned();
+                        self.overlay = None;
+                        if let Some(playbook) = chosen {
+                            let title = playbook.title.clone();
+                            self.start_incident(playbook);
+                            self.say(format!(
+                                "{title}: Enter declares the incident and starts the clock"
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+                return Vec::new();
+            }
             None => {}
         }
+        if key.code != KeyCode::Char('q') {
+            self.quit_armed = false;
+        }
         match key.code {
-            KeyCode::Char('q') => return vec![Effect::Quit],
+            KeyCode::Char('q') => {
+                let in_progress = self.incident.as_ref().is_some_and(Incident::in_progress);
+                if in_progress && !self.quit_armed {
+                    self.quit_armed = true;
+                    self.say("an incident is in progress: press q again to quit (Esc stays)");
+                } else {
+                    return vec![Effect::Quit];
+                }
+            }
             KeyCode::Char('?') => self.overlay = Some(Overlay::Help),
             KeyCode::Char('f') => {
                 if self.mode == Mode::Demo {
                     self.overlay = Some(Overlay::FaultMenu { selected: 0 });
                 } else {
-                    self.flash = Some((
-                        self.now,
-                        format!(
-                            "the fault menu is for demo mode only (this is {})",
-                            self.mode.badge()
-                        ),
+                    self.say(format!(
+                        "the fault menu is for demo mode only (this is {})",
+                        self.mode.badge()
                     ));
                 }
             }
-            KeyCode::Tab => self.focus = self.focus.next(),
-            KeyCode::BackTab => self.focus = self.focus.prev(),
+            KeyCode::Char('p') => {
+                if self.incident.as_ref().is_some_and(Incident::in_progress) {
+                    self.say("an incident is in progress: finish it, or abort it with a, before picking another playbook");
+                } else if self.playbooks.is_empty() {
+                    self.say("no playbooks loaded (see warroom check)");
+                } else {
+                    self.overlay = Some(Overlay::Picker { selected: 0 });
+                }
+            }
+            KeyCode::Char('v') => {
+                self.narrow_view = match self.narrow_view {
+                    NarrowView::Playbook => NarrowView::Panes,
+                    NarrowView::Panes => NarrowView::Playbook,
+                };
+            }
+            KeyCode::Tab => self.focus = self.cycle_focus(1),
+            KeyCode::BackTab => self.focus = self.cycle_focus(-1),
             KeyCode::Down | KeyCode::Char('j') => self.scroll(1),
             KeyCode::Up | KeyCode::Char('k') => self.scroll(-1),
             KeyCode::PageDown => self.scroll(10),
             KeyCode::PageUp => self.scroll(-10),
             KeyCode::Home | KeyCode::Char('g') => self.selected[self.focus.index()] = 0,
             KeyCode::End | KeyCode::Char('G') => self.scroll(isize::MAX / 2),
-            KeyCode::Esc => self.flash = None,
-            _ => self.dirty = false,
+            KeyCode::Esc => {
+                self.flash = None;
+                if let Some(incident) = &mut self.incident {
+                    incident.show_scorecard = false;
+                }
+            }
+            _ => return self.on_incident_key(key),
         }
         Vec::new()
     }
 
+    /// Keys of the confirmation dialog, typed prompts and the scorecard, which take every key.
+    fn on_incident_popup_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        let now = self.now;
+        let incident = self.incident.as_mut()?;
+        let mut flash = None;
+        let effects = if let Some(dialog) = &mut incident.confirm {
+            let destructive = dialog.request.destructive;
+            match key.code {
+                KeyCode::Esc => incident.cancel_confirm(now, &mut flash),
+                KeyCode::Enter => incident.submit_confirm(now, &mut flash),
+                KeyCode::Char('y') if !destructive => incident.submit_confirm(now, &mut flash),
+                KeyCode::Char('n') if !destructive => incident.cancel_confirm(now, &mut flash),
+                KeyCode::Backspace if destructive => {
+                    dialog.typed.pop();
+                    Vec::new()
+                }
+                KeyCode::Char(c) if destructive && !c.is_control() => {
+                    dialog.typed.push(c);
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            }
+        } else if let Some(prompt) = &mut incident.prompt {
+            match key.code {
+                KeyCode::Esc => {
+                    incident.prompt = None;
+                    Vec::new()
+                }
+                KeyCode::Enter => incident.submit_prompt(now, &mut flash),
+                KeyCode::Backspace => {
+                    prompt.text.pop();
+                    Vec::new()
+                }
+                KeyCode::Char(c) if !c.is_control() => {
+                    prompt.text.push(c);
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            }
+        } else if incident.show_scorecard {
+            match key.code {
+                KeyCode::Esc | KeyCode::Enter => incident.show_scorecard = false,
+                KeyCode::Char('q') => return Some(vec![Effect::Quit]),
+                _ => {}
+            }
+            Vec::new()
+        } else {
+            return None;
+        };
+        if let Some(text) = flash {
+            self.say(text);
+        }
+        Some(effects)
+    }
+
+    /// Playbook keys: Enter, Space, s, r, a, n (whatever the focus).
+    fn on_incident_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let now = self.now;
+        let Some(incident) = self.incident.as_mut() else {
+            if matches!(
+                key.code,
+                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n')
+            ) {
+                self.say("no incident: p picks a playbook");
+            } else {
+                self.dirty = false;
+            }
+            return Vec::new();
+        };
+        let mut flash = None;
+        let effects = match key.code {
+            KeyCode::Enter => incident.enter(now, &mut flash),
+            KeyCode::Char(' ') => incident.toggle_item(now, &mut flash),
+            KeyCode::Char('s') => {
+                incident.start_skip(&mut flash);
+                Vec::new()
+            }
+            KeyCode::Char('r') => incident.retry(now, &mut flash),
+            KeyCode::Char('a') => {
+                if incident.engine.is_finished() {
+                    flash = Some("the incident is already over".into());
+                } else {
+                    incident.prompt = Some(Prompt {
+                        kind: PromptKind::Abort,
+                        text: String::new(),
+                    });
+                }
+                Vec::new()
+            }
+            KeyCode::Char('n') => {
+                incident.prompt = Some(Prompt {
+                    kind: PromptKind::Note,
+                    text: String::new(),
+                });
+                Vec::new()
+            }
+            _ => {
+                self.dirty = false;
+                Vec::new()
+            }
+        };
+        if let Some(text) = flash {
+            self.say(text);
+        }
+        effects
+    }
+
+    /// The focus order: the playbook first when there is an incident.
+    fn cycle_focus(&self, by: isize) -> Focus {
+        let order: &[Focus] = if self.incident.is_some() {
+            &[Focus::Playbook, Focus::Lag, Focus::Backups, Focus::Regions]
+        } else {
+            &[Focus::Lag, Focus::Backups, Focus::Regions]
+        };
+        let here = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let len = order.len() as isize;
+        order[usize::try_from((here as isize + by).rem_euclid(len)).unwrap_or(0)]
+    }
+
     fn scroll(&mut self, by: isize) {
+        if self.focus == Focus::Playbook {
+            if let Some(incident) = &mut self.incident {
+                incident.move_item(by.clamp(-1000, 1000));
+            }
+            return;
+        }
         let rows = self.row_count(self.focus);
         let slot = &mut self.selected[self.focus.index()];
         let max = rows.saturating_sub(1);
@@ -258,6 +521,7 @@ impl App {
             Focus::Lag => crate::ui::panes::lag::row_count(&self.board),
             Focus::Backups => crate::ui::panes::backups::row_count(&self.board),
             Focus::Regions => crate::ui::panes::regions::row_count(&self.board, &self.env),
+            Focus::Playbook => 0,
         }
     }
 
@@ -393,11 +657,13 @@ mod tests {
     fn injected_fault_shows_in_bar_and_message() {
         let mut a = app(Mode::Demo);
         a.update(Action::FaultInjected {
+            at: a.now,
             name: "az-loss".into(),
             result: Ok(()),
         });
         assert_eq!(a.faults.last().map(|(_, n)| n.as_str()), Some("az-loss"));
         a.update(Action::FaultInjected {
+            at: a.now,
             name: "breach".into(),
             result: Err("already active".into()),
         });

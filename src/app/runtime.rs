@@ -2,7 +2,9 @@
 //! per source and signal handlers; `App::update` in batches; effects run here; redraw only when
 //! something visible changed. The terminal is restored on every way out.
 
+use std::collections::HashMap;
 use std::io::Stdout;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +18,11 @@ use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::oneshot;
+
+use crate::actions::run::{ExecEvent, run_argv};
+use crate::actions::{ActionBackend, Exec};
+use crate::playbook::Input;
 
 use super::{Action, App, Effect};
 use crate::clock::SessionClock;
@@ -98,6 +105,10 @@ pub struct Session {
     pub scheduled_faults: Vec<(Fault, Duration)>,
     /// End-to-end tests make the console panic on purpose to prove the terminal is restored.
     pub test_panic: Option<TestPanic>,
+    /// Runs built-in actions of confirmed steps.
+    pub actions: Arc<dyn ActionBackend>,
+    /// Refuse every executor, whatever the engine says (defence in depth for `--read-only`).
+    pub read_only: bool,
 }
 
 /// Where a deliberate panic happens (`WARROOM_TEST_PANIC=ui|poller`), for the end-to-end tests
@@ -154,6 +165,8 @@ pub async fn run(session: Session) -> Result<()> {
         sim,
         scheduled_faults,
         test_panic,
+        actions,
+        read_only,
     } = session;
     let (tx, mut rx) = unbounded_channel::<Action>();
     let stop = Arc::new(AtomicBool::new(false));
@@ -184,6 +197,7 @@ pub async fn run(session: Session) -> Result<()> {
                 tokio::time::sleep(clock.wall_for(delay.as_secs_f64())).await;
                 let result = inject(&sim, &clock, &fault);
                 let _ = tx.send(Action::FaultInjected {
+                    at: clock.now(),
                     name: fault.to_string(),
                     result,
                 });
@@ -191,16 +205,16 @@ pub async fn run(session: Session) -> Result<()> {
         }
     }
 
-    let result = event_loop(
-        &mut app,
-        &mut guard,
-        &mut rx,
-        &tx,
+    let mut runner = EffectRunner {
+        running: HashMap::new(),
+        actions,
+        read_only,
         clock,
-        sim.as_ref(),
-        test_panic,
-    )
-    .await;
+        tx: tx.clone(),
+        sim,
+    };
+    let result = event_loop(&mut app, &mut guard, &mut rx, &mut runner, test_panic).await;
+    runner.kill_all();
     stop.store(true, Ordering::SeqCst);
     drop(guard);
     result
@@ -210,9 +224,7 @@ async fn event_loop(
     app: &mut App,
     guard: &mut TerminalGuard,
     rx: &mut UnboundedReceiver<Action>,
-    tx: &UnboundedSender<Action>,
-    clock: SessionClock,
-    sim: Option<&Arc<Mutex<Sim>>>,
+    runner: &mut EffectRunner,
     test_panic: Option<TestPanic>,
 ) -> Result<()> {
     let mut batch = Vec::with_capacity(BATCH);
@@ -231,18 +243,157 @@ async fn event_loop(
         }
         for action in batch.drain(..) {
             for effect in app.update(action) {
-                match effect {
-                    Effect::Quit => return Ok(()),
-                    Effect::InjectFault(name) => {
-                        let result = match (sim, name.parse::<Fault>()) {
-                            (Some(sim), Ok(fault)) => inject(sim, &clock, &fault),
-                            (None, _) => Err("this environment is not simulated".to_string()),
-                            (_, Err(e)) => Err(e.to_string()),
-                        };
-                        let _ = tx.send(Action::FaultInjected { name, result });
-                    }
+                if runner.run(effect).is_break() {
+                    return Ok(());
                 }
             }
+        }
+    }
+}
+
+/// Runs the App's effects: executors of confirmed steps (by step and attempt), fault injection.
+struct EffectRunner {
+    running: HashMap<(usize, u32), RunningExec>,
+    actions: Arc<dyn ActionBackend>,
+    read_only: bool,
+    clock: SessionClock,
+    tx: UnboundedSender<Action>,
+    sim: Option<Arc<Mutex<Sim>>>,
+}
+
+struct RunningExec {
+    /// A `run` step stops through its cancel channel (which kills its process group).
+    cancel: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl EffectRunner {
+    /// Runs one effect; `Break` when the console must stop.
+    fn run(&mut self, effect: Effect) -> ControlFlow<()> {
+        match effect {
+            Effect::Quit => return ControlFlow::Break(()),
+            Effect::InjectFault(name) => {
+                let result = match (&self.sim, name.parse::<Fault>()) {
+                    (Some(sim), Ok(fault)) => inject(sim, &self.clock, &fault),
+                    (None, _) => Err("this environment is not simulated".to_string()),
+                    (_, Err(e)) => Err(e.to_string()),
+                };
+                let at = self.clock.now();
+                let _ = self.tx.send(Action::FaultInjected { name, at, result });
+            }
+            Effect::Execute {
+                step,
+                attempt,
+                exec,
+                command,
+            } => self.start(step, attempt, exec, &command),
+            Effect::Kill { step, attempt } => self.kill(step, attempt),
+            Effect::Record(event) => {
+                tracing::info!(kind = %crate::playbook::engine::event_kind(&event), "event");
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Spawns the executor of a confirmed step; its output and end come back as actions.
+    fn start(&mut self, step: usize, attempt: u32, exec: Exec, command: &str) {
+        self.running.retain(|_, r| !r.task.is_finished());
+        let (tx, clock) = (self.tx.clone(), self.clock);
+        let report = move |input: Input| tx.send(Action::Executor(input, clock.now())).is_ok();
+        if self.read_only {
+            // The engine refuses executing steps in read-only mode; this is the second lock.
+            tracing::error!(step, attempt, command, "refused: read-only mode");
+            report(Input::ExecFinished {
+                step,
+                attempt,
+                result: Err("refused: warroom runs read-only".into()),
+            });
+            return;
+        }
+        tracing::info!(step, attempt, command, "executing");
+        let entry = match exec {
+            Exec::Run { argv, .. } => {
+                let (cancel, cancelled) = oneshot::channel();
+                let task = tokio::spawn(async move {
+                    let line_report = report.clone();
+                    // The engine enforces the step timeout in session time and sends Kill.
+                    let outcome =
+                        run_argv(&argv, None, None, cancelled, move |event| match event {
+                            ExecEvent::Output { line, .. } => line_report(Input::ExecOutput {
+                                step,
+                                attempt,
+                                line,
+                            }),
+                            ExecEvent::Finished(_) => true,
+                        })
+                        .await;
+                    let result = if outcome.success() {
+                        Ok(())
+                    } else {
+                        Err(outcome.describe())
+                    };
+                    report(Input::ExecFinished {
+                        step,
+                        attempt,
+                        result,
+                    });
+                });
+                RunningExec {
+                    cancel: Some(cancel),
+                    task,
+                }
+            }
+            Exec::Action(call) => {
+                let backend = Arc::clone(&self.actions);
+                let task = tokio::spawn(async move {
+                    let progress_report = report.clone();
+                    let progress = move |line: String| {
+                        progress_report(Input::ExecOutput {
+                            step,
+                            attempt,
+                            line,
+                        });
+                    };
+                    let result = match backend.execute(&call, &progress).await {
+                        Ok(lines) => {
+                            for line in lines {
+                                report(Input::ExecOutput {
+                                    step,
+                                    attempt,
+                                    line,
+                                });
+                            }
+                            Ok(())
+                        }
+                        Err(why) => Err(why),
+                    };
+                    report(Input::ExecFinished {
+                        step,
+                        attempt,
+                        result,
+                    });
+                });
+                RunningExec { cancel: None, task }
+            }
+        };
+        self.running.insert((step, attempt), entry);
+    }
+
+    fn kill(&mut self, step: usize, attempt: u32) {
+        if let Some(running) = self.running.remove(&(step, attempt)) {
+            match running.cancel {
+                Some(cancel) => {
+                    let _ = cancel.send(());
+                }
+                None => running.task.abort(),
+            }
+        }
+    }
+
+    fn kill_all(&mut self) {
+        let keys: Vec<_> = self.running.keys().copied().collect();
+        for (step, attempt) in keys {
+            self.kill(step, attempt);
         }
     }
 }

@@ -482,6 +482,11 @@ pub enum Event {
         rpo_achieved_secs: Option<u64>,
         passed: bool,
     },
+    /// A drill's scenario fault arrived in the simulator (recorded by the runtime, not the
+    /// engine): the start of the time to detect (MTTD = declared - fault_injected).
+    FaultInjected {
+        fault: String,
+    },
 }
 
 /// The RPO measured when a `capture_rpo` step's executor started.
@@ -722,7 +727,10 @@ impl Engine {
                 }
             }
             if engine.declared_at.is_none()
-                && !matches!(event, Event::Declared { .. } | Event::Note { .. })
+                && !matches!(
+                    event,
+                    Event::Declared { .. } | Event::Note { .. } | Event::FaultInjected { .. }
+                )
             {
                 return Err(ResumeError::NotDeclared {
                     index,
@@ -1374,7 +1382,7 @@ impl Engine {
                 self.runs[i].over_target_noted = true;
             }
             Event::RtoRisk { at_risk, .. } => self.at_risk = *at_risk,
-            Event::Note { .. } => {}
+            Event::Note { .. } | Event::FaultInjected { .. } => {}
             Event::Aborted { reason } => {
                 self.aborted = Some(reason.clone());
                 self.ended_at = Some(at);

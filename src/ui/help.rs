@@ -17,6 +17,20 @@ pub const KEYS: &[(&str, &str)] = &[
     ("PgUp PgDn", "scroll by ten rows"),
     ("g / G", "first / last row"),
     ("f", "fault menu: inject a scenario fault (demo only)"),
+    ("p", "pick a scenario playbook"),
+    (
+        "Enter",
+        "declare the incident / run the step (asks to confirm) / done",
+    ),
+    (
+        "Space",
+        "tick the checklist item under the cursor (↑ ↓ move it)",
+    ),
+    ("s", "skip the current step (asks why)"),
+    ("r", "retry a failed step"),
+    ("a", "abort the incident (asks why)"),
+    ("n", "add a note to the timeline"),
+    ("v", "narrow terminals: switch between playbook and panes"),
     ("Esc", "close a popup, clear the message line"),
 ];
 

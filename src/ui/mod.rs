@@ -10,6 +10,7 @@
 
 pub mod help;
 pub mod panes;
+pub mod playbook;
 pub mod status_bar;
 
 use ratatui::Frame;
@@ -17,7 +18,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::app::{App, Focus, Overlay};
+use crate::app::{App, Focus, NarrowView, Overlay};
 use panes::PaneCtx;
 
 /// The smallest terminal the layout works in.
@@ -41,7 +42,19 @@ pub fn draw(frame: &mut Frame, app: &App) {
     ])
     .areas(area);
     status_bar::render(frame, bar, app);
-    draw_panes(frame, body, app);
+    match &app.incident {
+        Some(incident) if area.width >= WIDE => {
+            let [left, right] =
+                Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                    .areas(body);
+            playbook::render_view(frame, left, app, incident, app.focus == Focus::Playbook);
+            draw_panes_stacked(frame, right, app);
+        }
+        Some(incident) if app.narrow_view == NarrowView::Playbook => {
+            playbook::render_view(frame, body, app, incident, app.focus == Focus::Playbook);
+        }
+        _ => draw_panes(frame, body, app),
+    }
     if let Some(text) = flash {
         frame.render_widget(
             Paragraph::new(Line::from(vec![
@@ -56,7 +69,19 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Some(Overlay::FaultMenu { selected }) => {
             help::render_fault_menu(frame, area, app, *selected)
         }
+        Some(Overlay::Picker { selected }) => playbook::render_picker(frame, area, app, *selected),
         None => {}
+    }
+    if let Some(incident) = &app.incident {
+        if let Some(dialog) = &incident.confirm {
+            playbook::render_confirm(frame, area, app, dialog);
+        } else if let Some(prompt) = &incident.prompt {
+            playbook::render_prompt(frame, area, app, prompt);
+        } else if incident.show_scorecard
+            && let Some(card) = &incident.scorecard
+        {
+            playbook::render_scorecard(frame, area, app, card);
+        }
     }
 }
 
@@ -92,6 +117,21 @@ fn draw_panes(frame: &mut Frame, area: Rect, app: &App) {
         panes::backups::render(frame, backups, &ctx(app, Focus::Backups));
         panes::regions::render(frame, regions, &ctx(app, Focus::Regions));
     }
+}
+
+/// The three live panes one above the other (beside the playbook on wide screens).
+fn draw_panes_stacked(frame: &mut Frame, area: Rect, app: &App) {
+    let lag_rows = u16::try_from(panes::lag::row_count(&app.board)).unwrap_or(u16::MAX);
+    let backup_rows = u16::try_from(panes::backups::row_count(&app.board)).unwrap_or(u16::MAX);
+    let [lag, backups, regions] = Layout::vertical([
+        Constraint::Length(lag_rows.saturating_add(3).clamp(4, area.height / 4)),
+        Constraint::Length(backup_rows.saturating_add(3).min(area.height / 3)),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    panes::lag::render(frame, lag, &ctx(app, Focus::Lag));
+    panes::backups::render(frame, backups, &ctx(app, Focus::Backups));
+    panes::regions::render(frame, regions, &ctx(app, Focus::Regions));
 }
 
 fn draw_too_small(frame: &mut Frame, area: Rect) {

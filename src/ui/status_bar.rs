@@ -45,7 +45,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ));
         left.push(Span::styled(format_speed(app.speed), t.text));
     }
-    if let Some((at, name)) = app.faults.last() {
+    // A drill keeps the fault to itself: noticing it is the exercise.
+    if let Some((at, name)) = app.faults.last().filter(|_| app.mode == Mode::Demo) {
         left.push(Span::styled(" │ fault ", t.dim));
         left.push(Span::styled(
             format!("{name} @{}", at.format("%H:%M:%S")),

@@ -1,0 +1,428 @@
+//! The incident (or drill) in the console: the playbook engine plus the UI state around it
+//! (checklist cursor, the confirmation dialog, typed prompts, the scorecard, a short timeline).
+//!
+//! The engine decides; this module only turns keys into engine inputs and engine effects into
+//! UI state or runtime [`Effect`]s. Confirmation is the engine's: the dialog here only collects
+//! what the operator typed and hands it to `Input::Confirm`.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+
+use super::Effect;
+use crate::duration::compact;
+use crate::playbook::engine::{self, event_kind};
+use crate::playbook::{ConfirmRequest, Engine, Event, Input, Scorecard, StepStatus};
+
+/// Timeline entries kept for the screen (the journal keeps everything).
+const TIMELINE_LINES: usize = 200;
+
+/// The confirmation dialog: the engine's request and what the operator has typed so far.
+#[derive(Debug, Clone)]
+pub struct ConfirmDialog {
+    pub request: ConfirmRequest,
+    pub typed: String,
+}
+
+/// What a typed prompt is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    /// The reason for skipping this step.
+    Skip { step: usize },
+    /// The reason for aborting the incident.
+    Abort,
+    /// A free-text timeline note.
+    Note,
+}
+
+impl PromptKind {
+    pub fn title(&self) -> &'static str {
+        match self {
+            PromptKind::Skip { .. } => "Skip this step: why? (recorded)",
+            PromptKind::Abort => "Abort the incident: why? (recorded; Enter aborts)",
+            PromptKind::Note => "Timeline note (recorded)",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub text: String,
+}
+
+/// The incident under way in the console.
+pub struct Incident {
+    pub engine: Engine,
+    /// Checklist cursor on the current step.
+    pub item: usize,
+    pub confirm: Option<ConfirmDialog>,
+    pub prompt: Option<Prompt>,
+    /// Set when the incident is over (resolved or aborted).
+    pub scorecard: Option<Scorecard>,
+    /// Whether the scorecard popup is open.
+    pub show_scorecard: bool,
+    /// Recent events, newest last, as one line each.
+    pub timeline: VecDeque<(DateTime<Utc>, String)>,
+}
+
+impl Incident {
+    pub fn new(engine: Engine) -> Self {
+        Incident {
+            engine,
+            item: 0,
+            confirm: None,
+            prompt: None,
+            scorecard: None,
+            show_scorecard: false,
+            timeline: VecDeque::new(),
+        }
+    }
+
+    /// Whether the incident was declared and has not ended.
+    pub fn in_progress(&self) -> bool {
+        self.engine.declared_at().is_some() && !self.engine.is_finished()
+    }
+
+    /// Feeds an input to the engine and turns its effects into UI state and runtime effects.
+    /// `flash` receives messages for the operator (refusals).
+    pub fn handle(
+        &mut self,
+        input: Input,
+        now: DateTime<Utc>,
+        flash: &mut Option<String>,
+    ) -> Vec<Effect> {
+        let before = self.engine.current();
+        let effects = self.engine.handle(input, now);
+        let out = self.absorb(effects, now, flash);
+        if self.engine.current() != before {
+            self.item = 0;
+        }
+        out
+    }
+
+    /// Engine timers and wait conditions over the newest picture.
+    pub fn tick(
+        &mut self,
+        now: DateTime<Utc>,
+        picture: &crate::telemetry::Sample,
+        flash: &mut Option<String>,
+    ) -> Vec<Effect> {
+        let before = self.engine.current();
+        let effects = self.engine.tick(now, picture);
+        let out = self.absorb(effects, now, flash);
+        if self.engine.current() != before {
+            self.item = 0;
+        }
+        out
+    }
+
+    fn absorb(
+        &mut self,
+        effects: Vec<engine::Effect>,
+        now: DateTime<Utc>,
+        flash: &mut Option<String>,
+    ) -> Vec<Effect> {
+        let mut out = Vec::new();
+        for effect in effects {
+            match effect {
+                engine::Effect::Execute {
+                    step,
+                    attempt,
+                    exec,
+                    command,
+                } => {
+                    out.push(Effect::Execute {
+                        step,
+                        attempt,
+                        exec,
+                        command,
+                    });
+                }
+                engine::Effect::Kill { step, attempt } => out.push(Effect::Kill { step, attempt }),
+                engine::Effect::OpenConfirm(request) => {
+                    self.confirm = Some(ConfirmDialog {
+                        request: *request,
+                        typed: String::new(),
+                    });
+                }
+                engine::Effect::Refused { why, .. } => *flash = Some(why),
+                engine::Effect::Record(event) => {
+                    self.note_timeline(now, &event);
+                    if matches!(
+                        event,
+                        Event::Confirmed { .. } | Event::ConfirmCancelled { .. }
+                    ) {
+                        self.confirm = None;
+                    }
+                    out.push(Effect::Record(event));
+                }
+                engine::Effect::Finished(card) => {
+                    self.scorecard = Some(*card);
+                    self.show_scorecard = true;
+                    self.confirm = None;
+                    self.prompt = None;
+                }
+            }
+        }
+        out
+    }
+
+    fn note_timeline(&mut self, at: DateTime<Utc>, event: &Event) {
+        if matches!(event, Event::Output { .. }) {
+            // Output is shown in the step's own box; the timeline keeps decisions and outcomes.
+            return;
+        }
+        if self.timeline.len() == TIMELINE_LINES {
+            self.timeline.pop_front();
+        }
+        self.timeline.push_back((at, describe(event)));
+    }
+
+    /// The step the checklist cursor and step keys act on: the current step.
+    pub fn current(&self) -> Option<usize> {
+        self.engine.current()
+    }
+
+    /// Moves the checklist cursor.
+    pub fn move_item(&mut self, by: isize) {
+        let Some(step) = self.current() else { return };
+        let items = self.engine.ticks(step).len();
+        if items == 0 {
+            return;
+        }
+        self.item = self.item.saturating_add_signed(by).min(items - 1);
+    }
+
+    /// Space: tick the item under the cursor.
+    pub fn toggle_item(&mut self, now: DateTime<Utc>, flash: &mut Option<String>) -> Vec<Effect> {
+        match self.current() {
+            Some(step) if !self.engine.ticks(step).is_empty() => self.handle(
+                Input::ToggleItem {
+                    step,
+                    item: self.item,
+                },
+                now,
+                flash,
+            ),
+            Some(_) => {
+                *flash = Some("this step has no checklist".into());
+                Vec::new()
+            }
+            None => {
+                *flash = Some(self.nothing_current());
+                Vec::new()
+            }
+        }
+    }
+
+    /// Enter: whatever Enter means now (declare, request confirmation, complete a manual step).
+    pub fn enter(&mut self, now: DateTime<Utc>, flash: &mut Option<String>) -> Vec<Effect> {
+        if self.engine.is_finished() {
+            self.show_scorecard = true;
+            return Vec::new();
+        }
+        match self.engine.enter_input() {
+            Some(input) => self.handle(input, now, flash),
+            None => {
+                *flash = Some(match self.current().and_then(|s| self.engine.status(s)) {
+                    Some(StepStatus::Running) => {
+                        "the step is running; wait for it, or s to skip".into()
+                    }
+                    Some(StepStatus::Verifying) => {
+                        "verifying: waiting for the condition; s skips".into()
+                    }
+                    Some(StepStatus::Failed(_)) => {
+                        "the step failed: r retries it, s skips it".into()
+                    }
+                    _ => self.nothing_current(),
+                });
+                Vec::new()
+            }
+        }
+    }
+
+    fn nothing_current(&self) -> String {
+        if self.engine.declared_at().is_none() {
+            "the incident is not declared yet: Enter declares it and starts the clock".into()
+        } else {
+            "no current step".into()
+        }
+    }
+
+    /// `s`: ask for a reason to skip the current step.
+    pub fn start_skip(&mut self, flash: &mut Option<String>) {
+        match self.current() {
+            Some(step) => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Skip { step },
+                    text: String::new(),
+                })
+            }
+            None => *flash = Some(self.nothing_current()),
+        }
+    }
+
+    /// `r`: retry the current step if it failed.
+    pub fn retry(&mut self, now: DateTime<Utc>, flash: &mut Option<String>) -> Vec<Effect> {
+        match self.current() {
+            Some(step) => self.handle(Input::Retry { step }, now, flash),
+            None => {
+                *flash = Some(self.nothing_current());
+                Vec::new()
+            }
+        }
+    }
+
+    /// Enter in a prompt: hand the typed text to the engine.
+    pub fn submit_prompt(&mut self, now: DateTime<Utc>, flash: &mut Option<String>) -> Vec<Effect> {
+        let Some(prompt) = self.prompt.take() else {
+            return Vec::new();
+        };
+        let text = prompt.text.trim().to_string();
+        let input = match prompt.kind {
+            PromptKind::Skip { step } => Input::Skip { step, reason: text },
+            PromptKind::Abort => Input::Abort { reason: text },
+            PromptKind::Note => Input::Note { text },
+        };
+        self.handle(input, now, flash)
+    }
+
+    /// Enter (or `y`) in the confirmation dialog.
+    pub fn submit_confirm(
+        &mut self,
+        now: DateTime<Utc>,
+        flash: &mut Option<String>,
+    ) -> Vec<Effect> {
+        let Some(dialog) = &self.confirm else {
+            return Vec::new();
+        };
+        let step = dialog.request.step;
+        let typed = dialog.request.destructive.then(|| dialog.typed.clone());
+        let effects = self.handle(Input::Confirm { step, typed }, now, flash);
+        if let Some(dialog) = &mut self.confirm {
+            // Refused (wrong text): keep the dialog open, clear what was typed.
+            dialog.typed.clear();
+        }
+        effects
+    }
+
+    /// Esc in the confirmation dialog.
+    pub fn cancel_confirm(
+        &mut self,
+        now: DateTime<Utc>,
+        flash: &mut Option<String>,
+    ) -> Vec<Effect> {
+        let Some(dialog) = self.confirm.take() else {
+            return Vec::new();
+        };
+        self.handle(
+            Input::Cancel {
+                step: dialog.request.step,
+            },
+            now,
+            flash,
+        )
+    }
+}
+
+/// One line for the timeline.
+pub fn describe(event: &Event) -> String {
+    match event {
+        Event::Declared { title, .. } => format!("incident declared: {title}"),
+        Event::StepStarted {
+            step,
+            title,
+            target_secs,
+        } => {
+            format!(
+                "step {step} started: {title} (target {})",
+                compact(*target_secs)
+            )
+        }
+        Event::ChecklistTicked {
+            step, text, ticked, ..
+        } => {
+            format!(
+                "{step}: {} {text}",
+                if *ticked { "ticked" } else { "unticked" }
+            )
+        }
+        Event::ConfirmRequested { step, command } => {
+            format!("{step}: confirmation asked for {command}")
+        }
+        Event::ConfirmCancelled { step } => format!("{step}: confirmation cancelled"),
+        Event::Confirmed {
+            step,
+            command,
+            attempt,
+            ..
+        } => {
+            format!("{step}: CONFIRMED {command} (attempt {attempt})")
+        }
+        Event::RpoCaptured {
+            step,
+            seconds,
+            measured_from,
+        } => match seconds {
+            Some(s) => format!("{step}: RPO captured {} ({measured_from})", compact(*s)),
+            None => format!("{step}: RPO not measurable ({measured_from})"),
+        },
+        Event::Verifying {
+            step, condition, ..
+        } => format!("{step}: verifying {condition}"),
+        Event::StepFinished {
+            step,
+            outcome,
+            detail,
+            elapsed_secs,
+            target_secs,
+            ..
+        } => format!(
+            "{step}: {} in {} (target {}){}",
+            serde_json::to_value(outcome)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            compact(*elapsed_secs),
+            compact(*target_secs),
+            if detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {detail}")
+            }
+        ),
+        Event::Skipped { step, reason } => format!("{step}: skipped: {reason}"),
+        Event::Retried { step } => format!("{step}: retried"),
+        Event::TargetExceeded { step, target_secs } => {
+            format!("{step}: past its target of {}", compact(*target_secs))
+        }
+        Event::RtoRisk {
+            at_risk,
+            projected_secs,
+            rto_secs,
+        } => {
+            if *at_risk {
+                format!(
+                    "RTO AT RISK: projected {} > {}",
+                    compact(*projected_secs),
+                    compact(*rto_secs)
+                )
+            } else {
+                format!("RTO back on track: projected {}", compact(*projected_secs))
+            }
+        }
+        Event::Note { text } => format!("note: {text}"),
+        Event::Aborted { reason } => format!("ABORTED: {reason}"),
+        Event::Resolved {
+            rto_achieved_secs,
+            passed,
+            ..
+        } => format!(
+            "resolved in {} ({})",
+            compact(*rto_achieved_secs),
+            if *passed { "passed" } else { "failed" }
+        ),
+        other => event_kind(other),
+    }
+}

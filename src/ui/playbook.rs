@@ -1,0 +1,810 @@
+//! The playbook view and its popups: the step list with timing, the RTO gauge, the current
+//! step (guide, checklist, exact command, wait, live output), the confirmation dialog, typed
+//! prompts, the scorecard and the playbook picker.
+//!
+//! ```text
+//! ┌ Playbook · region-loss · Complete regional failure ────────────────────────┐
+//! │ RTO ▕██████████░░░░░░░░░░▏ 12m05s of 30m · projected 28m10s   RTO AT RISK  │
+//! │ ✓ 1 Assess scope                         2m     1m40s                      │
+//! │ ▶ 3 Promote the DR replica  DESTRUCTIVE   5m     0m35s                      │
+//! │ · 4 Deploy the application               10m                               │
+//! │──────────────────────────────────────────────────────────────────────────────│
+//! │ Step 3/6 · Promote the DR replica · target 5m · 0m35s                      │
+//! │ guide …                                                                    │
+//! │ [x] The DR region is healthy                                               │
+//! │ action  db.promote db=dr-replica (pynomaly-dr-replica)                     │
+//! │ output  …                                                                  │
+//! │ Enter confirm & run · Space tick · s skip · a abort · n note               │
+//! └────────────────────────────────────────────────────────────────────────────┘
+//! ```
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+
+use crate::app::App;
+use crate::app::incident::{ConfirmDialog, Incident, Prompt};
+use crate::duration::compact;
+use crate::playbook::{Grade, Scorecard, StepKind, StepStatus, StepView, Timing};
+use crate::theme::Theme;
+
+/// Timeline lines shown under the current step when there is room.
+const TIMELINE_SHOWN: usize = 6;
+
+/// Replaces control characters (a hostile child's escape sequences) so output cannot drive
+/// the terminal.
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                '�'
+            } else if c == '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn status_icon(status: &StepStatus) -> &'static str {
+    match status {
+        StepStatus::Pending => "·",
+        StepStatus::Active => "▶",
+        StepStatus::AwaitingConfirm => "?",
+        StepStatus::Running => "⟳",
+        StepStatus::Verifying => "…",
+        StepStatus::Done => "✓",
+        StepStatus::Failed(_) => "✗",
+        StepStatus::Skipped(_) => "↷",
+    }
+}
+
+fn timing_style(t: &Theme, timing: Option<Timing>) -> Style {
+    match timing {
+        Some(Timing::OnTime) => t.ok,
+        Some(Timing::AtRisk) => t.warn,
+        Some(Timing::Over) => t.crit,
+        None => t.dim,
+    }
+}
+
+fn status_style(t: &Theme, status: &StepStatus) -> Style {
+    match status {
+        StepStatus::Done => t.ok,
+        StepStatus::Failed(_) => t.crit,
+        StepStatus::Skipped(_) => t.warn,
+        StepStatus::Pending => t.dim,
+        _ => t.key,
+    }
+}
+
+/// The playbook pane.
+pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident, focused: bool) {
+    let t = &app.theme;
+    let engine = &incident.engine;
+    let playbook = engine.playbook();
+    let block = Block::bordered()
+        .border_type(BorderType::Plain)
+        .border_style(if focused { t.border_focused } else { t.border })
+        .title(Line::from(vec![
+            Span::styled(" Playbook ", t.title),
+            Span::styled(format!("· {} · {} ", playbook.id, playbook.title), t.text),
+        ]));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height < 3 || inner.width < 20 {
+        return;
+    }
+    let steps = engine.steps(app.now);
+    let list_height = u16::try_from(steps.len())
+        .unwrap_or(u16::MAX)
+        .min(inner.height.saturating_sub(3) / 2 + 1);
+    let [gauge, list, rule, detail] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(list_height),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    render_gauge(frame, gauge, app, incident);
+    render_steps(frame, list, t, &steps, engine.current());
+    frame.render_widget(
+        Paragraph::new(Span::styled("─".repeat(usize::from(rule.width)), t.border)),
+        rule,
+    );
+    match engine.current().and_then(|i| steps.get(i)) {
+        Some(step) => render_step(frame, detail, app, incident, step, steps.len(), focused),
+        None => render_idle(frame, detail, app, incident),
+    }
+}
+
+fn render_gauge(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
+    let t = &app.theme;
+    let engine = &incident.engine;
+    let g = engine.rto(app.now);
+    let mut first = vec![Span::styled("RTO ", t.header)];
+    if g.declared_at.is_none() {
+        first.push(Span::styled(
+            format!(
+                "{} objective · not declared: Enter declares the incident and starts the clock",
+                compact(g.rto_secs)
+            ),
+            t.dim,
+        ));
+    } else {
+        let bar_width = usize::from(area.width.saturating_sub(44)).clamp(6, 30);
+        let filled = (g.elapsed_secs as usize * bar_width)
+            .checked_div(g.rto_secs as usize)
+            .unwrap_or(bar_width)
+            .min(bar_width);
+        let bar_style = if g.at_risk || g.elapsed_secs > g.rto_secs {
+            t.gauge_risk
+        } else {
+            t.gauge
+        };
+        first.push(Span::styled("▕", t.dim));
+        first.push(Span::styled("█".repeat(filled), bar_style));
+        first.push(Span::styled("░".repeat(bar_width - filled), t.dim));
+        first.push(Span::styled("▏ ", t.dim));
+        first.push(Span::styled(compact(g.elapsed_secs), t.text));
+        first.push(Span::styled(
+            format!(" of {} · projected ", compact(g.rto_secs)),
+            t.dim,
+        ));
+        first.push(Span::styled(
+            compact(g.projection_secs),
+            if g.at_risk { t.crit } else { t.text },
+        ));
+        if g.at_risk {
+            first.push(Span::raw("  "));
+            first.push(Span::styled(" RTO AT RISK ", t.badge_live));
+        }
+    }
+    let mut second = vec![Span::styled("RPO ", t.header)];
+    match engine.rpo_captured() {
+        Some(c) => match c.seconds {
+            Some(s) => {
+                let style = if s > engine.settings().rpo.secs() {
+                    t.crit
+                } else {
+                    t.ok
+                };
+                second.push(Span::styled(compact(s), style));
+                second.push(Span::styled(
+                    format!(
+                        " of {} · {} ({})",
+                        compact(engine.settings().rpo.secs()),
+                        c.measured_from,
+                        c.step
+                    ),
+                    t.dim,
+                ));
+            }
+            None => second.push(Span::styled(
+                format!("not measurable: {}", c.measured_from),
+                t.warn,
+            )),
+        },
+        None => second.push(Span::styled(
+            format!(
+                "{} objective · captured when a capture_rpo step runs",
+                compact(engine.settings().rpo.secs())
+            ),
+            t.dim,
+        )),
+    }
+    if engine.settings().read_only {
+        second.push(Span::raw("  "));
+        second.push(Span::styled(" READ-ONLY ", t.badge_drill));
+    }
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(first), Line::from(second)]),
+        area,
+    );
+}
+
+fn render_steps(
+    frame: &mut Frame,
+    area: Rect,
+    t: &Theme,
+    steps: &[StepView],
+    current: Option<usize>,
+) {
+    let rows = usize::from(area.height);
+    if rows == 0 {
+        return;
+    }
+    // Keep the current step in view.
+    let first = current
+        .map_or(0, |c| c.saturating_sub(rows.saturating_sub(1) / 2))
+        .min(steps.len().saturating_sub(rows));
+    // Titles get what the target/elapsed columns and the badges leave, and no more than needed.
+    let longest = steps
+        .iter()
+        .map(|s| s.title.chars().count())
+        .max()
+        .unwrap_or(0);
+    let title_width = usize::from(area.width)
+        .saturating_sub(34)
+        .clamp(8, longest.max(8));
+    let lines: Vec<Line> = steps
+        .iter()
+        .skip(first)
+        .take(rows)
+        .map(|s| {
+            let here = current == Some(s.index);
+            let mut spans = vec![
+                Span::styled(
+                    format!("{} ", status_icon(&s.status)),
+                    status_style(t, &s.status),
+                ),
+                Span::styled(format!("{:>2} ", s.index + 1), t.dim),
+                Span::styled(
+                    truncate(&s.title, title_width),
+                    if here {
+                        t.title
+                    } else if s.status == StepStatus::Pending {
+                        t.dim
+                    } else {
+                        t.text
+                    },
+                ),
+            ];
+            spans.push(Span::raw(
+                " ".repeat(title_width.saturating_sub(s.title.chars().count()) + 1),
+            ));
+            spans.push(Span::styled(format!("{:>6}", s.target.to_string()), t.dim));
+            spans.push(Span::styled(
+                format!("{:>8}", s.elapsed_secs.map(compact).unwrap_or_default()),
+                timing_style(t, s.timing),
+            ));
+            if s.destructive {
+                spans.push(Span::styled(" DESTRUCTIVE", t.danger));
+            }
+            match &s.status {
+                StepStatus::Skipped(_) => spans.push(Span::styled(" skipped", t.warn)),
+                StepStatus::Failed(_) => spans.push(Span::styled(" failed", t.crit)),
+                _ => {}
+            }
+            let line = Line::from(spans);
+            if here { line.style(t.selected) } else { line }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    }
+}
+
+fn render_step(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    incident: &Incident,
+    step: &StepView,
+    count: usize,
+    focused: bool,
+) {
+    let t = &app.theme;
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("Step {}/{count} · ", step.index + 1), t.dim),
+        Span::styled(step.title.clone(), t.title),
+        Span::styled(format!(" · target {} · ", step.target), t.dim),
+        Span::styled(
+            step.elapsed_secs.map(compact).unwrap_or_default(),
+            timing_style(t, step.timing),
+        ),
+        Span::styled(
+            format!(" · {}", step.status.label()),
+            status_style(t, &step.status),
+        ),
+    ])];
+    match &step.status {
+        StepStatus::Failed(why) => lines.push(Line::from(Span::styled(
+            format!("failed: {}", sanitize(why)),
+            t.crit,
+        ))),
+        StepStatus::Skipped(why) => lines.push(Line::from(Span::styled(
+            format!("skipped: {}", sanitize(why)),
+            t.warn,
+        ))),
+        _ => {}
+    }
+    if !step.guide.trim().is_empty() {
+        for para in step.guide.trim().lines() {
+            lines.push(Line::from(Span::styled(para.to_string(), t.text)));
+        }
+    }
+    for (i, item) in step.checklist.iter().enumerate() {
+        let cursor = focused && i == incident.item;
+        let mark = if item.ticked { "[x] " } else { "[ ] " };
+        let line = Line::from(vec![
+            Span::styled(if cursor { "› " } else { "  " }, t.key),
+            Span::styled(mark, if item.ticked { t.ok } else { t.warn }),
+            Span::styled(item.text.clone(), if item.ticked { t.dim } else { t.text }),
+        ]);
+        lines.push(if cursor { line.style(t.selected) } else { line });
+    }
+    if let Some(command) = &step.command {
+        let label = match step.kind {
+            StepKind::Run => "run     ",
+            _ => "action  ",
+        };
+        let mut spans = vec![
+            Span::styled(label, t.header),
+            Span::styled(command.clone(), t.text),
+        ];
+        if step.destructive {
+            spans.push(Span::styled("  DESTRUCTIVE", t.danger));
+        }
+        if step.captures_rpo {
+            spans.push(Span::styled("  captures RPO", t.warn));
+        }
+        lines.push(Line::from(spans));
+    }
+    if let Some(wait) = &step.wait {
+        lines.push(Line::from(vec![
+            Span::styled("wait    ", t.header),
+            Span::styled(wait.clone(), t.text),
+        ]));
+        if let Some(obs) = &step.observed {
+            lines.push(Line::from(vec![
+                Span::styled("observed ", t.header),
+                Span::styled(obs.observed.clone(), if obs.met { t.ok } else { t.warn }),
+            ]));
+        }
+    }
+    if !step.output.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!("output (attempt {})", step.attempt),
+            t.header,
+        )));
+        let room = usize::from(area.height)
+            .saturating_sub(lines.len() + 2)
+            .max(2);
+        let skip = step.output.len().saturating_sub(room);
+        for line in step.output.iter().skip(skip) {
+            lines.push(Line::from(Span::styled(
+                format!("  {}", sanitize(line)),
+                t.dim,
+            )));
+        }
+    }
+    let hints = key_hints(&step.status, step.kind, incident.engine.is_finished());
+    let [body, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    let body_lines = lines.len();
+    let timeline_room = usize::from(body.height).saturating_sub(body_lines + 1);
+    if timeline_room >= 3 {
+        lines.push(Line::raw(""));
+        lines.extend(timeline_lines(
+            t,
+            incident,
+            timeline_room.min(TIMELINE_SHOWN + 1) - 1,
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    frame.render_widget(Paragraph::new(hints_line(t, &hints)), footer);
+}
+
+fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
+    let t = &app.theme;
+    let engine = &incident.engine;
+    let playbook = engine.playbook();
+    let mut lines = Vec::new();
+    if engine.declared_at().is_none() {
+        lines.push(Line::from(Span::styled(
+            playbook.summary.trim().to_string(),
+            t.text,
+        )));
+        lines.push(Line::raw(""));
+        lines.push(Line::from(vec![Span::styled(
+            format!(
+                "{} steps · targets add up to {} · RTO {} · RPO {}",
+                playbook.steps.len(),
+                playbook.total_target(),
+                engine.settings().rto,
+                engine.settings().rpo
+            ),
+            t.dim,
+        )]));
+    } else if engine.is_finished() {
+        let card = incident
+            .scorecard
+            .clone()
+            .unwrap_or_else(|| engine.scorecard(app.now));
+        lines.push(Line::from(vec![
+            Span::styled(
+                if card.aborted.is_some() {
+                    "Incident aborted · "
+                } else {
+                    "Incident resolved · "
+                },
+                t.title,
+            ),
+            Span::styled(
+                if card.passed { "PASSED" } else { "FAILED" },
+                if card.passed { t.ok } else { t.crit },
+            ),
+            Span::styled(" · Enter shows the scorecard", t.dim),
+        ]));
+    }
+    let room = usize::from(area.height).saturating_sub(lines.len() + 2);
+    if room >= 2 && !incident.timeline.is_empty() {
+        lines.push(Line::raw(""));
+        lines.extend(timeline_lines(t, incident, room - 1));
+    }
+    let [body, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    let hints: Vec<(&str, &str)> = if engine.declared_at().is_none() {
+        vec![
+            ("Enter", "declare incident"),
+            ("p", "other playbook"),
+            ("n", "note"),
+        ]
+    } else {
+        vec![("Enter", "scorecard"), ("p", "new playbook"), ("q", "quit")]
+    };
+    frame.render_widget(Paragraph::new(hints_line(t, &hints)), footer);
+}
+
+fn timeline_lines<'a>(t: &Theme, incident: &'a Incident, count: usize) -> Vec<Line<'a>> {
+    let mut lines = vec![Line::from(Span::styled("Timeline", t.header))];
+    let skip = incident
+        .timeline
+        .len()
+        .saturating_sub(count.saturating_sub(1));
+    for (at, text) in incident.timeline.iter().skip(skip) {
+        lines.push(Line::from(vec![
+            Span::styled(at.format("%H:%M:%S ").to_string(), t.dim),
+            Span::styled(sanitize(text), t.text),
+        ]));
+    }
+    lines
+}
+
+fn key_hints(
+    status: &StepStatus,
+    kind: StepKind,
+    finished: bool,
+) -> Vec<(&'static str, &'static str)> {
+    if finished {
+        return vec![("Enter", "scorecard"), ("q", "quit")];
+    }
+    let mut hints = match status {
+        StepStatus::Active => match kind {
+            StepKind::Run | StepKind::Action => vec![("Enter", "confirm & run"), ("Space", "tick")],
+            StepKind::Wait => vec![("Enter", "verify"), ("Space", "tick")],
+            StepKind::Manual => vec![("Enter", "done"), ("Space", "tick")],
+        },
+        StepStatus::Failed(_) => vec![("r", "retry")],
+        _ => Vec::new(),
+    };
+    hints.extend([("s", "skip"), ("a", "abort"), ("n", "note")]);
+    hints
+}
+
+fn hints_line<'a>(t: &Theme, hints: &[(&'a str, &'a str)]) -> Line<'a> {
+    let mut spans = Vec::with_capacity(hints.len() * 2);
+    for (key, what) in hints {
+        spans.push(Span::styled(*key, t.key));
+        spans.push(Span::styled(format!(" {what}  "), t.dim));
+    }
+    Line::from(spans)
+}
+
+fn popup_block<'a>(t: &Theme, title: String, danger: bool) -> Block<'a> {
+    Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(if danger { t.danger } else { t.popup_border })
+        .title(Span::styled(
+            format!(" {title} "),
+            if danger { t.danger } else { t.title },
+        ))
+}
+
+fn show_popup(frame: &mut Frame, area: Rect, width: u16, lines: Vec<Line>, block: Block) {
+    let inner_width = width.min(area.width).saturating_sub(2).max(1);
+    // Rows after wrapping: each line takes ceil(width / inner width) rows (at least one).
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(usize::from(inner_width)).max(1))
+        .sum();
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
+    let popup = super::centered(area, width, height);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(paragraph.style(Style::default()).block(block), popup);
+}
+
+/// The confirmation dialog: everything the operator must see before the world changes.
+pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &ConfirmDialog) {
+    let t = &app.theme;
+    let r = &dialog.request;
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("environment ", t.header),
+            Span::styled(r.environment.clone(), t.text),
+            Span::styled("   mode ", t.header),
+            Span::styled(
+                format!(" {} ", app.mode.badge()),
+                match app.mode {
+                    crate::app::Mode::Live => t.badge_live,
+                    crate::app::Mode::Drill => t.badge_drill,
+                    crate::app::Mode::Demo => t.badge_demo,
+                },
+            ),
+            Span::styled(format!(" {}", r.mode), t.dim),
+        ]),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("command     ", t.header),
+            Span::styled(r.command.clone(), t.title),
+        ]),
+    ];
+    if let Some(summary) = &r.action_summary {
+        lines.push(Line::from(vec![
+            Span::styled("            ", t.dim),
+            Span::styled(summary.clone(), t.dim),
+        ]));
+    }
+    for name in &r.names {
+        lines.push(Line::from(vec![
+            Span::styled("resource    ", t.header),
+            Span::styled(format!("{} ", name.logical), t.text),
+            Span::styled(
+                format!(
+                    "→ {}",
+                    name.resource
+                        .as_deref()
+                        .unwrap_or("(not in this environment)")
+                ),
+                t.warn,
+            ),
+        ]));
+    }
+    if let Some(wait) = &r.wait {
+        lines.push(Line::from(vec![
+            Span::styled("then wait   ", t.header),
+            Span::styled(wait.clone(), t.text),
+        ]));
+    }
+    if let Some(timeout) = r.timeout {
+        lines.push(Line::from(vec![
+            Span::styled("timeout     ", t.header),
+            Span::styled(timeout.to_string(), t.text),
+        ]));
+    }
+    if r.captures_rpo {
+        lines.push(Line::from(Span::styled(
+            "captures the RPO (data-loss window) when it starts",
+            t.warn,
+        )));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("evidence    ", t.header),
+        Span::styled(r.evidence.summary(), t.dim),
+    ]));
+    lines.push(Line::raw(""));
+    if let Some(expected) = &r.type_to_confirm {
+        lines.push(Line::from(vec![
+            Span::styled("DESTRUCTIVE. ", t.danger),
+            Span::styled("Type ", t.text),
+            Span::styled(expected.clone(), t.title),
+            Span::styled(" and press Enter to run it; Esc cancels.", t.text),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled("> ", t.key),
+            Span::styled(dialog.typed.clone(), t.title),
+            Span::styled("█", t.key),
+        ]));
+    } else {
+        lines.push(Line::from(vec![
+            Span::styled("y", t.key),
+            Span::styled(" / Enter run it   ", t.text),
+            Span::styled("Esc", t.key),
+            Span::styled(" / n cancel", t.text),
+        ]));
+    }
+    let title = format!("Confirm · step {} · {}", r.step + 1, r.title);
+    show_popup(frame, area, 96, lines, popup_block(t, title, r.destructive));
+}
+
+pub fn render_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
+    let t = &app.theme;
+    let lines = vec![
+        Line::from(vec![
+            Span::styled("> ", t.key),
+            Span::styled(prompt.text.clone(), t.title),
+            Span::styled("█", t.key),
+        ]),
+        Line::from(vec![
+            Span::styled("Enter", t.key),
+            Span::styled(" record  ", t.dim),
+            Span::styled("Esc", t.key),
+            Span::styled(" cancel", t.dim),
+        ]),
+    ];
+    let danger = matches!(prompt.kind, crate::app::PromptKind::Abort);
+    show_popup(
+        frame,
+        area,
+        80,
+        lines,
+        popup_block(t, prompt.kind.title().to_string(), danger),
+    );
+}
+
+/// The scorecard: RTO/RPO against the objectives, each step against its target, the criteria.
+pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scorecard) {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    let verdict = if card.passed {
+        ("PASSED", t.ok)
+    } else {
+        ("FAILED", t.crit)
+    };
+    lines.push(Line::from(vec![
+        Span::styled(card.title.clone(), t.title),
+        Span::raw("  "),
+        Span::styled(format!(" {} ", verdict.0), verdict.1),
+    ]));
+    if let Some(reason) = &card.aborted {
+        lines.push(Line::from(Span::styled(
+            format!("aborted: {}", sanitize(reason)),
+            t.crit,
+        )));
+    }
+    let rto = card
+        .rto_achieved_secs
+        .map_or_else(|| "—".to_string(), compact);
+    lines.push(Line::from(vec![
+        Span::styled("RTO achieved ", t.header),
+        Span::styled(
+            rto,
+            if card
+                .rto_achieved_secs
+                .is_some_and(|s| s <= card.rto_objective_secs)
+            {
+                t.ok
+            } else {
+                t.crit
+            },
+        ),
+        Span::styled(
+            format!(" · objective {}", compact(card.rto_objective_secs)),
+            t.dim,
+        ),
+    ]));
+    let (rpo_text, rpo_style) = match card.rpo.as_ref().and_then(|c| c.seconds) {
+        Some(s) => (
+            compact(s),
+            if s <= card.rpo_objective_secs {
+                t.ok
+            } else {
+                t.crit
+            },
+        ),
+        None => ("not captured".to_string(), t.dim),
+    };
+    lines.push(Line::from(vec![
+        Span::styled("RPO achieved ", t.header),
+        Span::styled(rpo_text, rpo_style),
+        Span::styled(
+            format!(" · objective {}", compact(card.rpo_objective_secs)),
+            t.dim,
+        ),
+    ]));
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(
+        format!(
+            "{:<34} {:>7} {:>8}  {}",
+            "step", "target", "actual", "status"
+        ),
+        t.header,
+    )));
+    for s in &card.steps {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<34} ", truncate(&s.title, 34)), t.text),
+            Span::styled(format!("{:>7} ", compact(s.target_secs)), t.dim),
+            Span::styled(
+                format!(
+                    "{:>8}  ",
+                    s.actual_secs.map(compact).unwrap_or_else(|| "—".into())
+                ),
+                timing_style(t, s.timing),
+            ),
+            Span::styled(
+                s.status.clone(),
+                match s.status.as_str() {
+                    "done" => t.ok,
+                    "skipped" => t.warn,
+                    _ => t.crit,
+                },
+            ),
+            Span::styled(
+                s.reason
+                    .as_deref()
+                    .map(|r| format!(": {}", sanitize(r)))
+                    .unwrap_or_default(),
+                t.dim,
+            ),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    for c in &card.criteria {
+        let (mark, style) = match c.verdict {
+            Grade::Pass => ("✓", t.ok),
+            Grade::Fail => ("✗", t.crit),
+            Grade::NotApplicable => ("–", t.dim),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{mark} "), style),
+            Span::styled(format!("{}: ", c.name), t.text),
+            Span::styled(c.detail.clone(), t.dim),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled("Esc", t.key),
+        Span::styled(" close  ", t.dim),
+        Span::styled("q", t.key),
+        Span::styled(" quit", t.dim),
+    ]));
+    show_popup(
+        frame,
+        area,
+        100,
+        lines,
+        popup_block(t, "Scorecard".into(), false),
+    );
+}
+
+pub fn render_picker(frame: &mut Frame, area: Rect, app: &App, selected: usize) {
+    let t = &app.theme;
+    let mut lines = vec![Line::from(Span::styled(
+        "Pick the scenario playbook (Enter loads it; nothing runs yet):",
+        t.dim,
+    ))];
+    for (i, p) in app.playbooks.iter().enumerate() {
+        let style = if i == selected {
+            t.selected
+        } else {
+            Style::default()
+        };
+        lines.push(
+            Line::from(vec![
+                Span::styled(format!(" {:<14}", p.id), t.key),
+                Span::styled(format!("{:<44}", truncate(&p.title, 44)), t.text),
+                Span::styled(
+                    format!(" RTO {:<5} {} steps", p.rto.to_string(), p.steps.len()),
+                    t.dim,
+                ),
+            ])
+            .style(style),
+        );
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled("Enter", t.key),
+        Span::styled(" load  ", t.dim),
+        Span::styled("Esc", t.key),
+        Span::styled(" cancel", t.dim),
+    ]));
+    show_popup(
+        frame,
+        area,
+        90,
+        lines,
+        popup_block(t, "Playbooks".into(), false),
+    );
+}
