@@ -14,7 +14,7 @@ fn step_status(screen: &str) -> Option<String> {
         .lines()
         .find(|l| l.contains("Step ") && l.contains('/'))?;
     let inner = line.split('│').nth(1).unwrap_or(line);
-    inner.split('·').last().map(|s| s.trim().to_string())
+    inner.split('·').next_back().map(|s| s.trim().to_string())
 }
 
 /// What the destructive confirmation asks to type, if that dialog is open.
