@@ -52,5 +52,36 @@ fn empty_frame(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, render, empty_frame);
+/// The console during a region-loss drill at 200x60: the playbook view (promotion confirmed,
+/// timeline filling) beside the three busy panes.
+fn playbook_frame(c: &mut Criterion) {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    use warroom::app::Action;
+    let mut app = busy_app();
+    let env = Environment::demo();
+    let pb = warroom::playbook::find("region-loss", std::path::Path::new("playbooks"), &env)
+        .expect("playbook");
+    app.start_incident(pb);
+    let key = |app: &mut App, code| {
+        app.update(Action::Key(KeyEvent::from(code)));
+    };
+    key(&mut app, KeyCode::Enter);
+    for _ in 0..2 {
+        for _ in 0..4 {
+            key(&mut app, KeyCode::Char(' '));
+            key(&mut app, KeyCode::Char('j'));
+        }
+        key(&mut app, KeyCode::Enter);
+    }
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("test terminal");
+    c.bench_function("playbook_frame_200x60", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| warroom::ui::draw(f, std::hint::black_box(&app)))
+                .expect("draw");
+        });
+    });
+}
+
+criterion_group!(benches, render, empty_frame, playbook_frame);
 criterion_main!(benches);

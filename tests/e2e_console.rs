@@ -194,3 +194,59 @@ fn poller_panic_marks_its_pane_stale_and_keys_still_work() {
     assert!(tui.wait_exit(T).success());
     assert!(!tui.alternate_screen());
 }
+
+/// A `run` step with hostile variable values, confirmed in the console: the child receives each
+/// value as one literal argument (no shell ever sees them).
+#[test]
+fn hostile_variables_reach_the_child_as_literal_arguments() {
+    let dir = common::Scratch::new("hostile");
+    let playbook = r#"
+id = "hostile"
+title = "Hostile arguments"
+scenario = "custom"
+summary = "Prints its arguments as JSON."
+rto = "10m"
+rpo = "5m"
+
+[vars]
+evil = "; rm -rf / $(reboot) `id` \"dq\" 'sq' *"
+
+[[steps]]
+id = "echo"
+title = "Print the arguments"
+target = "1m"
+run = ["python3", "-c", "import sys, json; print('ARGV=' + json.dumps(sys.argv[1:]))", "{{evil}}", "x {{evil}} y", "plain"]
+"#;
+    std::fs::write(dir.path().join("hostile.toml"), playbook).expect("write playbook");
+    let dir_arg = dir.path().display().to_string();
+    let mut tui = Tui::spawn(&["--playbooks", &dir_arg], 300, 50);
+    tui.wait_text("Replica lag", T);
+    tui.send("p");
+    tui.wait_text("Hostile arguments", T);
+    tui.send("\r"); // load (the directory's playbooks come first)
+    tui.wait_text("not declared", T);
+    tui.send("\r"); // declare
+    tui.wait_text("Print the arguments · target", T);
+    tui.send("\r"); // ask to run: the confirmation opens
+    tui.wait_text("/ Enter run it", T);
+    tui.send("y");
+    tui.wait_text("Scorecard", T);
+    tui.send("\x1b"); // close the scorecard: the timeline shows the step's output
+    // The command line shows `'ARGV='`; only the child's output has `ARGV=[`.
+    let screen = tui.wait_text("ARGV=[", T);
+    let line = screen
+        .lines()
+        .find(|l| l.contains("ARGV=["))
+        .unwrap_or_default();
+    let json = line.split("ARGV=").nth(1).unwrap_or_default();
+    let json = &json[..json.rfind(']').map_or(0, |i| i + 1)];
+    let argv: Vec<String> = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {line}"));
+    let evil = "; rm -rf / $(reboot) `id` \"dq\" 'sq' *";
+    assert_eq!(
+        argv,
+        vec![evil.to_string(), format!("x {evil} y"), "plain".to_string()]
+    );
+    tui.send("q");
+    tui.send("q");
+    tui.wait_exit(T);
+}

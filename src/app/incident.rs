@@ -169,10 +169,6 @@ impl Incident {
     }
 
     fn note_timeline(&mut self, at: DateTime<Utc>, event: &Event) {
-        if matches!(event, Event::Output { .. }) {
-            // Output is shown in the step's own box; the timeline keeps decisions and outcomes.
-            return;
-        }
         if self.timeline.len() == TIMELINE_LINES {
             self.timeline.pop_front();
         }
@@ -413,6 +409,7 @@ pub fn describe(event: &Event) -> String {
             }
         }
         Event::Note { text } => format!("note: {text}"),
+        Event::Output { step, line, .. } => format!("{step} │ {line}"),
         Event::Aborted { reason } => format!("ABORTED: {reason}"),
         Event::Resolved {
             rto_achieved_secs,
