@@ -26,7 +26,7 @@ pub const MIN_WIDTH: u16 = 72;
 pub const MIN_HEIGHT: u16 = 20;
 
 /// Width from which the panes sit side by side.
-const WIDE: u16 = 140;
+pub const WIDE: u16 = 140;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();

@@ -53,12 +53,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             t.warn,
         ));
     }
-    let right = vec![
+    let mut right = Vec::with_capacity(6);
+    if app.incident.is_some() && area.width < super::WIDE {
+        // Narrow: the playbook and the panes take turns.
+        right.push(Span::styled("v", t.key));
+        right.push(Span::styled(" view  ", t.dim));
+    }
+    right.extend([
         Span::styled("?", t.key),
         Span::styled(" help  ", t.dim),
         Span::styled("q", t.key),
         Span::styled(" quit ", t.dim),
-    ];
+    ]);
     // The keys hint keeps its place at the right; the left part is cut when the bar is narrow.
     let right_width =
         u16::try_from(right.iter().map(Span::width).sum::<usize>()).unwrap_or(u16::MAX);
