@@ -247,7 +247,7 @@ fn console(args: &ConsoleArgs, env: Environment, drill: Option<DrillPlan>) -> Re
     );
     let (playbooks, problems) = load_playbooks(&args.playbooks, &env);
     let mut app = App::new(env, mode, theme, board, clock.now(), clock.speed());
-    app.engine_settings.read_only = args.read_only;
+    app.read_only = args.read_only;
     app.playbooks = playbooks;
     if let Some(problem) = problems.first() {
         app.flash = Some((clock.now(), format!("not offered: {problem}")));

@@ -42,7 +42,7 @@ impl Drill {
         let playbook = playbook::find("region-loss", std::path::Path::new("playbooks"), &env)
             .expect("shipped playbook");
         let mut app = App::new(env, Mode::Drill, Theme::fallback(), board, now, 60.0);
-        app.engine_settings.read_only = read_only;
+        app.read_only = read_only;
         app.start_incident(playbook);
         let mut d = Drill { app, sim, now };
         d.advance(30);

@@ -114,8 +114,8 @@ pub struct App {
     pub faults: Vec<(DateTime<Utc>, String)>,
     /// Playbooks the picker offers (validated against this environment).
     pub playbooks: Vec<Playbook>,
-    /// Builds engine settings for a picked playbook (environment, objectives, mode, read-only).
-    pub engine_settings: crate::playbook::EngineSettings,
+    /// Refuse every executing step (`--read-only`): passed to each incident's engine.
+    pub read_only: bool,
     /// The incident or drill under way, if any.
     pub incident: Option<Incident>,
     /// Which half shows on a narrow terminal.
@@ -135,15 +135,8 @@ impl App {
         now: DateTime<Utc>,
         speed: f64,
     ) -> Self {
-        let engine_settings = crate::playbook::EngineSettings {
-            read_only: false,
-            rto: env.objectives.rto,
-            rpo: env.objectives.rpo,
-            environment: env.clone(),
-            mode: mode.badge().to_lowercase(),
-        };
         App {
-            engine_settings,
+            read_only: false,
             playbooks: Vec::new(),
             incident: None,
             narrow_view: NarrowView::Playbook,
@@ -170,7 +163,11 @@ impl App {
 
     /// Loads `playbook` as the incident (not yet declared: Enter declares it).
     pub fn start_incident(&mut self, playbook: Playbook) {
-        let settings = self.engine_settings.clone();
+        // A playbook's objectives are its scenario's (a corruption restore has a longer RTO
+        // than a region failover); the environment's are the default a playbook states anyway.
+        let settings = crate::playbook::EngineSettings::new(&playbook, self.env.clone())
+            .read_only(self.read_only)
+            .mode(self.mode.badge().to_lowercase());
         self.incident = Some(Incident::new(Engine::new(playbook, settings)));
         self.focus = Focus::Playbook;
         self.narrow_view = NarrowView::Playbook;
