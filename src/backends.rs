@@ -11,6 +11,11 @@ use crate::env::{Backend, Environment};
 use crate::sim::Sim;
 use crate::telemetry::Source;
 use crate::telemetry::sim::SimSource;
+// PostgreSQL backend
+use crate::actions::postgres::PostgresBackend;
+use crate::telemetry::backup_dir::BackupDirSource;
+use crate::telemetry::http::HttpSource;
+use crate::telemetry::postgres::PostgresSource;
 
 /// How to reach the backend.
 #[derive(Debug, Clone)]
@@ -41,15 +46,34 @@ impl Wiring {
 pub fn wire(env: &Environment, options: &WireOptions) -> Result<Wiring, String> {
     match env.backend() {
         Backend::Sim => Ok(simulated(env, options)),
-        Backend::Postgres => Err(format!(
-            "environment {:?} uses PostgreSQL, which this build cannot reach yet",
-            env.name
-        )),
+        Backend::Postgres => postgres(env),
         Backend::Aws => Err(format!(
             "environment {:?} uses AWS, which this build cannot reach yet",
             env.name
         )),
     }
+}
+
+/// One source per database with a `postgres` binding, per backup series with a `dir`, per health
+/// URL; the action backend on the same servers and directories.
+fn postgres(env: &Environment) -> Result<Wiring, String> {
+    let mut sources: Vec<Box<dyn Source>> = Vec::new();
+    for db in env.databases.iter().filter(|d| d.postgres.is_some()) {
+        sources.push(Box::new(PostgresSource::new(db, env)?));
+    }
+    for b in env.backups.iter().filter(|b| b.dir.is_some()) {
+        sources.push(Box::new(BackupDirSource::new(b, env)?));
+    }
+    for r in &env.regions {
+        for url in &r.health {
+            sources.push(Box::new(HttpSource::new(r.name.get_ref(), url)?));
+        }
+    }
+    Ok(Wiring {
+        sources,
+        actions: Arc::new(PostgresBackend::new(env)?),
+        sim: None,
+    })
 }
 
 fn simulated(env: &Environment, options: &WireOptions) -> Wiring {
