@@ -60,6 +60,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A local PostgreSQL primary + standby to drill against (up, status, load, fault, down).
+    Lab(crate::lab::LabArgs),
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {

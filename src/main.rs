@@ -46,6 +46,9 @@ fn main() -> ExitCode {
 struct BadInput(String);
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    if let Some(Command::Lab(args)) = cli.command {
+        return Ok(warroom::lab::run(args));
+    }
     let env = match load_env(cli.console.env.as_deref()) {
         Ok(env) => env,
         Err(BadInput(msg)) => {
@@ -56,6 +59,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         None => console(&cli.console, env),
         Some(Command::Status { json }) => status(&cli.console, &env, json),
+        Some(Command::Lab(_)) => Ok(ExitCode::SUCCESS), // handled above
     }
 }
 

@@ -38,6 +38,8 @@ pub struct PostgresDatabase {
     pub connect_timeout: Option<Dur>,
     /// Time between two polls (default 2s).
     pub poll: Option<Dur>,
+    /// Name shown next to the logical name in panes and dialogs (default: `dbname@host:port`).
+    pub resource: Option<String>,
     /// Directory of the client programs (`pg_dump`, `pg_restore`, `psql`) to use against this
     /// server; their major version must be at least the server's. Default: `PATH`, then the
     /// newest `/usr/lib/postgresql/*/bin`.
@@ -177,6 +179,33 @@ pub fn redact_dsn(dsn: &str) -> String {
     }
     out.push_str(&rest[i..]);
     out
+}
+
+/// `dbname@host:port` of a parsed DSN: a short name for panes.
+pub fn short_target(config: &tokio_postgres::Config) -> String {
+    let host = config
+        .get_hosts()
+        .first()
+        .map_or_else(String::new, |h| match h {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        });
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let db = config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or("postgres");
+    format!("{db}@{host}:{port}")
+}
+
+impl PostgresDatabase {
+    /// The name shown next to the logical name: `resource`, else `dbname@host:port`.
+    pub fn resource_name(&self) -> String {
+        self.resource.clone().unwrap_or_else(|| {
+            parse_dsn(self.dsn.get_ref())
+                .map_or_else(|_| "postgres".to_string(), |c| short_target(&c))
+        })
+    }
 }
 
 /// `host=... port=... dbname=... user=...` of a parsed DSN, for messages (never a password).

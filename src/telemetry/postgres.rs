@@ -63,13 +63,14 @@ impl PgTarget {
         let Some(pg) = &db.postgres else {
             return Ok(None);
         };
-        Self::from_binding(db.name.get_ref(), pg, env).map(Some)
+        Self::from_binding(db.name.get_ref(), pg, env.base_dir.as_deref()).map(Some)
     }
 
+    /// The target of a binding; `base_dir` resolves a relative `bin_dir`.
     pub fn from_binding(
         name: &str,
         pg: &PostgresDatabase,
-        env: &Environment,
+        base_dir: Option<&std::path::Path>,
     ) -> Result<PgTarget, String> {
         let mut config =
             parse_dsn(pg.dsn.get_ref()).map_err(|e| format!("database {name:?}: {e}"))?;
@@ -104,7 +105,7 @@ impl PgTarget {
             bin_dir: pg
                 .bin_dir
                 .as_ref()
-                .map(|d| crate::env::postgres::resolve(d, env.base_dir.as_deref())),
+                .map(|d| crate::env::postgres::resolve(d, base_dir)),
         })
     }
 
@@ -118,6 +119,19 @@ impl PgTarget {
         let mut t = self.clone();
         t.config.dbname(dbname);
         t
+    }
+
+    /// A target from a DSN alone (no password source but `PGPASSWORD` and the password file).
+    pub fn from_dsn(name: &str, dsn: &str, connect_timeout: Dur) -> Result<PgTarget, String> {
+        let pg = PostgresDatabase {
+            dsn: toml::Spanned::new(0..0, dsn.to_string()),
+            password_env: None,
+            connect_timeout: Some(connect_timeout),
+            poll: None,
+            resource: None,
+            bin_dir: None,
+        };
+        Self::from_binding(name, &pg, None)
     }
 
     pub fn dbname(&self) -> Option<&str> {
@@ -555,7 +569,10 @@ impl PostgresSource {
             .max(Duration::from_millis(200));
         Ok(PostgresSource {
             source_name: format!("postgres {name}"),
-            resource: target.shown(),
+            resource: db
+                .postgres
+                .as_ref()
+                .map_or_else(|| target.shown(), PostgresDatabase::resource_name),
             target,
             upstream,
             client: None,
