@@ -344,7 +344,7 @@ fn absolute(dir: &Path) -> Result<PathBuf, String> {
 }
 
 /// Progress lines printed by the CLI (and swallowed by tests).
-pub type Progress<'a> = &'a dyn Fn(&str);
+pub type Progress<'a> = &'a (dyn Fn(&str) + Send + Sync);
 
 /// Brings a lab up in `dir`. On failure everything started so far is stopped and removed.
 pub async fn up(

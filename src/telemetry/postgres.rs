@@ -15,8 +15,9 @@
 //! - Standby's view: `now() - pg_last_xact_replay_timestamp()`, but 0 while streaming with
 //!   everything received replayed (`pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()`):
 //!   on an idle primary the last transaction gets old without the standby being behind.
-//! - Upstream's view: `replay_lag` (NULL when idle: not an error) and the bytes between the
-//!   primary's current WAL position and the standby's replay position.
+//! - Upstream's view: `replay_lag` (NULL when idle: not an error; and it keeps its last value for
+//!   a while after the standby caught up, so it only counts while the standby is behind in bytes)
+//!   and the bytes between the primary's current WAL position and the standby's replay position.
 //!
 //! The reading takes the larger of the two lags. With replay paused the standby's view grows one
 //! second per second while the primary's `replay_lag` can stay at its last value.
@@ -634,7 +635,12 @@ impl PostgresSource {
                 Err(_) => (ReplicationState::Broken, None, None),
                 Ok(v) if !v.in_recovery => (ReplicationState::Promoted, None, None),
                 Ok(v) => {
-                    let up_lag = upstream.as_ref().and_then(|u| u.replay_lag);
+                    // `replay_lag` keeps its last value for a while after the standby caught
+                    // up: only believe it while the standby is actually behind in bytes.
+                    let up_lag = upstream
+                        .as_ref()
+                        .filter(|u| u.lag_bytes.is_some_and(|b| b > 0.0))
+                        .and_then(|u| u.replay_lag);
                     let lag = match (v.lag_secs, up_lag) {
                         (Some(a), Some(b)) => Some(a.max(b)),
                         (a, b) => a.or(b),
