@@ -325,17 +325,25 @@ impl PostgresBackend {
         let db = self.db(name)?;
         let client = db.connect().await?;
         let value = if enabled { "on" } else { "off" };
-        client
-            .batch_execute(&format!(
-                "ALTER SYSTEM SET default_transaction_read_only = {value}; SELECT pg_reload_conf();"
-            ))
-            .await
-            .map_err(|e| {
+        // ALTER SYSTEM refuses to run in a transaction block: two statements, two round trips.
+        for sql in [
+            format!("ALTER SYSTEM SET default_transaction_read_only = {value}"),
+            "SELECT pg_reload_conf()".to_string(),
+        ] {
+            client.batch_execute(&sql).await.map_err(|e| {
+                let denied =
+                    e.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE);
                 format!(
-                    "{name}: {} (needs a superuser or ALTER SYSTEM privilege)",
-                    pg_error(&e)
+                    "{name}: {sql}: {}{}",
+                    pg_error(&e),
+                    if denied {
+                        "; connect as a superuser (or grant ALTER SYSTEM on the parameter)"
+                    } else {
+                        ""
+                    }
                 )
             })?;
+        }
         Ok(vec![
             format!("{name}: default_transaction_read_only = {value} (reloaded)"),
             if enabled {

@@ -413,7 +413,14 @@ pub async fn up(
             .unwrap_or_else(|_| "postgres".to_string())
     });
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for sub in ["run", "logs", "wal-archive", "backups"] {
+    for sub in [
+        "run",
+        "logs",
+        "wal-archive",
+        "backups",
+        "backups/daily",
+        "backups/snapshots",
+    ] {
         let p = dir.join(sub);
         std::fs::create_dir_all(&p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
         state.created.push(p);
