@@ -448,8 +448,7 @@ impl Environment {
                 .find(|d| d.name.get_ref() == name)
                 .map(|d| {
                     if let Some(pg) = &d.postgres {
-                        return postgres::parse_dsn(pg.dsn.get_ref())
-                            .map_or_else(|_| name.to_string(), |c| postgres::describe_config(&c));
+                        return pg.resource_name();
                     }
                     d.sim
                         .as_ref()
