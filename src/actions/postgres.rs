@@ -14,6 +14,9 @@
 //!
 //! Passwords reach client programs through the child's `PGPASSWORD` only, never argv, and no
 //! message contains one.
+//!
+//! `Row::get` (which panics on a type mismatch) is only used on columns whose SQL type the
+//! query text fixes (`count(*)` is bigint, `md5()` text, `pg_is_in_recovery()` boolean).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

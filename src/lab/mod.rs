@@ -8,7 +8,7 @@
 //!   state.json              what `lab up` created: `lab down` stops and removes only that
 //!   run/                    unix sockets of both servers (no TCP: no port races)
 //!   primary/ dr-replica/    data directories
-//!   wal-archive/            archive_command target (1 MB segments, archive_timeout 30s)
+//!   wal-archive/            archive_command target (1 MB segments, archive_timeout 60s)
 //!   backups/daily/ backups/snapshots/   pg_dump archives (+ .warroom/ manifests)
 //!   logs/                   server and health-server logs
 //! ```
@@ -18,6 +18,9 @@
 //!
 //! Run as root, the server programs run as the `postgres` OS user (`runuser -u postgres --`),
 //! because `initdb` refuses root.
+//!
+//! `Row::get` (which panics on a type mismatch) is only used on boolean expressions the query
+//! text fixes.
 
 pub mod health;
 
@@ -496,7 +499,7 @@ async fn bring_up(
          max_wal_senders = 5\n\
          archive_mode = on\n\
          archive_command = 'test ! -f {archive}/%f && cp %p {archive}/%f'\n\
-         archive_timeout = 30\n\
+         archive_timeout = 60\n\
          wal_keep_size = 64MB\n\
          cluster_name = '{name}'\n",
         port = PRIMARY.2,
