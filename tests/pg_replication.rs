@@ -63,16 +63,39 @@ async fn lag_is_reported_under_write_load() {
         (DbRole::Primary, DbState::Available, None)
     );
 
-    let dir = lab.dir().to_path_buf();
-    let writer = tokio::spawn(async move { lab::load(&dir, "primary", 4, 20_000, &|_| {}).await });
+    // One replayed transaction first: a standby measures its lag from the last one it replayed
+    // (right after it starts there is none, and the lag is unknown while it is behind).
+    lab::load(lab.dir(), "primary", 1, 100, &|_| {})
+        .await
+        .expect("warm-up write");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Back-to-back inserts of 20 000 rows (about 3 MB of WAL each) for 4 s: the standby replays
+    // continuously, so polls land while it is behind.
+    let target = lab.state.target("primary").expect("target");
+    let writer = tokio::spawn(async move {
+        let c = target.connect().await?;
+        let end = Instant::now() + Duration::from_secs(4);
+        let mut rows = 0u64;
+        while Instant::now() < end {
+            rows += c
+                .execute(
+                    "INSERT INTO orders (customer_id, amount, note) \
+                     SELECT 1 + g % 1000, 1.5, md5(g::text) FROM generate_series(1, 20000) g",
+                    &[],
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok::<u64, String>(rows)
+    });
     let mut readings = Vec::new();
     let started = Instant::now();
     while !writer.is_finished() && started.elapsed() < Duration::from_secs(10) {
         readings.push(read(&mut replica).await);
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let rows = writer.await.expect("writer task").expect("load");
-    assert!(rows > 10_000, "the load wrote only {rows} rows");
+    assert!(rows > 20_000, "the load wrote only {rows} rows");
     assert!(readings.len() >= 5, "{} readings", readings.len());
     for d in &readings {
         let r = d.replication.as_ref().expect("replication");
@@ -91,6 +114,10 @@ async fn lag_is_reported_under_write_load() {
                 .is_some_and(|r| r.lag_bytes.unwrap_or(0) > 0 || r.lag_secs.unwrap_or(0.0) > 0.0)
         })
         .count();
+    println!(
+        "{behind} of {} readings saw the standby behind",
+        readings.len()
+    );
     assert!(
         behind > 0,
         "no reading saw the standby behind under load: {readings:?}"

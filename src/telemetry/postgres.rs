@@ -641,7 +641,11 @@ impl PostgresSource {
                         .as_ref()
                         .filter(|u| u.lag_bytes.is_some_and(|b| b > 0.0))
                         .and_then(|u| u.replay_lag);
-                    let lag = match (v.lag_secs, up_lag) {
+                    // No transaction replayed since the standby started (NULL timestamp) but
+                    // the upstream sees it caught up: not behind.
+                    let caught_up = upstream.as_ref().is_some_and(|u| u.lag_bytes == Some(0.0));
+                    let own_lag = v.lag_secs.or(caught_up.then_some(0.0));
+                    let lag = match (own_lag, up_lag) {
                         (Some(a), Some(b)) => Some(a.max(b)),
                         (a, b) => a.or(b),
                     }
