@@ -114,13 +114,22 @@ async fn lag_is_reported_under_write_load() {
                 .is_some_and(|r| r.lag_bytes.unwrap_or(0) > 0 || r.lag_secs.unwrap_or(0.0) > 0.0)
         })
         .count();
+    let max_lag = readings
+        .iter()
+        .filter_map(|d| d.replication.as_ref().and_then(|r| r.lag_secs))
+        .fold(0.0, f64::max);
+    let max_bytes = readings
+        .iter()
+        .filter_map(|d| d.replication.as_ref().and_then(|r| r.lag_bytes))
+        .max()
+        .unwrap_or(0);
     println!(
-        "{behind} of {} readings saw the standby behind",
+        "{behind} of {} readings saw the standby behind (max {max_lag} s, {max_bytes} bytes)",
         readings.len()
     );
     assert!(
-        behind > 0,
-        "no reading saw the standby behind under load: {readings:?}"
+        behind * 4 > readings.len(),
+        "under continuous writes most readings should see the standby behind: {readings:?}"
     );
 }
 
