@@ -185,3 +185,31 @@ postgres = {{ dsn = "host=/nonexistent port=5432 dbname=app user=x" }}
         "{err}"
     );
 }
+
+#[test]
+fn http_check_on_the_simulator() {
+    use std::sync::{Arc, Mutex};
+    use warroom::actions::sim::SimBackend;
+    use warroom::clock::SessionClock;
+    use warroom::sim::Sim;
+
+    let clock = SessionClock::new(Instant::now(), chrono::Utc::now(), 1.0);
+    let sim = Arc::new(Mutex::new(Sim::new(&Environment::demo(), 1, clock.now())));
+    let backend = SimBackend::new(sim, clock);
+    assert_eq!(backend.unsupported("http.check"), None);
+    let call = warroom::actions::ActionCall {
+        name: "http.check".into(),
+        args: [("region".to_string(), "dr".to_string())].into(),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let lines = rt
+        .block_on(backend.execute(&call, &|_| {}))
+        .expect("the demo's dr region is healthy");
+    assert!(
+        lines[0].starts_with("GET https://api.us-east-1"),
+        "{lines:?}"
+    );
+}
