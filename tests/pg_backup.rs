@@ -120,7 +120,11 @@ async fn snapshot_then_verify_on_real_data() {
     let verify = call("backup.verify", &[("backup", "snapshots")]);
     let started = Instant::now();
     let out = backend.execute(&verify, &|_| {}).await.expect("verify");
-    println!("backup.verify took {:?}", started.elapsed());
+    println!(
+        "backup.verify took {:?}: {}",
+        started.elapsed(),
+        out.join(" / ")
+    );
     let text = out.join("\n");
     assert!(text.contains("match the manifest"), "{text}");
     assert!(text.contains("orders: 2000 rows"), "{text}");

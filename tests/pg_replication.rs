@@ -282,6 +282,7 @@ async fn promote_makes_the_standby_writable_without_losing_committed_rows() {
         .execute(&promote, &|l| lines.lock().expect("lock").push(l))
         .await
         .expect("promote");
+    println!("{}", out.join("\n"));
     assert!(out[0].contains("dr-replica promoted in"), "{out:?}");
     assert!(!lines.lock().expect("lock").is_empty());
 
