@@ -11,6 +11,11 @@ use crate::env::{Backend, Environment};
 use crate::sim::Sim;
 use crate::telemetry::Source;
 use crate::telemetry::sim::SimSource;
+// PostgreSQL backend
+use crate::actions::postgres::PostgresBackend;
+use crate::telemetry::backup_dir::BackupDirSource;
+use crate::telemetry::http::HttpSource;
+use crate::telemetry::postgres::PostgresSource;
 
 /// How to reach the backend.
 #[derive(Debug, Clone)]
@@ -41,15 +46,34 @@ impl Wiring {
 pub fn wire(env: &Environment, options: &WireOptions) -> Result<Wiring, String> {
     match env.backend() {
         Backend::Sim => Ok(simulated(env, options)),
-        Backend::Postgres => Err(format!(
-            "environment {:?} uses PostgreSQL, which this build cannot reach yet",
-            env.name
-        )),
+        Backend::Postgres => postgres(env),
         Backend::Aws => Err(format!(
             "environment {:?} uses AWS, which this build cannot reach yet",
             env.name
         )),
     }
+}
+
+/// One source per database with a `postgres` binding, per backup series with a `dir`, per health
+/// URL; the action backend on the same servers and directories.
+fn postgres(env: &Environment) -> Result<Wiring, String> {
+    let mut sources: Vec<Box<dyn Source>> = Vec::new();
+    for db in env.databases.iter().filter(|d| d.postgres.is_some()) {
+        sources.push(Box::new(PostgresSource::new(db, env)?));
+    }
+    for b in env.backups.iter().filter(|b| b.dir.is_some()) {
+        sources.push(Box::new(BackupDirSource::new(b, env)?));
+    }
+    for r in &env.regions {
+        for url in &r.health {
+            sources.push(Box::new(HttpSource::new(r.name.get_ref(), url)?));
+        }
+    }
+    Ok(Wiring {
+        sources,
+        actions: Arc::new(PostgresBackend::new(env)?),
+        sim: None,
+    })
 }
 
 fn simulated(env: &Environment, options: &WireOptions) -> Wiring {
@@ -66,4 +90,40 @@ fn simulated(env: &Environment, options: &WireOptions) -> Wiring {
         actions: Arc::new(SimBackend::new(Arc::clone(&sim), clock)),
         sim: Some(sim),
     }
+}
+
+/// What a step asks of `env`'s backend that the backend cannot do or cannot observe, one line
+/// each: `warroom check` prints these so nobody finds out at 3 a.m.
+pub fn step_limits(env: &Environment, step: &crate::playbook::Step) -> Vec<String> {
+    use crate::playbook::{Condition, Executor};
+    let backend = env.backend();
+    let mut out = Vec::new();
+    if let Some(Executor::Action { builtin, .. }) = &step.executor {
+        let reason = match backend {
+            Backend::Sim => None,
+            Backend::Postgres => crate::actions::postgres::unsupported_reason(builtin.name),
+            Backend::Aws => None,
+        };
+        if let Some(reason) = reason {
+            out.push(format!("action {}: {reason}", builtin.name));
+        }
+    }
+    if let Some(wait) = &step.wait {
+        let unobserved = match (&wait.condition, backend) {
+            (_, Backend::Sim) => None,
+            (Condition::DbIntact { .. }, _) => Some("data integrity checks"),
+            (Condition::AppReady { .. }, Backend::Postgres) => Some("application replicas"),
+            (Condition::DnsPointsTo { .. }, Backend::Postgres) => Some("DNS records"),
+            _ => None,
+        };
+        if let Some(what) = unobserved {
+            out.push(format!(
+                "wait ({}): this {} environment does not observe {what}, so the wait can only time \
+                 out; verify it by hand (a checklist item) or skip the step with a reason",
+                wait.condition,
+                backend.label()
+            ));
+        }
+    }
+    out
 }

@@ -90,6 +90,8 @@ pub enum Command {
         #[arg(long, value_name = "DELAY")]
         at: Option<String>,
     },
+    /// A local PostgreSQL primary + standby to drill against (up, status, load, fault, down).
+    Lab(crate::lab::LabArgs),
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {

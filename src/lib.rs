@@ -10,6 +10,7 @@ pub mod clock;
 pub mod diag;
 pub mod duration;
 pub mod env;
+pub mod lab;
 pub mod playbook;
 pub mod sim;
 pub mod status;

@@ -47,6 +47,9 @@ fn main() -> ExitCode {
 struct BadInput(String);
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    if let Some(Command::Lab(args)) = cli.command {
+        return Ok(warroom::lab::run(args));
+    }
     let env = match load_env(cli.console.env.as_deref()) {
         Ok(env) => env,
         Err(BadInput(msg)) => {
@@ -57,6 +60,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         None => console(&cli.console, env, None),
         Some(Command::Status { json }) => status(&cli.console, &env, json),
+        Some(Command::Lab(_)) => Ok(ExitCode::SUCCESS), // handled above
         Some(Command::Check { paths }) => Ok(check(&cli.console, &env, paths)),
         Some(Command::Show { id, markdown }) => Ok(show(&cli.console, &env, &id, markdown)),
         Some(Command::Drill { scenario, at }) => {
@@ -159,6 +163,19 @@ fn check(args: &ConsoleArgs, env: &Environment, paths: Vec<PathBuf>) -> ExitCode
     let report = playbook::check_paths(&paths, env);
     for line in report.ok_lines() {
         println!("{line}");
+    }
+    // Valid, but some steps ask the backend for what it cannot do or see: say so now.
+    for file in &report.files {
+        let Ok(pb) = &file.result else { continue };
+        for step in &pb.steps {
+            for limit in backends::step_limits(env, step) {
+                eprintln!(
+                    "warning: {}: step {}: {limit}",
+                    file.path.display(),
+                    step.id
+                );
+            }
+        }
     }
     if report.ok() {
         ExitCode::SUCCESS

@@ -4,6 +4,7 @@
 //! against it, the confirmation dialog and `show` describe actions from it, and each backend
 //! implements the actions it supports.
 
+pub mod postgres;
 pub mod run;
 pub mod sim;
 
@@ -148,6 +149,12 @@ pub const BUILTINS: &[Builtin] = &[
     Builtin {
         name: "secret.rotate",
         summary: "rotate the signing secret and revoke every session in a region",
+        args: &[req("region", ArgKind::Name(NameKind::Region))],
+        target_arg: "region",
+    },
+    Builtin {
+        name: "http.check",
+        summary: "check every health endpoint of a region once (2xx within the timeout)",
         args: &[req("region", ArgKind::Name(NameKind::Region))],
         target_arg: "region",
     },

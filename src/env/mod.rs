@@ -1,8 +1,10 @@
 //! The environment file: logical names (what playbooks speak of) mapped to real resources in one
 //! backend, plus the recovery objectives. The `demo` environment is built in and simulated.
 
+pub mod postgres;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -19,6 +21,16 @@ pub enum Backend {
     Sim,
     Postgres,
     Aws,
+}
+
+impl Backend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Sim => "sim",
+            Backend::Postgres => "postgres",
+            Backend::Aws => "aws",
+        }
+    }
 }
 
 /// Recovery objectives the incident is measured against.
@@ -80,6 +92,8 @@ pub struct DatabaseDef {
     pub lag_alarm: Dur,
     /// Simulated database.
     pub sim: Option<SimDatabase>,
+    /// Self-hosted PostgreSQL server (see `postgres::PostgresDatabase`).
+    pub postgres: Option<postgres::PostgresDatabase>,
 }
 
 fn default_lag_alarm() -> Dur {
@@ -104,6 +118,8 @@ pub struct BackupDef {
     /// Policy interval: a backup older than this is due.
     pub every: Dur,
     pub sim: Option<SimBackup>,
+    /// A directory of backup files: dumps or a WAL archive (see `postgres::BackupDir`).
+    pub dir: Option<postgres::BackupDir>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -143,6 +159,10 @@ pub struct Environment {
     pub dns: Vec<DnsDef>,
     #[serde(default)]
     pub apps: Vec<AppDef>,
+    /// Directory of the file it was loaded from: relative paths in it are resolved against it.
+    /// Not part of the format.
+    #[serde(skip)]
+    pub base_dir: Option<PathBuf>,
 }
 
 /// Kinds of logical names a playbook can refer to.
@@ -190,7 +210,18 @@ impl Environment {
                 help: None,
             }])
         })?;
-        Self::parse(&shown, &src)
+        let mut env = Self::parse(&shown, &src)?;
+        env.base_dir = path
+            .parent()
+            .map(|d| {
+                if d.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    d
+                }
+            })
+            .map(Path::to_path_buf);
+        Ok(env)
     }
 
     pub fn parse(path: &str, src: &str) -> Result<Self, Diagnostics> {
@@ -270,6 +301,7 @@ impl Environment {
         for d in &self.dns {
             check(&d.points_to, &region_names, "region");
         }
+        out.extend(self.validate_bindings(path, src, &db_names));
         for a in &self.apps {
             for region in a.replicas.keys() {
                 if !region_names.contains(&region.as_str()) {
@@ -289,10 +321,88 @@ impl Environment {
         out
     }
 
+    /// Bindings: a database or backup has at most one (none means simulated), all of one backend,
+    /// and each is valid for its backend.
+    fn validate_bindings(&self, path: &str, src: &str, db_names: &[&str]) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        // (backend, the name bound to it), checked for one backend at the end.
+        let mut bindings: Vec<(Backend, &Spanned<String>)> = Vec::new();
+        for db in &self.databases {
+            let mut bound = Vec::new();
+            if db.sim.is_some() {
+                bound.push(Backend::Sim);
+            }
+            if let Some(pg) = &db.postgres {
+                bound.push(Backend::Postgres);
+                out.extend(pg.validate(path, src));
+            }
+            match bound.as_slice() {
+                [b] => bindings.push((*b, &db.name)),
+                // No binding: simulated (older environment files and the simulator's own
+                // tests rely on it); a postgres environment then reports it as mixed.
+                [] => bindings.push((Backend::Sim, &db.name)),
+                _ => out.push(
+                    Diagnostic::at(
+                        path,
+                        src,
+                        db.name.span(),
+                        format!("database {:?} has more than one binding", db.name.get_ref()),
+                    )
+                    .with_help("keep exactly one of sim, postgres"),
+                ),
+            }
+        }
+        for b in &self.backups {
+            match (&b.sim, &b.dir) {
+                (Some(_), Some(_)) => out.push(
+                    Diagnostic::at(
+                        path,
+                        src,
+                        b.name.span(),
+                        format!("backup {:?} has more than one binding", b.name.get_ref()),
+                    )
+                    .with_help("keep exactly one of sim, dir"),
+                ),
+                (Some(_), None) => bindings.push((Backend::Sim, &b.name)),
+                (None, Some(dir)) => {
+                    bindings.push((Backend::Postgres, &b.name));
+                    out.extend(dir.validate(b.name.get_ref(), db_names, path, src));
+                }
+                (None, None) => {}
+            }
+        }
+        if let Some((first, first_name)) = bindings.first().copied() {
+            for (backend, name) in bindings.iter().skip(1).filter(|(b, _)| *b != first) {
+                out.push(
+                    Diagnostic::at(
+                        path,
+                        src,
+                        name.span(),
+                        format!(
+                            "{:?} uses the {} backend, but {:?} uses {}",
+                            name.get_ref(),
+                            backend.label(),
+                            first_name.get_ref(),
+                            first.label()
+                        ),
+                    )
+                    .with_help("one environment maps to one backend: a drill is honest only if every step hits the same world"),
+                );
+            }
+        }
+        out
+    }
+
     /// The backend every resource uses. Mixed environments are not supported: a drill is honest
-    /// only if every step hits the same world.
+    /// only if every step hits the same world (validation rejects them).
     pub fn backend(&self) -> Backend {
-        Backend::Sim
+        let postgres = self.databases.iter().any(|d| d.postgres.is_some())
+            || self.backups.iter().any(|b| b.dir.is_some());
+        if postgres {
+            Backend::Postgres
+        } else {
+            Backend::Sim
+        }
     }
 
     /// Whether `name` is a known logical name of `kind`.
@@ -337,6 +447,9 @@ impl Environment {
                 .iter()
                 .find(|d| d.name.get_ref() == name)
                 .map(|d| {
+                    if let Some(pg) = &d.postgres {
+                        return pg.resource_name();
+                    }
                     d.sim
                         .as_ref()
                         .map_or_else(|| name.to_string(), |s| s.resource.clone())
@@ -345,7 +458,14 @@ impl Environment {
                 .backups
                 .iter()
                 .find(|b| b.name.get_ref() == name)
-                .map(|b| b.kind.clone()),
+                .map(|b| match &b.dir {
+                    Some(dir) => dir
+                        .resolved_path(self.base_dir.as_deref())
+                        .join(dir.glob.get_ref())
+                        .display()
+                        .to_string(),
+                    None => b.kind.clone(),
+                }),
             NameKind::Dns => self
                 .dns
                 .iter()

@@ -98,6 +98,7 @@ impl Sim {
             "backup.verify" => self.verify_backup(arg("backup"), now),
             "secret.rotate" => self.rotate_secret(arg("region"), now),
             "notify.webhook" => self.notify(arg("message"), now),
+            "http.check" => self.check_http(arg("region"), now),
             other => Err(SimError::UnknownAction {
                 name: other.to_string(),
                 known: "db.promote, db.read_only, db.restore, dns.point, app.scale, \
@@ -598,6 +599,42 @@ impl Sim {
         }
         self.notifications.push((self.t, message.to_string()));
         Ok(vec![format!("posted: {message}")])
+    }
+
+    /// `http.check`: the region's endpoints as the simulated health checks see them now.
+    pub fn check_http(
+        &mut self,
+        region: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, SimError> {
+        self.advance(now);
+        let sample = self.sample();
+        let checks: Vec<_> = sample
+            .endpoints
+            .iter()
+            .filter(|e| e.region == region)
+            .collect();
+        if checks.is_empty() {
+            return Err(SimError::refused(
+                format!("http.check: region {region:?} has no health endpoints"),
+                "add health URLs to the region in the environment",
+            ));
+        }
+        let lines: Vec<String> = checks
+            .iter()
+            .map(|e| match &e.error {
+                None => format!("GET {}: HTTP {}", e.url, e.status.unwrap_or(200)),
+                Some(err) => format!("GET {}: {err}", e.url),
+            })
+            .collect();
+        if checks.iter().all(|e| e.last_ok) {
+            Ok(lines)
+        } else {
+            Err(SimError::failed(
+                format!("http.check: {}", lines.join("; ")),
+                "the region is not serving: look at the Regions pane",
+            ))
+        }
     }
 
     fn db_index(&self, db: &str) -> Result<usize, SimError> {

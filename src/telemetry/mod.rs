@@ -4,7 +4,10 @@
 //! against (alarm threshold, backup interval) so that a sample is self-describing: `status --json`,
 //! the panes and playbook `wait` conditions all judge it with the same functions below.
 
+pub mod backup_dir;
 pub mod board;
+pub mod http;
+pub mod postgres;
 pub mod sim;
 pub mod source;
 

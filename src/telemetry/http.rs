@@ -1,0 +1,192 @@
+//! An HTTP health endpoint (a region's `/health`) as a telemetry source.
+//!
+//! One source per URL, so a hanging endpoint only delays its own reading. Every check is bounded
+//! by [`CHECK_TIMEOUT`] (connect: [`CONNECT_TIMEOUT`]), shorter than the source's timeout: a
+//! hang, a refused connection, a reset or a non-2xx status is a *failed check* in the reading
+//! (the Regions pane counts it), never a stale pane. The source keeps the count of consecutive
+//! failures across polls; three make the endpoint down (`EndpointReading::is_down`).
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::source::{BoxFuture, Feeds, Source, SourceError};
+use super::{EndpointReading, Sample};
+
+/// Longest one health check may take, connection included.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+/// Longest the TCP (and TLS) connection may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Time between two checks of one endpoint.
+pub const CHECK_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The outcome of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub ok: bool,
+    pub status: Option<u16>,
+    pub latency_ms: u64,
+    /// Why it failed, one line.
+    pub error: Option<String>,
+}
+
+/// A client for health checks: rustls, bounded, and direct: `HTTP(S)_PROXY` is ignored, because
+/// a health check through a proxy measures the proxy.
+pub fn client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(CHECK_TIMEOUT)
+        .user_agent(concat!(
+            "warroom/",
+            env!("CARGO_PKG_VERSION"),
+            " health-check"
+        ))
+        .build()
+        .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+}
+
+/// One GET of `url`: success means a 2xx status within [`CHECK_TIMEOUT`]. The body is not read.
+pub async fn check(client: &reqwest::Client, url: &str) -> Check {
+    let started = Instant::now();
+    // reqwest's own timeout covers the request; this one also covers a stuck DNS resolver.
+    let result = tokio::time::timeout(
+        CHECK_TIMEOUT + Duration::from_millis(200),
+        client.get(url).send(),
+    )
+    .await;
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match result {
+        Err(_) => Check {
+            ok: false,
+            status: None,
+            latency_ms,
+            error: Some(format!("no answer within {}s", CHECK_TIMEOUT.as_secs())),
+        },
+        Ok(Err(e)) => Check {
+            ok: false,
+            status: None,
+            latency_ms,
+            error: Some(http_error(&e)),
+        },
+        Ok(Ok(resp)) => {
+            let status = resp.status();
+            Check {
+                ok: status.is_success(),
+                status: Some(status.as_u16()),
+                latency_ms,
+                error: (!status.is_success()).then(|| format!("HTTP {status}")),
+            }
+        }
+    }
+}
+
+/// A reqwest error as one line: what failed and the innermost cause.
+fn http_error(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return format!("no answer within {}s", CHECK_TIMEOUT.as_secs());
+    }
+    let what = if e.is_connect() {
+        "cannot connect"
+    } else if e.is_builder() {
+        "bad URL"
+    } else {
+        "request failed"
+    };
+    let mut root = None;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        root = Some(s.to_string());
+        source = s.source();
+    }
+    match root {
+        Some(cause) => format!("{what}: {cause}"),
+        None => format!("{what}: {e}"),
+    }
+}
+
+/// Checks one health URL of a region.
+pub struct HttpSource {
+    source_name: String,
+    region: String,
+    url: String,
+    client: reqwest::Client,
+    interval: Duration,
+    consecutive_failures: u32,
+}
+
+impl HttpSource {
+    pub fn new(region: &str, url: &str) -> Result<Self, String> {
+        Self::with_interval(region, url, CHECK_INTERVAL)
+    }
+
+    pub fn with_interval(region: &str, url: &str, interval: Duration) -> Result<Self, String> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| format!("region {region:?}: bad health URL {url:?}: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(format!(
+                "region {region:?}: health URL {url:?} must be http:// or https://"
+            ));
+        }
+        Ok(HttpSource {
+            source_name: format!("http {region}"),
+            region: region.to_string(),
+            url: url.to_string(),
+            client: client()?,
+            interval,
+            consecutive_failures: 0,
+        })
+    }
+
+    /// Runs one check and folds it into the failure count.
+    pub async fn check_once(&mut self) -> EndpointReading {
+        let c = check(&self.client, &self.url).await;
+        self.consecutive_failures = if c.ok {
+            0
+        } else {
+            self.consecutive_failures.saturating_add(1)
+        };
+        EndpointReading {
+            region: self.region.clone(),
+            url: self.url.clone(),
+            last_ok: c.ok,
+            status: c.status,
+            latency_ms: Some(c.latency_ms),
+            consecutive_failures: self.consecutive_failures,
+            error: c.error,
+        }
+    }
+}
+
+impl Source for HttpSource {
+    fn name(&self) -> &str {
+        &self.source_name
+    }
+
+    fn feeds(&self) -> Feeds {
+        Feeds {
+            lag: false,
+            backups: false,
+            regions: true,
+        }
+    }
+
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    fn timeout(&self) -> Duration {
+        CHECK_TIMEOUT + Duration::from_secs(2)
+    }
+
+    fn poll(&mut self) -> BoxFuture<'_, Result<Sample, SourceError>> {
+        Box::pin(async move {
+            let reading = self.check_once().await;
+            Ok(Sample {
+                at: chrono::Utc::now(),
+                endpoints: vec![reading],
+                ..Sample::default()
+            })
+        })
+    }
+}
