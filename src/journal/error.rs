@@ -156,6 +156,10 @@ impl JournalError {
                 "it was written by a newer warroom; this one reads journal format version \
                  {VERSION} and older: upgrade warroom to read it"
             ),
+            JournalError::BadLine { line: 1, .. } => "the header (line 1) of this journal \
+                has a bad field: was it edited by hand? Nothing was replayed and the file was not \
+                changed; docs/journal.md describes every header field"
+                .into(),
             JournalError::BadLine { .. } | JournalError::BadSeq { .. } => {
                 "the journal is damaged before its last line (only a torn last line, from a \
                  crash mid-write, is tolerated); nothing was replayed and the file was not \

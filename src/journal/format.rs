@@ -285,7 +285,7 @@ pub(crate) fn decode_event(line: &[u8]) -> Result<(u64, DateTime<Utc>, Event), L
     if line.iter().all(u8::is_ascii_whitespace) {
         return Err(LineError {
             col: None,
-            why: "empty line".into(),
+            why: "empty line (every line after the header is one event)".into(),
         });
     }
     let stamp: Stamp = serde_json::from_slice(line).map_err(|e| {
