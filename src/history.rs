@@ -246,12 +246,7 @@ fn table(rows: &[Vec<String>]) -> String {
 pub fn render(h: &History) -> String {
     let mut out = String::new();
     let count = h.rows.len();
-    let _ = writeln!(
-        out,
-        "{} journal(s) in {}",
-        count,
-        h.dir.display()
-    );
+    let _ = writeln!(out, "{} journal(s) in {}", count, h.dir.display());
     if count == 0 {
         return out;
     }
@@ -266,8 +261,10 @@ pub fn render(h: &History) -> String {
         "FILE".into(),
     ]];
     let name = |p: &Path| {
-        p.file_name()
-            .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+        p.file_name().map_or_else(
+            || p.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     };
     for r in &h.rows {
         match (&r.entry, &r.error) {
@@ -287,7 +284,8 @@ pub fn render(h: &History) -> String {
                 "—".into(),
                 "—".into(),
                 "unreadable".into(),
-                format!("{}: {}", name(&r.path), error.as_deref().unwrap_or("")),
+                // The error starts with the path.
+                error.clone().unwrap_or_else(|| name(&r.path)),
             ]),
         }
     }

@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeDelta, Utc};
 use journal_support::{Session, World, day, region_loss_drill, settings, shipped};
 use warroom::env::Environment;
-use warroom::journal::{
-    self, FORMAT, Header, Journal, JournalError, Mode, Replay, Tail, VERSION,
-};
+use warroom::journal::{self, FORMAT, Header, Journal, JournalError, Mode, Replay, Tail, VERSION};
 use warroom::playbook::{Engine, Event, Input, MASK};
 
 const FIXTURES: &str = "tests/fixtures/journals";
@@ -26,10 +24,8 @@ impl Scratch {
     fn new(tag: &str) -> Scratch {
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!(
-            "warroom-journal-{tag}-{}-{n}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("warroom-journal-{tag}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch dir");
         Scratch(dir)
@@ -200,7 +196,12 @@ fn damaged_and_foreign_files_are_refused_with_where_and_what_to_do() {
 #[test]
 fn nothing_is_written_to_a_file_that_failed_validation() {
     let dir = Scratch::new("untouched");
-    for name in ["corrupt-middle.jsonl", "seq-gap.jsonl", "random.bin", "version-2.jsonl"] {
+    for name in [
+        "corrupt-middle.jsonl",
+        "seq-gap.jsonl",
+        "random.bin",
+        "version-2.jsonl",
+    ] {
         let path = dir.join(name);
         std::fs::copy(fixture(&format!("broken/{name}")), &path).expect("copy");
         let before = std::fs::read(&path).expect("read");
@@ -219,7 +220,11 @@ fn appending_after_a_torn_tail_yields_a_valid_journal() {
     let torn = replay.torn_tail.clone().expect("reported to the caller");
     assert_eq!(j.len(), torn.offset, "the torn line was cut off");
     let at = t0() + TimeDelta::seconds(900);
-    assert_eq!(j.append(at, &note("resumed after a crash")).expect("append"), 12);
+    assert_eq!(
+        j.append(at, &note("resumed after a crash"))
+            .expect("append"),
+        12
+    );
     assert_eq!(j.append(at, &note("and again")).expect("append"), 13);
     let again = journal::read(&path).expect("valid");
     assert_eq!(again.torn_tail, None);
@@ -229,7 +234,11 @@ fn appending_after_a_torn_tail_yields_a_valid_journal() {
     // The file is exactly the valid prefix plus the new lines.
     let bytes = std::fs::read(&path).expect("read");
     assert!(bytes.ends_with(b"\"text\":\"and again\"}\n"));
-    assert!(!bytes.windows(torn.bytes.len()).any(|w| w == torn.bytes.as_slice()));
+    assert!(
+        !bytes
+            .windows(torn.bytes.len())
+            .any(|w| w == torn.bytes.as_slice())
+    );
 }
 
 #[test]
@@ -241,7 +250,10 @@ fn a_complete_last_line_without_its_newline_is_kept_and_ended() {
     bytes.truncate(torn_at); // line 12 complete, its newline lost
     std::fs::write(&path, &bytes).expect("write");
     let replay = journal::read(&path).expect("valid");
-    assert_eq!((replay.events.len(), replay.torn_tail.is_none()), (11, true));
+    assert_eq!(
+        (replay.events.len(), replay.torn_tail.is_none()),
+        (11, true)
+    );
 
     let follower = journal::read(&path).expect("valid");
     let mut tail = Tail::after(&path, &follower);
@@ -258,9 +270,8 @@ fn decoding_rules_on_small_inputs() {
     let p = Path::new("x.jsonl");
     let header = std::fs::read(fixture("region-loss-drill.jsonl")).expect("fixture");
     let header_line = &header[..=header.iter().position(|&b| b == b'\n').expect("nl")];
-    let line = |seq: u64| {
-        journal::encode_event(seq, t0(), &note(&format!("n{seq}"))).expect("encode")
-    };
+    let line =
+        |seq: u64| journal::encode_event(seq, t0(), &note(&format!("n{seq}"))).expect("encode");
     let cat = |parts: &[&[u8]]| parts.concat();
 
     // Header only: a journal with no events yet.
@@ -270,8 +281,8 @@ fn decoding_rules_on_small_inputs() {
     let r = journal::decode(p, &cat(&[header_line, &line(1), &[0u8; 16]])).expect("torn");
     assert_eq!(r.torn_tail.map(|t| (t.line, t.bytes.len())), Some((3, 16)));
     // ... but not in the middle.
-    let e = journal::decode(p, &cat(&[header_line, &[0u8; 16], b"\n", &line(1)]))
-        .expect_err("middle");
+    let e =
+        journal::decode(p, &cat(&[header_line, &[0u8; 16], b"\n", &line(1)])).expect_err("middle");
     assert_eq!(e.line(), Some(2));
     // A torn header is not a journal.
     let e = journal::decode(p, &header_line[..40]).expect_err("torn header");
@@ -283,7 +294,13 @@ fn decoding_rules_on_small_inputs() {
     let crlf = String::from_utf8(cat(&[header_line, &line(1)]))
         .expect("utf8")
         .replace('\n', "\r\n");
-    assert_eq!(journal::decode(p, crlf.as_bytes()).expect("crlf").events.len(), 1);
+    assert_eq!(
+        journal::decode(p, crlf.as_bytes())
+            .expect("crlf")
+            .events
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -362,7 +379,11 @@ fn tail_returns_complete_lines_and_keeps_a_partial_one_for_later() {
         .expect("append");
     assert_eq!(
         tail.poll().expect("poll"),
-        vec![(5, t0(), note("a much longer line that replaces the torn one"))]
+        vec![(
+            5,
+            t0(),
+            note("a much longer line that replaces the torn one")
+        )]
     );
 
     // Following from the middle counts lines for its messages.
@@ -402,7 +423,9 @@ fn a_follower_polling_every_200_ms_keeps_up_within_a_second() {
     let (tx, rx) = std::sync::mpsc::channel::<(u64, Instant)>();
     let writer = std::thread::spawn(move || {
         for i in 0..15 {
-            let seq = j.append(t0(), &note(&format!("event {i}"))).expect("append");
+            let seq = j
+                .append(t0(), &note(&format!("event {i}")))
+                .expect("append");
             tx.send((seq, Instant::now())).expect("send");
             std::thread::sleep(Duration::from_millis(70));
         }
@@ -526,10 +549,16 @@ fn secret_values_never_reach_the_journal_or_the_report() {
     // Not even a fragment of it (a JSON escape could split it).
     assert!(!text.contains("hunter2"), "{text}");
     assert!(text.contains(&format!("using token {MASK}")), "{text}");
-    assert!(text.contains(&format!("The old token {MASK} is revoked")), "{text}");
+    assert!(
+        text.contains(&format!("The old token {MASK} is revoked")),
+        "{text}"
+    );
     assert!(text.contains(&format!("server rejected {MASK}")), "{text}");
 
-    for format in [warroom::report::Format::Markdown, warroom::report::Format::Json] {
+    for format in [
+        warroom::report::Format::Markdown,
+        warroom::report::Format::Json,
+    ] {
         let report = warroom::report::render_path(&path, format).expect("report");
         assert!(!report.contains("hunter2"), "{report}");
     }
@@ -546,7 +575,10 @@ fn errors_name_the_file_and_say_what_to_do() {
     let err = Journal::create(&missing_dir, &header).expect_err("no directory");
     assert!(!err.is_write_failure());
     let text = err.to_string();
-    assert!(text.starts_with(&format!("{}: cannot create", missing_dir.display())), "{text}");
+    assert!(
+        text.starts_with(&format!("{}: cannot create", missing_dir.display())),
+        "{text}"
+    );
     assert!(text.contains("--journal PATH"), "{text}");
 }
 
@@ -563,7 +595,10 @@ fn regenerate_fixtures() {
     }
     let complete = root.join("region-loss-drill.jsonl");
     region_loss_drill(&complete, t0(), 60, 95.0);
-    journal_support::region_loss_aborted(&root.join("region-loss-aborted.jsonl"), day(2026, 11, 23, 14, 0));
+    journal_support::region_loss_aborted(
+        &root.join("region-loss-aborted.jsonl"),
+        day(2026, 11, 23, 14, 0),
+    );
 
     let h = root.join("history");
     region_loss_drill(
@@ -581,7 +616,7 @@ fn regenerate_fixtures() {
     journal_support::az_loss_drill(
         &h.join("2026-11-01T0900Z-az-loss-drill.jsonl"),
         day(2026, 11, 1, 9, 0),
-        60,
+        20,
     );
     region_loss_drill(
         &h.join("2026-11-22T0312Z-region-loss-drill.jsonl"),
@@ -627,7 +662,11 @@ fn regenerate_fixtures() {
     let mut unknown = lines[..8].to_vec();
     let kind_at = lines[4].find("\"kind\":\"").expect("kind");
     let end = lines[4][kind_at + 8..].find('"').expect("end") + kind_at + 8;
-    let replaced = format!("{}\"kind\":\"teleported{}", &lines[4][..kind_at], &lines[4][end..]);
+    let replaced = format!(
+        "{}\"kind\":\"teleported{}",
+        &lines[4][..kind_at],
+        &lines[4][end..]
+    );
     unknown[4] = &replaced;
     write("unknown-kind.jsonl", join(&unknown).as_bytes());
     let v2 = lines[0].replacen("\"version\":1", "\"version\":2", 1);

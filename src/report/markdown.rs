@@ -138,7 +138,7 @@ fn facts(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     writeln!(out, "| | |")?;
     writeln!(out, "|---|---|")?;
     writeln!(out, "| Scenario | {} |", cell(&pm.playbook.scenario))?;
-    let mut playbook = format!("`{}` (version {}", pm.playbook.id, pm.playbook.hash);
+    let mut playbook = format!("`{}` (content hash {}", pm.playbook.id, pm.playbook.hash);
     if let Some(p) = &pm.playbook.path {
         let _ = write!(playbook, ", {}", code(p));
     }
@@ -312,8 +312,10 @@ fn steps(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     )?;
     writeln!(out, "|---|---|---|---|---|---|---|")?;
     for (i, s) in pm.steps.iter().enumerate() {
+        let ended = matches!(pm.state, State::Resolved | State::Aborted);
         let mut status = match s.status.as_str() {
             "failed" => "**failed**".to_string(),
+            "pending" if ended => "not reached".to_string(),
             other => other.to_string(),
         };
         if s.attempts > 1 {

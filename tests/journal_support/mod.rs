@@ -106,7 +106,11 @@ impl World {
             }
             "app.scale" => {
                 let n: u32 = arg("replicas").parse().map_err(|_| "bad replicas")?;
-                let region = if arg("region") == "dr" { "dr" } else { "primary" };
+                let region = if arg("region") == "dr" {
+                    "dr"
+                } else {
+                    "primary"
+                };
                 let ready_from = now + TimeDelta::seconds(self.scale_secs);
                 for a in &mut self.apps {
                     if a.0 == region {
@@ -116,7 +120,11 @@ impl World {
                 }
             }
             "dns.point" => {
-                self.dns_target = if arg("region") == "dr" { "dr" } else { "primary" };
+                self.dns_target = if arg("region") == "dr" {
+                    "dr"
+                } else {
+                    "primary"
+                };
             }
             "notify.webhook" => {}
             other => return Err(format!("the model does not know {other}")),
@@ -419,7 +427,8 @@ pub fn region_loss_drill(path: &Path, t0: DateTime<Utc>, pace: i64, lag: f64) ->
 /// The aborted fixture: the promotion fails, the operator notes it and aborts.
 pub fn region_loss_aborted(path: &Path, t0: DateTime<Utc>) -> Session {
     let mut world = World::region_lost(t0, 42.0);
-    world.promote_fails = Some("RDS: InvalidDBInstanceState: instance is not a read replica".into());
+    world.promote_fails =
+        Some("RDS: InvalidDBInstanceState: instance is not a read replica".into());
     let mut s = Session::start(path, shipped("region-loss"), world, t0);
     s.item_secs = 25;
     s.output = vec![(
@@ -448,7 +457,7 @@ pub fn region_loss_aborted(path: &Path, t0: DateTime<Utc>) -> Session {
 /// The az-loss drill of the history fixtures.
 pub fn az_loss_drill(path: &Path, t0: DateTime<Utc>, pace: i64) -> Session {
     let mut s = Session::start(path, shipped("az-loss"), World::az_lost(t0), t0);
-    s.item_secs = 15;
+    s.item_secs = 10;
     s.fault("az-loss");
     s.wait(45);
     s.input(Input::Declare);
