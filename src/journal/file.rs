@@ -414,3 +414,44 @@ fn sync_dir(path: &Path) -> std::io::Result<()> {
     };
     File::open(dir)?.sync_all()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_failed_write_is_reported_and_stops_the_journal() {
+        // /dev/full accepts the open and fails every write with ENOSPC: a full disk.
+        let Ok(file) = OpenOptions::new().append(true).open("/dev/full") else {
+            return;
+        };
+        let mut j = Journal {
+            path: PathBuf::from("/dev/full"),
+            file,
+            next_seq: 5,
+            len: 0,
+            failed: None,
+            buf: Vec::new(),
+        };
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 22, 3, 12, 0)
+            .single()
+            .expect("valid");
+        let note = Event::Note { text: "x".into() };
+        let err = j.append(at, &note).expect_err("disk full");
+        assert!(err.is_write_failure(), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("/dev/full: cannot write to the journal:"),
+            "{text}"
+        );
+        assert!(text.contains("the event was not recorded"), "{text}");
+        assert!(j.has_failed());
+        assert_eq!(j.next_seq(), 5, "no seq was used up");
+        let again = j.append(at, &note).expect_err("stays failed");
+        assert!(matches!(again, JournalError::Failed { .. }), "{again}");
+        assert!(again.is_write_failure());
+        assert!(again.to_string().contains("--resume"), "{again}");
+    }
+}
