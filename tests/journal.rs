@@ -723,3 +723,88 @@ fn committed_fixtures_read_as_expected() {
         .collect();
     assert_eq!(replays.iter().filter(|r| r.is_err()).count(), 1);
 }
+
+// ----- the documented contract -----------------------------------------------------------------
+
+/// Every event kind the engine can record, as serde names them (read off the decoder's own
+/// "expected one of" list, so a new kind cannot slip by).
+fn event_kinds() -> Vec<String> {
+    let err = serde_json::from_str::<Event>(r#"{"kind":"?"}"#).expect_err("no such kind");
+    let msg = err.to_string();
+    let list = msg
+        .split("expected one of ")
+        .nth(1)
+        .expect("serde lists the variants");
+    list.split(", ")
+        .map(|k| {
+            k.trim_matches(|c: char| c == '`' || !c.is_ascii_graphic())
+                .to_string()
+        })
+        .map(|k| k.split('`').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn every_event_kind_is_documented_and_new_kinds_bump_the_version() {
+    let kinds = event_kinds();
+    // Format version 1. A kind added here is a format change: bump `journal::VERSION`, document
+    // the kind in docs/journal.md, and keep reading version-1 files.
+    assert_eq!(
+        kinds,
+        [
+            "fault_injected",
+            "declared",
+            "step_started",
+            "checklist_ticked",
+            "confirm_requested",
+            "confirm_cancelled",
+            "confirmed",
+            "rpo_captured",
+            "output",
+            "verifying",
+            "step_finished",
+            "skipped",
+            "retried",
+            "target_exceeded",
+            "rto_risk",
+            "note",
+            "aborted",
+            "resolved",
+        ],
+        "the event kinds changed: bump journal::VERSION (see the versioning rule in docs/journal.md)"
+    );
+    assert_eq!(VERSION, 1);
+    let doc = std::fs::read_to_string("docs/journal.md").expect("docs/journal.md");
+    for kind in &kinds {
+        assert!(
+            doc.contains(&format!("### `{kind}`")),
+            "docs/journal.md has no section for `{kind}`"
+        );
+    }
+    // Every field the header has (as written, optional ones included), nested ones dotted.
+    let pb = shipped("region-loss");
+    let header = Header::new(&pb, &settings(&pb), Mode::Drill, "bob", t0()).simulator(1, 1.0);
+    let value = serde_json::to_value(&header).expect("json");
+    let mut fields = Vec::new();
+    for (k, v) in value.as_object().expect("object") {
+        match v {
+            serde_json::Value::Object(inner) => {
+                fields.extend(inner.keys().map(|i| format!("{k}.{i}")));
+            }
+            serde_json::Value::Array(items) => {
+                fields.push(k.clone());
+                if let Some(serde_json::Value::Object(inner)) = items.first() {
+                    fields.extend(inner.keys().map(|i| format!("{k}[].{i}")));
+                }
+            }
+            _ => fields.push(k.clone()),
+        }
+    }
+    assert!(fields.len() > 15, "{fields:?}");
+    for field in fields {
+        assert!(
+            doc.contains(&format!("| `{field}` |")),
+            "docs/journal.md does not document header field `{field}`"
+        );
+    }
+}
