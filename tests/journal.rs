@@ -290,6 +290,14 @@ fn decoding_rules_on_small_inputs() {
     // seq must start at 1.
     let e = journal::decode(p, &cat(&[header_line, &line(2)])).expect_err("starts at 2");
     assert!(e.to_string().contains("expected seq 1"), "{e}");
+    // A header without its newline: appending first ends its line.
+    let dir = Scratch::new("header-only");
+    let path = dir.join("j.jsonl");
+    std::fs::write(&path, &header_line[..header_line.len() - 1]).expect("write");
+    let (mut j, replay) = Journal::open_append(&path).expect("opens");
+    assert!(replay.events.is_empty());
+    j.append(t0(), &note("first")).expect("append");
+    assert_eq!(journal::read(&path).expect("valid").events.len(), 1);
     // CRLF line ends are tolerated (JSON whitespace).
     let crlf = String::from_utf8(cat(&[header_line, &line(1)]))
         .expect("utf8")

@@ -36,7 +36,8 @@ pub struct Replay {
     pub torn_tail: Option<TornTail>,
     /// Bytes of the valid journal: header and events, up to the torn tail if any.
     pub valid_len: u64,
-    /// The last event's line has no trailing newline (yet it decodes): the next writer adds it.
+    /// The last line (an event, or the header of a journal without events) has no trailing
+    /// newline, yet it decodes: the next writer adds it.
     pub(crate) unterminated: bool,
 }
 
@@ -92,7 +93,7 @@ pub fn read(path: &Path) -> Result<Replay, JournalError> {
 /// Validates journal bytes as [`read`] does; `path` is only used in messages.
 pub fn decode(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
     let mut lines = Lines { bytes, pos: 0 };
-    let Some((first, _, _)) = lines.next() else {
+    let Some((first, _, header_terminated)) = lines.next() else {
         return Err(JournalError::NotAJournal {
             path: path.to_path_buf(),
             line: 1,
@@ -103,7 +104,7 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
     let header = decode_header(first).map_err(|e| header_error(path, e))?;
     let mut events = Vec::new();
     let mut torn_tail = None;
-    let mut unterminated = false;
+    let mut unterminated = !header_terminated;
     let mut valid_len = lines.pos as u64;
     let mut line_no = 1;
     let mut expected = 1;
