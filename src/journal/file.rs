@@ -29,6 +29,7 @@ pub struct TornTail {
 /// A validated journal: its header and every event, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Replay {
+    /// Line 1.
     pub header: Header,
     /// `(seq, at, event)`; `seq` runs 1, 2, 3, ...
     pub events: Vec<(u64, DateTime<Utc>, Event)>,

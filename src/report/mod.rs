@@ -94,6 +94,7 @@ impl Verdict {
 /// RTO: declaration to resolution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RtoResult {
+    /// The RTO measured against.
     pub objective_secs: u64,
     /// Declared to resolved; `None` unless resolved.
     pub achieved_secs: Option<u64>,
@@ -106,6 +107,7 @@ pub struct RtoResult {
 /// RPO: the data-loss window captured when the capturing step's executor started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RpoResult {
+    /// The RPO measured against.
     pub objective_secs: u64,
     /// `None` when nothing was captured or it could not be measured.
     pub achieved_secs: Option<u64>,
@@ -123,16 +125,22 @@ pub struct RpoResult {
 pub struct Mttd {
     /// The fault injected (`region-loss`).
     pub fault: String,
+    /// The first `fault_injected`.
     pub fault_at: DateTime<Utc>,
+    /// `declared`.
     pub declared_at: DateTime<Utc>,
+    /// From one to the other.
     pub secs: u64,
 }
 
 /// One step: target against actual.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepReport {
+    /// Step id.
     pub id: String,
+    /// Step title.
     pub title: String,
+    /// Its target time.
     pub target_secs: u64,
     /// `pending`, `active`, `awaiting-confirm`, `running`, `verifying`, `done`, `failed`,
     /// `skipped` (the engine's labels).
@@ -141,10 +149,13 @@ pub struct StepReport {
     pub reason: Option<String>,
     /// What proved it done.
     pub detail: Option<String>,
+    /// When it (last) became active.
     pub started_at: Option<DateTime<Utc>>,
+    /// When it ended (done, failed, or skipped after it started).
     pub finished_at: Option<DateTime<Utc>>,
     /// Start to finish; for an unfinished step, to the journal's end. `None` if never started.
     pub actual_secs: Option<u64>,
+    /// Actual against target: on time (at most 80 %), at risk, over.
     pub timing: Option<Timing>,
     /// Executor attempts.
     pub attempts: u32,
@@ -161,28 +172,38 @@ pub struct StepReport {
 /// A confirmation: what ran, and the picture the operator decided on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
+    /// When the operator confirmed.
     pub at: DateTime<Utc>,
+    /// Step id.
     pub step: String,
+    /// Executor attempt, from 1.
     pub attempt: u32,
+    /// The command, masked.
     pub command: String,
+    /// Confirmed by typing a name.
     pub destructive: bool,
     /// What the operator typed to confirm a destructive step.
     pub typed: Option<String>,
     /// One line (`regions primary DOWN, dr HEALTHY · dr-replica replica/available lag 42s`).
     pub summary: String,
+    /// The picture in full, as journaled.
     pub evidence: Evidence,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {
+    /// When it was written.
     pub at: DateTime<Utc>,
+    /// What the operator wrote.
     pub text: String,
 }
 
 /// The newest output lines of one executor attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputExcerpt {
+    /// Step id.
     pub step: String,
+    /// Executor attempt.
     pub attempt: u32,
     /// Lines recorded in the journal for this attempt.
     pub recorded: usize,
@@ -193,13 +214,17 @@ pub struct OutputExcerpt {
 /// One row of the timeline. Consecutive output lines of one attempt make one row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineRow {
+    /// `seq` of the (first) event.
     pub seq: u64,
+    /// When it happened.
     pub at: DateTime<Utc>,
     /// Seconds since the declaration (negative before it); `None` if never declared.
     pub offset_secs: Option<i64>,
     /// The event's `kind`.
     pub kind: String,
+    /// The step it concerns.
     pub step: Option<String>,
+    /// What happened, in one line.
     pub detail: String,
     /// Events this row stands for: 1, or the number of output lines of a run.
     pub events: usize,
@@ -208,7 +233,9 @@ pub struct TimelineRow {
 /// A torn last line, reported and ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TornInfo {
+    /// Its line number.
     pub line: usize,
+    /// Its size.
     pub bytes: usize,
 }
 
@@ -219,25 +246,39 @@ pub struct Postmortem {
     pub format: String,
     /// [`REPORT_VERSION`].
     pub version: u32,
+    /// The playbook, as the journal's header records it.
     pub playbook: PlaybookRef,
+    /// The environment's name.
     pub environment: String,
+    /// `drill`, `live` or `demo`.
     pub mode: Mode,
+    /// Who ran the console.
     pub operator: String,
     /// The journal's creation.
     pub started_at: DateTime<Utc>,
+    /// Simulator sessions: the seed.
     pub seed: Option<u64>,
+    /// Simulator sessions: simulated seconds per second.
     pub speed: Option<f64>,
+    /// Where the incident stands at the journal's last event.
     pub state: State,
+    /// The one-word result: `pass`, `fail`, `aborted`, `in-progress`, `not-declared`.
     pub verdict: Verdict,
+    /// Why it was aborted.
     pub aborted_reason: Option<String>,
+    /// The incident clock's start.
     pub declared_at: Option<DateTime<Utc>>,
     /// Resolved or aborted.
     pub ended_at: Option<DateTime<Utc>>,
+    /// The journal's last event (the end of an unfinished journal).
     pub last_event_at: Option<DateTime<Utc>>,
     /// The session was read-only (nothing could execute).
     pub read_only: bool,
+    /// RTO achieved against the objective.
     pub rto: RtoResult,
+    /// RPO achieved against the objective.
     pub rpo: RpoResult,
+    /// Drills: fault injected to declaration.
     pub mttd: Option<Mttd>,
     /// The drill success criteria: completed, RTO < objective, RPO < objective, every
     /// verification step passed, no step failed.
@@ -246,11 +287,17 @@ pub struct Postmortem {
     pub passed: bool,
     /// What the engine recorded in `resolved` (`passed`), to cross-check.
     pub recorded_passed: Option<bool>,
+    /// Every step: the plan's order, then steps only events name.
     pub steps: Vec<StepReport>,
+    /// Every confirmation, in order.
     pub decisions: Vec<Decision>,
+    /// The operator's notes, in order.
     pub notes: Vec<Note>,
+    /// The newest output lines of each executor attempt.
     pub output: Vec<OutputExcerpt>,
+    /// Every event, consecutive output lines merged.
     pub timeline: Vec<TimelineRow>,
+    /// A torn last line, ignored.
     pub torn_tail: Option<TornInfo>,
     /// Events in the journal.
     pub events: usize,
