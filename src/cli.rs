@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -92,6 +92,28 @@ pub enum Command {
     },
     /// A local PostgreSQL primary + standby to drill against (up, status, load, fault, down).
     Lab(crate::lab::LabArgs),
+    /// Print the postmortem of an incident or drill from its journal: RTO and RPO against the
+    /// objectives, the drill criteria, every step, decisions and evidence, the timeline.
+    Report {
+        /// The journal (`*.jsonl`, in $XDG_STATE_HOME/warroom/incidents by default).
+        path: PathBuf,
+        /// `markdown` for people (with a mermaid gantt chart), `json` for tools.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+        format: ReportFormat,
+    },
+    /// List the journals in a directory with their results, then per scenario the pass rate and
+    /// the RTO trend.
+    History {
+        /// Directory of journals (default: $XDG_STATE_HOME/warroom/incidents).
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Output format of `warroom report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    Json,
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {

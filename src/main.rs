@@ -12,7 +12,7 @@ use color_eyre::eyre::{Result, WrapErr};
 use warroom::app::runtime::{self, Session};
 use warroom::app::{App, Mode};
 use warroom::backends::{self, WireOptions, Wiring};
-use warroom::cli::{Cli, Command, ConsoleArgs};
+use warroom::cli::{Cli, Command, ConsoleArgs, ReportFormat};
 use warroom::clock::SessionClock;
 use warroom::duration::Dur;
 use warroom::env::{Backend, Environment};
@@ -61,6 +61,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         None => console(&cli.console, env, None),
         Some(Command::Status { json }) => status(&cli.console, &env, json),
         Some(Command::Lab(_)) => Ok(ExitCode::SUCCESS), // handled above
+        Some(Command::Report { path, format }) => Ok(report(&path, format)),
+        Some(Command::History { dir }) => Ok(history(dir)),
         Some(Command::Check { paths }) => Ok(check(&cli.console, &env, paths)),
         Some(Command::Show { id, markdown }) => Ok(show(&cli.console, &env, &id, markdown)),
         Some(Command::Drill { scenario, at }) => {
@@ -199,6 +201,53 @@ fn show(args: &ConsoleArgs, env: &Environment, id: &str, markdown: bool) -> Exit
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+/// `warroom report PATH`: the postmortem on stdout; a journal that cannot be read exits 2.
+fn report(path: &Path, format: ReportFormat) -> ExitCode {
+    let format = match format {
+        ReportFormat::Markdown => warroom::report::Format::Markdown,
+        ReportFormat::Json => warroom::report::Format::Json,
+    };
+    match warroom::report::render_path(path, format) {
+        Ok(text) => print_stdout(&text),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+/// `warroom history [DIR]`: one row per journal; broken files are listed, not fatal.
+fn history(dir: Option<PathBuf>) -> ExitCode {
+    let dir = match dir.map_or_else(warroom::journal::default_dir, Ok) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    match warroom::history::scan(&dir) {
+        Ok(h) => print_stdout(&warroom::history::render(&h)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+/// Prints to stdout; a closed pipe (`| head`) is not an error.
+fn print_stdout(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write to stdout: {e}");
+            ExitCode::FAILURE
         }
     }
 }

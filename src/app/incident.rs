@@ -101,6 +101,13 @@ impl Incident {
         out
     }
 
+    /// A drill's fault arrived: the engine records it (MTTD starts here).
+    pub fn fault_injected(&mut self, fault: &str, at: DateTime<Utc>) -> Vec<Effect> {
+        let effects = self.engine.fault_injected(fault, at);
+        let mut flash = None;
+        self.absorb(effects, at, &mut flash)
+    }
+
     /// Engine timers and wait conditions over the newest picture.
     pub fn tick(
         &mut self,
@@ -169,6 +176,10 @@ impl Incident {
     }
 
     fn note_timeline(&mut self, at: DateTime<Utc>, event: &Event) {
+        if matches!(event, Event::FaultInjected { .. }) {
+            // A drill does not announce its fault: noticing it is the exercise.
+            return;
+        }
         if self.timeline.len() == TIMELINE_LINES {
             self.timeline.pop_front();
         }

@@ -217,9 +217,13 @@ impl App {
                             self.say(format!("fault injected: {name}"));
                         }
                         self.faults.push((at, name.clone()));
-                        return vec![Effect::Record(crate::playbook::Event::FaultInjected {
-                            fault: name,
-                        })];
+                        // The engine records it (its time starts the drill's time to detect).
+                        return match &mut self.incident {
+                            Some(incident) => incident.fault_injected(&name, at),
+                            None => vec![Effect::Record(crate::playbook::Event::FaultInjected {
+                                fault: name,
+                            })],
+                        };
                     }
                     Err(e) => self.say(format!("fault {name} not injected: {e}")),
                 }

@@ -380,6 +380,12 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
+    /// Drills: the simulator injected the scenario's fault (`region-loss`). Recorded by the
+    /// runtime through [`Engine::fault_injected`], usually before `declared`; the time from it to
+    /// `declared` is the drill's time to detect (MTTD).
+    FaultInjected {
+        fault: String,
+    },
     /// The incident clock starts.
     Declared {
         playbook: String,
@@ -481,11 +487,6 @@ pub enum Event {
         rto_achieved_secs: u64,
         rpo_achieved_secs: Option<u64>,
         passed: bool,
-    },
-    /// A drill's scenario fault arrived in the simulator (recorded by the runtime, not the
-    /// engine): the start of the time to detect (MTTD = declared - fault_injected).
-    FaultInjected {
-        fault: String,
     },
 }
 
@@ -605,6 +606,9 @@ pub struct Scorecard {
     pub criteria: Vec<Criterion>,
     /// No criterion failed.
     pub passed: bool,
+    /// Drills: fault injected to incident declared, when both are recorded.
+    #[serde(default)]
+    pub mttd_secs: Option<u64>,
 }
 
 impl Scorecard {
@@ -666,6 +670,7 @@ pub struct Engine {
     rpo: Option<RpoCapture>,
     picture: Option<Sample>,
     at_risk: bool,
+    fault_injected_at: Option<DateTime<Utc>>,
 }
 
 fn secs_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
@@ -700,6 +705,7 @@ impl Engine {
             rpo: None,
             picture: None,
             at_risk: false,
+            fault_injected_at: None,
         }
     }
 
@@ -911,7 +917,23 @@ impl Engine {
         out
     }
 
+    /// Drills: the simulator injected `fault` at `now`. Returns the `fault_injected` record to
+    /// journal; the first one starts the time-to-detect ([`Scorecard::mttd_secs`]).
+    pub fn fault_injected(&mut self, fault: &str, now: DateTime<Utc>) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let event = Event::FaultInjected {
+            fault: fault.to_string(),
+        };
+        self.emit(event, now, &mut out);
+        out
+    }
+
     // ----- queries ------------------------------------------------------------------------
+
+    /// When the first `fault_injected` was recorded (drills).
+    pub fn fault_injected_at(&self) -> Option<DateTime<Utc>> {
+        self.fault_injected_at
+    }
 
     pub fn playbook(&self) -> &Playbook {
         &self.playbook
@@ -1261,6 +1283,10 @@ impl Engine {
             steps,
             criteria,
             passed,
+            mttd_secs: self
+                .fault_injected_at
+                .zip(self.declared_at)
+                .map(|(fault, declared)| secs_between(fault, declared)),
         }
     }
 
@@ -1281,6 +1307,9 @@ impl Engine {
     fn apply(&mut self, event: &Event, at: DateTime<Utc>) -> Result<(), String> {
         let index = |id: &str| self.playbook.step_index(id).ok_or_else(|| id.to_string());
         match event {
+            Event::FaultInjected { .. } => {
+                self.fault_injected_at.get_or_insert(at);
+            }
             Event::Declared { .. } => self.declared_at = Some(at),
             Event::StepStarted { step, .. } => {
                 let i = index(step)?;
@@ -1382,7 +1411,7 @@ impl Engine {
                 self.runs[i].over_target_noted = true;
             }
             Event::RtoRisk { at_risk, .. } => self.at_risk = *at_risk,
-            Event::Note { .. } | Event::FaultInjected { .. } => {}
+            Event::Note { .. } => {}
             Event::Aborted { reason } => {
                 self.aborted = Some(reason.clone());
                 self.ended_at = Some(at);

@@ -704,6 +704,13 @@ pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scoreca
             t.dim,
         ),
     ]));
+    if let Some(mttd) = card.mttd_secs {
+        lines.push(Line::from(vec![
+            Span::styled("MTTD         ", t.header),
+            Span::styled(compact(mttd), t.text),
+            Span::styled(" · from the fault to the declaration", t.dim),
+        ]));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled(
         format!(

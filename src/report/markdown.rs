@@ -1,0 +1,569 @@
+//! The postmortem as GitHub-flavoured markdown.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+
+use super::{Postmortem, State, StepReport, Verdict};
+use crate::duration::Dur;
+use crate::playbook::{Grade, Timing};
+
+/// The postmortem for people: summary, criteria, steps, a mermaid gantt chart, decisions with
+/// their evidence, notes, output excerpts and the timeline.
+pub fn markdown(pm: &Postmortem) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_report(&mut out, pm);
+    out
+}
+
+fn write_report(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
+    writeln!(out, "# Postmortem: {}", inline(&pm.playbook.title))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "**{}** · {} of `{}` · {}",
+        verdict_banner(pm),
+        pm.mode,
+        pm.playbook.id,
+        state_line(pm)
+    )?;
+    writeln!(out)?;
+    facts(out, pm)?;
+    summary(out, pm)?;
+    steps(out, pm)?;
+    gantt(out, pm)?;
+    decisions(out, pm)?;
+    notes(out, pm)?;
+    output(out, pm)?;
+    timeline(out, pm)?;
+    Ok(())
+}
+
+fn verdict_banner(pm: &Postmortem) -> &'static str {
+    match pm.verdict {
+        Verdict::Pass => "PASS",
+        Verdict::Fail => "FAIL",
+        Verdict::Aborted => "ABORTED",
+        Verdict::InProgress => "IN PROGRESS",
+        Verdict::NotDeclared => "NOT DECLARED",
+    }
+}
+
+fn state_line(pm: &Postmortem) -> String {
+    match pm.state {
+        State::Resolved => "resolved".into(),
+        State::Aborted => format!(
+            "aborted: {}",
+            inline(pm.aborted_reason.as_deref().unwrap_or(""))
+        ),
+        State::InProgress => format!(
+            "no end recorded: still running, or the console stopped without ending it (last \
+             event {})",
+            pm.last_event_at.map_or_else(|| "none".into(), stamp)
+        ),
+        State::NotDeclared => "the incident was never declared: its clock never started".into(),
+    }
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+fn dur(secs: u64) -> String {
+    Dur::from_secs(secs).to_string()
+}
+
+/// `+1:05`, `-0:30`, `+1:02:03` from the declaration.
+fn offset(secs: i64) -> String {
+    let sign = if secs < 0 { '-' } else { '+' };
+    let s = secs.unsigned_abs();
+    if s >= 3600 {
+        format!("{sign}{}:{:02}:{:02}", s / 3600, (s % 3600) / 60, s % 60)
+    } else {
+        format!("{sign}{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// Text for a table cell or a line: no pipes, no line breaks.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace("\r\n", "<br>")
+        .replace('\n', "<br>")
+}
+
+/// Text for a line outside tables: one line.
+fn inline(s: &str) -> String {
+    s.replace("\r\n", " ").replace('\n', " ")
+}
+
+/// An inline code span that survives backticks in `s`.
+fn code(s: &str) -> String {
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let ticks = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{ticks}{pad}{s}{pad}{ticks}")
+}
+
+fn grade(g: Grade) -> &'static str {
+    match g {
+        Grade::Pass => "pass",
+        Grade::Fail => "**FAIL**",
+        Grade::NotApplicable => "n/a",
+    }
+}
+
+fn met(m: Option<bool>) -> &'static str {
+    match m {
+        Some(true) => "pass",
+        Some(false) => "**FAIL**",
+        None => "—",
+    }
+}
+
+fn timing(t: Option<Timing>) -> &'static str {
+    match t {
+        Some(Timing::OnTime) => "on time",
+        Some(Timing::AtRisk) => "at risk",
+        Some(Timing::Over) => "**over**",
+        None => "—",
+    }
+}
+
+fn facts(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
+    writeln!(out, "| | |")?;
+    writeln!(out, "|---|---|")?;
+    writeln!(out, "| Scenario | {} |", cell(&pm.playbook.scenario))?;
+    let mut playbook = format!("`{}` (content hash {}", pm.playbook.id, pm.playbook.hash);
+    if let Some(p) = &pm.playbook.path {
+        let _ = write!(playbook, ", {}", code(p));
+    }
+    playbook.push(')');
+    writeln!(out, "| Playbook | {} |", cell(&playbook))?;
+    let mut mode = pm.mode.to_string();
+    if pm.read_only {
+        mode.push_str(", read-only");
+    }
+    match (pm.seed, pm.speed) {
+        (Some(seed), Some(speed)) => {
+            let _ = write!(mode, " (simulator seed {seed}, speed {speed}x)");
+        }
+        (Some(seed), None) => {
+            let _ = write!(mode, " (simulator seed {seed})");
+        }
+        _ => {}
+    }
+    writeln!(out, "| Mode | {} |", cell(&mode))?;
+    writeln!(out, "| Environment | {} |", cell(&pm.environment))?;
+    writeln!(out, "| Operator | {} |", cell(&pm.operator))?;
+    writeln!(out, "| Journal started | {} |", stamp(pm.started_at))?;
+    if let Some(m) = &pm.mttd {
+        writeln!(
+            out,
+            "| Fault injected | {} ({}) |",
+            stamp(m.fault_at),
+            cell(&m.fault)
+        )?;
+    }
+    writeln!(
+        out,
+        "| Declared | {} |",
+        pm.declared_at.map_or_else(|| "never".into(), stamp)
+    )?;
+    let ended = match (pm.ended_at, pm.state) {
+        (Some(t), state) => format!("{} ({})", stamp(t), state.label()),
+        (None, state) => state.label().to_string(),
+    };
+    writeln!(out, "| Ended | {ended} |")?;
+    writeln!(out, "| Events | {} |", pm.events)?;
+    if let Some(t) = &pm.torn_tail {
+        writeln!(
+            out,
+            "| Torn last line | line {} ({} bytes) ignored: cut short by a crash mid-write |",
+            t.line, t.bytes
+        )?;
+    }
+    writeln!(out)
+}
+
+fn summary(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
+    writeln!(out, "## Summary")?;
+    writeln!(out)?;
+    writeln!(out, "| Measure | Achieved | Objective | Result |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    let rto = match (pm.rto.achieved_secs, pm.rto.elapsed_secs) {
+        (Some(a), _) => dur(a),
+        (None, Some(e)) => format!("not recovered ({} elapsed, {})", dur(e), pm.state.label()),
+        (None, None) => "not recovered (never declared)".into(),
+    };
+    writeln!(
+        out,
+        "| RTO | {rto} | {} | {} |",
+        dur(pm.rto.objective_secs),
+        met(pm.rto.met)
+    )?;
+    let rpo = match (&pm.rpo.achieved_secs, &pm.rpo.measured_from, &pm.rpo.step) {
+        (Some(s), from, step) => format!(
+            "{} ({}{})",
+            dur(*s),
+            from.as_deref().unwrap_or("measured"),
+            step.as_ref()
+                .map(|s| format!(", at step `{s}`"))
+                .unwrap_or_default()
+        ),
+        (None, Some(why), _) => format!("not measured: {why}"),
+        (None, None, _) => "not captured".into(),
+    };
+    writeln!(
+        out,
+        "| RPO | {} | {} | {} |",
+        cell(&rpo),
+        dur(pm.rpo.objective_secs),
+        met(pm.rpo.met)
+    )?;
+    if let Some(m) = &pm.mttd {
+        writeln!(
+            out,
+            "| MTTD | {} (fault {} injected to incident declared) | — | — |",
+            dur(m.secs),
+            cell(&m.fault)
+        )?;
+    } else if pm.mode == crate::journal::Mode::Drill {
+        writeln!(
+            out,
+            "| MTTD | not measured (no fault_injected recorded) | — | — |"
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "### Drill success criteria")?;
+    writeln!(out)?;
+    writeln!(out, "| Criterion | Result | Detail |")?;
+    writeln!(out, "|---|---|---|")?;
+    for c in &pm.criteria {
+        writeln!(
+            out,
+            "| {} | {} | {} |",
+            cell(&c.name),
+            grade(c.verdict),
+            cell(&c.detail)
+        )?;
+    }
+    writeln!(out)?;
+    let failed: Vec<&str> = pm
+        .criteria
+        .iter()
+        .filter(|c| c.verdict == Grade::Fail)
+        .map(|c| c.name.as_str())
+        .collect();
+    match pm.verdict {
+        Verdict::Pass => writeln!(out, "**Result: PASS**: every criterion is met.")?,
+        Verdict::Fail => writeln!(out, "**Result: FAIL**: {}.", failed.join("; "))?,
+        Verdict::Aborted => writeln!(
+            out,
+            "**Result: ABORTED** ({}): the drill criteria are not met.",
+            inline(pm.aborted_reason.as_deref().unwrap_or(""))
+        )?,
+        Verdict::InProgress => writeln!(
+            out,
+            "**Result: IN PROGRESS**: no end is recorded, so nothing is final; the criteria \
+             above are as of the last event."
+        )?,
+        Verdict::NotDeclared => writeln!(
+            out,
+            "**Result: NOT DECLARED**: the incident clock never started."
+        )?,
+    }
+    if let Some(recorded) = pm.recorded_passed {
+        if recorded != pm.passed {
+            writeln!(
+                out,
+                "\nNote: the console recorded the drill as {} when it resolved; this report, \
+                 recomputed from the journal, says {}.",
+                if recorded { "passed" } else { "failed" },
+                if pm.passed { "passed" } else { "failed" }
+            )?;
+        }
+    }
+    writeln!(out)
+}
+
+fn step_actual(s: &StepReport) -> String {
+    match s.actual_secs {
+        Some(a) if s.finished_at.is_some() => dur(a),
+        Some(a) => format!("{} so far", dur(a)),
+        None => "—".into(),
+    }
+}
+
+fn steps(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
+    writeln!(out, "## Steps: target against actual")?;
+    writeln!(out)?;
+    if pm.steps.is_empty() {
+        writeln!(out, "No step was recorded.")?;
+        return writeln!(out);
+    }
+    writeln!(
+        out,
+        "| # | Step | Target | Actual | Timing | Status | Detail |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
+    for (i, s) in pm.steps.iter().enumerate() {
+        let ended = matches!(pm.state, State::Resolved | State::Aborted);
+        let mut status = match s.status.as_str() {
+            "failed" => "**failed**".to_string(),
+            "pending" if ended => "not reached".to_string(),
+            other => other.to_string(),
+        };
+        if s.attempts > 1 {
+            let _ = write!(status, " ({} attempts)", s.attempts);
+        }
+        if s.verified {
+            status.push_str(", verified");
+        }
+        let detail = s.reason.as_deref().or(s.detail.as_deref()).unwrap_or("");
+        writeln!(
+            out,
+            "| {} | {} (`{}`) | {} | {} | {} | {} | {} |",
+            i + 1,
+            cell(&s.title),
+            s.id,
+            dur(s.target_secs),
+            step_actual(s),
+            timing(s.timing),
+            status,
+            cell(detail)
+        )?;
+    }
+    writeln!(out)?;
+    let skipped: Vec<&StepReport> = pm.steps.iter().filter(|s| s.status == "skipped").collect();
+    if !skipped.is_empty() {
+        writeln!(out, "Skipped:")?;
+        writeln!(out)?;
+        for s in skipped {
+            writeln!(
+                out,
+                "- `{}` {}: {}",
+                s.id,
+                inline(&s.title),
+                inline(s.reason.as_deref().unwrap_or("no reason recorded"))
+            )?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// Text mermaid accepts in a task name or title: `:`, `#` and `;` have meanings there.
+fn mermaid_text(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| match c {
+            ':' | ';' | '#' | '\n' | '\r' | '`' | '"' | '<' | '>' | '{' | '}' => ' ',
+            c => c,
+        })
+        .collect();
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    if words.is_empty() {
+        "step".into()
+    } else {
+        words.join(" ")
+    }
+}
+
+fn gantt_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn gantt(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
+    let end_of_journal = pm.ended_at.or(pm.last_event_at);
+    let bars: Vec<(&StepReport, DateTime<Utc>, DateTime<Utc>)> = pm
+        .steps
+        .iter()
+        .filter_map(|s| {
+            let start = s.started_at?;
+            let end = s.finished_at.or(end_of_journal)?;
+            // A bar of zero length is not drawn; one second keeps every started step visible.
+            let end = end.max(start + chrono::TimeDelta::seconds(1));
+            Some((s, start, end))
+        })
+        .collect();
+    if bars.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## Gantt")?;
+    writeln!(out)?;
+    writeln!(out, "```mermaid")?;
+    writeln!(out, "gantt")?;
+    writeln!(
+        out,
+        "    title {} ({}, UTC)",
+        mermaid_text(&pm.playbook.title),
+        pm.mode
+    )?;
+    writeln!(out, "    dateFormat YYYY-MM-DD HH:mm:ss")?;
+    writeln!(out, "    axisFormat %H:%M")?;
+    if let Some(m) = &pm.mttd {
+        if m.declared_at > m.fault_at {
+            writeln!(out, "    section Detection")?;
+            writeln!(
+                out,
+                "    Fault to declaration :crit, detect, {}, {}",
+                gantt_time(m.fault_at),
+                gantt_time(m.declared_at)
+            )?;
+        }
+    }
+    writeln!(out, "    section Steps")?;
+    for (i, (s, start, end)) in bars.iter().enumerate() {
+        let tag = match s.status.as_str() {
+            "done" => "done, ",
+            "failed" => "crit, ",
+            "skipped" => "done, ",
+            _ if pm.state == State::InProgress => "active, ",
+            _ => "crit, ",
+        };
+        let mut name = mermaid_text(&s.title);
+        if s.status == "skipped" {
+            name.push_str(" (skipped)");
+        } else if s.status == "failed" {
+            name.push_str(" (failed)");
+        }
+        writeln!(
+            out,
+            "    {name} :{tag}s{}, {}, {}",
+            i + 1,
+            gantt_time(*start),
+            gantt_time(*end)
+        )?;
+    }
+    writeln!(out, "```")?;
+    writeln!(out)
+}
+
+/// `03:15:10` (with the date when it is not the declaration's day), and `+2:00` from it.
+fn when(pm: &Postmortem, t: DateTime<Utc>) -> (String, String) {
+    let base = pm.declared_at.unwrap_or(pm.started_at);
+    let time = if t.date_naive() == base.date_naive() {
+        t.format("%H:%M:%S").to_string()
+    } else {
+        t.format("%Y-%m-%d %H:%M:%S").to_string()
+    };
+    let off = pm
+        .declared_at
+        .map(|d| offset((t - d).num_seconds()))
+        .unwrap_or_default();
+    (time, off)
+}
+
+fn decisions(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
+    if pm.decisions.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## Decisions and the evidence at each confirmation")?;
+    writeln!(out)?;
+    for d in &pm.decisions {
+        let (time, off) = when(pm, d.at);
+        let attempt = if d.attempt > 1 {
+            format!(", attempt {}", d.attempt)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "- **{time}** ({off}) `{}`{attempt}: {}",
+            d.step,
+            code(&d.command)
+        )?;
+        if d.destructive {
+            match &d.typed {
+                Some(t) => writeln!(out, "  - destructive: confirmed by typing {}", code(t))?,
+                None => writeln!(out, "  - destructive")?,
+            }
+        }
+        let seen = match d.evidence.sample_at {
+            Some(at) => format!("telemetry of {}", when(pm, at).0),
+            None => "no telemetry".into(),
+        };
+        writeln!(out, "  - evidence ({seen}): {}", inline(&d.summary))?;
+    }
+    writeln!(out)
+}
+
+fn notes(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
+    if pm.notes.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## Notes")?;
+    writeln!(out)?;
+    for n in &pm.notes {
+        let (time, off) = when(pm, n.at);
+        let off = if off.is_empty() {
+            String::new()
+        } else {
+            format!(" ({off})")
+        };
+        writeln!(out, "- **{time}**{off}: {}", n.text.replace('\n', "\n  "))?;
+    }
+    writeln!(out)
+}
+
+fn output(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
+    if pm.output.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## Output excerpts")?;
+    writeln!(out)?;
+    for o in &pm.output {
+        let shown = o.lines.len();
+        let what = if shown < o.recorded {
+            format!("the last {shown} of {} lines recorded", o.recorded)
+        } else {
+            format!("{} line(s)", o.recorded)
+        };
+        writeln!(out, "`{}`, attempt {} ({what}):", o.step, o.attempt)?;
+        writeln!(out)?;
+        let longest = o
+            .lines
+            .iter()
+            .flat_map(|l| l.split(|c| c != '`'))
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        let fence = "`".repeat(longest.max(2) + 1);
+        writeln!(out, "{fence}text")?;
+        for l in &o.lines {
+            writeln!(out, "{l}")?;
+        }
+        writeln!(out, "{fence}")?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn timeline(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
+    writeln!(out, "## Timeline")?;
+    writeln!(out)?;
+    if pm.timeline.is_empty() {
+        return writeln!(out, "No event was recorded.");
+    }
+    writeln!(out, "| Time (UTC) | T | Event | Step | Detail |")?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for row in &pm.timeline {
+        let (time, off) = when(pm, row.at);
+        writeln!(
+            out,
+            "| {time} | {off} | {} | {} | {} |",
+            row.kind.replace('_', " "),
+            row.step
+                .as_deref()
+                .map(|s| format!("`{s}`"))
+                .unwrap_or_default(),
+            cell(&row.detail)
+        )?;
+    }
+    Ok(())
+}
