@@ -127,3 +127,46 @@ pub fn step_limits(env: &Environment, step: &crate::playbook::Step) -> Vec<Strin
     }
     out
 }
+
+/// The simulated deployment as a drill's journal left it: a fresh simulator from the journal's
+/// start, advanced through its events, with its fault injected and its confirmed actions applied
+/// when they happened. Resuming a drill then continues in the same simulated world.
+pub fn rebuild_simulation(
+    env: &Environment,
+    seed: u64,
+    start: chrono::DateTime<chrono::Utc>,
+    playbook: &crate::playbook::Playbook,
+    events: &[(chrono::DateTime<chrono::Utc>, crate::playbook::Event)],
+) -> Sim {
+    use crate::playbook::Event;
+    let mut sim = Sim::new(env, seed, start);
+    for (at, event) in events {
+        sim.advance(*at);
+        match event {
+            Event::FaultInjected { fault } => match fault.parse() {
+                Ok(f) => {
+                    if let Err(e) = sim.inject(f, *at) {
+                        tracing::warn!("replaying fault {fault}: {e}");
+                    }
+                }
+                Err(e) => tracing::warn!("replaying fault {fault}: {e}"),
+            },
+            Event::Confirmed { step, .. } => {
+                let call = playbook
+                    .step_index(step)
+                    .and_then(|i| playbook.exec(i))
+                    .and_then(|exec| match exec {
+                        crate::actions::Exec::Action(call) => Some(call),
+                        crate::actions::Exec::Run { .. } => None,
+                    });
+                if let Some(call) = call
+                    && let Err(e) = sim.execute(&call, *at)
+                {
+                    tracing::warn!("replaying {}: {e}", call.name);
+                }
+            }
+            _ => {}
+        }
+    }
+    sim
+}

@@ -54,6 +54,17 @@ pub struct ConsoleArgs {
     /// notes still work.
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Journal file for the incident (default: a new file in
+    /// $XDG_STATE_HOME/warroom/incidents/). An existing file is never overwritten.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Who is at the keyboard, for the journal (default: $USER).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// Continue an unfinished incident or drill from its journal: completed steps, ticks,
+    /// skips and the clocks come back exactly as recorded.
+    #[arg(long, value_name = "JOURNAL")]
+    pub resume: Option<PathBuf>,
     /// Directory of scenario playbooks (the shipped ones are built in as a fallback).
     #[arg(long, global = true, value_name = "DIR", default_value = "playbooks")]
     pub playbooks: PathBuf,
@@ -100,6 +111,12 @@ pub enum Command {
         /// `markdown` for people (with a mermaid gantt chart), `json` for tools.
         #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
         format: ReportFormat,
+    },
+    /// Mirror a running incident read-only from its journal (for the others in the war room):
+    /// the playbook view and the timeline, updated within a second; no key changes anything.
+    Follow {
+        /// The journal the incident writes.
+        path: PathBuf,
     },
     /// List the journals in a directory with their results, then per scenario the pass rate and
     /// the RTO trend.

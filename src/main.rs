@@ -9,7 +9,8 @@ use chrono::{TimeDelta, Utc};
 use clap::Parser;
 use color_eyre::eyre::{Result, WrapErr};
 
-use warroom::app::runtime::{self, Session};
+use warroom::app::journal_writer::JournalTarget;
+use warroom::app::runtime::{self, JournalSettings, Session};
 use warroom::app::{App, Mode};
 use warroom::backends::{self, WireOptions, Wiring};
 use warroom::cli::{Cli, Command, ConsoleArgs, ReportFormat};
@@ -57,8 +58,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
+    if let Some(path) = cli.console.resume.clone() {
+        return match resume_plan(&cli.console, &env, &path) {
+            Ok(plan) => console(&cli.console, env, Start::Resume(Box::new(plan))),
+            Err(BadInput(msg)) => {
+                eprintln!("{msg}");
+                Ok(ExitCode::from(EXIT_BAD_INPUT))
+            }
+        };
+    }
     match cli.command {
-        None => console(&cli.console, env, None),
+        None => console(&cli.console, env, Start::Fresh),
+        Some(Command::Follow { path }) => match follow_plan(&cli.console, &env, &path) {
+            Ok(plan) => console(&cli.console, env, Start::Follow(Box::new(plan))),
+            Err(BadInput(msg)) => {
+                eprintln!("{msg}");
+                Ok(ExitCode::from(EXIT_BAD_INPUT))
+            }
+        },
         Some(Command::Status { json }) => status(&cli.console, &env, json),
         Some(Command::Lab(_)) => Ok(ExitCode::SUCCESS), // handled above
         Some(Command::Report { path, format }) => Ok(report(&path, format)),
@@ -67,7 +84,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Show { id, markdown }) => Ok(show(&cli.console, &env, &id, markdown)),
         Some(Command::Drill { scenario, at }) => {
             match drill_plan(&cli.console, &env, &scenario, at.as_deref()) {
-                Ok(plan) => console(&cli.console, env, Some(plan)),
+                Ok(plan) => console(&cli.console, env, Start::Drill(Box::new(plan))),
                 Err(BadInput(msg)) => {
                     eprintln!("error: {msg}");
                     Ok(ExitCode::from(EXIT_BAD_INPUT))
@@ -75,6 +92,103 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
     }
+}
+
+/// How the console starts.
+enum Start {
+    /// The panes; a playbook is picked with `p`.
+    Fresh,
+    Drill(Box<DrillPlan>),
+    Resume(Box<ResumePlan>),
+    Follow(Box<FollowPlan>),
+}
+
+/// `--resume`: the journal reopened for appending and the incident rebuilt from it.
+struct ResumePlan {
+    journal: warroom::journal::Journal,
+    replay: warroom::journal::Replay,
+    playbook: Playbook,
+    notice: Option<String>,
+}
+
+/// `follow`: the journal read so far and where to continue tailing it.
+struct FollowPlan {
+    path: PathBuf,
+    replay: warroom::journal::Replay,
+    playbook: Playbook,
+}
+
+/// The playbook a journal was written with, checked against the environment given.
+fn journal_playbook(
+    args: &ConsoleArgs,
+    env: &Environment,
+    path: &Path,
+    replay: &warroom::journal::Replay,
+) -> Result<Playbook, BadInput> {
+    let h = &replay.header;
+    if h.environment != env.name {
+        return Err(BadInput(format!(
+            "error: {}: the journal was written against environment {:?}, not {:?}; pass --env with that environment's file",
+            path.display(),
+            h.environment,
+            env.name
+        )));
+    }
+    let playbook = playbook::find(&h.playbook.id, &args.playbooks, env).map_err(|e| {
+        BadInput(format!(
+            "error: {}: playbook {:?} of the journal: {e}",
+            path.display(),
+            h.playbook.id
+        ))
+    })?;
+    if playbook.hash != h.playbook.hash {
+        return Err(BadInput(format!(
+            "error: {}: the journal was written with playbook {:?} version {}, but {} is version {}; \
+             resume with the playbook file the incident started with (--playbooks DIR)",
+            path.display(),
+            h.playbook.id,
+            h.playbook.hash,
+            playbook.source,
+            playbook.hash
+        )));
+    }
+    Ok(playbook)
+}
+
+fn resume_plan(args: &ConsoleArgs, env: &Environment, path: &Path) -> Result<ResumePlan, BadInput> {
+    // Validate before anything is written: a broken journal is refused whole.
+    let replay = warroom::journal::read(path).map_err(|e| BadInput(format!("error: {e}")))?;
+    if replay.is_finished() {
+        return Err(BadInput(format!(
+            "error: {}: this incident is over (resolved or aborted); nothing to resume. \
+             The postmortem: warroom report {}",
+            path.display(),
+            path.display()
+        )));
+    }
+    let playbook = journal_playbook(args, env, path, &replay)?;
+    let (journal, replay) = warroom::journal::Journal::open_append(path)
+        .map_err(|e| BadInput(format!("error: {e}")))?;
+    let notice = replay.torn_tail_notice(path);
+    if let Some(n) = &notice {
+        eprintln!("warning: {n}");
+    }
+    Ok(ResumePlan {
+        journal,
+        replay,
+        playbook,
+        notice,
+    })
+}
+
+fn follow_plan(args: &ConsoleArgs, env: &Environment, path: &Path) -> Result<FollowPlan, BadInput> {
+    let replay = warroom::journal::read(path).map_err(|e| BadInput(format!("error: {e}")))?;
+    let playbook = journal_playbook(args, env, path, &replay)?;
+    Ok(FollowPlan {
+        path: path.to_path_buf(),
+        replay,
+        playbook,
+    })
 }
 
 /// What `warroom drill` sets up: the playbook and when its fault arrives.
@@ -273,7 +387,7 @@ fn wiring(args: &ConsoleArgs, env: &Environment, clock: SessionClock) -> Result<
     .map_err(BadInput)
 }
 
-fn console(args: &ConsoleArgs, env: Environment, drill: Option<DrillPlan>) -> Result<ExitCode> {
+fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Result<ExitCode> {
     let theme = match Theme::resolve(&args.theme, theme::no_color_from_env()) {
         Ok(t) => t,
         Err(e) => {
@@ -291,21 +405,52 @@ fn console(args: &ConsoleArgs, env: Environment, drill: Option<DrillPlan>) -> Re
             }
         }
     }
-    let clock = SessionClock::new(Instant::now(), Utc::now(), args.speed);
-    let wiring = match wiring(args, &env, clock) {
+    // A resumed or followed session continues the journal's clock: a simulated drill from its
+    // last event at its speed, a real incident in real time.
+    let (origin, speed, seed) = match &start {
+        Start::Resume(plan) => journal_clock(&plan.replay, args),
+        Start::Follow(plan) => journal_clock(&plan.replay, args),
+        _ => (Utc::now(), args.speed, args.seed),
+    };
+    let clock = SessionClock::new(Instant::now(), origin, speed);
+    let wiring_args = ConsoleArgs {
+        seed,
+        ..args.clone()
+    };
+    let mut wiring = match wiring(&wiring_args, &env, clock) {
         Ok(w) => w,
         Err(BadInput(msg)) => {
             eprintln!("error: {msg}");
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
-    let mode = if wiring.is_live() {
-        Mode::Live
-    } else if drill.is_some() {
-        Mode::Drill
-    } else {
-        Mode::Demo
+    if let Start::Resume(plan) = &start
+        && let Some(sim) = &wiring.sim
+    {
+        let events = plan.replay.timeline();
+        let rebuilt = backends::rebuild_simulation(
+            &env,
+            seed,
+            plan.replay.header.started_at,
+            &plan.playbook,
+            &events,
+        );
+        if let Ok(mut s) = sim.lock() {
+            *s = rebuilt;
+        }
+    }
+    let mode = match &start {
+        _ if wiring.is_live() => Mode::Live,
+        Start::Drill(_) => Mode::Drill,
+        Start::Resume(plan) => journal_mode(&plan.replay),
+        Start::Follow(plan) => journal_mode(&plan.replay),
+        Start::Fresh => Mode::Demo,
     };
+    if matches!(start, Start::Follow(_)) {
+        // A follower only reads the journal: no pollers, nothing that could act.
+        wiring.sources.clear();
+        wiring.sim = None;
+    }
     let sources = wiring.sources;
     let board = Board::new(
         sources.iter().map(|s| (s.name().to_string(), s.feeds())),
@@ -318,16 +463,82 @@ fn console(args: &ConsoleArgs, env: Environment, drill: Option<DrillPlan>) -> Re
     if let Some(problem) = problems.first() {
         app.flash = Some((clock.now(), format!("not offered: {problem}")));
     }
-    if let Some(plan) = drill {
-        scheduled.push((plan.fault, plan.delay));
-        app.start_incident(plan.playbook);
-        app.flash = Some((
-            clock.now(),
-            "DRILL: a fault will arrive in the next minutes. Watch the panes; Enter declares the incident when you see it.".into(),
-        ));
+    let mut resumed = None;
+    let mut follow = None;
+    match start {
+        Start::Fresh => {}
+        Start::Drill(plan) => {
+            scheduled.push((plan.fault, plan.delay));
+            app.start_incident(plan.playbook);
+            app.flash = Some((
+                clock.now(),
+                "DRILL: a fault will arrive in the next minutes. Watch the panes; Enter declares the incident when you see it.".into(),
+            ));
+        }
+        Start::Resume(plan) => {
+            let plan = *plan;
+            let settings = playbook::EngineSettings::new(&plan.playbook, app.env.clone())
+                .read_only(args.read_only)
+                .mode(mode.badge().to_lowercase());
+            let events = plan.replay.timeline();
+            let now = clock.now();
+            let (engine, effects) =
+                match playbook::Engine::resume(plan.playbook, settings, events.clone(), now) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        eprintln!("error: cannot resume: {e}");
+                        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+                    }
+                };
+            app.adopt_incident(engine, &events);
+            app.journal_path = Some(plan.journal.path().to_path_buf());
+            let records: Vec<_> = effects
+                .into_iter()
+                .filter_map(|e| match e {
+                    playbook::Effect::Record(event) => Some((now, event)),
+                    _ => None,
+                })
+                .collect();
+            if let Some(incident) = &mut app.incident {
+                for (at, event) in &records {
+                    incident.note_timeline(*at, event);
+                }
+            }
+            app.flash = Some((
+                now,
+                plan.notice
+                    .unwrap_or_else(|| format!("resumed from {}", plan.journal.path().display())),
+            ));
+            resumed = Some((plan.journal, records));
+        }
+        Start::Follow(plan) => {
+            let plan = *plan;
+            let settings = playbook::EngineSettings::new(&plan.playbook, app.env.clone())
+                .mode(mode.badge().to_lowercase());
+            let events = plan.replay.timeline();
+            match playbook::Engine::replay(plan.playbook, settings, events.clone()) {
+                Ok(engine) => app.adopt_incident(engine, &events),
+                Err(e) => {
+                    eprintln!("error: cannot follow {}: {e}", plan.path.display());
+                    return Ok(ExitCode::from(EXIT_BAD_INPUT));
+                }
+            }
+            app.following = Some(plan.path.clone());
+            follow = Some(warroom::journal::Tail::after(plan.path, &plan.replay));
+        }
     }
     let rt = tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
-    rt.block_on(runtime::run(Session {
+    let journal_target = match &args.journal {
+        Some(path) => JournalTarget::File(path.clone()),
+        None => match warroom::journal::default_dir() {
+            Ok(dir) => JournalTarget::Dir(dir),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(EXIT_BAD_INPUT));
+            }
+        },
+    };
+    let app = rt.block_on(runtime::run(Session {
         app,
         sources,
         clock,
@@ -336,10 +547,48 @@ fn console(args: &ConsoleArgs, env: Environment, drill: Option<DrillPlan>) -> Re
         test_panic: runtime::TestPanic::from_env(),
         actions: wiring.actions,
         read_only: args.read_only,
+        journal: JournalSettings {
+            target: journal_target,
+            operator: warroom::journal::operator(args.operator.as_deref()),
+            seed: Some(seed),
+            resumed,
+        },
+        follow,
     }))?;
+    if let Some(path) = app
+        .journal_path
+        .as_ref()
+        .filter(|_| app.following.is_none())
+    {
+        println!("journal: {}", path.display());
+        println!("postmortem: warroom report {}", path.display());
+    }
     // Background pollers may be mid-call; do not wait for them to notice.
     rt.shutdown_timeout(Duration::from_millis(100));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a resumed or followed session's clock starts, how fast it runs, and the simulator seed.
+fn journal_clock(
+    replay: &warroom::journal::Replay,
+    args: &ConsoleArgs,
+) -> (chrono::DateTime<Utc>, f64, u64) {
+    let h = &replay.header;
+    match (h.seed, h.speed) {
+        (Some(seed), Some(speed)) => {
+            let last = replay.events.last().map_or(h.started_at, |(_, at, _)| *at);
+            (last, speed, seed)
+        }
+        _ => (Utc::now(), 1.0, args.seed),
+    }
+}
+
+fn journal_mode(replay: &warroom::journal::Replay) -> Mode {
+    match replay.header.mode {
+        warroom::journal::Mode::Drill => Mode::Drill,
+        warroom::journal::Mode::Live => Mode::Live,
+        warroom::journal::Mode::Demo => Mode::Demo,
+    }
 }
 
 /// A source is stale after three missed polls (in session time).

@@ -198,7 +198,7 @@ fn destructive_step_needs_the_typed_name_and_only_confirm_executes() {
     );
     let recorded = effects
         .iter()
-        .position(|e| matches!(e, Effect::Record(playbook::Event::Confirmed { .. })));
+        .position(|e| matches!(e, Effect::Record(_, playbook::Event::Confirmed { .. })));
     let executed = effects
         .iter()
         .position(|e| matches!(e, Effect::Execute { .. }));
@@ -228,11 +228,10 @@ fn escape_cancels_the_confirmation() {
     let effects = d.key(KeyCode::Esc);
     assert_eq!(executes(&effects), 0);
     assert!(d.app.incident.as_ref().is_some_and(|i| i.confirm.is_none()));
-    assert!(
-        effects
-            .iter()
-            .any(|e| matches!(e, Effect::Record(playbook::Event::ConfirmCancelled { .. })))
-    );
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::Record(_, playbook::Event::ConfirmCancelled { .. })
+    )));
 }
 
 #[test]
@@ -326,7 +325,7 @@ fn abort_asks_why_and_shows_the_scorecard() {
     assert!(
         effects
             .iter()
-            .any(|e| matches!(e, Effect::Record(playbook::Event::Aborted { .. })))
+            .any(|e| matches!(e, Effect::Record(_, playbook::Event::Aborted { .. })))
     );
     let t = d.screen(160, 48);
     assert!(text(&t).contains("Scorecard"), "{}", text(&t));

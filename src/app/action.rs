@@ -25,6 +25,12 @@ pub enum Action {
     },
     /// A step executor's output or end, for the playbook engine (`ExecOutput`, `ExecFinished`).
     Executor(Input, DateTime<Utc>),
+    /// The journal writer finished a batch (written and fsynced, or failed).
+    Journal(super::journal_writer::JournalAck),
+    /// `warroom follow`: new events from the journal being followed (seq, time, event).
+    Followed(Vec<(u64, DateTime<Utc>, Event)>),
+    /// `warroom follow`: the followed journal cannot be read any more.
+    FollowFailed(String),
     /// SIGTERM, SIGHUP, or the terminal went away.
     Quit,
 }
@@ -48,7 +54,10 @@ pub enum Effect {
         step: usize,
         attempt: u32,
     },
-    /// Append to the journal (and fsync) before the screen shows the consequence.
-    Record(Event),
+    /// Append to the journal (and fsync) before the screen shows the consequence; `at` is the
+    /// session time the engine used.
+    Record(DateTime<Utc>, Event),
+    /// A new incident was loaded: the next record starts a new journal file.
+    NewIncident,
     Quit,
 }

@@ -162,7 +162,7 @@ impl Incident {
                     ) {
                         self.confirm = None;
                     }
-                    out.push(Effect::Record(event));
+                    out.push(Effect::Record(now, event));
                 }
                 engine::Effect::Finished(card) => {
                     self.scorecard = Some(*card);
@@ -175,7 +175,7 @@ impl Incident {
         out
     }
 
-    fn note_timeline(&mut self, at: DateTime<Utc>, event: &Event) {
+    pub fn note_timeline(&mut self, at: DateTime<Utc>, event: &Event) {
         if matches!(event, Event::FaultInjected { .. }) {
             // A drill does not announce its fault: noticing it is the exercise.
             return;

@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod incident;
+pub mod journal_writer;
 pub mod runtime;
 
 use chrono::{DateTime, Utc};
@@ -120,6 +121,12 @@ pub struct App {
     pub incident: Option<Incident>,
     /// Which half shows on a narrow terminal.
     pub narrow_view: NarrowView,
+    /// The journal file of the current incident, once created.
+    pub journal_path: Option<std::path::PathBuf>,
+    /// Set when a journal write failed: the record is not safe, nothing may change the world.
+    pub journal_error: Option<String>,
+    /// `warroom follow`: the journal mirrored read-only; no key changes anything.
+    pub following: Option<std::path::PathBuf>,
     /// `q` was pressed once during an incident: the next `q` quits.
     quit_armed: bool,
     /// Something visible changed since the last draw.
@@ -141,6 +148,9 @@ impl App {
             incident: None,
             narrow_view: NarrowView::Playbook,
             quit_armed: false,
+            journal_path: None,
+            journal_error: None,
+            following: None,
             env,
             mode,
             theme,
@@ -169,6 +179,27 @@ impl App {
             .read_only(self.read_only)
             .mode(self.mode.badge().to_lowercase());
         self.incident = Some(Incident::new(Engine::new(playbook, settings)));
+        self.journal_path = None;
+        self.focus = Focus::Playbook;
+        self.narrow_view = NarrowView::Playbook;
+        self.dirty = true;
+    }
+
+    /// Installs an incident rebuilt from its journal (`--resume`, `follow`): `events` are the
+    /// journaled events, shown in the timeline as they happened.
+    pub fn adopt_incident(
+        &mut self,
+        engine: Engine,
+        events: &[(DateTime<Utc>, crate::playbook::Event)],
+    ) {
+        let mut incident = Incident::new(engine);
+        for (at, event) in events {
+            incident.note_timeline(*at, event);
+        }
+        if incident.engine.is_finished() {
+            incident.scorecard = Some(incident.engine.scorecard(self.now));
+        }
+        self.incident = Some(incident);
         self.focus = Focus::Playbook;
         self.narrow_view = NarrowView::Playbook;
         self.dirty = true;
@@ -220,9 +251,10 @@ impl App {
                         // The engine records it (its time starts the drill's time to detect).
                         return match &mut self.incident {
                             Some(incident) => incident.fault_injected(&name, at),
-                            None => vec![Effect::Record(crate::playbook::Event::FaultInjected {
-                                fault: name,
-                            })],
+                            None => vec![Effect::Record(
+                                at,
+                                crate::playbook::Event::FaultInjected { fault: name },
+                            )],
                         };
                     }
                     Err(e) => self.say(format!("fault {name} not injected: {e}")),
@@ -241,6 +273,48 @@ impl App {
                     self.say(text);
                 }
                 effects
+            }
+            Action::Journal(ack) => {
+                self.dirty = true;
+                match ack.result {
+                    Ok(Some(path)) => {
+                        self.say(format!("journal: {}", path.display()));
+                        self.journal_path = Some(path);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.say(format!(
+                            "JOURNAL WRITE FAILED: {e}. Steps that change the world are refused until \
+                             the journal can be written (free disk space, fix permissions, then retry)."
+                        ));
+                        self.journal_error = Some(e);
+                    }
+                }
+                Vec::new()
+            }
+            Action::Followed(events) => {
+                self.dirty = true;
+                if let Some(incident) = &mut self.incident {
+                    for (seq, at, event) in events {
+                        let index = usize::try_from(seq).unwrap_or(usize::MAX);
+                        if let Err(e) = incident.engine.apply_recorded(index, at, &event) {
+                            self.flash = Some((self.now, format!("cannot follow: {e}")));
+                            break;
+                        }
+                        incident.note_timeline(at, &event);
+                        // The writer's clock is ahead of ours by the time since its last event.
+                        self.now = self.now.max(at);
+                        if incident.engine.is_finished() && incident.scorecard.is_none() {
+                            incident.scorecard = Some(incident.engine.scorecard(at));
+                        }
+                    }
+                }
+                Vec::new()
+            }
+            Action::FollowFailed(why) => {
+                self.dirty = true;
+                self.say(format!("the followed journal cannot be read: {why}"));
+                Vec::new()
             }
             Action::Quit => vec![Effect::Quit],
         }
@@ -269,6 +343,10 @@ impl App {
             return vec![Effect::Quit];
         }
         self.dirty = true;
+        if self.following.is_some() && !Self::viewing_key(key.code) {
+            self.say("read-only mirror of the incident: no key here changes anything (q quits)");
+            return Vec::new();
+        }
         if let Some(effects) = self.on_incident_popup_key(key) {
             return effects;
         }
@@ -318,6 +396,7 @@ impl App {
                             self.say(format!(
                                 "{title}: Enter declares the incident and starts the clock"
                             ));
+                            return vec![Effect::NewIncident];
                         }
                     }
                     _ => {}
@@ -332,7 +411,7 @@ impl App {
         match key.code {
             KeyCode::Char('q') => {
                 let in_progress = self.incident.as_ref().is_some_and(Incident::in_progress);
-                if in_progress && !self.quit_armed {
+                if in_progress && !self.quit_armed && self.following.is_none() {
                     self.quit_armed = true;
                     self.say("an incident is in progress: press q again to quit (Esc stays)");
                 } else {
@@ -382,6 +461,23 @@ impl App {
             _ => return self.on_incident_key(key),
         }
         Vec::new()
+    }
+
+    /// Keys that only change what is shown (all a follower may press).
+    fn viewing_key(code: KeyCode) -> bool {
+        matches!(
+            code,
+            KeyCode::Char('q' | '?' | 'v' | 'j' | 'k' | 'g' | 'G')
+                | KeyCode::Tab
+                | KeyCode::BackTab
+                | KeyCode::Up
+                | KeyCode::Down
+                | KeyCode::PageUp
+                | KeyCode::PageDown
+                | KeyCode::Home
+                | KeyCode::End
+                | KeyCode::Esc
+        )
     }
 
     /// Keys of the confirmation dialog, typed prompts and the scorecard, which take every key.

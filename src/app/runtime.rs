@@ -2,7 +2,7 @@
 //! per source and signal handlers; `App::update` in batches; effects run here; redraw only when
 //! something visible changed. The terminal is restored on every way out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::Stdout;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +20,7 @@ use ratatui::crossterm::terminal::{
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::oneshot;
 
+use super::journal_writer::{JournalAck, JournalTarget, JournalWriter};
 use crate::actions::run::{ExecEvent, run_argv};
 use crate::actions::{ActionBackend, Exec};
 use crate::playbook::Input;
@@ -109,6 +110,23 @@ pub struct Session {
     pub actions: Arc<dyn ActionBackend>,
     /// Refuse every executor, whatever the engine says (defence in depth for `--read-only`).
     pub read_only: bool,
+    /// Where incidents are journaled, and who and what the journal header names.
+    pub journal: JournalSettings,
+    /// `warroom follow`: the journal to tail (nothing is written then).
+    pub follow: Option<crate::journal::Tail>,
+}
+
+/// Journal events with their session times.
+pub type Records = Vec<(chrono::DateTime<chrono::Utc>, crate::playbook::Event)>;
+
+/// How the runtime journals incidents.
+pub struct JournalSettings {
+    pub target: JournalTarget,
+    pub operator: String,
+    /// Simulator seed, recorded in the header of simulated sessions.
+    pub seed: Option<u64>,
+    /// A resumed journal to continue, with the records resuming produced (appended first).
+    pub resumed: Option<(crate::journal::Journal, Records)>,
 }
 
 /// Where a deliberate panic happens (`WARROOM_TEST_PANIC=ui|poller`), for the end-to-end tests
@@ -156,8 +174,9 @@ impl Source for PanickingSource {
     }
 }
 
-/// Runs the console until the operator quits or a signal arrives.
-pub async fn run(session: Session) -> Result<()> {
+/// Runs the console until the operator quits or a signal arrives; returns the final state (the
+/// caller prints where the journal is).
+pub async fn run(session: Session) -> Result<App> {
     let Session {
         mut app,
         sources,
@@ -167,6 +186,8 @@ pub async fn run(session: Session) -> Result<()> {
         test_panic,
         actions,
         read_only,
+        journal,
+        follow,
     } = session;
     let (tx, mut rx) = unbounded_channel::<Action>();
     let stop = Arc::new(AtomicBool::new(false));
@@ -205,6 +226,16 @@ pub async fn run(session: Session) -> Result<()> {
         }
     }
 
+    if let Some(tail) = follow {
+        spawn_follower(tail, tx.clone(), Arc::clone(&stop));
+    }
+    let mut writer = JournalWriter::spawn(journal.target, tx.clone());
+    if let Some((resumed, records)) = journal.resumed {
+        writer.adopt(resumed);
+        if !records.is_empty() {
+            writer.append(records);
+        }
+    }
     let mut runner = EffectRunner {
         running: HashMap::new(),
         actions,
@@ -212,12 +243,17 @@ pub async fn run(session: Session) -> Result<()> {
         clock,
         tx: tx.clone(),
         sim,
+        writer,
+        held: VecDeque::new(),
+        journal_failed: None,
+        operator: journal.operator,
+        seed: journal.seed,
     };
     let result = event_loop(&mut app, &mut guard, &mut rx, &mut runner, test_panic).await;
     runner.kill_all();
     stop.store(true, Ordering::SeqCst);
     drop(guard);
-    result
+    result.map(|()| app)
 }
 
 async fn event_loop(
@@ -229,7 +265,8 @@ async fn event_loop(
 ) -> Result<()> {
     let mut batch = Vec::with_capacity(BATCH);
     loop {
-        if app.take_dirty() {
+        // The record leads the screen: nothing is drawn while journal writes are outstanding.
+        if runner.writer.settled() && app.take_dirty() {
             guard
                 .terminal
                 .draw(|frame| crate::ui::draw(frame, app))
@@ -242,8 +279,11 @@ async fn event_loop(
             return Ok(());
         }
         for action in batch.drain(..) {
+            if let Action::Journal(ack) = &action {
+                runner.acknowledged(ack);
+            }
             for effect in app.update(action) {
-                if runner.run(effect).is_break() {
+                if runner.run(effect, app).is_break() {
                     return Ok(());
                 }
             }
@@ -251,7 +291,8 @@ async fn event_loop(
     }
 }
 
-/// Runs the App's effects: executors of confirmed steps (by step and attempt), fault injection.
+/// Runs the App's effects: the journal, executors of confirmed steps (by step and attempt),
+/// fault injection.
 struct EffectRunner {
     running: HashMap<(usize, u32), RunningExec>,
     actions: Arc<dyn ActionBackend>,
@@ -259,6 +300,13 @@ struct EffectRunner {
     clock: SessionClock,
     tx: UnboundedSender<Action>,
     sim: Option<Arc<Mutex<Sim>>>,
+    writer: JournalWriter,
+    /// Executors waiting for the journal to acknowledge the records before them (ticket).
+    held: VecDeque<(u64, Effect)>,
+    /// Set once a journal write failed: no executor starts after that.
+    journal_failed: Option<String>,
+    operator: String,
+    seed: Option<u64>,
 }
 
 struct RunningExec {
@@ -269,7 +317,7 @@ struct RunningExec {
 
 impl EffectRunner {
     /// Runs one effect; `Break` when the console must stop.
-    fn run(&mut self, effect: Effect) -> ControlFlow<()> {
+    fn run(&mut self, effect: Effect, app: &App) -> ControlFlow<()> {
         match effect {
             Effect::Quit => return ControlFlow::Break(()),
             Effect::InjectFault(name) => {
@@ -281,18 +329,101 @@ impl EffectRunner {
                 let at = self.clock.now();
                 let _ = self.tx.send(Action::FaultInjected { name, at, result });
             }
-            Effect::Execute {
-                step,
-                attempt,
-                exec,
-                command,
-            } => self.start(step, attempt, exec, &command),
-            Effect::Kill { step, attempt } => self.kill(step, attempt),
-            Effect::Record(event) => {
-                tracing::info!(kind = %crate::playbook::engine::event_kind(&event), "event");
+            effect @ Effect::Execute { .. } => {
+                if self.writer.settled() {
+                    self.release(effect);
+                } else {
+                    // Its `confirmed` record is on its way to disk: start once it is there.
+                    self.held.push_back((self.writer.last_ticket(), effect));
+                }
             }
+            Effect::Kill { step, attempt } => self.kill(step, attempt),
+            Effect::Record(at, event) => self.record(at, event, app),
+            Effect::NewIncident => self.writer.close(),
         }
         ControlFlow::Continue(())
+    }
+
+    /// Journals an event of the current incident (a new file on its first event).
+    fn record(
+        &mut self,
+        at: chrono::DateTime<chrono::Utc>,
+        event: crate::playbook::Event,
+        app: &App,
+    ) {
+        tracing::info!(kind = %crate::playbook::engine::event_kind(&event), "event");
+        let Some(incident) = &app.incident else {
+            // Demo faults without an incident have no journal to go to; the log has them.
+            return;
+        };
+        if !self.writer.is_open() {
+            let engine = &incident.engine;
+            let mode = match app.mode {
+                super::Mode::Demo => crate::journal::Mode::Demo,
+                super::Mode::Drill => crate::journal::Mode::Drill,
+                super::Mode::Live => crate::journal::Mode::Live,
+            };
+            let mut header = crate::journal::Header::new(
+                engine.playbook(),
+                engine.settings(),
+                mode,
+                self.operator.clone(),
+                at,
+            );
+            if let Some(seed) = self.seed.filter(|_| self.sim.is_some()) {
+                header = header.simulator(seed, self.clock.speed());
+            }
+            self.writer.start(header);
+        }
+        self.writer.append(vec![(at, event)]);
+    }
+
+    /// A journal batch was written (or failed): start the executors that waited for it.
+    fn acknowledged(&mut self, ack: &JournalAck) {
+        self.writer.acknowledge(ack.ticket);
+        if let Err(e) = &ack.result {
+            self.journal_failed = Some(e.clone());
+        }
+        while self
+            .held
+            .front()
+            .is_some_and(|(t, _)| *t <= self.writer.acked())
+        {
+            if let Some((_, effect)) = self.held.pop_front() {
+                self.release(effect);
+            }
+        }
+    }
+
+    /// Starts an executor whose confirmation is on record, unless the record failed.
+    fn release(&mut self, effect: Effect) {
+        let Effect::Execute {
+            step,
+            attempt,
+            exec,
+            command,
+        } = effect
+        else {
+            return;
+        };
+        if let Some(why) = &self.journal_failed {
+            tracing::error!(
+                step,
+                attempt,
+                command,
+                "refused: the journal cannot be written"
+            );
+            let _ = self.tx.send(Action::Executor(
+                Input::ExecFinished {
+                    step,
+                    attempt,
+                    result: Err(format!("not run: the journal cannot be written ({why})")),
+                },
+                self.clock.now(),
+            ));
+            return;
+        }
+        self.start(step, attempt, exec, &command);
     }
 
     /// Spawns the executor of a confirmed step; its output and end come back as actions.
@@ -408,6 +539,34 @@ pub fn inject(sim: &Mutex<Sim>, clock: &SessionClock, fault: &Fault) -> Result<(
     sim.inject(fault.clone(), now).map_err(|e| e.to_string())?;
     tracing::info!(%fault, %now, "fault injected");
     Ok(())
+}
+
+/// How often a follower looks for new journal lines (it must keep up within a second).
+const FOLLOW_POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Tails a journal on a plain thread (file reads block) and forwards new events.
+fn spawn_follower(
+    mut tail: crate::journal::Tail,
+    tx: UnboundedSender<Action>,
+    stop: Arc<AtomicBool>,
+) {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::SeqCst) {
+            match tail.poll() {
+                Ok(events) if events.is_empty() => {}
+                Ok(events) => {
+                    if tx.send(Action::Followed(events)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Action::FollowFailed(e.to_string()));
+                    return;
+                }
+            }
+            std::thread::sleep(FOLLOW_POLL_INTERVAL);
+        }
+    });
 }
 
 /// Reads terminal events on a plain thread (crossterm's reader blocks) and forwards them.

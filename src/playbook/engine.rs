@@ -709,6 +709,53 @@ impl Engine {
         }
     }
 
+    /// Rebuilds the state a journal describes, exactly as recorded (a running step stays
+    /// running): what `warroom follow` shows. [`Engine::resume`] builds on it to continue.
+    pub fn replay(
+        playbook: Playbook,
+        settings: EngineSettings,
+        journal: impl IntoIterator<Item = (DateTime<Utc>, Event)>,
+    ) -> Result<Engine, ResumeError> {
+        let mut engine = Engine::new(playbook, settings);
+        for (index, (at, event)) in journal.into_iter().enumerate() {
+            engine.apply_recorded(index, at, &event)?;
+        }
+        Ok(engine)
+    }
+
+    /// Applies one journaled event (the `index`-th) to the state, checking it belongs to this
+    /// playbook: replay and following a live journal.
+    pub fn apply_recorded(
+        &mut self,
+        index: usize,
+        at: DateTime<Utc>,
+        event: &Event,
+    ) -> Result<(), ResumeError> {
+        if let Event::Declared { playbook, hash, .. } = event
+            && (*playbook != self.playbook.id || *hash != self.playbook.hash)
+        {
+            return Err(ResumeError::PlaybookChanged {
+                journal_id: playbook.clone(),
+                journal_hash: hash.clone(),
+                file_id: self.playbook.id.clone(),
+                file_hash: self.playbook.hash.clone(),
+            });
+        }
+        if self.declared_at.is_none()
+            && !matches!(
+                event,
+                Event::Declared { .. } | Event::Note { .. } | Event::FaultInjected { .. }
+            )
+        {
+            return Err(ResumeError::NotDeclared {
+                index,
+                kind: event_kind(event),
+            });
+        }
+        self.apply(event, at)
+            .map_err(|step| ResumeError::UnknownStep { index, step })
+    }
+
     /// Rebuilds the engine from a journal's `(at, event)` pairs, then settles what the crash left
     /// open: a step that was `Running` lost its executor and fails ("interrupted"), an open
     /// confirmation is cancelled. The returned effects (records to append, the next step, the
@@ -720,33 +767,7 @@ impl Engine {
         journal: impl IntoIterator<Item = (DateTime<Utc>, Event)>,
         now: DateTime<Utc>,
     ) -> Result<(Engine, Vec<Effect>), ResumeError> {
-        let mut engine = Engine::new(playbook, settings);
-        for (index, (at, event)) in journal.into_iter().enumerate() {
-            if let Event::Declared { playbook, hash, .. } = &event {
-                if *playbook != engine.playbook.id || *hash != engine.playbook.hash {
-                    return Err(ResumeError::PlaybookChanged {
-                        journal_id: playbook.clone(),
-                        journal_hash: hash.clone(),
-                        file_id: engine.playbook.id.clone(),
-                        file_hash: engine.playbook.hash.clone(),
-                    });
-                }
-            }
-            if engine.declared_at.is_none()
-                && !matches!(
-                    event,
-                    Event::Declared { .. } | Event::Note { .. } | Event::FaultInjected { .. }
-                )
-            {
-                return Err(ResumeError::NotDeclared {
-                    index,
-                    kind: event_kind(&event),
-                });
-            }
-            engine
-                .apply(&event, at)
-                .map_err(|step| ResumeError::UnknownStep { index, step })?;
-        }
+        let mut engine = Engine::replay(playbook, settings, journal)?;
         let mut out = Vec::new();
         if engine.declared_at.is_some() && !engine.is_finished() {
             for i in 0..engine.runs.len() {

@@ -43,6 +43,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
     .areas(area);
     status_bar::render(frame, bar, app);
     match &app.incident {
+        // A follower has no live panes: the incident is all it mirrors.
+        Some(incident) if app.following.is_some() => {
+            playbook::render_view(frame, body, app, incident, true);
+        }
         Some(incident) if area.width >= WIDE => {
             let [left, right] =
                 Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])

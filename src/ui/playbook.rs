@@ -380,7 +380,11 @@ fn render_step(
             )));
         }
     }
-    let hints = key_hints(&step.status, step.kind, incident.engine.is_finished());
+    let hints = if app.following.is_some() {
+        FOLLOWER_HINTS.to_vec()
+    } else {
+        key_hints(&step.status, step.kind, incident.engine.is_finished())
+    };
     let [body, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
     let body_lines = lines.len();
     let timeline_room = usize::from(body.height).saturating_sub(body_lines + 1);
@@ -445,7 +449,9 @@ fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
     }
     let [body, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
-    let hints: Vec<(&str, &str)> = if engine.declared_at().is_none() {
+    let hints: Vec<(&str, &str)> = if app.following.is_some() {
+        FOLLOWER_HINTS.to_vec()
+    } else if engine.declared_at().is_none() {
         vec![
             ("Enter", "declare incident"),
             ("p", "other playbook"),
@@ -471,6 +477,9 @@ fn timeline_lines<'a>(t: &Theme, incident: &'a Incident, count: usize) -> Vec<Li
     }
     lines
 }
+
+/// A follower's only keys.
+const FOLLOWER_HINTS: &[(&str, &str)] = &[("read-only mirror", ""), ("q", "quit"), ("?", "help")];
 
 fn key_hints(
     status: &StepStatus,

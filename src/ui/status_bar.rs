@@ -26,6 +26,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(app.env.name.clone(), t.text),
         Span::raw(" "),
         Span::styled(format!(" {} ", app.mode.badge()), badge),
+        Span::styled(
+            if app.following.is_some() {
+                " FOLLOW · read-only "
+            } else {
+                ""
+            },
+            t.badge_demo,
+        ),
         Span::styled(" │ ", t.dim),
         Span::styled(
             app.now
@@ -46,6 +54,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         left.push(Span::styled(format_speed(app.speed), t.text));
     }
     // A drill keeps the fault to itself: noticing it is the exercise.
+    if app.journal_error.is_some() {
+        left.push(Span::styled(" │ ", t.dim));
+        left.push(Span::styled(" JOURNAL FAILED ", t.badge_live));
+    }
     if let Some((at, name)) = app.faults.last().filter(|_| app.mode == Mode::Demo) {
         left.push(Span::styled(" │ fault ", t.dim));
         left.push(Span::styled(
@@ -54,7 +66,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ));
     }
     let mut right = Vec::with_capacity(6);
-    if app.incident.is_some() && area.width < super::WIDE {
+    if app.incident.is_some() && app.following.is_none() && area.width < super::WIDE {
         // Narrow: the playbook and the panes take turns.
         right.push(Span::styled("v", t.key));
         right.push(Span::styled(" view  ", t.dim));

@@ -42,7 +42,8 @@ pub struct Tui {
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
     _master: Box<dyn MasterPty + Send>,
-    pub state: Scratch,
+    /// The scratch state directory this Tui owns, if it made one.
+    pub state: Option<Scratch>,
 }
 
 impl Tui {
@@ -52,6 +53,21 @@ impl Tui {
 
     pub fn spawn_with_env(args: &[&str], cols: u16, rows: u16, vars: &[(&str, &str)]) -> Tui {
         let state = Scratch::new("tui");
+        let dir = state.path().to_path_buf();
+        let mut tui = Self::spawn_in(args, cols, rows, &dir, vars);
+        tui.state = Some(state);
+        tui
+    }
+
+    /// Spawns with `XDG_STATE_HOME` at `state` (journals land in `state/warroom/incidents`), so
+    /// several processes of one test share their journals.
+    pub fn spawn_in(
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+        state: &Path,
+        vars: &[(&str, &str)],
+    ) -> Tui {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -63,7 +79,7 @@ impl Tui {
         let mut cmd = CommandBuilder::new(BIN);
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
-        cmd.env("XDG_STATE_HOME", state.path());
+        cmd.env("XDG_STATE_HOME", state);
         cmd.env_remove("NO_COLOR");
         cmd.env("RUST_BACKTRACE", "0");
         cmd.env("RUST_LIB_BACKTRACE", "0");
@@ -94,7 +110,7 @@ impl Tui {
             writer,
             child,
             _master: pty.master,
-            state,
+            state: None,
         }
     }
 
