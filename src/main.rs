@@ -84,7 +84,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Show { id, markdown }) => Ok(show(&cli.console, &env, &id, markdown)),
         Some(Command::Drill { scenario, at }) => {
             match drill_plan(&cli.console, &env, &scenario, at.as_deref()) {
-                Ok(plan) => console(&cli.console, env, Start::Drill(Box::new(plan))),
+                Ok(plan) => match offer_resume(&plan.playbook.id) {
+                    // The operator chose to continue the unfinished drill instead.
+                    Some(path) => match resume_plan(&cli.console, &env, &path) {
+                        Ok(r) => console(&cli.console, env, Start::Resume(Box::new(r))),
+                        Err(BadInput(msg)) => {
+                            eprintln!("{msg}");
+                            Ok(ExitCode::from(EXIT_BAD_INPUT))
+                        }
+                    },
+                    None => console(&cli.console, env, Start::Drill(Box::new(plan))),
+                },
                 Err(BadInput(msg)) => {
                     eprintln!("error: {msg}");
                     Ok(ExitCode::from(EXIT_BAD_INPUT))
@@ -189,6 +199,36 @@ fn follow_plan(args: &ConsoleArgs, env: &Environment, path: &Path) -> Result<Fol
         replay,
         playbook,
     })
+}
+
+/// An unfinished journal of the same playbook in the incidents directory: ask whether to resume
+/// it (when someone is at a terminal to answer; otherwise just say where it is).
+fn offer_resume(playbook_id: &str) -> Option<PathBuf> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let dir = warroom::journal::default_dir().ok()?;
+    let (path, replay) = warroom::journal::list(&dir)
+        .ok()?
+        .into_iter()
+        .filter_map(|p| warroom::journal::read(&p).ok().map(|r| (p, r)))
+        .filter(|(_, r)| r.header.playbook.id == playbook_id && !r.is_finished())
+        .max_by_key(|(_, r)| r.header.started_at)?;
+    let what = format!(
+        "an unfinished {} of {playbook_id} started {} by {} ({} events) is in {}",
+        replay.header.mode,
+        replay.header.started_at.format("%Y-%m-%d %H:%M UTC"),
+        replay.header.operator,
+        replay.events.len(),
+        path.display()
+    );
+    if !std::io::stdin().is_terminal() {
+        eprintln!("note: {what}; continue it with --resume {}", path.display());
+        return None;
+    }
+    eprint!("{what}.\nResume it instead of starting a new one? [Y/n] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).ok()?;
+    matches!(answer.trim(), "" | "y" | "Y" | "yes").then_some(path)
 }
 
 /// What `warroom drill` sets up: the playbook and when its fault arrives.

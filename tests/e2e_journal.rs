@@ -393,3 +393,50 @@ run = ["python3", "-c", "import sys; print('got', len(sys.argv[1]), 'chars')", "
         );
     }
 }
+
+#[test]
+fn starting_the_same_drill_again_offers_to_resume_the_unfinished_one() {
+    let state = Scratch::new("offer-state");
+    let args = [
+        "drill",
+        "region-loss",
+        "--speed",
+        "60",
+        "--seed",
+        "2",
+        "--at",
+        "0s",
+    ];
+    let mut tui = Tui::spawn_in(&args, 200, 60, state.path(), &[]);
+    tui.wait_text("not declared", T);
+    tui.send("\r");
+    tui.wait_text("Step 1/7", T);
+    tui.send(" ");
+    let journal = journal_in(state.path());
+    let deadline = Instant::now() + T;
+    while !lines(&journal)
+        .iter()
+        .any(|l| l["kind"] == "checklist_ticked")
+    {
+        assert!(Instant::now() < deadline, "tick never journaled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kill9(&mut tui);
+
+    let mut again = Tui::spawn_in(&args, 200, 60, state.path(), &[]);
+    again.wait_text("Resume it instead of starting a new one? [Y/n]", T);
+    again.send("\r");
+    let screen = again.wait_text("resumed from", T);
+    assert!(
+        screen.contains("[x]"),
+        "the tick made before the crash is back:\n{screen}"
+    );
+    again.send("q");
+    again.send("q");
+    again.wait_exit(T);
+    assert_eq!(
+        journal_in(state.path()),
+        journal,
+        "no second journal was started"
+    );
+}
