@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
@@ -244,10 +244,11 @@ fn drill_plan(
     scenario: &str,
     at: Option<&str>,
 ) -> Result<DrillPlan, BadInput> {
-    if env.backend() != Backend::Sim {
+    if env.backend() != Backend::Sim && lab_dir(env).is_none() {
         return Err(BadInput(format!(
-            "drills run on the simulator; environment {:?} is real. Rehearse with the built-in demo \
-             (no --env) or a simulated environment file",
+            "drills inject real faults: they run on the simulator or in a `warroom lab`, and \
+             environment {:?} is neither. Rehearse with the built-in demo (no --env), a simulated \
+             environment file, or the lab (warroom lab up; warroom drill region-loss --env .lab/lab.toml)",
             env.name
         )));
     }
@@ -275,6 +276,12 @@ fn drill_plan(
         fault,
         delay,
     })
+}
+
+/// The lab directory an environment file belongs to, if it was written by `warroom lab up`.
+fn lab_dir(env: &Environment) -> Option<PathBuf> {
+    let dir = env.base_dir.clone()?;
+    warroom::lab::LabState::load(&dir).ok().map(|_| dir)
 }
 
 /// One step of SplitMix64: a seeded choice without a dependency.
@@ -480,8 +487,8 @@ fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Result<ExitCod
         }
     }
     let mode = match &start {
-        _ if wiring.is_live() => Mode::Live,
         Start::Drill(_) => Mode::Drill,
+        _ if wiring.is_live() => Mode::Live,
         Start::Resume(plan) => journal_mode(&plan.replay),
         Start::Follow(plan) => journal_mode(&plan.replay),
         Start::Fresh => Mode::Demo,
@@ -567,6 +574,11 @@ fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Result<ExitCod
             follow = Some(warroom::journal::Tail::after(plan.path, &plan.replay));
         }
     }
+    let faults = match (&wiring.sim, mode) {
+        (Some(sim), _) => Some(runtime::FaultTarget::Sim(Arc::clone(sim))),
+        (None, Mode::Drill) => lab_dir(&app.env).map(runtime::FaultTarget::Lab),
+        (None, _) => None,
+    };
     let rt = tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
     let journal_target = match &args.journal {
         Some(path) => JournalTarget::File(path.clone()),
@@ -582,7 +594,7 @@ fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Result<ExitCod
         app,
         sources,
         clock,
-        sim: wiring.sim,
+        faults,
         scheduled_faults: scheduled,
         test_panic: runtime::TestPanic::from_env(),
         actions: wiring.actions,

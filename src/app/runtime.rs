@@ -100,8 +100,8 @@ pub struct Session {
     pub app: App,
     pub sources: Vec<Box<dyn Source>>,
     pub clock: SessionClock,
-    /// The simulated deployment, when the environment is simulated (fault injection target).
-    pub sim: Option<Arc<Mutex<Sim>>>,
+    /// Where scenario faults go: the simulator, or a `warroom lab` (drills only).
+    pub faults: Option<FaultTarget>,
     /// Faults to inject after a delay of session time (`--fault region-loss@30s`).
     pub scheduled_faults: Vec<(Fault, Duration)>,
     /// End-to-end tests make the console panic on purpose to prove the terminal is restored.
@@ -181,7 +181,7 @@ pub async fn run(session: Session) -> Result<App> {
         mut app,
         sources,
         clock,
-        sim,
+        faults,
         scheduled_faults,
         test_panic,
         actions,
@@ -211,12 +211,12 @@ pub async fn run(session: Session) -> Result<App> {
     for (index, source) in sources.into_iter().enumerate() {
         spawn_poller(SourceId(index), source, tx.clone(), clock);
     }
-    if let Some(sim) = &sim {
+    if let Some(target) = &faults {
         for (fault, delay) in scheduled_faults {
-            let (sim, tx) = (Arc::clone(sim), tx.clone());
+            let (target, tx) = (target.clone(), tx.clone());
             tokio::spawn(async move {
                 tokio::time::sleep(clock.wall_for(delay.as_secs_f64())).await;
-                let result = inject(&sim, &clock, &fault);
+                let result = target.inject(&clock, &fault).await;
                 let _ = tx.send(Action::FaultInjected {
                     at: clock.now(),
                     name: fault.to_string(),
@@ -242,7 +242,8 @@ pub async fn run(session: Session) -> Result<App> {
         read_only,
         clock,
         tx: tx.clone(),
-        sim,
+        simulated: matches!(faults, Some(FaultTarget::Sim(_))),
+        faults,
         writer,
         held: VecDeque::new(),
         journal_failed: None,
@@ -299,7 +300,9 @@ struct EffectRunner {
     read_only: bool,
     clock: SessionClock,
     tx: UnboundedSender<Action>,
-    sim: Option<Arc<Mutex<Sim>>>,
+    faults: Option<FaultTarget>,
+    /// The environment is the simulator (the journal header records seed and speed).
+    simulated: bool,
     writer: JournalWriter,
     /// Executors waiting for the journal to acknowledge the records before them (ticket).
     held: VecDeque<(u64, Effect)>,
@@ -321,13 +324,21 @@ impl EffectRunner {
         match effect {
             Effect::Quit => return ControlFlow::Break(()),
             Effect::InjectFault(name) => {
-                let result = match (&self.sim, name.parse::<Fault>()) {
-                    (Some(sim), Ok(fault)) => inject(sim, &self.clock, &fault),
-                    (None, _) => Err("this environment is not simulated".to_string()),
-                    (_, Err(e)) => Err(e.to_string()),
-                };
-                let at = self.clock.now();
-                let _ = self.tx.send(Action::FaultInjected { name, at, result });
+                let (target, tx, clock) = (self.faults.clone(), self.tx.clone(), self.clock);
+                tokio::spawn(async move {
+                    let result = match (target, name.parse::<Fault>()) {
+                        (Some(target), Ok(fault)) => target.inject(&clock, &fault).await,
+                        (None, _) => {
+                            Err("faults are only injected on the simulator or in a lab".to_string())
+                        }
+                        (_, Err(e)) => Err(e.to_string()),
+                    };
+                    let _ = tx.send(Action::FaultInjected {
+                        name,
+                        at: clock.now(),
+                        result,
+                    });
+                });
             }
             effect @ Effect::Execute { .. } => {
                 if self.writer.settled() {
@@ -370,7 +381,7 @@ impl EffectRunner {
                 self.operator.clone(),
                 at,
             );
-            if let Some(seed) = self.seed.filter(|_| self.sim.is_some()) {
+            if let Some(seed) = self.seed.filter(|_| self.simulated) {
                 header = header.simulator(seed, self.clock.speed());
             }
             self.writer.start(header);
@@ -525,6 +536,33 @@ impl EffectRunner {
         let keys: Vec<_> = self.running.keys().copied().collect();
         for (step, attempt) in keys {
             self.kill(step, attempt);
+        }
+    }
+}
+
+/// Where a drill's scenario fault goes.
+#[derive(Clone)]
+pub enum FaultTarget {
+    /// The simulated deployment.
+    Sim(Arc<Mutex<Sim>>),
+    /// A `warroom lab` directory: real servers, really broken (region loss only).
+    Lab(std::path::PathBuf),
+}
+
+impl FaultTarget {
+    pub async fn inject(&self, clock: &SessionClock, fault: &Fault) -> Result<(), String> {
+        match self {
+            FaultTarget::Sim(sim) => inject(sim, clock, fault),
+            FaultTarget::Lab(dir) => match fault {
+                Fault::RegionLoss => {
+                    let done = crate::lab::fault(dir, crate::lab::LabFault::RegionLoss).await?;
+                    tracing::info!(lab = %dir.display(), "fault injected: {done}");
+                    Ok(())
+                }
+                other => Err(format!(
+                    "the lab can only lose its primary region, not simulate {other}"
+                )),
+            },
         }
     }
 }
