@@ -45,11 +45,39 @@ pub fn wire(env: &Environment, options: &WireOptions) -> Result<Wiring, String> 
             "environment {:?} uses PostgreSQL, which this build cannot reach yet",
             env.name
         )),
-        Backend::Aws => Err(format!(
-            "environment {:?} uses AWS, which this build cannot reach yet",
-            env.name
-        )),
+        Backend::Aws => aws(env, options),
     }
+}
+
+/// The AWS sources and action backend. The endpoint override comes from `--endpoint-url` /
+/// `AWS_ENDPOINT_URL` (in `options`), else from the file's `[aws] endpoint_url`.
+#[cfg(feature = "aws")]
+fn aws(env: &Environment, options: &WireOptions) -> Result<Wiring, String> {
+    use crate::telemetry::aws::{AwsOptions, Connector};
+    let endpoint_url = options.endpoint_url.clone().or_else(|| {
+        env.aws
+            .as_ref()
+            .and_then(|a| a.endpoint_url.as_ref())
+            .map(|u| u.get_ref().clone())
+    });
+    let connector = Arc::new(Connector::new(AwsOptions {
+        endpoint_url,
+        ..AwsOptions::default()
+    }));
+    Ok(Wiring {
+        sources: crate::telemetry::aws::sources(env, &connector),
+        actions: Arc::new(crate::actions::aws::AwsBackend::new(env, connector)),
+        sim: None,
+    })
+}
+
+#[cfg(not(feature = "aws"))]
+fn aws(env: &Environment, _options: &WireOptions) -> Result<Wiring, String> {
+    Err(format!(
+        "environment {:?} uses AWS, but this warroom was built without the `aws` feature; \
+         rebuild with the default features (cargo build --release)",
+        env.name
+    ))
 }
 
 fn simulated(env: &Environment, options: &WireOptions) -> Wiring {

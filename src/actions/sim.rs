@@ -25,7 +25,14 @@ impl ActionBackend for SimBackend {
     }
 
     fn unsupported(&self, action: &str) -> Option<String> {
-        // The simulator implements every built-in.
+        if action == "db.failover" {
+            return Some(
+                "the simulator does not model Multi-AZ failover (db.failover); drill with \
+                 db.promote instead"
+                    .to_string(),
+            );
+        }
+        // The simulator implements every other built-in.
         super::builtin(action)
             .is_none()
             .then(|| format!("unknown action {action:?}"))

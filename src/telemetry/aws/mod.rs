@@ -28,7 +28,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_rds::config::Credentials;
-use aws_sdk_rds::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_rds::error::{ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, Utc};
 
 use super::source::{Source, SourceError};
@@ -216,7 +216,7 @@ impl CallError {
     pub fn from_sdk<E, R>(call: impl Into<String>, err: &SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: fmt::Debug,
+        R: fmt::Debug + 'static,
     {
         let call = call.into();
         match err {
@@ -254,12 +254,12 @@ impl CallError {
                 call,
                 message: format!(
                     "cannot reach AWS: {} (check the network, a proxy, or --endpoint-url)",
-                    flatten(&DisplayErrorContext(err).to_string())
+                    root_cause(err)
                 ),
                 throttled: false,
             },
             other => {
-                let text = flatten(&DisplayErrorContext(other).to_string());
+                let text = flatten(&chain(other));
                 let hint = if text.contains("credentials") {
                     " (no usable AWS credentials: set AWS_PROFILE or the region's `profile`, \
                      run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
@@ -282,7 +282,30 @@ impl CallError {
     }
 }
 
-/// The SDK's error context on one line (panes have no room for more).
+/// An error and its sources, `: `-separated (without the SDK's Debug dump).
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// The innermost error's message (`Connection refused (os error 111)`).
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut e = err;
+    while let Some(inner) = e.source() {
+        e = inner;
+    }
+    flatten(&e.to_string())
+}
+
+/// One line (panes have no room for more), at most 300 characters.
 fn flatten(text: &str) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     const LIMIT: usize = 300;
