@@ -789,3 +789,175 @@ async fn a_hung_endpoint_times_out() {
     assert!(err.to_string().contains("no answer"), "{err}");
     drop(keep);
 }
+
+/// The measurement behind the AWS figures of BENCHMARKS.md (not a pass/fail test):
+/// `cargo test --release --test aws_backend -- --ignored --nocapture bench_status_vs_boto3`.
+/// 50 databases (25 primaries in us-west-2, each with a cross-region replica in us-east-1), a
+/// manual snapshot series per database, ReplicaLag for the 25 replicas, 50 health checks, one
+/// record; then `warroom status --json` and `benches/aws_boto3_baseline.py` (the same reads one
+/// by one) five times each, timed as whole processes, with the calls each made.
+#[test]
+#[ignore = "measurement; run explicitly in release"]
+fn bench_status_vs_boto3() {
+    let Some(moto) = Moto::start() else { return };
+    const PAIRS: usize = 25;
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let seeded = rt.block_on(async {
+        let west = rds(&moto, PRIMARY_REGION).await;
+        let east = rds(&moto, DR_REGION).await;
+        let cw = cloudwatch(&moto, DR_REGION).await;
+        let r53 = route53(&moto).await;
+        let mut checks = Vec::new();
+        for i in 0..PAIRS {
+            let arn = create_instance(&west, &format!("db-{i}")).await;
+            create_replica(&east, &format!("db-{i}-dr"), &arn).await;
+            for (client, id) in [(&west, format!("db-{i}")), (&east, format!("db-{i}-dr"))] {
+                client
+                    .create_db_snapshot()
+                    .db_instance_identifier(&id)
+                    .db_snapshot_identifier(format!("{id}-manual"))
+                    .send()
+                    .await
+                    .expect("snapshot");
+            }
+            put_lag(&cw, &format!("db-{i}-dr"), i as f64).await;
+            checks.push(create_health_check(&r53, &format!("api-{i}.west.example")).await);
+            checks.push(create_health_check(&r53, &format!("api-{i}.east.example")).await);
+        }
+        let zone = r53
+            .create_hosted_zone()
+            .name(ZONE_NAME)
+            .caller_reference("bench")
+            .send()
+            .await
+            .expect("zone");
+        let zone_id = zone
+            .hosted_zone()
+            .expect("zone")
+            .id()
+            .trim_start_matches("/hostedzone/")
+            .to_string();
+        upsert_cname(&r53, &zone_id, RECORD, PRIMARY_TARGET).await;
+        (zone_id, checks)
+    });
+    let (zone_id, checks) = seeded;
+    let list = |ids: Vec<&String>| {
+        ids.iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut env = format!(
+        "name = \"bench-50\"\nobjectives = {{ rto = \"30m\", rpo = \"5m\" }}\n\
+         [[regions]]\nname = \"primary\"\nid = \"{PRIMARY_REGION}\"\nrole = \"primary\"\n\
+         route53_health_check = [{}]\n\
+         [[regions]]\nname = \"dr\"\nid = \"{DR_REGION}\"\nrole = \"dr\"\n\
+         route53_health_check = [{}]\n",
+        list(checks.iter().step_by(2).collect()),
+        list(checks.iter().skip(1).step_by(2).collect()),
+    );
+    for i in 0..PAIRS {
+        env.push_str(&format!(
+            "[[databases]]\nname = \"db-{i}\"\nregion = \"primary\"\naws = {{ instance = \"db-{i}\" }}\n\
+             [[databases]]\nname = \"db-{i}-dr\"\nregion = \"dr\"\nreplica_of = \"db-{i}\"\n\
+             aws = {{ instance = \"db-{i}-dr\" }}\n"
+        ));
+    }
+    for i in 0..PAIRS {
+        for id in [format!("db-{i}"), format!("db-{i}-dr")] {
+            env.push_str(&format!(
+                "[[backups]]\nname = \"{id}-snapshots\"\nkind = \"RDS snapshot\"\nevery = \"24h\"\n\
+                 aws_snapshots = {{ instance = \"{id}\", type = \"manual\" }}\n"
+            ));
+        }
+    }
+    env.push_str(&format!(
+        "[[dns]]\nname = \"api\"\nrecord = \"{RECORD}\"\npoints_to = \"primary\"\n\
+         aws = {{ zone = \"{zone_id}\", targets = {{ primary = \"{PRIMARY_TARGET}\", dr = \"{DR_TARGET}\" }} }}\n"
+    ));
+    let dir = Scratch::new("bench");
+    let env_path = dir.0.join("bench-50.toml");
+    std::fs::write(&env_path, &env).expect("env file");
+    let env_arg = env_path.to_string_lossy().into_owned();
+    let python = std::env::var("WARROOM_MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
+    let baseline =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/aws_boto3_baseline.py");
+
+    const RUNS: usize = 5;
+    let mut ours = Vec::new();
+    let mut ours_calls = BTreeMap::new();
+    for _ in 0..RUNS {
+        moto.reset_calls();
+        let (code, out, err, took) = run_warroom(
+            &[
+                "status",
+                "--json",
+                "--env",
+                &env_arg,
+                "--endpoint-url",
+                &moto.url,
+            ],
+            &dir.0,
+        );
+        assert_eq!(code, 0, "{out}\n{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(v["replica_lag"].as_array().map(Vec::len), Some(PAIRS));
+        assert_eq!(v["backups"].as_array().map(Vec::len), Some(2 * PAIRS));
+        ours.push(took);
+        ours_calls = moto.counts();
+    }
+    let mut theirs = Vec::new();
+    let mut theirs_calls = BTreeMap::new();
+    let mut theirs_read = Vec::new();
+    for _ in 0..RUNS {
+        moto.reset_calls();
+        let started = std::time::Instant::now();
+        let out = std::process::Command::new(&python)
+            .arg(&baseline)
+            .arg(&env_path)
+            .arg(&moto.url)
+            .env("AWS_ACCESS_KEY_ID", TEST_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET)
+            .env("AWS_CONFIG_FILE", dir.0.join("none"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", dir.0.join("none"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .expect("run the boto3 baseline");
+        let took = started.elapsed();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        theirs_read.push(v["read_secs"].as_f64().unwrap_or_default());
+        theirs.push(took);
+        theirs_calls = moto.counts();
+    }
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (a, b) = (median(ours.clone()), median(theirs.clone()));
+    let total = |m: &BTreeMap<String, u64>| m.values().sum::<u64>();
+    println!(
+        "runs: {RUNS} each; 50 databases (25 replicas), 50 snapshot series, 50 health checks, 1 record"
+    );
+    println!(
+        "warroom status --json: median {a:?} (all: {ours:?}); calls per refresh {} {ours_calls:?}",
+        total(&ours_calls)
+    );
+    println!(
+        "boto3 one by one:      median {b:?} (all: {theirs:?}); in-script read time {theirs_read:?}; calls {} {theirs_calls:?}",
+        total(&theirs_calls)
+    );
+    println!(
+        "wall-time ratio boto3/warroom: {:.1}x",
+        b.as_secs_f64() / a.as_secs_f64()
+    );
+    assert_eq!(
+        ours_calls.get("monitoring:GetMetricData"),
+        Some(&1),
+        "lag: one call per region with replicas"
+    );
+}

@@ -626,7 +626,8 @@ impl Environment {
             if !valid {
                 err(
                     hook.url_env.span(),
-                    format!("url_env {var:?} is not an environment variable name"),
+                    // The value is not echoed: it may be the secret URL itself.
+                    "url_env is not an environment variable name (letters, digits and _)".to_string(),
                     "name the variable that holds the URL, e.g. `url_env = \"WARROOM_WEBHOOK_URL\"` \
                      (the URL itself never goes in the file)"
                         .into(),
@@ -788,5 +789,184 @@ mod tests {
         let src = DEMO_TOML.replacen("multi_az = true", "multi_az = true\nmultiaz = true", 1);
         let err = Environment::parse("e.toml", &src).expect_err("unknown field");
         assert!(err.to_string().contains("unknown field `multiaz`"), "{err}");
+    }
+
+    const AWS_ENV: &str = r#"name = "aws"
+objectives = { rto = "30m", rpo = "5m" }
+[[regions]]
+name = "primary"
+id = "us-west-2"
+role = "primary"
+route53_health_check = "hc-1"
+[[regions]]
+name = "dr"
+id = "us-east-1"
+role = "dr"
+profile = "dr-admin"
+route53_health_check = ["hc-2", "hc-3"]
+[[databases]]
+name = "primary"
+region = "primary"
+aws = { instance = "pynomaly-prod" }
+[[databases]]
+name = "dr-replica"
+region = "dr"
+replica_of = "primary"
+aws = { instance = "pynomaly-dr" }
+[[backups]]
+name = "snapshots"
+kind = "RDS snapshot"
+every = "15m"
+aws_snapshots = { instance = "pynomaly-prod", type = "manual" }
+[[dns]]
+name = "api"
+record = "api.example.com"
+points_to = "primary"
+aws = { zone = "Z1", targets = { primary = "a.example.net", dr = "b.example.net" } }
+[aws]
+endpoint_url = "http://127.0.0.1:5000"
+[webhook]
+url_env = "WARROOM_WEBHOOK_URL"
+"#;
+
+    fn aws_error(src: &str) -> String {
+        Environment::parse("aws.toml", src)
+            .expect_err("invalid")
+            .to_string()
+    }
+
+    /// 1-based line of the first line containing `needle`.
+    fn line_of(src: &str, needle: &str) -> usize {
+        src.lines()
+            .position(|l| l.contains(needle))
+            .expect("needle")
+            + 1
+    }
+
+    #[test]
+    fn aws_environment_is_valid_and_uses_aws() {
+        let env = Environment::parse("aws.toml", AWS_ENV).expect("valid");
+        assert_eq!(env.backend(), Backend::Aws);
+        assert_eq!(
+            env.resource(NameKind::Database, "dr-replica").as_deref(),
+            Some("pynomaly-dr")
+        );
+        assert_eq!(
+            env.resource(NameKind::Backup, "snapshots").as_deref(),
+            Some("RDS snapshot of pynomaly-prod")
+        );
+        assert_eq!(env.regions[0].route53_health_check, ["hc-1"]);
+        assert_eq!(env.regions[1].route53_health_check, ["hc-2", "hc-3"]);
+        assert_eq!(env.regions[1].profile.as_deref(), Some("dr-admin"));
+        let snaps = env.backups[0].aws_snapshots.as_ref().expect("binding");
+        assert_eq!(snaps.get_ref().kind, SnapshotKind::Manual);
+        assert_eq!(env.aws_snapshot_region(snaps.get_ref()), Some("primary"));
+        let dns = env.dns[0].aws.as_ref().expect("binding").get_ref();
+        assert_eq!((dns.record_type.as_str(), dns.ttl), ("CNAME", 60));
+        assert_eq!(Environment::demo().backend(), Backend::Sim);
+    }
+
+    #[test]
+    fn a_database_has_exactly_one_binding() {
+        let src = AWS_ENV.replacen(
+            "aws = { instance = \"pynomaly-prod\" }",
+            "aws = { instance = \"pynomaly-prod\" }\nsim = { resource = \"x\" }",
+            1,
+        );
+        let err = aws_error(&src);
+        assert!(
+            err.contains("database \"primary\" has 2 backend bindings (sim, aws)"),
+            "{err}"
+        );
+        let src = AWS_ENV.replacen("aws = { instance = \"pynomaly-dr\" }\n", "", 1);
+        let err = aws_error(&src);
+        assert!(
+            err.starts_with(&format!(
+                "aws.toml:{}:",
+                line_of(&src, "name = \"dr-replica\"")
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains("has no `aws` binding, but this environment uses AWS"),
+            "{err}"
+        );
+        for bad in ["aws = {}", "aws = { instance = \"a\", cluster = \"b\" }"] {
+            let src = AWS_ENV.replacen("aws = { instance = \"pynomaly-dr\" }", bad, 1);
+            let err = aws_error(&src);
+            assert!(
+                err.contains("needs exactly one non-empty `instance` or `cluster`"),
+                "{err}"
+            );
+            assert!(
+                err.starts_with(&format!("aws.toml:{}:", line_of(&src, bad))),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn aws_backups_and_records_are_checked() {
+        let src = AWS_ENV.replacen(
+            "aws_snapshots = { instance = \"pynomaly-prod\", type = \"manual\" }",
+            "sim = {}",
+            1,
+        );
+        assert!(aws_error(&src).contains("backup \"snapshots\" has a `sim` binding"));
+        let src = AWS_ENV.replacen(
+            "instance = \"pynomaly-prod\", type",
+            "instance = \"other\", type",
+            1,
+        );
+        assert!(aws_error(&src).contains("cannot tell which region RDS instance \"other\" is in"));
+        let src = AWS_ENV.replacen(
+            "type = \"manual\"",
+            "type = \"manual\", region = \"moon\"",
+            1,
+        );
+        assert!(aws_error(&src).contains("unknown region \"moon\""));
+        let src = AWS_ENV.replacen("type = \"manual\"", "type = \"hourly\"", 1);
+        assert!(aws_error(&src).contains("unknown variant `hourly`"));
+
+        let src = AWS_ENV.replacen("dr = \"b.example.net\"", "mars = \"b.example.net\"", 1);
+        let err = aws_error(&src);
+        assert!(err.contains("target for unknown region \"mars\""), "{err}");
+        assert!(
+            err.starts_with(&format!("aws.toml:{}:", line_of(&src, "mars"))),
+            "{err}"
+        );
+        let src = AWS_ENV.replacen("primary = \"a.example.net\", ", "", 1);
+        assert!(
+            aws_error(&src).contains("no target for region \"primary\", where it points normally")
+        );
+        let src = AWS_ENV.replacen("zone = \"Z1\"", "zone = \"Z1\", type = \"MX\"", 1);
+        assert!(aws_error(&src).contains("record type \"MX\" is not supported"));
+    }
+
+    #[test]
+    fn endpoint_and_webhook_settings_are_checked() {
+        let src = AWS_ENV.replacen("\"http://127.0.0.1:5000\"", "\"127.0.0.1:5000\"", 1);
+        let err = aws_error(&src);
+        assert!(
+            err.contains("endpoint_url \"127.0.0.1:5000\" is not an http(s) URL"),
+            "{err}"
+        );
+        assert!(
+            err.starts_with(&format!("aws.toml:{}:", line_of(&src, "endpoint_url"))),
+            "{err}"
+        );
+        let src = AWS_ENV.replacen(
+            "url_env = \"WARROOM_WEBHOOK_URL\"",
+            "url_env = \"https://hooks.example.com/T0/SECRET\"",
+            1,
+        );
+        let err = aws_error(&src);
+        assert!(
+            err.contains("url_env is not an environment variable name"),
+            "{err}"
+        );
+        assert!(!err.contains("SECRET"), "the URL must not be echoed: {err}");
+        let src = AWS_ENV.replacen("url_env", "url", 1);
+        assert!(aws_error(&src).contains("unknown field `url`"));
     }
 }
