@@ -749,9 +749,11 @@ impl ActionBackend for AwsBackend {
                 ),
             }),
             "backup.snapshot" => self.snapshot_target(call).map(|(instance, region, _)| {
+                // The id carries the UTC time of execution, not of this description.
+                let id = snapshot_id(&instance, Utc::now());
+                let prefix = id.get(..id.len().saturating_sub(15)).unwrap_or(&id);
                 format!(
-                    "rds:CreateDBSnapshot DBInstanceIdentifier={instance} DBSnapshotIdentifier={} (region {region}), then wait until it is available",
-                    snapshot_id(&instance, Utc::now())
+                    "rds:CreateDBSnapshot DBInstanceIdentifier={instance} DBSnapshotIdentifier={prefix}<yyyymmdd-hhmmss UTC> (region {region}), then wait until it is available"
                 )
             }),
             "dns.point" => self.dns(call).map(|(aws, record, value, region)| {
@@ -956,7 +958,7 @@ url_env = "WARROOM_TEST_WEBHOOK_URL"
         );
         assert!(b
             .describe(&call("backup.snapshot", &[("backup", "snapshots")]))
-            .starts_with("rds:CreateDBSnapshot DBInstanceIdentifier=pynomaly-prod DBSnapshotIdentifier=warroom-pynomaly-prod-"));
+            .starts_with("rds:CreateDBSnapshot DBInstanceIdentifier=pynomaly-prod DBSnapshotIdentifier=warroom-pynomaly-prod-<yyyymmdd-hhmmss UTC> (region us-west-2)"));
         assert!(
             b.describe(&call("db.promote", &[("db", "nope")]))
                 .starts_with("cannot run: db.promote: unknown database \"nope\"")
