@@ -47,10 +47,7 @@ pub fn wire(env: &Environment, options: &WireOptions) -> Result<Wiring, String> 
     match env.backend() {
         Backend::Sim => Ok(simulated(env, options)),
         Backend::Postgres => postgres(env),
-        Backend::Aws => Err(format!(
-            "environment {:?} uses AWS, which this build cannot reach yet",
-            env.name
-        )),
+        Backend::Aws => aws(env, options),
     }
 }
 
@@ -74,6 +71,44 @@ fn postgres(env: &Environment) -> Result<Wiring, String> {
         actions: Arc::new(PostgresBackend::new(env)?),
         sim: None,
     })
+}
+
+/// The AWS sources and action backend. The endpoint override comes from `--endpoint-url` /
+/// `AWS_ENDPOINT_URL` (in `options`), else from the file's `[aws] endpoint_url`.
+#[cfg(feature = "aws")]
+fn aws(env: &Environment, options: &WireOptions) -> Result<Wiring, String> {
+    use crate::telemetry::aws::{AwsOptions, Connector};
+    let endpoint_url = options.endpoint_url.clone().or_else(|| {
+        env.aws
+            .as_ref()
+            .and_then(|a| a.endpoint_url.as_ref())
+            .map(|u| u.get_ref().clone())
+    });
+    let connector = Arc::new(Connector::new(AwsOptions {
+        endpoint_url,
+        ..AwsOptions::default()
+    }));
+    let mut sources = crate::telemetry::aws::sources(env, &connector);
+    // The service's own /health endpoints, where the file lists them, beside Route 53's checks.
+    for r in &env.regions {
+        for url in &r.health {
+            sources.push(Box::new(HttpSource::new(r.name.get_ref(), url)?));
+        }
+    }
+    Ok(Wiring {
+        sources,
+        actions: Arc::new(crate::actions::aws::AwsBackend::new(env, connector)),
+        sim: None,
+    })
+}
+
+#[cfg(not(feature = "aws"))]
+fn aws(env: &Environment, _options: &WireOptions) -> Result<Wiring, String> {
+    Err(format!(
+        "environment {:?} uses AWS, but this warroom was built without the `aws` feature; \
+         rebuild with the default features (cargo build --release)",
+        env.name
+    ))
 }
 
 fn simulated(env: &Environment, options: &WireOptions) -> Wiring {
@@ -100,9 +135,12 @@ pub fn step_limits(env: &Environment, step: &crate::playbook::Step) -> Vec<Strin
     let mut out = Vec::new();
     if let Some(Executor::Action { builtin, .. }) = &step.executor {
         let reason = match backend {
-            Backend::Sim => None,
+            Backend::Sim => crate::actions::sim::unsupported_reason(builtin.name),
             Backend::Postgres => crate::actions::postgres::unsupported_reason(builtin.name),
-            Backend::Aws => None,
+            #[cfg(feature = "aws")]
+            Backend::Aws => crate::actions::aws::unsupported_reason(env, builtin.name),
+            #[cfg(not(feature = "aws"))]
+            Backend::Aws => Some("this warroom was built without the `aws` feature".into()),
         };
         if let Some(reason) = reason {
             out.push(format!("action {}: {reason}", builtin.name));
@@ -112,7 +150,9 @@ pub fn step_limits(env: &Environment, step: &crate::playbook::Step) -> Vec<Strin
         let unobserved = match (&wait.condition, backend) {
             (_, Backend::Sim) => None,
             (Condition::DbIntact { .. }, _) => Some("data integrity checks"),
-            (Condition::AppReady { .. }, Backend::Postgres) => Some("application replicas"),
+            (Condition::AppReady { .. }, Backend::Postgres | Backend::Aws) => {
+                Some("application replicas")
+            }
             (Condition::DnsPointsTo { .. }, Backend::Postgres) => Some("DNS records"),
             _ => None,
         };

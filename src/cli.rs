@@ -46,6 +46,10 @@ pub struct ConsoleArgs {
     /// (az-loss, region-loss, corruption, breach). Repeatable.
     #[arg(long, value_name = "SCENARIO@DELAY")]
     pub fault: Vec<String>,
+    /// Send every AWS call to this URL (an emulator such as moto, or a VPC endpoint).
+    /// Default: $AWS_ENDPOINT_URL, else the environment file's `[aws] endpoint_url`.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
     /// Log file (default: $XDG_STATE_HOME/warroom/warroom.log). Nothing is ever logged to the
     /// terminal the console owns.
     #[arg(long, global = true, value_name = "FILE")]

@@ -428,7 +428,11 @@ fn wiring(args: &ConsoleArgs, env: &Environment, clock: SessionClock) -> Result<
         &WireOptions {
             seed: args.seed,
             clock,
-            endpoint_url: None,
+            endpoint_url: args.endpoint_url.clone().or_else(|| {
+                std::env::var("AWS_ENDPOINT_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())
+            }),
         },
     )
     .map_err(BadInput)

@@ -4,6 +4,8 @@
 //! against it, the confirmation dialog and `show` describe actions from it, and each backend
 //! implements the actions it supports.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod postgres;
 pub mod run;
 pub mod sim;
@@ -94,6 +96,12 @@ pub const BUILTINS: &[Builtin] = &[
     Builtin {
         name: "db.promote",
         summary: "promote a replica to a standalone primary (replication from its source stops)",
+        args: &[req("db", ArgKind::Name(NameKind::Database))],
+        target_arg: "db",
+    },
+    Builtin {
+        name: "db.failover",
+        summary: "fail a Multi-AZ database or an Aurora cluster over to its standby in the same region",
         args: &[req("db", ArgKind::Name(NameKind::Database))],
         target_arg: "db",
     },

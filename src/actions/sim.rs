@@ -19,16 +19,28 @@ impl SimBackend {
     }
 }
 
+/// Why the simulator cannot run `action`, if it cannot (`warroom check` reports it).
+pub fn unsupported_reason(action: &str) -> Option<String> {
+    if action == "db.failover" {
+        return Some(
+            "the simulator does not model Multi-AZ failover (db.failover); drill with db.promote \
+             instead"
+                .to_string(),
+        );
+    }
+    // The simulator implements every other built-in.
+    super::builtin(action)
+        .is_none()
+        .then(|| format!("unknown action {action:?}"))
+}
+
 impl ActionBackend for SimBackend {
     fn name(&self) -> &str {
         "sim"
     }
 
     fn unsupported(&self, action: &str) -> Option<String> {
-        // The simulator implements every built-in.
-        super::builtin(action)
-            .is_none()
-            .then(|| format!("unknown action {action:?}"))
+        unsupported_reason(action)
     }
 
     fn describe(&self, call: &ActionCall) -> String {

@@ -65,6 +65,30 @@ pub struct RegionDef {
     /// Health endpoint URLs of the service in this region.
     #[serde(default)]
     pub health: Vec<String>,
+    /// AWS: named profile (from `~/.aws/config`) whose credentials this region's calls use.
+    /// Unset: the standard chain (environment variables, `AWS_PROFILE`, SSO, instance role).
+    pub profile: Option<String>,
+    /// AWS: id of the Route 53 health check whose verdict is this region's API health, or a
+    /// list of ids (e.g. one per endpoint). Each shows as an endpoint in the Regions pane.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub route53_health_check: Vec<String>,
+}
+
+/// Accepts `"id"` or `["id", ...]`.
+fn one_or_many<'de, D>(de: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(de)? {
+        OneOrMany::One(id) => vec![id],
+        OneOrMany::Many(ids) => ids,
+    })
 }
 
 /// Simulator binding of a database.
@@ -94,6 +118,42 @@ pub struct DatabaseDef {
     pub sim: Option<SimDatabase>,
     /// Self-hosted PostgreSQL server (see `postgres::PostgresDatabase`).
     pub postgres: Option<postgres::PostgresDatabase>,
+    /// AWS: the RDS DB instance or Aurora DB cluster behind this name.
+    pub aws: Option<Spanned<AwsDatabase>>,
+}
+
+/// AWS binding of a database: exactly one of `instance` or `cluster`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsDatabase {
+    /// RDS DB instance identifier (`pynomaly-dr-replica`), in the database's region.
+    pub instance: Option<String>,
+    /// Aurora DB cluster identifier, in the database's region.
+    pub cluster: Option<String>,
+}
+
+impl AwsDatabase {
+    /// The identifier AWS knows the database by.
+    pub fn identifier(&self) -> &str {
+        self.instance
+            .as_deref()
+            .or(self.cluster.as_deref())
+            .unwrap_or_default()
+    }
+}
+
+impl DatabaseDef {
+    /// Which backend bindings this database has (`sim`, `aws`); validation allows at most one.
+    pub fn bindings(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.sim.is_some() {
+            out.push("sim");
+        }
+        if self.aws.is_some() {
+            out.push("aws");
+        }
+        out
+    }
 }
 
 fn default_lag_alarm() -> Dur {
@@ -120,6 +180,47 @@ pub struct BackupDef {
     pub sim: Option<SimBackup>,
     /// A directory of backup files: dumps or a WAL archive (see `postgres::BackupDir`).
     pub dir: Option<postgres::BackupDir>,
+    /// AWS: the RDS snapshots of one DB instance.
+    pub aws_snapshots: Option<Spanned<AwsSnapshots>>,
+}
+
+/// Which RDS snapshots count for a backup series.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SnapshotKind {
+    /// Automated and manual snapshots alike.
+    #[default]
+    Any,
+    /// The daily automated snapshots RDS takes in the backup window.
+    Automated,
+    /// Snapshots taken on request (`backup.snapshot`, the console, scripts).
+    Manual,
+}
+
+impl SnapshotKind {
+    /// The `SnapshotType` value AWS uses, where the kind names one.
+    pub fn aws_type(self) -> Option<&'static str> {
+        match self {
+            SnapshotKind::Any => None,
+            SnapshotKind::Automated => Some("automated"),
+            SnapshotKind::Manual => Some("manual"),
+        }
+    }
+}
+
+/// AWS binding of a backup series: the snapshots of one RDS DB instance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsSnapshots {
+    /// RDS DB instance identifier whose snapshots count (`pynomaly-prod`).
+    pub instance: String,
+    /// Logical region the instance lives in. Default: the region of the database bound to the
+    /// same instance.
+    pub region: Option<Spanned<String>>,
+    /// `automated`, `manual` or `any` (default): which snapshots count. `backup.snapshot` always
+    /// takes a manual one.
+    #[serde(default, rename = "type")]
+    pub kind: SnapshotKind,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -132,6 +233,57 @@ pub struct DnsDef {
     /// Logical region it points at normally.
     pub points_to: Spanned<String>,
     pub sim: Option<toml::Table>,
+    /// AWS: the Route 53 record and what it contains for each region.
+    pub aws: Option<Spanned<AwsDns>>,
+}
+
+/// AWS binding of a DNS record: a simple-routing record in a Route 53 hosted zone.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsDns {
+    /// Hosted zone id (`Z0123456789ABCDEFGHIJ`).
+    pub zone: String,
+    /// Record name in the zone. Default: the DNS entry's `record`.
+    pub record: Option<String>,
+    /// Record type: `CNAME` (default), `A` or `AAAA`.
+    #[serde(default = "default_record_type", rename = "type")]
+    pub record_type: String,
+    /// TTL in seconds written by `dns.point` (default 60).
+    #[serde(default = "default_ttl")]
+    pub ttl: u32,
+    /// The record's value when it points at each logical region (`{ primary =
+    /// "api-usw2.example.net", dr = "api-use1.example.net" }`). `dns.point` writes these; the
+    /// Regions pane maps the current value back to a region.
+    pub targets: Spanned<BTreeMap<String, String>>,
+}
+
+fn default_record_type() -> String {
+    "CNAME".to_string()
+}
+
+fn default_ttl() -> u32 {
+    60
+}
+
+/// The record types `dns.point` can write.
+pub const AWS_RECORD_TYPES: &[&str] = &["CNAME", "A", "AAAA"];
+
+/// Settings of the AWS backend as a whole.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsSettings {
+    /// Send every AWS call to this URL instead of the public endpoints (an emulator such as
+    /// moto, or a VPC endpoint). `--endpoint-url` and `AWS_ENDPOINT_URL` take precedence.
+    pub endpoint_url: Option<Spanned<String>>,
+}
+
+/// Where `notify.webhook` posts. The URL usually carries a secret, so the file names the
+/// environment variable that holds it, and warroom never prints, journals or logs it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookDef {
+    /// Name of the environment variable holding the webhook URL (`WARROOM_WEBHOOK_URL`).
+    pub url_env: Spanned<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -163,6 +315,10 @@ pub struct Environment {
     /// Not part of the format.
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
+    /// AWS backend settings (`[aws] endpoint_url = ...`).
+    pub aws: Option<AwsSettings>,
+    /// The notification webhook of `notify.webhook`.
+    pub webhook: Option<WebhookDef>,
 }
 
 /// Kinds of logical names a playbook can refer to.
@@ -318,6 +474,8 @@ impl Environment {
                 }
             }
         }
+        out.extend(self.validate_bindings(path, src, &db_names));
+        out.extend(self.validate_aws_bindings(path, src, &region_names));
         out
     }
 
@@ -336,6 +494,9 @@ impl Environment {
                 bound.push(Backend::Postgres);
                 out.extend(pg.validate(path, src));
             }
+            if db.aws.is_some() {
+                bound.push(Backend::Aws);
+            }
             match bound.as_slice() {
                 [b] => bindings.push((*b, &db.name)),
                 // No binding: simulated (older environment files and the simulator's own
@@ -348,11 +509,27 @@ impl Environment {
                         db.name.span(),
                         format!("database {:?} has more than one binding", db.name.get_ref()),
                     )
-                    .with_help("keep exactly one of sim, postgres"),
+                    .with_help("keep exactly one of sim, postgres, aws"),
                 ),
             }
         }
         for b in &self.backups {
+            if b.aws_snapshots.is_some() {
+                if b.sim.is_some() || b.dir.is_some() {
+                    out.push(
+                        Diagnostic::at(
+                            path,
+                            src,
+                            b.name.span(),
+                            format!("backup {:?} has more than one binding", b.name.get_ref()),
+                        )
+                        .with_help("keep exactly one of sim, dir, aws_snapshots"),
+                    );
+                } else {
+                    bindings.push((Backend::Aws, &b.name));
+                }
+                continue;
+            }
             match (&b.sim, &b.dir) {
                 (Some(_), Some(_)) => out.push(
                     Diagnostic::at(
@@ -393,12 +570,237 @@ impl Environment {
         out
     }
 
+    /// Backend bindings: at most one per database; in an environment that uses AWS, every
+    /// database, backup and DNS record has an AWS binding and nothing a simulator one; the AWS
+    /// bindings themselves are complete and their references resolve.
+    fn validate_aws_bindings(
+        &self,
+        path: &str,
+        src: &str,
+        region_names: &[&str],
+    ) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let mut err = |span: std::ops::Range<usize>, message: String, help: String| {
+            out.push(Diagnostic::at(path, src, span, message).with_help(help));
+        };
+        let uses_aws = self.uses_aws();
+        for db in &self.databases {
+            let name = db.name.get_ref();
+            let bindings = db.bindings();
+            if bindings.len() > 1 {
+                err(
+                    db.name.span(),
+                    format!(
+                        "database {name:?} has {} backend bindings ({}); it needs exactly one",
+                        bindings.len(),
+                        bindings.join(", ")
+                    ),
+                    "keep the binding of the backend this environment uses".into(),
+                );
+            } else if uses_aws && db.aws.is_none() {
+                err(
+                    db.name.span(),
+                    format!(
+                        "database {name:?} has no `aws` binding, but this environment uses AWS"
+                    ),
+                    "add `aws = { instance = \"<RDS instance id>\" }` (or `cluster = ...`); \
+                     mixed backends are not supported: a drill must act on one world"
+                        .into(),
+                );
+            }
+            if let Some(aws) = &db.aws {
+                let a = aws.get_ref();
+                let ok = match (&a.instance, &a.cluster) {
+                    (Some(id), None) | (None, Some(id)) => !id.trim().is_empty(),
+                    _ => false,
+                };
+                if !ok {
+                    err(
+                        aws.span(),
+                        format!("database {name:?}: `aws` needs exactly one non-empty `instance` or `cluster`"),
+                        "`aws = { instance = \"my-db\" }` for RDS, `aws = { cluster = \"my-cluster\" }` for Aurora".into(),
+                    );
+                }
+            }
+        }
+        for b in &self.backups {
+            let name = b.name.get_ref();
+            if uses_aws && b.sim.is_some() {
+                err(
+                    b.name.span(),
+                    format!("backup {name:?} has a `sim` binding, but this environment uses AWS"),
+                    "replace it with `aws_snapshots = { instance = \"<RDS instance id>\" }`".into(),
+                );
+            } else if uses_aws && b.aws_snapshots.is_none() {
+                err(
+                    b.name.span(),
+                    format!(
+                        "backup {name:?} has no `aws_snapshots` binding, but this environment uses AWS"
+                    ),
+                    "add `aws_snapshots = { instance = \"<RDS instance id>\" }`".into(),
+                );
+            }
+            if let Some(snaps) = &b.aws_snapshots {
+                let sn = snaps.get_ref();
+                if let Some(region) = &sn.region {
+                    if !region_names.contains(&region.get_ref().as_str()) {
+                        err(
+                            region.span(),
+                            format!("unknown region {:?}", region.get_ref()),
+                            format!("known regions: {}", region_names.join(", ")),
+                        );
+                    }
+                } else if self.aws_snapshot_region(sn).is_none() {
+                    err(
+                        snaps.span(),
+                        format!(
+                            "backup {name:?}: cannot tell which region RDS instance {:?} is in",
+                            sn.instance
+                        ),
+                        "add `region = \"<logical region>\"`, or bind a database to the same instance".into(),
+                    );
+                }
+            }
+        }
+        for d in &self.dns {
+            let name = d.name.get_ref();
+            if uses_aws && d.sim.is_some() {
+                err(
+                    d.name.span(),
+                    format!(
+                        "DNS record {name:?} has a `sim` binding, but this environment uses AWS"
+                    ),
+                    "replace it with `aws = { zone = \"<hosted zone id>\", targets = { ... } }`"
+                        .into(),
+                );
+            } else if uses_aws && d.aws.is_none() {
+                err(
+                    d.name.span(),
+                    format!("DNS record {name:?} has no `aws` binding, but this environment uses AWS"),
+                    "add `aws = { zone = \"<hosted zone id>\", targets = { <region> = \"<value>\" } }`".into(),
+                );
+            }
+            if let Some(aws) = &d.aws {
+                let a = aws.get_ref();
+                if !AWS_RECORD_TYPES.contains(&a.record_type.as_str()) {
+                    err(
+                        aws.span(),
+                        format!(
+                            "DNS record {name:?}: record type {:?} is not supported",
+                            a.record_type
+                        ),
+                        format!("use one of {}", AWS_RECORD_TYPES.join(", ")),
+                    );
+                }
+                if a.zone.trim().is_empty() {
+                    err(
+                        aws.span(),
+                        format!("DNS record {name:?}: empty hosted zone id"),
+                        "the id is on the hosted zone's page in the Route 53 console (Z...)".into(),
+                    );
+                }
+                for region in a.targets.get_ref().keys() {
+                    if !region_names.contains(&region.as_str()) {
+                        err(
+                            a.targets.span(),
+                            format!("DNS record {name:?}: target for unknown region {region:?}"),
+                            format!("known regions: {}", region_names.join(", ")),
+                        );
+                    }
+                }
+                if !a.targets.get_ref().contains_key(d.points_to.get_ref()) {
+                    err(
+                        a.targets.span(),
+                        format!(
+                            "DNS record {name:?}: no target for region {:?}, where it points normally",
+                            d.points_to.get_ref()
+                        ),
+                        "give every region the record may point at its value in `targets`".into(),
+                    );
+                }
+            }
+        }
+        if uses_aws {
+            for a in &self.apps {
+                if a.sim.is_some() {
+                    err(
+                        a.name.span(),
+                        format!(
+                            "app {:?} has a `sim` binding, but this environment uses AWS",
+                            a.name.get_ref()
+                        ),
+                        "remove it: apps are not read from AWS (app.scale is unsupported there)"
+                            .into(),
+                    );
+                }
+            }
+        }
+        if let Some(url) = self.aws.as_ref().and_then(|a| a.endpoint_url.as_ref()) {
+            let u = url.get_ref();
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                err(
+                    url.span(),
+                    format!("endpoint_url {u:?} is not an http(s) URL"),
+                    "e.g. `endpoint_url = \"http://127.0.0.1:5000\"` for an emulator".into(),
+                );
+            }
+        }
+        if let Some(hook) = &self.webhook {
+            let var = hook.url_env.get_ref();
+            let valid = var
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                err(
+                    hook.url_env.span(),
+                    // The value is not echoed: it may be the secret URL itself.
+                    "url_env is not an environment variable name (letters, digits and _)".to_string(),
+                    "name the variable that holds the URL, e.g. `url_env = \"WARROOM_WEBHOOK_URL\"` \
+                     (the URL itself never goes in the file)"
+                        .into(),
+                );
+            }
+        }
+        out
+    }
+
+    /// Whether anything in the environment is bound to AWS.
+    pub fn uses_aws(&self) -> bool {
+        self.aws.is_some()
+            || self.databases.iter().any(|d| d.aws.is_some())
+            || self.backups.iter().any(|b| b.aws_snapshots.is_some())
+            || self.dns.iter().any(|d| d.aws.is_some())
+            || self
+                .regions
+                .iter()
+                .any(|r| !r.route53_health_check.is_empty())
+    }
+
+    /// The logical region of an `aws_snapshots` binding: its own `region`, else the region of
+    /// the database bound to the same RDS instance.
+    pub fn aws_snapshot_region<'a>(&'a self, snaps: &'a AwsSnapshots) -> Option<&'a str> {
+        if let Some(r) = &snaps.region {
+            return Some(r.get_ref().as_str());
+        }
+        self.databases
+            .iter()
+            .find(|d| {
+                d.aws.as_ref().and_then(|a| a.get_ref().instance.as_deref())
+                    == Some(snaps.instance.as_str())
+            })
+            .map(|d| d.region.get_ref().as_str())
+    }
+
     /// The backend every resource uses. Mixed environments are not supported: a drill is honest
     /// only if every step hits the same world (validation rejects them).
     pub fn backend(&self) -> Backend {
         let postgres = self.databases.iter().any(|d| d.postgres.is_some())
             || self.backups.iter().any(|b| b.dir.is_some());
-        if postgres {
+        if self.uses_aws() {
+            Backend::Aws
+        } else if postgres {
             Backend::Postgres
         } else {
             Backend::Sim
@@ -450,6 +852,9 @@ impl Environment {
                     if let Some(pg) = &d.postgres {
                         return pg.resource_name();
                     }
+                    if let Some(aws) = &d.aws {
+                        return aws.get_ref().identifier().to_string();
+                    }
                     d.sim
                         .as_ref()
                         .map_or_else(|| name.to_string(), |s| s.resource.clone())
@@ -458,13 +863,14 @@ impl Environment {
                 .backups
                 .iter()
                 .find(|b| b.name.get_ref() == name)
-                .map(|b| match &b.dir {
-                    Some(dir) => dir
+                .map(|b| match (&b.dir, &b.aws_snapshots) {
+                    (Some(dir), _) => dir
                         .resolved_path(self.base_dir.as_deref())
                         .join(dir.glob.get_ref())
                         .display()
                         .to_string(),
-                    None => b.kind.clone(),
+                    (None, Some(s)) => format!("{} of {}", b.kind, s.get_ref().instance),
+                    (None, None) => b.kind.clone(),
                 }),
             NameKind::Dns => self
                 .dns
@@ -524,5 +930,184 @@ mod tests {
         let src = DEMO_TOML.replacen("multi_az = true", "multi_az = true\nmultiaz = true", 1);
         let err = Environment::parse("e.toml", &src).expect_err("unknown field");
         assert!(err.to_string().contains("unknown field `multiaz`"), "{err}");
+    }
+
+    const AWS_ENV: &str = r#"name = "aws"
+objectives = { rto = "30m", rpo = "5m" }
+[[regions]]
+name = "primary"
+id = "us-west-2"
+role = "primary"
+route53_health_check = "hc-1"
+[[regions]]
+name = "dr"
+id = "us-east-1"
+role = "dr"
+profile = "dr-admin"
+route53_health_check = ["hc-2", "hc-3"]
+[[databases]]
+name = "primary"
+region = "primary"
+aws = { instance = "pynomaly-prod" }
+[[databases]]
+name = "dr-replica"
+region = "dr"
+replica_of = "primary"
+aws = { instance = "pynomaly-dr" }
+[[backups]]
+name = "snapshots"
+kind = "RDS snapshot"
+every = "15m"
+aws_snapshots = { instance = "pynomaly-prod", type = "manual" }
+[[dns]]
+name = "api"
+record = "api.example.com"
+points_to = "primary"
+aws = { zone = "Z1", targets = { primary = "a.example.net", dr = "b.example.net" } }
+[aws]
+endpoint_url = "http://127.0.0.1:5000"
+[webhook]
+url_env = "WARROOM_WEBHOOK_URL"
+"#;
+
+    fn aws_error(src: &str) -> String {
+        Environment::parse("aws.toml", src)
+            .expect_err("invalid")
+            .to_string()
+    }
+
+    /// 1-based line of the first line containing `needle`.
+    fn line_of(src: &str, needle: &str) -> usize {
+        src.lines()
+            .position(|l| l.contains(needle))
+            .expect("needle")
+            + 1
+    }
+
+    #[test]
+    fn aws_environment_is_valid_and_uses_aws() {
+        let env = Environment::parse("aws.toml", AWS_ENV).expect("valid");
+        assert_eq!(env.backend(), Backend::Aws);
+        assert_eq!(
+            env.resource(NameKind::Database, "dr-replica").as_deref(),
+            Some("pynomaly-dr")
+        );
+        assert_eq!(
+            env.resource(NameKind::Backup, "snapshots").as_deref(),
+            Some("RDS snapshot of pynomaly-prod")
+        );
+        assert_eq!(env.regions[0].route53_health_check, ["hc-1"]);
+        assert_eq!(env.regions[1].route53_health_check, ["hc-2", "hc-3"]);
+        assert_eq!(env.regions[1].profile.as_deref(), Some("dr-admin"));
+        let snaps = env.backups[0].aws_snapshots.as_ref().expect("binding");
+        assert_eq!(snaps.get_ref().kind, SnapshotKind::Manual);
+        assert_eq!(env.aws_snapshot_region(snaps.get_ref()), Some("primary"));
+        let dns = env.dns[0].aws.as_ref().expect("binding").get_ref();
+        assert_eq!((dns.record_type.as_str(), dns.ttl), ("CNAME", 60));
+        assert_eq!(Environment::demo().backend(), Backend::Sim);
+    }
+
+    #[test]
+    fn a_database_has_exactly_one_binding() {
+        let src = AWS_ENV.replacen(
+            "aws = { instance = \"pynomaly-prod\" }",
+            "aws = { instance = \"pynomaly-prod\" }\nsim = { resource = \"x\" }",
+            1,
+        );
+        let err = aws_error(&src);
+        assert!(
+            err.contains("database \"primary\" has 2 backend bindings (sim, aws)"),
+            "{err}"
+        );
+        let src = AWS_ENV.replacen("aws = { instance = \"pynomaly-dr\" }\n", "", 1);
+        let err = aws_error(&src);
+        assert!(
+            err.starts_with(&format!(
+                "aws.toml:{}:",
+                line_of(&src, "name = \"dr-replica\"")
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains("has no `aws` binding, but this environment uses AWS"),
+            "{err}"
+        );
+        for bad in ["aws = {}", "aws = { instance = \"a\", cluster = \"b\" }"] {
+            let src = AWS_ENV.replacen("aws = { instance = \"pynomaly-dr\" }", bad, 1);
+            let err = aws_error(&src);
+            assert!(
+                err.contains("needs exactly one non-empty `instance` or `cluster`"),
+                "{err}"
+            );
+            assert!(
+                err.starts_with(&format!("aws.toml:{}:", line_of(&src, bad))),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn aws_backups_and_records_are_checked() {
+        let src = AWS_ENV.replacen(
+            "aws_snapshots = { instance = \"pynomaly-prod\", type = \"manual\" }",
+            "sim = {}",
+            1,
+        );
+        assert!(aws_error(&src).contains("backup \"snapshots\" has a `sim` binding"));
+        let src = AWS_ENV.replacen(
+            "instance = \"pynomaly-prod\", type",
+            "instance = \"other\", type",
+            1,
+        );
+        assert!(aws_error(&src).contains("cannot tell which region RDS instance \"other\" is in"));
+        let src = AWS_ENV.replacen(
+            "type = \"manual\"",
+            "type = \"manual\", region = \"moon\"",
+            1,
+        );
+        assert!(aws_error(&src).contains("unknown region \"moon\""));
+        let src = AWS_ENV.replacen("type = \"manual\"", "type = \"hourly\"", 1);
+        assert!(aws_error(&src).contains("unknown variant `hourly`"));
+
+        let src = AWS_ENV.replacen("dr = \"b.example.net\"", "mars = \"b.example.net\"", 1);
+        let err = aws_error(&src);
+        assert!(err.contains("target for unknown region \"mars\""), "{err}");
+        assert!(
+            err.starts_with(&format!("aws.toml:{}:", line_of(&src, "mars"))),
+            "{err}"
+        );
+        let src = AWS_ENV.replacen("primary = \"a.example.net\", ", "", 1);
+        assert!(
+            aws_error(&src).contains("no target for region \"primary\", where it points normally")
+        );
+        let src = AWS_ENV.replacen("zone = \"Z1\"", "zone = \"Z1\", type = \"MX\"", 1);
+        assert!(aws_error(&src).contains("record type \"MX\" is not supported"));
+    }
+
+    #[test]
+    fn endpoint_and_webhook_settings_are_checked() {
+        let src = AWS_ENV.replacen("\"http://127.0.0.1:5000\"", "\"127.0.0.1:5000\"", 1);
+        let err = aws_error(&src);
+        assert!(
+            err.contains("endpoint_url \"127.0.0.1:5000\" is not an http(s) URL"),
+            "{err}"
+        );
+        assert!(
+            err.starts_with(&format!("aws.toml:{}:", line_of(&src, "endpoint_url"))),
+            "{err}"
+        );
+        let src = AWS_ENV.replacen(
+            "url_env = \"WARROOM_WEBHOOK_URL\"",
+            "url_env = \"https://hooks.example.com/T0/SECRET\"",
+            1,
+        );
+        let err = aws_error(&src);
+        assert!(
+            err.contains("url_env is not an environment variable name"),
+            "{err}"
+        );
+        assert!(!err.contains("SECRET"), "the URL must not be echoed: {err}");
+        let src = AWS_ENV.replacen("url_env", "url", 1);
+        assert!(aws_error(&src).contains("unknown field `url`"));
     }
 }

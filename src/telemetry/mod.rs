@@ -4,6 +4,8 @@
 //! against (alarm threshold, backup interval) so that a sample is self-describing: `status --json`,
 //! the panes and playbook `wait` conditions all judge it with the same functions below.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod backup_dir;
 pub mod board;
 pub mod http;
