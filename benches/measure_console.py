@@ -4,7 +4,8 @@
   python3 benches/measure_console.py [--binary target/release/warroom] [--idle-secs 60] [--runs 10]
 
 Prints, for the console on the built-in simulator in a pseudo-terminal (120x40):
-  - launch to first full frame: wall time from exec until all three pane titles are on screen;
+  - launch to first full frame: wall time from exec until all three panes show data (a replica
+    row, a backup row, a region verdict);
   - idle CPU over --idle-secs seconds (utime+stime from /proc, as % of one core);
   - peak RSS (VmHWM) at the end of the idle run.
 Standard library only; Linux only (/proc).
@@ -21,6 +22,8 @@ import termios
 import time
 
 TITLES = (b"Replica lag", b"Backups", b"Regions")
+# A full frame has data in every pane, not just titles: a replica row, a backup row, a verdict.
+FULL = TITLES + (b"dr-replica", b"daily-dump", b"HEALTHY")
 
 
 def spawn(binary, args, cols=120, rows=40):
@@ -81,7 +84,7 @@ def main():
     for _ in range(a.runs):
         t0 = time.monotonic()
         pid, fd = spawn(a.binary, [])
-        _, ok = drain(fd, t0 + 10.0, TITLES)
+        _, ok = drain(fd, t0 + 10.0, FULL)
         t1 = time.monotonic()
         stop(pid, fd)
         if not ok:
