@@ -2,6 +2,7 @@
 """Measured runs of the real console (not a criterion bench: these are whole-process figures).
 
   python3 benches/measure_console.py [--binary target/release/warroom] [--idle-secs 60] [--runs 10]
+                                    [--no-launch] [-- WARROOM ARGS...]
 
 Prints, for the console on the built-in simulator in a pseudo-terminal (120x40):
   - launch to first full frame: wall time from exec until all three panes show data (a replica
@@ -78,23 +79,27 @@ def main():
     ap.add_argument("--binary", default="target/release/warroom")
     ap.add_argument("--idle-secs", type=float, default=60.0)
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--no-launch", action="store_true", help="skip the launch-time runs")
+    ap.add_argument("args", nargs="*", help="arguments for warroom (after --)")
     a = ap.parse_args()
+    want = FULL if not a.args else TITLES
 
     launches = []
-    for _ in range(a.runs):
+    for _ in range(0 if a.no_launch else a.runs):
         t0 = time.monotonic()
-        pid, fd = spawn(a.binary, [])
-        _, ok = drain(fd, t0 + 10.0, FULL)
+        pid, fd = spawn(a.binary, a.args)
+        _, ok = drain(fd, t0 + 10.0, want)
         t1 = time.monotonic()
         stop(pid, fd)
         if not ok:
             sys.exit("the console did not draw its panes within 10 s")
         launches.append((t1 - t0) * 1000.0)
     launches.sort()
-    print(f"launch to first full frame: median {launches[len(launches) // 2]:.1f} ms, "
-          f"min {launches[0]:.1f} ms, max {launches[-1]:.1f} ms ({a.runs} runs)")
+    if launches:
+        print(f"launch to first full frame: median {launches[len(launches) // 2]:.1f} ms, "
+              f"min {launches[0]:.1f} ms, max {launches[-1]:.1f} ms ({a.runs} runs)")
 
-    pid, fd = spawn(a.binary, [])
+    pid, fd = spawn(a.binary, a.args)
     drain(fd, time.monotonic() + 10.0, TITLES)
     hz = os.sysconf("SC_CLK_TCK")
     before = cpu_ticks(pid)
