@@ -9,6 +9,7 @@
 //! ```
 
 pub mod help;
+pub mod paint;
 pub mod panes;
 pub mod playbook;
 pub mod status_bar;

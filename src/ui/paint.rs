@@ -1,0 +1,617 @@
+//! Drawing primitives that visit only the cells they change.
+//!
+//! Ratatui's `Block`, `Paragraph` and `Table` (and each table cell, its text and its line) start
+//! by restyling their whole area, even when the style is the default one: a no-op per cell, but
+//! not a free one. At 200x60 the console paid for ~34,000 such cell visits a frame, about a third
+//! of its drawing time. Each helper here writes exactly the cells the widget named in its doc
+//! comment writes, with the same symbols and styles, and nothing else; plain ASCII text skips
+//! grapheme segmentation (each printable ASCII byte is one grapheme, one cell wide).
+
+use std::collections::VecDeque;
+
+use ratatui::buffer::{Buffer, CellWidth};
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::border;
+use ratatui::text::{Line, StyledGrapheme};
+use ratatui::widgets::Widget;
+
+/// Whether every byte of `text` is printable ASCII: then each byte is a grapheme one cell wide,
+/// and no byte is a control character that ratatui would drop.
+fn is_plain_ascii(text: &str) -> bool {
+    text.bytes().all(|b| (b' '..=b'~').contains(&b))
+}
+
+/// Writes plain ASCII `text` (see [`is_plain_ascii`]) from `(x, y)`, one byte per cell, stopping
+/// at the buffer's edge.
+fn put_ascii(buf: &mut Buffer, x: u16, y: u16, text: &str, style: Style) {
+    for (b, x) in text.bytes().zip(x..buf.area.right()) {
+        if let Some(cell) = buf.cell_mut((x, y)) {
+            cell.set_char(char::from(b)).set_style(style);
+        }
+    }
+}
+
+/// Applies `style` to every cell of `area`, unless it is the default style (which changes
+/// nothing).
+pub fn set_style(buf: &mut Buffer, area: Rect, style: Style) {
+    if style != Style::default() {
+        buf.set_style(area, style);
+    }
+}
+
+/// Draws `line` in the first row of `area` like ratatui's `Line` widget: the line's own style
+/// over the whole row, its alignment, and a line wider than the area cut on the side away from
+/// its alignment.
+pub fn line(buf: &mut Buffer, area: Rect, line: &Line<'_>) {
+    let area = area.intersection(buf.area);
+    if area.is_empty() {
+        return;
+    }
+    let area = Rect { height: 1, ..area };
+    let width = line.width();
+    if width == 0 {
+        return;
+    }
+    let Ok(width) = u16::try_from(width) else {
+        return line.render(area, buf);
+    };
+    let indent = match line.alignment {
+        None | Some(Alignment::Left) => 0,
+        Some(Alignment::Right) => area.width.saturating_sub(width),
+        // Not used by the console; ratatui knows how.
+        Some(Alignment::Center) => return line.render(area, buf),
+    };
+    if width > area.width {
+        // Cut: rare (labels are sized to their columns); ratatui knows how.
+        return line.render(area, buf);
+    }
+    set_style(buf, area, line.style);
+    let mut x = area.x + indent;
+    for span in &line.spans {
+        // Fits: the whole line does. Zero-width spans are skipped like ratatui skips them.
+        let span_width = u16::try_from(span.width()).unwrap_or(u16::MAX);
+        if span_width == 0 {
+            continue;
+        }
+        if is_plain_ascii(&span.content) {
+            put_ascii(buf, x, area.y, &span.content, span.style);
+        } else {
+            span.render(
+                Rect {
+                    x,
+                    width: area.right().saturating_sub(x),
+                    ..area
+                },
+                buf,
+            );
+        }
+        x = x.saturating_add(span_width);
+    }
+}
+
+/// Draws `line` in the first row of `area` like one line of a `Paragraph` without wrapping: each
+/// grapheme takes the line's style patched with its span's (the cells after the text keep
+/// theirs), and the line is cut at the area's right edge.
+pub fn text_line(buf: &mut Buffer, area: Rect, line: &Line<'_>) {
+    let area = area.intersection(buf.area);
+    if area.is_empty() {
+        return;
+    }
+    let max = area.width;
+    let offset = match line.alignment {
+        None | Some(Alignment::Left) => 0,
+        Some(alignment) => line_offset(truncated_width(line, max), max, alignment),
+    };
+    let (mut x, y) = (area.x + offset, area.y);
+    let mut used: u16 = 0;
+    for span in &line.spans {
+        if is_plain_ascii(&span.content) {
+            let room = usize::from(max - used);
+            let shown = span.content.get(..room).unwrap_or(&span.content);
+            put_ascii(buf, x, y, shown, line.style.patch(span.style));
+            // At most `room` bytes, so this fits in u16.
+            let n = u16::try_from(shown.len()).unwrap_or(u16::MAX);
+            (x, used) = (x + n, used + n);
+            if shown.len() < span.content.len() {
+                return;
+            }
+            continue;
+        }
+        for g in span.styled_graphemes(line.style) {
+            let w = g.symbol.cell_width();
+            if w > max {
+                continue;
+            }
+            if used + w > max {
+                return;
+            }
+            used += w;
+            if w > 0 {
+                put_grapheme(buf, x, y, &g);
+                x += w;
+            }
+        }
+    }
+}
+
+/// Draws `lines` one per row from the top of `area`, like a `Paragraph` without wrapping.
+pub fn text_lines(buf: &mut Buffer, area: Rect, lines: &[Line<'_>]) {
+    for (line, y) in lines.iter().zip(area.top()..area.bottom()) {
+        text_line(
+            buf,
+            Rect {
+                y,
+                height: 1,
+                ..area
+            },
+            line,
+        );
+    }
+}
+
+/// Draws `lines` into `area` like `Paragraph::new(lines).wrap(Wrap { trim: false })`: a line
+/// that fits takes one row, a longer one is broken between words by [`word_wrap`], a port of
+/// ratatui's word wrapper.
+pub fn wrapped_lines(buf: &mut Buffer, area: Rect, lines: &[Line<'_>]) {
+    let area = area.intersection(buf.area);
+    if area.is_empty() {
+        return;
+    }
+    let mut y = area.y;
+    let mut rows = Vec::new();
+    for line in lines {
+        if y >= area.bottom() {
+            return;
+        }
+        if fits(line, area.width) {
+            text_line(
+                buf,
+                Rect {
+                    y,
+                    height: 1,
+                    ..area
+                },
+                line,
+            );
+            y += 1;
+            continue;
+        }
+        rows.clear();
+        word_wrap(
+            line.styled_graphemes(Style::default()),
+            area.width,
+            &mut rows,
+        );
+        let alignment = line.alignment.unwrap_or(Alignment::Left);
+        for row in &rows {
+            if y >= area.bottom() {
+                return;
+            }
+            let width = row.iter().map(|g| g.symbol.cell_width()).sum();
+            let mut x = area.x + line_offset(width, area.width, alignment);
+            for g in row {
+                let w = g.symbol.cell_width();
+                if w > 0 {
+                    put_grapheme(buf, x, y, g);
+                    x += w;
+                }
+            }
+            y += 1;
+        }
+    }
+}
+
+/// Whether ratatui's word wrapper leaves `line` whole at `width`: its graphemes add up to less
+/// than the width, or exactly the width with no zero-width grapheme to spill onto a next row.
+fn fits(line: &Line<'_>, width: u16) -> bool {
+    let mut total: usize = 0;
+    let mut zero_width = false;
+    for span in &line.spans {
+        if is_plain_ascii(&span.content) {
+            total += span.content.len();
+        } else {
+            for g in span.styled_graphemes(Style::default()) {
+                let w = g.symbol.cell_width();
+                zero_width |= w == 0;
+                total += usize::from(w);
+            }
+        }
+        if total > usize::from(width) {
+            return false;
+        }
+    }
+    total < usize::from(width) || !zero_width
+}
+
+/// Width of `line` once a `Paragraph` cut it to `max` (for its alignment).
+fn truncated_width(line: &Line<'_>, max: u16) -> u16 {
+    let mut used: u16 = 0;
+    for g in line.styled_graphemes(Style::default()) {
+        let w = g.symbol.cell_width();
+        if w > max {
+            continue;
+        }
+        if used + w > max {
+            break;
+        }
+        used += w;
+    }
+    used
+}
+
+/// Where a `Paragraph` starts a row `width` wide in an area `area_width` wide.
+fn line_offset(width: u16, area_width: u16, alignment: Alignment) -> u16 {
+    match alignment {
+        Alignment::Left => 0,
+        Alignment::Center => (area_width / 2).saturating_sub(width / 2),
+        Alignment::Right => area_width.saturating_sub(width),
+    }
+}
+
+/// Writes one grapheme the way a `Paragraph` does (the cells a wide one hides are left alone).
+fn put_grapheme(buf: &mut Buffer, x: u16, y: u16, g: &StyledGrapheme<'_>) {
+    if let Some(cell) = buf.cell_mut((x, y)) {
+        cell.set_symbol(g.symbol).set_style(g.style);
+    }
+}
+
+/// Breaks one line into rows at most `max_width` wide, exactly like ratatui's `WordWrapper`
+/// (ratatui-widgets 0.3, `reflow.rs`, MIT) with `trim: false`: words move whole to the next row,
+/// a word longer than a row is split, whitespace at a break is dropped up to the end of the row.
+/// Pushes at least one row (empty for an empty line); nothing when `max_width` is 0.
+fn word_wrap<'a>(
+    graphemes: impl Iterator<Item = StyledGrapheme<'a>>,
+    max_width: u16,
+    rows: &mut Vec<Vec<StyledGrapheme<'a>>>,
+) {
+    if max_width == 0 {
+        return;
+    }
+    let first_row = rows.len();
+    let mut pending_line: Vec<StyledGrapheme<'a>> = Vec::new();
+    let mut pending_word: Vec<StyledGrapheme<'a>> = Vec::new();
+    let mut pending_whitespace: VecDeque<StyledGrapheme<'a>> = VecDeque::new();
+    let (mut line_width, mut word_width, mut whitespace_width) = (0_u16, 0_u16, 0_u16);
+    let mut non_whitespace_previous = false;
+
+    for grapheme in graphemes {
+        let is_whitespace = grapheme.is_whitespace();
+        let symbol_width = grapheme.symbol.cell_width();
+        // Symbols wider than a row are ignored.
+        if symbol_width > max_width {
+            continue;
+        }
+        let word_found = non_whitespace_previous && is_whitespace;
+        let untrimmed_overflow =
+            pending_line.is_empty() && word_width + whitespace_width + symbol_width > max_width;
+        // Append the finished segment (whitespace, then word) to the row.
+        if word_found || untrimmed_overflow {
+            pending_line.extend(pending_whitespace.drain(..));
+            line_width += whitespace_width;
+            pending_line.append(&mut pending_word);
+            line_width += word_width;
+            whitespace_width = 0;
+            word_width = 0;
+        }
+        let line_full = line_width >= max_width;
+        let pending_word_overflow =
+            symbol_width > 0 && line_width + whitespace_width + word_width >= max_width;
+        if line_full || pending_word_overflow {
+            let mut remaining_width = max_width.saturating_sub(line_width);
+            rows.push(std::mem::take(&mut pending_line));
+            line_width = 0;
+            // Drop the whitespace that reaches the end of the row.
+            while let Some(grapheme) = pending_whitespace.front() {
+                let width = grapheme.symbol.cell_width();
+                if width > remaining_width {
+                    break;
+                }
+                whitespace_width -= width;
+                remaining_width -= width;
+                pending_whitespace.pop_front();
+            }
+            // The first whitespace does not count toward the next word.
+            if is_whitespace && pending_whitespace.is_empty() {
+                continue;
+            }
+        }
+        if is_whitespace {
+            whitespace_width += symbol_width;
+            pending_whitespace.push_back(grapheme);
+        } else {
+            word_width += symbol_width;
+            pending_word.push(grapheme);
+        }
+        non_whitespace_previous = !is_whitespace;
+    }
+    pending_line.extend(pending_whitespace.drain(..));
+    pending_line.append(&mut pending_word);
+    if !pending_line.is_empty() {
+        rows.push(pending_line);
+    }
+    if rows.len() == first_row {
+        rows.push(Vec::new());
+    }
+}
+
+/// Fills the first row of `area` with `symbol` (one cell wide) in `style`, like a `Paragraph`
+/// of that symbol repeated across the area.
+pub fn fill_row(buf: &mut Buffer, area: Rect, symbol: &str, style: Style) {
+    let area = area.intersection(buf.area);
+    for x in area.left()..area.right() {
+        if let Some(cell) = buf.cell_mut((x, area.y)) {
+            cell.set_symbol(symbol).set_style(style);
+        }
+    }
+}
+
+/// A box with a plain border, a title at the top left and optionally one at the bottom right:
+/// the cells of `Block::bordered().border_style(style).title(title.left_aligned())
+/// .title_bottom(bottom.right_aligned())`, without restyling the inside.
+pub struct Panel<'a> {
+    border_style: Style,
+    title: Line<'a>,
+    bottom_title: Option<Line<'a>>,
+}
+
+impl<'a> Panel<'a> {
+    pub fn new(border_style: Style, title: Line<'a>) -> Self {
+        Panel {
+            border_style,
+            title: title.left_aligned(),
+            bottom_title: None,
+        }
+    }
+
+    /// A title at the bottom right (cut on its left when too wide, like ratatui does).
+    pub fn bottom_title(mut self, title: Line<'a>) -> Self {
+        self.bottom_title = Some(title.right_aligned());
+        self
+    }
+
+    /// The area inside the border (`Block::inner`).
+    pub fn inner(area: Rect) -> Rect {
+        let x = area.x.saturating_add(1).min(area.right());
+        let y = area.y.saturating_add(1).min(area.bottom());
+        Rect {
+            x,
+            y,
+            width: area.width.saturating_sub(2),
+            height: area.height.saturating_sub(2),
+        }
+    }
+
+    pub fn render(&self, buf: &mut Buffer, area: Rect) {
+        let area = area.intersection(buf.area);
+        if area.is_empty() {
+            return;
+        }
+        let set = border::PLAIN;
+        let style = self.border_style;
+        let (left, top) = (area.left(), area.top());
+        let right = area.right().saturating_sub(1);
+        let bottom = area.bottom().saturating_sub(1);
+        let mut put = |x: u16, y: u16, symbol: &str| {
+            if let Some(cell) = buf.cell_mut((x, y)) {
+                cell.set_symbol(symbol).set_style(style);
+            }
+        };
+        // Block's order (left, top, right, bottom, then the corners) decides degenerate boxes.
+        for y in top..=bottom {
+            put(left, y, set.vertical_left);
+        }
+        for x in left..=right {
+            put(x, top, set.horizontal_top);
+        }
+        for y in top..=bottom {
+            put(right, y, set.vertical_right);
+        }
+        for x in left..=right {
+            put(x, bottom, set.horizontal_bottom);
+        }
+        put(right, bottom, set.bottom_right);
+        put(right, top, set.top_right);
+        put(left, bottom, set.bottom_left);
+        put(left, top, set.top_left);
+
+        let titles = Rect {
+            x: left.saturating_add(1),
+            y: top,
+            width: area.width.saturating_sub(2),
+            height: 1,
+        };
+        if !titles.is_empty() {
+            let width = line_width(&self.title).min(titles.width);
+            line(buf, Rect { width, ..titles }, &self.title);
+        }
+        let titles = Rect {
+            y: bottom,
+            ..titles
+        };
+        if let Some(title) = self.bottom_title.as_ref().filter(|_| !titles.is_empty()) {
+            let title_width = line_width(title);
+            let x = titles
+                .right()
+                .saturating_sub(title_width)
+                .max(titles.left());
+            let width = title_width.min(titles.width);
+            line(buf, Rect { x, width, ..titles }, title);
+        }
+    }
+}
+
+fn line_width(line: &Line<'_>) -> u16 {
+    u16::try_from(line.width()).unwrap_or(u16::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each helper against the ratatui widget it stands for, cell for cell (symbols and styles),
+    //! on text that exercises the slow paths: wide and zero-width graphemes, control characters,
+    //! whitespace runs at every break position, words longer than a row, styled lines.
+
+    use super::*;
+    use ratatui::style::{Color, Modifier};
+    use ratatui::text::Span;
+    use ratatui::widgets::{Block, Paragraph, Wrap};
+
+    const PIECES: &[&str] = &[
+        "a",
+        "word",
+        " ",
+        "  ",
+        "\t",
+        "·",
+        "—",
+        "世界",
+        "e\u{301}",
+        "\u{200b}",
+        "\u{301}",
+        "🔥",
+        "x\u{1b}[31m",
+        "long-unbroken-token-that-overflows",
+        "\u{a0}",
+        "ok",
+        "é",
+        "◀ api",
+    ];
+
+    /// A deterministic pseudo-random generator (xorshift), to vary the inputs without a crate.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            usize::try_from(self.0 % n as u64).unwrap_or(0)
+        }
+    }
+
+    fn styles(i: usize) -> Style {
+        [
+            Style::default(),
+            Style::new().red(),
+            Style::new().on_blue().add_modifier(Modifier::BOLD),
+            Style::new()
+                .fg(Color::Indexed(7))
+                .remove_modifier(Modifier::BOLD),
+        ][i % 4]
+    }
+
+    fn random_line(rng: &mut Rng) -> Line<'static> {
+        let spans: Vec<Span> = (0..rng.next(8))
+            .map(|_| {
+                let text: String = (0..1 + rng.next(4))
+                    .map(|_| PIECES[rng.next(PIECES.len())])
+                    .collect();
+                Span::styled(text, styles(rng.next(4)))
+            })
+            .collect();
+        let line = Line::from(spans).style(styles(rng.next(4)));
+        match rng.next(5) {
+            0 => line.right_aligned(),
+            1 => line.left_aligned(),
+            _ => line,
+        }
+    }
+
+    /// A buffer with something in every cell, so that cells written by mistake show.
+    fn canvas(width: u16, height: u16) -> Buffer {
+        let mut cell = ratatui::buffer::Cell::new("%");
+        cell.set_style(Style::new().green().on_black());
+        Buffer::filled(Rect::new(0, 0, width, height), cell)
+    }
+
+    #[test]
+    fn lines_match_the_line_widget_and_paragraphs() {
+        let mut rng = Rng(0x5eed);
+        for case in 0..3000 {
+            let l = random_line(&mut rng);
+            let width = u16::try_from(rng.next(40)).unwrap_or(0);
+            let area = Rect::new(1, 1, width, 2);
+
+            let (mut want, mut got) = (canvas(44, 4), canvas(44, 4));
+            (&l).render(area, &mut want);
+            line(&mut got, area, &l);
+            assert_eq!(got, want, "Line widget, case {case}: {l:?} in {width}");
+
+            let (mut want, mut got) = (canvas(44, 4), canvas(44, 4));
+            Paragraph::new(l.clone()).render(area, &mut want);
+            text_line(&mut got, area, &l);
+            assert_eq!(got, want, "Paragraph, case {case}: {l:?} in {width}");
+        }
+    }
+
+    #[test]
+    fn wrapping_matches_ratatui() {
+        // A line exactly as wide as the area followed by zero-width spaces takes two rows.
+        let exact = vec![Line::from("abc\u{200b}\u{200b}"), Line::from("next")];
+        let area = Rect::new(1, 1, 3, 3);
+        let (mut want, mut got) = (canvas(5, 5), canvas(5, 5));
+        Paragraph::new(exact.clone())
+            .wrap(Wrap { trim: false })
+            .render(area, &mut want);
+        wrapped_lines(&mut got, area, &exact);
+        assert_eq!(got, want);
+
+        let mut rng = Rng(0xfeed);
+        for case in 0..3000 {
+            let lines: Vec<Line> = (0..1 + rng.next(3))
+                .map(|_| random_line(&mut rng))
+                .collect();
+            let width = u16::try_from(rng.next(30)).unwrap_or(0);
+            let height = u16::try_from(rng.next(12)).unwrap_or(0);
+            let area = Rect::new(1, 1, width, height);
+            let (mut want, mut got) = (canvas(34, 14), canvas(34, 14));
+            Paragraph::new(lines.clone())
+                .wrap(Wrap { trim: false })
+                .render(area, &mut want);
+            wrapped_lines(&mut got, area, &lines);
+            assert_eq!(got, want, "case {case}: {lines:?} in {width}x{height}");
+        }
+    }
+
+    #[test]
+    fn panel_matches_a_bordered_block() {
+        let mut rng = Rng(0xb0c5);
+        for case in 0..1000 {
+            let title = random_line(&mut rng);
+            let bottom = random_line(&mut rng);
+            let (w, h) = (rng.next(30), rng.next(6));
+            let area = Rect::new(
+                1,
+                1,
+                u16::try_from(w).unwrap_or(0),
+                u16::try_from(h).unwrap_or(0),
+            );
+            let style = styles(rng.next(4));
+            let with_bottom = rng.next(2) == 0;
+
+            let mut block = Block::bordered()
+                .border_style(style)
+                .title(title.clone().left_aligned());
+            let mut panel = Panel::new(style, title.clone());
+            if with_bottom {
+                block = block.title_bottom(bottom.clone().right_aligned());
+                panel = panel.bottom_title(bottom.clone());
+            }
+            let (mut want, mut got) = (canvas(34, 9), canvas(34, 9));
+            // Only the border and titles: a Block also restyles the inside with its (default)
+            // style, which changes nothing.
+            block.render(area, &mut want);
+            panel.render(&mut got, area);
+            assert_eq!(got, want, "case {case}: {title:?} / {bottom:?} in {area:?}");
+            assert_eq!(Panel::inner(area), Block::bordered().inner(area));
+        }
+    }
+
+    #[test]
+    fn fill_row_matches_a_paragraph_of_the_symbol() {
+        let area = Rect::new(2, 1, 9, 1);
+        let (mut want, mut got) = (canvas(12, 3), canvas(12, 3));
+        Paragraph::new(Span::styled("─".repeat(9), Style::new().red())).render(area, &mut want);
+        fill_row(&mut got, area, "─", Style::new().red());
+        assert_eq!(got, want);
+    }
+}
