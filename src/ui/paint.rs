@@ -9,8 +9,8 @@
 
 use std::collections::VecDeque;
 
-use ratatui::buffer::{Buffer, CellWidth};
-use ratatui::layout::{Alignment, Rect};
+use ratatui::buffer::{Buffer, Cell, CellWidth};
+use ratatui::layout::{Alignment, Position, Rect};
 use ratatui::style::Style;
 use ratatui::symbols::border;
 use ratatui::text::{Line, StyledGrapheme};
@@ -22,12 +22,39 @@ fn is_plain_ascii(text: &str) -> bool {
     text.bytes().all(|b| (b' '..=b'~').contains(&b))
 }
 
+/// The cells of row `y` from column `x` to the buffer's right edge; none when `(x, y)` is outside
+/// the buffer. One index computation for a run of cells instead of one per cell.
+fn row_from(buf: &mut Buffer, x: u16, y: u16) -> &mut [Cell] {
+    if !buf.area.contains(Position { x, y }) {
+        return &mut [];
+    }
+    let start = buf.index_of(x, y);
+    let end = start + usize::from(buf.area.right() - x);
+    buf.content.get_mut(start..end).unwrap_or_default()
+}
+
 /// Writes plain ASCII `text` (see [`is_plain_ascii`]) from `(x, y)`, one byte per cell, stopping
 /// at the buffer's edge.
 fn put_ascii(buf: &mut Buffer, x: u16, y: u16, text: &str, style: Style) {
-    for (b, x) in text.bytes().zip(x..buf.area.right()) {
-        if let Some(cell) = buf.cell_mut((x, y)) {
-            cell.set_char(char::from(b)).set_style(style);
+    for (cell, b) in row_from(buf, x, y).iter_mut().zip(text.bytes()) {
+        cell.set_char(char::from(b)).set_style(style);
+    }
+}
+
+/// Appends the graphemes of `line` (without control characters, each in its span's style patched
+/// over the line's) to `out`: what ratatui's `Line::styled_graphemes` yields, without segmenting
+/// plain ASCII.
+fn collect_graphemes<'a>(line: &'a Line<'a>, out: &mut Vec<StyledGrapheme<'a>>) {
+    for span in &line.spans {
+        let content: &'a str = &span.content;
+        if is_plain_ascii(content) {
+            let style = line.style.patch(span.style);
+            out.extend((0..content.len()).filter_map(|i| {
+                let symbol = content.get(i..=i)?;
+                Some(StyledGrapheme { symbol, style })
+            }));
+        } else {
+            out.extend(span.styled_graphemes(line.style));
         }
     }
 }
@@ -159,7 +186,7 @@ pub fn wrapped_lines(buf: &mut Buffer, area: Rect, lines: &[Line<'_>]) {
         return;
     }
     let mut y = area.y;
-    let mut rows = Vec::new();
+    let (mut graphemes, mut rows) = (Vec::new(), Vec::new());
     for line in lines {
         if y >= area.bottom() {
             return;
@@ -177,12 +204,10 @@ pub fn wrapped_lines(buf: &mut Buffer, area: Rect, lines: &[Line<'_>]) {
             y += 1;
             continue;
         }
+        graphemes.clear();
+        collect_graphemes(line, &mut graphemes);
         rows.clear();
-        word_wrap(
-            line.styled_graphemes(Style::default()),
-            area.width,
-            &mut rows,
-        );
+        word_wrap(&graphemes, area.width, &mut rows);
         let alignment = line.alignment.unwrap_or(Alignment::Left);
         for row in &rows {
             if y >= area.bottom() {
@@ -261,7 +286,7 @@ fn put_grapheme(buf: &mut Buffer, x: u16, y: u16, g: &StyledGrapheme<'_>) {
 /// a word longer than a row is split, whitespace at a break is dropped up to the end of the row.
 /// Pushes at least one row (empty for an empty line); nothing when `max_width` is 0.
 fn word_wrap<'a>(
-    graphemes: impl Iterator<Item = StyledGrapheme<'a>>,
+    graphemes: &[StyledGrapheme<'a>],
     max_width: u16,
     rows: &mut Vec<Vec<StyledGrapheme<'a>>>,
 ) {
@@ -275,7 +300,7 @@ fn word_wrap<'a>(
     let (mut line_width, mut word_width, mut whitespace_width) = (0_u16, 0_u16, 0_u16);
     let mut non_whitespace_previous = false;
 
-    for grapheme in graphemes {
+    for grapheme in graphemes.iter().cloned() {
         let is_whitespace = grapheme.is_whitespace();
         let symbol_width = grapheme.symbol.cell_width();
         // Symbols wider than a row are ignored.
@@ -339,10 +364,15 @@ fn word_wrap<'a>(
 /// of that symbol repeated across the area.
 pub fn fill_row(buf: &mut Buffer, area: Rect, symbol: &str, style: Style) {
     let area = area.intersection(buf.area);
-    for x in area.left()..area.right() {
-        if let Some(cell) = buf.cell_mut((x, area.y)) {
-            cell.set_symbol(symbol).set_style(style);
-        }
+    if !area.is_empty() {
+        put_run(buf, area.x, area.y, area.width, symbol, style);
+    }
+}
+
+/// Writes `symbol` (one cell wide) in `style` into `count` cells from `(x, y)` rightwards.
+fn put_run(buf: &mut Buffer, x: u16, y: u16, count: u16, symbol: &str, style: Style) {
+    for cell in row_from(buf, x, y).iter_mut().take(usize::from(count)) {
+        cell.set_symbol(symbol).set_style(style);
     }
 }
 
@@ -392,28 +422,19 @@ impl<'a> Panel<'a> {
         let (left, top) = (area.left(), area.top());
         let right = area.right().saturating_sub(1);
         let bottom = area.bottom().saturating_sub(1);
-        let mut put = |x: u16, y: u16, symbol: &str| {
-            if let Some(cell) = buf.cell_mut((x, y)) {
-                cell.set_symbol(symbol).set_style(style);
-            }
-        };
         // Block's order (left, top, right, bottom, then the corners) decides degenerate boxes.
         for y in top..=bottom {
-            put(left, y, set.vertical_left);
+            put_run(buf, left, y, 1, set.vertical_left, style);
         }
-        for x in left..=right {
-            put(x, top, set.horizontal_top);
-        }
+        put_run(buf, left, top, area.width, set.horizontal_top, style);
         for y in top..=bottom {
-            put(right, y, set.vertical_right);
+            put_run(buf, right, y, 1, set.vertical_right, style);
         }
-        for x in left..=right {
-            put(x, bottom, set.horizontal_bottom);
-        }
-        put(right, bottom, set.bottom_right);
-        put(right, top, set.top_right);
-        put(left, bottom, set.bottom_left);
-        put(left, top, set.top_left);
+        put_run(buf, left, bottom, area.width, set.horizontal_bottom, style);
+        put_run(buf, right, bottom, 1, set.bottom_right, style);
+        put_run(buf, right, top, 1, set.top_right, style);
+        put_run(buf, left, bottom, 1, set.bottom_left, style);
+        put_run(buf, left, top, 1, set.top_left, style);
 
         let titles = Rect {
             x: left.saturating_add(1),
