@@ -13,13 +13,30 @@ use ratatui::buffer::{Buffer, Cell, CellWidth};
 use ratatui::layout::{Alignment, Position, Rect};
 use ratatui::style::Style;
 use ratatui::symbols::border;
-use ratatui::text::{Line, StyledGrapheme};
+use ratatui::text::{Line, Span, StyledGrapheme};
 use ratatui::widgets::Widget;
 
-/// Whether every byte of `text` is printable ASCII: then each byte is a grapheme one cell wide,
-/// and no byte is a control character that ratatui would drop.
-fn is_plain_ascii(text: &str) -> bool {
-    text.bytes().all(|b| (b' '..=b'~').contains(&b))
+/// Whether `c` is a grapheme on its own and one cell wide whatever surrounds it: printable ASCII,
+/// and the box-drawing and block characters (U+2500 to U+259F) of borders, gauges and sparklines.
+/// A test checks every pair of them against ratatui's segmentation and widths.
+fn is_simple_char(c: char) -> bool {
+    matches!(c, ' '..='~' | '\u{2500}'..='\u{259F}')
+}
+
+/// When every character of `text` is simple (see [`is_simple_char`]), its width: one cell per
+/// character. Such text is drawn without grapheme segmentation.
+fn simple_width(text: &str) -> Option<usize> {
+    if text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return Some(text.len());
+    }
+    let mut width = 0;
+    for c in text.chars() {
+        if !is_simple_char(c) {
+            return None;
+        }
+        width += 1;
+    }
+    Some(width)
 }
 
 /// The cells of row `y` from column `x` to the buffer's right edge; none when `(x, y)` is outside
@@ -33,24 +50,24 @@ fn row_from(buf: &mut Buffer, x: u16, y: u16) -> &mut [Cell] {
     buf.content.get_mut(start..end).unwrap_or_default()
 }
 
-/// Writes plain ASCII `text` (see [`is_plain_ascii`]) from `(x, y)`, one byte per cell, stopping
-/// at the buffer's edge.
-fn put_ascii(buf: &mut Buffer, x: u16, y: u16, text: &str, style: Style) {
-    for (cell, b) in row_from(buf, x, y).iter_mut().zip(text.bytes()) {
-        cell.set_char(char::from(b)).set_style(style);
+/// Writes simple characters (see [`is_simple_char`]) from `(x, y)`, one per cell, stopping at the
+/// buffer's edge.
+fn put_simple(buf: &mut Buffer, x: u16, y: u16, text: impl Iterator<Item = char>, style: Style) {
+    for (cell, c) in row_from(buf, x, y).iter_mut().zip(text) {
+        cell.set_char(c).set_style(style);
     }
 }
 
 /// Appends the graphemes of `line` (without control characters, each in its span's style patched
 /// over the line's) to `out`: what ratatui's `Line::styled_graphemes` yields, without segmenting
-/// plain ASCII.
+/// simple text.
 fn collect_graphemes<'a>(line: &'a Line<'a>, out: &mut Vec<StyledGrapheme<'a>>) {
     for span in &line.spans {
         let content: &'a str = &span.content;
-        if is_plain_ascii(content) {
+        if simple_width(content).is_some() {
             let style = line.style.patch(span.style);
-            out.extend((0..content.len()).filter_map(|i| {
-                let symbol = content.get(i..=i)?;
+            out.extend(content.char_indices().filter_map(|(i, c)| {
+                let symbol = content.get(i..i + c.len_utf8())?;
                 Some(StyledGrapheme { symbol, style })
             }));
         } else {
@@ -76,7 +93,7 @@ pub fn line(buf: &mut Buffer, area: Rect, line: &Line<'_>) {
         return;
     }
     let area = Rect { height: 1, ..area };
-    let width = line.width();
+    let width: usize = line.spans.iter().map(span_width).sum();
     if width == 0 {
         return;
     }
@@ -95,26 +112,36 @@ pub fn line(buf: &mut Buffer, area: Rect, line: &Line<'_>) {
     }
     set_style(buf, area, line.style);
     let mut x = area.x + indent;
+    // Every span fits: the whole line does. Zero-width spans are skipped like ratatui skips them.
     for span in &line.spans {
-        // Fits: the whole line does. Zero-width spans are skipped like ratatui skips them.
-        let span_width = u16::try_from(span.width()).unwrap_or(u16::MAX);
-        if span_width == 0 {
-            continue;
-        }
-        if is_plain_ascii(&span.content) {
-            put_ascii(buf, x, area.y, &span.content, span.style);
-        } else {
-            span.render(
-                Rect {
-                    x,
-                    width: area.right().saturating_sub(x),
-                    ..area
-                },
-                buf,
-            );
-        }
-        x = x.saturating_add(span_width);
+        let width = match simple_width(&span.content) {
+            Some(width) => {
+                put_simple(buf, x, area.y, span.content.chars(), span.style);
+                width
+            }
+            None => {
+                let width = span.width();
+                if width > 0 {
+                    let rest = area.right().saturating_sub(x);
+                    span.render(
+                        Rect {
+                            x,
+                            width: rest,
+                            ..area
+                        },
+                        buf,
+                    );
+                }
+                width
+            }
+        };
+        x = x.saturating_add(u16::try_from(width).unwrap_or(u16::MAX));
     }
+}
+
+/// `Span::width`, counted in characters for simple text.
+fn span_width(span: &Span<'_>) -> usize {
+    simple_width(&span.content).unwrap_or_else(|| span.width())
 }
 
 /// Draws `line` in the first row of `area` like one line of a `Paragraph` without wrapping: each
@@ -133,14 +160,14 @@ pub fn text_line(buf: &mut Buffer, area: Rect, line: &Line<'_>) {
     let (mut x, y) = (area.x + offset, area.y);
     let mut used: u16 = 0;
     for span in &line.spans {
-        if is_plain_ascii(&span.content) {
+        if let Some(len) = simple_width(&span.content) {
             let room = usize::from(max - used);
-            let shown = span.content.get(..room).unwrap_or(&span.content);
-            put_ascii(buf, x, y, shown, line.style.patch(span.style));
-            // At most `room` bytes, so this fits in u16.
-            let n = u16::try_from(shown.len()).unwrap_or(u16::MAX);
+            let style = line.style.patch(span.style);
+            put_simple(buf, x, y, span.content.chars().take(room), style);
+            // At most `room` characters, so this fits in u16.
+            let n = u16::try_from(len.min(room)).unwrap_or(u16::MAX);
             (x, used) = (x + n, used + n);
-            if shown.len() < span.content.len() {
+            if len > room {
                 return;
             }
             continue;
@@ -233,8 +260,8 @@ fn fits(line: &Line<'_>, width: u16) -> bool {
     let mut total: usize = 0;
     let mut zero_width = false;
     for span in &line.spans {
-        if is_plain_ascii(&span.content) {
-            total += span.content.len();
+        if let Some(width) = simple_width(&span.content) {
+            total += width;
         } else {
             for g in span.styled_graphemes(Style::default()) {
                 let w = g.symbol.cell_width();
@@ -474,7 +501,6 @@ mod tests {
 
     use super::*;
     use ratatui::style::{Color, Modifier};
-    use ratatui::text::Span;
     use ratatui::widgets::{Block, Paragraph, Wrap};
 
     const PIECES: &[&str] = &[
@@ -496,6 +522,13 @@ mod tests {
         "ok",
         "é",
         "◀ api",
+        "─",
+        "▁▂█",
+        "░",
+        "▕",
+        "│x│",
+        "a\u{301}",
+        "\u{2500}\u{301}",
     ];
 
     /// A deterministic pseudo-random generator (xorshift), to vary the inputs without a crate.
@@ -542,6 +575,23 @@ mod tests {
         let mut cell = ratatui::buffer::Cell::new("%");
         cell.set_style(Style::new().green().on_black());
         Buffer::filled(Rect::new(0, 0, width, height), cell)
+    }
+
+    #[test]
+    fn simple_characters_are_single_cell_graphemes_in_any_pair() {
+        let simple: Vec<char> = ('\0'..='\u{10ffff}')
+            .filter(|c| is_simple_char(*c))
+            .collect();
+        assert_eq!(simple.len(), 95 + 160);
+        for &a in &simple {
+            let pairs: String = simple.iter().flat_map(|&b| [a, b]).collect();
+            let span = Span::raw(pairs.as_str());
+            let graphemes: Vec<StyledGrapheme> = span.styled_graphemes(Style::default()).collect();
+            assert_eq!(graphemes.len(), simple.len() * 2, "{a:?}");
+            assert!(graphemes.iter().all(|g| g.symbol.chars().count() == 1));
+            assert!(graphemes.iter().all(|g| g.symbol.cell_width() == 1));
+            assert_eq!(span.width(), simple.len() * 2);
+        }
     }
 
     #[test]
