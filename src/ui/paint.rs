@@ -97,32 +97,31 @@ pub fn line(buf: &mut Buffer, area: Rect, line: &Line<'_>) {
     if width == 0 {
         return;
     }
-    let Ok(width) = u16::try_from(width) else {
-        return line.render(area, buf);
-    };
+    let width = u16::try_from(width).unwrap_or(u16::MAX);
     let indent = match line.alignment {
         None | Some(Alignment::Left) => 0,
-        Some(Alignment::Right) => area.width.saturating_sub(width),
-        // Not used by the console; ratatui knows how.
-        Some(Alignment::Center) => return line.render(area, buf),
+        Some(Alignment::Right) if width <= area.width => area.width - width,
+        // Cut on the left, or centred: not used by the console; ratatui knows how.
+        Some(Alignment::Right | Alignment::Center) => return line.render(area, buf),
     };
-    if width > area.width {
-        // Cut: rare (labels are sized to their columns); ratatui knows how.
-        return line.render(area, buf);
-    }
     set_style(buf, area, line.style);
+    // Left to right, each span cut at the right edge. Zero-width spans are skipped like ratatui
+    // skips them.
     let mut x = area.x + indent;
-    // Every span fits: the whole line does. Zero-width spans are skipped like ratatui skips them.
     for span in &line.spans {
+        let rest = area.right().saturating_sub(x);
+        if rest == 0 {
+            break;
+        }
         let width = match simple_width(&span.content) {
             Some(width) => {
-                put_simple(buf, x, area.y, span.content.chars(), span.style);
+                let shown = span.content.chars().take(usize::from(rest));
+                put_simple(buf, x, area.y, shown, span.style);
                 width
             }
             None => {
                 let width = span.width();
                 if width > 0 {
-                    let rest = area.right().saturating_sub(x);
                     span.render(
                         Rect {
                             x,
