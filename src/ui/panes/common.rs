@@ -230,7 +230,7 @@ fn column_areas(width: u16, widths: &[u16]) -> Vec<Rect> {
 /// Draws each cell of a row in its column.
 fn draw_row(buf: &mut Buffer, row: Rect, columns: &[Rect], cells: &[Line<'_>]) {
     for (column, text) in columns.iter().zip(cells) {
-        let area = Rect::new(row.x + column.x, row.y, column.width, 1);
+        let area = Rect::new(row.x.saturating_add(column.x), row.y, column.width, 1);
         paint::line(buf, area, text);
     }
 }
