@@ -8,7 +8,7 @@
 //! ASCII and box-drawing characters skips grapheme segmentation (each such character is a
 //! grapheme one cell wide). The tests compare each helper with its widget on random text.
 
-use std::collections::VecDeque;
+use std::ops::Range;
 
 use ratatui::buffer::{Buffer, Cell, CellWidth};
 use ratatui::layout::{Alignment, Position, Rect};
@@ -59,20 +59,31 @@ fn put_simple(buf: &mut Buffer, x: u16, y: u16, text: impl Iterator<Item = char>
     }
 }
 
-/// Appends the graphemes of `line` (without control characters, each in its span's style patched
-/// over the line's) to `out`: what ratatui's `Line::styled_graphemes` yields, without segmenting
-/// simple text.
-fn collect_graphemes<'a>(line: &'a Line<'a>, out: &mut Vec<StyledGrapheme<'a>>) {
+/// Appends the graphemes of `line` no wider than `max_width`, with their widths, to `out`: what
+/// ratatui's `Line::styled_graphemes` yields (no control characters, each grapheme in its span's
+/// style patched over the line's) and its word wrapper keeps, without segmenting simple text.
+fn collect_graphemes<'a>(
+    line: &'a Line<'a>,
+    max_width: u16,
+    out: &mut Vec<(StyledGrapheme<'a>, u16)>,
+) {
     for span in &line.spans {
         let content: &'a str = &span.content;
         if simple_width(content).is_some() {
             let style = line.style.patch(span.style);
             out.extend(content.char_indices().filter_map(|(i, c)| {
                 let symbol = content.get(i..i + c.len_utf8())?;
-                Some(StyledGrapheme { symbol, style })
+                Some((StyledGrapheme { symbol, style }, 1))
             }));
         } else {
-            out.extend(span.styled_graphemes(line.style));
+            out.extend(
+                span.styled_graphemes(line.style)
+                    .map(|g| {
+                        let width = g.symbol.cell_width();
+                        (g, width)
+                    })
+                    .filter(|(_, width)| *width <= max_width),
+            );
         }
     }
 }
@@ -232,19 +243,18 @@ pub fn wrapped_lines(buf: &mut Buffer, area: Rect, lines: &[Line<'_>]) {
             continue;
         }
         graphemes.clear();
-        collect_graphemes(line, &mut graphemes);
+        collect_graphemes(line, area.width, &mut graphemes);
         rows.clear();
         word_wrap(&graphemes, area.width, &mut rows);
         let alignment = line.alignment.unwrap_or(Alignment::Left);
-        for row in &rows {
+        for row in rows.iter().filter_map(|r| graphemes.get(r.clone())) {
             if y >= area.bottom() {
                 return;
             }
-            let width = row.iter().map(|g| g.symbol.cell_width()).sum();
+            let width = row.iter().map(|(_, w)| w).sum();
             let mut x = area.x + line_offset(width, area.width, alignment);
-            for g in row {
-                let w = g.symbol.cell_width();
-                if w > 0 {
+            for (g, w) in row {
+                if *w > 0 {
                     put_grapheme(buf, x, y, g);
                     x += w;
                 }
@@ -311,79 +321,79 @@ fn put_grapheme(buf: &mut Buffer, x: u16, y: u16, g: &StyledGrapheme<'_>) {
 /// Breaks one line into rows at most `max_width` wide, exactly like ratatui's `WordWrapper`
 /// (ratatui-widgets 0.3, `reflow.rs`, MIT) with `trim: false`: words move whole to the next row,
 /// a word longer than a row is split, whitespace at a break is dropped up to the end of the row.
-/// Pushes at least one row (empty for an empty line); nothing when `max_width` is 0.
-fn word_wrap<'a>(
-    graphemes: &[StyledGrapheme<'a>],
+///
+/// `graphemes` are the line's graphemes and widths, none wider than `max_width` (the wrapper
+/// skips those, with no other effect). Each row is pushed as a range of `graphemes`: ratatui's
+/// rows are runs of the line, since all it drops is whitespace between two rows. So where it
+/// keeps a pending row, whitespace and word in three vectors, this keeps where each starts: the
+/// row is `row_start..ws_start`, the whitespace `ws_start..word_start`, the word
+/// `word_start..i`. Pushes at least one row (empty for an empty line); nothing when `max_width`
+/// is 0.
+fn word_wrap(
+    graphemes: &[(StyledGrapheme<'_>, u16)],
     max_width: u16,
-    rows: &mut Vec<Vec<StyledGrapheme<'a>>>,
+    rows: &mut Vec<Range<usize>>,
 ) {
     if max_width == 0 {
         return;
     }
     let first_row = rows.len();
-    let mut pending_line: Vec<StyledGrapheme<'a>> = Vec::new();
-    let mut pending_word: Vec<StyledGrapheme<'a>> = Vec::new();
-    let mut pending_whitespace: VecDeque<StyledGrapheme<'a>> = VecDeque::new();
+    let (mut row_start, mut ws_start, mut word_start) = (0, 0, 0);
     let (mut line_width, mut word_width, mut whitespace_width) = (0_u16, 0_u16, 0_u16);
     let mut non_whitespace_previous = false;
 
-    for grapheme in graphemes.iter().cloned() {
+    for (i, (grapheme, symbol_width)) in graphemes.iter().enumerate() {
+        let symbol_width = *symbol_width;
         let is_whitespace = grapheme.is_whitespace();
-        let symbol_width = grapheme.symbol.cell_width();
-        // Symbols wider than a row are ignored.
-        if symbol_width > max_width {
-            continue;
-        }
         let word_found = non_whitespace_previous && is_whitespace;
         let untrimmed_overflow =
-            pending_line.is_empty() && word_width + whitespace_width + symbol_width > max_width;
+            row_start == ws_start && word_width + whitespace_width + symbol_width > max_width;
         // Append the finished segment (whitespace, then word) to the row.
         if word_found || untrimmed_overflow {
-            pending_line.extend(pending_whitespace.drain(..));
-            line_width += whitespace_width;
-            pending_line.append(&mut pending_word);
-            line_width += word_width;
-            whitespace_width = 0;
-            word_width = 0;
+            line_width += whitespace_width + word_width;
+            (ws_start, word_start) = (i, i);
+            (whitespace_width, word_width) = (0, 0);
         }
         let line_full = line_width >= max_width;
         let pending_word_overflow =
             symbol_width > 0 && line_width + whitespace_width + word_width >= max_width;
         if line_full || pending_word_overflow {
             let mut remaining_width = max_width.saturating_sub(line_width);
-            rows.push(std::mem::take(&mut pending_line));
+            rows.push(row_start..ws_start);
             line_width = 0;
             // Drop the whitespace that reaches the end of the row.
-            while let Some(grapheme) = pending_whitespace.front() {
-                let width = grapheme.symbol.cell_width();
-                if width > remaining_width {
+            while let Some((_, width)) = graphemes.get(ws_start).filter(|_| ws_start < word_start) {
+                if *width > remaining_width {
                     break;
                 }
                 whitespace_width -= width;
                 remaining_width -= width;
-                pending_whitespace.pop_front();
+                ws_start += 1;
             }
-            // The first whitespace does not count toward the next word.
-            if is_whitespace && pending_whitespace.is_empty() {
+            row_start = ws_start;
+            // The first whitespace does not count toward the next word: dropped. (The word is
+            // empty here: whitespace after a word always ends it above.)
+            if is_whitespace && ws_start == word_start {
+                debug_assert_eq!(word_start, i, "whitespace after a word ends it");
+                (row_start, ws_start, word_start) = (i + 1, i + 1, i + 1);
                 continue;
             }
         }
         if is_whitespace {
+            // The word is empty (see above), so the whitespace grows up to here.
+            debug_assert_eq!(word_start, i, "whitespace after a word ends it");
             whitespace_width += symbol_width;
-            pending_whitespace.push_back(grapheme);
+            word_start = i + 1;
         } else {
             word_width += symbol_width;
-            pending_word.push(grapheme);
         }
         non_whitespace_previous = !is_whitespace;
     }
-    pending_line.extend(pending_whitespace.drain(..));
-    pending_line.append(&mut pending_word);
-    if !pending_line.is_empty() {
-        rows.push(pending_line);
+    if row_start < graphemes.len() {
+        rows.push(row_start..graphemes.len());
     }
     if rows.len() == first_row {
-        rows.push(Vec::new());
+        rows.push(0..0);
     }
 }
 
@@ -529,6 +539,8 @@ mod tests {
         "│x│",
         "a\u{301}",
         "\u{2500}\u{301}",
+        "\u{3000}",
+        "x\u{3000}\u{3000}y",
     ];
 
     /// A deterministic pseudo-random generator (xorshift), to vary the inputs without a crate.
