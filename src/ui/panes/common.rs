@@ -201,17 +201,18 @@ pub(super) fn render_table(
         body.y += 1;
         body.height -= 1;
     }
+    // `rows` is not empty (above); ratatui's Table clamps the selection the same way.
     let selected = ctx.selected.min(rows.len() - 1);
     let shown = visible_rows(rows.len(), selected, body.height);
-    let first = shown.start;
-    for (i, (cells, y)) in rows[shown].iter().zip(body.top()..).enumerate() {
+    let visible = rows.iter().enumerate().take(shown.end).skip(shown.start);
+    for ((i, cells), y) in visible.zip(body.top()..) {
         let row = Rect {
             y,
             height: 1,
             ..body
         };
         draw_row(buf, row, &columns, cells);
-        if ctx.focused && first + i == selected {
+        if ctx.focused && i == selected {
             paint::set_style(buf, row, ctx.theme.selected);
         }
     }
