@@ -9,6 +9,7 @@
 //! ```
 
 pub mod help;
+pub mod paint;
 pub mod panes;
 pub mod playbook;
 pub mod status_bar;
@@ -60,13 +61,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
         _ => draw_panes(frame, body, app),
     }
     if let Some(text) = flash {
-        frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::styled(" ▸ ", app.theme.key),
-                Span::styled(text, app.theme.text),
-            ])),
-            flash_area,
-        );
+        let line = Line::from(vec![
+            Span::styled(" ▸ ", app.theme.key),
+            Span::styled(text, app.theme.text),
+        ]);
+        paint::text_line(frame.buffer_mut(), flash_area, &line);
     }
     match &app.overlay {
         Some(Overlay::Help) => help::render_help(frame, area, app),

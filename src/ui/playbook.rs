@@ -29,6 +29,7 @@ use crate::app::incident::{ConfirmDialog, Incident, Prompt};
 use crate::duration::compact;
 use crate::playbook::{Grade, Scorecard, StepKind, StepStatus, StepView, Timing};
 use crate::theme::Theme;
+use crate::ui::paint::{self, Panel};
 
 /// Timeline lines shown under the current step when there is room.
 const TIMELINE_SHOWN: usize = 6;
@@ -86,15 +87,15 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
     let t = &app.theme;
     let engine = &incident.engine;
     let playbook = engine.playbook();
-    let block = Block::bordered()
-        .border_type(BorderType::Plain)
-        .border_style(if focused { t.border_focused } else { t.border })
-        .title(Line::from(vec![
+    let block = Panel::new(
+        if focused { t.border_focused } else { t.border },
+        Line::from(vec![
             Span::styled(" Playbook ", t.title),
             Span::styled(format!("· {} · {} ", playbook.id, playbook.title), t.text),
-        ]));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+        ]),
+    );
+    let inner = Panel::inner(area);
+    block.render(frame.buffer_mut(), area);
     if inner.height < 3 || inner.width < 20 {
         return;
     }
@@ -111,10 +112,7 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
     .areas(inner);
     render_gauge(frame, gauge, app, incident);
     render_steps(frame, list, t, &steps, engine.current());
-    frame.render_widget(
-        Paragraph::new(Span::styled("─".repeat(usize::from(rule.width)), t.border)),
-        rule,
-    );
+    paint::fill_row(frame.buffer_mut(), rule, "─", t.border);
     match engine.current().and_then(|i| steps.get(i)) {
         Some(step) => render_step(frame, detail, app, incident, step, steps.len(), focused),
         None => render_idle(frame, detail, app, incident),
@@ -200,9 +198,10 @@ fn render_gauge(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
         second.push(Span::raw("  "));
         second.push(Span::styled(" READ-ONLY ", t.badge_drill));
     }
-    frame.render_widget(
-        Paragraph::new(vec![Line::from(first), Line::from(second)]),
+    paint::text_lines(
+        frame.buffer_mut(),
         area,
+        &[Line::from(first), Line::from(second)],
     );
 }
 
@@ -273,7 +272,7 @@ fn render_steps(
             if here { line.style(t.selected) } else { line }
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines), area);
+    paint::text_lines(frame.buffer_mut(), area, &lines);
 }
 
 fn truncate(text: &str, width: usize) -> String {
@@ -396,8 +395,8 @@ fn render_step(
             timeline_room.min(TIMELINE_SHOWN + 1) - 1,
         ));
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
-    frame.render_widget(Paragraph::new(hints_line(t, &hints)), footer);
+    paint::wrapped_lines(frame.buffer_mut(), body, &lines);
+    paint::text_line(frame.buffer_mut(), footer, &hints_line(t, &hints));
 }
 
 fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
@@ -448,7 +447,7 @@ fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
         lines.extend(timeline_lines(t, incident, room - 1));
     }
     let [body, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    paint::wrapped_lines(frame.buffer_mut(), body, &lines);
     let hints: Vec<(&str, &str)> = if app.following.is_some() {
         FOLLOWER_HINTS.to_vec()
     } else if engine.declared_at().is_none() {
@@ -460,7 +459,7 @@ fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
     } else {
         vec![("Enter", "scorecard"), ("p", "new playbook"), ("q", "quit")]
     };
-    frame.render_widget(Paragraph::new(hints_line(t, &hints)), footer);
+    paint::text_line(frame.buffer_mut(), footer, &hints_line(t, &hints));
 }
 
 fn timeline_lines<'a>(t: &Theme, incident: &'a Incident, count: usize) -> Vec<Line<'a>> {

@@ -3,8 +3,8 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
+use super::paint;
 use crate::app::{App, Mode};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -82,14 +82,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         u16::try_from(right.iter().map(Span::width).sum::<usize>()).unwrap_or(u16::MAX);
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width)]).areas(area);
-    frame.render_widget(
-        Paragraph::new(Line::from(left)).style(t.status_bar),
-        left_area,
-    );
-    frame.render_widget(
-        Paragraph::new(Line::from(right)).style(t.status_bar),
-        right_area,
-    );
+    let buf = frame.buffer_mut();
+    for (spans, area) in [(left, left_area), (right, right_area)] {
+        paint::set_style(buf, area, t.status_bar);
+        paint::text_line(buf, area, &Line::from(spans));
+    }
 }
 
 fn format_speed(speed: f64) -> String {

@@ -22,7 +22,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row};
 
 use super::PaneCtx;
 use super::common::{
@@ -31,6 +30,7 @@ use super::common::{
 };
 use crate::duration::compact;
 use crate::telemetry::{BackupReading, Board, Severity};
+use crate::ui::paint::Panel;
 
 /// The pane's title, exactly as shown in its border.
 pub const TITLE: &str = "Backups";
@@ -188,7 +188,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
     let freshness = board.freshness(|f| f.backups, now);
     let look = Look::new(ctx.theme, &freshness);
     let block = pane_block(ctx, TITLE, &freshness);
-    let inner_width = block.inner(area).width;
+    let inner_width = Panel::inner(area).width;
 
     let name_w = column_width(backups.iter().map(|b| b.name.as_str()), 6, 20);
     let kind_w = column_width(backups.iter().map(|b| b.kind.as_str()), 4, 16);
@@ -212,77 +212,82 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
         None,
     );
 
-    let header = Row::new(cols.iter().map(|(c, _)| match c {
-        Col::Name => header_cell("Backup", false),
-        Col::Kind => header_cell("Kind", false),
-        Col::LastLong => header_cell("Last success UTC", false),
-        Col::LastShort => header_cell("Last", false),
-        Col::Age => header_cell("Age", true),
-        Col::Every => header_cell("Every", true),
-        Col::Status => header_cell("Status", false),
-        Col::Rate => header_cell("24h", true),
-        Col::Good => header_cell("Last good UTC", false),
-        Col::GoodShort => header_cell("Good", false),
-        Col::Size => header_cell("Size", true),
-    }));
+    let header: Vec<Line> = cols
+        .iter()
+        .map(|(c, _)| match c {
+            Col::Name => header_cell("Backup", false),
+            Col::Kind => header_cell("Kind", false),
+            Col::LastLong => header_cell("Last success UTC", false),
+            Col::LastShort => header_cell("Last", false),
+            Col::Age => header_cell("Age", true),
+            Col::Every => header_cell("Every", true),
+            Col::Status => header_cell("Status", false),
+            Col::Rate => header_cell("24h", true),
+            Col::Good => header_cell("Last good UTC", false),
+            Col::GoodShort => header_cell("Good", false),
+            Col::Size => header_cell("Size", true),
+        })
+        .collect();
 
-    let rows: Vec<Row> = backups
+    let rows: Vec<Vec<Line>> = backups
         .iter()
         .map(|b| {
             let severity = look.sev(b.severity(now));
             let is_tainted = tainted(b);
-            Row::new(cols.iter().map(|&(c, _)| match c {
-                Col::Name => cell(Span::styled(b.name.as_str(), look.text()), false),
-                Col::Kind => cell(Span::styled(b.kind.as_str(), look.dim()), false),
-                Col::LastLong | Col::LastShort => match b.last_success {
-                    Some(at) => cell(
-                        Span::styled(utc_text(at, c == Col::LastLong), look.text()),
-                        false,
-                    ),
-                    None => cell(Span::styled("never", severity), false),
-                },
-                Col::Age => match b.age_secs(now) {
-                    Some(age) => cell(Span::styled(compact(age), severity), true),
-                    None => cell(Span::styled(NONE, severity), true),
-                },
-                Col::Every => cell(Span::styled(every_text(b.every), look.dim()), true),
-                Col::Status => {
-                    let mut spans = vec![Span::styled(b.status(now).label(), severity)];
-                    if is_tainted {
-                        spans.push(Span::styled(TAINTED, look.sev(Severity::Crit)));
+            cols.iter()
+                .map(|&(c, _)| match c {
+                    Col::Name => cell(Span::styled(b.name.as_str(), look.text()), false),
+                    Col::Kind => cell(Span::styled(b.kind.as_str(), look.dim()), false),
+                    Col::LastLong | Col::LastShort => match b.last_success {
+                        Some(at) => cell(
+                            Span::styled(utc_text(at, c == Col::LastLong), look.text()),
+                            false,
+                        ),
+                        None => cell(Span::styled("never", severity), false),
+                    },
+                    Col::Age => match b.age_secs(now) {
+                        Some(age) => cell(Span::styled(compact(age), severity), true),
+                        None => cell(Span::styled(NONE, severity), true),
+                    },
+                    Col::Every => cell(Span::styled(every_text(b.every), look.dim()), true),
+                    Col::Status => {
+                        let mut spans = vec![Span::styled(b.status(now).label(), severity)];
+                        if is_tainted {
+                            spans.push(Span::styled(TAINTED, look.sev(Severity::Crit)));
+                        }
+                        Line::from(spans)
                     }
-                    Cell::from(Line::from(spans))
-                }
-                Col::Rate => match b.success_rate_24h() {
-                    Some(rate) => {
-                        let sev = if rate < RATE_WARN_BELOW {
-                            Severity::Warn
-                        } else {
-                            Severity::Ok
-                        };
-                        // Floor, so that 94.6 % reads 94 % next to its warning colour.
-                        let text = format!("{}%", rate.floor());
-                        cell(Span::styled(text, look.sev(sev)), true)
-                    }
-                    None => cell(Span::styled(NONE, look.dim()), true),
-                },
-                Col::Good | Col::GoodShort => match (b.last_good, is_tainted) {
-                    (Some(at), false) => cell(
-                        Span::styled(utc_text(at, c == Col::Good), look.dim()),
-                        false,
-                    ),
-                    (Some(at), true) => cell(
-                        Span::styled(utc_text(at, c == Col::Good), look.sev(Severity::Crit)),
-                        false,
-                    ),
-                    (None, true) => cell(Span::styled("none", look.sev(Severity::Crit)), false),
-                    (None, false) => cell(Span::styled(NONE, look.dim()), false),
-                },
-                Col::Size => match b.size_bytes {
-                    Some(size) => cell(Span::styled(bytes_text(size), look.dim()), true),
-                    None => cell(Span::styled(NONE, look.dim()), true),
-                },
-            }))
+                    Col::Rate => match b.success_rate_24h() {
+                        Some(rate) => {
+                            let sev = if rate < RATE_WARN_BELOW {
+                                Severity::Warn
+                            } else {
+                                Severity::Ok
+                            };
+                            // Floor, so that 94.6 % reads 94 % next to its warning colour.
+                            let text = format!("{}%", rate.floor());
+                            cell(Span::styled(text, look.sev(sev)), true)
+                        }
+                        None => cell(Span::styled(NONE, look.dim()), true),
+                    },
+                    Col::Good | Col::GoodShort => match (b.last_good, is_tainted) {
+                        (Some(at), false) => cell(
+                            Span::styled(utc_text(at, c == Col::Good), look.dim()),
+                            false,
+                        ),
+                        (Some(at), true) => cell(
+                            Span::styled(utc_text(at, c == Col::Good), look.sev(Severity::Crit)),
+                            false,
+                        ),
+                        (None, true) => cell(Span::styled("none", look.sev(Severity::Crit)), false),
+                        (None, false) => cell(Span::styled(NONE, look.dim()), false),
+                    },
+                    Col::Size => match b.size_bytes {
+                        Some(size) => cell(Span::styled(bytes_text(size), look.dim()), true),
+                        None => cell(Span::styled(NONE, look.dim()), true),
+                    },
+                })
+                .collect()
         })
         .collect();
 

@@ -3,16 +3,17 @@
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Row, Table, TableState};
 
 use super::PaneCtx;
 use crate::duration::{Dur, compact};
 use crate::telemetry::Severity;
 use crate::telemetry::board::Freshness;
 use crate::theme::Theme;
+use crate::ui::paint::{self, Panel};
 
 /// Space between table columns.
 pub(super) const COLUMN_SPACING: u16 = 1;
@@ -65,12 +66,12 @@ impl<'t> Look<'t> {
 }
 
 /// The pane border: the title, then the data's staleness (` · STALE 42s · sim: no answer
-/// within 5s`) or ` · waiting for data`. Ratatui clips the title to the border's width.
+/// within 5s`) or ` · waiting for data`. The title is clipped to the border's width.
 pub(super) fn pane_block<'a>(
     ctx: &PaneCtx<'_>,
     title: &'a str,
     freshness: &Freshness,
-) -> Block<'a> {
+) -> Panel<'a> {
     let theme = ctx.theme;
     let mut spans = vec![Span::raw(" "), Span::styled(title, theme.title)];
     match freshness {
@@ -90,13 +91,12 @@ pub(super) fn pane_block<'a>(
         }
     }
     spans.push(Span::raw(" "));
-    Block::bordered()
-        .border_style(if ctx.focused {
-            theme.border_focused
-        } else {
-            theme.border
-        })
-        .title(Line::from(spans))
+    let border = if ctx.focused {
+        theme.border_focused
+    } else {
+        theme.border
+    };
+    Panel::new(border, Line::from(spans))
 }
 
 /// Picks the first tier (widest first) whose columns fit in `width`, and gives each column its
@@ -153,18 +153,20 @@ pub(super) fn column_width<'s>(names: impl Iterator<Item = &'s str>, min: u16, m
 }
 
 /// A header cell, right-aligned for numeric columns.
-pub(super) fn header_cell(label: &str, right: bool) -> Cell<'_> {
+pub(super) fn header_cell(label: &str, right: bool) -> Line<'_> {
     cell(Span::raw(label), right)
 }
 
 /// A cell holding one span, optionally right-aligned.
-pub(super) fn cell(span: Span<'_>, right: bool) -> Cell<'_> {
+pub(super) fn cell(span: Span<'_>, right: bool) -> Line<'_> {
     let line = Line::from(span);
-    Cell::from(if right { line.right_aligned() } else { line })
+    if right { line.right_aligned() } else { line }
 }
 
-/// Draws a pane's table: header, rows (or a dim placeholder when there are none), the selected
-/// row highlighted only when focused, scrolled by ratatui so that the selected row is visible.
+/// Draws a pane's table like a ratatui `Table` in the pane's border (with `column_spacing`
+/// [`COLUMN_SPACING`]): header, rows (or a dim placeholder when there are none), the selected row
+/// highlighted only when focused, scrolled so that the selected row is visible. Only the rows that
+/// fit are drawn, and cells only where they have text.
 pub(super) fn render_table(
     frame: &mut Frame,
     area: Rect,
@@ -178,40 +180,77 @@ pub(super) fn render_table(
         widths,
         placeholder,
     } = table;
-    let has_rows = !rows.is_empty();
-    // Without rows the header's columns would only frame the placeholder.
-    let header = header.filter(|_| has_rows);
-    let rows = if has_rows {
-        rows
-    } else {
-        vec![Row::new([Cell::from(Span::styled(
-            placeholder,
-            ctx.theme.dim,
-        ))])]
-    };
-    let widths: Vec<Constraint> = if has_rows {
-        widths.into_iter().map(Constraint::Length).collect()
-    } else {
-        vec![Constraint::Fill(1)]
-    };
-    let mut table = Table::new(rows, widths)
-        .column_spacing(COLUMN_SPACING)
-        .block(block);
+    let buf = frame.buffer_mut();
+    block.render(buf, area);
+    let inner = Panel::inner(area);
+    if inner.is_empty() {
+        return;
+    }
+    if rows.is_empty() {
+        // Without rows the header's columns would only frame the placeholder.
+        let text = Line::from(Span::styled(placeholder, ctx.theme.dim));
+        paint::line(buf, Rect { height: 1, ..inner }, &text);
+        return;
+    }
+    let columns = column_areas(inner.width, &widths);
+    let mut body = inner;
     if let Some(header) = header {
-        table = table.header(header.style(ctx.theme.header));
+        let row = Rect { height: 1, ..inner };
+        paint::set_style(buf, row, ctx.theme.header);
+        draw_row(buf, row, &columns, &header);
+        body.y += 1;
+        body.height -= 1;
     }
-    if ctx.focused {
-        table = table.row_highlight_style(ctx.theme.selected);
+    // `rows` is not empty (above); ratatui's Table clamps the selection the same way.
+    let selected = ctx.selected.min(rows.len() - 1);
+    let shown = visible_rows(rows.len(), selected, body.height);
+    let visible = rows.iter().enumerate().take(shown.end).skip(shown.start);
+    for ((i, cells), y) in visible.zip(body.top()..) {
+        let row = Rect {
+            y,
+            height: 1,
+            ..body
+        };
+        draw_row(buf, row, &columns, cells);
+        if ctx.focused && i == selected {
+            paint::set_style(buf, row, ctx.theme.selected);
+        }
     }
-    let mut state = TableState::new().with_selected(has_rows.then_some(ctx.selected));
-    frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// The x offset (from the table's left) and width of each column, as a ratatui `Table` lays
+/// them out.
+fn column_areas(width: u16, widths: &[u16]) -> Vec<Rect> {
+    Layout::horizontal(widths.iter().map(|w| Constraint::Length(*w)))
+        .flex(Flex::Start)
+        .spacing(COLUMN_SPACING)
+        .split(Rect::new(0, 0, width, 1))
+        .to_vec()
+}
+
+/// Draws each cell of a row in its column.
+fn draw_row(buf: &mut Buffer, row: Rect, columns: &[Rect], cells: &[Line<'_>]) {
+    for (column, text) in columns.iter().zip(cells) {
+        let area = Rect::new(row.x.saturating_add(column.x), row.y, column.width, 1);
+        paint::line(buf, area, text);
+    }
+}
+
+/// The rows a table `height` rows tall shows, from the top unless the selected row would be below
+/// the bottom, in which case it is the last row shown (as ratatui's `Table` scrolls).
+fn visible_rows(len: usize, selected: usize, height: u16) -> std::ops::Range<usize> {
+    let height = usize::from(height);
+    let end = len.min(height).max(selected + 1);
+    end.saturating_sub(height)..end
 }
 
 /// What [`render_table`] draws.
 pub(super) struct TableParts<'a> {
-    pub block: Block<'a>,
-    pub header: Option<Row<'a>>,
-    pub rows: Vec<Row<'a>>,
+    pub block: Panel<'a>,
+    /// The header's cells, one per column.
+    pub header: Option<Vec<Line<'a>>>,
+    /// Each row's cells, one per column.
+    pub rows: Vec<Vec<Line<'a>>>,
     pub widths: Vec<u16>,
     /// Shown dim in place of the rows when there are none.
     pub placeholder: &'a str,

@@ -20,7 +20,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Row;
 
 use super::PaneCtx;
 use super::common::{
@@ -31,6 +30,7 @@ use crate::duration::Dur;
 use crate::telemetry::{
     Board, DatabaseReading, Replication, ReplicationState, Severity, lag_severity,
 };
+use crate::ui::paint::Panel;
 
 /// The pane's title, exactly as shown in its border.
 pub const TITLE: &str = "Replica lag";
@@ -114,7 +114,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
     let freshness = board.freshness(|f| f.lag, ctx.now);
     let look = Look::new(ctx.theme, &freshness);
     let mut block = pane_block(ctx, TITLE, &freshness);
-    let inner_width = block.inner(area).width;
+    let inner_width = Panel::inner(area).width;
 
     let name_w = column_width(replicas(board).map(|(db, _)| db.name.as_str()), 7, 20);
     let resource_w = column_width(replicas(board).map(|(db, _)| db.resource.as_str()), 8, 24);
@@ -138,22 +138,25 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
     let rpo = ctx.env.objectives.rpo;
     let rpo_text = rpo.to_string();
     if !cols.iter().any(|(c, _)| *c == Col::Alarm) {
-        block = block.title_bottom(policy_note(board, &rpo_text, look).right_aligned());
+        block = block.bottom_title(policy_note(board, &rpo_text, look));
     }
 
-    let header = Row::new(cols.iter().map(|(c, _)| match c {
-        Col::Name => header_cell("Replica", false),
-        Col::Resource => header_cell("Resource", false),
-        Col::Source => header_cell("Source", false),
-        Col::Lag => header_cell("Lag", true),
-        Col::History => header_cell("History", false),
-        Col::Alarm => header_cell("Alarm", false),
-        Col::Rpo => header_cell("RPO", false),
-        Col::State => header_cell("State", false),
-        Col::Behind => header_cell("Behind", true),
-    }));
+    let header: Vec<Line> = cols
+        .iter()
+        .map(|(c, _)| match c {
+            Col::Name => header_cell("Replica", false),
+            Col::Resource => header_cell("Resource", false),
+            Col::Source => header_cell("Source", false),
+            Col::Lag => header_cell("Lag", true),
+            Col::History => header_cell("History", false),
+            Col::Alarm => header_cell("Alarm", false),
+            Col::Rpo => header_cell("RPO", false),
+            Col::State => header_cell("State", false),
+            Col::Behind => header_cell("Behind", true),
+        })
+        .collect();
 
-    let rows: Vec<Row> = replicas(board)
+    let rows: Vec<Vec<Line>> = replicas(board)
         .map(|(db, r)| {
             let promoted = r.state == ReplicationState::Promoted;
             let severity = lag_severity(r.lag_secs, r.lag_alarm, rpo);
@@ -163,31 +166,33 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
             } else {
                 look.sev(severity)
             };
-            Row::new(cols.iter().map(|&(c, width)| match c {
-                Col::Name => cell(Span::styled(db.name.as_str(), look.text()), false),
-                Col::Resource => cell(Span::styled(db.resource.as_str(), look.dim()), false),
-                Col::Source => cell(Span::styled(r.source.as_str(), look.dim()), false),
-                Col::Lag => cell(Span::styled(lag_text(r.lag_secs), lag_style), true),
-                Col::History => {
-                    let text = board
-                        .lag_history
-                        .get(&db.name)
-                        .map_or_else(String::new, |h| {
-                            sparkline(h.iter(), width, r.lag_alarm.secs() / 5)
-                        });
-                    cell(Span::styled(text, lag_style), false)
-                }
-                Col::Alarm => cell(Span::styled(r.lag_alarm.to_string(), look.dim()), false),
-                Col::Rpo => cell(Span::styled(rpo_text.as_str(), look.dim()), false),
-                Col::State => {
-                    let (label, sev) = state_label(r.state);
-                    cell(Span::styled(label, look.sev(sev)), false)
-                }
-                Col::Behind => match r.lag_bytes {
-                    Some(b) => cell(Span::styled(bytes_text(b), look.sev(severity)), true),
-                    None => cell(Span::styled(NONE, look.dim()), true),
-                },
-            }))
+            cols.iter()
+                .map(|&(c, width)| match c {
+                    Col::Name => cell(Span::styled(db.name.as_str(), look.text()), false),
+                    Col::Resource => cell(Span::styled(db.resource.as_str(), look.dim()), false),
+                    Col::Source => cell(Span::styled(r.source.as_str(), look.dim()), false),
+                    Col::Lag => cell(Span::styled(lag_text(r.lag_secs), lag_style), true),
+                    Col::History => {
+                        let text = board
+                            .lag_history
+                            .get(&db.name)
+                            .map_or_else(String::new, |h| {
+                                sparkline(h.iter(), width, r.lag_alarm.secs() / 5)
+                            });
+                        cell(Span::styled(text, lag_style), false)
+                    }
+                    Col::Alarm => cell(Span::styled(r.lag_alarm.to_string(), look.dim()), false),
+                    Col::Rpo => cell(Span::styled(rpo_text.as_str(), look.dim()), false),
+                    Col::State => {
+                        let (label, sev) = state_label(r.state);
+                        cell(Span::styled(label, look.sev(sev)), false)
+                    }
+                    Col::Behind => match r.lag_bytes {
+                        Some(b) => cell(Span::styled(bytes_text(b), look.sev(severity)), true),
+                        None => cell(Span::styled(NONE, look.dim()), true),
+                    },
+                })
+                .collect()
         })
         .collect();
 

@@ -22,7 +22,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row};
 
 use super::PaneCtx;
 use super::common::{
@@ -33,6 +32,7 @@ use crate::telemetry::{
     AppReading, Board, DatabaseReading, DbRole, DbState, ENDPOINT_DOWN_AFTER, EndpointReading,
     FAILED_AUTH_SPIKE_PER_MIN, ReplicationState, Sample, SecurityReading, Severity, Verdict,
 };
+use crate::ui::paint::Panel;
 
 /// The pane's title, exactly as shown in its border.
 pub const TITLE: &str = "Regions";
@@ -140,7 +140,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
     let freshness = board.freshness(|f| f.regions, ctx.now);
     let look = Look::new(ctx.theme, &freshness);
     let block = pane_block(ctx, TITLE, &freshness);
-    let inner_width = block.inner(area).width;
+    let inner_width = Panel::inner(area).width;
 
     let items = items(board, ctx.env);
     let label_w = items
@@ -153,7 +153,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
         .min(16);
     let detail_w = inner_width.saturating_sub(label_w + COLUMN_SPACING);
 
-    let rows: Vec<Row> = items
+    let rows: Vec<Vec<Line>> = items
         .iter()
         .map(|item| {
             let (label, label_style, detail) = match item {
@@ -167,10 +167,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
                 Item::App(a) => (LABEL_APP, look.dim(), app_line(look, a)),
                 Item::Security(s) => (LABEL_SECURITY, look.dim(), security_line(look, s)),
             };
-            Row::new([
-                Cell::from(Span::styled(label, label_style)),
-                Cell::from(detail),
-            ])
+            vec![Line::from(Span::styled(label, label_style)), detail]
         })
         .collect();
 
