@@ -3,7 +3,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use crate::app::{App, FAULTS, Mode};
 
@@ -18,10 +17,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("g / G", "first / last row"),
     ("f", "fault menu: inject a scenario fault (demo only)"),
     ("p", "pick a scenario playbook"),
-    (
-        "Enter",
-        "declare the incident / run the step (asks to confirm) / done",
-    ),
+    ("Enter", "declare; run the step (asks first); mark done"),
     (
         "Space",
         "tick the checklist item under the cursor (↑ ↓ move it)",
@@ -50,19 +46,13 @@ pub fn render_help(frame: &mut Frame, area: Rect, app: &App) {
         " Pane colours: green ok · yellow warning · red critical · magenta stale",
         t.dim,
     )));
-    let height = u16::try_from(lines.len())
-        .unwrap_or(u16::MAX)
-        .saturating_add(2);
-    let popup = super::centered(area, 76, height);
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).style(t.popup).block(
-            Block::bordered()
-                .border_type(BorderType::Rounded)
-                .border_style(t.popup_border)
-                .title(Span::styled(" Help · keys ", t.title)),
-        ),
-        popup,
+    super::popup(
+        frame,
+        area,
+        t,
+        76,
+        lines,
+        super::popup_block(t, "Help · keys".into(), false),
     );
 }
 
@@ -90,18 +80,12 @@ pub fn render_fault_menu(frame: &mut Frame, area: Rect, app: &App, selected: usi
         Span::styled(" cancel", t.dim),
     ]));
     debug_assert!(app.mode == Mode::Demo);
-    let height = u16::try_from(lines.len())
-        .unwrap_or(u16::MAX)
-        .saturating_add(2);
-    let popup = super::centered(area, 76, height);
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).style(t.popup).block(
-            Block::bordered()
-                .border_type(BorderType::Rounded)
-                .border_style(t.popup_border)
-                .title(Span::styled(" Faults (facilitator) ", t.title)),
-        ),
-        popup,
+    super::popup(
+        frame,
+        area,
+        t,
+        76,
+        lines,
+        super::popup_block(t, "Faults (facilitator)".into(), false),
     );
 }

@@ -17,7 +17,7 @@ pub mod status_bar;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use crate::app::{App, Focus, NarrowView, Overlay};
 use panes::PaneCtx;
@@ -143,6 +143,44 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
         area.width, area.height
     );
     frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+}
+
+/// A popup's border: rounded, in the danger colour for what is destructive.
+pub fn popup_block<'a>(t: &crate::theme::Theme, title: String, danger: bool) -> Block<'a> {
+    Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(if danger { t.danger } else { t.popup_border })
+        .title(Span::styled(
+            format!(" {title} "),
+            if danger { t.danger } else { t.title },
+        ))
+}
+
+/// Draws `lines` in a popup at most `width` wide, centred, as tall as the wrapped text.
+pub fn popup(
+    frame: &mut Frame,
+    area: Rect,
+    t: &crate::theme::Theme,
+    width: u16,
+    lines: Vec<Line>,
+    block: Block,
+) {
+    let inner_width = width.min(area.width).saturating_sub(2).max(1);
+    // Rows after wrapping: each line takes ceil(width / inner width) rows (at least one).
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(usize::from(inner_width)).max(1))
+        .sum();
+    let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
+    let area = centered(area, width, height);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .style(t.popup)
+            .block(block),
+        area,
+    );
 }
 
 /// A rectangle of at most `width` x `height` centred in `area`.

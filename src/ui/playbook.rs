@@ -22,7 +22,6 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use crate::app::App;
 use crate::app::incident::{ConfirmDialog, Incident, Prompt};
@@ -510,30 +509,6 @@ fn hints_line<'a>(t: &Theme, hints: &[(&'a str, &'a str)]) -> Line<'a> {
     Line::from(spans)
 }
 
-fn popup_block<'a>(t: &Theme, title: String, danger: bool) -> Block<'a> {
-    Block::bordered()
-        .border_type(BorderType::Rounded)
-        .border_style(if danger { t.danger } else { t.popup_border })
-        .title(Span::styled(
-            format!(" {title} "),
-            if danger { t.danger } else { t.title },
-        ))
-}
-
-fn show_popup(frame: &mut Frame, area: Rect, width: u16, lines: Vec<Line>, block: Block) {
-    let inner_width = width.min(area.width).saturating_sub(2).max(1);
-    // Rows after wrapping: each line takes ceil(width / inner width) rows (at least one).
-    let rows: usize = lines
-        .iter()
-        .map(|l| l.width().div_ceil(usize::from(inner_width)).max(1))
-        .sum();
-    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
-    let popup = super::centered(area, width, height);
-    frame.render_widget(Clear, popup);
-    frame.render_widget(paragraph.style(Style::default()).block(block), popup);
-}
-
 /// The confirmation dialog: everything the operator must see before the world changes.
 pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &ConfirmDialog) {
     let t = &app.theme;
@@ -624,7 +599,14 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
         ]));
     }
     let title = format!("Confirm · step {} · {}", r.step + 1, r.title);
-    show_popup(frame, area, 96, lines, popup_block(t, title, r.destructive));
+    super::popup(
+        frame,
+        area,
+        t,
+        96,
+        lines,
+        super::popup_block(t, title, r.destructive),
+    );
 }
 
 pub fn render_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
@@ -643,12 +625,13 @@ pub fn render_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) 
         ]),
     ];
     let danger = matches!(prompt.kind, crate::app::PromptKind::Abort);
-    show_popup(
+    super::popup(
         frame,
         area,
+        t,
         80,
         lines,
-        popup_block(t, prompt.kind.title().to_string(), danger),
+        super::popup_block(t, prompt.kind.title().to_string(), danger),
     );
 }
 
@@ -775,12 +758,13 @@ pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scoreca
         Span::styled("q", t.key),
         Span::styled(" quit", t.dim),
     ]));
-    show_popup(
+    super::popup(
         frame,
         area,
+        t,
         100,
         lines,
-        popup_block(t, "Scorecard".into(), false),
+        super::popup_block(t, "Scorecard".into(), false),
     );
 }
 
@@ -815,11 +799,12 @@ pub fn render_picker(frame: &mut Frame, area: Rect, app: &App, selected: usize) 
         Span::styled("Esc", t.key),
         Span::styled(" cancel", t.dim),
     ]));
-    show_popup(
+    super::popup(
         frame,
         area,
+        t,
         90,
         lines,
-        popup_block(t, "Playbooks".into(), false),
+        super::popup_block(t, "Playbooks".into(), false),
     );
 }
