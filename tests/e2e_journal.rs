@@ -440,3 +440,65 @@ fn starting_the_same_drill_again_offers_to_resume_the_unfinished_one() {
         "no second journal was started"
     );
 }
+
+#[test]
+fn when_the_journal_cannot_be_written_nothing_changes_the_world() {
+    let state = Scratch::new("nojournal-state");
+    // An existing file: the journal refuses to overwrite it, so every write fails.
+    let taken = state.path().join("taken.jsonl");
+    std::fs::write(&taken, "not yours\n").expect("write");
+    let taken_arg = taken.to_str().expect("utf-8").to_string();
+    let mut tui = Tui::spawn_in(
+        &[
+            "drill",
+            "region-loss",
+            "--speed",
+            "60",
+            "--seed",
+            "4",
+            "--at",
+            "0s",
+            "--journal",
+            &taken_arg,
+        ],
+        200,
+        60,
+        state.path(),
+        &[],
+    );
+    tui.wait_text("not declared", T);
+    tui.send("\r");
+    tui.wait_text("JOURNAL FAILED", T);
+    for _ in 0..2 {
+        for _ in 0..4 {
+            tui.send(" ");
+            tui.send("j");
+        }
+        tui.send("\r");
+    }
+    tui.wait_text("Step 3/7", T);
+    tui.send("\r");
+    tui.wait_text("Type dr-replica", T);
+    tui.send("dr-replica");
+    tui.send("\r");
+    let screen = tui.wait_text("not run: the journal cannot be written", T);
+    assert!(
+        screen.contains("Step 3/7"),
+        "the promotion must not have happened:\n{screen}"
+    );
+    // The simulated replica was never promoted: its replication is still broken, not promoted.
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("dr-replica") && l.contains("broken")),
+        "the replica must not be promoted:\n{screen}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&taken).expect("read"),
+        "not yours\n",
+        "the existing file is untouched"
+    );
+    tui.send("q");
+    tui.send("q");
+    tui.wait_exit(T);
+}

@@ -46,6 +46,9 @@ pub struct JournalAck {
 
 pub struct JournalWriter {
     commands: Sender<Command>,
+    /// For acknowledging a batch ourselves when the writer thread is gone (so the console never
+    /// waits forever for an acknowledgement that cannot come).
+    inbox: UnboundedSender<Action>,
     next_ticket: u64,
     acked: u64,
     open: bool,
@@ -55,15 +58,17 @@ impl JournalWriter {
     /// Starts the writer thread; acknowledgements arrive as `Action::Journal` on `inbox`.
     pub fn spawn(target: JournalTarget, inbox: UnboundedSender<Action>) -> Self {
         let (commands, rx) = channel();
+        let thread_inbox = inbox.clone();
         std::thread::Builder::new()
             .name("journal".into())
-            .spawn(move || writer_loop(&target, &rx, &inbox))
+            .spawn(move || writer_loop(&target, &rx, &thread_inbox))
             .map_or_else(
                 |e| tracing::error!("cannot start the journal writer: {e}"),
                 |_| (),
             );
         JournalWriter {
             commands,
+            inbox,
             next_ticket: 1,
             acked: 0,
             open: false,
@@ -99,6 +104,10 @@ impl JournalWriter {
             .is_err()
         {
             tracing::error!("the journal writer is gone");
+            let _ = self.inbox.send(Action::Journal(JournalAck {
+                ticket,
+                result: Err("the journal writer is not running".to_string()),
+            }));
         }
         ticket
     }
