@@ -467,6 +467,11 @@ fn when_the_journal_cannot_be_written_nothing_changes_the_world() {
         &[],
     );
     tui.wait_text("not declared", T);
+    // Wait until the panes show the fault, so what follows is judged against a broken replica.
+    tui.wait_for("the replication broken", T, |s| {
+        s.lines()
+            .any(|l| l.contains("dr-replica") && l.contains("broken"))
+    });
     tui.send("\r");
     tui.wait_text("JOURNAL FAILED", T);
     for _ in 0..2 {
@@ -481,7 +486,14 @@ fn when_the_journal_cannot_be_written_nothing_changes_the_world() {
     tui.wait_text("Type dr-replica", T);
     tui.send("dr-replica");
     tui.send("\r");
-    let screen = tui.wait_text("not run: the journal cannot be written", T);
+    tui.wait_text("not run: the journal cannot be written", T);
+    // Give the simulator a few polls to show a promotion, had one happened.
+    std::thread::sleep(Duration::from_millis(1500));
+    let screen = tui.screen();
+    assert!(
+        !screen.contains("promoted"),
+        "the replica must not be promoted:\n{screen}"
+    );
     assert!(
         screen.contains("Step 3/7"),
         "the promotion must not have happened:\n{screen}"
