@@ -405,8 +405,7 @@ impl AwsBackend {
             "rds:CreateDBSnapshot {id} of {instance} accepted; waiting until it is available"
         ));
         let deadline = started + self.wait.snapshot;
-        let mut errors = 0;
-        let mut last = String::new();
+        let mut waiting = Waiting::new(progress);
         loop {
             match rds
                 .describe_db_snapshots()
@@ -415,10 +414,8 @@ impl AwsBackend {
                 .await
             {
                 Ok(out) => {
-                    errors = 0;
-                    let status = out
-                        .db_snapshots()
-                        .first()
+                    let snapshot = out.db_snapshots().first();
+                    let status = snapshot
                         .and_then(|s| s.status())
                         .unwrap_or("unknown")
                         .to_string();
@@ -433,31 +430,21 @@ impl AwsBackend {
                             "snapshot {id} of {instance} failed (status {status}); see RDS events of {instance}"
                         ));
                     }
-                    if status != last {
-                        let pct = out
-                            .db_snapshots()
-                            .first()
-                            .and_then(|s| s.percent_progress())
-                            .map(|p| format!(" ({p}%)"))
-                            .unwrap_or_default();
-                        progress(format!("{id}: {status}{pct}"));
-                        last = status;
-                    }
+                    let pct = snapshot
+                        .and_then(|s| s.percent_progress())
+                        .map(|p| format!(" ({p}%)"))
+                        .unwrap_or_default();
+                    waiting.observed(status, |status| format!("{id}: {status}{pct}"));
                 }
-                Err(e) => {
-                    errors += 1;
-                    let e = CallError::from_sdk(format!("rds:DescribeDBSnapshots {id}"), &e);
-                    progress(format!("{e} (retrying)"));
-                    if errors >= WAIT_ERRORS_TOLERATED {
-                        return Err(format!(
-                            "{e}; the snapshot may still complete: check RDS > Snapshots"
-                        ));
-                    }
-                }
+                Err(e) => waiting.failed(
+                    CallError::from_sdk(format!("rds:DescribeDBSnapshots {id}"), &e),
+                    "the snapshot may still complete: check RDS > Snapshots",
+                )?,
             }
             if Instant::now() >= deadline {
                 return Err(format!(
-                    "snapshot {id} of {instance} still {last} after {}; it may still complete: watch the Backups pane",
+                    "snapshot {id} of {instance} still {} after {}; it may still complete: watch the Backups pane",
+                    waiting.last,
                     took(started)
                 ));
             }
@@ -504,7 +491,7 @@ impl AwsBackend {
             aws.record_type
         ));
         let deadline = started + self.wait.dns;
-        let mut errors = 0;
+        let mut waiting = Waiting::new(progress);
         let mut status = out
             .change_info()
             .map(|c| c.status().clone())
@@ -526,21 +513,17 @@ impl AwsBackend {
             tokio::time::sleep(self.wait.poll.min(Duration::from_secs(5))).await;
             match route53.get_change().id(&change_id).send().await {
                 Ok(c) => {
-                    errors = 0;
                     if let Some(info) = c.change_info() {
                         status = info.status().clone();
                     }
+                    // The first answer was reported with the UPSERT; later ones only matter as
+                    // "not failing": INSYNC ends the loop.
+                    waiting.errors = 0;
                 }
-                Err(e) => {
-                    errors += 1;
-                    let e = CallError::from_sdk(format!("route53:GetChange {change_id}"), &e);
-                    progress(format!("{e} (retrying)"));
-                    if errors >= WAIT_ERRORS_TOLERATED {
-                        return Err(format!(
-                            "{e}; the change was accepted and will still be applied"
-                        ));
-                    }
-                }
+                Err(e) => waiting.failed(
+                    CallError::from_sdk(format!("route53:GetChange {change_id}"), &e),
+                    "the change was accepted and will still be applied",
+                )?,
             }
         }
     }
@@ -580,8 +563,7 @@ impl AwsBackend {
         done: impl Fn(&DbInstance) -> bool,
     ) -> Result<DbInstance, String> {
         let started = Instant::now();
-        let mut errors = 0;
-        let mut last = String::new();
+        let mut waiting = Waiting::new(progress);
         loop {
             match rds
                 .describe_db_instances()
@@ -590,33 +572,25 @@ impl AwsBackend {
                 .await
             {
                 Ok(out) => {
-                    errors = 0;
                     if let Some(inst) = out.db_instances().first() {
                         if done(inst) {
                             return Ok(inst.clone());
                         }
-                        let now = describe_instance_state(inst);
-                        if now != last {
-                            progress(format!("{}: {now}", db.id));
-                            last = now;
-                        }
+                        waiting.observed(describe_instance_state(inst), |now| {
+                            format!("{}: {now}", db.id)
+                        });
                     }
                 }
-                Err(e) => {
-                    errors += 1;
-                    let e = CallError::from_sdk(format!("rds:DescribeDBInstances {}", db.id), &e);
-                    progress(format!("{e} (retrying)"));
-                    if errors >= WAIT_ERRORS_TOLERATED {
-                        return Err(format!(
-                            "{e}; the operation may still complete: watch the panes"
-                        ));
-                    }
-                }
+                Err(e) => waiting.failed(
+                    CallError::from_sdk(format!("rds:DescribeDBInstances {}", db.id), &e),
+                    "the operation may still complete: watch the panes",
+                )?,
             }
             if started.elapsed() >= limit {
                 return Err(format!(
-                    "{} still {last} after {}; AWS may still finish: watch the Replica lag pane (RDS > Databases > {})",
+                    "{} still {} after {}; AWS may still finish: watch the Replica lag pane (RDS > Databases > {})",
                     db.id,
+                    waiting.last,
                     took(started),
                     db.id
                 ));
@@ -634,8 +608,7 @@ impl AwsBackend {
         done: impl Fn(&aws_sdk_rds::types::DbCluster) -> bool,
     ) -> Result<aws_sdk_rds::types::DbCluster, String> {
         let started = Instant::now();
-        let mut errors = 0;
-        let mut last = String::new();
+        let mut waiting = Waiting::new(progress);
         loop {
             match rds
                 .describe_db_clusters()
@@ -644,33 +617,24 @@ impl AwsBackend {
                 .await
             {
                 Ok(out) => {
-                    errors = 0;
                     if let Some(c) = out.db_clusters().first() {
                         if done(c) {
                             return Ok(c.clone());
                         }
                         let now = c.status().unwrap_or("unknown").to_string();
-                        if now != last {
-                            progress(format!("cluster {}: {now}", db.id));
-                            last = now;
-                        }
+                        waiting.observed(now, |now| format!("cluster {}: {now}", db.id));
                     }
                 }
-                Err(e) => {
-                    errors += 1;
-                    let e = CallError::from_sdk(format!("rds:DescribeDBClusters {}", db.id), &e);
-                    progress(format!("{e} (retrying)"));
-                    if errors >= WAIT_ERRORS_TOLERATED {
-                        return Err(format!(
-                            "{e}; the operation may still complete: watch the panes"
-                        ));
-                    }
-                }
+                Err(e) => waiting.failed(
+                    CallError::from_sdk(format!("rds:DescribeDBClusters {}", db.id), &e),
+                    "the operation may still complete: watch the panes",
+                )?,
             }
             if started.elapsed() >= limit {
                 return Err(format!(
-                    "cluster {} still {last} after {}; AWS may still finish: watch the panes",
+                    "cluster {} still {} after {}; AWS may still finish: watch the panes",
                     db.id,
+                    waiting.last,
                     took(started)
                 ));
             }
@@ -804,6 +768,44 @@ impl ActionBackend for AwsBackend {
 
 fn fail(e: CallError) -> String {
     e.to_string()
+}
+
+/// What every wait loop shares: tolerate a few consecutive failed status calls (reporting each),
+/// and report the observed state only when it changes.
+struct Waiting<'a> {
+    progress: &'a (dyn Fn(String) + Send + Sync),
+    errors: u32,
+    last: String,
+}
+
+impl<'a> Waiting<'a> {
+    fn new(progress: &'a (dyn Fn(String) + Send + Sync)) -> Self {
+        Waiting {
+            progress,
+            errors: 0,
+            last: String::new(),
+        }
+    }
+
+    /// A status call answered with `state`: report it if it changed.
+    fn observed(&mut self, state: String, report: impl FnOnce(&str) -> String) {
+        self.errors = 0;
+        if state != self.last {
+            (self.progress)(report(&state));
+            self.last = state;
+        }
+    }
+
+    /// A status call failed: report it; after [`WAIT_ERRORS_TOLERATED`] in a row, give up with
+    /// `still` (what may still happen on AWS's side) appended.
+    fn failed(&mut self, e: CallError, still: &str) -> Result<(), String> {
+        self.errors += 1;
+        (self.progress)(format!("{e} (retrying)"));
+        if self.errors >= WAIT_ERRORS_TOLERATED {
+            return Err(format!("{e}; {still}"));
+        }
+        Ok(())
+    }
 }
 
 fn took(started: Instant) -> String {
