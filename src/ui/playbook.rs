@@ -26,7 +26,9 @@ use ratatui::text::{Line, Span};
 use crate::app::App;
 use crate::app::incident::{ConfirmDialog, Incident, Prompt};
 use crate::duration::compact;
-use crate::playbook::{Grade, Scorecard, StepKind, StepStatus, StepView, Timing};
+use chrono::{DateTime, Utc};
+
+use crate::playbook::{Engine, Grade, Scorecard, StepKind, StepStatus, StepView, Timing};
 use crate::theme::Theme;
 use crate::ui::paint::{self, Panel};
 
@@ -98,8 +100,10 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
     if inner.height < 3 || inner.width < 20 {
         return;
     }
-    let steps = engine.steps(app.now);
-    let list_height = u16::try_from(steps.len())
+    // Only the current step's full view (guide, checklist, output) is built each frame; the
+    // list reads status and timing straight from the engine.
+    let count = engine.playbook().steps.len();
+    let list_height = u16::try_from(count)
         .unwrap_or(u16::MAX)
         .min(inner.height.saturating_sub(3) / 2 + 1);
     let [gauge, list, rule, detail] = Layout::vertical([
@@ -110,10 +114,10 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
     ])
     .areas(inner);
     render_gauge(frame, gauge, app, incident);
-    render_steps(frame, list, t, &steps, engine.current());
+    render_steps(frame, list, t, engine, app.now);
     paint::fill_row(frame.buffer_mut(), rule, "─", t.border);
-    match engine.current().and_then(|i| steps.get(i)) {
-        Some(step) => render_step(frame, detail, app, incident, step, steps.len(), focused),
+    match engine.current().and_then(|i| engine.step_view(i, app.now)) {
+        Some(step) => render_step(frame, detail, app, incident, &step, count, focused),
         None => render_idle(frame, detail, app, incident),
     }
 }
@@ -204,17 +208,13 @@ fn render_gauge(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
     );
 }
 
-fn render_steps(
-    frame: &mut Frame,
-    area: Rect,
-    t: &Theme,
-    steps: &[StepView],
-    current: Option<usize>,
-) {
+fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: DateTime<Utc>) {
     let rows = usize::from(area.height);
     if rows == 0 {
         return;
     }
+    let steps = &engine.playbook().steps;
+    let current = engine.current();
     // Keep the current step in view.
     let first = current
         .map_or(0, |c| c.saturating_sub(rows.saturating_sub(1) / 2))
@@ -230,21 +230,24 @@ fn render_steps(
         .clamp(8, longest.max(8));
     let lines: Vec<Line> = steps
         .iter()
+        .enumerate()
         .skip(first)
         .take(rows)
-        .map(|s| {
-            let here = current == Some(s.index);
+        .map(|(index, s)| {
+            let here = current == Some(index);
+            let status = engine.status(index).cloned().unwrap_or_default();
+            let elapsed = engine.elapsed(index, now);
             let mut spans = vec![
                 Span::styled(
-                    format!("{} ", status_icon(&s.status)),
-                    status_style(t, &s.status),
+                    format!("{} ", status_icon(&status)),
+                    status_style(t, &status),
                 ),
-                Span::styled(format!("{:>2} ", s.index + 1), t.dim),
+                Span::styled(format!("{:>2} ", index + 1), t.dim),
                 Span::styled(
                     truncate(&s.title, title_width),
                     if here {
                         t.title
-                    } else if s.status == StepStatus::Pending {
+                    } else if status == StepStatus::Pending {
                         t.dim
                     } else {
                         t.text
@@ -256,13 +259,13 @@ fn render_steps(
             ));
             spans.push(Span::styled(format!("{:>6}", s.target.to_string()), t.dim));
             spans.push(Span::styled(
-                format!("{:>8}", s.elapsed_secs.map(compact).unwrap_or_default()),
-                timing_style(t, s.timing),
+                format!("{:>8}", elapsed.map(compact).unwrap_or_default()),
+                timing_style(t, elapsed.map(|e| Timing::of(e, s.target))),
             ));
             if s.destructive {
                 spans.push(Span::styled(" DESTRUCTIVE", t.danger));
             }
-            match &s.status {
+            match &status {
                 StepStatus::Skipped(_) => spans.push(Span::styled(" skipped", t.warn)),
                 StepStatus::Failed(_) => spans.push(Span::styled(" failed", t.crit)),
                 _ => {}
