@@ -1276,7 +1276,7 @@ fn rpo_is_captured_from_the_replica_lag_when_the_promotion_starts() {
         .expect("captured");
     assert_eq!(
         captured,
-        (Some(42), "replica lag of dr-replica".to_string())
+        (Some(42.0), "replica lag of dr-replica".to_string())
     );
     let rpo = e.rpo_captured().expect("kept");
     assert_eq!((rpo.seconds, rpo.at), (Some(42), t(120)));
@@ -1320,7 +1320,10 @@ capture_rpo = true
         ev,
         &Event::RpoCaptured {
             step: "restore".into(),
-            seconds: Some(420),
+            seconds: Some(420.0),
+            bytes: None,
+            window_from: None,
+            window_to: None,
             measured_from: "age of the newest good snapshots backup".into(),
         }
     );
@@ -1587,7 +1590,7 @@ fn scorecard_passes_a_clean_drill() {
         panic!("resolved last")
     };
     assert!(*passed);
-    assert_eq!(*rpo_achieved_secs, Some(12));
+    assert_eq!(*rpo_achieved_secs, Some(12.0));
 }
 
 /// `run_to_end` for an engine already declared.

@@ -371,8 +371,12 @@ pub fn describe(event: &Event) -> String {
             step,
             seconds,
             measured_from,
+            ..
         } => match seconds {
-            Some(s) => format!("{step}: RPO captured {} ({measured_from})", compact(*s)),
+            Some(s) => format!(
+                "{step}: RPO captured {} ({measured_from})",
+                compact(s.ceil() as u64)
+            ),
             None => format!("{step}: RPO not measurable ({measured_from})"),
         },
         Event::Verifying {
@@ -427,8 +431,8 @@ pub fn describe(event: &Event) -> String {
             passed,
             ..
         } => format!(
-            "resolved in {} ({})",
-            compact(*rto_achieved_secs),
+            "resolved: RTO {} ({})",
+            rto_achieved_secs.map_or_else(|| "not measured".to_string(), compact),
             if *passed { "passed" } else { "failed" }
         ),
         other => event_kind(other),

@@ -56,6 +56,8 @@ pub struct EngineSettings {
     pub environment: Environment,
     /// Shown in the confirmation dialog next to the environment (`drill · simulator`).
     pub mode: String,
+    /// Who drives the console: recorded on every confirmation (`confirmed.by`).
+    pub operator: String,
 }
 
 impl EngineSettings {
@@ -67,7 +69,14 @@ impl EngineSettings {
             rpo: playbook.rpo,
             environment,
             mode: "drill".into(),
+            operator: String::new(),
         }
+    }
+
+    /// Who drives the console (recorded on every confirmation).
+    pub fn operator(mut self, operator: impl Into<String>) -> Self {
+        self.operator = operator.into();
+        self
     }
 
     /// Measure against other objectives (e.g. the environment file's).
@@ -386,6 +395,41 @@ pub enum Event {
     FaultInjected {
         fault: String,
     },
+    /// Milestone: the outage began at `since` (engine clock: simulated time in drills). Drills:
+    /// the fault's injection; live: the earliest reading the console holds of the scenario's
+    /// signal failing. Recorded again with a `reason` when the commander sets or corrects it:
+    /// the latest one counts.
+    Disrupted {
+        since: DateTime<Utc>,
+        /// What it was read from (`fault region-loss injected`, `first failing health check of
+        /// primary`).
+        evidence: String,
+        /// Set by the commander: why (`None` when the console derived it).
+        #[serde(default)]
+        reason: Option<String>,
+        /// Who set it, when the commander did.
+        #[serde(default)]
+        by: Option<String>,
+    },
+    /// Milestone: the first alarm-level reading after the disruption (MTTD ends).
+    Detected {
+        since: DateTime<Utc>,
+        /// The reading (`primary DOWN: 3 failed health checks`).
+        evidence: String,
+    },
+    /// Milestone: the step marked `restores_service` is done (its wait holds): the outage is
+    /// over (RTO achieved ends here).
+    ServiceRestored {
+        step: String,
+    },
+    /// The console continued this journal after it had stopped (crash, kill, quit).
+    Resumed {
+        /// Wall-clock seconds since the last event before the stop.
+        gap_secs: u64,
+        host: String,
+        operator: String,
+        pid: u32,
+    },
     /// The incident clock starts.
     Declared {
         playbook: String,
@@ -427,12 +471,24 @@ pub enum Event {
         typed: Option<String>,
         /// The picture the operator saw when deciding.
         evidence: Evidence,
+        /// Who confirmed (the operator of the console).
+        #[serde(default)]
+        by: String,
     },
     /// The data-loss window at the moment the executor started.
     RpoCaptured {
         step: String,
         /// `None` when nothing could be measured (`measured_from` says why).
-        seconds: Option<u64>,
+        seconds: Option<f64>,
+        /// The same window in bytes of WAL, where the evidence gives it (PostgreSQL LSNs).
+        #[serde(default)]
+        bytes: Option<u64>,
+        /// The lost window `(from, to]`: the last write the recovered database keeps, and the
+        /// last good write before the source stopped (or the corruption onset). Engine clock.
+        #[serde(default)]
+        window_from: Option<DateTime<Utc>>,
+        #[serde(default)]
+        window_to: Option<DateTime<Utc>>,
         measured_from: String,
     },
     /// One line of executor output (masked, bounded).
@@ -484,8 +540,12 @@ pub enum Event {
     },
     /// Every step is done or skipped.
     Resolved {
-        rto_achieved_secs: u64,
-        rpo_achieved_secs: Option<u64>,
+        /// RTO achieved: disrupted -> service restored; `None` when either is unknown.
+        rto_achieved_secs: Option<u64>,
+        /// Declared -> resolved: the checklist walk.
+        #[serde(default)]
+        playbook_secs: u64,
+        rpo_achieved_secs: Option<f64>,
         passed: bool,
     },
 }
@@ -1370,11 +1430,12 @@ impl Engine {
                 step,
                 seconds,
                 measured_from,
+                ..
             } => {
                 index(step)?;
                 self.rpo = Some(RpoCapture {
                     step: step.clone(),
-                    seconds: *seconds,
+                    seconds: seconds.map(|s| s.ceil() as u64),
                     measured_from: measured_from.clone(),
                     at,
                 });
@@ -1433,6 +1494,11 @@ impl Engine {
             }
             Event::RtoRisk { at_risk, .. } => self.at_risk = *at_risk,
             Event::Note { .. } => {}
+            // Milestones and resumes: the measures are computed by the projection (to come).
+            Event::Disrupted { .. }
+            | Event::Detected { .. }
+            | Event::ServiceRestored { .. }
+            | Event::Resumed { .. } => {}
             Event::Aborted { reason } => {
                 self.aborted = Some(reason.clone());
                 self.ended_at = Some(at);
@@ -1668,6 +1734,7 @@ impl Engine {
             destructive: s.destructive,
             typed: expected.and(typed.map(|t| t.trim().to_string())),
             evidence: Evidence::from_sample(self.picture.as_ref(), &self.settings.environment, now),
+            by: self.settings.operator.clone(),
         };
         let capture = s.capture_rpo.then(|| self.measure_rpo(step, now));
         let step_id = s.id.clone();
@@ -1675,7 +1742,10 @@ impl Engine {
         if let Some((seconds, measured_from)) = capture {
             let event = Event::RpoCaptured {
                 step: step_id,
-                seconds,
+                seconds: seconds.map(|s| s as f64),
+                bytes: None,
+                window_from: None,
+                window_to: None,
                 measured_from,
             };
             self.emit(event, now, out);
@@ -2068,8 +2138,9 @@ impl Engine {
         // compute the scorecard as it will be once resolved.
         let card = self.score(now, true, Some(now));
         let event = Event::Resolved {
-            rto_achieved_secs: card.rto_achieved_secs.unwrap_or(0),
-            rpo_achieved_secs: card.rpo.as_ref().and_then(|r| r.seconds),
+            rto_achieved_secs: card.rto_achieved_secs,
+            playbook_secs: self.declared_at.map_or(0, |d| secs_between(d, now)),
+            rpo_achieved_secs: card.rpo.as_ref().and_then(|r| r.seconds).map(|s| s as f64),
             passed: card.passed,
         };
         self.emit(event, now, out);

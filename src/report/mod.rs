@@ -449,6 +449,7 @@ pub fn build(replay: &Replay) -> Postmortem {
                 destructive,
                 typed,
                 evidence,
+                ..
             } => {
                 if let Some(s) = steps.get_mut(step) {
                     s.status = "running".into();
@@ -470,7 +471,15 @@ pub fn build(replay: &Replay) -> Postmortem {
                 step,
                 seconds,
                 measured_from,
-            } => rpo = Some((step.clone(), *seconds, measured_from.clone(), at)),
+                ..
+            } => {
+                rpo = Some((
+                    step.clone(),
+                    seconds.map(|s| s.ceil() as u64),
+                    measured_from.clone(),
+                    at,
+                ))
+            }
             Event::Output {
                 step,
                 attempt,
@@ -572,7 +581,12 @@ pub fn build(replay: &Replay) -> Postmortem {
                 ended_at = Some(at);
                 recorded_passed = Some(*passed);
             }
-            Event::ChecklistTicked { .. } | Event::RtoRisk { .. } => {}
+            Event::ChecklistTicked { .. }
+            | Event::RtoRisk { .. }
+            | Event::Disrupted { .. }
+            | Event::Detected { .. }
+            | Event::ServiceRestored { .. }
+            | Event::Resumed { .. } => {}
         }
         push_timeline(&mut timeline, *seq, at, declared_at, event);
     }
@@ -837,6 +851,32 @@ fn describe(event: &Event) -> (Option<String>, String) {
     let dur = |s: u64| Dur::from_secs(s).to_string();
     match event {
         Event::FaultInjected { fault } => (None, format!("fault {fault} injected")),
+        Event::Disrupted {
+            since,
+            evidence,
+            reason,
+            ..
+        } => (
+            None,
+            match reason {
+                Some(why) => format!("disrupted since {since} (set: {why}): {evidence}"),
+                None => format!("disrupted since {since}: {evidence}"),
+            },
+        ),
+        Event::Detected { since, evidence } => (None, format!("detected at {since}: {evidence}")),
+        Event::ServiceRestored { step } => (Some(step.clone()), "service restored".into()),
+        Event::Resumed {
+            gap_secs,
+            host,
+            operator,
+            pid,
+        } => (
+            None,
+            format!(
+                "resumed by {operator} on {host} (pid {pid}) after {}",
+                dur(*gap_secs)
+            ),
+        ),
         Event::Declared {
             title,
             rto_secs,
@@ -895,10 +935,11 @@ fn describe(event: &Event) -> (Option<String>, String) {
             step,
             seconds,
             measured_from,
+            ..
         } => (
             Some(step.clone()),
             match seconds {
-                Some(s) => format!("RPO {} ({measured_from})", compact(*s)),
+                Some(s) => format!("RPO {} ({measured_from})", compact(s.ceil() as u64)),
                 None => format!("RPO not measured: {measured_from}"),
             },
         ),
@@ -965,12 +1006,13 @@ fn describe(event: &Event) -> (Option<String>, String) {
             rto_achieved_secs,
             rpo_achieved_secs,
             passed,
+            ..
         } => (
             None,
             format!(
                 "resolved: RTO {}, RPO {}, {}",
-                dur(*rto_achieved_secs),
-                rpo_achieved_secs.map_or_else(|| "not measured".into(), dur),
+                rto_achieved_secs.map_or_else(|| "not measured".into(), dur),
+                rpo_achieved_secs.map_or_else(|| "not measured".into(), |s| dur(s.ceil() as u64)),
                 if *passed { "passed" } else { "failed" }
             ),
         ),
