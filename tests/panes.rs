@@ -104,6 +104,10 @@ fn healthy(lag_secs: f64) -> Sample {
         lag_bytes: Some(2_200_000),
         lag_alarm: Dur::from_secs(300),
         loss_window_secs: None,
+        source_lost_at: None,
+        last_replayed_at: None,
+        loss_window_bytes: None,
+        loss_evidence: None,
     });
     Sample {
         at: now(),

@@ -682,6 +682,10 @@ impl Sim {
                         .missed
                         .filter(|_| !repl.promoted)
                         .map(|m| (m * 10.0).round() / 10.0),
+                    source_lost_at: None,
+                    last_replayed_at: None,
+                    loss_window_bytes: None,
+                    loss_evidence: None,
                 })
             }
             _ => None,

@@ -109,6 +109,20 @@ pub struct Replication {
     /// promoting is this window, and it is what an RPO capture records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss_window_secs: Option<f64>,
+    /// When the source stopped (the end `S` of the lost window: its last commit, or the fault),
+    /// once it is gone. The window is `(last_replayed_at, source_lost_at]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_lost_at: Option<DateTime<Utc>>,
+    /// The replica's last replayed commit `R`, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_replayed_at: Option<DateTime<Utc>>,
+    /// The lost window in bytes of WAL (source's last LSN minus the replica's replay LSN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_window_bytes: Option<u64>,
+    /// Where the window was measured from (`WAL archive`, `pg_controldata of the old primary`,
+    /// `simulator`), for the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_evidence: Option<String>,
 }
 
 impl Replication {

@@ -680,6 +680,10 @@ impl PostgresSource {
                 lag_bytes,
                 lag_alarm: self.lag_alarm,
                 loss_window_secs: None,
+                source_lost_at: None,
+                last_replayed_at: None,
+                loss_window_bytes: None,
+                loss_evidence: None,
             }
         });
         // A replica that still answers but no longer receives: what it missed is the lag it had

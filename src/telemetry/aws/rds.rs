@@ -166,6 +166,10 @@ pub fn instance_reading(
             lag_bytes: None,
             lag_alarm: target.lag_alarm,
             loss_window_secs: None,
+            source_lost_at: None,
+            last_replayed_at: None,
+            loss_window_bytes: None,
+            loss_evidence: None,
         }),
         // The environment calls it a replica but AWS says it stands alone: it was promoted.
         (None, Some(declared)) => Some(Replication {
@@ -175,6 +179,10 @@ pub fn instance_reading(
             lag_bytes: None,
             lag_alarm: target.lag_alarm,
             loss_window_secs: None,
+            source_lost_at: None,
+            last_replayed_at: None,
+            loss_window_bytes: None,
+            loss_evidence: None,
         }),
         (None, None) => None,
     };
@@ -223,6 +231,10 @@ pub fn cluster_reading(
             lag_bytes: None,
             lag_alarm: target.lag_alarm,
             loss_window_secs: None,
+            source_lost_at: None,
+            last_replayed_at: None,
+            loss_window_bytes: None,
+            loss_evidence: None,
         }),
         (None, Some(declared)) => Some(Replication {
             source: declared.clone(),
@@ -231,6 +243,10 @@ pub fn cluster_reading(
             lag_bytes: None,
             lag_alarm: target.lag_alarm,
             loss_window_secs: None,
+            source_lost_at: None,
+            last_replayed_at: None,
+            loss_window_bytes: None,
+            loss_evidence: None,
         }),
         (None, None) => None,
     };
