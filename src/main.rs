@@ -55,7 +55,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Ok(env) => env,
         Err(BadInput(msg)) => {
             eprintln!("{msg}");
-            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+            // `check` reports an invalid file with status 1, an environment like a playbook.
+            return Ok(match cli.command {
+                Some(Command::Check { .. }) => ExitCode::FAILURE,
+                _ => ExitCode::from(EXIT_BAD_INPUT),
+            });
         }
     };
     if let Some(path) = cli.console.resume.clone() {
