@@ -357,15 +357,7 @@ impl Environment {
 
     pub fn load(path: &Path) -> Result<Self, Diagnostics> {
         let shown = path.display().to_string();
-        let src = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostics(vec![Diagnostic {
-                path: shown.clone(),
-                line: 1,
-                col: 1,
-                message: format!("cannot read environment file: {e}"),
-                help: None,
-            }])
-        })?;
+        let src = crate::diag::read_input(path, "environment").map_err(|d| Diagnostics(vec![d]))?;
         let mut env = Self::parse(&shown, &src)?;
         env.base_dir = path
             .parent()

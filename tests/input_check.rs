@@ -1,5 +1,6 @@
-//! `check --env` refuses every environment that `status` and the console would refuse, with
-//! `file:line:col` and status 1 (issue: "check --env passes environments that status refuses").
+//! Input files are checked the same way by every command: `check --env` refuses every environment
+//! that `status` and the console would refuse, with `file:line:col` and status 1 (issue: "check
+//! --env passes environments that status refuses"); a theme is read by every command given one.
 
 mod common;
 
@@ -116,5 +117,40 @@ fn the_demo_environment_still_passes() {
     std::fs::write(&path, DEMO).expect("write env");
     let (code, err) = run(&path, &["check", "playbooks"]);
     assert_eq!(code, Some(0), "{err}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn every_command_reads_the_theme_it_is_given() {
+    let d = dir("theme");
+    let missing = d.join("missing.toml");
+    let not_utf8 = d.join("latin1.toml");
+    std::fs::write(&not_utf8, b"# caf\xe9\n").expect("write theme");
+    for (theme, want) in [
+        (
+            &missing,
+            format!("{}:1:1: cannot read theme file", missing.display()),
+        ),
+        (
+            &not_utf8,
+            format!("{}:1:6: the theme file is not UTF-8", not_utf8.display()),
+        ),
+    ] {
+        for args in [
+            &["status"][..],
+            &["check", "playbooks"],
+            &["show", "region-loss"],
+        ] {
+            let out = Command::new(common::BIN)
+                .arg("--theme")
+                .arg(theme)
+                .args(args)
+                .output()
+                .expect("run warroom");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(err.contains(&want), "{args:?}: expected {want:?} in {err}");
+        }
+    }
     let _ = std::fs::remove_dir_all(&d);
 }
