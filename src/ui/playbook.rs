@@ -658,51 +658,54 @@ pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scoreca
             t.crit,
         )));
     }
-    let rto = card
-        .rto_achieved_secs
-        .map_or_else(|| "—".to_string(), compact);
-    lines.push(Line::from(vec![
-        Span::styled("RTO achieved ", t.header),
-        Span::styled(
-            rto,
-            if card
-                .rto_achieved_secs
-                .is_some_and(|s| s <= card.rto_objective_secs)
-            {
-                t.ok
-            } else {
-                t.crit
+    // Every figure from the projection, each with its one-line definition.
+    let m = &card.measures;
+    for f in m.figures() {
+        let style = match f.name.as_str() {
+            "RTO achieved" => match m.rto_achieved_secs {
+                Some(a) if a < m.rto_objective_secs => t.ok,
+                Some(_) => t.crit,
+                None => t.dim,
             },
-        ),
-        Span::styled(
-            format!(" · objective {}", compact(card.rto_objective_secs)),
-            t.dim,
-        ),
-    ]));
-    let (rpo_text, rpo_style) = match card.rpo.as_ref().and_then(|c| c.seconds) {
-        Some(s) => (
-            compact(s),
-            if s <= card.rpo_objective_secs {
-                t.ok
-            } else {
-                t.crit
+            "RPO achieved" => match m.rpo.as_ref().and_then(|r| r.seconds) {
+                Some(s) if s < m.rpo_objective_secs as f64 => t.ok,
+                Some(_) => t.crit,
+                None => t.dim,
             },
-        ),
-        None => ("not captured".to_string(), t.dim),
-    };
-    lines.push(Line::from(vec![
-        Span::styled("RPO achieved ", t.header),
-        Span::styled(rpo_text, rpo_style),
-        Span::styled(
-            format!(" · objective {}", compact(card.rpo_objective_secs)),
-            t.dim,
-        ),
-    ]));
-    if let Some(mttd) = card.mttd_secs {
+            _ => t.text,
+        };
+        let objective = match f.name.as_str() {
+            "RTO achieved" => format!(" · objective {}", compact(m.rto_objective_secs)),
+            "RPO achieved" => format!(" · objective {}", compact(m.rpo_objective_secs)),
+            _ => String::new(),
+        };
         lines.push(Line::from(vec![
-            Span::styled("MTTD         ", t.header),
-            Span::styled(compact(mttd), t.text),
-            Span::styled(" · from the fault to the declaration", t.dim),
+            Span::styled(format!("{:<16}", f.name), t.header),
+            Span::styled(sanitize(&f.value), style),
+            Span::styled(objective, t.dim),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!("{:<16}{}", "", f.definition),
+            t.dim,
+        )));
+    }
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<16}", "Over target"), t.header),
+        Span::styled(
+            format!("{} of {} steps", m.steps_over_target, card.steps.len()),
+            if m.steps_over_target == 0 { t.ok } else { t.warn },
+        ),
+    ]));
+    if !m.resumes.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<16}", "Resumed"), t.header),
+            Span::styled(
+                format!(
+                    "{} time(s) after a stop (see the journal's report)",
+                    m.resumes.len()
+                ),
+                t.warn,
+            ),
         ]));
     }
     lines.push(Line::raw(""));
