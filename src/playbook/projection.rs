@@ -896,3 +896,378 @@ fn criteria(m: &Measures, plan: &Plan) -> Vec<Criterion> {
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    //! The worked cases of `MEASURES.md`, with their exact numbers.
+    use super::*;
+    use chrono::{TimeDelta, TimeZone};
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, h, m, s)
+            .single()
+            .expect("valid time")
+    }
+
+    fn plan() -> Plan {
+        let step = |id: &str, restores: bool, captures: bool| PlanStep {
+            id: id.into(),
+            title: id.into(),
+            target_secs: 600,
+            verification: false,
+            captures_rpo: captures,
+            restores_service: restores,
+        };
+        Plan {
+            rto_secs: 1800,
+            rpo_secs: 300,
+            steps: vec![
+                step("promote", false, true),
+                step("dns", true, false),
+                step("notify", false, false),
+            ],
+        }
+    }
+
+    fn declared() -> Event {
+        Event::Declared {
+            playbook: "p".into(),
+            title: "p".into(),
+            hash: "h".into(),
+            rto_secs: 1800,
+            rpo_secs: 300,
+            read_only: false,
+        }
+    }
+
+    fn started(step: &str) -> Event {
+        Event::StepStarted {
+            step: step.into(),
+            title: step.into(),
+            target_secs: 600,
+        }
+    }
+
+    fn done(step: &str, elapsed: u64) -> Event {
+        Event::StepFinished {
+            step: step.into(),
+            outcome: Outcome::Done,
+            detail: "ok".into(),
+            verified: false,
+            elapsed_secs: elapsed,
+            target_secs: 600,
+        }
+    }
+
+    fn resolved() -> Event {
+        Event::Resolved {
+            rto_achieved_secs: None,
+            playbook_secs: 0,
+            rpo_achieved_secs: None,
+            passed: true,
+        }
+    }
+
+    fn fold(events: Vec<(DateTime<Utc>, Event)>) -> Measures {
+        let p = Projection::of(plan(), events.iter().map(|(t, e)| (*t, *t, e)));
+        p.measures(None)
+    }
+
+    fn figure(m: &Measures, name: &str) -> String {
+        m.figures()
+            .into_iter()
+            .find(|f| f.name == name)
+            .map(|f| f.value)
+            .expect("figure")
+    }
+
+    #[test]
+    fn worked_case_1_region_loss() {
+        let fault = at(10, 0, 0);
+        let replayed = fault - TimeDelta::milliseconds(3400);
+        let m = fold(vec![
+            (
+                fault,
+                Event::FaultInjected {
+                    fault: "region-loss".into(),
+                },
+            ),
+            (
+                fault,
+                Event::Disrupted {
+                    since: fault,
+                    evidence: "fault region-loss injected".into(),
+                    reason: None,
+                    by: None,
+                },
+            ),
+            (
+                at(10, 0, 3),
+                Event::Detected {
+                    since: at(10, 0, 3),
+                    evidence: "region primary DOWN".into(),
+                },
+            ),
+            (at(10, 2, 0), declared()),
+            (at(10, 2, 0), started("promote")),
+            (
+                at(10, 7, 0),
+                Event::RpoCaptured {
+                    step: "promote".into(),
+                    seconds: Some(3.4),
+                    bytes: Some(5_100_000),
+                    window_from: Some(replayed),
+                    window_to: Some(fault),
+                    measured_from: "writes dr-replica had not replayed when primary was lost"
+                        .into(),
+                },
+            ),
+            (at(10, 8, 0), done("promote", 360)),
+            (at(10, 8, 0), started("dns")),
+            (at(10, 19, 30), done("dns", 690)),
+            (
+                at(10, 19, 30),
+                Event::ServiceRestored {
+                    step: "dns".into(),
+                    since: at(10, 19, 30),
+                },
+            ),
+            (at(10, 19, 30), started("notify")),
+            (at(10, 23, 0), done("notify", 210)),
+            (at(10, 23, 0), resolved()),
+        ]);
+        assert_eq!(m.rto_achieved_secs, Some(19 * 60 + 30));
+        assert_eq!(m.mttd_secs, Some(3));
+        assert_eq!(m.time_to_declare_secs, Some(120));
+        assert_eq!(m.time_to_recover_secs, Some(17 * 60 + 30));
+        assert_eq!(m.playbook_secs, Some(21 * 60));
+        let rpo = m.rpo.as_ref().expect("rpo");
+        assert_eq!(rpo.seconds, Some(3.4));
+        assert_eq!((rpo.window_from, rpo.window_to), (Some(replayed), Some(fault)));
+        assert_eq!(figure(&m, "RTO achieved"), "19m30s");
+        assert_eq!(figure(&m, "MTTD"), "3s");
+        assert_eq!(figure(&m, "Time to declare"), "2m00s");
+        assert_eq!(figure(&m, "Time to recover"), "17m30s");
+        assert_eq!(figure(&m, "Playbook time"), "21m00s");
+        let rpo_text = figure(&m, "RPO achieved");
+        assert!(
+            rpo_text.starts_with("3.4s, window 2026-11-22 09:59:56.6 - 2026-11-22 10:00:00.0 UTC"),
+            "{rpo_text}"
+        );
+        // RTO 19m30s < 30m, RPO 3.4 s < 5m: both criteria pass on the outage, not the walk.
+        let grade = |name: &str| {
+            m.criteria
+                .iter()
+                .find(|c| c.name == name)
+                .map(|c| c.verdict)
+                .expect("criterion")
+        };
+        assert_eq!(grade("RTO < objective"), Grade::Pass);
+        assert_eq!(grade("RPO < objective"), Grade::Pass);
+        assert!(m.passed, "{:?}", m.criteria);
+    }
+
+    fn restore_case(restore_at: DateTime<Utc>, point: DateTime<Utc>) -> Measures {
+        let onset = at(10, 21, 0);
+        fold(vec![
+            (
+                onset,
+                Event::Disrupted {
+                    since: onset,
+                    evidence: "integrity checks of primary fail".into(),
+                    reason: None,
+                    by: None,
+                },
+            ),
+            (at(10, 25, 0), declared()),
+            (at(10, 25, 0), started("promote")),
+            (
+                restore_at,
+                Event::RpoCaptured {
+                    step: "promote".into(),
+                    seconds: Some((onset - point).num_milliseconds() as f64 / 1000.0),
+                    bytes: None,
+                    window_from: Some(point),
+                    window_to: Some(onset),
+                    measured_from: "good writes between the restore point and the onset".into(),
+                },
+            ),
+        ])
+    }
+
+    #[test]
+    fn worked_case_2_corruption_is_independent_of_when_the_restore_runs() {
+        let snapshot = at(10, 15, 0);
+        let early = restore_case(at(10, 40, 0), snapshot);
+        let late = restore_case(at(11, 40, 0), snapshot);
+        for m in [&early, &late] {
+            let r = m.rpo.as_ref().expect("rpo");
+            assert_eq!(r.seconds, Some(360.0));
+            assert_eq!((r.window_from, r.window_to), (Some(snapshot), Some(at(10, 21, 0))));
+            assert!(figure(m, "RPO achieved").starts_with("6m00s, window"), "{m:?}");
+        }
+        assert_eq!(early.rpo.as_ref().map(|r| r.seconds), late.rpo.as_ref().map(|r| r.seconds));
+        // Point-in-time recovery to 10:20:59: one second.
+        let pitr = restore_case(at(10, 40, 0), at(10, 20, 59));
+        assert_eq!(pitr.rpo.as_ref().and_then(|r| r.seconds), Some(1.0));
+        assert!(figure(&pitr, "RPO achieved").starts_with("1s,"));
+    }
+
+    #[test]
+    fn worked_case_3_az_loss_healed_before_the_declaration() {
+        let fault = at(10, 0, 0);
+        let m = fold(vec![
+            (
+                fault,
+                Event::Disrupted {
+                    since: fault,
+                    evidence: "fault az-loss injected".into(),
+                    reason: None,
+                    by: None,
+                },
+            ),
+            (at(10, 5, 0), declared()),
+            (at(10, 5, 0), started("promote")),
+            (at(10, 5, 10), done("promote", 10)),
+            (at(10, 5, 10), started("dns")),
+            (at(10, 5, 20), done("dns", 10)),
+            // The restoring step's wait already held when reached: since 10:01:40.
+            (
+                at(10, 5, 20),
+                Event::ServiceRestored {
+                    step: "dns".into(),
+                    since: at(10, 1, 40),
+                },
+            ),
+        ]);
+        assert_eq!(m.rto_achieved_secs, Some(100));
+        assert_eq!(m.time_to_declare_secs, Some(300));
+        assert_eq!(m.time_to_recover_secs, Some(-200));
+        assert_eq!(
+            figure(&m, "RTO achieved"),
+            "1m40s (met by automation, before the declaration)"
+        );
+        assert_eq!(figure(&m, "Time to declare"), "5m00s");
+        assert_eq!(
+            figure(&m, "Time to recover"),
+            "service restored 3m20s before the declaration (by automation)"
+        );
+        let rto = m
+            .criteria
+            .iter()
+            .find(|c| c.name == "RTO < objective")
+            .expect("rto");
+        assert_eq!(rto.verdict, Grade::Pass, "{rto:?}");
+    }
+
+    #[test]
+    fn worked_case_4_declared_before_the_fault() {
+        let fault = at(10, 0, 0);
+        let m = fold(vec![
+            (at(9, 58, 0), declared()),
+            (at(9, 58, 0), started("promote")),
+            (
+                fault,
+                Event::FaultInjected {
+                    fault: "region-loss".into(),
+                },
+            ),
+            (
+                fault,
+                Event::Disrupted {
+                    since: fault,
+                    evidence: "fault region-loss injected".into(),
+                    reason: None,
+                    by: None,
+                },
+            ),
+            (
+                at(10, 0, 3),
+                Event::Detected {
+                    since: at(10, 0, 3),
+                    evidence: "region primary DOWN".into(),
+                },
+            ),
+        ]);
+        assert_eq!(m.time_to_declare_secs, Some(-120));
+        assert_eq!(figure(&m, "Time to declare"), "declared 2m00s before the fault");
+        // MTTD from the first alarm-level reading, never 0 because of the early declaration.
+        assert_eq!(m.mttd_secs, Some(3));
+        assert_eq!(figure(&m, "MTTD"), "3s");
+    }
+
+    #[test]
+    fn the_commander_corrects_the_disruption_and_the_latest_counts() {
+        let m = fold(vec![
+            (
+                at(10, 0, 5),
+                Event::Disrupted {
+                    since: at(10, 0, 5),
+                    evidence: "failing health check of primary".into(),
+                    reason: None,
+                    by: None,
+                },
+            ),
+            (at(10, 2, 0), declared()),
+            (
+                at(10, 3, 0),
+                Event::Disrupted {
+                    since: at(9, 59, 0),
+                    evidence: "set by the incident commander".into(),
+                    reason: Some("customers reported errors from 09:59".into()),
+                    by: Some("alice".into()),
+                },
+            ),
+        ]);
+        let d = m.disrupted.as_ref().expect("disrupted");
+        assert_eq!(d.at, at(9, 59, 0));
+        assert_eq!(d.by.as_deref(), Some("alice"));
+        assert_eq!(m.time_to_declare_secs, Some(180));
+    }
+
+    #[test]
+    fn never_restored_fails_the_rto_criterion_and_says_so() {
+        let m = fold(vec![
+            (
+                at(10, 0, 0),
+                Event::Disrupted {
+                    since: at(10, 0, 0),
+                    evidence: "fault".into(),
+                    reason: None,
+                    by: None,
+                },
+            ),
+            (at(10, 1, 0), declared()),
+            (at(10, 1, 0), started("promote")),
+            (
+                at(10, 9, 0),
+                Event::Aborted {
+                    reason: "gave up".into(),
+                },
+            ),
+        ]);
+        let rto = m
+            .criteria
+            .iter()
+            .find(|c| c.name == "RTO < objective")
+            .expect("rto");
+        assert_eq!(rto.verdict, Grade::Fail);
+        assert_eq!(
+            rto.detail,
+            "service never restored: step dns (restores service) not done"
+        );
+        assert_eq!(figure(&m, "RTO achieved"), "service not restored");
+    }
+
+    #[test]
+    fn spans_print_one_way() {
+        assert_eq!(span(3), "3s");
+        assert_eq!(span(120), "2m00s");
+        assert_eq!(span(51 * 60 + 1), "51m01s");
+        assert_eq!(span(3723), "1h02m03s");
+        assert_eq!(rpo_span(3.4), "3.4s");
+        assert_eq!(rpo_span(1.0), "1s");
+        assert_eq!(rpo_span(0.0), "0s");
+        assert_eq!(rpo_span(360.0), "6m00s");
+    }
+}
