@@ -232,7 +232,10 @@ fn region_loss_rpo_is_the_lag_at_the_fault_and_rto_ends_at_the_dns_switch() {
         let secs = rpo.seconds.expect("measured");
         // Within one poll (the pane's tenth of a second): the frozen window, not the lag at the
         // promotion, which by then is minutes.
-        assert!((secs - lag).abs() <= 0.1, "pace {pace}: RPO {secs} vs lag {lag}");
+        assert!(
+            (secs - lag).abs() <= 0.1,
+            "pace {pace}: RPO {secs} vs lag {lag}"
+        );
         assert_eq!(rpo.window_to, Some(fault_time()), "pace {pace}");
         let from = fault_time() - TimeDelta::milliseconds((lag * 1000.0).round() as i64);
         assert_eq!(rpo.window_from, Some(from), "pace {pace}");
@@ -344,7 +347,10 @@ fn corruption_rpo_is_onset_minus_restore_point_whatever_the_pace() {
     // The slow walk really was slower: the restore started later.
     let restore_started = |d: &Drill| d.measures().rpo.as_ref().map(|r| r.at);
     assert!(restore_started(&slow) > restore_started(&fast));
-    assert_eq!(windows[0], windows[1], "the same RPO for the fast and the slow walk");
+    assert_eq!(
+        windows[0], windows[1],
+        "the same RPO for the fast and the slow walk"
+    );
 }
 
 #[test]

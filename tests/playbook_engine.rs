@@ -321,7 +321,10 @@ impl World {
                     multi_az: true,
                     replication: None,
                     integrity_ok: Some(self.primary_integrity),
-                    corrupt_since: self.corrupt_since.filter(|_| !self.primary_integrity).map(t),
+                    corrupt_since: self
+                        .corrupt_since
+                        .filter(|_| !self.primary_integrity)
+                        .map(t),
                 },
                 DatabaseReading {
                     name: "dr-replica".into(),
@@ -999,7 +1002,10 @@ fn failure_with_continue_moves_on_and_fails_the_scorecard() {
     );
     // The last step failed with continue: nothing is left, the incident resolves. The playbook
     // marks no step as restoring service: its resolution counts as service restored.
-    assert_eq!(kinds(&fx), ["step_finished", "service_restored", "resolved"]);
+    assert_eq!(
+        kinds(&fx),
+        ["step_finished", "service_restored", "resolved"]
+    );
     assert!(e.is_resolved());
     let card = fx
         .iter()
@@ -2060,7 +2066,10 @@ fn corruption_is_completable() {
     assert!(card.passed, "{card:#?}");
     let rpo = card.measures.rpo.as_ref().expect("captured");
     assert_eq!(rpo.seconds, Some(240.0), "onset minus restore point");
-    assert_eq!((rpo.window_from, rpo.window_to), (Some(t(-360)), Some(t(-120))));
+    assert_eq!(
+        (rpo.window_from, rpo.window_to),
+        (Some(t(-360)), Some(t(-120)))
+    );
     assert!(rpo.measured_from.contains("corruption onset"), "{rpo:?}");
 }
 

@@ -80,7 +80,11 @@ fn the_complete_drill_passes_with_its_figures() {
         .iter()
         .find(|c| c.name.starts_with("RTO"))
         .expect("RTO criterion");
-    assert_eq!(rto.verdict, warroom::playbook::Grade::NotApplicable, "{rto:?}");
+    assert_eq!(
+        rto.verdict,
+        warroom::playbook::Grade::NotApplicable,
+        "{rto:?}"
+    );
     assert_eq!(pm.steps.len(), 7);
     let notify = pm.steps.iter().find(|s| s.id == "notify").expect("notify");
     assert_eq!(notify.status, "skipped");
@@ -183,11 +187,7 @@ fn agrees_with_the_engine_at_every_point(path: &Path) {
             "after event {n}"
         );
         assert_eq!(pm.mttd_secs, card.mttd_secs, "after event {n}");
-        assert_eq!(
-            pm.figures,
-            card.measures.figures(),
-            "after event {n}"
-        );
+        assert_eq!(pm.figures, card.measures.figures(), "after event {n}");
         let ours: Vec<_> = pm
             .steps
             .iter()

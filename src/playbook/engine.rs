@@ -35,9 +35,7 @@ use crate::actions::Exec;
 use crate::duration::{Dur, compact};
 use crate::env::Environment;
 use crate::env::RegionRole;
-use crate::telemetry::{
-    BackupStatus, DbRole, DbState, FAILED_AUTH_SPIKE_PER_MIN, Sample, Verdict,
-};
+use crate::telemetry::{BackupStatus, DbRole, DbState, FAILED_AUTH_SPIKE_PER_MIN, Sample, Verdict};
 
 /// Lines of executor output kept per step for the view (the newest).
 pub const OUTPUT_KEEP_LINES: usize = 200;
@@ -211,7 +209,10 @@ pub enum Input {
     /// The commander sets or corrects when the outage began (engine clock), with a reason
     /// (required): recorded as `disrupted` with `reason` and `by`. Accepted before the
     /// declaration and after the end too: it corrects the record.
-    SetDisruption { since: DateTime<Utc>, reason: String },
+    SetDisruption {
+        since: DateTime<Utc>,
+        reason: String,
+    },
 }
 
 /// What the runtime must do after an input or a tick.
@@ -2584,10 +2585,7 @@ fn db_impaired(p: &Sample, region: &str) -> Option<Reading> {
 /// Failing integrity checks: at the corruption's onset when `onset` (the signal) and known,
 /// else at the reading (the alarm).
 fn integrity_failure(p: &Sample, onset: bool) -> Option<Reading> {
-    let d = p
-        .databases
-        .iter()
-        .find(|d| d.integrity_ok == Some(false))?;
+    let d = p.databases.iter().find(|d| d.integrity_ok == Some(false))?;
     let at = match (onset, d.corrupt_since) {
         (true, Some(c)) => c.min(p.at),
         _ => p.at,

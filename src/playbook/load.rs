@@ -469,10 +469,7 @@ impl Checker<'_> {
             },
         };
 
-        let restores_service = step
-            .restores_service
-            .as_ref()
-            .is_some_and(|r| *r.get_ref());
+        let restores_service = step.restores_service.as_ref().is_some_and(|r| *r.get_ref());
         Step {
             id: id.clone(),
             title: step.title.get_ref().clone(),

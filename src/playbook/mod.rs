@@ -23,8 +23,8 @@ pub mod runbook;
 
 pub use engine::{
     ChecklistItem, ConfirmRequest, Criterion, Effect, Engine, EngineSettings, Event, Evidence,
-    Grade, Input, LossWindow, Outcome, ResumeError, RpoCapture, RtoGauge, Scorecard, StepScore, StepStatus,
-    StepView, Timing,
+    Grade, Input, LossWindow, Outcome, ResumeError, RpoCapture, RtoGauge, Scorecard, StepScore,
+    StepStatus, StepView, Timing,
 };
 pub use load::{
     CheckReport, FileCheck, FindError, check_paths, content_hash, find, load_file, parse,

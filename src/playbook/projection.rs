@@ -75,6 +75,21 @@ pub fn window_time(t: DateTime<Utc>) -> String {
     )
 }
 
+/// `4.7 MiB of WAL` (binary units, one decimal), `812 B of WAL`.
+pub fn bytes_text(b: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if b < 1024 {
+        return format!("{b} B of WAL");
+    }
+    let mut v = b as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {} of WAL", UNITS[unit])
+}
+
 fn secs_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
     u64::try_from((to - from).num_seconds()).unwrap_or(0)
 }
@@ -386,7 +401,7 @@ impl Measures {
             ));
         }
         if let Some(b) = r.bytes {
-            out.push_str(&format!(", {b} bytes"));
+            out.push_str(&format!(", {}", bytes_text(b)));
         }
         out.push_str(&format!(" ({})", r.measured_from));
         out
@@ -715,9 +730,7 @@ impl Projection {
         let disrupted = disruption.as_ref().map(|d| d.at);
         let signed = |from: DateTime<Utc>, to: DateTime<Utc>| (to - from).num_seconds();
         let restored = self.restored.as_ref().map(|r| r.at);
-        let rto_achieved = disrupted
-            .zip(restored)
-            .map(|(d, r)| secs_between(d, r));
+        let rto_achieved = disrupted.zip(restored).map(|(d, r)| secs_between(d, r));
         let mttd = disrupted
             .zip(self.detected.as_ref().map(|d| d.at))
             .map(|(d, t)| secs_between(d, t));
@@ -1043,7 +1056,10 @@ mod tests {
         assert_eq!(m.playbook_secs, Some(21 * 60));
         let rpo = m.rpo.as_ref().expect("rpo");
         assert_eq!(rpo.seconds, Some(3.4));
-        assert_eq!((rpo.window_from, rpo.window_to), (Some(replayed), Some(fault)));
+        assert_eq!(
+            (rpo.window_from, rpo.window_to),
+            (Some(replayed), Some(fault))
+        );
         assert_eq!(figure(&m, "RTO achieved"), "19m30s");
         assert_eq!(figure(&m, "MTTD"), "3s");
         assert_eq!(figure(&m, "Time to declare"), "2m00s");
@@ -1103,10 +1119,19 @@ mod tests {
         for m in [&early, &late] {
             let r = m.rpo.as_ref().expect("rpo");
             assert_eq!(r.seconds, Some(360.0));
-            assert_eq!((r.window_from, r.window_to), (Some(snapshot), Some(at(10, 21, 0))));
-            assert!(figure(m, "RPO achieved").starts_with("6m00s, window"), "{m:?}");
+            assert_eq!(
+                (r.window_from, r.window_to),
+                (Some(snapshot), Some(at(10, 21, 0)))
+            );
+            assert!(
+                figure(m, "RPO achieved").starts_with("6m00s, window"),
+                "{m:?}"
+            );
         }
-        assert_eq!(early.rpo.as_ref().map(|r| r.seconds), late.rpo.as_ref().map(|r| r.seconds));
+        assert_eq!(
+            early.rpo.as_ref().map(|r| r.seconds),
+            late.rpo.as_ref().map(|r| r.seconds)
+        );
         // Point-in-time recovery to 10:20:59: one second.
         let pitr = restore_case(at(10, 40, 0), at(10, 20, 59));
         assert_eq!(pitr.rpo.as_ref().and_then(|r| r.seconds), Some(1.0));
@@ -1190,7 +1215,10 @@ mod tests {
             ),
         ]);
         assert_eq!(m.time_to_declare_secs, Some(-120));
-        assert_eq!(figure(&m, "Time to declare"), "declared 2m00s before the fault");
+        assert_eq!(
+            figure(&m, "Time to declare"),
+            "declared 2m00s before the fault"
+        );
         // MTTD from the first alarm-level reading, never 0 because of the early declaration.
         assert_eq!(m.mttd_secs, Some(3));
         assert_eq!(figure(&m, "MTTD"), "3s");

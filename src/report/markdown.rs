@@ -180,10 +180,15 @@ fn facts(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
             stamp(b),
             dur(pm.real.duration_secs.unwrap_or(0))
         ),
+        _ if pm.simulated => "not recorded: this (v1) journal holds simulated times only".into(),
         _ => "no event recorded".into(),
     };
     writeln!(out, "| Real date and duration | {real} |")?;
-    writeln!(out, "| Journal started | {} (wall clock) |", stamp(pm.started_at))?;
+    writeln!(
+        out,
+        "| Journal started | {} (wall clock) |",
+        stamp(pm.started_at)
+    )?;
     let label = sim_label(pm);
     let ms = &pm.milestones;
     if let Some(f) = &ms.fault {
@@ -261,7 +266,10 @@ fn summary(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
         )?;
         writeln!(out)?;
     }
-    writeln!(out, "| Measure | Achieved | Objective | Result | Definition |")?;
+    writeln!(
+        out,
+        "| Measure | Achieved | Objective | Result | Definition |"
+    )?;
     writeln!(out, "|---|---|---|---|---|")?;
     for f in &pm.figures {
         let (objective_text, result) = match f.name.as_str() {
@@ -348,7 +356,10 @@ fn resumes(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
         pm.resumes.len()
     )?;
     writeln!(out)?;
-    writeln!(out, "| Resumed (wall clock) | Gap | Host | Operator | Pid |")?;
+    writeln!(
+        out,
+        "| Resumed (wall clock) | Gap | Host | Operator | Pid |"
+    )?;
     writeln!(out, "|---|---|---|---|---|")?;
     for r in &pm.resumes {
         writeln!(
@@ -404,7 +415,7 @@ fn steps(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
             i + 1,
             cell(&s.title),
             s.id,
-            dur(s.target_secs),
+            objective(s.target_secs),
             step_actual(s),
             timing(s.timing),
             status,
@@ -489,7 +500,12 @@ fn gantt(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
         if let Some(t) = ms.declared.filter(|t| *t > d.at) {
             rows.push(("Disrupted to declared", "declare", t));
         }
-        if let Some(t) = ms.service_restored.as_ref().map(|r| r.at).filter(|t| *t > d.at) {
+        if let Some(t) = ms
+            .service_restored
+            .as_ref()
+            .map(|r| r.at)
+            .filter(|t| *t > d.at)
+        {
             rows.push(("Outage (RTO achieved)", "outage", t));
         }
         if !rows.is_empty() {

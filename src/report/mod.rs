@@ -20,11 +20,12 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::duration::Dur;
 use crate::journal::{self, JournalError, Mode, PlaybookRef, Replay};
 use crate::playbook::engine::event_kind;
 use crate::playbook::projection::{
-    Detection, Disruption, FaultRecord, Figure, Plan, PlanStep, Projection, ResumeRecord,
-    Restoration, StepRecord, rpo_span, span,
+    Detection, Disruption, FaultRecord, Figure, Plan, PlanStep, Projection, Restoration,
+    ResumeRecord, StepRecord, rpo_span, span,
 };
 use crate::playbook::{Criterion, Event, Evidence, Outcome};
 
@@ -481,10 +482,20 @@ pub fn build(replay: &Replay) -> Postmortem {
         operator: header.operator.clone(),
         started_at: header.started_at,
         simulated,
-        real: RealTime {
-            started_at: m.wall_started_at,
-            ended_at: m.wall_ended_at,
-            duration_secs: m.wall_secs(),
+        // A v1 journal of a simulated drill recorded simulated times only: its real date and
+        // duration are unknown.
+        real: if header.version < 2 && header.seed.is_some() {
+            RealTime {
+                started_at: None,
+                ended_at: None,
+                duration_secs: None,
+            }
+        } else {
+            RealTime {
+                started_at: m.wall_started_at,
+                ended_at: m.wall_ended_at,
+                duration_secs: m.wall_secs(),
+            }
         },
         seed: header.seed,
         speed: header.speed,
@@ -571,6 +582,7 @@ fn time_of(t: DateTime<Utc>) -> String {
 /// The step an event concerns, and one line saying what happened.
 fn describe(event: &Event) -> (Option<String>, String) {
     let dur = span;
+    let objective = |s: u64| Dur::from_secs(s).to_string();
     match event {
         Event::FaultInjected { fault } => (None, format!("fault {fault} injected")),
         Event::Disrupted {
@@ -586,15 +598,17 @@ fn describe(event: &Event) -> (Option<String>, String) {
                     time_of(*since)
                 ),
                 (Some(why), None) => {
-                    format!("disrupted since {} (set: {why}): {evidence}", time_of(*since))
+                    format!(
+                        "disrupted since {} (set: {why}): {evidence}",
+                        time_of(*since)
+                    )
                 }
                 _ => format!("disrupted since {}: {evidence}", time_of(*since)),
             },
         ),
-        Event::Detected { since, evidence } => (
-            None,
-            format!("detected at {}: {evidence}", time_of(*since)),
-        ),
+        Event::Detected { since, evidence } => {
+            (None, format!("detected at {}: {evidence}", time_of(*since)))
+        }
         Event::ServiceRestored { step, since } => (
             Some(step.clone()),
             format!("service restored since {}", time_of(*since)),
@@ -621,8 +635,8 @@ fn describe(event: &Event) -> (Option<String>, String) {
             None,
             format!(
                 "incident declared: {title} (RTO {}, RPO {}){}",
-                dur(*rto_secs),
-                dur(*rpo_secs),
+                objective(*rto_secs),
+                objective(*rpo_secs),
                 if *read_only { ", read-only" } else { "" }
             ),
         ),
@@ -632,7 +646,7 @@ fn describe(event: &Event) -> (Option<String>, String) {
             target_secs,
         } => (
             Some(step.clone()),
-            format!("{title} (target {})", dur(*target_secs)),
+            format!("{title} (target {})", objective(*target_secs)),
         ),
         Event::ChecklistTicked {
             step, text, ticked, ..
@@ -687,7 +701,10 @@ fn describe(event: &Event) -> (Option<String>, String) {
             timeout_secs,
         } => (
             Some(step.clone()),
-            format!("waiting for {condition} (timeout {})", dur(*timeout_secs)),
+            format!(
+                "waiting for {condition} (timeout {})",
+                objective(*timeout_secs)
+            ),
         ),
         Event::StepFinished {
             step,
@@ -705,14 +722,14 @@ fn describe(event: &Event) -> (Option<String>, String) {
                     Outcome::Failed => "FAILED",
                 },
                 dur(*elapsed_secs),
-                dur(*target_secs)
+                objective(*target_secs)
             ),
         ),
         Event::Skipped { step, reason } => (Some(step.clone()), format!("skipped: {reason}")),
         Event::Retried { step } => (Some(step.clone()), "retried".into()),
         Event::TargetExceeded { step, target_secs } => (
             Some(step.clone()),
-            format!("past its target of {}", dur(*target_secs)),
+            format!("past its target of {}", objective(*target_secs)),
         ),
         Event::RtoRisk {
             at_risk,
@@ -724,13 +741,13 @@ fn describe(event: &Event) -> (Option<String>, String) {
                 format!(
                     "RTO at risk: projected {} > objective {}",
                     dur(*projected_secs),
-                    dur(*rto_secs)
+                    objective(*rto_secs)
                 )
             } else {
                 format!(
                     "back within the RTO: projected {} <= objective {}",
                     dur(*projected_secs),
-                    dur(*rto_secs)
+                    objective(*rto_secs)
                 )
             },
         ),

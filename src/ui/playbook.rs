@@ -693,7 +693,11 @@ pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scoreca
         Span::styled(format!("{:<16}", "Over target"), t.header),
         Span::styled(
             format!("{} of {} steps", m.steps_over_target, card.steps.len()),
-            if m.steps_over_target == 0 { t.ok } else { t.warn },
+            if m.steps_over_target == 0 {
+                t.ok
+            } else {
+                t.warn
+            },
         ),
     ]));
     if !m.resumes.is_empty() {

@@ -33,11 +33,11 @@ use super::common::{
 use crate::duration::Dur;
 use crate::playbook::LossWindow;
 use crate::playbook::projection::rpo_span;
-use crate::ui::playbook::sanitize;
 use crate::telemetry::{
     Board, DatabaseReading, Replication, ReplicationState, Severity, lag_severity,
 };
 use crate::ui::paint::Panel;
+use crate::ui::playbook::sanitize;
 
 /// The pane's title, exactly as shown in its border.
 pub const TITLE: &str = "Replica lag";
