@@ -295,7 +295,10 @@ fn binary_prints_the_report_and_exits_zero() {
         "{text}"
     );
     assert!(text.contains("## Summary"), "{text}");
-    assert!(text.contains("| RTO | 17m40s | 30m | pass |"), "{text}");
+    assert!(
+        text.contains("| Playbook time | 17m40s | — | — | declared -> resolved"),
+        "{text}"
+    );
 
     let out = Command::new(BIN)
         .args([

@@ -28,6 +28,7 @@ use crate::app::incident::{ConfirmDialog, Incident, Prompt};
 use crate::duration::compact;
 use chrono::{DateTime, Utc};
 
+use crate::playbook::projection::rpo_span;
 use crate::playbook::{Engine, Grade, Scorecard, StepKind, StepStatus, StepView, Timing};
 use crate::theme::Theme;
 use crate::ui::paint::{self, Panel};
@@ -679,11 +680,27 @@ pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scoreca
             "RPO achieved" => format!(" · objective {}", compact(m.rpo_objective_secs)),
             _ => String::new(),
         };
+        // The RPO's window and evidence go on a line of their own, after the figure and its
+        // objective.
+        let (value, detail) = match (f.name.as_str(), m.rpo.as_ref()) {
+            ("RPO achieved", Some(r)) if r.seconds.is_some() => {
+                let short = r.seconds.map(rpo_span).unwrap_or_default();
+                let rest = f.value.strip_prefix(&short).unwrap_or(&f.value);
+                (short, Some(rest.trim_start_matches(", ").to_string()))
+            }
+            _ => (f.value.clone(), None),
+        };
         lines.push(Line::from(vec![
             Span::styled(format!("{:<16}", f.name), t.header),
-            Span::styled(sanitize(&f.value), style),
+            Span::styled(sanitize(&value), style),
             Span::styled(objective, t.dim),
         ]));
+        if let Some(detail) = detail.filter(|d| !d.is_empty()) {
+            lines.push(Line::from(Span::styled(
+                format!("{:<16}{}", "", sanitize(&detail)),
+                t.text,
+            )));
+        }
         lines.push(Line::from(Span::styled(
             format!("{:<16}{}", "", f.definition),
             t.dim,
