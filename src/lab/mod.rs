@@ -501,6 +501,7 @@ async fn bring_up(
          archive_command = 'test ! -f {archive}/%f && cp %p {archive}/%f'\n\
          archive_timeout = 60\n\
          wal_keep_size = 64MB\n\
+         track_commit_timestamp = on\n\
          cluster_name = '{name}'\n",
         port = PRIMARY.2,
         run = run_dir.display(),
@@ -791,12 +792,19 @@ pub fn lab_toml(state: &LabState) -> String {
         if s.name == REPLICA.0 {
             let _ = writeln!(out, "replica_of = \"{}\"\nlag_alarm = \"300s\"", PRIMARY.0);
         }
+        // Where its WAL is read after a region loss, to measure what a promotion loses.
+        let archive = if s.name == PRIMARY.0 {
+            format!(", wal_archive = {}", toml_str(&d("wal-archive")))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "postgres = {{ dsn = {}, resource = \"lab:{}/{APP_DB}\", poll = \"1s\", bin_dir = {} }}\n",
+            "postgres = {{ dsn = {}, resource = \"lab:{}/{APP_DB}\", poll = \"1s\", bin_dir = {}, data_dir = {}{archive} }}\n",
             toml_str(&dsn),
             s.port,
-            toml_str(&state.bin_dir.display().to_string())
+            toml_str(&state.bin_dir.display().to_string()),
+            toml_str(&s.data_dir.display().to_string())
         );
     }
     for (name, kind, every, sub, glob, verify) in [

@@ -28,6 +28,8 @@
 //! `PGPASSWORD`, then `PGPASSFILE` / `~/.pgpass` (libpq's rules, including its refusal of a
 //! file others can read), and never put into a message.
 
+pub mod wal;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -56,6 +58,10 @@ pub struct PgTarget {
     pub connect_timeout: Duration,
     /// Directory of `pg_dump` & co., if the environment names one.
     pub bin_dir: Option<PathBuf>,
+    /// The server's data directory, when reachable from this machine (`data_dir`).
+    pub data_dir: Option<PathBuf>,
+    /// Where the server archives its WAL (`wal_archive`).
+    pub wal_archive: Option<PathBuf>,
 }
 
 impl PgTarget {
@@ -107,6 +113,14 @@ impl PgTarget {
                 .bin_dir
                 .as_ref()
                 .map(|d| crate::env::postgres::resolve(d, base_dir)),
+            data_dir: pg
+                .data_dir
+                .as_ref()
+                .map(|d| crate::env::postgres::resolve(d.get_ref(), base_dir)),
+            wal_archive: pg
+                .wal_archive
+                .as_ref()
+                .map(|d| crate::env::postgres::resolve(d.get_ref(), base_dir)),
         })
     }
 
@@ -131,6 +145,8 @@ impl PgTarget {
             poll: None,
             resource: None,
             bin_dir: None,
+            data_dir: None,
+            wal_archive: None,
         };
         Self::from_binding(name, &pg, None)
     }
@@ -479,8 +495,31 @@ pub struct PostgresSource {
     interval: Duration,
     /// The role seen last, kept while the server does not answer.
     last_role: DbRole,
-    /// The lag seen last while streaming: once the source dies, the writes this replica misses.
+    /// The lag seen last while streaming: once the source dies, the writes this replica misses
+    /// (the fallback when its WAL cannot be read).
     lag_while_streaming: Option<f64>,
+    /// Where the source's WAL may be read (its `data_dir`, `wal_archive`), if set.
+    source_wal: Option<wal::SourceWal>,
+    /// The lost window once the source is gone: measured once, in a task of its own.
+    loss: Loss,
+}
+
+/// The measurement of the lost window from WAL positions (see [`wal`]).
+#[derive(Debug, Default)]
+enum Loss {
+    /// The source is there (or was never lost): nothing to measure.
+    #[default]
+    NotNeeded,
+    Measuring(tokio::task::JoinHandle<Result<wal::LossWindow, String>>),
+    Measured(Result<wal::LossWindow, String>),
+}
+
+impl Drop for PostgresSource {
+    fn drop(&mut self) {
+        if let Loss::Measuring(h) = &self.loss {
+            h.abort();
+        }
+    }
 }
 
 /// What the database said about itself.
@@ -563,6 +602,10 @@ impl PostgresSource {
             },
             None => None,
         };
+        let source_wal = upstream
+            .as_ref()
+            .map(wal::SourceWal::of)
+            .filter(wal::SourceWal::configured);
         let interval = db
             .postgres
             .as_ref()
@@ -591,11 +634,15 @@ impl PostgresSource {
                 DbRole::Primary
             },
             lag_while_streaming: None,
+            source_wal,
+            loss: Loss::NotNeeded,
         })
     }
 
     async fn read_self(&mut self) -> Result<SelfView, String> {
-        let row = query_one(&self.target, &mut self.client, SELF_QUERY, &[]).await?;
+        let row = query_one(&self.target, &mut self.client, SELF_QUERY, &[])
+            .await
+            .map_err(|f| f.message)?;
         let get = |e: tokio_postgres::Error| {
             format!("{}: unexpected answer: {}", self.target.name, pg_error(&e))
         };
@@ -614,10 +661,12 @@ impl PostgresSource {
         })
     }
 
+    /// `source_gone`: the upstream did not answer this poll.
     fn reading(
         &mut self,
         own: Result<SelfView, String>,
         upstream: Option<UpstreamView>,
+        source_gone: bool,
     ) -> DatabaseReading {
         let (role, state) = match &own {
             Ok(v) => {
@@ -654,7 +703,9 @@ impl PostgresSource {
                     }
                     .map(|l| (l.max(0.0) * 10.0).round() / 10.0);
                     let streaming = v.receiver.as_deref() == Some("streaming");
-                    let state = if v.paused {
+                    // Paused on purpose, unless the source is gone too: then what matters is that
+                    // nothing more can come.
+                    let state = if v.paused && (streaming || !source_gone) {
                         ReplicationState::Paused
                     } else if streaming {
                         ReplicationState::Streaming
@@ -686,13 +737,19 @@ impl PostgresSource {
                 loss_evidence: None,
             }
         });
-        // A replica that still answers but no longer receives: what it missed is the lag it had
-        // when streaming stopped (the committed writes a promotion now would lose, at best).
+        // A replica that still answers but no longer receives: the window a promotion loses,
+        // measured from WAL positions once the source is gone; else the lag it had when
+        // streaming stopped, labelled as that fallback.
         if let (Some(r), Ok(_)) = (&mut replication, &own) {
             match r.state {
                 ReplicationState::Streaming => self.lag_while_streaming = r.lag_secs,
-                ReplicationState::Broken => r.loss_window_secs = self.lag_while_streaming,
-                ReplicationState::Paused | ReplicationState::Promoted => {}
+                ReplicationState::Broken => self.fill_loss(r, source_gone),
+                ReplicationState::Promoted => {
+                    if let Loss::Measured(Ok(w)) = &self.loss {
+                        fill_window(r, w);
+                    }
+                }
+                ReplicationState::Paused => {}
             }
         }
         DatabaseReading {
@@ -709,20 +766,99 @@ impl PostgresSource {
         }
     }
 
+    /// The window of a broken replica: measured, else the lag fallback with why.
+    fn fill_loss(&self, r: &mut Replication, source_gone: bool) {
+        let why = match &self.loss {
+            Loss::Measured(Ok(w)) => {
+                fill_window(r, w);
+                return;
+            }
+            Loss::Measured(Err(e)) => format!("the WAL of the old primary could not be read: {e}"),
+            Loss::Measuring(_) => "reading the WAL of the old primary".to_string(),
+            Loss::NotNeeded if self.source_wal.is_none() => format!(
+                "no data_dir or wal_archive of {} in the environment to measure it from WAL",
+                r.source
+            ),
+            Loss::NotNeeded if !source_gone => format!("{} still answers", r.source),
+            Loss::NotNeeded => "not measured".to_string(),
+        };
+        r.loss_window_secs = self.lag_while_streaming;
+        r.loss_evidence = Some(format!(
+            "fallback: the replica's lag when replication broke ({why})"
+        ));
+    }
+
+    /// Starts the measurement once the source is gone; collects it when done; forgets it when
+    /// the source is back.
+    async fn track_loss(&mut self, state: Option<ReplicationState>, source_gone: bool) {
+        if state == Some(ReplicationState::Streaming) {
+            if let Loss::Measuring(h) = &self.loss {
+                h.abort();
+            }
+            self.loss = Loss::NotNeeded;
+            return;
+        }
+        if matches!(self.loss, Loss::NotNeeded)
+            && state == Some(ReplicationState::Broken)
+            && source_gone
+        {
+            if let Some(source) = self.source_wal.clone() {
+                let target = self.target.clone();
+                tracing::info!(db = %target.name, source = %source.name, "source gone: measuring the lost window from WAL");
+                self.loss = Loss::Measuring(tokio::spawn(async move {
+                    let client = target.connect().await?;
+                    let pos = wal::read_position(&client, true)
+                        .await
+                        .map_err(|e| format!("{}: {e}", target.name))?;
+                    drop(client);
+                    wal::measure(&source, &pos).await
+                }));
+            }
+            return;
+        }
+        if !matches!(&self.loss, Loss::Measuring(h) if h.is_finished()) {
+            return;
+        }
+        let Loss::Measuring(h) = std::mem::take(&mut self.loss) else {
+            return;
+        };
+        let result = match h.await {
+            Ok(r) => r,
+            Err(e) => Err(format!("the measurement stopped: {e}")),
+        };
+        match &result {
+            Ok(w) => tracing::info!(
+                db = %self.target.name,
+                replica_lsn = %w.replica_lsn,
+                source_end_lsn = %w.source_end_lsn,
+                bytes = w.bytes(),
+                secs = ?w.secs(),
+                evidence = %w.evidence,
+                "lost window measured"
+            ),
+            Err(e) => {
+                tracing::warn!(db = %self.target.name, error = %e, "lost window not measured from WAL");
+            }
+        }
+        self.loss = Loss::Measured(result);
+    }
+
     async fn poll_once(&mut self) -> Sample {
         let own = self.read_self().await;
+        let mut source_gone = false;
         let upstream = match (&own, &self.upstream) {
             (Ok(v), Some(up)) if v.in_recovery => {
                 let app = v.application_name.clone().unwrap_or_default();
                 let up = up.clone();
-                match query_one(&up, &mut self.upstream_client, UPSTREAM_QUERY, &[&app]).await {
-                    Ok(row) => Some(UpstreamView {
+                match query_opt(&up, &mut self.upstream_client, UPSTREAM_QUERY, &[&app]).await {
+                    Ok(row) => row.map(|row| UpstreamView {
                         state: row.try_get(0).unwrap_or_default(),
                         replay_lag: row.try_get(1).unwrap_or(None),
                         lag_bytes: row.try_get(2).unwrap_or(None),
                     }),
-                    Err(e) => {
-                        tracing::debug!(error = %e, "upstream view unavailable");
+                    Err(f) => {
+                        source_gone = !f.answered;
+                        tracing::debug!(error = %f.message, "upstream view unavailable");
                         None
                     }
                 }
@@ -732,7 +868,25 @@ impl PostgresSource {
         if let Some(u) = &upstream {
             tracing::trace!(state = %u.state, "upstream view");
         }
-        let reading = self.reading(own, upstream);
+        let mut reading = self.reading(own, upstream, source_gone);
+        let state = reading.replication.as_ref().map(|r| r.state);
+        let before = matches!(self.loss, Loss::Measured(_));
+        self.track_loss(state, source_gone).await;
+        if !before
+            && matches!(self.loss, Loss::Measured(_))
+            && let Some(r) = &mut reading.replication
+            && matches!(
+                r.state,
+                ReplicationState::Broken | ReplicationState::Promoted
+            )
+        {
+            // Measured during this poll: show it now rather than on the next one.
+            if r.state == ReplicationState::Broken {
+                self.fill_loss(r, source_gone);
+            } else if let Loss::Measured(Ok(w)) = &self.loss {
+                fill_window(r, w);
+            }
+        }
         Sample {
             at: chrono::Utc::now(),
             databases: vec![reading],
@@ -741,44 +895,93 @@ impl PostgresSource {
     }
 }
 
-/// One row from `sql` on `target`, (re)connecting as needed: a broken connection is dropped and
-/// one fresh attempt made, so a restarted server answers on the next poll.
+/// The window measured from WAL, into a reading.
+fn fill_window(r: &mut Replication, w: &wal::LossWindow) {
+    r.loss_window_secs = w.secs();
+    r.loss_window_bytes = Some(w.bytes());
+    r.last_replayed_at = w.last_replayed_at;
+    r.source_lost_at = w.source_lost_at;
+    r.loss_evidence = Some(format!(
+        "{} ({} commits lost; WAL from {} to {})",
+        w.evidence, w.lost_commits, w.replica_lsn, w.source_end_lsn
+    ));
+}
+
+/// Why a query failed: `answered` when the server itself refused it (it is reachable).
+#[derive(Debug, Clone)]
+struct QueryFailure {
+    message: String,
+    answered: bool,
+}
+
+impl QueryFailure {
+    fn unreachable(message: String) -> Self {
+        QueryFailure {
+            message,
+            answered: false,
+        }
+    }
+}
+
+/// One row from `sql` on `target`, (re)connecting as needed (see [`query_opt`]).
 async fn query_one(
     target: &PgTarget,
     client: &mut Option<Client>,
     sql: &str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-) -> Result<tokio_postgres::Row, String> {
+) -> Result<tokio_postgres::Row, QueryFailure> {
+    query_opt(target, client, sql, params)
+        .await?
+        .ok_or_else(|| QueryFailure {
+            message: format!("{}: the query returned no row", target.name),
+            answered: true,
+        })
+}
+
+/// At most one row from `sql` on `target`, (re)connecting as needed: a broken connection is
+/// dropped and one fresh attempt made, so a restarted server answers on the next poll.
+async fn query_opt(
+    target: &PgTarget,
+    client: &mut Option<Client>,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Option<tokio_postgres::Row>, QueryFailure> {
     let fresh = client.as_ref().is_none_or(Client::is_closed);
     if fresh {
-        *client = Some(target.connect().await?);
+        *client = Some(target.connect().await.map_err(QueryFailure::unreachable)?);
     }
     for attempt in 0..2 {
         let Some(c) = client.as_ref() else {
             break;
         };
-        match tokio::time::timeout(QUERY_TIMEOUT, c.query_one(sql, params)).await {
+        match tokio::time::timeout(QUERY_TIMEOUT, c.query_opt(sql, params)).await {
             Ok(Ok(row)) => return Ok(row),
             Ok(Err(e)) => {
                 *client = None;
                 if attempt == 0 && !fresh && e.as_db_error().is_none() {
                     // The connection broke (server restarted): try once on a new one.
-                    *client = Some(target.connect().await?);
+                    *client = Some(target.connect().await.map_err(QueryFailure::unreachable)?);
                     continue;
                 }
-                return Err(format!("{}: {}", target.name, pg_error(&e)));
+                return Err(QueryFailure {
+                    message: format!("{}: {}", target.name, pg_error(&e)),
+                    answered: e.as_db_error().is_some(),
+                });
             }
             Err(_) => {
                 *client = None;
-                return Err(format!(
+                return Err(QueryFailure::unreachable(format!(
                     "{}: no answer within {}s",
                     target.name,
                     QUERY_TIMEOUT.as_secs()
-                ));
+                )));
             }
         }
     }
-    Err(format!("{}: not connected", target.name))
+    Err(QueryFailure::unreachable(format!(
+        "{}: not connected",
+        target.name
+    )))
 }
 
 impl Source for PostgresSource {
