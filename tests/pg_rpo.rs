@@ -24,7 +24,7 @@ use warroom::actions::postgres::PostgresBackend;
 use warroom::actions::{ActionBackend, ActionCall};
 use warroom::lab::{self, LabFault, LabState};
 use warroom::telemetry::postgres::PostgresSource;
-use warroom::telemetry::postgres::wal::Lsn;
+use warroom::telemetry::postgres::wal::{self, Lsn};
 use warroom::telemetry::{Replication, ReplicationState, Source};
 
 /// The lab's poll interval (`poll = "1s"` in its environment).
@@ -194,7 +194,27 @@ async fn region_loss_rpo_covers_exactly_the_rows_the_promoted_standby_lacks() {
         )
         .await
         .expect("cut the link");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // A segment switch in the middle of the lost writes: the archive holds their first part only.
+    let switched: String = admin
+        .query_one("SELECT pg_walfile_name(pg_switch_wal())", &[])
+        .await
+        .expect("pg_switch_wal")
+        .get(0);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let archived: Option<String> = admin
+            .query_one("SELECT last_archived_wal FROM pg_stat_archiver", &[])
+            .await
+            .expect("pg_stat_archiver")
+            .get(0);
+        if archived.as_deref() >= Some(switched.as_str()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{switched} never archived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
     // 3. Region loss.
     drop(admin);
     let fault = lab::fault(lab.dir(), LabFault::RegionLoss)
@@ -252,6 +272,37 @@ async fn region_loss_rpo_covers_exactly_the_rows_the_promoted_standby_lacks() {
         (secs - (micros(s_at) - micros(r_at)) as f64 / 1e6).abs() < 1e-6,
         "{secs} vs {s_at} - {r_at}"
     );
+    // The same from the WAL archive alone: a lower bound, ending where the archive ends.
+    let position = wal::read_position(&standby, true)
+        .await
+        .expect("standby position");
+    let from_archive = wal::measure(
+        &wal::SourceWal {
+            name: "primary".to_string(),
+            data_dir: None,
+            wal_archive: Some(state.dir.join("wal-archive")),
+            bin_dir: Some(state.bin_dir.clone()),
+        },
+        &position,
+    )
+    .await
+    .expect("measured from the archive");
+    println!("from the archive alone: {from_archive:#?}");
+    assert_eq!(from_archive.kind, wal::EvidenceKind::Archive);
+    assert!(
+        from_archive.evidence.contains("archived segments only"),
+        "{}",
+        from_archive.evidence
+    );
+    assert_eq!(from_archive.last_replayed_at, Some(r_at));
+    assert!(from_archive.source_lost_at < Some(s_at));
+    assert_eq!(
+        from_archive.source_end_lsn.0 % (1 << 20),
+        0,
+        "ends at the switched segment's end"
+    );
+    assert!(from_archive.bytes() < bytes && from_archive.lost_commits > 0);
+
     // Frozen: a later poll says the same.
     tokio::time::sleep(POLL).await;
     let again = read(&mut source).await;

@@ -15,6 +15,10 @@
 //!
 //! Throwaway settings (`fsync = off`, `--no-sync`, trust authentication on a private unix
 //! socket directory) make it start in a few seconds. Never copy them to production.
+//! `track_commit_timestamp = on` lets a drill read when each row committed
+//! (`pg_xact_commit_timestamp(xmin)`). The environment names each server's `data_dir` and the
+//! primary's `wal_archive`: after `lab fault region-loss` the old primary's WAL is read there
+//! to measure what a promotion loses.
 //!
 //! Run as root, the server programs run as the `postgres` OS user (`runuser -u postgres --`),
 //! because `initdb` refuses root.
