@@ -653,7 +653,7 @@ mod tests {
         };
         let pos = ReplicaPosition {
             replay_lsn: Lsn(0x1000),
-            receive_lsn: Some(Lsn(0x1048)),
+            receive_lsn: Some(Lsn(0x1060)),
             replay_at: Some(at("2026-01-01 10:00:00.0")),
             timeline: 1,
         };
@@ -665,10 +665,11 @@ mod tests {
             (0x1078, "COMMIT 2026-01-01 10:00:04.25 UTC"),
         ] {
             let l = line(lsn, desc);
-            scan.record(&parse_record(&l).expect("record"), Lsn(0x1048), &c);
+            scan.record(&parse_record(&l).expect("record"), Lsn(0x1060), &c);
         }
         let w = scan.window(&pos, EvidenceKind::DataDir, "test".into());
-        // Received (not yet replayed) WAL is replayed by a promotion: not lost.
+        // Received (not yet replayed) WAL is replayed by a promotion: not lost; a record received
+        // in part is.
         assert_eq!(w.replica_lsn, Lsn(0x1050));
         assert_eq!(w.last_replayed_at, Some(at("2026-01-01 10:00:02.0")));
         assert_eq!(w.source_lost_at, Some(at("2026-01-01 10:00:04.25")));
