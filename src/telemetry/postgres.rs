@@ -1038,6 +1038,84 @@ mod tests {
         assert_eq!(receiver_app_name(None, Some("")), "walreceiver");
     }
 
+    fn standby(evidence: &str) -> PostgresSource {
+        let src = format!(
+            "name = \"t\"\nobjectives = {{ rto = \"30m\", rpo = \"5m\" }}\n\
+             [[regions]]\nname = \"primary\"\nid = \"a\"\nrole = \"primary\"\n\
+             [[regions]]\nname = \"dr\"\nid = \"b\"\nrole = \"dr\"\n\
+             [[databases]]\nname = \"primary\"\nregion = \"primary\"\n\
+             postgres = {{ dsn = \"host=/nonexistent port=1 dbname=a user=u\"{evidence} }}\n\
+             [[databases]]\nname = \"dr-replica\"\nregion = \"dr\"\nreplica_of = \"primary\"\n\
+             postgres = {{ dsn = \"host=/nonexistent port=2 dbname=a user=u\" }}\n"
+        );
+        let env = Environment::parse("t.toml", &src).expect("env");
+        PostgresSource::new(env.database("dr-replica").expect("db"), &env).expect("source")
+    }
+
+    fn view(paused: bool, receiver: Option<&str>) -> SelfView {
+        SelfView {
+            in_recovery: true,
+            paused,
+            lag_secs: Some(4.0),
+            replay_backlog: None,
+            receiver: receiver.map(str::to_string),
+            application_name: None,
+        }
+    }
+
+    #[test]
+    fn a_broken_replica_without_wal_evidence_says_its_window_is_the_lag_fallback() {
+        let mut s = standby("");
+        s.lag_while_streaming = Some(3.4);
+        let r = s
+            .reading(Ok(view(false, None)), None, true)
+            .replication
+            .expect("replication");
+        assert_eq!(r.state, ReplicationState::Broken);
+        assert_eq!(r.loss_window_secs, Some(3.4));
+        assert_eq!(
+            (r.loss_window_bytes, r.source_lost_at, r.last_replayed_at),
+            (None, None, None)
+        );
+        let e = r.loss_evidence.expect("evidence");
+        assert!(
+            e.starts_with("fallback: the replica's lag when replication broke")
+                && e.contains("no data_dir or wal_archive of primary"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_paused_replica_whose_source_is_gone_is_broken() {
+        let mut s = standby(", wal_archive = \"/nonexistent/archive\"");
+        let state = |s: &mut PostgresSource, paused, receiver, gone| {
+            s.reading(Ok(view(paused, receiver)), None, gone)
+                .replication
+                .expect("replication")
+        };
+        assert_eq!(
+            state(&mut s, true, Some("streaming"), false).state,
+            ReplicationState::Paused
+        );
+        assert_eq!(
+            state(&mut s, true, None, false).state,
+            ReplicationState::Paused
+        );
+        let paused = state(&mut s, true, None, false);
+        assert!(paused.loss_evidence.is_none(), "{paused:?}");
+        let r = state(&mut s, false, None, false);
+        assert!(
+            r.loss_evidence
+                .as_deref()
+                .is_some_and(|e| e.contains("primary still answers")),
+            "{r:?}"
+        );
+        assert_eq!(
+            state(&mut s, true, None, true).state,
+            ReplicationState::Broken
+        );
+    }
+
     #[test]
     fn pgpass_rules() {
         let text = "# comment\ndb1:5432:app:u:first\n*:*:*:u:wild\\:card\n";
