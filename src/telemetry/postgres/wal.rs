@@ -518,7 +518,7 @@ async fn waldump_scan(
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", waldump.display()))?;
-    let _guard = GroupGuard(
+    let guard = GroupGuard(
         child
             .id()
             .and_then(|p| i32::try_from(p).ok())
@@ -544,7 +544,10 @@ async fn waldump_scan(
             records += 1;
         }
     }
-    let _ = child.wait().await;
+    if child.wait().await.is_ok() {
+        // Ended and reaped: its group id may be reused, never signal it.
+        std::mem::forget(guard);
+    }
     let stderr = err_reader.await.unwrap_or_default();
     let stderr = stderr.trim();
     if records > 0 {
