@@ -44,6 +44,10 @@ use crate::env::postgres::{
 };
 use crate::env::{DatabaseDef, Environment};
 
+/// How long a poll waits for the lost window it started measuring before leaving it to a later
+/// poll.
+const FIRST_LOSS_WAIT: Duration = Duration::from_secs(2);
+
 /// Longest one query may take once connected.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -805,14 +809,20 @@ impl PostgresSource {
             if let Some(source) = self.source_wal.clone() {
                 let target = self.target.clone();
                 tracing::info!(db = %target.name, source = %source.name, "source gone: measuring the lost window from WAL");
-                self.loss = Loss::Measuring(tokio::spawn(async move {
+                let mut task = tokio::spawn(async move {
                     let client = target.connect().await?;
                     let pos = wal::read_position(&client, true)
                         .await
                         .map_err(|e| format!("{}: {e}", target.name))?;
                     drop(client);
                     wal::measure(&source, &pos).await
-                }));
+                });
+                // Usually done in well under a second: give this poll (and a one-shot
+                // `status`) the measured window; else a later poll collects it.
+                match tokio::time::timeout(FIRST_LOSS_WAIT, &mut task).await {
+                    Ok(joined) => self.measured(joined),
+                    Err(_) => self.loss = Loss::Measuring(task),
+                }
             }
             return;
         }
@@ -822,7 +832,16 @@ impl PostgresSource {
         let Loss::Measuring(h) = std::mem::take(&mut self.loss) else {
             return;
         };
-        let result = match h.await {
+        let joined = h.await;
+        self.measured(joined);
+    }
+
+    /// Keeps a finished measurement, and logs it.
+    fn measured(
+        &mut self,
+        joined: Result<Result<wal::LossWindow, String>, tokio::task::JoinError>,
+    ) {
+        let result = match joined {
             Ok(r) => r,
             Err(e) => Err(format!("the measurement stopped: {e}")),
         };
@@ -1001,16 +1020,23 @@ impl Source for PostgresSource {
         self.interval
     }
 
-    /// Connect, query, and a reconnect with one more query, on the database and its upstream:
-    /// a poll reports `Unreachable` itself before this runs out.
+    /// Connect, query, and a reconnect with one more query, on the database and its upstream,
+    /// and the first wait for a lost window: a poll reports `Unreachable` itself before this
+    /// runs out.
     fn timeout(&self) -> Duration {
         let up = self
             .upstream
             .as_ref()
             .map_or(Duration::ZERO, |u| u.connect_timeout);
+        let loss = if self.source_wal.is_some() {
+            FIRST_LOSS_WAIT
+        } else {
+            Duration::ZERO
+        };
         2 * (self.target.connect_timeout + QUERY_TIMEOUT)
             + up
             + QUERY_TIMEOUT
+            + loss
             + Duration::from_secs(1)
     }
 
