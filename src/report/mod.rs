@@ -370,8 +370,8 @@ pub fn build(replay: &Replay) -> Postmortem {
     let mut output: Vec<(OutputExcerpt, Vec<String>)> = Vec::new();
     let mut timeline: Vec<TimelineRow> = Vec::new();
 
-    for (seq, at, event) in &replay.events {
-        let at = *at;
+    for (seq, stamp, event) in &replay.events {
+        let at = stamp.session();
         // Steps not in the plan (a journal without one) are added as events name them.
         let mut touch = |id: &str, title: Option<&str>, target: Option<u64>| {
             if !steps.contains_key(id) {
@@ -591,7 +591,7 @@ pub fn build(replay: &Replay) -> Postmortem {
         push_timeline(&mut timeline, *seq, at, declared_at, event);
     }
 
-    let last_event_at = replay.events.last().map(|(_, at, _)| *at);
+    let last_event_at = replay.events.last().map(|(_, stamp, _)| stamp.session());
     let end = ended_at.or(last_event_at);
     let mut step_reports: Vec<StepReport> = order
         .iter()
