@@ -1,18 +1,18 @@
 //! The hash chain of a version-2 journal.
 //!
-//! Every line (the header included) ends with its own `hash` field: the SHA-256, in lowercase hex,
-//! of the line as it would be without that field. Exactly: a line is `X` with its closing `}`
-//! replaced by `,"hash":"<64 hex>"}`, and the hash is SHA-256 of the bytes of `X` (the JSON object
-//! without the field, ending in `}`). Every event line also carries `prev`: the previous line's
-//! `hash` (event 1's is the header's). A change to any byte of a line breaks its own hash; a line
+//! Every line (the header included) ends with its own `sha256` field: the SHA-256, in lowercase
+//! hex, of the line as it would be without that field. Exactly: a line is `X` with its closing
+//! `}` replaced by `,"sha256":"<64 hex>"}`, and the hash is SHA-256 of the bytes of `X` (the JSON
+//! object without the field, ending in `}`). Every event line also carries `prev`: the previous
+//! line's `sha256` (event 1's is the header's). A change to any byte of a line breaks its own hash; a line
 //! removed, inserted or moved breaks the next line's `prev`.
 
 use sha2::{Digest, Sha256};
 
 /// What ends every version-2 line before the hex digest.
-const FIELD: &[u8] = b",\"hash\":\"";
+const FIELD: &[u8] = b",\"sha256\":\"";
 
-/// `,"hash":"` + 64 hex digits + `"}`.
+/// `,"sha256":"` + 64 hex digits + `"}`.
 pub(crate) const SUFFIX_LEN: usize = FIELD.len() + 64 + 2;
 
 /// A SHA-256 digest as 64 lowercase hex digits.
@@ -58,7 +58,7 @@ fn hex(digest: &[u8]) -> Hex {
 }
 
 /// Seals the JSON object in `buf[start..]` (which ends with `}`): replaces its closing brace
-/// with `,"hash":"<sha-256 of the object>"}` and returns the hash.
+/// with `,"sha256":"<sha-256 of the object>"}` and returns the hash.
 pub(crate) fn seal(buf: &mut Vec<u8>, start: usize) -> Hex {
     let digest = hex(&Sha256::digest(&buf[start..]));
     debug_assert_eq!(buf.last(), Some(&b'}'));
@@ -72,11 +72,16 @@ pub(crate) fn seal(buf: &mut Vec<u8>, start: usize) -> Hex {
 /// Why a line's own hash does not hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Unsealed {
-    /// The line does not end with a `hash` field.
+    /// The line does not end with a `sha256` field.
     NoHash,
     /// It does, and the line's bytes do not hash to it: the line was changed after it was
     /// written.
     Mismatch,
+}
+
+/// A version-2 line's own hash (the line without its newline), when its bytes match it.
+pub fn hash_of(line: &[u8]) -> Option<Hex> {
+    check(line).ok()
 }
 
 /// Checks a line's own hash (the line without its newline); returns it.
@@ -115,7 +120,7 @@ mod tests {
             // sha256 of {"a":1}
             "015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862"
         );
-        assert!(line.ends_with(format!(",\"hash\":\"{h}\"}}").as_bytes()));
+        assert!(line.ends_with(format!(",\"sha256\":\"{h}\"}}").as_bytes()));
         assert_eq!(check(line), Ok(h));
         for i in 0..line.len() {
             let mut bad = line.to_vec();

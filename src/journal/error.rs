@@ -171,7 +171,7 @@ impl JournalError {
             | JournalError::Altered { line, .. }
             | JournalError::BackInTime { line, .. }
             | JournalError::Future { line, .. } => Some(*line),
-            JournalError::UnsupportedVersion { .. } => Some(1),
+            JournalError::UnsupportedVersion { .. } | JournalError::OldVersion { .. } => Some(1),
             _ => None,
         }
     }

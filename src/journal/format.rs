@@ -4,9 +4,9 @@
 //! `docs/journal.md`.
 //!
 //! ```text
-//! {"format":"warroom-journal","version":2,"playbook":{...},...,"hash":"9c1f..."}          line 1
+//! {"format":"warroom-journal","version":2,"playbook":{...},...,"sha256":"9c1f..."}          line 1
 //! {"seq":1,"at":"2026-11-22T03:12:00Z","sim":"2026-11-22T03:12:00Z","prev":"9c1f...",
-//!  "kind":"fault_injected","fault":"region-loss","hash":"02ab..."}                        line 2
+//!  "kind":"fault_injected","fault":"region-loss","sha256":"02ab..."}                        line 2
 //! ```
 //!
 //! The codec is pure: it never reads a clock or a file.
@@ -299,7 +299,7 @@ pub(crate) fn encode_header_sealed(header: &Header) -> Result<(Vec<u8>, Hex), se
 }
 
 /// An event as one sealed version-2 line, newline included:
-/// `{"seq":N,"at":"...","sim":"...","prev":"<prev>","kind":"...",...,"hash":"..."}\n`.
+/// `{"seq":N,"at":"...","sim":"...","prev":"<prev>","kind":"...",...,"sha256":"..."}\n`.
 pub fn encode_event(
     seq: u64,
     stamp: Stamp,
@@ -421,12 +421,12 @@ pub(crate) fn decode_event_v2(line: &[u8]) -> Result<LineV2, LineError> {
             return Err(match unsealed {
                 Unsealed::NoHash => LineError::new(
                     None,
-                    "no \"hash\" field at the end of the line (every line of a version-2 \
+                    "no \"sha256\" field at the end of the line (every line of a version-2 \
                      journal ends with its SHA-256)",
                 ),
                 Unsealed::Mismatch => LineError {
                     col: None,
-                    why: "the line's bytes do not match its own \"hash\": it was changed after \
+                    why: "the line's bytes do not match its own \"sha256\": it was changed after \
                           it was written"
                         .into(),
                     altered: true,
@@ -614,12 +614,12 @@ pub(crate) fn decode_header(line: &[u8]) -> Result<DecodedHeader, HeaderError> {
         HeaderError::Bad(match u {
             Unsealed::NoHash => LineError::new(
                 None,
-                "bad header: no \"hash\" field at the end of the line (every line of a \
+                "bad header: no \"sha256\" field at the end of the line (every line of a \
                  version-2 journal ends with its SHA-256)",
             ),
             Unsealed::Mismatch => LineError {
                 col: None,
-                why: "the header's bytes do not match its own \"hash\": it was changed after it \
+                why: "the header's bytes do not match its own \"sha256\": it was changed after it \
                       was written"
                     .into(),
                 altered: true,
@@ -673,7 +673,7 @@ mod tests {
         let text = String::from_utf8_lossy(&line);
         let prefix = format!(
             "{{\"seq\":7,\"at\":\"2026-11-22T03:12:00Z\",\"sim\":\"2026-11-22T04:12:00Z\",\
-             \"prev\":\"{}\",\"kind\":\"note\",\"text\":\"hello\",\"hash\":\"",
+             \"prev\":\"{}\",\"kind\":\"note\",\"text\":\"hello\",\"sha256\":\"",
             zero()
         );
         assert!(text.starts_with(&prefix), "{text}");
@@ -697,7 +697,7 @@ mod tests {
         let err = decode_event_v1(b"{\"kind\":\"note\",\"text\":\"x\"}").expect_err("no seq");
         assert!(err.why.contains("missing field `seq`"), "{err:?}");
         let err = decode_event_v2(b"{\"kind\":\"note\",\"text\":\"x\"}").expect_err("no hash");
-        assert!(err.why.contains("no \"hash\""), "{err:?}");
+        assert!(err.why.contains("no \"sha256\""), "{err:?}");
         // A v2 line with a sealed but unknown kind.
         let mut line = format!(
             "{{\"seq\":1,\"at\":\"2026-11-22T03:12:00Z\",\"prev\":\"{}\",\"kind\":\"nope\"}}",

@@ -4,7 +4,7 @@
 //! silently changing what is written. The user's reference is `docs/journal.md`.
 //!
 //! An event line is `{"seq":N,"at":"<wall UTC>","sim":"<simulated UTC>","prev":"<hex>",
-//! "kind":"...",<fields>,"hash":"<hex>"}` (`sim` only in drills); see [`super::chain`] for
+//! "kind":"...",<fields>,"sha256":"<hex>"}` (`sim` only in drills); see [`super::chain`] for
 //! `prev` and `hash`.
 
 use chrono::{DateTime, Utc};

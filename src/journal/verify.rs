@@ -63,11 +63,27 @@ pub fn verify(path: &Path) -> Result<Verified, JournalError> {
         });
     };
     let ends_with_newline = bytes.last() == Some(&b'\n');
+    if chain::check(first) == Err(Unsealed::Mismatch) {
+        // Sealed like a version-2 header, and changed since (perhaps no longer JSON at all).
+        return Ok(Verified::Bad {
+            line: 1,
+            why: "line 1's bytes do not match its own hash: the header was changed after it was \
+                  written"
+                .into(),
+        });
+    }
     let header = match decode_header(first) {
         Ok(h) => h,
         Err(e) => {
             return match header_error(path, e) {
                 JournalError::BadLine { line, why, .. } | JournalError::Altered { line, why, .. } => {
+                    Ok(Verified::Bad { line, why })
+                }
+                // A warroom header damaged past reading (its own hash field included): a
+                // journal, altered, rather than some other file.
+                JournalError::NotAJournal { line, why, .. }
+                    if first.starts_with(b"{\"format\":\"warroom-journal\"") =>
+                {
                     Ok(Verified::Bad { line, why })
                 }
                 other => Err(other),
@@ -97,7 +113,7 @@ pub fn verify(path: &Path) -> Result<Verified, JournalError> {
                 return Ok(Verified::Bad {
                     line: n,
                     why: format!(
-                        "line {n} does not end with its \"hash\" field: it was changed or \
+                        "line {n} does not end with its \"sha256\" field: it was changed or \
                          replaced after it was written"
                     ),
                 });
