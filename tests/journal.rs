@@ -308,7 +308,10 @@ fn a_version_1_journal_reads_but_is_not_appended_to() {
         "{err}"
     );
     let text = err.to_string();
-    assert!(text.contains(":1: journal format version 1 cannot be continued"), "{text}");
+    assert!(
+        text.contains(":1: journal format version 1 cannot be continued"),
+        "{text}"
+    );
     assert!(text.contains("warroom report"), "{text}");
     assert_eq!(
         std::fs::read(&path).expect("read"),
@@ -320,8 +323,13 @@ fn a_version_1_journal_reads_but_is_not_appended_to() {
     let mut pb = shipped("region-loss");
     // The shipped playbook has changed since the fixture was written.
     pb.hash = replay.header.playbook.hash.clone();
-    Engine::resume(pb.clone(), settings(&pb), replay.timeline(), t0() + TimeDelta::hours(1))
-        .expect("the engine replays a version-1 journal");
+    Engine::resume(
+        pb.clone(),
+        settings(&pb),
+        replay.timeline(),
+        t0() + TimeDelta::hours(1),
+    )
+    .expect("the engine replays a version-1 journal");
 }
 
 #[test]
@@ -337,7 +345,8 @@ fn appending_after_a_torn_tail_yields_a_valid_journal() {
         sim: last.sim.map(|s| s + TimeDelta::seconds(900)),
     };
     assert_eq!(
-        j.append(at, &note("resumed after a crash")).expect("append"),
+        j.append(at, &note("resumed after a crash"))
+            .expect("append"),
         12
     );
     assert_eq!(j.append(at, &note("and again")).expect("append"), 13);
@@ -362,7 +371,11 @@ fn appending_after_a_torn_tail_yields_a_valid_journal() {
     );
     assert!(matches!(
         journal::verify(&path).expect("verifies"),
-        Verified::Intact { lines: 14, torn_tail: None, .. }
+        Verified::Intact {
+            lines: 14,
+            torn_tail: None,
+            ..
+        }
     ));
 }
 
@@ -395,8 +408,11 @@ fn v2_notes(dir: &Scratch, n: u64) -> Vec<u8> {
     let path = dir.join(&format!("notes-{n}.jsonl"));
     let mut j = Journal::create(&path, &header(Mode::Live)).expect("create");
     for i in 1..=n {
-        j.append(wall(t0() + TimeDelta::seconds(i as i64)), &note(&format!("n{i}")))
-            .expect("append");
+        j.append(
+            wall(t0() + TimeDelta::seconds(i as i64)),
+            &note(&format!("n{i}")),
+        )
+        .expect("append");
     }
     drop(j);
     std::fs::read(&path).expect("read")
@@ -426,8 +442,8 @@ fn decoding_rules_on_small_inputs() {
     let r = journal::decode(p, &cat(&[header_line, &lines[1], &[0u8; 16]])).expect("torn");
     assert_eq!(r.torn_tail.map(|t| (t.line, t.bytes.len())), Some((3, 16)));
     // ... but not in the middle.
-    let e = journal::decode(p, &cat(&[header_line, &[0u8; 16], b"\n", &lines[1]]))
-        .expect_err("middle");
+    let e =
+        journal::decode(p, &cat(&[header_line, &[0u8; 16], b"\n", &lines[1]])).expect_err("middle");
     assert_eq!(e.line(), Some(2));
     // A torn header is not a journal.
     let e = journal::decode(p, &header_line[..40]).expect_err("torn header");
@@ -451,10 +467,15 @@ fn decoding_rules_on_small_inputs() {
     let v1 = std::fs::read_to_string(fixture("region-loss-drill.jsonl")).expect("v1");
     let crlf = v1.replace('\n', "\r\n");
     assert_eq!(
-        journal::decode(p, crlf.as_bytes()).expect("crlf").events.len(),
+        journal::decode(p, crlf.as_bytes())
+            .expect("crlf")
+            .events
+            .len(),
         journal::decode(p, v1.as_bytes()).expect("lf").events.len()
     );
-    let crlf = String::from_utf8(bytes.clone()).expect("utf8").replace('\n', "\r\n");
+    let crlf = String::from_utf8(bytes.clone())
+        .expect("utf8")
+        .replace('\n', "\r\n");
     let e = journal::decode(p, crlf.as_bytes()).expect_err("v2 crlf");
     assert_eq!(e.line(), Some(1), "{e}");
 }
@@ -592,7 +613,10 @@ fn tail_reports_damage_after_returning_what_came_before() {
         .expect("write");
     assert_eq!(tail.poll().expect("the good line").len(), 1);
     let err = tail.poll().expect_err("then the broken link");
-    assert!(matches!(err, JournalError::Altered { line: 3, .. }), "{err}");
+    assert!(
+        matches!(err, JournalError::Altered { line: 3, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -829,7 +853,12 @@ fn version_1_reads_with_its_meanings() {
                 playbook_secs,
                 rpo_achieved_secs,
                 passed,
-            } => Some((*rto_achieved_secs, *playbook_secs, *rpo_achieved_secs, *passed)),
+            } => Some((
+                *rto_achieved_secs,
+                *playbook_secs,
+                *rpo_achieved_secs,
+                *passed,
+            )),
             _ => None,
         })
         .expect("resolved");
@@ -843,7 +872,10 @@ fn version_1_reads_with_its_meanings() {
             _ => None,
         })
         .collect();
-    assert!(!by.is_empty() && by.iter().all(|b| b.is_empty()), "not recorded in v1");
+    assert!(
+        !by.is_empty() && by.iter().all(|b| b.is_empty()),
+        "not recorded in v1"
+    );
     replay
         .check_times(Path::new("v1"), chrono::Utc::now())
         .expect("a v1 drill in the past is not in the future");
@@ -965,7 +997,11 @@ fn warroom_verify_exit_codes_and_messages() {
     let (code, out, _) = run(&fixture("broken/corrupt-middle.jsonl"));
     assert_eq!(code, Some(1), "a damaged v1 file: {out}");
 
-    for name in ["broken/random.bin", "broken/missing.jsonl", "broken/empty.jsonl"] {
+    for name in [
+        "broken/random.bin",
+        "broken/missing.jsonl",
+        "broken/empty.jsonl",
+    ] {
         let (code, _, err) = run(&fixture(name));
         assert_eq!(code, Some(2), "{name}: {err}");
         assert!(err.contains("help: "), "{name}: {err}");
@@ -997,15 +1033,45 @@ fn times_never_go_backwards() {
         at: t0() + TimeDelta::seconds(wall),
         sim: sim.map(|x| t0() + TimeDelta::seconds(x)),
     };
-    journal::decode(p, &chained(&bytes, &[s(1, Some(60)), s(1, Some(60)), s(2, None)]))
-        .expect("equal times and a missing sim are fine");
+    journal::decode(
+        p,
+        &chained(&bytes, &[s(1, Some(60)), s(1, Some(60)), s(2, None)]),
+    )
+    .expect("equal times and a missing sim are fine");
     let e = journal::decode(p, &chained(&bytes, &[s(5, None), s(9, None), s(8, None)]))
         .expect_err("wall clock back");
-    assert!(matches!(e, JournalError::BackInTime { line: 4, clock: "at", .. }), "{e}");
-    assert!(e.to_string().starts_with("j.jsonl:4: time goes backwards: `at`"), "{e}");
-    let e = journal::decode(p, &chained(&bytes, &[s(1, Some(600)), s(2, None), s(3, Some(599))]))
-        .expect_err("simulated clock back");
-    assert!(matches!(e, JournalError::BackInTime { line: 4, clock: "sim", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            JournalError::BackInTime {
+                line: 4,
+                clock: "at",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .starts_with("j.jsonl:4: time goes backwards: `at`"),
+        "{e}"
+    );
+    let e = journal::decode(
+        p,
+        &chained(&bytes, &[s(1, Some(600)), s(2, None), s(3, Some(599))]),
+    )
+    .expect_err("simulated clock back");
+    assert!(
+        matches!(
+            e,
+            JournalError::BackInTime {
+                line: 4,
+                clock: "sim",
+                ..
+            }
+        ),
+        "{e}"
+    );
     // Before the header's creation time.
     let e = journal::decode(p, &chained(&bytes, &[s(-1, None)])).expect_err("before the header");
     assert_eq!(e.line(), Some(2));
@@ -1014,7 +1080,8 @@ fn times_never_go_backwards() {
     let path = dir.join("clamped.jsonl");
     let mut j = Journal::create(&path, &header(Mode::Drill).sim_started_at(t0())).expect("create");
     j.append(s(10, Some(600)), &note("a")).expect("append");
-    j.append(s(4, Some(590)), &note("clock set back")).expect("append");
+    j.append(s(4, Some(590)), &note("clock set back"))
+        .expect("append");
     j.append(s(11, None), &note("no sim")).expect("append");
     drop(j);
     let replay = journal::read(&path).expect("valid");
@@ -1038,7 +1105,10 @@ fn a_time_in_the_future_is_refused_with_its_line() {
     let now = t0() + TimeDelta::hours(1);
     let err = replay.check_times(&path, now).expect_err("future");
     assert!(matches!(err, JournalError::Future { line: 3, .. }), "{err}");
-    assert!(err.to_string().contains(":3: event time 9999-01-01"), "{err}");
+    assert!(
+        err.to_string().contains(":3: event time 9999-01-01"),
+        "{err}"
+    );
     // Within the tolerance for clock differences between hosts: accepted.
     let mut ok = replay.clone();
     ok.events.truncate(1);
@@ -1085,7 +1155,9 @@ fn a_second_writer_is_refused_told_who_and_the_file_stays_valid() {
     assert!(Journal::create(&path, &header(Mode::Drill)).is_err());
     assert_eq!(std::fs::read(&path).expect("read"), before);
     // The first writer goes on; the file is valid.
-    first.append(wall(t0()), &note("two")).expect("still writes");
+    first
+        .append(wall(t0()), &note("two"))
+        .expect("still writes");
     assert_eq!(journal::read(&path).expect("valid").events.len(), 2);
 
     // Released on drop: the sidecar goes, the next console takes it.
@@ -1367,7 +1439,10 @@ fn version_2_lines_are_pinned_for_every_kind() {
         .map(|e| warroom::playbook::engine::event_kind(e).to_string())
         .collect();
     kinds.sort();
-    let mut expected: Vec<String> = journal::schema_v2::KINDS.iter().map(|k| k.to_string()).collect();
+    let mut expected: Vec<String> = journal::schema_v2::KINDS
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
     expected.sort();
     assert_eq!(kinds, expected, "one of each kind");
 
@@ -1385,8 +1460,7 @@ fn version_2_lines_are_pinned_for_every_kind() {
     insta::assert_snapshot!("v2_every_kind", text);
     // And they read back as the same events.
     let mut bytes = journal::encode_header(&header(Mode::Drill)).expect("header");
-    let header_hash =
-        journal::chain::hash_of(&bytes[..bytes.len() - 1]).expect("sealed header");
+    let header_hash = journal::chain::hash_of(&bytes[..bytes.len() - 1]).expect("sealed header");
     let mut prev = header_hash;
     for (i, event) in events.iter().enumerate() {
         let line = journal::encode_event(i as u64 + 1, stamp, &prev, event).expect("encode");

@@ -221,8 +221,8 @@ fn flush(
                 .iter()
                 .map(|(at, e)| (crate::journal::Stamp::wall(*at), e)),
         )
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        .map(|_| ())
+        .map_err(|e| e.to_string())
     })();
     batch.clear();
     let last = tickets.len() - 1;

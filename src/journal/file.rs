@@ -12,8 +12,8 @@ use nix::fcntl::Flock;
 use super::chain::Hex;
 use super::error::{JournalError, Op};
 use super::format::{
-    Header, HeaderError, Stamp, decode_event_v1, decode_event_v2, decode_header,
-    encode_event_into, encode_header_sealed,
+    Header, HeaderError, Stamp, decode_event_v1, decode_event_v2, decode_header, encode_event_into,
+    encode_header_sealed,
 };
 use super::lock::{self, LockHolder};
 use super::paths::new_path;
@@ -79,10 +79,15 @@ impl Replay {
     /// (any version). A resume stays read-only.
     pub fn read_only(&self) -> bool {
         self.header.read_only
-            || self
-                .events
-                .iter()
-                .any(|(_, _, e)| matches!(e, Event::Declared { read_only: true, .. }))
+            || self.events.iter().any(|(_, _, e)| {
+                matches!(
+                    e,
+                    Event::Declared {
+                        read_only: true,
+                        ..
+                    }
+                )
+            })
     }
 
     /// The last event's stamp, or the header's when there is none.
@@ -107,7 +112,10 @@ impl Replay {
             let speed = self.header.speed.unwrap_or(1.0).max(1.0);
             let wall = (now - started).num_milliseconds().max(0) as f64;
             let session = TimeDelta::milliseconds((wall * speed).min(i64::MAX as f64 / 2.0) as i64);
-            started.checked_add_signed(session).unwrap_or(DateTime::<Utc>::MAX_UTC) + tolerance
+            started
+                .checked_add_signed(session)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+                + tolerance
         };
         let future = |line: usize, time: DateTime<Utc>| JournalError::Future {
             path: path.to_path_buf(),
@@ -188,7 +196,9 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
     while let Some((line, start, terminated)) = lines.next() {
         line_no += 1;
         let decoded = match chain {
-            Some(_) => decode_event_v2(line).map(|l| (l.seq, l.stamp, Some((l.prev, l.hash)), l.event)),
+            Some(_) => {
+                decode_event_v2(line).map(|l| (l.seq, l.stamp, Some((l.prev, l.hash)), l.event))
+            }
             None => decode_event_v1(line).map(|(seq, at, e)| (seq, Stamp::wall(at), None, e)),
         };
         match decoded {
@@ -449,7 +459,10 @@ impl Journal {
     /// an older format version: [`JournalError::OldVersion`]), then cuts off a torn last line
     /// (logged, and returned in [`Replay::torn_tail`] so the console can show it), and appends
     /// after the last event.
-    pub fn open_append(path: &Path, holder: &LockHolder) -> Result<(Journal, Replay), JournalError> {
+    pub fn open_append(
+        path: &Path,
+        holder: &LockHolder,
+    ) -> Result<(Journal, Replay), JournalError> {
         let io = |op: Op| {
             move |source: std::io::Error| JournalError::Io {
                 path: path.to_path_buf(),
@@ -530,12 +543,13 @@ impl Journal {
         let mut floor = self.floor;
         for (stamp, event) in events {
             let stamp = stamp.not_before(floor);
-            head = encode_event_into(&mut self.buf, seq, stamp, &head, event).map_err(
-                |source| JournalError::Encode {
-                    path: self.path.clone(),
-                    source,
-                },
-            )?;
+            head =
+                encode_event_into(&mut self.buf, seq, stamp, &head, event).map_err(|source| {
+                    JournalError::Encode {
+                        path: self.path.clone(),
+                        source,
+                    }
+                })?;
             floor = advance(floor, stamp);
             seq += 1;
         }

@@ -366,7 +366,10 @@ fn json_message(e: &serde_json::Error) -> String {
 }
 
 fn line_error(e: &serde_json::Error, with_col: bool) -> LineError {
-    LineError::new((with_col && e.line() > 0).then_some(e.column()), json_message(e))
+    LineError::new(
+        (with_col && e.line() > 0).then_some(e.column()),
+        json_message(e),
+    )
 }
 
 fn empty_line() -> LineError {
@@ -517,9 +520,9 @@ pub(crate) fn decode_event_v1(line: &[u8]) -> Result<(u64, DateTime<Utc>, Event)
     if line.iter().all(u8::is_ascii_whitespace) {
         return Err(empty_line());
     }
-    let stamp = match fast_seq(line).and_then(|(seq, rest)| {
-        fast_time(rest, b",\"at\":\"").map(|(at, _)| StampV1 { seq, at })
-    }) {
+    let stamp = match fast_seq(line)
+        .and_then(|(seq, rest)| fast_time(rest, b",\"at\":\"").map(|(at, _)| StampV1 { seq, at }))
+    {
         Some(stamp) => stamp,
         None => serde_json::from_slice::<StampV1>(line).map_err(|e| {
             let mut err = line_error(&e, true);
@@ -644,7 +647,6 @@ fn json_type(v: &serde_json::Value) -> &'static str {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -679,10 +681,18 @@ mod tests {
         assert!(text.starts_with(&prefix), "{text}");
         assert!(text.ends_with("\"}\n"), "{text}");
         let back = decode_event_v2(&line[..line.len() - 1]).expect("decodes");
-        assert_eq!((back.seq, back.stamp, back.prev, back.event), (7, stamp, zero(), ev));
+        assert_eq!(
+            (back.seq, back.stamp, back.prev, back.event),
+            (7, stamp, zero(), ev)
+        );
         // Without simulated time there is no `sim` field.
-        let line = encode_event(1, Stamp::wall(at()), &zero(), &Event::Note { text: "x".into() })
-            .expect("encodes");
+        let line = encode_event(
+            1,
+            Stamp::wall(at()),
+            &zero(),
+            &Event::Note { text: "x".into() },
+        )
+        .expect("encodes");
         assert!(!String::from_utf8_lossy(&line).contains("\"sim\""));
     }
 
@@ -714,12 +724,22 @@ mod tests {
     fn the_fast_envelope_path_agrees_with_the_general_one() {
         let z = zero();
         let raw = [
-            format!(r#"{{"seq":12,"at":"2026-11-22T03:12:00Z","prev":"{z}","kind":"note","text":"a"}}"#),
-            format!(r#"{{"seq":12,"at":"2026-11-22T03:12:00.123456789Z","sim":"2026-11-22T05:00:00Z","prev":"{z}","kind":"note","text":"a"}}"#),
-            format!(r#"{{"seq":12,"at":"2026-11-22T04:12:00+01:00","prev":"{z}","kind":"note","text":"a"}}"#),
+            format!(
+                r#"{{"seq":12,"at":"2026-11-22T03:12:00Z","prev":"{z}","kind":"note","text":"a"}}"#
+            ),
+            format!(
+                r#"{{"seq":12,"at":"2026-11-22T03:12:00.123456789Z","sim":"2026-11-22T05:00:00Z","prev":"{z}","kind":"note","text":"a"}}"#
+            ),
+            format!(
+                r#"{{"seq":12,"at":"2026-11-22T04:12:00+01:00","prev":"{z}","kind":"note","text":"a"}}"#
+            ),
             // Other writers may order or space fields differently: the general path reads them.
-            format!(r#"{{"kind":"note","text":"a","prev":"{z}","at":"2026-11-22T03:12:00Z","seq":12}}"#),
-            format!(r#"{{ "seq": 12, "at": "2026-11-22T03:12:00Z", "prev": "{z}", "kind": "note", "text": "a" }}"#),
+            format!(
+                r#"{{"kind":"note","text":"a","prev":"{z}","at":"2026-11-22T03:12:00Z","seq":12}}"#
+            ),
+            format!(
+                r#"{{ "seq": 12, "at": "2026-11-22T03:12:00Z", "prev": "{z}", "kind": "note", "text": "a" }}"#
+            ),
         ];
         for raw in &raw {
             let line = raw.as_bytes();
@@ -734,7 +754,8 @@ mod tests {
             assert_eq!((d.seq, d.stamp, d.prev), slow);
         }
         assert!(
-            fast_envelope(raw[0].as_bytes()).is_some() && fast_envelope(raw[1].as_bytes()).is_some(),
+            fast_envelope(raw[0].as_bytes()).is_some()
+                && fast_envelope(raw[1].as_bytes()).is_some(),
             "our own lines take the fast path"
         );
         // Leading zeros are not JSON: the general path rejects them.

@@ -278,7 +278,7 @@ impl Known {
             header: Some(decoded.header),
             last_seq: Some(0),
         };
-        if let Some(last) = lines.last() {
+        if let Some(last) = lines.next_back() {
             match decode_event_v2(last) {
                 Ok(l) if known.head.is_some() => {
                     known.head = Some(l.hash);

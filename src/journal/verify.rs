@@ -76,9 +76,8 @@ pub fn verify(path: &Path) -> Result<Verified, JournalError> {
         Ok(h) => h,
         Err(e) => {
             return match header_error(path, e) {
-                JournalError::BadLine { line, why, .. } | JournalError::Altered { line, why, .. } => {
-                    Ok(Verified::Bad { line, why })
-                }
+                JournalError::BadLine { line, why, .. }
+                | JournalError::Altered { line, why, .. } => Ok(Verified::Bad { line, why }),
                 // A warroom header damaged past reading (its own hash field included): a
                 // journal, altered, rather than some other file.
                 JournalError::NotAJournal { line, why, .. }
