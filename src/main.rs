@@ -51,6 +51,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(Command::Lab(args)) = cli.command {
         return Ok(warroom::lab::run(args));
     }
+    if let Some(Command::Verify { path }) = &cli.command {
+        return Ok(warroom::journal::verify::run(path));
+    }
     let env = match load_env(cli.console.env.as_deref()) {
         Ok(env) => env,
         Err(BadInput(msg)) => {
@@ -86,7 +89,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Some(Command::Status { json }) => status(&cli.console, &env, json),
-        Some(Command::Lab(_)) => Ok(ExitCode::SUCCESS), // handled above
+        Some(Command::Lab(_) | Command::Verify { .. }) => Ok(ExitCode::SUCCESS), // handled above
         Some(Command::Report { path, format }) => Ok(report(&path, format)),
         Some(Command::History { dir }) => Ok(history(dir)),
         Some(Command::Check { paths }) => Ok(check(&cli.console, &env, paths)),
@@ -186,7 +189,10 @@ fn resume_plan(args: &ConsoleArgs, env: &Environment, path: &Path) -> Result<Res
         )));
     }
     let playbook = journal_playbook(args, env, path, &replay)?;
-    let (journal, replay) = warroom::journal::Journal::open_append(path)
+    let holder = warroom::journal::LockHolder::this_process(warroom::journal::operator(
+        args.operator.as_deref(),
+    ));
+    let (journal, replay) = warroom::journal::Journal::open_append(path, &holder)
         .map_err(|e| BadInput(format!("error: {e}")))?;
     let notice = replay.torn_tail_notice(path);
     if let Some(n) = &notice {
@@ -641,7 +647,7 @@ fn journal_clock(
     let h = &replay.header;
     match (h.seed, h.speed) {
         (Some(seed), Some(speed)) => {
-            let last = replay.events.last().map_or(h.started_at, |(_, at, _)| *at);
+            let last = replay.last_stamp().session();
             (last, speed, seed)
         }
         _ => (Utc::now(), 1.0, args.seed),
@@ -735,14 +741,16 @@ fn status(args: &ConsoleArgs, env: &Environment, json: bool) -> Result<ExitCode>
 /// fatal: the console still runs.
 fn init_logging(path: Option<&Path>) -> Option<()> {
     let path = path.map(Path::to_path_buf).or_else(default_log_path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).ok()?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // Owner only (0700), like the journals' directory.
+        warroom::journal::create_private_dir(dir).ok()?;
     }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .ok()?;
+    let file = std::os::unix::fs::OpenOptionsExt::mode(
+        std::fs::OpenOptions::new().create(true).append(true),
+        0o600,
+    )
+    .open(&path)
+    .ok()?;
     tracing_subscriber::fmt()
         .with_writer(Mutex::new(file))
         .with_ansi(false)

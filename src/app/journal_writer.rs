@@ -215,9 +215,14 @@ fn flush(
         let Some(j) = journal.as_mut() else {
             return Err("the journal is not open".to_string());
         };
-        j.append_all(batch.iter().map(|(at, e)| (*at, e)))
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        // The session time as the line's `at`, no `sim` yet (the runtime will stamp both clocks).
+        j.append_all(
+            batch
+                .iter()
+                .map(|(at, e)| (crate::journal::Stamp::wall(*at), e)),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
     })();
     batch.clear();
     let last = tickets.len() - 1;

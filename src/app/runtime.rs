@@ -593,6 +593,11 @@ fn spawn_follower(
             match tail.poll() {
                 Ok(events) if events.is_empty() => {}
                 Ok(events) => {
+                    // The engine's clock (simulated time in drills).
+                    let events = events
+                        .into_iter()
+                        .map(|(seq, stamp, event)| (seq, stamp.session(), event))
+                        .collect();
                     if tx.send(Action::Followed(events)).is_err() {
                         return;
                     }
