@@ -29,7 +29,13 @@ fn main() -> ExitCode {
     }
     runtime::install_panic_hook();
     let cli = Cli::parse();
-    let _log_guard = init_logging(cli.console.log.as_deref());
+    // Commands that only read (follow, report, history, ...) create no file: they log only to
+    // a --log given explicitly.
+    let default_log = matches!(
+        cli.command,
+        None | Some(Command::Drill { .. } | Command::Lab(_) | Command::Status { .. })
+    );
+    let _log_guard = init_logging(cli.console.log.as_deref(), default_log);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -259,16 +265,27 @@ fn status(args: &ConsoleArgs, env: &Environment, json: bool) -> Result<ExitCode>
     })
 }
 
-/// Logs to a file, never to the terminal the console owns. A log that cannot be opened is not
+/// Logs to a file (owner-only: 0600, a new directory 0700), never to the terminal the console
+/// owns; to the default log file only when `default` allows. A log that cannot be opened is not
 /// fatal: the console still runs.
-fn init_logging(path: Option<&Path>) -> Option<()> {
-    let path = path.map(Path::to_path_buf).or_else(default_log_path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).ok()?;
+fn init_logging(path: Option<&Path>, default: bool) -> Option<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None if default => default_log_path()?,
+        None => return None,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .ok()?;
     }
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(&path)
         .ok()?;
     tracing_subscriber::fmt()

@@ -11,8 +11,25 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Action;
-use crate::journal::{Header, Journal};
+use crate::journal::Journal;
 use crate::playbook::Event;
+
+/// When an event happened: wall-clock UTC, and in drills the simulated session time too.
+/// (The shape of journal v2's `Stamp`; until that lands the v1 file records the session time.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Wall-clock UTC.
+    pub at: DateTime<Utc>,
+    /// Drills: simulated time (the engine's clock).
+    pub sim: Option<DateTime<Utc>>,
+}
+
+impl Stamp {
+    /// The engine's clock: simulated time in drills, the wall clock otherwise.
+    pub fn session(&self) -> DateTime<Utc> {
+        self.sim.unwrap_or(self.at)
+    }
+}
 
 /// Where a new journal goes.
 #[derive(Debug, Clone)]
@@ -25,12 +42,11 @@ pub enum JournalTarget {
 
 /// What the writer was asked to do.
 enum Command {
-    /// Close the current file (if any) and start a new one with this header.
-    Start(Box<Header>),
-    /// Continue an existing, already validated journal (`--resume`).
+    /// Close the current file (if any, releasing its lock) and continue this one: created (with
+    /// its header) and locked by the runtime before anything is recorded in it.
     Adopt(Journal),
     Append {
-        events: Vec<(DateTime<Utc>, Event)>,
+        events: Vec<(Stamp, Event)>,
         ticket: u64,
     },
     Close,
@@ -40,8 +56,7 @@ enum Command {
 #[derive(Debug, Clone)]
 pub struct JournalAck {
     pub ticket: u64,
-    /// `Ok(Some(path))` when a new file was created by this ticket's batch.
-    pub result: Result<Option<PathBuf>, String>,
+    pub result: Result<(), String>,
 }
 
 pub struct JournalWriter {
@@ -56,12 +71,15 @@ pub struct JournalWriter {
 
 impl JournalWriter {
     /// Starts the writer thread; acknowledgements arrive as `Action::Journal` on `inbox`.
-    pub fn spawn(target: JournalTarget, inbox: UnboundedSender<Action>) -> Self {
+    pub fn spawn(inbox: UnboundedSender<Action>) -> Self {
         let (commands, rx) = channel();
         let thread_inbox = inbox.clone();
+        // End-to-end tests of a journal that fails mid-incident (the disk fills up): every
+        // append fails once this is set. Nothing else reads the variable.
+        let fail = std::env::var_os("WARROOM_TEST_JOURNAL_FAIL").is_some();
         std::thread::Builder::new()
             .name("journal".into())
-            .spawn(move || writer_loop(&target, &rx, &thread_inbox))
+            .spawn(move || writer_loop(&rx, &thread_inbox, fail))
             .map_or_else(
                 |e| tracing::error!("cannot start the journal writer: {e}"),
                 |_| (),
@@ -79,12 +97,7 @@ impl JournalWriter {
         self.open
     }
 
-    /// Starts a new journal file for a new incident.
-    pub fn start(&mut self, header: Header) {
-        self.open = self.commands.send(Command::Start(Box::new(header))).is_ok();
-    }
-
-    /// Continues a resumed journal.
+    /// Records into `journal` from now on (a new incident's, or a resumed one).
     pub fn adopt(&mut self, journal: Journal) {
         self.open = self.commands.send(Command::Adopt(journal)).is_ok();
     }
@@ -95,7 +108,7 @@ impl JournalWriter {
     }
 
     /// Queues a batch; returns its ticket.
-    pub fn append(&mut self, events: Vec<(DateTime<Utc>, Event)>) -> u64 {
+    pub fn append(&mut self, events: Vec<(Stamp, Event)>) -> u64 {
         let ticket = self.next_ticket;
         self.next_ticket += 1;
         if self
@@ -131,16 +144,15 @@ impl JournalWriter {
     }
 }
 
-fn writer_loop(target: &JournalTarget, rx: &Receiver<Command>, inbox: &UnboundedSender<Action>) {
+fn writer_loop(rx: &Receiver<Command>, inbox: &UnboundedSender<Action>, fail: bool) {
     let mut journal: Option<Journal> = None;
-    let mut pending_header: Option<Box<Header>> = None;
     while let Ok(first) = rx.recv() {
         // Coalesce what is already queued: consecutive appends share one write and one fsync.
         let mut queue = vec![first];
         while let Ok(more) = rx.try_recv() {
             queue.push(more);
         }
-        let mut batch: Vec<(DateTime<Utc>, Event)> = Vec::new();
+        let mut batch: Vec<(Stamp, Event)> = Vec::new();
         let mut tickets: Vec<u64> = Vec::new();
         for command in queue {
             match command {
@@ -148,84 +160,47 @@ fn writer_loop(target: &JournalTarget, rx: &Receiver<Command>, inbox: &Unbounded
                     batch.extend(events);
                     tickets.push(ticket);
                 }
-                other => {
-                    flush(
-                        target,
-                        &mut journal,
-                        &mut pending_header,
-                        &mut batch,
-                        &mut tickets,
-                        inbox,
-                    );
-                    match other {
-                        Command::Start(header) => {
-                            journal = None;
-                            pending_header = Some(header);
-                        }
-                        Command::Adopt(j) => {
-                            journal = Some(j);
-                            pending_header = None;
-                        }
-                        Command::Close => {
-                            journal = None;
-                            pending_header = None;
-                        }
-                        Command::Append { .. } => {}
-                    }
+                Command::Adopt(j) => {
+                    flush(&mut journal, &mut batch, &mut tickets, inbox, fail);
+                    journal = Some(j);
+                }
+                Command::Close => {
+                    flush(&mut journal, &mut batch, &mut tickets, inbox, fail);
+                    journal = None;
                 }
             }
         }
-        flush(
-            target,
-            &mut journal,
-            &mut pending_header,
-            &mut batch,
-            &mut tickets,
-            inbox,
-        );
+        flush(&mut journal, &mut batch, &mut tickets, inbox, fail);
     }
 }
 
-/// Writes the batch (creating the file on first use) and acknowledges its tickets.
+/// Writes the batch and acknowledges its tickets.
 fn flush(
-    target: &JournalTarget,
     journal: &mut Option<Journal>,
-    pending_header: &mut Option<Box<Header>>,
-    batch: &mut Vec<(DateTime<Utc>, Event)>,
+    batch: &mut Vec<(Stamp, Event)>,
     tickets: &mut Vec<u64>,
     inbox: &UnboundedSender<Action>,
+    fail: bool,
 ) {
     if tickets.is_empty() {
         return;
     }
-    let mut created = None;
-    let result = (|| {
-        if journal.is_none() {
-            let Some(header) = pending_header.take() else {
-                return Err("no incident is open to journal".to_string());
-            };
-            let j = match target {
-                JournalTarget::File(path) => Journal::create(path, &header),
-                JournalTarget::Dir(dir) => Journal::create_in(dir, &header),
-            }
-            .map_err(|e| e.to_string())?;
-            created = Some(j.path().to_path_buf());
-            *journal = Some(j);
-        }
-        let Some(j) = journal.as_mut() else {
-            return Err("the journal is not open".to_string());
-        };
-        j.append_all(batch.iter().map(|(at, e)| (*at, e)))
+    let result = match journal.as_mut() {
+        None => Err("no incident is open to journal".to_string()),
+        Some(j) if fail => Err(format!(
+            "{}: no space left on device (WARROOM_TEST_JOURNAL_FAIL)",
+            j.path().display()
+        )),
+        Some(j) => j
+            .append_all(batch.iter().map(|(stamp, e)| (stamp.session(), e)))
             .map(|_| ())
-            .map_err(|e| e.to_string())
-    })();
+            .map_err(|e| e.to_string()),
+    };
     batch.clear();
-    let last = tickets.len() - 1;
-    for (i, ticket) in tickets.drain(..).enumerate() {
-        let result = match &result {
-            Ok(()) => Ok(if i == last { created.clone() } else { None }),
-            Err(e) => Err(e.clone()),
-        };
-        let _ = inbox.send(Action::Journal(JournalAck { ticket, result }));
+    for ticket in tickets.drain(..) {
+        let _ = inbox.send(Action::Journal(JournalAck {
+            ticket,
+            result: result.clone(),
+        }));
     }
 }

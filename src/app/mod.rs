@@ -117,6 +117,8 @@ pub struct App {
     pub playbooks: Vec<Playbook>,
     /// Refuse every executing step (`--read-only`): passed to each incident's engine.
     pub read_only: bool,
+    /// Who is at the keyboard: each incident's engine records it on every confirmation.
+    pub operator: String,
     /// The incident or drill under way, if any.
     pub incident: Option<Incident>,
     /// Which half shows on a narrow terminal.
@@ -127,6 +129,9 @@ pub struct App {
     pub journal_error: Option<String>,
     /// `warroom follow`: the journal mirrored read-only; no key changes anything.
     pub following: Option<std::path::PathBuf>,
+    /// What the picker replaced (the previous incident and its journal), until the new
+    /// incident's journal exists: put back if it cannot be created.
+    replaced: Option<(Option<Incident>, Option<std::path::PathBuf>)>,
     /// `q` was pressed once during an incident: the next `q` quits.
     quit_armed: bool,
     /// Something visible changed since the last draw.
@@ -144,10 +149,12 @@ impl App {
     ) -> Self {
         App {
             read_only: false,
+            operator: String::new(),
             playbooks: Vec::new(),
             incident: None,
             narrow_view: NarrowView::Playbook,
             quit_armed: false,
+            replaced: None,
             journal_path: None,
             journal_error: None,
             following: None,
@@ -177,6 +184,7 @@ impl App {
         // than a region failover); the environment's are the default a playbook states anyway.
         let settings = crate::playbook::EngineSettings::new(&playbook, self.env.clone())
             .read_only(self.read_only)
+            .operator(self.operator.clone())
             .mode(self.mode.badge().to_lowercase());
         self.incident = Some(Incident::new(Engine::new(playbook, settings)));
         self.journal_path = None;
@@ -202,6 +210,34 @@ impl App {
         self.incident = Some(incident);
         self.focus = Focus::Playbook;
         self.narrow_view = NarrowView::Playbook;
+        self.dirty = true;
+    }
+
+    /// The runtime created (and locked) the journal of the incident just loaded.
+    pub fn journal_opened(&mut self, path: std::path::PathBuf) {
+        self.replaced = None;
+        self.say(format!("journal: {}", path.display()));
+        self.journal_path = Some(path);
+        self.dirty = true;
+    }
+
+    /// The journal of the incident just loaded cannot be created: it is not started (nothing
+    /// could be recorded), what was on screen before comes back, and the operator is told why.
+    pub fn journal_refused(&mut self, why: &str) {
+        let title = self
+            .incident
+            .as_ref()
+            .map(|i| i.engine.playbook().title.clone())
+            .unwrap_or_default();
+        let (incident, path) = self.replaced.take().unwrap_or((None, None));
+        self.incident = incident;
+        self.journal_path = path;
+        if self.incident.is_none() {
+            self.focus = Focus::Lag;
+        }
+        self.say(format!(
+            "NOT STARTED: {title}: its journal cannot be created: {why}. Nothing was recorded;              fix this, then pick the playbook again (p)"
+        ));
         self.dirty = true;
     }
 
@@ -241,6 +277,10 @@ impl App {
             }
             Action::FaultInjected { name, at, result } => {
                 self.dirty = true;
+                // The injection time was read on another task: a tick handled meanwhile may be
+                // later. The engine's clock (and so the record) never goes backwards.
+                self.now = self.now.max(at);
+                let at = self.now;
                 match result {
                     Ok(()) => {
                         // Drills hide which fault arrived and when: finding out is the exercise.
@@ -277,11 +317,7 @@ impl App {
             Action::Journal(ack) => {
                 self.dirty = true;
                 match ack.result {
-                    Ok(Some(path)) => {
-                        self.say(format!("journal: {}", path.display()));
-                        self.journal_path = Some(path);
-                    }
-                    Ok(None) => {}
+                    Ok(()) => {}
                     Err(e) => {
                         self.say(format!(
                             "JOURNAL WRITE FAILED: {e}. Steps that change the world are refused until \
@@ -321,6 +357,11 @@ impl App {
     }
 
     fn tick_engine(&mut self) -> Vec<Effect> {
+        if self.following.is_some() {
+            // A mirror changes only by the events it reads: its engine's own timers and wait
+            // conditions (target exceeded, RTO risk) belong to the console that writes.
+            return Vec::new();
+        }
         let Some(incident) = &mut self.incident else {
             return Vec::new();
         };
@@ -392,6 +433,7 @@ impl App {
                         self.overlay = None;
                         if let Some(playbook) = chosen {
                             let title = playbook.title.clone();
+                            self.replaced = Some((self.incident.take(), self.journal_path.take()));
                             self.start_incident(playbook);
                             self.say(format!(
                                 "{title}: Enter declares the incident and starts the clock"

@@ -1,6 +1,7 @@
 //! The binary's commands that need more than a few lines of wiring.
 
 pub mod console;
+pub mod journal_api;
 pub mod start;
 
 /// Exit code for input the user must fix (a bad file or argument); 1 is for failed checks.

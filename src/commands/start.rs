@@ -11,6 +11,7 @@ use warroom::playbook::{self, Playbook};
 use warroom::sim::Fault;
 
 use super::BadInput;
+use super::journal_api::{check_times, held_by, identity, open_append};
 
 /// How the console starts.
 pub(crate) enum Start {
@@ -78,8 +79,10 @@ pub(crate) fn resume_plan(
     env: &Environment,
     path: &Path,
 ) -> Result<ResumePlan, BadInput> {
-    // Validate before anything is written: a broken journal is refused whole.
+    // Validate before anything is written: a broken journal is refused whole, and so is one
+    // with times that cannot be true (in the future, beyond the drill's clock).
     let replay = warroom::journal::read(path).map_err(|e| BadInput(format!("error: {e}")))?;
+    check_times(path, &replay, chrono::Utc::now())?;
     if replay.is_finished() {
         return Err(BadInput(format!(
             "error: {}: this incident is over (resolved or aborted); nothing to resume. \
@@ -89,8 +92,9 @@ pub(crate) fn resume_plan(
         )));
     }
     let playbook = journal_playbook(args, env, path, &replay)?;
-    let (journal, replay) = warroom::journal::Journal::open_append(path)
-        .map_err(|e| BadInput(format!("error: {e}")))?;
+    // Another console holding the journal refuses here, naming who (one writer per journal).
+    let (journal, replay) = open_append(path, &identity(args))
+        .map_err(|e| BadInput(format!("error: {e}\nhelp: {}", e.help())))?;
     let notice = replay.torn_tail_notice(path);
     if let Some(n) = &notice {
         eprintln!("warning: {n}");
@@ -122,12 +126,32 @@ pub(crate) fn follow_plan(
 pub(crate) fn offer_resume(playbook_id: &str) -> Option<PathBuf> {
     use std::io::{BufRead, IsTerminal, Write};
     let dir = warroom::journal::default_dir().ok()?;
-    let (path, replay) = warroom::journal::list(&dir)
+    let mut unfinished: Vec<_> = warroom::journal::list(&dir)
         .ok()?
         .into_iter()
         .filter_map(|p| warroom::journal::read(&p).ok().map(|r| (p, r)))
         .filter(|(_, r)| r.header.playbook.id == playbook_id && !r.is_finished())
-        .max_by_key(|(_, r)| r.header.started_at)?;
+        .collect();
+    unfinished.sort_by_key(|(_, r)| std::cmp::Reverse(r.header.started_at));
+    // One held by a live console is not ours to continue (one writer per journal): say who
+    // runs it and offer the newest one nobody holds.
+    let mut free = None;
+    for (path, replay) in unfinished {
+        match held_by(&path) {
+            Some(holder) => eprintln!(
+                "note: the unfinished {} of {playbook_id} in {} is being run by {holder} \
+                 (watch it with: warroom follow {})",
+                replay.header.mode,
+                path.display(),
+                path.display()
+            ),
+            None => {
+                free = Some((path, replay));
+                break;
+            }
+        }
+    }
+    let (path, replay) = free?;
     let what = format!(
         "an unfinished {} of {playbook_id} started {} by {} ({} events) is in {}",
         replay.header.mode,
