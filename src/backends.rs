@@ -63,7 +63,7 @@ fn postgres(env: &Environment) -> Result<Wiring, String> {
     }
     for r in &env.regions {
         for url in &r.health {
-            sources.push(Box::new(HttpSource::new(r.name.get_ref(), url)?));
+            sources.push(Box::new(HttpSource::new(r.name.get_ref(), url.get_ref())?));
         }
     }
     Ok(Wiring {
@@ -92,7 +92,7 @@ fn aws(env: &Environment, options: &WireOptions) -> Result<Wiring, String> {
     // The service's own /health endpoints, where the file lists them, beside Route 53's checks.
     for r in &env.regions {
         for url in &r.health {
-            sources.push(Box::new(HttpSource::new(r.name.get_ref(), url)?));
+            sources.push(Box::new(HttpSource::new(r.name.get_ref(), url.get_ref())?));
         }
     }
     Ok(Wiring {

@@ -18,10 +18,14 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Paths and messages may quote the input: never let it drive the terminal.
         write!(
             f,
             "{}:{}:{}: {}",
-            self.path, self.line, self.col, self.message
+            crate::text::visible(&self.path),
+            self.line,
+            self.col,
+            crate::text::visible(&self.message)
         )?;
         if let Some(help) = &self.help {
             write!(f, "\n  help: {help}")?;
@@ -49,6 +53,37 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
+
+/// Reads an input file (`what`: `theme`, `environment`, ...) as UTF-8 text. An unreadable file is
+/// located at `path:1:1`; bytes that are not UTF-8 at the line and column where they start, so
+/// every input error has a location.
+pub fn read_input(path: &std::path::Path, what: &str) -> Result<String, Diagnostic> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| Diagnostic {
+        path: shown.clone(),
+        line: 1,
+        col: 1,
+        message: format!("cannot read {what} file: {e}"),
+        help: None,
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let bad = e.utf8_error().valid_up_to();
+        let bytes = e.into_bytes();
+        // The valid prefix locates the first bad byte.
+        let prefix = std::str::from_utf8(&bytes[..bad]).unwrap_or_default();
+        let (line, col) = line_col(prefix, bad);
+        Diagnostic {
+            path: shown,
+            line,
+            col,
+            message: format!(
+                "the {what} file is not UTF-8 text (byte {bad} is 0x{:02x})",
+                bytes[bad]
+            ),
+            help: Some("save it as UTF-8".into()),
+        }
+    })
+}
 
 /// 1-based line and column (in characters) of a byte offset in `src`.
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
@@ -90,6 +125,33 @@ impl Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_that_is_not_utf8_is_located() {
+        let path = std::env::temp_dir().join(format!("warroom-diag-{}.toml", std::process::id()));
+        std::fs::write(&path, b"a = 1\nb = \"\xff\"\n").expect("write");
+        let err = read_input(&path, "theme").expect_err("not UTF-8");
+        assert_eq!((err.line, err.col), (2, 6), "{err}");
+        assert!(err.message.contains("not UTF-8"), "{err}");
+        std::fs::remove_file(&path).expect("remove");
+        let err = read_input(&path, "theme").expect_err("gone");
+        assert_eq!((err.line, err.col), (1, 1));
+        assert!(err.message.starts_with("cannot read theme file"), "{err}");
+    }
+
+    #[test]
+    fn messages_cannot_drive_the_terminal() {
+        let d = Diagnostic {
+            path: "a\u{1b}]0;x\u{7}.toml".into(),
+            line: 1,
+            col: 1,
+            message: "unknown name \"\u{1b}[2J\"".into(),
+            help: None,
+        };
+        let shown = d.to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.contains("\\x1b[2J"), "{shown}");
+    }
 
     #[test]
     fn line_col_counts_from_one_in_chars() {

@@ -18,5 +18,6 @@ pub mod report;
 pub mod sim;
 pub mod status;
 pub mod telemetry;
+pub mod text;
 pub mod theme;
 pub mod ui;

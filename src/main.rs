@@ -54,9 +54,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Ok(env) => env,
         Err(BadInput(msg)) => {
             eprintln!("{msg}");
-            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+            // `check` reports an invalid file with status 1, an environment like a playbook.
+            return Ok(match cli.command {
+                Some(Command::Check { .. }) => ExitCode::FAILURE,
+                _ => ExitCode::from(EXIT_BAD_INPUT),
+            });
         }
     };
+    // Every command that takes --theme reads and validates it, not only the console.
+    if let Err(e) = Theme::resolve(&cli.console.theme, false) {
+        eprintln!("error: bad theme\n{e}");
+        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+    }
     if let Some(path) = cli.console.resume.clone() {
         return match resume_plan(&cli.console, &env, &path) {
             Ok(plan) => console(&cli.console, env, Start::Resume(Box::new(plan))),

@@ -89,7 +89,7 @@ pub enum ThemeError {
         name: String,
     },
     /// The theme file could not be read.
-    #[error("cannot read theme file {path}: {error}")]
+    #[error("{path}:1:1: cannot read theme file: {error}")]
     Read {
         /// The path as given.
         path: String,
@@ -162,9 +162,22 @@ impl Theme {
             || name_or_path.contains(std::path::MAIN_SEPARATOR)
             || name_or_path.ends_with(".toml");
         let theme = if is_path {
-            let src = std::fs::read_to_string(name_or_path).map_err(|error| ThemeError::Read {
+            let src = std::fs::read(name_or_path).map_err(|error| ThemeError::Read {
                 path: name_or_path.to_string(),
                 error,
+            })?;
+            // Bytes that are not UTF-8 get the line and column where they start.
+            let src = String::from_utf8(src).map_err(|_| {
+                match crate::diag::read_input(std::path::Path::new(name_or_path), "theme") {
+                    Err(d) => ThemeError::Invalid(d),
+                    Ok(_) => ThemeError::Invalid(crate::diag::Diagnostic {
+                        path: name_or_path.to_string(),
+                        line: 1,
+                        col: 1,
+                        message: "the theme file changed while it was read".into(),
+                        help: None,
+                    }),
+                }
             })?;
             Theme::parse(name_or_path, &src)?
         } else {

@@ -438,10 +438,28 @@ fn a_missing_file_is_named_with_the_os_error() {
     assert!(matches!(err, Err(ThemeError::Read { .. })), "{err:?}");
     let message = err.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(
-        message.starts_with("cannot read theme file no/such/theme.toml: "),
+        message.starts_with("no/such/theme.toml:1:1: cannot read theme file: "),
         "{message}"
     );
     assert!(message.contains("os error"), "{message}");
+}
+
+#[test]
+fn a_theme_that_is_not_utf8_is_located() {
+    let path = std::env::temp_dir().join(format!("warroom-theme-{}.toml", std::process::id()));
+    std::fs::write(&path, b"[roles]\nok = \"green\"\nbad = \"\xfe\"\n").expect("write");
+    let err = Theme::resolve(&path.display().to_string(), false)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        err.starts_with(&format!(
+            "{}:3:8: the theme file is not UTF-8",
+            path.display()
+        )),
+        "{err}"
+    );
 }
 
 #[test]

@@ -188,7 +188,10 @@ impl PostgresBackend {
         let regions = env
             .regions
             .iter()
-            .map(|r| (r.name.get_ref().clone(), r.health.clone()))
+            .map(|r| {
+                let urls = r.health.iter().map(|u| u.get_ref().clone()).collect();
+                (r.name.get_ref().clone(), urls)
+            })
             .collect();
         Ok(PostgresBackend {
             databases,

@@ -62,9 +62,9 @@ pub struct RegionDef {
     /// Availability zones.
     #[serde(default)]
     pub zones: Vec<String>,
-    /// Health endpoint URLs of the service in this region.
+    /// Health endpoint URLs of the service in this region (http or https).
     #[serde(default)]
-    pub health: Vec<String>,
+    pub health: Vec<Spanned<String>>,
     /// AWS: named profile (from `~/.aws/config`) whose credentials this region's calls use.
     /// Unset: the standard chain (environment variables, `AWS_PROFILE`, SSO, instance role).
     pub profile: Option<String>,
@@ -357,15 +357,7 @@ impl Environment {
 
     pub fn load(path: &Path) -> Result<Self, Diagnostics> {
         let shown = path.display().to_string();
-        let src = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostics(vec![Diagnostic {
-                path: shown.clone(),
-                line: 1,
-                col: 1,
-                message: format!("cannot read environment file: {e}"),
-                help: None,
-            }])
-        })?;
+        let src = crate::diag::read_input(path, "environment").map_err(|d| Diagnostics(vec![d]))?;
         let mut env = Self::parse(&shown, &src)?;
         env.base_dir = path
             .parent()
@@ -457,7 +449,25 @@ impl Environment {
         for d in &self.dns {
             check(&d.points_to, &region_names, "region");
         }
-        out.extend(self.validate_bindings(path, src, &db_names));
+        out.extend(self.validate_replication(path, src));
+        for r in &self.regions {
+            for url in &r.health {
+                if let Some(why) = crate::telemetry::http::health_url_problem(url.get_ref()) {
+                    out.push(
+                        Diagnostic::at(
+                            path,
+                            src,
+                            url.span(),
+                            format!("region {:?}: {why}", r.name.get_ref()),
+                        )
+                        .with_help(
+                            "a health URL is an http:// or https:// address, e.g. \
+                             `health = [\"https://api.example.com/health\"]`",
+                        ),
+                    );
+                }
+            }
+        }
         for a in &self.apps {
             for region in a.replicas.keys() {
                 if !region_names.contains(&region.as_str()) {
@@ -476,6 +486,64 @@ impl Environment {
         }
         out.extend(self.validate_bindings(path, src, &db_names));
         out.extend(self.validate_aws_bindings(path, src, &region_names));
+        out
+    }
+
+    /// Replication: a database cannot replicate from itself, and following `replica_of` from any
+    /// database must reach a database that replicates from nothing (no cycle). Either would make
+    /// a replica that has no primary, which the Replica lag pane cannot show.
+    fn validate_replication(&self, path: &str, src: &str) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let source_of = |name: &str| {
+            self.databases
+                .iter()
+                .find(|d| d.name.get_ref() == name)
+                .and_then(|d| d.replica_of.as_ref())
+                .map(|s| s.get_ref().as_str())
+        };
+        for db in &self.databases {
+            let Some(first) = &db.replica_of else {
+                continue;
+            };
+            let name = db.name.get_ref().as_str();
+            if first.get_ref() == name {
+                out.push(
+                    Diagnostic::at(
+                        path,
+                        src,
+                        first.span(),
+                        format!("database {name:?} replicates from itself"),
+                    )
+                    .with_help("replica_of names the database it copies, another one"),
+                );
+                continue;
+            }
+            // Walk the chain; a chain longer than the number of databases has a cycle.
+            let mut chain = vec![name, first.get_ref().as_str()];
+            let mut at = first.get_ref().as_str();
+            while let Some(next) = source_of(at) {
+                if chain.contains(&next) {
+                    chain.push(next);
+                    if next == name {
+                        out.push(
+                            Diagnostic::at(
+                                path,
+                                src,
+                                first.span(),
+                                format!("replication cycle: {}", chain.join(" -> ")),
+                            )
+                            .with_help(
+                                "one database in a replication chain must be the primary \
+                                 (no replica_of)",
+                            ),
+                        );
+                    }
+                    break;
+                }
+                chain.push(next);
+                at = next;
+            }
+        }
         out
     }
 

@@ -287,7 +287,7 @@ impl Sim {
                     .health
                     .iter()
                     .map(|url| Endpoint {
-                        url: url.clone(),
+                        url: url.get_ref().clone(),
                         last_ok: true,
                         status: Some(200),
                         latency_ms: None,

@@ -115,18 +115,31 @@ pub struct HttpSource {
     consecutive_failures: u32,
 }
 
+/// Why `url` cannot be a health check URL, if it cannot: the one rule that `check --env`, `status`
+/// and the console share (an environment one accepts, the others accept).
+pub fn health_url_problem(url: &str) -> Option<String> {
+    let shown = crate::text::echo(url);
+    match reqwest::Url::parse(url) {
+        Err(e) => Some(format!("bad health URL {shown}: {e}")),
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => Some(format!(
+            "health URL {shown} must be http:// or https://, not {}:",
+            u.scheme()
+        )),
+        Ok(u) if u.host_str().is_none_or(str::is_empty) => {
+            Some(format!("health URL {shown} has no host"))
+        }
+        Ok(_) => None,
+    }
+}
+
 impl HttpSource {
     pub fn new(region: &str, url: &str) -> Result<Self, String> {
         Self::with_interval(region, url, CHECK_INTERVAL)
     }
 
     pub fn with_interval(region: &str, url: &str, interval: Duration) -> Result<Self, String> {
-        let parsed = reqwest::Url::parse(url)
-            .map_err(|e| format!("region {region:?}: bad health URL {url:?}: {e}"))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(format!(
-                "region {region:?}: health URL {url:?} must be http:// or https://"
-            ));
+        if let Some(why) = health_url_problem(url) {
+            return Err(format!("region {region:?}: {why}"));
         }
         Ok(HttpSource {
             source_name: format!("http {region}"),
