@@ -22,6 +22,7 @@ use warroom::env::Environment;
 use warroom::playbook;
 use warroom::status::StatusReport;
 use warroom::telemetry::{Board, SourceError, SourceId};
+use warroom::theme::Theme;
 
 fn main() -> ExitCode {
     if let Err(e) = color_eyre::install() {
