@@ -815,6 +815,104 @@ mod tests {
     }
 
     #[test]
+    fn a_late_fault_report_never_takes_the_record_back_in_time() {
+        let mut a = app(Mode::Drill);
+        let pb = crate::playbook::parse(
+            "<shipped>/region-loss.toml",
+            crate::playbook::SHIPPED
+                .iter()
+                .find(|(id, _)| *id == "region-loss")
+                .map(|(_, src)| *src)
+                .expect("shipped region-loss"),
+            &a.env,
+        )
+        .expect("valid playbook");
+        a.start_incident(pb);
+        let injected = a.now;
+        // A tick handled before the fault's report, which was timed on another task.
+        a.update(Action::Tick(injected + TimeDelta::seconds(5)));
+        let effects = a.update(Action::FaultInjected {
+            at: injected,
+            name: "region-loss".into(),
+            result: Ok(()),
+        });
+        let times: Vec<_> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Record(at, _) => Some(*at),
+                _ => None,
+            })
+            .collect();
+        assert!(!times.is_empty(), "the fault is recorded: {effects:?}");
+        assert!(
+            times.iter().all(|t| *t >= injected + TimeDelta::seconds(5)),
+            "recorded before the newest tick: {times:?}"
+        );
+    }
+
+    #[test]
+    fn a_playbook_whose_journal_cannot_be_created_is_not_started() {
+        let mut a = app(Mode::Demo);
+        a.playbooks = crate::playbook::SHIPPED
+            .iter()
+            .filter_map(|(id, src)| {
+                crate::playbook::parse(&format!("<shipped>/{id}.toml"), src, &a.env).ok()
+            })
+            .collect();
+        key(&mut a, KeyCode::Char('p'));
+        assert_eq!(key(&mut a, KeyCode::Enter), vec![Effect::NewIncident]);
+        assert!(a.incident.is_some());
+        a.journal_refused("/x/y.jsonl: permission denied");
+        assert!(a.incident.is_none(), "not started");
+        let flash = a.flash.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+        assert!(
+            flash.contains("NOT STARTED") && flash.contains("/x/y.jsonl: permission denied"),
+            "{flash}"
+        );
+        // Picked again, and this time the journal exists.
+        key(&mut a, KeyCode::Char('p'));
+        key(&mut a, KeyCode::Enter);
+        a.journal_opened("/x/z.jsonl".into());
+        assert!(a.incident.is_some());
+        assert_eq!(a.journal_path, Some("/x/z.jsonl".into()));
+    }
+
+    #[test]
+    fn a_follower_never_emits_records_of_its_own() {
+        let mut a = app(Mode::Drill);
+        let pb = crate::playbook::parse(
+            "<shipped>/region-loss.toml",
+            crate::playbook::SHIPPED
+                .iter()
+                .find(|(id, _)| *id == "region-loss")
+                .map(|(_, src)| *src)
+                .expect("shipped region-loss"),
+            &a.env,
+        )
+        .expect("valid playbook");
+        a.start_incident(pb);
+        let now = a.now;
+        // The followed incident was declared; hours pass on the follower's clock: its own engine
+        // would find the RTO at risk and steps over target.
+        let declared = crate::playbook::Event::Declared {
+            playbook: "region-loss".into(),
+            title: String::new(),
+            hash: a
+                .incident
+                .as_ref()
+                .map(|i| i.engine.playbook().hash.clone())
+                .unwrap_or_default(),
+            rto_secs: 1800,
+            rpo_secs: 300,
+            read_only: false,
+        };
+        a.following = Some("/followed.jsonl".into());
+        a.update(Action::Followed(vec![(1, now, declared)]));
+        let effects = a.update(Action::Tick(now + TimeDelta::hours(3)));
+        assert!(effects.is_empty(), "{effects:?}");
+    }
+
+    #[test]
     fn every_help_key_is_handled() {
         // Each key in the help does something (changes state or emits an effect).
         for code in [
