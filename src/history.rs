@@ -1,6 +1,8 @@
-//! `warroom history`: every journal in a directory, one row each, then per scenario the number of
-//! runs, the pass rate and the RTO trend. A file that cannot be read is listed with its error; it
-//! does not stop the others.
+//! `warroom history`: every journal in a directory, one row each in wall-clock order (a drill at
+//! `--speed 60` ends hours "later" in simulated time, so simulated time cannot order drills),
+//! then per scenario the number of runs, the pass rate and the trend of RTO achieved. A file that
+//! cannot be read is listed with its error; it does not stop the others. Every figure comes from
+//! the report's projection.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,7 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::duration::Dur;
-use crate::journal::{self, JournalError, Mode};
+use crate::journal::{self, JournalError, Mode, Replay};
+use crate::playbook::projection::{rpo_span, span};
 use crate::report::{self, Verdict};
 
 /// RTOs shown per scenario (the most recent) and used for the trend.
@@ -18,16 +21,25 @@ pub const TREND_RUNS: usize = 5;
 /// One journal's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Entry {
-    /// The declaration, or the journal's creation if never declared.
+    /// The real (wall-clock) start: the declaration, or the journal's creation if never
+    /// declared. History is ordered by it.
     pub date: DateTime<Utc>,
+    /// The real (wall-clock) duration, declaration to end (or last event).
+    pub real_duration_secs: Option<u64>,
+    /// Who ran the console.
+    pub operator: String,
+    /// Disrupted -> detected.
+    pub mttd_secs: Option<u64>,
+    /// Steps that ran past their target.
+    pub steps_over_target: usize,
     pub scenario: String,
     pub playbook: String,
     pub mode: Mode,
     pub rto_objective_secs: u64,
-    /// `None` unless resolved.
+    /// RTO achieved: disrupted -> service restored.
     pub rto_achieved_secs: Option<u64>,
     pub rpo_objective_secs: u64,
-    pub rpo_achieved_secs: Option<u64>,
+    pub rpo_achieved_secs: Option<f64>,
     pub verdict: Verdict,
 }
 
@@ -91,6 +103,53 @@ pub struct History {
     pub scenarios: Vec<ScenarioStats>,
 }
 
+/// One journal's history entry.
+pub fn entry(replay: &Replay) -> Entry {
+    let pm = report::build(replay);
+    Entry {
+        date: pm.real.started_at.unwrap_or(pm.started_at),
+        real_duration_secs: pm.real.duration_secs,
+        operator: pm.operator.clone(),
+        mttd_secs: pm.mttd_secs,
+        steps_over_target: pm.steps_over_target,
+        scenario: pm.playbook.scenario.clone(),
+        playbook: pm.playbook.id.clone(),
+        mode: pm.mode,
+        rto_objective_secs: pm.rto.objective_secs,
+        rto_achieved_secs: pm.rto.achieved_secs,
+        rpo_objective_secs: pm.rpo.objective_secs,
+        rpo_achieved_secs: pm.rpo.achieved_secs,
+        verdict: pm.verdict,
+    }
+}
+
+/// Readable rows in wall-clock order (then by path), for [`scan`] and tests.
+pub fn order(rows: &mut [Row]) {
+    rows.sort_by(|a, b| {
+        let key = |r: &Row| r.entry.as_ref().map(|e| e.date);
+        key(a).cmp(&key(b)).then_with(|| a.path.cmp(&b.path))
+    });
+}
+
+/// The history of already-read journals (`(path, replay)`), as [`scan`] builds it.
+pub fn of(dir: &Path, journals: Vec<(PathBuf, Replay)>) -> History {
+    let mut rows: Vec<Row> = journals
+        .into_iter()
+        .map(|(path, replay)| Row {
+            path,
+            entry: Some(entry(&replay)),
+            error: None,
+        })
+        .collect();
+    order(&mut rows);
+    let scenarios = stats(&rows);
+    History {
+        dir: dir.to_path_buf(),
+        rows,
+        scenarios,
+    }
+}
+
 /// Reads every journal (`*.jsonl`) in `dir`. Only an unreadable directory is an error.
 pub fn scan(dir: &Path) -> Result<History, JournalError> {
     let mut readable = Vec::new();
@@ -98,18 +157,7 @@ pub fn scan(dir: &Path) -> Result<History, JournalError> {
     for path in journal::list(dir)? {
         match journal::read(&path) {
             Ok(replay) => {
-                let pm = report::build(&replay);
-                let entry = Entry {
-                    date: pm.declared_at.unwrap_or(pm.started_at),
-                    scenario: pm.playbook.scenario.clone(),
-                    playbook: pm.playbook.id.clone(),
-                    mode: pm.mode,
-                    rto_objective_secs: pm.rto.objective_secs,
-                    rto_achieved_secs: pm.rto.achieved_secs,
-                    rpo_objective_secs: pm.rpo.objective_secs,
-                    rpo_achieved_secs: pm.rpo.achieved_secs,
-                    verdict: pm.verdict,
-                };
+                let entry = entry(&replay);
                 readable.push(Row {
                     path,
                     entry: Some(entry),
@@ -127,10 +175,7 @@ pub fn scan(dir: &Path) -> Result<History, JournalError> {
             }
         }
     }
-    readable.sort_by(|a, b| {
-        let key = |r: &Row| r.entry.as_ref().map(|e| e.date);
-        key(a).cmp(&key(b)).then_with(|| a.path.cmp(&b.path))
-    });
+    order(&mut readable);
     let scenarios = stats(&readable);
     readable.extend(broken);
     Ok(History {
@@ -201,7 +246,7 @@ fn trend(rtos: &[u64]) -> Trend {
 }
 
 fn dur(secs: u64) -> String {
-    Dur::from_secs(secs).to_string()
+    span(secs)
 }
 
 fn achieved(achieved: Option<u64>, objective: u64) -> String {
@@ -211,7 +256,17 @@ fn achieved(achieved: Option<u64>, objective: u64) -> String {
     } else {
         ""
     };
-    format!("{a} / {}{flag}", dur(objective))
+    format!("{a} / {}{flag}", Dur::from_secs(objective))
+}
+
+fn achieved_rpo(achieved: Option<f64>, objective: u64) -> String {
+    let a = achieved.map_or_else(|| "—".into(), rpo_span);
+    let flag = if achieved.is_some_and(|a| a >= objective as f64) {
+        " !"
+    } else {
+        ""
+    };
+    format!("{a} / {}{flag}", Dur::from_secs(objective))
 }
 
 /// Left-aligned columns separated by two spaces; the last column is not padded.
@@ -252,11 +307,15 @@ pub fn render(h: &History) -> String {
     }
     out.push('\n');
     let mut rows = vec![vec![
-        "DATE (UTC)".to_string(),
+        "DATE (UTC, REAL)".to_string(),
+        "DURATION".into(),
         "SCENARIO".into(),
         "MODE".into(),
+        "OPERATOR".into(),
         "RTO / OBJECTIVE".into(),
         "RPO / OBJECTIVE".into(),
+        "MTTD".into(),
+        "OVER TARGET".into(),
         "RESULT".into(),
         "FILE".into(),
     ]];
@@ -270,14 +329,22 @@ pub fn render(h: &History) -> String {
         match (&r.entry, &r.error) {
             (Some(e), _) => rows.push(vec![
                 e.date.format("%Y-%m-%d %H:%M").to_string(),
+                e.real_duration_secs.map_or_else(|| "—".into(), dur),
                 e.scenario.clone(),
                 e.mode.to_string(),
+                crate::ui::playbook::sanitize(&e.operator),
                 achieved(e.rto_achieved_secs, e.rto_objective_secs),
-                achieved(e.rpo_achieved_secs, e.rpo_objective_secs),
+                achieved_rpo(e.rpo_achieved_secs, e.rpo_objective_secs),
+                e.mttd_secs.map_or_else(|| "—".into(), dur),
+                e.steps_over_target.to_string(),
                 e.verdict.label().to_string(),
                 name(&r.path),
             ]),
             (None, error) => rows.push(vec![
+                "—".into(),
+                "—".into(),
+                "—".into(),
+                "—".into(),
                 "—".into(),
                 "—".into(),
                 "—".into(),
@@ -298,7 +365,7 @@ pub fn render(h: &History) -> String {
         "SCENARIO".to_string(),
         "RUNS".into(),
         "PASS RATE".into(),
-        format!("LAST RTOs (oldest first, up to {TREND_RUNS})"),
+        format!("LAST RTOs ACHIEVED (oldest first, up to {TREND_RUNS})"),
         "TREND".into(),
     ]];
     for s in &h.scenarios {

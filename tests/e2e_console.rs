@@ -232,8 +232,11 @@ run = ["python3", "-c", "import sys, json; print('ARGV=' + json.dumps(sys.argv[1
     tui.send("y");
     tui.wait_text("Scorecard", T);
     tui.send("\x1b"); // close the scorecard: the timeline shows the step's output
-    // The command line shows `'ARGV='`; only the child's output has `ARGV=[`.
-    let screen = tui.wait_text("ARGV=[", T);
+    // The command line shows `'ARGV='`; only the child's output has `ARGV=[` (read once the
+    // scorecard popup, which covers part of the timeline, is closed).
+    let screen = tui.wait_for("the output, scorecard closed", T, |s| {
+        s.contains("ARGV=[") && !s.contains("╭ Scorecard")
+    });
     let line = screen
         .lines()
         .find(|l| l.contains("ARGV=["))

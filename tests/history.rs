@@ -1,8 +1,14 @@
 //! `warroom history`: the committed fixture directory (four region-loss drills, one az-loss
-//! drill, and a JSONL file that is not a journal), through the library and the binary.
+//! drill, and a JSONL file that is not a journal; v1 journals, which predate the outage
+//! milestones), through the library and the binary; and drills recorded by the engine today,
+//! whose RTO achieved (disrupted -> service restored) makes the trend.
+
+mod journal_support;
 
 use std::path::Path;
 use std::process::Command;
+
+use journal_support::{day, region_loss_drill};
 
 use warroom::history::{self, Trend};
 use warroom::report::Verdict;
@@ -46,12 +52,16 @@ fn rows_stats_and_trend() {
     let region = &h.scenarios[0];
     assert_eq!(region.scenario, "region-loss");
     assert_eq!((region.runs, region.ended, region.passed), (4, 4, 2));
-    assert_eq!(region.recent_rtos.len(), 3);
-    assert!(
-        region.recent_rtos.windows(2).all(|w| w[0] > w[1]),
-        "{region:?}"
+    // v1 journals recorded no service_restored: no RTO achieved, so no trend from them.
+    assert!(region.recent_rtos.is_empty(), "{region:?}");
+    assert_eq!(region.trend, Trend::NotEnoughRuns);
+    let first = h.rows[0].entry.as_ref().expect("entry");
+    assert_eq!(first.operator, "alice");
+    assert_eq!(
+        first.real_duration_secs, None,
+        "a v1 drill recorded simulated times only"
     );
-    assert_eq!(region.trend, Trend::Improving);
+    assert_eq!(first.steps_over_target, 4);
     let az = &h.scenarios[1];
     assert_eq!(
         (az.scenario.as_str(), az.runs, az.passed),
@@ -73,7 +83,43 @@ fn binary_lists_the_directory_and_survives_a_broken_file() {
         "{text}"
     );
     assert!(text.contains("unreadable"), "{text}");
+    assert!(text.contains("DATE (UTC, REAL)"), "{text}");
+    assert!(
+        text.contains("OPERATOR") && text.contains("alice"),
+        "{text}"
+    );
+}
+
+#[test]
+fn rto_achieved_of_recorded_drills_makes_the_trend() {
+    let dir = std::env::temp_dir().join(format!("warroom-history-trend-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    // Three drills, each walked faster than the one before (seconds per round).
+    let runs = [
+        ("a.jsonl", day(2026, 10, 4, 9, 0), 150),
+        ("b.jsonl", day(2026, 10, 18, 9, 0), 90),
+        ("c.jsonl", day(2026, 11, 1, 9, 0), 40),
+    ];
+    let mut expected = Vec::new();
+    for (name, t0, pace) in runs {
+        let s = region_loss_drill(&dir.join(name), t0, pace, 3.0);
+        let m = s.engine.measures(s.at(s.now));
+        let rto = m.rto_achieved_secs.expect("service restored");
+        // RTO achieved runs from the fault (t0) to the DNS switch's wait holding.
+        let restored = m.restored.as_ref().expect("restored");
+        assert_eq!(restored.step, "dns");
+        assert_eq!(rto, (restored.at - t0).num_seconds() as u64);
+        expected.push(rto);
+    }
+    let h = history::scan(&dir).expect("scan");
+    let region = &h.scenarios[0];
+    assert_eq!(region.recent_rtos, expected);
+    assert!(expected.windows(2).all(|w| w[0] > w[1]), "{expected:?}");
+    assert_eq!(region.trend, Trend::Improving);
+    let text = history::render(&h);
     assert!(text.contains("improving"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -99,7 +99,11 @@ fn a_whole_drill_round_trips_and_resumes_identically() {
     }
     let card = resumed.scorecard(now);
     assert!(card.passed, "{card:#?}");
-    assert_eq!(card.mttd_secs, Some(70), "fault at t0, declared 70 s later");
+    assert_eq!(
+        card.measures.time_to_declare_secs,
+        Some(70),
+        "fault at t0, declared 70 s later"
+    );
 }
 
 #[test]

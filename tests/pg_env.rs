@@ -103,6 +103,49 @@ fn backup_dir_problems_are_each_located() {
 }
 
 #[test]
+fn wal_evidence_settings_are_each_located() {
+    let file = "pg_bad_wal_evidence.toml";
+    let err = error_of(file);
+    assert!(
+        err.contains(&format!(
+            "{}: {} is not a PostgreSQL data directory (no global/pg_control)",
+            located(file, "data_dir = \".\"", "\".\""),
+            fixture(".").display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{}: {} is not a directory",
+            located(file, "pg_valid.toml", "\"pg_valid"),
+            fixture("pg_valid.toml").display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{}: data_dir is empty",
+            located(file, "data_dir = \"\"", "\"\"")
+        )),
+        "{err}"
+    );
+    // Directories on another machine are fine: they are read when reachable.
+    let env = Environment::load(&fixture("pg_valid.toml")).expect("valid");
+    let primary = env.database("primary").expect("primary");
+    let target = warroom::telemetry::postgres::PgTarget::of(primary, &env)
+        .expect("target")
+        .expect("postgres");
+    assert_eq!(
+        target.data_dir.as_deref(),
+        Some(Path::new("/srv/postgresql/15/main"))
+    );
+    assert_eq!(
+        target.wal_archive.as_deref(),
+        Some(Path::new("/backup/wal"))
+    );
+}
+
+#[test]
 fn wiring_makes_one_source_per_database_backup_and_endpoint() {
     let env = Environment::load(&fixture("pg_valid.toml")).expect("valid");
     let clock = SessionClock::new(std::time::Instant::now(), chrono::Utc::now(), 1.0);

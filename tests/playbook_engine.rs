@@ -203,6 +203,8 @@ struct World {
     /// (name, every, age of the newest good backup in seconds at t(0)); ages grow with time.
     backups: Vec<(&'static str, Dur, i64)>,
     failed_auth_per_min: u32,
+    /// The primary's corruption onset, seconds after t(0).
+    corrupt_since: Option<i64>,
 }
 
 impl World {
@@ -224,6 +226,7 @@ impl World {
                 ("daily-dump", Dur::from_hours(24), 10 * 3600),
             ],
             failed_auth_per_min: 0,
+            corrupt_since: None,
         }
     }
 
@@ -318,7 +321,10 @@ impl World {
                     multi_az: true,
                     replication: None,
                     integrity_ok: Some(self.primary_integrity),
-                    corrupt_since: None,
+                    corrupt_since: self
+                        .corrupt_since
+                        .filter(|_| !self.primary_integrity)
+                        .map(t),
                 },
                 DatabaseReading {
                     name: "dr-replica".into(),
@@ -994,8 +1000,12 @@ fn failure_with_continue_moves_on_and_fails_the_scorecard() {
         },
         t(90),
     );
-    // The last step failed with continue: nothing is left, the incident resolves.
-    assert_eq!(kinds(&fx), ["step_finished", "resolved"]);
+    // The last step failed with continue: nothing is left, the incident resolves. The playbook
+    // marks no step as restoring service: its resolution counts as service restored.
+    assert_eq!(
+        kinds(&fx),
+        ["step_finished", "service_restored", "resolved"]
+    );
     assert!(e.is_resolved());
     let card = fx
         .iter()
@@ -1278,16 +1288,20 @@ fn rpo_is_captured_from_the_replica_lag_when_the_promotion_starts() {
             _ => None,
         })
         .expect("captured");
+    // The source still writes: the window is the lag now, ending now.
     assert_eq!(
         captured,
-        (Some(42.0), "replica lag of dr-replica".to_string())
+        (
+            Some(41.2),
+            "replica lag of dr-replica: primary still writes, so the window ends now".to_string()
+        )
     );
     let rpo = e.rpo_captured().expect("kept");
     assert_eq!((rpo.seconds, rpo.at), (Some(42), t(120)));
 }
 
 #[test]
-fn rpo_falls_back_to_the_newest_good_backup_age() {
+fn rpo_of_a_restore_without_corruption_runs_from_the_restore_point_to_now() {
     let src = r#"
 id = "restore"
 title = "Restore"
@@ -1326,9 +1340,11 @@ capture_rpo = true
             step: "restore".into(),
             seconds: Some(420.0),
             bytes: None,
-            window_from: None,
-            window_to: None,
-            measured_from: "age of the newest good snapshots backup".into(),
+            window_from: Some(t(-360)),
+            window_to: Some(t(60)),
+            measured_from: "writes to primary after the restore point (newest good snapshots \
+                            backup); no corruption recorded"
+                .into(),
         }
     );
 }
@@ -1561,8 +1577,10 @@ fn final_card(effects: &[Effect]) -> warroom::playbook::Scorecard {
 
 #[test]
 fn scorecard_passes_a_clean_drill() {
-    // The test playbook's `run` step has no counterpart in the model: skip it up front.
+    // The test playbook's `run` step has no counterpart in the model: skip it up front. The
+    // drill's fault starts the outage (the custom scenario reads no signal of its own).
     let mut e = engine();
+    e.fault_injected("region-loss", t(0));
     e.handle(Input::Declare, t(0));
     e.handle(
         Input::Skip {
@@ -1640,7 +1658,9 @@ fn scorecard_fails_over_rto_over_rpo_and_on_skipped_verification() {
         grade("RPO < objective"),
         (
             Grade::Fail,
-            "6m40s (replica lag of dr-replica) / 5m objective".into()
+            "6m40s (replica lag of dr-replica: primary still writes, so the window ends now) / 5m \
+             objective"
+                .into()
         )
     );
     assert_eq!(
@@ -2040,10 +2060,17 @@ fn region_loss_is_completable() {
 fn corruption_is_completable() {
     let mut world = World::healthy();
     world.primary_integrity = false;
+    // Corrupt since 2 minutes before t(0); the newest good snapshot is from 6 minutes before.
+    world.corrupt_since = Some(-120);
     let card = drill("corruption", world);
     assert!(card.passed, "{card:#?}");
-    let rpo = card.rpo.expect("captured");
-    assert_eq!(rpo.measured_from, "age of the newest good snapshots backup");
+    let rpo = card.measures.rpo.as_ref().expect("captured");
+    assert_eq!(rpo.seconds, Some(240.0), "onset minus restore point");
+    assert_eq!(
+        (rpo.window_from, rpo.window_to),
+        (Some(t(-360)), Some(t(-120)))
+    );
+    assert!(rpo.measured_from.contains("corruption onset"), "{rpo:?}");
 }
 
 #[test]
@@ -2057,7 +2084,9 @@ fn breach_is_completable() {
         .iter()
         .find(|c| c.name == "RPO < objective")
         .expect("rpo");
-    assert_eq!(rpo.verdict, Grade::NotApplicable);
+    // Recovered without a restore: no committed write was rolled back, and the report says why.
+    assert_eq!(rpo.verdict, Grade::Pass);
+    assert!(rpo.detail.contains("0 by construction"), "{rpo:?}");
 }
 
 #[test]

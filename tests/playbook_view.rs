@@ -212,7 +212,7 @@ fn destructive_step_needs_the_typed_name_and_only_confirm_executes() {
     d.advance(60);
     let t = text(&d.screen(160, 48));
     assert!(
-        t.contains("RPO ") && t.contains("writes dr-replica missed"),
+        t.contains("RPO ") && t.contains("writes dr-replica had not replayed"),
         "{t}"
     );
 }

@@ -32,7 +32,7 @@ use crate::env::Environment;
 use crate::env::postgres::BackupDir;
 use crate::telemetry::backup_dir::{BackupFile, list_archive, scan};
 use crate::telemetry::http;
-use crate::telemetry::postgres::{PgTarget, find_tool, pg_error, run_tool};
+use crate::telemetry::postgres::{PgTarget, find_tool, pg_error, run_tool, wal};
 use crate::telemetry::source::BoxFuture;
 
 /// Longest `pg_promote()` may wait, and then the wait for the end of recovery.
@@ -57,6 +57,8 @@ pub struct PostgresBackend {
     databases: BTreeMap<String, PgTarget>,
     series: BTreeMap<String, Series>,
     regions: BTreeMap<String, Vec<String>>,
+    /// Each replica's source (`replica_of`), for the data-loss window of a promotion.
+    sources: BTreeMap<String, String>,
     http: reqwest::Client,
 }
 
@@ -193,10 +195,19 @@ impl PostgresBackend {
                 (r.name.get_ref().clone(), urls)
             })
             .collect();
+        let sources = env
+            .databases
+            .iter()
+            .filter_map(|d| {
+                let up = d.replica_of.as_ref()?;
+                Some((d.name.get_ref().clone(), up.get_ref().clone()))
+            })
+            .collect();
         Ok(PostgresBackend {
             databases,
             series,
             regions,
+            sources,
             http: http::client()?,
         })
     }
@@ -268,6 +279,8 @@ impl PostgresBackend {
                 "{name} is not in recovery: it already is a primary, nothing to promote"
             ));
         }
+        // The timeline it follows (the old primary's), before the promotion starts a new one.
+        let timeline = wal::read_position(&client, true).await.map(|p| p.timeline);
         let received: Option<String> = row.get(1);
         let replayed: Option<String> = row.get(2);
         let last_xact: Option<String> = row.get(3);
@@ -318,13 +331,42 @@ impl PostgresBackend {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let took = started.elapsed().as_secs_f64();
-        Ok(vec![
-            format!("{name} promoted in {took:.1}s: out of recovery, accepting writes"),
-            format!(
-                "last replayed transaction: {} (committed writes after it on the old primary are lost)",
+        let mut out = vec![format!(
+            "{name} promoted in {took:.1}s: out of recovery, accepting writes"
+        )];
+        match self.promotion_loss(name, &client, timeline).await {
+            Ok(w) => out.push(describe_loss(name, &w)),
+            Err(why) => out.push(format!(
+                "data-loss window not measured from WAL ({why}); last replayed transaction: {} (committed writes after it on the old primary are lost)",
                 last_xact.as_deref().unwrap_or("none recorded")
-            ),
-        ])
+            )),
+        }
+        Ok(out)
+    }
+
+    /// The window the promotion of `name` lost: its final replay position (a promotion replays
+    /// all it received first) against its old source's last WAL record.
+    async fn promotion_loss(
+        &self,
+        name: &str,
+        client: &Client,
+        timeline: Result<u32, String>,
+    ) -> Result<wal::LossWindow, String> {
+        let source = self
+            .sources
+            .get(name)
+            .ok_or_else(|| format!("{name} has no replica_of in the environment"))?;
+        let source = self
+            .databases
+            .get(source)
+            .map(wal::SourceWal::of)
+            .filter(wal::SourceWal::configured)
+            .ok_or_else(|| format!("no data_dir or wal_archive of {source} in the environment"))?;
+        let mut pos = wal::read_position(client, false).await?;
+        // After the promotion the server is on a new timeline; the old primary's is the one it
+        // followed before.
+        pos.timeline = timeline?;
+        wal::measure(&source, &pos).await
     }
 
     async fn read_only(&self, name: &str, enabled: bool) -> Result<Vec<String>, String> {
@@ -725,6 +767,53 @@ impl PostgresBackend {
             Ok(lines)
         }
     }
+}
+
+/// The promotion's data loss in one line: the window's true ends, its size in time and WAL, and
+/// where that was read.
+pub fn describe_loss(name: &str, w: &wal::LossWindow) -> String {
+    let t = |at: Option<DateTime<Utc>>| {
+        at.map_or_else(
+            || "an unknown time (no transaction replayed yet)".to_string(),
+            |a| a.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string(),
+        )
+    };
+    let span = w
+        .secs()
+        .map_or_else(|| "unknown span".to_string(), |s| format!("{s:.3} s"));
+    if w.lost_commits == 0 {
+        return format!(
+            "no write committed on the old primary is lost: {name} has every commit up to its last at {} ({} bytes of WAL from {} to {} not replayed, holding no commit; evidence: {})",
+            t(w.last_replayed_at),
+            group_digits(w.bytes()),
+            w.replica_lsn,
+            w.source_end_lsn,
+            w.evidence
+        );
+    }
+    format!(
+        "writes committed on the old primary between {} and {} ({span}, {} transactions, {} bytes of WAL from {} to {}) were not replayed and are lost (evidence: {})",
+        t(w.last_replayed_at),
+        t(w.source_lost_at),
+        w.lost_commits,
+        group_digits(w.bytes()),
+        w.replica_lsn,
+        w.source_end_lsn,
+        w.evidence
+    )
+}
+
+/// `81,920`.
+fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `1.2 MB`, `840 kB`, `12 B` (decimal units, like the Backups pane).

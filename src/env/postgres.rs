@@ -44,6 +44,13 @@ pub struct PostgresDatabase {
     /// server; their major version must be at least the server's. Default: `PATH`, then the
     /// newest `/usr/lib/postgresql/*/bin`.
     pub bin_dir: Option<String>,
+    /// The server's data directory, when this machine can read it (the lab, a shared disk):
+    /// after a region loss, where its last WAL records are read to measure what a promotion of
+    /// its standby loses (`pg_controldata`, `pg_waldump`). Relative: to the environment file.
+    pub data_dir: Option<Spanned<String>>,
+    /// The directory this server's `archive_command` copies WAL segments to: the same
+    /// measurement when the data directory is out of reach (archived segments only).
+    pub wal_archive: Option<Spanned<String>>,
 }
 
 /// A directory of backup files (dumps, or a WAL archive):
@@ -86,6 +93,15 @@ impl BackupDir {
             Some(t) => t.get_ref().replace("{time}", &stamp),
             None => format!("{backup}-{stamp}.dump"),
         }
+    }
+}
+
+/// Whether `dir` holds `global/pg_control`; a directory this user may not look into counts as
+/// one (the server's own user owns it, mode 0700).
+fn looks_like_data_dir(dir: &Path) -> bool {
+    match std::fs::metadata(dir.join("global").join("pg_control")) {
+        Ok(m) => m.is_file(),
+        Err(e) => e.kind() == std::io::ErrorKind::PermissionDenied,
     }
 }
 
@@ -260,6 +276,40 @@ impl PostgresDatabase {
                             .with_help("add host=NAME, or host=/path/to/socket/dir for a unix socket"),
                     );
                 }
+            }
+        }
+        let base = Path::new(path).parent();
+        for (key, value) in [
+            ("data_dir", &self.data_dir),
+            ("wal_archive", &self.wal_archive),
+        ] {
+            let Some(v) = value else { continue };
+            if v.get_ref().trim().is_empty() {
+                out.push(
+                    Diagnostic::at(path, src, v.span(), format!("{key} is empty"))
+                        .with_help("name a directory, or remove the setting"),
+                );
+                continue;
+            }
+            // A directory on another machine is allowed (it is read when reachable); one that
+            // exists here must be what it claims to be.
+            let dir = resolve(v.get_ref(), base);
+            let problem = match key {
+                "data_dir" if dir.exists() && !looks_like_data_dir(&dir) => Some((
+                    format!(
+                        "{} is not a PostgreSQL data directory (no global/pg_control)",
+                        dir.display()
+                    ),
+                    "name the directory holding PG_VERSION, global/ and pg_wal/ of this server",
+                )),
+                "wal_archive" if dir.exists() && !dir.is_dir() => Some((
+                    format!("{} is not a directory", dir.display()),
+                    "name the directory the server's archive_command copies WAL segments into",
+                )),
+                _ => None,
+            };
+            if let Some((message, help)) = problem {
+                out.push(Diagnostic::at(path, src, v.span(), message).with_help(help));
             }
         }
         if let Some(var) = &self.password_env

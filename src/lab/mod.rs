@@ -15,6 +15,10 @@
 //!
 //! Throwaway settings (`fsync = off`, `--no-sync`, trust authentication on a private unix
 //! socket directory) make it start in a few seconds. Never copy them to production.
+//! `track_commit_timestamp = on` lets a drill read when each row committed
+//! (`pg_xact_commit_timestamp(xmin)`). The environment names each server's `data_dir` and the
+//! primary's `wal_archive`: after `lab fault region-loss` the old primary's WAL is read there
+//! to measure what a promotion loses.
 //!
 //! Run as root, the server programs run as the `postgres` OS user (`runuser -u postgres --`),
 //! because `initdb` refuses root.
@@ -501,6 +505,7 @@ async fn bring_up(
          archive_command = 'test ! -f {archive}/%f && cp %p {archive}/%f'\n\
          archive_timeout = 60\n\
          wal_keep_size = 64MB\n\
+         track_commit_timestamp = on\n\
          cluster_name = '{name}'\n",
         port = PRIMARY.2,
         run = run_dir.display(),
@@ -791,12 +796,19 @@ pub fn lab_toml(state: &LabState) -> String {
         if s.name == REPLICA.0 {
             let _ = writeln!(out, "replica_of = \"{}\"\nlag_alarm = \"300s\"", PRIMARY.0);
         }
+        // Where its WAL is read after a region loss, to measure what a promotion loses.
+        let archive = if s.name == PRIMARY.0 {
+            format!(", wal_archive = {}", toml_str(&d("wal-archive")))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "postgres = {{ dsn = {}, resource = \"lab:{}/{APP_DB}\", poll = \"1s\", bin_dir = {} }}\n",
+            "postgres = {{ dsn = {}, resource = \"lab:{}/{APP_DB}\", poll = \"1s\", bin_dir = {}, data_dir = {}{archive} }}\n",
             toml_str(&dsn),
             s.port,
-            toml_str(&state.bin_dir.display().to_string())
+            toml_str(&state.bin_dir.display().to_string()),
+            toml_str(&s.data_dir.display().to_string())
         );
     }
     for (name, kind, every, sub, glob, verify) in [

@@ -28,12 +28,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{
-    Observation, OnFailure, Playbook, ResolvedName, Reveal, StepKind, lag_whole_secs,
+    Observation, OnFailure, Playbook, ResolvedName, Reveal, Scenario, StepKind, lag_whole_secs,
 };
+use super::projection::{Measures, Plan, Projection};
 use crate::actions::Exec;
 use crate::duration::{Dur, compact};
 use crate::env::Environment;
-use crate::telemetry::{BackupStatus, DbRole, DbState, Sample, Verdict};
+use crate::env::RegionRole;
+use crate::telemetry::{BackupStatus, DbRole, DbState, FAILED_AUTH_SPIKE_PER_MIN, Sample, Verdict};
 
 /// Lines of executor output kept per step for the view (the newest).
 pub const OUTPUT_KEEP_LINES: usize = 200;
@@ -204,6 +206,13 @@ pub enum Input {
     Abort { reason: String },
     /// A free-text note for the journal.
     Note { text: String },
+    /// The commander sets or corrects when the outage began (engine clock), with a reason
+    /// (required): recorded as `disrupted` with `reason` and `by`. Accepted before the
+    /// declaration and after the end too: it corrects the record.
+    SetDisruption {
+        since: DateTime<Utc>,
+        reason: String,
+    },
 }
 
 /// What the runtime must do after an input or a tick.
@@ -276,6 +285,30 @@ pub struct DbEvidence {
     pub state: DbState,
     /// Replica lag, whole seconds rounded up.
     pub lag_secs: Option<u64>,
+    /// Once its source is lost: the frozen data-loss window (what promoting loses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_window: Option<LossWindow>,
+}
+
+/// A replica's writes missed when its source was lost: `secs` behind at `source_lost_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LossWindow {
+    /// The source it replicated from.
+    pub source: String,
+    pub secs: f64,
+    pub source_lost_at: DateTime<Utc>,
+}
+
+impl LossWindow {
+    /// `3.4s behind when primary was lost at 10:18:27`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} behind when {} was lost at {}",
+            super::projection::rpo_span(self.secs),
+            self.source,
+            self.source_lost_at.format("%H:%M:%S")
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -312,6 +345,13 @@ impl Evidence {
                         .as_ref()
                         .and_then(|r| r.lag_secs)
                         .map(lag_whole_secs),
+                    loss_window: d.replication.as_ref().and_then(|r| {
+                        Some(LossWindow {
+                            source: r.source.clone(),
+                            secs: r.loss_window_secs?,
+                            source_lost_at: r.source_lost_at?,
+                        })
+                    }),
                 })
                 .collect(),
             backups: s
@@ -361,10 +401,12 @@ impl Evidence {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
-            let lag = d
-                .lag_secs
-                .map(|l| format!(" lag {}", compact(l)))
-                .unwrap_or_default();
+            // A replica whose source is lost shows the frozen window, not the growing lag.
+            let lag = match (&d.loss_window, d.lag_secs) {
+                (Some(w), _) => format!(" {}", w.describe()),
+                (None, Some(l)) => format!(" lag {}", compact(l)),
+                (None, None) => String::new(),
+            };
             parts.push(format!("{} {role}/{state}{lag}", d.name));
         }
         for b in &self.backups {
@@ -421,6 +463,10 @@ pub enum Event {
     /// over (RTO achieved ends here).
     ServiceRestored {
         step: String,
+        /// When service was back (engine clock): the moment the step's condition, and every
+        /// earlier step's wait, first held; for a step without a wait, its completion. Earlier
+        /// than the event itself when the platform healed before the operator got there.
+        since: DateTime<Utc>,
     },
     /// The console continued this journal after it had stopped (crash, kill, quit).
     Resumed {
@@ -658,7 +704,7 @@ pub struct Scorecard {
     pub ended_at: Option<DateTime<Utc>>,
     pub aborted: Option<String>,
     pub rto_objective_secs: u64,
-    /// Declaration to the last step finished; `None` unless resolved.
+    /// RTO achieved: disrupted -> service restored; `None` while either is unknown.
     pub rto_achieved_secs: Option<u64>,
     pub rpo_objective_secs: u64,
     pub rpo: Option<RpoCapture>,
@@ -666,9 +712,11 @@ pub struct Scorecard {
     pub criteria: Vec<Criterion>,
     /// No criterion failed.
     pub passed: bool,
-    /// Drills: fault injected to incident declared, when both are recorded.
+    /// Disrupted -> detected (the first alarm-level reading), when both are recorded.
     #[serde(default)]
     pub mttd_secs: Option<u64>,
+    /// Every figure, milestone and criterion, from the one projection of the events.
+    pub measures: Measures,
 }
 
 impl Scorecard {
@@ -731,6 +779,20 @@ pub struct Engine {
     picture: Option<Sample>,
     at_risk: bool,
     fault_injected_at: Option<DateTime<Utc>>,
+    /// The measures of everything recorded so far (the same fold `report` uses).
+    projection: Projection,
+    /// The recorded disruption's start, and whether the console derived it from a reading (not
+    /// a fault, not the commander).
+    disrupted: Option<(DateTime<Utc>, bool)>,
+    /// The live signal cleared after a derived disruption that never reached alarm level: the
+    /// next failing reading starts a new one (a blip is not the outage).
+    signal_cleared: bool,
+    detected: bool,
+    restored: bool,
+    /// Per step with a wait: since when its condition has held without a break (picture time).
+    held_since: Vec<Option<DateTime<Utc>>>,
+    /// Per step done by its wait: when its condition had held from, frozen at completion.
+    held_when_done: Vec<Option<DateTime<Utc>>>,
 }
 
 fn secs_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
@@ -755,8 +817,6 @@ impl Engine {
             })
             .collect();
         Engine {
-            playbook,
-            settings,
             runs,
             declared_at: None,
             ended_at: None,
@@ -766,6 +826,15 @@ impl Engine {
             picture: None,
             at_risk: false,
             fault_injected_at: None,
+            projection: Projection::new(Plan::of(&playbook, settings.rto, settings.rpo)),
+            disrupted: None,
+            signal_cleared: false,
+            detected: false,
+            restored: false,
+            held_since: vec![None; playbook.steps.len()],
+            held_when_done: vec![None; playbook.steps.len()],
+            playbook,
+            settings,
         }
     }
 
@@ -804,7 +873,13 @@ impl Engine {
         if self.declared_at.is_none()
             && !matches!(
                 event,
-                Event::Declared { .. } | Event::Note { .. } | Event::FaultInjected { .. }
+                Event::Declared { .. }
+                    | Event::Note { .. }
+                    | Event::FaultInjected { .. }
+                    | Event::Disrupted { .. }
+                    | Event::Detected { .. }
+                    | Event::ServiceRestored { .. }
+                    | Event::Resumed { .. }
             )
         {
             return Err(ResumeError::NotDeclared {
@@ -865,6 +940,10 @@ impl Engine {
             }
             return out;
         }
+        if let Input::SetDisruption { since, reason } = &input {
+            self.set_disruption(*since, reason, now, &mut out);
+            return out;
+        }
         if self.is_finished() {
             // Late executor reports after an abort are expected: ignore them quietly.
             if !matches!(input, Input::ExecOutput { .. } | Input::ExecFinished { .. }) {
@@ -906,7 +985,7 @@ impl Engine {
             Input::Retry { step } => self.retry(step, now, &mut out),
             Input::Complete { step } => self.complete(step, now, &mut out),
             Input::Abort { reason } => self.abort(&reason, now, &mut out),
-            Input::Note { .. } => {}
+            Input::Note { .. } | Input::SetDisruption { .. } => {}
         }
         out
     }
@@ -916,7 +995,12 @@ impl Engine {
     pub fn tick(&mut self, now: DateTime<Utc>, picture: &Sample) -> Vec<Effect> {
         self.picture = Some(picture.clone());
         let mut out = Vec::new();
-        if self.declared_at.is_none() || self.is_finished() {
+        if self.is_finished() {
+            return out;
+        }
+        self.track_waits(picture, now);
+        self.judge_milestones(picture, now, &mut out);
+        if self.declared_at.is_none() {
             return out;
         }
         for i in 0..self.runs.len() {
@@ -1000,13 +1084,31 @@ impl Engine {
 
     /// Drills: the simulator injected `fault` at `now`. Returns the `fault_injected` record to
     /// journal; the first one starts the time-to-detect ([`Scorecard::mttd_secs`]).
+    ///
+    /// The first fault is also the disruption: `disrupted` at `now` (a drill's outage starts
+    /// when its fault is injected, whatever the readings say).
     pub fn fault_injected(&mut self, fault: &str, now: DateTime<Utc>) -> Vec<Effect> {
         let mut out = Vec::new();
+        let first = self.fault_injected_at.is_none();
         let event = Event::FaultInjected {
             fault: fault.to_string(),
         };
         self.emit(event, now, &mut out);
+        if first {
+            let event = Event::Disrupted {
+                since: now,
+                evidence: format!("fault {fault} injected"),
+                reason: None,
+                by: None,
+            };
+            self.emit(event, now, &mut out);
+        }
         out
+    }
+
+    /// The measures of everything recorded so far, unfinished spans measured to `now`.
+    pub fn measures(&self, now: DateTime<Utc>) -> Measures {
+        self.projection.measures(Some(now))
     }
 
     // ----- queries ------------------------------------------------------------------------
@@ -1237,137 +1339,37 @@ impl Engine {
                 }
             })
             .collect();
-        let rto_objective = self.settings.rto.secs();
-        let rpo_objective = self.settings.rpo.secs();
-        let rto_achieved = match (resolved, self.declared_at, ended_at) {
-            (true, Some(d), Some(e)) => Some(secs_between(d, e)),
-            _ => None,
+        let measures = match (resolved, self.is_finished()) {
+            // The resolution being computed (see `advance`): measure as if it were recorded.
+            (true, false) => {
+                let mut p = self.projection.clone();
+                let end = Event::Resolved {
+                    rto_achieved_secs: None,
+                    playbook_secs: 0,
+                    rpo_achieved_secs: None,
+                    passed: false,
+                };
+                let at = ended_at.unwrap_or(now);
+                p.apply(at, at, &end);
+                p.measures(Some(now))
+            }
+            _ => self.projection.measures(Some(now)),
         };
-        let mut criteria = Vec::new();
-        criteria.push(Criterion {
-            name: "completed".into(),
-            verdict: if resolved { Grade::Pass } else { Grade::Fail },
-            detail: match (&self.aborted, resolved) {
-                (Some(why), _) => format!("aborted: {why}"),
-                (None, true) => "every step done or skipped".into(),
-                (None, false) => "not finished".into(),
-            },
-        });
-        criteria.push(match rto_achieved {
-            Some(a) => Criterion {
-                name: "RTO < objective".into(),
-                verdict: if a < rto_objective {
-                    Grade::Pass
-                } else {
-                    Grade::Fail
-                },
-                detail: format!(
-                    "{} achieved / {} objective",
-                    compact(a),
-                    Dur::from_secs(rto_objective)
-                ),
-            },
-            None => Criterion {
-                name: "RTO < objective".into(),
-                verdict: Grade::Fail,
-                detail: "not recovered".into(),
-            },
-        });
-        let captures = self.playbook.steps.iter().any(|s| s.capture_rpo);
-        criteria.push(match (&self.rpo, captures) {
-            (
-                Some(RpoCapture {
-                    seconds: Some(secs),
-                    measured_from,
-                    ..
-                }),
-                _,
-            ) => Criterion {
-                name: "RPO < objective".into(),
-                verdict: if *secs < rpo_objective {
-                    Grade::Pass
-                } else {
-                    Grade::Fail
-                },
-                detail: format!(
-                    "{} ({measured_from}) / {} objective",
-                    compact(*secs),
-                    Dur::from_secs(rpo_objective)
-                ),
-            },
-            (Some(RpoCapture { measured_from, .. }), _) => Criterion {
-                name: "RPO < objective".into(),
-                verdict: Grade::Fail,
-                detail: format!("not measured: {measured_from}"),
-            },
-            (None, true) => Criterion {
-                name: "RPO < objective".into(),
-                verdict: Grade::Fail,
-                detail: "not measured: the capturing step never ran".into(),
-            },
-            (None, false) => Criterion {
-                name: "RPO < objective".into(),
-                verdict: Grade::NotApplicable,
-                detail: "no step captures the RPO".into(),
-            },
-        });
-        let unverified: Vec<&str> = steps
-            .iter()
-            .filter(|s| s.verification && !(s.verified && s.status == "done"))
-            .map(|s| s.id.as_str())
-            .collect();
-        let verifications = steps.iter().filter(|s| s.verification).count();
-        criteria.push(Criterion {
-            name: "every verification step passed".into(),
-            verdict: if verifications == 0 {
-                Grade::NotApplicable
-            } else if unverified.is_empty() {
-                Grade::Pass
-            } else {
-                Grade::Fail
-            },
-            detail: if unverified.is_empty() {
-                format!("{verifications} verification step(s) passed")
-            } else {
-                format!("not passed: {}", unverified.join(", "))
-            },
-        });
-        let failed: Vec<&str> = steps
-            .iter()
-            .filter(|s| s.status == "failed")
-            .map(|s| s.id.as_str())
-            .collect();
-        criteria.push(Criterion {
-            name: "no step failed".into(),
-            verdict: if failed.is_empty() {
-                Grade::Pass
-            } else {
-                Grade::Fail
-            },
-            detail: if failed.is_empty() {
-                "none failed".into()
-            } else {
-                format!("failed: {}", failed.join(", "))
-            },
-        });
-        let passed = criteria.iter().all(|c| c.verdict != Grade::Fail);
         Scorecard {
             playbook: self.playbook.id.clone(),
             title: self.playbook.title.clone(),
             declared_at: self.declared_at,
             ended_at,
             aborted: self.aborted.clone(),
-            rto_objective_secs: rto_objective,
-            rto_achieved_secs: rto_achieved,
-            rpo_objective_secs: rpo_objective,
+            rto_objective_secs: measures.rto_objective_secs,
+            rto_achieved_secs: measures.rto_achieved_secs,
+            rpo_objective_secs: measures.rpo_objective_secs,
             rpo: self.rpo.clone(),
             steps,
-            criteria,
-            passed,
-            mttd_secs: self
-                .fault_injected_at
-                .zip(self.declared_at)
-                .map(|(fault, declared)| secs_between(fault, declared)),
+            criteria: measures.criteria.clone(),
+            passed: measures.passed,
+            mttd_secs: measures.mttd_secs,
+            measures,
         }
     }
 
@@ -1384,8 +1386,15 @@ impl Engine {
         out.push(Effect::Record(event));
     }
 
-    /// Applies an event to the state. `Err(step id)` for a step the playbook lacks.
+    /// Applies an event to the state and the projection. `Err(step id)` for a step the playbook
+    /// lacks (then nothing changed).
     fn apply(&mut self, event: &Event, at: DateTime<Utc>) -> Result<(), String> {
+        self.apply_state(event, at)?;
+        self.projection.apply(at, at, event);
+        Ok(())
+    }
+
+    fn apply_state(&mut self, event: &Event, at: DateTime<Utc>) -> Result<(), String> {
         let index = |id: &str| self.playbook.step_index(id).ok_or_else(|| id.to_string());
         match event {
             Event::FaultInjected { .. } => {
@@ -1459,6 +1468,9 @@ impl Engine {
                 ..
             } => {
                 let i = index(step)?;
+                if *outcome == Outcome::Done && *verified {
+                    self.held_when_done[i] = self.held_since[i];
+                }
                 let r = &mut self.runs[i];
                 r.status = match outcome {
                     Outcome::Done => StepStatus::Done,
@@ -1494,11 +1506,18 @@ impl Engine {
             }
             Event::RtoRisk { at_risk, .. } => self.at_risk = *at_risk,
             Event::Note { .. } => {}
-            // Milestones and resumes: the measures are computed by the projection (to come).
-            Event::Disrupted { .. }
-            | Event::Detected { .. }
-            | Event::ServiceRestored { .. }
-            | Event::Resumed { .. } => {}
+            Event::Disrupted { since, reason, .. } => {
+                let derived = reason.is_none() && self.fault_injected_at.is_none();
+                self.disrupted = Some((*since, derived));
+                self.signal_cleared = false;
+            }
+            Event::Detected { .. } => self.detected = true,
+            Event::ServiceRestored { step, .. } => {
+                index(step)?;
+                self.restored = true;
+            }
+            // Measured by the projection only.
+            Event::Resumed { .. } => {}
             Event::Aborted { reason } => {
                 self.aborted = Some(reason.clone());
                 self.ended_at = Some(at);
@@ -1739,14 +1758,14 @@ impl Engine {
         let capture = s.capture_rpo.then(|| self.measure_rpo(step, now));
         let step_id = s.id.clone();
         self.emit(event, now, out);
-        if let Some((seconds, measured_from)) = capture {
+        if let Some(m) = capture {
             let event = Event::RpoCaptured {
                 step: step_id,
-                seconds: seconds.map(|s| s as f64),
-                bytes: None,
-                window_from: None,
-                window_to: None,
-                measured_from,
+                seconds: m.seconds,
+                bytes: m.bytes,
+                window_from: m.window_from,
+                window_to: m.window_to,
+                measured_from: m.measured_from,
             };
             self.emit(event, now, out);
         }
@@ -1758,47 +1777,125 @@ impl Engine {
         });
     }
 
-    /// The data-loss window now: the replica lag of the action's `db`, else the age of the newest
-    /// good backup of its `backup`.
-    fn measure_rpo(&self, step: usize, now: DateTime<Utc>) -> (Option<u64>, String) {
+    /// The data actually lost by this step's recovery action, independent of when it runs:
+    /// - a replica whose source is lost: its frozen window (last replayed commit, source lost];
+    /// - a replica whose source still writes: its lag now (the window ends now);
+    /// - a restore: (restore point, corruption onset] of the action's `db`, the restore point
+    ///   being the newest known-good backup of its `backup`; without a corruption, (restore
+    ///   point, now].
+    fn measure_rpo(&self, step: usize, now: DateTime<Utc>) -> RpoMeasure {
         let s = &self.playbook.steps[step];
         let vars = &self.playbook.vars;
         let Some(picture) = &self.picture else {
-            return (None, "no telemetry had arrived".into());
+            return RpoMeasure::not("no telemetry had arrived".into());
         };
+        let db = s.arg("db", vars, Reveal::Secrets);
         let mut why = Vec::new();
-        if let Some(db) = s.arg("db", vars, Reveal::Secrets) {
-            match picture.database(&db).map(|d| {
-                d.replication
-                    .as_ref()
-                    .map(|r| (r.data_loss_secs(), r.loss_window_secs.is_some()))
-            }) {
-                Some(Some((Some(lag), frozen))) => {
-                    let what = if frozen {
-                        format!("writes {db} missed when its source stopped")
-                    } else {
-                        format!("replica lag of {db}")
-                    };
-                    return (Some(lag_whole_secs(lag)), what);
-                }
-                Some(Some((None, _))) => why.push(format!("replica lag of {db} unknown")),
-                Some(None) => why.push(format!("{db} does not replicate")),
-                None => why.push(format!("no reading of {db}")),
-            }
-        }
         if let Some(backup) = s.arg("backup", vars, Reveal::Secrets) {
-            match picture.backup(&backup).map(|b| b.good_age_secs(now)) {
-                Some(Some(age)) => {
-                    return (Some(age), format!("age of the newest good {backup} backup"));
-                }
-                Some(None) => why.push(format!("no known-good {backup} backup")),
+            let onset = db
+                .as_deref()
+                .and_then(|d| picture.database(d))
+                .and_then(|d| d.corrupt_since);
+            let corrupt = db
+                .as_deref()
+                .and_then(|d| picture.database(d))
+                .is_some_and(|d| d.integrity_ok == Some(false));
+            let db = db.as_deref().unwrap_or("the database");
+            match picture.backup(&backup).map(|b| b.last_good) {
                 None => why.push(format!("no reading of {backup}")),
+                Some(None) => why.push(format!("no known-good {backup} backup")),
+                Some(Some(point)) => match onset {
+                    Some(c) if point >= c => why.push(format!(
+                        "the newest good {backup} backup ({}) is not older than the corruption \
+                         onset of {db} ({})",
+                        point.format("%H:%M:%S"),
+                        c.format("%H:%M:%S")
+                    )),
+                    Some(c) => {
+                        return RpoMeasure::window(
+                            point,
+                            c,
+                            None,
+                            format!(
+                                "good writes to {db} between the restore point (newest good \
+                                 {backup} backup) and the corruption onset"
+                            ),
+                        );
+                    }
+                    None if corrupt => {
+                        why.push(format!("the corruption onset of {db} is unknown"));
+                    }
+                    None => {
+                        return RpoMeasure::window(
+                            point,
+                            now.max(point),
+                            None,
+                            format!(
+                                "writes to {db} after the restore point (newest good {backup} \
+                                 backup); no corruption recorded"
+                            ),
+                        );
+                    }
+                },
+            }
+            return RpoMeasure::not(why.join("; "));
+        }
+        if let Some(db) = db {
+            match picture.database(&db).map(|d| d.replication.as_ref()) {
+                None => why.push(format!("no reading of {db}")),
+                Some(None) => why.push(format!("{db} does not replicate")),
+                Some(Some(r)) => {
+                    let lost = r.last_replayed_at.zip(r.source_lost_at);
+                    match (lost, r.loss_window_secs, r.lag_secs) {
+                        (Some((from, to)), Some(secs), _) => {
+                            let mut m = RpoMeasure::window(
+                                from,
+                                to,
+                                r.loss_window_bytes,
+                                format!(
+                                    "writes {db} had not replayed when {} was lost; evidence: {}",
+                                    r.source,
+                                    r.loss_evidence.as_deref().unwrap_or("replica reading")
+                                ),
+                            );
+                            m.seconds = Some(secs);
+                            return m;
+                        }
+                        (_, Some(secs), _) => {
+                            return RpoMeasure {
+                                seconds: Some(secs),
+                                bytes: r.loss_window_bytes,
+                                window_from: None,
+                                window_to: None,
+                                measured_from: format!(
+                                    "writes {db} had not replayed when {} stopped",
+                                    r.source
+                                ),
+                            };
+                        }
+                        (_, None, Some(lag)) => {
+                            let from = now - chrono::TimeDelta::milliseconds((lag * 1000.0) as i64);
+                            let mut m = RpoMeasure::window(
+                                from,
+                                now,
+                                r.lag_bytes,
+                                format!(
+                                    "replica lag of {db}: {} still writes, so the window ends now",
+                                    r.source
+                                ),
+                            );
+                            m.seconds = Some(lag);
+                            return m;
+                        }
+                        (_, None, None) => why.push(format!("replica lag of {db} unknown")),
+                    }
+                }
             }
         }
         if why.is_empty() {
             why.push("the step names no db or backup".into());
         }
-        (None, why.join("; "))
+        RpoMeasure::not(why.join("; "))
     }
 
     fn cancel(&mut self, step: usize, now: DateTime<Utc>, out: &mut Vec<Effect>) {
@@ -2096,7 +2193,15 @@ impl Engine {
             elapsed_secs: self.elapsed(step, now).unwrap_or(0),
             target_secs: s.target.secs(),
         };
+        let restores = s.restores_service;
         self.emit(event, now, out);
+        if restores && !self.restored {
+            let event = Event::ServiceRestored {
+                step: self.playbook.steps[step].id.clone(),
+                since: self.restored_since(step, now),
+            };
+            self.emit(event, now, out);
+        }
         self.advance(now, out);
     }
 
@@ -2134,18 +2239,380 @@ impl Engine {
             self.emit(event, now, out);
             return;
         }
-        // Every step is done, skipped or failed-and-continued. The resolution time is `now`:
-        // compute the scorecard as it will be once resolved.
+        // Every step is done, skipped or failed-and-continued.
+        self.settle_measures(now, out);
+        // The resolution time is `now`: compute the scorecard as it will be once resolved.
         let card = self.score(now, true, Some(now));
         let event = Event::Resolved {
             rto_achieved_secs: card.rto_achieved_secs,
             playbook_secs: self.declared_at.map_or(0, |d| secs_between(d, now)),
-            rpo_achieved_secs: card.rpo.as_ref().and_then(|r| r.seconds).map(|s| s as f64),
+            rpo_achieved_secs: card.measures.rpo.as_ref().and_then(|r| r.seconds),
             passed: card.passed,
         };
         self.emit(event, now, out);
         out.push(Effect::Finished(Box::new(self.scorecard(now))));
     }
+}
+
+impl Engine {
+    // ----- milestones ---------------------------------------------------------------------
+
+    fn set_disruption(
+        &mut self,
+        since: DateTime<Utc>,
+        reason: &str,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            refuse(
+                out,
+                None,
+                "setting when the outage began needs a reason: it goes into the journal and the \
+                 postmortem",
+            );
+            return;
+        }
+        if since > now {
+            refuse(
+                out,
+                None,
+                format!(
+                    "{} is in the future: the outage cannot have begun after now",
+                    since.format("%Y-%m-%d %H:%M:%S UTC")
+                ),
+            );
+            return;
+        }
+        let event = Event::Disrupted {
+            since,
+            evidence: "set by the incident commander".into(),
+            reason: Some(reason.to_string()),
+            by: Some(self.settings.operator.clone()),
+        };
+        self.emit(event, now, out);
+    }
+
+    /// Keeps, for every unfinished step with a wait, since when its condition has held.
+    fn track_waits(&mut self, picture: &Sample, now: DateTime<Utc>) {
+        for (i, step) in self.playbook.steps.iter().enumerate() {
+            let Some(wait) = &step.wait else {
+                continue;
+            };
+            if matches!(
+                self.runs[i].status,
+                StepStatus::Done | StepStatus::Skipped(_)
+            ) {
+                continue;
+            }
+            if wait.condition.observe(picture, now).met {
+                self.held_since[i].get_or_insert(picture.at);
+            } else {
+                self.held_since[i] = None;
+            }
+        }
+    }
+
+    /// The logical name of the region the scenarios' signals are read in: the primary.
+    fn primary_region(&self) -> Option<&str> {
+        let regions = &self.settings.environment.regions;
+        regions
+            .iter()
+            .find(|r| r.role == RegionRole::Primary)
+            .or(regions.first())
+            .map(|r| r.name.get_ref().as_str())
+    }
+
+    /// Live milestones from the picture: `disrupted` at the earliest failing reading of the
+    /// scenario's signal (unless a fault or the commander set it), `detected` at the first
+    /// alarm-level reading after it.
+    fn judge_milestones(&mut self, picture: &Sample, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        let scenario = self.playbook.scenario;
+        let region = self.primary_region().unwrap_or_default().to_string();
+        let failing = signal(scenario, picture, &region);
+        match (self.disrupted, failing) {
+            (None, Some(r)) => self.disrupted_by_reading(r, now, out),
+            (Some((_, true)), Some(r)) if self.signal_cleared && !self.detected => {
+                self.disrupted_by_reading(r, now, out);
+            }
+            (Some((_, true)), None) if !self.detected => self.signal_cleared = true,
+            _ => {}
+        }
+        let Some((since, _)) = self.disrupted else {
+            return;
+        };
+        if self.detected {
+            return;
+        }
+        if let Some(a) = alarm(scenario, picture, &region).filter(|a| a.at >= since) {
+            let event = Event::Detected {
+                since: a.at.min(now),
+                evidence: a.evidence,
+            };
+            self.emit(event, now, out);
+        }
+    }
+
+    fn disrupted_by_reading(&mut self, r: Reading, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        let event = Event::Disrupted {
+            since: r.at.min(now),
+            evidence: r.evidence,
+            reason: None,
+            by: None,
+        };
+        self.emit(event, now, out);
+    }
+
+    /// When service came back with the restoring `step` done at `now`: when its own wait
+    /// (or, without one, its completion) and every earlier step's wait all held; never before
+    /// the disruption, never after `now`.
+    fn restored_since(&self, step: usize, now: DateTime<Utc>) -> DateTime<Utc> {
+        let own = if self.playbook.steps[step].wait.is_some() {
+            self.held_when_done[step].unwrap_or(now)
+        } else {
+            now
+        };
+        let mut since = self.held_when_done[..step]
+            .iter()
+            .flatten()
+            .copied()
+            .fold(own, DateTime::max);
+        if let Some((d, _)) = self.disrupted {
+            since = since.max(d);
+        }
+        since.min(now)
+    }
+
+    /// At the resolution: a playbook without a restoring step counts its resolution as service
+    /// restored; a scenario that recovers no data (AZ loss on synchronous Multi-AZ, a breach
+    /// without a restore) records RPO 0 by construction, with the reason.
+    fn settle_measures(&mut self, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        let last = self.playbook.steps.len().checked_sub(1);
+        if !self.restored
+            && self.playbook.restoring_step().is_none()
+            && let Some(last) = last
+        {
+            let event = Event::ServiceRestored {
+                step: self.playbook.steps[last].id.clone(),
+                since: self.disrupted.map_or(now, |(d, _)| d.max(now)).min(now),
+            };
+            self.emit(event, now, out);
+        }
+        if self.rpo.is_some() || self.playbook.steps.iter().any(|s| s.capture_rpo) {
+            return;
+        }
+        let region = self.primary_region().unwrap_or_default().to_string();
+        let env = &self.settings.environment;
+        let reason = match self.playbook.scenario {
+            Scenario::AzLoss => {
+                let dbs: Vec<_> = env
+                    .databases
+                    .iter()
+                    .filter(|d| *d.region.get_ref() == region && d.replica_of.is_none())
+                    .collect();
+                (!dbs.is_empty() && dbs.iter().all(|d| d.multi_az)).then(|| {
+                    "0 by construction: the Multi-AZ standby is synchronous, so every committed \
+                     write survived the failover"
+                        .to_string()
+                })
+            }
+            Scenario::Breach => Some(
+                "0 by construction: recovered without a restore, so no committed write was \
+                 rolled back"
+                    .to_string(),
+            ),
+            Scenario::RegionLoss | Scenario::Corruption | Scenario::Custom => None,
+        };
+        let step = self
+            .playbook
+            .restoring_step()
+            .or(last)
+            .map(|i| self.playbook.steps[i].id.clone());
+        if let (Some(measured_from), Some(step)) = (reason, step) {
+            let event = Event::RpoCaptured {
+                step,
+                seconds: Some(0.0),
+                bytes: None,
+                window_from: None,
+                window_to: None,
+                measured_from,
+            };
+            self.emit(event, now, out);
+        }
+    }
+}
+
+/// What [`Engine::measure_rpo`] found.
+struct RpoMeasure {
+    seconds: Option<f64>,
+    bytes: Option<u64>,
+    window_from: Option<DateTime<Utc>>,
+    window_to: Option<DateTime<Utc>>,
+    measured_from: String,
+}
+
+impl RpoMeasure {
+    fn not(why: String) -> RpoMeasure {
+        RpoMeasure {
+            seconds: None,
+            bytes: None,
+            window_from: None,
+            window_to: None,
+            measured_from: why,
+        }
+    }
+
+    /// The window `(from, to]`, its length in seconds.
+    fn window(
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        bytes: Option<u64>,
+        measured_from: String,
+    ) -> RpoMeasure {
+        RpoMeasure {
+            seconds: Some((to - from).num_milliseconds().max(0) as f64 / 1000.0),
+            bytes,
+            window_from: Some(from),
+            window_to: Some(to),
+            measured_from,
+        }
+    }
+}
+
+/// A reading of a scenario's signal: when, and what it said.
+struct Reading {
+    at: DateTime<Utc>,
+    evidence: String,
+}
+
+/// The scenario's signal failing in `p` (the disruption), read in the primary `region`.
+fn signal(scenario: Scenario, p: &Sample, region: &str) -> Option<Reading> {
+    match scenario {
+        Scenario::RegionLoss => failing_check(p, region).or_else(|| zones_down(p, region)),
+        Scenario::AzLoss => zones_down(p, region)
+            .or_else(|| failing_check(p, region))
+            .or_else(|| db_impaired(p, region)),
+        Scenario::Corruption => integrity_failure(p, true),
+        Scenario::Breach => security_spike(p, region),
+        Scenario::Custom => {
+            let v = p.region_verdict(region);
+            matches!(v, Verdict::Degraded | Verdict::Down).then(|| Reading {
+                at: p.at,
+                evidence: format!("region {region} {}", v.label()),
+            })
+        }
+    }
+}
+
+/// The first alarm-level reading in `p` (the detection).
+fn alarm(scenario: Scenario, p: &Sample, region: &str) -> Option<Reading> {
+    match scenario {
+        Scenario::RegionLoss | Scenario::Custom => region_down(p, region),
+        Scenario::AzLoss => zones_down(p, region)
+            .or_else(|| endpoint_down(p, region))
+            .or_else(|| region_down(p, region)),
+        Scenario::Corruption => integrity_failure(p, false),
+        Scenario::Breach => security_spike(p, region),
+    }
+}
+
+fn failing_check(p: &Sample, region: &str) -> Option<Reading> {
+    let e = p
+        .endpoints
+        .iter()
+        .find(|e| e.region == region && e.consecutive_failures > 0)?;
+    Some(Reading {
+        at: p.at,
+        evidence: format!(
+            "failing health check of {region} ({}: {} failed in a row)",
+            e.url, e.consecutive_failures
+        ),
+    })
+}
+
+fn endpoint_down(p: &Sample, region: &str) -> Option<Reading> {
+    let e = p
+        .endpoints
+        .iter()
+        .find(|e| e.region == region && e.is_down())?;
+    Some(Reading {
+        at: p.at,
+        evidence: format!(
+            "{} failed health checks of {region} ({})",
+            e.consecutive_failures, e.url
+        ),
+    })
+}
+
+fn region_down(p: &Sample, region: &str) -> Option<Reading> {
+    (p.region_verdict(region) == Verdict::Down).then(|| Reading {
+        at: p.at,
+        evidence: format!("region {region} DOWN"),
+    })
+}
+
+fn zones_down(p: &Sample, region: &str) -> Option<Reading> {
+    let down: Vec<&str> = p
+        .zones
+        .iter()
+        .filter(|z| z.region == region && !z.up)
+        .map(|z| z.zone.as_str())
+        .collect();
+    (!down.is_empty()).then(|| Reading {
+        at: p.at,
+        evidence: format!("zone(s) of {region} down: {}", down.join(", ")),
+    })
+}
+
+fn db_impaired(p: &Sample, region: &str) -> Option<Reading> {
+    let d = p.databases.iter().find(|d| {
+        d.region == region && matches!(d.state, DbState::FailingOver | DbState::Unreachable)
+    })?;
+    Some(Reading {
+        at: p.at,
+        evidence: format!(
+            "{} {}",
+            d.name,
+            serde_json::to_value(d.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        ),
+    })
+}
+
+/// Failing integrity checks: at the corruption's onset when `onset` (the signal) and known,
+/// else at the reading (the alarm).
+fn integrity_failure(p: &Sample, onset: bool) -> Option<Reading> {
+    let d = p.databases.iter().find(|d| d.integrity_ok == Some(false))?;
+    let at = match (onset, d.corrupt_since) {
+        (true, Some(c)) => c.min(p.at),
+        _ => p.at,
+    };
+    Some(Reading {
+        at,
+        evidence: format!("integrity checks of {} fail", d.name),
+    })
+}
+
+fn security_spike(p: &Sample, region: &str) -> Option<Reading> {
+    let s = p.security.iter().find(|s| {
+        s.region == region
+            && (s.unusual_access || s.failed_auth_per_min >= FAILED_AUTH_SPIKE_PER_MIN)
+    })?;
+    Some(Reading {
+        at: p.at,
+        evidence: format!(
+            "security signal of {region}: {} failed logins/min{}",
+            s.failed_auth_per_min,
+            if s.unusual_access {
+                ", unusual access"
+            } else {
+                ""
+            }
+        ),
+    })
 }
 
 fn refuse(out: &mut Vec<Effect>, step: Option<usize>, why: impl Into<String>) {

@@ -138,6 +138,10 @@ pub struct StepFile {
     /// or else the age of the newest known-good backup of its `backup`.
     #[serde(default)]
     pub capture_rpo: Option<Spanned<bool>>,
+    /// This step's completion restores service: the outage ends (RTO achieved = disrupted ->
+    /// this step done). At most one per playbook; the four standard scenarios need exactly one.
+    #[serde(default)]
+    pub restores_service: Option<Spanned<bool>>,
 }
 
 /// A `wait = { ... }` table: one subject, one predicate, a timeout.

@@ -340,6 +340,25 @@ impl Checker<'_> {
             }
             steps.push(self.step(step, &vars));
         }
+        let restoring: Vec<&Spanned<bool>> = file
+            .steps
+            .iter()
+            .filter_map(|s| s.restores_service.as_ref())
+            .filter(|r| *r.get_ref())
+            .collect();
+        if let [first, rest @ ..] = restoring.as_slice() {
+            let line = self.line_of(&first.span());
+            for extra in rest {
+                self.push(
+                    extra.span(),
+                    "a second step with `restores_service = true`",
+                    format!(
+                        "the outage ends once, at one step: keep the one on line {line} (or move \
+                         it here) and remove the other"
+                    ),
+                );
+            }
+        }
 
         Playbook {
             id: file.id.into_inner(),
@@ -450,6 +469,7 @@ impl Checker<'_> {
             },
         };
 
+        let restores_service = step.restores_service.as_ref().is_some_and(|r| *r.get_ref());
         Step {
             id: id.clone(),
             title: step.title.get_ref().clone(),
@@ -462,6 +482,7 @@ impl Checker<'_> {
             on_failure,
             destructive,
             capture_rpo,
+            restores_service,
         }
     }
 
@@ -973,7 +994,7 @@ pub fn check_paths(paths: &[PathBuf], env: &Environment) -> CheckReport {
                 )),
                 Ok(files) => {
                     for file in files {
-                        let result = load_file(&file, env);
+                        let result = load_file(&file, env).and_then(|pb| restoring_step(&file, pb));
                         report.files.push(FileCheck { path: file, result });
                     }
                 }
@@ -984,7 +1005,7 @@ pub fn check_paths(paths: &[PathBuf], env: &Environment) -> CheckReport {
                 )),
             }
         } else if path.exists() {
-            let result = load_file(path, env);
+            let result = load_file(path, env).and_then(|pb| restoring_step(path, pb));
             report.files.push(FileCheck {
                 path: path.clone(),
                 result,
@@ -998,6 +1019,35 @@ pub fn check_paths(paths: &[PathBuf], env: &Environment) -> CheckReport {
         }
     }
     report
+}
+
+/// `warroom check`'s extra rule: a playbook for one of the standard scenarios (every shipped one)
+/// names exactly one step with `restores_service = true`, or its RTO achieved has no end. (Loading
+/// allows none, so a custom playbook still runs; the engine then counts the resolution.)
+pub fn restoring_step(path: &Path, pb: Playbook) -> Result<Playbook, Diagnostics> {
+    if pb.scenario == Scenario::Custom || pb.restoring_step().is_some() {
+        return Ok(pb);
+    }
+    let shown = path.display().to_string();
+    let src = std::fs::read_to_string(path).unwrap_or_default();
+    let at = src
+        .find("\nscenario")
+        .map_or(0..0, |i| i + 1..i + 1 + "scenario".len());
+    Err(Diagnostics(vec![
+        Diagnostic::at(
+            &shown,
+            &src,
+            at,
+            format!(
+                "scenario {} but no step has `restores_service = true`",
+                pb.scenario
+            ),
+        )
+        .with_help(
+            "mark the step whose completion brings the service back (e.g. the DNS switch once \
+             its wait holds): RTO achieved is measured from the disruption to that step",
+        ),
+    ]))
 }
 
 /// Why `find` found nothing usable.

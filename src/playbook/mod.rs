@@ -18,12 +18,13 @@ pub mod engine;
 pub mod format;
 pub mod load;
 pub mod model;
+pub mod projection;
 pub mod runbook;
 
 pub use engine::{
     ChecklistItem, ConfirmRequest, Criterion, Effect, Engine, EngineSettings, Event, Evidence,
-    Grade, Input, Outcome, ResumeError, RpoCapture, RtoGauge, Scorecard, StepScore, StepStatus,
-    StepView, Timing,
+    Grade, Input, LossWindow, Outcome, ResumeError, RpoCapture, RtoGauge, Scorecard, StepScore,
+    StepStatus, StepView, Timing,
 };
 pub use load::{
     CheckReport, FileCheck, FindError, check_paths, content_hash, find, load_file, parse,
@@ -32,6 +33,7 @@ pub use model::{
     Condition, Executor, MASK, OnFailure, Playbook, Reveal, Scenario, Step, StepKind, Template,
     Wait,
 };
+pub use projection::{Measures, Plan, Projection};
 pub use runbook::{Format, render, show};
 
 /// The playbooks shipped with warroom, embedded in the binary: `(id, source)`. [`find`] falls

@@ -601,6 +601,8 @@ pub struct Step {
     pub on_failure: OnFailure,
     pub destructive: bool,
     pub capture_rpo: bool,
+    /// Its completion restores service (the outage's end, for RTO achieved).
+    pub restores_service: bool,
 }
 
 impl Step {
@@ -765,6 +767,11 @@ pub struct Playbook {
 }
 
 impl Playbook {
+    /// The step whose completion restores service (`restores_service = true`), if any.
+    pub fn restoring_step(&self) -> Option<usize> {
+        self.steps.iter().position(|s| s.restores_service)
+    }
+
     /// Index of the step with this id.
     pub fn step_index(&self, id: &str) -> Option<usize> {
         self.steps.iter().position(|s| s.id == id)

@@ -248,6 +248,12 @@ fn text(playbook: &Playbook, env: &Environment) -> String {
                 "Wait for", w.condition, w.timeout
             ));
         }
+        if step.restores_service {
+            out.push_str(&format!(
+                "  {:<10} done here: the outage ends (RTO achieved = disrupted -> here)\n",
+                "Service"
+            ));
+        }
         out.push_str(&format!(
             "  {:<10} {}\n",
             "On failure",
@@ -371,6 +377,12 @@ fn markdown(playbook: &Playbook, env: &Environment) -> String {
                 "**Wait for:** {} (timeout {})",
                 w.condition, w.timeout
             ));
+        }
+        if step.restores_service {
+            facts.push(
+                "**Service:** restored once this step is done (RTO achieved = disrupted -> here)"
+                    .into(),
+            );
         }
         facts.push(format!("**On failure:** {}", on_failure_text(step)));
         out.push('\n');

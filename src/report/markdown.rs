@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Postmortem, State, StepReport, Verdict};
 use crate::duration::Dur;
+use crate::playbook::projection::span;
 use crate::playbook::{Grade, Timing};
 
 /// The postmortem for people: summary, criteria, steps, a mermaid gantt chart, decisions with
@@ -31,6 +32,7 @@ fn write_report(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     writeln!(out)?;
     facts(out, pm)?;
     summary(out, pm)?;
+    resumes(out, pm)?;
     steps(out, pm)?;
     gantt(out, pm)?;
     decisions(out, pm)?;
@@ -70,8 +72,19 @@ fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
+/// A measured span, printed one way everywhere (`2m00s`).
 fn dur(secs: u64) -> String {
+    span(secs)
+}
+
+/// An objective as written (`30m`).
+fn objective(secs: u64) -> String {
     Dur::from_secs(secs).to_string()
+}
+
+/// ` (simulated)` after a time when the drill's times are the simulator's.
+fn sim_label(pm: &Postmortem) -> &'static str {
+    if pm.simulated { " (simulated)" } else { "" }
 }
 
 /// `+1:05`, `-0:30`, `+1:02:03` from the declaration.
@@ -160,25 +173,75 @@ fn facts(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     writeln!(out, "| Mode | {} |", cell(&mode))?;
     writeln!(out, "| Environment | {} |", cell(&pm.environment))?;
     writeln!(out, "| Operator | {} |", cell(&pm.operator))?;
-    writeln!(out, "| Journal started | {} |", stamp(pm.started_at))?;
-    if let Some(m) = &pm.mttd {
+    let real = match (pm.real.started_at, pm.real.ended_at) {
+        (Some(a), Some(b)) => format!(
+            "{} to {} ({}, wall clock)",
+            stamp(a),
+            stamp(b),
+            dur(pm.real.duration_secs.unwrap_or(0))
+        ),
+        _ if pm.simulated => "not recorded: this (v1) journal holds simulated times only".into(),
+        _ => "no event recorded".into(),
+    };
+    writeln!(out, "| Real date and duration | {real} |")?;
+    writeln!(
+        out,
+        "| Journal started | {} (wall clock) |",
+        stamp(pm.started_at)
+    )?;
+    let label = sim_label(pm);
+    let ms = &pm.milestones;
+    if let Some(f) = &ms.fault {
         writeln!(
             out,
-            "| Fault injected | {} ({}) |",
-            stamp(m.fault_at),
-            cell(&m.fault)
+            "| Fault injected | {}{label} ({}) |",
+            stamp(f.at),
+            cell(&f.fault)
         )?;
     }
+    let disrupted = match &ms.disrupted {
+        Some(d) => {
+            let mut text = format!("{}{label}: {}", stamp(d.at), d.evidence);
+            if let Some(why) = &d.reason {
+                let _ = write!(
+                    text,
+                    " (set by {}: {why})",
+                    d.by.as_deref().unwrap_or("the commander")
+                );
+            }
+            text
+        }
+        None => "not recorded".into(),
+    };
+    writeln!(out, "| Disrupted | {} |", cell(&disrupted))?;
+    let detected = ms.detected.as_ref().map_or_else(
+        || "no alarm-level reading recorded".into(),
+        |d| format!("{}{label}: {}", stamp(d.at), d.evidence),
+    );
+    writeln!(out, "| Detected | {} |", cell(&detected))?;
     writeln!(
         out,
         "| Declared | {} |",
-        pm.declared_at.map_or_else(|| "never".into(), stamp)
+        pm.declared_at
+            .map_or_else(|| "never".into(), |t| format!("{}{label}", stamp(t)))
     )?;
+    let restored = ms.service_restored.as_ref().map_or_else(
+        || "not recorded".into(),
+        |r| format!("{}{label} (step `{}`)", stamp(r.at), r.step),
+    );
+    writeln!(out, "| Service restored | {} |", cell(&restored))?;
     let ended = match (pm.ended_at, pm.state) {
-        (Some(t), state) => format!("{} ({})", stamp(t), state.label()),
+        (Some(t), state) => format!("{}{label} ({})", stamp(t), state.label()),
         (None, state) => state.label().to_string(),
     };
     writeln!(out, "| Ended | {ended} |")?;
+    if !pm.resumes.is_empty() {
+        writeln!(
+            out,
+            "| Crashes and resumes | {} (see below) |",
+            pm.resumes.len()
+        )?;
+    }
     writeln!(out, "| Events | {} |", pm.events)?;
     if let Some(t) = &pm.torn_tail {
         writeln!(
@@ -193,51 +256,41 @@ fn facts(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
 fn summary(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     writeln!(out, "## Summary")?;
     writeln!(out)?;
-    writeln!(out, "| Measure | Achieved | Objective | Result |")?;
-    writeln!(out, "|---|---|---|---|")?;
-    let rto = match (pm.rto.achieved_secs, pm.rto.elapsed_secs) {
-        (Some(a), _) => dur(a),
-        (None, Some(e)) => format!("not recovered ({} elapsed, {})", dur(e), pm.state.label()),
-        (None, None) => "not recovered (never declared)".into(),
-    };
-    writeln!(
-        out,
-        "| RTO | {rto} | {} | {} |",
-        dur(pm.rto.objective_secs),
-        met(pm.rto.met)
-    )?;
-    let rpo = match (&pm.rpo.achieved_secs, &pm.rpo.measured_from, &pm.rpo.step) {
-        (Some(s), from, step) => format!(
-            "{} ({}{})",
-            dur(*s),
-            from.as_deref().unwrap_or("measured"),
-            step.as_ref()
-                .map(|s| format!(", at step `{s}`"))
+    if pm.simulated {
+        writeln!(
+            out,
+            "Figures are measured in the drill's simulated time{}.",
+            pm.speed
+                .map(|s| format!(" (the simulator ran at {s}x)"))
                 .unwrap_or_default()
-        ),
-        (None, Some(why), _) => format!("not measured: {why}"),
-        (None, None, _) => "not captured".into(),
-    };
+        )?;
+        writeln!(out)?;
+    }
     writeln!(
         out,
-        "| RPO | {} | {} | {} |",
-        cell(&rpo),
-        dur(pm.rpo.objective_secs),
-        met(pm.rpo.met)
+        "| Measure | Achieved | Objective | Result | Definition |"
     )?;
-    if let Some(m) = &pm.mttd {
+    writeln!(out, "|---|---|---|---|---|")?;
+    for f in &pm.figures {
+        let (objective_text, result) = match f.name.as_str() {
+            "RTO achieved" => (objective(pm.rto.objective_secs), met(pm.rto.met)),
+            "RPO achieved" => (objective(pm.rpo.objective_secs), met(pm.rpo.met)),
+            _ => ("—".to_string(), "—"),
+        };
         writeln!(
             out,
-            "| MTTD | {} (fault {} injected to incident declared) | — | — |",
-            dur(m.secs),
-            cell(&m.fault)
-        )?;
-    } else if pm.mode == crate::journal::Mode::Drill {
-        writeln!(
-            out,
-            "| MTTD | not measured (no fault_injected recorded) | — | — |"
+            "| {} | {} | {objective_text} | {result} | {} |",
+            cell(&f.name),
+            cell(&f.value),
+            cell(&f.definition)
         )?;
     }
+    writeln!(
+        out,
+        "| Steps over target | {} of {} | — | — | steps that ran past their target time |",
+        pm.steps_over_target,
+        pm.steps.len()
+    )?;
     writeln!(out)?;
     writeln!(out, "### Drill success criteria")?;
     writeln!(out)?;
@@ -291,6 +344,37 @@ fn summary(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     writeln!(out)
 }
 
+fn resumes(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
+    if pm.resumes.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## Crashes and resumes")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "The console stopped and was resumed {} time(s); the record continues across each gap.",
+        pm.resumes.len()
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "| Resumed (wall clock) | Gap | Host | Operator | Pid |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for r in &pm.resumes {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            stamp(r.wall),
+            dur(r.gap_secs),
+            cell(&r.host),
+            cell(&r.operator),
+            r.pid
+        )?;
+    }
+    writeln!(out)
+}
+
 fn step_actual(s: &StepReport) -> String {
     match s.actual_secs {
         Some(a) if s.finished_at.is_some() => dur(a),
@@ -331,7 +415,7 @@ fn steps(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
             i + 1,
             cell(&s.title),
             s.id,
-            dur(s.target_secs),
+            objective(s.target_secs),
             step_actual(s),
             timing(s.timing),
             status,
@@ -400,21 +484,40 @@ fn gantt(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     writeln!(out, "gantt")?;
     writeln!(
         out,
-        "    title {} ({}, UTC)",
+        "    title {} ({}, {}UTC)",
         mermaid_text(&pm.playbook.title),
-        pm.mode
+        pm.mode,
+        if pm.simulated { "simulated " } else { "" }
     )?;
     writeln!(out, "    dateFormat YYYY-MM-DD HH:mm:ss")?;
     writeln!(out, "    axisFormat %H:%M")?;
-    if let Some(m) = &pm.mttd {
-        if m.declared_at > m.fault_at {
-            writeln!(out, "    section Detection")?;
-            writeln!(
-                out,
-                "    Fault to declaration :crit, detect, {}, {}",
-                gantt_time(m.fault_at),
-                gantt_time(m.declared_at)
-            )?;
+    let ms = &pm.milestones;
+    if let Some(d) = &ms.disrupted {
+        let mut rows = Vec::new();
+        if let Some(t) = ms.detected.as_ref().map(|t| t.at).filter(|t| *t > d.at) {
+            rows.push(("Disrupted to detected", "detect", t));
+        }
+        if let Some(t) = ms.declared.filter(|t| *t > d.at) {
+            rows.push(("Disrupted to declared", "declare", t));
+        }
+        if let Some(t) = ms
+            .service_restored
+            .as_ref()
+            .map(|r| r.at)
+            .filter(|t| *t > d.at)
+        {
+            rows.push(("Outage (RTO achieved)", "outage", t));
+        }
+        if !rows.is_empty() {
+            writeln!(out, "    section Outage")?;
+            for (name, id, end) in rows {
+                writeln!(
+                    out,
+                    "    {name} :crit, {id}, {}, {}",
+                    gantt_time(d.at),
+                    gantt_time(end)
+                )?;
+            }
         }
     }
     writeln!(out, "    section Steps")?;
@@ -550,7 +653,11 @@ fn timeline(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     if pm.timeline.is_empty() {
         return writeln!(out, "No event was recorded.");
     }
-    writeln!(out, "| Time (UTC) | T | Event | Step | Detail |")?;
+    writeln!(
+        out,
+        "| Time ({}UTC) | T | Event | Step | Detail |",
+        if pm.simulated { "simulated " } else { "" }
+    )?;
     writeln!(out, "|---|---|---|---|---|")?;
     for row in &pm.timeline {
         let (time, off) = when(pm, row.at);

@@ -1,12 +1,13 @@
 //! The postmortem of an incident or drill, rebuilt from its journal alone (`warroom report`).
 //!
-//! [`build`] replays the journal's events into a [`Postmortem`]: the summary (RTO and RPO
-//! achieved against the objectives, time to detect for drills, the drill success criteria), every
-//! step's target against its actual time, the decisions with the evidence the operator saw, the
-//! notes, output excerpts and the timeline. Nothing comes from the playbook file: step titles and
-//! targets are in the journal (the header's plan, `step_started`), so a report can be written
-//! years later, or on another machine. The criteria are the engine's, computed the same way (see
-//! [`Scorecard`](crate::playbook::Scorecard)).
+//! [`build`] replays the journal's events into a [`Postmortem`]: the outage milestones, the
+//! figures with their definitions (RTO achieved, MTTD, time to declare, time to recover,
+//! playbook time, RPO achieved with its window), the drill success criteria, every step's target
+//! against its actual time, every crash and resume, the decisions with the evidence the operator
+//! saw, the notes, output excerpts and the timeline. Nothing comes from the playbook file: step
+//! titles and targets are in the journal (the header's plan, `step_started`), so a report can be
+//! written years later, or on another machine. Milestones, figures, steps and criteria come from
+//! [`crate::playbook::projection`], the same fold as the engine's scorecard.
 //!
 //! [`markdown`] renders it for people (with a mermaid gantt chart that GitHub draws); [`json`]
 //! is the same content as a stable structure (`"format": "warroom-postmortem"`, `"version": 1`).
@@ -14,23 +15,29 @@
 
 mod markdown;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::duration::{Dur, compact};
+use crate::duration::Dur;
 use crate::journal::{self, JournalError, Mode, PlaybookRef, Replay};
 use crate::playbook::engine::event_kind;
-use crate::playbook::{Criterion, Event, Evidence, Grade, Outcome, Timing};
+use crate::playbook::projection::{
+    Detection, Disruption, FaultRecord, Figure, Plan, PlanStep, Projection, Restoration,
+    ResumeRecord, StepRecord, rpo_span, span,
+};
+use crate::playbook::{Criterion, Event, Evidence, Outcome};
+
+/// One step: target against actual (the projection's record).
+pub type StepReport = StepRecord;
 
 pub use markdown::markdown;
 
 /// The `format` of the JSON report.
 pub const REPORT_FORMAT: &str = "warroom-postmortem";
 /// The version of the JSON report's structure; bumped on the same rule as the journal's.
-pub const REPORT_VERSION: u32 = 1;
+pub const REPORT_VERSION: u32 = 2;
 
 /// Output lines shown per step attempt (the newest); the journal has up to 200.
 pub const OUTPUT_EXCERPT_LINES: usize = 10;
@@ -91,82 +98,59 @@ impl Verdict {
     }
 }
 
-/// RTO: declaration to resolution.
+/// RTO achieved: disrupted -> service restored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RtoResult {
     /// The RTO measured against.
     pub objective_secs: u64,
-    /// Declared to resolved; `None` unless resolved.
+    /// Disrupted -> service restored; `None` while either is unknown.
     pub achieved_secs: Option<u64>,
-    /// Declared to the end, or to the last event when not ended.
-    pub elapsed_secs: Option<u64>,
-    /// `achieved < objective`; `None` unless resolved.
+    /// `achieved < objective`; `None` when not measured.
     pub met: Option<bool>,
 }
 
-/// RPO: the data-loss window captured when the capturing step's executor started.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// RPO achieved: the committed writes the recovered database does not have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RpoResult {
     /// The RPO measured against.
     pub objective_secs: u64,
-    /// `None` when nothing was captured or it could not be measured.
-    pub achieved_secs: Option<u64>,
+    /// Seconds of writes lost; `None` when nothing was captured or it could not be measured.
+    pub achieved_secs: Option<f64>,
+    /// The same in bytes of WAL, where known.
+    pub bytes: Option<u64>,
+    /// The lost window `(from, to]` (session time).
+    pub window_from: Option<DateTime<Utc>>,
+    pub window_to: Option<DateTime<Utc>>,
     /// The step that captured it.
     pub step: Option<String>,
-    /// What it was measured from (`replica lag of dr-replica`), or why it was not.
+    /// What it was measured from, or why it was not.
     pub measured_from: Option<String>,
     pub at: Option<DateTime<Utc>>,
     /// `achieved < objective`; `None` when not measured.
     pub met: Option<bool>,
 }
 
-/// Drills: time to detect, from the fault's injection to the declaration.
+/// The outage's milestones (session time: simulated in drills).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Mttd {
-    /// The fault injected (`region-loss`).
-    pub fault: String,
-    /// The first `fault_injected`.
-    pub fault_at: DateTime<Utc>,
-    /// `declared`.
-    pub declared_at: DateTime<Utc>,
-    /// From one to the other.
-    pub secs: u64,
+pub struct Milestones {
+    /// Drills: the first fault injected.
+    pub fault: Option<FaultRecord>,
+    pub disrupted: Option<Disruption>,
+    pub detected: Option<Detection>,
+    pub declared: Option<DateTime<Utc>>,
+    pub service_restored: Option<Restoration>,
+    /// Resolved or aborted.
+    pub ended: Option<DateTime<Utc>>,
 }
 
-/// One step: target against actual.
+/// The real (wall-clock) date and duration of the incident, whatever the simulator's speed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StepReport {
-    /// Step id.
-    pub id: String,
-    /// Step title.
-    pub title: String,
-    /// Its target time.
-    pub target_secs: u64,
-    /// `pending`, `active`, `awaiting-confirm`, `running`, `verifying`, `done`, `failed`,
-    /// `skipped` (the engine's labels).
-    pub status: String,
-    /// Why it failed or was skipped.
-    pub reason: Option<String>,
-    /// What proved it done.
-    pub detail: Option<String>,
-    /// When it (last) became active.
+pub struct RealTime {
+    /// The declaration's wall-clock time (or the first event's).
     pub started_at: Option<DateTime<Utc>>,
-    /// When it ended (done, failed, or skipped after it started).
-    pub finished_at: Option<DateTime<Utc>>,
-    /// Start to finish; for an unfinished step, to the journal's end. `None` if never started.
-    pub actual_secs: Option<u64>,
-    /// Actual against target: on time (at most 80 %), at risk, over.
-    pub timing: Option<Timing>,
-    /// Executor attempts.
-    pub attempts: u32,
-    /// The last command confirmed (masked).
-    pub command: Option<String>,
-    /// The step verifies something (a wait or `backup.verify`).
-    pub verification: bool,
-    /// It did, successfully.
-    pub verified: bool,
-    /// It ran past its target (`target_exceeded` recorded).
-    pub over_target: bool,
+    /// The end's wall-clock time (or the last event's).
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_secs: Option<u64>,
 }
 
 /// A confirmation: what ran, and the picture the operator decided on.
@@ -216,8 +200,10 @@ pub struct OutputExcerpt {
 pub struct TimelineRow {
     /// `seq` of the (first) event.
     pub seq: u64,
-    /// When it happened.
+    /// When it happened (session time: simulated in drills).
     pub at: DateTime<Utc>,
+    /// When it was written (wall clock).
+    pub wall: DateTime<Utc>,
     /// Seconds since the declaration (negative before it); `None` if never declared.
     pub offset_secs: Option<i64>,
     /// The event's `kind`.
@@ -254,8 +240,12 @@ pub struct Postmortem {
     pub mode: Mode,
     /// Who ran the console.
     pub operator: String,
-    /// The journal's creation.
+    /// The journal's creation (wall clock).
     pub started_at: DateTime<Utc>,
+    /// Event times are simulated (a simulator drill): labelled as such.
+    pub simulated: bool,
+    /// The real date and duration.
+    pub real: RealTime,
     /// Simulator sessions: the seed.
     pub seed: Option<u64>,
     /// Simulator sessions: simulated seconds per second.
@@ -274,12 +264,26 @@ pub struct Postmortem {
     pub last_event_at: Option<DateTime<Utc>>,
     /// The session was read-only (nothing could execute).
     pub read_only: bool,
+    /// The outage's milestones.
+    pub milestones: Milestones,
+    /// Every figure with its one-line definition, as printed.
+    pub figures: Vec<Figure>,
     /// RTO achieved against the objective.
     pub rto: RtoResult,
     /// RPO achieved against the objective.
     pub rpo: RpoResult,
-    /// Drills: fault injected to declaration.
-    pub mttd: Option<Mttd>,
+    /// Disrupted -> detected.
+    pub mttd_secs: Option<u64>,
+    /// Disrupted -> declared (negative: declared before the disruption).
+    pub time_to_declare_secs: Option<i64>,
+    /// Declared -> service restored (negative: restored by automation before it).
+    pub time_to_recover_secs: Option<i64>,
+    /// Declared -> resolved (to the last event while unfinished).
+    pub playbook_secs: Option<u64>,
+    /// Steps that ran past their target.
+    pub steps_over_target: usize,
+    /// Every crash and resume of the console.
+    pub resumes: Vec<ResumeRecord>,
     /// The drill success criteria: completed, RTO < objective, RPO < objective, every
     /// verification step passed, no step failed.
     pub criteria: Vec<Criterion>,
@@ -321,126 +325,56 @@ pub fn json(pm: &Postmortem) -> String {
     s
 }
 
-fn secs_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
-    u64::try_from((to - from).num_seconds()).unwrap_or(0)
+/// Every event with its session time (the engine's clock; simulated in drills) and its wall
+/// time (when it was written). The one place that reads the journal's stamps.
+fn clocks(replay: &Replay) -> impl Iterator<Item = (u64, DateTime<Utc>, DateTime<Utc>, &Event)> {
+    // v1 journals record one time per event, the session time: it stands for both clocks.
+    replay
+        .events
+        .iter()
+        .map(|(seq, at, event)| (*seq, *at, *at, event))
+}
+
+/// The plan recorded in the journal's header.
+fn plan(replay: &Replay) -> Plan {
+    let h = &replay.header;
+    Plan {
+        rto_secs: h.objectives.rto_secs,
+        rpo_secs: h.objectives.rpo_secs,
+        steps: h
+            .steps
+            .iter()
+            .map(|p| PlanStep {
+                id: p.id.clone(),
+                title: p.title.clone(),
+                target_secs: p.target_secs,
+                verification: p.verification,
+                captures_rpo: p.captures_rpo,
+                restores_service: false,
+            })
+            .collect(),
+    }
 }
 
 /// Rebuilds the postmortem from a validated journal.
 pub fn build(replay: &Replay) -> Postmortem {
     let header = &replay.header;
-    let mut order: Vec<String> = Vec::new();
-    let mut steps: BTreeMap<String, StepReport> = BTreeMap::new();
-    let new_step = |id: &str, title: &str, target: u64| StepReport {
-        id: id.to_string(),
-        title: title.to_string(),
-        target_secs: target,
-        status: "pending".into(),
-        reason: None,
-        detail: None,
-        started_at: None,
-        finished_at: None,
-        actual_secs: None,
-        timing: None,
-        attempts: 0,
-        command: None,
-        verification: false,
-        verified: false,
-        over_target: false,
-    };
-    for p in &header.steps {
-        let mut s = new_step(&p.id, &p.title, p.target_secs);
-        s.verification = p.verification;
-        order.push(p.id.clone());
-        steps.insert(p.id.clone(), s);
-    }
-    let plan_captures = header.steps.iter().any(|p| p.captures_rpo);
-
+    let mut projection = Projection::new(plan(replay)).legacy(header.version < 2);
     let mut declared_at = None;
-    let mut rto_objective = header.objectives.rto_secs;
-    let mut rpo_objective = header.objectives.rpo_secs;
     let mut read_only = false;
-    let mut ended_at = None;
-    let mut resolved = false;
-    let mut aborted_reason = None;
-    let mut recorded_passed = None;
-    let mut fault: Option<(String, DateTime<Utc>)> = None;
-    let mut rpo: Option<(String, Option<u64>, String, DateTime<Utc>)> = None;
     let mut decisions = Vec::new();
     let mut notes = Vec::new();
     let mut output: Vec<(OutputExcerpt, Vec<String>)> = Vec::new();
     let mut timeline: Vec<TimelineRow> = Vec::new();
+    let mut simulated = header.seed.is_some();
 
-    for (seq, at, event) in &replay.events {
-        let at = *at;
-        // Steps not in the plan (a journal without one) are added as events name them.
-        let mut touch = |id: &str, title: Option<&str>, target: Option<u64>| {
-            if !steps.contains_key(id) {
-                order.push(id.to_string());
-                steps.insert(
-                    id.to_string(),
-                    new_step(id, title.unwrap_or(id), target.unwrap_or(0)),
-                );
-            }
-        };
+    for (seq, at, wall, event) in clocks(replay) {
+        projection.apply(at, wall, event);
+        simulated |= at != wall;
         match event {
-            Event::StepStarted {
-                step,
-                title,
-                target_secs,
-            } => touch(step, Some(title), Some(*target_secs)),
-            Event::ChecklistTicked { step, .. }
-            | Event::ConfirmRequested { step, .. }
-            | Event::ConfirmCancelled { step }
-            | Event::Confirmed { step, .. }
-            | Event::RpoCaptured { step, .. }
-            | Event::Output { step, .. }
-            | Event::Verifying { step, .. }
-            | Event::StepFinished { step, .. }
-            | Event::Skipped { step, .. }
-            | Event::Retried { step }
-            | Event::TargetExceeded { step, .. } => touch(step, None, None),
-            _ => {}
-        }
-        match event {
-            Event::FaultInjected { fault: f } => {
-                if fault.is_none() {
-                    fault = Some((f.clone(), at));
-                }
-            }
-            Event::Declared {
-                rto_secs,
-                rpo_secs,
-                read_only: ro,
-                ..
-            } => {
+            Event::Declared { read_only: ro, .. } => {
                 declared_at = Some(at);
-                rto_objective = *rto_secs;
-                rpo_objective = *rpo_secs;
                 read_only = *ro;
-            }
-            Event::StepStarted {
-                step,
-                title,
-                target_secs,
-            } => {
-                if let Some(s) = steps.get_mut(step) {
-                    s.title.clone_from(title);
-                    s.target_secs = *target_secs;
-                    s.status = "active".into();
-                    s.started_at = Some(at);
-                    s.finished_at = None;
-                }
-            }
-            Event::ConfirmRequested { step, command } => {
-                if let Some(s) = steps.get_mut(step) {
-                    s.status = "awaiting-confirm".into();
-                    s.command = Some(command.clone());
-                }
-            }
-            Event::ConfirmCancelled { step } => {
-                if let Some(s) = steps.get_mut(step) {
-                    s.status = "active".into();
-                }
             }
             Event::Confirmed {
                 step,
@@ -451,11 +385,6 @@ pub fn build(replay: &Replay) -> Postmortem {
                 evidence,
                 ..
             } => {
-                if let Some(s) = steps.get_mut(step) {
-                    s.status = "running".into();
-                    s.attempts = *attempt;
-                    s.command = Some(command.clone());
-                }
                 decisions.push(Decision {
                     at,
                     step: step.clone(),
@@ -466,19 +395,6 @@ pub fn build(replay: &Replay) -> Postmortem {
                     summary: evidence.summary(),
                     evidence: evidence.clone(),
                 });
-            }
-            Event::RpoCaptured {
-                step,
-                seconds,
-                measured_from,
-                ..
-            } => {
-                rpo = Some((
-                    step.clone(),
-                    seconds.map(|s| s.ceil() as u64),
-                    measured_from.clone(),
-                    at,
-                ))
             }
             Event::Output {
                 step,
@@ -507,160 +423,43 @@ pub fn build(replay: &Replay) -> Postmortem {
                 o.recorded += 1;
                 all.push(line.clone());
             }
-            Event::Verifying { step, .. } => {
-                if let Some(s) = steps.get_mut(step) {
-                    s.status = "verifying".into();
-                    s.verification = true;
-                }
-            }
-            Event::StepFinished {
-                step,
-                outcome,
-                detail,
-                verified,
-                elapsed_secs,
-                target_secs,
-            } => {
-                if let Some(s) = steps.get_mut(step) {
-                    match outcome {
-                        Outcome::Done => {
-                            s.status = "done".into();
-                            s.detail = Some(detail.clone());
-                            s.reason = None;
-                        }
-                        Outcome::Failed => {
-                            s.status = "failed".into();
-                            s.reason = Some(detail.clone());
-                        }
-                    }
-                    s.verified = *verified;
-                    s.verification |= *verified;
-                    s.finished_at = Some(at);
-                    s.actual_secs = Some(*elapsed_secs);
-                    s.target_secs = *target_secs;
-                }
-            }
-            Event::Skipped { step, reason } => {
-                if let Some(s) = steps.get_mut(step) {
-                    s.status = "skipped".into();
-                    s.reason = Some(reason.clone());
-                    s.verified = false;
-                    s.finished_at = s.started_at.map(|_| at);
-                    s.actual_secs = s.started_at.map(|st| secs_between(st, at));
-                }
-            }
-            Event::Retried { step } => {
-                for s in steps.values_mut() {
-                    if s.id != *step && s.status == "active" {
-                        s.status = "pending".into();
-                    }
-                }
-                if let Some(s) = steps.get_mut(step) {
-                    s.status = "active".into();
-                    s.finished_at = None;
-                    s.actual_secs = None;
-                    s.verified = false;
-                    s.reason = None;
-                }
-            }
-            Event::TargetExceeded { step, .. } => {
-                if let Some(s) = steps.get_mut(step) {
-                    s.over_target = true;
-                }
-            }
             Event::Note { text } => notes.push(Note {
                 at,
                 text: text.clone(),
             }),
-            Event::Aborted { reason } => {
-                aborted_reason = Some(reason.clone());
-                ended_at = Some(at);
-            }
-            Event::Resolved { passed, .. } => {
-                resolved = true;
-                ended_at = Some(at);
-                recorded_passed = Some(*passed);
-            }
-            Event::ChecklistTicked { .. }
-            | Event::RtoRisk { .. }
-            | Event::Disrupted { .. }
-            | Event::Detected { .. }
-            | Event::ServiceRestored { .. }
-            | Event::Resumed { .. } => {}
+            _ => {}
         }
-        push_timeline(&mut timeline, *seq, at, declared_at, event);
+        push_timeline(&mut timeline, seq, at, wall, declared_at, event);
     }
 
-    let last_event_at = replay.events.last().map(|(_, at, _)| *at);
-    let end = ended_at.or(last_event_at);
-    let mut step_reports: Vec<StepReport> = order
-        .iter()
-        .filter_map(|id| steps.remove(id))
-        .map(|mut r| {
-            if r.actual_secs.is_none() {
-                if let (Some(st), Some(end)) = (r.started_at, end) {
-                    if r.status != "skipped" {
-                        r.actual_secs = Some(secs_between(st, end));
-                    }
-                }
-            }
-            r.timing = r
-                .actual_secs
-                .map(|a| Timing::of(a, Dur::from_secs(r.target_secs)));
-            r
-        })
-        .collect();
-    // A pre-skipped step never started: no actual time (as in the engine's scorecard).
-    for r in &mut step_reports {
-        if r.status == "skipped" && r.started_at.is_none() {
-            r.actual_secs = None;
-            r.timing = None;
-        }
-    }
-
-    let state = match (declared_at, resolved, &aborted_reason) {
+    let m = projection.measures(None);
+    let last_event_at = projection.last_at();
+    let state = match (m.declared_at, m.resolved, &m.aborted) {
         (_, true, _) => State::Resolved,
         (_, false, Some(_)) => State::Aborted,
         (None, false, None) => State::NotDeclared,
         (Some(_), false, None) => State::InProgress,
     };
-    let rto_achieved = match (resolved, declared_at, ended_at) {
-        (true, Some(d), Some(e)) => Some(secs_between(d, e)),
-        _ => None,
-    };
     let rto = RtoResult {
-        objective_secs: rto_objective,
-        achieved_secs: rto_achieved,
-        elapsed_secs: declared_at.zip(end).map(|(d, e)| secs_between(d, e)),
-        met: rto_achieved.map(|a| a < rto_objective),
+        objective_secs: m.rto_objective_secs,
+        achieved_secs: m.rto_achieved_secs,
+        met: m.rto_achieved_secs.map(|a| a < m.rto_objective_secs),
     };
-    let rpo_result = RpoResult {
-        objective_secs: rpo_objective,
-        achieved_secs: rpo.as_ref().and_then(|r| r.1),
-        step: rpo.as_ref().map(|r| r.0.clone()),
-        measured_from: rpo.as_ref().map(|r| r.2.clone()),
-        at: rpo.as_ref().map(|r| r.3),
-        met: rpo.as_ref().and_then(|r| r.1).map(|s| s < rpo_objective),
+    let captured = m.rpo.as_ref();
+    let achieved = captured.and_then(|r| r.seconds);
+    let rpo = RpoResult {
+        objective_secs: m.rpo_objective_secs,
+        achieved_secs: achieved,
+        bytes: captured.and_then(|r| r.bytes),
+        window_from: captured.and_then(|r| r.window_from),
+        window_to: captured.and_then(|r| r.window_to),
+        step: captured.map(|r| r.step.clone()),
+        measured_from: captured.map(|r| r.measured_from.clone()),
+        at: captured.map(|r| r.at),
+        met: achieved.map(|s| s < m.rpo_objective_secs as f64),
     };
-    let mttd = fault
-        .zip(declared_at)
-        .map(|((fault, fault_at), declared_at)| Mttd {
-            secs: secs_between(fault_at, declared_at),
-            fault,
-            fault_at,
-            declared_at,
-        });
-    let criteria = criteria(
-        resolved,
-        aborted_reason.as_deref(),
-        &rto,
-        &rpo_result,
-        plan_captures,
-        &step_reports,
-    );
-    let passed = criteria.iter().all(|c| c.verdict != Grade::Fail);
     let verdict = match state {
-        State::Resolved if passed => Verdict::Pass,
+        State::Resolved if m.passed => Verdict::Pass,
         State::Resolved => Verdict::Fail,
         State::Aborted => Verdict::Aborted,
         State::InProgress => Verdict::InProgress,
@@ -682,22 +481,52 @@ pub fn build(replay: &Replay) -> Postmortem {
         mode: header.mode,
         operator: header.operator.clone(),
         started_at: header.started_at,
+        simulated,
+        // A v1 journal of a simulated drill recorded simulated times only: its real date and
+        // duration are unknown.
+        real: if header.version < 2 && header.seed.is_some() {
+            RealTime {
+                started_at: None,
+                ended_at: None,
+                duration_secs: None,
+            }
+        } else {
+            RealTime {
+                started_at: m.wall_started_at,
+                ended_at: m.wall_ended_at,
+                duration_secs: m.wall_secs(),
+            }
+        },
         seed: header.seed,
         speed: header.speed,
         state,
         verdict,
-        aborted_reason,
-        declared_at,
-        ended_at,
+        aborted_reason: m.aborted.clone(),
+        declared_at: m.declared_at,
+        ended_at: m.ended_at,
         last_event_at,
         read_only,
+        milestones: Milestones {
+            fault: m.fault.clone(),
+            disrupted: m.disrupted.clone(),
+            detected: m.detected.clone(),
+            declared: m.declared_at,
+            service_restored: m.restored.clone(),
+            ended: m.ended_at,
+        },
+        figures: m.figures(),
         rto,
-        rpo: rpo_result,
-        mttd,
-        criteria,
-        passed,
-        recorded_passed,
-        steps: step_reports,
+        rpo,
+        mttd_secs: m.mttd_secs,
+        time_to_declare_secs: m.time_to_declare_secs,
+        time_to_recover_secs: m.time_to_recover_secs,
+        playbook_secs: m.playbook_secs,
+        steps_over_target: m.steps_over_target,
+        resumes: m.resumes.clone(),
+        criteria: m.criteria.clone(),
+        passed: m.passed,
+        recorded_passed: m.recorded_passed,
+        steps: m.steps,
         decisions,
         notes,
         output,
@@ -710,114 +539,12 @@ pub fn build(replay: &Replay) -> Postmortem {
     }
 }
 
-/// The drill success criteria, worded as the engine's scorecard words them.
-fn criteria(
-    resolved: bool,
-    aborted: Option<&str>,
-    rto: &RtoResult,
-    rpo: &RpoResult,
-    captures: bool,
-    steps: &[StepReport],
-) -> Vec<Criterion> {
-    let mut out = Vec::new();
-    out.push(Criterion {
-        name: "completed".into(),
-        verdict: if resolved { Grade::Pass } else { Grade::Fail },
-        detail: match (aborted, resolved) {
-            (Some(why), _) => format!("aborted: {why}"),
-            (None, true) => "every step done or skipped".into(),
-            (None, false) => "not finished".into(),
-        },
-    });
-    out.push(match rto.achieved_secs {
-        Some(a) => Criterion {
-            name: "RTO < objective".into(),
-            verdict: grade(a < rto.objective_secs),
-            detail: format!(
-                "{} achieved / {} objective",
-                compact(a),
-                Dur::from_secs(rto.objective_secs)
-            ),
-        },
-        None => Criterion {
-            name: "RTO < objective".into(),
-            verdict: Grade::Fail,
-            detail: "not recovered".into(),
-        },
-    });
-    let name = "RPO < objective".to_string();
-    out.push(match (rpo.achieved_secs, &rpo.measured_from, captures) {
-        (Some(secs), from, _) => Criterion {
-            name,
-            verdict: grade(secs < rpo.objective_secs),
-            detail: format!(
-                "{} ({}) / {} objective",
-                compact(secs),
-                from.as_deref().unwrap_or(""),
-                Dur::from_secs(rpo.objective_secs)
-            ),
-        },
-        (None, Some(from), _) => Criterion {
-            name,
-            verdict: Grade::Fail,
-            detail: format!("not measured: {from}"),
-        },
-        (None, None, true) => Criterion {
-            name,
-            verdict: Grade::Fail,
-            detail: "not measured: the capturing step never ran".into(),
-        },
-        (None, None, false) => Criterion {
-            name,
-            verdict: Grade::NotApplicable,
-            detail: "no step captures the RPO".into(),
-        },
-    });
-    let verifications = steps.iter().filter(|s| s.verification).count();
-    let unverified: Vec<&str> = steps
-        .iter()
-        .filter(|s| s.verification && !(s.verified && s.status == "done"))
-        .map(|s| s.id.as_str())
-        .collect();
-    out.push(Criterion {
-        name: "every verification step passed".into(),
-        verdict: if verifications == 0 {
-            Grade::NotApplicable
-        } else {
-            grade(unverified.is_empty())
-        },
-        detail: if unverified.is_empty() {
-            format!("{verifications} verification step(s) passed")
-        } else {
-            format!("not passed: {}", unverified.join(", "))
-        },
-    });
-    let failed: Vec<&str> = steps
-        .iter()
-        .filter(|s| s.status == "failed")
-        .map(|s| s.id.as_str())
-        .collect();
-    out.push(Criterion {
-        name: "no step failed".into(),
-        verdict: grade(failed.is_empty()),
-        detail: if failed.is_empty() {
-            "none failed".into()
-        } else {
-            format!("failed: {}", failed.join(", "))
-        },
-    });
-    out
-}
-
-fn grade(ok: bool) -> Grade {
-    if ok { Grade::Pass } else { Grade::Fail }
-}
-
 /// Appends the event's timeline row; consecutive output lines of one attempt share a row.
 fn push_timeline(
     rows: &mut Vec<TimelineRow>,
     seq: u64,
     at: DateTime<Utc>,
+    wall: DateTime<Utc>,
     declared_at: Option<DateTime<Utc>>,
     event: &Event,
 ) {
@@ -838,6 +565,7 @@ fn push_timeline(
     rows.push(TimelineRow {
         seq,
         at,
+        wall,
         offset_secs: declared_at.map(|d| (at - d).num_seconds()),
         kind: event_kind(event),
         step,
@@ -846,25 +574,45 @@ fn push_timeline(
     });
 }
 
+/// `10:00:03` (with the date: `2026-11-22 10:00:03`), UTC.
+fn time_of(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
 /// The step an event concerns, and one line saying what happened.
 fn describe(event: &Event) -> (Option<String>, String) {
-    let dur = |s: u64| Dur::from_secs(s).to_string();
+    let dur = span;
+    let objective = |s: u64| Dur::from_secs(s).to_string();
     match event {
         Event::FaultInjected { fault } => (None, format!("fault {fault} injected")),
         Event::Disrupted {
             since,
             evidence,
             reason,
-            ..
+            by,
         } => (
             None,
-            match reason {
-                Some(why) => format!("disrupted since {since} (set: {why}): {evidence}"),
-                None => format!("disrupted since {since}: {evidence}"),
+            match (reason, by) {
+                (Some(why), Some(by)) => format!(
+                    "disrupted since {} (set by {by}: {why}): {evidence}",
+                    time_of(*since)
+                ),
+                (Some(why), None) => {
+                    format!(
+                        "disrupted since {} (set: {why}): {evidence}",
+                        time_of(*since)
+                    )
+                }
+                _ => format!("disrupted since {}: {evidence}", time_of(*since)),
             },
         ),
-        Event::Detected { since, evidence } => (None, format!("detected at {since}: {evidence}")),
-        Event::ServiceRestored { step } => (Some(step.clone()), "service restored".into()),
+        Event::Detected { since, evidence } => {
+            (None, format!("detected at {}: {evidence}", time_of(*since)))
+        }
+        Event::ServiceRestored { step, since } => (
+            Some(step.clone()),
+            format!("service restored since {}", time_of(*since)),
+        ),
         Event::Resumed {
             gap_secs,
             host,
@@ -887,8 +635,8 @@ fn describe(event: &Event) -> (Option<String>, String) {
             None,
             format!(
                 "incident declared: {title} (RTO {}, RPO {}){}",
-                dur(*rto_secs),
-                dur(*rpo_secs),
+                objective(*rto_secs),
+                objective(*rpo_secs),
                 if *read_only { ", read-only" } else { "" }
             ),
         ),
@@ -898,7 +646,7 @@ fn describe(event: &Event) -> (Option<String>, String) {
             target_secs,
         } => (
             Some(step.clone()),
-            format!("{title} (target {})", dur(*target_secs)),
+            format!("{title} (target {})", objective(*target_secs)),
         ),
         Event::ChecklistTicked {
             step, text, ticked, ..
@@ -939,7 +687,7 @@ fn describe(event: &Event) -> (Option<String>, String) {
         } => (
             Some(step.clone()),
             match seconds {
-                Some(s) => format!("RPO {} ({measured_from})", compact(s.ceil() as u64)),
+                Some(s) => format!("RPO {} ({measured_from})", rpo_span(*s)),
                 None => format!("RPO not measured: {measured_from}"),
             },
         ),
@@ -953,7 +701,10 @@ fn describe(event: &Event) -> (Option<String>, String) {
             timeout_secs,
         } => (
             Some(step.clone()),
-            format!("waiting for {condition} (timeout {})", dur(*timeout_secs)),
+            format!(
+                "waiting for {condition} (timeout {})",
+                objective(*timeout_secs)
+            ),
         ),
         Event::StepFinished {
             step,
@@ -971,14 +722,14 @@ fn describe(event: &Event) -> (Option<String>, String) {
                     Outcome::Failed => "FAILED",
                 },
                 dur(*elapsed_secs),
-                dur(*target_secs)
+                objective(*target_secs)
             ),
         ),
         Event::Skipped { step, reason } => (Some(step.clone()), format!("skipped: {reason}")),
         Event::Retried { step } => (Some(step.clone()), "retried".into()),
         Event::TargetExceeded { step, target_secs } => (
             Some(step.clone()),
-            format!("past its target of {}", dur(*target_secs)),
+            format!("past its target of {}", objective(*target_secs)),
         ),
         Event::RtoRisk {
             at_risk,
@@ -990,13 +741,13 @@ fn describe(event: &Event) -> (Option<String>, String) {
                 format!(
                     "RTO at risk: projected {} > objective {}",
                     dur(*projected_secs),
-                    dur(*rto_secs)
+                    objective(*rto_secs)
                 )
             } else {
                 format!(
                     "back within the RTO: projected {} <= objective {}",
                     dur(*projected_secs),
-                    dur(*rto_secs)
+                    objective(*rto_secs)
                 )
             },
         ),
@@ -1012,7 +763,7 @@ fn describe(event: &Event) -> (Option<String>, String) {
             format!(
                 "resolved: RTO {}, RPO {}, {}",
                 rto_achieved_secs.map_or_else(|| "not measured".into(), dur),
-                rpo_achieved_secs.map_or_else(|| "not measured".into(), |s| dur(s.ceil() as u64)),
+                rpo_achieved_secs.map_or_else(|| "not measured".into(), rpo_span),
                 if *passed { "passed" } else { "failed" }
             ),
         ),

@@ -12,7 +12,7 @@ use super::backup::human_bytes;
 use super::rng::mix;
 use super::{
     Deployment, Fault, MAX_REPLICAS, POD_START_SECS, PROMOTE_SECS, Phase, Pod, RESTORE_SECS, Sim,
-    SimError, fmt_time,
+    SimError, fmt_time, fmt_time_before,
 };
 
 /// Sessions a rotation revokes (cosmetic).
@@ -147,6 +147,8 @@ impl Sim {
             ));
         }
         let lag = repl.loss_window();
+        // Where the lost window ends: when the source was lost, or now if it still streams.
+        let lost_at = repl.lost_at.filter(|_| repl.missed.is_some());
         let source_up = self.dbs[src].phase == Phase::Up;
         let source_name = self.dbs[src].name.clone();
         let (resource, region) = (d.resource.clone(), self.region_label(d.region));
@@ -161,11 +163,19 @@ impl Sim {
             format!(
                 "promoting {db} ({resource}) in {region}; replication from {source_name} stopped"
             ),
-            format!(
-                "data-loss window: {lag:.1}s (writes to {source_name} after {} were not \
-                 replayed and are lost)",
-                fmt_time(t - lag.ceil() as i64)
-            ),
+            match lost_at {
+                Some(lost) => format!(
+                    "data-loss window: {lag:.1}s (writes to {source_name} from {} until it was \
+                     lost at {} were never replayed and are lost)",
+                    fmt_time_before(lost, lag),
+                    fmt_time(lost)
+                ),
+                None => format!(
+                    "data-loss window: {lag:.1}s (writes to {source_name} after {} were not \
+                     replayed yet and are lost)",
+                    fmt_time_before(t, lag)
+                ),
+            },
         ];
         if lag > self.rpo.secs() as f64 {
             lines.push(format!(
@@ -280,9 +290,12 @@ impl Sim {
         let skipped = series.tainted_since_good();
         let kind = series.kind.clone();
         let resource = d.resource.clone();
+        // The good writes the restore throws away: from the restore point to the corruption's
+        // onset (writes after it are suspect, not lost good data), or to now without one.
+        let onset = d.corrupt_since;
         let took = self.rng.range_i64(RESTORE_SECS.0, RESTORE_SECS.1);
         self.dbs[i].phase = Phase::Restoring { until: t + took };
-        let loss = (t - good.at).max(0);
+        let loss = (onset.unwrap_or(t) - good.at).max(0);
         self.data_loss.push((db.to_string(), t, loss as f64));
         let mut lines = vec![format!(
             "restoring {db} ({resource}) from {backup} ({kind}) taken {}, {}",
@@ -295,12 +308,21 @@ impl Sim {
                  point, they contain it"
             ));
         }
-        lines.push(format!(
-            "restore point: {}; data-loss window: {} ({loss}s of writes after the restore \
-             point are lost)",
-            fmt_time(good.at),
-            compact(loss as u64)
-        ));
+        lines.push(match onset {
+            Some(c) => format!(
+                "restore point: {}; corruption onset: {}; data-loss window: {} (the good writes \
+                 between them are lost; writes after the onset are suspect)",
+                fmt_time(good.at),
+                fmt_time(c),
+                compact(loss as u64)
+            ),
+            None => format!(
+                "restore point: {}; data-loss window: {} ({loss}s of writes after the restore \
+                 point are lost)",
+                fmt_time(good.at),
+                compact(loss as u64)
+            ),
+        });
         lines.push(format!(
             "{db} does not answer until the restore completes, in about {}",
             compact(took as u64)

@@ -95,6 +95,14 @@ pub(crate) fn fmt_time(t: i64) -> String {
     to_utc(t).format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
+/// `2026-11-22 02:10:56.6 UTC`: `secs` seconds before `t`, to a tenth.
+pub(crate) fn fmt_time_before(t: i64, secs: f64) -> String {
+    let ms = (secs * 1000.0).round() as i64;
+    let at = to_utc(t) - chrono::TimeDelta::milliseconds(ms);
+    let tenths = at.timestamp_subsec_millis() / 100;
+    format!("{}.{tenths} UTC", at.format("%Y-%m-%d %H:%M:%S"))
+}
+
 #[derive(Debug, Clone)]
 struct Zone {
     region: usize,
@@ -159,9 +167,11 @@ struct Repl {
     next_spike: i64,
     /// Replication stopped for good by `db.promote`.
     promoted: bool,
-    /// The lag when the source stopped writing (it died): the writes this replica misses. None
-    /// while the source writes.
+    /// The lag when the source was lost (it died): the writes this replica misses. None while
+    /// the source streams to it.
     missed: Option<f64>,
+    /// When the source was lost (the end of the missed window), with `missed`.
+    lost_at: Option<i64>,
 }
 
 impl Repl {
@@ -368,6 +378,7 @@ impl Sim {
                         next_spike: t + rng.range_i64(FIRST_SPIKE_SECS.0, FIRST_SPIKE_SECS.1),
                         promoted: false,
                         missed: None,
+                        lost_at: None,
                     });
                 }
                 _ => warnings.push(format!(
@@ -574,7 +585,33 @@ impl Sim {
             }
         };
         self.faults.push((recorded, t));
+        self.note_lost_sources(t);
         Ok(())
+    }
+
+    /// Freezes the missed window of every replica whose source stopped streaming to it (lost)
+    /// at `t`, and clears it once the source streams again: the lag at that moment is exactly
+    /// what promoting the replica loses, however much later that happens.
+    fn note_lost_sources(&mut self, t: i64) {
+        for i in 0..self.dbs.len() {
+            let Some(src) = self.dbs[i].source else {
+                continue;
+            };
+            let streams = self.streams_from(src);
+            let Some(repl) = self.dbs[i].repl.as_mut() else {
+                continue;
+            };
+            if repl.promoted {
+                continue;
+            }
+            if streams {
+                repl.missed = None;
+                repl.lost_at = None;
+            } else if repl.missed.is_none() {
+                repl.missed = Some(repl.lag());
+                repl.lost_at = Some(t);
+            }
+        }
     }
 
     /// What the panes show right now: every section of [`Sample`] filled.
@@ -672,20 +709,26 @@ impl Sim {
                         None,
                     )
                 };
+                // Once the source is gone, the writes this replica misses are a fixed window:
+                // (last replayed commit, the moment the source was lost].
+                let frozen = repl
+                    .missed
+                    .zip(repl.lost_at)
+                    .filter(|_| !repl.promoted)
+                    .map(|(m, at)| ((m * 10.0).round() / 10.0, at));
                 Some(Replication {
                     source,
                     state,
                     lag_secs,
                     lag_bytes,
                     lag_alarm: d.lag_alarm,
-                    loss_window_secs: repl
-                        .missed
-                        .filter(|_| !repl.promoted)
-                        .map(|m| (m * 10.0).round() / 10.0),
-                    source_lost_at: None,
-                    last_replayed_at: None,
-                    loss_window_bytes: None,
-                    loss_evidence: None,
+                    loss_window_secs: frozen.map(|(m, _)| m),
+                    source_lost_at: frozen.map(|(_, at)| to_utc(at)),
+                    last_replayed_at: frozen.map(|(m, at)| {
+                        to_utc(at) - chrono::TimeDelta::milliseconds((m * 1000.0).round() as i64)
+                    }),
+                    loss_window_bytes: frozen.map(|(m, _)| (m * WAL_BYTES_PER_SEC) as u64),
+                    loss_evidence: frozen.map(|_| "simulator".to_string()),
                 })
             }
             _ => None,
@@ -912,6 +955,7 @@ impl Sim {
                 _ => {}
             }
         }
+        self.note_lost_sources(t);
     }
 
     /// A restored database is clean, and so are the replicas re-seeded from it.
@@ -946,12 +990,6 @@ impl Sim {
             };
             if repl.promoted {
                 continue;
-            }
-            if !source_writes && repl.missed.is_none() {
-                // The source died: from here on nothing new is written that could be lost.
-                repl.missed = Some(repl.lag());
-            } else if source_writes {
-                repl.missed = None;
             }
             if !(source_writes && replica_up) {
                 // Nothing is replayed: the last replayed transaction gets older by the second.

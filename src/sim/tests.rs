@@ -6,6 +6,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Timelike, Utc};
 
 use super::*;
 use crate::actions::ActionCall;
+use crate::duration::compact;
 use crate::telemetry::{
     AttemptOutcome, BackupStatus, DbRole, DbState, FAILED_AUTH_SPIKE_PER_MIN, ReplicationState,
     Verdict,
@@ -482,9 +483,17 @@ fn corruption_taints_later_backups_until_a_restore() {
         .expect("restore");
     let text = lines.join("\n");
     assert!(text.contains("restore point: 2026-11-22 02:"), "{text}");
-    assert!(text.contains("data-loss window: 8h"), "{text}");
+    assert!(
+        text.contains("corruption onset: 2026-11-22 10:00:00 UTC"),
+        "{text}"
+    );
+    // The good writes lost are restore point -> onset, not restore point -> now (11:00).
     let loss = sim.data_loss_secs("primary").expect("loss");
-    assert!((8.4 * 3600.0..9.0 * 3600.0).contains(&loss), "{loss}");
+    assert!((7.4 * 3600.0..8.0 * 3600.0).contains(&loss), "{loss}");
+    assert!(
+        text.contains(&format!("data-loss window: {}", compact(loss as u64))),
+        "{text}"
+    );
     sim.advance(at(11 * H + 60));
     assert_eq!(db(&sim.sample(), "primary").state, DbState::Unreachable);
     sim.advance(at(11 * H + 15 * 60));
@@ -795,8 +804,33 @@ fn execute_rejects_bad_calls_naming_the_value() {
 fn region_loss_recovery_ends_with_a_healthy_dr_region() {
     let mut sim = demo(13);
     sim.advance(at(H));
+    let lag_at_fault = lag(&sim.sample(), "dr-replica");
     sim.inject(Fault::RegionLoss, at(H)).expect("region-loss");
+    // The frozen window is read at once and never moves: (fault - lag at the fault, fault].
+    let frozen = |s: &Sample| {
+        let r = db(s, "dr-replica").replication.expect("replica");
+        (
+            r.loss_window_secs,
+            r.source_lost_at,
+            r.last_replayed_at,
+            r.loss_window_bytes.is_some(),
+            r.loss_evidence,
+        )
+    };
+    let first = frozen(&sim.sample());
+    let replayed = at(H) - TimeDelta::milliseconds((lag_at_fault * 1000.0).round() as i64);
+    assert_eq!(
+        first,
+        (
+            Some(lag_at_fault),
+            Some(at(H)),
+            Some(replayed),
+            true,
+            Some("simulator".to_string())
+        )
+    );
     sim.advance(at(H + 120));
+    assert_eq!(frozen(&sim.sample()), first, "the window does not grow");
     // Monitoring's lag keeps growing (now minus the last replayed transaction), but the writes
     // the replica misses stopped growing when the primary died.
     let repl = sim

@@ -28,6 +28,8 @@
 //! `PGPASSWORD`, then `PGPASSFILE` / `~/.pgpass` (libpq's rules, including its refusal of a
 //! file others can read), and never put into a message.
 
+pub mod wal;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -41,6 +43,10 @@ use crate::env::postgres::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_DB_POLL, PostgresDatabase, describe_config, parse_dsn,
 };
 use crate::env::{DatabaseDef, Environment};
+
+/// How long a poll waits for the lost window it started measuring before leaving it to a later
+/// poll.
+const FIRST_LOSS_WAIT: Duration = Duration::from_secs(2);
 
 /// Longest one query may take once connected.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -56,6 +62,10 @@ pub struct PgTarget {
     pub connect_timeout: Duration,
     /// Directory of `pg_dump` & co., if the environment names one.
     pub bin_dir: Option<PathBuf>,
+    /// The server's data directory, when reachable from this machine (`data_dir`).
+    pub data_dir: Option<PathBuf>,
+    /// Where the server archives its WAL (`wal_archive`).
+    pub wal_archive: Option<PathBuf>,
 }
 
 impl PgTarget {
@@ -107,6 +117,14 @@ impl PgTarget {
                 .bin_dir
                 .as_ref()
                 .map(|d| crate::env::postgres::resolve(d, base_dir)),
+            data_dir: pg
+                .data_dir
+                .as_ref()
+                .map(|d| crate::env::postgres::resolve(d.get_ref(), base_dir)),
+            wal_archive: pg
+                .wal_archive
+                .as_ref()
+                .map(|d| crate::env::postgres::resolve(d.get_ref(), base_dir)),
         })
     }
 
@@ -131,6 +149,8 @@ impl PgTarget {
             poll: None,
             resource: None,
             bin_dir: None,
+            data_dir: None,
+            wal_archive: None,
         };
         Self::from_binding(name, &pg, None)
     }
@@ -479,8 +499,31 @@ pub struct PostgresSource {
     interval: Duration,
     /// The role seen last, kept while the server does not answer.
     last_role: DbRole,
-    /// The lag seen last while streaming: once the source dies, the writes this replica misses.
+    /// The lag seen last while streaming: once the source dies, the writes this replica misses
+    /// (the fallback when its WAL cannot be read).
     lag_while_streaming: Option<f64>,
+    /// Where the source's WAL may be read (its `data_dir`, `wal_archive`), if set.
+    source_wal: Option<wal::SourceWal>,
+    /// The lost window once the source is gone: measured once, in a task of its own.
+    loss: Loss,
+}
+
+/// The measurement of the lost window from WAL positions (see [`wal`]).
+#[derive(Debug, Default)]
+enum Loss {
+    /// The source is there (or was never lost): nothing to measure.
+    #[default]
+    NotNeeded,
+    Measuring(tokio::task::JoinHandle<Result<wal::LossWindow, String>>),
+    Measured(Result<wal::LossWindow, String>),
+}
+
+impl Drop for PostgresSource {
+    fn drop(&mut self) {
+        if let Loss::Measuring(h) = &self.loss {
+            h.abort();
+        }
+    }
 }
 
 /// What the database said about itself.
@@ -563,6 +606,10 @@ impl PostgresSource {
             },
             None => None,
         };
+        let source_wal = upstream
+            .as_ref()
+            .map(wal::SourceWal::of)
+            .filter(wal::SourceWal::configured);
         let interval = db
             .postgres
             .as_ref()
@@ -591,11 +638,15 @@ impl PostgresSource {
                 DbRole::Primary
             },
             lag_while_streaming: None,
+            source_wal,
+            loss: Loss::NotNeeded,
         })
     }
 
     async fn read_self(&mut self) -> Result<SelfView, String> {
-        let row = query_one(&self.target, &mut self.client, SELF_QUERY, &[]).await?;
+        let row = query_one(&self.target, &mut self.client, SELF_QUERY, &[])
+            .await
+            .map_err(|f| f.message)?;
         let get = |e: tokio_postgres::Error| {
             format!("{}: unexpected answer: {}", self.target.name, pg_error(&e))
         };
@@ -614,10 +665,12 @@ impl PostgresSource {
         })
     }
 
+    /// `source_gone`: the upstream did not answer this poll.
     fn reading(
         &mut self,
         own: Result<SelfView, String>,
         upstream: Option<UpstreamView>,
+        source_gone: bool,
     ) -> DatabaseReading {
         let (role, state) = match &own {
             Ok(v) => {
@@ -654,7 +707,9 @@ impl PostgresSource {
                     }
                     .map(|l| (l.max(0.0) * 10.0).round() / 10.0);
                     let streaming = v.receiver.as_deref() == Some("streaming");
-                    let state = if v.paused {
+                    // Paused on purpose, unless the source is gone too: then what matters is that
+                    // nothing more can come.
+                    let state = if v.paused && (streaming || !source_gone) {
                         ReplicationState::Paused
                     } else if streaming {
                         ReplicationState::Streaming
@@ -686,13 +741,19 @@ impl PostgresSource {
                 loss_evidence: None,
             }
         });
-        // A replica that still answers but no longer receives: what it missed is the lag it had
-        // when streaming stopped (the committed writes a promotion now would lose, at best).
+        // A replica that still answers but no longer receives: the window a promotion loses,
+        // measured from WAL positions once the source is gone; else the lag it had when
+        // streaming stopped, labelled as that fallback.
         if let (Some(r), Ok(_)) = (&mut replication, &own) {
             match r.state {
                 ReplicationState::Streaming => self.lag_while_streaming = r.lag_secs,
-                ReplicationState::Broken => r.loss_window_secs = self.lag_while_streaming,
-                ReplicationState::Paused | ReplicationState::Promoted => {}
+                ReplicationState::Broken => self.fill_loss(r, source_gone),
+                ReplicationState::Promoted => {
+                    if let Loss::Measured(Ok(w)) = &self.loss {
+                        fill_window(r, w);
+                    }
+                }
+                ReplicationState::Paused => {}
             }
         }
         DatabaseReading {
@@ -709,20 +770,114 @@ impl PostgresSource {
         }
     }
 
+    /// The window of a broken replica: measured, else the lag fallback with why.
+    fn fill_loss(&self, r: &mut Replication, source_gone: bool) {
+        let why = match &self.loss {
+            Loss::Measured(Ok(w)) => {
+                fill_window(r, w);
+                return;
+            }
+            Loss::Measured(Err(e)) => format!("the WAL of the old primary could not be read: {e}"),
+            Loss::Measuring(_) => "reading the WAL of the old primary".to_string(),
+            Loss::NotNeeded if self.source_wal.is_none() => format!(
+                "no data_dir or wal_archive of {} in the environment to measure it from WAL",
+                r.source
+            ),
+            Loss::NotNeeded if !source_gone => format!("{} still answers", r.source),
+            Loss::NotNeeded => "not measured".to_string(),
+        };
+        r.loss_window_secs = self.lag_while_streaming;
+        r.loss_evidence = Some(format!(
+            "fallback: the replica's lag when replication broke ({why})"
+        ));
+    }
+
+    /// Starts the measurement once the source is gone; collects it when done; forgets it when
+    /// the source is back.
+    async fn track_loss(&mut self, state: Option<ReplicationState>, source_gone: bool) {
+        if state == Some(ReplicationState::Streaming) {
+            if let Loss::Measuring(h) = &self.loss {
+                h.abort();
+            }
+            self.loss = Loss::NotNeeded;
+            return;
+        }
+        if matches!(self.loss, Loss::NotNeeded)
+            && state == Some(ReplicationState::Broken)
+            && source_gone
+        {
+            if let Some(source) = self.source_wal.clone() {
+                let target = self.target.clone();
+                tracing::info!(db = %target.name, source = %source.name, "source gone: measuring the lost window from WAL");
+                let mut task = tokio::spawn(async move {
+                    let client = target.connect().await?;
+                    let pos = wal::read_position(&client, true)
+                        .await
+                        .map_err(|e| format!("{}: {e}", target.name))?;
+                    drop(client);
+                    wal::measure(&source, &pos).await
+                });
+                // Usually done in well under a second: give this poll (and a one-shot
+                // `status`) the measured window; else a later poll collects it.
+                match tokio::time::timeout(FIRST_LOSS_WAIT, &mut task).await {
+                    Ok(joined) => self.measured(joined),
+                    Err(_) => self.loss = Loss::Measuring(task),
+                }
+            }
+            return;
+        }
+        if !matches!(&self.loss, Loss::Measuring(h) if h.is_finished()) {
+            return;
+        }
+        let Loss::Measuring(h) = std::mem::take(&mut self.loss) else {
+            return;
+        };
+        let joined = h.await;
+        self.measured(joined);
+    }
+
+    /// Keeps a finished measurement, and logs it.
+    fn measured(
+        &mut self,
+        joined: Result<Result<wal::LossWindow, String>, tokio::task::JoinError>,
+    ) {
+        let result = match joined {
+            Ok(r) => r,
+            Err(e) => Err(format!("the measurement stopped: {e}")),
+        };
+        match &result {
+            Ok(w) => tracing::info!(
+                db = %self.target.name,
+                replica_lsn = %w.replica_lsn,
+                source_end_lsn = %w.source_end_lsn,
+                bytes = w.bytes(),
+                secs = ?w.secs(),
+                evidence = %w.evidence,
+                "lost window measured"
+            ),
+            Err(e) => {
+                tracing::warn!(db = %self.target.name, error = %e, "lost window not measured from WAL");
+            }
+        }
+        self.loss = Loss::Measured(result);
+    }
+
     async fn poll_once(&mut self) -> Sample {
         let own = self.read_self().await;
+        let mut source_gone = false;
         let upstream = match (&own, &self.upstream) {
             (Ok(v), Some(up)) if v.in_recovery => {
                 let app = v.application_name.clone().unwrap_or_default();
                 let up = up.clone();
-                match query_one(&up, &mut self.upstream_client, UPSTREAM_QUERY, &[&app]).await {
-                    Ok(row) => Some(UpstreamView {
+                match query_opt(&up, &mut self.upstream_client, UPSTREAM_QUERY, &[&app]).await {
+                    Ok(row) => row.map(|row| UpstreamView {
                         state: row.try_get(0).unwrap_or_default(),
                         replay_lag: row.try_get(1).unwrap_or(None),
                         lag_bytes: row.try_get(2).unwrap_or(None),
                     }),
-                    Err(e) => {
-                        tracing::debug!(error = %e, "upstream view unavailable");
+                    Err(f) => {
+                        source_gone = !f.answered;
+                        tracing::debug!(error = %f.message, "upstream view unavailable");
                         None
                     }
                 }
@@ -732,7 +887,25 @@ impl PostgresSource {
         if let Some(u) = &upstream {
             tracing::trace!(state = %u.state, "upstream view");
         }
-        let reading = self.reading(own, upstream);
+        let mut reading = self.reading(own, upstream, source_gone);
+        let state = reading.replication.as_ref().map(|r| r.state);
+        let before = matches!(self.loss, Loss::Measured(_));
+        self.track_loss(state, source_gone).await;
+        if !before
+            && matches!(self.loss, Loss::Measured(_))
+            && let Some(r) = &mut reading.replication
+            && matches!(
+                r.state,
+                ReplicationState::Broken | ReplicationState::Promoted
+            )
+        {
+            // Measured during this poll: show it now rather than on the next one.
+            if r.state == ReplicationState::Broken {
+                self.fill_loss(r, source_gone);
+            } else if let Loss::Measured(Ok(w)) = &self.loss {
+                fill_window(r, w);
+            }
+        }
         Sample {
             at: chrono::Utc::now(),
             databases: vec![reading],
@@ -741,44 +914,93 @@ impl PostgresSource {
     }
 }
 
-/// One row from `sql` on `target`, (re)connecting as needed: a broken connection is dropped and
-/// one fresh attempt made, so a restarted server answers on the next poll.
+/// The window measured from WAL, into a reading.
+fn fill_window(r: &mut Replication, w: &wal::LossWindow) {
+    r.loss_window_secs = w.secs();
+    r.loss_window_bytes = Some(w.bytes());
+    r.last_replayed_at = w.last_replayed_at;
+    r.source_lost_at = w.source_lost_at;
+    r.loss_evidence = Some(format!(
+        "{} ({} commits lost; WAL from {} to {})",
+        w.evidence, w.lost_commits, w.replica_lsn, w.source_end_lsn
+    ));
+}
+
+/// Why a query failed: `answered` when the server itself refused it (it is reachable).
+#[derive(Debug, Clone)]
+struct QueryFailure {
+    message: String,
+    answered: bool,
+}
+
+impl QueryFailure {
+    fn unreachable(message: String) -> Self {
+        QueryFailure {
+            message,
+            answered: false,
+        }
+    }
+}
+
+/// One row from `sql` on `target`, (re)connecting as needed (see [`query_opt`]).
 async fn query_one(
     target: &PgTarget,
     client: &mut Option<Client>,
     sql: &str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-) -> Result<tokio_postgres::Row, String> {
+) -> Result<tokio_postgres::Row, QueryFailure> {
+    query_opt(target, client, sql, params)
+        .await?
+        .ok_or_else(|| QueryFailure {
+            message: format!("{}: the query returned no row", target.name),
+            answered: true,
+        })
+}
+
+/// At most one row from `sql` on `target`, (re)connecting as needed: a broken connection is
+/// dropped and one fresh attempt made, so a restarted server answers on the next poll.
+async fn query_opt(
+    target: &PgTarget,
+    client: &mut Option<Client>,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Option<tokio_postgres::Row>, QueryFailure> {
     let fresh = client.as_ref().is_none_or(Client::is_closed);
     if fresh {
-        *client = Some(target.connect().await?);
+        *client = Some(target.connect().await.map_err(QueryFailure::unreachable)?);
     }
     for attempt in 0..2 {
         let Some(c) = client.as_ref() else {
             break;
         };
-        match tokio::time::timeout(QUERY_TIMEOUT, c.query_one(sql, params)).await {
+        match tokio::time::timeout(QUERY_TIMEOUT, c.query_opt(sql, params)).await {
             Ok(Ok(row)) => return Ok(row),
             Ok(Err(e)) => {
                 *client = None;
                 if attempt == 0 && !fresh && e.as_db_error().is_none() {
                     // The connection broke (server restarted): try once on a new one.
-                    *client = Some(target.connect().await?);
+                    *client = Some(target.connect().await.map_err(QueryFailure::unreachable)?);
                     continue;
                 }
-                return Err(format!("{}: {}", target.name, pg_error(&e)));
+                return Err(QueryFailure {
+                    message: format!("{}: {}", target.name, pg_error(&e)),
+                    answered: e.as_db_error().is_some(),
+                });
             }
             Err(_) => {
                 *client = None;
-                return Err(format!(
+                return Err(QueryFailure::unreachable(format!(
                     "{}: no answer within {}s",
                     target.name,
                     QUERY_TIMEOUT.as_secs()
-                ));
+                )));
             }
         }
     }
-    Err(format!("{}: not connected", target.name))
+    Err(QueryFailure::unreachable(format!(
+        "{}: not connected",
+        target.name
+    )))
 }
 
 impl Source for PostgresSource {
@@ -798,16 +1020,23 @@ impl Source for PostgresSource {
         self.interval
     }
 
-    /// Connect, query, and a reconnect with one more query, on the database and its upstream:
-    /// a poll reports `Unreachable` itself before this runs out.
+    /// Connect, query, and a reconnect with one more query, on the database and its upstream,
+    /// and the first wait for a lost window: a poll reports `Unreachable` itself before this
+    /// runs out.
     fn timeout(&self) -> Duration {
         let up = self
             .upstream
             .as_ref()
             .map_or(Duration::ZERO, |u| u.connect_timeout);
+        let loss = if self.source_wal.is_some() {
+            FIRST_LOSS_WAIT
+        } else {
+            Duration::ZERO
+        };
         2 * (self.target.connect_timeout + QUERY_TIMEOUT)
             + up
             + QUERY_TIMEOUT
+            + loss
             + Duration::from_secs(1)
     }
 
@@ -833,6 +1062,84 @@ mod tests {
         assert_eq!(receiver_app_name(Some(ci), None), "standby1");
         assert_eq!(receiver_app_name(None, Some("c")), "c");
         assert_eq!(receiver_app_name(None, Some("")), "walreceiver");
+    }
+
+    fn standby(evidence: &str) -> PostgresSource {
+        let src = format!(
+            "name = \"t\"\nobjectives = {{ rto = \"30m\", rpo = \"5m\" }}\n\
+             [[regions]]\nname = \"primary\"\nid = \"a\"\nrole = \"primary\"\n\
+             [[regions]]\nname = \"dr\"\nid = \"b\"\nrole = \"dr\"\n\
+             [[databases]]\nname = \"primary\"\nregion = \"primary\"\n\
+             postgres = {{ dsn = \"host=/nonexistent port=1 dbname=a user=u\"{evidence} }}\n\
+             [[databases]]\nname = \"dr-replica\"\nregion = \"dr\"\nreplica_of = \"primary\"\n\
+             postgres = {{ dsn = \"host=/nonexistent port=2 dbname=a user=u\" }}\n"
+        );
+        let env = Environment::parse("t.toml", &src).expect("env");
+        PostgresSource::new(env.database("dr-replica").expect("db"), &env).expect("source")
+    }
+
+    fn view(paused: bool, receiver: Option<&str>) -> SelfView {
+        SelfView {
+            in_recovery: true,
+            paused,
+            lag_secs: Some(4.0),
+            replay_backlog: None,
+            receiver: receiver.map(str::to_string),
+            application_name: None,
+        }
+    }
+
+    #[test]
+    fn a_broken_replica_without_wal_evidence_says_its_window_is_the_lag_fallback() {
+        let mut s = standby("");
+        s.lag_while_streaming = Some(3.4);
+        let r = s
+            .reading(Ok(view(false, None)), None, true)
+            .replication
+            .expect("replication");
+        assert_eq!(r.state, ReplicationState::Broken);
+        assert_eq!(r.loss_window_secs, Some(3.4));
+        assert_eq!(
+            (r.loss_window_bytes, r.source_lost_at, r.last_replayed_at),
+            (None, None, None)
+        );
+        let e = r.loss_evidence.expect("evidence");
+        assert!(
+            e.starts_with("fallback: the replica's lag when replication broke")
+                && e.contains("no data_dir or wal_archive of primary"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_paused_replica_whose_source_is_gone_is_broken() {
+        let mut s = standby(", wal_archive = \"/nonexistent/archive\"");
+        let state = |s: &mut PostgresSource, paused, receiver, gone| {
+            s.reading(Ok(view(paused, receiver)), None, gone)
+                .replication
+                .expect("replication")
+        };
+        assert_eq!(
+            state(&mut s, true, Some("streaming"), false).state,
+            ReplicationState::Paused
+        );
+        assert_eq!(
+            state(&mut s, true, None, false).state,
+            ReplicationState::Paused
+        );
+        let paused = state(&mut s, true, None, false);
+        assert!(paused.loss_evidence.is_none(), "{paused:?}");
+        let r = state(&mut s, false, None, false);
+        assert!(
+            r.loss_evidence
+                .as_deref()
+                .is_some_and(|e| e.contains("primary still answers")),
+            "{r:?}"
+        );
+        assert_eq!(
+            state(&mut s, true, None, true).state,
+            ReplicationState::Broken
+        );
     }
 
     #[test]

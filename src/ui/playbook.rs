@@ -28,6 +28,7 @@ use crate::app::incident::{ConfirmDialog, Incident, Prompt};
 use crate::duration::compact;
 use chrono::{DateTime, Utc};
 
+use crate::playbook::projection::rpo_span;
 use crate::playbook::{Engine, Grade, Scorecard, StepKind, StepStatus, StepView, Timing};
 use crate::theme::Theme;
 use crate::ui::paint::{self, Panel};
@@ -658,51 +659,74 @@ pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scoreca
             t.crit,
         )));
     }
-    let rto = card
-        .rto_achieved_secs
-        .map_or_else(|| "—".to_string(), compact);
-    lines.push(Line::from(vec![
-        Span::styled("RTO achieved ", t.header),
-        Span::styled(
-            rto,
-            if card
-                .rto_achieved_secs
-                .is_some_and(|s| s <= card.rto_objective_secs)
-            {
-                t.ok
-            } else {
-                t.crit
+    // Every figure from the projection, each with its one-line definition.
+    let m = &card.measures;
+    for f in m.figures() {
+        let style = match f.name.as_str() {
+            "RTO achieved" => match m.rto_achieved_secs {
+                Some(a) if a < m.rto_objective_secs => t.ok,
+                Some(_) => t.crit,
+                None => t.dim,
             },
-        ),
-        Span::styled(
-            format!(" · objective {}", compact(card.rto_objective_secs)),
-            t.dim,
-        ),
-    ]));
-    let (rpo_text, rpo_style) = match card.rpo.as_ref().and_then(|c| c.seconds) {
-        Some(s) => (
-            compact(s),
-            if s <= card.rpo_objective_secs {
-                t.ok
-            } else {
-                t.crit
+            "RPO achieved" => match m.rpo.as_ref().and_then(|r| r.seconds) {
+                Some(s) if s < m.rpo_objective_secs as f64 => t.ok,
+                Some(_) => t.crit,
+                None => t.dim,
             },
-        ),
-        None => ("not captured".to_string(), t.dim),
-    };
-    lines.push(Line::from(vec![
-        Span::styled("RPO achieved ", t.header),
-        Span::styled(rpo_text, rpo_style),
-        Span::styled(
-            format!(" · objective {}", compact(card.rpo_objective_secs)),
-            t.dim,
-        ),
-    ]));
-    if let Some(mttd) = card.mttd_secs {
+            _ => t.text,
+        };
+        let objective = match f.name.as_str() {
+            "RTO achieved" => format!(" · objective {}", compact(m.rto_objective_secs)),
+            "RPO achieved" => format!(" · objective {}", compact(m.rpo_objective_secs)),
+            _ => String::new(),
+        };
+        // The RPO's window and evidence go on a line of their own, after the figure and its
+        // objective.
+        let (value, detail) = match (f.name.as_str(), m.rpo.as_ref()) {
+            ("RPO achieved", Some(r)) if r.seconds.is_some() => {
+                let short = r.seconds.map(rpo_span).unwrap_or_default();
+                let rest = f.value.strip_prefix(&short).unwrap_or(&f.value);
+                (short, Some(rest.trim_start_matches(", ").to_string()))
+            }
+            _ => (f.value.clone(), None),
+        };
         lines.push(Line::from(vec![
-            Span::styled("MTTD         ", t.header),
-            Span::styled(compact(mttd), t.text),
-            Span::styled(" · from the fault to the declaration", t.dim),
+            Span::styled(format!("{:<16}", f.name), t.header),
+            Span::styled(sanitize(&value), style),
+            Span::styled(objective, t.dim),
+        ]));
+        if let Some(detail) = detail.filter(|d| !d.is_empty()) {
+            lines.push(Line::from(Span::styled(
+                format!("{:<16}{}", "", sanitize(&detail)),
+                t.text,
+            )));
+        }
+        lines.push(Line::from(Span::styled(
+            format!("{:<16}{}", "", f.definition),
+            t.dim,
+        )));
+    }
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<16}", "Over target"), t.header),
+        Span::styled(
+            format!("{} of {} steps", m.steps_over_target, card.steps.len()),
+            if m.steps_over_target == 0 {
+                t.ok
+            } else {
+                t.warn
+            },
+        ),
+    ]));
+    if !m.resumes.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<16}", "Resumed"), t.header),
+            Span::styled(
+                format!(
+                    "{} time(s) after a stop (see the journal's report)",
+                    m.resumes.len()
+                ),
+                t.warn,
+            ),
         ]));
     }
     lines.push(Line::raw(""));

@@ -16,6 +16,10 @@
 //!
 //! Lag and sparkline are coloured by [`lag_severity`] against the replica's alarm and the
 //! environment's RPO; a `broken` replication state is critical whatever the lag says.
+//!
+//! Once a replica's source is lost, its row shows the frozen data-loss window instead of the
+//! growing lag (which is only the age of the last replayed write), and the bottom border says it
+//! in words: `dr-replica 3.4s behind when primary was lost at 10:18:27`.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -27,10 +31,13 @@ use super::common::{
     pane_block, render_table, sparkline,
 };
 use crate::duration::Dur;
+use crate::playbook::LossWindow;
+use crate::playbook::projection::rpo_span;
 use crate::telemetry::{
     Board, DatabaseReading, Replication, ReplicationState, Severity, lag_severity,
 };
 use crate::ui::paint::Panel;
+use crate::ui::playbook::sanitize;
 
 /// The pane's title, exactly as shown in its border.
 pub const TITLE: &str = "Replica lag";
@@ -137,7 +144,20 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
 
     let rpo = ctx.env.objectives.rpo;
     let rpo_text = rpo.to_string();
-    if !cols.iter().any(|(c, _)| *c == Col::Alarm) {
+    let lost: Vec<String> = replicas(board)
+        .filter_map(|(db, r)| frozen(r).map(|w| format!("{} {}", db.name, w.describe())))
+        .collect();
+    let narrow = !cols.iter().any(|(c, _)| *c == Col::Alarm);
+    if !lost.is_empty() {
+        let mut note = vec![Span::styled(
+            format!(" {} ", sanitize(&lost.join(" · "))),
+            look.sev(Severity::Crit),
+        )];
+        if narrow {
+            note.extend(policy_note(board, &rpo_text, look).spans);
+        }
+        block = block.bottom_title(Line::from(note));
+    } else if narrow {
         block = block.bottom_title(policy_note(board, &rpo_text, look));
     }
 
@@ -159,7 +179,10 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
     let rows: Vec<Vec<Line>> = replicas(board)
         .map(|(db, r)| {
             let promoted = r.state == ReplicationState::Promoted;
-            let severity = lag_severity(r.lag_secs, r.lag_alarm, rpo);
+            let window = frozen(r);
+            // Frozen: what promoting loses, not the growing age of the last replayed write.
+            let shown_lag = window.as_ref().map_or(r.lag_secs, |w| Some(w.secs));
+            let severity = lag_severity(shown_lag, r.lag_alarm, rpo);
             // A promoted database no longer replicates: no lag is expected, not alarming.
             let lag_style = if promoted && r.lag_secs.is_none() {
                 look.dim()
@@ -171,7 +194,13 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
                     Col::Name => cell(Span::styled(db.name.as_str(), look.text()), false),
                     Col::Resource => cell(Span::styled(db.resource.as_str(), look.dim()), false),
                     Col::Source => cell(Span::styled(r.source.as_str(), look.dim()), false),
-                    Col::Lag => cell(Span::styled(lag_text(r.lag_secs), lag_style), true),
+                    Col::Lag => match &window {
+                        Some(w) => cell(
+                            Span::styled(rpo_span(w.secs), look.sev(Severity::Crit)),
+                            true,
+                        ),
+                        None => cell(Span::styled(lag_text(r.lag_secs), lag_style), true),
+                    },
                     Col::History => {
                         let text = board
                             .lag_history
@@ -187,7 +216,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
                         let (label, sev) = state_label(r.state);
                         cell(Span::styled(label, look.sev(sev)), false)
                     }
-                    Col::Behind => match r.lag_bytes {
+                    Col::Behind => match window.as_ref().and(r.loss_window_bytes).or(r.lag_bytes) {
                         Some(b) => cell(Span::styled(bytes_text(b), look.sev(severity)), true),
                         None => cell(Span::styled(NONE, look.dim()), true),
                     },
@@ -212,6 +241,18 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
             },
         },
     )
+}
+
+/// The frozen window of a replica whose source is lost (not once promoted).
+fn frozen(r: &Replication) -> Option<LossWindow> {
+    if r.state == ReplicationState::Promoted {
+        return None;
+    }
+    Some(LossWindow {
+        source: r.source.clone(),
+        secs: r.loss_window_secs?,
+        source_lost_at: r.source_lost_at?,
+    })
 }
 
 /// `alarm 5m · RPO 5m`, for the bottom border when the columns do not fit. Replicas with
