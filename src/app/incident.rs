@@ -33,6 +33,8 @@ pub enum PromptKind {
     Abort,
     /// A free-text timeline note.
     Note,
+    /// When the outage began, and why the commander says so (`d`, live incidents).
+    Disruption,
 }
 
 impl PromptKind {
@@ -41,6 +43,9 @@ impl PromptKind {
             PromptKind::Skip { .. } => "Skip this step: why? (recorded)",
             PromptKind::Abort => "Abort the incident: why? (recorded; Enter aborts)",
             PromptKind::Note => "Timeline note (recorded)",
+            PromptKind::Disruption => {
+                "Outage began at: HH:MM[:SS] UTC or 15m ago, then why (recorded)"
+            }
         }
     }
 }
@@ -291,6 +296,15 @@ impl Incident {
             PromptKind::Skip { step } => Input::Skip { step, reason: text },
             PromptKind::Abort => Input::Abort { reason: text },
             PromptKind::Note => Input::Note { text },
+            PromptKind::Disruption => match parse_disruption(&text, now) {
+                Ok((since, reason)) => Input::SetDisruption { since, reason },
+                Err(why) => {
+                    // Keep what was typed, to correct it.
+                    self.prompt = Some(prompt);
+                    *flash = Some(why);
+                    return Vec::new();
+                }
+            },
         };
         self.handle(input, now, flash)
     }

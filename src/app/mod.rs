@@ -583,7 +583,7 @@ impl App {
         let Some(incident) = self.incident.as_mut() else {
             if matches!(
                 key.code,
-                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n')
+                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd')
             ) {
                 self.say("no incident: p picks a playbook");
             } else {
@@ -616,6 +616,21 @@ impl App {
                     kind: PromptKind::Note,
                     text: String::new(),
                 });
+                Vec::new()
+            }
+            KeyCode::Char('d') => {
+                if self.mode == Mode::Drill {
+                    flash = Some(
+                        "in a drill the outage began when the fault was injected: that is on \
+                         record already"
+                            .into(),
+                    );
+                } else {
+                    incident.prompt = Some(Prompt {
+                        kind: PromptKind::Disruption,
+                        text: String::new(),
+                    });
+                }
                 Vec::new()
             }
             _ => {
@@ -910,6 +925,69 @@ mod tests {
         a.update(Action::Followed(vec![(1, now, declared)]));
         let effects = a.update(Action::Tick(now + TimeDelta::hours(3)));
         assert!(effects.is_empty(), "{effects:?}");
+    }
+
+    #[test]
+    fn the_commander_sets_when_the_outage_began() {
+        let mut a = app(Mode::Live);
+        a.operator = "dana".into();
+        let pb = crate::playbook::parse(
+            "<shipped>/region-loss.toml",
+            crate::playbook::SHIPPED
+                .iter()
+                .find(|(id, _)| *id == "region-loss")
+                .map(|(_, src)| *src)
+                .expect("shipped region-loss"),
+            &a.env,
+        )
+        .expect("valid playbook");
+        a.start_incident(pb);
+        key(&mut a, KeyCode::Char('d'));
+        for c in "15m ago".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        // No reason: refused, and what was typed is kept.
+        assert!(key(&mut a, KeyCode::Enter).is_empty());
+        let flash = a.flash.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+        assert!(flash.contains("reason is required"), "{flash}");
+        for c in " first failed health check".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        let effects = key(&mut a, KeyCode::Enter);
+        let recorded = effects.iter().find_map(|e| match e {
+            Effect::Record(
+                _,
+                crate::playbook::Event::Disrupted {
+                    since, reason, by, ..
+                },
+            ) => Some((*since, reason.clone(), by.clone())),
+            _ => None,
+        });
+        assert_eq!(
+            recorded,
+            Some((
+                a.now - TimeDelta::minutes(15),
+                Some("first failed health check".to_string()),
+                Some("dana".to_string())
+            )),
+            "{effects:?}"
+        );
+        // Not in a drill: the fault's time is the truth there.
+        let mut d = app(Mode::Drill);
+        d.start_incident(
+            crate::playbook::parse(
+                "<shipped>/region-loss.toml",
+                crate::playbook::SHIPPED
+                    .iter()
+                    .find(|(id, _)| *id == "region-loss")
+                    .map(|(_, src)| *src)
+                    .expect("shipped"),
+                &d.env,
+            )
+            .expect("valid"),
+        );
+        key(&mut d, KeyCode::Char('d'));
+        assert!(d.incident.as_ref().is_some_and(|i| i.prompt.is_none()));
     }
 
     #[test]
