@@ -439,6 +439,21 @@ fn kill_nine_mid_step_then_resume_records_the_crash_and_the_rto_never_goes_back(
         .find(|l| l["kind"] == "confirmed")
         .expect("confirmed");
     assert_eq!(confirmed["by"], "alice");
+    // The postmortem names the crash: when, the gap, who resumed it.
+    let out = std::process::Command::new(common::BIN)
+        .args(["report", utf8(&journal)])
+        .output()
+        .expect("report");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = String::from_utf8_lossy(&out.stdout);
+    let section = report
+        .split("## Crashes and resumes")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the report lists no crash:\n{report}"));
+    assert!(
+        section.contains("carol") && section.contains(&pid.to_string()),
+        "{section}"
+    );
     // Times never go backwards across the crash.
     let times: Vec<String> = all
         .iter()
