@@ -193,6 +193,30 @@ fn drill_with_an_existing_journal_exits_2_before_taking_the_terminal() {
 }
 
 #[test]
+fn a_drill_left_before_anything_happened_leaves_no_journal() {
+    let state = Scratch::new("record-nothing");
+    let mut tui = Tui::spawn_in(
+        &["drill", "region-loss", "--at", "10m"],
+        200,
+        60,
+        state.path(),
+        &[],
+    );
+    tui.wait_text("not declared", T);
+    // The journal exists (and is locked) while the drill runs...
+    assert_eq!(journals_in(state.path()).len(), 1);
+    tui.send("q");
+    assert!(tui.wait_exit(T).success());
+    // ...and a header alone, with nothing recorded, is not left behind.
+    assert!(
+        journals_in(state.path()).is_empty(),
+        "{:?}",
+        journals_in(state.path())
+    );
+    assert!(!tui.screen().contains("postmortem:"), "{}", tui.screen());
+}
+
+#[test]
 fn a_second_console_is_told_who_holds_the_journal_and_writes_nothing() {
     let pb = playbooks();
     let state = Scratch::new("record-two");
@@ -444,7 +468,11 @@ fn kill_nine_mid_step_then_resume_records_the_crash_and_the_rto_never_goes_back(
         .args(["report", utf8(&journal)])
         .output()
         .expect("report");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = String::from_utf8_lossy(&out.stdout);
     let section = report
         .split("## Crashes and resumes")

@@ -50,6 +50,8 @@ enum Command {
         ticket: u64,
     },
     Close,
+    /// Close, and say when done (the console is quitting).
+    Finish(Sender<()>),
 }
 
 /// The outcome of one ticket.
@@ -102,6 +104,17 @@ impl JournalWriter {
         self.open = self.commands.send(Command::Adopt(journal)).is_ok();
     }
 
+    /// Closes the current journal, waiting (at most `limit`) until it is closed: its lock is
+    /// released and, if nothing was ever recorded in it, the header-only file is removed.
+    pub fn finish(&mut self, limit: std::time::Duration) {
+        let (done, wait) = channel();
+        if self.commands.send(Command::Finish(done)).is_ok() {
+            let _ = wait.recv_timeout(limit);
+        }
+        self.open = false;
+    }
+
+    /// Closes the current journal (see [`JournalWriter::finish`]).
     pub fn close(&mut self) {
         let _ = self.commands.send(Command::Close);
         self.open = false;
@@ -146,6 +159,8 @@ impl JournalWriter {
 
 fn writer_loop(rx: &Receiver<Command>, inbox: &UnboundedSender<Action>, fail: bool) {
     let mut journal: Option<Journal> = None;
+    // Whether anything was handed to the current journal (written or failed).
+    let mut used = false;
     while let Ok(first) = rx.recv() {
         // Coalesce what is already queued: consecutive appends share one write and one fsync.
         let mut queue = vec![first];
@@ -159,18 +174,42 @@ fn writer_loop(rx: &Receiver<Command>, inbox: &UnboundedSender<Action>, fail: bo
                 Command::Append { events, ticket } => {
                     batch.extend(events);
                     tickets.push(ticket);
+                    used = true;
                 }
                 Command::Adopt(j) => {
                     flush(&mut journal, &mut batch, &mut tickets, inbox, fail);
+                    close(journal.take(), used);
                     journal = Some(j);
+                    used = false;
                 }
                 Command::Close => {
                     flush(&mut journal, &mut batch, &mut tickets, inbox, fail);
-                    journal = None;
+                    close(journal.take(), used);
+                }
+                Command::Finish(done) => {
+                    flush(&mut journal, &mut batch, &mut tickets, inbox, fail);
+                    close(journal.take(), used);
+                    let _ = done.send(());
                 }
             }
         }
         flush(&mut journal, &mut batch, &mut tickets, inbox, fail);
+    }
+}
+
+/// Closes a journal (releasing its lock). One that recorded nothing (a playbook picked, or a
+/// drill started, then left before anything happened) is removed: a header alone records no
+/// incident, and would only be offered for resuming and listed by `history`.
+fn close(journal: Option<Journal>, used: bool) {
+    let Some(j) = journal else { return };
+    if used || j.next_seq() > 1 {
+        return;
+    }
+    let path = j.path().to_path_buf();
+    drop(j);
+    match std::fs::remove_file(&path) {
+        Ok(()) => tracing::info!(journal = %path.display(), "removed: nothing was recorded"),
+        Err(e) => tracing::warn!(journal = %path.display(), "not removed: {e}"),
     }
 }
 

@@ -317,6 +317,10 @@ pub async fn run(session: Session) -> Result<App> {
     }
     let result = event_loop(&mut app, &mut guard, &mut rx, &mut runner, test_panic).await;
     runner.kill_all();
+    if let Some(port) = &mut runner.journal {
+        // Release the lock before the process ends (and drop a journal that recorded nothing).
+        port.writer.finish(Duration::from_secs(2));
+    }
     stop.store(true, Ordering::SeqCst);
     drop(guard);
     result.map(|()| app)

@@ -311,7 +311,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     if let Some(path) = app
         .journal_path
         .as_ref()
-        .filter(|_| app.following.is_none())
+        .filter(|p| app.following.is_none() && p.exists())
     {
         println!("journal: {}", path.display());
         println!("postmortem: warroom report {}", path.display());
