@@ -2,8 +2,9 @@
 //! 200 ms. Appending one event includes its fsync, so that figure is the disk's.
 //!
 //! `cargo bench --bench journal`. The 100,000 events repeat the committed complete drill
-//! (`tests/fixtures/journals/region-loss-drill.jsonl`): checklist ticks, confirmations with their
-//! evidence, output lines, waits, step ends, in the proportions of a real drill.
+//! (`tests/fixtures/journals/v2/region-loss-drill.jsonl`): checklist ticks, confirmations with
+//! their evidence, output lines, waits, step ends, in the proportions of a real drill. The replay
+//! checks every line's SHA-256 and link (format version 2).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,10 +12,12 @@ use std::path::{Path, PathBuf};
 use chrono::TimeDelta;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
-use warroom::journal::{self, Journal};
+use warroom::journal::{self, Journal, LockHolder, Stamp};
 use warroom::playbook::Event;
 
 const EVENTS: usize = 100_000;
+
+const FIXTURE: &str = "tests/fixtures/journals/v2/region-loss-drill.jsonl";
 
 /// The scratch directory: `$WARROOM_BENCH_DIR` (put it on the disk journals live on: the fsync
 /// figure is that disk's), else the system temp directory.
@@ -29,22 +32,28 @@ fn scratch() -> PathBuf {
 /// Writes a journal of `EVENTS` events (the fixture's, repeated, a day apart) and returns its
 /// path and size in bytes.
 fn big_journal(dir: &Path) -> (PathBuf, u64) {
-    let fixture = Path::new("tests/fixtures/journals/region-loss-drill.jsonl");
+    let fixture = Path::new(FIXTURE);
     let drill = journal::read(fixture).expect("the committed fixture reads");
     let path = dir.join("big.jsonl");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
-    out.write_all(&journal::encode_header(&drill.header).expect("header"))
-        .expect("write");
+    let header = journal::encode_header(&drill.header).expect("header");
+    out.write_all(&header).expect("write");
+    let mut prev = journal::chain::hash_of(&header[..header.len() - 1]).expect("sealed");
     let mut seq = 0u64;
     'outer: for round in 0.. {
-        for (_, at, event) in &drill.events {
+        for (_, stamp, event) in &drill.events {
             if seq as usize == EVENTS {
                 break 'outer;
             }
             seq += 1;
-            let at = *at + TimeDelta::days(round);
-            out.write_all(&journal::encode_event(seq, at, event).expect("event"))
-                .expect("write");
+            let day = TimeDelta::days(round);
+            let stamp = Stamp {
+                at: stamp.at + day,
+                sim: stamp.sim.map(|s| s + day),
+            };
+            let line = journal::encode_event(seq, stamp, &prev, event).expect("event");
+            prev = journal::chain::hash_of(&line[..line.len() - 1]).expect("sealed");
+            out.write_all(&line).expect("write");
         }
     }
     out.flush().expect("flush");
@@ -82,7 +91,10 @@ fn journal_benches(c: &mut Criterion) {
     let note = Event::Note {
         text: "Old primary fenced: ingress revoked on sg-0a1b".into(),
     };
-    let at = header.started_at;
+    let at = Stamp {
+        at: header.started_at,
+        sim: None,
+    };
     let appended = dir.join("append.jsonl");
     let mut j = Journal::create(&appended, &header).expect("create");
     group.bench_function("append_one_event_with_fsync", |b| {
@@ -92,14 +104,16 @@ fn journal_benches(c: &mut Criterion) {
     group.bench_function("append_three_events_one_fsync", |b| {
         b.iter(|| j.append_all(three.iter().map(|e| (at, e))).expect("append"));
     });
+    drop(j);
+    let holder = LockHolder::this_process("bench");
     group.bench_function("open_append_small_journal", |b| {
         b.iter_batched(
             || {
                 let p = dir.join("small.jsonl");
-                std::fs::copy("tests/fixtures/journals/region-loss-drill.jsonl", &p).expect("copy");
+                std::fs::copy(FIXTURE, &p).expect("copy");
                 p
             },
-            |p| Journal::open_append(&p).expect("opens"),
+            |p| Journal::open_append(&p, &holder).expect("opens"),
             BatchSize::PerIteration,
         );
     });

@@ -122,6 +122,13 @@ pub enum Command {
         /// The journal the incident writes.
         path: PathBuf,
     },
+    /// Check that a journal is as warroom wrote it: every line's SHA-256 and its link to the
+    /// line before. Exit 0 intact, 1 altered (the first altered line is named), 2 unreadable or
+    /// not a journal, 3 a version-1 journal (no hash chain to check).
+    Verify {
+        /// The journal (`*.jsonl`).
+        path: PathBuf,
+    },
     /// List the journals in a directory with their results, then per scenario the pass rate and
     /// the RTO trend.
     History {

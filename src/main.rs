@@ -51,6 +51,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(Command::Lab(args)) = cli.command {
         return Ok(warroom::lab::run(args));
     }
+    if let Some(Command::Verify { path }) = &cli.command {
+        return Ok(warroom::journal::verify::run(path));
+    }
     let env = match load_env(cli.console.env.as_deref()) {
         Ok(env) => env,
         Err(BadInput(msg)) => {
@@ -86,7 +89,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Some(Command::Status { json }) => status(&cli.console, &env, json),
-        Some(Command::Lab(_)) => Ok(ExitCode::SUCCESS), // handled above
+        Some(Command::Lab(_) | Command::Verify { .. }) => Ok(ExitCode::SUCCESS), // handled above
         Some(Command::Report { path, format }) => Ok(report(&path, format)),
         Some(Command::History { dir }) => Ok(history(dir)),
         Some(Command::Check { paths }) => Ok(check(&cli.console, &env, paths)),

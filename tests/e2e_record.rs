@@ -269,9 +269,17 @@ fn a_second_console_is_told_who_holds_the_journal_and_writes_nothing() {
     third.send("q");
     third.wait_exit(T);
 
-    // The first console's record: untouched by the others, and still valid.
+    // The first console's record: the others wrote nothing (the first console goes on writing
+    // its own events after what was there), and it is still valid.
     let after = std::fs::read(&journal).expect("read");
-    assert_eq!(before, after, "nobody else wrote to the journal");
+    assert!(
+        after.starts_with(&before),
+        "what was on record before the second console changed"
+    );
+    assert!(
+        !lines(&journal).iter().any(|l| l["kind"] == "resumed"),
+        "the refused console recorded its resume"
+    );
     first.send(" ");
     first.send("\r");
     first.wait_text("Step 2/3", T);
@@ -279,6 +287,16 @@ fn a_second_console_is_told_who_holds_the_journal_and_writes_nothing() {
     first.send("q");
     first.wait_exit(T);
     let replay = warroom::journal::read(&journal).expect("the journal stays valid");
+    let verify = std::process::Command::new(common::BIN)
+        .args(["verify", utf8(&journal)])
+        .output()
+        .expect("verify");
+    assert!(
+        verify.status.success(),
+        "verify: {}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
     assert!(replay.events.len() >= 4, "{} events", replay.events.len());
     let seqs: Vec<u64> = lines(&journal)
         .iter()
@@ -482,6 +500,12 @@ fn kill_nine_mid_step_then_resume_records_the_crash_and_the_rto_never_goes_back(
         section.contains("carol") && section.contains(&pid.to_string()),
         "{section}"
     );
+    // The record across the crash is as written (hash chain intact).
+    let verify = std::process::Command::new(common::BIN)
+        .args(["verify", utf8(&journal)])
+        .output()
+        .expect("verify");
+    assert!(verify.status.success(), "{verify:?}");
     // Times never go backwards across the crash.
     let times: Vec<String> = all
         .iter()
@@ -537,8 +561,10 @@ fn a_read_only_incident_resumes_read_only() {
     );
 }
 
-#[test]
-fn a_journal_dated_in_the_future_is_refused_with_its_line_not_spun_on() {
+/// A drill journal whose last event (sealed, the chain intact) is dated in the year 9999 on
+/// the given clock: what a machine with a wrong clock, or an editor who re-sealed the line,
+/// would leave.
+fn journal_dated_9999(clock: &str) -> (Scratch, Scratch, PathBuf, usize) {
     let pb = playbooks();
     let state = Scratch::new("record-future");
     let args = drill_args(utf8(pb.path()), "6", &[]);
@@ -549,39 +575,64 @@ fn a_journal_dated_in_the_future_is_refused_with_its_line_not_spun_on() {
     let journal = the_journal_in(state.path());
     wait_for_event(&journal, "step_started");
     kill9(&mut tui);
-
-    // The last event, dated in the year 9999 (the rest of the line, and the chain, untouched).
-    let text = std::fs::read_to_string(&journal).expect("read");
-    let mut all: Vec<String> = text.lines().map(str::to_string).collect();
-    let last = all.len();
-    let mut line: serde_json::Value = serde_json::from_str(&all[last - 1]).expect("json");
-    let field = if line.get("sim").is_some() {
-        "sim"
-    } else {
-        "at"
+    let holder = warroom::journal::LockHolder::this_process("editor");
+    let (mut j, replay) =
+        warroom::journal::Journal::open_append(&journal, &holder).expect("open the journal");
+    let year_9999: chrono::DateTime<chrono::Utc> = "9999-01-01T00:00:00Z".parse().expect("date");
+    let last = replay.last_stamp();
+    let stamp = match clock {
+        "sim" => warroom::journal::Stamp {
+            at: last.at,
+            sim: Some(year_9999),
+        },
+        _ => warroom::journal::Stamp {
+            at: year_9999,
+            sim: last.sim,
+        },
     };
-    line[field] = serde_json::Value::String("9999-01-01T00:00:00Z".into());
-    all[last - 1] = serde_json::to_string(&line).expect("json");
-    std::fs::write(&journal, all.join("\n") + "\n").expect("write");
+    let note = warroom::playbook::Event::Note {
+        text: "from the future".into(),
+    };
+    j.append(stamp, &note).expect("append");
+    drop(j);
+    let line = lines(&journal).len();
+    (pb, state, journal, line)
+}
 
+fn refused_with_line_quickly(pb: &Path, state: &Path, journal: &Path, line: usize) {
     let started = Instant::now();
     let mut tui = Tui::spawn_in(
-        &["--resume", utf8(&journal), "--playbooks", utf8(pb.path())],
-        200,
+        &["--resume", utf8(journal), "--playbooks", utf8(pb)],
+        220,
         60,
-        state.path(),
+        state,
         &[],
     );
     let status = tui.wait_exit(Duration::from_secs(10));
-    assert_eq!(status.exit_code(), 2, "{}", tui.screen());
+    let screen = tui.screen();
+    assert_eq!(status.exit_code(), 2, "{screen}");
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "refusing took {:?}",
         started.elapsed()
     );
-    let screen = tui.screen();
     assert!(
-        screen.contains(&format!("{}:{last}", utf8(&journal))),
-        "the refusal names line {last}:\n{screen}"
+        screen.contains(&format!("{}:{line}", utf8(journal))),
+        "the refusal names line {line}:\n{screen}"
     );
+    assert!(
+        !tui.raw_output().windows(8).any(|w| w == b"\x1b[?1049h"),
+        "refused before the terminal"
+    );
+}
+
+#[test]
+fn a_journal_dated_in_the_future_is_refused_with_its_line_not_spun_on() {
+    // In simulated time: the console would rebuild the simulated world second by second up to
+    // the year 9999 (it used to spin at 100% CPU without drawing).
+    let (pb, state, journal, line) = journal_dated_9999("sim");
+    refused_with_line_quickly(pb.path(), state.path(), &journal, line);
+    // On the wall clock.
+    let (pb, state, journal, line) = journal_dated_9999("wall");
+    refused_with_line_quickly(pb.path(), state.path(), &journal, line);
 }

@@ -168,7 +168,7 @@ fn agrees_with_the_engine_at_every_point(path: &Path) {
     for n in 1..=replay.events.len() {
         let mut prefix = replay.clone();
         prefix.events.truncate(n);
-        let now = prefix.events[n - 1].1;
+        let now = prefix.events[n - 1].1.session();
         let pb = shipped(&prefix.header.playbook.id);
         let s = settings(&pb);
         let Ok((engine, fx)) = Engine::resume(pb, s, prefix.timeline(), now) else {

@@ -7,29 +7,12 @@
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
-use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Action;
 use crate::journal::Journal;
+pub use crate::journal::Stamp;
 use crate::playbook::Event;
-
-/// When an event happened: wall-clock UTC, and in drills the simulated session time too.
-/// (The shape of journal v2's `Stamp`; until that lands the v1 file records the session time.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stamp {
-    /// Wall-clock UTC.
-    pub at: DateTime<Utc>,
-    /// Drills: simulated time (the engine's clock).
-    pub sim: Option<DateTime<Utc>>,
-}
-
-impl Stamp {
-    /// The engine's clock: simulated time in drills, the wall clock otherwise.
-    pub fn session(&self) -> DateTime<Utc> {
-        self.sim.unwrap_or(self.at)
-    }
-}
 
 /// Where a new journal goes.
 #[derive(Debug, Clone)]
@@ -231,7 +214,7 @@ fn flush(
             j.path().display()
         )),
         Some(j) => j
-            .append_all(batch.iter().map(|(stamp, e)| (stamp.session(), e)))
+            .append_all(batch.iter().map(|(stamp, e)| (*stamp, e)))
             .map(|_| ())
             .map_err(|e| e.to_string()),
     };

@@ -142,14 +142,16 @@ pub struct JournalSettings {
     pub floor: Option<Stamp>,
 }
 
-/// The header of a new incident's journal: the playbook and settings of `engine`, who runs it,
-/// the simulator's seed and speed (simulated sessions), when it starts on the wall clock.
+/// The header of a new incident's journal: the playbook and settings of `engine` (read-only
+/// included: it stays with the incident), who runs it, the simulator's seed, speed and simulated
+/// time (simulated sessions), and `started`: when it starts on the wall clock and in session
+/// time.
 pub fn incident_header(
     engine: &crate::playbook::Engine,
     mode: super::Mode,
     who: &Identity,
     simulator: Option<(u64, f64)>,
-    started_at: chrono::DateTime<chrono::Utc>,
+    started: Stamp,
 ) -> crate::journal::Header {
     let mode = match mode {
         super::Mode::Demo => crate::journal::Mode::Demo,
@@ -161,10 +163,14 @@ pub fn incident_header(
         engine.settings(),
         mode,
         who.operator.clone(),
-        started_at,
-    );
+        started.at,
+    )
+    .read_only(engine.settings().read_only);
     if let Some((seed, speed)) = simulator {
         header = header.simulator(seed, speed);
+    }
+    if let Some(sim) = started.sim {
+        header = header.sim_started_at(sim);
     }
     header
 }
@@ -455,11 +461,7 @@ impl EffectRunner {
             sim: self.simulated.then_some(at),
         };
         if let Some(last) = self.last_stamp {
-            stamp.at = stamp.at.max(last.at);
-            stamp.sim = match (stamp.sim, last.sim) {
-                (Some(sim), Some(floor)) => Some(sim.max(floor)),
-                (sim, _) => sim,
-            };
+            stamp = stamp.not_before(last);
         }
         self.last_stamp = Some(stamp);
         stamp
@@ -476,10 +478,14 @@ impl EffectRunner {
         let Some(incident) = &app.incident else {
             return;
         };
-        let started_at = match self.last_stamp {
-            Some(last) => self.clock.wall_now().max(last.at),
-            None => self.clock.wall_now(),
+        let now = self.clock.now();
+        let mut started = Stamp {
+            at: self.clock.wall(now),
+            sim: self.simulated.then_some(now),
         };
+        if let Some(last) = self.last_stamp {
+            started = started.not_before(last);
+        }
         let simulator = port
             .seed
             .filter(|_| self.simulated)
@@ -489,7 +495,7 @@ impl EffectRunner {
             app.mode,
             &port.identity,
             simulator,
-            started_at,
+            started,
         );
         match create_journal(&port.target, &header, &port.identity) {
             Ok(journal) => {
@@ -738,6 +744,11 @@ fn spawn_follower(
             match tail.poll() {
                 Ok(events) if events.is_empty() => {}
                 Ok(events) => {
+                    // The engine's clock (simulated time in drills).
+                    let events = events
+                        .into_iter()
+                        .map(|(seq, stamp, event)| (seq, stamp.session(), event))
+                        .collect();
                     if tx.send(Action::Followed(events)).is_err() {
                         return;
                     }

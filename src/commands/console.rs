@@ -134,7 +134,10 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         let rebuilt = backends::rebuild_simulation(
             &env,
             seed,
-            plan.replay.header.started_at,
+            plan.replay
+                .header
+                .sim_started_at
+                .unwrap_or(plan.replay.header.started_at),
             &plan.playbook,
             &events,
         );
@@ -191,7 +194,10 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                 mode,
                 &who,
                 simulated.then_some((seed, speed)),
-                clock.wall_now(),
+                Stamp {
+                    at: clock.wall_now(),
+                    sim: simulated.then(|| clock.now()),
+                },
             );
             match runtime::create_journal(&journal_target, &header, &who) {
                 Ok(journal) => {

@@ -5,7 +5,10 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
+
 use super::format::VERSION;
+use super::lock::LockHolder;
 
 /// What was being done to the file when the operating system refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +25,8 @@ pub enum Op {
     Sync,
     /// Cutting a torn last line off, or a failed write's partial line.
     Truncate,
+    /// Taking the journal's lock.
+    Lock,
 }
 
 impl Op {
@@ -34,6 +39,7 @@ impl Op {
             Op::Write => "write to",
             Op::Sync => "fsync",
             Op::Truncate => "truncate",
+            Op::Lock => "lock",
         }
     }
 }
@@ -77,6 +83,39 @@ pub enum JournalError {
         expected: u64,
         found: u64,
     },
+    /// A line's bytes do not match its own hash, or its `prev` does not match the previous line
+    /// (version 2): the file was changed after it was written.
+    Altered {
+        path: PathBuf,
+        line: usize,
+        why: String,
+    },
+    /// An event's time is earlier than the previous line's on the same clock.
+    BackInTime {
+        path: PathBuf,
+        line: usize,
+        /// `at` (wall clock) or `sim` (simulated).
+        clock: &'static str,
+        time: DateTime<Utc>,
+        previous: DateTime<Utc>,
+    },
+    /// An event's time is later than now (see [`Replay::check_times`](super::Replay::check_times)).
+    Future {
+        path: PathBuf,
+        line: usize,
+        time: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
+    /// Another process (or another handle in this one) holds the journal's lock: it is the
+    /// journal's one writer. Nothing was written.
+    Locked {
+        path: PathBuf,
+        /// Who, from the lock's sidecar file; `None` when it could not be read.
+        holder: Option<LockHolder>,
+    },
+    /// A journal of an older format version cannot be appended to (writers write the current
+    /// version only). It can still be read, followed and reported.
+    OldVersion { path: PathBuf, version: u32 },
     /// An earlier append failed: this handle records nothing more.
     Failed { path: PathBuf, why: String },
     /// A followed journal became shorter than what was already read.
@@ -111,6 +150,11 @@ impl JournalError {
             | JournalError::UnsupportedVersion { path, .. }
             | JournalError::BadLine { path, .. }
             | JournalError::BadSeq { path, .. }
+            | JournalError::Altered { path, .. }
+            | JournalError::BackInTime { path, .. }
+            | JournalError::Future { path, .. }
+            | JournalError::Locked { path, .. }
+            | JournalError::OldVersion { path, .. }
             | JournalError::Failed { path, .. }
             | JournalError::Shrunk { path, .. }
             | JournalError::Encode { path, .. } => Some(path),
@@ -123,8 +167,11 @@ impl JournalError {
         match self {
             JournalError::NotAJournal { line, .. }
             | JournalError::BadLine { line, .. }
-            | JournalError::BadSeq { line, .. } => Some(*line),
-            JournalError::UnsupportedVersion { .. } => Some(1),
+            | JournalError::BadSeq { line, .. }
+            | JournalError::Altered { line, .. }
+            | JournalError::BackInTime { line, .. }
+            | JournalError::Future { line, .. } => Some(*line),
+            JournalError::UnsupportedVersion { .. } | JournalError::OldVersion { .. } => Some(1),
             _ => None,
         }
     }
@@ -149,7 +196,7 @@ impl JournalError {
                 .into(),
             JournalError::NoStateDir => "set XDG_STATE_HOME or HOME, or pass --journal PATH".into(),
             JournalError::NotAJournal { .. } => "a warroom journal starts with a header line \
-                {\"format\":\"warroom-journal\",\"version\":1,...}; check the path (journals \
+                {\"format\":\"warroom-journal\",\"version\":2,...}; check the path (journals \
                 are the *.jsonl files in $XDG_STATE_HOME/warroom/incidents)"
                 .into(),
             JournalError::UnsupportedVersion { .. } => format!(
@@ -167,6 +214,30 @@ impl JournalError {
                  the line by hand if you know what it recorded)"
                     .into()
             }
+            JournalError::Altered { .. } => "the journal was changed after it was written \
+                (edited, or damaged on disk); nothing was replayed and the file was not changed: \
+                keep it as evidence (`warroom verify PATH` names the first altered line), and \
+                start a new incident to continue"
+                .into(),
+            JournalError::BackInTime { .. } => "event times never go backwards in a journal \
+                warroom wrote: the file was edited, or pieced together from several; nothing \
+                was replayed and the file was not changed (`warroom verify PATH` checks it)"
+                .into(),
+            JournalError::Future { .. } => "the journal records a time later than this \
+                machine's clock: check the clock (`date -u`), or the file was edited; it was \
+                not resumed"
+                .into(),
+            JournalError::Locked { path, .. } => format!(
+                "a journal has one writer at a time; this one was not touched. To watch the \
+                 incident from here: warroom follow {}",
+                path.display()
+            ),
+            JournalError::OldVersion { .. } => format!(
+                "this warroom writes journal format version {VERSION} only (every line \
+                 hash-chained) and does not append to an older file: `warroom report`, \
+                 `follow` and `history` still read it. Finish the incident with the warroom \
+                 that started it, or start a new incident and note this file's path in it"
+            ),
             JournalError::Failed { .. } => "stop executing steps that change the world; \
                 once the disk is fixed, reopen the journal (warroom --resume) to continue"
                 .into(),
@@ -256,6 +327,51 @@ impl fmt::Display for JournalError {
                 };
                 write!(f, ": event seq {found} {what} (expected seq {expected})")?;
             }
+            JournalError::Altered { path, line, why } => {
+                located(f, path, *line, None)?;
+                write!(f, ": altered: {why}")?;
+            }
+            JournalError::BackInTime {
+                path,
+                line,
+                clock,
+                time,
+                previous,
+            } => {
+                located(f, path, *line, None)?;
+                write!(
+                    f,
+                    ": time goes backwards: `{clock}` {} is earlier than the previous line's {}",
+                    time.to_rfc3339(),
+                    previous.to_rfc3339()
+                )?;
+            }
+            JournalError::Future {
+                path,
+                line,
+                time,
+                now,
+            } => {
+                located(f, path, *line, None)?;
+                write!(
+                    f,
+                    ": event time {} is in the future (now is {})",
+                    time.to_rfc3339(),
+                    now.to_rfc3339()
+                )?;
+            }
+            JournalError::Locked { path, holder } => {
+                write!(f, "{}: the journal is being written by ", path.display())?;
+                match holder {
+                    Some(h) => write!(f, "{h}")?,
+                    None => f.write_str("another console (its lock file names no one)")?,
+                }
+            }
+            JournalError::OldVersion { path, version } => write!(
+                f,
+                "{}:1: journal format version {version} cannot be continued by this warroom",
+                path.display()
+            )?,
             JournalError::Failed { path, why } => write!(
                 f,
                 "{}: the journal stopped recording after an earlier failure ({why})",

@@ -1,12 +1,15 @@
-//! The journal file format, version 1: the header line and the event lines, as serde types, with
-//! their encoding and decoding. Every field is documented here, where it is defined; the user's
-//! reference is `docs/journal.md`.
+//! The journal file format: the header (version 2, the one written), the line codec for
+//! version 2 ([`encode_event`], the decoders) and the dispatch to version 1 ([`super::v1`]).
+//! The event kinds of version 2 are in [`super::schema_v2`]; the user's reference is
+//! `docs/journal.md`.
 //!
 //! ```text
-//! {"format":"warroom-journal","version":1,"playbook":{...},"environment":"demo",...}   line 1
-//! {"seq":1,"at":"2026-11-22T03:12:00Z","kind":"fault_injected","fault":"region-loss"}  line 2
-//! {"seq":2,"at":"2026-11-22T03:13:10Z","kind":"declared","playbook":"region-loss",...}
+//! {"format":"warroom-journal","version":2,"playbook":{...},...,"sha256":"9c1f..."}          line 1
+//! {"seq":1,"at":"2026-11-22T03:12:00Z","sim":"2026-11-22T03:12:00Z","prev":"9c1f...",
+//!  "kind":"fault_injected","fault":"region-loss","sha256":"02ab..."}                        line 2
 //! ```
+//!
+//! The codec is pure: it never reads a clock or a file.
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,6 +17,9 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::chain::{self, Hex, Unsealed};
+use super::schema_v2::{EnvelopeIn, EnvelopeOut, EventV2};
+use super::v1::{EventV1, HeaderV1, StampV1};
 use crate::playbook::{EngineSettings, Event, Playbook};
 
 /// The value of the header's `format` field: what makes a file a warroom journal.
@@ -25,7 +31,7 @@ pub const FORMAT: &str = "warroom-journal";
 /// kind, a new value of an enumeration, a field removed, renamed, retyped or given a new meaning)
 /// bumps the version. Adding an optional field does not: readers ignore fields they do not know.
 /// A reader refuses a file whose version is newer than its own.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// How the session was run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -104,6 +110,9 @@ pub struct PlannedStep {
     /// The step records the data-loss window (RPO) when its executor starts.
     #[serde(default)]
     pub captures_rpo: bool,
+    /// Its completion restores service: the `service_restored` milestone (RTO achieved ends).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restores_service: bool,
 }
 
 /// The objectives the incident is measured against (the playbook's, or the environment's when it
@@ -129,11 +138,24 @@ pub struct Header {
     pub environment: String,
     /// `drill`, `live` or `demo`.
     pub mode: Mode,
-    /// Who ran the console: `--operator`, else `$USER`.
+    /// Who started the console: `--operator`, else `$USER`, else `$LOGNAME`, else the OS
+    /// account name ([`identity::operator`](super::identity::operator)).
     pub operator: String,
-    /// When the journal was created (UTC, RFC 3339). The incident clock starts later, at the
-    /// `declared` event.
+    /// The host the console ran on (its host name). Version 1: empty (not recorded).
+    pub host: String,
+    /// The warroom that created the journal (`0.1.0`). Version 1: empty (not recorded).
+    pub warroom_version: String,
+    /// The incident is read-only: nothing may execute, and a resume stays read-only whatever its
+    /// flags. Version 1: false (its `declared` event says it: see [`Replay::read_only`]).
+    ///
+    /// [`Replay::read_only`]: super::Replay::read_only
+    pub read_only: bool,
+    /// When the journal was created: wall-clock UTC, RFC 3339 (version 1: the session time). The
+    /// incident clock starts later, at the `declared` event.
     pub started_at: DateTime<Utc>,
+    /// Drills: the simulated time when the journal was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sim_started_at: Option<DateTime<Utc>>,
     /// The RTO and RPO the incident is measured against.
     pub objectives: Objectives,
     /// Simulator sessions: the seed of the simulator's randomness (`--seed`).
@@ -150,7 +172,8 @@ pub struct Header {
 
 impl Header {
     /// The header of a new incident of `playbook`, run with `settings` (environment name and
-    /// objectives come from them), by `operator`, created at `started_at`.
+    /// objectives come from them), by `operator`, created at `started_at` (wall clock), on this
+    /// host ([`identity::host`](super::identity::host)), by this warroom, not read-only.
     pub fn new(
         playbook: &Playbook,
         settings: &EngineSettings,
@@ -171,7 +194,11 @@ impl Header {
             environment: settings.environment.name.clone(),
             mode,
             operator: operator.into(),
+            host: super::identity::host(),
+            warroom_version: env!("CARGO_PKG_VERSION").to_string(),
+            read_only: false,
             started_at,
+            sim_started_at: None,
             objectives: Objectives {
                 rto_secs: settings.rto.secs(),
                 rpo_secs: settings.rpo.secs(),
@@ -187,6 +214,7 @@ impl Header {
                     target_secs: s.target.secs(),
                     verification: s.is_verification(),
                     captures_rpo: s.capture_rpo,
+                    restores_service: s.restores_service,
                 })
                 .collect(),
         }
@@ -198,63 +226,118 @@ impl Header {
         self.speed = Some(speed);
         self
     }
+
+    /// Records the simulated time at creation (drills).
+    pub fn sim_started_at(mut self, sim: DateTime<Utc>) -> Header {
+        self.sim_started_at = Some(sim);
+        self
+    }
+
+    /// Marks the incident read-only (it resumes read-only).
+    pub fn read_only(mut self, read_only: bool) -> Header {
+        self.read_only = read_only;
+        self
+    }
+
+    /// The header's own times, as the stamp event 1 must not precede.
+    pub fn stamp(&self) -> Stamp {
+        Stamp {
+            at: self.started_at,
+            sim: self.sim_started_at,
+        }
+    }
 }
 
-/// One event line: `seq` and `at`, then the [`Event`]'s `kind` and fields, flattened.
+/// When an event happened, on both clocks.
 ///
-/// Event fields never use the names `seq` and `at`: they are the line's.
-#[derive(Serialize)]
-struct EventLineOut<'a> {
-    seq: u64,
-    at: &'a DateTime<Utc>,
-    #[serde(flatten)]
-    event: &'a Event,
+/// `at` is the wall clock (UTC) when the event was recorded; `sim` the simulated time in drills
+/// (`None` elsewhere). Version-1 lines read as `Stamp { at, sim: None }` (their `at` was the
+/// session time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Stamp {
+    pub at: DateTime<Utc>,
+    pub sim: Option<DateTime<Utc>>,
 }
 
-/// The `seq` and `at` of an event line (the rest of the line is the [`Event`]).
-#[derive(Deserialize)]
-struct Stamp {
-    /// 1 for the first event, then +1 per line: a gap or a repeat means a damaged file.
-    seq: u64,
-    /// When the event happened (UTC, RFC 3339): the `now` the engine was given.
-    at: DateTime<Utc>,
+impl Stamp {
+    /// A stamp without simulated time.
+    pub fn wall(at: DateTime<Utc>) -> Stamp {
+        Stamp { at, sim: None }
+    }
+
+    /// The engine's clock: simulated time in drills, else the wall clock.
+    pub fn session(&self) -> DateTime<Utc> {
+        self.sim.unwrap_or(self.at)
+    }
+
+    /// This stamp, never earlier than `floor` on either clock (writers clamp with it).
+    pub fn not_before(self, floor: Stamp) -> Stamp {
+        Stamp {
+            at: self.at.max(floor.at),
+            sim: match (self.sim, floor.sim) {
+                (Some(s), Some(f)) => Some(s.max(f)),
+                (s, _) => s,
+            },
+        }
+    }
 }
 
-/// The header as one line, newline included.
+/// The header as one sealed line (version 2, newline included).
 pub fn encode_header(header: &Header) -> Result<Vec<u8>, serde_json::Error> {
-    let mut line = serde_json::to_vec(header)?;
-    line.push(b'\n');
-    Ok(line)
+    Ok(encode_header_sealed(header)?.0)
 }
 
-/// An event as one line, newline included: `{"seq":N,"at":"...","kind":"...",...}\n`.
+/// [`encode_header`], with the line's hash (what event 1's `prev` is).
+pub(crate) fn encode_header_sealed(header: &Header) -> Result<(Vec<u8>, Hex), serde_json::Error> {
+    let mut line = if header.version == VERSION {
+        serde_json::to_vec(header)?
+    } else {
+        // Writers write the current version only.
+        let mut h = header.clone();
+        h.version = VERSION;
+        serde_json::to_vec(&h)?
+    };
+    let hash = chain::seal(&mut line, 0);
+    line.push(b'\n');
+    Ok((line, hash))
+}
+
+/// An event as one sealed version-2 line, newline included:
+/// `{"seq":N,"at":"...","sim":"...","prev":"<prev>","kind":"...",...,"sha256":"..."}\n`.
 pub fn encode_event(
     seq: u64,
-    at: DateTime<Utc>,
+    stamp: Stamp,
+    prev: &Hex,
     event: &Event,
 ) -> Result<Vec<u8>, serde_json::Error> {
-    let mut line = Vec::with_capacity(160);
-    encode_event_into(&mut line, seq, at, event)?;
+    let mut line = Vec::with_capacity(256);
+    encode_event_into(&mut line, seq, stamp, prev, event)?;
     Ok(line)
 }
 
-/// [`encode_event`] into a reused buffer (appends to it).
+/// [`encode_event`] into a reused buffer (appends to it); returns the line's hash.
 pub(crate) fn encode_event_into(
     buf: &mut Vec<u8>,
     seq: u64,
-    at: DateTime<Utc>,
+    stamp: Stamp,
+    prev: &Hex,
     event: &Event,
-) -> Result<(), serde_json::Error> {
+) -> Result<Hex, serde_json::Error> {
+    let start = buf.len();
+    let event = EventV2::from(event);
     serde_json::to_writer(
         &mut *buf,
-        &EventLineOut {
+        &EnvelopeOut {
             seq,
-            at: &at,
-            event,
+            at: &stamp.at,
+            sim: stamp.sim.as_ref(),
+            prev: prev.as_str(),
+            event: &event,
         },
     )?;
+    let hash = chain::seal(buf, start);
     buf.push(b'\n');
-    Ok(())
+    Ok(hash)
 }
 
 /// Why a line did not decode, and where in it (1-based byte column) when the JSON parser knows.
@@ -262,6 +345,19 @@ pub(crate) fn encode_event_into(
 pub(crate) struct LineError {
     pub col: Option<usize>,
     pub why: String,
+    /// The line decodes but its bytes do not match its own `hash`: it was changed after it was
+    /// written.
+    pub altered: bool,
+}
+
+impl LineError {
+    fn new(col: Option<usize>, why: impl Into<String>) -> LineError {
+        LineError {
+            col,
+            why: why.into(),
+            altered: false,
+        }
+    }
 }
 
 /// serde_json's message without its ` at line L column C` suffix (we say where ourselves).
@@ -274,61 +370,130 @@ fn json_message(e: &serde_json::Error) -> String {
 }
 
 fn line_error(e: &serde_json::Error, with_col: bool) -> LineError {
-    LineError {
-        col: (with_col && e.line() > 0).then_some(e.column()),
-        why: json_message(e),
-    }
+    LineError::new(
+        (with_col && e.line() > 0).then_some(e.column()),
+        json_message(e),
+    )
 }
 
-/// Decodes an event line (without its newline).
-pub(crate) fn decode_event(line: &[u8]) -> Result<(u64, DateTime<Utc>, Event), LineError> {
-    if line.iter().all(u8::is_ascii_whitespace) {
-        return Err(LineError {
-            col: None,
-            why: "empty line (every line after the header is one event)".into(),
-        });
-    }
-    let stamp = match fast_stamp(line) {
-        Some(stamp) => stamp,
-        None => slow_stamp(line)?,
-    };
-    // The event is read from the same line: `seq` and `at` are fields it ignores. serde buffers
-    // an internally tagged enum, so for a data error the parser's position would point at the
-    // line's end: a column is only given for syntax errors.
-    let event: Event = serde_json::from_slice(line).map_err(|e| {
+fn empty_line() -> LineError {
+    LineError::new(
+        None,
+        "empty line (every line after the header is one event)",
+    )
+}
+
+/// Parses the event part of a line (any version's event type).
+fn parse_event<T: serde::de::DeserializeOwned>(line: &[u8]) -> Result<T, LineError> {
+    // serde buffers an internally tagged enum, so for a data error the parser's position would
+    // point at the line's end: a column is only given for syntax errors.
+    serde_json::from_slice(line).map_err(|e| {
         if e.is_data() {
-            LineError {
-                col: None,
-                why: format!("not a valid event: {}", json_message(&e)),
-            }
+            LineError::new(None, format!("not a valid event: {}", json_message(&e)))
         } else {
             let mut err = line_error(&e, true);
             err.why = format!("not JSON: {}", err.why);
             err
         }
-    })?;
-    Ok((stamp.seq, stamp.at, event))
+    })
 }
 
-/// `seq` and `at` as this crate writes them: `{"seq":N,"at":"<RFC 3339>",...`. About three times
-/// faster than the general parse (replay speed); anything else takes [`slow_stamp`]. The whole
-/// line is still parsed strictly by the event pass.
-fn fast_stamp(line: &[u8]) -> Option<Stamp> {
+/// A decoded version-2 event line.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LineV2 {
+    pub seq: u64,
+    pub stamp: Stamp,
+    /// The previous line's hash, as this line records it.
+    pub prev: Hex,
+    /// This line's own hash (checked).
+    pub hash: Hex,
+    pub event: Event,
+}
+
+/// Decodes a version-2 event line (without its newline), checking its own hash. The caller
+/// checks `prev` against the previous line, and the times.
+pub(crate) fn decode_event_v2(line: &[u8]) -> Result<LineV2, LineError> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Err(empty_line());
+    }
+    let hash = match chain::check(line) {
+        Ok(hash) => hash,
+        Err(unsealed) => {
+            // Say what is wrong with the JSON first, when something is (a torn line).
+            serde_json::from_slice::<serde::de::IgnoredAny>(line).map_err(|e| {
+                let mut err = line_error(&e, true);
+                err.why = format!("not JSON: {}", err.why);
+                err
+            })?;
+            return Err(match unsealed {
+                Unsealed::NoHash => LineError::new(
+                    None,
+                    "no \"sha256\" field at the end of the line (every line of a version-2 \
+                     journal ends with its SHA-256)",
+                ),
+                Unsealed::Mismatch => LineError {
+                    col: None,
+                    why: "the line's bytes do not match its own \"sha256\": it was changed after \
+                          it was written"
+                        .into(),
+                    altered: true,
+                },
+            });
+        }
+    };
+    let (seq, stamp, prev) = match fast_envelope(line) {
+        Some(envelope) => envelope,
+        None => slow_envelope(line)?,
+    };
+    let event: EventV2 = parse_event(line)?;
+    Ok(LineV2 {
+        seq,
+        stamp,
+        prev,
+        hash,
+        event: event.into(),
+    })
+}
+
+/// `seq`, `at`, `sim` and `prev` as this crate writes them:
+/// `{"seq":N,"at":"<RFC 3339>",["sim":"<RFC 3339>",]"prev":"<hex>",...`. About three times
+/// faster than the general parse (replay speed); anything else takes [`slow_envelope`]. The
+/// whole line is still parsed strictly by the event pass.
+fn fast_envelope(line: &[u8]) -> Option<(u64, Stamp, Hex)> {
+    let (seq, rest) = fast_seq(line)?;
+    let (at, rest) = fast_time(rest, b",\"at\":\"")?;
+    let (sim, rest) = match fast_time(rest, b",\"sim\":\"") {
+        Some((sim, rest)) => (Some(sim), rest),
+        None => (None, rest),
+    };
+    let rest = rest.strip_prefix(b",\"prev\":\"")?;
+    let prev = Hex::parse(rest.get(..64)?)?;
+    if rest.get(64) != Some(&b'"') {
+        return None;
+    }
+    Some((seq, Stamp { at, sim }, prev))
+}
+
+fn fast_seq(line: &[u8]) -> Option<(u64, &[u8])> {
     let rest = line.strip_prefix(b"{\"seq\":")?;
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     if digits == 0 || (digits > 1 && rest[0] == b'0') {
         return None;
     }
     let seq: u64 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
-    let rest = rest[digits..].strip_prefix(b",\"at\":\"")?;
-    let end = rest.iter().position(|&b| b == b'"')?;
-    let at = std::str::from_utf8(&rest[..end]).ok()?;
-    let at = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
-    Some(Stamp { seq, at })
+    Some((seq, &rest[digits..]))
 }
 
-fn slow_stamp(line: &[u8]) -> Result<Stamp, LineError> {
-    serde_json::from_slice(line).map_err(|e| {
+fn fast_time<'a>(rest: &'a [u8], key: &[u8]) -> Option<(DateTime<Utc>, &'a [u8])> {
+    let rest = rest.strip_prefix(key)?;
+    let end = rest.iter().position(|&b| b == b'"')?;
+    let text = std::str::from_utf8(&rest[..end]).ok()?;
+    let at = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
+    Some((at, &rest[end + 1..]))
+}
+
+fn slow_envelope(line: &[u8]) -> Result<(u64, Stamp, Hex), LineError> {
+    let e: EnvelopeIn = serde_json::from_slice(line).map_err(|e| {
         let mut err = line_error(&e, true);
         if e.is_data() {
             err.why = format!("not an event line: {}", err.why);
@@ -336,7 +501,45 @@ fn slow_stamp(line: &[u8]) -> Result<Stamp, LineError> {
             err.why = format!("not JSON: {}", err.why);
         }
         err
-    })
+    })?;
+    let prev = Hex::parse(e.prev.as_bytes()).ok_or_else(|| {
+        LineError::new(
+            None,
+            "not an event line: \"prev\" is not 64 lowercase hex digits",
+        )
+    })?;
+    Ok((
+        e.seq,
+        Stamp {
+            at: e.at,
+            sim: e.sim,
+        },
+        prev,
+    ))
+}
+
+/// Decodes a version-1 event line (without its newline): `(seq, at, event)`, `at` being the
+/// session time.
+pub(crate) fn decode_event_v1(line: &[u8]) -> Result<(u64, DateTime<Utc>, Event), LineError> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Err(empty_line());
+    }
+    let stamp = match fast_seq(line)
+        .and_then(|(seq, rest)| fast_time(rest, b",\"at\":\"").map(|(at, _)| StampV1 { seq, at }))
+    {
+        Some(stamp) => stamp,
+        None => serde_json::from_slice::<StampV1>(line).map_err(|e| {
+            let mut err = line_error(&e, true);
+            if e.is_data() {
+                err.why = format!("not an event line: {}", err.why);
+            } else {
+                err.why = format!("not JSON: {}", err.why);
+            }
+            err
+        })?,
+    };
+    let event: EventV1 = parse_event(line)?;
+    Ok((stamp.seq, stamp.at, event.into()))
 }
 
 /// How line 1 failed to be a header.
@@ -346,12 +549,19 @@ pub(crate) enum HeaderError {
     NotAJournal(LineError),
     /// A warroom journal of a newer format.
     Newer(u64),
-    /// A warroom journal header with a bad field.
+    /// A warroom journal header with a bad field (or, `altered`, a changed one).
     Bad(LineError),
 }
 
-/// Decodes line 1 (without its newline).
-pub(crate) fn decode_header(line: &[u8]) -> Result<Header, HeaderError> {
+/// A decoded line 1: the header and, for version 2, its hash (event 1's `prev`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DecodedHeader {
+    pub header: Header,
+    pub hash: Option<Hex>,
+}
+
+/// Decodes line 1 (without its newline), of version 1 or 2.
+pub(crate) fn decode_header(line: &[u8]) -> Result<DecodedHeader, HeaderError> {
     let value: serde_json::Value = serde_json::from_slice(line).map_err(|e| {
         let mut err = line_error(&e, true);
         err.why = if line.starts_with(b"{\"format\":\"warroom-journal\"") {
@@ -364,7 +574,7 @@ pub(crate) fn decode_header(line: &[u8]) -> Result<Header, HeaderError> {
         };
         HeaderError::NotAJournal(err)
     })?;
-    let not = |why: String| HeaderError::NotAJournal(LineError { col: None, why });
+    let not = |why: String| HeaderError::NotAJournal(LineError::new(None, why));
     let Some(object) = value.as_object() else {
         return Err(not(format!(
             "line 1 is a JSON {}, not a journal header object",
@@ -384,21 +594,49 @@ pub(crate) fn decode_header(line: &[u8]) -> Result<Header, HeaderError> {
             )));
         }
     }
-    match object.get("version").and_then(serde_json::Value::as_u64) {
+    let version = match object.get("version").and_then(serde_json::Value::as_u64) {
         Some(v) if v > u64::from(VERSION) => return Err(HeaderError::Newer(v)),
-        Some(v) if v >= 1 => {}
+        Some(v) if v >= 1 => v,
         _ => {
-            return Err(HeaderError::Bad(LineError {
-                col: None,
-                why: format!("bad header: \"version\" must be a whole number from 1 to {VERSION}"),
-            }));
+            return Err(HeaderError::Bad(LineError::new(
+                None,
+                format!("bad header: \"version\" must be a whole number from 1 to {VERSION}"),
+            )));
         }
-    }
-    // Parsed again from the bytes so that a bad field gets its column.
-    serde_json::from_slice(line).map_err(|e| {
+    };
+    let bad = |e: serde_json::Error| {
         let mut err = line_error(&e, true);
         err.why = format!("bad header: {}", err.why);
         HeaderError::Bad(err)
+    };
+    if version == 1 {
+        // Parsed again from the bytes so that a bad field gets its column.
+        let h: HeaderV1 = serde_json::from_slice(line).map_err(bad)?;
+        return Ok(DecodedHeader {
+            header: h.into(),
+            hash: None,
+        });
+    }
+    let hash = chain::check(line).map_err(|u| {
+        HeaderError::Bad(match u {
+            Unsealed::NoHash => LineError::new(
+                None,
+                "bad header: no \"sha256\" field at the end of the line (every line of a \
+                 version-2 journal ends with its SHA-256)",
+            ),
+            Unsealed::Mismatch => LineError {
+                col: None,
+                why: "the header's bytes do not match its own \"sha256\": it was changed after it \
+                      was written"
+                    .into(),
+                altered: true,
+            },
+        })
+    })?;
+    let header: Header = serde_json::from_slice(line).map_err(bad)?;
+    Ok(DecodedHeader {
+        header,
+        hash: Some(hash),
     })
 }
 
@@ -424,61 +662,135 @@ mod tests {
             .expect("valid")
     }
 
+    fn zero() -> Hex {
+        Hex([b'0'; 64])
+    }
+
     #[test]
-    fn event_lines_put_seq_and_at_first_and_round_trip() {
+    fn event_lines_put_seq_at_sim_prev_first_end_with_their_hash_and_round_trip() {
         let ev = Event::Note {
             text: "hello".into(),
         };
-        let line = encode_event(7, at(), &ev).expect("encodes");
-        assert_eq!(
-            String::from_utf8_lossy(&line),
-            "{\"seq\":7,\"at\":\"2026-11-22T03:12:00Z\",\"kind\":\"note\",\"text\":\"hello\"}\n"
+        let stamp = Stamp {
+            at: at(),
+            sim: Some(at() + chrono::TimeDelta::hours(1)),
+        };
+        let line = encode_event(7, stamp, &zero(), &ev).expect("encodes");
+        let text = String::from_utf8_lossy(&line);
+        let prefix = format!(
+            "{{\"seq\":7,\"at\":\"2026-11-22T03:12:00Z\",\"sim\":\"2026-11-22T04:12:00Z\",\
+             \"prev\":\"{}\",\"kind\":\"note\",\"text\":\"hello\",\"sha256\":\"",
+            zero()
         );
-        let back = decode_event(&line[..line.len() - 1]).expect("decodes");
-        assert_eq!(back, (7, at(), ev));
+        assert!(text.starts_with(&prefix), "{text}");
+        assert!(text.ends_with("\"}\n"), "{text}");
+        let back = decode_event_v2(&line[..line.len() - 1]).expect("decodes");
+        assert_eq!(
+            (back.seq, back.stamp, back.prev, back.event),
+            (7, stamp, zero(), ev)
+        );
+        // Without simulated time there is no `sim` field.
+        let line = encode_event(
+            1,
+            Stamp::wall(at()),
+            &zero(),
+            &Event::Note { text: "x".into() },
+        )
+        .expect("encodes");
+        assert!(!String::from_utf8_lossy(&line).contains("\"sim\""));
     }
 
     #[test]
     fn syntax_errors_have_a_column_and_data_errors_say_what() {
-        let err = decode_event(b"{\"seq\":1,\"at\":").expect_err("torn");
+        let err = decode_event_v2(b"{\"seq\":1,\"at\":").expect_err("torn");
         assert!(err.why.starts_with("not JSON"), "{err:?}");
         assert_eq!(err.col, Some(14));
-        let err = decode_event(b"{\"seq\":1,\"at\":\"2026-11-22T03:12:00Z\",\"kind\":\"nope\"}")
+        let err = decode_event_v1(b"{\"seq\":1,\"at\":\"2026-11-22T03:12:00Z\",\"kind\":\"nope\"}")
             .expect_err("unknown kind");
         assert!(err.why.contains("unknown variant `nope`"), "{err:?}");
-        let err = decode_event(b"{\"kind\":\"note\",\"text\":\"x\"}").expect_err("no seq");
+        let err = decode_event_v1(b"{\"kind\":\"note\",\"text\":\"x\"}").expect_err("no seq");
         assert!(err.why.contains("missing field `seq`"), "{err:?}");
+        let err = decode_event_v2(b"{\"kind\":\"note\",\"text\":\"x\"}").expect_err("no hash");
+        assert!(err.why.contains("no \"sha256\""), "{err:?}");
+        // A v2 line with a sealed but unknown kind.
+        let mut line = format!(
+            "{{\"seq\":1,\"at\":\"2026-11-22T03:12:00Z\",\"prev\":\"{}\",\"kind\":\"nope\"}}",
+            zero()
+        )
+        .into_bytes();
+        chain::seal(&mut line, 0);
+        let err = decode_event_v2(&line).expect_err("unknown kind");
+        assert!(err.why.contains("unknown variant `nope`"), "{err:?}");
+        assert!(!err.altered);
     }
 
     #[test]
-    fn the_fast_stamp_path_agrees_with_the_general_one() {
-        let lines: [&[u8]; 5] = [
-            br#"{"seq":12,"at":"2026-11-22T03:12:00Z","kind":"note","text":"a"}"#,
-            br#"{"seq":12,"at":"2026-11-22T03:12:00.123456789Z","kind":"note","text":"a"}"#,
-            br#"{"seq":12,"at":"2026-11-22T04:12:00+01:00","kind":"note","text":"a"}"#,
+    fn the_fast_envelope_path_agrees_with_the_general_one() {
+        let z = zero();
+        let raw = [
+            format!(
+                r#"{{"seq":12,"at":"2026-11-22T03:12:00Z","prev":"{z}","kind":"note","text":"a"}}"#
+            ),
+            format!(
+                r#"{{"seq":12,"at":"2026-11-22T03:12:00.123456789Z","sim":"2026-11-22T05:00:00Z","prev":"{z}","kind":"note","text":"a"}}"#
+            ),
+            format!(
+                r#"{{"seq":12,"at":"2026-11-22T04:12:00+01:00","prev":"{z}","kind":"note","text":"a"}}"#
+            ),
             // Other writers may order or space fields differently: the general path reads them.
-            br#"{"kind":"note","text":"a","at":"2026-11-22T03:12:00Z","seq":12}"#,
-            br#"{ "seq": 12, "at": "2026-11-22T03:12:00Z", "kind": "note", "text": "a" }"#,
+            format!(
+                r#"{{"kind":"note","text":"a","prev":"{z}","at":"2026-11-22T03:12:00Z","seq":12}}"#
+            ),
+            format!(
+                r#"{{ "seq": 12, "at": "2026-11-22T03:12:00Z", "prev": "{z}", "kind": "note", "text": "a" }}"#
+            ),
         ];
-        for line in lines {
-            let slow = slow_stamp(line).expect("general path");
-            if let Some(fast) = fast_stamp(line) {
-                assert_eq!((fast.seq, fast.at), (slow.seq, slow.at));
+        for raw in &raw {
+            let line = raw.as_bytes();
+            let slow = slow_envelope(line).expect("general path");
+            if let Some(fast) = fast_envelope(line) {
+                assert_eq!(fast, slow);
             }
-            assert_eq!(slow.seq, 12);
-            let (seq, at, _) = decode_event(line).expect("decodes");
-            assert_eq!((seq, at), (slow.seq, slow.at));
+            assert_eq!(slow.0, 12);
+            let mut sealed = raw.trim_end_matches(' ').as_bytes().to_vec();
+            chain::seal(&mut sealed, 0);
+            let d = decode_event_v2(&sealed).expect("decodes");
+            assert_eq!((d.seq, d.stamp, d.prev), slow);
         }
         assert!(
-            fast_stamp(lines[0]).is_some(),
+            fast_envelope(raw[0].as_bytes()).is_some()
+                && fast_envelope(raw[1].as_bytes()).is_some(),
             "our own lines take the fast path"
         );
         // Leading zeros are not JSON: the general path rejects them.
-        assert!(fast_stamp(br#"{"seq":012,"at":"2026-11-22T03:12:00Z"}"#).is_none());
+        assert!(fast_seq(br#"{"seq":012,"at":"2026-11-22T03:12:00Z"}"#).is_none());
         assert!(
-            decode_event(br#"{"seq":012,"at":"2026-11-22T03:12:00Z","kind":"note","text":"a"}"#)
+            decode_event_v1(br#"{"seq":012,"at":"2026-11-22T03:12:00Z","kind":"note","text":"a"}"#)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn stamps_clamp_per_clock() {
+        let later = at() + chrono::TimeDelta::seconds(5);
+        let floor = Stamp {
+            at: later,
+            sim: Some(later),
+        };
+        let s = Stamp {
+            at: at(),
+            sim: Some(later + chrono::TimeDelta::seconds(1)),
+        };
+        assert_eq!(
+            s.not_before(floor),
+            Stamp {
+                at: later,
+                sim: Some(later + chrono::TimeDelta::seconds(1))
+            }
+        );
+        assert_eq!(Stamp::wall(at()).not_before(floor), Stamp::wall(later));
+        assert_eq!(s.session(), later + chrono::TimeDelta::seconds(1));
+        assert_eq!(Stamp::wall(at()).session(), at());
     }
 
     #[test]

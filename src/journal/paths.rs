@@ -50,25 +50,8 @@ pub fn new_path(dir: &Path, playbook_id: &str, mode: Mode, now: DateTime<Utc>) -
     path
 }
 
-/// The operator recorded in the header: `explicit` (`--operator`) when given and not blank, else
-/// `$USER`, else `$LOGNAME`, else `unknown`.
-pub fn operator(explicit: Option<&str>) -> String {
-    let env = |k: &str| std::env::var(k).ok();
-    operator_from(explicit, env("USER"), env("LOGNAME"))
-}
-
-fn operator_from(explicit: Option<&str>, user: Option<String>, logname: Option<String>) -> String {
-    explicit
-        .map(str::to_string)
-        .into_iter()
-        .chain(user)
-        .chain(logname)
-        .map(|s| s.trim().to_string())
-        .find(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".into())
-}
-
-/// The journals (`*.jsonl`) in `dir`, sorted by name (names start with the creation time).
+/// The journals (`*.jsonl`) in `dir`, sorted by name (names start with the creation time). Lock
+/// sidecars (`*.jsonl.lock`) and other files are not journals.
 pub fn list(dir: &Path) -> Result<Vec<PathBuf>, JournalError> {
     let entries = std::fs::read_dir(dir).map_err(|source| JournalError::Io {
         path: dir.to_path_buf(),
@@ -102,14 +85,6 @@ mod tests {
             dir_from(None, None),
             Err(JournalError::NoStateDir)
         ));
-    }
-
-    #[test]
-    fn operator_falls_back() {
-        assert_eq!(operator_from(Some("ann"), Some("bob".into()), None), "ann");
-        assert_eq!(operator_from(Some("  "), Some("bob".into()), None), "bob");
-        assert_eq!(operator_from(None, None, Some("carl".into())), "carl");
-        assert_eq!(operator_from(None, None, None), "unknown");
     }
 
     #[test]

@@ -4,15 +4,16 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
-
+use super::chain::Hex;
 use super::error::{JournalError, Op};
-use super::file::{Replay, header_error};
-use super::format::{Header, decode_event, decode_header};
+use super::file::{Replay, advance, broken_link, check_order, header_error};
+use super::format::{Header, Stamp, decode_event_v1, decode_event_v2, decode_header};
 use crate::playbook::Event;
 
 /// An incremental reader: each [`Tail::poll`] returns the events of the complete lines written
-/// since the last one, validated like [`read`](super::read) validates (decoding, `seq` order).
+/// since the last one, validated like [`read`](super::read) validates (decoding, `seq` order,
+/// and in version 2 the hash chain and the order of times). It only ever reads: following
+/// creates and writes no file.
 ///
 /// A line still being written (no newline yet) is left for the next poll, and re-read from its
 /// start then: a writer that resumes after a crash cuts its torn line off and writes a new one
@@ -46,6 +47,12 @@ pub struct Tail {
     skip_empty: bool,
     /// Bytes after `offset` at the last poll (a line being written).
     pending: u64,
+    /// Version 2: the last line's hash (`None` for version 1, or not known yet).
+    head: Option<Hex>,
+    /// Version 2: the last line's times.
+    floor: Option<Stamp>,
+    /// The file's format version, once known.
+    version: Option<u32>,
 }
 
 impl Tail {
@@ -61,6 +68,9 @@ impl Tail {
             header: None,
             skip_empty: false,
             pending: 0,
+            head: None,
+            floor: None,
+            version: None,
         }
     }
 
@@ -77,6 +87,9 @@ impl Tail {
             header: Some(replay.header.clone()),
             skip_empty: replay.unterminated,
             pending: 0,
+            head: replay.chain_head,
+            floor: Some(replay.last_stamp()),
+            version: Some(replay.header.version),
         }
     }
 
@@ -103,7 +116,7 @@ impl Tail {
     /// The events of the complete lines written since the last poll. An error (a damaged line, a
     /// `seq` gap) is returned once the events before it have been returned, and again on every
     /// poll after: the tail does not skip what it cannot read.
-    pub fn poll(&mut self) -> Result<Vec<(u64, DateTime<Utc>, Event)>, JournalError> {
+    pub fn poll(&mut self) -> Result<Vec<(u64, Stamp, Event)>, JournalError> {
         let path = self.path.clone();
         let io = |op: Op| {
             let path = path.clone();
@@ -123,6 +136,16 @@ impl Tail {
                 .read_to_end(&mut head)
                 .map_err(io(Op::Read))?;
             self.line = Some(head.iter().filter(|&&b| b == b'\n').count());
+            let known = Known::from_head(&head);
+            self.version = known.version;
+            self.head = known.head;
+            self.floor = known.floor;
+            if known.header.is_some() {
+                self.header = known.header;
+            }
+            if known.last_seq.is_some() {
+                self.last_seq = known.last_seq;
+            }
         }
         let len = file.metadata().map_err(io(Op::Read))?.len();
         if len < self.offset {
@@ -168,24 +191,41 @@ impl Tail {
         Ok(events)
     }
 
-    /// Validates one complete line; consumes it (line count, seq) only when it is good.
-    fn take_line(
-        &mut self,
-        line: &[u8],
-    ) -> Result<Option<(u64, DateTime<Utc>, Event)>, JournalError> {
+    /// Validates one complete line; consumes it (line count, seq, chain) only when it is good.
+    fn take_line(&mut self, line: &[u8]) -> Result<Option<(u64, Stamp, Event)>, JournalError> {
         let line_no = self.line.unwrap_or(0) + 1;
         if line_no == 1 {
-            let header = decode_header(line).map_err(|e| header_error(&self.path, e))?;
-            self.header = Some(header);
+            let decoded = decode_header(line).map_err(|e| header_error(&self.path, e))?;
+            self.version = Some(decoded.header.version);
+            self.head = decoded.hash;
+            self.floor = Some(decoded.header.stamp());
+            self.header = Some(decoded.header);
             self.line = Some(1);
             return Ok(None);
         }
-        let (seq, at, event) = decode_event(line).map_err(|e| JournalError::BadLine {
-            path: self.path.clone(),
-            line: line_no,
-            col: e.col,
-            why: e.why,
-        })?;
+        let bad = |e: super::format::LineError| {
+            if e.altered {
+                JournalError::Altered {
+                    path: self.path.clone(),
+                    line: line_no,
+                    why: e.why,
+                }
+            } else {
+                JournalError::BadLine {
+                    path: self.path.clone(),
+                    line: line_no,
+                    col: e.col,
+                    why: e.why,
+                }
+            }
+        };
+        let (seq, stamp, links, event) = if self.version.unwrap_or(2) >= 2 {
+            let l = decode_event_v2(line).map_err(bad)?;
+            (l.seq, l.stamp, Some((l.prev, l.hash)), l.event)
+        } else {
+            let (seq, at, event) = decode_event_v1(line).map_err(bad)?;
+            (seq, Stamp::wall(at), None, event)
+        };
         if let Some(last) = self.last_seq {
             if seq != last + 1 {
                 return Err(JournalError::BadSeq {
@@ -196,8 +236,62 @@ impl Tail {
                 });
             }
         }
+        if let Some((prev, hash)) = links {
+            if let Some(head) = self.head {
+                if prev != head {
+                    return Err(broken_link(&self.path, line_no));
+                }
+            }
+            if let Some(floor) = self.floor {
+                check_order(&self.path, line_no, floor, stamp)?;
+            }
+            self.head = Some(hash);
+            self.floor = Some(self.floor.map_or(stamp, |f| advance(f, stamp)));
+        }
         self.last_seq = Some(seq);
         self.line = Some(line_no);
-        Ok(Some((seq, at, event)))
+        Ok(Some((seq, stamp, event)))
+    }
+}
+
+/// What the lines before a mid-file starting offset say: the version (line 1), the chain's head
+/// and the times of the last line, so that the next lines are checked against them.
+#[derive(Default)]
+struct Known {
+    version: Option<u32>,
+    header: Option<Header>,
+    head: Option<Hex>,
+    floor: Option<Stamp>,
+    last_seq: Option<u64>,
+}
+
+impl Known {
+    fn from_head(head: &[u8]) -> Known {
+        let mut lines = head.split(|&b| b == b'\n').filter(|l| !l.is_empty());
+        let Some(Ok(decoded)) = lines.next().map(decode_header) else {
+            return Known::default();
+        };
+        let mut known = Known {
+            version: Some(decoded.header.version),
+            head: decoded.hash,
+            floor: Some(decoded.header.stamp()),
+            header: Some(decoded.header),
+            last_seq: Some(0),
+        };
+        if let Some(last) = lines.next_back() {
+            match decode_event_v2(last) {
+                Ok(l) if known.head.is_some() => {
+                    known.head = Some(l.hash);
+                    known.floor = Some(l.stamp);
+                    known.last_seq = Some(l.seq);
+                }
+                _ => {
+                    known.head = None;
+                    known.floor = None;
+                    known.last_seq = None;
+                }
+            }
+        }
+        known
     }
 }

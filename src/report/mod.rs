@@ -328,11 +328,12 @@ pub fn json(pm: &Postmortem) -> String {
 /// Every event with its session time (the engine's clock; simulated in drills) and its wall
 /// time (when it was written). The one place that reads the journal's stamps.
 fn clocks(replay: &Replay) -> impl Iterator<Item = (u64, DateTime<Utc>, DateTime<Utc>, &Event)> {
-    // v1 journals record one time per event, the session time: it stands for both clocks.
+    // `(seq, session time, wall-clock time, event)`. Version 1 journals recorded one time per
+    // event, the session time: it stands for both clocks there.
     replay
         .events
         .iter()
-        .map(|(seq, at, event)| (*seq, *at, *at, event))
+        .map(|(seq, stamp, event)| (*seq, stamp.session(), stamp.at, event))
 }
 
 /// The plan recorded in the journal's header.
@@ -350,7 +351,7 @@ fn plan(replay: &Replay) -> Plan {
                 target_secs: p.target_secs,
                 verification: p.verification,
                 captures_rpo: p.captures_rpo,
-                restores_service: false,
+                restores_service: p.restores_service,
             })
             .collect(),
     }
@@ -755,14 +756,15 @@ fn describe(event: &Event) -> (Option<String>, String) {
         Event::Aborted { reason } => (None, format!("aborted: {reason}")),
         Event::Resolved {
             rto_achieved_secs,
+            playbook_secs,
             rpo_achieved_secs,
             passed,
-            ..
         } => (
             None,
             format!(
-                "resolved: RTO {}, RPO {}, {}",
-                rto_achieved_secs.map_or_else(|| "not measured".into(), dur),
+                "resolved: RTO {}, playbook time {}, RPO {}, {}",
+                rto_achieved_secs.map_or_else(|| "not recorded".into(), dur),
+                dur(*playbook_secs),
                 rpo_achieved_secs.map_or_else(|| "not measured".into(), rpo_span),
                 if *passed { "passed" } else { "failed" }
             ),

@@ -11,12 +11,15 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use warroom::actions::Exec;
 use warroom::duration::Dur;
 use warroom::env::Environment;
-use warroom::journal::{Header, Journal, Mode};
+use warroom::journal::{Header, Journal, Mode, Stamp};
 use warroom::playbook::{Effect, Engine, EngineSettings, Event, Input, Playbook};
 use warroom::telemetry::{
     AppReading, AttemptOutcome, BackupReading, DatabaseReading, DbRole, DbState, DnsReading,
     EndpointReading, Replication, ReplicationState, Sample, SecurityReading, ZoneReading,
 };
+
+/// Simulated seconds per wall-clock second in the scripted drills.
+pub const SPEED: i64 = 60;
 
 /// 2026-11-22 03:12:00 UTC: the fixtures' day.
 pub fn day(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
@@ -260,7 +263,16 @@ impl Session {
     /// Creates the journal at `path` for a drill of `playbook` starting at `t0`.
     pub fn start(path: &Path, playbook: Playbook, world: World, t0: DateTime<Utc>) -> Session {
         let s = settings(&playbook);
-        let header = Header::new(&playbook, &s, Mode::Drill, "alice", t0).simulator(7, 60.0);
+        // Simulated time starts at t0 and runs 60 times faster than the wall clock, which also
+        // starts at t0.
+        let header = Header::new(&playbook, &s, Mode::Drill, "alice", t0)
+            .simulator(7, SPEED as f64)
+            .sim_started_at(t0);
+        // Fixed, so that generated fixtures do not depend on the machine.
+        let header = Header {
+            host: "ops-1.example".into(),
+            ..header
+        };
         let journal = Journal::create(path, &header).expect("create the journal");
         Session {
             engine: Engine::new(playbook, s),
@@ -279,12 +291,22 @@ impl Session {
         self.t0 + TimeDelta::seconds(secs)
     }
 
+    /// Both clocks at the current simulated time: simulated `now` seconds after t0, wall
+    /// `now / SPEED` seconds after t0.
+    pub fn stamp(&self) -> Stamp {
+        Stamp {
+            at: self.t0 + TimeDelta::milliseconds(self.now * 1000 / SPEED),
+            sim: Some(self.at(self.now)),
+        }
+    }
+
     /// Journals the records among `fx` (fsync each, as the runtime does) and returns `fx`.
     pub fn record(&mut self, fx: Vec<Effect>) -> Vec<Effect> {
         let at = self.at(self.now);
+        let stamp = self.stamp();
         for f in &fx {
             if let Effect::Record(ev) = f {
-                self.journal.append(at, ev).expect("append");
+                self.journal.append(stamp, ev).expect("append");
                 self.log.push((at, ev.clone()));
             }
         }
