@@ -446,6 +446,7 @@ fn kill_nine_mid_step_then_resume_records_the_crash_and_the_rto_never_goes_back(
     );
     tui.wait_text("resumed from", T);
     let shown_after = wait_rto(&tui);
+    eprintln!("RTO shown: {shown_before}s before the crash, {shown_after}s after a {gap:?} gap");
     assert!(
         shown_after >= shown_before,
         "the RTO clock went back: {shown_before}s before the crash, {shown_after}s after"
