@@ -33,6 +33,8 @@ pub enum PromptKind {
     Abort,
     /// A free-text timeline note.
     Note,
+    /// When the outage began, and why the commander says so (`d`, live incidents).
+    Disruption,
 }
 
 impl PromptKind {
@@ -41,6 +43,9 @@ impl PromptKind {
             PromptKind::Skip { .. } => "Skip this step: why? (recorded)",
             PromptKind::Abort => "Abort the incident: why? (recorded; Enter aborts)",
             PromptKind::Note => "Timeline note (recorded)",
+            PromptKind::Disruption => {
+                "Outage began at: HH:MM[:SS] UTC or 15m ago, then why (recorded)"
+            }
         }
     }
 }
@@ -291,6 +296,15 @@ impl Incident {
             PromptKind::Skip { step } => Input::Skip { step, reason: text },
             PromptKind::Abort => Input::Abort { reason: text },
             PromptKind::Note => Input::Note { text },
+            PromptKind::Disruption => match parse_disruption(&text, now) {
+                Ok((since, reason)) => Input::SetDisruption { since, reason },
+                Err(why) => {
+                    // Keep what was typed, to correct it.
+                    self.prompt = Some(prompt);
+                    *flash = Some(why);
+                    return Vec::new();
+                }
+            },
         };
         self.handle(input, now, flash)
     }
@@ -436,5 +450,75 @@ pub fn describe(event: &Event) -> String {
             if *passed { "passed" } else { "failed" }
         ),
         other => event_kind(other),
+    }
+}
+
+/// What the commander typed to set when the outage began: `HH:MM[:SS] reason` (UTC, session
+/// clock: the time in the status bar; the latest such time not after `now`) or
+/// `DURATION ago reason` (`15m ago`, `1h30m ago`). The reason is required: it goes on record.
+pub fn parse_disruption(text: &str, now: DateTime<Utc>) -> Result<(DateTime<Utc>, String), String> {
+    const FORMAT: &str = "type when the outage began and why: `03:12 first failed health check` \
+                          (UTC, as in the status bar) or `15m ago first failed health check`";
+    let text = text.trim();
+    let (first, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+    let (since, reason) = if let Some(after) = rest.trim_start().strip_prefix("ago") {
+        let back =
+            crate::duration::Dur::parse(first).map_err(|e| format!("{first}: {e}; {FORMAT}"))?;
+        (now - back.to_chrono(), after.trim())
+    } else {
+        let time = chrono::NaiveTime::parse_from_str(first, "%H:%M:%S")
+            .or_else(|_| chrono::NaiveTime::parse_from_str(first, "%H:%M"))
+            .map_err(|_| format!("{first:?} is not a time; {FORMAT}"))?;
+        let today = now.date_naive().and_time(time).and_utc();
+        let since = if today > now {
+            today - chrono::TimeDelta::days(1)
+        } else {
+            today
+        };
+        (since, rest.trim())
+    };
+    if reason.is_empty() {
+        return Err(format!("a reason is required (it is recorded); {FORMAT}"));
+    }
+    Ok((since, reason.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, h, m, s)
+            .single()
+            .expect("valid")
+    }
+
+    #[test]
+    fn disruption_times_and_reasons() {
+        let now = at(3, 40, 0);
+        assert_eq!(
+            parse_disruption("03:12 first failed health check", now),
+            Ok((at(3, 12, 0), "first failed health check".into()))
+        );
+        assert_eq!(
+            parse_disruption(" 03:12:30   pager ", now),
+            Ok((at(3, 12, 30), "pager".into()))
+        );
+        // A time later than now is yesterday's.
+        assert_eq!(
+            parse_disruption("23:50 late alarm", now),
+            Ok((
+                at(23, 50, 0) - chrono::TimeDelta::days(1),
+                "late alarm".into()
+            ))
+        );
+        assert_eq!(
+            parse_disruption("15m ago customer reports", now),
+            Ok((at(3, 25, 0), "customer reports".into()))
+        );
+        for bad in ["", "03:12", "15m ago", "soon broken", "25:00 x", "xm ago y"] {
+            assert!(parse_disruption(bad, now).is_err(), "{bad:?}");
+        }
     }
 }

@@ -7,11 +7,11 @@
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
-use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Action;
-use crate::journal::{Header, Journal};
+use crate::journal::Journal;
+pub use crate::journal::Stamp;
 use crate::playbook::Event;
 
 /// Where a new journal goes.
@@ -25,23 +25,23 @@ pub enum JournalTarget {
 
 /// What the writer was asked to do.
 enum Command {
-    /// Close the current file (if any) and start a new one with this header.
-    Start(Box<Header>),
-    /// Continue an existing, already validated journal (`--resume`).
+    /// Close the current file (if any, releasing its lock) and continue this one: created (with
+    /// its header) and locked by the runtime before anything is recorded in it.
     Adopt(Journal),
     Append {
-        events: Vec<(DateTime<Utc>, Event)>,
+        events: Vec<(Stamp, Event)>,
         ticket: u64,
     },
     Close,
+    /// Close, and say when done (the console is quitting).
+    Finish(Sender<()>),
 }
 
 /// The outcome of one ticket.
 #[derive(Debug, Clone)]
 pub struct JournalAck {
     pub ticket: u64,
-    /// `Ok(Some(path))` when a new file was created by this ticket's batch.
-    pub result: Result<Option<PathBuf>, String>,
+    pub result: Result<(), String>,
 }
 
 pub struct JournalWriter {
@@ -56,12 +56,15 @@ pub struct JournalWriter {
 
 impl JournalWriter {
     /// Starts the writer thread; acknowledgements arrive as `Action::Journal` on `inbox`.
-    pub fn spawn(target: JournalTarget, inbox: UnboundedSender<Action>) -> Self {
+    pub fn spawn(inbox: UnboundedSender<Action>) -> Self {
         let (commands, rx) = channel();
         let thread_inbox = inbox.clone();
+        // End-to-end tests of a journal that fails mid-incident (the disk fills up): every
+        // append fails once this is set. Nothing else reads the variable.
+        let fail = std::env::var_os("WARROOM_TEST_JOURNAL_FAIL").is_some();
         std::thread::Builder::new()
             .name("journal".into())
-            .spawn(move || writer_loop(&target, &rx, &thread_inbox))
+            .spawn(move || writer_loop(&rx, &thread_inbox, fail))
             .map_or_else(
                 |e| tracing::error!("cannot start the journal writer: {e}"),
                 |_| (),
@@ -79,23 +82,29 @@ impl JournalWriter {
         self.open
     }
 
-    /// Starts a new journal file for a new incident.
-    pub fn start(&mut self, header: Header) {
-        self.open = self.commands.send(Command::Start(Box::new(header))).is_ok();
-    }
-
-    /// Continues a resumed journal.
+    /// Records into `journal` from now on (a new incident's, or a resumed one).
     pub fn adopt(&mut self, journal: Journal) {
         self.open = self.commands.send(Command::Adopt(journal)).is_ok();
     }
 
+    /// Closes the current journal, waiting (at most `limit`) until it is closed: its lock is
+    /// released and, if nothing was ever recorded in it, the header-only file is removed.
+    pub fn finish(&mut self, limit: std::time::Duration) {
+        let (done, wait) = channel();
+        if self.commands.send(Command::Finish(done)).is_ok() {
+            let _ = wait.recv_timeout(limit);
+        }
+        self.open = false;
+    }
+
+    /// Closes the current journal (see [`JournalWriter::finish`]).
     pub fn close(&mut self) {
         let _ = self.commands.send(Command::Close);
         self.open = false;
     }
 
     /// Queues a batch; returns its ticket.
-    pub fn append(&mut self, events: Vec<(DateTime<Utc>, Event)>) -> u64 {
+    pub fn append(&mut self, events: Vec<(Stamp, Event)>) -> u64 {
         let ticket = self.next_ticket;
         self.next_ticket += 1;
         if self
@@ -131,106 +140,89 @@ impl JournalWriter {
     }
 }
 
-fn writer_loop(target: &JournalTarget, rx: &Receiver<Command>, inbox: &UnboundedSender<Action>) {
+fn writer_loop(rx: &Receiver<Command>, inbox: &UnboundedSender<Action>, fail: bool) {
     let mut journal: Option<Journal> = None;
-    let mut pending_header: Option<Box<Header>> = None;
+    // Whether anything was handed to the current journal (written or failed).
+    let mut used = false;
     while let Ok(first) = rx.recv() {
         // Coalesce what is already queued: consecutive appends share one write and one fsync.
         let mut queue = vec![first];
         while let Ok(more) = rx.try_recv() {
             queue.push(more);
         }
-        let mut batch: Vec<(DateTime<Utc>, Event)> = Vec::new();
+        let mut batch: Vec<(Stamp, Event)> = Vec::new();
         let mut tickets: Vec<u64> = Vec::new();
         for command in queue {
             match command {
                 Command::Append { events, ticket } => {
                     batch.extend(events);
                     tickets.push(ticket);
+                    used = true;
                 }
-                other => {
-                    flush(
-                        target,
-                        &mut journal,
-                        &mut pending_header,
-                        &mut batch,
-                        &mut tickets,
-                        inbox,
-                    );
-                    match other {
-                        Command::Start(header) => {
-                            journal = None;
-                            pending_header = Some(header);
-                        }
-                        Command::Adopt(j) => {
-                            journal = Some(j);
-                            pending_header = None;
-                        }
-                        Command::Close => {
-                            journal = None;
-                            pending_header = None;
-                        }
-                        Command::Append { .. } => {}
-                    }
+                Command::Adopt(j) => {
+                    flush(&mut journal, &mut batch, &mut tickets, inbox, fail);
+                    close(journal.take(), used);
+                    journal = Some(j);
+                    used = false;
+                }
+                Command::Close => {
+                    flush(&mut journal, &mut batch, &mut tickets, inbox, fail);
+                    close(journal.take(), used);
+                }
+                Command::Finish(done) => {
+                    flush(&mut journal, &mut batch, &mut tickets, inbox, fail);
+                    close(journal.take(), used);
+                    let _ = done.send(());
                 }
             }
         }
-        flush(
-            target,
-            &mut journal,
-            &mut pending_header,
-            &mut batch,
-            &mut tickets,
-            inbox,
-        );
+        flush(&mut journal, &mut batch, &mut tickets, inbox, fail);
     }
 }
 
-/// Writes the batch (creating the file on first use) and acknowledges its tickets.
+/// Closes a journal (releasing its lock). One that recorded nothing (a playbook picked, or a
+/// drill started, then left before anything happened) is removed: a header alone records no
+/// incident, and would only be offered for resuming and listed by `history`.
+fn close(journal: Option<Journal>, used: bool) {
+    let Some(j) = journal else { return };
+    if used || j.next_seq() > 1 {
+        return;
+    }
+    let path = j.path().to_path_buf();
+    drop(j);
+    match std::fs::remove_file(&path) {
+        Ok(()) => tracing::info!(journal = %path.display(), "removed: nothing was recorded"),
+        Err(e) => tracing::warn!(journal = %path.display(), "not removed: {e}"),
+    }
+}
+
+/// Writes the batch and acknowledges its tickets.
 fn flush(
-    target: &JournalTarget,
     journal: &mut Option<Journal>,
-    pending_header: &mut Option<Box<Header>>,
-    batch: &mut Vec<(DateTime<Utc>, Event)>,
+    batch: &mut Vec<(Stamp, Event)>,
     tickets: &mut Vec<u64>,
     inbox: &UnboundedSender<Action>,
+    fail: bool,
 ) {
     if tickets.is_empty() {
         return;
     }
-    let mut created = None;
-    let result = (|| {
-        if journal.is_none() {
-            let Some(header) = pending_header.take() else {
-                return Err("no incident is open to journal".to_string());
-            };
-            let j = match target {
-                JournalTarget::File(path) => Journal::create(path, &header),
-                JournalTarget::Dir(dir) => Journal::create_in(dir, &header),
-            }
-            .map_err(|e| e.to_string())?;
-            created = Some(j.path().to_path_buf());
-            *journal = Some(j);
-        }
-        let Some(j) = journal.as_mut() else {
-            return Err("the journal is not open".to_string());
-        };
-        // The session time as the line's `at`, no `sim` yet (the runtime will stamp both clocks).
-        j.append_all(
-            batch
-                .iter()
-                .map(|(at, e)| (crate::journal::Stamp::wall(*at), e)),
-        )
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-    })();
+    let result = match journal.as_mut() {
+        None => Err("no incident is open to journal".to_string()),
+        Some(j) if fail => Err(format!(
+            "{}: no space left on device (WARROOM_TEST_JOURNAL_FAIL)",
+            j.path().display()
+        )),
+        Some(j) => j
+            .append_all(batch.iter().map(|(stamp, e)| (*stamp, e)))
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+    };
     batch.clear();
-    let last = tickets.len() - 1;
-    for (i, ticket) in tickets.drain(..).enumerate() {
-        let result = match &result {
-            Ok(()) => Ok(if i == last { created.clone() } else { None }),
-            Err(e) => Err(e.clone()),
-        };
-        let _ = inbox.send(Action::Journal(JournalAck { ticket, result }));
+    for ticket in tickets.drain(..) {
+        let _ = inbox.send(Action::Journal(JournalAck {
+            ticket,
+            result: result.clone(),
+        }));
     }
 }

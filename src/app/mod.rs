@@ -117,6 +117,8 @@ pub struct App {
     pub playbooks: Vec<Playbook>,
     /// Refuse every executing step (`--read-only`): passed to each incident's engine.
     pub read_only: bool,
+    /// Who is at the keyboard: each incident's engine records it on every confirmation.
+    pub operator: String,
     /// The incident or drill under way, if any.
     pub incident: Option<Incident>,
     /// Which half shows on a narrow terminal.
@@ -127,6 +129,9 @@ pub struct App {
     pub journal_error: Option<String>,
     /// `warroom follow`: the journal mirrored read-only; no key changes anything.
     pub following: Option<std::path::PathBuf>,
+    /// What the picker replaced (the previous incident and its journal), until the new
+    /// incident's journal exists: put back if it cannot be created.
+    replaced: Option<(Option<Incident>, Option<std::path::PathBuf>)>,
     /// `q` was pressed once during an incident: the next `q` quits.
     quit_armed: bool,
     /// Something visible changed since the last draw.
@@ -144,10 +149,12 @@ impl App {
     ) -> Self {
         App {
             read_only: false,
+            operator: String::new(),
             playbooks: Vec::new(),
             incident: None,
             narrow_view: NarrowView::Playbook,
             quit_armed: false,
+            replaced: None,
             journal_path: None,
             journal_error: None,
             following: None,
@@ -177,6 +184,7 @@ impl App {
         // than a region failover); the environment's are the default a playbook states anyway.
         let settings = crate::playbook::EngineSettings::new(&playbook, self.env.clone())
             .read_only(self.read_only)
+            .operator(self.operator.clone())
             .mode(self.mode.badge().to_lowercase());
         self.incident = Some(Incident::new(Engine::new(playbook, settings)));
         self.journal_path = None;
@@ -202,6 +210,34 @@ impl App {
         self.incident = Some(incident);
         self.focus = Focus::Playbook;
         self.narrow_view = NarrowView::Playbook;
+        self.dirty = true;
+    }
+
+    /// The runtime created (and locked) the journal of the incident just loaded.
+    pub fn journal_opened(&mut self, path: std::path::PathBuf) {
+        self.replaced = None;
+        self.say(format!("journal: {}", path.display()));
+        self.journal_path = Some(path);
+        self.dirty = true;
+    }
+
+    /// The journal of the incident just loaded cannot be created: it is not started (nothing
+    /// could be recorded), what was on screen before comes back, and the operator is told why.
+    pub fn journal_refused(&mut self, why: &str) {
+        let title = self
+            .incident
+            .as_ref()
+            .map(|i| i.engine.playbook().title.clone())
+            .unwrap_or_default();
+        let (incident, path) = self.replaced.take().unwrap_or((None, None));
+        self.incident = incident;
+        self.journal_path = path;
+        if self.incident.is_none() {
+            self.focus = Focus::Lag;
+        }
+        self.say(format!(
+            "NOT STARTED: {title}: its journal cannot be created: {why}. Nothing was recorded;              fix this, then pick the playbook again (p)"
+        ));
         self.dirty = true;
     }
 
@@ -241,6 +277,10 @@ impl App {
             }
             Action::FaultInjected { name, at, result } => {
                 self.dirty = true;
+                // The injection time was read on another task: a tick handled meanwhile may be
+                // later. The engine's clock (and so the record) never goes backwards.
+                self.now = self.now.max(at);
+                let at = self.now;
                 match result {
                     Ok(()) => {
                         // Drills hide which fault arrived and when: finding out is the exercise.
@@ -277,11 +317,7 @@ impl App {
             Action::Journal(ack) => {
                 self.dirty = true;
                 match ack.result {
-                    Ok(Some(path)) => {
-                        self.say(format!("journal: {}", path.display()));
-                        self.journal_path = Some(path);
-                    }
-                    Ok(None) => {}
+                    Ok(()) => {}
                     Err(e) => {
                         self.say(format!(
                             "JOURNAL WRITE FAILED: {e}. Steps that change the world are refused until \
@@ -321,6 +357,11 @@ impl App {
     }
 
     fn tick_engine(&mut self) -> Vec<Effect> {
+        if self.following.is_some() {
+            // A mirror changes only by the events it reads: its engine's own timers and wait
+            // conditions (target exceeded, RTO risk) belong to the console that writes.
+            return Vec::new();
+        }
         let Some(incident) = &mut self.incident else {
             return Vec::new();
         };
@@ -392,6 +433,7 @@ impl App {
                         self.overlay = None;
                         if let Some(playbook) = chosen {
                             let title = playbook.title.clone();
+                            self.replaced = Some((self.incident.take(), self.journal_path.take()));
                             self.start_incident(playbook);
                             self.say(format!(
                                 "{title}: Enter declares the incident and starts the clock"
@@ -541,7 +583,7 @@ impl App {
         let Some(incident) = self.incident.as_mut() else {
             if matches!(
                 key.code,
-                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n')
+                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd')
             ) {
                 self.say("no incident: p picks a playbook");
             } else {
@@ -574,6 +616,21 @@ impl App {
                     kind: PromptKind::Note,
                     text: String::new(),
                 });
+                Vec::new()
+            }
+            KeyCode::Char('d') => {
+                if self.mode == Mode::Drill {
+                    flash = Some(
+                        "in a drill the outage began when the fault was injected: that is on \
+                         record already"
+                            .into(),
+                    );
+                } else {
+                    incident.prompt = Some(Prompt {
+                        kind: PromptKind::Disruption,
+                        text: String::new(),
+                    });
+                }
                 Vec::new()
             }
             _ => {
@@ -770,6 +827,167 @@ mod tests {
             flash.contains("breach not injected: already active"),
             "{flash}"
         );
+    }
+
+    #[test]
+    fn a_late_fault_report_never_takes_the_record_back_in_time() {
+        let mut a = app(Mode::Drill);
+        let pb = crate::playbook::parse(
+            "<shipped>/region-loss.toml",
+            crate::playbook::SHIPPED
+                .iter()
+                .find(|(id, _)| *id == "region-loss")
+                .map(|(_, src)| *src)
+                .expect("shipped region-loss"),
+            &a.env,
+        )
+        .expect("valid playbook");
+        a.start_incident(pb);
+        let injected = a.now;
+        // A tick handled before the fault's report, which was timed on another task.
+        a.update(Action::Tick(injected + TimeDelta::seconds(5)));
+        let effects = a.update(Action::FaultInjected {
+            at: injected,
+            name: "region-loss".into(),
+            result: Ok(()),
+        });
+        let times: Vec<_> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Record(at, _) => Some(*at),
+                _ => None,
+            })
+            .collect();
+        assert!(!times.is_empty(), "the fault is recorded: {effects:?}");
+        assert!(
+            times.iter().all(|t| *t >= injected + TimeDelta::seconds(5)),
+            "recorded before the newest tick: {times:?}"
+        );
+    }
+
+    #[test]
+    fn a_playbook_whose_journal_cannot_be_created_is_not_started() {
+        let mut a = app(Mode::Demo);
+        a.playbooks = crate::playbook::SHIPPED
+            .iter()
+            .filter_map(|(id, src)| {
+                crate::playbook::parse(&format!("<shipped>/{id}.toml"), src, &a.env).ok()
+            })
+            .collect();
+        key(&mut a, KeyCode::Char('p'));
+        assert_eq!(key(&mut a, KeyCode::Enter), vec![Effect::NewIncident]);
+        assert!(a.incident.is_some());
+        a.journal_refused("/x/y.jsonl: permission denied");
+        assert!(a.incident.is_none(), "not started");
+        let flash = a.flash.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+        assert!(
+            flash.contains("NOT STARTED") && flash.contains("/x/y.jsonl: permission denied"),
+            "{flash}"
+        );
+        // Picked again, and this time the journal exists.
+        key(&mut a, KeyCode::Char('p'));
+        key(&mut a, KeyCode::Enter);
+        a.journal_opened("/x/z.jsonl".into());
+        assert!(a.incident.is_some());
+        assert_eq!(a.journal_path, Some("/x/z.jsonl".into()));
+    }
+
+    #[test]
+    fn a_follower_never_emits_records_of_its_own() {
+        let mut a = app(Mode::Drill);
+        let pb = crate::playbook::parse(
+            "<shipped>/region-loss.toml",
+            crate::playbook::SHIPPED
+                .iter()
+                .find(|(id, _)| *id == "region-loss")
+                .map(|(_, src)| *src)
+                .expect("shipped region-loss"),
+            &a.env,
+        )
+        .expect("valid playbook");
+        a.start_incident(pb);
+        let now = a.now;
+        // The followed incident was declared; hours pass on the follower's clock: its own engine
+        // would find the RTO at risk and steps over target.
+        let declared = crate::playbook::Event::Declared {
+            playbook: "region-loss".into(),
+            title: String::new(),
+            hash: a
+                .incident
+                .as_ref()
+                .map(|i| i.engine.playbook().hash.clone())
+                .unwrap_or_default(),
+            rto_secs: 1800,
+            rpo_secs: 300,
+            read_only: false,
+        };
+        a.following = Some("/followed.jsonl".into());
+        a.update(Action::Followed(vec![(1, now, declared)]));
+        let effects = a.update(Action::Tick(now + TimeDelta::hours(3)));
+        assert!(effects.is_empty(), "{effects:?}");
+    }
+
+    #[test]
+    fn the_commander_sets_when_the_outage_began() {
+        let mut a = app(Mode::Live);
+        a.operator = "dana".into();
+        let pb = crate::playbook::parse(
+            "<shipped>/region-loss.toml",
+            crate::playbook::SHIPPED
+                .iter()
+                .find(|(id, _)| *id == "region-loss")
+                .map(|(_, src)| *src)
+                .expect("shipped region-loss"),
+            &a.env,
+        )
+        .expect("valid playbook");
+        a.start_incident(pb);
+        key(&mut a, KeyCode::Char('d'));
+        for c in "15m ago".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        // No reason: refused, and what was typed is kept.
+        assert!(key(&mut a, KeyCode::Enter).is_empty());
+        let flash = a.flash.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+        assert!(flash.contains("reason is required"), "{flash}");
+        for c in " first failed health check".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        let effects = key(&mut a, KeyCode::Enter);
+        let recorded = effects.iter().find_map(|e| match e {
+            Effect::Record(
+                _,
+                crate::playbook::Event::Disrupted {
+                    since, reason, by, ..
+                },
+            ) => Some((*since, reason.clone(), by.clone())),
+            _ => None,
+        });
+        assert_eq!(
+            recorded,
+            Some((
+                a.now - TimeDelta::minutes(15),
+                Some("first failed health check".to_string()),
+                Some("dana".to_string())
+            )),
+            "{effects:?}"
+        );
+        // Not in a drill: the fault's time is the truth there.
+        let mut d = app(Mode::Drill);
+        d.start_incident(
+            crate::playbook::parse(
+                "<shipped>/region-loss.toml",
+                crate::playbook::SHIPPED
+                    .iter()
+                    .find(|(id, _)| *id == "region-loss")
+                    .map(|(_, src)| *src)
+                    .expect("shipped"),
+                &d.env,
+            )
+            .expect("valid"),
+        );
+        key(&mut d, KeyCode::Char('d'));
+        assert!(d.incident.as_ref().is_some_and(|i| i.prompt.is_none()));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use ratatui::crossterm::terminal::{
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::oneshot;
 
-use super::journal_writer::{JournalAck, JournalTarget, JournalWriter};
+use super::journal_writer::{JournalAck, JournalTarget, JournalWriter, Stamp};
 use crate::actions::run::{ExecEvent, run_argv};
 use crate::actions::{ActionBackend, Exec};
 use crate::playbook::Input;
@@ -110,23 +110,82 @@ pub struct Session {
     pub actions: Arc<dyn ActionBackend>,
     /// Refuse every executor, whatever the engine says (defence in depth for `--read-only`).
     pub read_only: bool,
-    /// Where incidents are journaled, and who and what the journal header names.
-    pub journal: JournalSettings,
+    /// Where incidents are journaled, and who and what the journal header names; `None` for
+    /// `warroom follow`, which never writes anything.
+    pub journal: Option<JournalSettings>,
     /// `warroom follow`: the journal to tail (nothing is written then).
     pub follow: Option<crate::journal::Tail>,
 }
 
-/// Journal events with their session times.
-pub type Records = Vec<(chrono::DateTime<chrono::Utc>, crate::playbook::Event)>;
+/// Journal events with their stamps.
+pub type Records = Vec<(Stamp, crate::playbook::Event)>;
+
+/// Who runs this console: the journal header, `confirmed.by`, `resumed` and the lock name them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub operator: String,
+    pub host: String,
+    pub pid: u32,
+}
 
 /// How the runtime journals incidents.
 pub struct JournalSettings {
+    /// Where the journal of an incident picked in the console goes.
     pub target: JournalTarget,
-    pub operator: String,
+    pub identity: Identity,
     /// Simulator seed, recorded in the header of simulated sessions.
     pub seed: Option<u64>,
-    /// A resumed journal to continue, with the records resuming produced (appended first).
-    pub resumed: Option<(crate::journal::Journal, Records)>,
+    /// The journal of the incident the console starts with (a drill's, created before the
+    /// terminal was taken; a resumed one), with the records to append first.
+    pub opened: Option<(crate::journal::Journal, Records)>,
+    /// The last recorded stamp (a resumed journal's last event): no record goes before it.
+    pub floor: Option<Stamp>,
+}
+
+/// The header of a new incident's journal: the playbook and settings of `engine` (read-only
+/// included: it stays with the incident), who runs it, the simulator's seed, speed and simulated
+/// time (simulated sessions), and `started`: when it starts on the wall clock and in session
+/// time.
+pub fn incident_header(
+    engine: &crate::playbook::Engine,
+    mode: super::Mode,
+    who: &Identity,
+    simulator: Option<(u64, f64)>,
+    started: Stamp,
+) -> crate::journal::Header {
+    let mode = match mode {
+        super::Mode::Demo => crate::journal::Mode::Demo,
+        super::Mode::Drill => crate::journal::Mode::Drill,
+        super::Mode::Live => crate::journal::Mode::Live,
+    };
+    let mut header = crate::journal::Header::new(
+        engine.playbook(),
+        engine.settings(),
+        mode,
+        who.operator.clone(),
+        started.at,
+    )
+    .read_only(engine.settings().read_only);
+    if let Some((seed, speed)) = simulator {
+        header = header.simulator(seed, speed);
+    }
+    if let Some(sim) = started.sim {
+        header = header.sim_started_at(sim);
+    }
+    header
+}
+
+/// Creates (and locks) a new incident's journal with its header, fsynced: before the incident
+/// can record anything, so a journal that cannot be created stops it before it starts.
+pub fn create_journal(
+    target: &JournalTarget,
+    header: &crate::journal::Header,
+    _who: &Identity,
+) -> Result<crate::journal::Journal, crate::journal::JournalError> {
+    match target {
+        JournalTarget::File(path) => crate::journal::Journal::create(path, header),
+        JournalTarget::Dir(dir) => crate::journal::Journal::create_in(dir, header),
+    }
 }
 
 /// Where a deliberate panic happens (`WARROOM_TEST_PANIC=ui|poller`), for the end-to-end tests
@@ -216,9 +275,9 @@ pub async fn run(session: Session) -> Result<App> {
             let (target, tx) = (target.clone(), tx.clone());
             tokio::spawn(async move {
                 tokio::time::sleep(clock.wall_for(delay.as_secs_f64())).await;
-                let result = target.inject(&clock, &fault).await;
+                let (at, result) = split(target.inject(&clock, &fault).await, &clock);
                 let _ = tx.send(Action::FaultInjected {
-                    at: clock.now(),
+                    at,
                     name: fault.to_string(),
                     result,
                 });
@@ -229,29 +288,45 @@ pub async fn run(session: Session) -> Result<App> {
     if let Some(tail) = follow {
         spawn_follower(tail, tx.clone(), Arc::clone(&stop));
     }
-    let mut writer = JournalWriter::spawn(journal.target, tx.clone());
-    if let Some((resumed, records)) = journal.resumed {
-        writer.adopt(resumed);
-        if !records.is_empty() {
-            writer.append(records);
-        }
-    }
+    let simulated = matches!(faults, Some(FaultTarget::Sim(_)));
     let mut runner = EffectRunner {
         running: HashMap::new(),
         actions,
         read_only,
         clock,
         tx: tx.clone(),
-        simulated: matches!(faults, Some(FaultTarget::Sim(_))),
+        simulated,
         faults,
-        writer,
+        journal: None,
         held: VecDeque::new(),
         journal_failed: None,
-        operator: journal.operator,
-        seed: journal.seed,
+        last_stamp: None,
     };
+    if let Some(settings) = journal {
+        let mut writer = JournalWriter::spawn(tx.clone());
+        runner.last_stamp = settings.floor;
+        if let Some((opened, records)) = settings.opened {
+            writer.adopt(opened);
+            if !records.is_empty() {
+                if let Some((stamp, _)) = records.last() {
+                    runner.last_stamp = Some(*stamp);
+                }
+                writer.append(records);
+            }
+        }
+        runner.journal = Some(JournalPort {
+            writer,
+            target: settings.target,
+            identity: settings.identity,
+            seed: settings.seed,
+        });
+    }
     let result = event_loop(&mut app, &mut guard, &mut rx, &mut runner, test_panic).await;
     runner.kill_all();
+    if let Some(port) = &mut runner.journal {
+        // Release the lock before the process ends (and drop a journal that recorded nothing).
+        port.writer.finish(Duration::from_secs(2));
+    }
     stop.store(true, Ordering::SeqCst);
     drop(guard);
     result.map(|()| app)
@@ -267,7 +342,7 @@ async fn event_loop(
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         // The record leads the screen: nothing is drawn while journal writes are outstanding.
-        if runner.writer.settled() && app.take_dirty() {
+        if runner.settled() && app.take_dirty() {
             guard
                 .terminal
                 .draw(|frame| crate::ui::draw(frame, app))
@@ -301,15 +376,37 @@ struct EffectRunner {
     clock: SessionClock,
     tx: UnboundedSender<Action>,
     faults: Option<FaultTarget>,
-    /// The environment is the simulator (the journal header records seed and speed).
+    /// The environment is the simulator (the journal header records seed and speed, and every
+    /// record its simulated time).
     simulated: bool,
-    writer: JournalWriter,
+    /// `None` in `warroom follow`: nothing is ever written.
+    journal: Option<JournalPort>,
     /// Executors waiting for the journal to acknowledge the records before them (ticket).
     held: VecDeque<(u64, Effect)>,
     /// Set once a journal write failed: no executor starts after that.
     journal_failed: Option<String>,
-    operator: String,
+    /// The newest stamp handed to the journal: the next is never earlier.
+    last_stamp: Option<Stamp>,
+}
+
+/// The journal side of the runner: the writer thread, and what a new incident's journal needs.
+struct JournalPort {
+    writer: JournalWriter,
+    target: JournalTarget,
+    identity: Identity,
     seed: Option<u64>,
+}
+
+/// A fault injection's outcome as the action carries it: the session time it took effect (now,
+/// when it failed) and the result.
+fn split(
+    outcome: Result<chrono::DateTime<chrono::Utc>, String>,
+    clock: &SessionClock,
+) -> (chrono::DateTime<chrono::Utc>, Result<(), String>) {
+    match outcome {
+        Ok(at) => (at, Ok(())),
+        Err(e) => (clock.now(), Err(e)),
+    }
 }
 
 struct RunningExec {
@@ -320,42 +417,101 @@ struct RunningExec {
 
 impl EffectRunner {
     /// Runs one effect; `Break` when the console must stop.
-    fn run(&mut self, effect: Effect, app: &App) -> ControlFlow<()> {
+    fn run(&mut self, effect: Effect, app: &mut App) -> ControlFlow<()> {
         match effect {
             Effect::Quit => return ControlFlow::Break(()),
             Effect::InjectFault(name) => {
                 let (target, tx, clock) = (self.faults.clone(), self.tx.clone(), self.clock);
                 tokio::spawn(async move {
-                    let result = match (target, name.parse::<Fault>()) {
+                    let outcome = match (target, name.parse::<Fault>()) {
                         (Some(target), Ok(fault)) => target.inject(&clock, &fault).await,
                         (None, _) => {
                             Err("faults are only injected on the simulator or in a lab".to_string())
                         }
                         (_, Err(e)) => Err(e.to_string()),
                     };
-                    let _ = tx.send(Action::FaultInjected {
-                        name,
-                        at: clock.now(),
-                        result,
-                    });
+                    let (at, result) = split(outcome, &clock);
+                    let _ = tx.send(Action::FaultInjected { name, at, result });
                 });
             }
-            effect @ Effect::Execute { .. } => {
-                if self.writer.settled() {
-                    self.release(effect);
-                } else {
+            effect @ Effect::Execute { .. } => match &self.journal {
+                Some(port) if !port.writer.settled() => {
                     // Its `confirmed` record is on its way to disk: start once it is there.
-                    self.held.push_back((self.writer.last_ticket(), effect));
+                    self.held.push_back((port.writer.last_ticket(), effect));
                 }
-            }
+                _ => self.release(effect),
+            },
             Effect::Kill { step, attempt } => self.kill(step, attempt),
             Effect::Record(at, event) => self.record(at, event, app),
-            Effect::NewIncident => self.writer.close(),
+            Effect::NewIncident => self.open_incident(app),
         }
         ControlFlow::Continue(())
     }
 
-    /// Journals an event of the current incident (a new file on its first event).
+    /// Every journal batch handed out is on disk (always, without a journal).
+    fn settled(&self) -> bool {
+        self.journal.as_ref().is_none_or(|p| p.writer.settled())
+    }
+
+    /// The stamp of a record made at session time `at`: the wall clock from the session clock's
+    /// monotonic origin, and the simulated time on the simulator; never before the last one.
+    fn stamp(&mut self, at: chrono::DateTime<chrono::Utc>) -> Stamp {
+        let mut stamp = Stamp {
+            at: self.clock.wall(at),
+            sim: self.simulated.then_some(at),
+        };
+        if let Some(last) = self.last_stamp {
+            stamp = stamp.not_before(last);
+        }
+        self.last_stamp = Some(stamp);
+        stamp
+    }
+
+    /// A playbook was loaded in the console (the picker): create and lock its journal now, header
+    /// written, so it can record from its first event; when that fails the App puts back what
+    /// it had and says why (nothing was recorded, nothing is lost).
+    fn open_incident(&mut self, app: &mut App) {
+        let Some(port) = &mut self.journal else {
+            return;
+        };
+        port.writer.close();
+        let Some(incident) = &app.incident else {
+            return;
+        };
+        let now = self.clock.now();
+        let mut started = Stamp {
+            at: self.clock.wall(now),
+            sim: self.simulated.then_some(now),
+        };
+        if let Some(last) = self.last_stamp {
+            started = started.not_before(last);
+        }
+        let simulator = port
+            .seed
+            .filter(|_| self.simulated)
+            .map(|seed| (seed, self.clock.speed()));
+        let header = incident_header(
+            &incident.engine,
+            app.mode,
+            &port.identity,
+            simulator,
+            started,
+        );
+        match create_journal(&port.target, &header, &port.identity) {
+            Ok(journal) => {
+                let path = journal.path().to_path_buf();
+                tracing::info!(journal = %path.display(), "journal created");
+                port.writer.adopt(journal);
+                app.journal_opened(path);
+            }
+            Err(e) => {
+                tracing::error!("journal not created: {e}");
+                app.journal_refused(&format!("{e}; {}", e.help()));
+            }
+        }
+    }
+
+    /// Journals an event of the current incident, whose journal was opened when it was loaded.
     fn record(
         &mut self,
         at: chrono::DateTime<chrono::Utc>,
@@ -363,43 +519,28 @@ impl EffectRunner {
         app: &App,
     ) {
         tracing::info!(kind = %crate::playbook::engine::event_kind(&event), "event");
-        let Some(incident) = &app.incident else {
-            // Demo faults without an incident have no journal to go to; the log has them.
+        if app.incident.is_none() || self.journal.is_none() {
+            // Demo faults without an incident have no journal to go to (the log has them); a
+            // follower writes nothing.
             return;
-        };
-        if !self.writer.is_open() {
-            let engine = &incident.engine;
-            let mode = match app.mode {
-                super::Mode::Demo => crate::journal::Mode::Demo,
-                super::Mode::Drill => crate::journal::Mode::Drill,
-                super::Mode::Live => crate::journal::Mode::Live,
-            };
-            let mut header = crate::journal::Header::new(
-                engine.playbook(),
-                engine.settings(),
-                mode,
-                self.operator.clone(),
-                at,
-            );
-            if let Some(seed) = self.seed.filter(|_| self.simulated) {
-                header = header.simulator(seed, self.clock.speed());
-            }
-            self.writer.start(header);
         }
-        self.writer.append(vec![(at, event)]);
+        let stamp = self.stamp(at);
+        if let Some(port) = &mut self.journal {
+            port.writer.append(vec![(stamp, event)]);
+        }
     }
 
     /// A journal batch was written (or failed): start the executors that waited for it.
     fn acknowledged(&mut self, ack: &JournalAck) {
-        self.writer.acknowledge(ack.ticket);
+        let Some(port) = &mut self.journal else {
+            return;
+        };
+        port.writer.acknowledge(ack.ticket);
         if let Err(e) = &ack.result {
             self.journal_failed = Some(e.clone());
         }
-        while self
-            .held
-            .front()
-            .is_some_and(|(t, _)| *t <= self.writer.acked())
-        {
+        let acked = port.writer.acked();
+        while self.held.front().is_some_and(|(t, _)| *t <= acked) {
             if let Some((_, effect)) = self.held.pop_front() {
                 self.release(effect);
             }
@@ -550,14 +691,20 @@ pub enum FaultTarget {
 }
 
 impl FaultTarget {
-    pub async fn inject(&self, clock: &SessionClock, fault: &Fault) -> Result<(), String> {
+    /// Injects `fault`; returns the session time it took effect.
+    pub async fn inject(
+        &self,
+        clock: &SessionClock,
+        fault: &Fault,
+    ) -> Result<chrono::DateTime<chrono::Utc>, String> {
         match self {
             FaultTarget::Sim(sim) => inject(sim, clock, fault),
             FaultTarget::Lab(dir) => match fault {
                 Fault::RegionLoss => {
                     let done = crate::lab::fault(dir, crate::lab::LabFault::RegionLoss).await?;
                     tracing::info!(lab = %dir.display(), "fault injected: {done}");
-                    Ok(())
+                    // The primary is down once the command returns.
+                    Ok(clock.now())
                 }
                 other => Err(format!(
                     "the lab can only lose its primary region, not simulate {other}"
@@ -567,8 +714,12 @@ impl FaultTarget {
     }
 }
 
-/// Injects `fault` into the simulator at the current session time.
-pub fn inject(sim: &Mutex<Sim>, clock: &SessionClock, fault: &Fault) -> Result<(), String> {
+/// Injects `fault` into the simulator at the current session time, which it returns.
+pub fn inject(
+    sim: &Mutex<Sim>,
+    clock: &SessionClock,
+    fault: &Fault,
+) -> Result<chrono::DateTime<chrono::Utc>, String> {
     let now = clock.now();
     let mut sim = sim
         .lock()
@@ -576,7 +727,7 @@ pub fn inject(sim: &Mutex<Sim>, clock: &SessionClock, fault: &Fault) -> Result<(
     sim.advance(now);
     sim.inject(fault.clone(), now).map_err(|e| e.to_string())?;
     tracing::info!(%fault, %now, "fault injected");
-    Ok(())
+    Ok(now)
 }
 
 /// How often a follower looks for new journal lines (it must keep up within a second).

@@ -26,6 +26,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("r", "retry a failed step"),
     ("a", "abort the incident (asks why)"),
     ("n", "add a note to the timeline"),
+    ("d", "live: set when the outage began (asks when and why)"),
     ("v", "narrow terminals: switch between playbook and panes"),
     ("Esc", "close a popup, clear the message line"),
 ];

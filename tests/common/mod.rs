@@ -39,6 +39,8 @@ impl Drop for Scratch {
 /// The warroom binary running in a pseudo-terminal.
 pub struct Tui {
     parser: Arc<Mutex<vt100::Parser>>,
+    /// Every byte the program wrote to the terminal.
+    raw: Arc<Mutex<Vec<u8>>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
     _master: Box<dyn MasterPty + Send>,
@@ -95,18 +97,27 @@ impl Tui {
         let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
         let sink = Arc::clone(&parser);
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let raw_sink = Arc::clone(&raw);
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             loop {
                 match reader.read(&mut buf) {
                     Ok(0) | Err(_) => return,
-                    Ok(n) => sink.lock().expect("parser lock").process(&buf[..n]),
+                    Ok(n) => {
+                        raw_sink
+                            .lock()
+                            .expect("raw lock")
+                            .extend_from_slice(&buf[..n]);
+                        sink.lock().expect("parser lock").process(&buf[..n]);
+                    }
                 }
             }
         });
         let writer = pty.master.take_writer().expect("pty writer");
         Tui {
             parser,
+            raw,
             writer,
             child,
             _master: pty.master,
@@ -116,6 +127,11 @@ impl Tui {
 
     pub fn screen(&self) -> String {
         self.parser.lock().expect("parser lock").screen().contents()
+    }
+
+    /// Every byte the program has written to the terminal so far.
+    pub fn raw_output(&self) -> Vec<u8> {
+        self.raw.lock().expect("raw lock").clone()
     }
 
     pub fn alternate_screen(&self) -> bool {

@@ -1,0 +1,458 @@
+//! The interactive console: the session built from a [`Start`], then the runtime's loop.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeDelta, Utc};
+use color_eyre::eyre::{Result, WrapErr};
+
+use warroom::app::journal_writer::JournalTarget;
+use warroom::app::runtime::{self, JournalSettings, Session};
+use warroom::app::{App, Mode};
+use warroom::backends::{self, WireOptions, Wiring};
+use warroom::cli::ConsoleArgs;
+use warroom::clock::SessionClock;
+use warroom::duration::Dur;
+use warroom::env::Environment;
+use warroom::playbook::{self, Playbook};
+use warroom::sim::Fault;
+use warroom::telemetry::{Board, Source};
+use warroom::theme::{self, Theme};
+
+use super::journal_api::{identity, last_stamp, started_read_only};
+use super::start::{Start, lab_dir};
+use super::{BadInput, EXIT_BAD_INPUT};
+use warroom::app::journal_writer::Stamp;
+
+/// Valid playbooks for the picker: the directory's, then shipped ones it does not override.
+/// Returns the problems found (invalid files) too, so the console can say so.
+fn load_playbooks(dir: &Path, env: &Environment) -> (Vec<Playbook>, Vec<String>) {
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    for file in playbook::load::toml_files(dir).unwrap_or_default() {
+        match playbook::load_file(&file, env) {
+            Ok(p) => found.push(p),
+            Err(d) => problems.push(format!(
+                "{}: {} problem(s); run `warroom check`",
+                file.display(),
+                d.0.len()
+            )),
+        }
+    }
+    for (id, src) in playbook::SHIPPED {
+        if found.iter().all(|p: &Playbook| p.id != *id)
+            && let Ok(p) = playbook::parse(&format!("<shipped>/{id}.toml"), src, env)
+        {
+            found.push(p);
+        }
+    }
+    (found, problems)
+}
+
+pub(crate) fn wiring(
+    args: &ConsoleArgs,
+    env: &Environment,
+    clock: SessionClock,
+) -> Result<Wiring, BadInput> {
+    backends::wire(
+        env,
+        &WireOptions {
+            seed: args.seed,
+            clock,
+            endpoint_url: args.endpoint_url.clone().or_else(|| {
+                std::env::var("AWS_ENDPOINT_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())
+            }),
+        },
+    )
+    .map_err(BadInput)
+}
+
+pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Result<ExitCode> {
+    let theme = match Theme::resolve(&args.theme, theme::no_color_from_env()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    let mut scheduled = Vec::new();
+    for spec in &args.fault {
+        match parse_fault_spec(spec) {
+            Ok(f) => scheduled.push(f),
+            Err(msg) => {
+                eprintln!("error: --fault {spec:?}: {msg}");
+                return Ok(ExitCode::from(EXIT_BAD_INPUT));
+            }
+        }
+    }
+    let who = identity(args);
+    // A new journal must be possible before the terminal is taken: `--journal PATH` must not
+    // exist and its directory must. (A drill's is created right below; an incident picked in
+    // the console gets its journal when it is picked.)
+    let journal_target = match journal_target(args, &start) {
+        Ok(t) => t,
+        Err(BadInput(msg)) => {
+            eprintln!("{msg}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    // A resumed or followed session continues the journal's clock (see `JournalClock`).
+    let wall_now = Utc::now();
+    let resumed_clock = match &start {
+        Start::Resume(plan) => Some(journal_clock(&plan.replay, args, wall_now)),
+        Start::Follow(plan) => Some(journal_clock(&plan.replay, args, wall_now)),
+        _ => None,
+    };
+    let (speed, seed) = resumed_clock
+        .as_ref()
+        .map_or((args.speed, args.seed), |c| (c.speed, c.seed));
+    let clock = match &resumed_clock {
+        Some(c) => SessionClock::new(Instant::now(), c.session, c.speed).with_wall_origin(c.wall),
+        None => SessionClock::new(Instant::now(), wall_now, speed),
+    };
+    let wiring_args = ConsoleArgs {
+        seed,
+        ..args.clone()
+    };
+    let mut wiring = match wiring(&wiring_args, &env, clock) {
+        Ok(w) => w,
+        Err(BadInput(msg)) => {
+            eprintln!("error: {msg}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    if let Start::Resume(plan) = &start
+        && let Some(sim) = &wiring.sim
+    {
+        // The simulated world is replayed to the last event, then runs on to the resumed
+        // clock's start (it kept running while the console was down).
+        let events = plan.replay.timeline();
+        let rebuilt = backends::rebuild_simulation(
+            &env,
+            seed,
+            plan.replay
+                .header
+                .sim_started_at
+                .unwrap_or(plan.replay.header.started_at),
+            &plan.playbook,
+            &events,
+        );
+        if let Ok(mut s) = sim.lock() {
+            *s = rebuilt;
+        }
+    }
+    let mode = match &start {
+        Start::Drill(_) => Mode::Drill,
+        _ if wiring.is_live() => Mode::Live,
+        Start::Resume(plan) => journal_mode(&plan.replay),
+        Start::Follow(plan) => journal_mode(&plan.replay),
+        Start::Fresh => Mode::Demo,
+    };
+    if matches!(start, Start::Follow(_)) {
+        // A follower only reads the journal: no pollers, nothing that could act.
+        wiring.sources.clear();
+        wiring.sim = None;
+    }
+    // Read-only is a property of the incident: a journal started read-only resumes read-only.
+    let read_only = match &start {
+        Start::Resume(plan) => args.read_only || started_read_only(&plan.replay),
+        _ => args.read_only,
+    };
+    let simulated = wiring.sim.is_some();
+    let sources = wiring.sources;
+    let board = Board::new(
+        sources.iter().map(|s| (s.name().to_string(), s.feeds())),
+        stale_after(&sources, clock.speed()),
+    );
+    let (playbooks, problems) = load_playbooks(&args.playbooks, &env);
+    let mut app = App::new(env, mode, theme, board, clock.now(), clock.speed());
+    app.read_only = read_only;
+    app.operator = who.operator.clone();
+    app.playbooks = playbooks;
+    if let Some(problem) = problems.first() {
+        app.flash = Some((clock.now(), format!("not offered: {problem}")));
+    }
+    let mut opened = None;
+    let mut floor = None;
+    let mut follow = None;
+    match start {
+        Start::Fresh => {}
+        Start::Drill(plan) => {
+            scheduled.push((plan.fault, plan.delay));
+            app.start_incident(plan.playbook);
+            // Its journal is created, locked and its header written now, before the terminal
+            // is taken: a drill that cannot be recorded does not start.
+            let Some(incident) = &app.incident else {
+                return Ok(ExitCode::FAILURE);
+            };
+            let header = runtime::incident_header(
+                &incident.engine,
+                mode,
+                &who,
+                simulated.then_some((seed, speed)),
+                Stamp {
+                    at: clock.wall_now(),
+                    sim: simulated.then(|| clock.now()),
+                },
+            );
+            match runtime::create_journal(&journal_target, &header, &who) {
+                Ok(journal) => {
+                    app.journal_path = Some(journal.path().to_path_buf());
+                    opened = Some((journal, Vec::new()));
+                }
+                Err(e) => {
+                    eprintln!(
+                        "error: the drill's journal cannot be created: {e}\nhelp: {}\nNothing \
+                         was started.",
+                        e.help()
+                    );
+                    return Ok(ExitCode::from(EXIT_BAD_INPUT));
+                }
+            }
+            app.flash = Some((
+                clock.now(),
+                "DRILL: a fault will arrive in the next minutes. Watch the panes; Enter declares the incident when you see it.".into(),
+            ));
+        }
+        Start::Resume(plan) => {
+            let plan = *plan;
+            let Some(jc) = resumed_clock else {
+                return Ok(ExitCode::FAILURE);
+            };
+            let settings = playbook::EngineSettings::new(&plan.playbook, app.env.clone())
+                .read_only(read_only)
+                .operator(who.operator.clone())
+                .mode(mode.badge().to_lowercase());
+            let events = plan.replay.timeline();
+            let now = clock.now();
+            let (engine, effects) =
+                match playbook::Engine::resume(plan.playbook, settings, events.clone(), now) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        eprintln!("error: cannot resume: {e}");
+                        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+                    }
+                };
+            app.adopt_incident(engine, &events);
+            app.journal_path = Some(plan.journal.path().to_path_buf());
+            // The record says first that the console stopped and came back, and for how long.
+            let stamp = Stamp {
+                at: jc.wall,
+                sim: simulated.then_some(now),
+            };
+            let resumed = playbook::Event::Resumed {
+                gap_secs: jc.gap_secs,
+                host: who.host.clone(),
+                operator: who.operator.clone(),
+                pid: who.pid,
+            };
+            let records: Vec<_> = std::iter::once(resumed)
+                .chain(effects.into_iter().filter_map(|e| match e {
+                    playbook::Effect::Record(event) => Some(event),
+                    _ => None,
+                }))
+                .map(|event| (stamp, event))
+                .collect();
+            if let Some(incident) = &mut app.incident {
+                for (_, event) in &records {
+                    incident.note_timeline(now, event);
+                }
+            }
+            let mut notice = plan
+                .notice
+                .unwrap_or_else(|| format!("resumed from {}", plan.journal.path().display()));
+            if read_only && !args.read_only {
+                notice.push_str(" · read-only: the incident was started read-only");
+            }
+            app.flash = Some((now, notice));
+            floor = Some(jc.last);
+            opened = Some((plan.journal, records));
+        }
+        Start::Follow(plan) => {
+            let plan = *plan;
+            let settings = playbook::EngineSettings::new(&plan.playbook, app.env.clone())
+                .mode(mode.badge().to_lowercase());
+            let events = plan.replay.timeline();
+            match playbook::Engine::replay(plan.playbook, settings, events.clone()) {
+                Ok(engine) => app.adopt_incident(engine, &events),
+                Err(e) => {
+                    eprintln!("error: cannot follow {}: {e}", plan.path.display());
+                    return Ok(ExitCode::from(EXIT_BAD_INPUT));
+                }
+            }
+            app.following = Some(plan.path.clone());
+            follow = Some(warroom::journal::Tail::after(plan.path, &plan.replay));
+        }
+    }
+    let faults = match (&wiring.sim, mode) {
+        (Some(sim), _) => Some(runtime::FaultTarget::Sim(Arc::clone(sim))),
+        (None, Mode::Drill) => lab_dir(&app.env).map(runtime::FaultTarget::Lab),
+        (None, _) => None,
+    };
+    // A follower never writes: it has no journal at all.
+    let journal = app.following.is_none().then(|| JournalSettings {
+        target: journal_target,
+        identity: who,
+        seed: Some(seed),
+        opened,
+        floor,
+    });
+    let rt = tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
+    let app = rt.block_on(runtime::run(Session {
+        app,
+        sources,
+        clock,
+        faults,
+        scheduled_faults: scheduled,
+        test_panic: runtime::TestPanic::from_env(),
+        actions: wiring.actions,
+        read_only,
+        journal,
+        follow,
+    }))?;
+    if let Some(path) = app
+        .journal_path
+        .as_ref()
+        .filter(|p| app.following.is_none() && p.exists())
+    {
+        println!("journal: {}", path.display());
+        println!("postmortem: warroom report {}", path.display());
+    }
+    // Background pollers may be mid-call; do not wait for them to notice.
+    rt.shutdown_timeout(Duration::from_millis(100));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where new journals go: `--journal PATH` (which must not exist yet, in a directory that
+/// does), else the incidents directory. Checked before the terminal is taken.
+fn journal_target(args: &ConsoleArgs, start: &Start) -> Result<JournalTarget, BadInput> {
+    if matches!(start, Start::Follow(_) | Start::Resume(_)) {
+        // Nothing new is created (a follower writes nothing; a resume appends).
+        return Ok(JournalTarget::File(
+            args.journal.clone().unwrap_or_default(),
+        ));
+    }
+    match &args.journal {
+        Some(path) => {
+            if path.symlink_metadata().is_ok() {
+                return Err(BadInput(format!(
+                    "error: {}: already exists, and journals are never overwritten\nhelp: choose \
+                     another --journal path, or continue that incident with --resume {}",
+                    path.display(),
+                    path.display()
+                )));
+            }
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => std::path::PathBuf::from("."),
+            };
+            if !dir.is_dir() {
+                return Err(BadInput(format!(
+                    "error: {}: the directory {} does not exist\nhelp: create it, or choose \
+                     another --journal path",
+                    path.display(),
+                    dir.display()
+                )));
+            }
+            Ok(JournalTarget::File(path.clone()))
+        }
+        None => warroom::journal::default_dir()
+            .map(JournalTarget::Dir)
+            .map_err(|e| BadInput(format!("error: {e}\nhelp: {}", e.help()))),
+    }
+}
+
+/// Where a resumed (or followed) session's clocks start.
+///
+/// The wall clock continues from now, never before the last recorded event. A live incident's
+/// session clock is the wall clock. A simulated drill's continues from the last event's
+/// simulated time plus the wall-clock gap times the speed: the simulated world kept running
+/// while the console was down, so the RTO clock shown after a resume is never behind the one
+/// shown before the stop.
+struct JournalClock {
+    /// Session time at the start.
+    session: chrono::DateTime<Utc>,
+    /// Wall-clock UTC at the start.
+    wall: chrono::DateTime<Utc>,
+    speed: f64,
+    seed: u64,
+    /// Wall-clock seconds since the last event (0 when a v1 drill journal cannot tell).
+    gap_secs: u64,
+    /// The last event's stamp: nothing is recorded before it.
+    last: Stamp,
+}
+
+fn journal_clock(
+    replay: &warroom::journal::Replay,
+    args: &ConsoleArgs,
+    wall_now: chrono::DateTime<Utc>,
+) -> JournalClock {
+    let h = &replay.header;
+    let last = last_stamp(replay);
+    let wall = wall_now.max(last.at);
+    let gap = wall - last.at;
+    let gap_secs = u64::try_from(gap.num_seconds()).unwrap_or(0);
+    match (h.seed, h.speed) {
+        (Some(seed), Some(speed)) => match last.sim {
+            Some(sim) => JournalClock {
+                session: sim
+                    + TimeDelta::milliseconds((gap.num_milliseconds() as f64 * speed) as i64),
+                wall,
+                speed,
+                seed,
+                gap_secs,
+                last,
+            },
+            // A v1 drill journal has the simulated time only: continue from it.
+            None => JournalClock {
+                session: last.at,
+                wall: wall_now,
+                speed,
+                seed,
+                gap_secs: 0,
+                last: Stamp {
+                    at: wall_now,
+                    sim: Some(last.at),
+                },
+            },
+        },
+        _ => JournalClock {
+            session: wall,
+            wall,
+            speed: 1.0,
+            seed: args.seed,
+            gap_secs,
+            last,
+        },
+    }
+}
+
+fn journal_mode(replay: &warroom::journal::Replay) -> Mode {
+    match replay.header.mode {
+        warroom::journal::Mode::Drill => Mode::Drill,
+        warroom::journal::Mode::Live => Mode::Live,
+        warroom::journal::Mode::Demo => Mode::Demo,
+    }
+}
+
+/// A source is stale after three missed polls (in session time).
+pub(crate) fn stale_after(sources: &[Box<dyn Source>], speed: f64) -> TimeDelta {
+    let longest = sources
+        .iter()
+        .map(|s| s.interval().max(s.timeout()))
+        .max()
+        .unwrap_or(Duration::from_secs(1));
+    let secs = (3.0 * longest.as_secs_f64() * speed).max(3.0);
+    TimeDelta::milliseconds((secs * 1000.0) as i64)
+}
+
+fn parse_fault_spec(spec: &str) -> Result<(Fault, Duration), String> {
+    let (name, delay) = spec.split_once('@').unwrap_or((spec, "0s"));
+    let fault: Fault = name.parse().map_err(|e| format!("{e}"))?;
+    let delay = Dur::parse(delay).map_err(|e| e.to_string())?;
+    Ok((fault, delay.to_std()))
+}

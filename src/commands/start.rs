@@ -1,0 +1,233 @@
+//! How the console starts: a drill, a resumed journal, a followed one; the checks that refuse
+//! bad input before the terminal is taken.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use warroom::cli::ConsoleArgs;
+use warroom::duration::Dur;
+use warroom::env::{Backend, Environment};
+use warroom::playbook::{self, Playbook};
+use warroom::sim::Fault;
+
+use super::BadInput;
+use super::journal_api::{check_times, held_by, identity, open_append};
+
+/// How the console starts.
+pub(crate) enum Start {
+    /// The panes; a playbook is picked with `p`.
+    Fresh,
+    Drill(Box<DrillPlan>),
+    Resume(Box<ResumePlan>),
+    Follow(Box<FollowPlan>),
+}
+
+/// `--resume`: the journal reopened for appending and the incident rebuilt from it.
+pub(crate) struct ResumePlan {
+    pub(crate) journal: warroom::journal::Journal,
+    pub(crate) replay: warroom::journal::Replay,
+    pub(crate) playbook: Playbook,
+    pub(crate) notice: Option<String>,
+}
+
+/// `follow`: the journal read so far and where to continue tailing it.
+pub(crate) struct FollowPlan {
+    pub(crate) path: PathBuf,
+    pub(crate) replay: warroom::journal::Replay,
+    pub(crate) playbook: Playbook,
+}
+
+/// The playbook a journal was written with, checked against the environment given.
+pub(crate) fn journal_playbook(
+    args: &ConsoleArgs,
+    env: &Environment,
+    path: &Path,
+    replay: &warroom::journal::Replay,
+) -> Result<Playbook, BadInput> {
+    let h = &replay.header;
+    if h.environment != env.name {
+        return Err(BadInput(format!(
+            "error: {}: the journal was written against environment {:?}, not {:?}; pass --env with that environment's file",
+            path.display(),
+            h.environment,
+            env.name
+        )));
+    }
+    let playbook = playbook::find(&h.playbook.id, &args.playbooks, env).map_err(|e| {
+        BadInput(format!(
+            "error: {}: playbook {:?} of the journal: {e}",
+            path.display(),
+            h.playbook.id
+        ))
+    })?;
+    if playbook.hash != h.playbook.hash {
+        return Err(BadInput(format!(
+            "error: {}: the journal was written with playbook {:?} version {}, but {} is version {}; \
+             resume with the playbook file the incident started with (--playbooks DIR)",
+            path.display(),
+            h.playbook.id,
+            h.playbook.hash,
+            playbook.source,
+            playbook.hash
+        )));
+    }
+    Ok(playbook)
+}
+
+pub(crate) fn resume_plan(
+    args: &ConsoleArgs,
+    env: &Environment,
+    path: &Path,
+) -> Result<ResumePlan, BadInput> {
+    // Validate before anything is written: a broken journal is refused whole, and so is one
+    // with times that cannot be true (in the future, beyond the drill's clock).
+    let replay = warroom::journal::read(path).map_err(|e| BadInput(format!("error: {e}")))?;
+    check_times(path, &replay, chrono::Utc::now())?;
+    if replay.is_finished() {
+        return Err(BadInput(format!(
+            "error: {}: this incident is over (resolved or aborted); nothing to resume. \
+             The postmortem: warroom report {}",
+            path.display(),
+            path.display()
+        )));
+    }
+    let playbook = journal_playbook(args, env, path, &replay)?;
+    // Another console holding the journal refuses here, naming who (one writer per journal).
+    let (journal, replay) = open_append(path, &identity(args))
+        .map_err(|e| BadInput(format!("error: {e}\nhelp: {}", e.help())))?;
+    let notice = replay.torn_tail_notice(path);
+    if let Some(n) = &notice {
+        eprintln!("warning: {n}");
+    }
+    Ok(ResumePlan {
+        journal,
+        replay,
+        playbook,
+        notice,
+    })
+}
+
+pub(crate) fn follow_plan(
+    args: &ConsoleArgs,
+    env: &Environment,
+    path: &Path,
+) -> Result<FollowPlan, BadInput> {
+    let replay = warroom::journal::read(path).map_err(|e| BadInput(format!("error: {e}")))?;
+    let playbook = journal_playbook(args, env, path, &replay)?;
+    Ok(FollowPlan {
+        path: path.to_path_buf(),
+        replay,
+        playbook,
+    })
+}
+
+/// An unfinished journal of the same playbook in the incidents directory: ask whether to resume
+/// it (when someone is at a terminal to answer; otherwise just say where it is).
+pub(crate) fn offer_resume(playbook_id: &str) -> Option<PathBuf> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let dir = warroom::journal::default_dir().ok()?;
+    let mut unfinished: Vec<_> = warroom::journal::list(&dir)
+        .ok()?
+        .into_iter()
+        .filter_map(|p| warroom::journal::read(&p).ok().map(|r| (p, r)))
+        .filter(|(_, r)| r.header.playbook.id == playbook_id && !r.is_finished())
+        .collect();
+    unfinished.sort_by_key(|(_, r)| std::cmp::Reverse(r.header.started_at));
+    // One held by a live console is not ours to continue (one writer per journal): say who
+    // runs it and offer the newest one nobody holds.
+    let mut free = None;
+    for (path, replay) in unfinished {
+        match held_by(&path) {
+            Some(holder) => eprintln!(
+                "note: the unfinished {} of {playbook_id} in {} is being run by {holder} \
+                 (watch it with: warroom follow {})",
+                replay.header.mode,
+                path.display(),
+                path.display()
+            ),
+            None => {
+                free = Some((path, replay));
+                break;
+            }
+        }
+    }
+    let (path, replay) = free?;
+    let what = format!(
+        "an unfinished {} of {playbook_id} started {} by {} ({} events) is in {}",
+        replay.header.mode,
+        replay.header.started_at.format("%Y-%m-%d %H:%M UTC"),
+        replay.header.operator,
+        replay.events.len(),
+        path.display()
+    );
+    if !std::io::stdin().is_terminal() {
+        eprintln!("note: {what}; continue it with --resume {}", path.display());
+        return None;
+    }
+    eprint!("{what}.\nResume it instead of starting a new one? [Y/n] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).ok()?;
+    matches!(answer.trim(), "" | "y" | "Y" | "yes").then_some(path)
+}
+
+/// What `warroom drill` sets up: the playbook and when its fault arrives.
+pub(crate) struct DrillPlan {
+    pub(crate) playbook: Playbook,
+    pub(crate) fault: Fault,
+    pub(crate) delay: Duration,
+}
+
+pub(crate) fn drill_plan(
+    args: &ConsoleArgs,
+    env: &Environment,
+    scenario: &str,
+    at: Option<&str>,
+) -> Result<DrillPlan, BadInput> {
+    if env.backend() != Backend::Sim && lab_dir(env).is_none() {
+        return Err(BadInput(format!(
+            "drills inject real faults: they run on the simulator or in a `warroom lab`, and \
+             environment {:?} is neither. Rehearse with the built-in demo (no --env), a simulated \
+             environment file, or the lab (warroom lab up; warroom drill region-loss --env .lab/lab.toml)",
+            env.name
+        )));
+    }
+    let playbook = match playbook::find(scenario, &args.playbooks, env) {
+        Ok(p) => p,
+        Err(e) => return Err(BadInput(e.to_string())),
+    };
+    let fault: Fault = playbook.scenario.to_string().parse().map_err(|_| {
+        BadInput(format!(
+            "playbook {:?} has scenario {:?}, which has no simulator fault; drills need az-loss, \
+             region-loss, corruption or breach",
+            playbook.id,
+            playbook.scenario.to_string()
+        ))
+    })?;
+    let delay = match at {
+        Some(text) => Dur::parse(text)
+            .map_err(|e| BadInput(format!("--at: {e}")))?
+            .to_std(),
+        // Somewhere in the first minutes, decided by the seed so a drill can be replayed.
+        None => Duration::from_secs(30 + splitmix(args.seed) % 270),
+    };
+    Ok(DrillPlan {
+        playbook,
+        fault,
+        delay,
+    })
+}
+
+/// The lab directory an environment file belongs to, if it was written by `warroom lab up`.
+pub(crate) fn lab_dir(env: &Environment) -> Option<PathBuf> {
+    let dir = env.base_dir.clone()?;
+    warroom::lab::LabState::load(&dir).ok().map(|_| dir)
+}
+
+/// One step of SplitMix64: a seeded choice without a dependency.
+pub(crate) fn splitmix(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
