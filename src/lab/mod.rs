@@ -8,7 +8,8 @@
 //!   state.json              what `lab up` created: `lab down` stops and removes only that
 //!   run/                    unix sockets of both servers (no TCP: no port races)
 //!   primary/ dr-replica/    data directories
-//!   wal-archive/            archive_command target (1 MB segments, archive_timeout 60s)
+//!   wal-archive/            archive_command target (1 MB segments, archive_timeout 60s; each copied to
+//!                           .NAME.partial then renamed, so no half-copied segment is seen)
 //!   backups/daily/ backups/snapshots/   pg_dump archives (+ .warroom/ manifests)
 //!   logs/                   server and health-server logs
 //! ```
@@ -502,7 +503,7 @@ async fn bring_up(
          wal_level = replica\n\
          max_wal_senders = 5\n\
          archive_mode = on\n\
-         archive_command = 'test ! -f {archive}/%f && cp %p {archive}/%f'\n\
+         archive_command = 'test ! -f {archive}/%f && cp %p {archive}/.%f.partial && mv {archive}/.%f.partial {archive}/%f'\n\
          archive_timeout = 60\n\
          wal_keep_size = 64MB\n\
          track_commit_timestamp = on\n\
