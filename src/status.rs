@@ -34,6 +34,21 @@ pub struct LagRow {
     pub alarm: Dur,
     pub rpo: Dur,
     pub severity: Severity,
+    /// Once the source is lost: the frozen window promoting this replica would lose (its lag
+    /// keeps growing with the clock; this does not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_window: Option<LostWindow>,
+}
+
+/// The writes a replica missed when its source stopped: `(last_replayed_at, source_lost_at]`.
+#[derive(Debug, Serialize)]
+pub struct LostWindow {
+    pub secs: Option<f64>,
+    pub bytes: Option<u64>,
+    pub last_replayed_at: Option<DateTime<Utc>>,
+    pub source_lost_at: Option<DateTime<Utc>>,
+    /// Where it was measured from (WAL of the old primary, the simulator, a lag fallback).
+    pub evidence: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -84,24 +99,32 @@ impl StatusReport {
     pub fn build(env: &Environment, board: &Board, now: DateTime<Utc>) -> Self {
         let p = &board.picture;
         let rpo = env.objectives.rpo;
-        let replica_lag = p
-            .databases
-            .iter()
-            .filter_map(|db| {
-                let r = db.replication.as_ref()?;
-                Some(LagRow {
-                    name: db.name.clone(),
-                    resource: db.resource.clone(),
-                    source: r.source.clone(),
-                    lag_secs: r.lag_secs,
-                    lag_bytes: r.lag_bytes,
-                    state: r.state,
-                    alarm: r.lag_alarm,
-                    rpo,
-                    severity: lag_severity(r.lag_secs, r.lag_alarm, rpo),
+        let replica_lag =
+            p.databases
+                .iter()
+                .filter_map(|db| {
+                    let r = db.replication.as_ref()?;
+                    Some(LagRow {
+                        name: db.name.clone(),
+                        resource: db.resource.clone(),
+                        source: r.source.clone(),
+                        lag_secs: r.lag_secs,
+                        lag_bytes: r.lag_bytes,
+                        state: r.state,
+                        alarm: r.lag_alarm,
+                        rpo,
+                        severity: lag_severity(r.lag_secs, r.lag_alarm, rpo),
+                        lost_window: (r.loss_window_secs.is_some() || r.source_lost_at.is_some())
+                            .then(|| LostWindow {
+                                secs: r.loss_window_secs,
+                                bytes: r.loss_window_bytes,
+                                last_replayed_at: r.last_replayed_at,
+                                source_lost_at: r.source_lost_at,
+                                evidence: r.loss_evidence.clone(),
+                            }),
+                    })
                 })
-            })
-            .collect();
+                .collect();
         let backups = p
             .backups
             .iter()
@@ -223,6 +246,29 @@ impl StatusReport {
                 kebab(&r.state),
                 severity_label(r.severity)
             );
+            if let Some(w) = &r.lost_window {
+                let secs = w
+                    .secs
+                    .map_or_else(|| "an unknown span".to_string(), |s| format!("{s:.1}s"));
+                let when = w.source_lost_at.map_or_else(
+                    || "at an unknown time".to_string(),
+                    |t| format!("at {}", t.format("%H:%M:%S%.3f UTC")),
+                );
+                let bytes = w
+                    .bytes
+                    .map(|b| format!(", {b} bytes of WAL"))
+                    .unwrap_or_default();
+                let evidence = w
+                    .evidence
+                    .as_deref()
+                    .map(|e| format!(" ({})", crate::text::visible(e)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "    {secs} behind when {} was lost {when}{bytes}: promoting it loses that window{evidence}",
+                    r.source
+                );
+            }
         }
         let _ = writeln!(out, "\nBACKUPS");
         let _ = writeln!(
@@ -329,5 +375,58 @@ fn severity_label(s: Severity) -> &'static str {
         Severity::Warn => "WARN",
         Severity::Crit => "CRIT",
         Severity::Unknown => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Fault, Sim};
+    use crate::telemetry::source::{Feeds, SourceId};
+    use chrono::{TimeDelta, TimeZone};
+
+    #[test]
+    fn a_replica_whose_source_is_lost_shows_its_frozen_window() {
+        let env = Environment::demo();
+        let t0 = Utc
+            .with_ymd_and_hms(2026, 11, 22, 10, 0, 0)
+            .single()
+            .expect("valid");
+        let mut sim = Sim::new(&env, 1, t0);
+        sim.advance(t0 + TimeDelta::minutes(10));
+        sim.inject(Fault::RegionLoss, t0 + TimeDelta::minutes(10))
+            .expect("region-loss");
+        let mut report_at = |mins: i64| {
+            let now = t0 + TimeDelta::minutes(mins);
+            sim.advance(now);
+            let feeds = Feeds {
+                lag: true,
+                backups: true,
+                regions: true,
+            };
+            let mut board = Board::new([("sim".to_string(), feeds)], TimeDelta::minutes(5));
+            board.apply(SourceId(0), Ok(sim.sample()), now);
+            StatusReport::build(&env, &board, now)
+        };
+        let early = report_at(11);
+        let late = report_at(40);
+        let window = |r: &StatusReport| {
+            let row = r
+                .replica_lag
+                .iter()
+                .find(|l| l.name == "dr-replica")
+                .expect("dr-replica row");
+            let w = row.lost_window.as_ref().expect("a lost window");
+            (w.secs, w.source_lost_at)
+        };
+        // The window is the one at the fault, whatever the time of the report.
+        assert_eq!(window(&early), window(&late));
+        assert_eq!(window(&late).1, Some(t0 + TimeDelta::minutes(10)));
+        let text = late.to_text();
+        assert!(
+            text.contains("behind when primary was lost at 10:10:00.000 UTC"),
+            "{text}"
+        );
+        assert!(late.to_json().contains("\"lost_window\""));
     }
 }
