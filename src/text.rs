@@ -49,6 +49,19 @@ pub fn echo(value: &str) -> String {
     }
 }
 
+/// A count with thousands separators: `88,412,907`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A byte count for people: `812 bytes`, `9.9 kB`, `9.9 MB`, `1.2 GB` (decimal units).
 pub fn bytes(n: usize) -> String {
     let n = n as f64;
@@ -77,6 +90,14 @@ mod tests {
         );
         assert!(!shown.chars().any(char::is_control), "{shown}");
         assert!(matches!(visible("plain café ✓"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(81_920), "81,920");
+        assert_eq!(thousands(88_412_907), "88,412,907");
     }
 
     #[test]

@@ -785,7 +785,7 @@ pub fn describe_loss(name: &str, w: &wal::LossWindow) -> String {
         return format!(
             "no write committed on the old primary is lost: {name} has every commit up to its last at {} ({} bytes of WAL from {} to {} not replayed, holding no commit; evidence: {})",
             t(w.last_replayed_at),
-            group_digits(w.bytes()),
+            crate::text::thousands(w.bytes()),
             w.replica_lsn,
             w.source_end_lsn,
             w.evidence
@@ -796,24 +796,11 @@ pub fn describe_loss(name: &str, w: &wal::LossWindow) -> String {
         t(w.last_replayed_at),
         t(w.source_lost_at),
         w.lost_commits,
-        group_digits(w.bytes()),
+        crate::text::thousands(w.bytes()),
         w.replica_lsn,
         w.source_end_lsn,
         w.evidence
     )
-}
-
-/// `81,920`.
-fn group_digits(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// `1.2 MB`, `840 kB`, `12 B` (decimal units, like the Backups pane).

@@ -564,9 +564,9 @@ impl Sim {
             ),
             format!(
                 "rows: accounts {}; events {}; models {} (match the source at that point)",
-                thousands(accounts),
-                thousands(events),
-                thousands(models)
+                crate::text::thousands(accounts),
+                crate::text::thousands(events),
+                crate::text::thousands(models)
             ),
             format!("checksum sha256:{:016x}{:016x} ok", h, mix(h)),
         ])
@@ -732,17 +732,4 @@ fn parse_flag(value: &str) -> Option<bool> {
         "false" => Some(false),
         _ => None,
     }
-}
-
-/// `88,412,907`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
