@@ -281,6 +281,11 @@ fn region_loss_rpo_is_the_lag_at_the_fault_and_rto_ends_at_the_dns_switch() {
             m.rto_achieved_secs,
             Some((d.done_at("dns") - fault_time()).num_seconds() as u64)
         );
+        // The console's RTO gauge shows the same outage, frozen at the restore.
+        let gauge = d.engine.rto(d.now);
+        assert!(gauge.restored && gauge.from_disruption, "{gauge:?}");
+        assert_eq!(gauge.counts_from, Some(fault_time()));
+        assert_eq!(Some(gauge.elapsed_secs), m.rto_achieved_secs);
         // Detected: the first picture in which the region read DOWN.
         let down = d
             .pictures
@@ -335,12 +340,12 @@ fn corruption_rpo_is_onset_minus_restore_point_whatever_the_pace() {
         assert_eq!(rpo.seconds, Some(expected));
         // The simulator's own account of the restore agrees.
         assert_eq!(d.sim.data_loss_secs("primary"), Some(expected));
-        // Service comes back with the writes re-enabled.
+        // Service comes back when the API is back at size on the restored database.
         let restored = m.restored.as_ref().expect("restored");
-        assert_eq!(restored.step, "writes-on");
+        assert_eq!(restored.step, "writers-back");
         assert_eq!(
             m.rto_achieved_secs,
-            Some((d.done_at("writes-on") - fault_time()).num_seconds() as u64)
+            Some((d.done_at("writers-back") - fault_time()).num_seconds() as u64)
         );
         windows.push((rpo.seconds, rpo.window_from, rpo.window_to));
     }
@@ -389,6 +394,10 @@ fn az_loss_healed_before_the_declaration_reports_rto_met_by_automation() {
     let rto = (healed_at - fault_time()).num_seconds();
     assert_eq!(m.rto_achieved_secs, Some(rto as u64));
     assert!(rto < 300, "healed within the 5m objective: {rto}");
+    // The gauge agrees: met by automation, never "at risk" after the fact.
+    let gauge = d.engine.rto(d.now);
+    assert_eq!(Some(gauge.elapsed_secs), m.rto_achieved_secs, "{gauge:?}");
+    assert!(gauge.restored && !gauge.at_risk, "{gauge:?}");
     assert_eq!(m.time_to_declare_secs, Some(300));
     assert_eq!(m.time_to_recover_secs, Some(rto - 300));
     let figures = m.figures();

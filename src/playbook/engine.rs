@@ -597,25 +597,39 @@ pub enum Event {
 }
 
 /// The RPO measured when a `capture_rpo` step's executor started.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RpoCapture {
     pub step: String,
+    /// Whole seconds, rounded up (for comparisons against whole-second objectives).
     pub seconds: Option<u64>,
+    /// The window as measured (3.4 s), for display.
+    #[serde(default)]
+    pub exact_secs: Option<f64>,
     pub measured_from: String,
     pub at: DateTime<Utc>,
 }
 
-/// Declared-to-now against the RTO.
+/// The outage so far against the RTO: RTO is disruption to service restored, so the clock counts
+/// from the recorded disruption (the declaration while none is known) and stops when service is
+/// restored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RtoGauge {
     pub declared_at: Option<DateTime<Utc>>,
-    /// Since declaration (frozen once the incident ends); 0 before.
+    /// What the clock counts from: the disruption, else the declaration; `None` before either.
+    pub counts_from: Option<DateTime<Utc>>,
+    /// `counts_from` is the recorded disruption (not the declaration).
+    pub from_disruption: bool,
+    /// Service is restored: `elapsed_secs` is the RTO achieved, frozen.
+    pub restored: bool,
+    /// The outage so far: `counts_from` to now, to service restored, or to the end of an
+    /// incident that ended without restoring it; 0 before.
     pub elapsed_secs: u64,
     pub rto_secs: u64,
-    /// Targets still ahead: every unfinished step's target, the current one's less its elapsed
-    /// time (never below zero).
+    /// Targets still ahead until service is restored: every unfinished step's target up to and
+    /// including the restoring step (all of them when the playbook marks none), the current
+    /// one's less its elapsed time (never below zero); 0 once restored.
     pub remaining_targets_secs: u64,
-    /// `elapsed + remaining targets`: when the incident ends if every step keeps its target.
+    /// `elapsed + remaining targets`: when service is back if every step keeps its target.
     pub projection_secs: u64,
     /// The projection is past the RTO.
     pub at_risk: bool,
@@ -789,6 +803,8 @@ pub struct Engine {
     signal_cleared: bool,
     detected: bool,
     restored: bool,
+    /// When service was back (`service_restored.since`).
+    restored_since: Option<DateTime<Utc>>,
     /// Per step with a wait: since when its condition has held without a break (picture time).
     held_since: Vec<Option<DateTime<Utc>>>,
     /// Per step done by its wait: when its condition had held from, frozen at completion.
@@ -831,6 +847,7 @@ impl Engine {
             signal_cleared: false,
             detected: false,
             restored: false,
+            restored_since: None,
             held_since: vec![None; playbook.steps.len()],
             held_when_done: vec![None; playbook.steps.len()],
             playbook,
@@ -1260,9 +1277,18 @@ impl Engine {
 
     /// The RTO gauge at `now`.
     pub fn rto(&self, now: DateTime<Utc>) -> RtoGauge {
-        let end = self.ended_at.unwrap_or(now);
-        let elapsed = self.declared_at.map_or(0, |d| secs_between(d, end));
-        let remaining: u64 = if self.is_finished() {
+        let disrupted = self.disrupted.map(|(since, _)| since);
+        let counts_from = disrupted.or(self.declared_at);
+        let end = self
+            .restored_since
+            .or(self.ended_at)
+            .unwrap_or(now)
+            .max(counts_from.unwrap_or(now));
+        let elapsed = counts_from.map_or(0, |d| secs_between(d, end));
+        let restored = self.restored;
+        // Steps up to the one that restores service (all when none is marked).
+        let until = self.playbook.restoring_step().unwrap_or(usize::MAX);
+        let remaining: u64 = if self.is_finished() || restored {
             0
         } else {
             self.playbook
@@ -1270,6 +1296,7 @@ impl Engine {
                 .iter()
                 .zip(&self.runs)
                 .enumerate()
+                .filter(|(i, _)| *i <= until)
                 .map(|(i, (step, run))| match &run.status {
                     StepStatus::Done | StepStatus::Skipped(_) => 0,
                     StepStatus::Failed(_) if step.on_failure == OnFailure::Continue => 0,
@@ -1285,6 +1312,9 @@ impl Engine {
         let rto = self.settings.rto.secs();
         RtoGauge {
             declared_at: self.declared_at,
+            counts_from,
+            from_disruption: disrupted.is_some(),
+            restored,
             elapsed_secs: elapsed,
             rto_secs: rto,
             remaining_targets_secs: remaining,
@@ -1445,6 +1475,7 @@ impl Engine {
                 self.rpo = Some(RpoCapture {
                     step: step.clone(),
                     seconds: seconds.map(|s| s.ceil() as u64),
+                    exact_secs: *seconds,
                     measured_from: measured_from.clone(),
                     at,
                 });
@@ -1512,9 +1543,10 @@ impl Engine {
                 self.signal_cleared = false;
             }
             Event::Detected { .. } => self.detected = true,
-            Event::ServiceRestored { step, .. } => {
+            Event::ServiceRestored { step, since } => {
                 index(step)?;
                 self.restored = true;
+                self.restored_since = Some(*since);
             }
             // Measured by the projection only.
             Event::Resumed { .. } => {}

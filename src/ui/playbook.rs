@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! ┌ Playbook · region-loss · Complete regional failure ────────────────────────┐
-//! │ RTO ▕██████████░░░░░░░░░░▏ 12m05s of 30m · projected 28m10s   RTO AT RISK  │
+//! │ RTO AT RISK ▕██████████░░░░░░░░░░▏ 12m05s of 30m outage · back by 31m10s         │
 //! │ ✓ 1 Assess scope                         2m     1m40s                      │
 //! │ ▶ 3 Promote the DR replica  DESTRUCTIVE   5m     0m35s                      │
 //! │ · 4 Deploy the application               10m                               │
@@ -128,6 +128,11 @@ fn render_gauge(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
     let engine = &incident.engine;
     let g = engine.rto(app.now);
     let mut first = vec![Span::styled("RTO ", t.header)];
+    // The warning first, so a narrow terminal cuts the detail, not the alarm.
+    if g.at_risk && !g.restored && g.declared_at.is_some() {
+        first.push(Span::styled("AT RISK", t.badge_live));
+        first.push(Span::raw(" "));
+    }
     if g.declared_at.is_none() {
         first.push(Span::styled(
             format!(
@@ -152,17 +157,26 @@ fn render_gauge(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
         first.push(Span::styled("░".repeat(bar_width - filled), t.dim));
         first.push(Span::styled("▏ ", t.dim));
         first.push(Span::styled(compact(g.elapsed_secs), t.text));
-        first.push(Span::styled(
-            format!(" of {} · projected ", compact(g.rto_secs)),
-            t.dim,
-        ));
-        first.push(Span::styled(
-            compact(g.projection_secs),
-            if g.at_risk { t.crit } else { t.text },
-        ));
-        if g.at_risk {
-            first.push(Span::raw("  "));
-            first.push(Span::styled(" RTO AT RISK ", t.badge_live));
+        // RTO is disruption to service restored: say which clock this is.
+        let since = if g.from_disruption {
+            "outage"
+        } else {
+            "since declared"
+        };
+        if g.restored {
+            first.push(Span::styled(
+                format!(" of {} · service restored", compact(g.rto_secs)),
+                t.dim,
+            ));
+        } else {
+            first.push(Span::styled(
+                format!(" of {} {since} · back by ", compact(g.rto_secs)),
+                t.dim,
+            ));
+            first.push(Span::styled(
+                compact(g.projection_secs),
+                if g.at_risk { t.crit } else { t.text },
+            ));
         }
     }
     let mut second = vec![Span::styled("RPO ", t.header)];
@@ -174,7 +188,10 @@ fn render_gauge(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
                 } else {
                     t.ok
                 };
-                second.push(Span::styled(compact(s), style));
+                let shown = c
+                    .exact_secs
+                    .map_or_else(|| compact(s), crate::playbook::projection::rpo_span);
+                second.push(Span::styled(shown, style));
                 second.push(Span::styled(
                     format!(
                         " of {} · {} ({})",
