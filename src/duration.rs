@@ -46,7 +46,10 @@ impl Dur {
 
     pub fn to_chrono(self) -> chrono::TimeDelta {
         // Saturates: u64 seconds beyond i64 are not meaningful durations here.
-        chrono::TimeDelta::seconds(i64::try_from(self.0).unwrap_or(i64::MAX / 1000))
+        i64::try_from(self.0)
+            .ok()
+            .and_then(chrono::TimeDelta::try_seconds)
+            .unwrap_or(chrono::TimeDelta::MAX)
     }
 
     /// Parses `90s`, `5m`, `1h30m`, `24h`, `2d`, `500ms` is rejected (no sub-second timing).

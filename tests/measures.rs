@@ -273,6 +273,21 @@ fn region_loss_rpo_is_the_lag_at_the_fault_and_rto_ends_at_the_dns_switch() {
             )),
             "{evidence}"
         );
+        // The recorded evidence carries no growing lag beside the window ("lag 39m14s").
+        let replica = d
+            .log
+            .iter()
+            .find_map(|(_, e)| match e {
+                Event::Confirmed { step, evidence, .. } if step == "promote" => evidence
+                    .databases
+                    .iter()
+                    .find(|db| db.name == "dr-replica")
+                    .cloned(),
+                _ => None,
+            })
+            .expect("dr-replica in the evidence");
+        assert_eq!(replica.lag_secs, None, "{replica:?}");
+        assert!(replica.loss_window.is_some(), "{replica:?}");
         // RTO achieved: the fault to the DNS switch done (its wait held).
         let restored = m.restored.as_ref().expect("restored");
         assert_eq!(restored.step, "dns");

@@ -2131,3 +2131,89 @@ fn shipped_playbooks_need_the_world_to_change() {
     e.tick(t(now + 601), &frozen.sample(t(now + 601)));
     assert!(matches!(e.status(2), Some(StepStatus::Failed(w)) if w.starts_with("wait timed out")));
 }
+
+#[test]
+fn a_retried_capturing_step_keeps_the_window_measured_before_its_first_attempt() {
+    let mut e = engine();
+    past_look(&mut e);
+    let mut world = World::healthy();
+    world.replica_lag = Some(41.2);
+    e.tick(t(110), &world.sample(t(110)));
+    e.handle(Input::Request { step: PROMOTE }, t(115));
+    e.handle(
+        Input::Confirm {
+            step: PROMOTE,
+            typed: Some("dr-replica".into()),
+        },
+        t(120),
+    );
+    // The first attempt fails after it changed the world: the lag is no longer readable.
+    e.handle(
+        Input::ExecFinished {
+            step: PROMOTE,
+            attempt: 1,
+            result: Err("exit status 1".into()),
+        },
+        t(130),
+    );
+    world.replica_lag = None;
+    e.tick(t(140), &world.sample(t(140)));
+    let fx = e.handle(Input::Retry { step: PROMOTE }, t(141));
+    assert_eq!(refusal(&fx), None);
+    e.handle(Input::Request { step: PROMOTE }, t(142));
+    let fx = e.handle(
+        Input::Confirm {
+            step: PROMOTE,
+            typed: Some("dr-replica".into()),
+        },
+        t(150),
+    );
+    assert_eq!(refusal(&fx), None);
+    assert!(
+        !kinds(&fx).contains(&"rpo_captured".to_string()),
+        "a retry does not measure again: {:?}",
+        kinds(&fx)
+    );
+    let rpo = e.rpo_captured().expect("kept");
+    assert_eq!((rpo.seconds, rpo.at), (Some(42), t(120)));
+}
+
+#[test]
+fn the_outage_cannot_be_set_to_begin_after_its_alarm() {
+    let mut e = engine();
+    let fault = t(0);
+    e.fault_injected("region-loss", fault);
+    let mut world = World::healthy();
+    world.primary_endpoint_failures = 5;
+    world.primary_db = DbState::Unreachable;
+    for s in 1..=40 {
+        e.tick(t(s), &world.sample(t(s)));
+    }
+    let m = e.measures(t(40));
+    let detected = m.detected.as_ref().map(|d| d.at).expect("detected");
+    let fx = e.handle(
+        Input::SetDisruption {
+            since: detected + chrono::TimeDelta::seconds(5),
+            reason: "customers first complained".into(),
+        },
+        t(41),
+    );
+    let why = refusal(&fx).expect("refused");
+    assert!(
+        why.contains("is after the first alarm-level reading"),
+        "{why}"
+    );
+    // An earlier time is a correction like any other.
+    let fx = e.handle(
+        Input::SetDisruption {
+            since: fault - chrono::TimeDelta::seconds(30),
+            reason: "the replica lag alarm fired first".into(),
+        },
+        t(42),
+    );
+    assert_eq!(refusal(&fx), None);
+    assert_eq!(
+        e.measures(t(42)).mttd_secs,
+        Some(u64::try_from((detected - fault).num_seconds()).expect("positive") + 30)
+    );
+}

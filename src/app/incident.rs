@@ -464,7 +464,10 @@ pub fn parse_disruption(text: &str, now: DateTime<Utc>) -> Result<(DateTime<Utc>
     let (since, reason) = if let Some(after) = rest.trim_start().strip_prefix("ago") {
         let back =
             crate::duration::Dur::parse(first).map_err(|e| format!("{first}: {e}; {FORMAT}"))?;
-        (now - back.to_chrono(), after.trim())
+        let since = now
+            .checked_sub_signed(back.to_chrono())
+            .ok_or_else(|| format!("{first} ago is before any date this console can record"))?;
+        (since, after.trim())
     } else {
         let time = chrono::NaiveTime::parse_from_str(first, "%H:%M:%S")
             .or_else(|_| chrono::NaiveTime::parse_from_str(first, "%H:%M"))
@@ -519,6 +522,15 @@ mod tests {
         );
         for bad in ["", "03:12", "15m ago", "soon broken", "25:00 x", "xm ago y"] {
             assert!(parse_disruption(bad, now).is_err(), "{bad:?}");
+        }
+        // Absurd spans are refused, never a panic (they overflowed the date arithmetic).
+        for huge in [
+            "100000000d ago typo",
+            "9999999999999999d ago typo",
+            "18446744073709551615s ago typo",
+        ] {
+            let r = std::panic::catch_unwind(|| parse_disruption(huge, now));
+            assert!(matches!(r, Ok(Err(_))), "{huge:?}: {r:?}");
         }
     }
 }

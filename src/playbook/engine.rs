@@ -340,9 +340,12 @@ impl Evidence {
                     name: d.name.clone(),
                     role: d.role,
                     state: d.state,
+                    // Once the source is lost the lag only grows with the clock: the record
+                    // keeps the frozen window instead (`loss_window`), never "lag 39m" beside it.
                     lag_secs: d
                         .replication
                         .as_ref()
+                        .filter(|r| r.source_lost_at.is_none())
                         .and_then(|r| r.lag_secs)
                         .map(lag_whole_secs),
                     loss_window: d.replication.as_ref().and_then(|r| {
@@ -805,6 +808,8 @@ pub struct Engine {
     restored: bool,
     /// When service was back (`service_restored.since`).
     restored_since: Option<DateTime<Utc>>,
+    /// The first alarm-level reading (`detected.since`).
+    detected_since: Option<DateTime<Utc>>,
     /// Per step with a wait: since when its condition has held without a break (picture time).
     held_since: Vec<Option<DateTime<Utc>>>,
     /// Per step done by its wait: when its condition had held from, frozen at completion.
@@ -848,6 +853,7 @@ impl Engine {
             detected: false,
             restored: false,
             restored_since: None,
+            detected_since: None,
             held_since: vec![None; playbook.steps.len()],
             held_when_done: vec![None; playbook.steps.len()],
             playbook,
@@ -1542,7 +1548,10 @@ impl Engine {
                 self.disrupted = Some((*since, derived));
                 self.signal_cleared = false;
             }
-            Event::Detected { .. } => self.detected = true,
+            Event::Detected { since, .. } => {
+                self.detected = true;
+                self.detected_since.get_or_insert(*since);
+            }
             Event::ServiceRestored { step, since } => {
                 index(step)?;
                 self.restored = true;
@@ -1787,7 +1796,14 @@ impl Engine {
             evidence: Evidence::from_sample(self.picture.as_ref(), &self.settings.environment, now),
             by: self.settings.operator.clone(),
         };
-        let capture = s.capture_rpo.then(|| self.measure_rpo(step, now));
+        // A retry keeps the window measured before the first attempt: that attempt may have
+        // changed the world (a promotion that began drops the frozen window; a restore clears
+        // the corruption it measured from), and the data lost does not depend on the attempt.
+        let measured_before = self
+            .rpo
+            .as_ref()
+            .is_some_and(|r| r.step == s.id && r.seconds.is_some());
+        let capture = (s.capture_rpo && !measured_before).then(|| self.measure_rpo(step, now));
         let step_id = s.id.clone();
         self.emit(event, now, out);
         if let Some(m) = capture {
@@ -2316,6 +2332,30 @@ impl Engine {
                 ),
             );
             return;
+        }
+        // The outage cannot begin after its own alarm or after service came back: such a
+        // correction would make MTTD and RTO read 0 (an auditor's figure that passes by mistake).
+        let later_than = [
+            (
+                self.detected_since,
+                "the first alarm-level reading (detected)",
+            ),
+            (self.restored_since, "service was restored"),
+        ];
+        for (bound, what) in later_than {
+            if let Some(at) = bound.filter(|at| since > *at) {
+                refuse(
+                    out,
+                    None,
+                    format!(
+                        "{} is after {what} at {}: the outage began before that; give an earlier \
+                         time",
+                        since.format("%Y-%m-%d %H:%M:%S UTC"),
+                        at.format("%H:%M:%S UTC")
+                    ),
+                );
+                return;
+            }
         }
         let event = Event::Disrupted {
             since,

@@ -730,9 +730,15 @@ impl Projection {
         let disrupted = disruption.as_ref().map(|d| d.at);
         let signed = |from: DateTime<Utc>, to: DateTime<Utc>| (to - from).num_seconds();
         let restored = self.restored.as_ref().map(|r| r.at);
-        let rto_achieved = disrupted.zip(restored).map(|(d, r)| secs_between(d, r));
+        // A disruption recorded after its own alarm or after the restore (a crafted or
+        // inconsistent record) measures nothing: never 0, which would pass an objective.
+        let rto_achieved = disrupted
+            .zip(restored)
+            .filter(|(d, r)| d <= r)
+            .map(|(d, r)| secs_between(d, r));
         let mttd = disrupted
             .zip(self.detected.as_ref().map(|d| d.at))
+            .filter(|(d, t)| d <= t)
             .map(|(d, t)| secs_between(d, t));
         let time_to_declare = disrupted
             .zip(self.declared_at)
