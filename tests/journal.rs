@@ -911,6 +911,34 @@ fn verify_finds_a_one_byte_change_on_any_line() {
         )
         .collect();
     assert_eq!(starts.len(), lines + 1, "every line ends with a newline");
+    // The last line's newline replaced by another byte: a changed line, not a torn one (a crash
+    // leaves a strict prefix of a line, never a whole one).
+    for replacement in [b' ', b'x', b'}'] {
+        let mut bytes = original.clone();
+        let last = bytes.len() - 1;
+        bytes[last] = replacement;
+        std::fs::write(&path, &bytes).expect("write");
+        match journal::verify(&path) {
+            Ok(Verified::Bad { line: found, .. }) => assert_eq!(found, lines),
+            other => panic!("newline -> {replacement:?}: not detected: {other:?}"),
+        }
+        let err = journal::read(&path).expect_err("read refuses");
+        assert_eq!(err.line(), Some(lines), "{err}");
+    }
+    // A real torn tail (a prefix of the next line) is still only reported, not an alteration.
+    let mut torn = original.clone();
+    torn.extend_from_slice(b"{\"seq\":99,\"at\":\"2026-11-");
+    std::fs::write(&path, &torn).expect("write");
+    assert!(
+        matches!(
+            journal::verify(&path),
+            Ok(Verified::Intact {
+                torn_tail: Some(_),
+                ..
+            })
+        ),
+        "a torn tail is not an alteration"
+    );
     let mut checked = 0;
     for (n, w) in starts.windows(2).enumerate() {
         let line = n + 1;

@@ -106,6 +106,18 @@ pub(crate) fn check(line: &[u8]) -> Result<Hex, Unsealed> {
     }
 }
 
+/// `line` starts with one whole JSON value (whatever follows it). A line torn by a crash is a
+/// strict prefix of a line, which never holds a whole JSON object: so an unterminated last line
+/// that starts with one was changed (its newline replaced, bytes added), not torn.
+pub(crate) fn is_complete_json(line: &[u8]) -> bool {
+    matches!(
+        serde_json::Deserializer::from_slice(line)
+            .into_iter::<serde::de::IgnoredAny>()
+            .next(),
+        Some(Ok(_))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

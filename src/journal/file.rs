@@ -224,7 +224,9 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
                 valid_len = lines.pos as u64;
                 unterminated = !terminated;
             }
-            Err(_) if !terminated => {
+            // A crash cuts a line short: a torn tail is a strict prefix of a line, never a whole
+            // JSON object. A complete object that fails (its hash, say) was changed, not torn.
+            Err(_) if is_torn(terminated, chain.is_some(), line) => {
                 torn_tail = Some(TornTail {
                     line: line_no,
                     offset: start as u64,
@@ -303,6 +305,16 @@ pub(crate) fn advance(floor: Stamp, stamp: Stamp) -> Stamp {
         at: stamp.at,
         sim: stamp.sim.or(floor.sim),
     }
+}
+
+/// A line that failed to decode is a torn tail (a crash cut it short) when it is unterminated
+/// and, in a chained journal, does not hold a whole JSON object (see
+/// [`is_complete_json`](super::chain::is_complete_json)): a whole one was changed, not torn.
+fn is_torn(terminated: bool, chained: bool, line: &[u8]) -> bool {
+    if terminated {
+        return false;
+    }
+    !chained || !super::chain::is_complete_json(line)
 }
 
 /// Line 1 was not a usable header.

@@ -104,7 +104,7 @@ pub fn verify(path: &Path) -> Result<Verified, JournalError> {
         let last_unterminated = i + 1 == lines.len() && !ends_with_newline;
         let own = match chain::check(line) {
             Ok(own) => own,
-            Err(_) if last_unterminated => {
+            Err(_) if last_unterminated && !chain::is_complete_json(line) => {
                 torn_tail = Some(n);
                 break;
             }
