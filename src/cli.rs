@@ -146,8 +146,11 @@ pub enum ReportFormat {
 
 fn parse_speed(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("not a number: {s:?}"))?;
-    if !(0.01..=100_000.0).contains(&v) {
-        return Err(format!("speed must be between 0.01 and 100000, got {v}"));
+    use crate::journal::format::{MAX_SPEED, MIN_SPEED};
+    if !(MIN_SPEED..=MAX_SPEED).contains(&v) {
+        return Err(format!(
+            "speed must be between {MIN_SPEED} and {MAX_SPEED}, got {v}"
+        ));
     }
     Ok(v)
 }

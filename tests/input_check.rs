@@ -154,3 +154,23 @@ fn every_command_reads_the_theme_it_is_given() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn speed_is_refused_where_the_environment_is_real() {
+    let d = dir("speed");
+    let out = Command::new(common::BIN)
+        .args(["--env", "tests/fixtures/env/pg_valid.toml", "--speed", "60"])
+        .env("XDG_STATE_HOME", &d)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run warroom");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--speed 60 applies to the simulator only"),
+        "{err}"
+    );
+    // Refused before the terminal was taken: no alternate screen.
+    assert!(!out.stdout.windows(8).any(|w| w == b"\x1b[?1049h"));
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -1511,3 +1511,42 @@ fn version_2_lines_are_pinned_for_every_kind() {
     let back: Vec<Event> = replay.events.into_iter().map(|e| e.2).collect();
     assert_eq!(back, events);
 }
+
+#[test]
+fn a_header_speed_beyond_what_the_simulator_runs_is_refused() {
+    let dir = Scratch::new("speed");
+    let original = std::fs::read_to_string(v2_fixture()).expect("fixture");
+    let header = original.lines().next().expect("header");
+    assert!(header.contains("\"speed\":60.0"), "{header}");
+    for bad in ["1e300", "0", "-5", "\"fast\""] {
+        // Version 1 has no hash to break: the speed check alone must refuse it.
+        let v1 = header
+            .replacen("\"version\":2", "\"version\":1", 1)
+            .replacen("\"speed\":60.0", &format!("\"speed\":{bad}"), 1);
+        let path = dir.join("j.jsonl");
+        std::fs::write(&path, format!("{v1}\n")).expect("write");
+        let err = journal::read(&path).expect_err("refused");
+        assert_eq!(err.line(), Some(1), "{bad}: {err}");
+        assert!(
+            err.to_string().contains("\"speed\" must be a number"),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
+fn the_lock_sidecar_never_writes_through_a_planted_link() {
+    let dir = Scratch::new("sidecar-link");
+    let path = dir.join("incident.jsonl");
+    let victim = dir.join("victim.txt");
+    std::fs::write(&victim, "keep me\n").expect("victim");
+    std::os::unix::fs::symlink(&victim, journal::sidecar_path(&path)).expect("plant link");
+    // The journal is still created and locked (the sidecar is only a courtesy) ...
+    let j = Journal::create(&path, &header(Mode::Live)).expect("create");
+    // ... and the file the link points at is untouched.
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "keep me\n"
+    );
+    drop(j);
+}

@@ -125,6 +125,16 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
+    // Only the simulator's time can run faster: a real environment's readings come at wall
+    // time, and an engine running N times faster would mix the two clocks in every figure.
+    if wiring.sim.is_none() && (speed - 1.0).abs() > f64::EPSILON {
+        eprintln!(
+            "error: --speed {speed} applies to the simulator only: environment {:?} is real and \
+             runs in real time\n  help: drop --speed, or drill on the simulator (no --env)",
+            env.name
+        );
+        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+    }
     if let Start::Resume(plan) = &start
         && let Some(sim) = &wiring.sim
     {

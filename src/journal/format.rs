@@ -22,6 +22,10 @@ use super::schema_v2::{EnvelopeIn, EnvelopeOut, EventV2};
 use super::v1::{EventV1, HeaderV1, StampV1};
 use crate::playbook::{EngineSettings, Event, Playbook};
 
+/// The slowest and fastest simulator speed a header may record (what `--speed` accepts).
+pub const MIN_SPEED: f64 = 0.01;
+pub const MAX_SPEED: f64 = 100_000.0;
+
 /// The value of the header's `format` field: what makes a file a warroom journal.
 pub const FORMAT: &str = "warroom-journal";
 
@@ -609,6 +613,22 @@ pub(crate) fn decode_header(line: &[u8]) -> Result<DecodedHeader, HeaderError> {
         err.why = format!("bad header: {}", err.why);
         HeaderError::Bad(err)
     };
+    // The simulator's speed scales clock arithmetic on resume and follow: outside what `--speed`
+    // accepts it could overflow a date or make a resume catch up for ever.
+    if let Some(speed) = object.get("speed").filter(|v| !v.is_null()) {
+        let ok = speed
+            .as_f64()
+            .is_some_and(|s| s.is_finite() && (MIN_SPEED..=MAX_SPEED).contains(&s));
+        if !ok {
+            return Err(HeaderError::Bad(LineError::new(
+                None,
+                format!(
+                    "bad header: \"speed\" must be a number from {MIN_SPEED} to {MAX_SPEED} (got \
+                     {speed})"
+                ),
+            )));
+        }
+    }
     if version == 1 {
         // Parsed again from the bytes so that a bad field gets its column.
         let h: HeaderV1 = serde_json::from_slice(line).map_err(bad)?;

@@ -107,11 +107,14 @@ pub(crate) fn write_sidecar(journal: &Path, holder: &LockHolder) {
     let result = (|| {
         let mut json = serde_json::to_vec(holder).map_err(std::io::Error::other)?;
         json.push(b'\n');
+        // Never through a symbolic link: next to a journal in a shared directory (`/tmp`),
+        // another user could plant one at this name to make us overwrite their target.
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .mode(0o600)
+            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
             .open(&path)?;
         f.write_all(&json)
     })();
