@@ -476,3 +476,44 @@ fn live_milestones_come_from_the_picture_before_the_declaration() {
     assert_eq!(disrupted.at, fault_time());
     assert_eq!(disrupted.by.as_deref(), Some("tester"));
 }
+
+#[test]
+fn a_restoring_step_skipped_after_the_world_healed_records_the_restore() {
+    let mut d = Drill::new("az-loss");
+    d.wait_until(fault_time());
+    d.inject(Fault::AzLoss { zone: None });
+    d.wait_until(fault_time() + TimeDelta::seconds(300));
+    d.input(Input::Declare);
+    let lb = d
+        .engine
+        .playbook()
+        .restoring_step()
+        .expect("az-loss marks a restoring step");
+    // Work every step before the load balancer's, a second at a time.
+    let deadline = d.now + TimeDelta::hours(1);
+    while d.engine.current() != Some(lb) {
+        assert!(d.now < deadline, "never reached the restoring step");
+        if d.engine.enter_input().is_some() {
+            d.act();
+        }
+        d.second();
+    }
+    assert!(
+        d.measures().restored.is_none(),
+        "not restored before the skip"
+    );
+    d.input(Input::Skip {
+        step: lb,
+        reason: "the load balancer already serves from the healthy zones".into(),
+    });
+    let m = d.measures();
+    let restored = m
+        .restored
+        .as_ref()
+        .expect("restored by the world, recorded at the skip");
+    assert_eq!(restored.step, "load-balancer");
+    // The service was back long before the skip: the RTO is the outage, not the operator's pace.
+    assert!(restored.at < d.now, "{:?} vs {}", restored.at, d.now);
+    let rto = m.rto_achieved_secs.expect("RTO measured");
+    assert!(rto < 300, "healed within the objective: {rto}");
+}

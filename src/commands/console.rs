@@ -239,7 +239,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                 .mode(mode.badge().to_lowercase());
             let events = plan.replay.timeline();
             let now = clock.now();
-            let (engine, effects) =
+            let (mut engine, effects) =
                 match playbook::Engine::resume(plan.playbook, settings, events.clone(), now) {
                     Ok(r) => r,
                     Err(e) => {
@@ -247,18 +247,23 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                         return Ok(ExitCode::from(EXIT_BAD_INPUT));
                     }
                 };
+            let resumed = playbook::Event::Resumed {
+                gap_secs: jc.gap_secs,
+                host: who.host.clone(),
+                operator: who.operator.clone(),
+                pid: who.pid,
+            };
+            // The engine's own scorecard lists this resume too, as the report will.
+            if let Err(e) = engine.apply_recorded(events.len(), now, &resumed) {
+                eprintln!("error: cannot resume: {e}");
+                return Ok(ExitCode::from(EXIT_BAD_INPUT));
+            }
             app.adopt_incident(engine, &events);
             app.journal_path = Some(plan.journal.path().to_path_buf());
             // The record says first that the console stopped and came back, and for how long.
             let stamp = Stamp {
                 at: jc.wall,
                 sim: simulated.then_some(now),
-            };
-            let resumed = playbook::Event::Resumed {
-                gap_secs: jc.gap_secs,
-                host: who.host.clone(),
-                operator: who.operator.clone(),
-                pid: who.pid,
             };
             let records: Vec<_> = std::iter::once(resumed)
                 .chain(effects.into_iter().filter_map(|e| match e {

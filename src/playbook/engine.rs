@@ -2093,11 +2093,25 @@ impl Engine {
             }),
             _ => {}
         }
+        // Skipping the restoring step does not restore anything by itself; but when its
+        // condition already holds (the load balancer serves again), service is back, since
+        // then: the operator skips work the world has done.
+        let restored_by_world = (self.playbook.steps[step].restores_service && !self.restored)
+            .then(|| self.held_since.get(step).copied().flatten())
+            .flatten();
         let event = Event::Skipped {
             step: self.playbook.steps[step].id.clone(),
             reason: reason.to_string(),
         };
         self.emit(event, now, out);
+        if let Some(held) = restored_by_world {
+            self.held_when_done[step] = Some(held);
+            let event = Event::ServiceRestored {
+                step: self.playbook.steps[step].id.clone(),
+                since: self.restored_since(step, now),
+            };
+            self.emit(event, now, out);
+        }
         self.advance(now, out);
     }
 
