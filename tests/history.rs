@@ -8,7 +8,7 @@ mod journal_support;
 use std::path::Path;
 use std::process::Command;
 
-use journal_support::{day, region_loss_drill};
+use journal_support::{day, region_loss_drill, region_loss_drill_at};
 
 use warroom::history::{self, Trend};
 use warroom::report::Verdict;
@@ -147,4 +147,52 @@ fn binary_uses_the_default_directory_and_reports_a_missing_one() {
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("0 journal(s) in "));
     let _ = std::fs::remove_dir_all(&state);
+}
+
+#[test]
+fn drills_are_listed_in_wall_clock_order_whatever_their_simulated_dates() {
+    let dir = std::env::temp_dir().join(format!("warroom-history-wall-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    // Run first (wall clock 09:00) but simulated two months after the other; run second
+    // (10:00) but simulated earlier. The names sort the other way too: neither the simulated
+    // dates nor the names can give the wall-clock order.
+    region_loss_drill_at(
+        &dir.join("z-ran-first.jsonl"),
+        day(2026, 12, 20, 3, 0),
+        day(2026, 11, 20, 9, 0),
+        60,
+        3.0,
+    );
+    region_loss_drill_at(
+        &dir.join("a-ran-second.jsonl"),
+        day(2026, 10, 1, 3, 0),
+        day(2026, 11, 20, 10, 0),
+        30,
+        3.0,
+    );
+    let h = history::scan(&dir).expect("scan");
+    let order: Vec<String> = h
+        .rows
+        .iter()
+        .map(|r| {
+            r.path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        order,
+        ["z-ran-first.jsonl", "a-ran-second.jsonl"],
+        "wall-clock order"
+    );
+    // The real dates are shown, not the simulated ones.
+    let text = history::render(&h);
+    assert!(text.contains("2026-11-20"), "{text}");
+    assert!(
+        !text.contains("2026-12-20") && !text.contains("2026-10-01"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

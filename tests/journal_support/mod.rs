@@ -250,6 +250,8 @@ pub struct Session {
     pub path: PathBuf,
     pub world: World,
     pub t0: DateTime<Utc>,
+    /// When the drill really started (wall clock).
+    pub wall0: DateTime<Utc>,
     pub now: i64,
     /// Every event recorded, as the journal should hold them.
     pub log: Vec<(DateTime<Utc>, Event)>,
@@ -262,10 +264,22 @@ pub struct Session {
 impl Session {
     /// Creates the journal at `path` for a drill of `playbook` starting at `t0`.
     pub fn start(path: &Path, playbook: Playbook, world: World, t0: DateTime<Utc>) -> Session {
+        Session::start_at(path, playbook, world, t0, t0)
+    }
+
+    /// As [`Session::start`], with the wall clock starting at `wall0` instead of `t0` (a drill
+    /// whose simulated dates say nothing about when it really ran).
+    pub fn start_at(
+        path: &Path,
+        playbook: Playbook,
+        world: World,
+        t0: DateTime<Utc>,
+        wall0: DateTime<Utc>,
+    ) -> Session {
         let s = settings(&playbook);
-        // Simulated time starts at t0 and runs 60 times faster than the wall clock, which also
-        // starts at t0.
-        let header = Header::new(&playbook, &s, Mode::Drill, "alice", t0)
+        // Simulated time starts at t0 and runs 60 times faster than the wall clock, which
+        // starts at wall0.
+        let header = Header::new(&playbook, &s, Mode::Drill, "alice", wall0)
             .simulator(7, SPEED as f64)
             .sim_started_at(t0);
         // Fixed, so that generated fixtures do not depend on the machine.
@@ -280,6 +294,7 @@ impl Session {
             path: path.to_path_buf(),
             world,
             t0,
+            wall0,
             now: 0,
             log: Vec::new(),
             output: Vec::new(),
@@ -295,7 +310,7 @@ impl Session {
     /// `now / SPEED` seconds after t0.
     pub fn stamp(&self) -> Stamp {
         Stamp {
-            at: self.t0 + TimeDelta::milliseconds(self.now * 1000 / SPEED),
+            at: self.wall0 + TimeDelta::milliseconds(self.now * 1000 / SPEED),
             sim: Some(self.at(self.now)),
         }
     }
@@ -408,11 +423,23 @@ impl Session {
 /// The complete region-loss drill of the committed fixture: fault at t0, declared 70 s later,
 /// every step worked at `pace`, a note, the notification skipped with a reason.
 pub fn region_loss_drill(path: &Path, t0: DateTime<Utc>, pace: i64, lag: f64) -> Session {
-    let mut s = Session::start(
+    region_loss_drill_at(path, t0, t0, pace, lag)
+}
+
+/// [`region_loss_drill`] with simulated time from `t0` and the wall clock from `wall0`.
+pub fn region_loss_drill_at(
+    path: &Path,
+    t0: DateTime<Utc>,
+    wall0: DateTime<Utc>,
+    pace: i64,
+    lag: f64,
+) -> Session {
+    let mut s = Session::start_at(
         path,
         shipped("region-loss"),
         World::region_lost(t0, lag),
         t0,
+        wall0,
     );
     s.output = vec![(
         "db.promote",
