@@ -154,9 +154,15 @@ pub fn of(dir: &Path, journals: Vec<(PathBuf, Replay)>) -> History {
 pub fn scan(dir: &Path) -> Result<History, JournalError> {
     let mut readable = Vec::new();
     let mut broken = Vec::new();
+    // A version-1 journal continued in a version-2 one is that incident's first part: the
+    // continuation carries all of it, so the older file is not counted twice.
+    let mut continued = std::collections::BTreeSet::new();
     for path in journal::list(dir)? {
         match journal::read(&path) {
             Ok(replay) => {
+                if let Some(c) = &replay.header.continues {
+                    continued.insert(path.with_file_name(&c.file));
+                }
                 let entry = entry(&replay);
                 readable.push(Row {
                     path,
@@ -175,6 +181,7 @@ pub fn scan(dir: &Path) -> Result<History, JournalError> {
             }
         }
     }
+    readable.retain(|r| !continued.contains(&r.path));
     order(&mut readable);
     let scenarios = stats(&readable);
     readable.extend(broken);

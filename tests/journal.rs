@@ -1550,3 +1550,59 @@ fn the_lock_sidecar_never_writes_through_a_planted_link() {
     );
     drop(j);
 }
+
+#[test]
+fn a_version_1_incident_is_continued_in_a_version_2_journal_beside_it() {
+    let dir = Scratch::new("continue-v1");
+    // An unfinished version-1 drill: the fixture cut before its end.
+    let full = std::fs::read_to_string(fixture("region-loss-drill.jsonl")).expect("fixture");
+    let cut: String = full.lines().take(25).map(|l| format!("{l}\n")).collect();
+    let v1 = dir.join("2026-11-22T0312Z-region-loss-drill.jsonl");
+    std::fs::write(&v1, &cut).expect("write");
+    let old = journal::read(&v1).expect("v1 reads");
+    assert_eq!(old.header.version, 1);
+    let holder = LockHolder::this_process("bob");
+    let now = t0() + TimeDelta::days(30);
+    let (mut j, replay) = Journal::continue_version_1(&v1, &holder, now).expect("continued");
+    // Beside it, chained, naming the older file and its hash; the older file untouched.
+    assert_eq!(j.path(), journal::continuation_path(&v1));
+    assert_eq!(std::fs::read_to_string(&v1).expect("v1"), cut);
+    assert_eq!(replay.header.version, journal::VERSION);
+    let c = replay.header.continues.as_ref().expect("continues");
+    assert_eq!(c.file, "2026-11-22T0312Z-region-loss-drill.jsonl");
+    assert_eq!(c.events, old.events.len() as u64);
+    assert_eq!(c.sha256.len(), 64);
+    // The same incident: the engine replays the same events at the same session times.
+    assert_eq!(replay.timeline(), old.timeline());
+    // A simulated drill's wall-clock times are estimates, never later than now, in order.
+    assert!(
+        replay
+            .events
+            .iter()
+            .all(|(_, s, _)| s.at <= now && s.sim.is_some())
+    );
+    j.append(wall(now), &note("resumed by a newer warroom"))
+        .expect("appends");
+    assert!(matches!(
+        journal::verify(j.path()).expect("verifies"),
+        Verified::Intact { .. }
+    ));
+    // While it is held, a second console is refused; afterwards it opens the same continuation.
+    let second = Journal::continue_version_1(&v1, &holder, now);
+    assert!(
+        matches!(second, Err(JournalError::Locked { .. })),
+        "{second:?}"
+    );
+    drop(j);
+    let (_again, replay) = Journal::continue_version_1(&v1, &holder, now).expect("reopened");
+    assert_eq!(replay.events.len(), old.events.len() + 1);
+    // History counts the incident once: the continuation stands for the older file.
+    let h = warroom::history::scan(&dir.0).expect("scan");
+    assert_eq!(
+        h.rows.len(),
+        1,
+        "{:?}",
+        h.rows.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    assert_eq!(h.rows[0].path, journal::continuation_path(&v1));
+}

@@ -2217,3 +2217,37 @@ fn the_outage_cannot_be_set_to_begin_after_its_alarm() {
         Some(u64::try_from((detected - fault).num_seconds()).expect("positive") + 30)
     );
 }
+
+#[test]
+fn a_replayed_fault_without_a_disrupted_event_starts_the_outage() {
+    // Journals of format 1 record the fault but no `disrupted` milestone.
+    let pb = load(TEST_PLAYBOOK);
+    let declared = Event::Declared {
+        playbook: pb.id.clone(),
+        title: pb.title.clone(),
+        hash: pb.hash.clone(),
+        rto_secs: pb.rto.secs(),
+        rpo_secs: pb.rpo.secs(),
+        read_only: false,
+    };
+    let journal = vec![
+        (
+            t(0),
+            Event::FaultInjected {
+                fault: "region-loss".into(),
+            },
+        ),
+        (t(90), declared),
+    ];
+    let s = settings(&pb);
+    let (mut e, _) = Engine::resume(pb, s, journal, t(100)).expect("resumes");
+    // The next picture still shows the fault: it does not start a second, later outage.
+    let mut world = World::healthy();
+    world.primary_endpoint_failures = 5;
+    world.primary_db = DbState::Unreachable;
+    e.tick(t(101), &world.sample(t(101)));
+    let g = e.rto(t(120));
+    assert!(g.from_disruption, "{g:?}");
+    assert_eq!(g.counts_from, Some(t(0)));
+    assert_eq!(g.elapsed_secs, 120);
+}

@@ -43,6 +43,21 @@ pub(crate) fn open_append(path: &Path, who: &Identity) -> Result<(Journal, Repla
     Journal::open_append(path, &holder)
 }
 
+/// Continues a version-1 journal in a version-2 one beside it (see
+/// [`Journal::continue_version_1`]), taking the new file's lock.
+pub(crate) fn continue_version_1(
+    path: &Path,
+    who: &Identity,
+    now: DateTime<Utc>,
+) -> Result<(Journal, Replay), JournalError> {
+    let holder = LockHolder {
+        host: who.host.clone(),
+        pid: who.pid,
+        operator: who.operator.clone(),
+    };
+    Journal::continue_version_1(path, &holder, now)
+}
+
 /// Who holds the journal's lock (a live console), if anyone.
 pub(crate) fn held_by(path: &Path) -> Option<String> {
     warroom::journal::lock_holder(path).map(|h| h.to_string())

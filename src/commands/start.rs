@@ -11,7 +11,7 @@ use warroom::playbook::{self, Playbook};
 use warroom::sim::Fault;
 
 use super::BadInput;
-use super::journal_api::{check_times, held_by, identity, open_append};
+use super::journal_api::{check_times, continue_version_1, held_by, identity, open_append};
 
 /// How the console starts.
 pub(crate) enum Start {
@@ -93,9 +93,26 @@ pub(crate) fn resume_plan(
     }
     let playbook = journal_playbook(args, env, path, &replay)?;
     // Another console holding the journal refuses here, naming who (one writer per journal).
-    let (journal, replay) = open_append(path, &identity(args))
-        .map_err(|e| BadInput(format!("error: {e}\nhelp: {}", e.help())))?;
-    let notice = replay.torn_tail_notice(path);
+    // A version-1 journal cannot be hash-chained onto: it is continued in a version-2 file.
+    let version_1 = replay.header.version < 2;
+    let opened = if version_1 {
+        continue_version_1(path, &identity(args), chrono::Utc::now())
+    } else {
+        open_append(path, &identity(args))
+    };
+    let (journal, replay) =
+        opened.map_err(|e| BadInput(format!("error: {e}\nhelp: {}", e.help())))?;
+    let mut notice = replay.torn_tail_notice(path);
+    if version_1 {
+        let n = format!(
+            "{} is a version-1 journal: the incident continues in {} (its first {} events are \
+             that file's, copied; the older file is left as it was)",
+            path.display(),
+            journal.path().display(),
+            replay.header.continues.as_ref().map_or(0, |c| c.events)
+        );
+        notice = Some(notice.map_or(n.clone(), |t| format!("{t}; {n}")));
+    }
     if let Some(n) = &notice {
         eprintln!("warning: {n}");
     }

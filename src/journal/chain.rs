@@ -80,6 +80,14 @@ pub(crate) enum Unsealed {
 }
 
 /// A version-2 line's own hash (the line without its newline), when its bytes match it.
+/// SHA-256 of `bytes`, lowercase hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 pub fn hash_of(line: &[u8]) -> Option<Hex> {
     check(line).ok()
 }

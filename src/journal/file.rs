@@ -12,8 +12,8 @@ use nix::fcntl::Flock;
 use super::chain::Hex;
 use super::error::{JournalError, Op};
 use super::format::{
-    Header, HeaderError, Stamp, decode_event_v1, decode_event_v2, decode_header, encode_event_into,
-    encode_header_sealed,
+    Continues, FORMAT, Header, HeaderError, Stamp, VERSION, decode_event_v1, decode_event_v2,
+    decode_header, encode_event_into, encode_header_sealed,
 };
 use super::lock::{self, LockHolder};
 use super::paths::new_path;
@@ -317,6 +317,15 @@ fn is_torn(terminated: bool, chained: bool, line: &[u8]) -> bool {
     !chained || !super::chain::is_complete_json(line)
 }
 
+/// Where a version-1 journal is continued: `<name>.v2.jsonl` beside `<name>.jsonl`.
+pub fn continuation_path(v1: &Path) -> PathBuf {
+    let stem = v1
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    v1.with_file_name(format!("{stem}.v2.jsonl"))
+}
+
 /// Line 1 was not a usable header.
 pub(crate) fn header_error(path: &Path, e: HeaderError) -> JournalError {
     match e {
@@ -521,6 +530,93 @@ impl Journal {
             floor: replay.last_stamp(),
             sidecar: true,
         };
+        Ok((journal, replay))
+    }
+
+    /// Continues a version-1 journal (`--resume` of an incident started by a warroom that wrote
+    /// format 1): lines cannot be hash-chained onto a file that has no chain, so its events are
+    /// copied, in order, into a new version-2 journal beside it
+    /// ([`continuation_path`]), whose header names the older file and its SHA-256; the older file
+    /// is not touched. When that continuation exists already (resumed before), it is opened
+    /// instead. Returns the continuation, locked, with its replay.
+    ///
+    /// Version 1 recorded one time per event, the session time. A live incident's is the wall
+    /// clock. A drill's is simulated: its wall-clock times are estimated from the header's start
+    /// and speed (`started_at + (sim - started_at) / speed`, never after `now`) and the
+    /// simulated time kept as `sim`.
+    pub fn continue_version_1(
+        path: &Path,
+        holder: &LockHolder,
+        now: DateTime<Utc>,
+    ) -> Result<(Journal, Replay), JournalError> {
+        let io = |op: Op| {
+            move |source: std::io::Error| JournalError::Io {
+                path: path.to_path_buf(),
+                op,
+                source,
+            }
+        };
+        let cont = continuation_path(path);
+        // The older file's lock keeps a second console from copying it at the same time.
+        let file = OpenOptions::new()
+            .read(true)
+            .open(path)
+            .map_err(io(Op::Open))?;
+        let mut file = lock::acquire(path, file)?;
+        if cont.exists() {
+            drop(file);
+            return Journal::open_append(&cont, holder);
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io(Op::Read))?;
+        let old = decode(path, &bytes)?;
+        if old.chain_head.is_some() {
+            drop(file);
+            return Journal::open_append(path, holder);
+        }
+        let valid = bytes.get(..old.valid_len as usize).unwrap_or(&bytes);
+        let mut header = old.header.clone();
+        header.format = FORMAT.to_string();
+        header.version = VERSION;
+        header.read_only = old.read_only();
+        header.host.clone_from(&holder.host);
+        header.warroom_version = env!("CARGO_PKG_VERSION").to_string();
+        header.continues = Some(Continues {
+            file: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            sha256: super::chain::sha256_hex(valid),
+            events: old.events.len() as u64,
+        });
+        let speed = old.header.speed.filter(|s| *s > 0.0);
+        if speed.is_some() {
+            header.sim_started_at = Some(old.header.started_at);
+        }
+        let start = old.header.started_at;
+        let wall_of = |session: DateTime<Utc>| match speed {
+            Some(speed) => {
+                let ms = (session - start).num_milliseconds().max(0) as f64 / speed;
+                (start + TimeDelta::milliseconds(ms as i64)).min(now)
+            }
+            None => session,
+        };
+        let mut journal = Journal::create(&cont, &header)?;
+        let copied: Vec<(Stamp, &Event)> = old
+            .events
+            .iter()
+            .map(|(_, stamp, event)| {
+                let session = stamp.session();
+                let stamp = Stamp {
+                    at: wall_of(session),
+                    sim: speed.map(|_| session),
+                };
+                (stamp, event)
+            })
+            .collect();
+        journal.append_all(copied)?;
+        drop(file);
+        let replay = read(&cont)?;
         Ok((journal, replay))
     }
 

@@ -172,6 +172,21 @@ pub struct Header {
     /// reports only the steps its events name).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<PlannedStep>,
+    /// This journal continues a version-1 journal that was resumed by a version-2 warroom: its
+    /// first events are that file's, copied. The older file is left as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continues: Option<Continues>,
+}
+
+/// The version-1 journal a journal continues (see [`Header::continues`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Continues {
+    /// Its file name, in the same directory.
+    pub file: String,
+    /// SHA-256 of its bytes as they were copied (lowercase hex): ties this record to that file.
+    pub sha256: String,
+    /// How many of its events were copied (all of them, as events 1 to `events` here).
+    pub events: u64,
 }
 
 impl Header {
@@ -221,6 +236,7 @@ impl Header {
                     restores_service: s.restores_service,
                 })
                 .collect(),
+            continues: None,
         }
     }
 

@@ -42,11 +42,12 @@ pub mod verify;
 pub use chain::Hex;
 pub use error::{JournalError, Op};
 pub use file::{
-    FUTURE_TOLERANCE_SECS, Journal, Replay, TornTail, create_private_dir, decode, read,
+    FUTURE_TOLERANCE_SECS, Journal, Replay, TornTail, continuation_path, create_private_dir,
+    decode, read,
 };
 pub use format::{
-    FORMAT, Header, Mode, Objectives, PlannedStep, PlaybookRef, Stamp, VERSION, encode_event,
-    encode_header,
+    Continues, FORMAT, Header, Mode, Objectives, PlannedStep, PlaybookRef, Stamp, VERSION,
+    encode_event, encode_header,
 };
 pub use identity::operator;
 pub use lock::{LockHolder, lock_holder, sidecar_path};

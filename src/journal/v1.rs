@@ -56,6 +56,7 @@ impl From<HeaderV1> for Header {
             seed: h.seed,
             speed: h.speed,
             steps: h.steps,
+            continues: None,
         }
     }
 }

@@ -1435,6 +1435,10 @@ impl Engine {
         match event {
             Event::FaultInjected { .. } => {
                 self.fault_injected_at.get_or_insert(at);
+                // A drill's outage starts with its fault. Journals of format 1 have no
+                // `disrupted` event: without this a replayed one would derive a new disruption
+                // from the next picture (as the projection, the fault stands for it).
+                self.disrupted.get_or_insert((at, false));
             }
             Event::Declared { .. } => self.declared_at = Some(at),
             Event::StepStarted { step, .. } => {
