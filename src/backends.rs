@@ -180,12 +180,30 @@ pub fn rebuild_simulation(
 ) -> Sim {
     use crate::playbook::Event;
     let mut sim = Sim::new(env, seed, start);
-    for (at, event) in events {
-        sim.advance(*at);
+    let mut last = start;
+    for (i, (at, event)) in events.iter().enumerate() {
+        // A fault is recorded when its report was handled; the `disrupted` that follows it says
+        // when it took effect (never before what the world had already reached).
+        let when = match (event, events.get(i + 1)) {
+            (
+                Event::FaultInjected { .. },
+                Some((
+                    _,
+                    Event::Disrupted {
+                        since,
+                        reason: None,
+                        ..
+                    },
+                )),
+            ) => (*since).max(last).min(*at),
+            _ => *at,
+        };
+        sim.advance(when);
+        last = last.max(when);
         match event {
             Event::FaultInjected { fault } => match fault.parse() {
                 Ok(f) => {
-                    if let Err(e) = sim.inject(f, *at) {
+                    if let Err(e) = sim.inject(f, when) {
                         tracing::warn!("replaying fault {fault}: {e}");
                     }
                 }

@@ -107,8 +107,13 @@ impl Incident {
     }
 
     /// A drill's fault arrived: the engine records it (MTTD starts here).
-    pub fn fault_injected(&mut self, fault: &str, at: DateTime<Utc>) -> Vec<Effect> {
-        let effects = self.engine.fault_injected(fault, at);
+    pub fn fault_injected(
+        &mut self,
+        fault: &str,
+        since: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Vec<Effect> {
+        let effects = self.engine.fault_injected_since(fault, since, at);
         let mut flash = None;
         self.absorb(effects, at, &mut flash)
     }

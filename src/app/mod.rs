@@ -279,6 +279,7 @@ impl App {
                 self.dirty = true;
                 // The injection time was read on another task: a tick handled meanwhile may be
                 // later. The engine's clock (and so the record) never goes backwards.
+                let injected = at;
                 self.now = self.now.max(at);
                 let at = self.now;
                 match result {
@@ -290,7 +291,7 @@ impl App {
                         self.faults.push((at, name.clone()));
                         // The engine records it (its time starts the drill's time to detect).
                         return match &mut self.incident {
-                            Some(incident) => incident.fault_injected(&name, at),
+                            Some(incident) => incident.fault_injected(&name, injected, at),
                             None => vec![Effect::Record(
                                 at,
                                 crate::playbook::Event::FaultInjected { fault: name },
@@ -863,6 +864,13 @@ mod tests {
             times.iter().all(|t| *t >= injected + TimeDelta::seconds(5)),
             "recorded before the newest tick: {times:?}"
         );
+        // The outage still starts when the fault took effect (where a lost window ends), not
+        // when its report was handled.
+        let since = effects.iter().find_map(|e| match e {
+            Effect::Record(_, crate::playbook::Event::Disrupted { since, .. }) => Some(*since),
+            _ => None,
+        });
+        assert_eq!(since, Some(injected), "{effects:?}");
     }
 
     #[test]

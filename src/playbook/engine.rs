@@ -1111,6 +1111,19 @@ impl Engine {
     /// The first fault is also the disruption: `disrupted` at `now` (a drill's outage starts
     /// when its fault is injected, whatever the readings say).
     pub fn fault_injected(&mut self, fault: &str, now: DateTime<Utc>) -> Vec<Effect> {
+        self.fault_injected_since(fault, now, now)
+    }
+
+    /// [`Engine::fault_injected`] recorded at `now` for a fault that took effect at `since`
+    /// (earlier: the injection is reported from another task, after a tick may have moved the
+    /// clock on). The record stays in order; the disruption keeps its true start, which is also
+    /// where a replica's lost window ends.
+    pub fn fault_injected_since(
+        &mut self,
+        fault: &str,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<Effect> {
         let mut out = Vec::new();
         let first = self.fault_injected_at.is_none();
         let event = Event::FaultInjected {
@@ -1119,7 +1132,7 @@ impl Engine {
         self.emit(event, now, &mut out);
         if first {
             let event = Event::Disrupted {
-                since: now,
+                since: since.min(now),
                 evidence: format!("fault {fault} injected"),
                 reason: None,
                 by: None,
