@@ -256,6 +256,11 @@ fn a_second_console_is_told_who_holds_the_journal_and_writes_nothing() {
         screen.contains("alice") && screen.contains(&pid),
         "the refusal names who holds it (operator, pid):\n{screen}"
     );
+    assert_eq!(
+        screen.matches("help:").count(),
+        1,
+        "what to do, said once:\n{screen}"
+    );
 
     // The same drill started again: not offered the held journal; a new one is started.
     let mut third = Tui::spawn_in(&args, 200, 60, state.path(), &[]);

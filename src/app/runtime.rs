@@ -506,7 +506,8 @@ impl EffectRunner {
             }
             Err(e) => {
                 tracing::error!("journal not created: {e}");
-                app.journal_refused(&format!("{e}; {}", e.help()));
+                // One line on screen: the message and its help, once.
+                app.journal_refused(&e.to_string().replace("\n  help: ", "; "));
             }
         }
     }

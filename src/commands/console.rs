@@ -215,10 +215,9 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                     opened = Some((journal, Vec::new()));
                 }
                 Err(e) => {
+                    // The error carries its own `help:` line.
                     eprintln!(
-                        "error: the drill's journal cannot be created: {e}\nhelp: {}\nNothing \
-                         was started.",
-                        e.help()
+                        "error: the drill's journal cannot be created: {e}\nNothing was started."
                     );
                     return Ok(ExitCode::from(EXIT_BAD_INPUT));
                 }
@@ -377,7 +376,7 @@ fn journal_target(args: &ConsoleArgs, start: &Start) -> Result<JournalTarget, Ba
         }
         None => warroom::journal::default_dir()
             .map(JournalTarget::Dir)
-            .map_err(|e| BadInput(format!("error: {e}\nhelp: {}", e.help()))),
+            .map_err(|e| BadInput(format!("error: {e}"))),
     }
 }
 

@@ -75,7 +75,7 @@ pub(crate) fn check_times(
 ) -> Result<(), BadInput> {
     replay
         .check_times(path, now)
-        .map_err(|e| BadInput(format!("error: {e}\nhelp: {}", e.help())))?;
+        .map_err(|e| BadInput(format!("error: {e}")))?;
     let h = &replay.header;
     let (Some(speed), Some(sim_start)) = (h.speed, h.sim_started_at) else {
         return Ok(());

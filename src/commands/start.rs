@@ -100,8 +100,7 @@ pub(crate) fn resume_plan(
     } else {
         open_append(path, &identity(args))
     };
-    let (journal, replay) =
-        opened.map_err(|e| BadInput(format!("error: {e}\nhelp: {}", e.help())))?;
+    let (journal, replay) = opened.map_err(|e| BadInput(format!("error: {e}")))?;
     let mut notice = replay.torn_tail_notice(path);
     if version_1 {
         let n = format!(
