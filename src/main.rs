@@ -123,9 +123,8 @@ fn check(args: &ConsoleArgs, env: &Environment, paths: Vec<PathBuf>) -> ExitCode
         paths
     };
     let report = playbook::check_paths(&paths, env);
-    for line in report.ok_lines() {
-        println!("{line}");
-    }
+    let ok: String = report.ok_lines().iter().map(|l| format!("{l}\n")).collect();
+    print_stdout(&ok);
     // Valid, but some steps ask the backend for what it cannot do or see: say so now.
     for file in &report.files {
         let Ok(pb) = &file.result else { continue };
@@ -154,10 +153,7 @@ fn show(args: &ConsoleArgs, env: &Environment, id: &str, markdown: bool) -> Exit
         playbook::Format::Text
     };
     match playbook::show(id, &args.playbooks, env, format) {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
+        Ok(text) => print_stdout(&text),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(EXIT_BAD_INPUT)
@@ -266,10 +262,14 @@ fn status(args: &ConsoleArgs, env: &Environment, json: bool) -> Result<ExitCode>
         board.apply(SourceId(i), r, now);
     }
     let report = StatusReport::build(env, &board, now);
-    if json {
-        println!("{}", report.to_json());
+    let text = if json {
+        format!("{}\n", report.to_json())
     } else {
-        print!("{}", report.to_text());
+        report.to_text()
+    };
+    // A reader that went away (`| head -c1`) ends the output, not the verdict.
+    if print_stdout(&text) != ExitCode::SUCCESS {
+        return Ok(ExitCode::FAILURE);
     }
     Ok(if report.problems.is_empty() {
         ExitCode::SUCCESS

@@ -174,3 +174,42 @@ fn speed_is_refused_where_the_environment_is_real() {
     assert!(!out.stdout.windows(8).any(|w| w == b"\x1b[?1049h"));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Runs `warroom <args>` with its stdout a pipe whose reader is already gone: every write fails
+/// with EPIPE. Returns (exit code, stderr).
+fn with_closed_stdout(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(common::BIN)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn warroom");
+    // Close the read end before the program writes anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    let journal = "tests/fixtures/journals/v2/region-loss-drill.jsonl";
+    let cases: [&[&str]; 8] = [
+        &["status"],
+        &["status", "--json"],
+        &["show", "region-loss"],
+        &["check", "playbooks"],
+        &["report", journal],
+        &["report", journal, "--format", "json"],
+        &["history", "tests/fixtures/journals/history"],
+        &["verify", journal],
+    ];
+    for args in cases {
+        let (code, err) = with_closed_stdout(args);
+        assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
+        assert_ne!(code, Some(101), "{args:?}: {err}");
+    }
+}

@@ -333,8 +333,11 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         .as_ref()
         .filter(|p| app.following.is_none() && p.exists())
     {
-        println!("journal: {}", path.display());
-        println!("postmortem: warroom report {}", path.display());
+        // After the console: a closed stdout ends these lines quietly.
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "journal: {}", path.display());
+        let _ = writeln!(out, "postmortem: warroom report {}", path.display());
     }
     // Background pollers may be mid-call; do not wait for them to notice.
     rt.shutdown_timeout(Duration::from_millis(100));

@@ -225,6 +225,14 @@ fn visible(s: &str) -> String {
 }
 
 /// `warroom verify PATH`: prints one line and returns the exit status (see the module docs).
+/// `println!` that ends quietly when the reader went away (`| head`): never a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 pub fn run(path: &Path) -> ExitCode {
     let shown = visible(&path.display().to_string());
     match verify(path) {
@@ -241,20 +249,20 @@ pub fn run(path: &Path) -> ExitCode {
                              record"
                         )
                     });
-                    println!(
+                    say!(
                         "{shown}: intact: {lines} lines (header and {} events), every line's \
                          SHA-256 and link to the line before hold{torn}; chain head {head}",
                         lines - 1
                     );
                 }
-                Verified::Unchained { version, lines } => println!(
+                Verified::Unchained { version, lines } => say!(
                     "{shown}: not verifiable: journal format version {version} has no hash \
                      chain (it decodes: {lines} lines); only version-2 journals can be checked \
                      for changes"
                 ),
                 Verified::Bad { line, why } => {
-                    println!("{shown}:{line}: {}", visible(why));
-                    println!(
+                    say!("{shown}:{line}: {}", visible(why));
+                    say!(
                         "  help: the journal is not as warroom wrote it; keep the file as \
                          evidence (docs/journal.md describes the chain)"
                     );

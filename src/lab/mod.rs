@@ -1157,7 +1157,9 @@ pub fn run(args: LabArgs) -> std::process::ExitCode {
     match result {
         Ok(text) => {
             if !text.is_empty() {
-                println!("{text}");
+                // A reader that went away (`| head`) ends the output quietly.
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stdout().lock(), "{text}");
             }
             ExitCode::SUCCESS
         }
