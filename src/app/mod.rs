@@ -3,6 +3,7 @@
 pub mod action;
 pub mod incident;
 pub mod journal_writer;
+pub mod output_gate;
 pub mod runtime;
 
 use chrono::{DateTime, Utc};

@@ -301,6 +301,7 @@ pub async fn run(session: Session) -> Result<App> {
         held: VecDeque::new(),
         journal_failed: None,
         last_stamp: None,
+        output: super::output_gate::OutputGate::new(),
     };
     if let Some(settings) = journal {
         let mut writer = JournalWriter::spawn(tx.clone());
@@ -355,8 +356,10 @@ async fn event_loop(
             return Ok(());
         }
         for action in batch.drain(..) {
-            if let Action::Journal(ack) = &action {
-                runner.acknowledged(ack);
+            match &action {
+                Action::Journal(ack) => runner.acknowledged(ack),
+                Action::Executor(Input::ExecOutput { .. }, _) => runner.output.handled(),
+                _ => {}
             }
             for effect in app.update(action) {
                 if runner.run(effect, app).is_break() {
@@ -387,6 +390,8 @@ struct EffectRunner {
     journal_failed: Option<String>,
     /// The newest stamp handed to the journal: the next is never earlier.
     last_stamp: Option<Stamp>,
+    /// Bounds the step output waiting in the inbox.
+    output: super::output_gate::OutputGate,
 }
 
 /// The journal side of the runner: the writer thread, and what a new incident's journal needs.
@@ -598,19 +603,28 @@ impl EffectRunner {
         let entry = match exec {
             Exec::Run { argv, .. } => {
                 let (cancel, cancelled) = oneshot::channel();
+                let mut valve = self.output.valve();
                 let task = tokio::spawn(async move {
                     let line_report = report.clone();
-                    // The engine enforces the step timeout in session time and sends Kill.
-                    let outcome =
-                        run_argv(&argv, None, None, cancelled, move |event| match event {
-                            ExecEvent::Output { line, .. } => line_report(Input::ExecOutput {
-                                step,
-                                attempt,
-                                line,
-                            }),
-                            ExecEvent::Finished(_) => true,
+                    let send_line = move |line: String| {
+                        line_report(Input::ExecOutput {
+                            step,
+                            attempt,
+                            line,
                         })
-                        .await;
+                    };
+                    // The engine enforces the step timeout in session time and sends Kill. The
+                    // valve bounds what waits in the inbox (see `output_gate`).
+                    let outcome = run_argv(&argv, None, None, cancelled, |event| match event {
+                        ExecEvent::Output { line, .. } => {
+                            valve.pass(line).into_iter().all(&send_line)
+                        }
+                        ExecEvent::Finished(_) => true,
+                    })
+                    .await;
+                    if let Some(notice) = valve.finish() {
+                        send_line(notice);
+                    }
                     let result = if outcome.success() {
                         Ok(())
                     } else {
@@ -629,9 +643,12 @@ impl EffectRunner {
             }
             Exec::Action(call) => {
                 let backend = Arc::clone(&self.actions);
+                let gate = self.output.clone();
                 let task = tokio::spawn(async move {
                     let progress_report = report.clone();
                     let progress = move |line: String| {
+                        // A built-in action says a few lines: counted, never dropped.
+                        gate.sent();
                         progress_report(Input::ExecOutput {
                             step,
                             attempt,
