@@ -79,17 +79,8 @@ run = ["sh", "-c", "yes {line} | head -c 256M"]
         "help took {answered:?}"
     );
     // The journal holds a bounded part of the output.
-    let incidents = tui
-        .state
-        .as_ref()
-        .map(|s| s.path().join("warroom/incidents"))
-        .expect("the console's state directory");
-    let journal = std::fs::read_dir(incidents)
-        .expect("incidents directory")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "jsonl"));
-    let journal = journal.expect("the incident's journal");
+    let state = tui.state.as_ref().expect("the console's state directory");
+    let journal = common::the_journal_in(state.path());
     let size = std::fs::metadata(&journal).expect("journal").len();
     assert!(size < 1024 * 1024, "journal {size} bytes");
     tui.send("q");

@@ -4,11 +4,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{BIN, Scratch, Tui};
+use common::{BIN, Scratch, Tui, journal_lines, kill9, the_journal_in};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -49,42 +49,6 @@ title = "Verify by hand"
 target = "2m"
 checklist = ["It works"]
 "#;
-
-fn journal_in(state: &Path) -> PathBuf {
-    let dir = state.join("warroom/incidents");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    assert_eq!(
-        files.len(),
-        1,
-        "one journal expected in {}: {files:?}",
-        dir.display()
-    );
-    files.remove(0)
-}
-
-fn lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .expect("read journal")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("journal line is JSON"))
-        .collect()
-}
-
-fn kill9(tui: &mut Tui) {
-    let pid = tui.pid().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-9", &pid])
-            .status()
-            .expect("kill")
-            .success()
-    );
-    tui.wait_exit(T);
-}
 
 /// Resumes `journal` in a new console sharing `state` (the same XDG state dir).
 fn resume(state: &Path, playbooks: &Path, journal: &Path) -> Tui {
@@ -131,8 +95,8 @@ fn kill_nine_at_every_point_then_resume_and_finish() {
     tui.send(" ");
     tui.send("\r");
     tui.wait_text("Step 2/4", T);
-    let journal = journal_in(state.path());
-    let before: Vec<_> = lines(&journal);
+    let journal = the_journal_in(state.path());
+    let before: Vec<_> = journal_lines(&journal);
     let assess_done = before
         .iter()
         .find(|l| l["kind"] == "step_finished" && l["step"] == "assess")
@@ -168,7 +132,7 @@ fn kill_nine_at_every_point_then_resume_and_finish() {
     tui.send("dr-replica");
     tui.send("\r");
     let confirmed_deadline = Instant::now() + T;
-    while !lines(&journal)
+    while !journal_lines(&journal)
         .iter()
         .any(|l| l["kind"] == "confirmed" && l["step"] == "promote")
     {
@@ -241,7 +205,7 @@ fn kill_nine_at_every_point_then_resume_and_finish() {
         "the interrupted step was retried and finished"
     );
     assert_eq!(steps[3]["status"], "done");
-    let journal_lines = lines(&journal);
+    let journal_lines = journal_lines(&journal);
     let finished_assess = journal_lines
         .iter()
         .filter(|l| l["kind"] == "step_finished" && l["step"] == "assess")
@@ -280,7 +244,7 @@ fn a_follower_shows_each_new_step_within_a_second() {
     writer.wait_text("not declared", T);
     writer.send("\r");
     writer.wait_text("Step 1/7", T);
-    let journal = journal_in(state.path());
+    let journal = the_journal_in(state.path());
     let follower = Tui::spawn_in(
         &["follow", journal.to_str().expect("utf-8")],
         160,
@@ -374,7 +338,7 @@ run = ["python3", "-c", "import sys; print('got', len(sys.argv[1]), 'chars')", "
             "screen {i} should show the mask:\n{s}"
         );
     }
-    let journal = journal_in(state.path());
+    let journal = the_journal_in(state.path());
     let bytes = std::fs::read_to_string(&journal).expect("read journal");
     assert!(!bytes.contains(SECRET), "journal leaks the secret");
     assert!(
@@ -417,9 +381,9 @@ fn starting_the_same_drill_again_offers_to_resume_the_unfinished_one() {
     tui.send("\r");
     tui.wait_text("Step 1/7", T);
     tui.send(" ");
-    let journal = journal_in(state.path());
+    let journal = the_journal_in(state.path());
     let deadline = Instant::now() + T;
-    while !lines(&journal)
+    while !journal_lines(&journal)
         .iter()
         .any(|l| l["kind"] == "checklist_ticked")
     {
@@ -440,7 +404,7 @@ fn starting_the_same_drill_again_offers_to_resume_the_unfinished_one() {
     again.send("q");
     again.wait_exit(T);
     assert_eq!(
-        journal_in(state.path()),
+        the_journal_in(state.path()),
         journal,
         "no second journal was started"
     );
@@ -506,8 +470,12 @@ fn when_the_journal_cannot_be_written_nothing_changes_the_world() {
         "the replica must not be promoted:\n{screen}"
     );
     // The journal holds its header and nothing the failed writes claimed.
-    let journal = journal_in(state.path());
-    assert_eq!(lines(&journal).len(), 1, "only the header is on disk");
+    let journal = the_journal_in(state.path());
+    assert_eq!(
+        journal_lines(&journal).len(),
+        1,
+        "only the header is on disk"
+    );
     tui.send("q");
     tui.send("q");
     tui.wait_exit(T);

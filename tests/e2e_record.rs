@@ -8,10 +8,9 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{Scratch, Tui};
+use common::{Scratch, Tui, journal_lines, journals_in, kill9, the_journal_in};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -58,51 +57,12 @@ fn utf8(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-fn journals_in(state: &Path) -> Vec<PathBuf> {
-    let dir = state.join("warroom/incidents");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
-}
-
-fn the_journal_in(state: &Path) -> PathBuf {
-    let mut files = journals_in(state);
-    assert_eq!(files.len(), 1, "one journal expected: {files:?}");
-    files.remove(0)
-}
-
-fn lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .expect("read journal")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("journal line is JSON"))
-        .collect()
-}
-
 fn wait_for_event(journal: &Path, kind: &str) {
     let deadline = Instant::now() + T;
-    while !lines(journal).iter().any(|l| l["kind"] == kind) {
+    while !journal_lines(journal).iter().any(|l| l["kind"] == kind) {
         assert!(Instant::now() < deadline, "{kind} never journaled");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn kill9(tui: &mut Tui) {
-    let pid = tui.pid().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-9", &pid])
-            .status()
-            .expect("kill")
-            .success()
-    );
-    tui.wait_exit(T);
 }
 
 /// `12m05s`, `1h02m`, `45s`, `2d03h` (`duration::compact`) in seconds.
@@ -282,7 +242,9 @@ fn a_second_console_is_told_who_holds_the_journal_and_writes_nothing() {
         "what was on record before the second console changed"
     );
     assert!(
-        !lines(&journal).iter().any(|l| l["kind"] == "resumed"),
+        !journal_lines(&journal)
+            .iter()
+            .any(|l| l["kind"] == "resumed"),
         "the refused console recorded its resume"
     );
     first.send(" ");
@@ -303,7 +265,7 @@ fn a_second_console_is_told_who_holds_the_journal_and_writes_nothing() {
         String::from_utf8_lossy(&verify.stderr)
     );
     assert!(replay.events.len() >= 4, "{} events", replay.events.len());
-    let seqs: Vec<u64> = lines(&journal)
+    let seqs: Vec<u64> = journal_lines(&journal)
         .iter()
         .skip(1)
         .map(|l| l["seq"].as_u64().expect("seq"))
@@ -403,7 +365,9 @@ fn follow_for_twenty_seconds_creates_and_changes_no_file() {
     // Only the writer's events are in the journal (one writer).
     let replay = warroom::journal::read(&journal).expect("valid journal");
     assert!(
-        lines(&journal).iter().any(|l| l["kind"] == "rto_risk"),
+        journal_lines(&journal)
+            .iter()
+            .any(|l| l["kind"] == "rto_risk"),
         "the writer recorded the risk"
     );
     assert!(!replay.events.is_empty());
@@ -431,7 +395,7 @@ fn kill_nine_mid_step_then_resume_records_the_crash_and_the_rto_never_goes_back(
     std::thread::sleep(Duration::from_secs(3));
     let shown_before = wait_rto(&tui);
     kill9(&mut tui);
-    let events_before = lines(&journal).len() - 1;
+    let events_before = journal_lines(&journal).len() - 1;
     let gap = Duration::from_secs(3);
     std::thread::sleep(gap);
 
@@ -468,7 +432,7 @@ fn kill_nine_mid_step_then_resume_records_the_crash_and_the_rto_never_goes_back(
     tui.send("q");
     tui.wait_exit(T);
 
-    let all = lines(&journal);
+    let all = journal_lines(&journal);
     let resumed = &all[events_before + 1];
     assert_eq!(
         resumed["kind"], "resumed",
@@ -562,7 +526,9 @@ fn a_read_only_incident_resumes_read_only() {
     tui.send("q");
     tui.wait_exit(T);
     assert!(
-        !lines(&journal).iter().any(|l| l["kind"] == "confirmed"),
+        !journal_lines(&journal)
+            .iter()
+            .any(|l| l["kind"] == "confirmed"),
         "nothing was confirmed in a read-only incident"
     );
 }
@@ -601,7 +567,7 @@ fn journal_dated_9999(clock: &str) -> (Scratch, Scratch, PathBuf, usize) {
     };
     j.append(stamp, &note).expect("append");
     drop(j);
-    let line = lines(&journal).len();
+    let line = journal_lines(&journal).len();
     (pb, state, journal, line)
 }
 

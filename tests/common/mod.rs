@@ -198,3 +198,51 @@ impl Drop for Tui {
         let _ = self.child.kill();
     }
 }
+
+/// The journals (`*.jsonl`) a console wrote under the state directory `state`, sorted by name.
+pub fn journals_in(state: &Path) -> Vec<PathBuf> {
+    let dir = state.join("warroom/incidents");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// The one journal under `state`; panics when there is not exactly one.
+pub fn the_journal_in(state: &Path) -> PathBuf {
+    let mut files = journals_in(state);
+    assert_eq!(
+        files.len(),
+        1,
+        "one journal expected in {}: {files:?}",
+        state.display()
+    );
+    files.remove(0)
+}
+
+/// Every line of a journal as JSON.
+pub fn journal_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .expect("read journal")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("journal line is JSON"))
+        .collect()
+}
+
+/// `kill -9` the console, then waits for it to be gone.
+pub fn kill9(tui: &mut Tui) {
+    let pid = tui.pid().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    tui.wait_exit(Duration::from_secs(20));
+}
