@@ -2123,11 +2123,7 @@ impl Engine {
         self.emit(event, now, out);
         if let Some(held) = restored_by_world {
             self.held_when_done[step] = Some(held);
-            let event = Event::ServiceRestored {
-                step: self.playbook.steps[step].id.clone(),
-                since: self.restored_since(step, now),
-            };
-            self.emit(event, now, out);
+            self.service_restored(step, now, out);
         }
         self.advance(now, out);
     }
@@ -2275,11 +2271,7 @@ impl Engine {
         let restores = s.restores_service;
         self.emit(event, now, out);
         if restores && !self.restored {
-            let event = Event::ServiceRestored {
-                step: self.playbook.steps[step].id.clone(),
-                since: self.restored_since(step, now),
-            };
-            self.emit(event, now, out);
+            self.service_restored(step, now, out);
         }
         self.advance(now, out);
     }
@@ -2470,6 +2462,15 @@ impl Engine {
     /// When service came back with the restoring `step` done at `now`: when its own wait
     /// (or, without one, its completion) and every earlier step's wait all held; never before
     /// the disruption, never after `now`.
+    /// Records that `step`, the restoring one, brought service back (since [`Self::restored_since`]).
+    fn service_restored(&mut self, step: usize, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        let event = Event::ServiceRestored {
+            step: self.playbook.steps[step].id.clone(),
+            since: self.restored_since(step, now),
+        };
+        self.emit(event, now, out);
+    }
+
     fn restored_since(&self, step: usize, now: DateTime<Utc>) -> DateTime<Utc> {
         let own = if self.playbook.steps[step].wait.is_some() {
             self.held_when_done[step].unwrap_or(now)
