@@ -1,0 +1,207 @@
+//! The loop: one inbox of [`Action`]s fed by the terminal reader, a tick timer, one poller task
+//! per source and signal handlers; `App::update` in batches; effects run here; redraw only when
+//! something visible changed. The terminal is restored on every way out.
+//!
+//! Split along its seams: [`terminal`] (raw mode, the alternate screen, the panic hook),
+//! [`journaling`] (who runs the console and how its incidents are journaled), [`effects`] (the
+//! effect runner: journal, executors, faults), [`tasks`] (the threads and tasks that feed the
+//! inbox: terminal input, ticks, signals, pollers, the follower).
+
+mod effects;
+mod journaling;
+mod tasks;
+mod terminal;
+
+use effects::{EffectRunner, JournalPort, split};
+pub use effects::{FaultTarget, inject};
+pub use journaling::{Identity, JournalSettings, Records, create_journal, incident_header};
+pub use tasks::TestPanic;
+use tasks::{
+    PanickingSource, spawn_follower, spawn_input_reader, spawn_poller, spawn_signal_handlers,
+    spawn_ticker,
+};
+use terminal::TerminalGuard;
+pub use terminal::{install_panic_hook, restore_terminal};
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+use super::journal_writer::JournalWriter;
+use crate::actions::ActionBackend;
+use crate::playbook::Input;
+
+use super::{Action, App};
+use crate::clock::SessionClock;
+use crate::sim::Fault;
+use crate::telemetry::{Source, SourceId};
+
+/// How often the session clock is read (the bar's clock and pane ages move by the second).
+pub const TICK_INTERVAL: Duration = Duration::from_millis(250);
+/// Longest the terminal reader waits before checking whether to stop.
+pub(super) const INPUT_POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// Most actions handled between two redraws.
+const BATCH: usize = 256;
+
+/// Everything the loop runs besides the App.
+pub struct Session {
+    pub app: App,
+    pub sources: Vec<Box<dyn Source>>,
+    pub clock: SessionClock,
+    /// Where scenario faults go: the simulator, or a `warroom lab` (drills only).
+    pub faults: Option<FaultTarget>,
+    /// Faults to inject after a delay of session time (`--fault region-loss@30s`).
+    pub scheduled_faults: Vec<(Fault, Duration)>,
+    /// End-to-end tests make the console panic on purpose to prove the terminal is restored.
+    pub test_panic: Option<TestPanic>,
+    /// Runs built-in actions of confirmed steps.
+    pub actions: Arc<dyn ActionBackend>,
+    /// Refuse every executor, whatever the engine says (defence in depth for `--read-only`).
+    pub read_only: bool,
+    /// Where incidents are journaled, and who and what the journal header names; `None` for
+    /// `warroom follow`, which never writes anything.
+    pub journal: Option<JournalSettings>,
+    /// `warroom follow`: the journal to tail (nothing is written then).
+    pub follow: Option<crate::journal::Tail>,
+}
+
+/// Runs the console until the operator quits or a signal arrives; returns the final state (the
+/// caller prints where the journal is).
+pub async fn run(session: Session) -> Result<App> {
+    let Session {
+        mut app,
+        sources,
+        clock,
+        faults,
+        scheduled_faults,
+        test_panic,
+        actions,
+        read_only,
+        journal,
+        follow,
+    } = session;
+    let (tx, mut rx) = unbounded_channel::<Action>();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut guard = TerminalGuard::enter()?;
+
+    spawn_input_reader(tx.clone(), Arc::clone(&stop));
+    spawn_ticker(tx.clone(), clock);
+    spawn_signal_handlers(tx.clone())?;
+    let mut sources = sources;
+    if test_panic == Some(TestPanic::Poller) {
+        app.board
+            .sources
+            .push(crate::telemetry::board::SourceState {
+                name: "test-panic".into(),
+                feeds: PanickingSource.feeds(),
+                last_ok: None,
+                last_error: None,
+            });
+        sources.push(Box::new(PanickingSource));
+    }
+    for (index, source) in sources.into_iter().enumerate() {
+        spawn_poller(SourceId(index), source, tx.clone(), clock);
+    }
+    if let Some(target) = &faults {
+        for (fault, delay) in scheduled_faults {
+            let (target, tx) = (target.clone(), tx.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(clock.wall_for(delay.as_secs_f64())).await;
+                let (at, result) = split(target.inject(&clock, &fault).await, &clock);
+                let _ = tx.send(Action::FaultInjected {
+                    at,
+                    name: fault.to_string(),
+                    result,
+                });
+            });
+        }
+    }
+
+    if let Some(tail) = follow {
+        spawn_follower(tail, tx.clone(), Arc::clone(&stop));
+    }
+    let simulated = matches!(faults, Some(FaultTarget::Sim(_)));
+    let mut runner = EffectRunner {
+        running: HashMap::new(),
+        actions,
+        read_only,
+        clock,
+        tx: tx.clone(),
+        simulated,
+        faults,
+        journal: None,
+        held: VecDeque::new(),
+        journal_failed: None,
+        last_stamp: None,
+        output: super::output_gate::OutputGate::new(),
+    };
+    if let Some(settings) = journal {
+        let mut writer = JournalWriter::spawn(tx.clone());
+        runner.last_stamp = settings.floor;
+        if let Some((opened, records)) = settings.opened {
+            writer.adopt(opened);
+            if !records.is_empty() {
+                if let Some((stamp, _)) = records.last() {
+                    runner.last_stamp = Some(*stamp);
+                }
+                writer.append(records);
+            }
+        }
+        runner.journal = Some(JournalPort {
+            writer,
+            target: settings.target,
+            identity: settings.identity,
+            seed: settings.seed,
+        });
+    }
+    let result = event_loop(&mut app, &mut guard, &mut rx, &mut runner, test_panic).await;
+    runner.kill_all();
+    if let Some(port) = &mut runner.journal {
+        // Release the lock before the process ends (and drop a journal that recorded nothing).
+        port.writer.finish(Duration::from_secs(2));
+    }
+    stop.store(true, Ordering::SeqCst);
+    drop(guard);
+    result.map(|()| app)
+}
+
+async fn event_loop(
+    app: &mut App,
+    guard: &mut TerminalGuard,
+    rx: &mut UnboundedReceiver<Action>,
+    runner: &mut EffectRunner,
+    test_panic: Option<TestPanic>,
+) -> Result<()> {
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        // The record leads the screen: nothing is drawn while journal writes are outstanding.
+        if runner.settled() && app.take_dirty() {
+            guard
+                .terminal
+                .draw(|frame| crate::ui::draw(frame, app))
+                .wrap_err("cannot draw to the terminal")?;
+            if test_panic == Some(TestPanic::Ui) {
+                panic!("deliberate UI panic (WARROOM_TEST_PANIC=ui)");
+            }
+        }
+        if rx.recv_many(&mut batch, BATCH).await == 0 {
+            return Ok(());
+        }
+        for action in batch.drain(..) {
+            match &action {
+                Action::Journal(ack) => runner.acknowledged(ack),
+                Action::Executor(Input::ExecOutput { .. }, _) => runner.output.handled(),
+                _ => {}
+            }
+            for effect in app.update(action) {
+                if runner.run(effect, app).is_break() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! What feeds the inbox besides the terminal: a deliberate test panic, the journal follower,
+//! the terminal reader, the ticker, signal handlers and pollers.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr};
+use ratatui::crossterm::event::{self, Event};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::{INPUT_POLL_INTERVAL, TICK_INTERVAL};
+use crate::app::Action;
+use crate::clock::SessionClock;
+use crate::telemetry::source::run_poller;
+use crate::telemetry::{Source, SourceError, SourceId};
+
+/// Where a deliberate panic happens (`WARROOM_TEST_PANIC=ui|poller`), for the end-to-end tests
+/// of terminal safety. Nothing else reads the variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestPanic {
+    /// In the UI thread right after the first frame.
+    Ui,
+    /// In an extra poller task at its first poll.
+    Poller,
+}
+
+impl TestPanic {
+    pub fn from_env() -> Option<Self> {
+        match std::env::var("WARROOM_TEST_PANIC").ok()?.as_str() {
+            "ui" => Some(TestPanic::Ui),
+            "poller" => Some(TestPanic::Poller),
+            _ => None,
+        }
+    }
+}
+
+/// A source whose first poll panics (see [`TestPanic::Poller`]).
+pub(super) struct PanickingSource;
+
+impl Source for PanickingSource {
+    fn name(&self) -> &str {
+        "test-panic"
+    }
+    fn feeds(&self) -> crate::telemetry::source::Feeds {
+        crate::telemetry::source::Feeds {
+            lag: false,
+            backups: true,
+            regions: false,
+        }
+    }
+    fn interval(&self) -> Duration {
+        Duration::from_millis(200)
+    }
+    fn poll(
+        &mut self,
+    ) -> crate::telemetry::source::BoxFuture<'_, Result<crate::telemetry::Sample, SourceError>>
+    {
+        Box::pin(async { panic!("deliberate poller panic (WARROOM_TEST_PANIC=poller)") })
+    }
+}
+
+/// How often a follower looks for new journal lines (it must keep up within a second).
+const FOLLOW_POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Tails a journal on a plain thread (file reads block) and forwards new events.
+pub(super) fn spawn_follower(
+    mut tail: crate::journal::Tail,
+    tx: UnboundedSender<Action>,
+    stop: Arc<AtomicBool>,
+) {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::SeqCst) {
+            match tail.poll() {
+                Ok(events) if events.is_empty() => {}
+                Ok(events) => {
+                    // The engine's clock (simulated time in drills).
+                    let events = events
+                        .into_iter()
+                        .map(|(seq, stamp, event)| (seq, stamp.session(), event))
+                        .collect();
+                    if tx.send(Action::Followed(events)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Action::FollowFailed(e.to_string()));
+                    return;
+                }
+            }
+            std::thread::sleep(FOLLOW_POLL_INTERVAL);
+        }
+    });
+}
+
+/// Reads terminal events on a plain thread (crossterm's reader blocks) and forwards them.
+pub(super) fn spawn_input_reader(tx: UnboundedSender<Action>, stop: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::SeqCst) {
+            match event::poll(INPUT_POLL_INTERVAL) {
+                Ok(false) => continue,
+                Ok(true) => {}
+                Err(e) => {
+                    tracing::error!("terminal input failed: {e}");
+                    let _ = tx.send(Action::Quit);
+                    return;
+                }
+            }
+            let action = match event::read() {
+                Ok(Event::Key(key)) => Action::Key(key),
+                Ok(Event::Resize(w, h)) => Action::Resize(w, h),
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::error!("terminal input failed: {e}");
+                    Action::Quit
+                }
+            };
+            if tx.send(action).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+pub(super) fn spawn_ticker(tx: UnboundedSender<Action>, clock: SessionClock) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(TICK_INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            ticker.tick().await;
+            if tx.send(Action::Tick(clock.now())).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+pub(super) fn spawn_signal_handlers(tx: UnboundedSender<Action>) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    for kind in [
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+        SignalKind::interrupt(),
+    ] {
+        let mut stream = signal(kind).wrap_err("cannot install a signal handler")?;
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            if stream.recv().await.is_some() {
+                let _ = tx.send(Action::Quit);
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Spawns a source's poller and a watcher that turns a poller panic into a stale pane.
+pub(super) fn spawn_poller(
+    id: SourceId,
+    source: Box<dyn Source>,
+    tx: UnboundedSender<Action>,
+    clock: SessionClock,
+) {
+    let poll_tx = tx.clone();
+    let handle = tokio::spawn(run_poller(id, source, move |id, result| {
+        poll_tx
+            .send(Action::Telemetry(id, result, clock.now()))
+            .is_ok()
+    }));
+    tokio::spawn(async move {
+        if let Err(e) = handle.await
+            && e.is_panic()
+        {
+            let message = panic_message(e.into_panic());
+            tracing::error!(source = id.0, "poller panicked: {message}");
+            let _ = tx.send(Action::Telemetry(
+                id,
+                Err(SourceError::Crashed { message }),
+                clock.now(),
+            ));
+        }
+    });
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
