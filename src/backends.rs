@@ -112,7 +112,7 @@ fn aws(env: &Environment, _options: &WireOptions) -> Result<Wiring, String> {
 }
 
 fn simulated(env: &Environment, options: &WireOptions) -> Wiring {
-    let clock = options.clock;
+    let clock = options.clock.clone();
     let sim = Arc::new(Mutex::new(Sim::new(env, options.seed, clock.now())));
     // Faster simulations poll more often so sparklines and ages move smoothly.
     let interval = if clock.speed() > 1.0 {
@@ -121,7 +121,11 @@ fn simulated(env: &Environment, options: &WireOptions) -> Wiring {
         Duration::from_secs(1)
     };
     Wiring {
-        sources: vec![Box::new(SimSource::new(Arc::clone(&sim), clock, interval))],
+        sources: vec![Box::new(SimSource::new(
+            Arc::clone(&sim),
+            clock.clone(),
+            interval,
+        ))],
         actions: Arc::new(SimBackend::new(Arc::clone(&sim), clock)),
         sim: Some(sim),
     }

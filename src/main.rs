@@ -219,7 +219,7 @@ fn load_env(path: Option<&Path>) -> Result<Environment, BadInput> {
 
 fn status(args: &ConsoleArgs, env: &Environment, json: bool) -> Result<ExitCode> {
     let clock = SessionClock::new(Instant::now(), Utc::now(), 1.0);
-    let wiring = match wiring(args, env, clock) {
+    let wiring = match wiring(args, env, clock.clone()) {
         Ok(w) => w,
         Err(BadInput(msg)) => {
             eprintln!("error: {msg}");

@@ -77,7 +77,7 @@ mod tests {
     async fn promotes_the_replica_through_the_trait() {
         let clock = SessionClock::new(Instant::now(), chrono::Utc::now(), 1.0);
         let sim = Arc::new(Mutex::new(Sim::new(&Environment::demo(), 3, clock.now())));
-        let backend = SimBackend::new(Arc::clone(&sim), clock);
+        let backend = SimBackend::new(Arc::clone(&sim), clock.clone());
         let call = ActionCall {
             name: "db.promote".into(),
             args: BTreeMap::from([("db".to_string(), "dr-replica".to_string())]),

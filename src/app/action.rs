@@ -31,6 +31,9 @@ pub enum Action {
     Followed(Vec<(u64, DateTime<Utc>, Event)>),
     /// `warroom follow`: the followed journal cannot be read any more.
     FollowFailed(String),
+    /// The session clock is paused, and has been for this long on the wall (the ticker, while
+    /// paused).
+    Paused(std::time::Duration),
     /// SIGTERM, SIGHUP, or the terminal went away.
     Quit,
 }
@@ -57,6 +60,9 @@ pub enum Effect {
     /// Append to the journal (and fsync) before the screen shows the consequence; `at` is the
     /// session time the engine used.
     Record(DateTime<Utc>, Event),
+    /// Pause, resume or change the speed of the session clock (the runtime does it, then
+    /// calls [`super::App::pace_applied`]).
+    Pace(super::pace::PaceCommand),
     /// A new incident was loaded: the next record starts a new journal file.
     NewIncident,
     Quit,

@@ -118,6 +118,18 @@ impl Incident {
         self.absorb(effects, at, &mut flash)
     }
 
+    /// The runtime paused, resumed or changed the speed of the session clock: the engine
+    /// records it.
+    pub fn clock_changed(
+        &mut self,
+        change: engine::ClockChange,
+        now: DateTime<Utc>,
+    ) -> Vec<Effect> {
+        let effects = self.engine.clock_changed(change, now);
+        let mut flash = None;
+        self.absorb(effects, now, &mut flash)
+    }
+
     /// Engine timers and wait conditions over the newest picture.
     pub fn tick(
         &mut self,
@@ -443,6 +455,18 @@ pub fn describe(event: &Event) -> String {
             }
         }
         Event::Note { text } => format!("note: {text}"),
+        Event::ClockPaused {} => "clock PAUSED".to_string(),
+        Event::ClockResumed { paused_secs } => {
+            format!("clock resumed after {}", compact(*paused_secs))
+        }
+        Event::SpeedChanged {
+            from, to, reason, ..
+        } => format!(
+            "speed {} -> {} ({})",
+            crate::playbook::projection::speed_label(*from),
+            crate::playbook::projection::speed_label(*to),
+            reason.describe()
+        ),
         Event::Output { step, line, .. } => format!("{step} │ {line}"),
         Event::Aborted { reason } => format!("ABORTED: {reason}"),
         Event::Resolved {

@@ -4,6 +4,7 @@ pub mod action;
 pub mod incident;
 pub mod journal_writer;
 pub mod output_gate;
+pub mod pace;
 pub mod runtime;
 
 use chrono::{DateTime, Utc};
@@ -137,6 +138,8 @@ pub struct App {
     quit_armed: bool,
     /// Something visible changed since the last draw.
     dirty: bool,
+    /// The session clock's pace: paused, fast-forwarding (`P`, `>`; see [`pace`]).
+    pub pace: pace::Pace,
 }
 
 impl App {
@@ -171,6 +174,7 @@ impl App {
             flash: None,
             faults: Vec::new(),
             dirty: true,
+            pace: pace::Pace::default(),
         }
     }
 
@@ -248,6 +252,15 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        if let Action::Telemetry(..) = &action {
+            self.pace_poll_arrived();
+        }
+        let mut effects = self.handle_action(action);
+        self.pace_follow_up(&mut effects);
+        effects
+    }
+
+    fn handle_action(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Key(key) => self.on_key(key),
             Action::Resize(..) => {
@@ -352,6 +365,10 @@ impl App {
             Action::FollowFailed(why) => {
                 self.dirty = true;
                 self.say(format!("the followed journal cannot be read: {why}"));
+                Vec::new()
+            }
+            Action::Paused(wall) => {
+                self.pace_paused_for(wall);
                 Vec::new()
             }
             Action::Quit => vec![Effect::Quit],
@@ -488,6 +505,9 @@ impl App {
                     NarrowView::Panes => NarrowView::Playbook,
                 };
             }
+            // The session clock's pace (drills and demos): see `pace.rs`.
+            KeyCode::Char('P') => return self.pace_pause_key(),
+            KeyCode::Char('>') => return self.pace_fast_forward_key(),
             KeyCode::Tab => self.focus = self.cycle_focus(1),
             KeyCode::BackTab => self.focus = self.cycle_focus(-1),
             KeyCode::Down | KeyCode::Char('j') => self.scroll(1),

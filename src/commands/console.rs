@@ -111,14 +111,22 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         .as_ref()
         .map_or((args.speed, args.seed), |c| (c.speed, c.seed));
     let clock = match &resumed_clock {
-        Some(c) => SessionClock::new(Instant::now(), c.session, c.speed).with_wall_origin(c.wall),
+        Some(c) => {
+            let clock =
+                SessionClock::new(Instant::now(), c.session, c.speed).with_wall_origin(c.wall);
+            match c.paused_for {
+                // The journal ended paused: the drill resumes paused (the world stood still).
+                Some(paused) if matches!(start, Start::Resume(_)) => clock.paused_since(paused),
+                _ => clock,
+            }
+        }
         None => SessionClock::new(Instant::now(), wall_now, speed),
     };
     let wiring_args = ConsoleArgs {
         seed,
         ..args.clone()
     };
-    let mut wiring = match wiring(&wiring_args, &env, clock) {
+    let mut wiring = match wiring(&wiring_args, &env, clock.clone()) {
         Ok(w) => w,
         Err(BadInput(msg)) => {
             eprintln!("error: {msg}");
@@ -181,6 +189,9 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     let (playbooks, problems) = load_playbooks(&args.playbooks, &env);
     let mut app = App::new(env, mode, theme, board, clock.now(), clock.speed());
     app.read_only = read_only;
+    // Only a simulated clock can be paused or fast-forwarded; a follower only mirrors.
+    app.pace.controllable = simulated && !matches!(start, Start::Follow(_));
+    app.pace.paused = clock.paused_for();
     app.operator = who.operator.clone();
     app.playbooks = playbooks;
     if let Some(problem) = problems.first() {
@@ -224,7 +235,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             }
             app.flash = Some((
                 clock.now(),
-                "DRILL: a fault will arrive in the next minutes. Watch the panes; Enter declares the incident when you see it.".into(),
+                "DRILL: a fault will arrive in the next minutes. Watch the panes; Enter declares the incident when you see it (P pauses the clock).".into(),
             ));
         }
         Start::Resume(plan) => {
@@ -257,6 +268,19 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                 eprintln!("error: cannot resume: {e}");
                 return Ok(ExitCode::from(EXIT_BAD_INPUT));
             }
+            // A journal that ended fast-forwarding: the clock is back at the drill's speed.
+            let mut back_to_speed = Vec::new();
+            if let Some((to, step)) = jc.fast_forward.clone().filter(|_| simulated) {
+                back_to_speed = engine.clock_changed(
+                    playbook::ClockChange::Speed {
+                        from: to,
+                        to: jc.speed,
+                        reason: playbook::SpeedReason::Resumed,
+                        step,
+                    },
+                    now,
+                );
+            }
             app.adopt_incident(engine, &events);
             app.journal_path = Some(plan.journal.path().to_path_buf());
             // The record says first that the console stopped and came back, and for how long.
@@ -265,10 +289,15 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                 sim: simulated.then_some(now),
             };
             let records: Vec<_> = std::iter::once(resumed)
-                .chain(effects.into_iter().filter_map(|e| match e {
-                    playbook::Effect::Record(event) => Some(event),
-                    _ => None,
-                }))
+                .chain(
+                    back_to_speed
+                        .into_iter()
+                        .chain(effects)
+                        .filter_map(|e| match e {
+                            playbook::Effect::Record(event) => Some(event),
+                            _ => None,
+                        }),
+                )
                 .map(|event| (stamp, event))
                 .collect();
             if let Some(incident) = &mut app.incident {
@@ -281,6 +310,9 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                 .unwrap_or_else(|| format!("resumed from {}", plan.journal.path().display()));
             if read_only && !args.read_only {
                 notice.push_str(" · read-only: the incident was started read-only");
+            }
+            if jc.paused_for.is_some() && simulated {
+                notice.push_str(" · PAUSED as it was left: P resumes the clock");
             }
             app.flash = Some((now, notice));
             floor = Some(jc.last);
@@ -401,6 +433,35 @@ struct JournalClock {
     gap_secs: u64,
     /// The last event's stamp: nothing is recorded before it.
     last: Stamp,
+    /// The journal ended paused (`clock_paused` last): for how long so far on the wall.
+    paused_for: Option<Duration>,
+    /// The journal ended fast-forwarding.
+    fast_forward: Option<FastForwardLeft>,
+}
+
+/// A fast-forward a journal ended in: the speed it ran at, and the step whose wait it was.
+type FastForwardLeft = (f64, Option<String>);
+
+/// How a journal's clock was left: paused since when (wall clock), fast-forwarding.
+fn pace_at_end(
+    replay: &warroom::journal::Replay,
+) -> (Option<chrono::DateTime<Utc>>, Option<FastForwardLeft>) {
+    use warroom::playbook::{Event, SpeedReason};
+    let mut paused = None;
+    let mut fast_forward = None;
+    for (_, stamp, event) in &replay.events {
+        match event {
+            Event::ClockPaused {} => paused = Some(stamp.at),
+            Event::ClockResumed { .. } => paused = None,
+            Event::SpeedChanged {
+                to, reason, step, ..
+            } => {
+                fast_forward = (*reason == SpeedReason::FastForward).then(|| (*to, step.clone()));
+            }
+            _ => {}
+        }
+    }
+    (paused, fast_forward)
 }
 
 fn journal_clock(
@@ -413,16 +474,26 @@ fn journal_clock(
     let wall = wall_now.max(last.at);
     let gap = wall - last.at;
     let gap_secs = u64::try_from(gap.num_seconds()).unwrap_or(0);
+    let (paused_since, fast_forward) = pace_at_end(replay);
+    // The pause goes on: how long it has lasted on the wall, the console's absence included.
+    let paused_for = paused_since.map(|p| (wall - p).to_std().unwrap_or_default());
     match (h.seed, h.speed) {
         (Some(seed), Some(speed)) => match last.sim {
             Some(sim) => JournalClock {
-                session: sim
-                    + TimeDelta::milliseconds((gap.num_milliseconds() as f64 * speed) as i64),
+                // A paused world did not run while the console was down; a running one ran at
+                // the drill's speed (a fast-forward ends with the console).
+                session: if paused_for.is_some() {
+                    sim
+                } else {
+                    sim + TimeDelta::milliseconds((gap.num_milliseconds() as f64 * speed) as i64)
+                },
                 wall,
                 speed,
                 seed,
                 gap_secs,
                 last,
+                paused_for,
+                fast_forward,
             },
             // A v1 drill journal has the simulated time only: continue from it.
             None => JournalClock {
@@ -435,6 +506,8 @@ fn journal_clock(
                     at: wall_now,
                     sim: Some(last.at),
                 },
+                paused_for: None,
+                fast_forward: None,
             },
         },
         _ => JournalClock {
@@ -444,6 +517,8 @@ fn journal_clock(
             seed: args.seed,
             gap_secs,
             last,
+            paused_for: None,
+            fast_forward: None,
         },
     }
 }

@@ -80,6 +80,16 @@ pub(crate) fn check_times(
     let (Some(speed), Some(sim_start)) = (h.speed, h.sim_started_at) else {
         return Ok(());
     };
+    // A fast-forward (`speed_changed`) ran the simulated clock faster for a while: the bound
+    // is the fastest speed the journal records (a pause only slows it).
+    let speed = replay
+        .events
+        .iter()
+        .filter_map(|(_, _, e)| match e {
+            warroom::playbook::Event::SpeedChanged { to, .. } if to.is_finite() => Some(*to),
+            _ => None,
+        })
+        .fold(speed, f64::max);
     // One wall second of slack, for rounding.
     let slack = TimeDelta::seconds(1);
     for (seq, stamp, _) in &replay.events {

@@ -224,14 +224,27 @@ pub(crate) fn drill_plan(
         Some(text) => Dur::parse(text)
             .map_err(|e| BadInput(format!("--at: {e}")))?
             .to_std(),
-        // Somewhere in the first minutes, decided by the seed so a drill can be replayed.
-        None => Duration::from_secs(30 + splitmix(args.seed) % 270),
+        // After a healthy baseline: somewhere in 2-10 simulated minutes, decided by the seed
+        // so a drill can be replayed.
+        None => fault_delay(args.seed),
     };
     Ok(DrillPlan {
         playbook,
         fault,
         delay,
     })
+}
+
+/// The shortest healthy baseline a drill shows before its fault (simulated time).
+pub(crate) const BASELINE_MIN: Duration = Duration::from_secs(120);
+/// The latest a drill's fault arrives without `--at` (simulated time).
+pub(crate) const BASELINE_MAX: Duration = Duration::from_secs(600);
+
+/// When the seed's fault arrives: in [`BASELINE_MIN`, `BASELINE_MAX`] of simulated time, so
+/// the newcomer has seen a healthy, complete screen for at least two minutes first.
+pub(crate) fn fault_delay(seed: u64) -> Duration {
+    let span = BASELINE_MAX.as_secs() - BASELINE_MIN.as_secs() + 1;
+    BASELINE_MIN + Duration::from_secs(splitmix(seed) % span)
 }
 
 /// The lab directory an environment file belongs to, if it was written by `warroom lab up`.
@@ -246,4 +259,25 @@ pub(crate) fn splitmix(seed: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fault_arrives_after_a_baseline_of_two_to_ten_minutes() {
+        let delays: Vec<Duration> = (0..200).map(fault_delay).collect();
+        for (seed, d) in delays.iter().enumerate() {
+            assert!(
+                (BASELINE_MIN..=BASELINE_MAX).contains(d),
+                "seed {seed}: {d:?}"
+            );
+        }
+        // The seed decides: several seeds spread over the range, the same seed repeats.
+        assert_eq!(fault_delay(7), fault_delay(7));
+        let early = delays.iter().filter(|d| d.as_secs() < 240).count();
+        let late = delays.iter().filter(|d| d.as_secs() > 480).count();
+        assert!(early > 10 && late > 10, "early {early}, late {late}");
+    }
 }

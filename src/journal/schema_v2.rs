@@ -11,12 +11,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::playbook::engine::{BackupEvidence, DbEvidence, LossWindow, RegionEvidence};
-use crate::playbook::{Event, Evidence, Outcome};
+use crate::playbook::{Event, Evidence, Outcome, SpeedReason};
 use crate::telemetry::{BackupStatus, DbRole, DbState, Verdict};
 
 /// The kinds of event a version-2 line can hold (the `kind` field), in the order of
 /// `docs/journal.md`.
-pub const KINDS: [&str; 22] = [
+pub const KINDS: [&str; 25] = [
     "fault_injected",
     "disrupted",
     "detected",
@@ -37,6 +37,9 @@ pub const KINDS: [&str; 22] = [
     "rto_risk",
     "note",
     "resumed",
+    "clock_paused",
+    "clock_resumed",
+    "speed_changed",
     "aborted",
     "resolved",
 ];
@@ -65,8 +68,40 @@ pub enum EventV2 {
     RtoRisk(RtoRisk),
     Note(Note),
     Resumed(Resumed),
+    ClockPaused(ClockPaused),
+    ClockResumed(ClockResumed),
+    SpeedChanged(SpeedChanged),
     Aborted(Aborted),
     Resolved(Resolved),
+}
+
+/// `clock_paused`: no fields (the line's `at` and `sim` say when).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClockPaused {}
+
+/// `clock_resumed`: the pause's length on the wall clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClockResumed {
+    pub paused_secs: u64,
+}
+
+/// `speed_changed`: simulated seconds per wall second, before and after, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpeedChanged {
+    pub from: f64,
+    pub to: f64,
+    pub reason: SpeedReasonV2,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpeedReasonV2 {
+    FastForward,
+    WaitOver,
+    Cancelled,
+    Resumed,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -608,6 +643,26 @@ impl From<&Event> for EventV2 {
                 rto_secs: *rto_secs,
             }),
             Event::Note { text } => EventV2::Note(Note { text: text.clone() }),
+            Event::ClockPaused {} => EventV2::ClockPaused(ClockPaused {}),
+            Event::ClockResumed { paused_secs } => EventV2::ClockResumed(ClockResumed {
+                paused_secs: *paused_secs,
+            }),
+            Event::SpeedChanged {
+                from,
+                to,
+                reason,
+                step,
+            } => EventV2::SpeedChanged(SpeedChanged {
+                from: *from,
+                to: *to,
+                reason: match reason {
+                    SpeedReason::FastForward => SpeedReasonV2::FastForward,
+                    SpeedReason::WaitOver => SpeedReasonV2::WaitOver,
+                    SpeedReason::Cancelled => SpeedReasonV2::Cancelled,
+                    SpeedReason::Resumed => SpeedReasonV2::Resumed,
+                },
+                step: step.clone(),
+            }),
             Event::Aborted { reason } => EventV2::Aborted(Aborted {
                 reason: reason.clone(),
             }),
@@ -767,6 +822,26 @@ impl From<EventV2> for Event {
                 rto_secs,
             },
             EventV2::Note(Note { text }) => Event::Note { text },
+            EventV2::ClockPaused(ClockPaused {}) => Event::ClockPaused {},
+            EventV2::ClockResumed(ClockResumed { paused_secs }) => {
+                Event::ClockResumed { paused_secs }
+            }
+            EventV2::SpeedChanged(SpeedChanged {
+                from,
+                to,
+                reason,
+                step,
+            }) => Event::SpeedChanged {
+                from,
+                to,
+                reason: match reason {
+                    SpeedReasonV2::FastForward => SpeedReason::FastForward,
+                    SpeedReasonV2::WaitOver => SpeedReason::WaitOver,
+                    SpeedReasonV2::Cancelled => SpeedReason::Cancelled,
+                    SpeedReasonV2::Resumed => SpeedReason::Resumed,
+                },
+                step,
+            },
             EventV2::Resumed(Resumed {
                 gap_secs,
                 host,

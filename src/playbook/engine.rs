@@ -420,6 +420,48 @@ impl Evidence {
     }
 }
 
+/// Why the simulated clock's speed changed (`speed_changed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpeedReason {
+    /// `>`: the current step's machine wait runs fast until it ends.
+    FastForward,
+    /// The fast-forwarded wait ended (held, failed or timed out): back to the previous speed.
+    WaitOver,
+    /// The operator stopped the fast-forward (`>` again, or `P`).
+    Cancelled,
+    /// The console resumed a journal that ended fast-forwarding: back to the drill's speed.
+    Resumed,
+}
+
+impl SpeedReason {
+    /// How the timeline and the report say it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SpeedReason::FastForward => "fast-forward",
+            SpeedReason::WaitOver => "the wait ended",
+            SpeedReason::Cancelled => "fast-forward stopped",
+            SpeedReason::Resumed => "console resumed",
+        }
+    }
+}
+
+/// A change of the session clock the runtime made, for the record
+/// ([`Engine::clock_changed`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClockChange {
+    Paused,
+    Resumed {
+        paused_secs: u64,
+    },
+    Speed {
+        from: f64,
+        to: f64,
+        reason: SpeedReason,
+        step: Option<String>,
+    },
+}
+
 /// How a finished step ended (for `step_finished`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -478,6 +520,24 @@ pub enum Event {
         host: String,
         operator: String,
         pid: u32,
+    },
+    /// Drills and demos: the simulated clock stopped (`P`). The simulated world, the step
+    /// timers and the RTO clock stand still until `clock_resumed`: events recorded meanwhile
+    /// carry the same session time (their wall time moves on).
+    ClockPaused {},
+    /// The paused clock runs again.
+    ClockResumed {
+        /// How long the pause lasted on the wall clock, in whole seconds.
+        paused_secs: u64,
+    },
+    /// The simulated clock's speed changed (simulated seconds per wall second).
+    SpeedChanged {
+        from: f64,
+        to: f64,
+        reason: SpeedReason,
+        /// The step whose wait is fast-forwarded (`fast_forward`, `wait_over`, `cancelled`).
+        #[serde(default)]
+        step: Option<String>,
     },
     /// The incident clock starts.
     Declared {
@@ -903,6 +963,9 @@ impl Engine {
                     | Event::Detected { .. }
                     | Event::ServiceRestored { .. }
                     | Event::Resumed { .. }
+                    | Event::ClockPaused {}
+                    | Event::ClockResumed { .. }
+                    | Event::SpeedChanged { .. }
             )
         {
             return Err(ResumeError::NotDeclared {
@@ -1139,6 +1202,33 @@ impl Engine {
             };
             self.emit(event, now, &mut out);
         }
+        out
+    }
+
+    /// The runtime paused, resumed or changed the speed of the session clock at `now` (session
+    /// time, which a pause holds still): the record. Nothing is recorded once the incident is
+    /// over (its record is closed).
+    pub fn clock_changed(&mut self, change: ClockChange, now: DateTime<Utc>) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if self.is_finished() {
+            return out;
+        }
+        let event = match change {
+            ClockChange::Paused => Event::ClockPaused {},
+            ClockChange::Resumed { paused_secs } => Event::ClockResumed { paused_secs },
+            ClockChange::Speed {
+                from,
+                to,
+                reason,
+                step,
+            } => Event::SpeedChanged {
+                from,
+                to,
+                reason,
+                step,
+            },
+        };
+        self.emit(event, now, &mut out);
         out
     }
 
@@ -1575,7 +1665,10 @@ impl Engine {
                 self.restored_since = Some(*since);
             }
             // Measured by the projection only.
-            Event::Resumed { .. } => {}
+            Event::Resumed { .. }
+            | Event::ClockPaused {}
+            | Event::ClockResumed { .. }
+            | Event::SpeedChanged { .. } => {}
             Event::Aborted { reason } => {
                 self.aborted = Some(reason.clone());
                 self.ended_at = Some(at);

@@ -22,9 +22,9 @@ pub mod projection;
 pub mod runbook;
 
 pub use engine::{
-    ChecklistItem, ConfirmRequest, Criterion, Effect, Engine, EngineSettings, Event, Evidence,
-    Grade, Input, LossWindow, Outcome, ResumeError, RpoCapture, RtoGauge, Scorecard, StepScore,
-    StepStatus, StepView, Timing,
+    ChecklistItem, ClockChange, ConfirmRequest, Criterion, Effect, Engine, EngineSettings, Event,
+    Evidence, Grade, Input, LossWindow, Outcome, ResumeError, RpoCapture, RtoGauge, Scorecard,
+    SpeedReason, StepScore, StepStatus, StepView, Timing,
 };
 pub use load::{
     CheckReport, FileCheck, FindError, check_paths, content_hash, find, load_file, parse,

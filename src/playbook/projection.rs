@@ -22,7 +22,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::engine::{Criterion, Event, Grade, Outcome, Timing};
+use super::engine::{Criterion, Event, Grade, Outcome, SpeedReason, Timing};
 use super::model::Playbook;
 use crate::duration::Dur;
 
@@ -47,6 +47,15 @@ pub fn span(secs: u64) -> String {
         (0, 0, _) => format!("{m}m{s:02}s"),
         (0, _, _) => format!("{h}h{m:02}m{s:02}s"),
         _ => format!("{d}d{h:02}h{m:02}m{s:02}s"),
+    }
+}
+
+/// A clock speed: `60x`, `1x`, `0.5x` (simulated seconds per wall second).
+pub fn speed_label(speed: f64) -> String {
+    if (speed - speed.round()).abs() < 1e-9 {
+        format!("{}x", speed.round())
+    } else {
+        format!("{speed:.2}x")
     }
 }
 
@@ -201,6 +210,49 @@ pub struct ResumeRecord {
     pub pid: u32,
 }
 
+/// A pause of the simulated clock (`clock_paused` .. `clock_resumed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseRecord {
+    /// Session time it stopped at (and resumed from).
+    pub at: DateTime<Utc>,
+    /// Wall-clock time it began.
+    pub wall: DateTime<Utc>,
+    /// Wall-clock seconds it lasted: `clock_resumed.paused_secs`; while it lasts, to the
+    /// record's last event.
+    pub wall_secs: u64,
+    /// Still paused at the end of the record.
+    pub open: bool,
+}
+
+/// A fast-forwarded wait (`speed_changed` with `fast_forward`, until the speed came back).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FastForwardRecord {
+    /// The step whose wait it was.
+    pub step: Option<String>,
+    /// Session and wall-clock time it began.
+    pub at: DateTime<Utc>,
+    pub wall: DateTime<Utc>,
+    /// The speed before, and during.
+    pub from: f64,
+    pub to: f64,
+    /// Session and wall-clock time the speed came back, and why; `None` while it lasts.
+    pub ended_at: Option<DateTime<Utc>>,
+    pub ended_wall: Option<DateTime<Utc>>,
+    pub ended: Option<SpeedReason>,
+}
+
+impl FastForwardRecord {
+    /// Simulated seconds it covered (to the end of the record while it lasts: `end`).
+    pub fn session_secs(&self, end: DateTime<Utc>) -> u64 {
+        secs_between(self.at, self.ended_at.unwrap_or(end))
+    }
+
+    /// Wall-clock seconds it took.
+    pub fn wall_secs(&self, end_wall: DateTime<Utc>) -> u64 {
+        secs_between(self.wall, self.ended_wall.unwrap_or(end_wall))
+    }
+}
+
 /// One step: target against actual.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepRecord {
@@ -314,9 +366,50 @@ pub struct Measures {
     /// The record predates the outage milestones (a v1 journal without them).
     #[serde(default)]
     pub legacy: bool,
+    /// Every pause of the simulated clock, in order. Paused time is in no figure: session time
+    /// stands still while paused.
+    #[serde(default)]
+    pub pauses: Vec<PauseRecord>,
+    /// Every fast-forwarded wait, in order.
+    #[serde(default)]
+    pub fast_forwards: Vec<FastForwardRecord>,
 }
 
 impl Measures {
+    /// Wall-clock seconds the simulated clock was paused, every pause together.
+    pub fn paused_secs(&self) -> u64 {
+        self.pauses.iter().map(|p| p.wall_secs).sum()
+    }
+
+    /// `paused 2 times, 4m10s; fast-forwarded 3 waits`; `None` when the clock was neither
+    /// paused nor fast-forwarded.
+    pub fn pace_summary(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        match self.pauses.len() {
+            0 => {}
+            n => parts.push(format!(
+                "paused {} {}, {}{}",
+                n,
+                if n == 1 { "time" } else { "times" },
+                span(self.paused_secs()),
+                if self.pauses.iter().any(|p| p.open) {
+                    " (still paused)"
+                } else {
+                    ""
+                }
+            )),
+        }
+        match self.fast_forwards.len() {
+            0 => {}
+            n => parts.push(format!(
+                "fast-forwarded {} {}",
+                n,
+                if n == 1 { "wait" } else { "waits" }
+            )),
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+
     /// Real duration: wall clock from the declaration (or the first event) to the end (or the
     /// last event).
     pub fn wall_secs(&self) -> Option<u64> {
@@ -433,6 +526,8 @@ pub struct Projection {
     /// The record may predate the milestones (a v1 journal).
     legacy: bool,
     saw_milestone: bool,
+    pauses: Vec<PauseRecord>,
+    fast_forwards: Vec<FastForwardRecord>,
 }
 
 impl Projection {
@@ -689,6 +784,46 @@ impl Projection {
                 self.ended_wall = Some(wall);
                 self.recorded_passed = Some(*passed);
             }
+            Event::ClockPaused {} => {
+                if !self.pauses.last().is_some_and(|p| p.open) {
+                    self.pauses.push(PauseRecord {
+                        at,
+                        wall,
+                        wall_secs: 0,
+                        open: true,
+                    });
+                }
+            }
+            Event::ClockResumed { paused_secs } => {
+                if let Some(p) = self.pauses.last_mut().filter(|p| p.open) {
+                    p.open = false;
+                    p.wall_secs = *paused_secs;
+                }
+            }
+            Event::SpeedChanged {
+                from,
+                to,
+                reason,
+                step,
+            } => match reason {
+                SpeedReason::FastForward => self.fast_forwards.push(FastForwardRecord {
+                    step: step.clone(),
+                    at,
+                    wall,
+                    from: *from,
+                    to: *to,
+                    ended_at: None,
+                    ended_wall: None,
+                    ended: None,
+                }),
+                SpeedReason::WaitOver | SpeedReason::Cancelled | SpeedReason::Resumed => {
+                    if let Some(f) = self.fast_forwards.last_mut().filter(|f| f.ended.is_none()) {
+                        f.ended_at = Some(at);
+                        f.ended_wall = Some(wall);
+                        f.ended = Some(*reason);
+                    }
+                }
+            },
             Event::RtoRisk { .. } | Event::Note { .. } => {}
         }
     }
@@ -776,7 +911,13 @@ impl Projection {
             passed: false,
             recorded_passed: self.recorded_passed,
             legacy,
+            pauses: self.pauses.clone(),
+            fast_forwards: self.fast_forwards.clone(),
         };
+        // A pause still open at the end of the record lasts to its last event (wall clock).
+        if let Some((p, (_, last_wall))) = m.pauses.last_mut().filter(|p| p.open).zip(self.last) {
+            p.wall_secs = secs_between(p.wall, last_wall);
+        }
         m.criteria = criteria(&m, &self.plan);
         m.passed = m.criteria.iter().all(|c| c.verdict != Grade::Fail);
         m

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Postmortem, State, StepReport, Verdict};
 use crate::duration::Dur;
-use crate::playbook::projection::span;
+use crate::playbook::projection::{span, speed_label};
 use crate::playbook::{Grade, Timing};
 
 /// The postmortem for people: summary, criteria, steps, a mermaid gantt chart, decisions with
@@ -33,6 +33,7 @@ fn write_report(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     facts(out, pm)?;
     summary(out, pm)?;
     resumes(out, pm)?;
+    pace(out, pm)?;
     steps(out, pm)?;
     gantt(out, pm)?;
     decisions(out, pm)?;
@@ -175,10 +176,14 @@ fn facts(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     writeln!(out, "| Operator | {} |", cell(&pm.operator))?;
     let real = match (pm.real.started_at, pm.real.ended_at) {
         (Some(a), Some(b)) => format!(
-            "{} to {} ({}, wall clock)",
+            "{} to {} ({}, wall clock{})",
             stamp(a),
             stamp(b),
-            dur(pm.real.duration_secs.unwrap_or(0))
+            dur(pm.real.duration_secs.unwrap_or(0)),
+            match pm.pauses.iter().map(|p| p.wall_secs).sum::<u64>() {
+                0 => String::new(),
+                paused => format!(", of which {} paused", dur(paused)),
+            }
         ),
         _ if pm.simulated => "not recorded: this (v1) journal holds simulated times only".into(),
         _ => "no event recorded".into(),
@@ -240,6 +245,13 @@ fn facts(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
             out,
             "| Crashes and resumes | {} (see below) |",
             pm.resumes.len()
+        )?;
+    }
+    if let Some(pace) = &pm.pace {
+        writeln!(
+            out,
+            "| Clock | {} (paused time counts toward no figure; see below) |",
+            cell(pace)
         )?;
     }
     writeln!(out, "| Events | {} |", pm.events)?;
@@ -371,6 +383,72 @@ fn resumes(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
             cell(&r.operator),
             r.pid
         )?;
+    }
+    writeln!(out)
+}
+
+/// Every pause and fast-forward of the simulated clock.
+fn pace(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
+    if pm.pauses.is_empty() && pm.fast_forwards.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## Pauses and fast-forwards")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}. A pause holds the simulated clock still: the step timers and the RTO clock stand \
+         still with it, so paused time counts toward no figure. A fast-forward runs a machine \
+         wait faster: its simulated time counts as usual; only wall-clock time was saved.",
+        pm.pace.as_deref().unwrap_or_default()
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "| What | Simulated time | Wall clock | Lasted | Ended |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    let last_wall = pm.real.ended_at.unwrap_or(pm.started_at);
+    let last_sim = pm.last_event_at.unwrap_or(pm.started_at);
+    let mut rows: Vec<(DateTime<Utc>, String)> = Vec::new();
+    for p in &pm.pauses {
+        rows.push((
+            p.wall,
+            format!(
+                "| paused | {} | {} | {} (wall clock) | {} |",
+                stamp(p.at),
+                stamp(p.wall),
+                dur(p.wall_secs),
+                if p.open {
+                    "still paused at the last event"
+                } else {
+                    "resumed"
+                }
+            ),
+        ));
+    }
+    for f in &pm.fast_forwards {
+        rows.push((
+            f.wall,
+            format!(
+                "| fast-forward {}{} -> {} | {} | {} | {} simulated in {} (wall clock) | {} |",
+                f.step
+                    .as_deref()
+                    .map(|s| format!("`{}` ", cell(s)))
+                    .unwrap_or_default(),
+                speed_label(f.from),
+                speed_label(f.to),
+                stamp(f.at),
+                stamp(f.wall),
+                dur(f.session_secs(last_sim)),
+                dur(f.wall_secs(last_wall)),
+                f.ended
+                    .map_or("still fast-forwarding at the last event", |r| r.describe())
+            ),
+        ));
+    }
+    rows.sort_by_key(|(wall, _)| *wall);
+    for (_, row) in rows {
+        writeln!(out, "{row}")?;
     }
     writeln!(out)
 }

@@ -24,8 +24,8 @@ use crate::duration::Dur;
 use crate::journal::{self, JournalError, Mode, PlaybookRef, Replay};
 use crate::playbook::engine::event_kind;
 use crate::playbook::projection::{
-    Detection, Disruption, FaultRecord, Figure, Plan, PlanStep, Projection, Restoration,
-    ResumeRecord, StepRecord, rpo_span, span,
+    Detection, Disruption, FastForwardRecord, FaultRecord, Figure, PauseRecord, Plan, PlanStep,
+    Projection, Restoration, ResumeRecord, StepRecord, rpo_span, span, speed_label,
 };
 use crate::playbook::{Criterion, Event, Evidence, Outcome};
 
@@ -284,6 +284,15 @@ pub struct Postmortem {
     pub steps_over_target: usize,
     /// Every crash and resume of the console.
     pub resumes: Vec<ResumeRecord>,
+    /// Every pause of the simulated clock (paused time is in no figure).
+    #[serde(default)]
+    pub pauses: Vec<PauseRecord>,
+    /// Every fast-forwarded wait.
+    #[serde(default)]
+    pub fast_forwards: Vec<FastForwardRecord>,
+    /// `paused 2 times, 4m10s; fast-forwarded 3 waits`, when either happened.
+    #[serde(default)]
+    pub pace: Option<String>,
     /// The drill success criteria: completed, RTO < objective, RPO < objective, every
     /// verification step passed, no step failed.
     pub criteria: Vec<Criterion>,
@@ -524,6 +533,9 @@ pub fn build(replay: &Replay) -> Postmortem {
         playbook_secs: m.playbook_secs,
         steps_over_target: m.steps_over_target,
         resumes: m.resumes.clone(),
+        pauses: m.pauses.clone(),
+        fast_forwards: m.fast_forwards.clone(),
+        pace: m.pace_summary(),
         criteria: m.criteria.clone(),
         passed: m.passed,
         recorded_passed: m.recorded_passed,
@@ -753,6 +765,32 @@ fn describe(event: &Event) -> (Option<String>, String) {
             },
         ),
         Event::Note { text } => (None, text.clone()),
+        Event::ClockPaused {} => (
+            None,
+            "clock paused: the simulated world, the step timers and the RTO clock stand still"
+                .into(),
+        ),
+        Event::ClockResumed { paused_secs } => (
+            None,
+            format!(
+                "clock resumed after a pause of {} (wall clock)",
+                dur(*paused_secs)
+            ),
+        ),
+        Event::SpeedChanged {
+            from,
+            to,
+            reason,
+            step,
+        } => (
+            step.clone(),
+            format!(
+                "speed {} -> {}: {}",
+                speed_label(*from),
+                speed_label(*to),
+                reason.describe()
+            ),
+        ),
         Event::Aborted { reason } => (None, format!("aborted: {reason}")),
         Event::Resolved {
             rto_achieved_secs,

@@ -45,6 +45,13 @@ pub struct Board {
 }
 
 impl Board {
+    /// Every source has reported at least once (a sample or an error): no pane waits for data.
+    pub fn complete(&self) -> bool {
+        self.sources
+            .iter()
+            .all(|s| s.last_ok.is_some() || s.last_error.is_some())
+    }
+
     pub fn new(sources: impl IntoIterator<Item = (String, Feeds)>, stale_after: TimeDelta) -> Self {
         Board {
             sources: sources

@@ -28,6 +28,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("n", "add a note to the timeline"),
     ("d", "live: set when the outage began (asks when and why)"),
     ("v", "narrow terminals: switch between playbook and panes"),
+    (
+        "P / >",
+        "simulator: pause the clock / fast-forward a step's wait",
+    ),
     ("Esc", "close a popup, clear the message line"),
 ];
 

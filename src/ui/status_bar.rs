@@ -53,6 +53,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ));
         left.push(Span::styled(format_speed(app.speed), t.text));
     }
+    // The clock's pace (P, >): see `app/pace.rs`.
+    if let Some(badge) = pace_badge(app) {
+        left.push(Span::styled(" │", t.dim));
+        left.push(Span::styled(badge, t.badge_live));
+    }
     // A drill keeps the fault to itself: noticing it is the exercise.
     if app.journal_error.is_some() {
         left.push(Span::styled(" │ ", t.dim));
@@ -95,4 +100,20 @@ fn format_speed(speed: f64) -> String {
     } else {
         format!("{speed:.2}×")
     }
+}
+
+/// `PAUSED 1m05s` (the pause's wall-clock length) or `FAST-FORWARD 60x`.
+fn pace_badge(app: &App) -> Option<String> {
+    if let Some(paused) = app.pace.paused {
+        return Some(format!(
+            " PAUSED {} ",
+            crate::duration::compact(paused.as_secs())
+        ));
+    }
+    app.pace.fast_forward.map(|_| {
+        format!(
+            " FAST-FORWARD {} ",
+            crate::playbook::projection::speed_label(app.speed)
+        )
+    })
 }

@@ -15,6 +15,7 @@ use crate::app::journal_writer::{JournalAck, JournalTarget, JournalWriter, Stamp
 use crate::playbook::Input;
 
 use super::journaling::{Identity, create_journal, incident_header};
+use crate::app::pace::PaceCommand;
 use crate::app::{Action, App, Effect};
 use crate::clock::SessionClock;
 use crate::sim::{Fault, Sim};
@@ -75,7 +76,8 @@ impl EffectRunner {
         match effect {
             Effect::Quit => return ControlFlow::Break(()),
             Effect::InjectFault(name) => {
-                let (target, tx, clock) = (self.faults.clone(), self.tx.clone(), self.clock);
+                let (target, tx, clock) =
+                    (self.faults.clone(), self.tx.clone(), self.clock.clone());
                 tokio::spawn(async move {
                     let outcome = match (target, name.parse::<Fault>()) {
                         (Some(target), Ok(fault)) => target.inject(&clock, &fault).await,
@@ -98,6 +100,25 @@ impl EffectRunner {
             Effect::Kill { step, attempt } => self.kill(step, attempt),
             Effect::Record(at, event) => self.record(at, event, app),
             Effect::NewIncident => self.open_incident(app),
+            Effect::Pace(command) => return self.pace(&command, app),
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Pauses, resumes or changes the speed of the session clock (shared with the ticker, the
+    /// pollers, the simulator's actions and scheduled faults), then lets the App follow; the
+    /// engine's record of the change is run like any other effect.
+    fn pace(&mut self, command: &PaceCommand, app: &mut App) -> ControlFlow<()> {
+        let change = match command {
+            PaceCommand::Pause => self.clock.pause(),
+            PaceCommand::Resume => self.clock.resume(),
+            PaceCommand::Speed { to, .. } => self.clock.set_speed(*to),
+        };
+        if let Some(c) = &change {
+            tracing::info!(?command, at = %c.at, from = c.from, to = c.to, "session clock");
+        }
+        for effect in app.pace_applied(command, change) {
+            self.run(effect, app)?;
         }
         ControlFlow::Continue(())
     }
@@ -236,7 +257,7 @@ impl EffectRunner {
     /// Spawns the executor of a confirmed step; its output and end come back as actions.
     pub(super) fn start(&mut self, step: usize, attempt: u32, exec: Exec, command: &str) {
         self.running.retain(|_, r| !r.task.is_finished());
-        let (tx, clock) = (self.tx.clone(), self.clock);
+        let (tx, clock) = (self.tx.clone(), self.clock.clone());
         let report = move |input: Input| tx.send(Action::Executor(input, clock.now())).is_ok();
         if self.read_only {
             // The engine refuses executing steps in read-only mode; this is the second lock.

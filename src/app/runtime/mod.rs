@@ -89,7 +89,7 @@ pub async fn run(session: Session) -> Result<App> {
     let mut guard = TerminalGuard::enter()?;
 
     spawn_input_reader(tx.clone(), Arc::clone(&stop));
-    spawn_ticker(tx.clone(), clock);
+    spawn_ticker(tx.clone(), clock.clone());
     spawn_signal_handlers(tx.clone())?;
     let mut sources = sources;
     if test_panic == Some(TestPanic::Poller) {
@@ -104,13 +104,21 @@ pub async fn run(session: Session) -> Result<App> {
         sources.push(Box::new(PanickingSource));
     }
     for (index, source) in sources.into_iter().enumerate() {
-        spawn_poller(SourceId(index), source, tx.clone(), clock);
+        spawn_poller(SourceId(index), source, tx.clone(), clock.clone());
     }
+    // A scheduled fault waits for a complete screen: every source has reported once.
+    let (baseline_tx, baseline_rx) = tokio::sync::watch::channel(false);
     if let Some(target) = &faults {
         for (fault, delay) in scheduled_faults {
-            let (target, tx) = (target.clone(), tx.clone());
+            let mut baseline = baseline_rx.clone();
+            let (target, tx, clock) = (target.clone(), tx.clone(), clock.clone());
+            // The delay is session time from now: a pause holds the fault back, a faster clock
+            // brings it sooner.
+            let due =
+                clock.now() + chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::MAX);
             tokio::spawn(async move {
-                tokio::time::sleep(clock.wall_for(delay.as_secs_f64())).await;
+                let _ = baseline.wait_for(|complete| *complete).await;
+                wait_for_session_time(&clock, due).await;
                 let (at, result) = split(target.inject(&clock, &fault).await, &clock);
                 let _ = tx.send(Action::FaultInjected {
                     at,
@@ -158,7 +166,15 @@ pub async fn run(session: Session) -> Result<App> {
             seed: settings.seed,
         });
     }
-    let result = event_loop(&mut app, &mut guard, &mut rx, &mut runner, test_panic).await;
+    let result = event_loop(
+        &mut app,
+        &mut guard,
+        &mut rx,
+        &mut runner,
+        test_panic,
+        baseline_tx,
+    )
+    .await;
     runner.kill_all();
     if let Some(port) = &mut runner.journal {
         // Release the lock before the process ends (and drop a journal that recorded nothing).
@@ -169,15 +185,34 @@ pub async fn run(session: Session) -> Result<App> {
     result.map(|()| app)
 }
 
+/// How long a task waiting for a session time sleeps at most before it looks at the clock
+/// again (a pause, a resume or a speed change may have moved its due time on the wall).
+const SESSION_WAIT_RECHECK: Duration = Duration::from_millis(50);
+
+/// Returns once the session clock reads `due` (never while it is paused).
+async fn wait_for_session_time(clock: &SessionClock, due: chrono::DateTime<chrono::Utc>) {
+    loop {
+        match clock.wall_until(due) {
+            Some(d) if d.is_zero() => return,
+            Some(d) => tokio::time::sleep(d.min(SESSION_WAIT_RECHECK)).await,
+            None => tokio::time::sleep(SESSION_WAIT_RECHECK).await,
+        }
+    }
+}
+
 async fn event_loop(
     app: &mut App,
     guard: &mut TerminalGuard,
     rx: &mut UnboundedReceiver<Action>,
     runner: &mut EffectRunner,
     test_panic: Option<TestPanic>,
+    baseline: tokio::sync::watch::Sender<bool>,
 ) -> Result<()> {
     let mut batch = Vec::with_capacity(BATCH);
     loop {
+        if !*baseline.borrow() && app.board.complete() {
+            baseline.send_replace(true);
+        }
         // The record leads the screen: nothing is drawn while journal writes are outstanding.
         if runner.settled() && app.take_dirty() {
             guard

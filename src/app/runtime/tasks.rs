@@ -131,6 +131,12 @@ pub(super) fn spawn_ticker(tx: UnboundedSender<Action>, clock: SessionClock) {
             if tx.send(Action::Tick(clock.now())).is_err() {
                 return;
             }
+            // A pause's wall-clock length, for the bar (session time stands still).
+            if let Some(paused) = clock.paused_for()
+                && tx.send(Action::Paused(paused)).is_err()
+            {
+                return;
+            }
         }
     });
 }
@@ -161,9 +167,10 @@ pub(super) fn spawn_poller(
     clock: SessionClock,
 ) {
     let poll_tx = tx.clone();
+    let poll_clock = clock.clone();
     let handle = tokio::spawn(run_poller(id, source, move |id, result| {
         poll_tx
-            .send(Action::Telemetry(id, result, clock.now()))
+            .send(Action::Telemetry(id, result, poll_clock.now()))
             .is_ok()
     }));
     tokio::spawn(async move {
