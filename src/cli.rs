@@ -96,8 +96,9 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
-    /// Run a scenario drill on the simulator: the scenario's fault arrives at a random moment in
-    /// the first minutes (or --at); declare the incident when you see it, then work the playbook.
+    /// Run a scenario drill on the simulator, in real time: the scenario's fault arrives after a
+    /// healthy baseline, 2-10 simulated minutes in as the seed picks (or --at); declare the
+    /// incident when you see it, then work the playbook (P pauses, > fast-forwards a wait).
     Drill {
         /// az-loss, region-loss, corruption or breach (or a playbook id whose scenario is one).
         scenario: String,

@@ -289,6 +289,11 @@ fn fast_forward_reaches_the_promotions_outcome_in_seconds_then_returns_to_speed_
         (changes[0]["from"].as_f64(), changes[0]["to"].as_f64()),
         (Some(1.0), Some(60.0))
     );
+    eprintln!(
+        "fast-forward covered {} simulated seconds in {} wall seconds (journal)",
+        secs_between(&changes[0]["sim"], &changes[1]["sim"]),
+        secs_between(&changes[0]["at"], &changes[1]["at"])
+    );
     assert_eq!(changes[1]["reason"], "wait_over");
     assert_eq!(
         (changes[1]["from"].as_f64(), changes[1]["to"].as_f64()),
@@ -343,8 +348,23 @@ fn a_journal_left_paused_resumes_paused_with_the_same_figures() {
         "{:?}",
         kinds(&lines)
     );
+    // A follower of the journal shows it paused, its clock standing still with the writer's.
+    let mut follower = Tui::spawn_in(
+        &["follow", &path.display().to_string()],
+        140,
+        42,
+        state.path(),
+        &[],
+    );
+    let followed = follower.wait_for("the follower, paused", Duration::from_secs(15), |s| {
+        s.lines().next().unwrap_or_default().contains("PAUSED")
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(bar_clock(&followed), bar_clock(&follower.screen()));
+    follower.send("q");
+    assert!(follower.wait_exit(Duration::from_secs(10)).success());
     // The console is away for a while; the paused world does not run meanwhile.
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(Duration::from_secs(2));
     let mut tui = Tui::spawn_in(
         &["--resume", &path.display().to_string()],
         140,

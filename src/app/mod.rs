@@ -252,10 +252,16 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
-        if let Action::Telemetry(..) = &action {
-            self.pace_poll_arrived();
-        }
+        let mirrored = match &action {
+            Action::Telemetry(..) => {
+                self.pace_poll_arrived();
+                Vec::new()
+            }
+            Action::Followed(events) => pace::mirror(events),
+            _ => Vec::new(),
+        };
         let mut effects = self.handle_action(action);
+        effects.extend(mirrored);
         self.pace_follow_up(&mut effects);
         effects
     }

@@ -12,7 +12,7 @@ use chrono::TimeDelta;
 
 use super::{App, Effect};
 use crate::clock::Change;
-use crate::playbook::{ClockChange, Executor, SpeedReason, StepStatus};
+use crate::playbook::{ClockChange, Event, Executor, SpeedReason, StepStatus};
 
 /// How fast `>` runs the simulated world (simulated seconds per wall second).
 pub const FAST_FORWARD_SPEED: f64 = 60.0;
@@ -60,6 +60,26 @@ enum Wait {
     Command,
     /// The step waits for the operator (or there is no current step).
     Operator(Option<String>),
+}
+
+/// `warroom follow`: the writer's pauses and speed changes, for the follower's own clock (so
+/// it stands still and runs fast with the writer's). Nothing is recorded: a follower writes
+/// nothing.
+pub(super) fn mirror(events: &[(u64, chrono::DateTime<chrono::Utc>, Event)]) -> Vec<Effect> {
+    events
+        .iter()
+        .filter_map(|(_, _, event)| match event {
+            Event::ClockPaused {} => Some(PaceCommand::Pause),
+            Event::ClockResumed { .. } => Some(PaceCommand::Resume),
+            Event::SpeedChanged { to, reason, .. } => Some(PaceCommand::Speed {
+                to: *to,
+                reason: *reason,
+                step: None,
+            }),
+            _ => None,
+        })
+        .map(Effect::Pace)
+        .collect()
 }
 
 impl App {
@@ -294,5 +314,207 @@ impl App {
             // The last poll came at the faster pace: keep the wider bound until the next one.
             self.pace.stale_after_next_poll = Some(bound);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{Action, Mode};
+    use crate::clock::SessionClock;
+    use crate::env::Environment;
+    use crate::playbook::Input;
+    use crate::telemetry::Board;
+    use crate::telemetry::source::Feeds;
+    use crate::theme::Theme;
+    use chrono::{TimeZone, Utc};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    use std::time::Instant;
+
+    fn drill(mode: Mode, controllable: bool) -> (App, SessionClock) {
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 22, 12, 0, 0)
+            .single()
+            .expect("valid");
+        let env = Environment::demo();
+        let mut sim = crate::sim::Sim::new(&env, 1, now);
+        sim.advance(now);
+        let mut board = Board::new([("sim".to_string(), Feeds::ALL)], TimeDelta::seconds(5));
+        board.apply(crate::telemetry::SourceId(0), Ok(sim.sample()), now);
+        let mut app = App::new(env, mode, Theme::fallback(), board, now, 1.0);
+        app.pace.controllable = controllable;
+        let src = crate::playbook::SHIPPED
+            .iter()
+            .find(|(id, _)| *id == "region-loss")
+            .map(|(_, src)| *src)
+            .expect("shipped region-loss");
+        let pb = crate::playbook::parse("<shipped>/region-loss.toml", src, &app.env)
+            .expect("valid playbook");
+        app.start_incident(pb);
+        (app, SessionClock::new(Instant::now(), now, 1.0))
+    }
+
+    /// Runs the App's effects as the runtime does: pace commands on `clock`, records collected.
+    fn run(app: &mut App, clock: &SessionClock, effects: Vec<Effect>) -> Vec<Event> {
+        let mut records = Vec::new();
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            match effect {
+                Effect::Pace(command) => {
+                    let change = match &command {
+                        PaceCommand::Pause => clock.pause(),
+                        PaceCommand::Resume => clock.resume(),
+                        PaceCommand::Speed { to, .. } => clock.set_speed(*to),
+                    };
+                    queue.extend(app.pace_applied(&command, change));
+                }
+                Effect::Record(_, event) => records.push(event),
+                _ => {}
+            }
+        }
+        records
+    }
+
+    fn press(app: &mut App, clock: &SessionClock, c: char) -> Vec<Event> {
+        let effects = app.update(Action::Key(KeyEvent::from(KeyCode::Char(c))));
+        run(app, clock, effects)
+    }
+
+    fn flash(app: &App) -> String {
+        app.flash
+            .as_ref()
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_live_incident_refuses_pause_and_fast_forward() {
+        let (mut app, clock) = drill(Mode::Live, false);
+        assert!(press(&mut app, &clock, 'P').is_empty());
+        assert!(flash(&app).contains("cannot be paused"), "{}", flash(&app));
+        assert!(!clock.paused());
+        assert!(press(&mut app, &clock, '>').is_empty());
+        assert!(flash(&app).contains("real time"), "{}", flash(&app));
+        assert_eq!(clock.speed(), 1.0);
+    }
+
+    #[test]
+    fn p_pauses_and_resumes_and_the_engine_records_both() {
+        let (mut app, clock) = drill(Mode::Drill, true);
+        // Before the declaration too (the baseline): the record has it.
+        let records = press(&mut app, &clock, 'P');
+        assert_eq!(records, vec![Event::ClockPaused {}]);
+        assert!(clock.paused());
+        assert_eq!(app.pace.paused, Some(Duration::ZERO));
+        app.update(Action::Paused(Duration::from_secs(3)));
+        assert_eq!(app.pace.paused, Some(Duration::from_secs(3)));
+        // `>` while paused says why not.
+        assert!(press(&mut app, &clock, '>').is_empty());
+        assert!(flash(&app).contains("P resumes"), "{}", flash(&app));
+        let records = press(&mut app, &clock, 'P');
+        assert!(
+            matches!(records.as_slice(), [Event::ClockResumed { .. }]),
+            "{records:?}"
+        );
+        assert!(!clock.paused());
+        assert_eq!(app.pace.paused, None);
+    }
+
+    #[test]
+    fn fast_forward_only_a_machine_wait_and_return_when_it_ends() {
+        let (mut app, clock) = drill(Mode::Drill, true);
+        let now = app.now;
+        // Nothing to fast-forward before the declaration or while a step waits for the operator.
+        assert!(press(&mut app, &clock, '>').is_empty());
+        assert!(
+            flash(&app).contains("nothing to fast-forward"),
+            "{}",
+            flash(&app)
+        );
+        let handle = |app: &mut App, input: Input| {
+            let mut f = None;
+            let effects = app
+                .incident
+                .as_mut()
+                .map(|i| i.handle(input, now, &mut f))
+                .unwrap_or_default();
+            run(app, &clock, effects)
+        };
+        handle(&mut app, Input::Declare);
+        assert!(press(&mut app, &clock, '>').is_empty());
+        assert!(flash(&app).contains("waits for you"), "{}", flash(&app));
+        for step in 0..2 {
+            for item in 0..4 {
+                handle(&mut app, Input::ToggleItem { step, item });
+            }
+            handle(&mut app, Input::Complete { step });
+        }
+        handle(&mut app, Input::Request { step: 2 });
+        let typed = app
+            .incident
+            .as_ref()
+            .and_then(|i| i.confirm.as_ref())
+            .and_then(|d| d.request.type_to_confirm.clone());
+        handle(&mut app, Input::Confirm { step: 2, typed });
+        assert_eq!(
+            app.incident
+                .as_ref()
+                .and_then(|i| i.engine.status(2))
+                .cloned(),
+            Some(StepStatus::Running)
+        );
+        // The promotion's action runs: `>` fast-forwards it.
+        let records = press(&mut app, &clock, '>');
+        assert_eq!(
+            records,
+            vec![Event::SpeedChanged {
+                from: 1.0,
+                to: FAST_FORWARD_SPEED,
+                reason: SpeedReason::FastForward,
+                step: Some("promote".into()),
+            }]
+        );
+        assert_eq!(clock.speed(), FAST_FORWARD_SPEED);
+        assert_eq!(app.speed, FAST_FORWARD_SPEED);
+        // Staleness is judged at the faster pace at once.
+        assert_eq!(app.board.stale_after, TimeDelta::seconds(300));
+        // The step leaves its wait (skipped here): back to speed 1 by itself.
+        let effects = app
+            .incident
+            .as_mut()
+            .map(|i| {
+                let mut f = None;
+                i.handle(
+                    Input::Skip {
+                        step: 2,
+                        reason: "test".into(),
+                    },
+                    now,
+                    &mut f,
+                )
+            })
+            .unwrap_or_default();
+        let mut effects = effects;
+        app.pace_follow_up(&mut effects);
+        let records = run(&mut app, &clock, effects);
+        assert!(
+            records.contains(&Event::SpeedChanged {
+                from: FAST_FORWARD_SPEED,
+                to: 1.0,
+                reason: SpeedReason::WaitOver,
+                step: Some("promote".into()),
+            }),
+            "{records:?}"
+        );
+        assert_eq!(clock.speed(), 1.0);
+        assert!(app.pace.fast_forward.is_none());
+        // The wider staleness bound stays until the next poll.
+        assert_eq!(app.board.stale_after, TimeDelta::seconds(300));
+        app.update(Action::Telemetry(
+            crate::telemetry::SourceId(0),
+            Ok(app.board.picture.clone()),
+            app.now,
+        ));
+        assert_eq!(app.board.stale_after, TimeDelta::seconds(5));
     }
 }

@@ -115,9 +115,10 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             let clock =
                 SessionClock::new(Instant::now(), c.session, c.speed).with_wall_origin(c.wall);
             match c.paused_for {
-                // The journal ended paused: the drill resumes paused (the world stood still).
-                Some(paused) if matches!(start, Start::Resume(_)) => clock.paused_since(paused),
-                _ => clock,
+                // The journal ended paused: the drill resumes paused (the world stood still),
+                // and a follower's clock stands still with the writer's.
+                Some(paused) => clock.paused_since(paused),
+                None => clock,
             }
         }
         None => SessionClock::new(Instant::now(), wall_now, speed),

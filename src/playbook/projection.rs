@@ -1118,6 +1118,146 @@ mod tests {
         }
     }
 
+    /// Paused time counts toward no figure: a drill paused twice (4 and 1m40s of wall time),
+    /// its session times read off a [`crate::clock::SessionClock`] paused at the same moments.
+    #[test]
+    fn paused_time_counts_toward_neither_rto_nor_step_times() {
+        use crate::clock::SessionClock;
+        use std::time::{Duration, Instant};
+        let w0 = Instant::now();
+        let origin = at(10, 0, 0);
+        let clock = SessionClock::new(w0, origin, 1.0);
+        let wall = |s: u64| w0 + Duration::from_secs(s);
+        let mut events: Vec<(DateTime<Utc>, DateTime<Utc>, Event)> = Vec::new();
+        let mut push = |clock: &SessionClock, s: u64, e: Event| {
+            events.push((clock.at(wall(s)), origin + TimeDelta::seconds(s as i64), e));
+        };
+        push(
+            &clock,
+            0,
+            Event::FaultInjected {
+                fault: "region-loss".into(),
+            },
+        );
+        push(
+            &clock,
+            0,
+            Event::Disrupted {
+                since: origin,
+                evidence: "fault".into(),
+                reason: None,
+                by: None,
+            },
+        );
+        push(&clock, 60, declared());
+        push(&clock, 60, started("promote"));
+        clock.pause_at(wall(120));
+        push(&clock, 120, Event::ClockPaused {});
+        clock.resume_at(wall(360));
+        push(&clock, 360, Event::ClockResumed { paused_secs: 240 });
+        // The engine's elapsed time is session time: start to finish on the paused clock.
+        let promote_elapsed = (clock.at(wall(420)) - clock.at(wall(60))).num_seconds() as u64;
+        push(&clock, 420, done("promote", promote_elapsed));
+        push(&clock, 420, started("dns"));
+        let restored_since = clock.at(wall(480));
+        push(
+            &clock,
+            480,
+            Event::ServiceRestored {
+                step: "dns".into(),
+                since: restored_since,
+            },
+        );
+        push(&clock, 480, done("dns", 60));
+        push(&clock, 480, started("notify"));
+        clock.pause_at(wall(500));
+        push(&clock, 500, Event::ClockPaused {});
+        clock.resume_at(wall(600));
+        push(&clock, 600, Event::ClockResumed { paused_secs: 100 });
+        push(
+            &clock,
+            650,
+            Event::Note {
+                text: "still notifying".into(),
+            },
+        );
+        let p = Projection::of(plan(), events.iter().map(|(s, w, e)| (*s, *w, e)));
+        // Measured to the last event: notify is still open.
+        let m = p.measures(None);
+        let step = |id: &str| m.steps.iter().find(|s| s.id == id).expect("step");
+        assert_eq!(
+            step("promote").actual_secs,
+            Some(120),
+            "6m on the wall, 4m paused"
+        );
+        // Notify: started at wall 480, paused 500-600, last event at 650: 70 s.
+        assert_eq!(step("notify").actual_secs, Some(70));
+        // RTO achieved: fault (wall 0) to restored (wall 480) less the 4 minutes paused.
+        assert_eq!(m.rto_achieved_secs, Some(240));
+        // Playbook time so far: 590 s on the wall less 340 s paused.
+        assert_eq!(m.playbook_secs, Some(250));
+        // The real duration is the wall clock's, pauses included, and says how much.
+        assert_eq!(m.wall_secs(), Some(590));
+        assert_eq!(m.paused_secs(), 340);
+        assert_eq!(m.pace_summary().as_deref(), Some("paused 2 times, 5m40s"));
+    }
+
+    #[test]
+    fn fast_forwards_and_an_open_pause_are_listed() {
+        let t0 = at(10, 0, 0);
+        let ff = |reason: SpeedReason, from: f64, to: f64| Event::SpeedChanged {
+            from,
+            to,
+            reason,
+            step: Some("promote".into()),
+        };
+        let events = [
+            (t0, t0, declared()),
+            (t0, t0, ff(SpeedReason::FastForward, 1.0, 60.0)),
+            (
+                t0 + TimeDelta::seconds(120),
+                t0 + TimeDelta::seconds(2),
+                ff(SpeedReason::WaitOver, 60.0, 1.0),
+            ),
+            (
+                t0 + TimeDelta::seconds(130),
+                t0 + TimeDelta::seconds(12),
+                ff(SpeedReason::FastForward, 1.0, 60.0),
+            ),
+            (
+                t0 + TimeDelta::seconds(190),
+                t0 + TimeDelta::seconds(13),
+                ff(SpeedReason::Cancelled, 60.0, 1.0),
+            ),
+            (
+                t0 + TimeDelta::seconds(200),
+                t0 + TimeDelta::seconds(23),
+                Event::ClockPaused {},
+            ),
+            (
+                t0 + TimeDelta::seconds(200),
+                t0 + TimeDelta::seconds(83),
+                Event::Note { text: "n".into() },
+            ),
+        ];
+        let m = Projection::of(plan(), events.iter().map(|(s, w, e)| (*s, *w, e))).measures(None);
+        assert_eq!(m.fast_forwards.len(), 2);
+        assert_eq!(m.fast_forwards[0].ended, Some(SpeedReason::WaitOver));
+        assert_eq!(m.fast_forwards[0].session_secs(t0), 120);
+        assert_eq!(m.fast_forwards[0].wall_secs(t0), 2);
+        assert_eq!(m.fast_forwards[1].ended, Some(SpeedReason::Cancelled));
+        // Still paused at the last event: a minute so far.
+        assert_eq!(m.pauses.len(), 1);
+        assert!(m.pauses[0].open);
+        assert_eq!(m.paused_secs(), 60);
+        assert_eq!(
+            m.pace_summary().as_deref(),
+            Some("paused 1 time, 1m00s (still paused); fast-forwarded 2 waits")
+        );
+        assert_eq!(speed_label(60.0), "60x");
+        assert_eq!(speed_label(0.5), "0.50x");
+    }
+
     fn fold(events: Vec<(DateTime<Utc>, Event)>) -> Measures {
         let p = Projection::of(plan(), events.iter().map(|(t, e)| (*t, *t, e)));
         p.measures(None)
