@@ -188,6 +188,18 @@ fn pause_holds_everything_still(cols: u16, rows: u16) {
     assert!(text.contains("paused 1 time,"), "{text}");
     assert!(text.contains("clock paused"), "{text}");
     assert!(text.contains("clock resumed after a pause of"), "{text}");
+    // `history` reads the drill like any other (the pause is in the real duration only).
+    let out = std::process::Command::new(BIN)
+        .arg("history")
+        .env("XDG_STATE_HOME", state.path())
+        .output()
+        .expect("run history");
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && listing.contains("region-loss"),
+        "history: {listing}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

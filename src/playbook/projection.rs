@@ -368,10 +368,10 @@ pub struct Measures {
     pub legacy: bool,
     /// Every pause of the simulated clock, in order. Paused time is in no figure: session time
     /// stands still while paused.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pauses: Vec<PauseRecord>,
     /// Every fast-forwarded wait, in order.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fast_forwards: Vec<FastForwardRecord>,
 }
 
@@ -774,11 +774,13 @@ impl Projection {
                 self.step(step, None, None).over_target = true;
             }
             Event::Aborted { reason } => {
+                self.end_fast_forward(at, wall);
                 self.aborted = Some(reason.clone());
                 self.ended_at = Some(at);
                 self.ended_wall = Some(wall);
             }
             Event::Resolved { passed, .. } => {
+                self.end_fast_forward(at, wall);
                 self.resolved = true;
                 self.ended_at = Some(at);
                 self.ended_wall = Some(wall);
@@ -825,6 +827,16 @@ impl Projection {
                 }
             },
             Event::RtoRisk { .. } | Event::Note { .. } => {}
+        }
+    }
+
+    /// A fast-forwarded wait still open when the incident ends (its wait was the last step's)
+    /// ends with it: nothing is recorded after the end.
+    fn end_fast_forward(&mut self, at: DateTime<Utc>, wall: DateTime<Utc>) {
+        if let Some(f) = self.fast_forwards.last_mut().filter(|f| f.ended.is_none()) {
+            f.ended_at = Some(at);
+            f.ended_wall = Some(wall);
+            f.ended = Some(SpeedReason::WaitOver);
         }
     }
 
@@ -1255,6 +1267,20 @@ mod tests {
             Some("paused 1 time, 1m00s (still paused); fast-forwarded 2 waits")
         );
         assert_eq!(speed_label(60.0), "60x");
+        // A fast-forward of the last step's wait ends with the incident (nothing is recorded
+        // after `resolved`).
+        let events = [
+            (t0, t0, declared()),
+            (t0, t0, ff(SpeedReason::FastForward, 1.0, 60.0)),
+            (
+                t0 + TimeDelta::seconds(60),
+                t0 + TimeDelta::seconds(1),
+                resolved(),
+            ),
+        ];
+        let m = Projection::of(plan(), events.iter().map(|(s, w, e)| (*s, *w, e))).measures(None);
+        assert_eq!(m.fast_forwards[0].ended, Some(SpeedReason::WaitOver));
+        assert_eq!(m.fast_forwards[0].session_secs(t0), 60);
         assert_eq!(speed_label(0.5), "0.50x");
     }
 

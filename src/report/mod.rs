@@ -285,13 +285,13 @@ pub struct Postmortem {
     /// Every crash and resume of the console.
     pub resumes: Vec<ResumeRecord>,
     /// Every pause of the simulated clock (paused time is in no figure).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pauses: Vec<PauseRecord>,
     /// Every fast-forwarded wait.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fast_forwards: Vec<FastForwardRecord>,
     /// `paused 2 times, 4m10s; fast-forwarded 3 waits`, when either happened.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pace: Option<String>,
     /// The drill success criteria: completed, RTO < objective, RPO < objective, every
     /// verification step passed, no step failed.
