@@ -400,6 +400,7 @@ impl World {
                 region: "primary".into(),
                 failed_auth_per_min: self.failed_auth_per_min,
                 unusual_access: self.failed_auth_per_min > 0,
+                memory: Default::default(),
             }],
         }
     }

@@ -288,6 +288,9 @@ pub struct DbEvidence {
     /// Once its source is lost: the frozen data-loss window (what promoting loses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss_window: Option<LossWindow>,
+    /// Since when its integrity checks fail (corruption onset as monitoring saw it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrupt_since: Option<DateTime<Utc>>,
 }
 
 /// A replica's writes missed when its source was lost: `secs` behind at `source_lost_at`.
@@ -317,12 +320,72 @@ pub struct BackupEvidence {
     /// Age of the newest known-good backup.
     pub good_age_secs: Option<u64>,
     pub status: BackupStatus,
+    /// Backups newer than the newest good one exist and contain a corruption.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tainted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegionEvidence {
     pub name: String,
     pub verdict: Verdict,
+    /// The region's availability zones and whether each is up (az-loss decisions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<ZoneEvidence>,
+    /// The region's security signal, now and as seen before (breach decisions); absent when it
+    /// never alarmed (a spike of failed authentications or unusual access).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<SecurityEvidence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneEvidence {
+    pub zone: String,
+    pub up: bool,
+}
+
+/// Failed authentications per minute now and at their peak, unusual access now and when last
+/// seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityEvidence {
+    pub failed_auth_per_min: u32,
+    pub unusual_access: bool,
+    pub peak_failed_auth_per_min: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unusual_access_last_seen: Option<DateTime<Utc>>,
+}
+
+impl SecurityEvidence {
+    /// `180 failed auth/min, unusual access` now; once it ended, `4 failed auth/min (peak
+    /// 180/min at 10:21:05, unusual access until 10:24:10)`.
+    pub fn describe(&self) -> String {
+        let mut now = format!("{} failed auth/min", self.failed_auth_per_min);
+        if self.unusual_access {
+            now.push_str(", unusual access");
+        }
+        let mut before = Vec::new();
+        if self.peak_failed_auth_per_min > self.failed_auth_per_min
+            && let Some(at) = self.peak_at
+        {
+            before.push(format!(
+                "peak {}/min at {}",
+                self.peak_failed_auth_per_min,
+                at.format("%H:%M:%S")
+            ));
+        }
+        if !self.unusual_access
+            && let Some(at) = self.unusual_access_last_seen
+        {
+            before.push(format!("unusual access until {}", at.format("%H:%M:%S")));
+        }
+        if before.is_empty() {
+            now
+        } else {
+            format!("{now} ({})", before.join(", "))
+        }
+    }
 }
 
 impl Evidence {
@@ -355,6 +418,7 @@ impl Evidence {
                             source_lost_at: r.source_lost_at?,
                         })
                     }),
+                    corrupt_since: d.corrupt_since.filter(|_| d.integrity_ok == Some(false)),
                 })
                 .collect(),
             backups: s
@@ -364,6 +428,7 @@ impl Evidence {
                     name: b.name.clone(),
                     good_age_secs: b.good_age_secs(now),
                     status: b.status(now),
+                    tainted: b.tainted(),
                 })
                 .collect(),
             regions: env
@@ -371,9 +436,35 @@ impl Evidence {
                 .iter()
                 .map(|r| {
                     let name = r.name.get_ref().clone();
+                    let zones = s
+                        .zones
+                        .iter()
+                        .filter(|z| z.region == name)
+                        .map(|z| ZoneEvidence {
+                            zone: z.zone.clone(),
+                            up: z.up,
+                        })
+                        .collect();
+                    let security = s
+                        .security
+                        .iter()
+                        .find(|x| x.region == name)
+                        .filter(|x| x.alarming() || x.memory.alarmed())
+                        .map(|x| SecurityEvidence {
+                            failed_auth_per_min: x.failed_auth_per_min,
+                            unusual_access: x.unusual_access,
+                            peak_failed_auth_per_min: x
+                                .memory
+                                .peak_failed_auth_per_min
+                                .max(x.failed_auth_per_min),
+                            peak_at: x.memory.peak_at,
+                            unusual_access_last_seen: x.memory.unusual_access_last_seen,
+                        });
                     RegionEvidence {
                         verdict: s.region_verdict(&name),
                         name,
+                        zones,
+                        security,
                     }
                 })
                 .collect(),
@@ -390,9 +481,34 @@ impl Evidence {
             let r: Vec<String> = self
                 .regions
                 .iter()
-                .map(|r| format!("{} {}", r.name, r.verdict.label()))
+                .map(|r| {
+                    // A lost zone is what an az-loss decision rests on: name it.
+                    let down: Vec<&str> = r
+                        .zones
+                        .iter()
+                        .filter(|z| !z.up)
+                        .map(|z| z.zone.as_str())
+                        .collect();
+                    if down.is_empty() {
+                        format!("{} {}", r.name, r.verdict.label())
+                    } else {
+                        format!(
+                            "{} {} (zone {} down, {} of {} up)",
+                            r.name,
+                            r.verdict.label(),
+                            down.join(", "),
+                            r.zones.len() - down.len(),
+                            r.zones.len()
+                        )
+                    }
+                })
                 .collect();
             parts.push(format!("regions {}", r.join(", ")));
+            for r in &self.regions {
+                if let Some(sec) = &r.security {
+                    parts.push(format!("{} security {}", r.name, sec.describe()));
+                }
+            }
         }
         for d in &self.databases {
             let role = match d.role {
@@ -410,11 +526,16 @@ impl Evidence {
                 (None, Some(l)) => format!(" lag {}", compact(l)),
                 (None, None) => String::new(),
             };
-            parts.push(format!("{} {role}/{state}{lag}", d.name));
+            let corrupt = d
+                .corrupt_since
+                .map(|c| format!(" CORRUPT since {}", c.format("%H:%M:%S")))
+                .unwrap_or_default();
+            parts.push(format!("{} {role}/{state}{lag}{corrupt}", d.name));
         }
         for b in &self.backups {
             let age = b.good_age_secs.map_or_else(|| "none".into(), compact);
-            parts.push(format!("{} {age} {}", b.name, b.status.label()));
+            let tainted = if b.tainted { " TAINTED" } else { "" };
+            parts.push(format!("{} {age} {}{tainted}", b.name, b.status.label()));
         }
         parts.join(" · ")
     }
