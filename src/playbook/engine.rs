@@ -58,6 +58,9 @@ pub struct EngineSettings {
     pub environment: Environment,
     /// Shown in the confirmation dialog next to the environment (`drill · simulator`).
     pub mode: String,
+    /// A drill or demo marks its messages to people ([`super::model::EXERCISE_MARKER`]); only a
+    /// LIVE incident sends them unmarked.
+    pub occasion: super::model::Occasion,
     /// Who drives the console: recorded on every confirmation (`confirmed.by`).
     pub operator: String,
 }
@@ -71,6 +74,7 @@ impl EngineSettings {
             rpo: playbook.rpo,
             environment,
             mode: "drill".into(),
+            occasion: super::model::Occasion::Exercise,
             operator: String::new(),
         }
     }
@@ -95,6 +99,11 @@ impl EngineSettings {
 
     pub fn mode(mut self, mode: impl Into<String>) -> Self {
         self.mode = mode.into();
+        self
+    }
+
+    pub fn occasion(mut self, occasion: super::model::Occasion) -> Self {
+        self.occasion = occasion;
         self
     }
 }
@@ -1168,8 +1177,14 @@ impl Engine {
                     let Some(wait) = &step.wait else {
                         continue;
                     };
-                    let seen = wait.condition.observe(picture, now);
                     let started = run.verify_started_at.unwrap_or(now);
+                    // A picture taken before the executor finished describes the world before
+                    // the action: it can neither prove nor refute what the action did (a
+                    // restore's database still reads intact until the next reading).
+                    if picture.at < started && now < started + wait.timeout.to_chrono() {
+                        continue;
+                    }
+                    let seen = wait.condition.observe_in_step(picture, now, run.started_at);
                     if seen.met {
                         let detail = format!("{} ({})", wait.condition, seen.observed);
                         self.runs[i].observed = Some(seen);
@@ -1408,10 +1423,11 @@ impl Engine {
     pub fn command(&self, step: usize) -> Option<String> {
         let s = self.playbook.steps.get(step)?;
         s.executor.as_ref()?;
-        Some(s.command_line(
+        Some(s.command_line_for(
             &self.playbook.vars,
             Reveal::Masked,
             Some(&self.settings.environment),
+            self.settings.occasion,
         ))
     }
 
@@ -1858,10 +1874,12 @@ impl Engine {
             environment: self.settings.environment.name.clone(),
             mode: self.settings.mode.clone(),
             command: command.clone(),
-            exec: s.render_exec(vars, Reveal::Masked).unwrap_or(Exec::Run {
-                argv: Vec::new(),
-                timeout: None,
-            }),
+            exec: s
+                .render_exec_for(vars, Reveal::Masked, self.settings.occasion)
+                .unwrap_or(Exec::Run {
+                    argv: Vec::new(),
+                    timeout: None,
+                }),
             action_summary: s.builtin().map(|b| b.summary.to_string()),
             names: s.resolved_names(vars, &self.settings.environment),
             destructive: s.destructive,
@@ -1919,7 +1937,7 @@ impl Engine {
                 return;
             }
         }
-        let Some(exec) = s.render_exec(vars, Reveal::Secrets) else {
+        let Some(exec) = s.render_exec_for(vars, Reveal::Secrets, self.settings.occasion) else {
             refuse(out, Some(step), "this step runs nothing");
             return;
         };
@@ -2522,7 +2540,11 @@ impl Engine {
             ) {
                 continue;
             }
-            if wait.condition.observe(picture, now).met {
+            if wait
+                .condition
+                .observe_in_step(picture, now, self.runs[i].started_at)
+                .met
+            {
                 self.held_since[i].get_or_insert(picture.at);
             } else {
                 self.held_since[i] = None;

@@ -756,7 +756,13 @@ fn notify_records_the_message() {
             at(30),
         )
         .expect("notify");
-    assert_eq!(lines, vec!["posted: failing over to dr".to_string()]);
+    assert_eq!(
+        lines,
+        vec![
+            "posted to the simulator's webhook (nobody receives it): failing over to dr"
+                .to_string()
+        ]
+    );
     assert_eq!(
         sim.notifications(),
         vec![(at(30), "failing over to dr".to_string())]
@@ -1131,5 +1137,38 @@ fn az_loss_evidence_names_the_lost_zone() {
     assert!(
         text.contains(&format!("(zone {} down, 2 of 3 up)", down[0].zone)),
         "{text}"
+    );
+}
+
+/// The corruption playbook's validation compares the restored tables with the backup's manifest:
+/// the restore prints it, with the same numbers a verification of that backup shows.
+#[test]
+fn restore_prints_the_manifest_a_verification_of_the_backup_shows() {
+    let mut sim = demo(12);
+    sim.advance(at(H));
+    let verified = sim
+        .execute(&call("backup.verify", &[("backup", "snapshots")]), at(H))
+        .expect("verify");
+    let rows = verified[1]
+        .strip_prefix("rows: ")
+        .and_then(|r| r.strip_suffix(" (match the source at that point)"))
+        .expect("rows line");
+    let checksum = verified[2]
+        .strip_prefix("checksum ")
+        .and_then(|c| c.strip_suffix(" ok"))
+        .expect("checksum line");
+    let restored = sim
+        .execute(
+            &call("db.restore", &[("db", "primary"), ("backup", "snapshots")]),
+            at(H),
+        )
+        .expect("restore");
+    let manifest = restored
+        .iter()
+        .find(|l| l.starts_with("manifest of the snapshots backup taken"))
+        .expect("manifest line");
+    assert!(
+        manifest.ends_with(&format!("rows {rows}; checksum {checksum}")),
+        "{manifest}\nverified: {verified:?}"
     );
 }
