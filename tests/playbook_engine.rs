@@ -790,6 +790,35 @@ fn executor_success_goes_through_verification_to_done() {
     assert_eq!(e.current(), Some(SCRIPT));
 }
 
+/// A picture taken before the executor finished shows the world before the action: a wait is
+/// not judged on it (a restore's database still reads intact until the next reading).
+#[test]
+fn a_wait_is_not_judged_on_a_picture_older_than_its_action() {
+    let mut e = engine();
+    past_look(&mut e);
+    let mut world = World::healthy();
+    e.tick(t(90), &world.sample(t(90)));
+    let attempt = confirm_promote(&mut e);
+    e.handle(
+        Input::ExecFinished {
+            step: PROMOTE,
+            attempt,
+            result: Ok(()),
+        },
+        t(130),
+    );
+    // The condition holds in a picture from before the action finished: not evidence.
+    world.replica_role = DbRole::Primary;
+    world.replication = ReplicationState::Promoted;
+    let fx = e.tick(t(135), &world.sample(t(125)));
+    assert!(events(&fx).is_empty(), "judged on an old picture: {fx:?}");
+    assert_eq!(status(&e, PROMOTE), StepStatus::Verifying);
+    // The first picture after it decides.
+    let fx = e.tick(t(140), &world.sample(t(131)));
+    assert_eq!(kinds(&fx), ["step_finished", "step_started"]);
+    assert_eq!(status(&e, PROMOTE), StepStatus::Done);
+}
+
 #[test]
 fn wait_times_out_into_failure() {
     let mut e = engine();
