@@ -601,7 +601,7 @@ async fn notify_webhook_posts_json_and_never_shows_the_url() {
     let out = backend.execute(&notify, &|_| {}).await.expect("posted");
     assert_eq!(
         out,
-        ["posted to the webhook in $WARROOM_WEBHOOK_URL (200 OK)"]
+        ["posted to 127.0.0.1 via the webhook in $WARROOM_WEBHOOK_URL (200 OK)"]
     );
     let request = received.lock().expect("lock").clone();
     assert!(

@@ -1390,15 +1390,28 @@ fn one_of_each() -> Vec<Event> {
                         secs: 3.4,
                         source_lost_at: since,
                     }),
+                    corrupt_since: None,
                 }],
                 backups: vec![BackupEvidence {
                     name: "snapshots".into(),
                     good_age_secs: Some(710),
                     status: BackupStatus::Overdue,
+                    tainted: true,
                 }],
                 regions: vec![RegionEvidence {
                     name: "primary".into(),
                     verdict: Verdict::Down,
+                    zones: vec![warroom::playbook::engine::ZoneEvidence {
+                        zone: "us-west-2a".into(),
+                        up: false,
+                    }],
+                    security: Some(warroom::playbook::engine::SecurityEvidence {
+                        failed_auth_per_min: 4,
+                        unusual_access: false,
+                        peak_failed_auth_per_min: 180,
+                        peak_at: Some(since),
+                        unusual_access_last_seen: Some(since),
+                    }),
                 }],
             },
             by: "alice".into(),

@@ -194,11 +194,13 @@ fn healthy(lag_secs: f64) -> Sample {
                 region: "primary".into(),
                 failed_auth_per_min: 0,
                 unusual_access: false,
+                memory: Default::default(),
             },
             SecurityReading {
                 region: "dr".into(),
                 failed_auth_per_min: 0,
                 unusual_access: false,
+                memory: Default::default(),
             },
         ],
     }
@@ -652,6 +654,35 @@ fn region_verdicts_and_dns_are_coloured() {
     assert_eq!(style_of(buf, "180 failed auth/min").fg, theme.crit.fg);
     assert_eq!(style_of(buf, "12 failed auth/min").fg, theme.warn.fg);
     assert_eq!(style_of(buf, "unusual access").fg, theme.crit.fg);
+}
+
+/// After the secret rotation ended a breach: the rate is back to normal, the peak and the last
+/// unusual access stay on the security row so the checklist item "the security signals are
+/// noted" can still be done from the screen.
+#[test]
+fn security_row_keeps_the_breach_signal_after_it_ends() {
+    let theme = Theme::fallback();
+    let board = board(noise(60), |s| {
+        let p = &mut s.security[0];
+        p.failed_auth_per_min = 3;
+        p.memory.peak_failed_auth_per_min = 180;
+        p.memory.peak_at = Some(at(10, 21));
+        p.memory.first_alarm_at = Some(at(10, 20));
+        p.memory.last_alarm_at = Some(at(10, 24));
+        p.memory.unusual_access_last_seen = Some(at(10, 24));
+    });
+    let t = draw(Pane::Regions, &board, WIDE);
+    let buf = t.backend().buffer();
+    assert_eq!(style_of(buf, "peak 180/min at 10:21").fg, theme.warn.fg);
+    assert!(find(buf, "unusual access until 10:24").is_some());
+    // Without the memory, a normal rate is just the rate.
+    let quiet = board_quiet();
+    let t = draw(Pane::Regions, &quiet, WIDE);
+    assert!(find(t.backend().buffer(), "peak").is_none());
+}
+
+fn board_quiet() -> Board {
+    board(noise(60), |s| s.security[0].failed_auth_per_min = 3)
 }
 
 #[test]

@@ -400,6 +400,7 @@ impl World {
                 region: "primary".into(),
                 failed_auth_per_min: self.failed_auth_per_min,
                 unusual_access: self.failed_auth_per_min > 0,
+                memory: Default::default(),
             }],
         }
     }
@@ -789,6 +790,35 @@ fn executor_success_goes_through_verification_to_done() {
     assert_eq!(e.current(), Some(SCRIPT));
 }
 
+/// A picture taken before the executor finished shows the world before the action: a wait is
+/// not judged on it (a restore's database still reads intact until the next reading).
+#[test]
+fn a_wait_is_not_judged_on_a_picture_older_than_its_action() {
+    let mut e = engine();
+    past_look(&mut e);
+    let mut world = World::healthy();
+    e.tick(t(90), &world.sample(t(90)));
+    let attempt = confirm_promote(&mut e);
+    e.handle(
+        Input::ExecFinished {
+            step: PROMOTE,
+            attempt,
+            result: Ok(()),
+        },
+        t(130),
+    );
+    // The condition holds in a picture from before the action finished: not evidence.
+    world.replica_role = DbRole::Primary;
+    world.replication = ReplicationState::Promoted;
+    let fx = e.tick(t(135), &world.sample(t(125)));
+    assert!(events(&fx).is_empty(), "judged on an old picture: {fx:?}");
+    assert_eq!(status(&e, PROMOTE), StepStatus::Verifying);
+    // The first picture after it decides.
+    let fx = e.tick(t(140), &world.sample(t(131)));
+    assert_eq!(kinds(&fx), ["step_finished", "step_started"]);
+    assert_eq!(status(&e, PROMOTE), StepStatus::Done);
+}
+
 #[test]
 fn wait_times_out_into_failure() {
     let mut e = engine();
@@ -991,7 +1021,9 @@ fn failure_with_continue_moves_on_and_fails_the_scorecard() {
         t(81),
     );
     let (_, attempt, exec) = execute(&fx).expect("runs");
-    assert!(matches!(exec, Exec::Action(c) if c.arg("message") == Some("done by ops team")));
+    assert!(
+        matches!(exec, Exec::Action(c) if c.arg("message") == Some("[DRILL] done by ops team"))
+    );
     let fx = e.handle(
         Input::ExecFinished {
             step: TELL,
@@ -2250,4 +2282,59 @@ fn a_replayed_fault_without_a_disrupted_event_starts_the_outage() {
     assert!(g.from_disruption, "{g:?}");
     assert_eq!(g.counts_from, Some(t(0)));
     assert_eq!(g.elapsed_secs, 120);
+}
+
+const NOTIFY_ONLY: &str = r#"
+id = "tell"
+title = "Tell"
+scenario = "region-loss"
+rto = "20m"
+rpo = "5m"
+
+[[steps]]
+id = "tell"
+title = "Tell"
+target = "5m"
+action = "notify.webhook"
+with = { message = "INCIDENT: primary lost.\nNEXT UPDATE: 1 hour" }
+"#;
+
+/// What a notify step would send, as the confirmation shows it and as it runs once confirmed.
+fn notify_as_sent(occasion: warroom::playbook::model::Occasion) -> (String, String) {
+    let pb = load(NOTIFY_ONLY);
+    let s = settings(&pb).occasion(occasion);
+    let mut e = Engine::new(pb, s);
+    e.handle(Input::Declare, t(0));
+    let fx = e.handle(Input::Request { step: 0 }, t(10));
+    let shown = fx
+        .iter()
+        .find_map(|f| match f {
+            Effect::OpenConfirm(r) => Some(r.command.clone()),
+            _ => None,
+        })
+        .expect("dialog opens");
+    let fx = e.handle(
+        Input::Confirm {
+            step: 0,
+            typed: None,
+        },
+        t(20),
+    );
+    let sent = match execute(&fx).expect("confirm executes").2 {
+        Exec::Action(call) => call.args["message"].clone(),
+        other => panic!("a notify step runs an action, not {other:?}"),
+    };
+    (shown, sent)
+}
+
+#[test]
+fn drill_messages_to_people_are_marked_and_live_ones_are_not() {
+    use warroom::playbook::model::{EXERCISE_MARKER, Occasion};
+    let (shown, sent) = notify_as_sent(Occasion::Exercise);
+    assert!(sent.starts_with(EXERCISE_MARKER), "{sent}");
+    assert!(sent.ends_with("NEXT UPDATE: 1 hour"), "{sent}");
+    assert!(shown.contains("[DRILL] INCIDENT"), "{shown}");
+    let (shown, sent) = notify_as_sent(Occasion::Real);
+    assert_eq!(sent, "INCIDENT: primary lost.\nNEXT UPDATE: 1 hour");
+    assert!(!shown.contains("[DRILL]"), "{shown}");
 }

@@ -546,7 +546,15 @@ impl AwsBackend {
             .map_err(|e| format!("notify.webhook: POST to ${var} failed: {}", e.without_url()))?;
         let status = resp.status();
         if status.is_success() {
-            Ok(vec![format!("posted to the webhook in ${var} ({status})")])
+            // Where it went, for the record: the host only (the path carries the secret).
+            let host = reqwest::Url::parse(&url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_else(|| "an unnamed host".into());
+            Ok(vec![format!(
+                "posted to {} via the webhook in ${var} ({status})",
+                crate::text::visible(&host)
+            )])
         } else {
             Err(format!(
                 "notify.webhook: the webhook in ${var} answered {status}; check the URL in ${var}"

@@ -37,6 +37,14 @@ impl Mode {
             Mode::Live => "LIVE",
         }
     }
+
+    /// Messages to people are marked as an exercise except in a LIVE incident.
+    pub fn occasion(self) -> crate::playbook::model::Occasion {
+        match self {
+            Mode::Demo | Mode::Drill => crate::playbook::model::Occasion::Exercise,
+            Mode::Live => crate::playbook::model::Occasion::Real,
+        }
+    }
 }
 
 /// The panes that take keyboard focus, in Tab order.
@@ -190,7 +198,8 @@ impl App {
         let settings = crate::playbook::EngineSettings::new(&playbook, self.env.clone())
             .read_only(self.read_only)
             .operator(self.operator.clone())
-            .mode(self.mode.badge().to_lowercase());
+            .mode(self.mode.badge().to_lowercase())
+            .occasion(self.mode.occasion());
         self.incident = Some(Incident::new(Engine::new(playbook, settings)));
         self.journal_path = None;
         self.focus = Focus::Playbook;

@@ -247,7 +247,8 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             let settings = playbook::EngineSettings::new(&plan.playbook, app.env.clone())
                 .read_only(read_only)
                 .operator(who.operator.clone())
-                .mode(mode.badge().to_lowercase());
+                .mode(mode.badge().to_lowercase())
+                .occasion(mode.occasion());
             let events = plan.replay.timeline();
             let now = clock.now();
             let (mut engine, effects) =
@@ -322,7 +323,8 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         Start::Follow(plan) => {
             let plan = *plan;
             let settings = playbook::EngineSettings::new(&plan.playbook, app.env.clone())
-                .mode(mode.badge().to_lowercase());
+                .mode(mode.badge().to_lowercase())
+                .occasion(mode.occasion());
             let events = plan.replay.timeline();
             match playbook::Engine::replay(plan.playbook, settings, events.clone()) {
                 Ok(engine) => app.adopt_incident(engine, &events),

@@ -10,7 +10,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::playbook::engine::{BackupEvidence, DbEvidence, LossWindow, RegionEvidence};
+use crate::playbook::engine::{
+    BackupEvidence, DbEvidence, LossWindow, RegionEvidence, SecurityEvidence, ZoneEvidence,
+};
 use crate::playbook::{Event, Evidence, Outcome, SpeedReason};
 use crate::telemetry::{BackupStatus, DbRole, DbState, Verdict};
 
@@ -290,6 +292,9 @@ pub struct DbEvidenceV2 {
     /// Once its source is lost: the frozen window promoting it would lose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss_window: Option<LossWindowV2>,
+    /// Since when its integrity checks fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrupt_since: Option<DateTime<Utc>>,
 }
 
 /// A replica `secs` behind when its `source` was lost at `source_lost_at` (engine clock).
@@ -305,12 +310,36 @@ pub struct BackupEvidenceV2 {
     pub name: String,
     pub good_age_secs: Option<u64>,
     pub status: BackupStatusV2,
+    /// Newer backups than the newest good one contain a corruption.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tainted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegionEvidenceV2 {
     pub name: String,
     pub verdict: VerdictV2,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<ZoneEvidenceV2>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<SecurityEvidenceV2>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneEvidenceV2 {
+    pub zone: String,
+    pub up: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityEvidenceV2 {
+    pub failed_auth_per_min: u32,
+    pub unusual_access: bool,
+    pub peak_failed_auth_per_min: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unusual_access_last_seen: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -378,6 +407,7 @@ impl From<&Evidence> for EvidenceV2 {
                         secs: w.secs,
                         source_lost_at: w.source_lost_at,
                     }),
+                    corrupt_since: d.corrupt_since,
                 })
                 .collect(),
             backups: e
@@ -392,6 +422,7 @@ impl From<&Evidence> for EvidenceV2 {
                         BackupStatus::Overdue => BackupStatusV2::Overdue,
                         BackupStatus::Failed => BackupStatusV2::Failed,
                     },
+                    tainted: b.tainted,
                 })
                 .collect(),
             regions: e
@@ -405,6 +436,21 @@ impl From<&Evidence> for EvidenceV2 {
                         Verdict::Down => VerdictV2::Down,
                         Verdict::Unknown => VerdictV2::Unknown,
                     },
+                    zones: r
+                        .zones
+                        .iter()
+                        .map(|z| ZoneEvidenceV2 {
+                            zone: z.zone.clone(),
+                            up: z.up,
+                        })
+                        .collect(),
+                    security: r.security.as_ref().map(|x| SecurityEvidenceV2 {
+                        failed_auth_per_min: x.failed_auth_per_min,
+                        unusual_access: x.unusual_access,
+                        peak_failed_auth_per_min: x.peak_failed_auth_per_min,
+                        peak_at: x.peak_at,
+                        unusual_access_last_seen: x.unusual_access_last_seen,
+                    }),
                 })
                 .collect(),
         }
@@ -438,6 +484,7 @@ impl From<EvidenceV2> for Evidence {
                         secs: w.secs,
                         source_lost_at: w.source_lost_at,
                     }),
+                    corrupt_since: d.corrupt_since,
                 })
                 .collect(),
             backups: e
@@ -452,6 +499,7 @@ impl From<EvidenceV2> for Evidence {
                         BackupStatusV2::Overdue => BackupStatus::Overdue,
                         BackupStatusV2::Failed => BackupStatus::Failed,
                     },
+                    tainted: b.tainted,
                 })
                 .collect(),
             regions: e
@@ -465,6 +513,21 @@ impl From<EvidenceV2> for Evidence {
                         VerdictV2::Down => Verdict::Down,
                         VerdictV2::Unknown => Verdict::Unknown,
                     },
+                    zones: r
+                        .zones
+                        .into_iter()
+                        .map(|z| ZoneEvidence {
+                            zone: z.zone,
+                            up: z.up,
+                        })
+                        .collect(),
+                    security: r.security.map(|x| SecurityEvidence {
+                        failed_auth_per_min: x.failed_auth_per_min,
+                        unusual_access: x.unusual_access,
+                        peak_failed_auth_per_min: x.peak_failed_auth_per_min,
+                        peak_at: x.peak_at,
+                        unusual_access_last_seen: x.unusual_access_last_seen,
+                    }),
                 })
                 .collect(),
         }

@@ -58,6 +58,9 @@ pub struct EngineSettings {
     pub environment: Environment,
     /// Shown in the confirmation dialog next to the environment (`drill · simulator`).
     pub mode: String,
+    /// A drill or demo marks its messages to people ([`super::model::EXERCISE_MARKER`]); only a
+    /// LIVE incident sends them unmarked.
+    pub occasion: super::model::Occasion,
     /// Who drives the console: recorded on every confirmation (`confirmed.by`).
     pub operator: String,
 }
@@ -71,6 +74,7 @@ impl EngineSettings {
             rpo: playbook.rpo,
             environment,
             mode: "drill".into(),
+            occasion: super::model::Occasion::Exercise,
             operator: String::new(),
         }
     }
@@ -95,6 +99,11 @@ impl EngineSettings {
 
     pub fn mode(mut self, mode: impl Into<String>) -> Self {
         self.mode = mode.into();
+        self
+    }
+
+    pub fn occasion(mut self, occasion: super::model::Occasion) -> Self {
+        self.occasion = occasion;
         self
     }
 }
@@ -288,6 +297,9 @@ pub struct DbEvidence {
     /// Once its source is lost: the frozen data-loss window (what promoting loses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss_window: Option<LossWindow>,
+    /// Since when its integrity checks fail (corruption onset as monitoring saw it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrupt_since: Option<DateTime<Utc>>,
 }
 
 /// A replica's writes missed when its source was lost: `secs` behind at `source_lost_at`.
@@ -317,12 +329,72 @@ pub struct BackupEvidence {
     /// Age of the newest known-good backup.
     pub good_age_secs: Option<u64>,
     pub status: BackupStatus,
+    /// Backups newer than the newest good one exist and contain a corruption.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tainted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegionEvidence {
     pub name: String,
     pub verdict: Verdict,
+    /// The region's availability zones and whether each is up (az-loss decisions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<ZoneEvidence>,
+    /// The region's security signal, now and as seen before (breach decisions); absent when it
+    /// never alarmed (a spike of failed authentications or unusual access).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<SecurityEvidence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneEvidence {
+    pub zone: String,
+    pub up: bool,
+}
+
+/// Failed authentications per minute now and at their peak, unusual access now and when last
+/// seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityEvidence {
+    pub failed_auth_per_min: u32,
+    pub unusual_access: bool,
+    pub peak_failed_auth_per_min: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unusual_access_last_seen: Option<DateTime<Utc>>,
+}
+
+impl SecurityEvidence {
+    /// `180 failed auth/min, unusual access` now; once it ended, `4 failed auth/min (peak
+    /// 180/min at 10:21:05, unusual access until 10:24:10)`.
+    pub fn describe(&self) -> String {
+        let mut now = format!("{} failed auth/min", self.failed_auth_per_min);
+        if self.unusual_access {
+            now.push_str(", unusual access");
+        }
+        let mut before = Vec::new();
+        if self.peak_failed_auth_per_min > self.failed_auth_per_min
+            && let Some(at) = self.peak_at
+        {
+            before.push(format!(
+                "peak {}/min at {}",
+                self.peak_failed_auth_per_min,
+                at.format("%H:%M:%S")
+            ));
+        }
+        if !self.unusual_access
+            && let Some(at) = self.unusual_access_last_seen
+        {
+            before.push(format!("unusual access until {}", at.format("%H:%M:%S")));
+        }
+        if before.is_empty() {
+            now
+        } else {
+            format!("{now} ({})", before.join(", "))
+        }
+    }
 }
 
 impl Evidence {
@@ -355,6 +427,7 @@ impl Evidence {
                             source_lost_at: r.source_lost_at?,
                         })
                     }),
+                    corrupt_since: d.corrupt_since.filter(|_| d.integrity_ok == Some(false)),
                 })
                 .collect(),
             backups: s
@@ -364,6 +437,7 @@ impl Evidence {
                     name: b.name.clone(),
                     good_age_secs: b.good_age_secs(now),
                     status: b.status(now),
+                    tainted: b.tainted(),
                 })
                 .collect(),
             regions: env
@@ -371,9 +445,35 @@ impl Evidence {
                 .iter()
                 .map(|r| {
                     let name = r.name.get_ref().clone();
+                    let zones = s
+                        .zones
+                        .iter()
+                        .filter(|z| z.region == name)
+                        .map(|z| ZoneEvidence {
+                            zone: z.zone.clone(),
+                            up: z.up,
+                        })
+                        .collect();
+                    let security = s
+                        .security
+                        .iter()
+                        .find(|x| x.region == name)
+                        .filter(|x| x.alarming() || x.memory.alarmed())
+                        .map(|x| SecurityEvidence {
+                            failed_auth_per_min: x.failed_auth_per_min,
+                            unusual_access: x.unusual_access,
+                            peak_failed_auth_per_min: x
+                                .memory
+                                .peak_failed_auth_per_min
+                                .max(x.failed_auth_per_min),
+                            peak_at: x.memory.peak_at,
+                            unusual_access_last_seen: x.memory.unusual_access_last_seen,
+                        });
                     RegionEvidence {
                         verdict: s.region_verdict(&name),
                         name,
+                        zones,
+                        security,
                     }
                 })
                 .collect(),
@@ -390,9 +490,34 @@ impl Evidence {
             let r: Vec<String> = self
                 .regions
                 .iter()
-                .map(|r| format!("{} {}", r.name, r.verdict.label()))
+                .map(|r| {
+                    // A lost zone is what an az-loss decision rests on: name it.
+                    let down: Vec<&str> = r
+                        .zones
+                        .iter()
+                        .filter(|z| !z.up)
+                        .map(|z| z.zone.as_str())
+                        .collect();
+                    if down.is_empty() {
+                        format!("{} {}", r.name, r.verdict.label())
+                    } else {
+                        format!(
+                            "{} {} (zone {} down, {} of {} up)",
+                            r.name,
+                            r.verdict.label(),
+                            down.join(", "),
+                            r.zones.len() - down.len(),
+                            r.zones.len()
+                        )
+                    }
+                })
                 .collect();
             parts.push(format!("regions {}", r.join(", ")));
+            for r in &self.regions {
+                if let Some(sec) = &r.security {
+                    parts.push(format!("{} security {}", r.name, sec.describe()));
+                }
+            }
         }
         for d in &self.databases {
             let role = match d.role {
@@ -410,11 +535,16 @@ impl Evidence {
                 (None, Some(l)) => format!(" lag {}", compact(l)),
                 (None, None) => String::new(),
             };
-            parts.push(format!("{} {role}/{state}{lag}", d.name));
+            let corrupt = d
+                .corrupt_since
+                .map(|c| format!(" CORRUPT since {}", c.format("%H:%M:%S")))
+                .unwrap_or_default();
+            parts.push(format!("{} {role}/{state}{lag}{corrupt}", d.name));
         }
         for b in &self.backups {
             let age = b.good_age_secs.map_or_else(|| "none".into(), compact);
-            parts.push(format!("{} {age} {}", b.name, b.status.label()));
+            let tainted = if b.tainted { " TAINTED" } else { "" };
+            parts.push(format!("{} {age} {}{tainted}", b.name, b.status.label()));
         }
         parts.join(" · ")
     }
@@ -1110,8 +1240,14 @@ impl Engine {
                     let Some(wait) = &step.wait else {
                         continue;
                     };
-                    let seen = wait.condition.observe(picture, now);
                     let started = run.verify_started_at.unwrap_or(now);
+                    // A picture taken before the executor finished describes the world before
+                    // the action: it can neither prove nor refute what the action did (a
+                    // restore's database still reads intact until the next reading).
+                    if picture.at < started && now < started + wait.timeout.to_chrono() {
+                        continue;
+                    }
+                    let seen = wait.condition.observe_in_step(picture, now, run.started_at);
                     if seen.met {
                         let detail = format!("{} ({})", wait.condition, seen.observed);
                         self.runs[i].observed = Some(seen);
@@ -1377,10 +1513,11 @@ impl Engine {
     pub fn command(&self, step: usize) -> Option<String> {
         let s = self.playbook.steps.get(step)?;
         s.executor.as_ref()?;
-        Some(s.command_line(
+        Some(s.command_line_for(
             &self.playbook.vars,
             Reveal::Masked,
             Some(&self.settings.environment),
+            self.settings.occasion,
         ))
     }
 
@@ -1830,10 +1967,12 @@ impl Engine {
             environment: self.settings.environment.name.clone(),
             mode: self.settings.mode.clone(),
             command: command.clone(),
-            exec: s.render_exec(vars, Reveal::Masked).unwrap_or(Exec::Run {
-                argv: Vec::new(),
-                timeout: None,
-            }),
+            exec: s
+                .render_exec_for(vars, Reveal::Masked, self.settings.occasion)
+                .unwrap_or(Exec::Run {
+                    argv: Vec::new(),
+                    timeout: None,
+                }),
             action_summary: s.builtin().map(|b| b.summary.to_string()),
             names: s.resolved_names(vars, &self.settings.environment),
             destructive: s.destructive,
@@ -1891,7 +2030,7 @@ impl Engine {
                 return;
             }
         }
-        let Some(exec) = s.render_exec(vars, Reveal::Secrets) else {
+        let Some(exec) = s.render_exec_for(vars, Reveal::Secrets, self.settings.occasion) else {
             refuse(out, Some(step), "this step runs nothing");
             return;
         };
@@ -2494,7 +2633,11 @@ impl Engine {
             ) {
                 continue;
             }
-            if wait.condition.observe(picture, now).met {
+            if wait
+                .condition
+                .observe_in_step(picture, now, self.runs[i].started_at)
+                .met
+            {
                 self.held_since[i].get_or_insert(picture.at);
             } else {
                 self.held_since[i] = None;

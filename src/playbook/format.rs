@@ -179,12 +179,16 @@ pub struct WaitFile {
     /// Unlike `healthy` it holds while a single zone is down.
     #[serde(default)]
     pub serving: Option<Spanned<bool>>,
-    /// Subject: a backup series' logical name. Predicate: `fresher_than`.
+    /// Subject: a backup series' logical name. Predicate: `fresher_than` or `taken_since_step`.
     #[serde(default)]
     pub backup: Option<Spanned<String>>,
     /// The newest known-good backup is younger than this duration (`20m`).
     #[serde(default)]
     pub fresher_than: Option<Spanned<String>>,
+    /// A backup of the series was taken after this step started (`true`): the one the step
+    /// took, never an older one of the regular schedule.
+    #[serde(default)]
+    pub taken_since_step: Option<Spanned<bool>>,
     /// Subject: an application's logical name; needs `region` and `ready_at_least`.
     #[serde(default)]
     pub app: Option<Spanned<String>>,

@@ -664,6 +664,10 @@ impl Checker<'_> {
         note("serving", w.serving.as_ref().map(Spanned::span));
         note("fresher_than", w.fresher_than.as_ref().map(Spanned::span));
         note(
+            "taken_since_step",
+            w.taken_since_step.as_ref().map(Spanned::span),
+        );
+        note(
             "ready_at_least",
             w.ready_at_least.as_ref().map(Spanned::span),
         );
@@ -707,6 +711,10 @@ impl Checker<'_> {
             "fresher_than" => (
                 &["backup"],
                 "{ backup = \"snapshots\", fresher_than = \"20m\", timeout = \"10m\" }",
+            ),
+            "taken_since_step" => (
+                &["backup"],
+                "{ backup = \"snapshots\", taken_since_step = true, timeout = \"15m\" }",
             ),
             "ready_at_least" => (
                 &["app", "region"],
@@ -846,6 +854,21 @@ impl Checker<'_> {
                     region: text(&w.region)?,
                     serving: flag(&w.serving),
                 },
+                "taken_since_step" => {
+                    let value = w.taken_since_step.as_ref()?;
+                    if !*value.get_ref() {
+                        self.push(
+                            value.span(),
+                            "`taken_since_step = false` waits for nothing",
+                            "write `taken_since_step = true` to wait for a backup this step \
+                             takes, or `fresher_than` for an age",
+                        );
+                        return None;
+                    }
+                    Condition::BackupTakenSinceStep {
+                        backup: text(&w.backup)?,
+                    }
+                }
                 "fresher_than" => Condition::BackupFresherThan {
                     backup: text(&w.backup)?,
                     within: self.duration(w.fresher_than.as_ref()?, "fresher_than")?,

@@ -250,6 +250,29 @@ impl ArgValue {
     }
 }
 
+/// Prefix of every message to people (`notify.webhook`'s message: the `ArgKind::Text`
+/// arguments) sent from a drill or a demo, so that nobody who receives it mistakes an exercise
+/// for an incident.
+pub const EXERCISE_MARKER: &str = "[DRILL] ";
+
+/// Whether an incident is real (LIVE) or an exercise (a drill or a demo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Occasion {
+    Real,
+    Exercise,
+}
+
+impl Occasion {
+    /// A message to people as sent on this occasion: marked in an exercise.
+    pub fn mark(self, message: String) -> String {
+        match self {
+            Occasion::Real => message,
+            Occasion::Exercise if message.starts_with(EXERCISE_MARKER) => message,
+            Occasion::Exercise => format!("{EXERCISE_MARKER}{message}"),
+        }
+    }
+}
+
 /// What a step executes once confirmed.
 #[derive(Debug, Clone)]
 pub enum Executor {
@@ -344,6 +367,9 @@ pub enum Condition {
     RegionServing { region: String, serving: bool },
     /// `{ backup, fresher_than }`: the newest known-good backup is younger than the bound.
     BackupFresherThan { backup: String, within: Dur },
+    /// `{ backup, taken_since_step = true }`: a backup of the series succeeded after the step
+    /// started (the one it took; a forensic snapshot must not be an older regular one).
+    BackupTakenSinceStep { backup: String },
     /// `{ app, region, ready_at_least }`: at least this many replicas are ready there.
     AppReady {
         app: String,
@@ -391,8 +417,19 @@ pub fn lag_whole_secs(lag: f64) -> u64 {
 }
 
 impl Condition {
-    /// Judges the condition against `sample`; ages are measured at `now`.
+    /// Judges the condition against `sample`; ages are measured at `now`. A condition about the
+    /// step itself (`taken_since_step`) never holds here: see [`Condition::observe_in_step`].
     pub fn observe(&self, sample: &Sample, now: DateTime<Utc>) -> Observation {
+        self.observe_in_step(sample, now, None)
+    }
+
+    /// [`Condition::observe`] for a step that started at `step_started`.
+    pub fn observe_in_step(
+        &self,
+        sample: &Sample,
+        now: DateTime<Utc>,
+        step_started: Option<DateTime<Utc>>,
+    ) -> Observation {
         let no = |observed: String| Observation {
             met: false,
             observed,
@@ -476,6 +513,25 @@ impl Condition {
                     },
                 },
             },
+            Condition::BackupTakenSinceStep { backup } => match sample.backup(backup) {
+                None => no(format!("no reading of {backup}")),
+                Some(b) => match (b.last_success, step_started) {
+                    (_, None) => no("the step has not started".into()),
+                    (None, Some(_)) => no("no backup yet".into()),
+                    (Some(taken), Some(started)) => Observation {
+                        met: taken >= started,
+                        observed: if taken >= started {
+                            format!("taken {}, during this step", taken.format("%H:%M:%S"))
+                        } else {
+                            format!(
+                                "newest taken {}, before this step started at {}",
+                                taken.format("%H:%M:%S"),
+                                started.format("%H:%M:%S")
+                            )
+                        },
+                    },
+                },
+            },
             Condition::AppReady {
                 app,
                 region,
@@ -513,7 +569,8 @@ impl Condition {
             Condition::RegionHealthy { region, .. } | Condition::RegionServing { region, .. } => {
                 vec![(NameKind::Region, region)]
             }
-            Condition::BackupFresherThan { backup, .. } => vec![(NameKind::Backup, backup)],
+            Condition::BackupFresherThan { backup, .. }
+            | Condition::BackupTakenSinceStep { backup } => vec![(NameKind::Backup, backup)],
             Condition::AppReady { app, region, .. } => {
                 vec![(NameKind::App, app), (NameKind::Region, region)]
             }
@@ -553,6 +610,9 @@ impl fmt::Display for Condition {
             }
             Condition::BackupFresherThan { backup, within } => {
                 write!(f, "newest good {backup} backup younger than {within}")
+            }
+            Condition::BackupTakenSinceStep { backup } => {
+                write!(f, "a {backup} backup taken during this step")
             }
             Condition::AppReady {
                 app,
@@ -655,6 +715,12 @@ impl Step {
 
     /// The executor with variables substituted; `None` for steps without one.
     pub fn render_exec(&self, vars: &Vars, reveal: Reveal) -> Option<Exec> {
+        self.render_exec_for(vars, reveal, Occasion::Real)
+    }
+
+    /// [`Step::render_exec`] for an occasion: in an exercise every message to people (the
+    /// `ArgKind::Text` arguments) starts with [`EXERCISE_MARKER`].
+    pub fn render_exec_for(&self, vars: &Vars, reveal: Reveal, occasion: Occasion) -> Option<Exec> {
         match self.executor.as_ref()? {
             Executor::Run { argv } => Some(Exec::Run {
                 argv: argv.iter().map(|a| a.render(vars, reveal)).collect(),
@@ -664,7 +730,19 @@ impl Step {
                 name: builtin.name.to_string(),
                 args: with
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.render(vars, reveal)))
+                    .map(|(k, v)| {
+                        let text = builtin
+                            .args
+                            .iter()
+                            .any(|a| a.name == k.as_str() && a.kind == ArgKind::Text);
+                        let rendered = v.render(vars, reveal);
+                        let value = if text {
+                            occasion.mark(rendered)
+                        } else {
+                            rendered
+                        };
+                        (k.clone(), value)
+                    })
                     .collect(),
             })),
         }
@@ -697,6 +775,17 @@ impl Step {
     /// `env` is given: `db.promote db=dr-replica (pynomaly-dr-replica)` or
     /// `run ./scripts/notify.sh 'a b'`.
     pub fn command_line(&self, vars: &Vars, reveal: Reveal, env: Option<&Environment>) -> String {
+        self.command_line_for(vars, reveal, env, Occasion::Real)
+    }
+
+    /// [`Step::command_line`] for an occasion (the exercise marker on messages to people).
+    pub fn command_line_for(
+        &self,
+        vars: &Vars,
+        reveal: Reveal,
+        env: Option<&Environment>,
+        occasion: Occasion,
+    ) -> String {
         match &self.executor {
             None => String::new(),
             Some(Executor::Run { argv }) => {
@@ -724,7 +813,7 @@ impl Step {
                                 out.push_str(&format!(" ({res})"));
                             }
                         }
-                        ArgKind::Text => out.push_str(&format!("{rendered:?}")),
+                        ArgKind::Text => out.push_str(&format!("{:?}", occasion.mark(rendered))),
                         ArgKind::Count | ArgKind::Flag => out.push_str(&rendered),
                     }
                 }
@@ -914,6 +1003,9 @@ mod tests {
                 backup: "snapshots".into(),
                 within: Dur::from_mins(20),
             },
+            Condition::BackupTakenSinceStep {
+                backup: "snapshots".into(),
+            },
             Condition::AppReady {
                 app: "api".into(),
                 region: "dr".into(),
@@ -937,5 +1029,52 @@ mod tests {
         assert_eq!(lag_whole_secs(41.2), 42);
         assert_eq!(lag_whole_secs(-3.0), 0);
         assert_eq!(lag_whole_secs(f64::NAN), 0);
+    }
+
+    /// A forensic snapshot's wait holds only for a backup taken after the step started: an
+    /// older one of the regular schedule (`newest good 8m42s old`) does not count.
+    #[test]
+    fn taken_since_step_needs_a_backup_from_this_step() {
+        use crate::telemetry::{AttemptOutcome, BackupReading};
+        let start = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 10, 22, 0)
+            .single()
+            .expect("date");
+        let sample_with = |taken: chrono::DateTime<chrono::Utc>| Sample {
+            at: start + chrono::TimeDelta::minutes(1),
+            backups: vec![BackupReading {
+                name: "snapshots".into(),
+                kind: "RDS snapshot".into(),
+                every: Dur::from_mins(15),
+                last_success: Some(taken),
+                last_good: Some(taken),
+                last_attempt: Some(taken),
+                last_outcome: Some(AttemptOutcome::Succeeded),
+                attempts_24h: 96,
+                successes_24h: 96,
+                size_bytes: None,
+            }],
+            ..Sample::default()
+        };
+        let c = Condition::BackupTakenSinceStep {
+            backup: "snapshots".into(),
+        };
+        let older = sample_with(start - chrono::TimeDelta::seconds(522));
+        let seen = c.observe_in_step(&older, older.at, Some(start));
+        assert!(!seen.met, "{seen:?}");
+        assert_eq!(
+            seen.observed,
+            "newest taken 10:13:18, before this step started at 10:22:00"
+        );
+        // The fresher_than form would have passed on it.
+        let fresher = Condition::BackupFresherThan {
+            backup: "snapshots".into(),
+            within: Dur::from_mins(10),
+        };
+        assert!(fresher.observe(&older, older.at).met);
+        let ours = sample_with(start + chrono::TimeDelta::seconds(50));
+        assert!(c.observe_in_step(&ours, ours.at, Some(start)).met);
+        // Outside a step it never holds.
+        assert!(!c.observe(&ours, ours.at).met);
     }
 }

@@ -323,6 +323,11 @@ impl Sim {
                 compact(loss as u64)
             ),
         });
+        let (rows, checksum) = self.manifest(good.at);
+        lines.push(format!(
+            "manifest of the {backup} backup taken {}: rows {rows}; checksum {checksum}",
+            fmt_time(good.at)
+        ));
         lines.push(format!(
             "{db} does not answer until the restore completes, in about {}",
             compact(took as u64)
@@ -551,25 +556,36 @@ impl Sim {
                 fix,
             ));
         }
-        // Counts derive from the backup's time (not the PRNG) so verifying twice agrees.
-        let days = newest.at.max(0) as u64 / 86_400;
-        let accounts = 1_180_000 + days % 1000 * 37 + h % 997;
-        let events = 88_000_000 + days % 1000 * 41_000 + (h >> 16) % 100_000;
-        let models = 1_400 + (h >> 40) % 50;
+        let (rows, checksum) = self.manifest(newest.at);
         Ok(vec![
             format!(
                 "verified {backup} taken {}, {}: restored to a scratch instance",
                 fmt_time(newest.at),
                 human_bytes(newest.size)
             ),
+            format!("rows: {rows} (match the source at that point)"),
+            format!("checksum {checksum} ok"),
+        ])
+    }
+
+    /// The manifest of a backup taken at `at`: row counts of the key tables and their checksum.
+    /// They derive from the backup's time (not the PRNG), so a restore and a verification of the
+    /// same backup show the same numbers.
+    fn manifest(&self, at: i64) -> (String, String) {
+        let h = mix(self.seed ^ mix(at as u64));
+        let days = at.max(0) as u64 / 86_400;
+        let accounts = 1_180_000 + days % 1000 * 37 + h % 997;
+        let events = 88_000_000 + days % 1000 * 41_000 + (h >> 16) % 100_000;
+        let models = 1_400 + (h >> 40) % 50;
+        (
             format!(
-                "rows: accounts {}; events {}; models {} (match the source at that point)",
+                "accounts {}; events {}; models {}",
                 crate::text::thousands(accounts),
                 crate::text::thousands(events),
                 crate::text::thousands(models)
             ),
-            format!("checksum sha256:{:016x}{:016x} ok", h, mix(h)),
-        ])
+            format!("sha256:{:016x}{:016x}", h, mix(h)),
+        )
     }
 
     /// `secret.rotate`: rotates the signing secret of a region and revokes its sessions; failed
@@ -620,7 +636,10 @@ impl Sim {
             ));
         }
         self.notifications.push((self.t, message.to_string()));
-        Ok(vec![format!("posted: {message}")])
+        // Where it went, for the record; the message itself is in the confirmation.
+        Ok(vec![format!(
+            "posted to the simulator's webhook (nobody receives it): {message}"
+        )])
     }
 
     /// `http.check`: the region's endpoints as the simulated health checks see them now.

@@ -671,6 +671,7 @@ impl Sim {
                     region: r.name.clone(),
                     failed_auth_per_min: r.security.failed_auth_per_min,
                     unusual_access: r.security.unusual_access,
+                    memory: Default::default(),
                 })
                 .collect(),
         }

@@ -756,7 +756,13 @@ fn notify_records_the_message() {
             at(30),
         )
         .expect("notify");
-    assert_eq!(lines, vec!["posted: failing over to dr".to_string()]);
+    assert_eq!(
+        lines,
+        vec![
+            "posted to the simulator's webhook (nobody receives it): failing over to dr"
+                .to_string()
+        ]
+    );
     assert_eq!(
         sim.notifications(),
         vec![(at(30), "failing over to dr".to_string())]
@@ -1001,4 +1007,168 @@ fn a_simulated_day_is_cheap() {
         "a day took {took:?}"
     );
     assert_eq!(sim.now(), at(24 * H));
+}
+
+// ---------------------------------------------------------------- evidence at decisions
+
+/// The picture the console decides on: every sample merged in, as the board does.
+fn watched(sim: &mut Sim, picture: &mut Sample, secs: i64) {
+    sim.advance(at(secs));
+    picture.merge_from(&sim.sample());
+}
+
+fn evidence(picture: &Sample) -> crate::playbook::engine::Evidence {
+    crate::playbook::engine::Evidence::from_sample(Some(picture), &Environment::demo(), picture.at)
+}
+
+#[test]
+fn breach_evidence_keeps_the_signal_after_the_rotation_ends_it() {
+    let mut sim = demo(4);
+    let mut picture = Sample::default();
+    watched(&mut sim, &mut picture, H);
+    assert!(
+        evidence(&picture)
+            .regions
+            .iter()
+            .all(|r| r.security.is_none()),
+        "a quiet region has no security evidence: {}",
+        evidence(&picture).summary()
+    );
+    sim.inject(Fault::Breach, at(H)).expect("breach");
+    for secs in [10, 60, 300] {
+        watched(&mut sim, &mut picture, H + secs);
+    }
+    let during = evidence(&picture);
+    let sec = during.regions[0]
+        .security
+        .clone()
+        .expect("security evidence");
+    assert!(
+        sec.failed_auth_per_min >= 250 && sec.unusual_access,
+        "{sec:?}"
+    );
+    assert!(
+        during.summary().contains("primary security"),
+        "{}",
+        during.summary()
+    );
+    assert!(
+        during.summary().contains("unusual access"),
+        "{}",
+        during.summary()
+    );
+    let peak = sec.peak_failed_auth_per_min;
+
+    sim.execute(
+        &call("secret.rotate", &[("region", "primary")]),
+        at(H + 400),
+    )
+    .expect("rotate");
+    for secs in [410, 700] {
+        watched(&mut sim, &mut picture, H + secs);
+    }
+    let after = evidence(&picture);
+    let sec = after.regions[0]
+        .security
+        .clone()
+        .expect("kept after rotation");
+    assert!(
+        sec.failed_auth_per_min < FAILED_AUTH_SPIKE_PER_MIN,
+        "{sec:?}"
+    );
+    assert!(!sec.unusual_access);
+    assert_eq!(sec.peak_failed_auth_per_min, peak);
+    assert!(
+        sec.peak_at
+            .is_some_and(|t| t >= at(H + 10) && t <= at(H + 300))
+    );
+    assert_eq!(sec.unusual_access_last_seen, Some(at(H + 300)));
+    let text = after.summary();
+    assert!(text.contains(&format!("peak {peak}/min at")), "{text}");
+    assert!(text.contains("unusual access until 01:05:00"), "{text}");
+}
+
+#[test]
+fn corruption_evidence_names_the_onset_and_the_tainted_backups() {
+    let mut sim = demo(6);
+    let mut picture = Sample::default();
+    watched(&mut sim, &mut picture, H);
+    sim.inject(Fault::Corruption, at(H)).expect("corruption");
+    // Long enough for the 15-minute snapshots to take one after the onset.
+    for secs in [60, 1200, 2400] {
+        watched(&mut sim, &mut picture, H + secs);
+    }
+    let e = evidence(&picture);
+    let primary = e
+        .databases
+        .iter()
+        .find(|d| d.name == "primary")
+        .expect("primary");
+    let onset = primary.corrupt_since.expect("corrupt since");
+    assert!(onset <= at(H + 60), "{onset}");
+    let snapshots = e
+        .backups
+        .iter()
+        .find(|b| b.name == "snapshots")
+        .expect("snapshots");
+    assert!(snapshots.tainted, "{snapshots:?}");
+    let text = e.summary();
+    assert!(
+        text.contains(&format!("CORRUPT since {}", onset.format("%H:%M:%S"))),
+        "{text}"
+    );
+    assert!(text.contains("TAINTED"), "{text}");
+}
+
+#[test]
+fn az_loss_evidence_names_the_lost_zone() {
+    let mut sim = demo(2);
+    let mut picture = Sample::default();
+    watched(&mut sim, &mut picture, H);
+    assert!(!evidence(&picture).summary().contains("down,"));
+    sim.inject(Fault::AzLoss { zone: None }, at(H))
+        .expect("az-loss");
+    watched(&mut sim, &mut picture, H + 30);
+    let e = evidence(&picture);
+    let primary = &e.regions[0];
+    let down: Vec<_> = primary.zones.iter().filter(|z| !z.up).collect();
+    assert_eq!(down.len(), 1, "{:?}", primary.zones);
+    let text = e.summary();
+    assert!(
+        text.contains(&format!("(zone {} down, 2 of 3 up)", down[0].zone)),
+        "{text}"
+    );
+}
+
+/// The corruption playbook's validation compares the restored tables with the backup's manifest:
+/// the restore prints it, with the same numbers a verification of that backup shows.
+#[test]
+fn restore_prints_the_manifest_a_verification_of_the_backup_shows() {
+    let mut sim = demo(12);
+    sim.advance(at(H));
+    let verified = sim
+        .execute(&call("backup.verify", &[("backup", "snapshots")]), at(H))
+        .expect("verify");
+    let rows = verified[1]
+        .strip_prefix("rows: ")
+        .and_then(|r| r.strip_suffix(" (match the source at that point)"))
+        .expect("rows line");
+    let checksum = verified[2]
+        .strip_prefix("checksum ")
+        .and_then(|c| c.strip_suffix(" ok"))
+        .expect("checksum line");
+    let restored = sim
+        .execute(
+            &call("db.restore", &[("db", "primary"), ("backup", "snapshots")]),
+            at(H),
+        )
+        .expect("restore");
+    let manifest = restored
+        .iter()
+        .find(|l| l.starts_with("manifest of the snapshots backup taken"))
+        .expect("manifest line");
+    assert!(
+        manifest.ends_with(&format!("rows {rows}; checksum {checksum}")),
+        "{manifest}\nverified: {verified:?}"
+    );
 }

@@ -207,6 +207,55 @@ pub struct SecurityReading {
     pub region: String,
     pub failed_auth_per_min: u32,
     pub unusual_access: bool,
+    /// What the signal has shown since the console started watching (kept by
+    /// [`Sample::merge_from`]; sources leave it empty).
+    #[serde(default)]
+    pub memory: SignalMemory,
+}
+
+impl SecurityReading {
+    /// A failed-auth spike or unusual access right now.
+    pub fn alarming(&self) -> bool {
+        self.failed_auth_per_min >= FAILED_AUTH_SPIKE_PER_MIN || self.unusual_access
+    }
+}
+
+/// A region's security signal as it was seen, kept after the signal ends: a breach's evidence
+/// must survive the secret rotation that stops it (the checklist asks for it afterwards).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalMemory {
+    /// Highest failed-authentication rate seen (per minute), and when it was first that high.
+    pub peak_failed_auth_per_min: u32,
+    pub peak_at: Option<DateTime<Utc>>,
+    /// First and last reading with an alarming signal (a spike or unusual access).
+    pub first_alarm_at: Option<DateTime<Utc>>,
+    pub last_alarm_at: Option<DateTime<Utc>>,
+    /// Last reading that showed unusual access.
+    pub unusual_access_last_seen: Option<DateTime<Utc>>,
+}
+
+impl SignalMemory {
+    /// This memory after `reading`, taken at `at`.
+    pub fn after(&self, reading: &SecurityReading, at: DateTime<Utc>) -> SignalMemory {
+        let mut m = self.clone();
+        if reading.failed_auth_per_min > m.peak_failed_auth_per_min {
+            m.peak_failed_auth_per_min = reading.failed_auth_per_min;
+            m.peak_at = Some(at);
+        }
+        if reading.alarming() {
+            m.first_alarm_at.get_or_insert(at);
+            m.last_alarm_at = Some(at);
+        }
+        if reading.unusual_access {
+            m.unusual_access_last_seen = Some(at);
+        }
+        m
+    }
+
+    /// An alarming signal was seen at some point.
+    pub fn alarmed(&self) -> bool {
+        self.last_alarm_at.is_some()
+    }
 }
 
 /// How bad a value is, for colour and for sorting.
@@ -279,6 +328,12 @@ impl BackupReading {
     }
 
     /// Age of the newest known-good success at `now`, in seconds.
+    /// Newer backups than the newest good one exist: they were taken after a corruption point
+    /// and contain it.
+    pub fn tainted(&self) -> bool {
+        self.last_good != self.last_success
+    }
+
     pub fn good_age_secs(&self, now: DateTime<Utc>) -> Option<u64> {
         self.last_good
             .map(|t| u64::try_from((now - t).num_seconds()).unwrap_or(0))
@@ -448,9 +503,29 @@ impl Sample {
         upsert(&mut self.apps, &other.apps, |a, b| {
             a.name == b.name && a.region == b.region
         });
-        upsert(&mut self.security, &other.security, |a, b| {
-            a.region == b.region
-        });
+        // Security readings keep what earlier readings of the region showed (peak, last alarm).
+        for reading in &other.security {
+            match self
+                .security
+                .iter_mut()
+                .find(|x| x.region == reading.region)
+            {
+                Some(slot) => {
+                    let memory = slot.memory.after(reading, other.at);
+                    *slot = SecurityReading {
+                        memory,
+                        ..reading.clone()
+                    };
+                }
+                None => {
+                    let memory = reading.memory.after(reading, other.at);
+                    self.security.push(SecurityReading {
+                        memory,
+                        ..reading.clone()
+                    });
+                }
+            }
+        }
     }
 }
 

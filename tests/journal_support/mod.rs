@@ -238,6 +238,7 @@ impl World {
                 region: "primary".into(),
                 failed_auth_per_min: 0,
                 unusual_access: false,
+                memory: Default::default(),
             }],
         }
     }

@@ -177,7 +177,7 @@ pub fn row_count(board: &Board) -> usize {
 
 /// Whether the newest success is not the newest known-good one (taken after a corruption point).
 fn tainted(b: &BackupReading) -> bool {
-    b.last_good != b.last_success
+    b.tainted()
 }
 
 /// Draws the `Backups` pane.

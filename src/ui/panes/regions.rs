@@ -16,7 +16,9 @@
 //! `us-west-2 a ● b ✗ c ●`, then to `a ● b ✗ c ●` without the role. The parts of every detail
 //! row are ordered by importance (what is wrong first, static facts last, dim), so a narrow pane
 //! clips only the least important ones. The `security` row appears only when there is a signal
-//! (failed authentications or unusual access). Every row is selectable, so the App can scroll
+//! (failed authentications or unusual access) or was one: after it ends the row keeps its peak
+//! rate and when unusual access was last seen (`4 failed auth/min · peak 180/min at 10:21 ·
+//! unusual access until 10:24`). Every row is selectable, so the App can scroll
 //! through regions taller than the pane.
 
 use ratatui::Frame;
@@ -81,9 +83,10 @@ fn region_names<'b>(picture: &'b Sample, env: &'b Environment) -> Vec<&'b str> {
     names
 }
 
-/// Whether a security reading carries a signal worth a row.
+/// Whether a security reading carries a signal worth a row: one now, or an alarm seen earlier
+/// (a breach's signal stays on screen after the rotation that ended it).
 fn has_signal(s: &SecurityReading) -> bool {
-    s.failed_auth_per_min > 0 || s.unusual_access
+    s.failed_auth_per_min > 0 || s.unusual_access || s.memory.alarmed()
 }
 
 /// Every row of the pane, in order: the single source of truth for `render` and `row_count`.
@@ -432,6 +435,28 @@ fn security_line<'b>(look: Look<'_>, s: &'b SecurityReading) -> Line<'b> {
     if s.unusual_access {
         spans.push(Span::styled(" · ", look.dim()));
         spans.push(Span::styled("unusual access", look.sev(Severity::Crit)));
+    }
+    // After the signal ended: what it was, so it can still be noted (peak and last seen).
+    let m = &s.memory;
+    if !s.alarming() && m.alarmed() {
+        if let Some(at) = m.peak_at {
+            spans.push(Span::styled(" · ", look.dim()));
+            spans.push(Span::styled(
+                format!(
+                    "peak {}/min at {}",
+                    m.peak_failed_auth_per_min,
+                    utc_text(at, false)
+                ),
+                look.sev(Severity::Warn),
+            ));
+        }
+        if let Some(at) = m.unusual_access_last_seen {
+            spans.push(Span::styled(" · ", look.dim()));
+            spans.push(Span::styled(
+                format!("unusual access until {}", utc_text(at, false)),
+                look.sev(Severity::Warn),
+            ));
+        }
     }
     Line::from(spans)
 }
