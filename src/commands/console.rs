@@ -75,7 +75,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     let theme = match Theme::resolve(&args.theme, theme::no_color_from_env()) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{e}");
+            warroom::say_err!("{e}");
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
@@ -84,7 +84,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         match parse_fault_spec(spec) {
             Ok(f) => scheduled.push(f),
             Err(msg) => {
-                eprintln!("error: --fault {spec:?}: {msg}");
+                warroom::say_err!("error: --fault {spec:?}: {msg}");
                 return Ok(ExitCode::from(EXIT_BAD_INPUT));
             }
         }
@@ -96,7 +96,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     let journal_target = match journal_target(args, &start) {
         Ok(t) => t,
         Err(BadInput(msg)) => {
-            eprintln!("{msg}");
+            warroom::say_err!("{msg}");
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
@@ -121,14 +121,14 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     let mut wiring = match wiring(&wiring_args, &env, clock) {
         Ok(w) => w,
         Err(BadInput(msg)) => {
-            eprintln!("error: {msg}");
+            warroom::say_err!("error: {msg}");
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
     // Only the simulator's time can run faster: a real environment's readings come at wall
     // time, and an engine running N times faster would mix the two clocks in every figure.
     if wiring.sim.is_none() && (speed - 1.0).abs() > f64::EPSILON {
-        eprintln!(
+        warroom::say_err!(
             "error: --speed {speed} applies to the simulator only: environment {:?} is real and \
              runs in real time\n  help: drop --speed, or drill on the simulator (no --env)",
             env.name
@@ -216,7 +216,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                 }
                 Err(e) => {
                     // The error carries its own `help:` line.
-                    eprintln!(
+                    warroom::say_err!(
                         "error: the drill's journal cannot be created: {e}\nNothing was started."
                     );
                     return Ok(ExitCode::from(EXIT_BAD_INPUT));
@@ -242,7 +242,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                 match playbook::Engine::resume(plan.playbook, settings, events.clone(), now) {
                     Ok(r) => r,
                     Err(e) => {
-                        eprintln!("error: cannot resume: {e}");
+                        warroom::say_err!("error: cannot resume: {e}");
                         return Ok(ExitCode::from(EXIT_BAD_INPUT));
                     }
                 };
@@ -254,7 +254,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             };
             // The engine's own scorecard lists this resume too, as the report will.
             if let Err(e) = engine.apply_recorded(events.len(), now, &resumed) {
-                eprintln!("error: cannot resume: {e}");
+                warroom::say_err!("error: cannot resume: {e}");
                 return Ok(ExitCode::from(EXIT_BAD_INPUT));
             }
             app.adopt_incident(engine, &events);
@@ -294,7 +294,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             match playbook::Engine::replay(plan.playbook, settings, events.clone()) {
                 Ok(engine) => app.adopt_incident(engine, &events),
                 Err(e) => {
-                    eprintln!("error: cannot follow {}: {e}", plan.path.display());
+                    warroom::say_err!("error: cannot follow {}: {e}", plan.path.display());
                     return Ok(ExitCode::from(EXIT_BAD_INPUT));
                 }
             }
@@ -333,11 +333,15 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         .as_ref()
         .filter(|p| app.following.is_none() && p.exists())
     {
-        // After the console: a closed stdout ends these lines quietly.
-        use std::io::Write as _;
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "journal: {}", path.display());
-        let _ = writeln!(out, "postmortem: warroom report {}", path.display());
+        // After the console, through the output gate: a closed stdout ends these lines quietly.
+        let _ = warroom::text::print_out(
+            &format!(
+                "journal: {}\npostmortem: warroom report {}\n",
+                path.display(),
+                path.display()
+            ),
+            warroom::text::Form::Text,
+        );
     }
     // Background pollers may be mid-call; do not wait for them to notice.
     rt.shutdown_timeout(Duration::from_millis(100));

@@ -113,7 +113,7 @@ pub(crate) fn resume_plan(
         notice = Some(notice.map_or(n.clone(), |t| format!("{t}; {n}")));
     }
     if let Some(n) = &notice {
-        eprintln!("warning: {n}");
+        warroom::say_err!("warning: {n}");
     }
     Ok(ResumePlan {
         journal,
@@ -154,7 +154,7 @@ pub(crate) fn offer_resume(playbook_id: &str) -> Option<PathBuf> {
     let mut free = None;
     for (path, replay) in unfinished {
         match held_by(&path) {
-            Some(holder) => eprintln!(
+            Some(holder) => warroom::say_err!(
                 "note: the unfinished {} of {playbook_id} in {} is being run by {holder} \
                  (watch it with: warroom follow {})",
                 replay.header.mode,
@@ -177,11 +177,17 @@ pub(crate) fn offer_resume(playbook_id: &str) -> Option<PathBuf> {
         path.display()
     );
     if !std::io::stdin().is_terminal() {
-        eprintln!("note: {what}; continue it with --resume {}", path.display());
+        warroom::say_err!("note: {what}; continue it with --resume {}", path.display());
         return None;
     }
-    eprint!("{what}.\nResume it instead of starting a new one? [Y/n] ");
-    let _ = std::io::stderr().flush();
+    {
+        // The question through the output gate, without a line break after it.
+        let mut err = std::io::stderr().lock();
+        let question = format!("{what}.\nResume it instead of starting a new one? [Y/n] ");
+        let _ = err
+            .write_all(warroom::text::gate(&question).as_bytes())
+            .and_then(|()| err.flush());
+    }
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).ok()?;
     matches!(answer.trim(), "" | "y" | "Y" | "yes").then_some(path)

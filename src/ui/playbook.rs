@@ -36,20 +36,11 @@ use crate::ui::paint::{self, Panel};
 /// Timeline lines shown under the current step when there is room.
 const TIMELINE_SHOWN: usize = 6;
 
-/// Replaces control characters (a hostile child's escape sequences) so output cannot drive
-/// the terminal.
+/// Shows control characters (a hostile child's escape sequences) visibly, as the one sanitiser
+/// [`crate::text::visible`] does everywhere (`\x1b]52;...`), so output cannot drive the terminal
+/// and nothing is silently dropped; a tab is a space.
 pub fn sanitize(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                '�'
-            } else if c == '\t' {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
+    crate::text::visible(&text.replace('\t', " ")).into_owned()
 }
 
 fn status_icon(status: &StepStatus) -> &'static str {
@@ -552,7 +543,7 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
         Line::raw(""),
         Line::from(vec![
             Span::styled("command     ", t.header),
-            Span::styled(r.command.clone(), t.title),
+            Span::styled(sanitize(&r.command), t.title),
         ]),
     ];
     if let Some(summary) = &r.action_summary {
