@@ -84,7 +84,7 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
         if focused { t.border_focused } else { t.border },
         Line::from(vec![
             Span::styled(" Playbook ", t.title),
-            Span::styled(format!("· {} · {} ", playbook.id, playbook.title), t.text),
+            Span::styled(format!("· {} · {} ", playbook.id, sanitize(&playbook.title)), t.text),
         ]),
     );
     let inner = Panel::inner(area);
@@ -308,7 +308,7 @@ fn render_step(
     let t = &app.theme;
     let mut lines = vec![Line::from(vec![
         Span::styled(format!("Step {}/{count} · ", step.index + 1), t.dim),
-        Span::styled(step.title.clone(), t.title),
+        Span::styled(sanitize(&step.title), t.title),
         Span::styled(format!(" · target {} · ", step.target), t.dim),
         Span::styled(
             step.elapsed_secs.map(compact).unwrap_or_default(),
@@ -332,7 +332,7 @@ fn render_step(
     }
     if !step.guide.trim().is_empty() {
         for para in step.guide.trim().lines() {
-            lines.push(Line::from(Span::styled(para.to_string(), t.text)));
+            lines.push(Line::from(Span::styled(sanitize(para), t.text)));
         }
     }
     for (i, item) in step.checklist.iter().enumerate() {
@@ -341,7 +341,7 @@ fn render_step(
         let line = Line::from(vec![
             Span::styled(if cursor { "› " } else { "  " }, t.key),
             Span::styled(mark, if item.ticked { t.ok } else { t.warn }),
-            Span::styled(item.text.clone(), if item.ticked { t.dim } else { t.text }),
+            Span::styled(sanitize(&item.text), if item.ticked { t.dim } else { t.text }),
         ]);
         lines.push(if cursor { line.style(t.selected) } else { line });
     }
@@ -352,7 +352,7 @@ fn render_step(
         };
         let mut spans = vec![
             Span::styled(label, t.header),
-            Span::styled(command.clone(), t.text),
+            Span::styled(sanitize(command), t.text),
         ];
         if step.destructive {
             spans.push(Span::styled("  DESTRUCTIVE", t.danger));
