@@ -81,7 +81,7 @@ fn run(args: &[&str]) -> (Option<i32>, Vec<u8>, Vec<u8>) {
 }
 
 /// A playbook whose title, summary, guide, checklist item, step title and variable (used as a
-/// run argument, so the step's output carries it too) hold the payload; `arg` is a variable
+/// run argument, so the step's output carries it too, for 5 s) hold the payload; `arg` is a variable
 /// holding `a` LF `b` ESC `[31m`.
 fn hostile_playbook(title: &str) -> String {
     format!(
@@ -102,7 +102,7 @@ title = "{title}"
 target = "5m"
 guide = "Guide {H_TOML}"
 checklist = ["Item {H_TOML}"]
-run = ["echo", "{{{{arg}}}}", "{{{{payload}}}}"]
+run = ["sh", "-c", "echo \"$0\" \"$1\"; sleep 5", "{{{{arg}}}}", "{{{{payload}}}}"]
 "#
     )
 }
@@ -245,7 +245,7 @@ fn show_prints_hostile_playbook_values_visibly_and_the_exact_command() {
         }
         // Point 9: the exact command, each argument exact with its controls visible.
         assert!(
-            text.contains(r"echo $'a\nb\x1b[31m' $'var \x1b]52;c;SGVsbG8=\x07 "),
+            text.contains(r"sleep 5' $'a\nb\x1b[31m' $'var \x1b]52;c;SGVsbG8=\x07 "),
             "{args:?}: the command is not exact:\n{text}"
         );
     }
@@ -352,14 +352,18 @@ fn the_console_shows_hostile_values_and_the_exact_command_visibly() {
     // Point 9: the confirmation's exact command shows `a` LF `b` ESC `[31m` visibly, as bash
     // would read it back, nothing dropped.
     assert!(
-        screen.contains(r"run echo $'a\nb\x1b[31m'"),
+        screen.contains(r"sleep 5' $'a\nb\x1b[31m'"),
         "the confirmation does not show the argument exactly:\n{screen}"
     );
     tui.send("y");
-    // The step's output (echo of the payload) is shown visibly.
-    tui.wait_text(r"\x1b]52;c;SGVsbG8=", T);
+    // The step's output (echo of the payload; its second line is `b` ESC `[31m var ...`) is
+    // shown visibly.
+    let output = r"b\x1b[31m var \x1b]52;c;SGVsbG8=\x07";
+    tui.wait_text(output, T);
     std::thread::sleep(Duration::from_millis(300));
-    assert_console_safe("console", &tui.raw_output());
+    let raw = tui.raw_output();
+    assert_console_safe("console", &raw);
+    assert!(contains(&raw, output.as_bytes()), "the output line is not shown visibly");
     tui.send("q");
 }
 
