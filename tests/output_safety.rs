@@ -511,3 +511,42 @@ fn a_closed_stderr_ends_a_failing_command_quietly() {
         assert_eq!(out.status.code(), Some(want), "{args:?}");
     }
 }
+
+#[test]
+fn resume_errors_name_the_journal_line() {
+    let dir = Scratch::new("safe-resume");
+    // An unfinished drill of the shipped region-loss playbook.
+    let path = dir.path().join("2026-11-22T0312Z-unfinished-drill.jsonl");
+    let t0 = day(2026, 11, 22, 3, 12);
+    let mut s = Session::start(&path, shipped("region-loss"), World::region_lost(t0, 42.0), t0);
+    s.fault("region-loss");
+    s.wait(30);
+    s.input(Input::Declare);
+    drop(s);
+    let j = path.to_str().expect("utf-8");
+    let stderr = |args: &[&str]| {
+        let (code, _, err) = run(args);
+        assert_eq!(code, Some(2), "{args:?}: {}", String::from_utf8_lossy(&err));
+        String::from_utf8(err).expect("utf-8")
+    };
+    // Another environment (named with the payload): the header, line 1, says which.
+    let env = hostile_env(dir.path());
+    let err = stderr(&["--env", env.to_str().expect("utf-8"), "--resume", j]);
+    assert!(err.contains(&format!("{j}:1: ")), "{err}");
+    assert_safe("resume stderr", err.as_bytes());
+    // The playbook changed since: line 1 again.
+    let playbooks = dir.path().join("playbooks");
+    std::fs::create_dir_all(&playbooks).expect("dir");
+    let changed = std::fs::read_to_string("playbooks/region-loss.toml")
+        .expect("playbook")
+        .replacen("title = \"Assess scope\"", "title = \"Assess the scope\"", 1);
+    std::fs::write(playbooks.join("region-loss.toml"), changed).expect("write");
+    let err = stderr(&["--playbooks", playbooks.to_str().expect("utf-8"), "--resume", j]);
+    assert!(err.contains(&format!("{j}:1: ")), "{err}");
+    // A finished incident: its last line, the end.
+    let done = hostile_journal(dir.path(), "Assess", &[]);
+    let d = done.to_str().expect("utf-8");
+    let lines = std::fs::read_to_string(&done).expect("journal").lines().count();
+    let err = stderr(&["--resume", d]);
+    assert!(err.contains(&format!("{d}:{lines}: ")), "{err}");
+}

@@ -242,7 +242,10 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                 match playbook::Engine::resume(plan.playbook, settings, events.clone(), now) {
                     Ok(r) => r,
                     Err(e) => {
-                        warroom::say_err!("error: cannot resume: {e}");
+                        warroom::say_err!(
+                            "error: {}: cannot resume: {e}",
+                            at_line(plan.journal.path(), &plan.replay, &e)
+                        );
                         return Ok(ExitCode::from(EXIT_BAD_INPUT));
                     }
                 };
@@ -254,7 +257,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             };
             // The engine's own scorecard lists this resume too, as the report will.
             if let Err(e) = engine.apply_recorded(events.len(), now, &resumed) {
-                warroom::say_err!("error: cannot resume: {e}");
+                warroom::say_err!("error: {}: cannot resume: {e}", plan.journal.path().display());
                 return Ok(ExitCode::from(EXIT_BAD_INPUT));
             }
             app.adopt_incident(engine, &events);
@@ -294,7 +297,10 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             match playbook::Engine::replay(plan.playbook, settings, events.clone()) {
                 Ok(engine) => app.adopt_incident(engine, &events),
                 Err(e) => {
-                    warroom::say_err!("error: cannot follow {}: {e}", plan.path.display());
+                    warroom::say_err!(
+                        "error: {}: cannot follow: {e}",
+                        at_line(&plan.path, &plan.replay, &e)
+                    );
                     return Ok(ExitCode::from(EXIT_BAD_INPUT));
                 }
             }
@@ -476,4 +482,26 @@ fn parse_fault_spec(spec: &str) -> Result<(Fault, Duration), String> {
     let fault: Fault = name.parse().map_err(|e| format!("{e}"))?;
     let delay = Dur::parse(delay).map_err(|e| e.to_string())?;
     Ok((fault, delay.to_std()))
+}
+
+/// `path:line` of the journal line a resume error is about: the event it names, or the
+/// `declared` event for a playbook that changed; `path` alone when no line is known.
+fn at_line(
+    path: &std::path::Path,
+    replay: &warroom::journal::Replay,
+    e: &playbook::ResumeError,
+) -> String {
+    let index = match e {
+        playbook::ResumeError::UnknownStep { index, .. }
+        | playbook::ResumeError::NotDeclared { index, .. } => Some(*index),
+        playbook::ResumeError::PlaybookChanged { .. } => replay
+            .events
+            .iter()
+            .position(|(_, _, ev)| matches!(ev, playbook::Event::Declared { .. })),
+    };
+    // Line 1 is the header; event `seq` is on line `seq + 1`.
+    match index.and_then(|i| replay.events.get(i)) {
+        Some((seq, _, _)) => format!("{}:{}", path.display(), seq + 1),
+        None => path.display().to_string(),
+    }
 }

@@ -9,6 +9,7 @@ use warroom::duration::Dur;
 use warroom::env::{Backend, Environment};
 use warroom::playbook::{self, Playbook};
 use warroom::sim::Fault;
+use warroom::text::echo;
 
 use super::BadInput;
 use super::journal_api::{check_times, continue_version_1, held_by, identity, open_append};
@@ -47,27 +48,27 @@ pub(crate) fn journal_playbook(
     let h = &replay.header;
     if h.environment != env.name {
         return Err(BadInput(format!(
-            "error: {}: the journal was written against environment {:?}, not {:?}; pass --env with that environment's file",
+            "error: {}:1: the journal was written against environment {}, not {}; pass --env with that environment's file",
             path.display(),
-            h.environment,
-            env.name
+            echo(&h.environment),
+            echo(&env.name)
         )));
     }
     let playbook = playbook::find(&h.playbook.id, &args.playbooks, env).map_err(|e| {
         BadInput(format!(
-            "error: {}: playbook {:?} of the journal: {e}",
+            "error: {}:1: playbook {} of the journal: {e}",
             path.display(),
-            h.playbook.id
+            echo(&h.playbook.id)
         ))
     })?;
     if playbook.hash != h.playbook.hash {
         return Err(BadInput(format!(
-            "error: {}: the journal was written with playbook {:?} version {}, but {} is version {}; \
+            "error: {}:1: the journal was written with playbook {} version {}, but {} is version {}; \
              resume with the playbook file the incident started with (--playbooks DIR)",
             path.display(),
-            h.playbook.id,
-            h.playbook.hash,
-            playbook.source,
+            echo(&h.playbook.id),
+            echo(&h.playbook.hash),
+            echo(&playbook.source),
             playbook.hash
         )));
     }
@@ -85,9 +86,10 @@ pub(crate) fn resume_plan(
     check_times(path, &replay, chrono::Utc::now())?;
     if replay.is_finished() {
         return Err(BadInput(format!(
-            "error: {}: this incident is over (resolved or aborted); nothing to resume. \
+            "error: {}:{}: this incident is over (resolved or aborted); nothing to resume. \
              The postmortem: warroom report {}",
             path.display(),
+            replay.events.last().map_or(1, |(seq, _, _)| seq + 1),
             path.display()
         )));
     }
