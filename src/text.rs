@@ -86,7 +86,10 @@ pub fn field(value: &str) -> Cow<'_, str> {
 /// is made of, are kept; every other control character (ESC, BEL, CR, the C1 controls, ...) is
 /// shown as an escape. A value a renderer forgot to sanitise still cannot drive the terminal.
 pub fn gate(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -229,8 +232,8 @@ mod tests {
         let g = gate(doc);
         assert_eq!(g, "a\\x1b]0;pwned\\x07\tb\\r\nc\\x9b2J\n");
         assert!(matches!(gate("plain\n\tline\n"), Cow::Borrowed(_)));
-        let json = serde_json::to_string(&serde_json::json!({"k": "x\u{1b}\u{9b}\u{7f}"}))
-            .expect("json");
+        let json =
+            serde_json::to_string(&serde_json::json!({"k": "x\u{1b}\u{9b}\u{7f}"})).expect("json");
         let gated = gate_json(&json);
         assert!(!gated.chars().any(char::is_control), "{gated}");
         let back: serde_json::Value = serde_json::from_str(&gated).expect("still JSON");
@@ -244,6 +247,9 @@ mod tests {
         let long = format!("x\n{}", "y".repeat(10_000_000));
         let f = field(&long);
         assert!(f.len() < FIELD_MAX_CHARS + 40, "{} bytes", f.len());
-        assert!(f.starts_with("x\\ny") && f.ends_with("… (10.0 MB more)"), "{f}");
+        assert!(
+            f.starts_with("x\\ny") && f.ends_with("… (10.0 MB more)"),
+            "{f}"
+        );
     }
 }

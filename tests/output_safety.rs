@@ -61,7 +61,11 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 /// did reach the output: a check that would pass on an empty output proves nothing).
 fn assert_safe(what: &str, out: &[u8]) {
     let raw = raw_controls(out);
-    assert!(raw.is_empty(), "{what}: raw control bytes:\n{}", raw.join("\n"));
+    assert!(
+        raw.is_empty(),
+        "{what}: raw control bytes:\n{}",
+        raw.join("\n")
+    );
     assert!(
         contains(out, SHOWN.as_bytes()),
         "{what}: the payload is not shown visibly:\n{}",
@@ -281,11 +285,7 @@ fn status_and_check_show_hostile_environment_values_visibly() {
         &broken,
         hostile_playbook("Step")
             .replacen("rto = \"30m\"", &format!("rto = \"{H_TOML}\""), 1)
-            .replacen(
-                "[vars]",
-                &format!("\"key {H_TOML}\" = 1\n\n[vars]"),
-                1,
-            ),
+            .replacen("[vars]", &format!("\"key {H_TOML}\" = 1\n\n[vars]"), 1),
     )
     .expect("write");
     let (code, out, err) = run(&["--env", e, "check", broken.to_str().expect("utf-8")]);
@@ -363,7 +363,10 @@ fn the_console_shows_hostile_values_and_the_exact_command_visibly() {
     std::thread::sleep(Duration::from_millis(300));
     let raw = tui.raw_output();
     assert_console_safe("console", &raw);
-    assert!(contains(&raw, output.as_bytes()), "the output line is not shown visibly");
+    assert!(
+        contains(&raw, output.as_bytes()),
+        "the output line is not shown visibly"
+    );
     tui.send("q");
 }
 
@@ -454,14 +457,19 @@ fn a_reader_gone_after_one_byte_ends_every_command_quietly() {
     let dir = Scratch::new("safe-head");
     // Big outputs, well past a pipe's buffer: a report of 20 long notes, a history of 1,000
     // journals.
-    let notes: Vec<String> = (0..20).map(|i| format!("{i} {}", "n".repeat(19_000))).collect();
+    let notes: Vec<String> = (0..20)
+        .map(|i| format!("{i} {}", "n".repeat(19_000)))
+        .collect();
     let journal = hostile_journal(dir.path(), "Assess", &notes);
     let many = dir.path().join("many");
     std::fs::create_dir_all(&many).expect("dir");
     let fixture = "tests/fixtures/journals/history/2026-11-22T0312Z-region-loss-drill.jsonl";
     for i in 0..1000 {
-        std::fs::copy(fixture, many.join(format!("2026-11-22T0312Z-copy-{i:03}.jsonl")))
-            .expect("copy");
+        std::fs::copy(
+            fixture,
+            many.join(format!("2026-11-22T0312Z-copy-{i:03}.jsonl")),
+        )
+        .expect("copy");
     }
     let j = journal.to_str().expect("utf-8");
     let m = many.to_str().expect("utf-8");
@@ -483,7 +491,10 @@ fn a_reader_gone_after_one_byte_ends_every_command_quietly() {
     for args in cases {
         let (code, err) = head_c1(args);
         assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
-        assert!(matches!(code, Some(0 | 1 | 141)), "{args:?}: {code:?}: {err}");
+        assert!(
+            matches!(code, Some(0 | 1 | 141)),
+            "{args:?}: {code:?}: {err}"
+        );
     }
 }
 
@@ -518,7 +529,12 @@ fn resume_errors_name_the_journal_line() {
     // An unfinished drill of the shipped region-loss playbook.
     let path = dir.path().join("2026-11-22T0312Z-unfinished-drill.jsonl");
     let t0 = day(2026, 11, 22, 3, 12);
-    let mut s = Session::start(&path, shipped("region-loss"), World::region_lost(t0, 42.0), t0);
+    let mut s = Session::start(
+        &path,
+        shipped("region-loss"),
+        World::region_lost(t0, 42.0),
+        t0,
+    );
     s.fault("region-loss");
     s.wait(30);
     s.input(Input::Declare);
@@ -539,14 +555,26 @@ fn resume_errors_name_the_journal_line() {
     std::fs::create_dir_all(&playbooks).expect("dir");
     let changed = std::fs::read_to_string("playbooks/region-loss.toml")
         .expect("playbook")
-        .replacen("title = \"Assess scope\"", "title = \"Assess the scope\"", 1);
+        .replacen(
+            "title = \"Assess scope\"",
+            "title = \"Assess the scope\"",
+            1,
+        );
     std::fs::write(playbooks.join("region-loss.toml"), changed).expect("write");
-    let err = stderr(&["--playbooks", playbooks.to_str().expect("utf-8"), "--resume", j]);
+    let err = stderr(&[
+        "--playbooks",
+        playbooks.to_str().expect("utf-8"),
+        "--resume",
+        j,
+    ]);
     assert!(err.contains(&format!("{j}:1: ")), "{err}");
     // A finished incident: its last line, the end.
     let done = hostile_journal(dir.path(), "Assess", &[]);
     let d = done.to_str().expect("utf-8");
-    let lines = std::fs::read_to_string(&done).expect("journal").lines().count();
+    let lines = std::fs::read_to_string(&done)
+        .expect("journal")
+        .lines()
+        .count();
     let err = stderr(&["--resume", d]);
     assert!(err.contains(&format!("{d}:{lines}: ")), "{err}");
 }

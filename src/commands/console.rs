@@ -257,7 +257,10 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             };
             // The engine's own scorecard lists this resume too, as the report will.
             if let Err(e) = engine.apply_recorded(events.len(), now, &resumed) {
-                warroom::say_err!("error: {}: cannot resume: {e}", plan.journal.path().display());
+                warroom::say_err!(
+                    "error: {}: cannot resume: {e}",
+                    plan.journal.path().display()
+                );
                 return Ok(ExitCode::from(EXIT_BAD_INPUT));
             }
             app.adopt_incident(engine, &events);

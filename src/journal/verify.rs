@@ -212,7 +212,6 @@ fn prev_of(line: &[u8]) -> Option<Hex> {
     Hex::parse(p.prev.as_bytes())
 }
 
-
 /// `warroom verify PATH`: prints one line and returns the exit status (see the module docs).
 /// `println!` through the output gate that ends quietly when the reader went away (`| head`):
 /// never a panic.

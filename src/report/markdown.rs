@@ -642,7 +642,11 @@ fn notes(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
         } else {
             format!(" ({off})")
         };
-        writeln!(out, "- **{time}**{off}: {}", block(&n.text).replace('\n', "\n  "))?;
+        writeln!(
+            out,
+            "- **{time}**{off}: {}",
+            block(&n.text).replace('\n', "\n  ")
+        )?;
     }
     writeln!(out)
 }

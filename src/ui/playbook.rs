@@ -84,7 +84,10 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
         if focused { t.border_focused } else { t.border },
         Line::from(vec![
             Span::styled(" Playbook ", t.title),
-            Span::styled(format!("· {} · {} ", playbook.id, sanitize(&playbook.title)), t.text),
+            Span::styled(
+                format!("· {} · {} ", playbook.id, sanitize(&playbook.title)),
+                t.text,
+            ),
         ]),
     );
     let inner = Panel::inner(area);
@@ -341,7 +344,10 @@ fn render_step(
         let line = Line::from(vec![
             Span::styled(if cursor { "› " } else { "  " }, t.key),
             Span::styled(mark, if item.ticked { t.ok } else { t.warn }),
-            Span::styled(sanitize(&item.text), if item.ticked { t.dim } else { t.text }),
+            Span::styled(
+                sanitize(&item.text),
+                if item.ticked { t.dim } else { t.text },
+            ),
         ]);
         lines.push(if cursor { line.style(t.selected) } else { line });
     }
