@@ -278,6 +278,17 @@ fn achieved_rpo(achieved: Option<f64>, objective: u64) -> String {
 
 /// Left-aligned columns separated by two spaces; the last column is not padded.
 fn table(rows: &[Vec<String>]) -> String {
+    // Every cell is one bounded line with its control characters visible ([`crate::text::field`]):
+    // the one place history's values (scenarios, operators, errors, file names) become text.
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| crate::text::field(c).into_owned())
+                .collect()
+        })
+        .collect();
+    let rows = &rows;
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
         .map(|c| {

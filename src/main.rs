@@ -22,11 +22,12 @@ use warroom::env::Environment;
 use warroom::playbook;
 use warroom::status::StatusReport;
 use warroom::telemetry::{Board, SourceError, SourceId};
+use warroom::text::{self, Form};
 use warroom::theme::Theme;
 
 fn main() -> ExitCode {
     if let Err(e) = color_eyre::install() {
-        eprintln!("warroom: cannot install the error reporter: {e}");
+        warroom::say_err!("warroom: cannot install the error reporter: {e}");
     }
     runtime::install_panic_hook();
     let cli = Cli::parse();
@@ -41,7 +42,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             runtime::restore_terminal();
-            eprintln!("warroom: {e:?}");
+            // The error's chain on one line, through the output gate (`{:?}` would add the
+            // error reporter's own colour escapes).
+            warroom::say_err!("warroom: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -57,7 +60,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let env = match load_env(cli.console.env.as_deref()) {
         Ok(env) => env,
         Err(BadInput(msg)) => {
-            eprintln!("{msg}");
+            warroom::say_err!("{msg}");
             // `check` reports an invalid file with status 1, an environment like a playbook.
             return Ok(match cli.command {
                 Some(Command::Check { .. }) => ExitCode::FAILURE,
@@ -67,14 +70,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
     };
     // Every command that takes --theme reads and validates it, not only the console.
     if let Err(e) = Theme::resolve(&cli.console.theme, false) {
-        eprintln!("error: bad theme\n{e}");
+        warroom::say_err!("error: bad theme\n{e}");
         return Ok(ExitCode::from(EXIT_BAD_INPUT));
     }
     if let Some(path) = cli.console.resume.clone() {
         return match resume_plan(&cli.console, &env, &path) {
             Ok(plan) => console(&cli.console, env, Start::Resume(Box::new(plan))),
             Err(BadInput(msg)) => {
-                eprintln!("{msg}");
+                warroom::say_err!("{msg}");
                 Ok(ExitCode::from(EXIT_BAD_INPUT))
             }
         };
@@ -84,7 +87,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Follow { path }) => match follow_plan(&cli.console, &env, &path) {
             Ok(plan) => console(&cli.console, env, Start::Follow(Box::new(plan))),
             Err(BadInput(msg)) => {
-                eprintln!("{msg}");
+                warroom::say_err!("{msg}");
                 Ok(ExitCode::from(EXIT_BAD_INPUT))
             }
         },
@@ -101,14 +104,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     Some(path) => match resume_plan(&cli.console, &env, &path) {
                         Ok(r) => console(&cli.console, env, Start::Resume(Box::new(r))),
                         Err(BadInput(msg)) => {
-                            eprintln!("{msg}");
+                            warroom::say_err!("{msg}");
                             Ok(ExitCode::from(EXIT_BAD_INPUT))
                         }
                     },
                     None => console(&cli.console, env, Start::Drill(Box::new(plan))),
                 },
                 Err(BadInput(msg)) => {
-                    eprintln!("error: {msg}");
+                    warroom::say_err!("error: {msg}");
                     Ok(ExitCode::from(EXIT_BAD_INPUT))
                 }
             }
@@ -124,13 +127,13 @@ fn check(args: &ConsoleArgs, env: &Environment, paths: Vec<PathBuf>) -> ExitCode
     };
     let report = playbook::check_paths(&paths, env);
     let ok: String = report.ok_lines().iter().map(|l| format!("{l}\n")).collect();
-    print_stdout(&ok);
+    print_stdout(&ok, Form::Text);
     // Valid, but some steps ask the backend for what it cannot do or see: say so now.
     for file in &report.files {
         let Ok(pb) = &file.result else { continue };
         for step in &pb.steps {
             for limit in backends::step_limits(env, step) {
-                eprintln!(
+                warroom::say_err!(
                     "warning: {}: step {}: {limit}",
                     file.path.display(),
                     step.id
@@ -141,7 +144,7 @@ fn check(args: &ConsoleArgs, env: &Environment, paths: Vec<PathBuf>) -> ExitCode
     if report.ok() {
         ExitCode::SUCCESS
     } else {
-        eprintln!("{}", report.error_text());
+        warroom::say_err!("{}", report.error_text());
         ExitCode::FAILURE
     }
 }
@@ -153,9 +156,9 @@ fn show(args: &ConsoleArgs, env: &Environment, id: &str, markdown: bool) -> Exit
         playbook::Format::Text
     };
     match playbook::show(id, &args.playbooks, env, format) {
-        Ok(text) => print_stdout(&text),
+        Ok(text) => print_stdout(&text, Form::Text),
         Err(e) => {
-            eprintln!("error: {e}");
+            warroom::say_err!("error: {e}");
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
@@ -167,10 +170,14 @@ fn report(path: &Path, format: ReportFormat) -> ExitCode {
         ReportFormat::Markdown => warroom::report::Format::Markdown,
         ReportFormat::Json => warroom::report::Format::Json,
     };
+    let form = match format {
+        warroom::report::Format::Markdown => Form::Text,
+        warroom::report::Format::Json => Form::Json,
+    };
     match warroom::report::render_path(path, format) {
-        Ok(text) => print_stdout(&text),
+        Ok(text) => print_stdout(&text, form),
         Err(e) => {
-            eprintln!("error: {e}");
+            warroom::say_err!("error: {e}");
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
@@ -181,28 +188,26 @@ fn history(dir: Option<PathBuf>) -> ExitCode {
     let dir = match dir.map_or_else(warroom::journal::default_dir, Ok) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: {e}");
+            warroom::say_err!("error: {e}");
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
     match warroom::history::scan(&dir) {
-        Ok(h) => print_stdout(&warroom::history::render(&h)),
+        Ok(h) => print_stdout(&warroom::history::render(&h), Form::Text),
         Err(e) => {
-            eprintln!("error: {e}");
+            warroom::say_err!("error: {e}");
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
 }
 
-/// Prints to stdout; a closed pipe (`| head`) is not an error.
-fn print_stdout(text: &str) -> ExitCode {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+/// Prints to stdout through the output gate ([`text::print_out`]); a closed pipe (`| head`)
+/// is not an error.
+fn print_stdout(text: &str, form: Form) -> ExitCode {
+    match text::print_out(text, form) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: cannot write to stdout: {e}");
+            warroom::say_err!("error: cannot write to stdout: {e}");
             ExitCode::FAILURE
         }
     }
@@ -222,7 +227,7 @@ fn status(args: &ConsoleArgs, env: &Environment, json: bool) -> Result<ExitCode>
     let wiring = match wiring(args, env, clock.clone()) {
         Ok(w) => w,
         Err(BadInput(msg)) => {
-            eprintln!("error: {msg}");
+            warroom::say_err!("error: {msg}");
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
@@ -262,13 +267,13 @@ fn status(args: &ConsoleArgs, env: &Environment, json: bool) -> Result<ExitCode>
         board.apply(SourceId(i), r, now);
     }
     let report = StatusReport::build(env, &board, now);
-    let text = if json {
-        format!("{}\n", report.to_json())
+    let (text, form) = if json {
+        (format!("{}\n", report.to_json()), Form::Json)
     } else {
-        report.to_text()
+        (report.to_text(), Form::Text)
     };
     // A reader that went away (`| head -c1`) ends the output, not the verdict.
-    if print_stdout(&text) != ExitCode::SUCCESS {
+    if print_stdout(&text, form) != ExitCode::SUCCESS {
         return Ok(ExitCode::FAILURE);
     }
     Ok(if report.problems.is_empty() {

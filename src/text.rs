@@ -5,6 +5,7 @@
 //! how much of a value an error message repeats.
 
 use std::borrow::Cow;
+use std::io::Write as _;
 
 /// Longest value an error message repeats, in characters; the rest is counted, not shown.
 pub const ECHO_MAX_CHARS: usize = 200;
@@ -47,6 +48,119 @@ pub fn echo(value: &str) -> String {
             bytes(value.len() - cut)
         ),
     }
+}
+
+/// Longest title, name or line a rendered document (`show`, `report`, `check`) repeats, in
+/// characters; the rest is counted (`… (9.9 MB more)`), so a 10 MB step title does not make a
+/// 10 MB terminal write or a 30 MB report.
+pub const FIELD_MAX_CHARS: usize = 500;
+
+/// Longest block of text (a summary, a guide, a note, a command) a rendered document repeats,
+/// in characters; the rest is counted like [`FIELD_MAX_CHARS`].
+pub const BLOCK_MAX_CHARS: usize = 20_000;
+
+/// `value` cut after `max` characters, with how much was left out: `abc… (9.9 MB more)`. Not
+/// sanitised: pass the result through [`visible`] (or let [`gate`] do it on the way out).
+pub fn clip(value: &str, max: usize) -> Cow<'_, str> {
+    match value.char_indices().nth(max) {
+        None => Cow::Borrowed(value),
+        Some((cut, _)) => Cow::Owned(format!(
+            "{}… ({} more)",
+            &value[..cut],
+            bytes(value.len() - cut)
+        )),
+    }
+}
+
+/// A one-line field of a document for people: [`clip`]ped to [`FIELD_MAX_CHARS`] and
+/// [`visible`] (a line break in it shows as `\n`, it cannot start a line of its own).
+pub fn field(value: &str) -> Cow<'_, str> {
+    match clip(value, FIELD_MAX_CHARS) {
+        Cow::Borrowed(b) => visible(b),
+        Cow::Owned(o) => Cow::Owned(visible(&o).into_owned()),
+    }
+}
+
+/// The output gate: what every command writes passes here on its way to stdout or stderr (see
+/// [`print_out`], [`print_err`]). Like [`visible`], but line breaks and tabs, which a document
+/// is made of, are kept; every other control character (ESC, BEL, CR, the C1 controls, ...) is
+/// shown as an escape. A value a renderer forgot to sanitise still cannot drive the terminal.
+pub fn gate(text: &str) -> Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for part in text.split_inclusive(['\n', '\t']) {
+        let (body, end) = match part.chars().last() {
+            Some(c @ ('\n' | '\t')) => (&part[..part.len() - 1], Some(c)),
+            _ => (part, None),
+        };
+        out.push_str(&visible(body));
+        out.extend(end);
+    }
+    Cow::Owned(out)
+}
+
+/// The output gate for JSON documents: control characters other than line breaks (which
+/// serde_json leaves raw only between tokens) are written as `\u00XX`, valid inside JSON strings.
+/// serde_json escapes C0 controls itself but writes DEL and the C1 controls (U+0080..U+009F)
+/// raw, and a terminal may obey a raw C1 control.
+pub fn gate_json(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// What a command writes on stdout: text for people (gated by [`gate`]) or a JSON document
+/// (gated by [`gate_json`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Text,
+    Json,
+}
+
+/// Writes `text` to stdout through the output gate. A reader that went away (`| head -c1`)
+/// is not an error: `Ok`, and the caller ends quietly. Never panics.
+pub fn print_out(text: &str, form: Form) -> std::io::Result<()> {
+    let gated = match form {
+        Form::Text => gate(text),
+        Form::Json => gate_json(text),
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(gated.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
+/// Writes `text` and a line break to stderr through the output gate. A closed or broken stderr
+/// is ignored (`eprintln!` would panic): there is nowhere left to say anything.
+pub fn print_err(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err
+        .write_all(gate(text).as_bytes())
+        .and_then(|()| err.write_all(b"\n"))
+        .and_then(|()| err.flush());
+}
+
+/// `eprintln!` through the output gate, and without its panic on a closed stderr.
+#[macro_export]
+macro_rules! say_err {
+    ($($arg:tt)*) => {
+        $crate::text::print_err(&format!($($arg)*))
+    };
 }
 
 /// A count with thousands separators: `88,412,907`.
@@ -110,5 +224,32 @@ mod tests {
         // Cut on a character boundary, never inside a multi-byte character.
         let wide = "é".repeat(300);
         assert!(echo(&wide).contains("(200 bytes more)"), "{}", echo(&wide));
+    }
+
+    #[test]
+    fn the_gate_keeps_lines_and_shows_every_other_control() {
+        let doc = "a\u{1b}]0;pwned\u{7}\tb\r\nc\u{9b}2J\n";
+        let g = gate(doc);
+        assert_eq!(g, "a\\x1b]0;pwned\\x07\tb\\r\nc\\x9b2J\n");
+        assert!(matches!(gate("plain\n\tline\n"), Cow::Borrowed(_)));
+        let json =
+            serde_json::to_string(&serde_json::json!({"k": "x\u{1b}\u{9b}\u{7f}"})).expect("json");
+        let gated = gate_json(&json);
+        assert!(!gated.chars().any(char::is_control), "{gated}");
+        let back: serde_json::Value = serde_json::from_str(&gated).expect("still JSON");
+        assert_eq!(back["k"], "x\u{1b}\u{9b}\u{7f}");
+    }
+
+    #[test]
+    fn clip_and_field_bound_a_value() {
+        assert_eq!(clip("abc", 5), "abc");
+        assert_eq!(clip("abcdef", 3), "abc… (3 bytes more)");
+        let long = format!("x\n{}", "y".repeat(10_000_000));
+        let f = field(&long);
+        assert!(f.len() < FIELD_MAX_CHARS + 40, "{} bytes", f.len());
+        assert!(
+            f.starts_with("x\\ny") && f.ends_with("… (10.0 MB more)"),
+            "{f}"
+        );
     }
 }

@@ -75,7 +75,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     let theme = match Theme::resolve(&args.theme, theme::no_color_from_env()) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{e}");
+            warroom::say_err!("{e}");
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
@@ -84,7 +84,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         match parse_fault_spec(spec) {
             Ok(f) => scheduled.push(f),
             Err(msg) => {
-                eprintln!("error: --fault {spec:?}: {msg}");
+                warroom::say_err!("error: --fault {spec:?}: {msg}");
                 return Ok(ExitCode::from(EXIT_BAD_INPUT));
             }
         }
@@ -96,7 +96,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     let journal_target = match journal_target(args, &start) {
         Ok(t) => t,
         Err(BadInput(msg)) => {
-            eprintln!("{msg}");
+            warroom::say_err!("{msg}");
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
@@ -130,14 +130,14 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     let mut wiring = match wiring(&wiring_args, &env, clock.clone()) {
         Ok(w) => w,
         Err(BadInput(msg)) => {
-            eprintln!("error: {msg}");
+            warroom::say_err!("error: {msg}");
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
     // Only the simulator's time can run faster: a real environment's readings come at wall
     // time, and an engine running N times faster would mix the two clocks in every figure.
     if wiring.sim.is_none() && (speed - 1.0).abs() > f64::EPSILON {
-        eprintln!(
+        warroom::say_err!(
             "error: --speed {speed} applies to the simulator only: environment {:?} is real and \
              runs in real time\n  help: drop --speed, or drill on the simulator (no --env)",
             env.name
@@ -228,7 +228,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                 }
                 Err(e) => {
                     // The error carries its own `help:` line.
-                    eprintln!(
+                    warroom::say_err!(
                         "error: the drill's journal cannot be created: {e}\nNothing was started."
                     );
                     return Ok(ExitCode::from(EXIT_BAD_INPUT));
@@ -255,7 +255,10 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                 match playbook::Engine::resume(plan.playbook, settings, events.clone(), now) {
                     Ok(r) => r,
                     Err(e) => {
-                        eprintln!("error: cannot resume: {e}");
+                        warroom::say_err!(
+                            "error: {}: cannot resume: {e}",
+                            at_line(plan.journal.path(), &plan.replay, &e)
+                        );
                         return Ok(ExitCode::from(EXIT_BAD_INPUT));
                     }
                 };
@@ -267,7 +270,10 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             };
             // The engine's own scorecard lists this resume too, as the report will.
             if let Err(e) = engine.apply_recorded(events.len(), now, &resumed) {
-                eprintln!("error: cannot resume: {e}");
+                warroom::say_err!(
+                    "error: {}: cannot resume: {e}",
+                    plan.journal.path().display()
+                );
                 return Ok(ExitCode::from(EXIT_BAD_INPUT));
             }
             // A journal that ended fast-forwarding: the clock is back at the drill's speed.
@@ -329,7 +335,10 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             match playbook::Engine::replay(plan.playbook, settings, events.clone()) {
                 Ok(engine) => app.adopt_incident(engine, &events),
                 Err(e) => {
-                    eprintln!("error: cannot follow {}: {e}", plan.path.display());
+                    warroom::say_err!(
+                        "error: {}: cannot follow: {e}",
+                        at_line(&plan.path, &plan.replay, &e)
+                    );
                     return Ok(ExitCode::from(EXIT_BAD_INPUT));
                 }
             }
@@ -368,11 +377,15 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         .as_ref()
         .filter(|p| app.following.is_none() && p.exists())
     {
-        // After the console: a closed stdout ends these lines quietly.
-        use std::io::Write as _;
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "journal: {}", path.display());
-        let _ = writeln!(out, "postmortem: warroom report {}", path.display());
+        // After the console, through the output gate: a closed stdout ends these lines quietly.
+        let _ = warroom::text::print_out(
+            &format!(
+                "journal: {}\npostmortem: warroom report {}\n",
+                path.display(),
+                path.display()
+            ),
+            warroom::text::Form::Text,
+        );
     }
     // Background pollers may be mid-call; do not wait for them to notice.
     rt.shutdown_timeout(Duration::from_millis(100));
@@ -550,4 +563,26 @@ fn parse_fault_spec(spec: &str) -> Result<(Fault, Duration), String> {
     let fault: Fault = name.parse().map_err(|e| format!("{e}"))?;
     let delay = Dur::parse(delay).map_err(|e| e.to_string())?;
     Ok((fault, delay.to_std()))
+}
+
+/// `path:line` of the journal line a resume error is about: the event it names, or the
+/// `declared` event for a playbook that changed; `path` alone when no line is known.
+fn at_line(
+    path: &std::path::Path,
+    replay: &warroom::journal::Replay,
+    e: &playbook::ResumeError,
+) -> String {
+    let index = match e {
+        playbook::ResumeError::UnknownStep { index, .. }
+        | playbook::ResumeError::NotDeclared { index, .. } => Some(*index),
+        playbook::ResumeError::PlaybookChanged { .. } => replay
+            .events
+            .iter()
+            .position(|(_, _, ev)| matches!(ev, playbook::Event::Declared { .. })),
+    };
+    // Line 1 is the header; event `seq` is on line `seq + 1`.
+    match index.and_then(|i| replay.events.get(i)) {
+        Some((seq, _, _)) => format!("{}:{}", path.display(), seq + 1),
+        None => path.display().to_string(),
+    }
 }

@@ -9,6 +9,7 @@ use warroom::duration::Dur;
 use warroom::env::{Backend, Environment};
 use warroom::playbook::{self, Playbook};
 use warroom::sim::Fault;
+use warroom::text::echo;
 
 use super::BadInput;
 use super::journal_api::{check_times, continue_version_1, held_by, identity, open_append};
@@ -47,27 +48,27 @@ pub(crate) fn journal_playbook(
     let h = &replay.header;
     if h.environment != env.name {
         return Err(BadInput(format!(
-            "error: {}: the journal was written against environment {:?}, not {:?}; pass --env with that environment's file",
+            "error: {}:1: the journal was written against environment {}, not {}; pass --env with that environment's file",
             path.display(),
-            h.environment,
-            env.name
+            echo(&h.environment),
+            echo(&env.name)
         )));
     }
     let playbook = playbook::find(&h.playbook.id, &args.playbooks, env).map_err(|e| {
         BadInput(format!(
-            "error: {}: playbook {:?} of the journal: {e}",
+            "error: {}:1: playbook {} of the journal: {e}",
             path.display(),
-            h.playbook.id
+            echo(&h.playbook.id)
         ))
     })?;
     if playbook.hash != h.playbook.hash {
         return Err(BadInput(format!(
-            "error: {}: the journal was written with playbook {:?} version {}, but {} is version {}; \
+            "error: {}:1: the journal was written with playbook {} version {}, but {} is version {}; \
              resume with the playbook file the incident started with (--playbooks DIR)",
             path.display(),
-            h.playbook.id,
-            h.playbook.hash,
-            playbook.source,
+            echo(&h.playbook.id),
+            echo(&h.playbook.hash),
+            echo(&playbook.source),
             playbook.hash
         )));
     }
@@ -85,9 +86,10 @@ pub(crate) fn resume_plan(
     check_times(path, &replay, chrono::Utc::now())?;
     if replay.is_finished() {
         return Err(BadInput(format!(
-            "error: {}: this incident is over (resolved or aborted); nothing to resume. \
+            "error: {}:{}: this incident is over (resolved or aborted); nothing to resume. \
              The postmortem: warroom report {}",
             path.display(),
+            replay.events.last().map_or(1, |(seq, _, _)| seq + 1),
             path.display()
         )));
     }
@@ -113,7 +115,7 @@ pub(crate) fn resume_plan(
         notice = Some(notice.map_or(n.clone(), |t| format!("{t}; {n}")));
     }
     if let Some(n) = &notice {
-        eprintln!("warning: {n}");
+        warroom::say_err!("warning: {n}");
     }
     Ok(ResumePlan {
         journal,
@@ -154,7 +156,7 @@ pub(crate) fn offer_resume(playbook_id: &str) -> Option<PathBuf> {
     let mut free = None;
     for (path, replay) in unfinished {
         match held_by(&path) {
-            Some(holder) => eprintln!(
+            Some(holder) => warroom::say_err!(
                 "note: the unfinished {} of {playbook_id} in {} is being run by {holder} \
                  (watch it with: warroom follow {})",
                 replay.header.mode,
@@ -177,11 +179,17 @@ pub(crate) fn offer_resume(playbook_id: &str) -> Option<PathBuf> {
         path.display()
     );
     if !std::io::stdin().is_terminal() {
-        eprintln!("note: {what}; continue it with --resume {}", path.display());
+        warroom::say_err!("note: {what}; continue it with --resume {}", path.display());
         return None;
     }
-    eprint!("{what}.\nResume it instead of starting a new one? [Y/n] ");
-    let _ = std::io::stderr().flush();
+    {
+        // The question through the output gate, without a line break after it.
+        let mut err = std::io::stderr().lock();
+        let question = format!("{what}.\nResume it instead of starting a new one? [Y/n] ");
+        let _ = err
+            .write_all(warroom::text::gate(&question).as_bytes())
+            .and_then(|()| err.flush());
+    }
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).ok()?;
     matches!(answer.trim(), "" | "y" | "Y" | "yes").then_some(path)

@@ -13,6 +13,7 @@ use super::chain::{self, Hex, Unsealed};
 use super::error::{JournalError, Op};
 use super::file::{Replay, decode, header_error};
 use super::format::decode_header;
+use crate::text::visible;
 
 /// What [`verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,30 +212,17 @@ fn prev_of(line: &[u8]) -> Option<Hex> {
     Hex::parse(p.prev.as_bytes())
 }
 
-/// Control characters shown visibly.
-fn visible(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            if c.is_control() && c != '\n' {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
-
 /// `warroom verify PATH`: prints one line and returns the exit status (see the module docs).
-/// `println!` that ends quietly when the reader went away (`| head`): never a panic.
+/// `println!` through the output gate that ends quietly when the reader went away (`| head`):
+/// never a panic.
 macro_rules! say {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        let _ = crate::text::print_out(&format!("{}\n", format_args!($($arg)*)), crate::text::Form::Text);
     }};
 }
 
 pub fn run(path: &Path) -> ExitCode {
-    let shown = visible(&path.display().to_string());
+    let shown = visible(&path.display().to_string()).into_owned();
     match verify(path) {
         Ok(v) => {
             match &v {
@@ -271,7 +259,7 @@ pub fn run(path: &Path) -> ExitCode {
             ExitCode::from(v.exit_code())
         }
         Err(e) => {
-            eprintln!("{}", visible(&e.to_string()));
+            crate::say_err!("{}", visible(&e.to_string()));
             ExitCode::from(2)
         }
     }

@@ -34,7 +34,7 @@ pub async fn serve(listen: &str, port_file: Option<&Path>, dsn: &str) -> Result<
             .and_then(|()| std::fs::rename(&tmp, file))
             .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     }
-    eprintln!(
+    crate::say_err!(
         "health server on http://{addr}/health for {}",
         target.shown()
     );
@@ -42,7 +42,7 @@ pub async fn serve(listen: &str, port_file: Option<&Path>, dsn: &str) -> Result<
         let (stream, _) = match listener.accept().await {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("accept failed: {e}");
+                crate::say_err!("accept failed: {e}");
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }

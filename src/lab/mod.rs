@@ -1104,11 +1104,11 @@ pub fn run(args: LabArgs) -> std::process::ExitCode {
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            crate::say_err!("error: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let print = |s: &str| eprintln!("{s}");
+    let print = |s: &str| crate::say_err!("{s}");
     let result: Result<String, String> = match args.command {
         LabCommand::Up { dir } => {
             let exe = std::env::current_exe().ok();
@@ -1157,14 +1157,14 @@ pub fn run(args: LabArgs) -> std::process::ExitCode {
     match result {
         Ok(text) => {
             if !text.is_empty() {
-                // A reader that went away (`| head`) ends the output quietly.
-                use std::io::Write as _;
-                let _ = writeln!(std::io::stdout().lock(), "{text}");
+                // Through the output gate; a reader that went away (`| head`) ends the output
+                // quietly.
+                let _ = crate::text::print_out(&format!("{text}\n"), crate::text::Form::Text);
             }
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::say_err!("error: {e}");
             ExitCode::FAILURE
         }
     }

@@ -807,14 +807,16 @@ impl Step {
                     out.push('=');
                     match spec.kind {
                         ArgKind::Name(kind) => {
-                            out.push_str(&rendered);
+                            out.push_str(&crate::text::visible(&rendered));
                             let resource = env.and_then(|e| e.resource(kind, &rendered));
                             if let Some(res) = resource.filter(|r| *r != rendered) {
-                                out.push_str(&format!(" ({res})"));
+                                out.push_str(&format!(" ({})", crate::text::visible(&res)));
                             }
                         }
                         ArgKind::Text => out.push_str(&format!("{:?}", occasion.mark(rendered))),
-                        ArgKind::Count | ArgKind::Flag => out.push_str(&rendered),
+                        ArgKind::Count | ArgKind::Flag => {
+                            out.push_str(&crate::text::visible(&rendered));
+                        }
                     }
                 }
                 out
@@ -824,8 +826,10 @@ impl Step {
 }
 
 /// An argument quoted for display the way a POSIX shell would need it, so a displayed command is
-/// unambiguous: `a b` -> `'a b'`, `it's` -> `'it'\''s'`. Display only: nothing is ever run through
-/// a shell.
+/// exact and unambiguous: `a b` -> `'a b'`, `it's` -> `'it'\''s'`. An argument holding control
+/// characters is written in bash's ANSI-C quoting, each control visible and none dropped:
+/// `line1` LF `line2` -> `$'line1\nline2'`, ESC -> `\x1b`, U+009B -> `\u009b`. Display only:
+/// nothing is ever run through a shell.
 pub fn shell_quote(arg: &str) -> String {
     let plain = !arg.is_empty()
         && arg
@@ -833,6 +837,25 @@ pub fn shell_quote(arg: &str) -> String {
             .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
     if plain {
         arg.to_string()
+    } else if arg.chars().any(char::is_control) {
+        let mut out = String::with_capacity(arg.len() + 8);
+        out.push_str("$'");
+        for c in arg.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\'' => out.push_str("\\'"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if c.is_control() && u32::from(c) < 0x80 => {
+                    out.push_str(&format!("\\x{:02x}", u32::from(c)));
+                }
+                c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        out
     } else {
         format!("'{}'", arg.replace('\'', r"'\''"))
     }
@@ -965,6 +988,12 @@ mod tests {
         assert_eq!(shell_quote(""), "''");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote("$(reboot)"), "'$(reboot)'");
+        // Control characters are shown, never dropped: bash's $'...' reads back the same bytes.
+        assert_eq!(shell_quote("line1\nline2"), r"$'line1\nline2'");
+        assert_eq!(
+            shell_quote("a\u{1b}[31m\u{7}it's \\ \u{9b}"),
+            r"$'a\x1b[31m\x07it\'s \\ \u009b'"
+        );
     }
 
     #[test]

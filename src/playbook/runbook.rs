@@ -4,11 +4,17 @@
 //! target and the running total against the RTO, the guide, the checklist as boxes, the exact
 //! command with every logical name resolved to its resource, the confirmation rule, the wait
 //! condition. Secrets are masked.
+//!
+//! Every value from the playbook or the environment is bounded and sanitised here: one-line
+//! fields (titles, names, checklist items, the command) through [`field`], text blocks (summary,
+//! guide, free-text arguments) through [`clip`]; the output gate ([`crate::text::gate`]) shows
+//! what is left of their control characters when `show` prints.
 
 use super::model::{ArgValue, Executor, Playbook, Reveal, Step};
 use crate::actions::ArgKind;
 use crate::duration::Dur;
 use crate::env::Environment;
+use crate::text::{BLOCK_MAX_CHARS, clip, field};
 
 /// Output format of [`render`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,9 +105,10 @@ fn text_args(step: &Step, playbook: &Playbook) -> Vec<(String, String)> {
         .iter()
         .filter(|a| a.kind == ArgKind::Text)
         .filter_map(|a| match with.get(a.name) {
-            Some(ArgValue::Text(t)) => {
-                Some((a.name.to_string(), t.render(&playbook.vars, Reveal::Masked)))
-            }
+            Some(ArgValue::Text(t)) => Some((
+                a.name.to_string(),
+                clip(&t.render(&playbook.vars, Reveal::Masked), BLOCK_MAX_CHARS).into_owned(),
+            )),
             _ => None,
         })
         .collect()
@@ -111,15 +118,13 @@ fn text_args(step: &Step, playbook: &Playbook) -> Vec<(String, String)> {
 fn short_command(step: &Step, playbook: &Playbook, env: &Environment) -> String {
     let full = step.command_line(&playbook.vars, Reveal::Masked, Some(env));
     let texts = text_args(step, playbook);
-    if texts.is_empty() {
-        return full;
-    }
     let mut short = full;
     for (name, value) in &texts {
         let quoted = format!(" {name}={value:?}");
         short = short.replacen(&quoted, &format!(" {name}=<below>"), 1);
     }
-    short
+    // The command is exact (see `shell_quote`), only a monstrous one is cut, with a count.
+    crate::text::visible(&clip(&short, BLOCK_MAX_CHARS)).into_owned()
 }
 
 fn confirm_rule(step: &Step, playbook: &Playbook) -> String {
@@ -131,7 +136,11 @@ fn confirm_rule(step: &Step, playbook: &Playbook) -> String {
 
 fn text(playbook: &Playbook, env: &Environment) -> String {
     let mut out = String::new();
-    let heading = format!("RUNBOOK  {}  [{}]", playbook.title, playbook.id);
+    let heading = format!(
+        "RUNBOOK  {}  [{}]",
+        field(&playbook.title),
+        field(&playbook.id)
+    );
     out.push_str(&heading);
     out.push('\n');
     out.push_str(&"=".repeat(heading.chars().count()));
@@ -146,14 +155,15 @@ fn text(playbook: &Playbook, env: &Environment) -> String {
         playbook.steps.len(),
         playbook.total_target()
     ));
-    out.push_str(&format!("Environment  {}\n", env.name));
+    out.push_str(&format!("Environment  {}\n", field(&env.name)));
     out.push_str(&format!(
         "Playbook     {} (version {})\n",
-        playbook.source, playbook.hash
+        field(&playbook.source),
+        playbook.hash
     ));
     if !playbook.summary.is_empty() {
         out.push('\n');
-        out.push_str(&wrapped(&playbook.summary, ""));
+        out.push_str(&wrapped(&clip(&playbook.summary, BLOCK_MAX_CHARS), ""));
     }
     out.push('\n');
     out.push_str(&wrapped(
@@ -174,7 +184,7 @@ fn text(playbook: &Playbook, env: &Environment) -> String {
         out.push('\n');
         out.push_str(&"-".repeat(TEXT_WIDTH));
         out.push('\n');
-        let mut title = format!("Step {} of {n}  {}", i + 1, step.title);
+        let mut title = format!("Step {} of {n}  {}", i + 1, field(&step.title));
         if step.destructive {
             title.push_str("  [DESTRUCTIVE]");
         }
@@ -182,7 +192,7 @@ fn text(playbook: &Playbook, env: &Environment) -> String {
         out.push('\n');
         out.push_str(&format!(
             "  id {} · target {} · T+{} of RTO {}{over}\n",
-            step.id,
+            field(&step.id),
             step.target,
             Dur::from_secs(total),
             playbook.rto
@@ -190,12 +200,12 @@ fn text(playbook: &Playbook, env: &Environment) -> String {
         let guide = step.guide.render(&playbook.vars, Reveal::Masked);
         if !guide.trim().is_empty() {
             out.push('\n');
-            out.push_str(&wrapped(&guide, "  "));
+            out.push_str(&wrapped(&clip(&guide, BLOCK_MAX_CHARS), "  "));
         }
         if !step.checklist.is_empty() {
             out.push('\n');
             for item in &step.checklist {
-                let text = item.render(&playbook.vars, Reveal::Masked);
+                let text = field(&item.render(&playbook.vars, Reveal::Masked)).into_owned();
                 let lines = wrap(&text, TEXT_WIDTH - 6, "");
                 for (j, l) in lines.iter().enumerate() {
                     let prefix = if j == 0 { "  [ ] " } else { "      " };
@@ -278,9 +288,9 @@ fn on_failure_text(step: &Step) -> &'static str {
     }
 }
 
-/// Markdown-escapes text used inline (tables, headings).
+/// Markdown-escapes text used inline (tables, headings), bounded and sanitised ([`field`]).
 fn md_inline(s: &str) -> String {
-    s.replace('|', "\\|")
+    field(s).replace('|', "\\|")
 }
 
 fn markdown(playbook: &Playbook, env: &Environment) -> String {
@@ -288,7 +298,7 @@ fn markdown(playbook: &Playbook, env: &Environment) -> String {
     out.push_str(&format!(
         "# Runbook: {} (`{}`)\n\n",
         md_inline(&playbook.title),
-        playbook.id
+        md_inline(&playbook.id)
     ));
     out.push_str("| Scenario | RTO | RPO | Steps | Targets | Environment | Version |\n");
     out.push_str("|---|---|---|---|---|---|---|\n");
@@ -303,7 +313,7 @@ fn markdown(playbook: &Playbook, env: &Environment) -> String {
         playbook.hash
     ));
     if !playbook.summary.is_empty() {
-        for line in playbook.summary.lines() {
+        for line in clip(&playbook.summary, BLOCK_MAX_CHARS).lines() {
             out.push_str(&format!("> {line}\n"));
         }
         out.push('\n');
@@ -333,7 +343,7 @@ fn markdown(playbook: &Playbook, env: &Environment) -> String {
         ));
         out.push_str(&format!(
             "`{}` · target **{}** · T+{} of RTO {}{over}\n",
-            step.id,
+            md_inline(&step.id),
             step.target,
             Dur::from_secs(total),
             playbook.rto
@@ -341,7 +351,7 @@ fn markdown(playbook: &Playbook, env: &Environment) -> String {
         let guide = step.guide.render(&playbook.vars, Reveal::Masked);
         if !guide.trim().is_empty() {
             out.push('\n');
-            out.push_str(guide.trim());
+            out.push_str(clip(&guide, BLOCK_MAX_CHARS).trim());
             out.push('\n');
         }
         if !step.checklist.is_empty() {
@@ -349,7 +359,7 @@ fn markdown(playbook: &Playbook, env: &Environment) -> String {
             for item in &step.checklist {
                 out.push_str(&format!(
                     "- [ ] {}\n",
-                    item.render(&playbook.vars, Reveal::Masked)
+                    field(&item.render(&playbook.vars, Reveal::Masked))
                 ));
             }
         }

@@ -1,4 +1,10 @@
 //! The postmortem as GitHub-flavoured markdown.
+//!
+//! Every value from the journal (titles, names, notes, reasons, output, the operator) reaches the
+//! text through one of the helpers [`cell`], [`inline`], [`code`], [`id`], [`mermaid_text`] or
+//! [`block`]: bounded ([`text::clip`]) and sanitised ([`text::visible`]), so the markdown stays
+//! valid and a hostile journal cannot drive the terminal that prints it. The output gate
+//! ([`text::gate`]) catches a value passed without one on its way out.
 
 use std::fmt::Write as _;
 
@@ -8,6 +14,7 @@ use super::{Postmortem, State, StepReport, Verdict};
 use crate::duration::Dur;
 use crate::playbook::projection::{span, speed_label};
 use crate::playbook::{Grade, Timing};
+use crate::text::{self, BLOCK_MAX_CHARS};
 
 /// The postmortem for people: summary, criteria, steps, a mermaid gantt chart, decisions with
 /// their evidence, notes, output excerpts and the timeline.
@@ -19,14 +26,14 @@ pub fn markdown(pm: &Postmortem) -> String {
 }
 
 fn write_report(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
-    writeln!(out, "# Postmortem: {}", inline(&pm.playbook.title))?;
+    writeln!(out, "# Postmortem: {}", inline(&id(&pm.playbook.title)))?;
     writeln!(out)?;
     writeln!(
         out,
         "**{}** · {} of `{}` · {}",
         verdict_banner(pm),
         pm.mode,
-        pm.playbook.id,
+        id(&pm.playbook.id),
         state_line(pm)
     )?;
     writeln!(out)?;
@@ -99,20 +106,41 @@ fn offset(secs: i64) -> String {
     }
 }
 
-/// Text for a table cell or a line: no pipes, no line breaks.
+/// Text for a table cell or a line: no pipes, no line breaks, bounded, control characters
+/// visible.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace("\r\n", "<br>")
-        .replace('\n', "<br>")
+    let s = text::clip(s, BLOCK_MAX_CHARS);
+    text::visible(
+        &s.replace('|', "\\|")
+            .replace("\r\n", "<br>")
+            .replace('\n', "<br>"),
+    )
+    .into_owned()
 }
 
-/// Text for a line outside tables: one line.
+/// Text for a line outside tables: one line, bounded, control characters visible.
 fn inline(s: &str) -> String {
-    s.replace("\r\n", " ").replace('\n', " ")
+    let s = text::clip(s, BLOCK_MAX_CHARS);
+    text::visible(&s.replace("\r\n", " ").replace('\n', " ")).into_owned()
 }
 
-/// An inline code span that survives backticks in `s`.
+/// A name or an id (a step, a playbook, a mode): one short line ([`text::field`]).
+fn id(s: &str) -> String {
+    text::field(s).into_owned()
+}
+
+/// Lines of text (a note, output lines), bounded; each line's control characters visible.
+fn block(s: &str) -> String {
+    text::clip(s, BLOCK_MAX_CHARS)
+        .split('\n')
+        .map(|l| text::visible(l.strip_suffix('\r').unwrap_or(l)).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An inline code span that survives backticks in `s`; bounded, control characters visible.
 fn code(s: &str) -> String {
+    let s = &*text::visible(&text::clip(s, BLOCK_MAX_CHARS)).into_owned();
     let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let ticks = "`".repeat(longest + 1);
     let pad = if s.starts_with('`') || s.ends_with('`') {
@@ -152,7 +180,11 @@ fn facts(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     writeln!(out, "| | |")?;
     writeln!(out, "|---|---|")?;
     writeln!(out, "| Scenario | {} |", cell(&pm.playbook.scenario))?;
-    let mut playbook = format!("`{}` (content hash {}", pm.playbook.id, pm.playbook.hash);
+    let mut playbook = format!(
+        "`{}` (content hash {}",
+        id(&pm.playbook.id),
+        id(&pm.playbook.hash)
+    );
     if let Some(p) = &pm.playbook.path {
         let _ = write!(playbook, ", {}", code(p));
     }
@@ -491,8 +523,8 @@ fn steps(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
             out,
             "| {} | {} (`{}`) | {} | {} | {} | {} | {} |",
             i + 1,
-            cell(&s.title),
-            s.id,
+            cell(&id(&s.title)),
+            id(&s.id),
             objective(s.target_secs),
             step_actual(s),
             timing(s.timing),
@@ -509,8 +541,8 @@ fn steps(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
             writeln!(
                 out,
                 "- `{}` {}: {}",
-                s.id,
-                inline(&s.title),
+                id(&s.id),
+                inline(&id(&s.title)),
                 inline(s.reason.as_deref().unwrap_or("no reason recorded"))
             )?;
         }
@@ -519,9 +551,10 @@ fn steps(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     Ok(())
 }
 
-/// Text mermaid accepts in a task name or title: `:`, `#` and `;` have meanings there.
+/// Text mermaid accepts in a task name or title: `:`, `#` and `;` have meanings there. Bounded,
+/// control characters visible.
 fn mermaid_text(s: &str) -> String {
-    let cleaned: String = s
+    let cleaned: String = text::field(&s.replace(['\n', '\r'], " "))
         .chars()
         .map(|c| match c {
             ':' | ';' | '#' | '\n' | '\r' | '`' | '"' | '<' | '>' | '{' | '}' => ' ',
@@ -656,7 +689,7 @@ fn decisions(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
         writeln!(
             out,
             "- **{time}** ({off}) `{}`{attempt}: {}",
-            d.step,
+            id(&d.step),
             code(&d.command)
         )?;
         if d.destructive {
@@ -687,7 +720,11 @@ fn notes(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
         } else {
             format!(" ({off})")
         };
-        writeln!(out, "- **{time}**{off}: {}", n.text.replace('\n', "\n  "))?;
+        writeln!(
+            out,
+            "- **{time}**{off}: {}",
+            block(&n.text).replace('\n', "\n  ")
+        )?;
     }
     writeln!(out)
 }
@@ -700,15 +737,15 @@ fn output(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     writeln!(out)?;
     for o in &pm.output {
         let shown = o.lines.len();
+        let lines: Vec<String> = o.lines.iter().map(|l| block(l)).collect();
         let what = if shown < o.recorded {
             format!("the last {shown} of {} lines recorded", o.recorded)
         } else {
             format!("{} line(s)", o.recorded)
         };
-        writeln!(out, "`{}`, attempt {} ({what}):", o.step, o.attempt)?;
+        writeln!(out, "`{}`, attempt {} ({what}):", id(&o.step), o.attempt)?;
         writeln!(out)?;
-        let longest = o
-            .lines
+        let longest = lines
             .iter()
             .flat_map(|l| l.split(|c| c != '`'))
             .map(str::len)
@@ -716,7 +753,7 @@ fn output(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
             .unwrap_or(0);
         let fence = "`".repeat(longest.max(2) + 1);
         writeln!(out, "{fence}text")?;
-        for l in &o.lines {
+        for l in &lines {
             writeln!(out, "{l}")?;
         }
         writeln!(out, "{fence}")?;
@@ -745,7 +782,7 @@ fn timeline(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
             row.kind.replace('_', " "),
             row.step
                 .as_deref()
-                .map(|s| format!("`{s}`"))
+                .map(|s| format!("`{}`", id(s)))
                 .unwrap_or_default(),
             cell(&row.detail)
         )?;

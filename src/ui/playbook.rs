@@ -36,20 +36,11 @@ use crate::ui::paint::{self, Panel};
 /// Timeline lines shown under the current step when there is room.
 const TIMELINE_SHOWN: usize = 6;
 
-/// Replaces control characters (a hostile child's escape sequences) so output cannot drive
-/// the terminal.
+/// Shows control characters (a hostile child's escape sequences) visibly, as the one sanitiser
+/// [`crate::text::visible`] does everywhere (`\x1b]52;...`), so output cannot drive the terminal
+/// and nothing is silently dropped; a tab is a space.
 pub fn sanitize(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                '�'
-            } else if c == '\t' {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
+    crate::text::visible(&text.replace('\t', " ")).into_owned()
 }
 
 fn status_icon(status: &StepStatus) -> &'static str {
@@ -93,7 +84,10 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
         if focused { t.border_focused } else { t.border },
         Line::from(vec![
             Span::styled(" Playbook ", t.title),
-            Span::styled(format!("· {} · {} ", playbook.id, playbook.title), t.text),
+            Span::styled(
+                format!("· {} · {} ", playbook.id, sanitize(&playbook.title)),
+                t.text,
+            ),
         ]),
     );
     let inner = Panel::inner(area);
@@ -317,7 +311,7 @@ fn render_step(
     let t = &app.theme;
     let mut lines = vec![Line::from(vec![
         Span::styled(format!("Step {}/{count} · ", step.index + 1), t.dim),
-        Span::styled(step.title.clone(), t.title),
+        Span::styled(sanitize(&step.title), t.title),
         Span::styled(format!(" · target {} · ", step.target), t.dim),
         Span::styled(
             step.elapsed_secs.map(compact).unwrap_or_default(),
@@ -341,7 +335,7 @@ fn render_step(
     }
     if !step.guide.trim().is_empty() {
         for para in step.guide.trim().lines() {
-            lines.push(Line::from(Span::styled(para.to_string(), t.text)));
+            lines.push(Line::from(Span::styled(sanitize(para), t.text)));
         }
     }
     for (i, item) in step.checklist.iter().enumerate() {
@@ -350,7 +344,10 @@ fn render_step(
         let line = Line::from(vec![
             Span::styled(if cursor { "› " } else { "  " }, t.key),
             Span::styled(mark, if item.ticked { t.ok } else { t.warn }),
-            Span::styled(item.text.clone(), if item.ticked { t.dim } else { t.text }),
+            Span::styled(
+                sanitize(&item.text),
+                if item.ticked { t.dim } else { t.text },
+            ),
         ]);
         lines.push(if cursor { line.style(t.selected) } else { line });
     }
@@ -361,7 +358,7 @@ fn render_step(
         };
         let mut spans = vec![
             Span::styled(label, t.header),
-            Span::styled(command.clone(), t.text),
+            Span::styled(sanitize(command), t.text),
         ];
         if step.destructive {
             spans.push(Span::styled("  DESTRUCTIVE", t.danger));
@@ -552,7 +549,7 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
         Line::raw(""),
         Line::from(vec![
             Span::styled("command     ", t.header),
-            Span::styled(r.command.clone(), t.title),
+            Span::styled(sanitize(&r.command), t.title),
         ]),
     ];
     if let Some(summary) = &r.action_summary {
