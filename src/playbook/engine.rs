@@ -32,6 +32,7 @@ use super::model::{
 };
 use super::projection::{Measures, Plan, Projection};
 use crate::actions::Exec;
+pub use crate::actions::tree::LeftProcess;
 use crate::duration::{Dur, compact};
 use crate::env::Environment;
 use crate::env::RegionRole;
@@ -195,6 +196,16 @@ pub enum Input {
         attempt: u32,
         result: Result<(), String>,
     },
+    /// Processes of an attempt's executor that could not be killed when it ended: recorded
+    /// (`left_running`) whenever it comes, even after the step or the incident ended.
+    ExecLeftRunning {
+        step: usize,
+        attempt: u32,
+        processes: Vec<LeftProcess>,
+    },
+    /// The console is ending on a signal (`SIGTERM`, `SIGHUP`): every step whose executor runs
+    /// is recorded `interrupted`, its executor killed, and the step failed.
+    Interrupt { signal: String },
     /// Skip a step that is not finished; the reason is required and recorded.
     Skip { step: usize, reason: String },
     /// Make a failed step active again (its checklist ticks are kept).
@@ -254,6 +265,11 @@ pub struct ConfirmRequest {
     pub exec: Exec,
     /// The built-in action's one-line description.
     pub action_summary: Option<String>,
+    /// A `run` step's environment variables, secrets masked (`TOKEN=••••••`).
+    pub env: Vec<(String, String)>,
+    /// The secret variables a `run` step passes as arguments, which other local users can read
+    /// in `ps` while it runs (the dialog says so, and suggests `env`).
+    pub secrets_in_argv: Vec<String>,
     /// Logical names the action touches and the resources behind them.
     pub names: Vec<ResolvedName>,
     pub destructive: bool,
@@ -540,6 +556,21 @@ pub enum Event {
         window_to: Option<DateTime<Utc>>,
         measured_from: String,
     },
+    /// The console ended on a signal while this attempt's executor ran: the executor was killed
+    /// with it (the step's `step_finished`, failed, follows).
+    Interrupted {
+        step: String,
+        attempt: u32,
+        /// `SIGTERM`, `SIGHUP`.
+        signal: String,
+    },
+    /// Processes of this attempt's executor that could not be killed when it ended, still
+    /// running: pid and command line (sanitised, secrets masked, bounded).
+    LeftRunning {
+        step: String,
+        attempt: u32,
+        processes: Vec<LeftProcess>,
+    },
     /// One line of executor output (masked, bounded).
     Output {
         step: String,
@@ -778,6 +809,8 @@ struct StepRun {
     output: VecDeque<String>,
     /// Output lines of the current attempt seen so far (recorded or not).
     output_seen: usize,
+    /// The end of the attempt's previous output line, for a secret split across two lines.
+    mask_carry: super::mask::Carry,
     over_target_noted: bool,
     observed: Option<Observation>,
 }
@@ -814,6 +847,8 @@ pub struct Engine {
     held_since: Vec<Option<DateTime<Utc>>>,
     /// Per step done by its wait: when its condition had held from, frozen at completion.
     held_when_done: Vec<Option<DateTime<Utc>>>,
+    /// The playbook's secret values in every form a step may print them (built once).
+    masker: super::mask::Masker,
 }
 
 fn secs_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
@@ -856,6 +891,7 @@ impl Engine {
             detected_since: None,
             held_since: vec![None; playbook.steps.len()],
             held_when_done: vec![None; playbook.steps.len()],
+            masker: playbook.vars.masker(),
             playbook,
             settings,
         }
@@ -967,6 +1003,19 @@ impl Engine {
             self.set_disruption(*since, reason, now, &mut out);
             return out;
         }
+        if let Input::ExecLeftRunning {
+            step,
+            attempt,
+            processes,
+        } = &input
+        {
+            self.left_running(*step, *attempt, processes, now, &mut out);
+            return out;
+        }
+        if let Input::Interrupt { signal } = &input {
+            self.interrupt(signal, now, &mut out);
+            return out;
+        }
         if self.is_finished() {
             // Late executor reports after an abort are expected: ignore them quietly.
             if !matches!(input, Input::ExecOutput { .. } | Input::ExecFinished { .. }) {
@@ -1008,9 +1057,81 @@ impl Engine {
             Input::Retry { step } => self.retry(step, now, &mut out),
             Input::Complete { step } => self.complete(step, now, &mut out),
             Input::Abort { reason } => self.abort(&reason, now, &mut out),
-            Input::Note { .. } | Input::SetDisruption { .. } => {}
+            Input::Note { .. }
+            | Input::SetDisruption { .. }
+            | Input::ExecLeftRunning { .. }
+            | Input::Interrupt { .. } => {}
         }
         out
+    }
+
+    /// See [`Input::ExecLeftRunning`].
+    fn left_running(
+        &mut self,
+        step: usize,
+        attempt: u32,
+        processes: &[LeftProcess],
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(run) = self.runs.get(step) else {
+            return;
+        };
+        if processes.is_empty() || attempt == 0 || attempt > run.attempt {
+            return;
+        }
+        let processes = processes
+            .iter()
+            .map(|p| LeftProcess {
+                pid: p.pid,
+                command: truncate_chars(&self.masker.mask(&p.command), OUTPUT_LINE_MAX_CHARS),
+            })
+            .collect();
+        let event = Event::LeftRunning {
+            step: self.playbook.steps[step].id.clone(),
+            attempt,
+            processes,
+        };
+        self.emit(event, now, out);
+    }
+
+    /// See [`Input::Interrupt`].
+    fn interrupt(&mut self, signal: &str, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        if self.is_finished() || self.declared_at.is_none() {
+            return;
+        }
+        for step in 0..self.runs.len() {
+            if self.runs[step].status != StepStatus::Running {
+                continue;
+            }
+            let attempt = self.runs[step].attempt;
+            let event = Event::Interrupted {
+                step: self.playbook.steps[step].id.clone(),
+                attempt,
+                signal: signal.to_string(),
+            };
+            self.emit(event, now, out);
+            out.push(Effect::Kill { step, attempt });
+            self.fail(
+                step,
+                format!(
+                    "interrupted: {signal} ended the console while this step ran, and its \
+                     processes with it; check its effect in the panes, then retry or skip it"
+                ),
+                now,
+                out,
+            );
+        }
+    }
+
+    /// The steps whose executor is running now: `(index, id, attempt)`.
+    pub fn running_steps(&self) -> Vec<(usize, String, u32)> {
+        self.runs
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.status == StepStatus::Running)
+            .map(|(i, r)| (i, self.playbook.steps[i].id.clone(), r.attempt))
+            .collect()
     }
 
     /// Time passes and the latest telemetry picture: executor timeouts, wait conditions, target
@@ -1486,6 +1607,7 @@ impl Engine {
                 r.exec_started_at = Some(at);
                 r.output.clear();
                 r.output_seen = 0;
+                r.mask_carry = super::mask::Carry::default();
                 r.observed = None;
             }
             Event::RpoCaptured {
@@ -1559,7 +1681,7 @@ impl Engine {
                 self.runs[i].over_target_noted = true;
             }
             Event::RtoRisk { at_risk, .. } => self.at_risk = *at_risk,
-            Event::Note { .. } => {}
+            Event::Note { .. } | Event::Interrupted { .. } | Event::LeftRunning { .. } => {}
             Event::Disrupted { since, reason, .. } => {
                 let derived = reason.is_none() && self.fault_injected_at.is_none();
                 self.disrupted = Some((*since, derived));
@@ -1739,9 +1861,15 @@ impl Engine {
             command: command.clone(),
             exec: s.render_exec(vars, Reveal::Masked).unwrap_or(Exec::Run {
                 argv: Vec::new(),
+                env: Vec::new(),
                 timeout: None,
             }),
             action_summary: s.builtin().map(|b| b.summary.to_string()),
+            env: match s.render_exec(vars, Reveal::Masked) {
+                Some(Exec::Run { env, .. }) => env,
+                _ => Vec::new(),
+            },
+            secrets_in_argv: s.secrets_in_argv(vars),
             names: s.resolved_names(vars, &self.settings.environment),
             destructive: s.destructive,
             type_to_confirm: s.confirm_text(vars),
@@ -1994,10 +2122,12 @@ impl Engine {
         if !self.is_live_attempt(step, attempt) {
             return;
         }
-        let line = truncate_chars(
-            &self.playbook.vars.mask_secrets(line.trim_end()),
-            OUTPUT_LINE_MAX_CHARS,
-        );
+        // Masked on the whole line (the executor assembles lines from the pipe's chunks), then
+        // cut: a cut must not split a secret before it is masked.
+        let masked = self
+            .masker
+            .mask_line(line.trim_end(), &mut self.runs[step].mask_carry);
+        let line = truncate_chars(&masked, OUTPUT_LINE_MAX_CHARS);
         let id = self.playbook.steps[step].id.clone();
         self.runs[step].output_seen += 1;
         let seen = self.runs[step].output_seen;
@@ -2043,7 +2173,7 @@ impl Engine {
         }
         match result {
             Err(why) => {
-                let why = self.playbook.vars.mask_secrets(why.trim());
+                let why = self.masker.mask(why.trim());
                 let why = if why.is_empty() {
                     "the executor failed".to_string()
                 } else {

@@ -689,7 +689,10 @@ impl Projection {
                 self.ended_wall = Some(wall);
                 self.recorded_passed = Some(*passed);
             }
-            Event::RtoRisk { .. } | Event::Note { .. } => {}
+            Event::RtoRisk { .. }
+            | Event::Note { .. }
+            | Event::Interrupted { .. }
+            | Event::LeftRunning { .. } => {}
         }
     }
 
