@@ -245,3 +245,218 @@ fn ctrl_c_and_sigint_ask_before_quitting_an_incident() {
         assert!(left.is_empty(), "left running after quit: {left:?}");
     }
 }
+
+/// The secret of the masking test: mixed case, a `/` and a `+` (URL-encoded differently) and a
+/// space (`+` in a query string).
+const SECRET: &str = "Sup3r/S3cr3t+K3y z";
+
+const LEAKY: &str = r#"
+id = "leaky"
+title = "A step that leaks its secret"
+scenario = "custom"
+summary = "Prints the secret in nine forms."
+rto = "30m"
+rpo = "5m"
+
+[vars]
+token = { value = "Sup3r/S3cr3t+K3y z", secret = true }
+
+[[steps]]
+id = "leak"
+title = "Print the secret every way"
+target = "5m"
+env = { T = "{{token}}" }
+run = ["python3", "-c", '''
+import os, sys, time, base64, urllib.parse, re
+s = os.environ["T"]
+def out(x):
+    sys.stdout.write(x); sys.stdout.flush()
+out("v1 exact " + s + "\n")
+out("v2 upper " + s.upper() + "\n")
+out("v3 lower " + s.lower() + "\n")
+u = urllib.parse.quote_plus(s)
+out("v4 url " + u + "\n")
+out("v4 urllower " + re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), u) + "\n")
+for k in range(3):
+    out("v5 b64 " + base64.b64encode(b"x" * k + s.encode() + b"\n").decode() + "\n")
+    out("v6 b64url " + base64.urlsafe_b64encode(b"yy" * k + s.encode()).decode().rstrip("=") + "\n")
+out("v7 chunks " + s[:7]); time.sleep(0.3); out(s[7:] + " end\n")
+out("v8 esc " + s[:5] + "\x1b[31m" + s[5:] + "\x1b[0m\n")
+out("v9 lines " + s[:6] + "\n" + s[6:] + " end\n")
+out("done printing\n")
+''']
+
+[[steps]]
+id = "argv"
+title = "Pass the secret as an argument"
+target = "5m"
+run = ["echo", "arg {{token}}"]
+"#;
+
+/// Python-free copies of the encodings the step prints, to look for in what warroom wrote.
+fn encoded_forms() -> Vec<String> {
+    fn b64(bytes: &[u8], url: bool) -> String {
+        const STD: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for g in bytes.chunks(3) {
+            let b = [g[0], *g.get(1).unwrap_or(&0), *g.get(2).unwrap_or(&0)];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for k in 0..=g.len() {
+                let c = STD[((n >> (18 - 6 * k)) & 63) as usize] as char;
+                out.push(match (url, c) {
+                    (true, '+') => '-',
+                    (true, '/') => '_',
+                    _ => c,
+                });
+            }
+        }
+        out
+    }
+    let mut forms = Vec::new();
+    for k in 0..3 {
+        let mut std_in = b"x".repeat(k);
+        std_in.extend_from_slice(SECRET.as_bytes());
+        std_in.push(b'\n');
+        forms.push(b64(&std_in, false));
+        let mut url_in = b"yy".repeat(k);
+        url_in.extend_from_slice(SECRET.as_bytes());
+        forms.push(b64(&url_in, true));
+    }
+    forms
+}
+
+/// Where the secret must not be: plain forms whole, encoded forms by any 8 characters.
+fn assert_no_secret(what: &str, text: &str) {
+    let url = "Sup3r%2FS3cr3t%2BK3y+z";
+    for form in [
+        SECRET.to_string(),
+        SECRET.to_uppercase(),
+        SECRET.to_lowercase(),
+        url.to_string(),
+        url.to_lowercase(),
+        "Sup3r%2fS3cr3t%2bK3y+z".to_string(),
+    ] {
+        assert!(!text.contains(&form), "{what} shows {form:?}");
+    }
+    // Case-insensitively too, after removing escape sequences (split by an escape).
+    let plain = text
+        .replace("\u{1b}[31m", "")
+        .replace("\u{1b}[0m", "")
+        .replace("\\u{1b}[31m", "")
+        .replace("\\x1b[31m", "");
+    assert!(
+        !plain.to_lowercase().contains(&SECRET.to_lowercase()),
+        "{what} shows the secret split by an escape sequence"
+    );
+    for form in encoded_forms() {
+        let chars: Vec<char> = form.chars().collect();
+        for window in chars.windows(8) {
+            let window: String = window.iter().collect();
+            assert!(!text.contains(&window), "{what} shows {window:?} of {form}");
+        }
+    }
+}
+
+/// The nine forms a step may print a secret in (exact, upper, lower, URL-encoded, base64,
+/// base64url, split across two writes, split by an escape sequence, split across two lines)
+/// never reach the journal, the screen or the report; the secret reaches the step by `env`
+/// (shown masked in the confirmation); a secret in an argument is flagged with `ps`.
+#[test]
+fn a_secret_printed_in_nine_forms_reaches_neither_journal_nor_screen_nor_report() {
+    let dir = Scratch::new("mask");
+    let playbooks = write_playbook(dir.path(), LEAKY);
+    let mut tui = Tui::spawn(&["--playbooks", &playbooks], 120, 40);
+    tui.wait_text("Replica lag", T);
+    tui.send("p");
+    tui.wait_text("A step that leaks its secret", T);
+    tui.send("\r");
+    tui.wait_text("Print the secret every way", T);
+    tui.send("\r"); // declare
+    tui.wait_text("since declared", T);
+    tui.send("\r"); // request
+    let confirm = tui.wait_text("Confirm", T);
+    assert!(confirm.contains("T=••••••"), "env shown masked:\n{confirm}");
+    assert!(
+        !confirm.contains("local users"),
+        "no ps warning for env:\n{confirm}"
+    );
+    tui.send("y");
+    tui.wait_text("done printing", T);
+    tui.wait_text("Step 2/2", T);
+    tui.send("\r");
+    let confirm = tui.wait_for("the confirmation of the argv step", T, |s| {
+        s.contains("Confirm") && s.contains("arg ••••••")
+    });
+    assert!(
+        confirm.contains("other local users can read it in `ps`"),
+        "the ps warning:\n{confirm}"
+    );
+    tui.send("y");
+    tui.wait_text("arg ••••••", T);
+    std::thread::sleep(Duration::from_millis(500));
+    tui.send("q");
+    tui.send("q");
+    tui.wait_exit(T);
+
+    let state = tui.state.as_ref().expect("state dir").path().to_path_buf();
+    let journal = common::the_journal_in(&state);
+    let text = std::fs::read_to_string(&journal).expect("journal");
+    // The lines were printed and journaled, masked.
+    let lines = common::journal_lines(&journal);
+    let output: Vec<String> = lines
+        .iter()
+        .filter(|l| l["kind"] == "output")
+        .filter_map(|l| l["line"].as_str().map(str::to_string))
+        .collect();
+    for label in [
+        "v1 exact",
+        "v2 upper",
+        "v3 lower",
+        "v4 url",
+        "v4 urllower",
+        "v7 chunks",
+        "v8 esc",
+    ] {
+        assert!(
+            output
+                .iter()
+                .any(|l| l.starts_with(label) && l.contains("••••••")),
+            "{label} not journaled masked: {output:#?}"
+        );
+    }
+    assert_eq!(
+        output
+            .iter()
+            .filter(|l| l.starts_with("v5 b64 ") && l.contains("••••••"))
+            .count(),
+        3,
+        "{output:#?}"
+    );
+    assert_eq!(
+        output
+            .iter()
+            .filter(|l| l.starts_with("v6 b64url ") && l.contains("••••••"))
+            .count(),
+        3,
+        "{output:#?}"
+    );
+    assert_no_secret("the journal", &text);
+    // Across the line break: the lines joined do not hold it either.
+    assert_no_secret("the journal's output joined", &output.concat());
+
+    let screen = String::from_utf8_lossy(&tui.raw_output()).into_owned();
+    assert!(screen.contains("v9 lines"), "the output was on screen");
+    assert_no_secret("the screen", &screen);
+
+    let report = std::process::Command::new(common::BIN)
+        .args(["report", &journal.display().to_string()])
+        .output()
+        .expect("warroom report");
+    assert!(report.status.success());
+    let report = String::from_utf8_lossy(&report.stdout).into_owned();
+    assert!(
+        report.contains("v9 lines") || report.contains("done printing"),
+        "{report}"
+    );
+    assert_no_secret("the report", &report);
+}
