@@ -443,13 +443,6 @@ pub fn describe(event: &Event) -> String {
             }
         }
         Event::Note { text } => format!("note: {text}"),
-        Event::Interrupted { step, signal, .. } => format!("{step} INTERRUPTED by {signal}"),
-        Event::LeftRunning {
-            step, processes, ..
-        } => format!(
-            "{step} LEFT RUNNING: {}",
-            crate::report::left_running(processes)
-        ),
         Event::Output { step, line, .. } => format!("{step} │ {line}"),
         Event::Aborted { reason } => format!("ABORTED: {reason}"),
         Event::Resolved {

@@ -16,7 +16,7 @@ use crate::telemetry::{BackupStatus, DbRole, DbState, Verdict};
 
 /// The kinds of event a version-2 line can hold (the `kind` field), in the order of
 /// `docs/journal.md`.
-pub const KINDS: [&str; 24] = [
+pub const KINDS: [&str; 22] = [
     "fault_injected",
     "disrupted",
     "detected",
@@ -28,8 +28,6 @@ pub const KINDS: [&str; 24] = [
     "confirmed",
     "rpo_captured",
     "output",
-    "interrupted",
-    "left_running",
     "verifying",
     "step_finished",
     "service_restored",
@@ -58,8 +56,6 @@ pub enum EventV2 {
     Confirmed(Confirmed),
     RpoCaptured(RpoCaptured),
     Output(Output),
-    Interrupted(Interrupted),
-    LeftRunning(LeftRunning),
     Verifying(Verifying),
     StepFinished(StepFinished),
     ServiceRestored(ServiceRestored),
@@ -207,27 +203,6 @@ pub struct RtoRisk {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {
     pub text: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Interrupted {
-    pub step: String,
-    pub attempt: u32,
-    pub signal: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LeftRunning {
-    pub step: String,
-    pub attempt: u32,
-    pub processes: Vec<ProcessLeft>,
-}
-
-/// One process of `left_running`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProcessLeft {
-    pub pid: u32,
-    pub command: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -633,30 +608,6 @@ impl From<&Event> for EventV2 {
                 rto_secs: *rto_secs,
             }),
             Event::Note { text } => EventV2::Note(Note { text: text.clone() }),
-            Event::Interrupted {
-                step,
-                attempt,
-                signal,
-            } => EventV2::Interrupted(Interrupted {
-                step: step.clone(),
-                attempt: *attempt,
-                signal: signal.clone(),
-            }),
-            Event::LeftRunning {
-                step,
-                attempt,
-                processes,
-            } => EventV2::LeftRunning(LeftRunning {
-                step: step.clone(),
-                attempt: *attempt,
-                processes: processes
-                    .iter()
-                    .map(|p| ProcessLeft {
-                        pid: p.pid,
-                        command: p.command.clone(),
-                    })
-                    .collect(),
-            }),
             Event::Aborted { reason } => EventV2::Aborted(Aborted {
                 reason: reason.clone(),
             }),
@@ -816,30 +767,6 @@ impl From<EventV2> for Event {
                 rto_secs,
             },
             EventV2::Note(Note { text }) => Event::Note { text },
-            EventV2::Interrupted(Interrupted {
-                step,
-                attempt,
-                signal,
-            }) => Event::Interrupted {
-                step,
-                attempt,
-                signal,
-            },
-            EventV2::LeftRunning(LeftRunning {
-                step,
-                attempt,
-                processes,
-            }) => Event::LeftRunning {
-                step,
-                attempt,
-                processes: processes
-                    .into_iter()
-                    .map(|p| crate::playbook::engine::LeftProcess {
-                        pid: p.pid,
-                        command: p.command,
-                    })
-                    .collect(),
-            },
             EventV2::Resumed(Resumed {
                 gap_secs,
                 host,

@@ -38,6 +38,14 @@ use crate::env::Environment;
 use crate::env::RegionRole;
 use crate::telemetry::{BackupStatus, DbRole, DbState, FAILED_AUTH_SPIKE_PER_MIN, Sample, Verdict};
 
+/// How `step_finished.detail` begins for a step whose executor a signal interrupted (followed by
+/// the signal's name: `interrupted: SIGTERM ended the console ...`). A crash found on resume
+/// says `interrupted: the console stopped ...`.
+pub const INTERRUPTED_PREFIX: &str = "interrupted: ";
+
+/// How the `output` line that names a step's processes that could not be killed begins.
+pub const LEFT_RUNNING_PREFIX: &str = "warroom: left running, could not be killed: ";
+
 /// Lines of executor output kept per step for the view (the newest).
 pub const OUTPUT_KEEP_LINES: usize = 200;
 /// Lines of output per attempt recorded in the journal; the rest is counted, not recorded.
@@ -556,21 +564,6 @@ pub enum Event {
         window_to: Option<DateTime<Utc>>,
         measured_from: String,
     },
-    /// The console ended on a signal while this attempt's executor ran: the executor was killed
-    /// with it (the step's `step_finished`, failed, follows).
-    Interrupted {
-        step: String,
-        attempt: u32,
-        /// `SIGTERM`, `SIGHUP`.
-        signal: String,
-    },
-    /// Processes of this attempt's executor that could not be killed when it ended, still
-    /// running: pid and command line (sanitised, secrets masked, bounded).
-    LeftRunning {
-        step: String,
-        attempt: u32,
-        processes: Vec<LeftProcess>,
-    },
     /// One line of executor output (masked, bounded).
     Output {
         step: String,
@@ -1080,17 +1073,20 @@ impl Engine {
         if processes.is_empty() || attempt == 0 || attempt > run.attempt {
             return;
         }
-        let processes = processes
+        // An `output` line of the attempt, journaled whatever the output cap: a new event kind
+        // would be a journal format change (docs/journal.md, versioning rule).
+        let list: Vec<String> = processes
             .iter()
-            .map(|p| LeftProcess {
-                pid: p.pid,
-                command: truncate_chars(&self.masker.mask(&p.command), OUTPUT_LINE_MAX_CHARS),
-            })
+            .map(|p| format!("pid {} ({})", p.pid, self.masker.mask(&p.command)))
             .collect();
-        let event = Event::LeftRunning {
+        let line = format!(
+            "{LEFT_RUNNING_PREFIX}{}",
+            truncate_chars(&list.join(", "), OUTPUT_LINE_MAX_CHARS)
+        );
+        let event = Event::Output {
             step: self.playbook.steps[step].id.clone(),
             attempt,
-            processes,
+            line,
         };
         self.emit(event, now, out);
     }
@@ -1105,18 +1101,12 @@ impl Engine {
                 continue;
             }
             let attempt = self.runs[step].attempt;
-            let event = Event::Interrupted {
-                step: self.playbook.steps[step].id.clone(),
-                attempt,
-                signal: signal.to_string(),
-            };
-            self.emit(event, now, out);
             out.push(Effect::Kill { step, attempt });
             self.fail(
                 step,
                 format!(
-                    "interrupted: {signal} ended the console while this step ran, and its \
-                     processes with it; check its effect in the panes, then retry or skip it"
+                    "{INTERRUPTED_PREFIX}{signal} ended the console while this step ran, and \
+                     its processes with it; check its effect in the panes, then retry or skip it"
                 ),
                 now,
                 out,
@@ -1681,7 +1671,7 @@ impl Engine {
                 self.runs[i].over_target_noted = true;
             }
             Event::RtoRisk { at_risk, .. } => self.at_risk = *at_risk,
-            Event::Note { .. } | Event::Interrupted { .. } | Event::LeftRunning { .. } => {}
+            Event::Note { .. } => {}
             Event::Disrupted { since, reason, .. } => {
                 let derived = reason.is_none() && self.fault_injected_at.is_none();
                 self.disrupted = Some((*since, derived));

@@ -689,10 +689,7 @@ impl Projection {
                 self.ended_wall = Some(wall);
                 self.recorded_passed = Some(*passed);
             }
-            Event::RtoRisk { .. }
-            | Event::Note { .. }
-            | Event::Interrupted { .. }
-            | Event::LeftRunning { .. } => {}
+            Event::RtoRisk { .. } | Event::Note { .. } => {}
         }
     }
 

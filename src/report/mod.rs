@@ -580,15 +580,6 @@ fn time_of(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-/// `left running: pid 4242 (sleep 300), pid 4243 (...)`.
-pub fn left_running(processes: &[crate::playbook::engine::LeftProcess]) -> String {
-    let list: Vec<String> = processes
-        .iter()
-        .map(|p| format!("pid {} ({})", p.pid, p.command))
-        .collect();
-    format!("left running, could not be killed: {}", list.join(", "))
-}
-
 /// The step an event concerns, and one line saying what happened.
 fn describe(event: &Event) -> (Option<String>, String) {
     let dur = span;
@@ -762,17 +753,6 @@ fn describe(event: &Event) -> (Option<String>, String) {
             },
         ),
         Event::Note { text } => (None, text.clone()),
-        Event::Interrupted {
-            step,
-            attempt,
-            signal,
-        } => (
-            Some(step.clone()),
-            format!("interrupted by {signal} while attempt {attempt} ran"),
-        ),
-        Event::LeftRunning {
-            step, processes, ..
-        } => (Some(step.clone()), left_running(processes)),
         Event::Aborted { reason } => (None, format!("aborted: {reason}")),
         Event::Resolved {
             rto_achieved_secs,
