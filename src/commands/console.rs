@@ -377,7 +377,12 @@ fn signal_exit_message(args: &ConsoleArgs, app: &App, exit: &warroom::app::Signa
         .incident
         .as_ref()
         .is_some_and(|i| i.engine.declared_at().is_some() && !i.engine.is_finished());
-    if let Some(path) = app.journal_path.as_ref().filter(|p| p.exists()) {
+    // A follower never writes: the console that does is the one to resume.
+    let journal = app
+        .journal_path
+        .as_ref()
+        .filter(|p| app.following.is_none() && p.exists());
+    if let Some(path) = journal {
         if unfinished {
             let mut command = String::from("warroom");
             if let Some(env) = &args.env {

@@ -46,6 +46,39 @@ pub const MIN_DERIVED: usize = 3;
 pub struct Masker {
     /// Byte strings matched case-insensitively (ASCII), through `%XX` escapes and `+` for space.
     patterns: Vec<Vec<u8>>,
+    /// The bytes a match can begin with (a pattern's first byte in either case, `%`, `+`): the
+    /// matcher skips every other position at once.
+    first: FirstBytes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FirstBytes([bool; 256]);
+
+impl Default for FirstBytes {
+    fn default() -> Self {
+        FirstBytes([false; 256])
+    }
+}
+
+impl FirstBytes {
+    fn of(patterns: &[Vec<u8>]) -> Self {
+        let mut set = [false; 256];
+        for p in patterns {
+            if let Some(&b) = p.first() {
+                set[usize::from(b.to_ascii_lowercase())] = true;
+                set[usize::from(b.to_ascii_uppercase())] = true;
+                set[usize::from(b'%')] = true;
+                if b == b' ' {
+                    set[usize::from(b'+')] = true;
+                }
+            }
+        }
+        FirstBytes(set)
+    }
+
+    fn may_start(&self, b: u8) -> bool {
+        self.0[usize::from(b)]
+    }
 }
 
 /// The carry between two lines of one stream: the end of the previous line, for a secret split
@@ -82,7 +115,8 @@ impl Masker {
         }
         // Longest first: where two patterns match at one place, the longer one is masked.
         patterns.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        Masker { patterns }
+        let first = FirstBytes::of(&patterns);
+        Masker { patterns, first }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -133,6 +167,10 @@ impl Masker {
         let mut ranges = Vec::new();
         let mut i = 0;
         while i < line.len() {
+            if !self.first.may_start(line[i]) {
+                i += 1;
+                continue;
+            }
             let hit = self
                 .patterns
                 .iter()
@@ -157,6 +195,9 @@ impl Masker {
         joined.extend_from_slice(line);
         let mut best = None;
         for start in 0..before.len() {
+            if !self.first.may_start(joined[start]) {
+                continue;
+            }
             for p in &self.patterns {
                 if let Some(end) = match_at(&joined, start, p)
                     && end > before.len()
@@ -178,7 +219,11 @@ impl Masker {
                     continue;
                 }
                 let start = line.len() - len;
-                if line[start..].eq_ignore_ascii_case(&p[..len]) {
+                // Cheap rejections first: the first and the last byte.
+                if line[start].eq_ignore_ascii_case(&p[0])
+                    && line[line.len() - 1].eq_ignore_ascii_case(&p[len - 1])
+                    && line[start..].eq_ignore_ascii_case(&p[..len])
+                {
                     earliest = Some(earliest.map_or(start, |e| e.min(start)));
                     break;
                 }
