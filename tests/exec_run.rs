@@ -691,3 +691,28 @@ async fn absurd_timeouts_do_not_panic() {
     assert_eq!(ran.outcome, ExecOutcome::TimedOut { after: Dur::ZERO });
     assert!(ran.took < Duration::from_secs(1), "took {:?}", ran.took);
 }
+
+/// warroom is a child subreaper: an orphaned step process comes to it, and once it exits it is
+/// reaped (no zombie left behind).
+#[tokio::test]
+async fn an_orphaned_step_process_that_exits_is_reaped_not_left_a_zombie() {
+    let ran = run(
+        &[
+            "sh",
+            "-c",
+            "(setsid sleep 0.8 >/dev/null 2>&1 & echo $!); sleep 2; echo done",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(ran.outcome, ExecOutcome::Exited { code: 0 });
+    let orphan = pid_from(ran.stdout()[0]);
+    // It was re-parented to this process (the subreaper) when its subshell exited.
+    let stat = std::fs::read_to_string(format!("/proc/{orphan}/stat")).unwrap_or_default();
+    let exists = !stat.is_empty();
+    assert!(
+        !exists,
+        "the orphan {orphan} was not reaped: {}",
+        stat.trim()
+    );
+}

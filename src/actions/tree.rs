@@ -76,10 +76,12 @@ pub fn new_marker() -> String {
     )
 }
 
-/// Pids this process killed that are not tokio's children: reaped once they are zombies.
+/// Pids of step processes (never a step's leader, which is tokio's child): reaped once they are
+/// zombies re-parented to warroom.
 static ORPHANS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 
-/// Reaps the zombies of processes [`Tree::end`] killed that were re-parented to warroom.
+/// Reaps the zombies of step processes that were re-parented to warroom (killed by
+/// [`Tracker::end`] or exited on their own).
 pub fn reap_orphans() {
     let Ok(mut orphans) = ORPHANS.lock() else {
         return;
@@ -213,6 +215,12 @@ impl Tree {
             }
             members.extend(more);
         }
+        let leader = self.leader.map(|(pid, _)| pid);
+        if let Ok(mut orphans) = ORPHANS.lock() {
+            // Every member but the leader (tokio's child) is reaped here once it is a zombie
+            // re-parented to warroom, whether warroom killed it or it exited on its own.
+            orphans.extend(members.keys().filter(|&&pid| Some(pid) != leader));
+        }
         for (pid, stat) in &members {
             self.known.insert(*pid, stat.start);
         }
@@ -224,7 +232,6 @@ impl Tree {
         if self.leader.is_none() {
             return Vec::new();
         }
-        let leader = self.leader.map(|(pid, _)| pid);
         let mut refused: BTreeSet<i32> = BTreeSet::new();
         for round in 0..ROUNDS {
             let members = self.members();
@@ -239,11 +246,6 @@ impl Tree {
                             tracing::warn!(pid, error = %e, "cannot kill a process of a run step");
                         }
                     }
-                }
-                if Some(*pid) != leader
-                    && let Ok(mut orphans) = ORPHANS.lock()
-                {
-                    orphans.insert(*pid);
                 }
             }
             std::thread::sleep(Duration::from_millis(5 * u64::from(round + 1)));
