@@ -7,6 +7,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 here=$(cd "$(dirname "$0")/.." && pwd)
 sed 's/^use super::model::MASK;/const MASK: \&str = "••••••";/' "$here/src/playbook/mask.rs" \
+    | sed 's/crate::actions::run::TRUNCATED_SUFFIX/" [line truncated]"/' \
     | sed '/^#\[cfg(test)\]/,$d' > "$dir/mask.rs"
 cat > "$dir/main.rs" <<'RS'
 #![allow(dead_code)]

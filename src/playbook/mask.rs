@@ -146,9 +146,13 @@ impl Masker {
         if let Some(end) = self.completes(&carry.tail, bytes) {
             ranges.push((0, end));
         }
-        // The beginning of a secret at the end of this line.
-        if let Some(start) = self.begins_at_end(bytes) {
-            ranges.push((start, bytes.len()));
+        // The beginning of a secret at the end of this line (before the executor's mark of a
+        // line cut at its cap, which a secret may straddle).
+        let body = bytes
+            .strip_suffix(crate::actions::run::TRUNCATED_SUFFIX.as_bytes())
+            .unwrap_or(bytes);
+        if let Some(start) = self.begins_at_end(body) {
+            ranges.push((start, body.len()));
         }
         carry.tail = tail(bytes, self.longest_encoded());
         if ranges.is_empty() {
@@ -511,6 +515,19 @@ mod tests {
         assert!(
             first.ends_with(MASK) && second.starts_with(MASK),
             "{first} / {second}"
+        );
+    }
+
+    #[test]
+    fn a_secret_cut_by_the_line_cap_is_masked() {
+        let line = format!(
+            "x {}{}",
+            &SECRET[..8],
+            crate::actions::run::TRUNCATED_SUFFIX
+        );
+        assert_eq!(
+            m().mask(&line),
+            format!("x {MASK}{}", crate::actions::run::TRUNCATED_SUFFIX)
         );
     }
 
