@@ -213,7 +213,7 @@ async fn streams_interleave_in_arrival_order() {
         .iter()
         .filter_map(|e| match e {
             ExecEvent::Output { line, .. } => Some(line.as_str()),
-            ExecEvent::Finished(_) => None,
+            ExecEvent::LeftRunning(_) | ExecEvent::Finished(_) => None,
         })
         .collect();
     assert_eq!(
@@ -303,15 +303,177 @@ async fn a_background_process_holding_the_output_is_killed_after_the_step_exits(
 }
 
 #[tokio::test]
-async fn a_background_process_with_its_own_output_is_left_running() {
+async fn a_background_process_with_its_own_output_ends_with_the_step() {
     let ran = run(&["bash", "-c", "sleep 30 >/dev/null 2>&1 & echo $!"], None).await;
     assert_eq!(ran.outcome, ExecOutcome::Exited { code: 0 });
     // Not held up by the grace period for processes that keep the output open.
     assert!(ran.took < POST_EXIT_GRACE, "took {:?}", ran.took);
     let detached = pid_from(ran.stdout()[0]);
-    let still_alive = alive(detached);
+    let dead = dies_within(detached, Duration::from_secs(1)).await;
     kill_if_alive(detached);
-    assert!(still_alive, "a deliberately detached process was killed");
+    assert!(dead, "a background process {detached} outlived its step");
+}
+
+/// Live (not zombie) processes whose command line is `words` and whose environment carries a
+/// step marker of this process (`WARROOM_STEP=<our pid>-N`): a step's leftovers.
+fn leftovers(words: &[&str]) -> Vec<i32> {
+    let want: Vec<u8> = words
+        .iter()
+        .flat_map(|w| [w.as_bytes(), b"\0"].concat())
+        .collect();
+    let marker = format!(
+        "{}={}-",
+        warroom::actions::run::MARKER_ENV,
+        std::process::id()
+    );
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        let marked = environ
+            .split(|&b| b == 0)
+            .any(|v| v.starts_with(marker.as_bytes()));
+        if cmdline == want && marked && alive(pid) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn a_setsid_child_ends_with_the_step() {
+    let ran = run(&["sh", "-c", "setsid sleep 300 & echo started"], None).await;
+    assert_eq!(ran.outcome, ExecOutcome::Exited { code: 0 });
+    assert_eq!(ran.stdout(), ["started"]);
+    // The setsid child held the output pipe: it was killed after the grace period, not left.
+    let left = leftovers(&["sleep", "300"]);
+    left.iter().for_each(|&p| kill_if_alive(p));
+    assert!(
+        left.is_empty(),
+        "setsid children survived the step: {left:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_daemonised_grandchild_with_its_own_output_ends_with_the_step() {
+    // Double fork, new session, output elsewhere: only the marker and the tree find it.
+    let script = "setsid sh -c 'sleep 301 >/dev/null 2>&1 &' >/dev/null 2>&1 </dev/null & \
+                  sleep 0.3; echo done";
+    let ran = run(&["sh", "-c", script], None).await;
+    assert_eq!(ran.outcome, ExecOutcome::Exited { code: 0 });
+    assert!(ran.took < POST_EXIT_GRACE, "took {:?}", ran.took);
+    let left = leftovers(&["sleep", "301"]);
+    left.iter().for_each(|&p| kill_if_alive(p));
+    assert!(
+        left.is_empty(),
+        "a daemonised grandchild survived: {left:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_setsid_child_ends_with_a_timed_out_step_too() {
+    let ran = run(
+        &[
+            "sh",
+            "-c",
+            "setsid sleep 302 >/dev/null 2>&1 & echo started; sleep 60",
+        ],
+        Some(Dur::from_secs(1)),
+    )
+    .await;
+    assert_eq!(
+        ran.outcome,
+        ExecOutcome::TimedOut {
+            after: Dur::from_secs(1)
+        }
+    );
+    let left = leftovers(&["sleep", "302"]);
+    left.iter().for_each(|&p| kill_if_alive(p));
+    assert!(
+        left.is_empty(),
+        "setsid children survived the timeout: {left:?}"
+    );
+}
+
+#[tokio::test]
+async fn what_cannot_be_killed_is_reported_with_pid_and_command() {
+    use warroom::actions::run::{Spawn, Tracker, run_step};
+    let tracker = Tracker::new();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (cancel_tx, cancel) = oneshot::channel();
+    let argv = owned(&["sh", "-c", "setsid sleep 303 & echo started; exec sleep 60"]);
+    let env = vec![("TOKEN".to_string(), "from-env".to_string())];
+    let step_tracker = tracker.clone();
+    let task = tokio::spawn(async move {
+        let spec = Spawn {
+            argv: &argv,
+            env: &env,
+            timeout: None,
+            cwd: None,
+        };
+        run_step(spec, &step_tracker, cancel, move |e| tx.send(e).is_ok()).await
+    });
+    let first = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+    assert!(matches!(&first, Ok(Some(ExecEvent::Output { line, .. })) if line == "started"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A process that refuses to die (another user's, or stuck in the kernel) is simulated by a
+    // signaller that is refused.
+    let refused = tracker.end_with(&mut |_| Err(nix::errno::Errno::EPERM));
+    let commands: Vec<&str> = refused.iter().map(|p| p.command.as_str()).collect();
+    assert!(commands.contains(&"sleep 303"), "{refused:?}");
+    assert!(commands.contains(&"sleep 60"), "{refused:?}");
+    assert!(refused.iter().all(|p| p.pid > 0));
+    // Really ending it reports nothing left.
+    let _ = cancel_tx.send(());
+    let outcome = tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("ends")
+        .expect("no panic");
+    assert_eq!(outcome, ExecOutcome::Killed);
+    let mut left_events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        if let ExecEvent::LeftRunning(p) = e {
+            left_events.push(p);
+        }
+    }
+    assert!(left_events.is_empty(), "{left_events:?}");
+    let left = leftovers(&["sleep", "303"]);
+    left.iter().for_each(|&p| kill_if_alive(p));
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test]
+async fn env_reaches_the_program() {
+    use warroom::actions::run::{Spawn, Tracker, run_step};
+    let argv = owned(&["sh", "-c", "echo \"$TOKEN|$OTHER\""]);
+    let env = vec![
+        ("OTHER".to_string(), "two words".to_string()),
+        ("TOKEN".to_string(), "s3cr3t".to_string()),
+    ];
+    let (_keep, cancel) = oneshot::channel();
+    let mut lines = Vec::new();
+    let spec = Spawn {
+        argv: &argv,
+        env: &env,
+        timeout: None,
+        cwd: None,
+    };
+    let outcome = run_step(spec, &Tracker::new(), cancel, |e| {
+        if let ExecEvent::Output { line, .. } = e {
+            lines.push(line);
+        }
+        true
+    })
+    .await;
+    assert_eq!(outcome, ExecOutcome::Exited { code: 0 });
+    assert_eq!(lines, ["s3cr3t|two words"]);
 }
 
 #[tokio::test]
@@ -451,7 +613,7 @@ async fn large_output_on_both_streams_is_delivered_completely() {
                     in_order &= line == format!("e{}", n_err * 4);
                     n_err += 1;
                 }
-                ExecEvent::Finished(_) => {}
+                ExecEvent::LeftRunning(_) | ExecEvent::Finished(_) => {}
             }
             true
         },
@@ -528,4 +690,29 @@ async fn absurd_timeouts_do_not_panic() {
     let ran = run(&["sleep", "5"], Some(Dur::ZERO)).await;
     assert_eq!(ran.outcome, ExecOutcome::TimedOut { after: Dur::ZERO });
     assert!(ran.took < Duration::from_secs(1), "took {:?}", ran.took);
+}
+
+/// warroom is a child subreaper: an orphaned step process comes to it, and once it exits it is
+/// reaped (no zombie left behind).
+#[tokio::test]
+async fn an_orphaned_step_process_that_exits_is_reaped_not_left_a_zombie() {
+    let ran = run(
+        &[
+            "sh",
+            "-c",
+            "(setsid sleep 0.8 >/dev/null 2>&1 & echo $!); sleep 2; echo done",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(ran.outcome, ExecOutcome::Exited { code: 0 });
+    let orphan = pid_from(ran.stdout()[0]);
+    // It was re-parented to this process (the subreaper) when its subshell exited.
+    let stat = std::fs::read_to_string(format!("/proc/{orphan}/stat")).unwrap_or_default();
+    let exists = !stat.is_empty();
+    assert!(
+        !exists,
+        "the orphan {orphan} was not reaped: {}",
+        stat.trim()
+    );
 }

@@ -901,6 +901,105 @@ fn executor_timeout_kills_and_fails_and_late_reports_are_ignored() {
     );
 }
 
+/// SIGTERM while a step runs: the step is recorded failed "interrupted: SIGTERM ...", its
+/// executor killed; what the executor could not kill is recorded (masked) even after that, as an
+/// `output` line of the attempt (no new event kind: that would change the journal format).
+#[test]
+fn interrupt_records_the_running_step_and_left_running_comes_after() {
+    let mut e = engine();
+    past_look(&mut e);
+    e.handle(
+        Input::Skip {
+            step: PROMOTE,
+            reason: "already promoted".into(),
+        },
+        t(61),
+    );
+    e.handle(Input::Request { step: SCRIPT }, t(62));
+    let fx = e.handle(
+        Input::Confirm {
+            step: SCRIPT,
+            typed: None,
+        },
+        t(70),
+    );
+    let (_, attempt, _) = execute(&fx).expect("runs");
+    let fx = e.handle(
+        Input::Interrupt {
+            signal: "SIGTERM".into(),
+        },
+        t(80),
+    );
+    let recorded = kinds(&fx);
+    assert_eq!(recorded[0], "step_finished", "{recorded:?}");
+    assert!(fx.contains(&Effect::Kill {
+        step: SCRIPT,
+        attempt
+    }));
+    assert!(
+        matches!(
+            events(&fx)[0],
+            Event::StepFinished { step, outcome: warroom::playbook::Outcome::Failed, detail, .. }
+                if step == "script" && detail.starts_with("interrupted: SIGTERM ended the console")
+        ),
+        "{fx:?}"
+    );
+    assert!(matches!(
+        status(&e, SCRIPT),
+        StepStatus::Failed(why) if why.starts_with("interrupted: SIGTERM")
+    ));
+    // A second signal finds nothing running.
+    let again = e.handle(
+        Input::Interrupt {
+            signal: "SIGHUP".into(),
+        },
+        t(81),
+    );
+    assert!(events(&again).is_empty(), "{again:?}");
+    let fx = e.handle(
+        Input::ExecLeftRunning {
+            step: SCRIPT,
+            attempt,
+            processes: vec![warroom::playbook::engine::LeftProcess {
+                pid: 4242,
+                command: format!("sleep 300 --token {SECRET}"),
+            }],
+        },
+        t(82),
+    );
+    match events(&fx).as_slice() {
+        [
+            Event::Output {
+                step,
+                attempt: 1,
+                line,
+            },
+        ] => {
+            assert_eq!(step, "script");
+            assert_eq!(
+                line,
+                &format!(
+                    "warroom: left running, could not be killed: pid 4242 (sleep 300 --token {MASK})"
+                )
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // An attempt that never ran is not recorded.
+    let fx = e.handle(
+        Input::ExecLeftRunning {
+            step: SCRIPT,
+            attempt: 9,
+            processes: vec![warroom::playbook::engine::LeftProcess {
+                pid: 1,
+                command: "x".into(),
+            }],
+        },
+        t(83),
+    );
+    assert!(fx.is_empty());
+}
+
 #[test]
 fn stale_attempts_are_ignored_after_a_retry() {
     let mut e = engine();
@@ -1739,6 +1838,7 @@ fn secrets_reach_the_executor_and_nothing_else() {
         exec,
         &Exec::Run {
             argv: vec!["./notify.sh".into(), "--token".into(), SECRET.into()],
+            env: Vec::new(),
             timeout: Some(Dur::from_mins(1)),
         }
     );
@@ -1834,6 +1934,7 @@ fn hostile_variable_values_stay_single_arguments_in_the_rendered_argv() {
             exec,
             &Exec::Run {
                 argv,
+                env: Vec::new(),
                 timeout: None
             }
         );

@@ -483,3 +483,98 @@ fn the_docs_cover_every_builtin_and_every_field() {
         );
     }
 }
+
+// ----- env on run steps --------------------------------------------------------------------
+
+#[test]
+fn run_env_is_validated_with_locations() {
+    let src = r#"id = "e"
+title = "E"
+scenario = "custom"
+rto = "30m"
+rpo = "5m"
+
+[vars]
+token = { value = "s3cr3t", secret = true }
+
+[[steps]]
+id = "a"
+title = "A"
+target = "1m"
+run = ["./notify.sh"]
+env = { "1BAD" = "x", "WARROOM_STEP" = "x", GOOD = "{{nobody}}" }
+
+[[steps]]
+id = "b"
+title = "B"
+target = "1m"
+action = "db.promote"
+with = { db = "dr-replica" }
+env = { TOKEN = "{{token}}" }
+"#;
+    let err = parse(src).expect_err("invalid");
+    let located: Vec<(usize, usize, &str)> = err
+        .0
+        .iter()
+        .map(|d| (d.line, d.col, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        located,
+        [
+            (15, 9, "\"1BAD\" is not an environment variable name"),
+            (15, 53, "unknown variable `{{nobody}}`"),
+            (15, 23, "WARROOM_STEP is set by warroom itself"),
+            (23, 7, "`env` without `run`"),
+        ]
+    );
+}
+
+#[test]
+fn run_env_reaches_the_exec_and_is_masked_for_display() {
+    let src = r#"id = "e"
+title = "E"
+scenario = "custom"
+rto = "30m"
+rpo = "5m"
+
+[vars]
+token = { value = "s3cr3t", secret = true }
+region = "eu"
+
+[[steps]]
+id = "a"
+title = "A"
+target = "1m"
+run = ["./notify.sh", "{{region}}"]
+env = { TOKEN = "Bearer {{token}}", REGION = "{{region}}" }
+
+[[steps]]
+id = "b"
+title = "B"
+target = "1m"
+run = ["./notify.sh", "--token={{token}}"]
+"#;
+    let p = parse(src).expect("valid");
+    match p.exec(0) {
+        Some(warroom::actions::Exec::Run { argv, env, .. }) => {
+            assert_eq!(argv, ["./notify.sh", "eu"]);
+            assert_eq!(
+                env,
+                [
+                    ("REGION".to_string(), "eu".to_string()),
+                    ("TOKEN".to_string(), "Bearer s3cr3t".to_string())
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let shown = p.steps[0].command_line(&p.vars, warroom::playbook::Reveal::Masked, None);
+    assert_eq!(
+        shown,
+        format!("run REGION=eu TOKEN='Bearer {MASK}' ./notify.sh eu")
+    );
+    assert!(!shown.contains("s3cr3t"));
+    // Only a secret in the arguments is flagged (visible in `ps`).
+    assert!(p.steps[0].secrets_in_argv(&p.vars).is_empty());
+    assert_eq!(p.steps[1].secrets_in_argv(&p.vars), ["token"]);
+}

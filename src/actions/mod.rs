@@ -9,6 +9,7 @@ pub mod aws;
 pub mod postgres;
 pub mod run;
 pub mod sim;
+pub mod tree;
 
 use std::collections::BTreeMap;
 
@@ -24,6 +25,9 @@ pub enum Exec {
     /// A program and its arguments, variables already substituted; never run through a shell.
     Run {
         argv: Vec<String>,
+        /// Variables added to the program's environment (`env = { ... }`), in name order.
+        #[serde(default)]
+        env: Vec<(String, String)>,
         timeout: Option<Dur>,
     },
     /// A built-in action with its rendered arguments.

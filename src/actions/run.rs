@@ -24,6 +24,21 @@
 //! reaped. The group is therefore signalled while the leader is known to be unreaped (timeout,
 //! cancel, drop mid-run), with one documented exception: see [`POST_EXIT_GRACE`].
 //!
+//! # The whole tree, `setsid` children included
+//!
+//! A process that left the group (`setsid`, a daemon) is still the step's: every step is tracked
+//! in `/proc` by a marker in its environment, its group and session, and its ancestry
+//! ([`super::tree`]), and whatever of it still runs when the step ends (exits, fails, times out,
+//! is cancelled, or the console quits) is killed. What cannot be killed is reported
+//! ([`ExecEvent::LeftRunning`]) and journaled. A step can no longer leave something running
+//! behind on purpose: start long-lived services through their service manager instead.
+//!
+//! # Environment
+//!
+//! The program inherits warroom's environment, plus the step's `env = { ... }` (the way to pass a
+//! secret: arguments are readable by every local user in `ps`, the environment of another user's
+//! process is not), plus [`super::tree::MARKER_ENV`].
+//!
 //! # Memory and back-pressure
 //!
 //! Output is read line by line from both pipes concurrently and handed to `send` at once; nothing
@@ -44,6 +59,11 @@ use tokio::time::{Instant, sleep_until};
 
 use crate::duration::Dur;
 
+pub use super::tree::{LeftProcess, MARKER_ENV, Tracker};
+
+/// Environment variable names a step cannot set (warroom sets them).
+pub const RESERVED_ENV: &[&str] = &[MARKER_ENV];
+
 /// Longest line delivered, in bytes; the rest of a longer line is dropped and the delivered part
 /// ends with [`TRUNCATED_SUFFIX`]. Bounds memory per stream and keeps one runaway line (a
 /// base64 blob, a progress bar without newlines) from flooding the log pane.
@@ -62,8 +82,7 @@ pub const TRUNCATED_SUFFIX: &str = " [line truncated]";
 /// new process-group leader within these two seconds, which needs the pid counter to wrap.
 ///
 /// A background process that redirected its output elsewhere (`nohup x >log 2>&1 &`) does not
-/// hold the pipes and is left running: that is how a step deliberately starts something that
-/// outlives it.
+/// hold the pipes: it is killed with the rest of the step's tree when the step ends.
 pub const POST_EXIT_GRACE: Duration = Duration::from_secs(2);
 
 /// How long to wait for the program to be reaped after `SIGKILL` before reporting the outcome
@@ -84,6 +103,9 @@ pub enum Stream {
 pub enum ExecEvent {
     /// One line without its line terminator (`\n` or `\r\n`), invalid UTF-8 replaced by U+FFFD.
     Output { stream: Stream, line: String },
+    /// Processes of the step that could not be killed when it ended (pid and command line);
+    /// sent at most once, just before [`ExecEvent::Finished`].
+    LeftRunning(Vec<LeftProcess>),
     /// The step ended; always the last event.
     Finished(ExecOutcome),
 }
@@ -144,11 +166,41 @@ pub async fn run_argv(
     cancel: oneshot::Receiver<()>,
     send: impl FnMut(ExecEvent) -> bool + Send,
 ) -> ExecOutcome {
+    let spec = Spawn {
+        argv,
+        env: &[],
+        timeout,
+        cwd,
+    };
+    run_step(spec, &Tracker::new(), cancel, send).await
+}
+
+/// What to start: the program and its arguments, the variables added to its environment, the
+/// timeout and working directory.
+#[derive(Debug, Clone, Copy)]
+pub struct Spawn<'a> {
+    pub argv: &'a [String],
+    pub env: &'a [(String, String)],
+    pub timeout: Option<Dur>,
+    pub cwd: Option<&'a Path>,
+}
+
+/// [`run_argv`] with an environment, and with the step's process tree in `tracker`, which the
+/// caller keeps to end the tree itself if this future is dropped (the console quitting).
+pub async fn run_step(
+    spec: Spawn<'_>,
+    tracker: &Tracker,
+    cancel: oneshot::Receiver<()>,
+    send: impl FnMut(ExecEvent) -> bool + Send,
+) -> ExecOutcome {
     let mut sink = Sink {
         send,
         listening: true,
     };
-    let outcome = run(argv, timeout, cwd, cancel, &mut sink).await;
+    let (outcome, left) = run(spec, tracker, cancel, &mut sink).await;
+    if !left.is_empty() {
+        sink.emit(ExecEvent::LeftRunning(left));
+    }
     sink.emit(ExecEvent::Finished(outcome.clone()));
     outcome
 }
@@ -168,21 +220,42 @@ impl<F: FnMut(ExecEvent) -> bool> Sink<F> {
 }
 
 async fn run<F: FnMut(ExecEvent) -> bool>(
-    argv: &[String],
-    timeout: Option<Dur>,
-    cwd: Option<&Path>,
+    spec: Spawn<'_>,
+    tracker: &Tracker,
+    cancel: oneshot::Receiver<()>,
+    sink: &mut Sink<F>,
+) -> (ExecOutcome, Vec<LeftProcess>) {
+    let mut group = None;
+    let outcome = run_group(spec, tracker, cancel, sink, &mut group).await;
+    let left = group.as_mut().map(Group::finished).unwrap_or_default();
+    (outcome, left)
+}
+
+async fn run_group<F: FnMut(ExecEvent) -> bool>(
+    spec: Spawn<'_>,
+    tracker: &Tracker,
     mut cancel: oneshot::Receiver<()>,
     sink: &mut Sink<F>,
+    group_slot: &mut Option<Group>,
 ) -> ExecOutcome {
+    let Spawn {
+        argv,
+        env,
+        timeout,
+        cwd,
+    } = spec;
     let Some((program, args)) = argv.split_first() else {
         return ExecOutcome::SpawnFailed {
             message: "cannot start: empty command".to_string(),
         };
     };
+    super::tree::become_subreaper();
     let started = Instant::now();
     let mut command = Command::new(program);
     command
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env(MARKER_ENV, tracker.marker())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -201,7 +274,10 @@ async fn run<F: FnMut(ExecEvent) -> bool>(
             };
         }
     };
-    let mut group = Group::new(&child);
+    if let Some(pid) = child.id() {
+        tracker.started(pid);
+    }
+    let group = group_slot.insert(Group::new(&child, tracker.clone()));
     let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
         // Both were set to piped above, so tokio always provides them; if not, do not leave an
         // unobserved child behind.
@@ -223,6 +299,12 @@ async fn run<F: FnMut(ExecEvent) -> bool>(
     tokio::pin!(grace);
     let mut grace_armed = false;
     let mut cancel_live = true;
+    // Records the step's tree while it runs (see `tree`).
+    let mut track = tokio::time::interval_at(
+        started + super::tree::TRACK_INTERVAL,
+        super::tree::TRACK_INTERVAL,
+    );
+    track.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
     let mut status: Option<ExitStatus> = None;
     // Set when warroom killed the step: that, not the resulting SIGKILL status, is the outcome.
@@ -277,6 +359,7 @@ async fn run<F: FnMut(ExecEvent) -> bool>(
                     grace_armed = true;
                 }
             },
+            _ = track.tick(), if status.is_none() => tracker.record(),
             () = &mut grace, if grace_armed => {
                 if status.is_some() {
                     tracing::warn!(program = %program, "a run step exited but left processes holding its output; killing its process group");
@@ -288,7 +371,6 @@ async fn run<F: FnMut(ExecEvent) -> bool>(
             },
         }
     }
-    group.finished();
     if let Some(outcome) = ended_by {
         return outcome;
     }
@@ -328,16 +410,19 @@ fn printable(s: &str) -> String {
         .collect()
 }
 
-/// The step's process group, killed on drop unless the step finished.
+/// The step's process group and tree, killed on drop unless the step finished.
 struct Group {
     /// The group id (the leader's pid), if it fits a `pid_t` (it always does on Linux).
     pgid: Option<Pid>,
     leader_reaped: bool,
     done: bool,
+    tracker: Tracker,
+    /// What a kill could not end (reported with the outcome).
+    left: Vec<LeftProcess>,
 }
 
 impl Group {
-    fn new(child: &Child) -> Self {
+    fn new(child: &Child, tracker: Tracker) -> Self {
         Group {
             pgid: child
                 .id()
@@ -345,6 +430,8 @@ impl Group {
                 .map(Pid::from_raw),
             leader_reaped: false,
             done: false,
+            tracker,
+            left: Vec::new(),
         }
     }
 
@@ -352,17 +439,29 @@ impl Group {
         self.leader_reaped = true;
     }
 
-    fn finished(&mut self) {
+    /// The step is over: whatever of its tree still runs is killed; returns what survived.
+    fn finished(&mut self) -> Vec<LeftProcess> {
         self.done = true;
+        self.end_tree();
+        std::mem::take(&mut self.left)
     }
 
-    /// `SIGKILL` to the whole group and to the leader.
+    fn end_tree(&mut self) {
+        for p in self.tracker.end() {
+            if !self.left.iter().any(|l| l.pid == p.pid) {
+                self.left.push(p);
+            }
+        }
+    }
+
+    /// `SIGKILL` to the whole group, to the leader, and to the rest of the step's tree.
     fn kill(&mut self, child: &mut Child) {
         self.kill_group();
         if !self.leader_reaped {
             // Fails only if the leader already exited; then there is nothing to kill.
             let _ = child.start_kill();
         }
+        self.end_tree();
     }
 
     fn kill_group(&self) {
@@ -383,6 +482,7 @@ impl Drop for Group {
         // rather than leave it running unobserved. Tokio reaps the leader in the background.
         if !self.done {
             self.kill_group();
+            self.tracker.end();
         }
     }
 }

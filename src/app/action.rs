@@ -34,8 +34,47 @@ pub enum Action {
     /// The session clock is paused, and has been for this long on the wall (the ticker, while
     /// paused).
     Paused(std::time::Duration),
-    /// SIGTERM, SIGHUP, or the terminal went away.
+    /// The terminal went away.
     Quit,
+    /// A signal arrived: SIGTERM and SIGHUP end the console (a running step is recorded
+    /// `interrupted`); SIGINT (Ctrl-C when the terminal is not in raw mode) asks like `q`.
+    Signal(ExitSignal),
+}
+
+/// The signals the console handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitSignal {
+    Term,
+    Hup,
+    Int,
+}
+
+impl ExitSignal {
+    /// `SIGTERM`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExitSignal::Term => "SIGTERM",
+            ExitSignal::Hup => "SIGHUP",
+            ExitSignal::Int => "SIGINT",
+        }
+    }
+
+    /// The signal's number (the customary exit status is 128 plus it).
+    pub fn number(self) -> u8 {
+        match self {
+            ExitSignal::Term => 15,
+            ExitSignal::Hup => 1,
+            ExitSignal::Int => 2,
+        }
+    }
+}
+
+/// How the console ended on a signal: what the exit message says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalExit {
+    pub signal: ExitSignal,
+    /// The steps whose executor the signal interrupted: `(id, title, attempt)`.
+    pub interrupted: Vec<(String, String, u32)>,
 }
 
 /// Work [`super::App::update`] hands to the runtime (the App itself never does I/O).

@@ -15,7 +15,7 @@ use crate::playbook::{Engine, Playbook};
 use crate::telemetry::Board;
 use crate::theme::Theme;
 
-pub use action::{Action, Effect};
+pub use action::{Action, Effect, ExitSignal, SignalExit};
 pub use incident::{Incident, Prompt, PromptKind};
 
 /// What kind of session this is; shown as the status bar's badge.
@@ -144,6 +144,8 @@ pub struct App {
     replaced: Option<(Option<Incident>, Option<std::path::PathBuf>)>,
     /// `q` was pressed once during an incident: the next `q` quits.
     quit_armed: bool,
+    /// The console is ending on SIGTERM or SIGHUP (for the exit message and status).
+    pub signal_exit: Option<SignalExit>,
     /// Something visible changed since the last draw.
     dirty: bool,
     /// The session clock's pace: paused, fast-forwarding (`P`, `>`; see [`pace`]).
@@ -166,6 +168,7 @@ impl App {
             incident: None,
             narrow_view: NarrowView::Playbook,
             quit_armed: false,
+            signal_exit: None,
             replaced: None,
             journal_path: None,
             journal_error: None,
@@ -387,7 +390,55 @@ impl App {
                 Vec::new()
             }
             Action::Quit => vec![Effect::Quit],
+            Action::Signal(ExitSignal::Int) => {
+                self.dirty = true;
+                self.ask_quit()
+            }
+            Action::Signal(signal) => self.end_on_signal(signal),
         }
+    }
+
+    /// `q`, Ctrl-C or SIGINT: quits at once, or during an incident after a second press.
+    fn ask_quit(&mut self) -> Vec<Effect> {
+        let in_progress = self.incident.as_ref().is_some_and(Incident::in_progress);
+        if in_progress && !self.quit_armed && self.following.is_none() {
+            self.quit_armed = true;
+            self.say("an incident is in progress: press q (or Ctrl-C) again to quit (Esc stays)");
+            Vec::new()
+        } else {
+            vec![Effect::Quit]
+        }
+    }
+
+    /// SIGTERM or SIGHUP: every running step is recorded `interrupted` (its executor killed,
+    /// the step failed), then the console ends.
+    fn end_on_signal(&mut self, signal: ExitSignal) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let mut interrupted = Vec::new();
+        if self.following.is_none()
+            && let Some(incident) = &mut self.incident
+        {
+            for (index, id, attempt) in incident.engine.running_steps() {
+                let title = incident
+                    .engine
+                    .playbook()
+                    .steps
+                    .get(index)
+                    .map_or_else(String::new, |s| s.title.clone());
+                interrupted.push((id, title, attempt));
+            }
+            let mut flash = None;
+            let input = crate::playbook::Input::Interrupt {
+                signal: signal.name().to_string(),
+            };
+            effects = incident.handle(input, self.now, &mut flash);
+        }
+        self.signal_exit = Some(SignalExit {
+            signal,
+            interrupted,
+        });
+        effects.push(Effect::Quit);
+        effects
     }
 
     fn tick_engine(&mut self) -> Vec<Effect> {
@@ -415,7 +466,9 @@ impl App {
             return Vec::new();
         }
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-            return vec![Effect::Quit];
+            // Asks like `q` does during an incident.
+            self.dirty = true;
+            return self.ask_quit();
         }
         self.dirty = true;
         if self.following.is_some() && !Self::viewing_key(key.code) {
@@ -485,15 +538,7 @@ impl App {
             self.quit_armed = false;
         }
         match key.code {
-            KeyCode::Char('q') => {
-                let in_progress = self.incident.as_ref().is_some_and(Incident::in_progress);
-                if in_progress && !self.quit_armed && self.following.is_none() {
-                    self.quit_armed = true;
-                    self.say("an incident is in progress: press q again to quit (Esc stays)");
-                } else {
-                    return vec![Effect::Quit];
-                }
-            }
+            KeyCode::Char('q') => return self.ask_quit(),
             KeyCode::Char('?') => self.overlay = Some(Overlay::Help),
             KeyCode::Char('f') => {
                 if self.mode == Mode::Demo {

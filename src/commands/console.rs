@@ -389,7 +389,75 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     }
     // Background pollers may be mid-call; do not wait for them to notice.
     rt.shutdown_timeout(Duration::from_millis(100));
+    if let Some(exit) = &app.signal_exit {
+        let message = signal_exit_message(args, &app, exit);
+        use std::io::Write as _;
+        let _ = std::io::stderr().lock().write_all(message.as_bytes());
+        // As is customary: 128 plus the signal's number.
+        return Ok(ExitCode::from(128 + exit.signal.number()));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the console says on stderr when a signal ended it: the steps interrupted, whether the
+/// record is safe, and the exact command that continues the incident.
+fn signal_exit_message(args: &ConsoleArgs, app: &App, exit: &warroom::app::SignalExit) -> String {
+    use warroom::playbook::model::shell_quote;
+    use warroom::text::visible;
+    let signal = exit.signal.name();
+    let mut out = format!("warroom: ended by {signal}\n");
+    for (id, title, attempt) in &exit.interrupted {
+        out.push_str(&format!(
+            "warroom: interrupted step {} ({}), attempt {attempt}: its processes were killed \
+             and the journal records it failed \"interrupted\"; check its effect before you \
+             retry it\n",
+            visible(id),
+            visible(title)
+        ));
+    }
+    if let Some(e) = &app.journal_error {
+        out.push_str(&format!(
+            "warroom: the journal may be missing its last records: {}\n",
+            visible(e)
+        ));
+    }
+    let unfinished = app
+        .incident
+        .as_ref()
+        .is_some_and(|i| i.engine.declared_at().is_some() && !i.engine.is_finished());
+    // A follower never writes: the console that does is the one to resume.
+    let journal = app
+        .journal_path
+        .as_ref()
+        .filter(|p| app.following.is_none() && p.exists());
+    if let Some(path) = journal {
+        if unfinished {
+            let mut command = String::from("warroom");
+            if let Some(env) = &args.env {
+                command.push_str(&format!(
+                    " --env {}",
+                    shell_quote(&env.display().to_string())
+                ));
+            }
+            if args.playbooks != Path::new("playbooks") {
+                command.push_str(&format!(
+                    " --playbooks {}",
+                    shell_quote(&args.playbooks.display().to_string())
+                ));
+            }
+            command.push_str(&format!(
+                " --resume {}",
+                shell_quote(&path.display().to_string())
+            ));
+            out.push_str(&format!("warroom: resume with: {}\n", visible(&command)));
+        } else {
+            out.push_str(&format!(
+                "warroom: journal: {}\n",
+                visible(&path.display().to_string())
+            ));
+        }
+    }
+    out
 }
 
 /// Where new journals go: `--journal PATH` (which must not exist yet, in a directory that

@@ -32,10 +32,19 @@ use super::model::{
 };
 use super::projection::{Measures, Plan, Projection};
 use crate::actions::Exec;
+pub use crate::actions::tree::LeftProcess;
 use crate::duration::{Dur, compact};
 use crate::env::Environment;
 use crate::env::RegionRole;
 use crate::telemetry::{BackupStatus, DbRole, DbState, FAILED_AUTH_SPIKE_PER_MIN, Sample, Verdict};
+
+/// How `step_finished.detail` begins for a step whose executor a signal interrupted (followed by
+/// the signal's name: `interrupted: SIGTERM ended the console ...`). A crash found on resume
+/// says `interrupted: the console stopped ...`.
+pub const INTERRUPTED_PREFIX: &str = "interrupted: ";
+
+/// How the `output` line that names a step's processes that could not be killed begins.
+pub const LEFT_RUNNING_PREFIX: &str = "warroom: left running, could not be killed: ";
 
 /// Lines of executor output kept per step for the view (the newest).
 pub const OUTPUT_KEEP_LINES: usize = 200;
@@ -204,6 +213,16 @@ pub enum Input {
         attempt: u32,
         result: Result<(), String>,
     },
+    /// Processes of an attempt's executor that could not be killed when it ended: recorded
+    /// (`left_running`) whenever it comes, even after the step or the incident ended.
+    ExecLeftRunning {
+        step: usize,
+        attempt: u32,
+        processes: Vec<LeftProcess>,
+    },
+    /// The console is ending on a signal (`SIGTERM`, `SIGHUP`): every step whose executor runs
+    /// is recorded `interrupted`, its executor killed, and the step failed.
+    Interrupt { signal: String },
     /// Skip a step that is not finished; the reason is required and recorded.
     Skip { step: usize, reason: String },
     /// Make a failed step active again (its checklist ticks are kept).
@@ -263,6 +282,11 @@ pub struct ConfirmRequest {
     pub exec: Exec,
     /// The built-in action's one-line description.
     pub action_summary: Option<String>,
+    /// A `run` step's environment variables, secrets masked (`TOKEN=••••••`).
+    pub env: Vec<(String, String)>,
+    /// The secret variables a `run` step passes as arguments, which other local users can read
+    /// in `ps` while it runs (the dialog says so, and suggests `env`).
+    pub secrets_in_argv: Vec<String>,
     /// Logical names the action touches and the resources behind them.
     pub names: Vec<ResolvedName>,
     pub destructive: bool,
@@ -968,6 +992,8 @@ struct StepRun {
     output: VecDeque<String>,
     /// Output lines of the current attempt seen so far (recorded or not).
     output_seen: usize,
+    /// The end of the attempt's previous output line, for a secret split across two lines.
+    mask_carry: super::mask::Carry,
     over_target_noted: bool,
     observed: Option<Observation>,
 }
@@ -1004,6 +1030,8 @@ pub struct Engine {
     held_since: Vec<Option<DateTime<Utc>>>,
     /// Per step done by its wait: when its condition had held from, frozen at completion.
     held_when_done: Vec<Option<DateTime<Utc>>>,
+    /// The playbook's secret values in every form a step may print them (built once).
+    masker: super::mask::Masker,
 }
 
 fn secs_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
@@ -1046,6 +1074,7 @@ impl Engine {
             detected_since: None,
             held_since: vec![None; playbook.steps.len()],
             held_when_done: vec![None; playbook.steps.len()],
+            masker: playbook.vars.masker(),
             playbook,
             settings,
         }
@@ -1160,6 +1189,19 @@ impl Engine {
             self.set_disruption(*since, reason, now, &mut out);
             return out;
         }
+        if let Input::ExecLeftRunning {
+            step,
+            attempt,
+            processes,
+        } = &input
+        {
+            self.left_running(*step, *attempt, processes, now, &mut out);
+            return out;
+        }
+        if let Input::Interrupt { signal } = &input {
+            self.interrupt(signal, now, &mut out);
+            return out;
+        }
         if self.is_finished() {
             // Late executor reports after an abort are expected: ignore them quietly.
             if !matches!(input, Input::ExecOutput { .. } | Input::ExecFinished { .. }) {
@@ -1201,9 +1243,78 @@ impl Engine {
             Input::Retry { step } => self.retry(step, now, &mut out),
             Input::Complete { step } => self.complete(step, now, &mut out),
             Input::Abort { reason } => self.abort(&reason, now, &mut out),
-            Input::Note { .. } | Input::SetDisruption { .. } => {}
+            Input::Note { .. }
+            | Input::SetDisruption { .. }
+            | Input::ExecLeftRunning { .. }
+            | Input::Interrupt { .. } => {}
         }
         out
+    }
+
+    /// See [`Input::ExecLeftRunning`].
+    fn left_running(
+        &mut self,
+        step: usize,
+        attempt: u32,
+        processes: &[LeftProcess],
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(run) = self.runs.get(step) else {
+            return;
+        };
+        if processes.is_empty() || attempt == 0 || attempt > run.attempt {
+            return;
+        }
+        // An `output` line of the attempt, journaled whatever the output cap: a new event kind
+        // would be a journal format change (docs/journal.md, versioning rule).
+        let list: Vec<String> = processes
+            .iter()
+            .map(|p| format!("pid {} ({})", p.pid, self.masker.mask(&p.command)))
+            .collect();
+        let line = format!(
+            "{LEFT_RUNNING_PREFIX}{}",
+            truncate_chars(&list.join(", "), OUTPUT_LINE_MAX_CHARS)
+        );
+        let event = Event::Output {
+            step: self.playbook.steps[step].id.clone(),
+            attempt,
+            line,
+        };
+        self.emit(event, now, out);
+    }
+
+    /// See [`Input::Interrupt`].
+    fn interrupt(&mut self, signal: &str, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        if self.is_finished() || self.declared_at.is_none() {
+            return;
+        }
+        for step in 0..self.runs.len() {
+            if self.runs[step].status != StepStatus::Running {
+                continue;
+            }
+            let attempt = self.runs[step].attempt;
+            out.push(Effect::Kill { step, attempt });
+            self.fail(
+                step,
+                format!(
+                    "{INTERRUPTED_PREFIX}{signal} ended the console while this step ran, and \
+                     its processes with it; check its effect in the panes, then retry or skip it"
+                ),
+                now,
+                out,
+            );
+        }
+    }
+
+    /// The steps whose executor is running now: `(index, id, attempt)`.
+    pub fn running_steps(&self) -> Vec<(usize, String, u32)> {
+        self.runs
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.status == StepStatus::Running)
+            .map(|(i, r)| (i, self.playbook.steps[i].id.clone(), r.attempt))
+            .collect()
     }
 
     /// Time passes and the latest telemetry picture: executor timeouts, wait conditions, target
@@ -1713,6 +1824,7 @@ impl Engine {
                 r.exec_started_at = Some(at);
                 r.output.clear();
                 r.output_seen = 0;
+                r.mask_carry = super::mask::Carry::default();
                 r.observed = None;
             }
             Event::RpoCaptured {
@@ -1971,9 +2083,15 @@ impl Engine {
                 .render_exec_for(vars, Reveal::Masked, self.settings.occasion)
                 .unwrap_or(Exec::Run {
                     argv: Vec::new(),
+                    env: Vec::new(),
                     timeout: None,
                 }),
             action_summary: s.builtin().map(|b| b.summary.to_string()),
+            env: match s.render_exec(vars, Reveal::Masked) {
+                Some(Exec::Run { env, .. }) => env,
+                _ => Vec::new(),
+            },
+            secrets_in_argv: s.secrets_in_argv(vars),
             names: s.resolved_names(vars, &self.settings.environment),
             destructive: s.destructive,
             type_to_confirm: s.confirm_text(vars),
@@ -2226,10 +2344,12 @@ impl Engine {
         if !self.is_live_attempt(step, attempt) {
             return;
         }
-        let line = truncate_chars(
-            &self.playbook.vars.mask_secrets(line.trim_end()),
-            OUTPUT_LINE_MAX_CHARS,
-        );
+        // Masked on the whole line (the executor assembles lines from the pipe's chunks), then
+        // cut: a cut must not split a secret before it is masked.
+        let masked = self
+            .masker
+            .mask_line(line.trim_end(), &mut self.runs[step].mask_carry);
+        let line = truncate_chars(&masked, OUTPUT_LINE_MAX_CHARS);
         let id = self.playbook.steps[step].id.clone();
         self.runs[step].output_seen += 1;
         let seen = self.runs[step].output_seen;
@@ -2275,7 +2395,7 @@ impl Engine {
         }
         match result {
             Err(why) => {
-                let why = self.playbook.vars.mask_secrets(why.trim());
+                let why = self.masker.mask(why.trim());
                 let why = if why.is_empty() {
                     "the executor failed".to_string()
                 } else {

@@ -113,6 +113,11 @@ pub struct StepFile {
     /// inside single arguments; a value never splits into several arguments.
     #[serde(default)]
     pub run: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Environment variables added to a `run` step's program (`{ TOKEN = "{{token}}" }`): the
+    /// way to hand it a secret without putting it in its arguments, which every local user can
+    /// read in `ps`. Values are templates like the arguments; names are `[A-Za-z_][A-Za-z0-9_]*`.
+    #[serde(default)]
+    pub env: Option<Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
     /// Executor: a built-in action (`db.promote`), dispatched by the environment's backend.
     #[serde(default)]
     pub action: Option<Spanned<String>>,

@@ -486,6 +486,39 @@ impl Checker<'_> {
         }
     }
 
+    /// A `run` step's `env`: valid names, values checked like the arguments.
+    fn run_env(&mut self, step: &StepFile, vars: &Vars) -> Vec<(String, Template)> {
+        let Some(env) = &step.env else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (name, value) in env.get_ref() {
+            let key = name.get_ref();
+            if !is_env_name(key) {
+                self.push(
+                    name.span(),
+                    format!(
+                        "{} is not an environment variable name",
+                        crate::text::echo(key)
+                    ),
+                    "a name is a letter or `_`, then letters, digits or `_` (TOKEN, PG_PASSWORD)",
+                );
+                continue;
+            }
+            if crate::actions::run::RESERVED_ENV.contains(&key.as_str()) {
+                self.push(
+                    name.span(),
+                    format!("{key} is set by warroom itself"),
+                    "warroom marks each step's processes with it to end them with the step; \
+                     choose another name",
+                );
+                continue;
+            }
+            out.push((key.clone(), self.template(value, vars)));
+        }
+        out
+    }
+
     fn executor(&mut self, step: &StepFile, vars: &Vars) -> Option<Executor> {
         if let (Some(_), Some(action)) = (&step.run, &step.action) {
             self.push(
@@ -524,7 +557,16 @@ impl Checker<'_> {
                 );
             }
             let argv = argv.iter().map(|a| self.template(a, vars)).collect();
-            return Some(Executor::Run { argv });
+            let env = self.run_env(step, vars);
+            return Some(Executor::Run { argv, env });
+        }
+        if let Some(env) = &step.env {
+            self.push(
+                env.span(),
+                "`env` without `run`",
+                "`env` sets environment variables of a `run` step's program; a built-in action \
+                 takes its arguments in `with`",
+            );
         }
         let action = step.action.as_ref()?;
         let Some(builtin) = builtin(action.get_ref()) else {
@@ -1130,6 +1172,15 @@ pub fn find(id_or_path: &str, dir: &Path, env: &Environment) -> Result<Playbook,
         known,
         broken,
     })
+}
+
+/// Environment variable names a step may set: a letter or `_`, then letters, digits or `_`.
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 pub mod engine;
 pub mod format;
 pub mod load;
+pub mod mask;
 pub mod model;
 pub mod projection;
 pub mod runbook;

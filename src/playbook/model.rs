@@ -100,14 +100,20 @@ impl Vars {
 
     /// `text` with every secret value replaced by [`MASK`]: for executor output, which may echo
     /// what it was given.
+    /// Every form [`super::mask::Masker`] knows (case, URL and base64 encodings, split by
+    /// escape sequences) is masked.
     pub fn mask_secrets(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for v in self.0.values() {
-            if v.secret && !v.value.is_empty() {
-                out = out.replace(&v.value, MASK);
-            }
-        }
-        out
+        self.masker().mask(text)
+    }
+
+    /// The masker of this playbook's secret values (build it once for many lines).
+    pub fn masker(&self) -> super::mask::Masker {
+        super::mask::Masker::new(
+            self.0
+                .values()
+                .filter(|v| v.secret)
+                .map(|v| v.value.as_str()),
+        )
     }
 
     pub fn has_secrets(&self) -> bool {
@@ -276,8 +282,12 @@ impl Occasion {
 /// What a step executes once confirmed.
 #[derive(Debug, Clone)]
 pub enum Executor {
-    /// A program and its arguments; one template per argument, never split further.
-    Run { argv: Vec<Template> },
+    /// A program and its arguments; one template per argument, never split further; and the
+    /// variables added to its environment (`env = { NAME = "..." }`), in name order.
+    Run {
+        argv: Vec<Template>,
+        env: Vec<(String, Template)>,
+    },
     /// A built-in action from [`crate::actions::BUILTINS`] with its arguments.
     Action {
         builtin: &'static Builtin,
@@ -290,7 +300,9 @@ pub enum Executor {
 impl PartialEq for Executor {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (Executor::Run { argv: a }, Executor::Run { argv: b }) => a == b,
+            (Executor::Run { argv: a, env: ea }, Executor::Run { argv: b, env: eb }) => {
+                a == b && ea == eb
+            }
             (
                 Executor::Action {
                     builtin: a,
@@ -713,6 +725,21 @@ impl Step {
         }
     }
 
+    /// The secret variables a `run` step passes in its arguments (visible to every local user
+    /// in `ps` while it runs), in order of appearance, each once.
+    pub fn secrets_in_argv(&self, vars: &Vars) -> Vec<String> {
+        let Some(Executor::Run { argv, .. }) = &self.executor else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = Vec::new();
+        for name in argv.iter().flat_map(Template::var_names) {
+            if vars.get(name).is_some_and(|v| v.secret) && !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+        names
+    }
+
     /// The executor with variables substituted; `None` for steps without one.
     pub fn render_exec(&self, vars: &Vars, reveal: Reveal) -> Option<Exec> {
         self.render_exec_for(vars, reveal, Occasion::Real)
@@ -722,8 +749,12 @@ impl Step {
     /// `ArgKind::Text` arguments) starts with [`EXERCISE_MARKER`].
     pub fn render_exec_for(&self, vars: &Vars, reveal: Reveal, occasion: Occasion) -> Option<Exec> {
         match self.executor.as_ref()? {
-            Executor::Run { argv } => Some(Exec::Run {
+            Executor::Run { argv, env } => Some(Exec::Run {
                 argv: argv.iter().map(|a| a.render(vars, reveal)).collect(),
+                env: env
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.render(vars, reveal)))
+                    .collect(),
                 timeout: self.timeout,
             }),
             Executor::Action { builtin, with } => Some(Exec::Action(ActionCall {
@@ -788,10 +819,12 @@ impl Step {
     ) -> String {
         match &self.executor {
             None => String::new(),
-            Some(Executor::Run { argv }) => {
-                let words: Vec<String> = argv
+            Some(Executor::Run { argv, env }) => {
+                // `NAME=value` before the program, as `env(1)` would take them.
+                let words: Vec<String> = env
                     .iter()
-                    .map(|a| shell_quote(&a.render(vars, reveal)))
+                    .map(|(k, v)| format!("{k}={}", shell_quote(&v.render(vars, reveal))))
+                    .chain(argv.iter().map(|a| shell_quote(&a.render(vars, reveal))))
                     .collect();
                 format!("run {}", words.join(" "))
             }

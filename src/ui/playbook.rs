@@ -552,6 +552,27 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
             Span::styled(sanitize(&r.command), t.title),
         ]),
     ];
+    for (name, value) in &r.env {
+        lines.push(Line::from(vec![
+            Span::styled("env         ", t.header),
+            Span::styled(
+                crate::text::visible(&format!("{name}={value}")).into_owned(),
+                t.text,
+            ),
+        ]));
+    }
+    if !r.secrets_in_argv.is_empty() {
+        let first = &r.secrets_in_argv[0];
+        lines.push(Line::from(Span::styled(
+            format!(
+                "secret in an argument ({}): other local users can read it in `ps` while it \
+                 runs; pass it with env = {{ {} = \"{{{{{first}}}}}\" }} instead",
+                r.secrets_in_argv.join(", "),
+                first.to_uppercase().replace('-', "_"),
+            ),
+            t.warn,
+        )));
+    }
     if let Some(summary) = &r.action_summary {
         lines.push(Line::from(vec![
             Span::styled("            ", t.dim),

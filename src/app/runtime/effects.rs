@@ -9,7 +9,7 @@ use color_eyre::eyre::Result;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
-use crate::actions::run::{ExecEvent, run_argv};
+use crate::actions::run::{ExecEvent, Spawn, Tracker, run_step};
 use crate::actions::{ActionBackend, Exec};
 use crate::app::journal_writer::{JournalAck, JournalTarget, JournalWriter, Stamp};
 use crate::playbook::Input;
@@ -68,6 +68,8 @@ pub(super) struct RunningExec {
     /// A `run` step stops through its cancel channel (which kills its process group).
     pub(super) cancel: Option<oneshot::Sender<()>>,
     pub(super) task: tokio::task::JoinHandle<()>,
+    /// A `run` step's process tree, ended by the runtime itself when the console exits.
+    pub(super) tree: Option<Tracker>,
 }
 
 impl EffectRunner {
@@ -271,9 +273,11 @@ impl EffectRunner {
         }
         tracing::info!(step, attempt, command, "executing");
         let entry = match exec {
-            Exec::Run { argv, .. } => {
+            Exec::Run { argv, env, .. } => {
                 let (cancel, cancelled) = oneshot::channel();
                 let mut valve = self.output.valve();
+                let tracker = Tracker::new();
+                let tree = tracker.clone();
                 let task = tokio::spawn(async move {
                     let line_report = report.clone();
                     let send_line = move |line: String| {
@@ -285,10 +289,21 @@ impl EffectRunner {
                     };
                     // The engine enforces the step timeout in session time and sends Kill. The
                     // valve bounds what waits in the inbox (see `output_gate`).
-                    let outcome = run_argv(&argv, None, None, cancelled, |event| match event {
+                    let spec = Spawn {
+                        argv: &argv,
+                        env: &env,
+                        timeout: None,
+                        cwd: None,
+                    };
+                    let outcome = run_step(spec, &tracker, cancelled, |event| match event {
                         ExecEvent::Output { line, .. } => {
                             valve.pass(line).into_iter().all(&send_line)
                         }
+                        ExecEvent::LeftRunning(processes) => report(Input::ExecLeftRunning {
+                            step,
+                            attempt,
+                            processes,
+                        }),
                         ExecEvent::Finished(_) => true,
                     })
                     .await;
@@ -309,6 +324,7 @@ impl EffectRunner {
                 RunningExec {
                     cancel: Some(cancel),
                     task,
+                    tree: Some(tree),
                 }
             }
             Exec::Action(call) => {
@@ -344,15 +360,21 @@ impl EffectRunner {
                         result,
                     });
                 });
-                RunningExec { cancel: None, task }
+                RunningExec {
+                    cancel: None,
+                    task,
+                    tree: None,
+                }
             }
         };
         self.running.insert((step, attempt), entry);
     }
 
+    /// Stops an executor. The entry stays until its task ends (pruned when the next starts), so
+    /// that a console exiting right after can still end the step's process tree itself.
     pub(super) fn kill(&mut self, step: usize, attempt: u32) {
-        if let Some(running) = self.running.remove(&(step, attempt)) {
-            match running.cancel {
+        if let Some(running) = self.running.get_mut(&(step, attempt)) {
+            match running.cancel.take() {
                 Some(cancel) => {
                     let _ = cancel.send(());
                 }
@@ -361,10 +383,34 @@ impl EffectRunner {
         }
     }
 
-    pub(super) fn kill_all(&mut self) {
-        let keys: Vec<_> = self.running.keys().copied().collect();
-        for (step, attempt) in keys {
-            self.kill(step, attempt);
+    /// The console is exiting: ends every `run` step's process tree now (the executors' tasks
+    /// will not get to it), and hands the App what could not be killed, to be journaled.
+    pub(super) fn end_trees(&mut self, app: &mut App) {
+        let running: Vec<_> = self.running.drain().collect();
+        for ((step, attempt), exec) in running {
+            if exec.task.is_finished() {
+                // Its executor ended the tree and reported what it could not end.
+                continue;
+            }
+            if let Some(cancel) = exec.cancel {
+                let _ = cancel.send(());
+            }
+            exec.task.abort();
+            let Some(tree) = exec.tree else { continue };
+            let processes = tree.end();
+            if processes.is_empty() {
+                continue;
+            }
+            let input = Input::ExecLeftRunning {
+                step,
+                attempt,
+                processes,
+            };
+            for effect in app.update(Action::Executor(input, self.clock.now())) {
+                if let Effect::Record(at, event) = effect {
+                    self.record(at, event, app);
+                }
+            }
         }
     }
 }

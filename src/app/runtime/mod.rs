@@ -17,8 +17,8 @@ pub use effects::{FaultTarget, inject};
 pub use journaling::{Identity, JournalSettings, Records, create_journal, incident_header};
 pub use tasks::TestPanic;
 use tasks::{
-    PanickingSource, spawn_follower, spawn_input_reader, spawn_poller, spawn_signal_handlers,
-    spawn_ticker,
+    PanickingSource, spawn_follower, spawn_input_reader, spawn_poller, spawn_reaper,
+    spawn_signal_handlers, spawn_ticker,
 };
 use terminal::TerminalGuard;
 pub use terminal::{install_panic_hook, restore_terminal};
@@ -86,11 +86,14 @@ pub async fn run(session: Session) -> Result<App> {
     } = session;
     let (tx, mut rx) = unbounded_channel::<Action>();
     let stop = Arc::new(AtomicBool::new(false));
+    // A step's orphaned descendants come to us, not init: see `actions::tree`.
+    crate::actions::tree::become_subreaper();
     let mut guard = TerminalGuard::enter()?;
 
     spawn_input_reader(tx.clone(), Arc::clone(&stop));
     spawn_ticker(tx.clone(), clock.clone());
     spawn_signal_handlers(tx.clone())?;
+    spawn_reaper();
     let mut sources = sources;
     if test_panic == Some(TestPanic::Poller) {
         app.board
@@ -175,7 +178,13 @@ pub async fn run(session: Session) -> Result<App> {
         baseline_tx,
     )
     .await;
-    runner.kill_all();
+    // Every step's process tree ends with the console; what cannot be killed is journaled.
+    runner.end_trees(&mut app);
+    // The end's records (`interrupted`, `left_running`) are on disk before the process ends.
+    await_journal(&mut runner, &mut rx, JOURNAL_EXIT_WAIT).await;
+    if let Some(why) = &runner.journal_failed {
+        app.journal_error.get_or_insert_with(|| why.clone());
+    }
     if let Some(port) = &mut runner.journal {
         // Release the lock before the process ends (and drop a journal that recorded nothing).
         port.writer.finish(Duration::from_secs(2));
@@ -196,6 +205,32 @@ async fn wait_for_session_time(clock: &SessionClock, due: chrono::DateTime<chron
             Some(d) if d.is_zero() => return,
             Some(d) => tokio::time::sleep(d.min(SESSION_WAIT_RECHECK)).await,
             None => tokio::time::sleep(SESSION_WAIT_RECHECK).await,
+        }
+    }
+}
+
+/// Longest the console waits, when it ends, for its last journal records to be acknowledged.
+const JOURNAL_EXIT_WAIT: Duration = Duration::from_secs(5);
+
+/// Waits until every journal batch handed out is acknowledged (written and fsynced, or failed:
+/// then `runner.journal_failed` says why), at most `limit`; other actions are dropped.
+async fn await_journal(
+    runner: &mut EffectRunner,
+    rx: &mut UnboundedReceiver<Action>,
+    limit: Duration,
+) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !runner.settled() {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(Action::Journal(ack))) => runner.acknowledged(&ack),
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => {
+                tracing::error!("the journal did not acknowledge the last records in time");
+                runner.journal_failed.get_or_insert_with(|| {
+                    "the last records were not acknowledged in time".to_string()
+                });
+                return;
+            }
         }
     }
 }

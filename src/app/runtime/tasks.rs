@@ -10,7 +10,7 @@ use ratatui::crossterm::event::{self, Event};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::{INPUT_POLL_INTERVAL, TICK_INTERVAL};
-use crate::app::Action;
+use crate::app::{Action, ExitSignal};
 use crate::clock::SessionClock;
 use crate::telemetry::source::run_poller;
 use crate::telemetry::{Source, SourceError, SourceId};
@@ -141,22 +141,39 @@ pub(super) fn spawn_ticker(tx: UnboundedSender<Action>, clock: SessionClock) {
     });
 }
 
+/// SIGTERM and SIGHUP end the console (see `App::end_on_signal`); SIGINT asks like `q` (in raw
+/// mode Ctrl-C is a key, not a signal: it arrives as SIGINT only from `kill -INT`).
 pub(super) fn spawn_signal_handlers(tx: UnboundedSender<Action>) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
-    for kind in [
-        SignalKind::terminate(),
-        SignalKind::hangup(),
-        SignalKind::interrupt(),
+    for (kind, which) in [
+        (SignalKind::terminate(), ExitSignal::Term),
+        (SignalKind::hangup(), ExitSignal::Hup),
+        (SignalKind::interrupt(), ExitSignal::Int),
     ] {
         let mut stream = signal(kind).wrap_err("cannot install a signal handler")?;
         let tx = tx.clone();
         tokio::spawn(async move {
-            if stream.recv().await.is_some() {
-                let _ = tx.send(Action::Quit);
+            while stream.recv().await.is_some() {
+                if tx.send(Action::Signal(which)).is_err() {
+                    return;
+                }
             }
         });
     }
     Ok(())
+}
+
+/// Reaps, every second, the zombies of step processes that were killed and re-parented to the
+/// console (see `actions::tree`).
+pub(super) fn spawn_reaper() {
+    tokio::spawn(async {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            every.tick().await;
+            crate::actions::tree::reap_orphans();
+        }
+    });
 }
 
 /// Spawns a source's poller and a watcher that turns a poller panic into a stale pane.
