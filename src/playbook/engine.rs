@@ -524,6 +524,13 @@ impl Evidence {
                         .collect();
                     if down.is_empty() {
                         format!("{} {}", r.name, r.verdict.label())
+                    } else if down.len() == r.zones.len() {
+                        format!(
+                            "{} {} (all {} zones down)",
+                            r.name,
+                            r.verdict.label(),
+                            down.len()
+                        )
                     } else {
                         format!(
                             "{} {} (zone {} down, {} of {} up)",
