@@ -262,6 +262,9 @@ fn status(args: &ConsoleArgs, env: &Environment, json: bool) -> Result<ExitCode>
         board.apply(SourceId(i), r, now);
     }
     let report = StatusReport::build(env, &board, now);
+    for p in &report.problems {
+        tracing::warn!(reason = %p.reason.short(), "status: {}", warroom::text::visible(&p.to_string()));
+    }
     let text = if json {
         format!("{}\n", report.to_json())
     } else {
