@@ -323,3 +323,66 @@ async fn the_console_shows_the_reasons_in_its_rows_and_logs_them() {
     drop(hole);
     drop(lab);
 }
+
+/// Without any server (so it runs where PostgreSQL is not installed too): a closed PostgreSQL
+/// port and a closed health port make `status` exit 1 with both reasons, and the console at
+/// 80x24 shows them in its Regions rows.
+#[test]
+fn closed_ports_without_a_server_at_80x24() {
+    let scratch = Scratch::new("reasons-80x24");
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let env = scratch.path().join("closed.toml");
+    std::fs::write(
+        &env,
+        format!(
+            "name = \"closed\"\nobjectives = {{ rto = \"30m\", rpo = \"5m\" }}\n\
+             [[regions]]\nname = \"primary\"\nid = \"a\"\nrole = \"primary\"\n\
+             health = [\"http://127.0.0.1:{closed}/health\"]\n\
+             [[regions]]\nname = \"dr\"\nid = \"b\"\nrole = \"dr\"\n\
+             [[databases]]\nname = \"primary\"\nregion = \"primary\"\n\
+             postgres = {{ dsn = \"host=127.0.0.1 port={closed} dbname=app user=x\", connect_timeout = \"1s\" }}\n"
+        ),
+    )
+    .expect("write the environment");
+    let env = env.display().to_string();
+    let (out, _) = status(&["status", "--env", &env], WRONG, scratch.path());
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(
+        shown
+            .lines()
+            .any(|l| l == "problem: postgres primary: unreachable: connection refused"),
+        "{shown}"
+    );
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("problem: http primary http://127.0.0.1:")
+                && l.ends_with("/health: no answer: connection refused")),
+        "{shown}"
+    );
+
+    let mut tui = Tui::spawn_in(
+        &["--env", &env, "--read-only"],
+        80,
+        24,
+        scratch.path(),
+        &[("PGPASSFILE", "/nonexistent")],
+    );
+    let screen = tui.wait_for(
+        "both reasons in the Regions pane at 80x24",
+        Duration::from_secs(15),
+        |s| {
+            s.lines()
+                .any(|l| l.contains("db") && l.contains("primary  unreachable: connection refused"))
+                && s.lines()
+                    .any(|l| l.contains("health") && l.contains("connection refused"))
+        },
+    );
+    println!("{screen}");
+    tui.send("q");
+    let _ = tui.wait_exit(Duration::from_secs(10));
+}
