@@ -314,7 +314,11 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(kind: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("warroom-fuzz-{kind}-{}", std::process::id()));
+        // Unique per Scratch: the tests of this file run in parallel threads of one process.
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("warroom-fuzz-{kind}-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("scratch dir");
         Scratch(dir)
     }
