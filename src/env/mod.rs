@@ -343,6 +343,30 @@ impl NameKind {
     }
 }
 
+/// A name as a message shows it without quotes: visible, cut after 40 characters.
+pub fn short_name(name: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    match name.char_indices().nth(MAX_CHARS) {
+        None => crate::text::visible(name).into_owned(),
+        Some((cut, _)) => format!("{}…", crate::text::visible(&name[..cut])),
+    }
+}
+
+/// Names listed in a help line (`known regions: a, b`): each visible and cut after 40
+/// characters, at most 20 of them, so a file with huge or many names cannot make the help huge.
+pub fn known_names<S: AsRef<str>>(names: &[S]) -> String {
+    const MAX_NAMES: usize = 20;
+    let mut shown: Vec<String> = names
+        .iter()
+        .take(MAX_NAMES)
+        .map(|n| short_name(n.as_ref()))
+        .collect();
+    if names.len() > MAX_NAMES {
+        shown.push(format!("… ({} more)", names.len() - MAX_NAMES));
+    }
+    shown.join(", ")
+}
+
 impl Environment {
     /// The built-in simulated environment.
     pub fn demo() -> Self {
@@ -440,7 +464,7 @@ impl Environment {
                         r.span(),
                         format!("unknown {what} {}", crate::text::echo(r.get_ref())),
                     )
-                    .with_help(format!("known {what}s: {}", known.join(", "))),
+                    .with_help(format!("known {what}s: {}", known_names(known))),
                 );
             }
         };
@@ -487,7 +511,7 @@ impl Environment {
                                 region = crate::text::echo(region)
                             ),
                         )
-                        .with_help(format!("known regions: {}", region_names.join(", "))),
+                        .with_help(format!("known regions: {}", known_names(&region_names))),
                     );
                 }
             }
@@ -741,7 +765,7 @@ impl Environment {
                         err(
                             region.span(),
                             format!("unknown region {}", crate::text::echo(region.get_ref())),
-                            format!("known regions: {}", region_names.join(", ")),
+                            format!("known regions: {}", known_names(region_names)),
                         );
                     }
                 } else if self.aws_snapshot_region(sn).is_none() {
@@ -806,7 +830,7 @@ impl Environment {
                                 name = crate::text::echo(name),
                                 region = crate::text::echo(region)
                             ),
-                            format!("known regions: {}", region_names.join(", ")),
+                            format!("known regions: {}", known_names(region_names)),
                         );
                     }
                 }

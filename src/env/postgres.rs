@@ -383,7 +383,10 @@ impl BackupDir {
                     db.span(),
                     format!("unknown database {}", crate::text::echo(db.get_ref())),
                 )
-                .with_help(format!("known databases: {}", databases.join(", "))),
+                .with_help(format!(
+                    "known databases: {}",
+                    super::known_names(databases)
+                )),
             );
         }
         if let Some(name) = &self.snapshot_name {

@@ -213,6 +213,7 @@ impl Checker<'_> {
             }
             let at = self.reference_span(&span, name);
             let known: Vec<&str> = vars.0.keys().map(String::as_str).collect();
+            let name = crate::env::short_name(name);
             let help = if known.is_empty() {
                 format!(
                     "declare it: add `[vars]` with {name} = \"...\" (this playbook has no variables)"
@@ -220,7 +221,7 @@ impl Checker<'_> {
             } else {
                 format!(
                     "declare it under [vars] ({name} = \"...\") or use a declared one: {}",
-                    known.join(", ")
+                    crate::env::known_names(&known)
                 )
             };
             self.push(at, format!("unknown variable `{{{{{name}}}}}`"), help);
@@ -258,7 +259,7 @@ impl Checker<'_> {
                     "known {} in environment {}: {}",
                     kind_plural(kind),
                     crate::text::echo(&self.env.name),
-                    known.join(", ")
+                    crate::env::known_names(&known)
                 )
             };
             self.push(
@@ -629,7 +630,7 @@ impl Checker<'_> {
                     "{} = \"...\" (known {}: {})",
                     spec.name,
                     kind_plural(k),
-                    self.env.names(k).join(", ")
+                    crate::env::known_names(&self.env.names(k))
                 ),
                 ArgKind::Count => format!("{} = 3", spec.name),
                 ArgKind::Text => format!("{} = \"...\"", spec.name),
