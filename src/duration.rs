@@ -14,7 +14,8 @@ pub struct Dur(u64);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "bad duration {input:?}: {why}; write a number followed by a unit, e.g. \"90s\", \"5m\", \"1h30m\", \"24h\", \"2d\""
+    "bad duration {}: {why}; write a number followed by a unit, e.g. \"90s\", \"5m\", \"1h30m\", \"24h\", \"2d\"",
+    crate::text::echo(.input)
 )]
 pub struct DurError {
     pub input: String,

@@ -267,6 +267,9 @@ fn status(args: &ConsoleArgs, env: &Environment, json: bool) -> Result<ExitCode>
         board.apply(SourceId(i), r, now);
     }
     let report = StatusReport::build(env, &board, now);
+    for p in &report.problems {
+        tracing::warn!(reason = %p.reason.short(), "status: {}", warroom::text::visible(&p.to_string()));
+    }
     let (text, form) = if json {
         (format!("{}\n", report.to_json()), Form::Json)
     } else {

@@ -50,6 +50,7 @@ fn db(name: &str, resource: &str, region: &str, role: DbRole, az: &str) -> Datab
         replication: None,
         integrity_ok: Some(true),
         corrupt_since: None,
+        failure: None,
     }
 }
 
@@ -77,6 +78,7 @@ fn endpoint(region: &str, host: &str, latency_ms: u64) -> EndpointReading {
         latency_ms: Some(latency_ms),
         consecutive_failures: 0,
         error: None,
+        failure: None,
     }
 }
 
@@ -578,7 +580,7 @@ fn stale_title_has_age_and_error_and_values_stay_visible() {
         let buf = t.backend().buffer();
         let title = row_text(buf, 0);
         assert!(
-            title.contains("STALE 42s · sim: no answer within 5s"),
+            title.contains("STALE 42s · sim: timeout after 5s"),
             "{pane:?}: {title}"
         );
         assert_eq!(style_of(buf, "STALE").fg, theme.unknown.fg);

@@ -307,6 +307,7 @@ impl World {
             latency_ms: Some(40),
             consecutive_failures: failures,
             error: None,
+            failure: None,
         };
         Sample {
             at: now,
@@ -325,6 +326,7 @@ impl World {
                         .corrupt_since
                         .filter(|_| !self.primary_integrity)
                         .map(t),
+                    failure: None,
                 },
                 DatabaseReading {
                     name: "dr-replica".into(),
@@ -348,6 +350,7 @@ impl World {
                     }),
                     integrity_ok: Some(true),
                     corrupt_since: None,
+                    failure: None,
                 },
             ],
             backups: self

@@ -343,6 +343,30 @@ impl NameKind {
     }
 }
 
+/// A name as a message shows it without quotes: visible, cut after 40 characters.
+pub fn short_name(name: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    match name.char_indices().nth(MAX_CHARS) {
+        None => crate::text::visible(name).into_owned(),
+        Some((cut, _)) => format!("{}…", crate::text::visible(&name[..cut])),
+    }
+}
+
+/// Names listed in a help line (`known regions: a, b`): each visible and cut after 40
+/// characters, at most 20 of them, so a file with huge or many names cannot make the help huge.
+pub fn known_names<S: AsRef<str>>(names: &[S]) -> String {
+    const MAX_NAMES: usize = 20;
+    let mut shown: Vec<String> = names
+        .iter()
+        .take(MAX_NAMES)
+        .map(|n| short_name(n.as_ref()))
+        .collect();
+    if names.len() > MAX_NAMES {
+        shown.push(format!("… ({} more)", names.len() - MAX_NAMES));
+    }
+    shown.join(", ")
+}
+
 impl Environment {
     /// The built-in simulated environment.
     pub fn demo() -> Self {
@@ -410,7 +434,11 @@ impl Environment {
                             path,
                             src,
                             name.span(),
-                            format!("duplicate {} name {:?}", kind.label(), name.get_ref()),
+                            format!(
+                                "duplicate {} name {}",
+                                kind.label(),
+                                crate::text::echo(name.get_ref())
+                            ),
                         )
                         .with_help("every logical name must be unique within its kind"),
                     );
@@ -434,9 +462,9 @@ impl Environment {
                         path,
                         src,
                         r.span(),
-                        format!("unknown {what} {:?}", r.get_ref()),
+                        format!("unknown {what} {}", crate::text::echo(r.get_ref())),
                     )
-                    .with_help(format!("known {what}s: {}", known.join(", "))),
+                    .with_help(format!("known {what}s: {}", known_names(known))),
                 );
             }
         };
@@ -458,7 +486,7 @@ impl Environment {
                             path,
                             src,
                             url.span(),
-                            format!("region {:?}: {why}", r.name.get_ref()),
+                            format!("region {}: {why}", crate::text::echo(r.name.get_ref())),
                         )
                         .with_help(
                             "a health URL is an http:// or https:// address, e.g. \
@@ -477,9 +505,13 @@ impl Environment {
                             path,
                             src,
                             span,
-                            format!("app {:?}: unknown region {region:?}", a.name.get_ref()),
+                            format!(
+                                "app {}: unknown region {region}",
+                                crate::text::echo(a.name.get_ref()),
+                                region = crate::text::echo(region)
+                            ),
                         )
-                        .with_help(format!("known regions: {}", region_names.join(", "))),
+                        .with_help(format!("known regions: {}", known_names(&region_names))),
                     );
                 }
             }
@@ -512,7 +544,10 @@ impl Environment {
                         path,
                         src,
                         first.span(),
-                        format!("database {name:?} replicates from itself"),
+                        format!(
+                            "database {name} replicates from itself",
+                            name = crate::text::echo(name)
+                        ),
                     )
                     .with_help("replica_of names the database it copies, another one"),
                 );
@@ -575,7 +610,10 @@ impl Environment {
                         path,
                         src,
                         db.name.span(),
-                        format!("database {:?} has more than one binding", db.name.get_ref()),
+                        format!(
+                            "database {} has more than one binding",
+                            crate::text::echo(db.name.get_ref())
+                        ),
                     )
                     .with_help("keep exactly one of sim, postgres, aws"),
                 ),
@@ -589,7 +627,10 @@ impl Environment {
                             path,
                             src,
                             b.name.span(),
-                            format!("backup {:?} has more than one binding", b.name.get_ref()),
+                            format!(
+                                "backup {} has more than one binding",
+                                crate::text::echo(b.name.get_ref())
+                            ),
                         )
                         .with_help("keep exactly one of sim, dir, aws_snapshots"),
                     );
@@ -604,7 +645,10 @@ impl Environment {
                         path,
                         src,
                         b.name.span(),
-                        format!("backup {:?} has more than one binding", b.name.get_ref()),
+                        format!(
+                            "backup {} has more than one binding",
+                            crate::text::echo(b.name.get_ref())
+                        ),
                     )
                     .with_help("keep exactly one of sim, dir"),
                 ),
@@ -624,10 +668,10 @@ impl Environment {
                         src,
                         name.span(),
                         format!(
-                            "{:?} uses the {} backend, but {:?} uses {}",
-                            name.get_ref(),
+                            "{} uses the {} backend, but {} uses {}",
+                            crate::text::echo(name.get_ref()),
                             backend.label(),
-                            first_name.get_ref(),
+                            crate::text::echo(first_name.get_ref()),
                             first.label()
                         ),
                     )
@@ -659,9 +703,10 @@ impl Environment {
                 err(
                     db.name.span(),
                     format!(
-                        "database {name:?} has {} backend bindings ({}); it needs exactly one",
+                        "database {name} has {} backend bindings ({}); it needs exactly one",
                         bindings.len(),
-                        bindings.join(", ")
+                        bindings.join(", "),
+                        name = crate::text::echo(name)
                     ),
                     "keep the binding of the backend this environment uses".into(),
                 );
@@ -669,7 +714,8 @@ impl Environment {
                 err(
                     db.name.span(),
                     format!(
-                        "database {name:?} has no `aws` binding, but this environment uses AWS"
+                        "database {name} has no `aws` binding, but this environment uses AWS",
+                        name = crate::text::echo(name)
                     ),
                     "add `aws = { instance = \"<RDS instance id>\" }` (or `cluster = ...`); \
                      mixed backends are not supported: a drill must act on one world"
@@ -685,7 +731,7 @@ impl Environment {
                 if !ok {
                     err(
                         aws.span(),
-                        format!("database {name:?}: `aws` needs exactly one non-empty `instance` or `cluster`"),
+                        format!("database {name}: `aws` needs exactly one non-empty `instance` or `cluster`", name = crate::text::echo(name)),
                         "`aws = { instance = \"my-db\" }` for RDS, `aws = { cluster = \"my-cluster\" }` for Aurora".into(),
                     );
                 }
@@ -696,14 +742,18 @@ impl Environment {
             if uses_aws && b.sim.is_some() {
                 err(
                     b.name.span(),
-                    format!("backup {name:?} has a `sim` binding, but this environment uses AWS"),
+                    format!(
+                        "backup {name} has a `sim` binding, but this environment uses AWS",
+                        name = crate::text::echo(name)
+                    ),
                     "replace it with `aws_snapshots = { instance = \"<RDS instance id>\" }`".into(),
                 );
             } else if uses_aws && b.aws_snapshots.is_none() {
                 err(
                     b.name.span(),
                     format!(
-                        "backup {name:?} has no `aws_snapshots` binding, but this environment uses AWS"
+                        "backup {name} has no `aws_snapshots` binding, but this environment uses AWS",
+                        name = crate::text::echo(name)
                     ),
                     "add `aws_snapshots = { instance = \"<RDS instance id>\" }`".into(),
                 );
@@ -714,17 +764,16 @@ impl Environment {
                     if !region_names.contains(&region.get_ref().as_str()) {
                         err(
                             region.span(),
-                            format!("unknown region {:?}", region.get_ref()),
-                            format!("known regions: {}", region_names.join(", ")),
+                            format!("unknown region {}", crate::text::echo(region.get_ref())),
+                            format!("known regions: {}", known_names(region_names)),
                         );
                     }
                 } else if self.aws_snapshot_region(sn).is_none() {
                     err(
                         snaps.span(),
                         format!(
-                            "backup {name:?}: cannot tell which region RDS instance {:?} is in",
-                            sn.instance
-                        ),
+                            "backup {name}: cannot tell which region RDS instance {} is in",
+                            crate::text::echo(&sn.instance), name = crate::text::echo(name)),
                         "add `region = \"<logical region>\"`, or bind a database to the same instance".into(),
                     );
                 }
@@ -736,7 +785,8 @@ impl Environment {
                 err(
                     d.name.span(),
                     format!(
-                        "DNS record {name:?} has a `sim` binding, but this environment uses AWS"
+                        "DNS record {name} has a `sim` binding, but this environment uses AWS",
+                        name = crate::text::echo(name)
                     ),
                     "replace it with `aws = { zone = \"<hosted zone id>\", targets = { ... } }`"
                         .into(),
@@ -744,7 +794,7 @@ impl Environment {
             } else if uses_aws && d.aws.is_none() {
                 err(
                     d.name.span(),
-                    format!("DNS record {name:?} has no `aws` binding, but this environment uses AWS"),
+                    format!("DNS record {name} has no `aws` binding, but this environment uses AWS", name = crate::text::echo(name)),
                     "add `aws = { zone = \"<hosted zone id>\", targets = { <region> = \"<value>\" } }`".into(),
                 );
             }
@@ -754,8 +804,9 @@ impl Environment {
                     err(
                         aws.span(),
                         format!(
-                            "DNS record {name:?}: record type {:?} is not supported",
-                            a.record_type
+                            "DNS record {name}: record type {} is not supported",
+                            crate::text::echo(&a.record_type),
+                            name = crate::text::echo(name)
                         ),
                         format!("use one of {}", AWS_RECORD_TYPES.join(", ")),
                     );
@@ -763,7 +814,10 @@ impl Environment {
                 if a.zone.trim().is_empty() {
                     err(
                         aws.span(),
-                        format!("DNS record {name:?}: empty hosted zone id"),
+                        format!(
+                            "DNS record {name}: empty hosted zone id",
+                            name = crate::text::echo(name)
+                        ),
                         "the id is on the hosted zone's page in the Route 53 console (Z...)".into(),
                     );
                 }
@@ -771,8 +825,12 @@ impl Environment {
                     if !region_names.contains(&region.as_str()) {
                         err(
                             a.targets.span(),
-                            format!("DNS record {name:?}: target for unknown region {region:?}"),
-                            format!("known regions: {}", region_names.join(", ")),
+                            format!(
+                                "DNS record {name}: target for unknown region {region}",
+                                name = crate::text::echo(name),
+                                region = crate::text::echo(region)
+                            ),
+                            format!("known regions: {}", known_names(region_names)),
                         );
                     }
                 }
@@ -780,8 +838,9 @@ impl Environment {
                     err(
                         a.targets.span(),
                         format!(
-                            "DNS record {name:?}: no target for region {:?}, where it points normally",
-                            d.points_to.get_ref()
+                            "DNS record {name}: no target for region {}, where it points normally",
+                            crate::text::echo(d.points_to.get_ref()),
+                            name = crate::text::echo(name)
                         ),
                         "give every region the record may point at its value in `targets`".into(),
                     );
@@ -794,8 +853,8 @@ impl Environment {
                     err(
                         a.name.span(),
                         format!(
-                            "app {:?} has a `sim` binding, but this environment uses AWS",
-                            a.name.get_ref()
+                            "app {} has a `sim` binding, but this environment uses AWS",
+                            crate::text::echo(a.name.get_ref())
                         ),
                         "remove it: apps are not read from AWS (app.scale is unsupported there)"
                             .into(),
@@ -808,7 +867,10 @@ impl Environment {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
                 err(
                     url.span(),
-                    format!("endpoint_url {u:?} is not an http(s) URL"),
+                    format!(
+                        "endpoint_url {u} is not an http(s) URL",
+                        u = crate::text::echo(u)
+                    ),
                     "e.g. `endpoint_url = \"http://127.0.0.1:5000\"` for an emulator".into(),
                 );
             }

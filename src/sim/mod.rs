@@ -633,6 +633,7 @@ impl Sim {
                         latency_ms: e.latency_ms,
                         consecutive_failures: e.consecutive_failures,
                         error: e.error.clone(),
+                        failure: None,
                     })
                 })
                 .collect(),
@@ -745,6 +746,7 @@ impl Sim {
             replication,
             integrity_ok: answering.then_some(d.corrupt_since.is_none()),
             corrupt_since: d.corrupt_since.map(to_utc),
+            failure: None,
         }
     }
 

@@ -337,7 +337,11 @@ fn endpoint_line<'b>(look: Look<'_>, e: &'b EndpointReading) -> Line<'b> {
         spans.push(Span::raw(GAP));
         spans.push(Span::styled(format!("HTTP {status}"), style));
     }
-    if let Some(error) = &e.error {
+    // No answer at all: the typed reason (`connection refused`), as `status` says it.
+    if let Some(why) = &e.failure {
+        spans.push(Span::raw(GAP));
+        spans.push(Span::styled(why.short(), style));
+    } else if let Some(error) = &e.error {
         spans.push(Span::raw(GAP));
         spans.push(Span::styled(error.as_str(), style));
     }
@@ -369,6 +373,10 @@ fn database_line<'b>(look: Look<'_>, d: &'b DatabaseReading) -> Line<'b> {
     let (state, sev) = db_state(d.state);
     spans.push(Span::raw(GAP));
     spans.push(Span::styled(state, look.sev(sev)));
+    // Why it could not be read: `unreachable: authentication refused`.
+    if let Some(why) = &d.failure {
+        spans.push(Span::styled(format!(": {}", why.short()), look.sev(sev)));
+    }
     if d.integrity_ok == Some(false) {
         spans.push(Span::raw(GAP));
         spans.push(Span::styled("CORRUPT", crit));
