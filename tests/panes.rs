@@ -432,6 +432,7 @@ fn draw_with(
         now: now(),
         focused,
         selected,
+        rpo: env.objectives.rpo,
     };
     terminal
         .draw(|frame| {

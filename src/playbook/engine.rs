@@ -44,6 +44,10 @@ pub const OUTPUT_JOURNAL_LINES: usize = 200;
 /// Longest output line recorded or kept, in characters.
 pub const OUTPUT_LINE_MAX_CHARS: usize = 500;
 
+/// How the refusal to go on with unticked checklist items begins (the console drops the
+/// message once they are ticked).
+pub const UNTICKED_REFUSAL: &str = "tick every checklist item first";
+
 /// How the engine is run.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -162,6 +166,16 @@ impl Timing {
             Timing::OnTime
         } else if elapsed_secs <= target {
             Timing::AtRisk
+        } else {
+            Timing::Over
+        }
+    }
+
+    /// A step that has ended: on time (within its target) or over. "At risk" warns about a step
+    /// still under way; a step that finished under its target was on time, whatever the margin.
+    pub fn finished(elapsed_secs: u64, target: Dur) -> Timing {
+        if elapsed_secs <= target.secs() {
+            Timing::OnTime
         } else {
             Timing::Over
         }
@@ -1673,7 +1687,7 @@ impl Engine {
             out,
             Some(step),
             format!(
-                "tick every checklist item first: {} of {total} not ticked: {}",
+                "{UNTICKED_REFUSAL}: {} of {total} not ticked: {}",
                 missing.len(),
                 list.join(", ")
             ),
