@@ -171,6 +171,17 @@ impl Timing {
         }
     }
 
+    /// A step's timing for its status: [`Timing::finished`] once it ended (done, failed,
+    /// skipped), else [`Timing::of`].
+    pub fn of_step(status: &StepStatus, elapsed_secs: u64, target: Dur) -> Timing {
+        match status {
+            StepStatus::Done | StepStatus::Failed(_) | StepStatus::Skipped(_) => {
+                Timing::finished(elapsed_secs, target)
+            }
+            _ => Timing::of(elapsed_secs, target),
+        }
+    }
+
     /// A step that has ended: on time (within its target) or over. "At risk" warns about a step
     /// still under way; a step that finished under its target was on time, whatever the margin.
     pub fn finished(elapsed_secs: u64, target: Dur) -> Timing {
@@ -1272,7 +1283,7 @@ impl Engine {
             status: run.status.clone(),
             target: step.target,
             elapsed_secs: elapsed,
-            timing: elapsed.map(|e| Timing::of(e, step.target)),
+            timing: elapsed.map(|e| Timing::of_step(&run.status, e, step.target)),
             attempt: run.attempt,
             destructive: step.destructive,
             guide: step.guide.render(vars, Reveal::Masked),
@@ -1395,7 +1406,7 @@ impl Engine {
                     },
                     target_secs: s.target.secs(),
                     actual_secs: elapsed,
-                    timing: elapsed.map(|e| Timing::of(e, s.target)),
+                    timing: elapsed.map(|e| Timing::of_step(&r.status, e, s.target)),
                     verification: s.is_verification(),
                     verified: r.verified,
                     attempts: r.attempt,

@@ -95,16 +95,6 @@ pub fn status_words(status: &StepStatus) -> &'static str {
     }
 }
 
-/// A step's timing as shown: an ended step was on time or over, never "at risk".
-fn shown_timing(status: &StepStatus, elapsed: u64, target: crate::duration::Dur) -> Timing {
-    match status {
-        StepStatus::Done | StepStatus::Failed(_) | StepStatus::Skipped(_) => {
-            Timing::finished(elapsed, target)
-        }
-        _ => Timing::of(elapsed, target),
-    }
-}
-
 /// The playbook pane: the RTO/RPO gauge, the step list, then the current step. The step's
 /// checklist, executor and wait are pinned above the key hints, so they are on screen at any
 /// size the console accepts; the guide, the output and the timeline scroll above them (PgUp,
@@ -307,7 +297,7 @@ fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: 
             let here = current == Some(index);
             let status = engine.status(index).cloned().unwrap_or_default();
             let elapsed = engine.elapsed(index, now);
-            let timing = elapsed.map(|e| shown_timing(&status, e, s.target));
+            let timing = elapsed.map(|e| Timing::of_step(&status, e, s.target));
             let mut spans = vec![
                 Span::styled(
                     format!("{} ", status_icon(&status)),
