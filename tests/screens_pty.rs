@@ -18,6 +18,8 @@ const T: Duration = Duration::from_secs(20);
 /// The sizes every problem is tried at: the smallest common terminal and a large one.
 const SMALL: (u16, u16) = (80, 24);
 const LARGE: (u16, u16) = (140, 42);
+/// The smallest the console accepts (the too-small message names it).
+const MINIMUM: (u16, u16) = (72, 20);
 
 /// A drill at 60x with its fault at once, so that tests take seconds.
 fn drill_args(scenario: &str) -> Vec<&str> {
@@ -288,9 +290,12 @@ fn unpadded_durations(text: &str) -> Vec<String> {
 /// executor and wait, at 80x24 and at 140x42.
 #[test]
 fn step_checklist_action_and_wait_are_always_visible() {
-    for scenario in ["region-loss", "corruption"] {
+    for (scenario, sizes) in [
+        ("region-loss", &[SMALL, LARGE][..]),
+        ("corruption", &[SMALL, LARGE, MINIMUM][..]),
+    ] {
         let steps = steps(scenario);
-        for size in [SMALL, LARGE] {
+        for &size in sizes {
             let walk = walked(scenario, size);
             let mut checked = 0;
             for screen in walk.screens.iter().filter(|s| step_active(s)) {
@@ -429,7 +434,7 @@ fn enter_in_the_panes_view_never_declares() {
 /// "The gauge shows `RTO` instead of `RTO AT RISK`" at 80x24 (and at the minimum, 72x20).
 #[test]
 fn the_gauge_says_rto_at_risk_at_80x24_and_at_the_minimum() {
-    for size in [SMALL, (72, 20)] {
+    for size in [SMALL, MINIMUM] {
         let mut tui = spawn_drill("corruption", size);
         std::thread::sleep(Duration::from_millis(300));
         press(&mut tui, "\r");

@@ -22,7 +22,7 @@ const TIMELINE_LINES: usize = 2000;
 /// A scrolled view (the playbook's step detail and timeline, the scorecard). Keys set
 /// `offset`; the renderer clamps it and writes back what it measured (`shown`, `max`, `page`),
 /// so the next key pages by what is on screen.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Scroll {
     /// Rows scrolled from the top. `None`: the view's default (a step from its top; a finished
     /// incident's timeline at its end). `Some(usize::MAX)`: the end, following what is added.
@@ -78,6 +78,8 @@ impl Scroll {
 pub struct ConfirmDialog {
     pub request: ConfirmRequest,
     pub typed: String,
+    /// The dialog scrolls on a short screen (its keys line stays in view).
+    pub scroll: Scroll,
 }
 
 /// What a typed prompt is for.
@@ -225,6 +227,7 @@ impl Incident {
                     self.confirm = Some(ConfirmDialog {
                         request: *request,
                         typed: String::new(),
+                        scroll: Scroll::default(),
                     });
                 }
                 engine::Effect::Refused { why, .. } => *flash = Some(why),

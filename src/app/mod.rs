@@ -627,6 +627,14 @@ impl App {
                     dialog.typed.pop();
                     Vec::new()
                 }
+                KeyCode::PageDown | KeyCode::Down => {
+                    dialog.scroll.page_by(1);
+                    Vec::new()
+                }
+                KeyCode::PageUp | KeyCode::Up => {
+                    dialog.scroll.page_by(-1);
+                    Vec::new()
+                }
                 KeyCode::Char(c) if destructive && !c.is_control() => {
                     dialog.typed.push(c);
                     Vec::new()

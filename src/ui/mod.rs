@@ -237,25 +237,31 @@ pub fn popup(
 }
 
 /// [`popup`] for text that may be taller than the screen: at most the screen's height, scrolled
-/// by `scroll` (PgUp/PgDn/arrows), the bottom border saying which rows show.
+/// by `scroll` (PgUp/PgDn/arrows), the bottom border saying which rows show. The last `tail`
+/// lines (what to press) stay in view below the scrolled part.
+#[allow(clippy::too_many_arguments)]
 pub fn popup_scrolled(
     frame: &mut Frame,
     area: Rect,
     t: &crate::theme::Theme,
     width: u16,
-    lines: Vec<Line>,
+    mut lines: Vec<Line>,
+    tail: usize,
     block: Block,
     scroll: &crate::app::incident::Scroll,
 ) {
     let inner_width = width.min(area.width).saturating_sub(2).max(1);
+    let tail_lines = lines.split_off(lines.len().saturating_sub(tail));
     let total = paint::wrapped_height(&lines, inner_width);
-    let height = u16::try_from(total)
+    let tail_h = paint::wrapped_height(&tail_lines, inner_width);
+    let room = usize::from(area.height.saturating_sub(2));
+    let visible = total.min(room.saturating_sub(tail_h));
+    let height = u16::try_from(visible + tail_h)
         .unwrap_or(u16::MAX)
         .saturating_add(2)
         .min(area.height);
     let area = centered(area, width, height);
     frame.render_widget(Clear, area);
-    let visible = usize::from(area.height.saturating_sub(2));
     let offset = scroll.resolve(false, total, visible);
     let block = if total > visible {
         block.title_bottom(Line::from(Span::styled(
@@ -271,7 +277,13 @@ pub fn popup_scrolled(
     };
     let inner = block.inner(area);
     frame.render_widget(block.style(t.popup), area);
-    paint::wrapped_lines_from(frame.buffer_mut(), inner, &lines, offset);
+    let [body, pinned] = Layout::vertical([
+        Constraint::Length(u16::try_from(visible).unwrap_or(u16::MAX)),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    paint::wrapped_lines_from(frame.buffer_mut(), body, &lines, offset);
+    paint::wrapped_lines(frame.buffer_mut(), pinned, &tail_lines);
 }
 
 /// A rectangle of at most `width` x `height` centred in `area`.

@@ -773,6 +773,8 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
         Span::styled(r.evidence.summary(), t.dim),
     ]));
     lines.push(Line::raw(""));
+    // What to press stays in view; what is above it scrolls on a short screen.
+    let keys_from = lines.len();
     if let Some(expected) = &r.type_to_confirm {
         lines.push(Line::from(vec![
             Span::styled("DESTRUCTIVE. ", t.danger),
@@ -794,13 +796,16 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
         ]));
     }
     let title = format!("Confirm · step {} · {}", r.step + 1, r.title);
-    super::popup(
+    let tail = lines.len() - keys_from;
+    super::popup_scrolled(
         frame,
         area,
         t,
         96,
         lines,
+        tail,
         super::popup_block(t, title, r.destructive),
+        &dialog.scroll,
     );
 }
 
@@ -1014,6 +1019,7 @@ pub fn render_scorecard(
         t,
         100,
         lines,
+        1,
         super::popup_block(t, "Scorecard".into(), false),
         scroll,
     );
