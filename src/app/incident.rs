@@ -523,6 +523,15 @@ pub fn describe(event: &Event) -> String {
                 since.format("%H:%M:%S")
             )
         }
+        Event::Resumed {
+            gap_secs,
+            host,
+            operator,
+            ..
+        } => format!(
+            "resumed by {operator} on {host} after {} stopped",
+            span(*gap_secs)
+        ),
         // What was read stays off the timeline: in a drill it names the fault, and noticing it
         // is the exercise.
         Event::Disrupted { .. } => "outage began".to_string(),
