@@ -436,6 +436,7 @@ fn draw_with(
         now: now(),
         focused,
         selected,
+        rpo: env.objectives.rpo,
     };
     terminal
         .draw(|frame| {

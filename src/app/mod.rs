@@ -146,6 +146,10 @@ pub struct App {
     quit_armed: bool,
     /// The console is ending on SIGTERM or SIGHUP (for the exit message and status).
     pub signal_exit: Option<SignalExit>,
+    /// The terminal's size as of the last frame drawn (or resize): which panes are on screen,
+    /// so that focus never goes to a hidden one. `(0, 0)` until known (everything counts as
+    /// shown). Written by `ui::draw`, hence a `Cell`.
+    pub frame_size: std::cell::Cell<(u16, u16)>,
     /// Something visible changed since the last draw.
     dirty: bool,
     /// The session clock's pace: paused, fast-forwarding (`P`, `>`; see [`pace`]).
@@ -169,6 +173,7 @@ impl App {
             narrow_view: NarrowView::Playbook,
             quit_armed: false,
             signal_exit: None,
+            frame_size: std::cell::Cell::new((0, 0)),
             replaced: None,
             journal_path: None,
             journal_error: None,
@@ -275,13 +280,68 @@ impl App {
         let mut effects = self.handle_action(action);
         effects.extend(mirrored);
         self.pace_follow_up(&mut effects);
+        self.keep_focus_visible();
+        self.drop_stale_flash();
         effects
+    }
+
+    /// The panes on screen that take focus, in Tab order (the layout's rule, `ui::draw`):
+    /// from [`crate::ui::WIDE`] columns the playbook and the panes side by side; narrower, the
+    /// playbook or the panes (`v`); a follower shows only the playbook.
+    pub fn visible_focus(&self) -> &'static [Focus] {
+        const ALL: &[Focus] = &[Focus::Playbook, Focus::Lag, Focus::Backups, Focus::Regions];
+        const PANES: &[Focus] = &[Focus::Lag, Focus::Backups, Focus::Regions];
+        const PLAYBOOK: &[Focus] = &[Focus::Playbook];
+        let (width, _) = self.frame_size.get();
+        match &self.incident {
+            None => PANES,
+            Some(_) if self.following.is_some() => PLAYBOOK,
+            Some(_) if width == 0 || width >= crate::ui::WIDE => ALL,
+            Some(_) if self.narrow_view == NarrowView::Playbook => PLAYBOOK,
+            Some(_) => PANES,
+        }
+    }
+
+    /// Whether the playbook is on screen (its keys act only then).
+    pub fn playbook_visible(&self) -> bool {
+        self.visible_focus().contains(&Focus::Playbook)
+    }
+
+    /// Focus follows what is on screen: after `v`, a resize or a new incident, a hidden pane
+    /// gives focus to the first visible one (the playbook when it shows).
+    fn keep_focus_visible(&mut self) {
+        let visible = self.visible_focus();
+        if !visible.contains(&self.focus)
+            && let Some(first) = visible.first()
+        {
+            self.focus = *first;
+            self.dirty = true;
+        }
+    }
+
+    /// "Tick every checklist item first" goes once the items are ticked (or the step moved on).
+    fn drop_stale_flash(&mut self) {
+        let stale = match (&self.flash, &self.incident) {
+            (Some((_, text)), Some(incident))
+                if text.starts_with(crate::playbook::engine::UNTICKED_REFUSAL) =>
+            {
+                incident
+                    .current()
+                    .is_none_or(|step| incident.engine.ticks(step).iter().all(|t| *t))
+            }
+            _ => false,
+        };
+        if stale {
+            self.flash = None;
+            self.dirty = true;
+        }
     }
 
     fn handle_action(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Key(key) => self.on_key(key),
-            Action::Resize(..) => {
+            Action::Resize(width, height) => {
+                self.frame_size.set((width, height));
                 self.dirty = true;
                 Vec::new()
             }
@@ -572,10 +632,24 @@ impl App {
             KeyCode::BackTab => self.focus = self.cycle_focus(-1),
             KeyCode::Down | KeyCode::Char('j') => self.scroll(1),
             KeyCode::Up | KeyCode::Char('k') => self.scroll(-1),
-            KeyCode::PageDown => self.scroll(10),
-            KeyCode::PageUp => self.scroll(-10),
-            KeyCode::Home | KeyCode::Char('g') => self.selected[self.focus.index()] = 0,
-            KeyCode::End | KeyCode::Char('G') => self.scroll(isize::MAX / 2),
+            // In the playbook the arrows move the checklist cursor and the page keys scroll the
+            // step's guide, output and timeline; in a pane every key moves the selected row.
+            KeyCode::PageDown => match self.playbook_scroll() {
+                Some(scroll) => scroll.page_by(1),
+                None => self.scroll(10),
+            },
+            KeyCode::PageUp => match self.playbook_scroll() {
+                Some(scroll) => scroll.page_by(-1),
+                None => self.scroll(-10),
+            },
+            KeyCode::Home | KeyCode::Char('g') => match self.playbook_scroll() {
+                Some(scroll) => scroll.home(),
+                None => self.selected[self.focus.index()] = 0,
+            },
+            KeyCode::End | KeyCode::Char('G') => match self.playbook_scroll() {
+                Some(scroll) => scroll.end(),
+                None => self.scroll(isize::MAX / 2),
+            },
             KeyCode::Esc => {
                 self.flash = None;
                 if let Some(incident) = &mut self.incident {
@@ -585,6 +659,14 @@ impl App {
             _ => return self.on_incident_key(key),
         }
         Vec::new()
+    }
+
+    /// The playbook's scrolled detail, when the playbook has focus.
+    fn playbook_scroll(&mut self) -> Option<&mut incident::Scroll> {
+        if self.focus != Focus::Playbook {
+            return None;
+        }
+        self.incident.as_mut().map(|i| &mut i.detail)
     }
 
     /// Keys that only change what is shown (all a follower may press).
@@ -620,6 +702,14 @@ impl App {
                     dialog.typed.pop();
                     Vec::new()
                 }
+                KeyCode::PageDown | KeyCode::Down => {
+                    dialog.scroll.page_by(1);
+                    Vec::new()
+                }
+                KeyCode::PageUp | KeyCode::Up => {
+                    dialog.scroll.page_by(-1);
+                    Vec::new()
+                }
                 KeyCode::Char(c) if destructive && !c.is_control() => {
                     dialog.typed.push(c);
                     Vec::new()
@@ -647,6 +737,17 @@ impl App {
             match key.code {
                 KeyCode::Esc | KeyCode::Enter => incident.show_scorecard = false,
                 KeyCode::Char('q') => return Some(vec![Effect::Quit]),
+                KeyCode::Down | KeyCode::Char('j') => {
+                    incident.card.offset =
+                        Some((incident.card.shown.get() + 1).min(incident.card.max.get()))
+                }
+                KeyCode::Up | KeyCode::Char('k') => {
+                    incident.card.offset = Some(incident.card.shown.get().saturating_sub(1))
+                }
+                KeyCode::PageDown | KeyCode::Char(' ') => incident.card.page_by(1),
+                KeyCode::PageUp => incident.card.page_by(-1),
+                KeyCode::Home | KeyCode::Char('g') => incident.card.home(),
+                KeyCode::End | KeyCode::Char('G') => incident.card.end(),
                 _ => {}
             }
             Vec::new()
@@ -659,10 +760,11 @@ impl App {
         Some(effects)
     }
 
-    /// Playbook keys: Enter, Space, s, r, a, n (whatever the focus).
+    /// Playbook keys: Enter, s, r (the playbook on screen), Space (the playbook focused), a,
+    /// n, d.
     fn on_incident_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let now = self.now;
-        let Some(incident) = self.incident.as_mut() else {
+        if self.incident.is_none() {
             if matches!(
                 key.code,
                 KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd')
@@ -671,6 +773,21 @@ impl App {
             } else {
                 self.dirty = false;
             }
+            return Vec::new();
+        }
+        // The playbook's keys act only on what is on screen: never from the panes view, and
+        // Space ticks only the item under the visible cursor (the playbook focused).
+        let playbook_key = matches!(key.code, KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r'));
+        let hidden = !self.visible_focus().contains(&Focus::Playbook);
+        if playbook_key && hidden {
+            self.say("the playbook is hidden: v shows it (its keys act only where you can see it)");
+            return Vec::new();
+        }
+        if key.code == KeyCode::Char(' ') && self.focus != Focus::Playbook {
+            self.say("Space ticks the checklist item under ›: Tab to the playbook first");
+            return Vec::new();
+        }
+        let Some(incident) = self.incident.as_mut() else {
             return Vec::new();
         };
         let mut flash = None;
@@ -726,13 +843,12 @@ impl App {
         effects
     }
 
-    /// The focus order: the playbook first when there is an incident.
+    /// The focus order over what is on screen: the playbook first when it shows.
     fn cycle_focus(&self, by: isize) -> Focus {
-        let order: &[Focus] = if self.incident.is_some() {
-            &[Focus::Playbook, Focus::Lag, Focus::Backups, Focus::Regions]
-        } else {
-            &[Focus::Lag, Focus::Backups, Focus::Regions]
-        };
+        let order = self.visible_focus();
+        if order.is_empty() {
+            return self.focus;
+        }
         let here = order.iter().position(|f| *f == self.focus).unwrap_or(0);
         let len = order.len() as isize;
         order[usize::try_from((here as isize + by).rem_euclid(len)).unwrap_or(0)]

@@ -358,6 +358,7 @@ pub enum StateV2 {
     Promoting,
     Unreachable,
     Stopped,
+    ReadOnly,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -400,6 +401,7 @@ impl From<&Evidence> for EvidenceV2 {
                         DbState::Promoting => StateV2::Promoting,
                         DbState::Unreachable => StateV2::Unreachable,
                         DbState::Stopped => StateV2::Stopped,
+                        DbState::ReadOnly => StateV2::ReadOnly,
                     },
                     lag_secs: d.lag_secs,
                     loss_window: d.loss_window.as_ref().map(|w| LossWindowV2 {
@@ -477,6 +479,7 @@ impl From<EvidenceV2> for Evidence {
                         StateV2::Promoting => DbState::Promoting,
                         StateV2::Unreachable => DbState::Unreachable,
                         StateV2::Stopped => DbState::Stopped,
+                        StateV2::ReadOnly => DbState::ReadOnly,
                     },
                     lag_secs: d.lag_secs,
                     loss_window: d.loss_window.map(|w| LossWindow {

@@ -53,6 +53,10 @@ pub const OUTPUT_JOURNAL_LINES: usize = 200;
 /// Longest output line recorded or kept, in characters.
 pub const OUTPUT_LINE_MAX_CHARS: usize = 500;
 
+/// How the refusal to go on with unticked checklist items begins (the console drops the
+/// message once they are ticked).
+pub const UNTICKED_REFUSAL: &str = "tick every checklist item first";
+
 /// How the engine is run.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -180,6 +184,27 @@ impl Timing {
             Timing::OnTime
         } else if elapsed_secs <= target {
             Timing::AtRisk
+        } else {
+            Timing::Over
+        }
+    }
+
+    /// A step's timing for its status: [`Timing::finished`] once it ended (done, failed,
+    /// skipped), else [`Timing::of`].
+    pub fn of_step(status: &StepStatus, elapsed_secs: u64, target: Dur) -> Timing {
+        match status {
+            StepStatus::Done | StepStatus::Failed(_) | StepStatus::Skipped(_) => {
+                Timing::finished(elapsed_secs, target)
+            }
+            _ => Timing::of(elapsed_secs, target),
+        }
+    }
+
+    /// A step that has ended: on time (within its target) or over. "At risk" warns about a step
+    /// still under way; a step that finished under its target was on time, whatever the margin.
+    pub fn finished(elapsed_secs: u64, target: Dur) -> Timing {
+        if elapsed_secs <= target.secs() {
+            Timing::OnTime
         } else {
             Timing::Over
         }
@@ -1602,7 +1627,7 @@ impl Engine {
             status: run.status.clone(),
             target: step.target,
             elapsed_secs: elapsed,
-            timing: elapsed.map(|e| Timing::of(e, step.target)),
+            timing: elapsed.map(|e| Timing::of_step(&run.status, e, step.target)),
             attempt: run.attempt,
             destructive: step.destructive,
             guide: step.guide.render(vars, Reveal::Masked),
@@ -1726,7 +1751,7 @@ impl Engine {
                     },
                     target_secs: s.target.secs(),
                     actual_secs: elapsed,
-                    timing: elapsed.map(|e| Timing::of(e, s.target)),
+                    timing: elapsed.map(|e| Timing::of_step(&r.status, e, s.target)),
                     verification: s.is_verification(),
                     verified: r.verified,
                     attempts: r.attempt,
@@ -2022,7 +2047,7 @@ impl Engine {
             out,
             Some(step),
             format!(
-                "tick every checklist item first: {} of {total} not ticked: {}",
+                "{UNTICKED_REFUSAL}: {} of {total} not ticked: {}",
                 missing.len(),
                 list.join(", ")
             ),

@@ -409,13 +409,7 @@ fn role_str(role: DbRole) -> &'static str {
 }
 
 fn state_str(state: DbState) -> &'static str {
-    match state {
-        DbState::Available => "available",
-        DbState::FailingOver => "failing over",
-        DbState::Promoting => "promoting",
-        DbState::Unreachable => "unreachable",
-        DbState::Stopped => "stopped",
-    }
+    state.label()
 }
 
 /// Replica lag in whole seconds, rounded up: a data-loss window is never understated.

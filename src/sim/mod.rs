@@ -680,7 +680,7 @@ impl Sim {
 
     fn db_reading(&self, d: &Db) -> DatabaseReading {
         let state = match d.phase {
-            Phase::Up if d.read_only => DbState::Stopped,
+            Phase::Up if d.read_only => DbState::ReadOnly,
             Phase::Up => DbState::Available,
             Phase::FailingOver { .. } => DbState::FailingOver,
             Phase::Promoting { .. } => DbState::Promoting,

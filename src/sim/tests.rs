@@ -605,7 +605,7 @@ fn read_only_stops_writes_and_back() {
         )
         .expect("read-only");
     assert!(lines[0].contains("writes off"), "{lines:?}");
-    assert_eq!(db(&sim.sample(), "primary").state, DbState::Stopped);
+    assert_eq!(db(&sim.sample(), "primary").state, DbState::ReadOnly);
     assert_eq!(sim.sample().region_verdict("primary"), Verdict::Healthy);
     sim.set_read_only("primary", false, at(70))
         .expect("writable");

@@ -56,8 +56,25 @@ pub enum DbState {
     Promoting,
     /// Does not answer.
     Unreachable,
-    /// Stopped on purpose (e.g. writers isolated).
+    /// Stopped on purpose.
     Stopped,
+    /// Up and answering, but refusing writes on purpose (e.g. writers isolated).
+    ReadOnly,
+}
+
+impl DbState {
+    /// The one word for this state on every screen and in every record (pane, `status`,
+    /// evidence, wait conditions, report): the same as its serialised name.
+    pub fn label(self) -> &'static str {
+        match self {
+            DbState::Available => "available",
+            DbState::FailingOver => "failing-over",
+            DbState::Promoting => "promoting",
+            DbState::Unreachable => "unreachable",
+            DbState::Stopped => "stopped",
+            DbState::ReadOnly => "read-only",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -470,8 +487,10 @@ impl Sample {
         let impaired = zones.iter().any(|z| !z.up)
             || endpoints.iter().any(|e| e.consecutive_failures > 0)
             || dbs.iter().any(|d| {
-                d.state != DbState::Available && d.state != DbState::Stopped
-                    || d.integrity_ok == Some(false)
+                !matches!(
+                    d.state,
+                    DbState::Available | DbState::Stopped | DbState::ReadOnly
+                ) || d.integrity_ok == Some(false)
             })
             || security
                 .iter()

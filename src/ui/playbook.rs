@@ -24,17 +24,14 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::app::App;
-use crate::app::incident::{ConfirmDialog, Incident, Prompt};
-use crate::duration::compact;
+use crate::app::incident::{ConfirmDialog, Incident, Prompt, Scroll};
+use crate::duration::{over_by, span};
 use chrono::{DateTime, Utc};
 
 use crate::playbook::projection::rpo_span;
 use crate::playbook::{Engine, Grade, Scorecard, StepKind, StepStatus, StepView, Timing};
 use crate::theme::Theme;
 use crate::ui::paint::{self, Panel};
-
-/// Timeline lines shown under the current step when there is room.
-const TIMELINE_SHOWN: usize = 6;
 
 /// Shows control characters (a hostile child's escape sequences) visibly, as the one sanitiser
 /// [`crate::text::visible`] does everywhere (`\x1b]52;...`), so output cannot drive the terminal
@@ -75,7 +72,24 @@ fn status_style(t: &Theme, status: &StepStatus) -> Style {
     }
 }
 
-/// The playbook pane.
+/// The words for a step's state on screen (never the raw names of the record).
+pub fn status_words(status: &StepStatus) -> &'static str {
+    match status {
+        StepStatus::Pending => "pending",
+        StepStatus::Active => "active",
+        StepStatus::AwaitingConfirm => "awaiting confirmation",
+        StepStatus::Running => "running",
+        StepStatus::Verifying => "verifying",
+        StepStatus::Done => "done",
+        StepStatus::Failed(_) => "failed",
+        StepStatus::Skipped(_) => "skipped",
+    }
+}
+
+/// The playbook pane: the RTO/RPO gauge, the step list, then the current step. The step's
+/// checklist, executor and wait are pinned above the key hints, so they are on screen at any
+/// size the console accepts; the guide, the output and the timeline scroll above them (PgUp,
+/// PgDn, Home, End).
 pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident, focused: bool) {
     let t = &app.theme;
     let engine = &incident.engine;
@@ -95,117 +109,148 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
     if inner.height < 3 || inner.width < 20 {
         return;
     }
-    // Only the current step's full view (guide, checklist, output) is built each frame; the
-    // list reads status and timing straight from the engine.
-    let count = engine.playbook().steps.len();
-    let list_height = u16::try_from(count)
-        .unwrap_or(u16::MAX)
-        .min(inner.height.saturating_sub(3) / 2 + 1);
-    let [gauge, list, rule, detail] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Length(list_height),
+    let width = inner.width;
+    let gauge = gauge_lines(app, incident, width);
+    let gauge_h = height_of(&gauge, width).min(inner.height / 3);
+    let count = playbook.steps.len();
+    let step = engine.current().and_then(|i| engine.step_view(i, app.now));
+    let (header, pinned) = match &step {
+        Some(step) => (
+            vec![step_header(t, step, count)],
+            pinned_lines(app, incident, step, focused),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let header_h = height_of(&header, width);
+    let pinned_h = height_of(&pinned, width);
+    // Rows under the gauge: the list, the rule, then the detail (header, at least two scrolled
+    // rows, the pinned part, the key hints).
+    let rest = inner.height.saturating_sub(gauge_h);
+    let wanted = u16::try_from(count).unwrap_or(u16::MAX);
+    let list_h = if step.is_some() {
+        let need = header_h
+            .saturating_add(2)
+            .saturating_add(pinned_h)
+            .saturating_add(1);
+        wanted
+            .min((rest.saturating_sub(1) / 3).max(3))
+            .min(rest.saturating_sub(1).saturating_sub(need))
+            .max(1)
+    } else {
+        wanted.min(rest.saturating_sub(1) / 2)
+    };
+    let [gauge_area, list, rule, detail] = Layout::vertical([
+        Constraint::Length(gauge_h),
+        Constraint::Length(list_h),
         Constraint::Length(1),
         Constraint::Min(0),
     ])
     .areas(inner);
-    render_gauge(frame, gauge, app, incident);
+    paint::wrapped_lines(frame.buffer_mut(), gauge_area, &gauge);
     render_steps(frame, list, t, engine, app.now);
     paint::fill_row(frame.buffer_mut(), rule, "─", t.border);
-    match engine.current().and_then(|i| engine.step_view(i, app.now)) {
-        Some(step) => render_step(frame, detail, app, incident, &step, count, focused),
-        None => render_idle(frame, detail, app, incident),
+    match &step {
+        Some(step) => render_step(
+            frame,
+            detail,
+            rule,
+            app,
+            incident,
+            step,
+            (&header, &pinned),
+            focused,
+        ),
+        None => render_idle(frame, detail, rule, app, incident),
     }
 }
 
-fn render_gauge(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
+/// Rows `lines` take at `width`, as a `u16`.
+fn height_of(lines: &[Line], width: u16) -> u16 {
+    u16::try_from(paint::wrapped_height(lines, width)).unwrap_or(u16::MAX)
+}
+
+/// The gauge: the RTO (the warning first, so the words lead), then the RPO. Wraps, never cut.
+fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>> {
     let t = &app.theme;
     let engine = &incident.engine;
     let g = engine.rto(app.now);
+    let rto = crate::duration::Dur::from_secs(g.rto_secs);
     let mut first = vec![Span::styled("RTO ", t.header)];
-    // The warning first, so a narrow terminal cuts the detail, not the alarm.
-    if g.at_risk && !g.restored && g.declared_at.is_some() {
+    let at_risk = g.at_risk && !g.restored && !engine.is_finished() && g.declared_at.is_some();
+    if at_risk {
         first.push(Span::styled("AT RISK", t.badge_live));
         first.push(Span::raw(" "));
     }
     if g.declared_at.is_none() {
         first.push(Span::styled(
             format!(
-                "{} objective · not declared: Enter declares the incident and starts the clock",
-                compact(g.rto_secs)
+                "{rto} objective · not declared: Enter declares the incident and starts the clock"
             ),
             t.dim,
         ));
     } else {
-        let bar_width = usize::from(area.width.saturating_sub(44)).clamp(6, 30);
-        let filled = (g.elapsed_secs as usize * bar_width)
-            .checked_div(g.rto_secs as usize)
-            .unwrap_or(bar_width)
-            .min(bar_width);
-        let bar_style = if g.at_risk || g.elapsed_secs > g.rto_secs {
-            t.gauge_risk
-        } else {
-            t.gauge
-        };
-        first.push(Span::styled("▕", t.dim));
-        first.push(Span::styled("█".repeat(filled), bar_style));
-        first.push(Span::styled("░".repeat(bar_width - filled), t.dim));
-        first.push(Span::styled("▏ ", t.dim));
-        first.push(Span::styled(compact(g.elapsed_secs), t.text));
-        // RTO is disruption to service restored: say which clock this is.
+        // The words first; the bar gets what the line leaves (none on a narrow screen).
         let since = if g.from_disruption {
             "outage"
         } else {
             "since declared"
         };
+        let mut words = vec![Span::styled(span(g.elapsed_secs), t.text)];
         if g.restored {
-            first.push(Span::styled(
-                format!(" of {} · service restored", compact(g.rto_secs)),
-                t.dim,
-            ));
+            words.push(Span::styled(format!(" of {rto} · service restored"), t.dim));
+        } else if engine.is_finished() {
+            words.push(Span::styled(format!(" of {rto} {since} · ended"), t.dim));
         } else {
-            first.push(Span::styled(
-                format!(" of {} {since} · back by ", compact(g.rto_secs)),
-                t.dim,
+            words.push(Span::styled(format!(" of {rto} {since} · back by "), t.dim));
+            words.push(Span::styled(
+                span(g.projection_secs),
+                if at_risk { t.crit } else { t.text },
             ));
-            first.push(Span::styled(
-                compact(g.projection_secs),
-                if g.at_risk { t.crit } else { t.text },
-            ));
+            if let Some(over) = g.projection_secs.checked_sub(g.rto_secs).filter(|o| *o > 0) {
+                words.push(Span::styled(format!(", {} over", span(over)), t.crit));
+            }
         }
+        let used: usize = first.iter().chain(&words).map(Span::width).sum();
+        let bar_width = usize::from(width).saturating_sub(used + 4).min(30);
+        if bar_width >= 6 {
+            let filled = (g.elapsed_secs as usize * bar_width)
+                .checked_div(g.rto_secs as usize)
+                .unwrap_or(bar_width)
+                .min(bar_width);
+            let bar_style = if g.at_risk || g.elapsed_secs > g.rto_secs {
+                t.gauge_risk
+            } else {
+                t.gauge
+            };
+            first.push(Span::styled("▕", t.dim));
+            first.push(Span::styled("█".repeat(filled), bar_style));
+            first.push(Span::styled("░".repeat(bar_width - filled), t.dim));
+            first.push(Span::styled("▏ ", t.dim));
+        }
+        first.extend(words);
     }
+    let rpo = engine.settings().rpo;
     let mut second = vec![Span::styled("RPO ", t.header)];
     match engine.rpo_captured() {
         Some(c) => match c.seconds {
             Some(s) => {
-                let style = if s > engine.settings().rpo.secs() {
-                    t.crit
-                } else {
-                    t.ok
-                };
+                let style = if s > rpo.secs() { t.crit } else { t.ok };
                 let shown = c
                     .exact_secs
-                    .map_or_else(|| compact(s), crate::playbook::projection::rpo_span);
+                    .map_or_else(|| span(s), crate::playbook::projection::rpo_span);
                 second.push(Span::styled(shown, style));
                 second.push(Span::styled(
-                    format!(
-                        " of {} · {} ({})",
-                        compact(engine.settings().rpo.secs()),
-                        c.measured_from,
-                        c.step
-                    ),
+                    format!(" of {rpo} · {} ({})", sanitize(&c.measured_from), c.step),
                     t.dim,
                 ));
             }
             None => second.push(Span::styled(
-                format!("not measurable: {}", c.measured_from),
+                format!("not measurable: {}", sanitize(&c.measured_from)),
                 t.warn,
             )),
         },
         None => second.push(Span::styled(
-            format!(
-                "{} objective · captured when a capture_rpo step runs",
-                compact(engine.settings().rpo.secs())
-            ),
+            format!("{rpo} objective · captured when a capture_rpo step runs"),
             t.dim,
         )),
     }
@@ -213,11 +258,7 @@ fn render_gauge(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
         second.push(Span::raw("  "));
         second.push(Span::styled(" READ-ONLY ", t.badge_drill));
     }
-    paint::text_lines(
-        frame.buffer_mut(),
-        area,
-        &[Line::from(first), Line::from(second)],
-    );
+    vec![Line::from(first), Line::from(second)]
 }
 
 fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: DateTime<Utc>) {
@@ -232,6 +273,7 @@ fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: 
         .map_or(0, |c| c.saturating_sub(rows.saturating_sub(1) / 2))
         .min(steps.len().saturating_sub(rows));
     // Titles get what the target/elapsed columns and the badges leave, and no more than needed.
+    // A cut title reads whole in the step's heading below when it is the current step.
     let longest = steps
         .iter()
         .map(|s| s.title.chars().count())
@@ -249,6 +291,7 @@ fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: 
             let here = current == Some(index);
             let status = engine.status(index).cloned().unwrap_or_default();
             let elapsed = engine.elapsed(index, now);
+            let timing = elapsed.map(|e| Timing::of_step(&status, e, s.target));
             let mut spans = vec![
                 Span::styled(
                     format!("{} ", status_icon(&status)),
@@ -271,8 +314,8 @@ fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: 
             ));
             spans.push(Span::styled(format!("{:>6}", s.target.to_string()), t.dim));
             spans.push(Span::styled(
-                format!("{:>8}", elapsed.map(compact).unwrap_or_default()),
-                timing_style(t, elapsed.map(|e| Timing::of(e, s.target))),
+                format!("{:>8}", elapsed.map(span).unwrap_or_default()),
+                timing_style(t, timing),
             ));
             if s.destructive {
                 spans.push(Span::styled(" DESTRUCTIVE", t.danger));
@@ -281,6 +324,11 @@ fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: 
                 StepStatus::Skipped(_) => spans.push(Span::styled(" skipped", t.warn)),
                 StepStatus::Failed(_) => spans.push(Span::styled(" failed", t.crit)),
                 _ => {}
+            }
+            // Over target in words too (not only in colour), where the row has room.
+            let used: usize = spans.iter().map(Span::width).sum();
+            if timing == Some(Timing::Over) && used + 5 <= usize::from(area.width) {
+                spans.push(Span::styled(" over", t.crit));
             }
             let line = Line::from(spans);
             if here { line.style(t.selected) } else { line }
@@ -299,45 +347,42 @@ fn truncate(text: &str, width: usize) -> String {
     }
 }
 
-fn render_step(
-    frame: &mut Frame,
-    area: Rect,
-    app: &App,
-    incident: &Incident,
-    step: &StepView,
-    count: usize,
-    focused: bool,
-) {
-    let t = &app.theme;
-    let mut lines = vec![Line::from(vec![
+/// `Step 3/7 · Promote the DR replica · target 5m · 6m10s, over by 1m10s · running`: the whole
+/// title (the list may cut it), wrapped.
+fn step_header(t: &Theme, step: &StepView, count: usize) -> Line<'static> {
+    let mut spans = vec![
         Span::styled(format!("Step {}/{count} · ", step.index + 1), t.dim),
         Span::styled(sanitize(&step.title), t.title),
         Span::styled(format!(" · target {} · ", step.target), t.dim),
         Span::styled(
-            step.elapsed_secs.map(compact).unwrap_or_default(),
+            step.elapsed_secs.map(span).unwrap_or_default(),
             timing_style(t, step.timing),
         ),
-        Span::styled(
-            format!(" · {}", step.status.label()),
-            status_style(t, &step.status),
-        ),
-    ])];
-    match &step.status {
-        StepStatus::Failed(why) => lines.push(Line::from(Span::styled(
-            format!("failed: {}", sanitize(why)),
-            t.crit,
-        ))),
-        StepStatus::Skipped(why) => lines.push(Line::from(Span::styled(
-            format!("skipped: {}", sanitize(why)),
-            t.warn,
-        ))),
-        _ => {}
+    ];
+    if let Some(over) = step
+        .elapsed_secs
+        .filter(|e| *e > step.target.secs())
+        .and_then(|e| over_by(e, step.target.secs()))
+    {
+        spans.push(Span::styled(format!(", {over}"), t.crit));
     }
-    if !step.guide.trim().is_empty() {
-        for para in step.guide.trim().lines() {
-            lines.push(Line::from(Span::styled(sanitize(para), t.text)));
-        }
-    }
+    spans.push(Span::styled(
+        format!(" · {}", status_words(&step.status)),
+        status_style(t, &step.status),
+    ));
+    Line::from(spans)
+}
+
+/// The part of a step that is always on screen: its checklist, its executor (the exact
+/// command) and its wait, with what the wait observes.
+fn pinned_lines(
+    app: &App,
+    incident: &Incident,
+    step: &StepView,
+    focused: bool,
+) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let mut lines = Vec::new();
     for (i, item) in step.checklist.iter().enumerate() {
         let cursor = focused && i == incident.item;
         let mark = if item.ticked { "[x] " } else { "[ ] " };
@@ -371,13 +416,48 @@ fn render_step(
     if let Some(wait) = &step.wait {
         lines.push(Line::from(vec![
             Span::styled("wait    ", t.header),
-            Span::styled(wait.clone(), t.text),
+            Span::styled(sanitize(wait), t.text),
         ]));
         if let Some(obs) = &step.observed {
             lines.push(Line::from(vec![
                 Span::styled("observed ", t.header),
-                Span::styled(obs.observed.clone(), if obs.met { t.ok } else { t.warn }),
+                Span::styled(sanitize(&obs.observed), if obs.met { t.ok } else { t.warn }),
             ]));
+        }
+    }
+    lines
+}
+
+/// The current step: its heading, the scrolled guide/output/timeline, the pinned checklist,
+/// executor and wait, and the keys.
+#[allow(clippy::too_many_arguments)]
+fn render_step(
+    frame: &mut Frame,
+    area: Rect,
+    rule: Rect,
+    app: &App,
+    incident: &Incident,
+    step: &StepView,
+    (header, pinned): (&[Line], &[Line]),
+    focused: bool,
+) {
+    let t = &app.theme;
+    let width = area.width;
+    let mut lines = Vec::new();
+    match &step.status {
+        StepStatus::Failed(why) => lines.push(Line::from(Span::styled(
+            format!("failed: {}", sanitize(why)),
+            t.crit,
+        ))),
+        StepStatus::Skipped(why) => lines.push(Line::from(Span::styled(
+            format!("skipped: {}", sanitize(why)),
+            t.warn,
+        ))),
+        _ => {}
+    }
+    if !step.guide.trim().is_empty() {
+        for para in step.guide.trim().lines() {
+            lines.push(Line::from(Span::styled(sanitize(para), t.text)));
         }
     }
     if !step.output.is_empty() {
@@ -385,47 +465,108 @@ fn render_step(
             format!("output (attempt {})", step.attempt),
             t.header,
         )));
-        let room = usize::from(area.height)
-            .saturating_sub(lines.len() + 2)
-            .max(2);
-        let skip = step.output.len().saturating_sub(room);
-        for line in step.output.iter().skip(skip) {
+        for line in &step.output {
             lines.push(Line::from(Span::styled(
                 format!("  {}", sanitize(line)),
                 t.dim,
             )));
         }
     }
-    let hints = if app.following.is_some() {
+    if !incident.timeline.is_empty() {
+        lines.push(Line::raw(""));
+        lines.extend(timeline_lines(t, incident));
+    }
+    let header_h = height_of(header, width).min(area.height);
+    let footer_h = u16::from(area.height > header_h);
+    let room = area.height.saturating_sub(header_h + footer_h);
+    let pinned_h = height_of(pinned, width).min(room);
+    let [head, body, pin, footer] = Layout::vertical([
+        Constraint::Length(header_h),
+        Constraint::Length(room - pinned_h),
+        Constraint::Length(pinned_h),
+        Constraint::Length(footer_h),
+    ])
+    .areas(area);
+    paint::wrapped_lines(frame.buffer_mut(), head, header);
+    let scrollable = draw_scrolled(frame, body, rule, app, &incident.detail, &lines, false);
+    // Pinned taller than its room (a long checklist on a short screen): keep the cursor's item
+    // and the executor in view by dropping rows from the top.
+    let pinned_total = paint::wrapped_height(pinned, width);
+    let skip = if pinned_total > usize::from(pinned_h) && focused {
+        let cursor_row = paint::wrapped_height(&pinned[..incident.item.min(pinned.len())], width);
+        cursor_row.min(pinned_total - usize::from(pinned_h))
+    } else {
+        0
+    };
+    paint::wrapped_lines_from(frame.buffer_mut(), pin, pinned, skip);
+    let mut hints = if app.following.is_some() {
         FOLLOWER_HINTS.to_vec()
     } else {
-        key_hints(&step.status, step.kind, incident.engine.is_finished())
+        key_hints(
+            &step.status,
+            step.kind,
+            incident.engine.is_finished(),
+            focused,
+        )
     };
-    let [body, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
-    let body_lines = lines.len();
-    let timeline_room = usize::from(body.height).saturating_sub(body_lines + 1);
-    if timeline_room >= 3 {
-        lines.push(Line::raw(""));
-        lines.extend(timeline_lines(
-            t,
-            incident,
-            timeline_room.min(TIMELINE_SHOWN + 1) - 1,
-        ));
+    if scrollable {
+        hints.insert(hints.len().min(2), ("PgDn/PgUp", "scroll"));
     }
-    paint::wrapped_lines(frame.buffer_mut(), body, &lines);
     paint::text_line(frame.buffer_mut(), footer, &hints_line(t, &hints));
 }
 
-fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
+/// Draws `lines` scrolled by `scroll` into `area`, and says on `rule` where the view is when
+/// the text is taller than the area. Returns whether it is.
+fn draw_scrolled(
+    frame: &mut Frame,
+    area: Rect,
+    rule: Rect,
+    app: &App,
+    scroll: &Scroll,
+    lines: &[Line],
+    default_end: bool,
+) -> bool {
+    let t = &app.theme;
+    let total = paint::wrapped_height(lines, area.width);
+    let visible = usize::from(area.height);
+    let offset = scroll.resolve(default_end, total, visible);
+    paint::wrapped_lines_from(frame.buffer_mut(), area, lines, offset);
+    if total <= visible || visible == 0 {
+        return false;
+    }
+    let above = if offset > 0 { "↑" } else { " " };
+    let below = if offset + visible < total { "↓" } else { " " };
+    let note = format!(
+        " {above}{below} rows {}-{} of {total} · PgUp PgDn ",
+        offset + 1,
+        (offset + visible).min(total)
+    );
+    let note_w = u16::try_from(note.chars().count()).unwrap_or(u16::MAX);
+    if note_w + 2 <= rule.width {
+        let at = Rect {
+            x: rule.x + rule.width - note_w - 1,
+            width: note_w,
+            ..rule
+        };
+        paint::text_line(
+            frame.buffer_mut(),
+            at,
+            &Line::from(Span::styled(note, t.dim)),
+        );
+    }
+    true
+}
+
+fn render_idle(frame: &mut Frame, area: Rect, rule: Rect, app: &App, incident: &Incident) {
     let t = &app.theme;
     let engine = &incident.engine;
     let playbook = engine.playbook();
     let mut lines = Vec::new();
+    let finished = engine.is_finished();
     if engine.declared_at().is_none() {
-        lines.push(Line::from(Span::styled(
-            playbook.summary.trim().to_string(),
-            t.text,
-        )));
+        for para in playbook.summary.trim().lines() {
+            lines.push(Line::from(Span::styled(sanitize(para), t.text)));
+        }
         lines.push(Line::raw(""));
         lines.push(Line::from(vec![Span::styled(
             format!(
@@ -437,7 +578,7 @@ fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
             ),
             t.dim,
         )]));
-    } else if engine.is_finished() {
+    } else if finished {
         let card = incident
             .scorecard
             .clone()
@@ -457,15 +598,31 @@ fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
             ),
             Span::styled(" · Enter shows the scorecard", t.dim),
         ]));
+        if let Some(ended) = card.ended_at {
+            lines.push(Line::from(Span::styled(
+                if app.following.is_some() {
+                    format!(
+                        "The followed session ended at {} UTC: this mirror shows its record, \
+                         which will not change.",
+                        ended.format("%H:%M:%S")
+                    )
+                } else {
+                    format!("Ended at {} UTC.", ended.format("%H:%M:%S"))
+                },
+                t.text,
+            )));
+        }
     }
-    let room = usize::from(area.height).saturating_sub(lines.len() + 2);
-    if room >= 2 && !incident.timeline.is_empty() {
+    if !incident.timeline.is_empty() {
         lines.push(Line::raw(""));
-        lines.extend(timeline_lines(t, incident, room - 1));
+        lines.extend(timeline_lines(t, incident));
     }
-    let [body, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
-    paint::wrapped_lines(frame.buffer_mut(), body, &lines);
-    let hints: Vec<(&str, &str)> = if app.following.is_some() {
+    let footer_h = u16::from(area.height > 1);
+    let [body, footer] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(footer_h)]).areas(area);
+    // A finished incident's timeline opens at its end (the resolution), following new events.
+    let scrollable = draw_scrolled(frame, body, rule, app, &incident.detail, &lines, finished);
+    let mut hints: Vec<(&str, &str)> = if app.following.is_some() {
         FOLLOWER_HINTS.to_vec()
     } else if engine.declared_at().is_none() {
         vec![
@@ -476,20 +633,28 @@ fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
     } else {
         vec![("Enter", "scorecard"), ("p", "new playbook"), ("q", "quit")]
     };
+    if scrollable {
+        hints.insert(hints.len().min(1), ("PgUp/PgDn", "scroll"));
+    }
     paint::text_line(frame.buffer_mut(), footer, &hints_line(t, &hints));
 }
 
-fn timeline_lines<'a>(t: &Theme, incident: &'a Incident, count: usize) -> Vec<Line<'a>> {
+/// `Timeline`, then every event kept, oldest first (the view scrolls).
+fn timeline_lines<'a>(t: &Theme, incident: &'a Incident) -> Vec<Line<'a>> {
     let mut lines = vec![Line::from(Span::styled("Timeline", t.header))];
-    let skip = incident
-        .timeline
-        .len()
-        .saturating_sub(count.saturating_sub(1));
-    for (at, text) in incident.timeline.iter().skip(skip) {
-        lines.push(Line::from(vec![
-            Span::styled(at.format("%H:%M:%S ").to_string(), t.dim),
-            Span::styled(sanitize(text), t.text),
-        ]));
+    for (at, text) in &incident.timeline {
+        // A multi-line entry (a message a step posted) reads as written, one line per line.
+        for (i, part) in text.split('\n').enumerate() {
+            let stamp = if i == 0 {
+                at.format("%H:%M:%S ").to_string()
+            } else {
+                " ".repeat(9)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(stamp, t.dim),
+                Span::styled(sanitize(part.trim_end_matches('\r')), t.text),
+            ]));
+        }
     }
     lines
 }
@@ -501,15 +666,21 @@ fn key_hints(
     status: &StepStatus,
     kind: StepKind,
     finished: bool,
+    focused: bool,
 ) -> Vec<(&'static str, &'static str)> {
     if finished {
         return vec![("Enter", "scorecard"), ("q", "quit")];
     }
+    let tick = if focused {
+        ("Space", "tick")
+    } else {
+        ("Tab", "to tick")
+    };
     let mut hints = match status {
         StepStatus::Active => match kind {
-            StepKind::Run | StepKind::Action => vec![("Enter", "confirm & run"), ("Space", "tick")],
-            StepKind::Wait => vec![("Enter", "verify"), ("Space", "tick")],
-            StepKind::Manual => vec![("Enter", "done"), ("Space", "tick")],
+            StepKind::Run | StepKind::Action => vec![("Enter", "confirm & run"), tick],
+            StepKind::Wait => vec![("Enter", "verify"), tick],
+            StepKind::Manual => vec![("Enter", "done"), tick],
         },
         StepStatus::Failed(_) => vec![("r", "retry")],
         _ => Vec::new(),
@@ -617,6 +788,8 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
         Span::styled(r.evidence.summary(), t.dim),
     ]));
     lines.push(Line::raw(""));
+    // What to press stays in view; what is above it scrolls on a short screen.
+    let keys_from = lines.len();
     if let Some(expected) = &r.type_to_confirm {
         lines.push(Line::from(vec![
             Span::styled("DESTRUCTIVE. ", t.danger),
@@ -638,13 +811,16 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
         ]));
     }
     let title = format!("Confirm · step {} · {}", r.step + 1, r.title);
-    super::popup(
+    let tail = lines.len() - keys_from;
+    super::popup_scrolled(
         frame,
         area,
         t,
         96,
         lines,
+        tail,
         super::popup_block(t, title, r.destructive),
+        &dialog.scroll,
     );
 }
 
@@ -675,7 +851,13 @@ pub fn render_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) 
 }
 
 /// The scorecard: RTO/RPO against the objectives, each step against its target, the criteria.
-pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scorecard) {
+pub fn render_scorecard(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    card: &Scorecard,
+    scroll: &Scroll,
+) {
     let t = &app.theme;
     let mut lines = Vec::new();
     let verdict = if card.passed {
@@ -711,8 +893,14 @@ pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scoreca
             _ => t.text,
         };
         let objective = match f.name.as_str() {
-            "RTO achieved" => format!(" · objective {}", compact(m.rto_objective_secs)),
-            "RPO achieved" => format!(" · objective {}", compact(m.rpo_objective_secs)),
+            "RTO achieved" => format!(
+                " · objective {}",
+                crate::duration::Dur::from_secs(m.rto_objective_secs)
+            ),
+            "RPO achieved" => format!(
+                " · objective {}",
+                crate::duration::Dur::from_secs(m.rpo_objective_secs)
+            ),
             _ => String::new(),
         };
         // The RPO's window and evidence go on a line of their own, after the figure and its
@@ -765,21 +953,40 @@ pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scoreca
         ]));
     }
     lines.push(Line::raw(""));
+    // Titles whole: the column is as wide as the longest (a very long one wraps the row).
+    let title_w = card
+        .steps
+        .iter()
+        .map(|s| s.title.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(4, 48);
     lines.push(Line::from(Span::styled(
         format!(
-            "{:<34} {:>7} {:>8}  {}",
+            "{:<title_w$} {:>7} {:>8}  {}",
             "step", "target", "actual", "status"
         ),
         t.header,
     )));
     for s in &card.steps {
+        // Over target is said in words beside the status, with by how much.
+        let over = s
+            .actual_secs
+            .filter(|a| *a > s.target_secs)
+            .and_then(|a| over_by(a, s.target_secs));
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<34} ", truncate(&s.title, 34)), t.text),
-            Span::styled(format!("{:>7} ", compact(s.target_secs)), t.dim),
+            Span::styled(format!("{:<title_w$} ", sanitize(&s.title)), t.text),
+            Span::styled(
+                format!(
+                    "{:>7} ",
+                    crate::duration::Dur::from_secs(s.target_secs).to_string()
+                ),
+                t.dim,
+            ),
             Span::styled(
                 format!(
                     "{:>8}  ",
-                    s.actual_secs.map(compact).unwrap_or_else(|| "—".into())
+                    s.actual_secs.map(span).unwrap_or_else(|| "—".into())
                 ),
                 timing_style(t, s.timing),
             ),
@@ -791,6 +998,7 @@ pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scoreca
                     _ => t.crit,
                 },
             ),
+            Span::styled(over.map(|o| format!(" · {o}")).unwrap_or_default(), t.crit),
             Span::styled(
                 s.reason
                     .as_deref()
@@ -820,13 +1028,15 @@ pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scoreca
         Span::styled("q", t.key),
         Span::styled(" quit", t.dim),
     ]));
-    super::popup(
+    super::popup_scrolled(
         frame,
         area,
         t,
         100,
         lines,
+        1,
         super::popup_block(t, "Scorecard".into(), false),
+        scroll,
     );
 }
 

@@ -175,6 +175,37 @@ pub fn row_count(board: &Board) -> usize {
     board.picture.backups.len()
 }
 
+/// The selected series' whole row: name, kind, status (and `TAINTED`), last success and
+/// last good, age, policy, 24 h rate, size.
+pub fn selected_text(ctx: &PaneCtx<'_>) -> Option<String> {
+    let b = ctx.board.picture.backups.get(ctx.selected)?;
+    let now = ctx.now;
+    let mut out = format!("{} ({}) · {}", b.name, b.kind, b.status(now).label());
+    if tainted(b) {
+        out.push_str(TAINTED);
+    }
+    match b.last_success {
+        Some(at) => out.push_str(&format!(" · last success {} UTC", utc_text(at, true))),
+        None => out.push_str(" · never succeeded"),
+    }
+    if let Some(age) = b.age_secs(now) {
+        out.push_str(&format!(" ({} ago)", compact(age)));
+    }
+    match (b.last_good, tainted(b)) {
+        (Some(at), true) => out.push_str(&format!(" · last good {} UTC", utc_text(at, true))),
+        (None, true) => out.push_str(" · no good backup"),
+        _ => {}
+    }
+    out.push_str(&format!(" · every {}", every_text(b.every)));
+    if let Some(rate) = b.success_rate_24h() {
+        out.push_str(&format!(" · {}% in 24h", rate.floor()));
+    }
+    if let Some(size) = b.size_bytes {
+        out.push_str(&format!(" · {}", bytes_text(size)));
+    }
+    Some(crate::ui::playbook::sanitize(&out))
+}
+
 /// Whether the newest success is not the newest known-good one (taken after a corruption point).
 fn tainted(b: &BackupReading) -> bool {
     b.tainted()

@@ -142,7 +142,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
         Some(Col::History),
     );
 
-    let rpo = ctx.env.objectives.rpo;
+    let rpo = ctx.rpo;
     let rpo_text = rpo.to_string();
     let lost: Vec<String> = replicas(board)
         .filter_map(|(db, r)| frozen(r).map(|w| format!("{} {}", db.name, w.describe())))
@@ -241,6 +241,30 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
             },
         },
     )
+}
+
+/// The selected replica's whole row: `dr-replica (pynomaly-dr) from primary · lag 4.5s · alarm
+/// 5m · RPO 35m · streaming · 6.4 MiB behind`.
+pub fn selected_text(ctx: &PaneCtx<'_>) -> Option<String> {
+    let (db, r) = replicas(ctx.board).nth(ctx.selected)?;
+    let lag = match frozen(r) {
+        Some(w) => w.describe(),
+        None => format!("lag {}", lag_text(r.lag_secs)),
+    };
+    let behind = frozen(r)
+        .and(r.loss_window_bytes)
+        .or(r.lag_bytes)
+        .map(|b| format!(" · {} behind", bytes_text(b)))
+        .unwrap_or_default();
+    Some(sanitize(&format!(
+        "{} ({}) from {} · {lag} · alarm {} · RPO {} · {}{behind}",
+        db.name,
+        db.resource,
+        r.source,
+        r.lag_alarm,
+        ctx.rpo,
+        state_label(r.state).0
+    )))
 }
 
 /// The frozen window of a replica whose source is lost (not once promoted).

@@ -4,7 +4,9 @@
 //!
 //! - `TITLE`: the pane's title, exactly as shown in its border;
 //! - `render(frame, area, ctx)`: draws the pane into `area` (any size, including 0x0);
-//! - `row_count(..)`: how many rows are selectable, for the App to clamp `selected` with.
+//! - `row_count(..)`: how many rows are selectable, for the App to clamp `selected` with;
+//! - `selected_text(ctx)`: the selected row's whole text, shown under the panes while one has
+//!   focus (a narrow pane cuts its rows).
 //!
 //! Panes never hide stale data: the title says how old it is and why, and the values are greyed
 //! with the theme's `unknown` / `dim` styles. Every colour comes from the [`Theme`], so NO_COLOR
@@ -36,4 +38,7 @@ pub struct PaneCtx<'a> {
     pub focused: bool,
     /// Selected row in the pane's table (the App clamps it with `row_count`).
     pub selected: usize,
+    /// The RPO objective the lag pane compares with: the open incident's (its playbook's),
+    /// else the environment's.
+    pub rpo: crate::duration::Dur,
 }

@@ -137,6 +137,25 @@ pub fn row_count(board: &Board, env: &Environment) -> usize {
     items(board, env).len()
 }
 
+/// The selected row's whole text (its label, then every part, the zones in their long form).
+pub fn selected_text(ctx: &PaneCtx<'_>) -> Option<String> {
+    let items = items(ctx.board, ctx.env);
+    let item = items.get(ctx.selected)?;
+    let look = Look::new(ctx.theme, &crate::telemetry::board::Freshness::Fresh);
+    let (label, line) = match item {
+        Item::Region { name, def } => (*name, region_line(ctx, look, name, *def, u16::MAX)),
+        Item::Endpoint(e) => ("health", endpoint_line(look, e)),
+        Item::Database(d) => ("db", database_line(look, d)),
+        Item::App(a) => ("app", app_line(look, a)),
+        Item::Security(s) => ("security", security_line(look, s)),
+    };
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    Some(crate::ui::playbook::sanitize(&format!(
+        "{label}  {}",
+        text.trim_end()
+    )))
+}
+
 /// Draws the `Regions` pane.
 pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
     let board = ctx.board;
@@ -355,13 +374,14 @@ fn endpoint_line<'b>(look: Look<'_>, e: &'b EndpointReading) -> Line<'b> {
 }
 
 fn db_state(state: DbState) -> (&'static str, Severity) {
-    match state {
-        DbState::Available => ("available", Severity::Ok),
-        DbState::FailingOver => ("failing-over", Severity::Warn),
-        DbState::Promoting => ("promoting", Severity::Warn),
-        DbState::Unreachable => ("unreachable", Severity::Crit),
-        DbState::Stopped => ("stopped", Severity::Warn),
-    }
+    let severity = match state {
+        DbState::Available => Severity::Ok,
+        DbState::FailingOver | DbState::Promoting | DbState::Stopped | DbState::ReadOnly => {
+            Severity::Warn
+        }
+        DbState::Unreachable => Severity::Crit,
+    };
+    (state.label(), severity)
 }
 
 /// `primary  available  CORRUPT since 09:30  primary · us-west-2a · multi-AZ`: what is wrong
