@@ -2,12 +2,21 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+/// `warroom --version`: the crate version and the git revision it was built from (`unknown
+/// revision` when built outside its git repository; see `build.rs`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("WARROOM_GIT_REVISION"),
+    ")"
+);
 
 #[derive(Debug, Parser)]
 #[command(
     name = "warroom",
-    version,
+    version = VERSION,
     about = "A terminal console for database disaster recovery",
     long_about = "A terminal console for database disaster recovery: live replica lag, backup \
                   freshness and regional health; timed scenario playbooks that never run anything \
@@ -135,6 +144,29 @@ pub enum Command {
         /// Directory of journals (default: $XDG_STATE_HOME/warroom/incidents).
         dir: Option<PathBuf>,
     },
+    /// Print a completion script for a shell, e.g. `warroom completions bash >
+    /// ~/.local/share/bash-completion/completions/warroom`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `warroom man > ~/.local/share/man/man1/warroom.1`.
+    Man,
+}
+
+/// The completion script for `shell`, generated from the argument definitions.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "warroom", &mut out);
+    out
+}
+
+/// The manual page (roff), generated from the argument definitions: the options, then every
+/// subcommand.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    Ok(out)
 }
 
 /// Output format of `warroom report`.

@@ -54,6 +54,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(Command::Verify { path }) = &cli.command {
         return Ok(warroom::journal::verify::run(path));
     }
+    // Shell conventions: no environment needed.
+    if let Some(Command::Completions { shell }) = &cli.command {
+        return Ok(print_bytes(&warroom::cli::completions(*shell)));
+    }
+    if let Some(Command::Man) = &cli.command {
+        let page = warroom::cli::man_page().wrap_err("cannot render the manual page")?;
+        return Ok(print_bytes(&page));
+    }
     let env = match load_env(cli.console.env.as_deref()) {
         Ok(env) => env,
         Err(BadInput(msg)) => {
@@ -89,7 +97,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Some(Command::Status { json }) => status(&cli.console, &env, json),
-        Some(Command::Lab(_) | Command::Verify { .. }) => Ok(ExitCode::SUCCESS), // handled above
+        // Handled above.
+        Some(
+            Command::Lab(_) | Command::Verify { .. } | Command::Completions { .. } | Command::Man,
+        ) => Ok(ExitCode::SUCCESS),
         Some(Command::Report { path, format }) => Ok(report(&path, format)),
         Some(Command::History { dir }) => Ok(history(dir)),
         Some(Command::Check { paths }) => Ok(check(&cli.console, &env, paths)),
@@ -196,9 +207,14 @@ fn history(dir: Option<PathBuf>) -> ExitCode {
 
 /// Prints to stdout; a closed pipe (`| head`) is not an error.
 fn print_stdout(text: &str) -> ExitCode {
+    print_bytes(text.as_bytes())
+}
+
+/// [`print_stdout`] for bytes.
+fn print_bytes(bytes: &[u8]) -> ExitCode {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
