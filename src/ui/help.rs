@@ -15,6 +15,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("↑ ↓ / j k", "scroll the focused table"),
     ("PgUp PgDn", "scroll by ten rows"),
     ("g / G", "first / last row"),
+    (
+        "/",
+        "filter the focused pane by name or region (Esc clears)",
+    ),
     ("f", "fault menu: inject a scenario fault (demo only)"),
     ("p", "pick a scenario playbook"),
     ("Enter", "declare; run the step (asks first); mark done"),
