@@ -83,5 +83,126 @@ fn playbook_frame(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, render, empty_frame, playbook_frame);
+/// A simulated fleet: `regions` regions of three zones, each with one primary and
+/// `dbs_per_region - 1` replicas of it and `backups_per_region` backup series; the last region
+/// is down from the start, one zone of the first is down, a replica link in every region is
+/// broken and a backup series of every region is failing.
+fn fleet_toml(regions: usize, dbs_per_region: usize, backups_per_region: usize) -> String {
+    use std::fmt::Write as _;
+    let mut s =
+        String::from("name = \"fleet-bench\"\nobjectives = { rto = \"30m\", rpo = \"5m\" }\n");
+    for r in 0..regions {
+        let id = format!("zz-region-{r}");
+        let zones = [format!("{id}a"), format!("{id}b"), format!("{id}c")];
+        let down = if r + 1 == regions {
+            format!(
+                "sim = {{ zones_down = [\"{}\", \"{}\", \"{}\"] }}\n",
+                zones[0], zones[1], zones[2]
+            )
+        } else if r == 0 {
+            format!("sim = {{ zones_down = [\"{}\"] }}\n", zones[2])
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            s,
+            "[[regions]]\nname = \"r{r:02}\"\nid = \"{id}\"\nrole = \"{}\"\nzones = [\"{}\", \"{}\", \"{}\"]\nhealth = [\"https://api.{id}.example/health\"]\n{down}\n",
+            if r == 0 { "primary" } else { "dr" },
+            zones[0],
+            zones[1],
+            zones[2]
+        );
+    }
+    for r in 0..regions {
+        let _ = write!(
+            s,
+            "[[databases]]\nname = \"r{r:02}-db-0\"\nregion = \"r{r:02}\"\nmulti_az = true\nsim = {{ resource = \"fleet-r{r:02}-db-0\" }}\n\n"
+        );
+        for d in 1..dbs_per_region {
+            let broken = if d == 3 { ", broken_for = \"12m\"" } else { "" };
+            let _ = write!(
+                s,
+                "[[databases]]\nname = \"r{r:02}-db-{d}\"\nregion = \"r{r:02}\"\nreplica_of = \"r{r:02}-db-0\"\nsim = {{ resource = \"fleet-r{r:02}-db-{d}\"{broken} }}\n\n"
+            );
+        }
+        for b in 0..backups_per_region {
+            let (kind, every, extra) = match b % 3 {
+                0 => (
+                    "RDS snapshot",
+                    "15m",
+                    if b == 0 { "failing_for = \"1h\"" } else { "" },
+                ),
+                1 => ("WAL archive", "5m", ""),
+                _ => ("pg_dump", "24h", "at = \"02:00\""),
+            };
+            let _ = write!(
+                s,
+                "[[backups]]\nname = \"r{r:02}-backup-{b}\"\nkind = \"{kind}\"\nevery = \"{every}\"\nsim = {{ {extra} }}\n\n"
+            );
+        }
+    }
+    let _ = write!(
+        s,
+        "[[dns]]\nname = \"api\"\nrecord = \"api.example\"\npoints_to = \"r00\"\nsim = {{}}\n\n[[apps]]\nname = \"api\"\nreplicas = {{ r00 = 3 }}\nsim = {{}}\n"
+    );
+    s
+}
+
+/// The fleet of issue 13 (item 10) at 200x60: 200 databases (180 replicas), 200 backup series,
+/// 20 regions, a region down and problems in every pane, a full lag history; with the selection
+/// on a row in the middle of each pane, and once with a filter.
+fn fleet_frame(c: &mut Criterion) {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    use warroom::app::Action;
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 11, 22, 12, 0, 0)
+        .single()
+        .expect("valid time");
+    let env = Environment::parse("<fleet bench>", &fleet_toml(20, 10, 10)).expect("fleet env");
+    assert_eq!(
+        (env.databases.len(), env.backups.len(), env.regions.len()),
+        (200, 200, 20)
+    );
+    let mut sim = Sim::new(&env, 7, t0);
+    let mut board = Board::new([("sim".to_string(), Feeds::ALL)], TimeDelta::seconds(15));
+    let at = |i: i64| t0 + TimeDelta::seconds(5 * i);
+    sample_into(&mut board, &mut sim, (0..160).map(at));
+    let mut app = App::new(env, Mode::Demo, Theme::fallback(), board, at(160), 60.0);
+    let key = |app: &mut App, code| {
+        app.update(Action::Key(KeyEvent::from(code)));
+    };
+    // A selected row half-way down each pane (the tables scroll to it).
+    for _ in 0..3 {
+        for _ in 0..50 {
+            key(&mut app, KeyCode::Char('j'));
+        }
+        key(&mut app, KeyCode::Tab);
+    }
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("test terminal");
+    terminal.draw(|f| warroom::ui::draw(f, &app)).expect("draw");
+    let screen = format!("{:?}", terminal.backend().buffer());
+    assert!(screen.contains("Replica lag · "), "problems counted");
+    c.bench_function("fleet_frame_200x60", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| warroom::ui::draw(f, std::hint::black_box(&app)))
+                .expect("draw");
+        });
+    });
+    // A filter on the lag pane.
+    key(&mut app, KeyCode::Char('/'));
+    for ch in "r1".chars() {
+        key(&mut app, KeyCode::Char(ch));
+    }
+    key(&mut app, KeyCode::Enter);
+    c.bench_function("fleet_frame_200x60_filtered", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| warroom::ui::draw(f, std::hint::black_box(&app)))
+                .expect("draw");
+        });
+    });
+}
+
+criterion_group!(benches, render, empty_frame, playbook_frame, fleet_frame);
 criterion_main!(benches);

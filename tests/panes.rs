@@ -737,6 +737,27 @@ fn row_counts_match_the_rows() {
 }
 
 #[test]
+fn healthy_regions_fold_to_one_line_that_sums_them_up() {
+    let t = draw(Pane::Regions, &healthy_board(), WIDE);
+    let buf = t.backend().buffer();
+    let (_, y) = find(buf, "primary    HEALTHY").expect("primary's line");
+    let line = row_text(buf, y);
+    for part in ["38ms", "1 db available", "api 3/3"] {
+        assert!(line.contains(part), "{part}: {line}");
+    }
+    // Nothing under it: the next line is the other region's, by name.
+    let (_, dr) = find(buf, "dr         HEALTHY").expect("dr's line");
+    assert_eq!(dr + 1, y, "dr sorts before primary");
+    assert!(find(buf, "  health").is_none());
+    // A database that is not available is not summed up as available.
+    let b = board(noise(60), |s| {
+        database(s, "primary").state = DbState::Stopped
+    });
+    let t = draw(Pane::Regions, &b, WIDE);
+    assert!(find(t.backend().buffer(), "0/1 db available").is_some());
+}
+
+#[test]
 fn tiny_areas_do_not_panic() {
     let boards = [
         healthy_board(),

@@ -282,11 +282,14 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
         },
         |i| {
             let (label, label_style, detail) = match &items[i].1 {
-                Item::Region { name, def, verdict } => (
-                    *name,
-                    ctx.theme.header,
-                    region_line(ctx, look, name, *def, *verdict, detail_w),
-                ),
+                Item::Region { name, def, verdict } => {
+                    let mut line = region_line(ctx, look, name, *def, *verdict, detail_w);
+                    if *verdict == Verdict::Healthy {
+                        let room = usize::from(detail_w).saturating_sub(line.width());
+                        line.spans.extend(folded_summary(board, name, look, room));
+                    }
+                    (*name, ctx.theme.header, line)
+                }
                 Item::Endpoint(e) => (LABEL_HEALTH, look.dim(), endpoint_line(look, e)),
                 Item::Database(d) => (LABEL_DB, look.dim(), database_line(look, d)),
                 Item::App(a) => (LABEL_APP, look.dim(), app_line(look, a)),
@@ -295,6 +298,56 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
             vec![Line::from(Span::styled(label, label_style)), detail]
         },
     )
+}
+
+/// What a healthy region's one line says of its folded details, dim, after its zones: the
+/// slowest health check, how many databases are available, each app's ready pods (`  41ms  6 dbs
+/// available  api 1/1`); only the parts that fit whole in `room` columns, in that order.
+fn folded_summary<'b>(
+    board: &'b Board,
+    region: &str,
+    look: Look<'_>,
+    room: usize,
+) -> Vec<Span<'b>> {
+    let picture = &board.picture;
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(ms) = picture
+        .endpoints
+        .iter()
+        .filter(|e| e.region == region)
+        .filter_map(|e| e.latency_ms)
+        .max()
+    {
+        parts.push(format!("{ms}ms"));
+    }
+    let (dbs, available) = picture
+        .databases
+        .iter()
+        .filter(|d| d.region == region)
+        .fold((0, 0), |(n, up), d| {
+            (n + 1, up + usize::from(d.state == DbState::Available))
+        });
+    let noun = if dbs == 1 { "db" } else { "dbs" };
+    if dbs == available && dbs > 0 {
+        parts.push(format!("{dbs} {noun} available"));
+    } else if dbs > 0 {
+        parts.push(format!("{available}/{dbs} {noun} available"));
+    }
+    for a in picture.apps.iter().filter(|a| a.region == region) {
+        parts.push(format!("{} {}/{}", a.name, a.ready, a.desired));
+    }
+    let mut room = room;
+    let mut out = Vec::new();
+    for part in parts {
+        let width = usize::from(GAP_W) + part.chars().count();
+        if width > room {
+            break;
+        }
+        room -= width;
+        out.push(Span::raw(GAP));
+        out.push(Span::styled(part, look.dim()));
+    }
+    out
 }
 
 /// Gap between the parts of a detail line.
