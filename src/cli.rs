@@ -150,8 +150,12 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), e.g. `warroom man > ~/.local/share/man/man1/warroom.1`.
-    Man,
+    /// Print the manual page (roff), e.g. `warroom man > ~/.local/share/man/man1/warroom.1`;
+    /// with a subcommand, that subcommand's page (`warroom man status > warroom-status.1`).
+    Man {
+        /// A subcommand (status, drill, report, ...).
+        subcommand: Option<String>,
+    },
 }
 
 /// The completion script for `shell`, generated from the argument definitions.
@@ -161,14 +165,39 @@ pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
     out
 }
 
-/// The manual page (roff), generated from the argument definitions: the options, then every
-/// subcommand.
-pub fn man_page() -> std::io::Result<Vec<u8>> {
+/// The manual page (roff), generated from the argument definitions: `warroom(1)` with its
+/// options and the list of subcommands, or with `subcommand` that subcommand's own page
+/// (`warroom-status(1)`, as the list refers to it). An unknown subcommand is `None`.
+pub fn man_page(subcommand: Option<&str>) -> Option<std::io::Result<Vec<u8>>> {
+    let command = Cli::command();
+    let (command, title) = match subcommand {
+        None => (command, "warroom".to_string()),
+        Some(name) => {
+            let sub = command.find_subcommand(name)?.clone();
+            let name = sub.get_name().to_string();
+            (
+                sub.bin_name(format!("warroom {name}")),
+                format!("warroom-{name}"),
+            )
+        }
+    };
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
-    Ok(out)
+    Some(
+        clap_mangen::Man::new(command)
+            .title(title)
+            .source(format!("warroom {VERSION}"))
+            .render(&mut out)
+            .map(|()| out),
+    )
 }
 
+/// The names of the subcommands, for messages.
+pub fn subcommand_names() -> Vec<String> {
+    Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect()
+}
 /// Output format of `warroom report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {

@@ -58,9 +58,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(Command::Completions { shell }) = &cli.command {
         return Ok(print_bytes(&warroom::cli::completions(*shell)));
     }
-    if let Some(Command::Man) = &cli.command {
-        let page = warroom::cli::man_page().wrap_err("cannot render the manual page")?;
-        return Ok(print_bytes(&page));
+    if let Some(Command::Man { subcommand }) = &cli.command {
+        return match warroom::cli::man_page(subcommand.as_deref()) {
+            Some(page) => Ok(print_bytes(
+                &page.wrap_err("cannot render the manual page")?,
+            )),
+            None => {
+                eprintln!(
+                    "error: no subcommand {}: the subcommands are {}",
+                    warroom::text::echo(subcommand.as_deref().unwrap_or_default()),
+                    warroom::cli::subcommand_names().join(", ")
+                );
+                Ok(ExitCode::from(EXIT_BAD_INPUT))
+            }
+        };
     }
     let env = match load_env(cli.console.env.as_deref()) {
         Ok(env) => env,
@@ -99,7 +110,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Status { json }) => status(&cli.console, &env, json),
         // Handled above.
         Some(
-            Command::Lab(_) | Command::Verify { .. } | Command::Completions { .. } | Command::Man,
+            Command::Lab(_)
+            | Command::Verify { .. }
+            | Command::Completions { .. }
+            | Command::Man { .. },
         ) => Ok(ExitCode::SUCCESS),
         Some(Command::Report { path, format }) => Ok(report(&path, format)),
         Some(Command::History { dir }) => Ok(history(dir)),

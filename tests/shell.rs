@@ -83,6 +83,14 @@ fn the_man_page_is_roff_with_every_subcommand() {
         );
     }
     assert!(out.contains(env!("CARGO_PKG_VERSION")));
+    // Each subcommand's own page, as the list refers to it.
+    let (ok, page, err) = run(&["man", "status"]);
+    assert!(ok, "{err}");
+    assert!(page.contains(".TH warroom-status 1"), "{page}");
+    assert!(page.contains("json"), "{page}");
+    let (ok, _, err) = run(&["man", "nonsense"]);
+    assert!(!ok);
+    assert!(err.contains("nonsense") && err.contains("drill"), "{err}");
 }
 
 #[test]
