@@ -2,7 +2,7 @@
 //! a full lag history). Goal: at most 0.17 ms a frame (1% of a 60 Hz frame).
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use ratatui::{Terminal, backend::TestBackend};
 
 use warroom::app::{App, Mode};
@@ -151,7 +151,7 @@ fn fleet_toml(regions: usize, dbs_per_region: usize, backups_per_region: usize) 
 /// The fleet of issue 13 (item 10) at 200x60: 200 databases (180 replicas), 200 backup series,
 /// 20 regions, a region down and problems in every pane, a full lag history; with the selection
 /// on a row in the middle of each pane, and once with a filter.
-fn fleet_frame(c: &mut Criterion) {
+fn fleet_app() -> App {
     use ratatui::crossterm::event::{KeyCode, KeyEvent};
     use warroom::app::Action;
     let t0 = Utc
@@ -178,6 +178,25 @@ fn fleet_frame(c: &mut Criterion) {
         }
         key(&mut app, KeyCode::Tab);
     }
+    app
+}
+
+/// The fleet frame with a filter on the lag pane.
+fn filter_lag(app: &mut App) {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    use warroom::app::Action;
+    let key = |app: &mut App, code| {
+        app.update(Action::Key(KeyEvent::from(code)));
+    };
+    key(app, KeyCode::Char('/'));
+    for ch in "r1".chars() {
+        key(app, KeyCode::Char(ch));
+    }
+    key(app, KeyCode::Enter);
+}
+
+fn fleet_frame(c: &mut Criterion) {
+    let mut app = fleet_app();
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("test terminal");
     terminal.draw(|f| warroom::ui::draw(f, &app)).expect("draw");
     let screen = format!("{:?}", terminal.backend().buffer());
@@ -189,12 +208,7 @@ fn fleet_frame(c: &mut Criterion) {
                 .expect("draw");
         });
     });
-    // A filter on the lag pane.
-    key(&mut app, KeyCode::Char('/'));
-    for ch in "r1".chars() {
-        key(&mut app, KeyCode::Char(ch));
-    }
-    key(&mut app, KeyCode::Enter);
+    filter_lag(&mut app);
     c.bench_function("fleet_frame_200x60_filtered", |b| {
         b.iter(|| {
             terminal
@@ -205,4 +219,37 @@ fn fleet_frame(c: &mut Criterion) {
 }
 
 criterion_group!(benches, render, empty_frame, playbook_frame, fleet_frame);
-criterion_main!(benches);
+
+/// `WARROOM_BENCH_FRAMES=SCENE:N` (SCENE: empty, busy, fleet, fleet-filtered) draws that scene N
+/// times and exits, for instruction counts that do not depend on the machine's load:
+/// `valgrind --tool=callgrind` with N = 1 and N = 101, `(I(101) - I(1)) / 100` instructions a
+/// frame. Otherwise: criterion.
+fn main() {
+    if let Ok(spec) = std::env::var("WARROOM_BENCH_FRAMES") {
+        let (scene, n) = spec.split_once(':').expect("SCENE:N");
+        let n: usize = n.parse().expect("a number of frames");
+        let app = match scene {
+            "busy" | "empty" => busy_app(),
+            "fleet" => fleet_app(),
+            "fleet-filtered" => {
+                let mut app = fleet_app();
+                filter_lag(&mut app);
+                app
+            }
+            other => panic!("unknown scene {other}"),
+        };
+        let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("test terminal");
+        for _ in 0..n {
+            if scene == "empty" {
+                terminal.draw(|_| {}).expect("draw");
+            } else {
+                terminal
+                    .draw(|f| warroom::ui::draw(f, std::hint::black_box(&app)))
+                    .expect("draw");
+            }
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
