@@ -1098,6 +1098,55 @@ mod tests {
         assert!(err.to_string().contains("unknown field `multiaz`"), "{err}");
     }
 
+    #[test]
+    fn simulated_starting_conditions_are_checked_and_located() {
+        let with = |from: &str, to: &str| {
+            assert!(DEMO_TOML.contains(from), "{from}");
+            DEMO_TOML.replacen(from, to, 1)
+        };
+        let dr_zones = "zones = [\"us-east-1a\", \"us-east-1b\"]";
+        let src = with(
+            dr_zones,
+            &format!("{dr_zones}\nsim = {{ zones_down = [\"us-east-1z\"] }}"),
+        );
+        let err = Environment::parse("e.toml", &src)
+            .expect_err("unknown zone")
+            .to_string();
+        assert!(
+            err.contains(&format!("e.toml:{}:", line_of(&src, "us-east-1z"))),
+            "{err}"
+        );
+        assert!(err.contains("zones_down names \"us-east-1z\""), "{err}");
+        assert!(err.contains("us-east-1a, us-east-1b"), "{err}");
+
+        let primary = "sim = { resource = \"pynomaly-prod\" }";
+        let src = with(
+            primary,
+            "sim = { resource = \"pynomaly-prod\", broken_for = \"5m\" }",
+        );
+        let err = Environment::parse("e.toml", &src)
+            .expect_err("a primary has no link")
+            .to_string();
+        assert!(err.contains("broken_for needs a replica"), "{err}");
+
+        let src = with(
+            "every = \"15m\"\nsim = {}",
+            "every = \"15m\"\nsim = { failing_for = \"1h\", stopped_for = \"1h\" }",
+        );
+        let err = Environment::parse("e.toml", &src)
+            .expect_err("both")
+            .to_string();
+        assert!(
+            err.contains("failing_for and stopped_for together"),
+            "{err}"
+        );
+
+        // The fleet file in benches/ uses all of them.
+        let fleet = include_str!("../../benches/fleet.toml");
+        let env = Environment::parse("fleet.toml", fleet).expect("valid fleet");
+        assert_eq!(env.backend(), Backend::Sim);
+    }
+
     const AWS_ENV: &str = r#"name = "aws"
 objectives = { rto = "30m", rpo = "5m" }
 [[regions]]
