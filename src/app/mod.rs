@@ -14,6 +14,7 @@ use crate::env::Environment;
 use crate::playbook::{Engine, Playbook};
 use crate::telemetry::Board;
 use crate::theme::Theme;
+use crate::ui::panes::RowKey;
 
 pub use action::{Action, Effect, ExitSignal, SignalExit};
 pub use incident::{Incident, Prompt, PromptKind};
@@ -57,8 +58,8 @@ pub enum Focus {
 }
 
 impl Focus {
-    /// Index into [`App::selected`] (the playbook has its own cursor in [`Incident`]).
-    fn index(self) -> usize {
+    /// Index into [`App::panes`] (the playbook has its own cursor in [`Incident`]).
+    pub fn index(self) -> usize {
         match self {
             Focus::Lag | Focus::Playbook => 0,
             Focus::Backups => 1,
@@ -66,6 +67,19 @@ impl Focus {
         }
     }
 }
+
+/// What the operator chose to see in a live pane: the selected row (followed by its resource
+/// when rows re-sort) and the filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaneView {
+    /// `None`: the first row, whatever it is.
+    pub selected: Option<RowKey>,
+    /// Rows whose name or region contains this text are shown (`/`); empty: all.
+    pub filter: String,
+}
+
+/// The longest filter text accepted (characters).
+const FILTER_MAX_CHARS: usize = 64;
 
 /// On narrow terminals the playbook and the live panes take turns (`v`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,8 +130,10 @@ pub struct App {
     /// Simulation speed shown in the status bar (1 outside the simulator).
     pub speed: f64,
     pub focus: Focus,
-    /// Selected row per focusable pane, in [`Focus`] order.
-    pub selected: [usize; 3],
+    /// Selection and filter per live pane, in [`Focus`] order.
+    pub panes: [PaneView; 3],
+    /// The live pane whose filter is being typed (`/`), if any.
+    pub filtering: Option<Focus>,
     pub overlay: Option<Overlay>,
     /// The newest message for the operator and when it was shown.
     pub flash: Option<(DateTime<Utc>, String)>,
@@ -185,7 +201,8 @@ impl App {
             now,
             speed,
             focus: Focus::Lag,
-            selected: [0; 3],
+            panes: Default::default(),
+            filtering: None,
             overlay: None,
             flash: None,
             faults: Vec::new(),
@@ -531,6 +548,16 @@ impl App {
             return self.ask_quit();
         }
         self.dirty = true;
+        if self.filtering.is_some()
+            && self.overlay.is_none()
+            && !self
+                .incident
+                .as_ref()
+                .is_some_and(|i| i.confirm.is_some() || i.prompt.is_some() || i.show_scorecard)
+            && self.on_filter_key(key)
+        {
+            return Vec::new();
+        }
         if self.following.is_some() && !Self::viewing_key(key.code) {
             self.say("read-only mirror of the incident: no key here changes anything (q quits)");
             return Vec::new();
@@ -644,13 +671,27 @@ impl App {
             },
             KeyCode::Home | KeyCode::Char('g') => match self.playbook_scroll() {
                 Some(scroll) => scroll.home(),
-                None => self.selected[self.focus.index()] = 0,
+                None => {
+                    if self.focus != Focus::Playbook {
+                        self.panes[self.focus.index()].selected = None;
+                    }
+                }
             },
             KeyCode::End | KeyCode::Char('G') => match self.playbook_scroll() {
                 Some(scroll) => scroll.end(),
                 None => self.scroll(isize::MAX / 2),
             },
+            KeyCode::Char('/') => {
+                if self.focus == Focus::Playbook {
+                    self.say("/ filters a live pane: Tab to Replica lag, Backups or Regions first");
+                } else {
+                    self.filtering = Some(self.focus);
+                }
+            }
             KeyCode::Esc => {
+                if self.focus != Focus::Playbook {
+                    self.panes[self.focus.index()].filter.clear();
+                }
                 self.flash = None;
                 if let Some(incident) = &mut self.incident {
                     incident.show_scorecard = false;
@@ -669,11 +710,47 @@ impl App {
         self.incident.as_mut().map(|i| &mut i.detail)
     }
 
+    /// Keys while a filter is typed: characters, Backspace, Enter (done) and Esc (clear) edit
+    /// it; Tab ends it and moves on. Returns false for keys it leaves to the console (arrows
+    /// still scroll).
+    fn on_filter_key(&mut self, key: KeyEvent) -> bool {
+        let Some(focus) = self.filtering else {
+            return false;
+        };
+        let view = &mut self.panes[focus.index()];
+        match key.code {
+            KeyCode::Char(c)
+                if !c.is_control()
+                    && !key
+                        .modifiers
+                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                if view.filter.chars().count() < FILTER_MAX_CHARS {
+                    view.filter.push(c);
+                }
+            }
+            KeyCode::Backspace => {
+                view.filter.pop();
+            }
+            KeyCode::Enter => self.filtering = None,
+            KeyCode::Esc => {
+                view.filter.clear();
+                self.filtering = None;
+            }
+            KeyCode::Tab | KeyCode::BackTab => {
+                self.filtering = None;
+                return false;
+            }
+            _ => return false,
+        }
+        true
+    }
+
     /// Keys that only change what is shown (all a follower may press).
     fn viewing_key(code: KeyCode) -> bool {
         matches!(
             code,
-            KeyCode::Char('q' | '?' | 'v' | 'j' | 'k' | 'g' | 'G')
+            KeyCode::Char('q' | '?' | 'v' | 'j' | 'k' | 'g' | 'G' | '/')
                 | KeyCode::Tab
                 | KeyCode::BackTab
                 | KeyCode::Up
@@ -861,24 +938,43 @@ impl App {
             }
             return;
         }
-        let rows = self.row_count(self.focus);
-        let slot = &mut self.selected[self.focus.index()];
-        let max = rows.saturating_sub(1);
-        *slot = slot.saturating_add_signed(by).min(max);
+        let keys = self.pane_keys(self.focus);
+        let Some(max) = keys.len().checked_sub(1) else {
+            return;
+        };
+        let here = self.selected_row(self.focus);
+        let to = here.saturating_add_signed(by).min(max);
+        self.panes[self.focus.index()].selected = keys.into_iter().nth(to);
     }
 
-    /// Selectable rows of a pane.
-    pub fn row_count(&self, focus: Focus) -> usize {
+    /// A live pane's rows in the order shown (problems first, its filter applied).
+    pub fn pane_keys(&self, focus: Focus) -> Vec<RowKey> {
+        use crate::ui::panes;
+        let filter = self.panes[focus.index()].filter.as_str();
+        let (board, env, now) = (&self.board, &self.env, self.now);
         match focus {
-            Focus::Lag => crate::ui::panes::lag::row_count(&self.board),
-            Focus::Backups => crate::ui::panes::backups::row_count(&self.board),
-            Focus::Regions => crate::ui::panes::regions::row_count(&self.board, &self.env),
-            Focus::Playbook => 0,
+            Focus::Lag => panes::lag::keys(board, env, now, filter),
+            Focus::Backups => panes::backups::keys(board, env, now, filter),
+            Focus::Regions => panes::regions::keys(board, env, now, filter),
+            Focus::Playbook => Vec::new(),
         }
     }
 
+    /// Rows a live pane shows (its filter applied).
+    pub fn row_count(&self, focus: Focus) -> usize {
+        self.pane_keys(focus).len()
+    }
+
+    /// The position of a live pane's selected row among the rows it shows (0 when nothing is
+    /// selected or the selected resource is not shown).
     pub fn selected_row(&self, focus: Focus) -> usize {
-        self.selected[focus.index()].min(self.row_count(focus).saturating_sub(1))
+        let Some(key) = &self.panes[focus.index()].selected else {
+            return 0;
+        };
+        self.pane_keys(focus)
+            .iter()
+            .position(|k| k == key)
+            .unwrap_or(0)
     }
 }
 
@@ -958,6 +1054,80 @@ mod tests {
         assert_eq!(a.selected_row(Focus::Backups), rows - 1);
         // Other panes keep their own selection.
         assert_eq!(a.selected_row(Focus::Lag), 0);
+    }
+
+    #[test]
+    fn slash_filters_the_focused_pane_and_esc_clears_it() {
+        let mut a = app(Mode::Demo);
+        key(&mut a, KeyCode::Tab); // Backups
+        assert_eq!(a.row_count(Focus::Backups), 6);
+        key(&mut a, KeyCode::Char('/'));
+        assert_eq!(a.filtering, Some(Focus::Backups));
+        // Typed keys go to the filter, not to the console (`q` would quit, `p` pick).
+        for c in "DUMPq".chars() {
+            assert!(key(&mut a, KeyCode::Char(c)).is_empty());
+        }
+        key(&mut a, KeyCode::Backspace);
+        assert_eq!(a.panes[Focus::Backups.index()].filter, "DUMP");
+        assert_eq!(a.row_count(Focus::Backups), 1, "only daily-dump");
+        // Enter keeps the filter and gives the keys back; other panes are not filtered.
+        key(&mut a, KeyCode::Enter);
+        assert_eq!(a.filtering, None);
+        assert_eq!(a.row_count(Focus::Lag), 1);
+        assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Quit]);
+        // Esc clears it.
+        key(&mut a, KeyCode::Esc);
+        assert_eq!(a.panes[Focus::Backups.index()].filter, "");
+        assert_eq!(a.row_count(Focus::Backups), 6);
+        // Esc while typing clears too; nothing matching leaves no rows and no selection moves.
+        key(&mut a, KeyCode::Char('/'));
+        for c in "zzz".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        assert_eq!(a.row_count(Focus::Backups), 0);
+        key(&mut a, KeyCode::Char('j'));
+        key(&mut a, KeyCode::Down);
+        assert_eq!(a.selected_row(Focus::Backups), 0);
+        key(&mut a, KeyCode::Esc);
+        assert_eq!((a.filtering, a.row_count(Focus::Backups)), (None, 6));
+    }
+
+    #[test]
+    fn the_selection_follows_its_resource_when_rows_resort() {
+        let mut a = app(Mode::Demo);
+        key(&mut a, KeyCode::Tab); // Backups
+        key(&mut a, KeyCode::Char('G'));
+        let keys = a.pane_keys(Focus::Backups);
+        let chosen = keys.last().cloned().expect("rows");
+        assert_eq!(
+            a.panes[Focus::Backups.index()].selected,
+            Some(chosen.clone())
+        );
+        let crate::ui::panes::RowKey::Name(name) = &chosen else {
+            panic!("a backup row is named: {chosen:?}");
+        };
+        // That series now fails: it sorts first, and the selection goes with it.
+        let mut picture = a.board.picture.clone();
+        let b = picture
+            .backups
+            .iter_mut()
+            .find(|b| b.name == *name)
+            .expect("series");
+        b.last_outcome = Some(crate::telemetry::AttemptOutcome::Failed);
+        a.board
+            .apply(crate::telemetry::SourceId(0), Ok(picture), a.now);
+        assert_eq!(a.pane_keys(Focus::Backups).first(), Some(&chosen));
+        assert_eq!(a.selected_row(Focus::Backups), 0);
+        assert_eq!(a.panes[Focus::Backups.index()].selected, Some(chosen));
+    }
+
+    #[test]
+    fn slash_on_the_playbook_says_what_to_do() {
+        let mut a = app(Mode::Demo);
+        a.focus = Focus::Playbook;
+        key(&mut a, KeyCode::Char('/'));
+        assert_eq!(a.filtering, None);
+        assert!(a.flash.as_ref().is_some_and(|(_, t)| t.contains("Tab")));
     }
 
     #[test]

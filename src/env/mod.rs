@@ -72,6 +72,19 @@ pub struct RegionDef {
     /// list of ids (e.g. one per endpoint). Each shows as an endpoint in the Regions pane.
     #[serde(default, deserialize_with = "one_or_many")]
     pub route53_health_check: Vec<String>,
+    /// Simulator: how the region is when the simulation starts (see [`SimRegion`]).
+    pub sim: Option<SimRegion>,
+}
+
+/// Simulator binding of a region: its condition when the simulation starts, so that an
+/// environment file can describe a fleet with problems already in it (`benches/fleet.toml`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimRegion {
+    /// Zones (of the region's `zones`) already down at the start; all of them: the region is
+    /// down, its health checks already failing.
+    #[serde(default)]
+    pub zones_down: Vec<Spanned<String>>,
 }
 
 /// Accepts `"id"` or `["id", ...]`.
@@ -97,6 +110,9 @@ where
 pub struct SimDatabase {
     /// Resource name shown next to the logical name.
     pub resource: String,
+    /// Replicas only: the replication link has been broken for this long when the simulation
+    /// starts (the source still answers; the replica receives nothing and its lag grows).
+    pub broken_for: Option<Spanned<Dur>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -166,6 +182,12 @@ fn default_lag_alarm() -> Dur {
 pub struct SimBackup {
     /// Daily start time (UTC, `HH:MM`) for daily backups; unset means "every `every`".
     pub at: Option<String>,
+    /// Every scheduled attempt has failed for this long when the simulation starts (and keeps
+    /// failing): the series shows `FAILED`.
+    pub failing_for: Option<Spanned<Dur>>,
+    /// The job has not run for this long when the simulation starts (and does not run): the
+    /// series goes `DUE`, then `OVERDUE`.
+    pub stopped_for: Option<Spanned<Dur>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -496,6 +518,7 @@ impl Environment {
                 }
             }
         }
+        out.extend(self.validate_sim_conditions(path, src));
         for a in &self.apps {
             for region in a.replicas.keys() {
                 if !region_names.contains(&region.as_str()) {
@@ -582,12 +605,87 @@ impl Environment {
         out
     }
 
+    /// Simulated starting conditions: zones that exist in their region, a broken link only on a
+    /// replica, a backup series either failing or stopped.
+    fn validate_sim_conditions(&self, path: &str, src: &str) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for r in &self.regions {
+            for zone in r.sim.iter().flat_map(|s| &s.zones_down) {
+                if !r.zones.contains(zone.get_ref()) {
+                    let listed = if r.zones.is_empty() {
+                        "the region lists no zones: add them to `zones`".to_string()
+                    } else {
+                        format!("the region's zones: {}", r.zones.join(", "))
+                    };
+                    out.push(
+                        Diagnostic::at(
+                            path,
+                            src,
+                            zone.span(),
+                            format!(
+                                "region {:?}: zones_down names {:?}, not one of its zones",
+                                r.name.get_ref(),
+                                zone.get_ref()
+                            ),
+                        )
+                        .with_help(listed),
+                    );
+                }
+            }
+        }
+        for db in &self.databases {
+            if let Some(broken) = db.sim.as_ref().and_then(|s| s.broken_for.as_ref())
+                && db.replica_of.is_none()
+            {
+                out.push(
+                    Diagnostic::at(
+                        path,
+                        src,
+                        broken.span(),
+                        format!(
+                            "database {:?}: broken_for needs a replica (replica_of)",
+                            db.name.get_ref()
+                        ),
+                    )
+                    .with_help(
+                        "a broken replication link belongs to a replica; a primary has none",
+                    ),
+                );
+            }
+        }
+        for b in &self.backups {
+            if let Some(sim) = &b.sim
+                && let (Some(_), Some(stopped)) = (&sim.failing_for, &sim.stopped_for)
+            {
+                out.push(
+                    Diagnostic::at(
+                        path,
+                        src,
+                        stopped.span(),
+                        format!(
+                            "backup {:?}: failing_for and stopped_for together",
+                            b.name.get_ref()
+                        ),
+                    )
+                    .with_help(
+                        "a job either runs and fails (failing_for) or does not run (stopped_for)",
+                    ),
+                );
+            }
+        }
+        out
+    }
+
     /// Bindings: a database or backup has at most one (none means simulated), all of one backend,
     /// and each is valid for its backend.
     fn validate_bindings(&self, path: &str, src: &str, db_names: &[&str]) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         // (backend, the name bound to it), checked for one backend at the end.
         let mut bindings: Vec<(Backend, &Spanned<String>)> = Vec::new();
+        // A region's simulated condition belongs to the simulator like any other binding.
+        for r in self.regions.iter().filter(|r| r.sim.is_some()) {
+            bindings.push((Backend::Sim, &r.name));
+        }
         for db in &self.databases {
             let mut bound = Vec::new();
             if db.sim.is_some() {
@@ -1060,6 +1158,55 @@ mod tests {
         let src = DEMO_TOML.replacen("multi_az = true", "multi_az = true\nmultiaz = true", 1);
         let err = Environment::parse("e.toml", &src).expect_err("unknown field");
         assert!(err.to_string().contains("unknown field `multiaz`"), "{err}");
+    }
+
+    #[test]
+    fn simulated_starting_conditions_are_checked_and_located() {
+        let with = |from: &str, to: &str| {
+            assert!(DEMO_TOML.contains(from), "{from}");
+            DEMO_TOML.replacen(from, to, 1)
+        };
+        let dr_zones = "zones = [\"us-east-1a\", \"us-east-1b\"]";
+        let src = with(
+            dr_zones,
+            &format!("{dr_zones}\nsim = {{ zones_down = [\"us-east-1z\"] }}"),
+        );
+        let err = Environment::parse("e.toml", &src)
+            .expect_err("unknown zone")
+            .to_string();
+        assert!(
+            err.contains(&format!("e.toml:{}:", line_of(&src, "us-east-1z"))),
+            "{err}"
+        );
+        assert!(err.contains("zones_down names \"us-east-1z\""), "{err}");
+        assert!(err.contains("us-east-1a, us-east-1b"), "{err}");
+
+        let primary = "sim = { resource = \"pynomaly-prod\" }";
+        let src = with(
+            primary,
+            "sim = { resource = \"pynomaly-prod\", broken_for = \"5m\" }",
+        );
+        let err = Environment::parse("e.toml", &src)
+            .expect_err("a primary has no link")
+            .to_string();
+        assert!(err.contains("broken_for needs a replica"), "{err}");
+
+        let src = with(
+            "every = \"15m\"\nsim = {}",
+            "every = \"15m\"\nsim = { failing_for = \"1h\", stopped_for = \"1h\" }",
+        );
+        let err = Environment::parse("e.toml", &src)
+            .expect_err("both")
+            .to_string();
+        assert!(
+            err.contains("failing_for and stopped_for together"),
+            "{err}"
+        );
+
+        // The fleet file in benches/ uses all of them.
+        let fleet = include_str!("../../benches/fleet.toml");
+        let env = Environment::parse("fleet.toml", fleet).expect("valid fleet");
+        assert_eq!(env.backend(), Backend::Sim);
     }
 
     const AWS_ENV: &str = r#"name = "aws"

@@ -18,6 +18,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "scroll the step and timeline (a table: ten rows)",
     ),
     ("g / G", "top / end of the step and timeline, or a table"),
+    (
+        "/",
+        "filter the focused pane by name or region (Esc clears)",
+    ),
     ("f", "fault menu: inject a scenario fault (demo only)"),
     ("p", "pick a scenario playbook"),
     ("Enter", "declare; run the step (asks first); mark done"),

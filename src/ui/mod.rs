@@ -109,7 +109,9 @@ fn ctx<'a>(app: &'a App, focus: Focus) -> PaneCtx<'a> {
         theme: &app.theme,
         now: app.now,
         focused: app.focus == focus,
-        selected: app.selected_row(focus),
+        selected: app.panes[focus.index()].selected.as_ref(),
+        filter: &app.panes[focus.index()].filter,
+        editing: app.filtering == Some(focus),
         rpo: app
             .incident
             .as_ref()
