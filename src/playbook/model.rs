@@ -748,6 +748,48 @@ impl Step {
     /// [`Step::render_exec`] for an occasion: in an exercise every message to people (the
     /// `ArgKind::Text` arguments) starts with [`EXERCISE_MARKER`].
     pub fn render_exec_for(&self, vars: &Vars, reveal: Reveal, occasion: Occasion) -> Option<Exec> {
+        self.render_exec_with(vars, reveal, occasion, None)
+    }
+
+    /// The name of the argument that is a message to people (`notify.webhook`'s `message`: the
+    /// first `ArgKind::Text` argument the step sets), if the step sends one.
+    pub fn message_arg(&self) -> Option<&'static str> {
+        let Some(Executor::Action { builtin, with }) = &self.executor else {
+            return None;
+        };
+        builtin
+            .args
+            .iter()
+            .find(|a| a.kind == ArgKind::Text && with.contains_key(a.name))
+            .map(|a| a.name)
+    }
+
+    /// The message to people as it will be sent on this occasion (marked in an exercise),
+    /// `None` when the step sends none.
+    pub fn message(&self, vars: &Vars, reveal: Reveal, occasion: Occasion) -> Option<String> {
+        let name = self.message_arg()?;
+        self.arg(name, vars, reveal).map(|m| occasion.mark(m))
+    }
+
+    /// Whether the message to people uses a secret variable (then it cannot be edited on
+    /// screen: the screen only ever holds it masked).
+    pub fn message_uses_secret(&self, vars: &Vars) -> bool {
+        let (Some(name), Some(Executor::Action { with, .. })) = (self.message_arg(), &self.executor)
+        else {
+            return false;
+        };
+        matches!(with.get(name), Some(ArgValue::Text(t)) if t.uses_secret(vars))
+    }
+
+    /// [`Step::render_exec_for`] with the message to people replaced by `message` (the
+    /// operator's edit, already marked for the occasion) when given.
+    pub fn render_exec_with(
+        &self,
+        vars: &Vars,
+        reveal: Reveal,
+        occasion: Occasion,
+        message: Option<&str>,
+    ) -> Option<Exec> {
         match self.executor.as_ref()? {
             Executor::Run { argv, env } => Some(Exec::Run {
                 argv: argv.iter().map(|a| a.render(vars, reveal)).collect(),
@@ -766,11 +808,10 @@ impl Step {
                             .args
                             .iter()
                             .any(|a| a.name == k.as_str() && a.kind == ArgKind::Text);
-                        let rendered = v.render(vars, reveal);
-                        let value = if text {
-                            occasion.mark(rendered)
-                        } else {
-                            rendered
+                        let value = match message {
+                            Some(m) if text => m.to_string(),
+                            _ if text => occasion.mark(v.render(vars, reveal)),
+                            _ => v.render(vars, reveal),
                         };
                         (k.clone(), value)
                     })
@@ -817,6 +858,22 @@ impl Step {
         env: Option<&Environment>,
         occasion: Occasion,
     ) -> String {
+        self.command_line_with(vars, reveal, env, occasion, None, MessageForm::Quoted)
+    }
+
+    /// [`Step::command_line_for`] with the message to people replaced by `message` (the
+    /// operator's edit, marked) when given, and written in `form`: quoted in the line (the
+    /// journal's record), or as `message=(below, 6 lines)` for a screen that shows the message's
+    /// lines under the command ([`message_lines`]).
+    pub fn command_line_with(
+        &self,
+        vars: &Vars,
+        reveal: Reveal,
+        env: Option<&Environment>,
+        occasion: Occasion,
+        message: Option<&str>,
+        form: MessageForm,
+    ) -> String {
         match &self.executor {
             None => String::new(),
             Some(Executor::Run { argv, env }) => {
@@ -846,7 +903,18 @@ impl Step {
                                 out.push_str(&format!(" ({})", crate::text::visible(&res)));
                             }
                         }
-                        ArgKind::Text => out.push_str(&format!("{:?}", occasion.mark(rendered))),
+                        ArgKind::Text => {
+                            let sent = message
+                                .map_or_else(|| occasion.mark(rendered), str::to_string);
+                            match form {
+                                MessageForm::Quoted => out.push_str(&format!("{sent:?}")),
+                                MessageForm::Below => {
+                                    let n = message_lines(&sent).len();
+                                    let unit = if n == 1 { "line" } else { "lines" };
+                                    out.push_str(&format!("(below, {n} {unit})"));
+                                }
+                            }
+                        }
                         ArgKind::Count | ArgKind::Flag => {
                             out.push_str(&crate::text::visible(&rendered));
                         }
@@ -856,6 +924,27 @@ impl Step {
             }
         }
     }
+}
+
+/// How a command line writes a message to people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageForm {
+    /// In the line, quoted with escapes (`message="[DRILL] INCIDENT: ...\nNEXT UPDATE: 1h"`):
+    /// one unambiguous line, for the journal and `show`.
+    Quoted,
+    /// `message=(below, 6 lines)`: the screen shows the lines under the command.
+    Below,
+}
+
+/// A message to people as the lines it is sent as, each made visible for a screen
+/// ([`crate::text::visible`]: control characters other than the newline are shown, not
+/// obeyed). A trailing newline ends the last line instead of opening an empty one; an empty
+/// message is one empty line.
+pub fn message_lines(message: &str) -> Vec<String> {
+    let body = message.strip_suffix('\n').unwrap_or(message);
+    body.split('\n')
+        .map(|l| crate::text::visible(l).into_owned())
+        .collect()
 }
 
 /// An argument quoted for display the way a POSIX shell would need it, so a displayed command is

@@ -9,6 +9,7 @@
 //! ```
 
 pub mod help;
+pub mod message;
 pub mod paint;
 pub mod panes;
 pub mod playbook;
@@ -78,6 +79,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if let Some(incident) = &app.incident {
         if let Some(dialog) = &incident.confirm {
             playbook::render_confirm(frame, area, app, dialog);
+            if let Some(editor) = &incident.editor {
+                message::render_editor(frame, area, app, editor);
+            }
         } else if let Some(prompt) = &incident.prompt {
             playbook::render_prompt(frame, area, app, prompt);
         } else if incident.show_scorecard

@@ -340,15 +340,7 @@ fn render_step(
     }
     for (i, item) in step.checklist.iter().enumerate() {
         let cursor = focused && i == incident.item;
-        let mark = if item.ticked { "[x] " } else { "[ ] " };
-        let line = Line::from(vec![
-            Span::styled(if cursor { "› " } else { "  " }, t.key),
-            Span::styled(mark, if item.ticked { t.ok } else { t.warn }),
-            Span::styled(
-                sanitize(&item.text),
-                if item.ticked { t.dim } else { t.text },
-            ),
-        ]);
+        let line = checklist_line(t, item, cursor);
         lines.push(if cursor { line.style(t.selected) } else { line });
     }
     if let Some(command) = &step.command {
@@ -367,6 +359,9 @@ fn render_step(
             spans.push(Span::styled("  captures RPO", t.warn));
         }
         lines.push(Line::from(spans));
+        if let Some(message) = &step.message {
+            lines.extend(step_message_lines(t, message, area));
+        }
     }
     if let Some(wait) = &step.wait {
         lines.push(Line::from(vec![
@@ -414,6 +409,34 @@ fn render_step(
     }
     paint::wrapped_lines(frame.buffer_mut(), body, &lines);
     paint::text_line(frame.buffer_mut(), footer, &hints_line(t, &hints));
+}
+
+/// One checklist item: `[x] text`, `[ ] text`, or `[n/a] text — reason`.
+fn checklist_line(t: &Theme, item: &crate::playbook::engine::ChecklistItem, cursor: bool) -> Line<'static> {
+    let mut spans = vec![Span::styled(if cursor { "› " } else { "  " }, t.key)];
+    match &item.not_applicable {
+        Some(reason) => {
+            spans.push(Span::styled("[n/a] ", t.dim));
+            spans.push(Span::styled(sanitize(&item.text), t.dim));
+            spans.push(Span::styled(format!(" — {}", sanitize(reason)), t.text));
+        }
+        None => {
+            let mark = if item.ticked { "[x] " } else { "[ ] " };
+            spans.push(Span::styled(mark, if item.ticked { t.ok } else { t.warn }));
+            spans.push(Span::styled(
+                sanitize(&item.text),
+                if item.ticked { t.dim } else { t.text },
+            ));
+        }
+    }
+    Line::from(spans)
+}
+
+/// The message a notify step sends, under its command in the step detail: its lines as sent,
+/// wrapped, at most a third of the panel (the confirmation shows it whole, scrollable).
+fn step_message_lines(t: &Theme, message: &str, area: Rect) -> Vec<Line<'static>> {
+    let max_rows = usize::from(area.height / 3).max(3);
+    super::message::message_block(t, message, usize::from(area.width), max_rows, 0)
 }
 
 fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
@@ -579,6 +602,7 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
             Span::styled(summary.clone(), t.dim),
         ]));
     }
+    let message_at = lines.len();
     for name in &r.names {
         lines.push(Line::from(vec![
             Span::styled("resource    ", t.header),
@@ -637,6 +661,9 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
             Span::styled(" / n cancel", t.text),
         ]));
     }
+    if r.message.is_some() {
+        confirm_message(t, area, &mut lines, message_at, dialog);
+    }
     let title = format!("Confirm · step {} · {}", r.step + 1, r.title);
     super::popup(
         frame,
@@ -646,6 +673,43 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
         lines,
         super::popup_block(t, title, r.destructive),
     );
+}
+
+/// The confirmation's message block (a notify step): inserted at `at`, as many rows as the
+/// screen leaves after the rest of the dialog, scrollable, with `e` to edit it.
+fn confirm_message(
+    t: &Theme,
+    area: Rect,
+    lines: &mut Vec<Line<'static>>,
+    at: usize,
+    dialog: &ConfirmDialog,
+) {
+    let width = usize::from(area.width.min(96).saturating_sub(2)).max(1);
+    let used: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(width).max(1))
+        .sum();
+    // Border (2), the label and the edit hint (2).
+    let room = usize::from(area.height).saturating_sub(used + 4);
+    let mut block = vec![Line::from(vec![
+        Span::styled("message     ", t.header),
+        Span::styled("sent as written, line by line:", t.dim),
+    ])];
+    block.extend(super::message::message_block(
+        t,
+        &dialog.request.message.clone().unwrap_or_default(),
+        width,
+        room,
+        dialog.message_scroll,
+    ));
+    if dialog.request.message_editable && !dialog.request.destructive {
+        block.push(Line::from(vec![
+            Span::styled("e", t.key),
+            Span::styled(" edit the message before sending", t.dim),
+        ]));
+    }
+    let at = at.min(lines.len());
+    lines.splice(at..at, block);
 }
 
 pub fn render_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
