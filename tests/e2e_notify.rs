@@ -148,6 +148,7 @@ fn the_notify_message_shows_as_lines_is_edited_and_an_item_is_not_applicable_at_
     let impact = row_of(&screen, "IMPACT:").unwrap_or_else(|| panic!("{screen}"));
     assert!(impact > first, "{screen}");
     assert!(screen.contains("e edit the message"), "{screen}");
+    assert!(screen.contains("/ Enter run it"), "the keys cut off:\n{screen}");
     // Scrolling brings the last line into view.
     for _ in 0..12 {
         tui.send("\x1b[B");
@@ -166,7 +167,9 @@ fn the_notify_message_shows_as_lines_is_edited_and_an_item_is_not_applicable_at_
     for _ in 0..20 {
         tui.send("\x1b[B");
     }
-    tui.wait_text(ADDED, Duration::from_secs(5));
+    let screen = tui.wait_text(ADDED, Duration::from_secs(5));
+    assert!(screen.contains("/ Enter run it"), "the keys cut off:\n{screen}");
+    assert!(screen.contains("message=(below, 5 lines)"), "{screen}");
     tui.send("y");
     tui.wait_text("Scorecard", Duration::from_secs(30));
     tui.send("\x1b");

@@ -14,16 +14,43 @@ use crate::theme::Theme;
 /// Left margin of a message row (under the `message` label).
 const INDENT: &str = "  │ ";
 
-/// `text` cut into rows of at most `width` characters (at least one row, even when empty).
-fn rows_of(text: &str, width: usize) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    if chars.is_empty() {
-        return vec![String::new()];
+/// `text` wrapped at spaces into rows of at most `width` characters (a word longer than a row is
+/// cut); at least one row, even when empty. Spaces are kept, so the rows joined are the text.
+pub fn rows_of(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    let mut len = 0;
+    for word in text.split_inclusive(' ') {
+        let n = word.chars().count();
+        // A trailing space may hang past the edge.
+        let fits = len + word.trim_end_matches(' ').chars().count() <= width;
+        if !fits && len > 0 {
+            rows.push(std::mem::take(&mut row));
+            len = 0;
+        }
+        if n <= width || word.trim_end_matches(' ').chars().count() <= width {
+            row.push_str(word);
+            len += n;
+            continue;
+        }
+        for c in word.chars() {
+            if len == width {
+                rows.push(std::mem::take(&mut row));
+                len = 0;
+            }
+            row.push(c);
+            len += 1;
+        }
     }
-    chars
-        .chunks(width.max(1))
-        .map(|c| c.iter().collect())
-        .collect()
+    rows.push(row);
+    rows
+}
+
+/// The rows a line of styled text takes in a popup `width` columns wide (words wrap).
+pub fn line_rows(line: &Line, width: usize) -> usize {
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    rows_of(&text, width).len()
 }
 
 /// The rows a message takes when wrapped to `width` columns (with its margin).
@@ -45,6 +72,7 @@ pub fn message_block(
     width: usize,
     max_rows: usize,
     scroll: usize,
+    more: MoreHint,
 ) -> Vec<Line<'static>> {
     let inner = width.saturating_sub(INDENT.chars().count()).max(1);
     let rows: Vec<String> = message_lines(message)
@@ -55,7 +83,8 @@ pub fn message_block(
     let row = |r: &String| {
         Line::from(vec![
             Span::styled(INDENT, t.dim),
-            Span::styled(r.clone(), t.text),
+            // A space hanging past the edge would wrap into an empty row.
+            Span::styled(r.trim_end_matches(' ').to_string(), t.text),
         ])
     };
     if rows.len() <= max_rows {
@@ -66,10 +95,24 @@ pub fn message_block(
     let mut out: Vec<Line> = rows.iter().skip(scroll).take(shown).map(row).collect();
     let below = rows.len() - scroll - shown;
     out.push(Line::from(Span::styled(
-        format!("  ({scroll} rows above, {below} below: ↑ ↓ scroll)"),
+        match more {
+            MoreHint::Scroll => format!("  ({scroll} rows above, {below} below: ↑ ↓ scroll)"),
+            MoreHint::InConfirmation => {
+                format!("  ({below} rows more: the confirmation shows it all)")
+            }
+        },
         t.dim,
     )));
     out
+}
+
+/// What a cut message block says about the rows it does not show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoreHint {
+    /// ↑ ↓ scroll it (the confirmation dialog).
+    Scroll,
+    /// The step detail: the confirmation shows the whole message.
+    InConfirmation,
 }
 
 /// The editor popup over the confirmation dialog: the message's lines with the cursor, and
@@ -155,8 +198,18 @@ mod tests {
     #[test]
     fn a_message_shows_as_its_lines_with_controls_visible() {
         let t = Theme::fallback();
-        let lines = message_block(&t, "[DRILL] A\nB\x1b[2J\n", 40, 10, 0);
+        let lines = message_block(&t, "[DRILL] A\nB\x1b[2J\n", 40, 10, 0, MoreHint::Scroll);
         assert_eq!(text_of(&lines), ["  │ [DRILL] A", "  │ B\\x1b[2J"]);
+    }
+
+    #[test]
+    fn rows_wrap_at_spaces_and_cut_long_words() {
+        assert_eq!(rows_of("the quick brown fox", 10), ["the quick ", "brown fox"]);
+        assert_eq!(rows_of("abcdefghijkl xy", 5), ["abcde", "fghij", "kl xy"]);
+        assert_eq!(rows_of("", 5), [""]);
+        let text = "IMPACT: the API was unavailable from the start of the outage";
+        assert_eq!(rows_of(text, 20).concat(), text);
+        assert!(rows_of(text, 20).iter().all(|r| r.trim_end().chars().count() <= 20));
     }
 
     #[test]
@@ -164,12 +217,12 @@ mod tests {
         let t = Theme::fallback();
         let message = format!("{}\nsecond\nthird\nfourth", "x".repeat(30));
         assert_eq!(message_rows(&message, 14), 6);
-        let lines = message_block(&t, &message, 14, 4, 2);
+        let lines = message_block(&t, &message, 14, 4, 2, MoreHint::Scroll);
         let text = text_of(&lines);
         assert_eq!(text[..3], ["  │ xxxxxxxxxx", "  │ second", "  │ third"]);
         assert!(text[3].contains("2 rows above, 1 below"), "{text:?}");
         // Scrolling past the end stops at the last rows.
-        let lines = message_block(&t, &message, 14, 4, 99);
+        let lines = message_block(&t, &message, 14, 4, 99, MoreHint::Scroll);
         assert!(text_of(&lines)[2].ends_with("fourth"));
     }
 }

@@ -170,10 +170,10 @@ pub fn popup(
     block: Block,
 ) {
     let inner_width = width.min(area.width).saturating_sub(2).max(1);
-    // Rows after wrapping: each line takes ceil(width / inner width) rows (at least one).
+    // Rows after wrapping at spaces, as the paragraph wraps them (at least one per line).
     let rows: usize = lines
         .iter()
-        .map(|l| l.width().div_ceil(usize::from(inner_width)).max(1))
+        .map(|l| message::line_rows(l, usize::from(inner_width)))
         .sum();
     let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
     let area = centered(area, width, height);

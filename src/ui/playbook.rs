@@ -436,7 +436,14 @@ fn checklist_line(t: &Theme, item: &crate::playbook::engine::ChecklistItem, curs
 /// wrapped, at most a third of the panel (the confirmation shows it whole, scrollable).
 fn step_message_lines(t: &Theme, message: &str, area: Rect) -> Vec<Line<'static>> {
     let max_rows = usize::from(area.height / 3).max(3);
-    super::message::message_block(t, message, usize::from(area.width), max_rows, 0)
+    super::message::message_block(
+        t,
+        message,
+        usize::from(area.width),
+        max_rows,
+        0,
+        super::message::MoreHint::InConfirmation,
+    )
 }
 
 fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
@@ -687,10 +694,10 @@ fn confirm_message(
     let width = usize::from(area.width.min(96).saturating_sub(2)).max(1);
     let used: usize = lines
         .iter()
-        .map(|l| l.width().div_ceil(width).max(1))
+        .map(|l| super::message::line_rows(l, width))
         .sum();
-    // Border (2), the label and the edit hint (2).
-    let room = usize::from(area.height).saturating_sub(used + 4);
+    // Border (2), the label and the edit hint (2), and the status bar left in view (1).
+    let room = usize::from(area.height).saturating_sub(used + 5);
     let mut block = vec![Line::from(vec![
         Span::styled("message     ", t.header),
         Span::styled("sent as written, line by line:", t.dim),
@@ -701,6 +708,7 @@ fn confirm_message(
         width,
         room,
         dialog.message_scroll,
+        super::message::MoreHint::Scroll,
     ));
     if dialog.request.message_editable && !dialog.request.destructive {
         block.push(Line::from(vec![
