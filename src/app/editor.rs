@@ -169,9 +169,12 @@ mod tests {
         press(&mut e, KeyCode::Left);
         press(&mut e, KeyCode::Delete);
         assert_eq!(e.text(), "abcd");
+        assert_eq!(e.cursor(), (0, 2));
         press(&mut e, KeyCode::Right);
         press(&mut e, KeyCode::Right);
-        assert_eq!(e.cursor(), (0, 3));
+        // At the end of the last line it stays.
+        press(&mut e, KeyCode::Right);
+        assert_eq!(e.cursor(), (0, 4));
         assert_eq!(press(&mut e, KeyCode::Esc), EditorOutcome::Cancel);
     }
 }

@@ -493,6 +493,14 @@ pub fn describe(event: &Event) -> String {
                 if *ticked { "ticked" } else { "unticked" }
             )
         }
+        Event::ItemNotApplicable {
+            step, text, reason, ..
+        } => format!("{step}: n/a {text}: {reason}"),
+        Event::ItemApplicable { step, text, .. } => format!("{step}: applies again {text}"),
+        Event::MessageEdited { step, message } => format!(
+            "{step}: message edited ({} lines)",
+            crate::playbook::model::message_lines(message).len()
+        ),
         Event::ConfirmRequested { step, command } => {
             format!("{step}: confirmation asked for {command}")
         }

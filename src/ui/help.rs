@@ -22,6 +22,14 @@ pub const KEYS: &[(&str, &str)] = &[
         "Space",
         "tick the checklist item under the cursor (↑ ↓ move it)",
     ),
+    (
+        "x",
+        "checklist item under the cursor not applicable (asks why); x again: it applies",
+    ),
+    (
+        "e",
+        "in a notify step's confirmation: edit the message (Ctrl-S saves, Esc cancels)",
+    ),
     ("s", "skip the current step (asks why)"),
     ("r", "retry a failed step"),
     ("a", "abort the incident (asks why)"),
