@@ -142,13 +142,19 @@ fn the_notify_message_shows_as_lines_is_edited_and_an_item_is_not_applicable_at_
         screen.contains("notify.webhook message=(below, "),
         "{screen}"
     );
-    assert!(!screen.contains("\\n"), "a literal \\n on screen:\n{screen}");
+    assert!(
+        !screen.contains("\\n"),
+        "a literal \\n on screen:\n{screen}"
+    );
     let row_of = |s: &str, what: &str| s.lines().position(|l| l.contains(what));
     let first = row_of(&screen, "[DRILL] INCIDENT:").unwrap_or_else(|| panic!("{screen}"));
     let impact = row_of(&screen, "IMPACT:").unwrap_or_else(|| panic!("{screen}"));
     assert!(impact > first, "{screen}");
     assert!(screen.contains("e edit the message"), "{screen}");
-    assert!(screen.contains("/ Enter run it"), "the keys cut off:\n{screen}");
+    assert!(
+        screen.contains("/ Enter run it"),
+        "the keys cut off:\n{screen}"
+    );
     // Scrolling brings the last line into view.
     for _ in 0..12 {
         tui.send("\x1b[B");
@@ -161,14 +167,19 @@ fn the_notify_message_shows_as_lines_is_edited_and_an_item_is_not_applicable_at_
     tui.send("\r");
     tui.send(ADDED);
     tui.send("\x13");
-    tui.wait_for("the dialog back, with the edit", Duration::from_secs(5), |s| {
-        !s.contains("Edit the message") && s.contains("Confirm · step 7")
-    });
+    tui.wait_for(
+        "the dialog back, with the edit",
+        Duration::from_secs(5),
+        |s| !s.contains("Edit the message") && s.contains("Confirm · step 7"),
+    );
     for _ in 0..20 {
         tui.send("\x1b[B");
     }
     let screen = tui.wait_text(ADDED, Duration::from_secs(5));
-    assert!(screen.contains("/ Enter run it"), "the keys cut off:\n{screen}");
+    assert!(
+        screen.contains("/ Enter run it"),
+        "the keys cut off:\n{screen}"
+    );
     assert!(screen.contains("message=(below, 5 lines)"), "{screen}");
     tui.send("y");
     tui.wait_text("Scorecard", Duration::from_secs(30));

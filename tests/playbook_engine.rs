@@ -2514,7 +2514,10 @@ fn the_confirmation_carries_the_message_as_its_lines_not_an_escaped_line() {
     assert!(req.message_editable);
     // The journal keeps the exact, quoted message in the command it records.
     let view = e.step_view(0, t(3)).expect("step");
-    assert_eq!(view.command.as_deref(), Some("notify.webhook message=(below, 2 lines)"));
+    assert_eq!(
+        view.command.as_deref(),
+        Some("notify.webhook message=(below, 2 lines)")
+    );
     assert_eq!(view.message.as_deref(), Some(message.as_str()));
 }
 
@@ -2654,7 +2657,10 @@ fn a_not_applicable_item_needs_a_reason_counts_as_done_and_can_apply_again() {
     );
     let item = &e.step_view(0, t(4)).expect("step").checklist[1];
     assert!(item.ticked);
-    assert_eq!(item.not_applicable.as_deref(), Some("no customers in the drill"));
+    assert_eq!(
+        item.not_applicable.as_deref(),
+        Some("no customers in the drill")
+    );
     // Toggling it back is recorded; then the item is missing again.
     let fx = e.handle(
         Input::NotApplicable {
@@ -2665,7 +2671,10 @@ fn a_not_applicable_item_needs_a_reason_counts_as_done_and_can_apply_again() {
         t(5),
     );
     assert_eq!(kinds(&fx), ["item_applicable"]);
-    assert!(e.missing_items(0).contains(&"The customer list is exported".to_string()));
+    assert!(
+        e.missing_items(0)
+            .contains(&"The customer list is exported".to_string())
+    );
     e.handle(
         Input::NotApplicable {
             step: 0,

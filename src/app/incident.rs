@@ -307,7 +307,11 @@ impl Incident {
 
     /// `x`: mark the checklist item under the cursor not applicable (asks why), or make a
     /// not-applicable one apply again.
-    pub fn not_applicable(&mut self, now: DateTime<Utc>, flash: &mut Option<String>) -> Vec<Effect> {
+    pub fn not_applicable(
+        &mut self,
+        now: DateTime<Utc>,
+        flash: &mut Option<String>,
+    ) -> Vec<Effect> {
         let Some(step) = self.current() else {
             *flash = Some(self.nothing_current());
             return Vec::new();

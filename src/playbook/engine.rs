@@ -28,7 +28,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{
-    MessageForm, Observation, OnFailure, Playbook, ResolvedName, Reveal, Scenario, StepKind, lag_whole_secs,
+    MessageForm, Observation, OnFailure, Playbook, ResolvedName, Reveal, Scenario, StepKind,
+    lag_whole_secs,
 };
 use super::projection::{Measures, Plan, Projection};
 use crate::actions::Exec;
@@ -1895,7 +1896,8 @@ impl Engine {
             } => {
                 let i = index(step)?;
                 let r = &mut self.runs[i];
-                if let (Some(t), Some(na)) = (r.ticked.get_mut(*item), r.not_applicable.get_mut(*item))
+                if let (Some(t), Some(na)) =
+                    (r.ticked.get_mut(*item), r.not_applicable.get_mut(*item))
                 {
                     *t = true;
                     *na = Some(reason.clone());
@@ -1904,7 +1906,8 @@ impl Engine {
             Event::ItemApplicable { step, item, .. } => {
                 let i = index(step)?;
                 let r = &mut self.runs[i];
-                if let (Some(t), Some(na)) = (r.ticked.get_mut(*item), r.not_applicable.get_mut(*item))
+                if let (Some(t), Some(na)) =
+                    (r.ticked.get_mut(*item), r.not_applicable.get_mut(*item))
                 {
                     *t = false;
                     *na = None;
@@ -2171,7 +2174,13 @@ impl Engine {
     }
 
     /// See [`Input::EditMessage`].
-    fn edit_message(&mut self, step: usize, text: String, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+    fn edit_message(
+        &mut self,
+        step: usize,
+        text: String,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
         if !self.current_is(step, out) {
             return;
         }

@@ -774,7 +774,8 @@ impl Step {
     /// Whether the message to people uses a secret variable (then it cannot be edited on
     /// screen: the screen only ever holds it masked).
     pub fn message_uses_secret(&self, vars: &Vars) -> bool {
-        let (Some(name), Some(Executor::Action { with, .. })) = (self.message_arg(), &self.executor)
+        let (Some(name), Some(Executor::Action { with, .. })) =
+            (self.message_arg(), &self.executor)
         else {
             return false;
         };
@@ -904,8 +905,8 @@ impl Step {
                             }
                         }
                         ArgKind::Text => {
-                            let sent = message
-                                .map_or_else(|| occasion.mark(rendered), str::to_string);
+                            let sent =
+                                message.map_or_else(|| occasion.mark(rendered), str::to_string);
                             match form {
                                 MessageForm::Quoted => out.push_str(&format!("{sent:?}")),
                                 MessageForm::Below => {
@@ -1227,5 +1228,76 @@ mod tests {
         assert!(c.observe_in_step(&ours, ours.at, Some(start)).met);
         // Outside a step it never holds.
         assert!(!c.observe(&ours, ours.at).met);
+    }
+
+    fn notify_step(message: &str) -> Step {
+        let builtin = crate::actions::builtin("notify.webhook").expect("notify.webhook");
+        let mut with = BTreeMap::new();
+        with.insert(
+            "message".to_string(),
+            ArgValue::Text(Template::parse(message).expect("template")),
+        );
+        Step {
+            id: "tell".into(),
+            title: "Tell".into(),
+            target: Dur::from_secs(60),
+            guide: Template::literal(""),
+            checklist: Vec::new(),
+            executor: Some(Executor::Action { builtin, with }),
+            wait: None,
+            timeout: None,
+            on_failure: OnFailure::Stop,
+            destructive: false,
+            capture_rpo: false,
+            restores_service: false,
+        }
+    }
+
+    #[test]
+    fn a_message_is_its_lines_with_other_controls_visible() {
+        assert_eq!(message_lines("a\nb\n"), ["a", "b"]);
+        assert_eq!(message_lines("a\n\nb"), ["a", "", "b"]);
+        assert_eq!(message_lines(""), [""]);
+        assert_eq!(message_lines("x\x1b[2Jy\r\tz"), ["x\\x1b[2Jy\\r\\tz"]);
+    }
+
+    #[test]
+    fn a_message_is_quoted_for_the_record_and_below_for_the_screen() {
+        let step = notify_step("for {{name}}\nsecond line");
+        let v = vars();
+        let quoted = step.command_line_for(&v, Reveal::Masked, None, Occasion::Exercise);
+        assert_eq!(
+            quoted,
+            "notify.webhook message=\"[DRILL] for api\\nsecond line\""
+        );
+        let below = step.command_line_with(
+            &v,
+            Reveal::Masked,
+            None,
+            Occasion::Exercise,
+            None,
+            MessageForm::Below,
+        );
+        assert_eq!(below, "notify.webhook message=(below, 2 lines)");
+        let edited = step.command_line_with(
+            &v,
+            Reveal::Masked,
+            None,
+            Occasion::Exercise,
+            Some("[DRILL] one line"),
+            MessageForm::Below,
+        );
+        assert_eq!(edited, "notify.webhook message=(below, 1 line)");
+        assert_eq!(
+            step.message(&v, Reveal::Masked, Occasion::Exercise)
+                .as_deref(),
+            Some("[DRILL] for api\nsecond line")
+        );
+        match step.render_exec_with(&v, Reveal::Secrets, Occasion::Real, Some("edited")) {
+            Some(Exec::Action(call)) => assert_eq!(call.arg("message"), Some("edited")),
+            other => panic!("{other:?}"),
+        }
+        assert!(!step.message_uses_secret(&v));
+        assert!(notify_step("t {{token}}").message_uses_secret(&v));
     }
 }

@@ -690,7 +690,8 @@ impl Projection {
             Event::MessageEdited { step, .. } => {
                 self.step(step, None, None);
             }
-            Event::ChecklistTicked { step, item, .. } | Event::ItemApplicable { step, item, .. } => {
+            Event::ChecklistTicked { step, item, .. }
+            | Event::ItemApplicable { step, item, .. } => {
                 // Ticking or unticking an item replaces a not-applicable mark.
                 self.step(step, None, None)
                     .not_applicable

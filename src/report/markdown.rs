@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use super::{Postmortem, State, StepReport, Verdict};
-use crate::playbook::projection::NotApplicableItem;
 use crate::duration::Dur;
+use crate::playbook::projection::NotApplicableItem;
 use crate::playbook::projection::{span, speed_label};
 use crate::playbook::{Grade, Timing};
 use crate::text::{self, BLOCK_MAX_CHARS};

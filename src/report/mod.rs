@@ -673,10 +673,9 @@ fn describe(event: &Event) -> (Option<String>, String) {
             Some(step.clone()),
             format!("not applicable \"{text}\": {reason}"),
         ),
-        Event::ItemApplicable { step, text, .. } => (
-            Some(step.clone()),
-            format!("applicable again \"{text}\""),
-        ),
+        Event::ItemApplicable { step, text, .. } => {
+            (Some(step.clone()), format!("applicable again \"{text}\""))
+        }
         Event::MessageEdited { step, message } => (
             Some(step.clone()),
             format!("message edited before sending: {message:?}"),

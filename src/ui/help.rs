@@ -24,12 +24,9 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     (
         "x",
-        "checklist item under the cursor not applicable (asks why); x again: it applies",
+        "mark the checklist item n/a (asks why); x again undoes",
     ),
-    (
-        "e",
-        "in a notify step's confirmation: edit the message (Ctrl-S saves, Esc cancels)",
-    ),
+    ("e", "notify confirmation: edit the message (Ctrl-S saves)"),
     ("s", "skip the current step (asks why)"),
     ("r", "retry a failed step"),
     ("a", "abort the incident (asks why)"),

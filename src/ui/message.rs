@@ -6,8 +6,8 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use crate::app::editor::MessageEditor;
 use crate::app::App;
+use crate::app::editor::MessageEditor;
 use crate::playbook::model::message_lines;
 use crate::theme::Theme;
 
@@ -204,12 +204,19 @@ mod tests {
 
     #[test]
     fn rows_wrap_at_spaces_and_cut_long_words() {
-        assert_eq!(rows_of("the quick brown fox", 10), ["the quick ", "brown fox"]);
+        assert_eq!(
+            rows_of("the quick brown fox", 10),
+            ["the quick ", "brown fox"]
+        );
         assert_eq!(rows_of("abcdefghijkl xy", 5), ["abcde", "fghij", "kl xy"]);
         assert_eq!(rows_of("", 5), [""]);
         let text = "IMPACT: the API was unavailable from the start of the outage";
         assert_eq!(rows_of(text, 20).concat(), text);
-        assert!(rows_of(text, 20).iter().all(|r| r.trim_end().chars().count() <= 20));
+        assert!(
+            rows_of(text, 20)
+                .iter()
+                .all(|r| r.trim_end().chars().count() <= 20)
+        );
     }
 
     #[test]

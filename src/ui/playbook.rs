@@ -412,7 +412,11 @@ fn render_step(
 }
 
 /// One checklist item: `[x] text`, `[ ] text`, or `[n/a] text — reason`.
-fn checklist_line(t: &Theme, item: &crate::playbook::engine::ChecklistItem, cursor: bool) -> Line<'static> {
+fn checklist_line(
+    t: &Theme,
+    item: &crate::playbook::engine::ChecklistItem,
+    cursor: bool,
+) -> Line<'static> {
     let mut spans = vec![Span::styled(if cursor { "› " } else { "  " }, t.key)];
     match &item.not_applicable {
         Some(reason) => {
