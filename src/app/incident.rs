@@ -80,6 +80,8 @@ pub struct ConfirmDialog {
     pub typed: String,
     /// The dialog scrolls on a short screen (its keys line stays in view).
     pub scroll: Scroll,
+    /// Rows of the message to people scrolled past (PgDn / PgUp in the dialog).
+    pub message_scroll: usize,
 }
 
 /// What a typed prompt is for.
@@ -87,6 +89,8 @@ pub struct ConfirmDialog {
 pub enum PromptKind {
     /// The reason for skipping this step.
     Skip { step: usize },
+    /// Why this checklist item does not apply (`x`).
+    NotApplicable { step: usize, item: usize },
     /// The reason for aborting the incident.
     Abort,
     /// A free-text timeline note.
@@ -99,6 +103,9 @@ impl PromptKind {
     pub fn title(&self) -> &'static str {
         match self {
             PromptKind::Skip { .. } => "Skip this step: why? (recorded)",
+            PromptKind::NotApplicable { .. } => {
+                "This checklist item does not apply: why? (recorded)"
+            }
             PromptKind::Abort => "Abort the incident: why? (recorded; Enter aborts)",
             PromptKind::Note => "Timeline note (recorded)",
             PromptKind::Disruption => {
@@ -120,6 +127,8 @@ pub struct Incident {
     /// Checklist cursor on the current step.
     pub item: usize,
     pub confirm: Option<ConfirmDialog>,
+    /// The message editor, open over the confirmation dialog (`e`).
+    pub editor: Option<super::editor::MessageEditor>,
     pub prompt: Option<Prompt>,
     /// Set when the incident is over (resolved or aborted).
     pub scorecard: Option<Scorecard>,
@@ -139,6 +148,7 @@ impl Incident {
             engine,
             item: 0,
             confirm: None,
+            editor: None,
             prompt: None,
             scorecard: None,
             show_scorecard: false,
@@ -240,6 +250,7 @@ impl Incident {
                         request: *request,
                         typed: String::new(),
                         scroll: Scroll::default(),
+                        message_scroll: 0,
                     });
                 }
                 engine::Effect::Refused { why, .. } => *flash = Some(why),
@@ -250,6 +261,7 @@ impl Incident {
                         Event::Confirmed { .. } | Event::ConfirmCancelled { .. }
                     ) {
                         self.confirm = None;
+                        self.editor = None;
                     }
                     out.push(Effect::Record(now, event));
                 }
@@ -259,6 +271,7 @@ impl Incident {
                     self.card = Scroll::default();
                     self.detail = Scroll::default();
                     self.confirm = None;
+                    self.editor = None;
                     self.prompt = None;
                 }
             }
@@ -361,6 +374,99 @@ impl Incident {
         }
     }
 
+    /// `x`: mark the checklist item under the cursor not applicable (asks why), or make a
+    /// not-applicable one apply again.
+    pub fn not_applicable(
+        &mut self,
+        now: DateTime<Utc>,
+        flash: &mut Option<String>,
+    ) -> Vec<Effect> {
+        let Some(step) = self.current() else {
+            *flash = Some(self.nothing_current());
+            return Vec::new();
+        };
+        let item = self.item;
+        let marked = self
+            .engine
+            .step_view(step, now)
+            .and_then(|v| v.checklist.get(item).map(|i| i.not_applicable.is_some()));
+        match marked {
+            None => {
+                *flash = Some("this step has no checklist".into());
+                Vec::new()
+            }
+            Some(true) => self.handle(
+                Input::NotApplicable {
+                    step,
+                    item,
+                    reason: None,
+                },
+                now,
+                flash,
+            ),
+            Some(false) => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::NotApplicable { step, item },
+                    text: String::new(),
+                });
+                Vec::new()
+            }
+        }
+    }
+
+    /// `e` in a notify step's confirmation: open the editor on the message as it will be sent.
+    pub fn open_editor(&mut self, flash: &mut Option<String>) {
+        let Some(dialog) = &self.confirm else { return };
+        let r = &dialog.request;
+        match &r.message {
+            Some(message) if r.message_editable => {
+                self.editor = Some(super::editor::MessageEditor::new(r.step, message));
+            }
+            Some(_) => {
+                *flash = Some(
+                    "the message uses a secret variable, which the screen only shows masked: \
+                     edit it in the playbook"
+                        .into(),
+                )
+            }
+            None => *flash = Some("this step sends no message to edit".into()),
+        }
+    }
+
+    /// A key in the message editor: Ctrl-S hands the text to the engine (what the step sends),
+    /// Esc closes it unchanged.
+    pub fn editor_key(
+        &mut self,
+        key: ratatui::crossterm::event::KeyEvent,
+        now: DateTime<Utc>,
+        flash: &mut Option<String>,
+    ) -> Vec<Effect> {
+        let Some(editor) = &mut self.editor else {
+            return Vec::new();
+        };
+        match editor.key(key) {
+            super::editor::EditorOutcome::Editing => Vec::new(),
+            super::editor::EditorOutcome::Cancel => {
+                self.editor = None;
+                Vec::new()
+            }
+            super::editor::EditorOutcome::Save(text) => {
+                let step = editor.step;
+                let effects = self.handle(Input::EditMessage { step, text }, now, flash);
+                if flash.is_none() {
+                    self.editor = None;
+                    if let Some(dialog) = &mut self.confirm {
+                        dialog.request.message = self.engine.message(step);
+                        if let Some(command) = self.engine.command_shown(step) {
+                            dialog.request.command = command;
+                        }
+                    }
+                }
+                effects
+            }
+        }
+    }
+
     /// `r`: retry the current step if it failed.
     pub fn retry(&mut self, now: DateTime<Utc>, flash: &mut Option<String>) -> Vec<Effect> {
         match self.current() {
@@ -380,6 +486,11 @@ impl Incident {
         let text = prompt.text.trim().to_string();
         let input = match prompt.kind {
             PromptKind::Skip { step } => Input::Skip { step, reason: text },
+            PromptKind::NotApplicable { step, item } => Input::NotApplicable {
+                step,
+                item,
+                reason: Some(text),
+            },
             PromptKind::Abort => Input::Abort { reason: text },
             PromptKind::Note => Input::Note { text },
             PromptKind::Disruption => match parse_disruption(&text, now) {
@@ -455,6 +566,14 @@ pub fn describe(event: &Event) -> String {
                 if *ticked { "ticked" } else { "unticked" }
             )
         }
+        Event::ItemNotApplicable {
+            step, text, reason, ..
+        } => format!("{step}: n/a {text}: {reason}"),
+        Event::ItemApplicable { step, text, .. } => format!("{step}: applies again {text}"),
+        Event::MessageEdited { step, message } => format!(
+            "{step}: message edited ({} lines)",
+            crate::playbook::model::message_lines(message).len()
+        ),
         Event::ConfirmRequested { step, command } => {
             format!("{step}: confirmation asked for {command}")
         }

@@ -1,6 +1,7 @@
 //! The interactive console's state: `update(Action) -> Vec<Effect>`, no I/O.
 
 pub mod action;
+pub mod editor;
 pub mod incident;
 pub mod journal_writer;
 pub mod output_gate;
@@ -768,9 +769,29 @@ impl App {
         let now = self.now;
         let incident = self.incident.as_mut()?;
         let mut flash = None;
-        let effects = if let Some(dialog) = &mut incident.confirm {
+        let effects = if incident.editor.is_some() {
+            incident.editor_key(key, now, &mut flash)
+        } else if let Some(dialog) = &mut incident.confirm {
             let destructive = dialog.request.destructive;
             match key.code {
+                KeyCode::Char('e') if !destructive && dialog.request.message.is_some() => {
+                    incident.open_editor(&mut flash);
+                    Vec::new()
+                }
+                // ↑ ↓ scroll the message to people (when there is one); PgUp PgDn the dialog.
+                KeyCode::Down if dialog.request.message.is_some() => {
+                    // Never past the message's rows at the narrowest width (the view clamps
+                    // further): Up then answers at once.
+                    let rows = dialog.request.message.as_deref().map_or(0, |m| {
+                        crate::playbook::model::message_lines(m).len() + m.chars().count() / 20
+                    });
+                    dialog.message_scroll = (dialog.message_scroll + 1).min(rows);
+                    Vec::new()
+                }
+                KeyCode::Up if dialog.request.message.is_some() => {
+                    dialog.message_scroll = dialog.message_scroll.saturating_sub(1);
+                    Vec::new()
+                }
                 KeyCode::Esc => incident.cancel_confirm(now, &mut flash),
                 KeyCode::Enter => incident.submit_confirm(now, &mut flash),
                 KeyCode::Char('y') if !destructive => incident.submit_confirm(now, &mut flash),
@@ -844,7 +865,7 @@ impl App {
         if self.incident.is_none() {
             if matches!(
                 key.code,
-                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd')
+                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd' | 'x')
             ) {
                 self.say("no incident: p picks a playbook");
             } else {
@@ -871,6 +892,7 @@ impl App {
         let effects = match key.code {
             KeyCode::Enter => incident.enter(now, &mut flash),
             KeyCode::Char(' ') => incident.toggle_item(now, &mut flash),
+            KeyCode::Char('x') => incident.not_applicable(now, &mut flash),
             KeyCode::Char('s') => {
                 incident.start_skip(&mut flash);
                 Vec::new()

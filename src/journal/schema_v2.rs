@@ -18,13 +18,16 @@ use crate::telemetry::{BackupStatus, DbRole, DbState, Verdict};
 
 /// The kinds of event a version-2 line can hold (the `kind` field), in the order of
 /// `docs/journal.md`.
-pub const KINDS: [&str; 25] = [
+pub const KINDS: [&str; 28] = [
     "fault_injected",
     "disrupted",
     "detected",
     "declared",
     "step_started",
     "checklist_ticked",
+    "item_not_applicable",
+    "item_applicable",
+    "message_edited",
     "confirm_requested",
     "confirm_cancelled",
     "confirmed",
@@ -56,6 +59,9 @@ pub enum EventV2 {
     Declared(Declared),
     StepStarted(StepStarted),
     ChecklistTicked(ChecklistTicked),
+    ItemNotApplicable(ItemNotApplicable),
+    ItemApplicable(ItemApplicable),
+    MessageEdited(MessageEdited),
     ConfirmRequested(ConfirmRequested),
     ConfirmCancelled(StepOnly),
     Confirmed(Confirmed),
@@ -151,6 +157,30 @@ pub struct ChecklistTicked {
     pub item: usize,
     pub text: String,
     pub ticked: bool,
+}
+
+/// `item_not_applicable`: a checklist item marked not applicable, with why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemNotApplicable {
+    pub step: String,
+    pub item: usize,
+    pub text: String,
+    pub reason: String,
+}
+
+/// `item_applicable`: a not-applicable item applies again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemApplicable {
+    pub step: String,
+    pub item: usize,
+    pub text: String,
+}
+
+/// `message_edited`: the message to people the step sends, as the operator edited it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageEdited {
+    pub step: String,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -616,6 +646,26 @@ impl From<&Event> for EventV2 {
                 text: text.clone(),
                 ticked: *ticked,
             }),
+            Event::ItemNotApplicable {
+                step,
+                item,
+                text,
+                reason,
+            } => EventV2::ItemNotApplicable(ItemNotApplicable {
+                step: step.clone(),
+                item: *item,
+                text: text.clone(),
+                reason: reason.clone(),
+            }),
+            Event::ItemApplicable { step, item, text } => EventV2::ItemApplicable(ItemApplicable {
+                step: step.clone(),
+                item: *item,
+                text: text.clone(),
+            }),
+            Event::MessageEdited { step, message } => EventV2::MessageEdited(MessageEdited {
+                step: step.clone(),
+                message: message.clone(),
+            }),
             Event::ConfirmRequested { step, command } => {
                 EventV2::ConfirmRequested(ConfirmRequested {
                     step: step.clone(),
@@ -798,6 +848,23 @@ impl From<EventV2> for Event {
                 text,
                 ticked,
             },
+            EventV2::ItemNotApplicable(ItemNotApplicable {
+                step,
+                item,
+                text,
+                reason,
+            }) => Event::ItemNotApplicable {
+                step,
+                item,
+                text,
+                reason,
+            },
+            EventV2::ItemApplicable(ItemApplicable { step, item, text }) => {
+                Event::ItemApplicable { step, item, text }
+            }
+            EventV2::MessageEdited(MessageEdited { step, message }) => {
+                Event::MessageEdited { step, message }
+            }
             EventV2::ConfirmRequested(ConfirmRequested { step, command }) => {
                 Event::ConfirmRequested { step, command }
             }

@@ -259,6 +259,18 @@ pub struct StepRecord {
     pub verified: bool,
     /// It ran past its target (`target_exceeded` recorded, or its actual time says so).
     pub over_target: bool,
+    /// Checklist items marked not applicable (and not made applicable again), in item order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_applicable: Vec<NotApplicableItem>,
+}
+
+/// A checklist item the operator marked not applicable, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotApplicableItem {
+    /// The item's index, from 0.
+    pub item: usize,
+    pub text: String,
+    pub reason: String,
 }
 
 impl StepRecord {
@@ -279,6 +291,7 @@ impl StepRecord {
             verification: false,
             verified: false,
             over_target: false,
+            not_applicable: Vec::new(),
         }
     }
 }
@@ -645,8 +658,33 @@ impl Projection {
                 s.started_at = Some(at);
                 s.finished_at = None;
             }
-            Event::ChecklistTicked { step, .. } => {
+            Event::MessageEdited { step, .. } => {
                 self.step(step, None, None);
+            }
+            Event::ChecklistTicked { step, item, .. }
+            | Event::ItemApplicable { step, item, .. } => {
+                // Ticking or unticking an item replaces a not-applicable mark.
+                self.step(step, None, None)
+                    .not_applicable
+                    .retain(|n| n.item != *item);
+            }
+            Event::ItemNotApplicable {
+                step,
+                item,
+                text,
+                reason,
+            } => {
+                let list = &mut self.step(step, None, None).not_applicable;
+                list.retain(|n| n.item != *item);
+                let at = list.partition_point(|n| n.item < *item);
+                list.insert(
+                    at,
+                    NotApplicableItem {
+                        item: *item,
+                        text: text.clone(),
+                        reason: reason.clone(),
+                    },
+                );
             }
             Event::ConfirmRequested { step, command } => {
                 let s = self.step(step, None, None);

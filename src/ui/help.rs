@@ -9,31 +9,36 @@ use crate::app::{App, FAULTS, Mode};
 /// Every key, in the order the help shows them. Kept next to the renderer so the help cannot
 /// drift from what [`crate::app::App`] handles (a unit test presses each one).
 pub const KEYS: &[(&str, &str)] = &[
-    ("?", "show or hide this help"),
-    ("q / Ctrl-C", "quit (the terminal is restored)"),
+    (
+        "? / q, Ctrl-C",
+        "this help / quit (the terminal is restored)",
+    ),
     ("Tab / Shift-Tab", "move focus between the panes on screen"),
     ("↑ ↓ / j k", "move the checklist cursor, or a table's row"),
     (
-        "PgUp PgDn",
-        "scroll the step and timeline (a table: ten rows)",
+        "PgUp PgDn, g G",
+        "scroll the step and timeline, or a table; top / end",
     ),
-    ("g / G", "top / end of the step and timeline, or a table"),
     (
         "/",
         "filter the focused pane by name or region (Esc clears)",
     ),
-    ("f", "fault menu: inject a scenario fault (demo only)"),
-    ("p", "pick a scenario playbook"),
+    ("p / f", "pick a scenario playbook / fault menu (demo only)"),
     ("Enter", "declare; run the step (asks first); mark done"),
     (
         "Space",
         "tick the checklist item under › (playbook focused)",
     ),
-    ("s", "skip the current step (asks why)"),
-    ("r", "retry a failed step"),
-    ("a", "abort the incident (asks why)"),
-    ("n", "add a note to the timeline"),
-    ("d", "live: set when the outage began (asks when and why)"),
+    (
+        "x",
+        "mark the checklist item n/a (asks why); x again undoes",
+    ),
+    ("e", "notify confirmation: edit the message (Ctrl-S saves)"),
+    (
+        "s / r / a",
+        "skip the step (asks why) / retry it / abort (asks why)",
+    ),
+    ("n / d", "add a note / live: set when the outage began"),
     ("v", "narrow terminals: switch between playbook and panes"),
     (
         "P / >",

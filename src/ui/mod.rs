@@ -9,6 +9,7 @@
 //! ```
 
 pub mod help;
+pub mod message;
 pub mod paint;
 pub mod panes;
 pub mod playbook;
@@ -92,6 +93,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if let Some(incident) = &app.incident {
         if let Some(dialog) = &incident.confirm {
             playbook::render_confirm(frame, area, app, dialog);
+            if let Some(editor) = &incident.editor {
+                message::render_editor(frame, area, app, editor);
+            }
         } else if let Some(prompt) = &incident.prompt {
             playbook::render_prompt(frame, area, app, prompt);
         } else if incident.show_scorecard
@@ -221,10 +225,10 @@ pub fn popup(
     block: Block,
 ) {
     let inner_width = width.min(area.width).saturating_sub(2).max(1);
-    // Rows after wrapping: each line takes ceil(width / inner width) rows (at least one).
+    // Rows after wrapping at spaces, as the paragraph wraps them (at least one per line).
     let rows: usize = lines
         .iter()
-        .map(|l| l.width().div_ceil(usize::from(inner_width)).max(1))
+        .map(|l| message::line_rows(l, usize::from(inner_width)))
         .sum();
     let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
     let area = centered(area, width, height);

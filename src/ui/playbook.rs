@@ -117,7 +117,7 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
     let (header, pinned) = match &step {
         Some(step) => (
             vec![step_header(t, step, count)],
-            pinned_lines(app, incident, step, focused),
+            pinned_lines(app, incident, step, focused, inner),
         ),
         None => (Vec::new(), Vec::new()),
     };
@@ -380,20 +380,13 @@ fn pinned_lines(
     incident: &Incident,
     step: &StepView,
     focused: bool,
+    area: Rect,
 ) -> Vec<Line<'static>> {
     let t = &app.theme;
     let mut lines = Vec::new();
     for (i, item) in step.checklist.iter().enumerate() {
         let cursor = focused && i == incident.item;
-        let mark = if item.ticked { "[x] " } else { "[ ] " };
-        let line = Line::from(vec![
-            Span::styled(if cursor { "› " } else { "  " }, t.key),
-            Span::styled(mark, if item.ticked { t.ok } else { t.warn }),
-            Span::styled(
-                sanitize(&item.text),
-                if item.ticked { t.dim } else { t.text },
-            ),
-        ]);
+        let line = checklist_line(t, item, cursor);
         lines.push(if cursor { line.style(t.selected) } else { line });
     }
     if let Some(command) = &step.command {
@@ -412,6 +405,9 @@ fn pinned_lines(
             spans.push(Span::styled("  captures RPO", t.warn));
         }
         lines.push(Line::from(spans));
+        if let Some(message) = &step.message {
+            lines.extend(step_message_lines(t, message, area));
+        }
     }
     if let Some(wait) = &step.wait {
         lines.push(Line::from(vec![
@@ -555,6 +551,45 @@ fn draw_scrolled(
         );
     }
     true
+}
+
+/// One checklist item: `[x] text`, `[ ] text`, or `[n/a] text — reason`.
+fn checklist_line(
+    t: &Theme,
+    item: &crate::playbook::engine::ChecklistItem,
+    cursor: bool,
+) -> Line<'static> {
+    let mut spans = vec![Span::styled(if cursor { "› " } else { "  " }, t.key)];
+    match &item.not_applicable {
+        Some(reason) => {
+            spans.push(Span::styled("[n/a] ", t.dim));
+            spans.push(Span::styled(sanitize(&item.text), t.dim));
+            spans.push(Span::styled(format!(" — {}", sanitize(reason)), t.text));
+        }
+        None => {
+            let mark = if item.ticked { "[x] " } else { "[ ] " };
+            spans.push(Span::styled(mark, if item.ticked { t.ok } else { t.warn }));
+            spans.push(Span::styled(
+                sanitize(&item.text),
+                if item.ticked { t.dim } else { t.text },
+            ));
+        }
+    }
+    Line::from(spans)
+}
+
+/// The message a notify step sends, under its command in the step detail: its lines as sent,
+/// wrapped, at most a third of the panel (the confirmation shows it whole, scrollable).
+fn step_message_lines(t: &Theme, message: &str, area: Rect) -> Vec<Line<'static>> {
+    let max_rows = usize::from(area.height / 3).max(3);
+    super::message::message_block(
+        t,
+        message,
+        usize::from(area.width),
+        max_rows,
+        0,
+        super::message::MoreHint::InConfirmation,
+    )
 }
 
 fn render_idle(frame: &mut Frame, area: Rect, rule: Rect, app: &App, incident: &Incident) {
@@ -750,6 +785,7 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
             Span::styled(summary.clone(), t.dim),
         ]));
     }
+    let message_at = lines.len();
     for name in &r.names {
         lines.push(Line::from(vec![
             Span::styled("resource    ", t.header),
@@ -810,6 +846,9 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
             Span::styled(" / n cancel", t.text),
         ]));
     }
+    if r.message.is_some() {
+        confirm_message(t, area, &mut lines, message_at, dialog);
+    }
     let title = format!("Confirm · step {} · {}", r.step + 1, r.title);
     let tail = lines.len() - keys_from;
     super::popup_scrolled(
@@ -822,6 +861,44 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
         super::popup_block(t, title, r.destructive),
         &dialog.scroll,
     );
+}
+
+/// The confirmation's message block (a notify step): inserted at `at`, as many rows as the
+/// screen leaves after the rest of the dialog, scrollable, with `e` to edit it.
+fn confirm_message(
+    t: &Theme,
+    area: Rect,
+    lines: &mut Vec<Line<'static>>,
+    at: usize,
+    dialog: &ConfirmDialog,
+) {
+    let width = usize::from(area.width.min(96).saturating_sub(2)).max(1);
+    let used: usize = lines
+        .iter()
+        .map(|l| super::message::line_rows(l, width))
+        .sum();
+    // Border (2), the label and the edit hint (2), and the status bar left in view (1).
+    let room = usize::from(area.height).saturating_sub(used + 5);
+    let mut block = vec![Line::from(vec![
+        Span::styled("message     ", t.header),
+        Span::styled("sent as written, line by line:", t.dim),
+    ])];
+    block.extend(super::message::message_block(
+        t,
+        &dialog.request.message.clone().unwrap_or_default(),
+        width,
+        room,
+        dialog.message_scroll,
+        super::message::MoreHint::Scroll,
+    ));
+    if dialog.request.message_editable && !dialog.request.destructive {
+        block.push(Line::from(vec![
+            Span::styled("e", t.key),
+            Span::styled(" edit the message before sending", t.dim),
+        ]));
+    }
+    let at = at.min(lines.len());
+    lines.splice(at..at, block);
 }
 
 pub fn render_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
