@@ -21,6 +21,10 @@ pub use action::{Action, Effect, ExitSignal, SignalExit};
 pub use incident::{Incident, Prompt, PromptKind};
 
 /// What kind of session this is; shown as the status bar's badge.
+/// What a playbook key says while the playbook is not on screen.
+const PLAYBOOK_HIDDEN: &str =
+    "the playbook is hidden: v shows it (its keys act only where you can see it)";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// The built-in simulator, free play.
@@ -337,9 +341,12 @@ impl App {
         }
     }
 
-    /// "Tick every checklist item first" goes once the items are ticked (or the step moved on).
+    /// "Tick every checklist item first" goes once the items are ticked (or the step moved on);
+    /// "the playbook is hidden" once it shows.
     fn drop_stale_flash(&mut self) {
         let stale = match (&self.flash, &self.incident) {
+            // "The playbook is hidden" goes once it shows again.
+            (Some((_, text)), _) if text == PLAYBOOK_HIDDEN => self.playbook_visible(),
             (Some((_, text)), Some(incident))
                 if text.starts_with(crate::playbook::engine::UNTICKED_REFUSAL) =>
             {
@@ -878,7 +885,7 @@ impl App {
         let playbook_key = matches!(key.code, KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r'));
         let hidden = !self.visible_focus().contains(&Focus::Playbook);
         if playbook_key && hidden {
-            self.say("the playbook is hidden: v shows it (its keys act only where you can see it)");
+            self.say(PLAYBOOK_HIDDEN);
             return Vec::new();
         }
         if key.code == KeyCode::Char(' ') && self.focus != Focus::Playbook {

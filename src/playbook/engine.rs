@@ -617,8 +617,17 @@ impl Evidence {
         }
         for b in &self.backups {
             let age = b.good_age_secs.map_or_else(|| "none".into(), compact);
-            let tainted = if b.tainted { " TAINTED" } else { "" };
-            parts.push(format!("{} {age} {}{tainted}", b.name, b.status.label()));
+            if b.tainted {
+                // The newest backups contain the corruption: the age that matters is the last
+                // good one's, and it is not the pane's Age column (the newest success).
+                parts.push(format!(
+                    "{} {}, newer ones TAINTED, last good {age} old",
+                    b.name,
+                    b.status.label()
+                ));
+            } else {
+                parts.push(format!("{} {age} {}", b.name, b.status.label()));
+            }
         }
         parts.join(" · ")
     }

@@ -636,9 +636,14 @@ impl Sim {
             ));
         }
         self.notifications.push((self.t, message.to_string()));
-        // Where it went, for the record; the message itself is in the confirmation.
+        // Where it went, for the record; the message itself is in the confirmation (and its
+        // lines would not fit one output line).
+        let lines = message.lines().count();
+        let first = message.lines().next().unwrap_or_default();
         Ok(vec![format!(
-            "posted to the simulator's webhook (nobody receives it): {message}"
+            "posted to the simulator's webhook (nobody receives it): {lines} line(s), {} \
+             characters, starting {first:?}",
+            message.chars().count()
         )])
     }
 

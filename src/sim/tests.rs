@@ -759,7 +759,8 @@ fn notify_records_the_message() {
     assert_eq!(
         lines,
         vec![
-            "posted to the simulator's webhook (nobody receives it): failing over to dr"
+            "posted to the simulator's webhook (nobody receives it): 1 line(s), 18 characters, \
+             starting \"failing over to dr\""
                 .to_string()
         ]
     );
@@ -1117,7 +1118,10 @@ fn corruption_evidence_names_the_onset_and_the_tainted_backups() {
         text.contains(&format!("CORRUPT since {}", onset.format("%H:%M:%S"))),
         "{text}"
     );
-    assert!(text.contains("TAINTED"), "{text}");
+    assert!(
+        text.contains("snapshots OK, newer ones TAINTED, last good"),
+        "{text}"
+    );
 }
 
 #[test]

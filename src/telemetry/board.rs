@@ -44,6 +44,8 @@ pub struct Board {
     pub picture: Sample,
     /// Replica lag in whole seconds, oldest first, per logical database name.
     pub lag_history: BTreeMap<String, VecDeque<u64>>,
+    /// The reading time of each database's newest history point.
+    lag_seen_at: BTreeMap<String, DateTime<Utc>>,
     /// A source is stale when its newest success is older than this (session time).
     pub stale_after: TimeDelta,
 }
@@ -70,6 +72,7 @@ impl Board {
                 .collect(),
             picture: Sample::default(),
             lag_history: BTreeMap::new(),
+            lag_seen_at: BTreeMap::new(),
             stale_after,
         }
     }
@@ -90,7 +93,15 @@ impl Board {
                 state.last_error = None;
                 state.failures = failures_in(&state.name, &sample);
                 for db in &sample.databases {
+                    // A reading no newer than the last point of its database (a paused clock
+                    // polls the same moment again) adds none: the history moves with session
+                    // time, not with polls.
+                    let last = self.lag_seen_at.get(&db.name);
+                    if last.is_some_and(|at| sample.at <= *at) {
+                        continue;
+                    }
                     if let Some(lag) = db.replication.as_ref().and_then(|r| r.lag_secs) {
+                        self.lag_seen_at.insert(db.name.clone(), sample.at);
                         let points = self.lag_history.entry(db.name.clone()).or_default();
                         if points.len() == LAG_HISTORY_POINTS {
                             points.pop_front();
@@ -208,12 +219,31 @@ mod tests {
     fn history_is_bounded_and_ordered() {
         let mut b = Board::new([("sim".to_string(), Feeds::ALL)], TimeDelta::seconds(5));
         for i in 0..(LAG_HISTORY_POINTS + 10) {
-            b.apply(SourceId(0), Ok(lag_sample(i as f64)), t(i as i64));
+            let sample = Sample {
+                at: t(i as i64),
+                ..lag_sample(i as f64)
+            };
+            b.apply(SourceId(0), Ok(sample), t(i as i64));
         }
         let h = &b.lag_history["dr-replica"];
         assert_eq!(h.len(), LAG_HISTORY_POINTS);
         assert_eq!(h.front(), Some(&10));
         assert_eq!(h.back(), Some(&(LAG_HISTORY_POINTS as u64 + 9)));
+    }
+
+    /// A paused clock polls the same moment again: the history does not move.
+    #[test]
+    fn a_sample_of_the_same_moment_adds_no_history_point() {
+        let mut b = Board::new([("sim".to_string(), Feeds::ALL)], TimeDelta::seconds(5));
+        for (secs, lag) in [(0, 1.0), (1, 2.0), (1, 2.0), (1, 2.0), (2, 3.0)] {
+            let sample = Sample {
+                at: t(secs),
+                ..lag_sample(lag)
+            };
+            b.apply(SourceId(0), Ok(sample), t(secs));
+        }
+        let h: Vec<u64> = b.lag_history["dr-replica"].iter().copied().collect();
+        assert_eq!(h, [1, 2, 3]);
     }
 
     #[test]

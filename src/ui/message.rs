@@ -168,7 +168,7 @@ pub fn render_editor(frame: &mut Frame, area: Rect, app: &App, editor: &MessageE
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![
         Span::styled("Ctrl-S", t.key),
-        Span::styled(" save (sends this)  ", t.dim),
+        Span::styled(" keep this text (y then sends it)  ", t.dim),
         Span::styled("Esc", t.key),
         Span::styled(" cancel  ", t.dim),
         Span::styled("Enter", t.key),
@@ -180,7 +180,11 @@ pub fn render_editor(frame: &mut Frame, area: Rect, app: &App, editor: &MessageE
         t,
         width,
         lines,
-        super::popup_block(t, "Edit the message · what you save is sent".into(), false),
+        super::popup_block(
+            t,
+            "Edit the message · what you keep is what y sends".into(),
+            false,
+        ),
     );
 }
 
