@@ -665,7 +665,7 @@ impl App {
         let Some(incident) = self.incident.as_mut() else {
             if matches!(
                 key.code,
-                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd')
+                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd' | 'u')
             ) {
                 self.say("no incident: p picks a playbook");
             } else {
@@ -682,6 +682,7 @@ impl App {
                 Vec::new()
             }
             KeyCode::Char('r') => incident.retry(now, &mut flash),
+            KeyCode::Char('u') => incident.reminder_done(now, &mut flash),
             KeyCode::Char('a') => {
                 if incident.engine.is_finished() {
                     flash = Some("the incident is already over".into());

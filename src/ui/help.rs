@@ -26,6 +26,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("r", "retry a failed step"),
     ("a", "abort the incident (asks why)"),
     ("n", "add a note to the timeline"),
+    (
+        "u",
+        "the comms reminder due next is done (e.g. update posted)",
+    ),
     ("d", "live: set when the outage began (asks when and why)"),
     ("v", "narrow terminals: switch between playbook and panes"),
     (

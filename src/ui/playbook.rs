@@ -101,20 +101,55 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
     let list_height = u16::try_from(count)
         .unwrap_or(u16::MAX)
         .min(inner.height.saturating_sub(3) / 2 + 1);
+    let reminder = reminder_line(t, engine, app.now);
     let [gauge, list, rule, detail] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(2 + u16::from(reminder.is_some())),
         Constraint::Length(list_height),
         Constraint::Length(1),
         Constraint::Min(0),
     ])
     .areas(inner);
     render_gauge(frame, gauge, app, incident);
+    if let Some(line) = reminder {
+        let row = Rect {
+            y: gauge.y + gauge.height.saturating_sub(1),
+            height: 1,
+            ..gauge
+        };
+        paint::text_lines(frame.buffer_mut(), row, &[line]);
+    }
     render_steps(frame, list, t, engine, app.now);
     paint::fill_row(frame.buffer_mut(), rule, "─", t.border);
     match engine.current().and_then(|i| engine.step_view(i, app.now)) {
         Some(step) => render_step(frame, detail, app, incident, &step, count, focused),
         None => render_idle(frame, detail, app, incident),
     }
+}
+
+/// The comms cadence: the reminder due next, counting down (`next: Post a status update in
+/// 12m40s`); warn in its last minute and once due, crit a minute past due. `None` without
+/// reminders, before the declaration and after the end.
+fn reminder_line(t: &Theme, engine: &Engine, now: DateTime<Utc>) -> Option<Line<'static>> {
+    let next = engine.reminders(now).into_iter().next()?;
+    let text = sanitize(&next.text);
+    let mut spans = vec![Span::styled("next: ", t.header)];
+    if next.overdue_secs >= 60 {
+        spans.push(Span::styled(
+            format!("OVERDUE {}: {text}", compact(next.overdue_secs)),
+            t.crit,
+        ));
+    } else if next.is_due() {
+        spans.push(Span::styled(format!("DUE now: {text}"), t.warn));
+    } else {
+        spans.push(Span::styled(
+            format!("{text} in {}", compact(next.in_secs)),
+            if next.in_secs <= 60 { t.warn } else { t.text },
+        ));
+    }
+    spans.push(Span::styled(" · ", t.dim));
+    spans.push(Span::styled("u", t.key));
+    spans.push(Span::styled(" done", t.dim));
+    Some(Line::from(spans))
 }
 
 fn render_gauge(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {

@@ -1,0 +1,349 @@
+//! Comms cadence (issue 13, item 8): `reminders` in a playbook, parsed and validated with
+//! `file:line:col`; the engine's due times (from the declaration, in session time, across a
+//! pause); done and missed occurrences recorded, read back through the journal codec and listed
+//! by the report.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use warroom::clock::SessionClock;
+use warroom::env::Environment;
+use warroom::journal::schema_v2::EventV2;
+use warroom::playbook::projection::{Plan, Projection, ReminderOutcome};
+use warroom::playbook::{Effect, Engine, EngineSettings, Event, Input, Playbook};
+use warroom::telemetry::Sample;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0)
+        .single()
+        .expect("valid date")
+}
+
+fn t(secs: i64) -> DateTime<Utc> {
+    t0() + TimeDelta::seconds(secs)
+}
+
+const HEAD: &str = r#"id = "cadence"
+title = "Cadence"
+scenario = "custom"
+rto = "1h"
+rpo = "5m"
+"#;
+
+const STEPS: &str = r#"
+[[steps]]
+id = "look"
+title = "Look around"
+target = "1h"
+checklist = ["one"]
+"#;
+
+fn parse(reminders: &str) -> Result<Playbook, warroom::diag::Diagnostics> {
+    let src = format!("{HEAD}{reminders}{STEPS}");
+    warroom::playbook::parse("p.toml", &src, &Environment::demo())
+}
+
+fn engine(reminders: &str) -> Engine {
+    let pb = parse(reminders).unwrap_or_else(|e| panic!("valid:\n{e}"));
+    let s = EngineSettings::new(&pb, Environment::demo()).mode("drill · simulator");
+    Engine::new(pb, s)
+}
+
+fn records(effects: &[Effect]) -> Vec<Event> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Record(ev) => Some(ev.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn reminder_records(effects: &[Effect]) -> Vec<Event> {
+    records(effects)
+        .into_iter()
+        .filter(|e| matches!(e, Event::ReminderDone { .. } | Event::ReminderMissed { .. }))
+        .collect()
+}
+
+// ----- parsing and validation --------------------------------------------------------------
+
+#[test]
+fn reminders_parse_into_the_playbook() {
+    let pb = parse(
+        r#"reminders = [
+  { every = "15m", text = "Post a status update" },
+  { every = "1h", text = "  Brief leadership  " },
+]
+"#,
+    )
+    .unwrap_or_else(|e| panic!("valid:\n{e}"));
+    let got: Vec<(u64, &str)> = pb
+        .reminders
+        .iter()
+        .map(|r| (r.every.secs(), r.text.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(900, "Post a status update"), (3600, "Brief leadership")]
+    );
+    assert!(parse("").expect("valid").reminders.is_empty());
+}
+
+/// `(line, col, message)` of every diagnostic.
+fn located(reminders: &str) -> Vec<(usize, usize, String)> {
+    match parse(reminders) {
+        Ok(_) => panic!("must be rejected: {reminders}"),
+        Err(e) => {
+            e.0.iter()
+                .map(|d| {
+                    assert_eq!(d.path, "p.toml");
+                    assert!(d.help.is_some(), "every diagnostic says what to do: {d}");
+                    (d.line, d.col, d.message.clone())
+                })
+                .collect()
+        }
+    }
+}
+
+#[test]
+fn a_bad_duration_is_located() {
+    // HEAD has 5 lines: the reminders start on line 6.
+    let got = located(
+        r#"reminders = [
+  { every = "15 minutes", text = "Post a status update" },
+]
+"#,
+    );
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].0, got[0].1), (7, 13), "{got:?}");
+    assert!(got[0].2.contains("bad duration"), "{got:?}");
+}
+
+#[test]
+fn a_period_under_a_minute_is_located() {
+    let got = located(r#"reminders = [{ every = "30s", text = "Post" }]"#);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].0, got[0].1), (6, 24), "{got:?}");
+    assert!(got[0].2.contains("under a minute"), "{got:?}");
+}
+
+#[test]
+fn an_empty_and_a_duplicate_text_are_located() {
+    let got = located(
+        r#"reminders = [
+  { every = "15m", text = "   " },
+  { every = "15m", text = "Post a status update" },
+  { every = "30m", text = "Post a status update" },
+]
+"#,
+    );
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!((got[0].0, got[0].1), (7, 27), "{got:?}");
+    assert!(got[0].2.contains("empty reminder text"), "{got:?}");
+    assert_eq!((got[1].0, got[1].1), (9, 27), "{got:?}");
+    assert!(got[1].2.contains("duplicate reminder text"), "{got:?}");
+}
+
+#[test]
+fn an_unknown_key_and_a_missing_key_are_located() {
+    let got = located(r#"reminders = [{ every = "15m", text = "Post", channel = "ops" }]"#);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, 6, "{got:?}");
+    assert!(got[0].2.contains("unknown field `channel`"), "{got:?}");
+
+    let got = located(r#"reminders = [{ text = "Post" }]"#);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, 6, "{got:?}");
+    assert!(got[0].2.contains("missing field `every`"), "{got:?}");
+}
+
+// ----- the engine's due times ----------------------------------------------------------------
+
+const TWO: &str = r#"reminders = [
+  { every = "15m", text = "Post a status update" },
+  { every = "10m", text = "Check the pager" },
+]
+"#;
+
+#[test]
+fn nothing_is_due_before_the_declaration_nor_after_the_end() {
+    let mut e = engine(TWO);
+    assert!(e.reminders(t(5000)).is_empty());
+    let out = e.handle(Input::ReminderDone, t(10));
+    assert!(reminder_records(&out).is_empty());
+    e.handle(Input::Declare, t(0));
+    assert_eq!(e.reminders(t(0)).len(), 2);
+    e.handle(
+        Input::Abort {
+            reason: "test".into(),
+        },
+        t(60),
+    );
+    assert!(e.reminders(t(60)).is_empty());
+}
+
+#[test]
+fn due_times_count_from_the_declaration_and_done_moves_to_the_next() {
+    let mut e = engine(TWO);
+    e.handle(Input::Declare, t(100));
+    let next = e.reminders(t(100));
+    // Soonest first: the 10-minute one, due 600 s after the declaration.
+    assert_eq!(next[0].text, "Check the pager");
+    assert_eq!((next[0].occurrence, next[0].due), (1, t(700)));
+    assert_eq!((next[0].in_secs, next[0].overdue_secs), (600, 0));
+    assert_eq!(next[1].due, t(1000));
+    let later = e.reminders(t(760));
+    assert!(later[0].is_due());
+    assert_eq!(later[0].overdue_secs, 60);
+
+    // Done 60 s late: recorded with its due time, and the next occurrence counts down.
+    let out = e.handle(Input::ReminderDone, t(760));
+    assert_eq!(
+        reminder_records(&out),
+        vec![Event::ReminderDone {
+            text: "Check the pager".into(),
+            occurrence: 1,
+            due: t(700),
+            late_secs: 60,
+        }]
+    );
+    let next = e.reminders(t(760));
+    assert_eq!(next[0].text, "Post a status update");
+    assert_eq!(next[0].in_secs, 240);
+    assert_eq!((next[1].occurrence, next[1].due), (2, t(1300)));
+
+    // Done early: no lateness, and the grid stays anchored at the declaration.
+    let out = e.handle(Input::ReminderDone, t(900));
+    assert_eq!(
+        reminder_records(&out),
+        vec![Event::ReminderDone {
+            text: "Post a status update".into(),
+            occurrence: 1,
+            due: t(1000),
+            late_secs: 0,
+        }]
+    );
+    assert_eq!(e.reminders(t(900))[1].due, t(1900));
+}
+
+#[test]
+fn an_occurrence_a_whole_period_overdue_is_missed_once() {
+    let mut e = engine(r#"reminders = [{ every = "10m", text = "Check the pager" }]"#);
+    e.handle(Input::Declare, t(0));
+    let picture = Sample::default();
+    // Due at 600 and overdue, not yet missed.
+    assert!(reminder_records(&e.tick(t(1199), &picture)).is_empty());
+    assert_eq!(e.reminders(t(1199))[0].overdue_secs, 599);
+    // At 1200 the second falls due: the first is missed, once.
+    let out = e.tick(t(1200), &picture);
+    assert_eq!(
+        reminder_records(&out),
+        vec![Event::ReminderMissed {
+            text: "Check the pager".into(),
+            occurrence: 1,
+            due: t(600),
+            missed: 1,
+        }]
+    );
+    assert!(reminder_records(&e.tick(t(1201), &picture)).is_empty());
+    assert_eq!(e.reminders(t(1201))[0].occurrence, 2);
+    // A long stop: three more missed in one record.
+    let out = e.tick(t(3000), &picture);
+    assert_eq!(
+        reminder_records(&out),
+        vec![Event::ReminderMissed {
+            text: "Check the pager".into(),
+            occurrence: 4,
+            due: t(2400),
+            missed: 3,
+        }]
+    );
+    assert_eq!(e.reminders(t(3000))[0].occurrence, 5);
+}
+
+#[test]
+fn a_paused_clock_holds_the_countdown() {
+    let w0 = Instant::now();
+    let clock = SessionClock::new(w0, t0(), 1.0);
+    let mut e = engine(r#"reminders = [{ every = "15m", text = "Post a status update" }]"#);
+    e.handle(Input::Declare, clock.at(w0));
+    // Five minutes in, the facilitator pauses for an hour.
+    clock.pause_at(w0 + Duration::from_secs(300));
+    clock.resume_at(w0 + Duration::from_secs(3900));
+    // Seventy minutes of wall time, ten of session time: five minutes to go, nothing missed.
+    let now = clock.at(w0 + Duration::from_secs(4200));
+    assert_eq!(now, t(600));
+    assert!(reminder_records(&e.tick(now, &Sample::default())).is_empty());
+    let next = &e.reminders(now)[0];
+    assert_eq!((next.occurrence, next.in_secs), (1, 300));
+}
+
+#[test]
+fn a_playbook_without_reminders_refuses_the_key() {
+    let mut e = engine("");
+    e.handle(Input::Declare, t(0));
+    let out = e.handle(Input::ReminderDone, t(10));
+    assert!(reminder_records(&out).is_empty());
+    assert!(
+        out.iter()
+            .any(|x| matches!(x, Effect::Refused { why, .. } if why.contains("no reminders")))
+    );
+}
+
+// ----- the record ----------------------------------------------------------------------------
+
+#[test]
+fn the_records_round_trip_through_the_journal_codec_and_resume() {
+    let mut e = engine(TWO);
+    let mut journal: Vec<(DateTime<Utc>, Event)> = Vec::new();
+    let mut keep = |out: Vec<Effect>, at: DateTime<Utc>| {
+        for ev in records(&out) {
+            journal.push((at, ev));
+        }
+    };
+    keep(e.handle(Input::Declare, t(0)), t(0));
+    keep(e.handle(Input::ReminderDone, t(650)), t(650));
+    keep(e.tick(t(1900), &Sample::default()), t(1900));
+    let kinds: Vec<String> = journal
+        .iter()
+        .map(|(_, ev)| warroom::playbook::engine::event_kind(ev))
+        .collect();
+    assert!(kinds.contains(&"reminder_done".to_string()), "{kinds:?}");
+    assert!(kinds.contains(&"reminder_missed".to_string()), "{kinds:?}");
+    for (_, ev) in &journal {
+        let v2 = EventV2::from(ev);
+        let json = serde_json::to_string(&v2).expect("serialises");
+        let back: EventV2 = serde_json::from_str(&json).expect("parses");
+        assert_eq!(Event::from(back), *ev, "{json}");
+    }
+    // A resumed engine counts down where the record left off.
+    let pb = parse(TWO).expect("valid");
+    let s = EngineSettings::new(&pb, Environment::demo()).mode("drill · simulator");
+    let replayed = Engine::replay(pb, s, journal.clone()).expect("replays");
+    assert_eq!(replayed.reminders(t(1900)), e.reminders(t(1900)));
+
+    // The projection (what the report reads) lists them, done and missed.
+    let pb = parse(TWO).expect("valid");
+    let mut p = Projection::new(Plan::of(&pb, pb.rto, pb.rpo));
+    for (at, ev) in &journal {
+        p.apply(*at, *at, ev);
+    }
+    let m = p.measures(None);
+    let outcomes: Vec<(&str, ReminderOutcome)> = m
+        .reminders
+        .iter()
+        .map(|r| (r.text.as_str(), r.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            ("Check the pager", ReminderOutcome::Done { late_secs: 50 }),
+            (
+                "Post a status update",
+                ReminderOutcome::Missed { missed: 1 }
+            ),
+            ("Check the pager", ReminderOutcome::Missed { missed: 1 }),
+        ]
+    );
+}
