@@ -126,30 +126,29 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
     }
 }
 
-/// The comms cadence: the reminder due next, counting down (`next: Post a status update in
-/// 12m40s`); warn in its last minute and once due, crit a minute past due. `None` without
-/// reminders, before the declaration and after the end.
+/// The comms cadence: the reminder due next, counting down (`next in 12m40s: Post a status
+/// update`, the time first so a narrow pane cuts the text, not the time); warn in its last
+/// minute and once due, crit a minute past due. `None` without reminders, before the
+/// declaration and after the end.
 fn reminder_line(t: &Theme, engine: &Engine, now: DateTime<Utc>) -> Option<Line<'static>> {
     let next = engine.reminders(now).into_iter().next()?;
-    let text = sanitize(&next.text);
-    let mut spans = vec![Span::styled("next: ", t.header)];
-    if next.overdue_secs >= 60 {
-        spans.push(Span::styled(
-            format!("OVERDUE {}: {text}", compact(next.overdue_secs)),
-            t.crit,
-        ));
+    let (when, style) = if next.overdue_secs >= 60 {
+        (format!("OVERDUE {}", compact(next.overdue_secs)), t.crit)
     } else if next.is_due() {
-        spans.push(Span::styled(format!("DUE now: {text}"), t.warn));
+        ("DUE now".to_string(), t.warn)
+    } else if next.in_secs <= 60 {
+        (format!("next in {}", compact(next.in_secs)), t.warn)
     } else {
-        spans.push(Span::styled(
-            format!("{text} in {}", compact(next.in_secs)),
-            if next.in_secs <= 60 { t.warn } else { t.text },
-        ));
-    }
-    spans.push(Span::styled(" · ", t.dim));
-    spans.push(Span::styled("u", t.key));
-    spans.push(Span::styled(" done", t.dim));
-    Some(Line::from(spans))
+        (format!("next in {}", compact(next.in_secs)), t.header)
+    };
+    Some(Line::from(vec![
+        Span::styled(when, style),
+        Span::styled(": ", t.dim),
+        Span::styled(sanitize(&next.text), t.text),
+        Span::styled(" · ", t.dim),
+        Span::styled("u", t.key),
+        Span::styled(" done", t.dim),
+    ]))
 }
 
 fn render_gauge(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
