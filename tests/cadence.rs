@@ -347,3 +347,201 @@ fn the_records_round_trip_through_the_journal_codec_and_resume() {
         ]
     );
 }
+
+// ----- past drills (item 9) ------------------------------------------------------------------
+
+mod journal_support;
+
+use journal_support::{az_loss_drill, day, region_loss_drill_at};
+use warroom::journal::Mode;
+use warroom::past;
+
+/// Two region-loss drills at different paces, an az-loss drill, and a region-loss journal
+/// relabelled live, in a fresh directory; returns the directory.
+fn journals_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("warroom-past-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let t0 = day(2026, 11, 22, 3, 12);
+    region_loss_drill_at(
+        &dir.join("2026-11-20T0900Z-region-loss-drill.jsonl"),
+        t0,
+        day(2026, 11, 20, 9, 0),
+        60,
+        40.0,
+    );
+    region_loss_drill_at(
+        &dir.join("2026-11-21T0900Z-region-loss-drill.jsonl"),
+        t0,
+        day(2026, 11, 21, 9, 0),
+        300,
+        40.0,
+    );
+    az_loss_drill(&dir.join("2026-11-21T1000Z-az-loss-drill.jsonl"), t0, 60);
+    dir
+}
+
+/// Each step's times in the journal at `path`, as the report measures them (done steps).
+fn step_times(path: &std::path::Path) -> Vec<(String, u64)> {
+    let replay = warroom::journal::read(path).expect("readable");
+    warroom::report::build(&replay)
+        .steps
+        .iter()
+        .filter(|s| s.status == "done")
+        .filter_map(|s| Some((s.id.clone(), s.actual_secs?)))
+        .collect()
+}
+
+#[test]
+fn past_drills_give_each_step_its_median_and_90th_percentile() {
+    let dir = journals_dir("of");
+    let a = step_times(&dir.join("2026-11-20T0900Z-region-loss-drill.jsonl"));
+    let b = step_times(&dir.join("2026-11-21T0900Z-region-loss-drill.jsonl"));
+    let got = past::load(&dir, "region-loss", None);
+    assert_eq!(got.drills, 2, "the az-loss drill does not count");
+    let mut differing = 0;
+    for (id, x) in &a {
+        let Some((_, y)) = b.iter().find(|(j, _)| j == id) else {
+            continue;
+        };
+        let (lo, hi) = ((*x).min(*y) as f64, (*x).max(*y) as f64);
+        let s = got.step(id).unwrap_or_else(|| panic!("figures for {id}"));
+        assert_eq!(s.runs, 2, "{id}");
+        assert_eq!(
+            s.p50_secs,
+            ((lo + hi) / 2.0).round() as u64,
+            "{id}: {x} {y}"
+        );
+        assert_eq!(s.p90_secs, (lo + (hi - lo) * 0.9).round() as u64, "{id}");
+        if x != y {
+            differing += 1;
+        }
+    }
+    assert!(
+        differing > 0,
+        "the two drills differ somewhere: {a:?} {b:?}"
+    );
+    // The skipped notification was never done: no figures.
+    assert!(got.step("notify").is_none(), "{got:?}");
+    // Another playbook, and the journal the console writes itself, are left out.
+    assert_eq!(past::load(&dir, "az-loss", None).drills, 1);
+    let own = dir.join("2026-11-21T0900Z-region-loss-drill.jsonl");
+    assert_eq!(past::load(&dir, "region-loss", Some(&own)).drills, 1);
+    assert_eq!(
+        past::load(&dir.join("absent"), "region-loss", None).drills,
+        0
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn only_drills_count() {
+    let dir = journals_dir("modes");
+    let mut replays: Vec<warroom::journal::Replay> = warroom::journal::list(&dir)
+        .expect("list")
+        .iter()
+        .map(|p| warroom::journal::read(p).expect("readable"))
+        .collect();
+    assert_eq!(past::of("region-loss", &replays).drills, 2);
+    // The same records as a live incident and as a demo: not drills.
+    replays[0].header.mode = Mode::Live;
+    replays[1].header.mode = Mode::Demo;
+    let got = past::of("region-loss", &replays);
+    assert_eq!(got.drills, 0);
+    assert!(got.steps.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ----- the console: the reminder line and the past column, as drawn --------------------------
+
+mod view {
+    use super::*;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    use ratatui::{Terminal, backend::TestBackend};
+    use warroom::app::{Action, App, Mode};
+    use warroom::past::{PastDrills, StepStats};
+    use warroom::telemetry::Board;
+    use warroom::telemetry::source::Feeds;
+    use warroom::theme::Theme;
+
+    fn app(past: PastDrills) -> App {
+        let env = Environment::demo();
+        let board = Board::new([("sim".to_string(), Feeds::ALL)], TimeDelta::seconds(30));
+        let playbook =
+            warroom::playbook::find("region-loss", std::path::Path::new("playbooks"), &env)
+                .expect("shipped playbook");
+        let mut app = App::new(env, Mode::Drill, Theme::fallback(), board, t0(), 1.0);
+        app.start_incident(playbook);
+        app.past_drills = past;
+        app.update(Action::Key(KeyEvent::from(KeyCode::Enter)));
+        app
+    }
+
+    /// The cells of the row holding `needle`: (text, the style of the needle's first cell).
+    fn find(app: &App, needle: &str) -> Option<(String, ratatui::style::Style)> {
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+        terminal.draw(|f| warroom::ui::draw(f, app)).expect("draw");
+        let buf = terminal.backend().buffer();
+        (0..buf.area.height).find_map(|y| {
+            let row: Vec<&str> = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+            let line: String = row.concat();
+            let col = line.find(needle)?;
+            let x = line[..col].chars().count();
+            let cell = &buf[(u16::try_from(x).ok()?, y)];
+            Some((line, cell.style()))
+        })
+    }
+
+    fn past(p50: u64, p90: u64) -> PastDrills {
+        let mut p = PastDrills {
+            drills: 2,
+            ..PastDrills::default()
+        };
+        p.steps.insert(
+            "assess".into(),
+            StepStats {
+                runs: 2,
+                p50_secs: p50,
+                p90_secs: p90,
+            },
+        );
+        p
+    }
+
+    #[test]
+    fn a_step_past_its_90th_percentile_turns_amber() {
+        let mut a = app(past(20, 40));
+        a.update(Action::Tick(t(30)));
+        let (row, style) = find(&a, "20s/40s").expect("the figures on the step's row");
+        assert!(row.contains("Assess scope"), "{row}");
+        assert_ne!(style.fg, a.theme.warn.fg, "under the p90: not amber");
+        a.update(Action::Tick(t(41)));
+        let (_, style) = find(&a, "20s/40s").expect("the figures");
+        assert_eq!(style.fg, a.theme.warn.fg, "past the p90: amber");
+    }
+
+    #[test]
+    fn the_reminder_line_warns_when_due_and_is_critical_when_overdue() {
+        let mut a = app(PastDrills::default());
+        a.update(Action::Tick(t(60)));
+        let (line, style) = find(&a, "next in 14m00s").expect("the countdown");
+        assert!(line.contains("Post a status update"), "{line}");
+        assert_ne!(style.fg, a.theme.warn.fg);
+        a.update(Action::Tick(t(900)));
+        let (_, style) = find(&a, "DUE now").expect("due");
+        assert_eq!(
+            (style.fg, style.add_modifier),
+            (a.theme.warn.fg, a.theme.warn.add_modifier)
+        );
+        a.update(Action::Tick(t(1000)));
+        let (_, style) = find(&a, "OVERDUE 1m40s").expect("overdue");
+        assert_eq!(
+            (style.fg, style.add_modifier),
+            (a.theme.crit.fg, a.theme.crit.add_modifier)
+        );
+        assert_ne!(a.theme.crit.fg, a.theme.warn.fg);
+        // u: done; the next one counts down again.
+        a.update(Action::Key(KeyEvent::from(KeyCode::Char('u'))));
+        assert!(find(&a, "next in 13m20s").is_some());
+    }
+}

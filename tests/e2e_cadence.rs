@@ -6,6 +6,7 @@
 //!   shows a step's median and 90th percentile from them.
 
 mod common;
+mod journal_support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -113,5 +114,71 @@ fn the_reminder_counts_down_turns_overdue_and_u_journals_it_at_80x24() {
     tui.wait_for("the next occurrence", Duration::from_secs(5), |s| {
         reminder_line(s).is_some_and(|l| l.starts_with("next in "))
     });
+    quit(&mut tui);
+}
+
+/// The step list's row of a step (`▶  1 Assess scope   2m   1m59s  1m00s/1m00s`).
+fn step_row(screen: &str, title: &str) -> Option<String> {
+    screen
+        .lines()
+        .find(|l| l.contains(title) && !l.contains("Step "))
+        .map(|l| l.split('│').nth(1).unwrap_or(l).trim_end().to_string())
+}
+
+#[test]
+fn the_step_list_shows_earlier_drills_median_and_p90_at_80x24() {
+    use journal_support::{day, region_loss_drill_at};
+    use warroom::duration::compact;
+
+    let state = Scratch::new("cadence-past");
+    let dir = state.path().join("warroom/incidents");
+    std::fs::create_dir_all(&dir).expect("journals dir");
+    let t0 = day(2026, 11, 22, 3, 12);
+    region_loss_drill_at(
+        &dir.join("2026-11-20T0900Z-region-loss-drill.jsonl"),
+        t0,
+        day(2026, 11, 20, 9, 0),
+        60,
+        40.0,
+    );
+    region_loss_drill_at(
+        &dir.join("2026-11-21T0900Z-region-loss-drill.jsonl"),
+        t0,
+        day(2026, 11, 21, 9, 0),
+        300,
+        40.0,
+    );
+    let past = warroom::past::load(&dir, "region-loss", None);
+    assert_eq!(past.drills, 2);
+    let mut tui = Tui::spawn_in(
+        &["drill", "region-loss", "--seed", "7", "--at", "0s"],
+        80,
+        24,
+        state.path(),
+        &[],
+    );
+    tui.wait_text("not declared", Duration::from_secs(15));
+    // Every step with figures shows them, before and after the declaration.
+    let screen = tui.screen();
+    let mut shown = 0;
+    for (title, id) in [
+        ("Assess scope", "assess"),
+        ("Activate the DR site", "activate-dr"),
+        ("Promote the DR", "promote"),
+    ] {
+        let Some(stats) = past.step(id) else {
+            continue;
+        };
+        let want = format!("{}/{}", compact(stats.p50_secs), compact(stats.p90_secs));
+        let row = step_row(&screen, title).unwrap_or_else(|| panic!("no row {title}:\n{screen}"));
+        assert!(row.contains(&want), "{title}: {want} in {row:?}\n{screen}");
+        shown += 1;
+    }
+    assert!(shown >= 2, "figures for the first steps: {past:?}");
+    // The notification was skipped in both: nothing shown on its row.
+    let row = step_row(&screen, "Notify stakeholders").unwrap_or_default();
+    assert!(!row.contains('/'), "{row:?}");
+    tui.send("\r");
+    tui.wait_text("RTO ▕", Duration::from_secs(10));
     quit(&mut tui);
 }

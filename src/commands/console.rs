@@ -346,6 +346,23 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             follow = Some(warroom::journal::Tail::after(plan.path, &plan.replay));
         }
     }
+    // Earlier drills of this playbook, for the step list: read now, before the terminal is
+    // taken (the UI thread never reads a file); bounded to the most recent journals.
+    if let Some(incident) = &app.incident {
+        let dir = app
+            .journal_path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .or_else(|| warroom::journal::default_dir().ok());
+        if let Some(dir) = dir {
+            app.past_drills = warroom::past::load(
+                &dir,
+                &incident.engine.playbook().id,
+                app.journal_path.as_deref(),
+            );
+        }
+    }
     let faults = match (&wiring.sim, mode) {
         (Some(sim), _) => Some(runtime::FaultTarget::Sim(Arc::clone(sim))),
         (None, Mode::Drill) => lab_dir(&app.env).map(runtime::FaultTarget::Lab),

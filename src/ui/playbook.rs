@@ -118,7 +118,7 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
         };
         paint::text_lines(frame.buffer_mut(), row, &[line]);
     }
-    render_steps(frame, list, t, engine, app.now);
+    render_steps(frame, list, t, engine, app.now, &app.past_drills);
     paint::fill_row(frame.buffer_mut(), rule, "─", t.border);
     match engine.current().and_then(|i| engine.step_view(i, app.now)) {
         Some(step) => render_step(frame, detail, app, incident, &step, count, focused),
@@ -254,7 +254,14 @@ fn render_gauge(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
     );
 }
 
-fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: DateTime<Utc>) {
+fn render_steps(
+    frame: &mut Frame,
+    area: Rect,
+    t: &Theme,
+    engine: &Engine,
+    now: DateTime<Utc>,
+    past: &crate::past::PastDrills,
+) {
     let rows = usize::from(area.height);
     if rows == 0 {
         return;
@@ -271,8 +278,10 @@ fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: 
         .map(|s| s.title.chars().count())
         .max()
         .unwrap_or(0);
+    // Earlier drills take a column (`2m10s/3m40s`) from the titles when there are any.
+    let past_width = if past.steps.is_empty() { 0 } else { 12 };
     let title_width = usize::from(area.width)
-        .saturating_sub(34)
+        .saturating_sub(34 + past_width)
         .clamp(8, longest.max(8));
     let lines: Vec<Line> = steps
         .iter()
@@ -308,6 +317,9 @@ fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: 
                 format!("{:>8}", elapsed.map(compact).unwrap_or_default()),
                 timing_style(t, elapsed.map(|e| Timing::of(e, s.target))),
             ));
+            if past_width > 0 {
+                spans.push(past_cell(t, past.step(&s.id), elapsed, past_width));
+            }
             if s.destructive {
                 spans.push(Span::styled(" DESTRUCTIVE", t.danger));
             }
@@ -321,6 +333,26 @@ fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: 
         })
         .collect();
     paint::text_lines(frame.buffer_mut(), area, &lines);
+}
+
+/// A step's median and 90th percentile in earlier drills (`  2m10s/3m40s`), amber once this
+/// run's time passes the 90th percentile; blank for a step never done in one.
+fn past_cell(
+    t: &Theme,
+    stats: Option<&crate::past::StepStats>,
+    elapsed: Option<u64>,
+    width: usize,
+) -> Span<'static> {
+    let Some(stats) = stats else {
+        return Span::raw(" ".repeat(width));
+    };
+    let text = format!("{}/{}", compact(stats.p50_secs), compact(stats.p90_secs));
+    let style = if elapsed.is_some_and(|e| e > stats.p90_secs) {
+        t.warn
+    } else {
+        t.dim
+    };
+    Span::styled(format!("{text:>width$}"), style)
 }
 
 fn truncate(text: &str, width: usize) -> String {
