@@ -25,10 +25,9 @@ pub const KEYS: &[(&str, &str)] = &[
     ("s", "skip the current step (asks why)"),
     ("r", "retry a failed step"),
     ("a", "abort the incident (asks why)"),
-    ("n", "add a note to the timeline"),
     (
-        "u",
-        "the comms reminder due next is done (e.g. update posted)",
+        "n / u",
+        "note to the timeline / the comms reminder due is done",
     ),
     ("d", "live: set when the outage began (asks when and why)"),
     ("v", "narrow terminals: switch between playbook and panes"),
