@@ -472,7 +472,7 @@ mod view {
                 .expect("shipped playbook");
         let mut app = App::new(env, Mode::Drill, Theme::fallback(), board, t0(), 1.0);
         app.start_incident(playbook);
-        app.past_drills = past;
+        app.past_drills.insert("region-loss".into(), past);
         app.update(Action::Key(KeyEvent::from(KeyCode::Enter)));
         app
     }

@@ -135,9 +135,9 @@ pub struct App {
     pub narrow_view: NarrowView,
     /// The journal file of the current incident, once created.
     pub journal_path: Option<std::path::PathBuf>,
-    /// Earlier drills of the incident's playbook (median and 90th percentile per step), read
-    /// before the terminal was taken ([`crate::past::load`]); empty when there are none.
-    pub past_drills: crate::past::PastDrills,
+    /// Earlier drills per playbook id (median and 90th percentile per step), read before the
+    /// terminal was taken ([`crate::past::load`]) for every playbook the console offers.
+    pub past_drills: std::collections::BTreeMap<String, crate::past::PastDrills>,
     /// Set when a journal write failed: the record is not safe, nothing may change the world.
     pub journal_error: Option<String>,
     /// `warroom follow`: the journal mirrored read-only; no key changes anything.
@@ -174,7 +174,7 @@ impl App {
             signal_exit: None,
             replaced: None,
             journal_path: None,
-            past_drills: crate::past::PastDrills::default(),
+            past_drills: std::collections::BTreeMap::new(),
             journal_error: None,
             following: None,
             env,

@@ -118,7 +118,8 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
         };
         paint::text_lines(frame.buffer_mut(), row, &[line]);
     }
-    render_steps(frame, list, t, engine, app.now, &app.past_drills);
+    let past = app.past_drills.get(&playbook.id);
+    render_steps(frame, list, t, engine, app.now, past);
     paint::fill_row(frame.buffer_mut(), rule, "─", t.border);
     match engine.current().and_then(|i| engine.step_view(i, app.now)) {
         Some(step) => render_step(frame, detail, app, incident, &step, count, focused),
@@ -260,7 +261,7 @@ fn render_steps(
     t: &Theme,
     engine: &Engine,
     now: DateTime<Utc>,
-    past: &crate::past::PastDrills,
+    past: Option<&crate::past::PastDrills>,
 ) {
     let rows = usize::from(area.height);
     if rows == 0 {
@@ -279,7 +280,8 @@ fn render_steps(
         .max()
         .unwrap_or(0);
     // Earlier drills take a column (`2m10s/3m40s`) from the titles when there are any.
-    let past_width = if past.steps.is_empty() { 0 } else { 12 };
+    let past = past.filter(|p| !p.steps.is_empty());
+    let past_width = if past.is_some() { 12 } else { 0 };
     let title_width = usize::from(area.width)
         .saturating_sub(34 + past_width)
         .clamp(8, longest.max(8));
@@ -317,7 +319,7 @@ fn render_steps(
                 format!("{:>8}", elapsed.map(compact).unwrap_or_default()),
                 timing_style(t, elapsed.map(|e| Timing::of(e, s.target))),
             ));
-            if past_width > 0 {
+            if let Some(past) = past {
                 spans.push(past_cell(t, past.step(&s.id), elapsed, past_width));
             }
             if s.destructive {
