@@ -545,3 +545,42 @@ mod view {
         assert!(find(&a, "next in 13m20s").is_some());
     }
 }
+
+#[test]
+fn past_drills_read_at_most_the_50_most_recent() {
+    let dir = std::env::temp_dir().join(format!("warroom-past-bound-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let t0 = day(2026, 11, 22, 3, 12);
+    // 60 drills; the 10 oldest are slow at the first step, the 50 newest quick.
+    for i in 0..60u32 {
+        let name = format!(
+            "2026-11-{:02}T{:02}00Z-region-loss-drill.jsonl",
+            1 + i / 24,
+            i % 24
+        );
+        let mut s = journal_support::Session::start_at(
+            &dir.join(name),
+            journal_support::shipped("region-loss"),
+            journal_support::World::region_lost(t0, 40.0),
+            t0,
+            day(2026, 11, 1 + i / 24, i % 24, 0),
+        );
+        s.fault("region-loss");
+        s.input(Input::Declare);
+        s.item_secs = if i < 10 { 600 } else { 20 };
+        s.world.scale_secs = 8 * 60;
+        // Whole drills, as the console would find them.
+        s.run_to_end(60, 20);
+    }
+    let started = std::time::Instant::now();
+    let got = past::load(&dir, "region-loss", None);
+    let took = started.elapsed();
+    assert_eq!(got.drills, past::MAX_JOURNALS);
+    let assess = got.step("assess").expect("figures for assess");
+    assert_eq!(assess.runs, 50);
+    // None of the ten oldest (slow) drills is among them.
+    assert!(assess.p90_secs < 600, "{assess:?}");
+    println!("past::load of 60 whole drill journals (50 read): {took:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
