@@ -584,3 +584,61 @@ fn past_drills_read_at_most_the_50_most_recent() {
     println!("past::load of 60 whole drill journals (50 read): {took:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_report_lists_reminders_done_and_missed() {
+    let dir = std::env::temp_dir().join(format!("warroom-past-report-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let path = dir.join("2026-11-22T0312Z-region-loss-drill.jsonl");
+    let t0 = day(2026, 11, 22, 3, 12);
+    let mut s = journal_support::Session::start(
+        &path,
+        journal_support::shipped("region-loss"),
+        journal_support::World::region_lost(t0, 40.0),
+        t0,
+    );
+    s.fault("region-loss");
+    s.input(Input::Declare);
+    // The 15-minute status update: done 100 s late, then the second one missed.
+    s.wait(1000);
+    s.input(Input::ReminderDone);
+    s.wait(1000);
+    s.wait(800);
+    s.input(Input::Abort {
+        reason: "end of the exercise".into(),
+    });
+    let replay = warroom::journal::read(&path).expect("readable");
+    let md = warroom::report::markdown(&warroom::report::build(&replay));
+    let section = md
+        .split("## Comms reminders")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no reminders section:\n{md}"));
+    assert!(section.contains("1 done, 1 missed."), "{section}");
+    assert!(
+        section.contains("in simulated time (paused time not counted)"),
+        "{section}"
+    );
+    assert!(
+        section.contains(
+            "| Post a status update (incident channel, status page) | 1 | 2026-11-22 03:27:00 UTC \
+             | done 1m40s late |"
+        ),
+        "{section}"
+    );
+    assert!(
+        section.contains(
+            "| Post a status update (incident channel, status page) | 2 | 2026-11-22 03:42:00 UTC \
+             | missed |"
+        ),
+        "{section}"
+    );
+    assert!(section.contains("done 1m40s late"), "{section}");
+    assert!(
+        section.contains("| 2 |") && section.contains("| missed |"),
+        "{section}"
+    );
+    let json = warroom::report::json(&warroom::report::build(&replay));
+    assert!(json.contains("\"reminders\""), "{json}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

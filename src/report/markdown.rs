@@ -442,10 +442,13 @@ fn reminders(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     writeln!(out)?;
     writeln!(
         out,
-        "{done} done, {missed} missed. A reminder falls due every period from the declaration \
-         (the clock's time{}, paused time not counted); one not done before the next falls due \
-         is missed.",
-        sim_label(pm)
+        "{done} done, {missed} missed. A reminder falls due every period from the declaration, \
+         in {} (paused time not counted); one not done before the next falls due is missed.",
+        if pm.simulated {
+            "simulated time"
+        } else {
+            "wall-clock time"
+        }
     )?;
     writeln!(out)?;
     writeln!(out, "| Reminder | Occurrence | Due | Outcome |")?;
