@@ -621,14 +621,14 @@ fn the_report_lists_reminders_done_and_missed() {
     );
     assert!(
         section.contains(
-            "| Post a status update (incident channel, status page) | 1 | 2026-11-22 03:27:00 UTC \
+            "| Post a status update (channel, status page) | 1 | 2026-11-22 03:27:00 UTC \
              | done 1m40s late |"
         ),
         "{section}"
     );
     assert!(
         section.contains(
-            "| Post a status update (incident channel, status page) | 2 | 2026-11-22 03:42:00 UTC \
+            "| Post a status update (channel, status page) | 2 | 2026-11-22 03:42:00 UTC \
              | missed |"
         ),
         "{section}"

@@ -103,10 +103,7 @@ fn the_reminder_counts_down_turns_overdue_and_u_journals_it_at_80x24() {
     tui.send("u");
     let path = the_journal_in(state.path());
     let done = wait_journal_kind(&path, "reminder_done", Duration::from_secs(10));
-    assert_eq!(
-        done["text"],
-        "Post a status update (incident channel, status page)"
-    );
+    assert_eq!(done["text"], "Post a status update (channel, status page)");
     assert_eq!(done["occurrence"], 1);
     let late = done["late_secs"].as_u64().unwrap_or(0);
     assert!(late >= 60, "done after OVERDUE showed: {done}");
