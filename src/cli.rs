@@ -2,12 +2,21 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+/// `warroom --version`: the crate version and the git revision it was built from (`unknown
+/// revision` when built outside its git repository; see `build.rs`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("WARROOM_GIT_REVISION"),
+    ")"
+);
 
 #[derive(Debug, Parser)]
 #[command(
     name = "warroom",
-    version,
+    version = VERSION,
     about = "A terminal console for database disaster recovery",
     long_about = "A terminal console for database disaster recovery: live replica lag, backup \
                   freshness and regional health; timed scenario playbooks that never run anything \
@@ -136,8 +145,60 @@ pub enum Command {
         /// Directory of journals (default: $XDG_STATE_HOME/warroom/incidents).
         dir: Option<PathBuf>,
     },
+    /// Print a completion script for a shell, e.g. `warroom completions bash >
+    /// ~/.local/share/bash-completion/completions/warroom`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `warroom man > ~/.local/share/man/man1/warroom.1`;
+    /// with a subcommand, that subcommand's page (`warroom man status > warroom-status.1`).
+    Man {
+        /// A subcommand (status, drill, report, ...).
+        subcommand: Option<String>,
+    },
 }
 
+/// The completion script for `shell`, generated from the argument definitions.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "warroom", &mut out);
+    out
+}
+
+/// The manual page (roff), generated from the argument definitions: `warroom(1)` with its
+/// options and the list of subcommands, or with `subcommand` that subcommand's own page
+/// (`warroom-status(1)`, as the list refers to it). An unknown subcommand is `None`.
+pub fn man_page(subcommand: Option<&str>) -> Option<std::io::Result<Vec<u8>>> {
+    let command = Cli::command();
+    let (command, title) = match subcommand {
+        None => (command, "warroom".to_string()),
+        Some(name) => {
+            let sub = command.find_subcommand(name)?.clone();
+            let name = sub.get_name().to_string();
+            (
+                sub.bin_name(format!("warroom {name}")),
+                format!("warroom-{name}"),
+            )
+        }
+    };
+    let mut out = Vec::new();
+    Some(
+        clap_mangen::Man::new(command)
+            .title(title)
+            .source(format!("warroom {VERSION}"))
+            .render(&mut out)
+            .map(|()| out),
+    )
+}
+
+/// The names of the subcommands, for messages.
+pub fn subcommand_names() -> Vec<String> {
+    Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect()
+}
 /// Output format of `warroom report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {

@@ -118,7 +118,22 @@ impl Diagnostic {
         // The parser's own message is one line of substance; its rendering with the source
         // excerpt would repeat what file:line:col already says.
         let message = err.message().trim().replace('\n', "; ");
-        Diagnostic::at(path, src, span, message)
+        Diagnostic::at(path, src, span, bounded(&message))
+    }
+}
+
+/// Longest parser message kept, in characters: the TOML parser quotes the input (an unknown key
+/// of any length), so its message is cut with what was left out.
+const PARSER_MESSAGE_MAX_CHARS: usize = 1000;
+
+fn bounded(message: &str) -> String {
+    match message.char_indices().nth(PARSER_MESSAGE_MAX_CHARS) {
+        None => message.to_string(),
+        Some((cut, _)) => format!(
+            "{}… ({} more)",
+            &message[..cut],
+            crate::text::bytes(message.len() - cut)
+        ),
     }
 }
 

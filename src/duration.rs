@@ -1,7 +1,17 @@
-//! Human durations as written in playbooks and environment files: `90s`, `5m`, `1h30m`, `24h`, `2d`.
+//! Human durations as written in playbooks and environment files: `90s`, `5m`, `1h30m`, `24h`, `2d`,
+//! and every duration the program prints.
 //!
 //! One type serves both files so that `target = "5m"` and `every = "15m"` mean the same thing
 //! everywhere, and a bad value gets the same message wherever it appears.
+//!
+//! This module is the only duration formatter. Every form shares one style: the first unit as
+//! is, every later unit on two digits (`51m01s`, `1h05m`, `2d04h`), never `51m1s`:
+//!
+//! - [`Dur`]'s `Display`, an objective or target as written: shortest exact form (`5m`, `1h30m`,
+//!   `1m05s`);
+//! - [`span`], a measured figure (RTO, step times, over-by): to the second (`2m00s`, `1h02m03s`);
+//! - [`rpo_span`], a data-loss window: tenths below a minute (`3.4s`), else a [`span`];
+//! - [`compact`], an age in a pane: two units (`2m05s`, `3h12m`, `2d04h`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,7 +24,8 @@ pub struct Dur(u64);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "bad duration {input:?}: {why}; write a number followed by a unit, e.g. \"90s\", \"5m\", \"1h30m\", \"24h\", \"2d\""
+    "bad duration {}: {why}; write a number followed by a unit, e.g. \"90s\", \"5m\", \"1h30m\", \"24h\", \"2d\"",
+    crate::text::echo(.input)
 )]
 pub struct DurError {
     pub input: String,
@@ -122,7 +133,12 @@ impl fmt::Display for Dur {
         let mut out = String::new();
         for (n, unit) in [(d, 'd'), (h, 'h'), (m, 'm'), (s, 's')] {
             if n > 0 {
-                out.push_str(&n.to_string());
+                // Later units on two digits: `1h05m`, `51m01s` (one style with `span`).
+                if out.is_empty() {
+                    out.push_str(&n.to_string());
+                } else {
+                    out.push_str(&format!("{n:02}"));
+                }
                 out.push(unit);
             }
         }
@@ -140,6 +156,48 @@ impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
         Dur::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A measured span: `3s`, `2m00s`, `1h02m03s`, `2d01h02m03s`. One form for every figure.
+pub fn span(secs: u64) -> String {
+    let (d, h, m, s) = (
+        secs / 86_400,
+        (secs % 86_400) / 3600,
+        (secs % 3600) / 60,
+        secs % 60,
+    );
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m{s:02}s"),
+        (0, _, _) => format!("{h}h{m:02}m{s:02}s"),
+        _ => format!("{d}d{h:02}h{m:02}m{s:02}s"),
+    }
+}
+
+/// An RPO in seconds: a tenth below a minute (`3.4s`), else a [`span`] rounded up.
+pub fn rpo_span(secs: f64) -> String {
+    if !secs.is_finite() || secs <= 0.0 {
+        "0s".into()
+    } else if secs < 60.0 {
+        let tenths = (secs * 10.0).round() / 10.0;
+        if tenths.fract() == 0.0 {
+            format!("{tenths:.0}s")
+        } else {
+            format!("{tenths:.1}s")
+        }
+    } else {
+        span(secs.ceil() as u64)
+    }
+}
+
+/// How a measured time compares with its target or objective, in words that agree with the
+/// [`span`]s shown: `over by 16m00s`, `= target`, or `None` when it is under.
+pub fn over_by(actual_secs: u64, target_secs: u64) -> Option<String> {
+    match actual_secs.checked_sub(target_secs) {
+        Some(0) => Some("= target".into()),
+        Some(over) => Some(format!("over by {}", span(over))),
+        None => None,
     }
 }
 
@@ -185,6 +243,23 @@ mod tests {
                 Ok(Dur::from_secs(s))
             );
         }
+    }
+
+    #[test]
+    fn one_style_everywhere() {
+        // The form the issue found twice: a measured 51m01s printed as `51m1s` by `Display`.
+        assert_eq!(Dur::from_secs(51 * 60 + 1).to_string(), "51m01s");
+        assert_eq!(span(51 * 60 + 1), "51m01s");
+        assert_eq!(compact(51 * 60 + 1), "51m01s");
+        assert_eq!(Dur::from_secs(3600 + 5 * 60).to_string(), "1h05m");
+        assert_eq!(Dur::from_secs(5 * 60).to_string(), "5m");
+        assert_eq!(span(3600 + 2 * 60 + 3), "1h02m03s");
+        assert_eq!(span(2 * 86_400 + 3600 + 2 * 60 + 3), "2d01h02m03s");
+        assert_eq!(rpo_span(3.44), "3.4s");
+        assert_eq!(rpo_span(61.2), "1m02s");
+        assert_eq!(over_by(18 * 60, 2 * 60).as_deref(), Some("over by 16m00s"));
+        assert_eq!(over_by(240, 240).as_deref(), Some("= target"));
+        assert_eq!(over_by(100, 240), None);
     }
 
     #[test]

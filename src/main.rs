@@ -57,6 +57,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(Command::Verify { path }) = &cli.command {
         return Ok(warroom::journal::verify::run(path));
     }
+    // Shell conventions: no environment needed.
+    if let Some(Command::Completions { shell }) = &cli.command {
+        return Ok(print_bytes(&warroom::cli::completions(*shell)));
+    }
+    if let Some(Command::Man { subcommand }) = &cli.command {
+        return match warroom::cli::man_page(subcommand.as_deref()) {
+            Some(page) => Ok(print_bytes(
+                &page.wrap_err("cannot render the manual page")?,
+            )),
+            None => {
+                eprintln!(
+                    "error: no subcommand {}: the subcommands are {}",
+                    warroom::text::echo(subcommand.as_deref().unwrap_or_default()),
+                    warroom::cli::subcommand_names().join(", ")
+                );
+                Ok(ExitCode::from(EXIT_BAD_INPUT))
+            }
+        };
+    }
     let env = match load_env(cli.console.env.as_deref()) {
         Ok(env) => env,
         Err(BadInput(msg)) => {
@@ -92,7 +111,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Some(Command::Status { json }) => status(&cli.console, &env, json),
-        Some(Command::Lab(_) | Command::Verify { .. }) => Ok(ExitCode::SUCCESS), // handled above
+        // Handled above.
+        Some(
+            Command::Lab(_)
+            | Command::Verify { .. }
+            | Command::Completions { .. }
+            | Command::Man { .. },
+        ) => Ok(ExitCode::SUCCESS),
         Some(Command::Report { path, format }) => Ok(report(&path, format)),
         Some(Command::History { dir }) => Ok(history(dir)),
         Some(Command::Check { paths }) => Ok(check(&cli.console, &env, paths)),
@@ -213,6 +238,11 @@ fn print_stdout(text: &str, form: Form) -> ExitCode {
     }
 }
 
+/// Generated text (completion scripts, the man page) through the same gate.
+fn print_bytes(bytes: &[u8]) -> ExitCode {
+    print_stdout(&String::from_utf8_lossy(bytes), Form::Text)
+}
+
 fn load_env(path: Option<&Path>) -> Result<Environment, BadInput> {
     match path {
         None => Ok(Environment::demo()),
@@ -267,6 +297,9 @@ fn status(args: &ConsoleArgs, env: &Environment, json: bool) -> Result<ExitCode>
         board.apply(SourceId(i), r, now);
     }
     let report = StatusReport::build(env, &board, now);
+    for p in &report.problems {
+        tracing::warn!(reason = %p.reason.short(), "status: {}", warroom::text::visible(&p.to_string()));
+    }
     let (text, form) = if json {
         (format!("{}\n", report.to_json()), Form::Json)
     } else {

@@ -8,7 +8,8 @@ use serde::Serialize;
 use crate::duration::{Dur, compact};
 use crate::env::{Environment, RegionRole};
 use crate::telemetry::{
-    BackupStatus, Board, DbRole, DbState, ReplicationState, Severity, Verdict, lag_severity,
+    BackupStatus, Board, DbRole, DbState, Failure, FailureReason, ReplicationState, Severity,
+    Verdict, lag_severity,
 };
 
 #[derive(Debug, Serialize)]
@@ -19,8 +20,10 @@ pub struct StatusReport {
     pub replica_lag: Vec<LagRow>,
     pub backups: Vec<BackupRow>,
     pub regions: Vec<RegionRow>,
-    /// Sources that failed or never answered: their sections may be incomplete.
-    pub problems: Vec<String>,
+    /// What could not be read, each with its reason: a source that failed or never answered
+    /// (its sections may be incomplete), a database it could not reach, a health URL that gave
+    /// no answer. Any of them makes `status` exit 1.
+    pub problems: Vec<Failure>,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,6 +86,9 @@ pub struct EndpointRow {
     pub latency_ms: Option<u64>,
     pub consecutive_failures: u32,
     pub down: bool,
+    /// Why the last check got no answer, when it got none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureReason>,
 }
 
 #[derive(Debug, Serialize)]
@@ -91,6 +97,9 @@ pub struct DatabaseRow {
     pub resource: String,
     pub role: DbRole,
     pub state: DbState,
+    /// Why it could not be read, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureReason>,
     pub az: Option<String>,
     pub integrity_ok: Option<bool>,
 }
@@ -169,6 +178,7 @@ impl StatusReport {
                             latency_ms: e.latency_ms,
                             consecutive_failures: e.consecutive_failures,
                             down: e.is_down(),
+                            failure: e.failure.clone(),
                         })
                         .collect(),
                     databases: p
@@ -180,6 +190,7 @@ impl StatusReport {
                             resource: d.resource.clone(),
                             role: d.role,
                             state: d.state,
+                            failure: d.failure.clone(),
                             az: d.az.clone(),
                             integrity_ok: d.integrity_ok,
                         })
@@ -193,15 +204,7 @@ impl StatusReport {
                 }
             })
             .collect();
-        let problems = board
-            .sources
-            .iter()
-            .filter_map(|s| match (&s.last_error, s.last_ok) {
-                (Some((_, e)), _) => Some(format!("{}: {e}", s.name)),
-                (None, None) => Some(format!("{}: no answer yet", s.name)),
-                (None, Some(_)) => None,
-            })
-            .collect();
+        let problems = board.failures();
         StatusReport {
             environment: env.name.clone(),
             at: now,
@@ -325,9 +328,14 @@ impl StatusReport {
                 let latency = e
                     .latency_ms
                     .map_or_else(|| "—".to_string(), |l| format!("{l} ms"));
+                let why = e
+                    .failure
+                    .as_ref()
+                    .map(|r| format!(": {}", r.short()))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "    api: {} {latency}, {} consecutive failures{}",
+                    "    api: {} {latency}, {} consecutive failures{}{why}",
                     e.url,
                     e.consecutive_failures,
                     if e.down { " DOWN" } else { "" }
@@ -336,11 +344,15 @@ impl StatusReport {
             for d in &r.databases {
                 let _ = writeln!(
                     out,
-                    "    db: {} ({}) {} {}{}{}",
+                    "    db: {} ({}) {} {}{}{}{}",
                     d.name,
                     d.resource,
                     kebab(&d.role),
                     kebab(&d.state),
+                    d.failure
+                        .as_ref()
+                        .map(|r| format!(": {}", r.short()))
+                        .unwrap_or_default(),
                     d.az.as_deref()
                         .map(|a| format!(" in {a}"))
                         .unwrap_or_default(),
@@ -355,8 +367,18 @@ impl StatusReport {
                 let _ = writeln!(out, "    dns: {} → here", r.dns_pointing_here.join(", "));
             }
         }
+        if !self.problems.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{} could not be read (exit status 1):",
+                match self.problems.len() {
+                    1 => "1 source".to_string(),
+                    n => format!("{n} sources"),
+                }
+            );
+        }
         for p in &self.problems {
-            let _ = writeln!(out, "\nproblem: {p}");
+            let _ = writeln!(out, "problem: {}", crate::text::visible(&p.to_string()));
         }
         out
     }

@@ -419,7 +419,7 @@ impl StylesFile {
                     path,
                     src,
                     spec.span(),
-                    format!("style {key:?} has the same fg and bg color ({fg}): its text would be invisible"),
+                    format!("style {key} has the same fg and bg color ({fg}): its text would be invisible", key = crate::text::echo(key)),
                 )
                 .with_help("choose a different fg or bg, or leave one out"));
             }
@@ -504,19 +504,28 @@ impl TryFrom<String> for ColorSpec {
         }
         if let Some(hex) = value.strip_prefix('#') {
             return parse_hex(hex).map(ColorSpec).ok_or_else(|| {
-                format!("unknown color: {value:?} (a hex color is \"#\" and six hex digits)")
+                format!(
+                    "unknown color: {value} (a hex color is \"#\" and six hex digits)",
+                    value = crate::text::echo(&value)
+                )
             });
         }
         if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
             return value
                 .parse::<u8>()
                 .map(|i| ColorSpec(Color::Indexed(i)))
-                .map_err(|_| format!("unknown color: {value:?} (a color index is 0 to 255)"));
+                .map_err(|_| {
+                    format!(
+                        "unknown color: {value} (a color index is 0 to 255)",
+                        value = crate::text::echo(&value)
+                    )
+                });
         }
         let names: Vec<&str> = COLOR_NAMES.iter().map(|(name, _)| *name).collect();
         Err(format!(
-            "unknown color: {value:?}{}",
-            did_you_mean(&value, &names)
+            "unknown color: {value}{}",
+            did_you_mean(&value, &names),
+            value = crate::text::echo(&value)
         ))
     }
 }
@@ -593,8 +602,9 @@ impl TryFrom<String> for ModifierSpec {
             "crossed-out" => Modifier::CROSSED_OUT,
             _ => {
                 return Err(format!(
-                    "unknown modifier: {value:?}{}",
-                    did_you_mean(&value, MODIFIER_NAMES)
+                    "unknown modifier: {value}{}",
+                    did_you_mean(&value, MODIFIER_NAMES),
+                    value = crate::text::echo(&value)
                 ));
             }
         };
@@ -610,7 +620,7 @@ fn did_you_mean(value: &str, candidates: &[&str]) -> String {
         .map(|c| (edit_distance(&lower, c), *c))
         .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| format!(" (did you mean {c:?}?)"))
+        .map(|(_, c)| format!(" (did you mean {c}?)", c = crate::text::echo(c)))
         .unwrap_or_default()
 }
 

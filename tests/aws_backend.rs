@@ -685,7 +685,7 @@ async fn unreachable_endpoint_is_a_stale_error_and_the_poller_keeps_going() {
     );
     for r in poll_n(Box::new(source), 3).await {
         match r {
-            Err(SourceError::Failed { message }) => {
+            Err(SourceError::Failed { message, .. }) => {
                 // Instances and lag are read together; whichever fails first is reported.
                 assert!(
                     message.contains(" in us-west-2: cannot reach AWS: Connection refused"),

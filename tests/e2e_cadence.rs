@@ -125,7 +125,7 @@ fn step_row(screen: &str, title: &str) -> Option<String> {
 #[test]
 fn the_step_list_shows_earlier_drills_median_and_p90_at_80x24() {
     use journal_support::{day, region_loss_drill_at};
-    use warroom::duration::compact;
+    use warroom::duration::span;
 
     let state = Scratch::new("cadence-past");
     let dir = state.path().join("warroom/incidents");
@@ -166,7 +166,7 @@ fn the_step_list_shows_earlier_drills_median_and_p90_at_80x24() {
         let Some(stats) = past.step(id) else {
             continue;
         };
-        let want = format!("{}/{}", compact(stats.p50_secs), compact(stats.p90_secs));
+        let want = format!("{}/{}", span(stats.p50_secs), span(stats.p90_secs));
         let row = step_row(&screen, title).unwrap_or_else(|| panic!("no row {title}:\n{screen}"));
         assert!(row.contains(&want), "{title}: {want} in {row:?}\n{screen}");
         shown += 1;

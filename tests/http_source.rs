@@ -139,6 +139,52 @@ async fn nothing_listening_is_a_failed_check() {
     );
 }
 
+/// Each way of getting no answer has its own typed reason (issue 9, point 4); an answer, even a
+/// 500, has none.
+#[tokio::test]
+async fn no_answer_has_a_typed_reason() {
+    use warroom::telemetry::FailureReason;
+    let (url, mode) = server().await;
+    let mut src = HttpSource::new("primary", &url).expect("source");
+    mode.store(ERROR_500, Ordering::SeqCst);
+    let r = poll(&mut src).await;
+    assert_eq!((r.status, r.failure.clone()), (Some(500), None), "{r:?}");
+    mode.store(HANG, Ordering::SeqCst);
+    let r = poll(&mut src).await;
+    assert_eq!(
+        r.failure,
+        Some(FailureReason::timeout(CHECK_TIMEOUT)),
+        "{r:?}"
+    );
+
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let mut closed =
+        HttpSource::new("dr", &format!("http://127.0.0.1:{port}/health")).expect("source");
+    let r = poll(&mut closed).await;
+    assert_eq!(r.failure, Some(FailureReason::ConnectionRefused), "{r:?}");
+
+    // `.invalid` never resolves (RFC 6761).
+    let mut dns = HttpSource::new("dr", "http://no-such-host.invalid/health").expect("source");
+    let r = poll(&mut dns).await;
+    assert!(
+        matches!(&r.failure, Some(FailureReason::Dns { detail }) if detail.contains("no-such-host.invalid")),
+        "{r:?}"
+    );
+
+    // https to a server that answers in plain HTTP: the TLS handshake fails.
+    mode.store(OK, Ordering::SeqCst);
+    let tls_url = url.replacen("http://", "https://", 1);
+    let mut tls = HttpSource::new("dr", &tls_url).expect("source");
+    let r = poll(&mut tls).await;
+    assert!(
+        matches!(&r.failure, Some(FailureReason::Tls { .. })),
+        "{r:?}"
+    );
+}
+
 #[test]
 fn bad_urls_are_refused_up_front() {
     assert!(HttpSource::new("x", "not a url").is_err());

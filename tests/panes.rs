@@ -15,7 +15,7 @@ use warroom::telemetry::{
     ZoneReading,
 };
 use warroom::theme::Theme;
-use warroom::ui::panes::{self, PaneCtx};
+use warroom::ui::panes::{self, PaneCtx, RowKey};
 
 // ---------------------------------------------------------------------------------------------
 // Synthetic readings
@@ -50,6 +50,7 @@ fn db(name: &str, resource: &str, region: &str, role: DbRole, az: &str) -> Datab
         replication: None,
         integrity_ok: Some(true),
         corrupt_since: None,
+        failure: None,
     }
 }
 
@@ -77,6 +78,7 @@ fn endpoint(region: &str, host: &str, latency_ms: u64) -> EndpointReading {
         latency_ms: Some(latency_ms),
         consecutive_failures: 0,
         error: None,
+        failure: None,
     }
 }
 
@@ -425,15 +427,41 @@ fn draw_with(
     focused: bool,
     selected: usize,
 ) -> Terminal<TestBackend> {
+    draw_filtered(pane, board, theme, (width, height), focused, selected, "")
+}
+
+/// The rows of a pane in the order shown, as the App sees them.
+fn keys(pane: Pane, board: &Board, env: &Environment, filter: &str) -> Vec<RowKey> {
+    match pane {
+        Pane::Lag => panes::lag::keys(board, env, now(), filter),
+        Pane::Backups => panes::backups::keys(board, env, now(), filter),
+        Pane::Regions => panes::regions::keys(board, env, now(), filter),
+    }
+}
+
+/// [`draw_with`] with a filter; `selected` is the position among the rows shown.
+fn draw_filtered(
+    pane: Pane,
+    board: &Board,
+    theme: &Theme,
+    (width, height): (u16, u16),
+    focused: bool,
+    selected: usize,
+    filter: &str,
+) -> Terminal<TestBackend> {
     let env = Environment::demo();
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
+    let key = keys(pane, board, &env, filter).into_iter().nth(selected);
     let ctx = PaneCtx {
         board,
         env: &env,
         theme,
         now: now(),
         focused,
-        selected,
+        selected: key.as_ref(),
+        filter,
+        editing: false,
+        rpo: env.objectives.rpo,
     };
     terminal
         .draw(|frame| {
@@ -526,7 +554,7 @@ snapshots! {
 fn focused_with_selection() {
     let board = region_loss_board();
     let theme = Theme::fallback();
-    for (pane, selected) in [(Pane::Lag, 0), (Pane::Backups, 4), (Pane::Regions, 7)] {
+    for (pane, selected) in [(Pane::Lag, 0), (Pane::Backups, 4), (Pane::Regions, 4)] {
         let terminal = draw_with(pane, &board, &theme, NARROW, true, selected);
         insta::assert_snapshot!(
             format!("focused_{pane:?}_selected_{selected}").to_lowercase(),
@@ -578,7 +606,7 @@ fn stale_title_has_age_and_error_and_values_stay_visible() {
         let buf = t.backend().buffer();
         let title = row_text(buf, 0);
         assert!(
-            title.contains("STALE 42s · sim: no answer within 5s"),
+            title.contains("STALE 42s · sim: timeout after 5s"),
             "{pane:?}: {title}"
         );
         assert_eq!(style_of(buf, "STALE").fg, theme.unknown.fg);
@@ -652,7 +680,8 @@ fn region_verdicts_and_dns_are_coloured() {
     let t = draw(Pane::Regions, &breach_board(), WIDE);
     let buf = t.backend().buffer();
     assert_eq!(style_of(buf, "180 failed auth/min").fg, theme.crit.fg);
-    assert_eq!(style_of(buf, "12 failed auth/min").fg, theme.warn.fg);
+    // The DR region's 12 failed logins a minute are under the spike: healthy, one line.
+    assert!(find(buf, "12 failed auth/min").is_none());
     assert_eq!(style_of(buf, "unusual access").fg, theme.crit.fg);
 }
 
@@ -710,14 +739,17 @@ fn selection_is_highlighted_only_when_focused() {
 #[test]
 fn selection_scrolls_into_view() {
     let theme = Theme::fallback();
-    let board = healthy_board();
+    let board = region_loss_board();
     let env = Environment::demo();
     let last = panes::regions::row_count(&board, &env) - 1;
-    let t = draw_with(Pane::Regions, &board, &theme, NARROW, true, last);
-    // The last row is the DR region's app.
+    // Three rows inside the border: the DOWN primary's block is taller than that.
+    let size = (80, 5);
+    let t = draw_with(Pane::Regions, &board, &theme, size, true, last);
+    // The last row is the healthy DR region's one line.
     let buf = t.backend().buffer();
-    let (_, y) = find(buf, "1/1 ready").expect("scrolled to the last row");
-    assert_eq!(y, NARROW.1 - 2);
+    let (_, y) = find(buf, "HEALTHY").expect("scrolled to the last row");
+    assert_eq!(y, size.1 - 2);
+    assert!(find(buf, "DOWN").is_none(), "the first rows scrolled away");
 }
 
 #[test]
@@ -726,15 +758,37 @@ fn row_counts_match_the_rows() {
     let b = healthy_board();
     assert_eq!(panes::lag::row_count(&b), 1);
     assert_eq!(panes::backups::row_count(&b), 6);
-    // Per region: heading, health, db, app (no security signal).
-    assert_eq!(panes::regions::row_count(&b, &env), 8);
+    // A healthy region is one line.
+    assert_eq!(panes::regions::row_count(&b, &env), 2);
+    // The breached primary: heading, health, db, app, security; the DR region one line.
     let b = breach_board();
-    assert_eq!(panes::regions::row_count(&b, &env), 10);
+    assert_eq!(panes::regions::row_count(&b, &env), 6);
     let b = waiting_board();
     assert_eq!(panes::lag::row_count(&b), 0);
     assert_eq!(panes::backups::row_count(&b), 0);
     // The environment's regions are listed before any reading arrives.
     assert_eq!(panes::regions::row_count(&b, &env), 2);
+}
+
+#[test]
+fn healthy_regions_fold_to_one_line_that_sums_them_up() {
+    let t = draw(Pane::Regions, &healthy_board(), WIDE);
+    let buf = t.backend().buffer();
+    let (_, y) = find(buf, "primary    HEALTHY").expect("primary's line");
+    let line = row_text(buf, y);
+    for part in ["38ms", "1 db available", "api 3/3"] {
+        assert!(line.contains(part), "{part}: {line}");
+    }
+    // Nothing under it: the next line is the other region's, by name.
+    let (_, dr) = find(buf, "dr         HEALTHY").expect("dr's line");
+    assert_eq!(dr + 1, y, "dr sorts before primary");
+    assert!(find(buf, "  health").is_none());
+    // A database that is not available is not summed up as available.
+    let b = board(noise(60), |s| {
+        database(s, "primary").state = DbState::Stopped
+    });
+    let t = draw(Pane::Regions, &b, WIDE);
+    assert!(find(t.backend().buffer(), "0/1 db available").is_some());
 }
 
 #[test]

@@ -307,6 +307,7 @@ impl World {
             latency_ms: Some(40),
             consecutive_failures: failures,
             error: None,
+            failure: None,
         };
         Sample {
             at: now,
@@ -325,6 +326,7 @@ impl World {
                         .corrupt_since
                         .filter(|_| !self.primary_integrity)
                         .map(t),
+                    failure: None,
                 },
                 DatabaseReading {
                     name: "dr-replica".into(),
@@ -348,6 +350,7 @@ impl World {
                     }),
                     integrity_ok: Some(true),
                     corrupt_since: None,
+                    failure: None,
                 },
             ],
             backups: self
@@ -2410,10 +2413,10 @@ fn notify_as_sent(occasion: warroom::playbook::model::Occasion) -> (String, Stri
     let shown = fx
         .iter()
         .find_map(|f| match f {
-            Effect::OpenConfirm(r) => Some(r.command.clone()),
+            Effect::OpenConfirm(r) => r.message.clone(),
             _ => None,
         })
-        .expect("dialog opens");
+        .expect("dialog opens with the message");
     let fx = e.handle(
         Input::Confirm {
             step: 0,
@@ -2438,4 +2441,252 @@ fn drill_messages_to_people_are_marked_and_live_ones_are_not() {
     let (shown, sent) = notify_as_sent(Occasion::Real);
     assert_eq!(sent, "INCIDENT: primary lost.\nNEXT UPDATE: 1 hour");
     assert!(!shown.contains("[DRILL]"), "{shown}");
+}
+
+// ----- notify messages as written, edited before sending; items not applicable -------------
+
+const NOTIFY_CHECKED: &str = r#"
+id = "notify-checked"
+title = "Tell"
+scenario = "region-loss"
+rto = "20m"
+rpo = "5m"
+
+[vars]
+token = { value = "s3cr3t-t0ken", secret = true }
+
+[[steps]]
+id = "tell"
+title = "Tell"
+target = "5m"
+checklist = ["The status page is updated", "The customer list is exported"]
+action = "notify.webhook"
+with = { message = "INCIDENT: primary lost.\nNEXT UPDATE: 1 hour" }
+
+[[steps]]
+id = "tell-secret"
+title = "Tell with a token"
+target = "5m"
+action = "notify.webhook"
+with = { message = "token {{token}}" }
+"#;
+
+fn notify_engine(occasion: warroom::playbook::model::Occasion) -> Engine {
+    let pb = load(NOTIFY_CHECKED);
+    let s = settings(&pb).occasion(occasion);
+    let mut e = Engine::new(pb, s);
+    e.handle(Input::Declare, t(0));
+    e
+}
+
+fn tick_all(e: &mut Engine, step: usize, at: i64) {
+    for item in 0..2 {
+        e.handle(Input::ToggleItem { step, item }, t(at));
+    }
+}
+
+fn open_request(e: &mut Engine, step: usize, at: i64) -> warroom::playbook::ConfirmRequest {
+    let fx = e.handle(Input::Request { step }, t(at));
+    fx.iter()
+        .find_map(|f| match f {
+            Effect::OpenConfirm(r) => Some((**r).clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("dialog opens: {fx:?}"))
+}
+
+fn sent_message(fx: &[Effect]) -> String {
+    match execute(fx).expect("confirm executes").2 {
+        Exec::Action(call) => call.args["message"].clone(),
+        other => panic!("a notify step runs an action, not {other:?}"),
+    }
+}
+
+#[test]
+fn the_confirmation_carries_the_message_as_its_lines_not_an_escaped_line() {
+    use warroom::playbook::model::{Occasion, message_lines};
+    let mut e = notify_engine(Occasion::Exercise);
+    tick_all(&mut e, 0, 1);
+    let req = open_request(&mut e, 0, 2);
+    assert_eq!(req.command, "notify.webhook message=(below, 2 lines)");
+    let message = req.message.expect("a notify step shows its message");
+    assert_eq!(
+        message_lines(&message),
+        ["[DRILL] INCIDENT: primary lost.", "NEXT UPDATE: 1 hour"]
+    );
+    assert!(req.message_editable);
+    // The journal keeps the exact, quoted message in the command it records.
+    let view = e.step_view(0, t(3)).expect("step");
+    assert_eq!(
+        view.command.as_deref(),
+        Some("notify.webhook message=(below, 2 lines)")
+    );
+    assert_eq!(view.message.as_deref(), Some(message.as_str()));
+}
+
+#[test]
+fn an_edited_message_is_recorded_and_is_what_is_sent_with_the_drill_marker_kept() {
+    use warroom::playbook::model::{EXERCISE_MARKER, Occasion};
+    let mut e = notify_engine(Occasion::Exercise);
+    tick_all(&mut e, 0, 1);
+    open_request(&mut e, 0, 2);
+    // The operator removed the marker while editing: it is put back.
+    let fx = e.handle(
+        Input::EditMessage {
+            step: 0,
+            text: "INCIDENT: primary lost.\nNEXT UPDATE: 30 minutes".into(),
+        },
+        t(3),
+    );
+    let edited = format!("{EXERCISE_MARKER}INCIDENT: primary lost.\nNEXT UPDATE: 30 minutes");
+    assert_eq!(
+        events(&fx),
+        vec![&Event::MessageEdited {
+            step: "tell".into(),
+            message: edited.clone(),
+        }]
+    );
+    let fx = e.handle(
+        Input::Confirm {
+            step: 0,
+            typed: None,
+        },
+        t(4),
+    );
+    assert_eq!(sent_message(&fx), edited);
+    let confirmed = events(&fx)
+        .into_iter()
+        .find_map(|ev| match ev {
+            Event::Confirmed { command, .. } => Some(command.clone()),
+            _ => None,
+        })
+        .expect("confirmed recorded");
+    assert_eq!(confirmed, format!("notify.webhook message={edited:?}"));
+    // Replaying the journal gives the same message to send.
+    assert_eq!(e.message(0).as_deref(), Some(edited.as_str()));
+}
+
+#[test]
+fn a_live_edit_is_sent_unmarked_and_bad_edits_are_refused() {
+    use warroom::playbook::model::Occasion;
+    let mut e = notify_engine(Occasion::Real);
+    // Not while the confirmation is closed.
+    let fx = e.handle(
+        Input::EditMessage {
+            step: 0,
+            text: "x".into(),
+        },
+        t(1),
+    );
+    assert!(refusal(&fx).is_some_and(|w| w.contains("request the step first")));
+    tick_all(&mut e, 0, 1);
+    open_request(&mut e, 0, 2);
+    let fx = e.handle(
+        Input::EditMessage {
+            step: 0,
+            text: "  \n ".into(),
+        },
+        t(3),
+    );
+    assert!(refusal(&fx).is_some_and(|w| w.contains("empty message")));
+    e.handle(
+        Input::EditMessage {
+            step: 0,
+            text: "all good".into(),
+        },
+        t(3),
+    );
+    let fx = e.handle(
+        Input::Confirm {
+            step: 0,
+            typed: None,
+        },
+        t(4),
+    );
+    assert_eq!(sent_message(&fx), "all good");
+    // A message built from a secret is never edited on screen (it only holds the mask there).
+    e.handle(
+        Input::ExecFinished {
+            step: 0,
+            attempt: 1,
+            result: Ok(()),
+        },
+        t(5),
+    );
+    let req = open_request(&mut e, 1, 6);
+    assert!(!req.message_editable);
+    let fx = e.handle(
+        Input::EditMessage {
+            step: 1,
+            text: "token ••••••".into(),
+        },
+        t(7),
+    );
+    assert!(refusal(&fx).is_some_and(|w| w.contains("secret")), "{fx:?}");
+}
+
+#[test]
+fn a_not_applicable_item_needs_a_reason_counts_as_done_and_can_apply_again() {
+    use warroom::playbook::model::Occasion;
+    let mut e = notify_engine(Occasion::Exercise);
+    e.handle(Input::ToggleItem { step: 0, item: 0 }, t(1));
+    let fx = e.handle(
+        Input::NotApplicable {
+            step: 0,
+            item: 1,
+            reason: Some("   ".into()),
+        },
+        t(2),
+    );
+    assert!(refusal(&fx).is_some_and(|w| w.contains("why")), "{fx:?}");
+    let fx = e.handle(Input::Request { step: 0 }, t(3));
+    assert!(refusal(&fx).is_some_and(|w| w.contains("customer list")));
+    let fx = e.handle(
+        Input::NotApplicable {
+            step: 0,
+            item: 1,
+            reason: Some("no customers in the drill".into()),
+        },
+        t(4),
+    );
+    assert_eq!(
+        events(&fx),
+        vec![&Event::ItemNotApplicable {
+            step: "tell".into(),
+            item: 1,
+            text: "The customer list is exported".into(),
+            reason: "no customers in the drill".into(),
+        }]
+    );
+    let item = &e.step_view(0, t(4)).expect("step").checklist[1];
+    assert!(item.ticked);
+    assert_eq!(
+        item.not_applicable.as_deref(),
+        Some("no customers in the drill")
+    );
+    // Toggling it back is recorded; then the item is missing again.
+    let fx = e.handle(
+        Input::NotApplicable {
+            step: 0,
+            item: 1,
+            reason: None,
+        },
+        t(5),
+    );
+    assert_eq!(kinds(&fx), ["item_applicable"]);
+    assert!(
+        e.missing_items(0)
+            .contains(&"The customer list is exported".to_string())
+    );
+    e.handle(
+        Input::NotApplicable {
+            step: 0,
+            item: 1,
+            reason: Some("no customers in the drill".into()),
+        },
+        t(6),
+    );
+    // It counts as done: the step can be requested.
+    let req = open_request(&mut e, 0, 7);
+    assert_eq!(req.step, 0);
 }

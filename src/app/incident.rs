@@ -5,23 +5,83 @@
 //! UI state or runtime [`Effect`]s. Confirmation is the engine's: the dialog here only collects
 //! what the operator typed and hands it to `Input::Confirm`.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
 
 use super::Effect;
-use crate::duration::compact;
+use crate::duration::{Dur, over_by, span};
 use crate::playbook::engine::{self, event_kind};
 use crate::playbook::{ConfirmRequest, Engine, Event, Input, Scorecard, StepStatus};
 
-/// Timeline entries kept for the screen (the journal keeps everything).
-const TIMELINE_LINES: usize = 200;
+/// Timeline entries kept for the screen (the journal keeps everything): enough for every event
+/// of a drill through its resolution, bounded against a step that prints without end.
+const TIMELINE_LINES: usize = 2000;
+
+/// A scrolled view (the playbook's step detail and timeline, the scorecard). Keys set
+/// `offset`; the renderer clamps it and writes back what it measured (`shown`, `max`, `page`),
+/// so the next key pages by what is on screen.
+#[derive(Debug, Clone, Default)]
+pub struct Scroll {
+    /// Rows scrolled from the top. `None`: the view's default (a step from its top; a finished
+    /// incident's timeline at its end). `Some(usize::MAX)`: the end, following what is added.
+    pub offset: Option<usize>,
+    /// The offset the last frame showed.
+    pub shown: Cell<usize>,
+    /// The largest offset the last frame allowed (content rows minus visible rows).
+    pub max: Cell<usize>,
+    /// Visible rows in the last frame.
+    pub page: Cell<usize>,
+}
+
+impl Scroll {
+    /// PgDn (`by` > 0) / PgUp (`by` < 0): a page less one row, so a line stays for context.
+    pub fn page_by(&mut self, by: isize) {
+        let step = self.page.get().saturating_sub(1).max(1);
+        let shown = self.shown.get();
+        let to = if by >= 0 {
+            shown.saturating_add(step.saturating_mul(by.unsigned_abs()))
+        } else {
+            shown.saturating_sub(step.saturating_mul(by.unsigned_abs()))
+        };
+        self.offset = Some(if to >= self.max.get() { usize::MAX } else { to });
+    }
+
+    pub fn home(&mut self) {
+        self.offset = Some(0);
+    }
+
+    pub fn end(&mut self) {
+        self.offset = Some(usize::MAX);
+    }
+
+    /// The offset to draw, for content `total` rows tall in `visible` rows; records what it
+    /// measured for the next key.
+    pub fn resolve(&self, default_end: bool, total: usize, visible: usize) -> usize {
+        let max = total.saturating_sub(visible);
+        let wanted = match self.offset {
+            Some(o) => o,
+            None if default_end => usize::MAX,
+            None => 0,
+        };
+        let offset = wanted.min(max);
+        self.shown.set(offset);
+        self.max.set(max);
+        self.page.set(visible);
+        offset
+    }
+}
 
 /// The confirmation dialog: the engine's request and what the operator has typed so far.
 #[derive(Debug, Clone)]
 pub struct ConfirmDialog {
     pub request: ConfirmRequest,
     pub typed: String,
+    /// The dialog scrolls on a short screen (its keys line stays in view).
+    pub scroll: Scroll,
+    /// Rows of the message to people scrolled past (PgDn / PgUp in the dialog).
+    pub message_scroll: usize,
 }
 
 /// What a typed prompt is for.
@@ -29,6 +89,8 @@ pub struct ConfirmDialog {
 pub enum PromptKind {
     /// The reason for skipping this step.
     Skip { step: usize },
+    /// Why this checklist item does not apply (`x`).
+    NotApplicable { step: usize, item: usize },
     /// The reason for aborting the incident.
     Abort,
     /// A free-text timeline note.
@@ -41,6 +103,9 @@ impl PromptKind {
     pub fn title(&self) -> &'static str {
         match self {
             PromptKind::Skip { .. } => "Skip this step: why? (recorded)",
+            PromptKind::NotApplicable { .. } => {
+                "This checklist item does not apply: why? (recorded)"
+            }
             PromptKind::Abort => "Abort the incident: why? (recorded; Enter aborts)",
             PromptKind::Note => "Timeline note (recorded)",
             PromptKind::Disruption => {
@@ -62,6 +127,8 @@ pub struct Incident {
     /// Checklist cursor on the current step.
     pub item: usize,
     pub confirm: Option<ConfirmDialog>,
+    /// The message editor, open over the confirmation dialog (`e`).
+    pub editor: Option<super::editor::MessageEditor>,
     pub prompt: Option<Prompt>,
     /// Set when the incident is over (resolved or aborted).
     pub scorecard: Option<Scorecard>,
@@ -69,6 +136,10 @@ pub struct Incident {
     pub show_scorecard: bool,
     /// Recent events, newest last, as one line each.
     pub timeline: VecDeque<(DateTime<Utc>, String)>,
+    /// The step detail and timeline under the step list (reset when the step changes).
+    pub detail: Scroll,
+    /// The scorecard popup.
+    pub card: Scroll,
 }
 
 impl Incident {
@@ -77,10 +148,13 @@ impl Incident {
             engine,
             item: 0,
             confirm: None,
+            editor: None,
             prompt: None,
             scorecard: None,
             show_scorecard: false,
             timeline: VecDeque::new(),
+            detail: Scroll::default(),
+            card: Scroll::default(),
         }
     }
 
@@ -102,6 +176,7 @@ impl Incident {
         let out = self.absorb(effects, now, flash);
         if self.engine.current() != before {
             self.item = 0;
+            self.detail = Scroll::default();
         }
         out
     }
@@ -142,6 +217,7 @@ impl Incident {
         let out = self.absorb(effects, now, flash);
         if self.engine.current() != before {
             self.item = 0;
+            self.detail = Scroll::default();
         }
         out
     }
@@ -173,6 +249,8 @@ impl Incident {
                     self.confirm = Some(ConfirmDialog {
                         request: *request,
                         typed: String::new(),
+                        scroll: Scroll::default(),
+                        message_scroll: 0,
                     });
                 }
                 engine::Effect::Refused { why, .. } => *flash = Some(why),
@@ -183,13 +261,17 @@ impl Incident {
                         Event::Confirmed { .. } | Event::ConfirmCancelled { .. }
                     ) {
                         self.confirm = None;
+                        self.editor = None;
                     }
                     out.push(Effect::Record(now, event));
                 }
                 engine::Effect::Finished(card) => {
                     self.scorecard = Some(*card);
                     self.show_scorecard = true;
+                    self.card = Scroll::default();
+                    self.detail = Scroll::default();
                     self.confirm = None;
+                    self.editor = None;
                     self.prompt = None;
                 }
             }
@@ -292,6 +374,99 @@ impl Incident {
         }
     }
 
+    /// `x`: mark the checklist item under the cursor not applicable (asks why), or make a
+    /// not-applicable one apply again.
+    pub fn not_applicable(
+        &mut self,
+        now: DateTime<Utc>,
+        flash: &mut Option<String>,
+    ) -> Vec<Effect> {
+        let Some(step) = self.current() else {
+            *flash = Some(self.nothing_current());
+            return Vec::new();
+        };
+        let item = self.item;
+        let marked = self
+            .engine
+            .step_view(step, now)
+            .and_then(|v| v.checklist.get(item).map(|i| i.not_applicable.is_some()));
+        match marked {
+            None => {
+                *flash = Some("this step has no checklist".into());
+                Vec::new()
+            }
+            Some(true) => self.handle(
+                Input::NotApplicable {
+                    step,
+                    item,
+                    reason: None,
+                },
+                now,
+                flash,
+            ),
+            Some(false) => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::NotApplicable { step, item },
+                    text: String::new(),
+                });
+                Vec::new()
+            }
+        }
+    }
+
+    /// `e` in a notify step's confirmation: open the editor on the message as it will be sent.
+    pub fn open_editor(&mut self, flash: &mut Option<String>) {
+        let Some(dialog) = &self.confirm else { return };
+        let r = &dialog.request;
+        match &r.message {
+            Some(message) if r.message_editable => {
+                self.editor = Some(super::editor::MessageEditor::new(r.step, message));
+            }
+            Some(_) => {
+                *flash = Some(
+                    "the message uses a secret variable, which the screen only shows masked: \
+                     edit it in the playbook"
+                        .into(),
+                )
+            }
+            None => *flash = Some("this step sends no message to edit".into()),
+        }
+    }
+
+    /// A key in the message editor: Ctrl-S hands the text to the engine (what the step sends),
+    /// Esc closes it unchanged.
+    pub fn editor_key(
+        &mut self,
+        key: ratatui::crossterm::event::KeyEvent,
+        now: DateTime<Utc>,
+        flash: &mut Option<String>,
+    ) -> Vec<Effect> {
+        let Some(editor) = &mut self.editor else {
+            return Vec::new();
+        };
+        match editor.key(key) {
+            super::editor::EditorOutcome::Editing => Vec::new(),
+            super::editor::EditorOutcome::Cancel => {
+                self.editor = None;
+                Vec::new()
+            }
+            super::editor::EditorOutcome::Save(text) => {
+                let step = editor.step;
+                let effects = self.handle(Input::EditMessage { step, text }, now, flash);
+                if flash.is_none() {
+                    self.editor = None;
+                    if let Some(dialog) = &mut self.confirm {
+                        dialog.request.message = self.engine.message(step);
+                        if let Some(command) = self.engine.command_shown(step) {
+                            dialog.request.command = command;
+                        }
+                    }
+                }
+                effects
+            }
+        }
+    }
+
     /// `r`: retry the current step if it failed.
     pub fn retry(&mut self, now: DateTime<Utc>, flash: &mut Option<String>) -> Vec<Effect> {
         match self.current() {
@@ -323,6 +498,11 @@ impl Incident {
         let text = prompt.text.trim().to_string();
         let input = match prompt.kind {
             PromptKind::Skip { step } => Input::Skip { step, reason: text },
+            PromptKind::NotApplicable { step, item } => Input::NotApplicable {
+                step,
+                item,
+                reason: Some(text),
+            },
             PromptKind::Abort => Input::Abort { reason: text },
             PromptKind::Note => Input::Note { text },
             PromptKind::Disruption => match parse_disruption(&text, now) {
@@ -387,7 +567,7 @@ pub fn describe(event: &Event) -> String {
         } => {
             format!(
                 "step {step} started: {title} (target {})",
-                compact(*target_secs)
+                Dur::from_secs(*target_secs)
             )
         }
         Event::ChecklistTicked {
@@ -398,6 +578,14 @@ pub fn describe(event: &Event) -> String {
                 if *ticked { "ticked" } else { "unticked" }
             )
         }
+        Event::ItemNotApplicable {
+            step, text, reason, ..
+        } => format!("{step}: n/a {text}: {reason}"),
+        Event::ItemApplicable { step, text, .. } => format!("{step}: applies again {text}"),
+        Event::MessageEdited { step, message } => format!(
+            "{step}: message edited ({} lines)",
+            crate::playbook::model::message_lines(message).len()
+        ),
         Event::ConfirmRequested { step, command } => {
             format!("{step}: confirmation asked for {command}")
         }
@@ -418,7 +606,7 @@ pub fn describe(event: &Event) -> String {
         } => match seconds {
             Some(s) => format!(
                 "{step}: RPO captured {} ({measured_from})",
-                compact(s.ceil() as u64)
+                span(s.ceil() as u64)
             ),
             None => format!("{step}: RPO not measurable ({measured_from})"),
         },
@@ -433,13 +621,17 @@ pub fn describe(event: &Event) -> String {
             target_secs,
             ..
         } => format!(
-            "{step}: {} in {} (target {}){}",
+            "{step}: {} in {} (target {}{}){}",
             serde_json::to_value(outcome)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
-            compact(*elapsed_secs),
-            compact(*target_secs),
+            span(*elapsed_secs),
+            Dur::from_secs(*target_secs),
+            match over_by(*elapsed_secs, *target_secs) {
+                Some(o) if *elapsed_secs > *target_secs => format!(", {o}"),
+                _ => String::new(),
+            },
             if detail.is_empty() {
                 String::new()
             } else {
@@ -449,7 +641,10 @@ pub fn describe(event: &Event) -> String {
         Event::Skipped { step, reason } => format!("{step}: skipped: {reason}"),
         Event::Retried { step } => format!("{step}: retried"),
         Event::TargetExceeded { step, target_secs } => {
-            format!("{step}: past its target of {}", compact(*target_secs))
+            format!(
+                "{step}: past its target of {}",
+                Dur::from_secs(*target_secs)
+            )
         }
         Event::RtoRisk {
             at_risk,
@@ -457,19 +652,15 @@ pub fn describe(event: &Event) -> String {
             rto_secs,
         } => {
             if *at_risk {
-                format!(
-                    "RTO AT RISK: projected {} > {}",
-                    compact(*projected_secs),
-                    compact(*rto_secs)
-                )
+                format!("RTO AT RISK: {}", rto_words(*projected_secs, *rto_secs))
             } else {
-                format!("RTO back on track: projected {}", compact(*projected_secs))
+                format!("RTO back on track: projected {}", span(*projected_secs))
             }
         }
         Event::Note { text } => format!("note: {text}"),
         Event::ClockPaused {} => "clock PAUSED".to_string(),
         Event::ClockResumed { paused_secs } => {
-            format!("clock resumed after {}", compact(*paused_secs))
+            format!("clock resumed after {}", span(*paused_secs))
         }
         Event::SpeedChanged {
             from, to, reason, ..
@@ -485,7 +676,7 @@ pub fn describe(event: &Event) -> String {
             if *late_secs == 0 {
                 format!("reminder done: {text}")
             } else {
-                format!("reminder done {} late: {text}", compact(*late_secs))
+                format!("reminder done {} late: {text}", span(*late_secs))
             }
         }
         Event::ReminderMissed { text, missed, .. } => {
@@ -497,16 +688,47 @@ pub fn describe(event: &Event) -> String {
         }
         Event::Output { step, line, .. } => format!("{step} │ {line}"),
         Event::Aborted { reason } => format!("ABORTED: {reason}"),
+        Event::ServiceRestored { step, since } => {
+            format!(
+                "{step}: service restored (since {})",
+                since.format("%H:%M:%S")
+            )
+        }
+        Event::Resumed {
+            gap_secs,
+            host,
+            operator,
+            ..
+        } => format!(
+            "resumed by {operator} on {host} after {} stopped",
+            span(*gap_secs)
+        ),
+        // What was read stays off the timeline: in a drill it names the fault, and noticing it
+        // is the exercise.
+        Event::Disrupted { .. } => "outage began".to_string(),
+        Event::Detected { .. } => "first alarm-level reading".to_string(),
         Event::Resolved {
             rto_achieved_secs,
             passed,
             ..
         } => format!(
             "resolved: RTO {} ({})",
-            rto_achieved_secs.map_or_else(|| "not measured".to_string(), compact),
+            rto_achieved_secs.map_or_else(|| "not measured".to_string(), span),
             if *passed { "passed" } else { "failed" }
         ),
         other => event_kind(other),
+    }
+}
+
+/// The projected RTO against its objective, in words that agree with the numbers as printed:
+/// `projected 1h02m00s, 2m00s over the 1h00m00s objective`, `projected 4h00m00s = the 4h00m00s
+/// objective`, or under it.
+pub fn rto_words(projected_secs: u64, rto_secs: u64) -> String {
+    let (p, r) = (span(projected_secs), span(rto_secs));
+    match projected_secs.checked_sub(rto_secs) {
+        Some(0) => format!("projected {p} = the {r} objective"),
+        Some(over) => format!("projected {p}, {} over the {r} objective", span(over)),
+        None => format!("projected {p}, within the {r} objective"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The interactive console's state: `update(Action) -> Vec<Effect>`, no I/O.
 
 pub mod action;
+pub mod editor;
 pub mod incident;
 pub mod journal_writer;
 pub mod output_gate;
@@ -14,6 +15,7 @@ use crate::env::Environment;
 use crate::playbook::{Engine, Playbook};
 use crate::telemetry::Board;
 use crate::theme::Theme;
+use crate::ui::panes::RowKey;
 
 pub use action::{Action, Effect, ExitSignal, SignalExit};
 pub use incident::{Incident, Prompt, PromptKind};
@@ -57,8 +59,8 @@ pub enum Focus {
 }
 
 impl Focus {
-    /// Index into [`App::selected`] (the playbook has its own cursor in [`Incident`]).
-    fn index(self) -> usize {
+    /// Index into [`App::panes`] (the playbook has its own cursor in [`Incident`]).
+    pub fn index(self) -> usize {
         match self {
             Focus::Lag | Focus::Playbook => 0,
             Focus::Backups => 1,
@@ -66,6 +68,19 @@ impl Focus {
         }
     }
 }
+
+/// What the operator chose to see in a live pane: the selected row (followed by its resource
+/// when rows re-sort) and the filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaneView {
+    /// `None`: the first row, whatever it is.
+    pub selected: Option<RowKey>,
+    /// Rows whose name or region contains this text are shown (`/`); empty: all.
+    pub filter: String,
+}
+
+/// The longest filter text accepted (characters).
+const FILTER_MAX_CHARS: usize = 64;
 
 /// On narrow terminals the playbook and the live panes take turns (`v`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,8 +131,10 @@ pub struct App {
     /// Simulation speed shown in the status bar (1 outside the simulator).
     pub speed: f64,
     pub focus: Focus,
-    /// Selected row per focusable pane, in [`Focus`] order.
-    pub selected: [usize; 3],
+    /// Selection and filter per live pane, in [`Focus`] order.
+    pub panes: [PaneView; 3],
+    /// The live pane whose filter is being typed (`/`), if any.
+    pub filtering: Option<Focus>,
     pub overlay: Option<Overlay>,
     /// The newest message for the operator and when it was shown.
     pub flash: Option<(DateTime<Utc>, String)>,
@@ -149,6 +166,10 @@ pub struct App {
     quit_armed: bool,
     /// The console is ending on SIGTERM or SIGHUP (for the exit message and status).
     pub signal_exit: Option<SignalExit>,
+    /// The terminal's size as of the last frame drawn (or resize): which panes are on screen,
+    /// so that focus never goes to a hidden one. `(0, 0)` until known (everything counts as
+    /// shown). Written by `ui::draw`, hence a `Cell`.
+    pub frame_size: std::cell::Cell<(u16, u16)>,
     /// Something visible changed since the last draw.
     dirty: bool,
     /// The session clock's pace: paused, fast-forwarding (`P`, `>`; see [`pace`]).
@@ -172,6 +193,7 @@ impl App {
             narrow_view: NarrowView::Playbook,
             quit_armed: false,
             signal_exit: None,
+            frame_size: std::cell::Cell::new((0, 0)),
             replaced: None,
             journal_path: None,
             past_drills: std::collections::BTreeMap::new(),
@@ -184,7 +206,8 @@ impl App {
             now,
             speed,
             focus: Focus::Lag,
-            selected: [0; 3],
+            panes: Default::default(),
+            filtering: None,
             overlay: None,
             flash: None,
             faults: Vec::new(),
@@ -279,13 +302,68 @@ impl App {
         let mut effects = self.handle_action(action);
         effects.extend(mirrored);
         self.pace_follow_up(&mut effects);
+        self.keep_focus_visible();
+        self.drop_stale_flash();
         effects
+    }
+
+    /// The panes on screen that take focus, in Tab order (the layout's rule, `ui::draw`):
+    /// from [`crate::ui::WIDE`] columns the playbook and the panes side by side; narrower, the
+    /// playbook or the panes (`v`); a follower shows only the playbook.
+    pub fn visible_focus(&self) -> &'static [Focus] {
+        const ALL: &[Focus] = &[Focus::Playbook, Focus::Lag, Focus::Backups, Focus::Regions];
+        const PANES: &[Focus] = &[Focus::Lag, Focus::Backups, Focus::Regions];
+        const PLAYBOOK: &[Focus] = &[Focus::Playbook];
+        let (width, _) = self.frame_size.get();
+        match &self.incident {
+            None => PANES,
+            Some(_) if self.following.is_some() => PLAYBOOK,
+            Some(_) if width == 0 || width >= crate::ui::WIDE => ALL,
+            Some(_) if self.narrow_view == NarrowView::Playbook => PLAYBOOK,
+            Some(_) => PANES,
+        }
+    }
+
+    /// Whether the playbook is on screen (its keys act only then).
+    pub fn playbook_visible(&self) -> bool {
+        self.visible_focus().contains(&Focus::Playbook)
+    }
+
+    /// Focus follows what is on screen: after `v`, a resize or a new incident, a hidden pane
+    /// gives focus to the first visible one (the playbook when it shows).
+    fn keep_focus_visible(&mut self) {
+        let visible = self.visible_focus();
+        if !visible.contains(&self.focus)
+            && let Some(first) = visible.first()
+        {
+            self.focus = *first;
+            self.dirty = true;
+        }
+    }
+
+    /// "Tick every checklist item first" goes once the items are ticked (or the step moved on).
+    fn drop_stale_flash(&mut self) {
+        let stale = match (&self.flash, &self.incident) {
+            (Some((_, text)), Some(incident))
+                if text.starts_with(crate::playbook::engine::UNTICKED_REFUSAL) =>
+            {
+                incident
+                    .current()
+                    .is_none_or(|step| incident.engine.ticks(step).iter().all(|t| *t))
+            }
+            _ => false,
+        };
+        if stale {
+            self.flash = None;
+            self.dirty = true;
+        }
     }
 
     fn handle_action(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Key(key) => self.on_key(key),
-            Action::Resize(..) => {
+            Action::Resize(width, height) => {
+                self.frame_size.set((width, height));
                 self.dirty = true;
                 Vec::new()
             }
@@ -475,6 +553,16 @@ impl App {
             return self.ask_quit();
         }
         self.dirty = true;
+        if self.filtering.is_some()
+            && self.overlay.is_none()
+            && !self
+                .incident
+                .as_ref()
+                .is_some_and(|i| i.confirm.is_some() || i.prompt.is_some() || i.show_scorecard)
+            && self.on_filter_key(key)
+        {
+            return Vec::new();
+        }
         if self.following.is_some() && !Self::viewing_key(key.code) {
             self.say("read-only mirror of the incident: no key here changes anything (q quits)");
             return Vec::new();
@@ -576,11 +664,39 @@ impl App {
             KeyCode::BackTab => self.focus = self.cycle_focus(-1),
             KeyCode::Down | KeyCode::Char('j') => self.scroll(1),
             KeyCode::Up | KeyCode::Char('k') => self.scroll(-1),
-            KeyCode::PageDown => self.scroll(10),
-            KeyCode::PageUp => self.scroll(-10),
-            KeyCode::Home | KeyCode::Char('g') => self.selected[self.focus.index()] = 0,
-            KeyCode::End | KeyCode::Char('G') => self.scroll(isize::MAX / 2),
+            // In the playbook the arrows move the checklist cursor and the page keys scroll the
+            // step's guide, output and timeline; in a pane every key moves the selected row.
+            KeyCode::PageDown => match self.playbook_scroll() {
+                Some(scroll) => scroll.page_by(1),
+                None => self.scroll(10),
+            },
+            KeyCode::PageUp => match self.playbook_scroll() {
+                Some(scroll) => scroll.page_by(-1),
+                None => self.scroll(-10),
+            },
+            KeyCode::Home | KeyCode::Char('g') => match self.playbook_scroll() {
+                Some(scroll) => scroll.home(),
+                None => {
+                    if self.focus != Focus::Playbook {
+                        self.panes[self.focus.index()].selected = None;
+                    }
+                }
+            },
+            KeyCode::End | KeyCode::Char('G') => match self.playbook_scroll() {
+                Some(scroll) => scroll.end(),
+                None => self.scroll(isize::MAX / 2),
+            },
+            KeyCode::Char('/') => {
+                if self.focus == Focus::Playbook {
+                    self.say("/ filters a live pane: Tab to Replica lag, Backups or Regions first");
+                } else {
+                    self.filtering = Some(self.focus);
+                }
+            }
             KeyCode::Esc => {
+                if self.focus != Focus::Playbook {
+                    self.panes[self.focus.index()].filter.clear();
+                }
                 self.flash = None;
                 if let Some(incident) = &mut self.incident {
                     incident.show_scorecard = false;
@@ -591,11 +707,55 @@ impl App {
         Vec::new()
     }
 
+    /// The playbook's scrolled detail, when the playbook has focus.
+    fn playbook_scroll(&mut self) -> Option<&mut incident::Scroll> {
+        if self.focus != Focus::Playbook {
+            return None;
+        }
+        self.incident.as_mut().map(|i| &mut i.detail)
+    }
+
+    /// Keys while a filter is typed: characters, Backspace, Enter (done) and Esc (clear) edit
+    /// it; Tab ends it and moves on. Returns false for keys it leaves to the console (arrows
+    /// still scroll).
+    fn on_filter_key(&mut self, key: KeyEvent) -> bool {
+        let Some(focus) = self.filtering else {
+            return false;
+        };
+        let view = &mut self.panes[focus.index()];
+        match key.code {
+            KeyCode::Char(c)
+                if !c.is_control()
+                    && !key
+                        .modifiers
+                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                if view.filter.chars().count() < FILTER_MAX_CHARS {
+                    view.filter.push(c);
+                }
+            }
+            KeyCode::Backspace => {
+                view.filter.pop();
+            }
+            KeyCode::Enter => self.filtering = None,
+            KeyCode::Esc => {
+                view.filter.clear();
+                self.filtering = None;
+            }
+            KeyCode::Tab | KeyCode::BackTab => {
+                self.filtering = None;
+                return false;
+            }
+            _ => return false,
+        }
+        true
+    }
+
     /// Keys that only change what is shown (all a follower may press).
     fn viewing_key(code: KeyCode) -> bool {
         matches!(
             code,
-            KeyCode::Char('q' | '?' | 'v' | 'j' | 'k' | 'g' | 'G')
+            KeyCode::Char('q' | '?' | 'v' | 'j' | 'k' | 'g' | 'G' | '/')
                 | KeyCode::Tab
                 | KeyCode::BackTab
                 | KeyCode::Up
@@ -613,15 +773,43 @@ impl App {
         let now = self.now;
         let incident = self.incident.as_mut()?;
         let mut flash = None;
-        let effects = if let Some(dialog) = &mut incident.confirm {
+        let effects = if incident.editor.is_some() {
+            incident.editor_key(key, now, &mut flash)
+        } else if let Some(dialog) = &mut incident.confirm {
             let destructive = dialog.request.destructive;
             match key.code {
+                KeyCode::Char('e') if !destructive && dialog.request.message.is_some() => {
+                    incident.open_editor(&mut flash);
+                    Vec::new()
+                }
+                // ↑ ↓ scroll the message to people (when there is one); PgUp PgDn the dialog.
+                KeyCode::Down if dialog.request.message.is_some() => {
+                    // Never past the message's rows at the narrowest width (the view clamps
+                    // further): Up then answers at once.
+                    let rows = dialog.request.message.as_deref().map_or(0, |m| {
+                        crate::playbook::model::message_lines(m).len() + m.chars().count() / 20
+                    });
+                    dialog.message_scroll = (dialog.message_scroll + 1).min(rows);
+                    Vec::new()
+                }
+                KeyCode::Up if dialog.request.message.is_some() => {
+                    dialog.message_scroll = dialog.message_scroll.saturating_sub(1);
+                    Vec::new()
+                }
                 KeyCode::Esc => incident.cancel_confirm(now, &mut flash),
                 KeyCode::Enter => incident.submit_confirm(now, &mut flash),
                 KeyCode::Char('y') if !destructive => incident.submit_confirm(now, &mut flash),
                 KeyCode::Char('n') if !destructive => incident.cancel_confirm(now, &mut flash),
                 KeyCode::Backspace if destructive => {
                     dialog.typed.pop();
+                    Vec::new()
+                }
+                KeyCode::PageDown | KeyCode::Down => {
+                    dialog.scroll.page_by(1);
+                    Vec::new()
+                }
+                KeyCode::PageUp | KeyCode::Up => {
+                    dialog.scroll.page_by(-1);
                     Vec::new()
                 }
                 KeyCode::Char(c) if destructive && !c.is_control() => {
@@ -651,6 +839,17 @@ impl App {
             match key.code {
                 KeyCode::Esc | KeyCode::Enter => incident.show_scorecard = false,
                 KeyCode::Char('q') => return Some(vec![Effect::Quit]),
+                KeyCode::Down | KeyCode::Char('j') => {
+                    incident.card.offset =
+                        Some((incident.card.shown.get() + 1).min(incident.card.max.get()))
+                }
+                KeyCode::Up | KeyCode::Char('k') => {
+                    incident.card.offset = Some(incident.card.shown.get().saturating_sub(1))
+                }
+                KeyCode::PageDown | KeyCode::Char(' ') => incident.card.page_by(1),
+                KeyCode::PageUp => incident.card.page_by(-1),
+                KeyCode::Home | KeyCode::Char('g') => incident.card.home(),
+                KeyCode::End | KeyCode::Char('G') => incident.card.end(),
                 _ => {}
             }
             Vec::new()
@@ -663,24 +862,41 @@ impl App {
         Some(effects)
     }
 
-    /// Playbook keys: Enter, Space, s, r, a, n (whatever the focus).
+    /// Playbook keys: Enter, s, r (the playbook on screen), Space (the playbook focused), a,
+    /// n, d.
     fn on_incident_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let now = self.now;
-        let Some(incident) = self.incident.as_mut() else {
+        if self.incident.is_none() {
             if matches!(
                 key.code,
-                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd' | 'u')
+                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd' | 'x' | 'u')
             ) {
                 self.say("no incident: p picks a playbook");
             } else {
                 self.dirty = false;
             }
             return Vec::new();
+        }
+        // The playbook's keys act only on what is on screen: never from the panes view, and
+        // Space ticks only the item under the visible cursor (the playbook focused).
+        let playbook_key = matches!(key.code, KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r'));
+        let hidden = !self.visible_focus().contains(&Focus::Playbook);
+        if playbook_key && hidden {
+            self.say("the playbook is hidden: v shows it (its keys act only where you can see it)");
+            return Vec::new();
+        }
+        if key.code == KeyCode::Char(' ') && self.focus != Focus::Playbook {
+            self.say("Space ticks the checklist item under ›: Tab to the playbook first");
+            return Vec::new();
+        }
+        let Some(incident) = self.incident.as_mut() else {
+            return Vec::new();
         };
         let mut flash = None;
         let effects = match key.code {
             KeyCode::Enter => incident.enter(now, &mut flash),
             KeyCode::Char(' ') => incident.toggle_item(now, &mut flash),
+            KeyCode::Char('x') => incident.not_applicable(now, &mut flash),
             KeyCode::Char('s') => {
                 incident.start_skip(&mut flash);
                 Vec::new()
@@ -731,13 +947,12 @@ impl App {
         effects
     }
 
-    /// The focus order: the playbook first when there is an incident.
+    /// The focus order over what is on screen: the playbook first when it shows.
     fn cycle_focus(&self, by: isize) -> Focus {
-        let order: &[Focus] = if self.incident.is_some() {
-            &[Focus::Playbook, Focus::Lag, Focus::Backups, Focus::Regions]
-        } else {
-            &[Focus::Lag, Focus::Backups, Focus::Regions]
-        };
+        let order = self.visible_focus();
+        if order.is_empty() {
+            return self.focus;
+        }
         let here = order.iter().position(|f| *f == self.focus).unwrap_or(0);
         let len = order.len() as isize;
         order[usize::try_from((here as isize + by).rem_euclid(len)).unwrap_or(0)]
@@ -750,24 +965,43 @@ impl App {
             }
             return;
         }
-        let rows = self.row_count(self.focus);
-        let slot = &mut self.selected[self.focus.index()];
-        let max = rows.saturating_sub(1);
-        *slot = slot.saturating_add_signed(by).min(max);
+        let keys = self.pane_keys(self.focus);
+        let Some(max) = keys.len().checked_sub(1) else {
+            return;
+        };
+        let here = self.selected_row(self.focus);
+        let to = here.saturating_add_signed(by).min(max);
+        self.panes[self.focus.index()].selected = keys.into_iter().nth(to);
     }
 
-    /// Selectable rows of a pane.
-    pub fn row_count(&self, focus: Focus) -> usize {
+    /// A live pane's rows in the order shown (problems first, its filter applied).
+    pub fn pane_keys(&self, focus: Focus) -> Vec<RowKey> {
+        use crate::ui::panes;
+        let filter = self.panes[focus.index()].filter.as_str();
+        let (board, env, now) = (&self.board, &self.env, self.now);
         match focus {
-            Focus::Lag => crate::ui::panes::lag::row_count(&self.board),
-            Focus::Backups => crate::ui::panes::backups::row_count(&self.board),
-            Focus::Regions => crate::ui::panes::regions::row_count(&self.board, &self.env),
-            Focus::Playbook => 0,
+            Focus::Lag => panes::lag::keys(board, env, now, filter),
+            Focus::Backups => panes::backups::keys(board, env, now, filter),
+            Focus::Regions => panes::regions::keys(board, env, now, filter),
+            Focus::Playbook => Vec::new(),
         }
     }
 
+    /// Rows a live pane shows (its filter applied).
+    pub fn row_count(&self, focus: Focus) -> usize {
+        self.pane_keys(focus).len()
+    }
+
+    /// The position of a live pane's selected row among the rows it shows (0 when nothing is
+    /// selected or the selected resource is not shown).
     pub fn selected_row(&self, focus: Focus) -> usize {
-        self.selected[focus.index()].min(self.row_count(focus).saturating_sub(1))
+        let Some(key) = &self.panes[focus.index()].selected else {
+            return 0;
+        };
+        self.pane_keys(focus)
+            .iter()
+            .position(|k| k == key)
+            .unwrap_or(0)
     }
 }
 
@@ -847,6 +1081,80 @@ mod tests {
         assert_eq!(a.selected_row(Focus::Backups), rows - 1);
         // Other panes keep their own selection.
         assert_eq!(a.selected_row(Focus::Lag), 0);
+    }
+
+    #[test]
+    fn slash_filters_the_focused_pane_and_esc_clears_it() {
+        let mut a = app(Mode::Demo);
+        key(&mut a, KeyCode::Tab); // Backups
+        assert_eq!(a.row_count(Focus::Backups), 6);
+        key(&mut a, KeyCode::Char('/'));
+        assert_eq!(a.filtering, Some(Focus::Backups));
+        // Typed keys go to the filter, not to the console (`q` would quit, `p` pick).
+        for c in "DUMPq".chars() {
+            assert!(key(&mut a, KeyCode::Char(c)).is_empty());
+        }
+        key(&mut a, KeyCode::Backspace);
+        assert_eq!(a.panes[Focus::Backups.index()].filter, "DUMP");
+        assert_eq!(a.row_count(Focus::Backups), 1, "only daily-dump");
+        // Enter keeps the filter and gives the keys back; other panes are not filtered.
+        key(&mut a, KeyCode::Enter);
+        assert_eq!(a.filtering, None);
+        assert_eq!(a.row_count(Focus::Lag), 1);
+        assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Quit]);
+        // Esc clears it.
+        key(&mut a, KeyCode::Esc);
+        assert_eq!(a.panes[Focus::Backups.index()].filter, "");
+        assert_eq!(a.row_count(Focus::Backups), 6);
+        // Esc while typing clears too; nothing matching leaves no rows and no selection moves.
+        key(&mut a, KeyCode::Char('/'));
+        for c in "zzz".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        assert_eq!(a.row_count(Focus::Backups), 0);
+        key(&mut a, KeyCode::Char('j'));
+        key(&mut a, KeyCode::Down);
+        assert_eq!(a.selected_row(Focus::Backups), 0);
+        key(&mut a, KeyCode::Esc);
+        assert_eq!((a.filtering, a.row_count(Focus::Backups)), (None, 6));
+    }
+
+    #[test]
+    fn the_selection_follows_its_resource_when_rows_resort() {
+        let mut a = app(Mode::Demo);
+        key(&mut a, KeyCode::Tab); // Backups
+        key(&mut a, KeyCode::Char('G'));
+        let keys = a.pane_keys(Focus::Backups);
+        let chosen = keys.last().cloned().expect("rows");
+        assert_eq!(
+            a.panes[Focus::Backups.index()].selected,
+            Some(chosen.clone())
+        );
+        let crate::ui::panes::RowKey::Name(name) = &chosen else {
+            panic!("a backup row is named: {chosen:?}");
+        };
+        // That series now fails: it sorts first, and the selection goes with it.
+        let mut picture = a.board.picture.clone();
+        let b = picture
+            .backups
+            .iter_mut()
+            .find(|b| b.name == *name)
+            .expect("series");
+        b.last_outcome = Some(crate::telemetry::AttemptOutcome::Failed);
+        a.board
+            .apply(crate::telemetry::SourceId(0), Ok(picture), a.now);
+        assert_eq!(a.pane_keys(Focus::Backups).first(), Some(&chosen));
+        assert_eq!(a.selected_row(Focus::Backups), 0);
+        assert_eq!(a.panes[Focus::Backups.index()].selected, Some(chosen));
+    }
+
+    #[test]
+    fn slash_on_the_playbook_says_what_to_do() {
+        let mut a = app(Mode::Demo);
+        a.focus = Focus::Playbook;
+        key(&mut a, KeyCode::Char('/'));
+        assert_eq!(a.filtering, None);
+        assert!(a.flash.as_ref().is_some_and(|(_, t)| t.contains("Tab")));
     }
 
     #[test]

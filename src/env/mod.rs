@@ -72,6 +72,19 @@ pub struct RegionDef {
     /// list of ids (e.g. one per endpoint). Each shows as an endpoint in the Regions pane.
     #[serde(default, deserialize_with = "one_or_many")]
     pub route53_health_check: Vec<String>,
+    /// Simulator: how the region is when the simulation starts (see [`SimRegion`]).
+    pub sim: Option<SimRegion>,
+}
+
+/// Simulator binding of a region: its condition when the simulation starts, so that an
+/// environment file can describe a fleet with problems already in it (`benches/fleet.toml`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimRegion {
+    /// Zones (of the region's `zones`) already down at the start; all of them: the region is
+    /// down, its health checks already failing.
+    #[serde(default)]
+    pub zones_down: Vec<Spanned<String>>,
 }
 
 /// Accepts `"id"` or `["id", ...]`.
@@ -97,6 +110,9 @@ where
 pub struct SimDatabase {
     /// Resource name shown next to the logical name.
     pub resource: String,
+    /// Replicas only: the replication link has been broken for this long when the simulation
+    /// starts (the source still answers; the replica receives nothing and its lag grows).
+    pub broken_for: Option<Spanned<Dur>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -166,6 +182,12 @@ fn default_lag_alarm() -> Dur {
 pub struct SimBackup {
     /// Daily start time (UTC, `HH:MM`) for daily backups; unset means "every `every`".
     pub at: Option<String>,
+    /// Every scheduled attempt has failed for this long when the simulation starts (and keeps
+    /// failing): the series shows `FAILED`.
+    pub failing_for: Option<Spanned<Dur>>,
+    /// The job has not run for this long when the simulation starts (and does not run): the
+    /// series goes `DUE`, then `OVERDUE`.
+    pub stopped_for: Option<Spanned<Dur>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -343,6 +365,30 @@ impl NameKind {
     }
 }
 
+/// A name as a message shows it without quotes: visible, cut after 40 characters.
+pub fn short_name(name: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    match name.char_indices().nth(MAX_CHARS) {
+        None => crate::text::visible(name).into_owned(),
+        Some((cut, _)) => format!("{}…", crate::text::visible(&name[..cut])),
+    }
+}
+
+/// Names listed in a help line (`known regions: a, b`): each visible and cut after 40
+/// characters, at most 20 of them, so a file with huge or many names cannot make the help huge.
+pub fn known_names<S: AsRef<str>>(names: &[S]) -> String {
+    const MAX_NAMES: usize = 20;
+    let mut shown: Vec<String> = names
+        .iter()
+        .take(MAX_NAMES)
+        .map(|n| short_name(n.as_ref()))
+        .collect();
+    if names.len() > MAX_NAMES {
+        shown.push(format!("… ({} more)", names.len() - MAX_NAMES));
+    }
+    shown.join(", ")
+}
+
 impl Environment {
     /// The built-in simulated environment.
     pub fn demo() -> Self {
@@ -410,7 +456,11 @@ impl Environment {
                             path,
                             src,
                             name.span(),
-                            format!("duplicate {} name {:?}", kind.label(), name.get_ref()),
+                            format!(
+                                "duplicate {} name {}",
+                                kind.label(),
+                                crate::text::echo(name.get_ref())
+                            ),
                         )
                         .with_help("every logical name must be unique within its kind"),
                     );
@@ -434,9 +484,9 @@ impl Environment {
                         path,
                         src,
                         r.span(),
-                        format!("unknown {what} {:?}", r.get_ref()),
+                        format!("unknown {what} {}", crate::text::echo(r.get_ref())),
                     )
-                    .with_help(format!("known {what}s: {}", known.join(", "))),
+                    .with_help(format!("known {what}s: {}", known_names(known))),
                 );
             }
         };
@@ -458,7 +508,7 @@ impl Environment {
                             path,
                             src,
                             url.span(),
-                            format!("region {:?}: {why}", r.name.get_ref()),
+                            format!("region {}: {why}", crate::text::echo(r.name.get_ref())),
                         )
                         .with_help(
                             "a health URL is an http:// or https:// address, e.g. \
@@ -468,6 +518,7 @@ impl Environment {
                 }
             }
         }
+        out.extend(self.validate_sim_conditions(path, src));
         for a in &self.apps {
             for region in a.replicas.keys() {
                 if !region_names.contains(&region.as_str()) {
@@ -477,9 +528,13 @@ impl Environment {
                             path,
                             src,
                             span,
-                            format!("app {:?}: unknown region {region:?}", a.name.get_ref()),
+                            format!(
+                                "app {}: unknown region {region}",
+                                crate::text::echo(a.name.get_ref()),
+                                region = crate::text::echo(region)
+                            ),
                         )
-                        .with_help(format!("known regions: {}", region_names.join(", "))),
+                        .with_help(format!("known regions: {}", known_names(&region_names))),
                     );
                 }
             }
@@ -512,7 +567,10 @@ impl Environment {
                         path,
                         src,
                         first.span(),
-                        format!("database {name:?} replicates from itself"),
+                        format!(
+                            "database {name} replicates from itself",
+                            name = crate::text::echo(name)
+                        ),
                     )
                     .with_help("replica_of names the database it copies, another one"),
                 );
@@ -547,12 +605,87 @@ impl Environment {
         out
     }
 
+    /// Simulated starting conditions: zones that exist in their region, a broken link only on a
+    /// replica, a backup series either failing or stopped.
+    fn validate_sim_conditions(&self, path: &str, src: &str) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for r in &self.regions {
+            for zone in r.sim.iter().flat_map(|s| &s.zones_down) {
+                if !r.zones.contains(zone.get_ref()) {
+                    let listed = if r.zones.is_empty() {
+                        "the region lists no zones: add them to `zones`".to_string()
+                    } else {
+                        format!("the region's zones: {}", r.zones.join(", "))
+                    };
+                    out.push(
+                        Diagnostic::at(
+                            path,
+                            src,
+                            zone.span(),
+                            format!(
+                                "region {:?}: zones_down names {:?}, not one of its zones",
+                                r.name.get_ref(),
+                                zone.get_ref()
+                            ),
+                        )
+                        .with_help(listed),
+                    );
+                }
+            }
+        }
+        for db in &self.databases {
+            if let Some(broken) = db.sim.as_ref().and_then(|s| s.broken_for.as_ref())
+                && db.replica_of.is_none()
+            {
+                out.push(
+                    Diagnostic::at(
+                        path,
+                        src,
+                        broken.span(),
+                        format!(
+                            "database {:?}: broken_for needs a replica (replica_of)",
+                            db.name.get_ref()
+                        ),
+                    )
+                    .with_help(
+                        "a broken replication link belongs to a replica; a primary has none",
+                    ),
+                );
+            }
+        }
+        for b in &self.backups {
+            if let Some(sim) = &b.sim
+                && let (Some(_), Some(stopped)) = (&sim.failing_for, &sim.stopped_for)
+            {
+                out.push(
+                    Diagnostic::at(
+                        path,
+                        src,
+                        stopped.span(),
+                        format!(
+                            "backup {:?}: failing_for and stopped_for together",
+                            b.name.get_ref()
+                        ),
+                    )
+                    .with_help(
+                        "a job either runs and fails (failing_for) or does not run (stopped_for)",
+                    ),
+                );
+            }
+        }
+        out
+    }
+
     /// Bindings: a database or backup has at most one (none means simulated), all of one backend,
     /// and each is valid for its backend.
     fn validate_bindings(&self, path: &str, src: &str, db_names: &[&str]) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         // (backend, the name bound to it), checked for one backend at the end.
         let mut bindings: Vec<(Backend, &Spanned<String>)> = Vec::new();
+        // A region's simulated condition belongs to the simulator like any other binding.
+        for r in self.regions.iter().filter(|r| r.sim.is_some()) {
+            bindings.push((Backend::Sim, &r.name));
+        }
         for db in &self.databases {
             let mut bound = Vec::new();
             if db.sim.is_some() {
@@ -575,7 +708,10 @@ impl Environment {
                         path,
                         src,
                         db.name.span(),
-                        format!("database {:?} has more than one binding", db.name.get_ref()),
+                        format!(
+                            "database {} has more than one binding",
+                            crate::text::echo(db.name.get_ref())
+                        ),
                     )
                     .with_help("keep exactly one of sim, postgres, aws"),
                 ),
@@ -589,7 +725,10 @@ impl Environment {
                             path,
                             src,
                             b.name.span(),
-                            format!("backup {:?} has more than one binding", b.name.get_ref()),
+                            format!(
+                                "backup {} has more than one binding",
+                                crate::text::echo(b.name.get_ref())
+                            ),
                         )
                         .with_help("keep exactly one of sim, dir, aws_snapshots"),
                     );
@@ -604,7 +743,10 @@ impl Environment {
                         path,
                         src,
                         b.name.span(),
-                        format!("backup {:?} has more than one binding", b.name.get_ref()),
+                        format!(
+                            "backup {} has more than one binding",
+                            crate::text::echo(b.name.get_ref())
+                        ),
                     )
                     .with_help("keep exactly one of sim, dir"),
                 ),
@@ -624,10 +766,10 @@ impl Environment {
                         src,
                         name.span(),
                         format!(
-                            "{:?} uses the {} backend, but {:?} uses {}",
-                            name.get_ref(),
+                            "{} uses the {} backend, but {} uses {}",
+                            crate::text::echo(name.get_ref()),
                             backend.label(),
-                            first_name.get_ref(),
+                            crate::text::echo(first_name.get_ref()),
                             first.label()
                         ),
                     )
@@ -659,9 +801,10 @@ impl Environment {
                 err(
                     db.name.span(),
                     format!(
-                        "database {name:?} has {} backend bindings ({}); it needs exactly one",
+                        "database {name} has {} backend bindings ({}); it needs exactly one",
                         bindings.len(),
-                        bindings.join(", ")
+                        bindings.join(", "),
+                        name = crate::text::echo(name)
                     ),
                     "keep the binding of the backend this environment uses".into(),
                 );
@@ -669,7 +812,8 @@ impl Environment {
                 err(
                     db.name.span(),
                     format!(
-                        "database {name:?} has no `aws` binding, but this environment uses AWS"
+                        "database {name} has no `aws` binding, but this environment uses AWS",
+                        name = crate::text::echo(name)
                     ),
                     "add `aws = { instance = \"<RDS instance id>\" }` (or `cluster = ...`); \
                      mixed backends are not supported: a drill must act on one world"
@@ -685,7 +829,7 @@ impl Environment {
                 if !ok {
                     err(
                         aws.span(),
-                        format!("database {name:?}: `aws` needs exactly one non-empty `instance` or `cluster`"),
+                        format!("database {name}: `aws` needs exactly one non-empty `instance` or `cluster`", name = crate::text::echo(name)),
                         "`aws = { instance = \"my-db\" }` for RDS, `aws = { cluster = \"my-cluster\" }` for Aurora".into(),
                     );
                 }
@@ -696,14 +840,18 @@ impl Environment {
             if uses_aws && b.sim.is_some() {
                 err(
                     b.name.span(),
-                    format!("backup {name:?} has a `sim` binding, but this environment uses AWS"),
+                    format!(
+                        "backup {name} has a `sim` binding, but this environment uses AWS",
+                        name = crate::text::echo(name)
+                    ),
                     "replace it with `aws_snapshots = { instance = \"<RDS instance id>\" }`".into(),
                 );
             } else if uses_aws && b.aws_snapshots.is_none() {
                 err(
                     b.name.span(),
                     format!(
-                        "backup {name:?} has no `aws_snapshots` binding, but this environment uses AWS"
+                        "backup {name} has no `aws_snapshots` binding, but this environment uses AWS",
+                        name = crate::text::echo(name)
                     ),
                     "add `aws_snapshots = { instance = \"<RDS instance id>\" }`".into(),
                 );
@@ -714,17 +862,16 @@ impl Environment {
                     if !region_names.contains(&region.get_ref().as_str()) {
                         err(
                             region.span(),
-                            format!("unknown region {:?}", region.get_ref()),
-                            format!("known regions: {}", region_names.join(", ")),
+                            format!("unknown region {}", crate::text::echo(region.get_ref())),
+                            format!("known regions: {}", known_names(region_names)),
                         );
                     }
                 } else if self.aws_snapshot_region(sn).is_none() {
                     err(
                         snaps.span(),
                         format!(
-                            "backup {name:?}: cannot tell which region RDS instance {:?} is in",
-                            sn.instance
-                        ),
+                            "backup {name}: cannot tell which region RDS instance {} is in",
+                            crate::text::echo(&sn.instance), name = crate::text::echo(name)),
                         "add `region = \"<logical region>\"`, or bind a database to the same instance".into(),
                     );
                 }
@@ -736,7 +883,8 @@ impl Environment {
                 err(
                     d.name.span(),
                     format!(
-                        "DNS record {name:?} has a `sim` binding, but this environment uses AWS"
+                        "DNS record {name} has a `sim` binding, but this environment uses AWS",
+                        name = crate::text::echo(name)
                     ),
                     "replace it with `aws = { zone = \"<hosted zone id>\", targets = { ... } }`"
                         .into(),
@@ -744,7 +892,7 @@ impl Environment {
             } else if uses_aws && d.aws.is_none() {
                 err(
                     d.name.span(),
-                    format!("DNS record {name:?} has no `aws` binding, but this environment uses AWS"),
+                    format!("DNS record {name} has no `aws` binding, but this environment uses AWS", name = crate::text::echo(name)),
                     "add `aws = { zone = \"<hosted zone id>\", targets = { <region> = \"<value>\" } }`".into(),
                 );
             }
@@ -754,8 +902,9 @@ impl Environment {
                     err(
                         aws.span(),
                         format!(
-                            "DNS record {name:?}: record type {:?} is not supported",
-                            a.record_type
+                            "DNS record {name}: record type {} is not supported",
+                            crate::text::echo(&a.record_type),
+                            name = crate::text::echo(name)
                         ),
                         format!("use one of {}", AWS_RECORD_TYPES.join(", ")),
                     );
@@ -763,7 +912,10 @@ impl Environment {
                 if a.zone.trim().is_empty() {
                     err(
                         aws.span(),
-                        format!("DNS record {name:?}: empty hosted zone id"),
+                        format!(
+                            "DNS record {name}: empty hosted zone id",
+                            name = crate::text::echo(name)
+                        ),
                         "the id is on the hosted zone's page in the Route 53 console (Z...)".into(),
                     );
                 }
@@ -771,8 +923,12 @@ impl Environment {
                     if !region_names.contains(&region.as_str()) {
                         err(
                             a.targets.span(),
-                            format!("DNS record {name:?}: target for unknown region {region:?}"),
-                            format!("known regions: {}", region_names.join(", ")),
+                            format!(
+                                "DNS record {name}: target for unknown region {region}",
+                                name = crate::text::echo(name),
+                                region = crate::text::echo(region)
+                            ),
+                            format!("known regions: {}", known_names(region_names)),
                         );
                     }
                 }
@@ -780,8 +936,9 @@ impl Environment {
                     err(
                         a.targets.span(),
                         format!(
-                            "DNS record {name:?}: no target for region {:?}, where it points normally",
-                            d.points_to.get_ref()
+                            "DNS record {name}: no target for region {}, where it points normally",
+                            crate::text::echo(d.points_to.get_ref()),
+                            name = crate::text::echo(name)
                         ),
                         "give every region the record may point at its value in `targets`".into(),
                     );
@@ -794,8 +951,8 @@ impl Environment {
                     err(
                         a.name.span(),
                         format!(
-                            "app {:?} has a `sim` binding, but this environment uses AWS",
-                            a.name.get_ref()
+                            "app {} has a `sim` binding, but this environment uses AWS",
+                            crate::text::echo(a.name.get_ref())
                         ),
                         "remove it: apps are not read from AWS (app.scale is unsupported there)"
                             .into(),
@@ -808,7 +965,10 @@ impl Environment {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
                 err(
                     url.span(),
-                    format!("endpoint_url {u:?} is not an http(s) URL"),
+                    format!(
+                        "endpoint_url {u} is not an http(s) URL",
+                        u = crate::text::echo(u)
+                    ),
                     "e.g. `endpoint_url = \"http://127.0.0.1:5000\"` for an emulator".into(),
                 );
             }
@@ -998,6 +1158,55 @@ mod tests {
         let src = DEMO_TOML.replacen("multi_az = true", "multi_az = true\nmultiaz = true", 1);
         let err = Environment::parse("e.toml", &src).expect_err("unknown field");
         assert!(err.to_string().contains("unknown field `multiaz`"), "{err}");
+    }
+
+    #[test]
+    fn simulated_starting_conditions_are_checked_and_located() {
+        let with = |from: &str, to: &str| {
+            assert!(DEMO_TOML.contains(from), "{from}");
+            DEMO_TOML.replacen(from, to, 1)
+        };
+        let dr_zones = "zones = [\"us-east-1a\", \"us-east-1b\"]";
+        let src = with(
+            dr_zones,
+            &format!("{dr_zones}\nsim = {{ zones_down = [\"us-east-1z\"] }}"),
+        );
+        let err = Environment::parse("e.toml", &src)
+            .expect_err("unknown zone")
+            .to_string();
+        assert!(
+            err.contains(&format!("e.toml:{}:", line_of(&src, "us-east-1z"))),
+            "{err}"
+        );
+        assert!(err.contains("zones_down names \"us-east-1z\""), "{err}");
+        assert!(err.contains("us-east-1a, us-east-1b"), "{err}");
+
+        let primary = "sim = { resource = \"pynomaly-prod\" }";
+        let src = with(
+            primary,
+            "sim = { resource = \"pynomaly-prod\", broken_for = \"5m\" }",
+        );
+        let err = Environment::parse("e.toml", &src)
+            .expect_err("a primary has no link")
+            .to_string();
+        assert!(err.contains("broken_for needs a replica"), "{err}");
+
+        let src = with(
+            "every = \"15m\"\nsim = {}",
+            "every = \"15m\"\nsim = { failing_for = \"1h\", stopped_for = \"1h\" }",
+        );
+        let err = Environment::parse("e.toml", &src)
+            .expect_err("both")
+            .to_string();
+        assert!(
+            err.contains("failing_for and stopped_for together"),
+            "{err}"
+        );
+
+        // The fleet file in benches/ uses all of them.
+        let fleet = include_str!("../../benches/fleet.toml");
+        let env = Environment::parse("fleet.toml", fleet).expect("valid fleet");
+        assert_eq!(env.backend(), Backend::Sim);
     }
 
     const AWS_ENV: &str = r#"name = "aws"

@@ -320,7 +320,10 @@ impl PostgresDatabase {
                     path,
                     src,
                     self.dsn.span(),
-                    format!("password_env {var:?} is not a variable name"),
+                    format!(
+                        "password_env {var} is not a variable name",
+                        var = crate::text::echo(var)
+                    ),
                 )
                 .with_help("name an environment variable, e.g. password_env = \"PGPASS_DR\""),
             );
@@ -348,7 +351,11 @@ impl BackupDir {
                         path,
                         src,
                         self.glob.span(),
-                        format!("bad glob {:?}: {}", self.glob.get_ref(), e.msg),
+                        format!(
+                            "bad glob {}: {}",
+                            crate::text::echo(self.glob.get_ref()),
+                            e.msg
+                        ),
                     )
                     .with_help("use * for any run of characters, ? for one, [0-9A-F] for a set"),
                 );
@@ -374,9 +381,12 @@ impl BackupDir {
                     path,
                     src,
                     db.span(),
-                    format!("unknown database {:?}", db.get_ref()),
+                    format!("unknown database {}", crate::text::echo(db.get_ref())),
                 )
-                .with_help(format!("known databases: {}", databases.join(", "))),
+                .with_help(format!(
+                    "known databases: {}",
+                    super::known_names(databases)
+                )),
             );
         }
         if let Some(name) = &self.snapshot_name {
@@ -411,9 +421,8 @@ impl BackupDir {
                         src,
                         span,
                         format!(
-                            "backup.snapshot would write {example:?}, which the glob {:?} does not match",
-                            self.glob.get_ref()
-                        ),
+                            "backup.snapshot would write {example}, which the glob {} does not match",
+                            crate::text::echo(self.glob.get_ref()), example = crate::text::echo(&example)),
                     )
                     .with_help("set snapshot_name = \"...{time}...\" to a name the glob matches, or widen the glob"),
                 );

@@ -296,7 +296,7 @@ impl fmt::Display for JournalError {
                 why,
             } => {
                 located(f, path, *line, *col)?;
-                write!(f, ": not a warroom journal: {why}")?;
+                write!(f, ": not a warroom journal: {}", bounded(why))?;
             }
             JournalError::UnsupportedVersion { path, version } => write!(
                 f,
@@ -311,7 +311,7 @@ impl fmt::Display for JournalError {
                 why,
             } => {
                 located(f, path, *line, *col)?;
-                write!(f, ": {why}")?;
+                write!(f, ": {}", bounded(why))?;
             }
             JournalError::BadSeq {
                 path,
@@ -329,7 +329,7 @@ impl fmt::Display for JournalError {
             }
             JournalError::Altered { path, line, why } => {
                 located(f, path, *line, None)?;
-                write!(f, ": altered: {why}")?;
+                write!(f, ": altered: {}", bounded(why))?;
             }
             JournalError::BackInTime {
                 path,
@@ -387,6 +387,24 @@ impl fmt::Display for JournalError {
             }
         }
         write!(f, "\n  help: {}", self.help())
+    }
+}
+
+/// Longest reason shown for a line that does not decode, in characters: room for the decoder's
+/// list of expected values, not for a megabyte of the line it quotes.
+const WHY_MAX_CHARS: usize = 1000;
+
+/// Why a line does not decode, as shown: the decoder's message quotes the line (an unknown
+/// variant, a bad value), so it is cut after [`WHY_MAX_CHARS`] characters with what was left
+/// out, and made visible.
+fn bounded(why: &str) -> String {
+    match why.char_indices().nth(WHY_MAX_CHARS) {
+        None => crate::text::visible(why).into_owned(),
+        Some((cut, _)) => format!(
+            "{}… ({} more)",
+            crate::text::visible(&why[..cut]),
+            crate::text::bytes(why.len() - cut)
+        ),
     }
 }
 

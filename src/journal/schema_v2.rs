@@ -18,13 +18,16 @@ use crate::telemetry::{BackupStatus, DbRole, DbState, Verdict};
 
 /// The kinds of event a version-2 line can hold (the `kind` field), in the order of
 /// `docs/journal.md`.
-pub const KINDS: [&str; 27] = [
+pub const KINDS: [&str; 30] = [
     "fault_injected",
     "disrupted",
     "detected",
     "declared",
     "step_started",
     "checklist_ticked",
+    "item_not_applicable",
+    "item_applicable",
+    "message_edited",
     "confirm_requested",
     "confirm_cancelled",
     "confirmed",
@@ -58,6 +61,9 @@ pub enum EventV2 {
     Declared(Declared),
     StepStarted(StepStarted),
     ChecklistTicked(ChecklistTicked),
+    ItemNotApplicable(ItemNotApplicable),
+    ItemApplicable(ItemApplicable),
+    MessageEdited(MessageEdited),
     ConfirmRequested(ConfirmRequested),
     ConfirmCancelled(StepOnly),
     Confirmed(Confirmed),
@@ -175,6 +181,30 @@ pub struct ChecklistTicked {
     pub item: usize,
     pub text: String,
     pub ticked: bool,
+}
+
+/// `item_not_applicable`: a checklist item marked not applicable, with why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemNotApplicable {
+    pub step: String,
+    pub item: usize,
+    pub text: String,
+    pub reason: String,
+}
+
+/// `item_applicable`: a not-applicable item applies again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemApplicable {
+    pub step: String,
+    pub item: usize,
+    pub text: String,
+}
+
+/// `message_edited`: the message to people the step sends, as the operator edited it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageEdited {
+    pub step: String,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -382,6 +412,7 @@ pub enum StateV2 {
     Promoting,
     Unreachable,
     Stopped,
+    ReadOnly,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -424,6 +455,7 @@ impl From<&Evidence> for EvidenceV2 {
                         DbState::Promoting => StateV2::Promoting,
                         DbState::Unreachable => StateV2::Unreachable,
                         DbState::Stopped => StateV2::Stopped,
+                        DbState::ReadOnly => StateV2::ReadOnly,
                     },
                     lag_secs: d.lag_secs,
                     loss_window: d.loss_window.as_ref().map(|w| LossWindowV2 {
@@ -501,6 +533,7 @@ impl From<EvidenceV2> for Evidence {
                         StateV2::Promoting => DbState::Promoting,
                         StateV2::Unreachable => DbState::Unreachable,
                         StateV2::Stopped => DbState::Stopped,
+                        StateV2::ReadOnly => DbState::ReadOnly,
                     },
                     lag_secs: d.lag_secs,
                     loss_window: d.loss_window.map(|w| LossWindow {
@@ -636,6 +669,26 @@ impl From<&Event> for EventV2 {
                 item: *item,
                 text: text.clone(),
                 ticked: *ticked,
+            }),
+            Event::ItemNotApplicable {
+                step,
+                item,
+                text,
+                reason,
+            } => EventV2::ItemNotApplicable(ItemNotApplicable {
+                step: step.clone(),
+                item: *item,
+                text: text.clone(),
+                reason: reason.clone(),
+            }),
+            Event::ItemApplicable { step, item, text } => EventV2::ItemApplicable(ItemApplicable {
+                step: step.clone(),
+                item: *item,
+                text: text.clone(),
+            }),
+            Event::MessageEdited { step, message } => EventV2::MessageEdited(MessageEdited {
+                step: step.clone(),
+                message: message.clone(),
             }),
             Event::ConfirmRequested { step, command } => {
                 EventV2::ConfirmRequested(ConfirmRequested {
@@ -841,6 +894,23 @@ impl From<EventV2> for Event {
                 text,
                 ticked,
             },
+            EventV2::ItemNotApplicable(ItemNotApplicable {
+                step,
+                item,
+                text,
+                reason,
+            }) => Event::ItemNotApplicable {
+                step,
+                item,
+                text,
+                reason,
+            },
+            EventV2::ItemApplicable(ItemApplicable { step, item, text }) => {
+                Event::ItemApplicable { step, item, text }
+            }
+            EventV2::MessageEdited(MessageEdited { step, message }) => {
+                Event::MessageEdited { step, message }
+            }
             EventV2::ConfirmRequested(ConfirmRequested { step, command }) => {
                 Event::ConfirmRequested { step, command }
             }

@@ -28,7 +28,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{
-    Observation, OnFailure, Playbook, ResolvedName, Reveal, Scenario, StepKind, lag_whole_secs,
+    MessageForm, Observation, OnFailure, Playbook, ResolvedName, Reveal, Scenario, StepKind,
+    lag_whole_secs,
 };
 use super::projection::{Measures, Plan, Projection};
 use crate::actions::Exec;
@@ -52,6 +53,10 @@ pub const OUTPUT_KEEP_LINES: usize = 200;
 pub const OUTPUT_JOURNAL_LINES: usize = 200;
 /// Longest output line recorded or kept, in characters.
 pub const OUTPUT_LINE_MAX_CHARS: usize = 500;
+
+/// How the refusal to go on with unticked checklist items begins (the console drops the
+/// message once they are ticked).
+pub const UNTICKED_REFUSAL: &str = "tick every checklist item first";
 
 /// How the engine is run.
 #[derive(Debug, Clone)]
@@ -184,6 +189,27 @@ impl Timing {
             Timing::Over
         }
     }
+
+    /// A step's timing for its status: [`Timing::finished`] once it ended (done, failed,
+    /// skipped), else [`Timing::of`].
+    pub fn of_step(status: &StepStatus, elapsed_secs: u64, target: Dur) -> Timing {
+        match status {
+            StepStatus::Done | StepStatus::Failed(_) | StepStatus::Skipped(_) => {
+                Timing::finished(elapsed_secs, target)
+            }
+            _ => Timing::of(elapsed_secs, target),
+        }
+    }
+
+    /// A step that has ended: on time (within its target) or over. "At risk" warns about a step
+    /// still under way; a step that finished under its target was on time, whatever the margin.
+    pub fn finished(elapsed_secs: u64, target: Dur) -> Timing {
+        if elapsed_secs <= target.secs() {
+            Timing::OnTime
+        } else {
+            Timing::Over
+        }
+    }
 }
 
 /// What the operator does to the incident, and what executors report.
@@ -193,6 +219,17 @@ pub enum Input {
     Declare,
     /// Tick or untick a checklist item of the active step.
     ToggleItem { step: usize, item: usize },
+    /// Mark a checklist item of the active step not applicable, with the reason (required):
+    /// it counts as done. `reason: None` makes it applicable again (unticked).
+    NotApplicable {
+        step: usize,
+        item: usize,
+        reason: Option<String>,
+    },
+    /// The operator edited the message to people of the step whose confirmation is open: it is
+    /// what the step sends once confirmed (in an exercise with [`super::model::EXERCISE_MARKER`]
+    /// put back if it was removed).
+    EditMessage { step: usize, text: String },
     /// Enter on a step with an executor: open the confirmation (refused in read-only mode).
     Request { step: usize },
     /// The operator confirmed the dialog; `typed` is what they typed for a destructive step.
@@ -281,7 +318,13 @@ pub struct ConfirmRequest {
     /// [`EngineSettings::mode`].
     pub mode: String,
     /// The exact command, masked, names resolved: `db.promote db=dr-replica (pynomaly-dr-replica)`.
+    /// A message to people is written `message=(below, 6 lines)`: its lines are `message`.
     pub command: String,
+    /// The message to people the step sends, as written (masked, marked in an exercise, the
+    /// operator's edit if any).
+    pub message: Option<String>,
+    /// The message can be edited before sending (it uses no secret variable).
+    pub message_editable: bool,
     /// The executor, masked.
     pub exec: Exec,
     /// The built-in action's one-line description.
@@ -528,6 +571,13 @@ impl Evidence {
                         .collect();
                     if down.is_empty() {
                         format!("{} {}", r.name, r.verdict.label())
+                    } else if down.len() == r.zones.len() {
+                        format!(
+                            "{} {} (all {} zones down)",
+                            r.name,
+                            r.verdict.label(),
+                            down.len()
+                        )
                     } else {
                         format!(
                             "{} {} (zone {} down, {} of {} up)",
@@ -740,6 +790,26 @@ pub enum Event {
         text: String,
         ticked: bool,
     },
+    /// A checklist item was marked not applicable, with why: it counts as done.
+    ItemNotApplicable {
+        step: String,
+        item: usize,
+        text: String,
+        reason: String,
+    },
+    /// A not-applicable item applies again (unticked).
+    ItemApplicable {
+        step: String,
+        item: usize,
+        text: String,
+    },
+    /// The operator edited the step's message to people before confirming: `message` is what
+    /// it sends (marked in an exercise; secrets never appear: a message using one cannot be
+    /// edited).
+    MessageEdited {
+        step: String,
+        message: String,
+    },
     /// The confirmation dialog opened for this command.
     ConfirmRequested {
         step: String,
@@ -883,6 +953,8 @@ pub struct ChecklistItem {
     /// Secrets masked.
     pub text: String,
     pub ticked: bool,
+    /// Marked not applicable, with this reason (counts as done).
+    pub not_applicable: Option<String>,
 }
 
 /// One step as the view shows it. Secrets are masked everywhere.
@@ -902,8 +974,12 @@ pub struct StepView {
     pub destructive: bool,
     pub guide: String,
     pub checklist: Vec<ChecklistItem>,
-    /// The command, masked, names resolved.
+    /// The command, masked, names resolved; a message to people as `message=(below, N lines)`
+    /// (its lines are [`StepView::message`]).
     pub command: Option<String>,
+    /// The message to people the step sends (masked, marked in an exercise, the operator's
+    /// edit if any), as it is written: lines separated by `\n`.
+    pub message: Option<String>,
     /// The wait condition and its timeout: `dr-replica is primary and available (timeout 10m)`.
     pub wait: Option<String>,
     /// The latest judgement of the wait while verifying.
@@ -1008,6 +1084,10 @@ pub enum ResumeError {
 struct StepRun {
     status: StepStatus,
     ticked: Vec<bool>,
+    /// Per item: marked not applicable, with the reason.
+    not_applicable: Vec<Option<String>>,
+    /// The operator's edit of the message to people (marked), if any.
+    message: Option<String>,
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
     attempt: u32,
@@ -1110,6 +1190,7 @@ impl Engine {
             .iter()
             .map(|s| StepRun {
                 ticked: vec![false; s.checklist.len()],
+                not_applicable: vec![None; s.checklist.len()],
                 ..StepRun::default()
             })
             .collect();
@@ -1285,6 +1366,10 @@ impl Engine {
         match input {
             Input::Declare => self.declare(now, &mut out),
             Input::ToggleItem { step, item } => self.toggle(step, item, now, &mut out),
+            Input::NotApplicable { step, item, reason } => {
+                self.not_applicable(step, item, reason, now, &mut out)
+            }
+            Input::EditMessage { step, text } => self.edit_message(step, text, now, &mut out),
             Input::Request { step } => self.request(step, now, &mut out),
             Input::Confirm { step, typed } => self.confirm(step, typed, now, &mut out),
             Input::Cancel { step } => self.cancel(step, now, &mut out),
@@ -1734,20 +1819,22 @@ impl Engine {
             status: run.status.clone(),
             target: step.target,
             elapsed_secs: elapsed,
-            timing: elapsed.map(|e| Timing::of(e, step.target)),
+            timing: elapsed.map(|e| Timing::of_step(&run.status, e, step.target)),
             attempt: run.attempt,
             destructive: step.destructive,
             guide: step.guide.render(vars, Reveal::Masked),
             checklist: step
                 .checklist
                 .iter()
-                .zip(&run.ticked)
-                .map(|(t, ticked)| ChecklistItem {
+                .zip(run.ticked.iter().zip(&run.not_applicable))
+                .map(|(t, (ticked, na))| ChecklistItem {
                     text: t.render(vars, Reveal::Masked),
                     ticked: *ticked,
+                    not_applicable: na.clone(),
                 })
                 .collect(),
-            command: self.command(index),
+            command: self.command_shown(index),
+            message: self.message(index),
             wait: step
                 .wait
                 .as_ref()
@@ -1760,15 +1847,40 @@ impl Engine {
     }
 
     /// The exact command of a step for display: masked, names resolved in the environment.
+    /// A message to people is quoted in the line (`message="[DRILL] ...\n..."`), the
+    /// operator's edit if any: what `confirmed.command` records.
     pub fn command(&self, step: usize) -> Option<String> {
+        self.command_in(step, MessageForm::Quoted)
+    }
+
+    /// [`Engine::command`] as the screen shows it: a message to people as
+    /// `message=(below, N lines)`, its lines shown under it ([`Engine::message`]).
+    pub fn command_shown(&self, step: usize) -> Option<String> {
+        self.command_in(step, MessageForm::Below)
+    }
+
+    fn command_in(&self, step: usize, form: MessageForm) -> Option<String> {
         let s = self.playbook.steps.get(step)?;
         s.executor.as_ref()?;
-        Some(s.command_line_for(
+        Some(s.command_line_with(
             &self.playbook.vars,
             Reveal::Masked,
             Some(&self.settings.environment),
             self.settings.occasion,
+            self.runs.get(step)?.message.as_deref(),
+            form,
         ))
+    }
+
+    /// The message to people a step sends, as written (masked, marked in an exercise, the
+    /// operator's edit if any); `None` when it sends none.
+    pub fn message(&self, step: usize) -> Option<String> {
+        let s = self.playbook.steps.get(step)?;
+        let run = self.runs.get(step)?;
+        match &run.message {
+            Some(m) if s.message_arg().is_some() => Some(m.clone()),
+            _ => s.message(&self.playbook.vars, Reveal::Masked, self.settings.occasion),
+        }
     }
 
     /// The RTO gauge at `now`.
@@ -1858,7 +1970,7 @@ impl Engine {
                     },
                     target_secs: s.target.secs(),
                     actual_secs: elapsed,
-                    timing: elapsed.map(|e| Timing::of(e, s.target)),
+                    timing: elapsed.map(|e| Timing::of_step(&r.status, e, s.target)),
                     verification: s.is_verification(),
                     verified: r.verified,
                     attempts: r.attempt,
@@ -1946,6 +2058,35 @@ impl Engine {
                 if let Some(t) = self.runs[i].ticked.get_mut(*item) {
                     *t = *ticked;
                 }
+                if let Some(na) = self.runs[i].not_applicable.get_mut(*item) {
+                    *na = None;
+                }
+            }
+            Event::ItemNotApplicable {
+                step, item, reason, ..
+            } => {
+                let i = index(step)?;
+                let r = &mut self.runs[i];
+                if let (Some(t), Some(na)) =
+                    (r.ticked.get_mut(*item), r.not_applicable.get_mut(*item))
+                {
+                    *t = true;
+                    *na = Some(reason.clone());
+                }
+            }
+            Event::ItemApplicable { step, item, .. } => {
+                let i = index(step)?;
+                let r = &mut self.runs[i];
+                if let (Some(t), Some(na)) =
+                    (r.ticked.get_mut(*item), r.not_applicable.get_mut(*item))
+                {
+                    *t = false;
+                    *na = None;
+                }
+            }
+            Event::MessageEdited { step, message } => {
+                let i = index(step)?;
+                self.runs[i].message = Some(message.clone());
             }
             Event::ConfirmRequested { step, .. } => {
                 let i = index(step)?;
@@ -2154,6 +2295,116 @@ impl Engine {
         self.emit(event, now, out);
     }
 
+    /// See [`Input::NotApplicable`].
+    fn not_applicable(
+        &mut self,
+        step: usize,
+        item: usize,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        if !self.current_is(step, out) {
+            return;
+        }
+        if self.runs[step].status != StepStatus::Active {
+            refuse(
+                out,
+                Some(step),
+                format!(
+                    "the checklist is locked while the step is {}",
+                    self.runs[step].status.label()
+                ),
+            );
+            return;
+        }
+        let s = &self.playbook.steps[step];
+        let Some(text) = s.checklist.get(item) else {
+            refuse(
+                out,
+                Some(step),
+                format!("step {} has no checklist item {}", step + 1, item + 1),
+            );
+            return;
+        };
+        let text = text.render(&self.playbook.vars, Reveal::Masked);
+        let event = match reason.map(|r| r.trim().to_string()) {
+            Some(reason) if reason.is_empty() => {
+                refuse(
+                    out,
+                    Some(step),
+                    "say why the item does not apply: the reason is recorded",
+                );
+                return;
+            }
+            Some(reason) => Event::ItemNotApplicable {
+                step: s.id.clone(),
+                item,
+                text,
+                reason,
+            },
+            None if self.runs[step].not_applicable[item].is_none() => {
+                refuse(out, Some(step), "the item is not marked not applicable");
+                return;
+            }
+            None => Event::ItemApplicable {
+                step: s.id.clone(),
+                item,
+                text,
+            },
+        };
+        self.emit(event, now, out);
+    }
+
+    /// See [`Input::EditMessage`].
+    fn edit_message(
+        &mut self,
+        step: usize,
+        text: String,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        if !self.current_is(step, out) {
+            return;
+        }
+        if self.runs[step].status != StepStatus::AwaitingConfirm {
+            refuse(
+                out,
+                Some(step),
+                "the message is edited in the confirmation: request the step first (Enter)",
+            );
+            return;
+        }
+        let s = &self.playbook.steps[step];
+        if s.message_arg().is_none() {
+            refuse(out, Some(step), "this step sends no message to edit");
+            return;
+        }
+        if s.message_uses_secret(&self.playbook.vars) {
+            refuse(
+                out,
+                Some(step),
+                "the message uses a secret variable, which the screen only shows masked: \
+                 edit it in the playbook",
+            );
+            return;
+        }
+        if text.trim().is_empty() {
+            refuse(out, Some(step), "an empty message: write something to send");
+            return;
+        }
+        let message = self.settings.occasion.mark(text);
+        if self.message(step).as_deref() == Some(message.as_str()) {
+            // Unchanged: nothing to record.
+            return;
+        }
+        let event = Event::MessageEdited {
+            step: s.id.clone(),
+            message,
+        };
+        self.emit(event, now, out);
+    }
+
     /// Refuses when a checklist item is unticked; true when all are ticked.
     fn checklist_done(&self, step: usize, out: &mut Vec<Effect>) -> bool {
         let missing = self.missing_items(step);
@@ -2166,7 +2417,7 @@ impl Engine {
             out,
             Some(step),
             format!(
-                "tick every checklist item first: {} of {total} not ticked: {}",
+                "{UNTICKED_REFUSAL}: {} of {total} not ticked: {}",
                 missing.len(),
                 list.join(", ")
             ),
@@ -2229,9 +2480,16 @@ impl Engine {
             title: s.title.clone(),
             environment: self.settings.environment.name.clone(),
             mode: self.settings.mode.clone(),
-            command: command.clone(),
+            command: self.command_shown(step).unwrap_or_default(),
+            message: self.message(step),
+            message_editable: s.message_arg().is_some() && !s.message_uses_secret(vars),
             exec: s
-                .render_exec_for(vars, Reveal::Masked, self.settings.occasion)
+                .render_exec_with(
+                    vars,
+                    Reveal::Masked,
+                    self.settings.occasion,
+                    self.runs[step].message.as_deref(),
+                )
                 .unwrap_or(Exec::Run {
                     argv: Vec::new(),
                     env: Vec::new(),
@@ -2299,7 +2557,12 @@ impl Engine {
                 return;
             }
         }
-        let Some(exec) = s.render_exec_for(vars, Reveal::Secrets, self.settings.occasion) else {
+        let Some(exec) = s.render_exec_with(
+            vars,
+            Reveal::Secrets,
+            self.settings.occasion,
+            self.runs[step].message.as_deref(),
+        ) else {
             refuse(out, Some(step), "this step runs nothing");
             return;
         };

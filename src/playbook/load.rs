@@ -182,7 +182,7 @@ impl Checker<'_> {
             Err(e) => {
                 self.push(
                     value.span(),
-                    format!("{what}: bad duration {:?}: {}", e.input, e.why),
+                    format!("{what}: bad duration {}: {}", crate::text::echo(&e.input), e.why),
                     "write a number followed by a unit, e.g. \"90s\", \"5m\", \"1h30m\", \"24h\", \"2d\"",
                 );
                 None
@@ -216,6 +216,7 @@ impl Checker<'_> {
             }
             let at = self.reference_span(&span, name);
             let known: Vec<&str> = vars.0.keys().map(String::as_str).collect();
+            let name = crate::env::short_name(name);
             let help = if known.is_empty() {
                 format!(
                     "declare it: add `[vars]` with {name} = \"...\" (this playbook has no variables)"
@@ -223,7 +224,7 @@ impl Checker<'_> {
             } else {
                 format!(
                     "declare it under [vars] ({name} = \"...\") or use a declared one: {}",
-                    known.join(", ")
+                    crate::env::known_names(&known)
                 )
             };
             self.push(at, format!("unknown variable `{{{{{name}}}}}`"), help);
@@ -252,19 +253,27 @@ impl Checker<'_> {
             let known = self.env.names(kind);
             let help = if known.is_empty() {
                 format!(
-                    "environment {:?} defines no {}",
-                    self.env.name,
+                    "environment {} defines no {}",
+                    crate::text::echo(&self.env.name),
                     kind_plural(kind)
                 )
             } else {
                 format!(
-                    "known {} in environment {:?}: {}",
+                    "known {} in environment {}: {}",
                     kind_plural(kind),
-                    self.env.name,
-                    known.join(", ")
+                    crate::text::echo(&self.env.name),
+                    crate::env::known_names(&known)
                 )
             };
-            self.push(span, format!("unknown {} {value:?}", kind.label()), help);
+            self.push(
+                span,
+                format!(
+                    "unknown {} {value}",
+                    kind.label(),
+                    value = crate::text::echo(value)
+                ),
+                help,
+            );
         }
     }
 
@@ -272,7 +281,7 @@ impl Checker<'_> {
         if !is_id(file.id.get_ref()) {
             self.push(
                 file.id.span(),
-                format!("bad playbook id {:?}", file.id.get_ref()),
+                format!("bad playbook id {}", crate::text::echo(file.id.get_ref())),
                 "use lowercase letters, digits and `-` (e.g. \"region-loss\"); `warroom show ID` \
                  finds the playbook by it",
             );
@@ -281,7 +290,10 @@ impl Checker<'_> {
             let all: Vec<&str> = Scenario::ALL.iter().map(|s| s.as_str()).collect();
             self.push(
                 file.scenario.span(),
-                format!("unknown scenario {:?}", file.scenario.get_ref()),
+                format!(
+                    "unknown scenario {}",
+                    crate::text::echo(file.scenario.get_ref())
+                ),
                 format!("use one of: {}", all.join(", ")),
             );
             Scenario::Custom
@@ -307,7 +319,7 @@ impl Checker<'_> {
             if !is_var_name(name.get_ref()) {
                 self.push(
                     name.span(),
-                    format!("bad variable name {:?}", name.get_ref()),
+                    format!("bad variable name {}", crate::text::echo(name.get_ref())),
                     "start with a letter or `_`, then letters, digits, `_` or `-`",
                 );
             }
@@ -337,8 +349,8 @@ impl Checker<'_> {
                 let line = self.line_of(first);
                 self.push(
                     step.id.span(),
-                    format!("duplicate step id {id:?}"),
-                    format!("step ids must be unique; {id:?} is first used on line {line}: rename one of them"),
+                    format!("duplicate step id {id}", id = crate::text::echo(id)),
+                    format!("step ids must be unique; {id} is first used on line {line}: rename one of them", id = crate::text::echo(id)),
                 );
             } else {
                 seen.insert(id.clone(), step.id.span());
@@ -436,7 +448,7 @@ impl Checker<'_> {
         if !is_id(id) {
             self.push(
                 step.id.span(),
-                format!("bad step id {id:?}"),
+                format!("bad step id {id}", id = crate::text::echo(id)),
                 "use lowercase letters, digits and `-` (e.g. \"promote-replica\"); the operator \
                  may have to type it to confirm",
             );
@@ -512,7 +524,10 @@ impl Checker<'_> {
                 other => {
                     self.push(
                         v.span(),
-                        format!("unknown on_failure {other:?}"),
+                        format!(
+                            "unknown on_failure {other}",
+                            other = crate::text::echo(other)
+                        ),
                         "use \"stop\" (the default: the incident waits on this step) or \
                          \"continue\" (record the failure and go on)",
                     );
@@ -624,7 +639,7 @@ impl Checker<'_> {
         let Some(builtin) = builtin(action.get_ref()) else {
             self.push(
                 action.span(),
-                format!("unknown action {:?}", action.get_ref()),
+                format!("unknown action {}", crate::text::echo(action.get_ref())),
                 format!("built-in actions: {}", builtin_list()),
             );
             return None;
@@ -709,7 +724,7 @@ impl Checker<'_> {
                     "{} = \"...\" (known {}: {})",
                     spec.name,
                     kind_plural(k),
-                    self.env.names(k).join(", ")
+                    crate::env::known_names(&self.env.names(k))
                 ),
                 ArgKind::Count => format!("{} = 3", spec.name),
                 ArgKind::Text => format!("{} = \"...\"", spec.name),
@@ -901,7 +916,7 @@ impl Checker<'_> {
                         other => {
                             self.push(
                                 role.span(),
-                                format!("unknown role {other:?}"),
+                                format!("unknown role {other}", other = crate::text::echo(other)),
                                 "use \"primary\" or \"replica\"",
                             );
                             return None;
@@ -921,7 +936,10 @@ impl Checker<'_> {
                     if !replicates {
                         self.push(
                             pspan,
-                            format!("`lag_under` on {:?}, which is not a replica", db.get_ref()),
+                            format!(
+                                "`lag_under` on {}, which is not a replica",
+                                crate::text::echo(db.get_ref())
+                            ),
                             "replica lag exists only for a database with `replica_of` in the \
                          environment; wait for a replica (e.g. db = \"dr-replica\")",
                         );

@@ -409,13 +409,7 @@ fn role_str(role: DbRole) -> &'static str {
 }
 
 fn state_str(state: DbState) -> &'static str {
-    match state {
-        DbState::Available => "available",
-        DbState::FailingOver => "failing over",
-        DbState::Promoting => "promoting",
-        DbState::Unreachable => "unreachable",
-        DbState::Stopped => "stopped",
-    }
+    state.label()
 }
 
 /// Replica lag in whole seconds, rounded up: a data-loss window is never understated.
@@ -748,6 +742,49 @@ impl Step {
     /// [`Step::render_exec`] for an occasion: in an exercise every message to people (the
     /// `ArgKind::Text` arguments) starts with [`EXERCISE_MARKER`].
     pub fn render_exec_for(&self, vars: &Vars, reveal: Reveal, occasion: Occasion) -> Option<Exec> {
+        self.render_exec_with(vars, reveal, occasion, None)
+    }
+
+    /// The name of the argument that is a message to people (`notify.webhook`'s `message`: the
+    /// first `ArgKind::Text` argument the step sets), if the step sends one.
+    pub fn message_arg(&self) -> Option<&'static str> {
+        let Some(Executor::Action { builtin, with }) = &self.executor else {
+            return None;
+        };
+        builtin
+            .args
+            .iter()
+            .find(|a| a.kind == ArgKind::Text && with.contains_key(a.name))
+            .map(|a| a.name)
+    }
+
+    /// The message to people as it will be sent on this occasion (marked in an exercise),
+    /// `None` when the step sends none.
+    pub fn message(&self, vars: &Vars, reveal: Reveal, occasion: Occasion) -> Option<String> {
+        let name = self.message_arg()?;
+        self.arg(name, vars, reveal).map(|m| occasion.mark(m))
+    }
+
+    /// Whether the message to people uses a secret variable (then it cannot be edited on
+    /// screen: the screen only ever holds it masked).
+    pub fn message_uses_secret(&self, vars: &Vars) -> bool {
+        let (Some(name), Some(Executor::Action { with, .. })) =
+            (self.message_arg(), &self.executor)
+        else {
+            return false;
+        };
+        matches!(with.get(name), Some(ArgValue::Text(t)) if t.uses_secret(vars))
+    }
+
+    /// [`Step::render_exec_for`] with the message to people replaced by `message` (the
+    /// operator's edit, already marked for the occasion) when given.
+    pub fn render_exec_with(
+        &self,
+        vars: &Vars,
+        reveal: Reveal,
+        occasion: Occasion,
+        message: Option<&str>,
+    ) -> Option<Exec> {
         match self.executor.as_ref()? {
             Executor::Run { argv, env } => Some(Exec::Run {
                 argv: argv.iter().map(|a| a.render(vars, reveal)).collect(),
@@ -766,11 +803,10 @@ impl Step {
                             .args
                             .iter()
                             .any(|a| a.name == k.as_str() && a.kind == ArgKind::Text);
-                        let rendered = v.render(vars, reveal);
-                        let value = if text {
-                            occasion.mark(rendered)
-                        } else {
-                            rendered
+                        let value = match message {
+                            Some(m) if text => m.to_string(),
+                            _ if text => occasion.mark(v.render(vars, reveal)),
+                            _ => v.render(vars, reveal),
                         };
                         (k.clone(), value)
                     })
@@ -817,6 +853,22 @@ impl Step {
         env: Option<&Environment>,
         occasion: Occasion,
     ) -> String {
+        self.command_line_with(vars, reveal, env, occasion, None, MessageForm::Quoted)
+    }
+
+    /// [`Step::command_line_for`] with the message to people replaced by `message` (the
+    /// operator's edit, marked) when given, and written in `form`: quoted in the line (the
+    /// journal's record), or as `message=(below, 6 lines)` for a screen that shows the message's
+    /// lines under the command ([`message_lines`]).
+    pub fn command_line_with(
+        &self,
+        vars: &Vars,
+        reveal: Reveal,
+        env: Option<&Environment>,
+        occasion: Occasion,
+        message: Option<&str>,
+        form: MessageForm,
+    ) -> String {
         match &self.executor {
             None => String::new(),
             Some(Executor::Run { argv, env }) => {
@@ -846,7 +898,18 @@ impl Step {
                                 out.push_str(&format!(" ({})", crate::text::visible(&res)));
                             }
                         }
-                        ArgKind::Text => out.push_str(&format!("{:?}", occasion.mark(rendered))),
+                        ArgKind::Text => {
+                            let sent =
+                                message.map_or_else(|| occasion.mark(rendered), str::to_string);
+                            match form {
+                                MessageForm::Quoted => out.push_str(&format!("{sent:?}")),
+                                MessageForm::Below => {
+                                    let n = message_lines(&sent).len();
+                                    let unit = if n == 1 { "line" } else { "lines" };
+                                    out.push_str(&format!("(below, {n} {unit})"));
+                                }
+                            }
+                        }
                         ArgKind::Count | ArgKind::Flag => {
                             out.push_str(&crate::text::visible(&rendered));
                         }
@@ -856,6 +919,27 @@ impl Step {
             }
         }
     }
+}
+
+/// How a command line writes a message to people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageForm {
+    /// In the line, quoted with escapes (`message="[DRILL] INCIDENT: ...\nNEXT UPDATE: 1h"`):
+    /// one unambiguous line, for the journal and `show`.
+    Quoted,
+    /// `message=(below, 6 lines)`: the screen shows the lines under the command.
+    Below,
+}
+
+/// A message to people as the lines it is sent as, each made visible for a screen
+/// ([`crate::text::visible`]: control characters other than the newline are shown, not
+/// obeyed). A trailing newline ends the last line instead of opening an empty one; an empty
+/// message is one empty line.
+pub fn message_lines(message: &str) -> Vec<String> {
+    let body = message.strip_suffix('\n').unwrap_or(message);
+    body.split('\n')
+        .map(|l| crate::text::visible(l).into_owned())
+        .collect()
 }
 
 /// An argument quoted for display the way a POSIX shell would need it, so a displayed command is
@@ -1149,5 +1233,76 @@ mod tests {
         assert!(c.observe_in_step(&ours, ours.at, Some(start)).met);
         // Outside a step it never holds.
         assert!(!c.observe(&ours, ours.at).met);
+    }
+
+    fn notify_step(message: &str) -> Step {
+        let builtin = crate::actions::builtin("notify.webhook").expect("notify.webhook");
+        let mut with = BTreeMap::new();
+        with.insert(
+            "message".to_string(),
+            ArgValue::Text(Template::parse(message).expect("template")),
+        );
+        Step {
+            id: "tell".into(),
+            title: "Tell".into(),
+            target: Dur::from_secs(60),
+            guide: Template::literal(""),
+            checklist: Vec::new(),
+            executor: Some(Executor::Action { builtin, with }),
+            wait: None,
+            timeout: None,
+            on_failure: OnFailure::Stop,
+            destructive: false,
+            capture_rpo: false,
+            restores_service: false,
+        }
+    }
+
+    #[test]
+    fn a_message_is_its_lines_with_other_controls_visible() {
+        assert_eq!(message_lines("a\nb\n"), ["a", "b"]);
+        assert_eq!(message_lines("a\n\nb"), ["a", "", "b"]);
+        assert_eq!(message_lines(""), [""]);
+        assert_eq!(message_lines("x\x1b[2Jy\r\tz"), ["x\\x1b[2Jy\\r\\tz"]);
+    }
+
+    #[test]
+    fn a_message_is_quoted_for_the_record_and_below_for_the_screen() {
+        let step = notify_step("for {{name}}\nsecond line");
+        let v = vars();
+        let quoted = step.command_line_for(&v, Reveal::Masked, None, Occasion::Exercise);
+        assert_eq!(
+            quoted,
+            "notify.webhook message=\"[DRILL] for api\\nsecond line\""
+        );
+        let below = step.command_line_with(
+            &v,
+            Reveal::Masked,
+            None,
+            Occasion::Exercise,
+            None,
+            MessageForm::Below,
+        );
+        assert_eq!(below, "notify.webhook message=(below, 2 lines)");
+        let edited = step.command_line_with(
+            &v,
+            Reveal::Masked,
+            None,
+            Occasion::Exercise,
+            Some("[DRILL] one line"),
+            MessageForm::Below,
+        );
+        assert_eq!(edited, "notify.webhook message=(below, 1 line)");
+        assert_eq!(
+            step.message(&v, Reveal::Masked, Occasion::Exercise)
+                .as_deref(),
+            Some("[DRILL] for api\nsecond line")
+        );
+        match step.render_exec_with(&v, Reveal::Secrets, Occasion::Real, Some("edited")) {
+            Some(Exec::Action(call)) => assert_eq!(call.arg("message"), Some("edited")),
+            other => panic!("{other:?}"),
+        }
+        assert!(!step.message_uses_secret(&v));
+        assert!(notify_step("t {{token}}").message_uses_secret(&v));
     }
 }

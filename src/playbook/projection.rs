@@ -34,21 +34,8 @@ pub const DEF_RECOVER: &str = "declared -> service restored";
 pub const DEF_PLAYBOOK: &str = "declared -> resolved: the checklist walk";
 pub const DEF_RPO: &str = "committed writes the recovered database does not have";
 
-/// A measured span: `3s`, `2m00s`, `1h02m03s`, `2d01h02m03s`. One form for every figure.
-pub fn span(secs: u64) -> String {
-    let (d, h, m, s) = (
-        secs / 86_400,
-        (secs % 86_400) / 3600,
-        (secs % 3600) / 60,
-        secs % 60,
-    );
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, _) => format!("{m}m{s:02}s"),
-        (0, _, _) => format!("{h}h{m:02}m{s:02}s"),
-        _ => format!("{d}d{h:02}h{m:02}m{s:02}s"),
-    }
-}
+/// Durations are printed by [`crate::duration`] only (one style everywhere).
+pub use crate::duration::{rpo_span, span};
 
 /// A clock speed: `60x`, `1x`, `0.5x` (simulated seconds per wall second).
 pub fn speed_label(speed: f64) -> String {
@@ -56,22 +43,6 @@ pub fn speed_label(speed: f64) -> String {
         format!("{}x", speed.round())
     } else {
         format!("{speed:.2}x")
-    }
-}
-
-/// An RPO in seconds: a tenth below a minute (`3.4s`), else a [`span`] rounded up.
-pub fn rpo_span(secs: f64) -> String {
-    if !secs.is_finite() || secs <= 0.0 {
-        "0s".into()
-    } else if secs < 60.0 {
-        let tenths = (secs * 10.0).round() / 10.0;
-        if tenths.fract() == 0.0 {
-            format!("{tenths:.0}s")
-        } else {
-            format!("{tenths:.1}s")
-        }
-    } else {
-        span(secs.ceil() as u64)
     }
 }
 
@@ -311,6 +282,18 @@ pub struct StepRecord {
     pub verified: bool,
     /// It ran past its target (`target_exceeded` recorded, or its actual time says so).
     pub over_target: bool,
+    /// Checklist items marked not applicable (and not made applicable again), in item order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_applicable: Vec<NotApplicableItem>,
+}
+
+/// A checklist item the operator marked not applicable, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotApplicableItem {
+    /// The item's index, from 0.
+    pub item: usize,
+    pub text: String,
+    pub reason: String,
 }
 
 impl StepRecord {
@@ -331,6 +314,7 @@ impl StepRecord {
             verification: false,
             verified: false,
             over_target: false,
+            not_applicable: Vec::new(),
         }
     }
 }
@@ -701,8 +685,33 @@ impl Projection {
                 s.started_at = Some(at);
                 s.finished_at = None;
             }
-            Event::ChecklistTicked { step, .. } => {
+            Event::MessageEdited { step, .. } => {
                 self.step(step, None, None);
+            }
+            Event::ChecklistTicked { step, item, .. }
+            | Event::ItemApplicable { step, item, .. } => {
+                // Ticking or unticking an item replaces a not-applicable mark.
+                self.step(step, None, None)
+                    .not_applicable
+                    .retain(|n| n.item != *item);
+            }
+            Event::ItemNotApplicable {
+                step,
+                item,
+                text,
+                reason,
+            } => {
+                let list = &mut self.step(step, None, None).not_applicable;
+                list.retain(|n| n.item != *item);
+                let at = list.partition_point(|n| n.item < *item);
+                list.insert(
+                    at,
+                    NotApplicableItem {
+                        item: *item,
+                        text: text.clone(),
+                        reason: reason.clone(),
+                    },
+                );
             }
             Event::ConfirmRequested { step, command } => {
                 let s = self.step(step, None, None);
@@ -909,9 +918,17 @@ impl Projection {
             if r.status == "skipped" && r.started_at.is_none() {
                 r.actual_secs = None;
             }
-            r.timing = r
-                .actual_secs
-                .map(|a| Timing::of(a, Dur::from_secs(r.target_secs)));
+            // An ended step is on time or over, as the console's scorecard says; "at risk" is
+            // for a step still under way.
+            let ended = r.finished_at.is_some();
+            r.timing = r.actual_secs.map(|a| {
+                let target = Dur::from_secs(r.target_secs);
+                if ended {
+                    Timing::finished(a, target)
+                } else {
+                    Timing::of(a, target)
+                }
+            });
             r.over_target |= r.timing == Some(Timing::Over);
         }
         let legacy = self.legacy && !self.saw_milestone;

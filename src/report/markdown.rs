@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Postmortem, State, StepReport, Verdict};
 use crate::duration::Dur;
+use crate::playbook::projection::NotApplicableItem;
 use crate::playbook::projection::{ReminderOutcome, span, speed_label};
 use crate::playbook::{Grade, Timing};
 use crate::text::{self, BLOCK_MAX_CHARS};
@@ -597,6 +598,25 @@ fn steps(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
                 id(&s.id),
                 inline(&id(&s.title)),
                 inline(s.reason.as_deref().unwrap_or("no reason recorded"))
+            )?;
+        }
+        writeln!(out)?;
+    }
+    let not_applicable: Vec<(&StepReport, &NotApplicableItem)> = pm
+        .steps
+        .iter()
+        .flat_map(|s| s.not_applicable.iter().map(move |n| (s, n)))
+        .collect();
+    if !not_applicable.is_empty() {
+        writeln!(out, "Checklist items not applicable:")?;
+        writeln!(out)?;
+        for (s, n) in not_applicable {
+            writeln!(
+                out,
+                "- `{}` [n/a] {} — {}",
+                id(&s.id),
+                inline(&n.text),
+                inline(&n.reason)
             )?;
         }
         writeln!(out)?;

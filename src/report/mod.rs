@@ -671,6 +671,19 @@ fn describe(event: &Event) -> (Option<String>, String) {
             Some(step.clone()),
             format!("{} \"{text}\"", if *ticked { "ticked" } else { "unticked" }),
         ),
+        Event::ItemNotApplicable {
+            step, text, reason, ..
+        } => (
+            Some(step.clone()),
+            format!("not applicable \"{text}\": {reason}"),
+        ),
+        Event::ItemApplicable { step, text, .. } => {
+            (Some(step.clone()), format!("applicable again \"{text}\""))
+        }
+        Event::MessageEdited { step, message } => (
+            Some(step.clone()),
+            format!("message edited before sending: {message:?}"),
+        ),
         Event::ConfirmRequested { step, command } => {
             (Some(step.clone()), format!("confirmation asked: {command}"))
         }

@@ -735,9 +735,9 @@ impl Sim {
     fn state_word(&self, i: usize) -> &'static str {
         let d = &self.dbs[i];
         match d.phase {
-            Phase::Up if d.read_only => "stopped (read-only)",
+            Phase::Up if d.read_only => "read-only",
             Phase::Up => "available",
-            Phase::FailingOver { .. } => "failing over",
+            Phase::FailingOver { .. } => "failing-over",
             Phase::Promoting { .. } => "promoting",
             Phase::Restoring { .. } => "restoring (unreachable)",
             Phase::Down => "unreachable",

@@ -37,6 +37,15 @@ pub(crate) struct Attempt {
     pub(crate) size: u64,
 }
 
+/// A series whose job is broken (the environment's `failing_for` / `stopped_for`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Breakage {
+    /// Every scheduled attempt fails.
+    Failing,
+    /// Scheduled attempts do not happen.
+    Stopped,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Series {
     pub(crate) name: String,
@@ -54,6 +63,8 @@ pub(crate) struct Series {
     pub(crate) last_attempt: Option<Attempt>,
     pub(crate) last_success: Option<Attempt>,
     pub(crate) last_good: Option<Attempt>,
+    /// Broken from this time on (simulated seconds), if at all.
+    pub(crate) broken: Option<(Breakage, i64)>,
 }
 
 impl Series {
@@ -114,6 +125,7 @@ impl Series {
             last_attempt: None,
             last_success: None,
             last_good: None,
+            broken: None,
         }
     }
 
@@ -140,6 +152,20 @@ impl Series {
                 self.next_at = self.slot + rng.range_i64(delay.0, delay.1);
             }
             Cadence::Irregular { gap } => self.next_at += rng.range_i64(gap.0, gap.1).max(1),
+        }
+    }
+
+    /// The scheduled attempt completing at `at`: as [`Series::attempt`], unless the job is
+    /// broken by then (failing: it fails; stopped: there is no attempt).
+    pub(crate) fn scheduled(&mut self, at: i64, reachable: bool, corrupt: bool, rng: &mut Rng) {
+        match self.broken {
+            Some((Breakage::Stopped, since)) if at >= since => {}
+            Some((Breakage::Failing, since)) if at >= since => {
+                self.attempt(at, false, corrupt, false, rng);
+            }
+            _ => {
+                self.attempt(at, reachable, corrupt, false, rng);
+            }
         }
     }
 

@@ -36,7 +36,7 @@ use crate::telemetry::{
 pub use error::SimError;
 pub use fault::Fault;
 
-use backup::Series;
+use backup::{Breakage, Series};
 use rng::{Rng, mix};
 
 pub(crate) const DAY: i64 = 86_400;
@@ -172,6 +172,9 @@ struct Repl {
     missed: Option<f64>,
     /// When the source was lost (the end of the missed window), with `missed`.
     lost_at: Option<i64>,
+    /// The link to the source is cut (the environment's `broken_for`): nothing arrives although
+    /// the source answers.
+    link_broken: bool,
 }
 
 impl Repl {
@@ -379,7 +382,15 @@ impl Sim {
                         promoted: false,
                         missed: None,
                         lost_at: None,
+                        link_broken: false,
                     });
+                    // Broken for a while before the start: everything since is not replayed.
+                    if let Some(broken) = def.sim.as_ref().and_then(|s| s.broken_for.as_ref())
+                        && let Some(repl) = db.repl.as_mut()
+                    {
+                        repl.link_broken = true;
+                        repl.backlog = broken.get_ref().secs() as f64;
+                    }
                 }
                 _ => warnings.push(format!(
                     "database {:?}: cannot replicate from {:?}; simulated as a primary",
@@ -394,9 +405,19 @@ impl Sim {
         for def in &env.backups {
             let at = def.sim.as_ref().and_then(|s| s.at.as_deref());
             let mut s = Series::new(def.name.get_ref(), &def.kind, def.every, at, &mut warnings);
+            let since = |d: Option<&toml::Spanned<Dur>>| {
+                d.map(|d| t - i64::try_from(d.get_ref().secs()).unwrap_or(HISTORY_SECS))
+            };
+            if let Some(sim) = &def.sim {
+                if let Some(from) = since(sim.failing_for.as_ref()) {
+                    s.broken = Some((Breakage::Failing, from));
+                } else if let Some(from) = since(sim.stopped_for.as_ref()) {
+                    s.broken = Some((Breakage::Stopped, from));
+                }
+            }
             s.start(t - HISTORY_SECS, &mut history);
             while s.next_at <= t {
-                s.attempt(s.next_at, true, false, false, &mut history);
+                s.scheduled(s.next_at, true, false, &mut history);
                 s.schedule_next(&mut history);
             }
             series.push(s);
@@ -450,7 +471,7 @@ impl Sim {
             app_names.push(app);
         }
 
-        Sim {
+        let mut sim = Sim {
             seed,
             t,
             rng,
@@ -467,7 +488,36 @@ impl Sim {
             notifications: Vec::new(),
             data_loss: Vec::new(),
             warnings,
+        };
+        sim.start_with_zones_down(env);
+        sim
+    }
+
+    /// The environment's `zones_down`: those zones are down from the start (databases there
+    /// failed over or unreachable, pods moved, replicas of a lost source frozen), and a region
+    /// down from the start has failed its health checks already. Changes nothing (not even the
+    /// random stream) when no region declares any.
+    fn start_with_zones_down(&mut self, env: &Environment) {
+        let down: Vec<usize> = env
+            .regions
+            .iter()
+            .filter_map(|r| r.sim.as_ref())
+            .flat_map(|s| &s.zones_down)
+            .filter_map(|zone| self.zones.iter().position(|z| z.name == *zone.get_ref()))
+            .collect();
+        if down.is_empty() {
+            return;
         }
+        let t = self.t;
+        self.zones_down(&down, t);
+        for r in 0..self.regions.len() {
+            if self.region_down(r) {
+                for _ in 0..crate::telemetry::ENDPOINT_DOWN_AFTER {
+                    self.check_health(r, t);
+                }
+            }
+        }
+        self.note_lost_sources(t);
     }
 
     /// Advances the dynamics to `now` in fixed 1-second simulated steps (a `now` in the past is a
@@ -633,6 +683,7 @@ impl Sim {
                         latency_ms: e.latency_ms,
                         consecutive_failures: e.consecutive_failures,
                         error: e.error.clone(),
+                        failure: None,
                     })
                 })
                 .collect(),
@@ -679,7 +730,7 @@ impl Sim {
 
     fn db_reading(&self, d: &Db) -> DatabaseReading {
         let state = match d.phase {
-            Phase::Up if d.read_only => DbState::Stopped,
+            Phase::Up if d.read_only => DbState::ReadOnly,
             Phase::Up => DbState::Available,
             Phase::FailingOver { .. } => DbState::FailingOver,
             Phase::Promoting { .. } => DbState::Promoting,
@@ -694,7 +745,7 @@ impl Sim {
                     (ReplicationState::Promoted, None, None)
                 } else if d.phase != Phase::Up {
                     (ReplicationState::Broken, None, None)
-                } else if self.streams_from(src) {
+                } else if self.streams_from(src) && !repl.link_broken {
                     let lag = repl.lag();
                     (
                         ReplicationState::Streaming,
@@ -745,6 +796,7 @@ impl Sim {
             replication,
             integrity_ok: answering.then_some(d.corrupt_since.is_none()),
             corrupt_since: d.corrupt_since.map(to_utc),
+            failure: None,
         }
     }
 
@@ -992,7 +1044,7 @@ impl Sim {
             if repl.promoted {
                 continue;
             }
-            if !(source_writes && replica_up) {
+            if !(source_writes && replica_up) || repl.link_broken {
                 // Nothing is replayed: the last replayed transaction gets older by the second.
                 repl.backlog += 1.0;
                 continue;
@@ -1029,7 +1081,7 @@ impl Sim {
         };
         for s in &mut self.series {
             if s.next_at <= t {
-                s.attempt(t, reachable, corrupt, false, &mut self.rng);
+                s.scheduled(t, reachable, corrupt, &mut self.rng);
                 s.schedule_next(&mut self.rng);
             }
         }

@@ -605,7 +605,7 @@ fn read_only_stops_writes_and_back() {
         )
         .expect("read-only");
     assert!(lines[0].contains("writes off"), "{lines:?}");
-    assert_eq!(db(&sim.sample(), "primary").state, DbState::Stopped);
+    assert_eq!(db(&sim.sample(), "primary").state, DbState::ReadOnly);
     assert_eq!(sim.sample().region_verdict("primary"), Verdict::Healthy);
     sim.set_read_only("primary", false, at(70))
         .expect("writable");
@@ -1170,5 +1170,84 @@ fn restore_prints_the_manifest_a_verification_of_the_backup_shows() {
     assert!(
         manifest.ends_with(&format!("rows {rows}; checksum {checksum}")),
         "{manifest}\nverified: {verified:?}"
+    );
+}
+
+/// The demo with `from` replaced by `to` in its file.
+fn demo_with(edits: &[(&str, &str)]) -> Environment {
+    let mut src = crate::env::DEMO_TOML.to_string();
+    for (from, to) in edits {
+        assert!(src.contains(from), "{from}");
+        src = src.replacen(from, to, 1);
+    }
+    Environment::parse("<test>", &src).expect("valid environment")
+}
+
+#[test]
+fn an_environment_can_start_with_a_broken_link_and_broken_backups() {
+    let env = demo_with(&[
+        (
+            "sim = { resource = \"pynomaly-dr-replica\" }",
+            "sim = { resource = \"pynomaly-dr-replica\", broken_for = \"10m\" }",
+        ),
+        (
+            "every = \"15m\"\nsim = {}",
+            "every = \"15m\"\nsim = { failing_for = \"1h\" }",
+        ),
+        (
+            "sim = { at = \"01:00\" }",
+            "sim = { at = \"01:00\", stopped_for = \"3d\" }",
+        ),
+    ]);
+    let mut sim = Sim::new(&env, 1, t0());
+    let s = sim.sample();
+    let r = db(&s, "dr-replica").replication.expect("a replica");
+    assert_eq!(r.state, ReplicationState::Broken);
+    assert!(r.lag_secs.is_some_and(|l| l >= 600.0), "{r:?}");
+    // The source still answers: nothing is frozen, the lag keeps growing.
+    assert_eq!(r.loss_window_secs, None);
+    sim.advance(at(60));
+    assert!(lag(&sim.sample(), "dr-replica") >= 660.0);
+    let now = sim.now();
+    let s = sim.sample();
+    let snapshots = s.backup("snapshots").expect("series");
+    assert_eq!(snapshots.status(now), BackupStatus::Failed);
+    assert!(snapshots.age_secs(now).is_some_and(|a| a >= 3600));
+    // Stopped for longer than the made-up history: never a success.
+    let config = s.backup("config").expect("series");
+    assert_eq!(config.last_success, None);
+    assert_eq!(config.status(now), BackupStatus::Overdue);
+    // The others are as ever.
+    assert_eq!(
+        s.backup("daily-dump").expect("series").status(now),
+        BackupStatus::Ok
+    );
+}
+
+#[test]
+fn an_environment_can_start_with_zones_down() {
+    let env = demo_with(&[(
+        "zones = [\"us-east-1a\", \"us-east-1b\"]",
+        "zones = [\"us-east-1a\", \"us-east-1b\"]\nsim = { zones_down = [\"us-east-1a\", \"us-east-1b\"] }",
+    )]);
+    let sim = Sim::new(&env, 1, t0());
+    let s = sim.sample();
+    assert_eq!(s.region_verdict("dr"), Verdict::Down);
+    assert!(endpoint(&s, "dr").is_down(), "{:?}", endpoint(&s, "dr"));
+    assert_eq!(db(&s, "dr-replica").state, DbState::Unreachable);
+    assert_eq!(s.region_verdict("primary"), Verdict::Healthy);
+    // One zone of the primary: the Multi-AZ primary fails over, the region is degraded.
+    let env = demo_with(&[(
+        "zones = [\"us-west-2a\", \"us-west-2b\", \"us-west-2c\"]",
+        "zones = [\"us-west-2a\", \"us-west-2b\", \"us-west-2c\"]\nsim = { zones_down = [\"us-west-2a\"] }",
+    )]);
+    let s = Sim::new(&env, 1, t0()).sample();
+    assert_eq!(s.region_verdict("primary"), Verdict::Degraded);
+    assert_eq!(db(&s, "primary").state, DbState::FailingOver);
+    // Without conditions the simulation is the demo's, draw for draw.
+    let plain = demo_with(&[]);
+    assert_eq!(
+        format!("{:?}", Sim::new(&plain, 1, t0()).sample()),
+        format!("{:?}", demo(1).sample())
     );
 }

@@ -176,6 +176,7 @@ impl BackupDirSource {
         )
         .await
         .map_err(|_| SourceError::Failed {
+            reason: super::FailureReason::timeout(SCAN_TIMEOUT),
             message: format!(
                 "listing {} took more than {}s (a hung mount?)",
                 self.dir.display(),
@@ -185,7 +186,7 @@ impl BackupDirSource {
         .map_err(|e| SourceError::Crashed {
             message: e.to_string(),
         })?;
-        let files = scanned.map_err(|message| SourceError::Failed { message })?;
+        let files = scanned.map_err(SourceError::failed)?;
         let now = SystemTime::now();
         let day = Duration::from_secs(24 * 3600);
         let recent = |f: &BackupFile| now.duration_since(f.modified).is_ok_and(|age| age <= day);

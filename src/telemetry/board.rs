@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Sample;
+use super::reason::{Failure, FailureReason, clean, failures_in};
 use super::source::{Feeds, SourceError, SourceId};
 
 /// How many lag points a sparkline keeps.
@@ -19,6 +20,9 @@ pub struct SourceState {
     pub last_ok: Option<DateTime<Utc>>,
     /// The newest error, with the session time it arrived; cleared by the next success.
     pub last_error: Option<(DateTime<Utc>, SourceError)>,
+    /// What the newest successful sample could not read (a database that refused us, a health
+    /// URL that gave no answer), with why.
+    pub failures: Vec<Failure>,
 }
 
 /// Whether a pane's data can be trusted right now.
@@ -61,6 +65,7 @@ impl Board {
                     feeds,
                     last_ok: None,
                     last_error: None,
+                    failures: Vec::new(),
                 })
                 .collect(),
             picture: Sample::default(),
@@ -83,6 +88,7 @@ impl Board {
             Ok(sample) => {
                 state.last_ok = Some(received);
                 state.last_error = None;
+                state.failures = failures_in(&state.name, &sample);
                 for db in &sample.databases {
                     if let Some(lag) = db.replication.as_ref().and_then(|r| r.lag_secs) {
                         let points = self.lag_history.entry(db.name.clone()).or_default();
@@ -97,6 +103,30 @@ impl Board {
             }
             Err(e) => state.last_error = Some((received, e)),
         }
+    }
+
+    /// Everything that cannot be read now, source by source: a source whose poll failed (or
+    /// that never answered) as a whole, else the targets its newest sample could not read.
+    pub fn failures(&self) -> Vec<Failure> {
+        let mut out = Vec::new();
+        for s in &self.sources {
+            match (&s.last_error, s.last_ok) {
+                (Some((_, e)), _) => out.push(Failure {
+                    source: s.name.clone(),
+                    target: None,
+                    reason: e.reason(),
+                    message: clean(&e.to_string()),
+                }),
+                (None, None) => out.push(Failure {
+                    source: s.name.clone(),
+                    target: None,
+                    reason: FailureReason::other("no answer yet"),
+                    message: "no answer yet".to_string(),
+                }),
+                (None, Some(_)) => out.extend(s.failures.iter().cloned()),
+            }
+        }
+        out
     }
 
     /// Freshness of the data behind a pane: the worst of the sources that feed it.
@@ -168,6 +198,7 @@ mod tests {
                 }),
                 integrity_ok: None,
                 corrupt_since: None,
+                failure: None,
             }],
             ..Sample::default()
         }
@@ -203,7 +234,7 @@ mod tests {
         match b.freshness(lag, t(10)) {
             Freshness::Stale { age_secs, error } => {
                 assert_eq!(age_secs, Some(10));
-                assert_eq!(error.as_deref(), Some("sim: no answer within 5s"));
+                assert_eq!(error.as_deref(), Some("sim: timeout after 5s"));
             }
             other => panic!("expected stale, got {other:?}"),
         }

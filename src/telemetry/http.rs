@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::reason::{FailureReason, io_in_chain};
 use super::source::{BoxFuture, Feeds, Source, SourceError};
 use super::{EndpointReading, Sample};
 
@@ -28,6 +29,8 @@ pub struct Check {
     pub latency_ms: u64,
     /// Why it failed, one line.
     pub error: Option<String>,
+    /// Why no HTTP answer came at all (`None` when it answered, whatever the status).
+    pub failure: Option<FailureReason>,
 }
 
 /// A client for health checks: rustls, bounded, and direct: `HTTP(S)_PROXY` is ignored, because
@@ -35,6 +38,7 @@ pub struct Check {
 pub fn client() -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .no_proxy()
+        .dns_resolver(std::sync::Arc::new(Resolver))
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(CHECK_TIMEOUT)
         .user_agent(concat!(
@@ -62,12 +66,14 @@ pub async fn check(client: &reqwest::Client, url: &str) -> Check {
             status: None,
             latency_ms,
             error: Some(format!("no answer within {}s", CHECK_TIMEOUT.as_secs())),
+            failure: Some(FailureReason::timeout(CHECK_TIMEOUT)),
         },
         Ok(Err(e)) => Check {
             ok: false,
             status: None,
             latency_ms,
             error: Some(http_error(&e)),
+            failure: Some(http_reason(&e)),
         },
         Ok(Ok(resp)) => {
             let status = resp.status();
@@ -76,9 +82,96 @@ pub async fn check(client: &reqwest::Client, url: &str) -> Check {
                 status: Some(status.as_u16()),
                 latency_ms,
                 error: (!status.is_success()).then(|| format!("HTTP {status}")),
+                failure: None,
             }
         }
     }
+}
+
+/// Resolves host names for the health checks with the system resolver (as reqwest's default
+/// does), so that a failed lookup reaches the error as a [`DnsFailure`] we can recognise.
+struct Resolver;
+
+/// A host name that does not resolve.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {why}")]
+struct DnsFailure {
+    name: String,
+    why: String,
+}
+
+impl reqwest::dns::Resolve for Resolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let name = name.as_str().to_string();
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((name.as_str(), 0))
+                .await
+                .map(Iterator::collect::<Vec<std::net::SocketAddr>>);
+            match found {
+                Ok(addrs) => {
+                    if addrs.is_empty() {
+                        Err(Box::new(DnsFailure {
+                            name,
+                            why: "no address".to_string(),
+                        })
+                            as Box<dyn std::error::Error + Send + Sync>)
+                    } else {
+                        Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+                    }
+                }
+                Err(e) => Err(Box::new(DnsFailure {
+                    name,
+                    why: e.to_string(),
+                })
+                    as Box<dyn std::error::Error + Send + Sync>),
+            }
+        })
+    }
+}
+
+/// Why a request got no HTTP answer: our resolver's [`DnsFailure`], the I/O error's kind, a TLS
+/// failure (a `rustls::Error` in the chain), else the error text.
+fn http_reason(e: &reqwest::Error) -> FailureReason {
+    let timeout = if e.is_connect() {
+        CONNECT_TIMEOUT
+    } else {
+        CHECK_TIMEOUT
+    };
+    if e.is_timeout() {
+        return FailureReason::timeout(timeout);
+    }
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(dns) = err.downcast_ref::<DnsFailure>() {
+            return FailureReason::dns(dns.to_string());
+        }
+        // rustls's errors reach us inside an I/O error (tokio-rustls) or on their own.
+        if let Some(tls) = rustls_error(err) {
+            return FailureReason::tls(tls.to_string());
+        }
+        next = err.source();
+    }
+    if let Some(r) = io_in_chain(e).and_then(|io| FailureReason::from_io(io, timeout)) {
+        return r;
+    }
+    FailureReason::other(http_error(e))
+}
+
+/// A `rustls::Error` at this level of a chain, or inside an I/O error (nested I/O errors
+/// included: `io::Error::source` skips the error it wraps).
+fn rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let mut io = err.downcast_ref::<std::io::Error>();
+    for _ in 0..4 {
+        let inner = io?.get_ref()?;
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        io = inner.downcast_ref::<std::io::Error>();
+    }
+    None
 }
 
 /// A reqwest error as one line: what failed and the innermost cause.
@@ -167,6 +260,7 @@ impl HttpSource {
             latency_ms: Some(c.latency_ms),
             consecutive_failures: self.consecutive_failures,
             error: c.error,
+            failure: c.failure,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod backup_dir;
 pub mod board;
 pub mod http;
 pub mod postgres;
+pub mod reason;
 pub mod sim;
 pub mod source;
 
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::duration::Dur;
 
 pub use board::Board;
+pub use reason::{Failure, FailureReason};
 pub use source::{Source, SourceError, SourceId};
 
 /// Everything one source saw at one moment. Sections a source does not feed stay empty.
@@ -54,8 +56,25 @@ pub enum DbState {
     Promoting,
     /// Does not answer.
     Unreachable,
-    /// Stopped on purpose (e.g. writers isolated).
+    /// Stopped on purpose.
     Stopped,
+    /// Up and answering, but refusing writes on purpose (e.g. writers isolated).
+    ReadOnly,
+}
+
+impl DbState {
+    /// The one word for this state on every screen and in every record (pane, `status`,
+    /// evidence, wait conditions, report): the same as its serialised name.
+    pub fn label(self) -> &'static str {
+        match self {
+            DbState::Available => "available",
+            DbState::FailingOver => "failing-over",
+            DbState::Promoting => "promoting",
+            DbState::Unreachable => "unreachable",
+            DbState::Stopped => "stopped",
+            DbState::ReadOnly => "read-only",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +109,10 @@ pub struct DatabaseReading {
     pub integrity_ok: Option<bool>,
     /// Since when the integrity checks fail, where known.
     pub corrupt_since: Option<DateTime<Utc>>,
+    /// Why the source could not read this database itself (it did not answer, refused our
+    /// credentials, ...); `None` when it answered or its state comes from elsewhere (AWS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureReason>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,6 +192,10 @@ pub struct EndpointReading {
     pub latency_ms: Option<u64>,
     pub consecutive_failures: u32,
     pub error: Option<String>,
+    /// Why the last check got no HTTP answer at all (refused, timeout, DNS, TLS); `None` when
+    /// it answered (whatever the status) or the reading comes from elsewhere (Route 53).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureReason>,
 }
 
 /// One availability zone.
@@ -460,8 +487,10 @@ impl Sample {
         let impaired = zones.iter().any(|z| !z.up)
             || endpoints.iter().any(|e| e.consecutive_failures > 0)
             || dbs.iter().any(|d| {
-                d.state != DbState::Available && d.state != DbState::Stopped
-                    || d.integrity_ok == Some(false)
+                !matches!(
+                    d.state,
+                    DbState::Available | DbState::Stopped | DbState::ReadOnly
+                ) || d.integrity_ok == Some(false)
             })
             || security
                 .iter()
@@ -624,6 +653,7 @@ mod tests {
                 latency_ms: Some(40),
                 consecutive_failures: api_failures,
                 error: None,
+                failure: None,
             }],
             databases: vec![DatabaseReading {
                 name: "primary".into(),
@@ -636,6 +666,7 @@ mod tests {
                 replication: None,
                 integrity_ok: Some(true),
                 corrupt_since: None,
+                failure: None,
             }],
             ..Sample::default()
         }

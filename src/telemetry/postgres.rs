@@ -36,6 +36,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_postgres::{Client, NoTls};
 
+use super::reason::{FailureReason, io_in_chain, root_cause};
 use super::source::{BoxFuture, Feeds, Source, SourceError};
 use super::{DatabaseReading, DbRole, DbState, Replication, ReplicationState, Sample};
 use crate::duration::Dur;
@@ -217,36 +218,134 @@ impl PgTarget {
     /// Opens a connection within the connect timeout; its driver task runs until the client is
     /// dropped.
     pub async fn connect(&self) -> Result<Client, String> {
+        self.connect_classified().await.map_err(|e| e.message)
+    }
+
+    /// [`PgTarget::connect`], saying why it failed as a [`FailureReason`] too.
+    pub async fn connect_classified(&self) -> Result<Client, ConnectError> {
         let mut config = self.config.clone();
-        if let Some(p) = self.password()? {
-            config.password(p);
+        match self.password() {
+            Ok(Some(p)) => {
+                config.password(p);
+            }
+            Ok(None) => {}
+            Err(message) => {
+                return Err(ConnectError {
+                    reason: FailureReason::other(&message),
+                    message,
+                });
+            }
         }
         // tokio-postgres applies connect_timeout per host; this bounds the whole handshake.
         let limit = self.connect_timeout + Duration::from_millis(500);
         let connected = tokio::time::timeout(limit, config.connect(NoTls))
             .await
-            .map_err(|_| {
-                format!(
+            .map_err(|_| ConnectError {
+                reason: FailureReason::timeout(limit),
+                message: format!(
                     "cannot connect to {} ({}): no answer within {}s",
                     self.name,
                     self.shown(),
                     limit.as_secs_f64().round()
-                )
+                ),
             })?;
-        let (client, connection) = connected.map_err(|e| {
-            format!(
-                "cannot connect to {} ({}): {}",
-                self.name,
-                self.shown(),
-                pg_error(&e)
-            )
-        })?;
+        let (client, connection) = match connected {
+            Ok(c) => c,
+            Err(e) => {
+                let mut reason = pg_reason(&e, self.connect_timeout);
+                if matches!(reason, FailureReason::Other { .. })
+                    && let Some(why) = self.unresolvable().await
+                {
+                    reason = FailureReason::dns(why);
+                }
+                return Err(ConnectError {
+                    reason,
+                    message: format!(
+                        "cannot connect to {} ({}): {}",
+                        self.name,
+                        self.shown(),
+                        pg_error(&e)
+                    ),
+                });
+            }
+        };
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %pg_error(&e), "postgres connection ended");
             }
         });
         Ok(client)
+    }
+
+    /// Why none of the target's hosts resolves, when they are all names (no unix socket, no
+    /// address, no `hostaddr`) and none resolves: asked only after a connection failed.
+    async fn unresolvable(&self) -> Option<String> {
+        use tokio_postgres::config::Host;
+        if !self.config.get_hostaddrs().is_empty() {
+            return None;
+        }
+        let mut why = None;
+        for host in self.config.get_hosts() {
+            let Host::Tcp(name) = host else {
+                return None;
+            };
+            if name.parse::<std::net::IpAddr>().is_ok() {
+                return None;
+            }
+            let lookup = tokio::time::timeout(
+                self.connect_timeout,
+                tokio::net::lookup_host((name.as_str(), 5432)),
+            )
+            .await;
+            match lookup {
+                Ok(Ok(addrs)) => {
+                    if addrs.count() > 0 {
+                        return None;
+                    }
+                    why = Some(format!("{name}: no address"));
+                }
+                Ok(Err(e)) => why = Some(format!("{name}: {e}")),
+                Err(_) => why = Some(format!("{name}: no answer from the resolver")),
+            }
+        }
+        why
+    }
+}
+
+/// A connection that could not be opened: why, and the message for people.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ConnectError {
+    pub reason: FailureReason,
+    pub message: String,
+}
+
+/// Why a tokio-postgres call failed, as a [`FailureReason`]: the server's SQLSTATE (28P01 and
+/// 28000 are authentication), the I/O error's kind, else the client's own error kind.
+pub fn pg_reason(e: &tokio_postgres::Error, timeout: Duration) -> FailureReason {
+    use tokio_postgres::error::SqlState;
+    if let Some(db) = e.as_db_error() {
+        let code = db.code();
+        if *code == SqlState::INVALID_PASSWORD
+            || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+        {
+            return FailureReason::auth(Some(db.message()));
+        }
+        return FailureReason::server(code.code(), db.message());
+    }
+    if let Some(r) = io_in_chain(e).and_then(|io| FailureReason::from_io(io, timeout)) {
+        return r;
+    }
+    // tokio-postgres exposes no error kind; its Display is the kind's fixed text.
+    let cause = root_cause(e);
+    match e.to_string().as_str() {
+        "error performing TLS handshake" => FailureReason::tls(cause),
+        "authentication error" => FailureReason::auth(Some(&cause)),
+        "invalid configuration" if cause == "password missing" => FailureReason::auth(Some(
+            "the server asks for a password and none is configured (password_env, PGPASSWORD, ~/.pgpass)",
+        )),
+        "timeout waiting for server" => FailureReason::timeout(timeout),
+        _ => FailureReason::other(pg_error(e)),
     }
 }
 
@@ -643,12 +742,12 @@ impl PostgresSource {
         })
     }
 
-    async fn read_self(&mut self) -> Result<SelfView, String> {
-        let row = query_one(&self.target, &mut self.client, SELF_QUERY, &[])
-            .await
-            .map_err(|f| f.message)?;
-        let get = |e: tokio_postgres::Error| {
-            format!("{}: unexpected answer: {}", self.target.name, pg_error(&e))
+    async fn read_self(&mut self) -> Result<SelfView, QueryFailure> {
+        let row = query_one(&self.target, &mut self.client, SELF_QUERY, &[]).await?;
+        let get = |e: tokio_postgres::Error| QueryFailure {
+            message: format!("{}: unexpected answer: {}", self.target.name, pg_error(&e)),
+            answered: true,
+            reason: FailureReason::other(format!("unexpected answer: {}", pg_error(&e))),
         };
         let conninfo: Option<String> = row.try_get(5).map_err(get)?;
         let cluster: Option<String> = row.try_get(6).map_err(get)?;
@@ -668,7 +767,7 @@ impl PostgresSource {
     /// `source_gone`: the upstream did not answer this poll.
     fn reading(
         &mut self,
-        own: Result<SelfView, String>,
+        own: Result<SelfView, QueryFailure>,
         upstream: Option<UpstreamView>,
         source_gone: bool,
     ) -> DatabaseReading {
@@ -682,10 +781,11 @@ impl PostgresSource {
                 (self.last_role, DbState::Available)
             }
             Err(e) => {
-                tracing::debug!(db = %self.target.name, error = %e, "database unreachable");
+                tracing::debug!(db = %self.target.name, error = %e.message, "database unreachable");
                 (self.last_role, DbState::Unreachable)
             }
         };
+        let failure = own.as_ref().err().map(|e| e.reason.clone());
         let mut replication = self.replica_of.clone().map(|source| {
             let (state, lag_secs, lag_bytes) = match &own {
                 Err(_) => (ReplicationState::Broken, None, None),
@@ -767,6 +867,7 @@ impl PostgresSource {
             replication,
             integrity_ok: None,
             corrupt_since: None,
+            failure,
         }
     }
 
@@ -931,13 +1032,15 @@ fn fill_window(r: &mut Replication, w: &wal::LossWindow) {
 struct QueryFailure {
     message: String,
     answered: bool,
+    reason: FailureReason,
 }
 
 impl QueryFailure {
-    fn unreachable(message: String) -> Self {
+    fn unreachable(e: ConnectError) -> Self {
         QueryFailure {
-            message,
+            message: e.message,
             answered: false,
+            reason: e.reason,
         }
     }
 }
@@ -954,6 +1057,7 @@ async fn query_one(
         .ok_or_else(|| QueryFailure {
             message: format!("{}: the query returned no row", target.name),
             answered: true,
+            reason: FailureReason::other("the query returned no row"),
         })
 }
 
@@ -967,7 +1071,12 @@ async fn query_opt(
 ) -> Result<Option<tokio_postgres::Row>, QueryFailure> {
     let fresh = client.as_ref().is_none_or(Client::is_closed);
     if fresh {
-        *client = Some(target.connect().await.map_err(QueryFailure::unreachable)?);
+        *client = Some(
+            target
+                .connect_classified()
+                .await
+                .map_err(QueryFailure::unreachable)?,
+        );
     }
     for attempt in 0..2 {
         let Some(c) = client.as_ref() else {
@@ -979,28 +1088,39 @@ async fn query_opt(
                 *client = None;
                 if attempt == 0 && !fresh && e.as_db_error().is_none() {
                     // The connection broke (server restarted): try once on a new one.
-                    *client = Some(target.connect().await.map_err(QueryFailure::unreachable)?);
+                    *client = Some(
+                        target
+                            .connect_classified()
+                            .await
+                            .map_err(QueryFailure::unreachable)?,
+                    );
                     continue;
                 }
                 return Err(QueryFailure {
                     message: format!("{}: {}", target.name, pg_error(&e)),
                     answered: e.as_db_error().is_some(),
+                    reason: pg_reason(&e, QUERY_TIMEOUT),
                 });
             }
             Err(_) => {
                 *client = None;
-                return Err(QueryFailure::unreachable(format!(
-                    "{}: no answer within {}s",
-                    target.name,
-                    QUERY_TIMEOUT.as_secs()
-                )));
+                return Err(QueryFailure {
+                    message: format!(
+                        "{}: no answer within {}s",
+                        target.name,
+                        QUERY_TIMEOUT.as_secs()
+                    ),
+                    answered: false,
+                    reason: FailureReason::timeout(QUERY_TIMEOUT),
+                });
             }
         }
     }
-    Err(QueryFailure::unreachable(format!(
-        "{}: not connected",
-        target.name
-    )))
+    Err(QueryFailure {
+        message: format!("{}: not connected", target.name),
+        answered: false,
+        reason: FailureReason::other("not connected"),
+    })
 }
 
 impl Source for PostgresSource {

@@ -30,8 +30,8 @@ impl SimSource {
     fn read(&self) -> Result<Sample, SourceError> {
         // A poisoned lock means an executor panicked mid-change: the state may be half-updated,
         // so say so (the panes go stale) rather than show it.
-        let mut sim = self.sim.lock().map_err(|_| SourceError::Failed {
-            message: "simulator state is unusable: a task panicked while changing it".to_string(),
+        let mut sim = self.sim.lock().map_err(|_| {
+            SourceError::failed("simulator state is unusable: a task panicked while changing it")
         })?;
         sim.advance(self.clock.now());
         Ok(sim.sample())
@@ -116,7 +116,7 @@ mod tests {
         .join();
         let mut source = SimSource::new(sim, clock, Duration::from_millis(250));
         match source.poll().await {
-            Err(SourceError::Failed { message }) => assert!(message.contains("simulator")),
+            Err(SourceError::Failed { message, .. }) => assert!(message.contains("simulator")),
             other => panic!("expected a failure, got {other:?}"),
         }
     }

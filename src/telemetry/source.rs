@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::Sample;
+use super::reason::{Failure, FailureReason, failures_in};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -34,13 +35,49 @@ impl Feeds {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum SourceError {
-    #[error("no answer within {secs}s")]
+    /// The whole poll did not finish within the source's timeout.
+    #[error("timeout after {secs}s")]
     Timeout { secs: u64 },
-    #[error("{message}")]
-    Failed { message: String },
+    /// The source could not be read: why (typed), and what it said (one line).
+    #[error("{}", failed_text(reason, message))]
+    Failed {
+        reason: FailureReason,
+        message: String,
+    },
     /// The source task itself died (a panic in a poller); the pane stays stale.
     #[error("poller stopped: {message}")]
     Crashed { message: String },
+}
+
+/// `connection refused: rds:DescribeDBInstances in us-west-2: ...`: the reason first unless the
+/// message is all there is.
+fn failed_text(reason: &FailureReason, message: &str) -> String {
+    match reason {
+        FailureReason::Other { .. } => message.to_string(),
+        r => format!("{}: {message}", r.short()),
+    }
+}
+
+impl SourceError {
+    /// A failure with no more to say than its message.
+    pub fn failed(message: impl Into<String>) -> Self {
+        let message = super::reason::clean(&message.into());
+        SourceError::Failed {
+            reason: FailureReason::other(&message),
+            message,
+        }
+    }
+
+    /// Why, as a type.
+    pub fn reason(&self) -> FailureReason {
+        match self {
+            SourceError::Timeout { secs } => FailureReason::timeout(Duration::from_secs(*secs)),
+            SourceError::Failed { reason, .. } => reason.clone(),
+            SourceError::Crashed { message } => {
+                FailureReason::other(format!("poller stopped: {message}"))
+            }
+        }
+    }
 }
 
 /// Something that can be asked for a [`Sample`].
@@ -67,6 +104,7 @@ pub async fn run_poller(
     send: impl Fn(SourceId, Result<Sample, SourceError>) -> bool + Send,
 ) {
     let mut ticker = tokio::time::interval(source.interval());
+    let mut log = FailureLog::default();
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
@@ -77,8 +115,56 @@ pub async fn run_poller(
                 secs: limit.as_secs().max(1),
             }),
         };
+        log.observe(source.name(), &result);
         if !send(id, result) {
             return;
         }
+    }
+}
+
+/// Logs a source's failures when they change (a new failure, another reason, recovery), not on
+/// every poll: the log says why, once.
+#[derive(Debug, Default)]
+pub struct FailureLog {
+    last: Vec<Failure>,
+}
+
+impl FailureLog {
+    pub fn observe(&mut self, source: &str, result: &Result<Sample, SourceError>) {
+        let now = current_failures(source, result);
+        for f in &now {
+            if !self.last.contains(f) {
+                tracing::warn!(
+                    source = %super::reason::clean(source),
+                    target = f.target.as_deref().map(super::reason::clean).unwrap_or_default(),
+                    reason = %f.reason,
+                    "source failed: {}",
+                    f.message
+                );
+            }
+        }
+        for f in &self.last {
+            if !now.iter().any(|n| n.target == f.target) {
+                tracing::info!(
+                    source = %super::reason::clean(source),
+                    target = f.target.as_deref().map(super::reason::clean).unwrap_or_default(),
+                    "source answers again"
+                );
+            }
+        }
+        self.last = now;
+    }
+}
+
+/// What failed in one poll result: the whole source, or targets inside its sample.
+pub fn current_failures(source: &str, result: &Result<Sample, SourceError>) -> Vec<Failure> {
+    match result {
+        Ok(sample) => failures_in(source, sample),
+        Err(e) => vec![Failure {
+            source: source.to_string(),
+            target: None,
+            reason: e.reason(),
+            message: super::reason::clean(&e.to_string()),
+        }],
     }
 }

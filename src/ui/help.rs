@@ -9,27 +9,39 @@ use crate::app::{App, FAULTS, Mode};
 /// Every key, in the order the help shows them. Kept next to the renderer so the help cannot
 /// drift from what [`crate::app::App`] handles (a unit test presses each one).
 pub const KEYS: &[(&str, &str)] = &[
-    ("?", "show or hide this help"),
-    ("q / Ctrl-C", "quit (the terminal is restored)"),
-    ("Tab / Shift-Tab", "move focus between panes"),
-    ("↑ ↓ / j k", "scroll the focused table"),
-    ("PgUp PgDn", "scroll by ten rows"),
-    ("g / G", "first / last row"),
-    ("f", "fault menu: inject a scenario fault (demo only)"),
-    ("p", "pick a scenario playbook"),
+    (
+        "? / q, Ctrl-C",
+        "this help / quit (the terminal is restored)",
+    ),
+    ("Tab / Shift-Tab", "move focus between the panes on screen"),
+    ("↑ ↓ / j k", "move the checklist cursor, or a table's row"),
+    (
+        "PgUp PgDn, g G",
+        "scroll the step and timeline, or a table; top / end",
+    ),
+    (
+        "/",
+        "filter the focused pane by name or region (Esc clears)",
+    ),
+    ("p / f", "pick a scenario playbook / fault menu (demo only)"),
     ("Enter", "declare; run the step (asks first); mark done"),
     (
         "Space",
-        "tick the checklist item under the cursor (↑ ↓ move it)",
+        "tick the checklist item under › (playbook focused)",
     ),
-    ("s", "skip the current step (asks why)"),
-    ("r", "retry a failed step"),
-    ("a", "abort the incident (asks why)"),
     (
-        "n / u",
-        "note to the timeline / the comms reminder due is done",
+        "x",
+        "mark the checklist item n/a (asks why); x again undoes",
     ),
-    ("d", "live: set when the outage began (asks when and why)"),
+    ("e", "notify confirmation: edit the message (Ctrl-S saves)"),
+    (
+        "s / r / a",
+        "skip the step (asks why) / retry it / abort (asks why)",
+    ),
+    (
+        "n / u / d",
+        "add a note / comms reminder done / live: outage began",
+    ),
     ("v", "narrow terminals: switch between playbook and panes"),
     (
         "P / >",

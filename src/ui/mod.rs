@@ -9,6 +9,7 @@
 //! ```
 
 pub mod help;
+pub mod message;
 pub mod paint;
 pub mod panes;
 pub mod playbook;
@@ -29,17 +30,35 @@ pub const MIN_HEIGHT: u16 = 20;
 /// Width from which the panes sit side by side.
 pub const WIDE: u16 = 140;
 
+/// Rows the message line may take (it wraps; a longer message ends with `…`).
+const FLASH_ROWS: u16 = 4;
+
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
+    // What is on screen decides where focus may go (`App::visible_focus`).
+    app.frame_size.set((area.width, area.height));
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         draw_too_small(frame, area);
         return;
     }
-    let flash = app.flash.as_ref().map(|(_, text)| text.as_str());
+    let flash = app.flash.as_ref().map(|(_, text)| {
+        Line::from(vec![
+            Span::styled(" ▸ ", app.theme.key),
+            Span::styled(text.as_str(), app.theme.text),
+        ])
+    });
+    let flash_rows = flash.as_ref().map_or(0, |line| {
+        u16::try_from(paint::wrapped_height(
+            std::slice::from_ref(line),
+            area.width,
+        ))
+        .unwrap_or(u16::MAX)
+        .min(FLASH_ROWS)
+    });
     let [bar, body, flash_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
-        Constraint::Length(u16::from(flash.is_some())),
+        Constraint::Length(flash_rows),
     ])
     .areas(area);
     status_bar::render(frame, bar, app);
@@ -60,12 +79,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
         }
         _ => draw_panes(frame, body, app),
     }
-    if let Some(text) = flash {
-        let line = Line::from(vec![
-            Span::styled(" ▸ ", app.theme.key),
-            Span::styled(text, app.theme.text),
-        ]);
-        paint::text_line(frame.buffer_mut(), flash_area, &line);
+    if let Some(line) = flash {
+        paint::wrapped_lines(frame.buffer_mut(), flash_area, std::slice::from_ref(&line));
     }
     match &app.overlay {
         Some(Overlay::Help) => help::render_help(frame, area, app),
@@ -78,12 +93,15 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if let Some(incident) = &app.incident {
         if let Some(dialog) = &incident.confirm {
             playbook::render_confirm(frame, area, app, dialog);
+            if let Some(editor) = &incident.editor {
+                message::render_editor(frame, area, app, editor);
+            }
         } else if let Some(prompt) = &incident.prompt {
             playbook::render_prompt(frame, area, app, prompt);
         } else if incident.show_scorecard
             && let Some(card) = &incident.scorecard
         {
-            playbook::render_scorecard(frame, area, app, card);
+            playbook::render_scorecard(frame, area, app, card, &incident.card);
         }
     }
 }
@@ -95,11 +113,51 @@ fn ctx<'a>(app: &'a App, focus: Focus) -> PaneCtx<'a> {
         theme: &app.theme,
         now: app.now,
         focused: app.focus == focus,
-        selected: app.selected_row(focus),
+        selected: app.panes[focus.index()].selected.as_ref(),
+        filter: &app.panes[focus.index()].filter,
+        editing: app.filtering == Some(focus),
+        rpo: app
+            .incident
+            .as_ref()
+            .map_or(app.env.objectives.rpo, |i| i.engine.settings().rpo),
     }
 }
 
+/// Rows the selected row's whole text may take under the panes.
+const DETAIL_ROWS: u16 = 3;
+
+/// While a pane has focus, its selected row's whole text (a narrow pane cuts its rows) takes
+/// the bottom of `area`, wrapped; returns what is left for the panes.
+fn selected_detail(frame: &mut Frame, area: Rect, app: &App) -> Rect {
+    let ctx = ctx(app, app.focus);
+    let text = match app.focus {
+        Focus::Lag => panes::lag::selected_text(&ctx),
+        Focus::Backups => panes::backups::selected_text(&ctx),
+        Focus::Regions => panes::regions::selected_text(&ctx),
+        Focus::Playbook => None,
+    };
+    let Some(text) = text else {
+        return area;
+    };
+    let line = Line::from(vec![
+        Span::styled(" ▹ ", app.theme.key),
+        Span::styled(text, app.theme.text),
+    ]);
+    let rows = u16::try_from(paint::wrapped_height(
+        std::slice::from_ref(&line),
+        area.width,
+    ))
+    .unwrap_or(u16::MAX)
+    .min(DETAIL_ROWS)
+    .min(area.height / 3);
+    let [rest, detail] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(rows)]).areas(area);
+    paint::wrapped_lines(frame.buffer_mut(), detail, std::slice::from_ref(&line));
+    rest
+}
+
 fn draw_panes(frame: &mut Frame, area: Rect, app: &App) {
+    let area = selected_detail(frame, area, app);
     // The lag pane needs its replicas plus borders and a header; the rest is shared.
     let lag_rows = u16::try_from(panes::lag::row_count(&app.board)).unwrap_or(u16::MAX);
     let lag_height = lag_rows.saturating_add(3).clamp(4, area.height / 3);
@@ -124,6 +182,7 @@ fn draw_panes(frame: &mut Frame, area: Rect, app: &App) {
 
 /// The three live panes one above the other (beside the playbook on wide screens).
 fn draw_panes_stacked(frame: &mut Frame, area: Rect, app: &App) {
+    let area = selected_detail(frame, area, app);
     let lag_rows = u16::try_from(panes::lag::row_count(&app.board)).unwrap_or(u16::MAX);
     let backup_rows = u16::try_from(panes::backups::row_count(&app.board)).unwrap_or(u16::MAX);
     let [lag, backups, regions] = Layout::vertical([
@@ -166,10 +225,10 @@ pub fn popup(
     block: Block,
 ) {
     let inner_width = width.min(area.width).saturating_sub(2).max(1);
-    // Rows after wrapping: each line takes ceil(width / inner width) rows (at least one).
+    // Rows after wrapping at spaces, as the paragraph wraps them (at least one per line).
     let rows: usize = lines
         .iter()
-        .map(|l| l.width().div_ceil(usize::from(inner_width)).max(1))
+        .map(|l| message::line_rows(l, usize::from(inner_width)))
         .sum();
     let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
     let area = centered(area, width, height);
@@ -181,6 +240,56 @@ pub fn popup(
             .block(block),
         area,
     );
+}
+
+/// [`popup`] for text that may be taller than the screen: at most the screen's height, scrolled
+/// by `scroll` (PgUp/PgDn/arrows), the bottom border saying which rows show. The last `tail`
+/// lines (what to press) stay in view below the scrolled part.
+#[allow(clippy::too_many_arguments)]
+pub fn popup_scrolled(
+    frame: &mut Frame,
+    area: Rect,
+    t: &crate::theme::Theme,
+    width: u16,
+    mut lines: Vec<Line>,
+    tail: usize,
+    block: Block,
+    scroll: &crate::app::incident::Scroll,
+) {
+    let inner_width = width.min(area.width).saturating_sub(2).max(1);
+    let tail_lines = lines.split_off(lines.len().saturating_sub(tail));
+    let total = paint::wrapped_height(&lines, inner_width);
+    let tail_h = paint::wrapped_height(&tail_lines, inner_width);
+    let room = usize::from(area.height.saturating_sub(2));
+    let visible = total.min(room.saturating_sub(tail_h));
+    let height = u16::try_from(visible + tail_h)
+        .unwrap_or(u16::MAX)
+        .saturating_add(2)
+        .min(area.height);
+    let area = centered(area, width, height);
+    frame.render_widget(Clear, area);
+    let offset = scroll.resolve(false, total, visible);
+    let block = if total > visible {
+        block.title_bottom(Line::from(Span::styled(
+            format!(
+                " rows {}-{} of {total} · ↑↓ PgUp PgDn ",
+                offset + 1,
+                (offset + visible).min(total)
+            ),
+            t.dim,
+        )))
+    } else {
+        block
+    };
+    let inner = block.inner(area);
+    frame.render_widget(block.style(t.popup), area);
+    let [body, pinned] = Layout::vertical([
+        Constraint::Length(u16::try_from(visible).unwrap_or(u16::MAX)),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    paint::wrapped_lines_from(frame.buffer_mut(), body, &lines, offset);
+    paint::wrapped_lines(frame.buffer_mut(), pinned, &tail_lines);
 }
 
 /// A rectangle of at most `width` x `height` centred in `area`.

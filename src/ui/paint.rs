@@ -219,10 +219,37 @@ pub fn text_lines(buf: &mut Buffer, area: Rect, lines: &[Line<'_>]) {
 /// that fits takes one row, a longer one is broken between words by [`word_wrap`], a port of
 /// ratatui's word wrapper.
 pub fn wrapped_lines(buf: &mut Buffer, area: Rect, lines: &[Line<'_>]) {
+    wrapped_lines_from(buf, area, lines, 0);
+}
+
+/// How many rows [`wrapped_lines`] takes for `lines` at `width`.
+pub fn wrapped_height(lines: &[Line<'_>], width: u16) -> usize {
+    if width == 0 {
+        return lines.len();
+    }
+    let (mut graphemes, mut rows) = (Vec::new(), Vec::new());
+    lines
+        .iter()
+        .map(|line| {
+            if fits(line, width) {
+                return 1;
+            }
+            graphemes.clear();
+            collect_graphemes(line, width, &mut graphemes);
+            rows.clear();
+            word_wrap(&graphemes, width, &mut rows);
+            rows.len().max(1)
+        })
+        .sum()
+}
+
+/// [`wrapped_lines`] scrolled: the first `skip` wrapped rows are not drawn (a scrolled view).
+pub fn wrapped_lines_from(buf: &mut Buffer, area: Rect, lines: &[Line<'_>], skip: usize) {
     let area = area.intersection(buf.area);
     if area.is_empty() {
         return;
     }
+    let mut skip = skip;
     let mut y = area.y;
     let (mut graphemes, mut rows) = (Vec::new(), Vec::new());
     for line in lines {
@@ -230,6 +257,10 @@ pub fn wrapped_lines(buf: &mut Buffer, area: Rect, lines: &[Line<'_>]) {
             return;
         }
         if fits(line, area.width) {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
             text_line(
                 buf,
                 Rect {
@@ -248,6 +279,10 @@ pub fn wrapped_lines(buf: &mut Buffer, area: Rect, lines: &[Line<'_>]) {
         word_wrap(&graphemes, area.width, &mut rows);
         let alignment = line.alignment.unwrap_or(Alignment::Left);
         for row in rows.iter().filter_map(|r| graphemes.get(r.clone())) {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
             if y >= area.bottom() {
                 return;
             }

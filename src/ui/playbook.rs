@@ -24,17 +24,14 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::app::App;
-use crate::app::incident::{ConfirmDialog, Incident, Prompt};
-use crate::duration::compact;
+use crate::app::incident::{ConfirmDialog, Incident, Prompt, Scroll};
+use crate::duration::{over_by, span};
 use chrono::{DateTime, Utc};
 
 use crate::playbook::projection::rpo_span;
 use crate::playbook::{Engine, Grade, Scorecard, StepKind, StepStatus, StepView, Timing};
 use crate::theme::Theme;
 use crate::ui::paint::{self, Panel};
-
-/// Timeline lines shown under the current step when there is room.
-const TIMELINE_SHOWN: usize = 6;
 
 /// Shows control characters (a hostile child's escape sequences) visibly, as the one sanitiser
 /// [`crate::text::visible`] does everywhere (`\x1b]52;...`), so output cannot drive the terminal
@@ -75,7 +72,24 @@ fn status_style(t: &Theme, status: &StepStatus) -> Style {
     }
 }
 
-/// The playbook pane.
+/// The words for a step's state on screen (never the raw names of the record).
+pub fn status_words(status: &StepStatus) -> &'static str {
+    match status {
+        StepStatus::Pending => "pending",
+        StepStatus::Active => "active",
+        StepStatus::AwaitingConfirm => "awaiting confirmation",
+        StepStatus::Running => "running",
+        StepStatus::Verifying => "verifying",
+        StepStatus::Done => "done",
+        StepStatus::Failed(_) => "failed",
+        StepStatus::Skipped(_) => "skipped",
+    }
+}
+
+/// The playbook pane: the RTO/RPO gauge, the step list, then the current step. The step's
+/// checklist, executor and wait are pinned above the key hints, so they are on screen at any
+/// size the console accepts; the guide, the output and the timeline scroll above them (PgUp,
+/// PgDn, Home, End).
 pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident, focused: bool) {
     let t = &app.theme;
     let engine = &incident.engine;
@@ -95,35 +109,61 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
     if inner.height < 3 || inner.width < 20 {
         return;
     }
-    // Only the current step's full view (guide, checklist, output) is built each frame; the
-    // list reads status and timing straight from the engine.
-    let count = engine.playbook().steps.len();
-    let list_height = u16::try_from(count)
-        .unwrap_or(u16::MAX)
-        .min(inner.height.saturating_sub(3) / 2 + 1);
-    let reminder = reminder_line(t, engine, app.now);
-    let [gauge, list, rule, detail] = Layout::vertical([
-        Constraint::Length(2 + u16::from(reminder.is_some())),
-        Constraint::Length(list_height),
+    let width = inner.width;
+    let mut gauge = gauge_lines(app, incident, width);
+    // The comms cadence's countdown, under the RPO line (only while there is one).
+    gauge.extend(reminder_line(t, engine, app.now));
+    let gauge_h = height_of(&gauge, width).min(inner.height / 3);
+    let count = playbook.steps.len();
+    let step = engine.current().and_then(|i| engine.step_view(i, app.now));
+    let (header, pinned) = match &step {
+        Some(step) => (
+            vec![step_header(t, step, count)],
+            pinned_lines(app, incident, step, focused, inner),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let header_h = height_of(&header, width);
+    let pinned_h = height_of(&pinned, width);
+    // Rows under the gauge: the list, the rule, then the detail (header, at least two scrolled
+    // rows, the pinned part, the key hints).
+    let rest = inner.height.saturating_sub(gauge_h);
+    let wanted = u16::try_from(count).unwrap_or(u16::MAX);
+    let list_h = if step.is_some() {
+        let need = header_h
+            .saturating_add(2)
+            .saturating_add(pinned_h)
+            .saturating_add(1);
+        wanted
+            .min((rest.saturating_sub(1) / 3).max(3))
+            .min(rest.saturating_sub(1).saturating_sub(need))
+            .max(1)
+    } else {
+        wanted.min(rest.saturating_sub(1) / 2)
+    };
+    let [gauge_area, list, rule, detail] = Layout::vertical([
+        Constraint::Length(gauge_h),
+        Constraint::Length(list_h),
         Constraint::Length(1),
         Constraint::Min(0),
     ])
     .areas(inner);
-    render_gauge(frame, gauge, app, incident);
-    if let Some(line) = reminder {
-        let row = Rect {
-            y: gauge.y + gauge.height.saturating_sub(1),
-            height: 1,
-            ..gauge
-        };
-        paint::text_lines(frame.buffer_mut(), row, &[line]);
-    }
+    paint::wrapped_lines(frame.buffer_mut(), gauge_area, &gauge);
     let past = app.past_drills.get(&playbook.id);
     render_steps(frame, list, t, engine, app.now, past);
     paint::fill_row(frame.buffer_mut(), rule, "─", t.border);
-    match engine.current().and_then(|i| engine.step_view(i, app.now)) {
-        Some(step) => render_step(frame, detail, app, incident, &step, count, focused),
-        None => render_idle(frame, detail, app, incident),
+    match &step {
+        Some(step) => render_step(
+            frame,
+            detail,
+            rule,
+            app,
+            incident,
+            step,
+            (&header, &pinned),
+            focused,
+        ),
+        None => render_idle(frame, detail, rule, app, incident),
     }
 }
 
@@ -134,13 +174,13 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
 fn reminder_line(t: &Theme, engine: &Engine, now: DateTime<Utc>) -> Option<Line<'static>> {
     let next = engine.reminders(now).into_iter().next()?;
     let (when, style) = if next.overdue_secs >= 60 {
-        (format!("OVERDUE {}", compact(next.overdue_secs)), t.crit)
+        (format!("OVERDUE {}", span(next.overdue_secs)), t.crit)
     } else if next.is_due() {
         ("DUE now".to_string(), t.warn)
     } else if next.in_secs <= 60 {
-        (format!("next in {}", compact(next.in_secs)), t.warn)
+        (format!("next in {}", span(next.in_secs)), t.warn)
     } else {
-        (format!("next in {}", compact(next.in_secs)), t.header)
+        (format!("next in {}", span(next.in_secs)), t.header)
     };
     Some(Line::from(vec![
         Span::styled(when, style),
@@ -152,95 +192,93 @@ fn reminder_line(t: &Theme, engine: &Engine, now: DateTime<Utc>) -> Option<Line<
     ]))
 }
 
-fn render_gauge(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
+/// Rows `lines` take at `width`, as a `u16`.
+fn height_of(lines: &[Line], width: u16) -> u16 {
+    u16::try_from(paint::wrapped_height(lines, width)).unwrap_or(u16::MAX)
+}
+
+/// The gauge: the RTO (the warning first, so the words lead), then the RPO. Wraps, never cut.
+fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>> {
     let t = &app.theme;
     let engine = &incident.engine;
     let g = engine.rto(app.now);
+    let rto = crate::duration::Dur::from_secs(g.rto_secs);
     let mut first = vec![Span::styled("RTO ", t.header)];
-    // The warning first, so a narrow terminal cuts the detail, not the alarm.
-    if g.at_risk && !g.restored && g.declared_at.is_some() {
+    let at_risk = g.at_risk && !g.restored && !engine.is_finished() && g.declared_at.is_some();
+    if at_risk {
         first.push(Span::styled("AT RISK", t.badge_live));
         first.push(Span::raw(" "));
     }
     if g.declared_at.is_none() {
         first.push(Span::styled(
             format!(
-                "{} objective · not declared: Enter declares the incident and starts the clock",
-                compact(g.rto_secs)
+                "{rto} objective · not declared: Enter declares the incident and starts the clock"
             ),
             t.dim,
         ));
     } else {
-        let bar_width = usize::from(area.width.saturating_sub(44)).clamp(6, 30);
-        let filled = (g.elapsed_secs as usize * bar_width)
-            .checked_div(g.rto_secs as usize)
-            .unwrap_or(bar_width)
-            .min(bar_width);
-        let bar_style = if g.at_risk || g.elapsed_secs > g.rto_secs {
-            t.gauge_risk
-        } else {
-            t.gauge
-        };
-        first.push(Span::styled("▕", t.dim));
-        first.push(Span::styled("█".repeat(filled), bar_style));
-        first.push(Span::styled("░".repeat(bar_width - filled), t.dim));
-        first.push(Span::styled("▏ ", t.dim));
-        first.push(Span::styled(compact(g.elapsed_secs), t.text));
-        // RTO is disruption to service restored: say which clock this is.
+        // The words first; the bar gets what the line leaves (none on a narrow screen).
         let since = if g.from_disruption {
             "outage"
         } else {
             "since declared"
         };
+        let mut words = vec![Span::styled(span(g.elapsed_secs), t.text)];
         if g.restored {
-            first.push(Span::styled(
-                format!(" of {} · service restored", compact(g.rto_secs)),
-                t.dim,
-            ));
+            words.push(Span::styled(format!(" of {rto} · service restored"), t.dim));
+        } else if engine.is_finished() {
+            words.push(Span::styled(format!(" of {rto} {since} · ended"), t.dim));
         } else {
-            first.push(Span::styled(
-                format!(" of {} {since} · back by ", compact(g.rto_secs)),
-                t.dim,
+            words.push(Span::styled(format!(" of {rto} {since} · back by "), t.dim));
+            words.push(Span::styled(
+                span(g.projection_secs),
+                if at_risk { t.crit } else { t.text },
             ));
-            first.push(Span::styled(
-                compact(g.projection_secs),
-                if g.at_risk { t.crit } else { t.text },
-            ));
+            if let Some(over) = g.projection_secs.checked_sub(g.rto_secs).filter(|o| *o > 0) {
+                words.push(Span::styled(format!(", {} over", span(over)), t.crit));
+            }
         }
+        let used: usize = first.iter().chain(&words).map(Span::width).sum();
+        let bar_width = usize::from(width).saturating_sub(used + 4).min(30);
+        if bar_width >= 6 {
+            let filled = (g.elapsed_secs as usize * bar_width)
+                .checked_div(g.rto_secs as usize)
+                .unwrap_or(bar_width)
+                .min(bar_width);
+            let bar_style = if g.at_risk || g.elapsed_secs > g.rto_secs {
+                t.gauge_risk
+            } else {
+                t.gauge
+            };
+            first.push(Span::styled("▕", t.dim));
+            first.push(Span::styled("█".repeat(filled), bar_style));
+            first.push(Span::styled("░".repeat(bar_width - filled), t.dim));
+            first.push(Span::styled("▏ ", t.dim));
+        }
+        first.extend(words);
     }
+    let rpo = engine.settings().rpo;
     let mut second = vec![Span::styled("RPO ", t.header)];
     match engine.rpo_captured() {
         Some(c) => match c.seconds {
             Some(s) => {
-                let style = if s > engine.settings().rpo.secs() {
-                    t.crit
-                } else {
-                    t.ok
-                };
+                let style = if s > rpo.secs() { t.crit } else { t.ok };
                 let shown = c
                     .exact_secs
-                    .map_or_else(|| compact(s), crate::playbook::projection::rpo_span);
+                    .map_or_else(|| span(s), crate::playbook::projection::rpo_span);
                 second.push(Span::styled(shown, style));
                 second.push(Span::styled(
-                    format!(
-                        " of {} · {} ({})",
-                        compact(engine.settings().rpo.secs()),
-                        c.measured_from,
-                        c.step
-                    ),
+                    format!(" of {rpo} · {} ({})", sanitize(&c.measured_from), c.step),
                     t.dim,
                 ));
             }
             None => second.push(Span::styled(
-                format!("not measurable: {}", c.measured_from),
+                format!("not measurable: {}", sanitize(&c.measured_from)),
                 t.warn,
             )),
         },
         None => second.push(Span::styled(
-            format!(
-                "{} objective · captured when a capture_rpo step runs",
-                compact(engine.settings().rpo.secs())
-            ),
+            format!("{rpo} objective · captured when a capture_rpo step runs"),
             t.dim,
         )),
     }
@@ -248,11 +286,7 @@ fn render_gauge(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
         second.push(Span::raw("  "));
         second.push(Span::styled(" READ-ONLY ", t.badge_drill));
     }
-    paint::text_lines(
-        frame.buffer_mut(),
-        area,
-        &[Line::from(first), Line::from(second)],
-    );
+    vec![Line::from(first), Line::from(second)]
 }
 
 fn render_steps(
@@ -274,6 +308,7 @@ fn render_steps(
         .map_or(0, |c| c.saturating_sub(rows.saturating_sub(1) / 2))
         .min(steps.len().saturating_sub(rows));
     // Titles get what the target/elapsed columns and the badges leave, and no more than needed.
+    // A cut title reads whole in the step's heading below when it is the current step.
     let longest = steps
         .iter()
         .map(|s| s.title.chars().count())
@@ -281,7 +316,13 @@ fn render_steps(
         .unwrap_or(0);
     // Earlier drills take a column (`2m10s/3m40s`) from the titles when there are any.
     let past = past.filter(|p| !p.steps.is_empty());
-    let past_width = if past.is_some() { 12 } else { 0 };
+    let past_width = past.map_or(0, |p| {
+        p.steps
+            .values()
+            .map(|st| past_text(st).chars().count() + 1)
+            .max()
+            .unwrap_or(0)
+    });
     let title_width = usize::from(area.width)
         .saturating_sub(34 + past_width)
         .clamp(8, longest.max(8));
@@ -294,6 +335,7 @@ fn render_steps(
             let here = current == Some(index);
             let status = engine.status(index).cloned().unwrap_or_default();
             let elapsed = engine.elapsed(index, now);
+            let timing = elapsed.map(|e| Timing::of_step(&status, e, s.target));
             let mut spans = vec![
                 Span::styled(
                     format!("{} ", status_icon(&status)),
@@ -316,8 +358,8 @@ fn render_steps(
             ));
             spans.push(Span::styled(format!("{:>6}", s.target.to_string()), t.dim));
             spans.push(Span::styled(
-                format!("{:>8}", elapsed.map(compact).unwrap_or_default()),
-                timing_style(t, elapsed.map(|e| Timing::of(e, s.target))),
+                format!("{:>8}", elapsed.map(span).unwrap_or_default()),
+                timing_style(t, timing),
             ));
             if let Some(past) = past {
                 spans.push(past_cell(t, past.step(&s.id), elapsed, past_width));
@@ -330,11 +372,21 @@ fn render_steps(
                 StepStatus::Failed(_) => spans.push(Span::styled(" failed", t.crit)),
                 _ => {}
             }
+            // Over target in words too (not only in colour), where the row has room.
+            let used: usize = spans.iter().map(Span::width).sum();
+            if timing == Some(Timing::Over) && used + 5 <= usize::from(area.width) {
+                spans.push(Span::styled(" over", t.crit));
+            }
             let line = Line::from(spans);
             if here { line.style(t.selected) } else { line }
         })
         .collect();
     paint::text_lines(frame.buffer_mut(), area, &lines);
+}
+
+/// `2m10s/3m40s`: median / 90th percentile.
+fn past_text(stats: &crate::past::StepStats) -> String {
+    format!("{}/{}", span(stats.p50_secs), span(stats.p90_secs))
 }
 
 /// A step's median and 90th percentile in earlier drills (`  2m10s/3m40s`), amber once this
@@ -348,7 +400,7 @@ fn past_cell(
     let Some(stats) = stats else {
         return Span::raw(" ".repeat(width));
     };
-    let text = format!("{}/{}", compact(stats.p50_secs), compact(stats.p90_secs));
+    let text = past_text(stats);
     let style = if elapsed.is_some_and(|e| e > stats.p90_secs) {
         t.warn
     } else {
@@ -367,56 +419,46 @@ fn truncate(text: &str, width: usize) -> String {
     }
 }
 
-fn render_step(
-    frame: &mut Frame,
-    area: Rect,
-    app: &App,
-    incident: &Incident,
-    step: &StepView,
-    count: usize,
-    focused: bool,
-) {
-    let t = &app.theme;
-    let mut lines = vec![Line::from(vec![
+/// `Step 3/7 · Promote the DR replica · target 5m · 6m10s, over by 1m10s · running`: the whole
+/// title (the list may cut it), wrapped.
+fn step_header(t: &Theme, step: &StepView, count: usize) -> Line<'static> {
+    let mut spans = vec![
         Span::styled(format!("Step {}/{count} · ", step.index + 1), t.dim),
         Span::styled(sanitize(&step.title), t.title),
         Span::styled(format!(" · target {} · ", step.target), t.dim),
         Span::styled(
-            step.elapsed_secs.map(compact).unwrap_or_default(),
+            step.elapsed_secs.map(span).unwrap_or_default(),
             timing_style(t, step.timing),
         ),
-        Span::styled(
-            format!(" · {}", step.status.label()),
-            status_style(t, &step.status),
-        ),
-    ])];
-    match &step.status {
-        StepStatus::Failed(why) => lines.push(Line::from(Span::styled(
-            format!("failed: {}", sanitize(why)),
-            t.crit,
-        ))),
-        StepStatus::Skipped(why) => lines.push(Line::from(Span::styled(
-            format!("skipped: {}", sanitize(why)),
-            t.warn,
-        ))),
-        _ => {}
+    ];
+    if let Some(over) = step
+        .elapsed_secs
+        .filter(|e| *e > step.target.secs())
+        .and_then(|e| over_by(e, step.target.secs()))
+    {
+        spans.push(Span::styled(format!(", {over}"), t.crit));
     }
-    if !step.guide.trim().is_empty() {
-        for para in step.guide.trim().lines() {
-            lines.push(Line::from(Span::styled(sanitize(para), t.text)));
-        }
-    }
+    spans.push(Span::styled(
+        format!(" · {}", status_words(&step.status)),
+        status_style(t, &step.status),
+    ));
+    Line::from(spans)
+}
+
+/// The part of a step that is always on screen: its checklist, its executor (the exact
+/// command) and its wait, with what the wait observes.
+fn pinned_lines(
+    app: &App,
+    incident: &Incident,
+    step: &StepView,
+    focused: bool,
+    area: Rect,
+) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let mut lines = Vec::new();
     for (i, item) in step.checklist.iter().enumerate() {
         let cursor = focused && i == incident.item;
-        let mark = if item.ticked { "[x] " } else { "[ ] " };
-        let line = Line::from(vec![
-            Span::styled(if cursor { "› " } else { "  " }, t.key),
-            Span::styled(mark, if item.ticked { t.ok } else { t.warn }),
-            Span::styled(
-                sanitize(&item.text),
-                if item.ticked { t.dim } else { t.text },
-            ),
-        ]);
+        let line = checklist_line(t, item, cursor);
         lines.push(if cursor { line.style(t.selected) } else { line });
     }
     if let Some(command) = &step.command {
@@ -435,17 +477,55 @@ fn render_step(
             spans.push(Span::styled("  captures RPO", t.warn));
         }
         lines.push(Line::from(spans));
+        if let Some(message) = &step.message {
+            lines.extend(step_message_lines(t, message, area));
+        }
     }
     if let Some(wait) = &step.wait {
         lines.push(Line::from(vec![
             Span::styled("wait    ", t.header),
-            Span::styled(wait.clone(), t.text),
+            Span::styled(sanitize(wait), t.text),
         ]));
         if let Some(obs) = &step.observed {
             lines.push(Line::from(vec![
                 Span::styled("observed ", t.header),
-                Span::styled(obs.observed.clone(), if obs.met { t.ok } else { t.warn }),
+                Span::styled(sanitize(&obs.observed), if obs.met { t.ok } else { t.warn }),
             ]));
+        }
+    }
+    lines
+}
+
+/// The current step: its heading, the scrolled guide/output/timeline, the pinned checklist,
+/// executor and wait, and the keys.
+#[allow(clippy::too_many_arguments)]
+fn render_step(
+    frame: &mut Frame,
+    area: Rect,
+    rule: Rect,
+    app: &App,
+    incident: &Incident,
+    step: &StepView,
+    (header, pinned): (&[Line], &[Line]),
+    focused: bool,
+) {
+    let t = &app.theme;
+    let width = area.width;
+    let mut lines = Vec::new();
+    match &step.status {
+        StepStatus::Failed(why) => lines.push(Line::from(Span::styled(
+            format!("failed: {}", sanitize(why)),
+            t.crit,
+        ))),
+        StepStatus::Skipped(why) => lines.push(Line::from(Span::styled(
+            format!("skipped: {}", sanitize(why)),
+            t.warn,
+        ))),
+        _ => {}
+    }
+    if !step.guide.trim().is_empty() {
+        for para in step.guide.trim().lines() {
+            lines.push(Line::from(Span::styled(sanitize(para), t.text)));
         }
     }
     if !step.output.is_empty() {
@@ -453,47 +533,147 @@ fn render_step(
             format!("output (attempt {})", step.attempt),
             t.header,
         )));
-        let room = usize::from(area.height)
-            .saturating_sub(lines.len() + 2)
-            .max(2);
-        let skip = step.output.len().saturating_sub(room);
-        for line in step.output.iter().skip(skip) {
+        for line in &step.output {
             lines.push(Line::from(Span::styled(
                 format!("  {}", sanitize(line)),
                 t.dim,
             )));
         }
     }
-    let hints = if app.following.is_some() {
+    if !incident.timeline.is_empty() {
+        lines.push(Line::raw(""));
+        lines.extend(timeline_lines(t, incident));
+    }
+    let header_h = height_of(header, width).min(area.height);
+    let footer_h = u16::from(area.height > header_h);
+    let room = area.height.saturating_sub(header_h + footer_h);
+    let pinned_h = height_of(pinned, width).min(room);
+    let [head, body, pin, footer] = Layout::vertical([
+        Constraint::Length(header_h),
+        Constraint::Length(room - pinned_h),
+        Constraint::Length(pinned_h),
+        Constraint::Length(footer_h),
+    ])
+    .areas(area);
+    paint::wrapped_lines(frame.buffer_mut(), head, header);
+    let scrollable = draw_scrolled(frame, body, rule, app, &incident.detail, &lines, false);
+    // Pinned taller than its room (a long checklist on a short screen): keep the cursor's item
+    // and the executor in view by dropping rows from the top.
+    let pinned_total = paint::wrapped_height(pinned, width);
+    let skip = if pinned_total > usize::from(pinned_h) && focused {
+        let cursor_row = paint::wrapped_height(&pinned[..incident.item.min(pinned.len())], width);
+        cursor_row.min(pinned_total - usize::from(pinned_h))
+    } else {
+        0
+    };
+    paint::wrapped_lines_from(frame.buffer_mut(), pin, pinned, skip);
+    let mut hints = if app.following.is_some() {
         FOLLOWER_HINTS.to_vec()
     } else {
-        key_hints(&step.status, step.kind, incident.engine.is_finished())
+        key_hints(
+            &step.status,
+            step.kind,
+            incident.engine.is_finished(),
+            focused,
+        )
     };
-    let [body, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
-    let body_lines = lines.len();
-    let timeline_room = usize::from(body.height).saturating_sub(body_lines + 1);
-    if timeline_room >= 3 {
-        lines.push(Line::raw(""));
-        lines.extend(timeline_lines(
-            t,
-            incident,
-            timeline_room.min(TIMELINE_SHOWN + 1) - 1,
-        ));
+    if scrollable {
+        hints.insert(hints.len().min(2), ("PgDn/PgUp", "scroll"));
     }
-    paint::wrapped_lines(frame.buffer_mut(), body, &lines);
     paint::text_line(frame.buffer_mut(), footer, &hints_line(t, &hints));
 }
 
-fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
+/// Draws `lines` scrolled by `scroll` into `area`, and says on `rule` where the view is when
+/// the text is taller than the area. Returns whether it is.
+fn draw_scrolled(
+    frame: &mut Frame,
+    area: Rect,
+    rule: Rect,
+    app: &App,
+    scroll: &Scroll,
+    lines: &[Line],
+    default_end: bool,
+) -> bool {
+    let t = &app.theme;
+    let total = paint::wrapped_height(lines, area.width);
+    let visible = usize::from(area.height);
+    let offset = scroll.resolve(default_end, total, visible);
+    paint::wrapped_lines_from(frame.buffer_mut(), area, lines, offset);
+    if total <= visible || visible == 0 {
+        return false;
+    }
+    let above = if offset > 0 { "↑" } else { " " };
+    let below = if offset + visible < total { "↓" } else { " " };
+    let note = format!(
+        " {above}{below} rows {}-{} of {total} · PgUp PgDn ",
+        offset + 1,
+        (offset + visible).min(total)
+    );
+    let note_w = u16::try_from(note.chars().count()).unwrap_or(u16::MAX);
+    if note_w + 2 <= rule.width {
+        let at = Rect {
+            x: rule.x + rule.width - note_w - 1,
+            width: note_w,
+            ..rule
+        };
+        paint::text_line(
+            frame.buffer_mut(),
+            at,
+            &Line::from(Span::styled(note, t.dim)),
+        );
+    }
+    true
+}
+
+/// One checklist item: `[x] text`, `[ ] text`, or `[n/a] text — reason`.
+fn checklist_line(
+    t: &Theme,
+    item: &crate::playbook::engine::ChecklistItem,
+    cursor: bool,
+) -> Line<'static> {
+    let mut spans = vec![Span::styled(if cursor { "› " } else { "  " }, t.key)];
+    match &item.not_applicable {
+        Some(reason) => {
+            spans.push(Span::styled("[n/a] ", t.dim));
+            spans.push(Span::styled(sanitize(&item.text), t.dim));
+            spans.push(Span::styled(format!(" — {}", sanitize(reason)), t.text));
+        }
+        None => {
+            let mark = if item.ticked { "[x] " } else { "[ ] " };
+            spans.push(Span::styled(mark, if item.ticked { t.ok } else { t.warn }));
+            spans.push(Span::styled(
+                sanitize(&item.text),
+                if item.ticked { t.dim } else { t.text },
+            ));
+        }
+    }
+    Line::from(spans)
+}
+
+/// The message a notify step sends, under its command in the step detail: its lines as sent,
+/// wrapped, at most a third of the panel (the confirmation shows it whole, scrollable).
+fn step_message_lines(t: &Theme, message: &str, area: Rect) -> Vec<Line<'static>> {
+    let max_rows = usize::from(area.height / 3).max(3);
+    super::message::message_block(
+        t,
+        message,
+        usize::from(area.width),
+        max_rows,
+        0,
+        super::message::MoreHint::InConfirmation,
+    )
+}
+
+fn render_idle(frame: &mut Frame, area: Rect, rule: Rect, app: &App, incident: &Incident) {
     let t = &app.theme;
     let engine = &incident.engine;
     let playbook = engine.playbook();
     let mut lines = Vec::new();
+    let finished = engine.is_finished();
     if engine.declared_at().is_none() {
-        lines.push(Line::from(Span::styled(
-            playbook.summary.trim().to_string(),
-            t.text,
-        )));
+        for para in playbook.summary.trim().lines() {
+            lines.push(Line::from(Span::styled(sanitize(para), t.text)));
+        }
         lines.push(Line::raw(""));
         lines.push(Line::from(vec![Span::styled(
             format!(
@@ -505,7 +685,7 @@ fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
             ),
             t.dim,
         )]));
-    } else if engine.is_finished() {
+    } else if finished {
         let card = incident
             .scorecard
             .clone()
@@ -525,15 +705,31 @@ fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
             ),
             Span::styled(" · Enter shows the scorecard", t.dim),
         ]));
+        if let Some(ended) = card.ended_at {
+            lines.push(Line::from(Span::styled(
+                if app.following.is_some() {
+                    format!(
+                        "The followed session ended at {} UTC: this mirror shows its record, \
+                         which will not change.",
+                        ended.format("%H:%M:%S")
+                    )
+                } else {
+                    format!("Ended at {} UTC.", ended.format("%H:%M:%S"))
+                },
+                t.text,
+            )));
+        }
     }
-    let room = usize::from(area.height).saturating_sub(lines.len() + 2);
-    if room >= 2 && !incident.timeline.is_empty() {
+    if !incident.timeline.is_empty() {
         lines.push(Line::raw(""));
-        lines.extend(timeline_lines(t, incident, room - 1));
+        lines.extend(timeline_lines(t, incident));
     }
-    let [body, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
-    paint::wrapped_lines(frame.buffer_mut(), body, &lines);
-    let hints: Vec<(&str, &str)> = if app.following.is_some() {
+    let footer_h = u16::from(area.height > 1);
+    let [body, footer] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(footer_h)]).areas(area);
+    // A finished incident's timeline opens at its end (the resolution), following new events.
+    let scrollable = draw_scrolled(frame, body, rule, app, &incident.detail, &lines, finished);
+    let mut hints: Vec<(&str, &str)> = if app.following.is_some() {
         FOLLOWER_HINTS.to_vec()
     } else if engine.declared_at().is_none() {
         vec![
@@ -544,20 +740,28 @@ fn render_idle(frame: &mut Frame, area: Rect, app: &App, incident: &Incident) {
     } else {
         vec![("Enter", "scorecard"), ("p", "new playbook"), ("q", "quit")]
     };
+    if scrollable {
+        hints.insert(hints.len().min(1), ("PgUp/PgDn", "scroll"));
+    }
     paint::text_line(frame.buffer_mut(), footer, &hints_line(t, &hints));
 }
 
-fn timeline_lines<'a>(t: &Theme, incident: &'a Incident, count: usize) -> Vec<Line<'a>> {
+/// `Timeline`, then every event kept, oldest first (the view scrolls).
+fn timeline_lines<'a>(t: &Theme, incident: &'a Incident) -> Vec<Line<'a>> {
     let mut lines = vec![Line::from(Span::styled("Timeline", t.header))];
-    let skip = incident
-        .timeline
-        .len()
-        .saturating_sub(count.saturating_sub(1));
-    for (at, text) in incident.timeline.iter().skip(skip) {
-        lines.push(Line::from(vec![
-            Span::styled(at.format("%H:%M:%S ").to_string(), t.dim),
-            Span::styled(sanitize(text), t.text),
-        ]));
+    for (at, text) in &incident.timeline {
+        // A multi-line entry (a message a step posted) reads as written, one line per line.
+        for (i, part) in text.split('\n').enumerate() {
+            let stamp = if i == 0 {
+                at.format("%H:%M:%S ").to_string()
+            } else {
+                " ".repeat(9)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(stamp, t.dim),
+                Span::styled(sanitize(part.trim_end_matches('\r')), t.text),
+            ]));
+        }
     }
     lines
 }
@@ -569,15 +773,21 @@ fn key_hints(
     status: &StepStatus,
     kind: StepKind,
     finished: bool,
+    focused: bool,
 ) -> Vec<(&'static str, &'static str)> {
     if finished {
         return vec![("Enter", "scorecard"), ("q", "quit")];
     }
+    let tick = if focused {
+        ("Space", "tick")
+    } else {
+        ("Tab", "to tick")
+    };
     let mut hints = match status {
         StepStatus::Active => match kind {
-            StepKind::Run | StepKind::Action => vec![("Enter", "confirm & run"), ("Space", "tick")],
-            StepKind::Wait => vec![("Enter", "verify"), ("Space", "tick")],
-            StepKind::Manual => vec![("Enter", "done"), ("Space", "tick")],
+            StepKind::Run | StepKind::Action => vec![("Enter", "confirm & run"), tick],
+            StepKind::Wait => vec![("Enter", "verify"), tick],
+            StepKind::Manual => vec![("Enter", "done"), tick],
         },
         StepStatus::Failed(_) => vec![("r", "retry")],
         _ => Vec::new(),
@@ -647,6 +857,7 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
             Span::styled(summary.clone(), t.dim),
         ]));
     }
+    let message_at = lines.len();
     for name in &r.names {
         lines.push(Line::from(vec![
             Span::styled("resource    ", t.header),
@@ -685,6 +896,8 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
         Span::styled(r.evidence.summary(), t.dim),
     ]));
     lines.push(Line::raw(""));
+    // What to press stays in view; what is above it scrolls on a short screen.
+    let keys_from = lines.len();
     if let Some(expected) = &r.type_to_confirm {
         lines.push(Line::from(vec![
             Span::styled("DESTRUCTIVE. ", t.danger),
@@ -705,15 +918,59 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
             Span::styled(" / n cancel", t.text),
         ]));
     }
+    if r.message.is_some() {
+        confirm_message(t, area, &mut lines, message_at, dialog);
+    }
     let title = format!("Confirm · step {} · {}", r.step + 1, r.title);
-    super::popup(
+    let tail = lines.len() - keys_from;
+    super::popup_scrolled(
         frame,
         area,
         t,
         96,
         lines,
+        tail,
         super::popup_block(t, title, r.destructive),
+        &dialog.scroll,
     );
+}
+
+/// The confirmation's message block (a notify step): inserted at `at`, as many rows as the
+/// screen leaves after the rest of the dialog, scrollable, with `e` to edit it.
+fn confirm_message(
+    t: &Theme,
+    area: Rect,
+    lines: &mut Vec<Line<'static>>,
+    at: usize,
+    dialog: &ConfirmDialog,
+) {
+    let width = usize::from(area.width.min(96).saturating_sub(2)).max(1);
+    let used: usize = lines
+        .iter()
+        .map(|l| super::message::line_rows(l, width))
+        .sum();
+    // Border (2), the label and the edit hint (2), and the status bar left in view (1).
+    let room = usize::from(area.height).saturating_sub(used + 5);
+    let mut block = vec![Line::from(vec![
+        Span::styled("message     ", t.header),
+        Span::styled("sent as written, line by line:", t.dim),
+    ])];
+    block.extend(super::message::message_block(
+        t,
+        &dialog.request.message.clone().unwrap_or_default(),
+        width,
+        room,
+        dialog.message_scroll,
+        super::message::MoreHint::Scroll,
+    ));
+    if dialog.request.message_editable && !dialog.request.destructive {
+        block.push(Line::from(vec![
+            Span::styled("e", t.key),
+            Span::styled(" edit the message before sending", t.dim),
+        ]));
+    }
+    let at = at.min(lines.len());
+    lines.splice(at..at, block);
 }
 
 pub fn render_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
@@ -743,7 +1000,13 @@ pub fn render_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) 
 }
 
 /// The scorecard: RTO/RPO against the objectives, each step against its target, the criteria.
-pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scorecard) {
+pub fn render_scorecard(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    card: &Scorecard,
+    scroll: &Scroll,
+) {
     let t = &app.theme;
     let mut lines = Vec::new();
     let verdict = if card.passed {
@@ -779,8 +1042,14 @@ pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scoreca
             _ => t.text,
         };
         let objective = match f.name.as_str() {
-            "RTO achieved" => format!(" · objective {}", compact(m.rto_objective_secs)),
-            "RPO achieved" => format!(" · objective {}", compact(m.rpo_objective_secs)),
+            "RTO achieved" => format!(
+                " · objective {}",
+                crate::duration::Dur::from_secs(m.rto_objective_secs)
+            ),
+            "RPO achieved" => format!(
+                " · objective {}",
+                crate::duration::Dur::from_secs(m.rpo_objective_secs)
+            ),
             _ => String::new(),
         };
         // The RPO's window and evidence go on a line of their own, after the figure and its
@@ -833,21 +1102,40 @@ pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scoreca
         ]));
     }
     lines.push(Line::raw(""));
+    // Titles whole: the column is as wide as the longest (a very long one wraps the row).
+    let title_w = card
+        .steps
+        .iter()
+        .map(|s| s.title.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(4, 48);
     lines.push(Line::from(Span::styled(
         format!(
-            "{:<34} {:>7} {:>8}  {}",
+            "{:<title_w$} {:>7} {:>8}  {}",
             "step", "target", "actual", "status"
         ),
         t.header,
     )));
     for s in &card.steps {
+        // Over target is said in words beside the status, with by how much.
+        let over = s
+            .actual_secs
+            .filter(|a| *a > s.target_secs)
+            .and_then(|a| over_by(a, s.target_secs));
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<34} ", truncate(&s.title, 34)), t.text),
-            Span::styled(format!("{:>7} ", compact(s.target_secs)), t.dim),
+            Span::styled(format!("{:<title_w$} ", sanitize(&s.title)), t.text),
+            Span::styled(
+                format!(
+                    "{:>7} ",
+                    crate::duration::Dur::from_secs(s.target_secs).to_string()
+                ),
+                t.dim,
+            ),
             Span::styled(
                 format!(
                     "{:>8}  ",
-                    s.actual_secs.map(compact).unwrap_or_else(|| "—".into())
+                    s.actual_secs.map(span).unwrap_or_else(|| "—".into())
                 ),
                 timing_style(t, s.timing),
             ),
@@ -859,6 +1147,7 @@ pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scoreca
                     _ => t.crit,
                 },
             ),
+            Span::styled(over.map(|o| format!(" · {o}")).unwrap_or_default(), t.crit),
             Span::styled(
                 s.reason
                     .as_deref()
@@ -888,13 +1177,15 @@ pub fn render_scorecard(frame: &mut Frame, area: Rect, app: &App, card: &Scoreca
         Span::styled("q", t.key),
         Span::styled(" quit", t.dim),
     ]));
-    super::popup(
+    super::popup_scrolled(
         frame,
         area,
         t,
         100,
         lines,
+        1,
         super::popup_block(t, "Scorecard".into(), false),
+        scroll,
     );
 }
 

@@ -16,6 +16,24 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     };
     // Below this width the bar drops the product name and the date so the fault still fits.
     let narrow = area.width < 130;
+    // A follower says when the session it mirrors ended: nothing more will come.
+    let follow = match &app.incident {
+        _ if app.following.is_none() => String::new(),
+        Some(incident) if incident.engine.is_finished() => {
+            let ended = incident
+                .scorecard
+                .as_ref()
+                .and_then(|c| c.ended_at)
+                .map(|at| format!(" {} UTC", at.format("%H:%M:%S")))
+                .unwrap_or_default();
+            if narrow {
+                format!(" FOLLOW · ended{ended} ")
+            } else {
+                format!(" FOLLOW · session ended{ended} ")
+            }
+        }
+        _ => " FOLLOW · read-only ".to_string(),
+    };
     let mut left = Vec::with_capacity(16);
     if !narrow {
         left.push(Span::styled(" warroom ", t.title));
@@ -26,14 +44,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(app.env.name.clone(), t.text),
         Span::raw(" "),
         Span::styled(format!(" {} ", app.mode.badge()), badge),
-        Span::styled(
-            if app.following.is_some() {
-                " FOLLOW · read-only "
-            } else {
-                ""
-            },
-            t.badge_demo,
-        ),
+        Span::styled(follow, t.badge_demo),
         Span::styled(" │ ", t.dim),
         Span::styled(
             app.now

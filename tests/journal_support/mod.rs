@@ -151,6 +151,7 @@ impl World {
             latency_ms: Some(40),
             consecutive_failures: failures,
             error: None,
+            failure: None,
         };
         let backup_at = self.t0 - TimeDelta::minutes(6);
         Sample {
@@ -167,6 +168,7 @@ impl World {
                     replication: None,
                     integrity_ok: Some(true),
                     corrupt_since: None,
+                    failure: None,
                 },
                 DatabaseReading {
                     name: "dr-replica".into(),
@@ -190,6 +192,7 @@ impl World {
                     }),
                     integrity_ok: Some(true),
                     corrupt_since: None,
+                    failure: None,
                 },
             ],
             backups: vec![BackupReading {

@@ -103,6 +103,7 @@ pub async fn run(session: Session) -> Result<App> {
                 feeds: PanickingSource.feeds(),
                 last_ok: None,
                 last_error: None,
+                failures: Vec::new(),
             });
         sources.push(Box::new(PanickingSource));
     }

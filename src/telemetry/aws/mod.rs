@@ -31,6 +31,7 @@ use aws_sdk_rds::config::Credentials;
 use aws_sdk_rds::error::{ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, Utc};
 
+use super::reason::FailureReason;
 use super::source::{Source, SourceError};
 use crate::env::Environment;
 
@@ -203,6 +204,8 @@ pub struct CallError {
     pub message: String,
     /// AWS asked us to slow down.
     pub throttled: bool,
+    /// Why, as a type (credentials refused, no answer, cannot connect, ...).
+    pub reason: FailureReason,
 }
 
 impl fmt::Display for CallError {
@@ -226,6 +229,11 @@ impl CallError {
                 let text = e.message().unwrap_or("no message");
                 let throttled = THROTTLING_CODES.contains(&code);
                 let mut message = format!("{code}: {text}");
+                let reason = if AUTH_CODES.contains(&code) {
+                    FailureReason::auth(Some(&message))
+                } else {
+                    FailureReason::server(code, text)
+                };
                 if throttled {
                     message.push_str(" (throttled by AWS)");
                 } else if AUTH_CODES.contains(&code) {
@@ -238,17 +246,20 @@ impl CallError {
                     call,
                     message,
                     throttled,
+                    reason,
                 }
             }
             SdkError::TimeoutError(_) => CallError {
                 call,
                 message: "no answer within the operation timeout".to_string(),
                 throttled: false,
+                reason: FailureReason::timeout(POLL_TIMEOUT),
             },
             SdkError::DispatchFailure(d) if d.is_timeout() => CallError {
                 call,
                 message: "no answer (timed out)".to_string(),
                 throttled: false,
+                reason: FailureReason::timeout(POLL_TIMEOUT),
             },
             SdkError::DispatchFailure(d) if d.is_io() => CallError {
                 call,
@@ -257,6 +268,9 @@ impl CallError {
                     root_cause(err)
                 ),
                 throttled: false,
+                reason: crate::telemetry::reason::io_in_chain(err)
+                    .and_then(|io| FailureReason::from_io(io, POLL_TIMEOUT))
+                    .unwrap_or_else(|| FailureReason::other(root_cause(err))),
             },
             other => {
                 let text = flatten(&chain(other));
@@ -266,10 +280,16 @@ impl CallError {
                 } else {
                     ""
                 };
+                let reason = if hint.is_empty() {
+                    FailureReason::other(&text)
+                } else {
+                    FailureReason::auth(Some(&text))
+                };
                 CallError {
                     call,
                     message: format!("{text}{hint}"),
                     throttled: false,
+                    reason,
                 }
             }
         }
@@ -277,7 +297,8 @@ impl CallError {
 
     pub fn into_source_error(self) -> SourceError {
         SourceError::Failed {
-            message: self.to_string(),
+            message: crate::telemetry::reason::clean(&self.to_string()),
+            reason: self.reason,
         }
     }
 }
@@ -345,12 +366,10 @@ impl Backoff {
     /// `Err` while backing off.
     pub fn check(&self, now: Instant) -> Result<(), SourceError> {
         match (self.until, &self.last) {
-            (Some(until), Some(last)) if now < until => Err(SourceError::Failed {
-                message: format!(
-                    "{last}; backing off, next try in {}s",
-                    (until - now).as_secs().max(1)
-                ),
-            }),
+            (Some(until), Some(last)) if now < until => Err(SourceError::failed(format!(
+                "{last}; backing off, next try in {}s",
+                (until - now).as_secs().max(1)
+            ))),
             _ => Ok(()),
         }
     }
@@ -375,6 +394,7 @@ impl Backoff {
                 self.last = Some(e.to_string());
                 Err(SourceError::Failed {
                     message: format!("{e}; backing off {}s", pause.as_secs().max(1)),
+                    reason: e.reason,
                 })
             }
             Err(e) => Err(e.into_source_error()),
@@ -442,6 +462,7 @@ mod tests {
             call: "rds:DescribeDBInstances in us-west-2".into(),
             message: "Throttling: Rate exceeded (throttled by AWS)".into(),
             throttled: true,
+            reason: FailureReason::server("Throttling", "Rate exceeded"),
         }
     }
 

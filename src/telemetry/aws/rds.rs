@@ -148,6 +148,7 @@ pub fn instance_reading(
             replication: None,
             integrity_ok: None,
             corrupt_since: None,
+            failure: None,
         };
     };
     let state = instance_state(inst.db_instance_status().unwrap_or("unknown"));
@@ -201,6 +202,7 @@ pub fn instance_reading(
         replication,
         integrity_ok: None,
         corrupt_since: None,
+        failure: None,
     }
 }
 
@@ -265,6 +267,7 @@ pub fn cluster_reading(
         replication,
         integrity_ok: None,
         corrupt_since: None,
+        failure: None,
     }
 }
 

@@ -53,6 +53,7 @@ pub fn endpoint_reading(
             latency_ms: None,
             consecutive_failures: 0,
             error: Some("no Route 53 checker has reported yet".to_string()),
+            failure: None,
         };
     }
     let healthy = (ok as f64) / (total as f64) > HEALTHY_SHARE;
@@ -71,6 +72,7 @@ pub fn endpoint_reading(
             (true, true) => 0,
         },
         error,
+        failure: None,
     }
 }
 
@@ -269,6 +271,7 @@ impl Route53Source {
                 call: "route53:GetHealthCheckStatus".into(),
                 message: format!("the task stopped: {e}"),
                 throttled: false,
+                reason: crate::telemetry::FailureReason::other(format!("the task stopped: {e}")),
             })??;
             if let Some((region, id)) = self.checks.get(i) {
                 endpoints[i] = Some(endpoint_reading(region, id, &observations));
@@ -280,6 +283,7 @@ impl Route53Source {
                 call: "route53:ListResourceRecordSets".into(),
                 message: format!("the task stopped: {e}"),
                 throttled: false,
+                reason: crate::telemetry::FailureReason::other(format!("the task stopped: {e}")),
             })??;
             if let Some(t) = self.records.get(i) {
                 dns[i] = Some(dns_reading(t, &sets));

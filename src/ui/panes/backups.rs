@@ -23,13 +23,16 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::PaneCtx;
+use chrono::{DateTime, Utc};
+
 use super::common::{
-    Look, NONE, TableParts, bytes_text, cell, choose_columns, column_width, every_text,
-    header_cell, pane_block, render_table, utc_text,
+    Filter, Look, NONE, TableParts, Tally, bytes_text, cell, choose_columns, column_width,
+    every_text, header_cell, no_match, pane_block, problems_first, render_table, utc_text,
 };
+use super::{PaneCtx, RowKey};
 use crate::duration::compact;
-use crate::telemetry::{BackupReading, Board, Severity};
+use crate::env::Environment;
+use crate::telemetry::{BackupReading, BackupStatus, Board, Severity};
 use crate::ui::paint::Panel;
 
 /// The pane's title, exactly as shown in its border.
@@ -170,9 +173,48 @@ const TIERS_TAINTED: &[(&[Col], u16)] = &[
     (&[Col::Name, Col::Status], 0),
 ];
 
-/// Selectable rows: one per backup reading.
+/// Rows before any filter: one per backup reading.
 pub fn row_count(board: &Board) -> usize {
     board.picture.backups.len()
+}
+
+/// The selected series' whole row: name, kind, status (and `TAINTED`), last success and
+/// last good, age, policy, 24 h rate, size.
+pub fn selected_text(ctx: &PaneCtx<'_>) -> Option<String> {
+    let now = ctx.now;
+    let (rows, _) = ordered(ctx.board, now, ctx.filter);
+    let b = ctx
+        .selected
+        .and_then(|key| {
+            rows.iter()
+                .find(|row| matches!(key, RowKey::Name(n) if *n == row.b.name))
+        })
+        .or(rows.first())?
+        .b;
+    let mut out = format!("{} ({}) · {}", b.name, b.kind, b.status(now).label());
+    if tainted(b) {
+        out.push_str(TAINTED);
+    }
+    match b.last_success {
+        Some(at) => out.push_str(&format!(" · last success {} UTC", utc_text(at, true))),
+        None => out.push_str(" · never succeeded"),
+    }
+    if let Some(age) = b.age_secs(now) {
+        out.push_str(&format!(" ({} ago)", compact(age)));
+    }
+    match (b.last_good, tainted(b)) {
+        (Some(at), true) => out.push_str(&format!(" · last good {} UTC", utc_text(at, true))),
+        (None, true) => out.push_str(" · no good backup"),
+        _ => {}
+    }
+    out.push_str(&format!(" · every {}", every_text(b.every)));
+    if let Some(rate) = b.success_rate_24h() {
+        out.push_str(&format!(" · {}% in 24h", rate.floor()));
+    }
+    if let Some(size) = b.size_bytes {
+        out.push_str(&format!(" · {}", bytes_text(size)));
+    }
+    Some(crate::ui::playbook::sanitize(&out))
 }
 
 /// Whether the newest success is not the newest known-good one (taken after a corruption point).
@@ -180,19 +222,97 @@ fn tainted(b: &BackupReading) -> bool {
     b.tainted()
 }
 
+/// The title's words for the kinds of problem, in the order it names them.
+const FAILED: &str = "failed";
+const STALE: &str = "stale";
+const TAINTED_WORD: &str = "tainted";
+const UNRELIABLE: &str = "unreliable";
+
+/// One row: a series with its judgement at `now`.
+struct Row<'b> {
+    b: &'b BackupReading,
+    status: BackupStatus,
+    /// What the age and status are coloured by.
+    severity: Severity,
+    tainted: bool,
+}
+
+impl Row<'_> {
+    /// For ordering: a tainted series is critical (restoring it restores the corruption).
+    fn rank_severity(&self) -> Severity {
+        if self.tainted {
+            Severity::Crit
+        } else {
+            self.severity
+        }
+    }
+
+    /// `failed` (the last attempt failed), `stale` (due, overdue, or older than 24 h),
+    /// `tainted`, `unreliable` (under 95 % of the last 24 h succeeded), or `None`.
+    fn problem(&self) -> Option<&'static str> {
+        match self.status {
+            BackupStatus::Failed => Some(FAILED),
+            BackupStatus::Due | BackupStatus::Overdue => Some(STALE),
+            BackupStatus::Ok if self.tainted => Some(TAINTED_WORD),
+            BackupStatus::Ok => match self.severity {
+                Severity::Crit => Some(STALE),
+                Severity::Warn => Some(UNRELIABLE),
+                Severity::Ok | Severity::Unknown => None,
+            },
+        }
+    }
+}
+
+/// The rows the filter keeps (by name or kind), problems first, and their tally.
+fn ordered<'b>(board: &'b Board, now: DateTime<Utc>, filter: &str) -> (Vec<Row<'b>>, Tally) {
+    let filter = Filter::new(filter);
+    let mut rows: Vec<Row<'b>> = board
+        .picture
+        .backups
+        .iter()
+        .filter(|b| filter.matches([b.name.as_str(), b.kind.as_str()]))
+        .map(|b| Row {
+            b,
+            status: b.status(now),
+            severity: b.severity(now),
+            tainted: tainted(b),
+        })
+        .collect();
+    problems_first(&mut rows, |row| (row.rank_severity(), row.b.name.as_str()));
+    let tally = Tally::count(
+        rows.iter().map(|row| (row.rank_severity(), row.problem())),
+        &[FAILED, STALE, TAINTED_WORD, UNRELIABLE],
+    );
+    (rows, tally)
+}
+
+/// The rows in the order shown, for moving the selection.
+pub fn keys(board: &Board, _env: &Environment, now: DateTime<Utc>, filter: &str) -> Vec<RowKey> {
+    let (rows, _) = ordered(board, now, filter);
+    rows.iter()
+        .map(|row| RowKey::Name(row.b.name.clone()))
+        .collect()
+}
+
+/// The problem count as the title shows it (`3 of 100 failed or stale`), `None` when all is
+/// well.
+pub fn tally_text(board: &Board, now: DateTime<Utc>, filter: &str) -> Option<String> {
+    ordered(board, now, filter).1.text()
+}
+
 /// Draws the `Backups` pane.
 pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
     let board = ctx.board;
-    let backups = &board.picture.backups;
     let now = ctx.now;
     let freshness = board.freshness(|f| f.backups, now);
     let look = Look::new(ctx.theme, &freshness);
-    let block = pane_block(ctx, TITLE, &freshness);
+    let (rows, tally) = ordered(board, now, ctx.filter);
+    let block = pane_block(ctx, TITLE, &tally, &freshness);
     let inner_width = Panel::inner(area).width;
 
-    let name_w = column_width(backups.iter().map(|b| b.name.as_str()), 6, 20);
-    let kind_w = column_width(backups.iter().map(|b| b.kind.as_str()), 4, 16);
-    let any_tainted = backups.iter().any(tainted);
+    let name_w = column_width(rows.iter().map(|row| row.b.name.as_str()), 6, 20);
+    let kind_w = column_width(rows.iter().map(|row| row.b.kind.as_str()), 4, 16);
+    let any_tainted = rows.iter().any(|row| row.tainted);
     // `OVERDUE`, and ` TAINTED` after it when any series is tainted.
     let status_w = if any_tainted { 7 + 8 } else { 7 };
     let cols = choose_columns(
@@ -229,11 +349,35 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
         })
         .collect();
 
-    let rows: Vec<Vec<Line>> = backups
-        .iter()
-        .map(|b| {
-            let severity = look.sev(b.severity(now));
-            let is_tainted = tainted(b);
+    let selected = ctx
+        .selected
+        .and_then(|key| {
+            rows.iter()
+                .position(|row| matches!(key, RowKey::Name(n) if *n == row.b.name))
+        })
+        .unwrap_or(0);
+    let placeholder = if !ctx.filter.trim().is_empty() && row_count(board) > 0 {
+        no_match(ctx.filter)
+    } else {
+        "no backups reported yet".to_string()
+    };
+    render_table(
+        frame,
+        area,
+        ctx,
+        TableParts {
+            block,
+            header: Some(header),
+            len: rows.len(),
+            selected,
+            widths: cols.iter().map(|(_, w)| *w).collect(),
+            placeholder,
+        },
+        |i| {
+            let row = &rows[i];
+            let b = row.b;
+            let severity = look.sev(row.severity);
+            let is_tainted = row.tainted;
             cols.iter()
                 .map(|&(c, _)| match c {
                     Col::Name => cell(Span::styled(b.name.as_str(), look.text()), false),
@@ -251,7 +395,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
                     },
                     Col::Every => cell(Span::styled(every_text(b.every), look.dim()), true),
                     Col::Status => {
-                        let mut spans = vec![Span::styled(b.status(now).label(), severity)];
+                        let mut spans = vec![Span::styled(row.status.label(), severity)];
                         if is_tainted {
                             spans.push(Span::styled(TAINTED, look.sev(Severity::Crit)));
                         }
@@ -288,19 +432,6 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
                     },
                 })
                 .collect()
-        })
-        .collect();
-
-    render_table(
-        frame,
-        area,
-        ctx,
-        TableParts {
-            block,
-            header: Some(header),
-            rows,
-            widths: cols.iter().map(|(_, w)| *w).collect(),
-            placeholder: "no backups reported yet",
         },
     )
 }

@@ -65,15 +65,147 @@ impl<'t> Look<'t> {
     }
 }
 
-/// The pane border: the title, then the data's staleness (` · STALE 42s · sim: no answer
-/// within 5s`) or ` · waiting for data`. The title is clipped to the border's width.
+/// How a pane's rows stand: `problems` of `shown` rows need attention, described by `words`
+/// (`broken`, `broken or lagging`), the worst of them `worst`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Tally {
+    pub problems: usize,
+    pub shown: usize,
+    pub words: String,
+    pub worst: Severity,
+}
+
+impl Tally {
+    /// Counts `rows`, each with its severity and the word for its kind of problem (`None`:
+    /// fine). `words` lists every word in the order the title names them.
+    pub fn count<'w>(
+        rows: impl Iterator<Item = (Severity, Option<&'w str>)>,
+        words: &[&'w str],
+    ) -> Tally {
+        let mut seen = vec![false; words.len()];
+        let (mut problems, mut shown, mut worst) = (0, 0, Severity::Ok);
+        for (severity, word) in rows {
+            shown += 1;
+            let Some(word) = word else { continue };
+            problems += 1;
+            if rank(severity) > rank(worst) {
+                worst = severity;
+            }
+            if let Some(i) = words.iter().position(|w| *w == word) {
+                seen[i] = true;
+            }
+        }
+        let present: Vec<&str> = words
+            .iter()
+            .zip(&seen)
+            .filter(|(_, s)| **s)
+            .map(|(w, _)| *w)
+            .collect();
+        Tally {
+            problems,
+            shown,
+            words: join_or(&present),
+            worst,
+        }
+    }
+
+    /// `10 of 100 broken`, or `None` when all is well.
+    pub fn text(&self) -> Option<String> {
+        (self.problems > 0).then(|| format!("{} of {} {}", self.problems, self.shown, self.words))
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn join_or(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// Severity as an order, most severe highest: critical, warning, unknown, fine.
+pub(super) fn rank(severity: Severity) -> u8 {
+    match severity {
+        Severity::Crit => 3,
+        Severity::Warn => 2,
+        Severity::Unknown => 1,
+        Severity::Ok => 0,
+    }
+}
+
+/// The more severe of two severities.
+pub(super) fn worse(a: Severity, b: Severity) -> Severity {
+    if rank(b) > rank(a) { b } else { a }
+}
+
+/// Problems first: the most severe first, then by name.
+pub(super) fn problems_first<T>(rows: &mut [T], key: impl Fn(&T) -> (Severity, &str)) {
+    rows.sort_by(|a, b| {
+        let (sa, na) = key(a);
+        let (sb, nb) = key(b);
+        rank(sb).cmp(&rank(sa)).then_with(|| na.cmp(nb))
+    });
+}
+
+/// A pane's filter: rows whose name or region contains its text, ignoring case. Empty: every
+/// row.
+pub(super) struct Filter {
+    needle: String,
+}
+
+impl Filter {
+    pub fn new(text: &str) -> Filter {
+        Filter {
+            needle: text.trim().to_lowercase(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.needle.is_empty()
+    }
+
+    /// Whether any of `fields` contains the text (always, when the filter is empty).
+    pub fn matches<'f>(&self, fields: impl IntoIterator<Item = &'f str>) -> bool {
+        self.is_empty()
+            || fields.into_iter().any(|f| {
+                if f.is_ascii() && self.needle.is_ascii() {
+                    // No allocation on the common path.
+                    f.as_bytes()
+                        .windows(self.needle.len())
+                        .any(|w| w.eq_ignore_ascii_case(self.needle.as_bytes()))
+                } else {
+                    f.to_lowercase().contains(&self.needle)
+                }
+            })
+    }
+}
+
+/// The pane border: the title, then the problem count (` · 10 of 100 broken`), the filter
+/// (` · /eu-west`, with a cursor while it is typed), then the data's staleness (` · STALE 42s ·
+/// sim: no answer within 5s`) or ` · waiting for data`. The title is clipped to the border's
+/// width.
 pub(super) fn pane_block<'a>(
     ctx: &PaneCtx<'_>,
     title: &'a str,
+    tally: &Tally,
     freshness: &Freshness,
 ) -> Panel<'a> {
     let theme = ctx.theme;
+    let look = Look::new(theme, freshness);
     let mut spans = vec![Span::raw(" "), Span::styled(title, theme.title)];
+    if let Some(count) = tally.text() {
+        spans.push(Span::styled(" · ", theme.dim));
+        spans.push(Span::styled(count, look.sev(tally.worst)));
+    }
+    if ctx.editing || !ctx.filter.is_empty() {
+        spans.push(Span::styled(" · ", theme.dim));
+        let mut text = format!("/{}", crate::text::visible(ctx.filter));
+        if ctx.editing {
+            text.push('▏');
+        }
+        spans.push(Span::styled(text, theme.key));
+    }
     match freshness {
         Freshness::Fresh => {}
         Freshness::Waiting => spans.push(Span::styled(" · waiting for data", theme.unknown)),
@@ -97,6 +229,11 @@ pub(super) fn pane_block<'a>(
         theme.border
     };
     Panel::new(border, Line::from(spans))
+}
+
+/// The placeholder of a pane whose filter hides every row: `no rows match /xyz`.
+pub(super) fn no_match(filter: &str) -> String {
+    format!("nothing matches /{}", crate::text::visible(filter.trim()))
 }
 
 /// Picks the first tier (widest first) whose columns fit in `width`, and gives each column its
@@ -166,17 +303,19 @@ pub(super) fn cell(span: Span<'_>, right: bool) -> Line<'_> {
 /// Draws a pane's table like a ratatui `Table` in the pane's border (with `column_spacing`
 /// [`COLUMN_SPACING`]): header, rows (or a dim placeholder when there are none), the selected row
 /// highlighted only when focused, scrolled so that the selected row is visible. Only the rows that
-/// fit are drawn, and cells only where they have text.
-pub(super) fn render_table(
+/// fit are built (`row(i)` gives row `i`'s cells), and cells drawn only where they have text.
+pub(super) fn render_table<'a>(
     frame: &mut Frame,
     area: Rect,
     ctx: &PaneCtx<'_>,
-    table: TableParts<'_>,
+    table: TableParts<'a>,
+    mut row: impl FnMut(usize) -> Vec<Line<'a>>,
 ) {
     let TableParts {
         block,
         header,
-        rows,
+        len,
+        selected,
         widths,
         placeholder,
     } = table;
@@ -186,7 +325,7 @@ pub(super) fn render_table(
     if inner.is_empty() {
         return;
     }
-    if rows.is_empty() {
+    if len == 0 {
         // Without rows the header's columns would only frame the placeholder.
         let text = Line::from(Span::styled(placeholder, ctx.theme.dim));
         paint::line(buf, Rect { height: 1, ..inner }, &text);
@@ -201,19 +340,18 @@ pub(super) fn render_table(
         body.y += 1;
         body.height -= 1;
     }
-    // `rows` is not empty (above); ratatui's Table clamps the selection the same way.
-    let selected = ctx.selected.min(rows.len() - 1);
-    let shown = visible_rows(rows.len(), selected, body.height);
-    let visible = rows.iter().enumerate().take(shown.end).skip(shown.start);
-    for ((i, cells), y) in visible.zip(body.top()..) {
-        let row = Rect {
+    // `len` is not zero (above); ratatui's Table clamps the selection the same way.
+    let selected = selected.min(len - 1);
+    let shown = visible_rows(len, selected, body.height);
+    for (i, y) in shown.zip(body.top()..) {
+        let area = Rect {
             y,
             height: 1,
             ..body
         };
-        draw_row(buf, row, &columns, cells);
+        draw_row(buf, area, &columns, &row(i));
         if ctx.focused && i == selected {
-            paint::set_style(buf, row, ctx.theme.selected);
+            paint::set_style(buf, area, ctx.theme.selected);
         }
     }
 }
@@ -249,11 +387,13 @@ pub(super) struct TableParts<'a> {
     pub block: Panel<'a>,
     /// The header's cells, one per column.
     pub header: Option<Vec<Line<'a>>>,
-    /// Each row's cells, one per column.
-    pub rows: Vec<Vec<Line<'a>>>,
+    /// How many rows there are.
+    pub len: usize,
+    /// The selected row's index.
+    pub selected: usize,
     pub widths: Vec<u16>,
     /// Shown dim in place of the rows when there are none.
-    pub placeholder: &'a str,
+    pub placeholder: String,
 }
 
 /// Replica lag for a cell: `0.4s`, `3.2s`, `42s`, `5m12s`; `—` when unknown.
@@ -339,6 +479,71 @@ pub(super) fn sparkline<'p>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn problems_come_first_most_severe_first_then_by_name() {
+        let mut rows = vec![
+            (Severity::Ok, "a-ok"),
+            (Severity::Warn, "z-warn"),
+            (Severity::Crit, "y-crit"),
+            (Severity::Unknown, "b-unknown"),
+            (Severity::Crit, "c-crit"),
+            (Severity::Warn, "d-warn"),
+            (Severity::Ok, "0-ok"),
+        ];
+        problems_first(&mut rows, |r| (r.0, r.1));
+        let names: Vec<&str> = rows.iter().map(|r| r.1).collect();
+        assert_eq!(
+            names,
+            [
+                "c-crit",
+                "y-crit",
+                "d-warn",
+                "z-warn",
+                "b-unknown",
+                "0-ok",
+                "a-ok"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_tally_counts_problems_and_names_their_kinds() {
+        let words = ["broken", "lagging"];
+        let rows = [
+            (Severity::Crit, Some("broken")),
+            (Severity::Ok, None),
+            (Severity::Warn, Some("lagging")),
+            (Severity::Unknown, None),
+        ];
+        let t = Tally::count(rows.into_iter(), &words);
+        assert_eq!((t.problems, t.shown, t.worst), (2, 4, Severity::Crit));
+        assert_eq!(t.text().as_deref(), Some("2 of 4 broken or lagging"));
+        // Only one kind present: only its word.
+        let t = Tally::count([(Severity::Warn, Some("lagging"))].into_iter(), &words);
+        assert_eq!(t.text().as_deref(), Some("1 of 1 lagging"));
+        assert_eq!(t.worst, Severity::Warn);
+        // All well: nothing to say.
+        let t = Tally::count(
+            [(Severity::Ok, None), (Severity::Unknown, None)].into_iter(),
+            &words,
+        );
+        assert_eq!(t.text(), None);
+        assert_eq!(join_or(&["a", "b", "c"]), "a, b or c");
+    }
+
+    #[test]
+    fn the_filter_matches_any_field_ignoring_case() {
+        let f = Filter::new("  West ");
+        assert!(f.matches(["db1", "eu-WEST-1"]));
+        assert!(!f.matches(["db1", "eu-east-1"]));
+        assert!(Filter::new("").matches(["anything"]));
+        assert!(Filter::new("").matches([]));
+        // Longer than the field, and non-ASCII text on either side.
+        assert!(!Filter::new("eu-west-1-long").matches(["eu-west-1"]));
+        assert!(Filter::new("zürich").matches(["ZÜRICH-1"]));
+        assert!(!Filter::new("zürich").matches(["zurich"]));
+    }
 
     #[test]
     fn sparkline_is_right_aligned_and_scaled_to_the_floor() {

@@ -25,12 +25,15 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::PaneCtx;
+use chrono::{DateTime, Utc};
+
 use super::common::{
-    Look, NONE, TableParts, bytes_text, cell, choose_columns, column_width, header_cell, lag_text,
-    pane_block, render_table, sparkline,
+    Filter, Look, NONE, TableParts, Tally, bytes_text, cell, choose_columns, column_width,
+    header_cell, lag_text, no_match, pane_block, problems_first, render_table, sparkline, worse,
 };
+use super::{PaneCtx, RowKey};
 use crate::duration::Dur;
+use crate::env::Environment;
 use crate::playbook::LossWindow;
 use crate::playbook::projection::rpo_span;
 use crate::telemetry::{
@@ -101,7 +104,7 @@ fn replicas(board: &Board) -> impl Iterator<Item = (&DatabaseReading, &Replicati
         .filter_map(|db| db.replication.as_ref().map(|r| (db, r)))
 }
 
-/// Selectable rows: one per replicating database.
+/// Rows before any filter: one per replicating database.
 pub fn row_count(board: &Board) -> usize {
     replicas(board).count()
 }
@@ -115,17 +118,105 @@ fn state_label(state: ReplicationState) -> (&'static str, Severity) {
     }
 }
 
+/// The title's words for the two kinds of problem.
+const BROKEN: &str = "broken";
+const LAGGING: &str = "lagging";
+
+/// One row: a replica with what the row shows about it.
+struct Row<'b> {
+    db: &'b DatabaseReading,
+    r: &'b Replication,
+    /// The frozen data-loss window, once the source is lost.
+    window: Option<LossWindow>,
+    /// The lag shown (the frozen window once the source is lost) judged against alarm and RPO.
+    lag_severity: Severity,
+    /// The row as a whole: the worse of its lag and its replication state.
+    severity: Severity,
+}
+
+impl Row<'_> {
+    /// `broken` (replication broken or its source lost), `lagging` (lag at a warning or worse,
+    /// replay paused), or `None`.
+    fn problem(&self) -> Option<&'static str> {
+        if self.r.state == ReplicationState::Broken || self.window.is_some() {
+            Some(BROKEN)
+        } else if matches!(self.severity, Severity::Crit | Severity::Warn) {
+            Some(LAGGING)
+        } else {
+            None
+        }
+    }
+}
+
+/// The rows the filter keeps, problems first, and their tally.
+fn ordered<'b>(board: &'b Board, env: &Environment, filter: &str) -> (Vec<Row<'b>>, Tally) {
+    let filter = Filter::new(filter);
+    let rpo = env.objectives.rpo;
+    let mut rows: Vec<Row<'b>> = replicas(board)
+        .filter(|(db, r)| {
+            filter.is_empty()
+                || filter.matches([
+                    db.name.as_str(),
+                    db.resource.as_str(),
+                    db.region.as_str(),
+                    r.source.as_str(),
+                    env.region(&db.region).map_or("", |d| d.id.as_str()),
+                ])
+        })
+        .map(|(db, r)| {
+            let window = frozen(r);
+            // Frozen: what promoting loses, not the growing age of the last replayed write.
+            let shown_lag = window.as_ref().map_or(r.lag_secs, |w| Some(w.secs));
+            let lag_severity = lag_severity(shown_lag, r.lag_alarm, rpo);
+            let (_, state_severity) = state_label(r.state);
+            // A promoted database no longer replicates: no lag is expected, not alarming.
+            let severity = if r.state == ReplicationState::Promoted && r.lag_secs.is_none() {
+                state_severity
+            } else {
+                worse(lag_severity, state_severity)
+            };
+            Row {
+                db,
+                r,
+                window,
+                lag_severity,
+                severity,
+            }
+        })
+        .collect();
+    problems_first(&mut rows, |row| (row.severity, row.db.name.as_str()));
+    let tally = Tally::count(
+        rows.iter().map(|row| (row.severity, row.problem())),
+        &[BROKEN, LAGGING],
+    );
+    (rows, tally)
+}
+
+/// The rows in the order shown, for moving the selection.
+pub fn keys(board: &Board, env: &Environment, _now: DateTime<Utc>, filter: &str) -> Vec<RowKey> {
+    let (rows, _) = ordered(board, env, filter);
+    rows.iter()
+        .map(|row| RowKey::Name(row.db.name.clone()))
+        .collect()
+}
+
+/// The problem count as the title shows it (`10 of 100 broken`), `None` when all is well.
+pub fn tally_text(board: &Board, env: &Environment, filter: &str) -> Option<String> {
+    ordered(board, env, filter).1.text()
+}
+
 /// Draws the `Replica lag` pane.
 pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
     let board = ctx.board;
     let freshness = board.freshness(|f| f.lag, ctx.now);
     let look = Look::new(ctx.theme, &freshness);
-    let mut block = pane_block(ctx, TITLE, &freshness);
+    let (rows, tally) = ordered(board, ctx.env, ctx.filter);
+    let mut block = pane_block(ctx, TITLE, &tally, &freshness);
     let inner_width = Panel::inner(area).width;
 
-    let name_w = column_width(replicas(board).map(|(db, _)| db.name.as_str()), 7, 20);
-    let resource_w = column_width(replicas(board).map(|(db, _)| db.resource.as_str()), 8, 24);
-    let source_w = column_width(replicas(board).map(|(_, r)| r.source.as_str()), 6, 12);
+    let name_w = column_width(rows.iter().map(|row| row.db.name.as_str()), 7, 20);
+    let resource_w = column_width(rows.iter().map(|row| row.db.resource.as_str()), 8, 24);
+    let source_w = column_width(rows.iter().map(|row| row.r.source.as_str()), 6, 12);
     let cols = choose_columns(
         inner_width,
         TIERS,
@@ -142,10 +233,15 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
         Some(Col::History),
     );
 
-    let rpo = ctx.env.objectives.rpo;
+    let rpo = ctx.rpo;
     let rpo_text = rpo.to_string();
-    let lost: Vec<String> = replicas(board)
-        .filter_map(|(db, r)| frozen(r).map(|w| format!("{} {}", db.name, w.describe())))
+    let lost: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            row.window
+                .as_ref()
+                .map(|w| format!("{} {}", row.db.name, w.describe()))
+        })
         .collect();
     let narrow = !cols.iter().any(|(c, _)| *c == Col::Alarm);
     if !lost.is_empty() {
@@ -176,13 +272,43 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
         })
         .collect();
 
-    let rows: Vec<Vec<Line>> = replicas(board)
-        .map(|(db, r)| {
+    let selected = ctx
+        .selected
+        .and_then(|key| {
+            rows.iter()
+                .position(|row| matches!(key, RowKey::Name(n) if *n == row.db.name))
+        })
+        .unwrap_or(0);
+    let placeholder = if !ctx.filter.trim().is_empty() && row_count(board) > 0 {
+        no_match(ctx.filter)
+    } else if look.stale || board.picture.databases.is_empty() {
+        "no replication reported yet".to_string()
+    } else {
+        "no replicas".to_string()
+    };
+    let rpo_text = rpo_text.as_str();
+    render_table(
+        frame,
+        area,
+        ctx,
+        TableParts {
+            block,
+            header: Some(header),
+            len: rows.len(),
+            selected,
+            widths: cols.iter().map(|(_, w)| *w).collect(),
+            placeholder,
+        },
+        |i| {
+            let Row {
+                db,
+                r,
+                window,
+                lag_severity: severity,
+                ..
+            } = &rows[i];
+            let (db, r, severity) = (*db, *r, *severity);
             let promoted = r.state == ReplicationState::Promoted;
-            let window = frozen(r);
-            // Frozen: what promoting loses, not the growing age of the last replayed write.
-            let shown_lag = window.as_ref().map_or(r.lag_secs, |w| Some(w.secs));
-            let severity = lag_severity(shown_lag, r.lag_alarm, rpo);
             // A promoted database no longer replicates: no lag is expected, not alarming.
             let lag_style = if promoted && r.lag_secs.is_none() {
                 look.dim()
@@ -194,7 +320,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
                     Col::Name => cell(Span::styled(db.name.as_str(), look.text()), false),
                     Col::Resource => cell(Span::styled(db.resource.as_str(), look.dim()), false),
                     Col::Source => cell(Span::styled(r.source.as_str(), look.dim()), false),
-                    Col::Lag => match &window {
+                    Col::Lag => match window {
                         Some(w) => cell(
                             Span::styled(rpo_span(w.secs), look.sev(Severity::Crit)),
                             true,
@@ -211,7 +337,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
                         cell(Span::styled(text, lag_style), false)
                     }
                     Col::Alarm => cell(Span::styled(r.lag_alarm.to_string(), look.dim()), false),
-                    Col::Rpo => cell(Span::styled(rpo_text.as_str(), look.dim()), false),
+                    Col::Rpo => cell(Span::styled(rpo_text, look.dim()), false),
                     Col::State => {
                         let (label, sev) = state_label(r.state);
                         cell(Span::styled(label, look.sev(sev)), false)
@@ -222,25 +348,40 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
                     },
                 })
                 .collect()
-        })
-        .collect();
-
-    render_table(
-        frame,
-        area,
-        ctx,
-        TableParts {
-            block,
-            header: Some(header),
-            rows,
-            widths: cols.iter().map(|(_, w)| *w).collect(),
-            placeholder: if look.stale || board.picture.databases.is_empty() {
-                "no replication reported yet"
-            } else {
-                "no replicas"
-            },
         },
     )
+}
+
+/// The selected replica's whole row: `dr-replica (pynomaly-dr) from primary · lag 4.5s · alarm
+/// 5m · RPO 35m · streaming · 6.4 MiB behind`.
+pub fn selected_text(ctx: &PaneCtx<'_>) -> Option<String> {
+    let (rows, _) = ordered(ctx.board, ctx.env, ctx.filter);
+    let row = ctx
+        .selected
+        .and_then(|key| {
+            rows.iter()
+                .find(|row| matches!(key, RowKey::Name(n) if *n == row.db.name))
+        })
+        .or(rows.first())?;
+    let (db, r) = (row.db, row.r);
+    let lag = match frozen(r) {
+        Some(w) => w.describe(),
+        None => format!("lag {}", lag_text(r.lag_secs)),
+    };
+    let behind = frozen(r)
+        .and(r.loss_window_bytes)
+        .or(r.lag_bytes)
+        .map(|b| format!(" · {} behind", bytes_text(b)))
+        .unwrap_or_default();
+    Some(sanitize(&format!(
+        "{} ({}) from {} · {lag} · alarm {} · RPO {} · {}{behind}",
+        db.name,
+        db.resource,
+        r.source,
+        r.lag_alarm,
+        ctx.rpo,
+        state_label(r.state).0
+    )))
 }
 
 /// The frozen window of a replica whose source is lost (not once promoted).
@@ -248,10 +389,11 @@ fn frozen(r: &Replication) -> Option<LossWindow> {
     if r.state == ReplicationState::Promoted {
         return None;
     }
+    let (secs, source_lost_at) = (r.loss_window_secs?, r.source_lost_at?);
     Some(LossWindow {
         source: r.source.clone(),
-        secs: r.loss_window_secs?,
-        source_lost_at: r.source_lost_at?,
+        secs,
+        source_lost_at,
     })
 }
 

@@ -1,5 +1,6 @@
-//! `Regions`: one block of rows per region, in the environment's order (regions only seen in
-//! readings follow), each headed by the region's verdict.
+//! `Regions`: one line per region, problems first (DOWN, DEGRADED, UNKNOWN, then HEALTHY; by
+//! name within each), headed by the region's verdict. A healthy region is that one line; any
+//! other is followed by its details (health, databases, apps, security).
 //!
 //! ```text
 //! ┌ Regions ─────────────────────────────────────────────────────────────────────┐
@@ -25,10 +26,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::PaneCtx;
+use chrono::{DateTime, Utc};
+
 use super::common::{
-    COLUMN_SPACING, Look, TableParts, pane_block, render_table, text_width, utc_text,
+    COLUMN_SPACING, Filter, Look, TableParts, Tally, no_match, pane_block, problems_first,
+    render_table, text_width, utc_text,
 };
+use super::{DetailKind, PaneCtx, RowKey};
 use crate::env::{Environment, RegionDef, RegionRole};
 use crate::telemetry::{
     AppReading, Board, DatabaseReading, DbRole, DbState, ENDPOINT_DOWN_AFTER, EndpointReading,
@@ -53,6 +57,7 @@ enum Item<'b> {
     Region {
         name: &'b str,
         def: Option<&'b RegionDef>,
+        verdict: Verdict,
     },
     Endpoint(&'b EndpointReading),
     Database(&'b DatabaseReading),
@@ -60,7 +65,46 @@ enum Item<'b> {
     Security(&'b SecurityReading),
 }
 
-/// Logical region names: the environment's, in order, then any only seen in readings.
+impl Item<'_> {
+    /// Whether this row is the one `key` names; detail rows carry their region's name.
+    fn is(&self, region: &str, key: &RowKey) -> bool {
+        match (self, key) {
+            (Item::Region { name, .. }, RowKey::Region(k)) => name == k,
+            (
+                item,
+                RowKey::Detail {
+                    region: r,
+                    kind,
+                    name,
+                },
+            ) if r == region => match (item, kind) {
+                (Item::Endpoint(e), DetailKind::Health) => e.url == *name,
+                (Item::Database(d), DetailKind::Database) => d.name == *name,
+                (Item::App(a), DetailKind::App) => a.name == *name,
+                (Item::Security(_), DetailKind::Security) => true,
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    fn key(&self, region: &str) -> RowKey {
+        let detail = |kind, name: &str| RowKey::Detail {
+            region: region.to_string(),
+            kind,
+            name: name.to_string(),
+        };
+        match self {
+            Item::Region { name, .. } => RowKey::Region((*name).to_string()),
+            Item::Endpoint(e) => detail(DetailKind::Health, &e.url),
+            Item::Database(d) => detail(DetailKind::Database, &d.name),
+            Item::App(a) => detail(DetailKind::App, &a.name),
+            Item::Security(_) => detail(DetailKind::Security, ""),
+        }
+    }
+}
+
+/// Logical region names: the environment's, then any only seen in readings.
 fn region_names<'b>(picture: &'b Sample, env: &'b Environment) -> Vec<&'b str> {
     let mut names: Vec<&str> = env
         .regions
@@ -75,10 +119,13 @@ fn region_names<'b>(picture: &'b Sample, env: &'b Environment) -> Vec<&'b str> {
         .chain(picture.databases.iter().map(|d| d.region.as_str()))
         .chain(picture.apps.iter().map(|a| a.region.as_str()))
         .chain(picture.security.iter().map(|s| s.region.as_str()));
+    let mut last = "";
     for name in seen {
-        if !names.contains(&name) {
+        // Readings come grouped by region: skip the search for a run of the same name.
+        if name != last && !names.contains(&name) {
             names.push(name);
         }
+        last = name;
     }
     names
 }
@@ -89,52 +136,130 @@ fn has_signal(s: &SecurityReading) -> bool {
     s.failed_auth_per_min > 0 || s.unusual_access || s.memory.alarmed()
 }
 
-/// Every row of the pane, in order: the single source of truth for `render` and `row_count`.
-fn items<'b>(board: &'b Board, env: &'b Environment) -> Vec<Item<'b>> {
+/// The title's words.
+const DOWN: &str = "down";
+const DEGRADED: &str = "degraded";
+
+/// Every row of the pane, in order, each with its region's name, and the tally of regions:
+/// the single source of truth for `render`, `keys` and `row_count`. Regions the filter keeps
+/// (by logical name or provider id) come problems first (DOWN, DEGRADED, UNKNOWN, HEALTHY), then
+/// by name; a healthy region is one line, any other is followed by its details.
+fn items<'b>(
+    board: &'b Board,
+    env: &'b Environment,
+    filter: &str,
+) -> (Vec<(&'b str, Item<'b>)>, Tally) {
     let picture = &board.picture;
-    let mut out = Vec::new();
-    for name in region_names(picture, env) {
-        out.push(Item::Region {
-            name,
-            def: env.region(name),
-        });
+    let filter = Filter::new(filter);
+    let mut regions: Vec<(&'b str, Option<&'b RegionDef>, Verdict)> = region_names(picture, env)
+        .into_iter()
+        .map(|name| (name, env.region(name)))
+        .filter(|(name, def)| filter.matches([*name, def.map_or("", |d| d.id.as_str())]))
+        .map(|(name, def)| (name, def, picture.region_verdict(name)))
+        .collect();
+    problems_first(&mut regions, |(name, _, verdict)| {
+        (verdict.severity(), *name)
+    });
+    let tally = Tally::count(
+        regions.iter().map(|(_, _, verdict)| {
+            let word = match verdict {
+                Verdict::Down => Some(DOWN),
+                Verdict::Degraded => Some(DEGRADED),
+                Verdict::Healthy | Verdict::Unknown => None,
+            };
+            (verdict.severity(), word)
+        }),
+        &[DOWN, DEGRADED],
+    );
+    let mut out = Vec::with_capacity(regions.len());
+    for (name, def, verdict) in regions {
+        out.push((name, Item::Region { name, def, verdict }));
+        // A healthy region is one line, unless its security signal alarmed earlier: a breach's
+        // peak stays on screen after the rotation that ended it (the checklist asks for it).
+        let remembered = picture
+            .security
+            .iter()
+            .any(|s| s.region == name && s.memory.alarmed());
+        if verdict == Verdict::Healthy && !remembered {
+            continue;
+        }
         let here = |region: &str| region == name;
         out.extend(
             picture
                 .endpoints
                 .iter()
                 .filter(|e| here(&e.region))
-                .map(Item::Endpoint),
+                .map(|e| (name, Item::Endpoint(e))),
         );
         out.extend(
             picture
                 .databases
                 .iter()
                 .filter(|d| here(&d.region))
-                .map(Item::Database),
+                .map(|d| (name, Item::Database(d))),
         );
         out.extend(
             picture
                 .apps
                 .iter()
                 .filter(|a| here(&a.region))
-                .map(Item::App),
+                .map(|a| (name, Item::App(a))),
         );
         out.extend(
             picture
                 .security
                 .iter()
                 .filter(|s| here(&s.region) && has_signal(s))
-                .map(Item::Security),
+                .map(|s| (name, Item::Security(s))),
         );
     }
-    out
+    (out, tally)
 }
 
-/// Selectable rows: every row (region headings and their details). Needs the environment
-/// because its regions are listed even before any reading names them.
+/// Rows before any filter: a line per healthy region, a heading and its details for any other.
+/// Needs the environment because its regions are listed even before any reading names them.
 pub fn row_count(board: &Board, env: &Environment) -> usize {
-    items(board, env).len()
+    items(board, env, "").0.len()
+}
+
+/// The rows in the order shown, for moving the selection.
+pub fn keys(board: &Board, env: &Environment, _now: DateTime<Utc>, filter: &str) -> Vec<RowKey> {
+    items(board, env, filter)
+        .0
+        .iter()
+        .map(|(region, item)| item.key(region))
+        .collect()
+}
+
+/// The problem count as the title shows it (`2 of 20 down or degraded`), `None` when all is
+/// well.
+pub fn tally_text(board: &Board, env: &Environment, filter: &str) -> Option<String> {
+    items(board, env, filter).1.text()
+}
+
+/// The selected row's whole text (its label, then every part, the zones in their long form).
+pub fn selected_text(ctx: &PaneCtx<'_>) -> Option<String> {
+    let (items, _) = items(ctx.board, ctx.env, ctx.filter);
+    let (_, item) = ctx
+        .selected
+        .and_then(|key| items.iter().find(|(region, item)| item.key(region) == *key))
+        .or(items.first())?;
+    let look = Look::new(ctx.theme, &crate::telemetry::board::Freshness::Fresh);
+    let (label, line) = match item {
+        Item::Region { name, def, verdict } => (
+            *name,
+            region_line(ctx, look, name, *def, *verdict, u16::MAX),
+        ),
+        Item::Endpoint(e) => ("health", endpoint_line(look, e)),
+        Item::Database(d) => ("db", database_line(look, d)),
+        Item::App(a) => ("app", app_line(look, a)),
+        Item::Security(s) => ("security", security_line(look, s)),
+    };
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    Some(crate::ui::playbook::sanitize(&format!(
+        "{label}  {}",
+        text.trim_end()
+    )))
 }
 
 /// Draws the `Regions` pane.
@@ -142,13 +267,13 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
     let board = ctx.board;
     let freshness = board.freshness(|f| f.regions, ctx.now);
     let look = Look::new(ctx.theme, &freshness);
-    let block = pane_block(ctx, TITLE, &freshness);
+    let (items, tally) = items(board, ctx.env, ctx.filter);
+    let block = pane_block(ctx, TITLE, &tally, &freshness);
     let inner_width = Panel::inner(area).width;
 
-    let items = items(board, ctx.env);
     let label_w = items
         .iter()
-        .filter_map(|item| match item {
+        .filter_map(|(_, item)| match item {
             Item::Region { name, .. } => Some(text_width(name)),
             _ => None,
         })
@@ -156,24 +281,27 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
         .min(16);
     let detail_w = inner_width.saturating_sub(label_w + COLUMN_SPACING);
 
-    let rows: Vec<Vec<Line>> = items
-        .iter()
-        .map(|item| {
-            let (label, label_style, detail) = match item {
-                Item::Region { name, def } => (
-                    *name,
-                    ctx.theme.header,
-                    region_line(ctx, look, name, *def, detail_w),
-                ),
-                Item::Endpoint(e) => (LABEL_HEALTH, look.dim(), endpoint_line(look, e)),
-                Item::Database(d) => (LABEL_DB, look.dim(), database_line(look, d)),
-                Item::App(a) => (LABEL_APP, look.dim(), app_line(look, a)),
-                Item::Security(s) => (LABEL_SECURITY, look.dim(), security_line(look, s)),
-            };
-            vec![Line::from(Span::styled(label, label_style)), detail]
+    // The selected row; a detail row that is gone (its region healed and folded) falls back to
+    // its region's line.
+    let selected = ctx
+        .selected
+        .and_then(|key| {
+            items
+                .iter()
+                .position(|(region, item)| item.is(region, key))
+                .or_else(|| match key {
+                    RowKey::Detail { region, .. } => items.iter().position(
+                        |(_, item)| matches!(item, Item::Region { name, .. } if name == region),
+                    ),
+                    RowKey::Region(_) | RowKey::Name(_) => None,
+                })
         })
-        .collect();
-
+        .unwrap_or(0);
+    let placeholder = if ctx.filter.trim().is_empty() {
+        "no regions configured".to_string()
+    } else {
+        no_match(ctx.filter)
+    };
     render_table(
         frame,
         area,
@@ -181,11 +309,79 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
         TableParts {
             block,
             header: None,
-            rows,
+            len: items.len(),
+            selected,
             widths: vec![label_w, detail_w],
-            placeholder: "no regions configured",
+            placeholder,
+        },
+        |i| {
+            let (label, label_style, detail) = match &items[i].1 {
+                Item::Region { name, def, verdict } => {
+                    let mut line = region_line(ctx, look, name, *def, *verdict, detail_w);
+                    if *verdict == Verdict::Healthy {
+                        let room = usize::from(detail_w).saturating_sub(line.width());
+                        line.spans.extend(folded_summary(board, name, look, room));
+                    }
+                    (*name, ctx.theme.header, line)
+                }
+                Item::Endpoint(e) => (LABEL_HEALTH, look.dim(), endpoint_line(look, e)),
+                Item::Database(d) => (LABEL_DB, look.dim(), database_line(look, d)),
+                Item::App(a) => (LABEL_APP, look.dim(), app_line(look, a)),
+                Item::Security(s) => (LABEL_SECURITY, look.dim(), security_line(look, s)),
+            };
+            vec![Line::from(Span::styled(label, label_style)), detail]
         },
     )
+}
+
+/// What a healthy region's one line says of its folded details, dim, after its zones: the
+/// slowest health check, how many databases are available, each app's ready pods (`  41ms  6 dbs
+/// available  api 1/1`); only the parts that fit whole in `room` columns, in that order.
+fn folded_summary<'b>(
+    board: &'b Board,
+    region: &str,
+    look: Look<'_>,
+    room: usize,
+) -> Vec<Span<'b>> {
+    let picture = &board.picture;
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(ms) = picture
+        .endpoints
+        .iter()
+        .filter(|e| e.region == region)
+        .filter_map(|e| e.latency_ms)
+        .max()
+    {
+        parts.push(format!("{ms}ms"));
+    }
+    let (dbs, available) = picture
+        .databases
+        .iter()
+        .filter(|d| d.region == region)
+        .fold((0, 0), |(n, up), d| {
+            (n + 1, up + usize::from(d.state == DbState::Available))
+        });
+    let noun = if dbs == 1 { "db" } else { "dbs" };
+    if dbs == available && dbs > 0 {
+        parts.push(format!("{dbs} {noun} available"));
+    } else if dbs > 0 {
+        parts.push(format!("{available}/{dbs} {noun} available"));
+    }
+    for a in picture.apps.iter().filter(|a| a.region == region) {
+        parts.push(format!("{} {}/{}", a.name, a.ready, a.desired));
+    }
+    let mut room = room;
+    let mut out = Vec::new();
+    for part in parts {
+        let width = usize::from(GAP_W) + part.chars().count();
+        if width > room {
+            break;
+        }
+        room -= width;
+        out.push(Span::raw(GAP));
+        out.push(Span::styled(part, look.dim()));
+    }
+    out
 }
 
 /// Gap between the parts of a detail line.
@@ -213,10 +409,10 @@ fn region_line<'b>(
     look: Look<'_>,
     name: &str,
     def: Option<&'b RegionDef>,
+    verdict: Verdict,
     width: u16,
 ) -> Line<'b> {
     let picture = &ctx.board.picture;
-    let verdict = picture.region_verdict(name);
     let mut spans: Vec<Span<'b>> = Vec::with_capacity(24);
     let label = verdict.label();
     spans.push(Span::styled(label, look.sev(verdict.severity())));
@@ -337,7 +533,11 @@ fn endpoint_line<'b>(look: Look<'_>, e: &'b EndpointReading) -> Line<'b> {
         spans.push(Span::raw(GAP));
         spans.push(Span::styled(format!("HTTP {status}"), style));
     }
-    if let Some(error) = &e.error {
+    // No answer at all: the typed reason (`connection refused`), as `status` says it.
+    if let Some(why) = &e.failure {
+        spans.push(Span::raw(GAP));
+        spans.push(Span::styled(why.short(), style));
+    } else if let Some(error) = &e.error {
         spans.push(Span::raw(GAP));
         spans.push(Span::styled(error.as_str(), style));
     }
@@ -351,13 +551,14 @@ fn endpoint_line<'b>(look: Look<'_>, e: &'b EndpointReading) -> Line<'b> {
 }
 
 fn db_state(state: DbState) -> (&'static str, Severity) {
-    match state {
-        DbState::Available => ("available", Severity::Ok),
-        DbState::FailingOver => ("failing-over", Severity::Warn),
-        DbState::Promoting => ("promoting", Severity::Warn),
-        DbState::Unreachable => ("unreachable", Severity::Crit),
-        DbState::Stopped => ("stopped", Severity::Warn),
-    }
+    let severity = match state {
+        DbState::Available => Severity::Ok,
+        DbState::FailingOver | DbState::Promoting | DbState::Stopped | DbState::ReadOnly => {
+            Severity::Warn
+        }
+        DbState::Unreachable => Severity::Crit,
+    };
+    (state.label(), severity)
 }
 
 /// `primary  available  CORRUPT since 09:30  primary · us-west-2a · multi-AZ`: what is wrong
@@ -369,6 +570,10 @@ fn database_line<'b>(look: Look<'_>, d: &'b DatabaseReading) -> Line<'b> {
     let (state, sev) = db_state(d.state);
     spans.push(Span::raw(GAP));
     spans.push(Span::styled(state, look.sev(sev)));
+    // Why it could not be read: `unreachable: authentication refused`.
+    if let Some(why) = &d.failure {
+        spans.push(Span::styled(format!(": {}", why.short()), look.sev(sev)));
+    }
     if d.integrity_ok == Some(false) {
         spans.push(Span::raw(GAP));
         spans.push(Span::styled("CORRUPT", crit));

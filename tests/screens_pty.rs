@@ -1,0 +1,798 @@
+//! Issue 13, items 2, 3, 5 and 6, each quoted problem as a test: the real binary in a
+//! pseudo-terminal at 80x24 and 140x42, driven by reading the screen like an operator.
+//!
+//! Whole drills are walked once per (scenario, size) and shared by the tests that read them
+//! (`walked`); the shorter problems get a console of their own.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use common::{Scratch, Tui, journal_lines, the_journal_in};
+
+const T: Duration = Duration::from_secs(20);
+
+/// The sizes every problem is tried at: the smallest common terminal and a large one.
+const SMALL: (u16, u16) = (80, 24);
+const LARGE: (u16, u16) = (140, 42);
+/// The smallest the console accepts (the too-small message names it).
+const MINIMUM: (u16, u16) = (72, 20);
+
+/// A drill at 60x with its fault at once, so that tests take seconds.
+fn drill_args(scenario: &str) -> Vec<&str> {
+    vec![
+        "drill", scenario, "--speed", "60", "--seed", "7", "--at", "0s",
+    ]
+}
+
+fn spawn_drill(scenario: &str, (w, h): (u16, u16)) -> Tui {
+    let tui = Tui::spawn(&drill_args(scenario), w, h);
+    tui.wait_text("not declared", T);
+    tui
+}
+
+/// Sends `keys` and waits (up to 2 s) for the screen to change, so the next read sees the
+/// consequence.
+fn press(tui: &mut Tui, keys: &str) -> String {
+    let before = tui.screen();
+    tui.send(keys);
+    let start = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(40));
+        let now = tui.screen();
+        if now != before || start.elapsed() > Duration::from_secs(2) {
+            // A frame may be half written: give it a moment.
+            std::thread::sleep(Duration::from_millis(60));
+            return tui.screen();
+        }
+    }
+}
+
+/// What the destructive confirmation asks to type, if that dialog is open.
+fn type_to_confirm(screen: &str) -> Option<String> {
+    let line = screen.lines().find(|l| l.contains("DESTRUCTIVE. Type "))?;
+    let rest = line.split("DESTRUCTIVE. Type ").nth(1)?;
+    Some(rest.split(" and press Enter").next()?.trim().to_string())
+}
+
+/// The current step is waiting for the operator: the key hints offer what Enter does.
+fn step_active(screen: &str) -> bool {
+    ["Enter confirm & run", "Enter verify", "Enter done"]
+        .iter()
+        .any(|h| screen.contains(h))
+}
+
+/// The `Step N/M` heading of the current step, if shown.
+fn step_number(screen: &str) -> Option<usize> {
+    let line = screen.lines().find(|l| l.contains("│Step "))?;
+    let rest = line.split("│Step ").nth(1)?;
+    rest.split('/').next()?.trim().parse().ok()
+}
+
+/// Everything one walk saw.
+struct Walk {
+    /// Every distinct screen, in order.
+    screens: Vec<String>,
+    /// The scorecard popup, page by page.
+    scorecard: Vec<String>,
+    /// The finished playbook view after the scorecard closed: at its end, then paged up.
+    finished: Vec<String>,
+    /// The journal and the state directory it lives in (kept).
+    journal: PathBuf,
+    _state: Scratch,
+}
+
+/// Walks `scenario` at `size` to its scorecard, reading only the screen. With `slow`, waits on
+/// step 1 long enough (3 s of wall time, 3 simulated minutes) for it to go over its target.
+fn walk(scenario: &str, size: (u16, u16), slow: bool) -> Walk {
+    let mut tui = spawn_drill(scenario, size);
+    std::thread::sleep(Duration::from_millis(500));
+    press(&mut tui, "\r");
+    let start = Instant::now();
+    let mut screens: Vec<String> = Vec::new();
+    let mut waited = !slow;
+    let (scorecard, finished) = loop {
+        assert!(
+            start.elapsed() < Duration::from_secs(180),
+            "{scenario} {size:?}: not finished in 180 s; screen:\n{}",
+            tui.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        let screen = tui.screen();
+        if screens.last() != Some(&screen) {
+            screens.push(screen.clone());
+        }
+        if screen.contains("╭ Scorecard") {
+            let mut pages = vec![screen.clone()];
+            for _ in 0..6 {
+                let page = press(&mut tui, "\x1b[6~");
+                if pages.last() == Some(&page) {
+                    break;
+                }
+                pages.push(page);
+            }
+            let mut views = vec![press(&mut tui, "\x1b")];
+            for _ in 0..40 {
+                let view = press(&mut tui, "\x1b[5~");
+                let top = view.contains(" rows 1-");
+                views.push(view);
+                if top {
+                    break;
+                }
+            }
+            break (pages, views);
+        }
+        if let Some(name) = type_to_confirm(&screen) {
+            tui.send(&name);
+            press(&mut tui, "\r");
+            continue;
+        }
+        if screen.contains("/ Enter run it") {
+            press(&mut tui, "y");
+            continue;
+        }
+        if screen.contains("r retry") {
+            panic!("{scenario} {size:?}: a step failed:\n{screen}");
+        }
+        if step_active(&screen) {
+            if !waited && step_number(&screen) == Some(1) {
+                std::thread::sleep(Duration::from_secs(3));
+                waited = true;
+                continue;
+            }
+            let unticked = screen.lines().any(|l| l.contains("[ ] "));
+            if screen.contains("› [ ]") {
+                press(&mut tui, " ");
+            } else if unticked {
+                press(&mut tui, "j");
+            } else {
+                press(&mut tui, "\r");
+            }
+        }
+    };
+    tui.send("q");
+    assert!(tui.wait_exit(T).success());
+    let state = tui.state.take().expect("the Tui's state directory");
+    Walk {
+        screens,
+        scorecard,
+        finished,
+        journal: the_journal_in(state.path()),
+        _state: state,
+    }
+}
+
+type Walks = Mutex<HashMap<(String, u16), Arc<OnceLock<Arc<Walk>>>>>;
+
+/// One walk per (scenario, width), shared by every test that reads it. Region-loss lingers on
+/// step 1 so that it goes over its target.
+fn walked(scenario: &str, size: (u16, u16)) -> Arc<Walk> {
+    static WALKS: OnceLock<Walks> = OnceLock::new();
+    let cell = {
+        let mut map = WALKS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.entry((scenario.to_string(), size.0))
+            .or_default()
+            .clone()
+    };
+    cell.get_or_init(|| Arc::new(walk(scenario, size, scenario == "region-loss")))
+        .clone()
+}
+
+/// `warroom <args>` to completion: stdout.
+fn run(args: &[&str]) -> String {
+    let out = std::process::Command::new(common::BIN)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run warroom");
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The shipped playbook's steps as the library reads them.
+fn steps(scenario: &str) -> Vec<warroom::playbook::Step> {
+    let env = warroom::env::Environment::demo();
+    let src = warroom::playbook::SHIPPED
+        .iter()
+        .find(|(id, _)| *id == scenario)
+        .map(|(_, src)| *src)
+        .expect("shipped playbook");
+    warroom::playbook::parse(&format!("<shipped>/{scenario}.toml"), src, &env)
+        .expect("valid playbook")
+        .steps
+}
+
+/// The text inside the borders of every screen, rows joined with single spaces: a phrase the
+/// screen wrapped reads whole.
+fn flat(screens: &[String]) -> String {
+    let mut out = String::new();
+    for screen in screens {
+        for line in screen.lines() {
+            let inner = line.trim_matches(|c| c == '│' || c == ' ');
+            out.push(' ');
+            out.push_str(inner);
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The selected row's whole text under the panes (` ▹ ...`, wrapped in the panes' column).
+fn detail_line(screen: &str) -> String {
+    let lines: Vec<&str> = screen.lines().collect();
+    let Some(first) = lines.iter().position(|l| l.contains(" ▹ ")) else {
+        return String::new();
+    };
+    let col = lines[first]
+        .split(" ▹ ")
+        .next()
+        .map_or(0, |before| before.chars().count());
+    let mut out = Vec::new();
+    for line in &lines[first..] {
+        let part: String = line.chars().skip(col).collect();
+        if part.trim_start().starts_with('▸') {
+            break; // the message line
+        }
+        out.push(part.trim().trim_start_matches('▹').trim().to_string());
+    }
+    out.join(" ")
+}
+
+/// The checklist of step `index` as written in the shipped playbook.
+fn checklist(scenario: &str, index: usize) -> Vec<String> {
+    let path = format!("{}/playbooks/{scenario}.toml", env!("CARGO_MANIFEST_DIR"));
+    let doc: toml::Table = std::fs::read_to_string(path)
+        .expect("read playbook")
+        .parse()
+        .expect("playbook TOML");
+    doc["steps"][index]["checklist"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Durations printed as `51m1s` (a later unit on one digit) instead of `51m01s`.
+fn unpadded_durations(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut found = Vec::new();
+    for i in 1..chars.len().saturating_sub(2) {
+        // A unit letter after a digit, then exactly one digit and a later unit.
+        let unit = chars[i];
+        if !matches!(unit, 'd' | 'h' | 'm') || !chars[i - 1].is_ascii_digit() {
+            continue;
+        }
+        let next = chars[i + 1];
+        let after = chars[i + 2];
+        if next.is_ascii_digit() && matches!(after, 'h' | 'm' | 's') {
+            let from = i.saturating_sub(4);
+            found.push(chars[from..(i + 3).min(chars.len())].iter().collect());
+        }
+    }
+    found
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 2: every screen works at 80x24 (and at the documented minimum).
+// ---------------------------------------------------------------------------------------------
+
+/// "Step 1's checklist and action were below the visible area and PgDn did not reach them."
+/// Every screen of a walk where a step waits for the operator shows that step's checklist,
+/// executor and wait, at 80x24 and at 140x42.
+#[test]
+fn step_checklist_action_and_wait_are_always_visible() {
+    for (scenario, sizes) in [
+        ("region-loss", &[SMALL, LARGE][..]),
+        ("corruption", &[SMALL, LARGE, MINIMUM][..]),
+    ] {
+        let steps = steps(scenario);
+        for &size in sizes {
+            let walk = walked(scenario, size);
+            let mut checked = 0;
+            for screen in walk.screens.iter().filter(|s| step_active(s)) {
+                let Some(n) = step_number(screen) else {
+                    continue;
+                };
+                let step = &steps[n - 1];
+                if !step.checklist.is_empty() {
+                    assert!(
+                        screen.contains("[ ] ") || screen.contains("[x] "),
+                        "{scenario} {size:?} step {n}: checklist not on screen:\n{screen}"
+                    );
+                }
+                if step.executor.is_some() {
+                    assert!(
+                        screen.contains("│action  ") || screen.contains("│run     "),
+                        "{scenario} {size:?} step {n}: executor not on screen:\n{screen}"
+                    );
+                }
+                if step.wait.is_some() {
+                    assert!(
+                        screen.contains("│wait    "),
+                        "{scenario} {size:?} step {n}: wait not on screen:\n{screen}"
+                    );
+                }
+                checked += 1;
+            }
+            assert!(
+                checked >= steps.len(),
+                "{scenario} {size:?}: {checked} screens"
+            );
+        }
+    }
+}
+
+/// "PgDn did not reach them": the step's guide scrolls by page at 80x24, down to the timeline
+/// and back, while the checklist stays put.
+#[test]
+fn step_detail_scrolls_with_page_keys_at_80x24() {
+    let mut tui = spawn_drill("corruption", SMALL);
+    press(&mut tui, "\r");
+    let top = tui.wait_text("Step 1/7", T);
+    assert!(top.contains("Scale the API in the primary region"), "{top}");
+    assert!(
+        top.contains("rows 1-"),
+        "a scroll position is shown:\n{top}"
+    );
+    let mut screen = top.clone();
+    for _ in 0..5 {
+        screen = press(&mut tui, "\x1b[6~");
+    }
+    assert!(
+        screen.contains("Timeline"),
+        "PgDn reaches the timeline:\n{screen}"
+    );
+    assert!(
+        !screen.contains("Scale the API in the primary region"),
+        "{screen}"
+    );
+    assert!(screen.contains("› [ ] The incident channel"), "{screen}");
+    let back = press(&mut tui, "\x1b[H");
+    assert!(
+        back.contains("Scale the API in the primary region"),
+        "{back}"
+    );
+}
+
+/// "Tab moved focus into hidden panes where the arrows moved an invisible cursor while Space
+/// kept toggling the last checklist item (the journal recorded 4 tick/untick events)."
+#[test]
+fn tab_never_focuses_a_hidden_pane_and_space_ticks_only_the_visible_cursor() {
+    let mut tui = spawn_drill("region-loss", SMALL);
+    press(&mut tui, "\r");
+    tui.wait_text("Step 1/", T);
+    // Tab in the playbook view: nothing else is on screen, focus stays; the arrows move the
+    // visible cursor.
+    for _ in 0..3 {
+        press(&mut tui, "\t");
+    }
+    press(&mut tui, "j");
+    press(&mut tui, "j");
+    let screen = press(&mut tui, " ");
+    let cursor = screen
+        .lines()
+        .find(|l| l.contains("› ["))
+        .unwrap_or_else(|| panic!("no visible cursor:\n{screen}"));
+    assert!(
+        cursor.contains("› [x]"),
+        "the cursor's item is ticked: {cursor}"
+    );
+    // The panes view: Tab cycles the panes only; Space ticks nothing there.
+    press(&mut tui, "v");
+    for _ in 0..4 {
+        press(&mut tui, "\t");
+        press(&mut tui, "j");
+        let screen = press(&mut tui, " ");
+        assert!(!screen.contains("[x]"), "{screen}");
+    }
+    tui.send("q");
+    tui.send("q");
+    tui.wait_exit(T);
+    let state = tui.state.take().expect("state");
+    let ticks: Vec<_> = journal_lines(&the_journal_in(state.path()))
+        .into_iter()
+        .filter(|l| l["kind"] == "checklist_ticked")
+        .collect();
+    assert_eq!(ticks.len(), 1, "one tick, the visible one: {ticks:?}");
+    assert_eq!(ticks[0]["item"], 2, "{ticks:?}");
+}
+
+/// "Enter in the `v` panes view silently declared the incident."
+#[test]
+fn enter_in_the_panes_view_never_declares() {
+    for size in [SMALL, (100, 30)] {
+        let mut tui = spawn_drill("az-loss", size);
+        press(&mut tui, "v");
+        let screen = press(&mut tui, "\r");
+        assert!(
+            screen.contains("the playbook is hidden: v shows it"),
+            "{size:?}:\n{screen}"
+        );
+        let back = press(&mut tui, "v");
+        assert!(back.contains("not declared"), "{size:?}:\n{back}");
+        tui.send("q");
+        tui.wait_exit(T);
+        let state = tui.state.take().expect("state");
+        let declared = common::journals_in(state.path())
+            .iter()
+            .flat_map(|j| journal_lines(j))
+            .filter(|l| l["kind"] == "declared")
+            .count();
+        assert_eq!(declared, 0, "{size:?}");
+    }
+}
+
+/// "The gauge shows `RTO` instead of `RTO AT RISK`" at 80x24 (and at the minimum, 72x20).
+#[test]
+fn the_gauge_says_rto_at_risk_at_80x24_and_at_the_minimum() {
+    for size in [SMALL, MINIMUM] {
+        let mut tui = spawn_drill("corruption", size);
+        std::thread::sleep(Duration::from_millis(300));
+        press(&mut tui, "\r");
+        let screen = tui.wait_text("RTO AT RISK", T);
+        let gauge = screen
+            .lines()
+            .find(|l| l.contains("RTO AT RISK"))
+            .unwrap_or_default();
+        assert!(gauge.contains("back by"), "{size:?}: {gauge}");
+    }
+}
+
+/// "The message line was cut": a long refusal wraps and reads to its last word at 80x24.
+#[test]
+fn the_message_line_wraps_instead_of_being_cut() {
+    let mut tui = spawn_drill("region-loss", SMALL);
+    press(&mut tui, "\r");
+    tui.wait_text("Step 1/", T);
+    let screen = press(&mut tui, "\r");
+    let flat: String = screen
+        .lines()
+        .skip_while(|l| !l.contains("tick every checklist item first"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("not ticked:"),
+        "the message is on screen:\n{screen}"
+    );
+    // The last item of step 1's checklist, whole, at the end of the message.
+    let last = checklist("region-loss", 0)
+        .last()
+        .cloned()
+        .expect("step 1 has a checklist");
+    let tail: String = last
+        .split_whitespace()
+        .rev()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let words: Vec<&str> = tail.split(' ').collect();
+    for w in words {
+        assert!(
+            flat.contains(w.trim_end_matches('"')),
+            "{w:?} missing:\n{screen}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 3: the timeline through resolution; follow says when the session ended.
+// ---------------------------------------------------------------------------------------------
+
+/// "After the incident resolves, the timeline stops at the last step's start: the notify
+/// confirmation, the webhook output and `resolved` never appear, and it cannot be scrolled."
+#[test]
+fn the_timeline_shows_every_event_through_resolution_and_scrolls() {
+    for size in [SMALL, LARGE] {
+        let walk = walked("region-loss", size);
+        let at_end = &walk.finished[0];
+        assert!(at_end.contains("resolved: RTO"), "{size:?}:\n{at_end}");
+        let all = flat(&walk.finished);
+        assert!(
+            all.contains("notify: CONFIRMED notify.webhook"),
+            "{size:?}:\n{all}"
+        );
+        assert!(all.contains("notify │ posted"), "{size:?}:\n{all}");
+        assert!(
+            all.contains("step assess started"),
+            "scrolled to the start:\n{all}"
+        );
+        assert!(walk.finished.len() > 1, "PgUp scrolls: {size:?}");
+    }
+}
+
+/// "`follow` still says `RTO AT RISK` after resolution", and does not say the session ended.
+#[test]
+fn follow_says_when_the_session_ended_and_not_rto_at_risk() {
+    let walk = walked("corruption", LARGE);
+    let journal = walk.journal.to_string_lossy().into_owned();
+    for (w, h) in [SMALL, LARGE] {
+        let tui = Tui::spawn(&["follow", &journal, "--speed", "60"], w, h);
+        let screen = tui.wait_text("ended", T);
+        let bar = screen.lines().next().unwrap_or_default();
+        assert!(bar.contains("FOLLOW · "), "{w}x{h}: {bar}");
+        let gauge = screen
+            .lines()
+            .find(|l| l.contains("│RTO "))
+            .unwrap_or_default();
+        assert!(!gauge.contains("AT RISK"), "{w}x{h}:\n{screen}");
+        assert!(gauge.contains("service restored"), "{w}x{h}:\n{screen}");
+        assert!(screen.contains("resolved: RTO"), "{w}x{h}:\n{screen}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 5: one vocabulary; whole texts.
+// ---------------------------------------------------------------------------------------------
+
+/// "A read-only database reads `stopped`" (pane and confirmation evidence).
+#[test]
+fn a_read_only_database_reads_read_only() {
+    let walk = walked("corruption", LARGE);
+    let read_only = walk
+        .screens
+        .iter()
+        .find(|s| s.contains("primary  read-only"))
+        .unwrap_or_else(|| panic!("never read-only:\n{}", walk.screens.join("\n")));
+    assert!(!read_only.contains("stopped"), "{read_only}");
+    assert!(
+        walk.screens.iter().all(|s| !s.contains("  stopped  ")),
+        "a database read `stopped`"
+    );
+}
+
+/// "The Replica lag pane says `RPO 5m` while the corruption playbook's objective is 35m."
+#[test]
+fn the_lag_pane_rpo_is_the_incidents_objective() {
+    for size in [SMALL, LARGE] {
+        let mut tui = spawn_drill("corruption", size);
+        if size == SMALL {
+            press(&mut tui, "v");
+        }
+        // The pane: its title row to its bottom border (the right column on a wide screen).
+        let lag_pane = |screen: &str| -> String {
+            let lines: Vec<&str> = screen.lines().collect();
+            let Some(top) = lines.iter().position(|l| l.contains("┌ Replica lag")) else {
+                return String::new();
+            };
+            let col = lines[top]
+                .split("┌ Replica lag")
+                .next()
+                .map_or(0, |b| b.chars().count());
+            let mut pane = Vec::new();
+            for line in &lines[top..] {
+                let part: String = line.chars().skip(col).collect();
+                let bottom = part.starts_with('└');
+                pane.push(part);
+                if bottom {
+                    break;
+                }
+            }
+            pane.join("\n")
+        };
+        let screen = tui.wait_for("the lag pane with data", T, |s| {
+            lag_pane(s).contains("dr-replica")
+        });
+        let lag = lag_pane(&screen);
+        assert!(lag.contains("35m"), "{size:?}:\n{lag}");
+        assert!(!lag.contains("RPO 5m"), "{size:?}:\n{lag}");
+    }
+}
+
+/// "Raw state names such as `awaiting-confirm`" never reach the screen.
+#[test]
+fn no_raw_state_names_on_screen() {
+    for scenario in ["region-loss", "corruption"] {
+        for size in [SMALL, LARGE] {
+            let walk = walked(scenario, size);
+            for screen in walk
+                .screens
+                .iter()
+                .chain(&walk.scorecard)
+                .chain(&walk.finished)
+            {
+                for raw in [
+                    "awaiting-confirm",
+                    "awaiting_confirm",
+                    "rto_risk",
+                    "step_started",
+                ] {
+                    assert!(
+                        !screen.contains(raw),
+                        "{scenario} {size:?}: {raw}:\n{screen}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// "`RTO AT RISK: projected 4h00m > 4h00m`": the words agree with the numbers as printed.
+#[test]
+fn the_gauge_words_never_contradict_their_numbers() {
+    use warroom::app::incident::rto_words;
+    // Four hours and thirty seconds against four hours: both shown to the second.
+    let text = rto_words(4 * 3600 + 30, 4 * 3600);
+    assert_eq!(text, "projected 4h00m30s, 30s over the 4h00m00s objective");
+    assert_eq!(
+        rto_words(4 * 3600, 4 * 3600),
+        "projected 4h00m00s = the 4h00m00s objective"
+    );
+    // And on screen: every `RTO AT RISK` line of a walk says by how much, never `X > X`.
+    for size in [SMALL, LARGE] {
+        let walk = walked("corruption", size);
+        for screen in &walk.screens {
+            for line in screen.lines().filter(|l| l.contains(" > ")) {
+                let parts: Vec<&str> = line.split(" > ").collect();
+                let left = parts[0].split_whitespace().last().unwrap_or_default();
+                let right = parts[1].split_whitespace().next().unwrap_or_default();
+                assert_ne!(left, right, "{size:?}: {line}");
+            }
+        }
+        let risky = walk.finished.join("\n");
+        assert!(
+            risky.contains("RTO AT RISK: projected"),
+            "{size:?}:\n{risky}"
+        );
+    }
+}
+
+/// "A stale 'tick every checklist item first' stays on screen after ticking."
+#[test]
+fn the_tick_first_message_goes_once_the_items_are_ticked() {
+    for size in [SMALL, LARGE] {
+        let mut tui = spawn_drill("corruption", size);
+        press(&mut tui, "\r");
+        tui.wait_text("Step 1/7", T);
+        let refused = press(&mut tui, "\r");
+        assert!(
+            refused.contains("tick every checklist item first"),
+            "{refused}"
+        );
+        let ticked = press(&mut tui, " ");
+        assert!(ticked.contains("[x]"), "{ticked}");
+        assert!(
+            !ticked.contains("tick every checklist item first"),
+            "{size:?}:\n{ticked}"
+        );
+    }
+}
+
+/// The texts the issue found cut at 140x42 read whole: a step title (the current step's
+/// heading, the scorecard), an endpoint's failure, a database's facts, the message line.
+#[test]
+fn cut_texts_read_whole_at_140x42() {
+    // `Point the API's DNS record at the DR reg...`
+    let walk = walked("region-loss", LARGE);
+    let title = "Point the API's DNS record at the DR region";
+    assert!(
+        walk.screens.iter().any(|s| s.contains(title)),
+        "the step heading has the whole title"
+    );
+    assert!(
+        walk.scorecard.iter().any(|s| s.contains(title)),
+        "{}",
+        walk.scorecard.join("\n")
+    );
+    // `connection timed out after 5s: no` and `primary · us-west-2a · multi`: the selected
+    // row's whole text under the panes.
+    let mut tui = spawn_drill("region-loss", LARGE);
+    tui.wait_text("DOWN", T);
+    press(&mut tui, "\r");
+    for _ in 0..3 {
+        press(&mut tui, "\t"); // playbook -> lag -> backups -> regions
+    }
+    let mut found_health = false;
+    let mut found_db = false;
+    for _ in 0..8 {
+        let screen = press(&mut tui, "j");
+        let detail = detail_line(&screen);
+        found_health |= detail.contains("connection timed out after 5s: no zone of us-west-2");
+        found_db |= detail.contains("primary · us-west-2a · multi-AZ");
+    }
+    assert!(found_health && found_db, "{}", tui.screen());
+    // `CORRUPT since 10:21  replic`
+    let mut tui = spawn_drill("corruption", LARGE);
+    tui.wait_text("CORRUPT", T);
+    press(&mut tui, "\r");
+    for _ in 0..3 {
+        press(&mut tui, "\t");
+    }
+    let mut found = false;
+    for _ in 0..10 {
+        let detail = detail_line(&press(&mut tui, "j"));
+        found |= detail.starts_with("db  dr-replica") && detail.contains("replica · us-east-1");
+    }
+    assert!(found, "{}", tui.screen());
+    // The message line: `tick every checklist item first: 4 of 4 not ticked: "The Regions
+    // pane shows t`, whole.
+    let mut tui = spawn_drill("region-loss", LARGE);
+    press(&mut tui, "\r");
+    tui.wait_text("Step 1/", T);
+    press(&mut tui, "\t");
+    press(&mut tui, "\x1b[Z"); // back to the playbook
+    let screen = press(&mut tui, "\r");
+    let message: String = screen
+        .lines()
+        .skip_while(|l| !l.contains("tick every checklist item first"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    for item in &checklist("region-loss", 0) {
+        let last_word = item.split_whitespace().last().unwrap_or_default();
+        assert!(message.contains(last_word), "{last_word:?}: {message}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 6: the scorecard and the report agree; one duration format.
+// ---------------------------------------------------------------------------------------------
+
+/// "The console says only `done` for a step that took 18m00s against 2m."
+#[test]
+fn the_scorecard_flags_steps_over_target() {
+    for size in [SMALL, LARGE] {
+        let walk = walked("region-loss", size);
+        let card = walk.scorecard.join("\n");
+        let line = card
+            .lines()
+            .find(|l| l.contains("Assess scope") && l.contains("done"))
+            .unwrap_or_else(|| panic!("{size:?}: no step 1 row:\n{card}"));
+        assert!(line.contains("done · over by "), "{size:?}: {line}");
+    }
+}
+
+/// "The report calls steps that finished under target `at risk`": finished steps are `on time`
+/// or `over`, as on the console.
+#[test]
+fn the_report_says_on_time_or_over_like_the_scorecard() {
+    let walk = walked("region-loss", LARGE);
+    let journal = walk.journal.to_string_lossy().into_owned();
+    let report = run(&["report", &journal]);
+    let rows: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains("(`"))
+        .collect();
+    assert!(rows.len() >= 7, "{report}");
+    for row in &rows {
+        assert!(!row.contains("at risk"), "{row}");
+    }
+    let assess = rows
+        .iter()
+        .find(|r| r.contains("`assess`"))
+        .expect("assess row");
+    assert!(assess.contains("over"), "{assess}");
+    assert!(rows.iter().any(|r| r.contains("on time")), "{report}");
+}
+
+/// "Durations appear as both `51m1s` and `51m01s`": one format on screen and in the report.
+#[test]
+fn one_duration_format_on_screen_and_in_the_report() {
+    for size in [SMALL, LARGE] {
+        let walk = walked("corruption", size);
+        for screen in walk
+            .screens
+            .iter()
+            .chain(&walk.scorecard)
+            .chain(&walk.finished)
+        {
+            // The clock in the status bar is `HH:MM:SS`, not a duration: skip the bar.
+            let body: String = screen.lines().skip(1).collect::<Vec<_>>().join("\n");
+            let bad = unpadded_durations(&body);
+            assert!(bad.is_empty(), "{size:?}: {bad:?}:\n{screen}");
+        }
+    }
+    let walk = walked("corruption", LARGE);
+    let report = run(&["report", &walk.journal.to_string_lossy()]);
+    let bad = unpadded_durations(&report);
+    assert!(bad.is_empty(), "{bad:?}");
+}
