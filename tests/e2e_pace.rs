@@ -96,8 +96,21 @@ fn declared_drill(state: &Path, cols: u16, rows: u16) -> Tui {
         &[],
     );
     tui.wait_text("not declared", Duration::from_secs(15));
-    // The fault arrives once the panes are complete (the first poll).
-    tui.wait_text("disrupted", Duration::from_secs(10));
+    // The fault arrives once the panes are complete (the first poll): the journal says so at
+    // every size (at 80x24 the timeline is not on screen before the declaration).
+    let journal = common::the_journal_in(state);
+    let asked = std::time::Instant::now();
+    while !common::journal_lines(&journal)
+        .iter()
+        .any(|l| l["kind"] == "disrupted")
+    {
+        assert!(
+            asked.elapsed() < Duration::from_secs(10),
+            "no disruption journaled:\n{}",
+            tui.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let mut tui = tui;
     tui.send("\r");
     tui.wait_text("RTO ▕", Duration::from_secs(10));
@@ -487,4 +500,44 @@ fn the_fault_arrives_after_two_to_ten_minutes_of_a_healthy_complete_screen() {
         tui.send("q");
         assert!(tui.wait_exit(Duration::from_secs(10)).success());
     }
+}
+
+/// A drill does not give its fault away: the timeline shows when the outage began only once the
+/// incident is declared (the trainee notices it on the panes), then in its place before the
+/// declaration.
+#[test]
+fn the_timeline_keeps_the_outage_to_itself_until_the_declaration() {
+    let state = common::Scratch::new("pace-spoiler");
+    let mut tui = Tui::spawn_in(
+        &["drill", "region-loss", "--seed", "7", "--at", "0s"],
+        160,
+        48,
+        state.path(),
+        &[],
+    );
+    tui.wait_text("not declared", Duration::from_secs(15));
+    let journal = common::the_journal_in(state.path());
+    let asked = std::time::Instant::now();
+    while !common::journal_lines(&journal)
+        .iter()
+        .any(|l| l["kind"] == "disrupted")
+    {
+        assert!(asked.elapsed() < Duration::from_secs(10), "no disruption");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    let before = tui.screen();
+    assert!(
+        !before.contains("outage began") && !before.contains("first alarm"),
+        "the timeline names the fault before the declaration:\n{before}"
+    );
+    tui.send("\r");
+    let after = tui.wait_text("outage began", Duration::from_secs(10));
+    let began = after.find("outage began").expect("shown");
+    let declared = after.find("incident declared").expect("declaration shown");
+    assert!(
+        began < declared,
+        "the outage goes before the declaration:\n{after}"
+    );
+    quit(&mut tui);
 }

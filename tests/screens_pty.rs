@@ -796,3 +796,30 @@ fn one_duration_format_on_screen_and_in_the_report() {
     let bad = unpadded_durations(&report);
     assert!(bad.is_empty(), "{bad:?}");
 }
+
+/// "A scripted newcomer that reads only the screen (no knowledge of the playbooks) walks each of
+/// the four drills to the scorecard at 80x24; the same at 140x42." The walker ticks what the
+/// screen shows unticked, presses Enter, types what a destructive confirmation asks for, and
+/// confirms: nothing it does comes from a playbook file.
+#[test]
+fn a_newcomer_walks_every_drill_to_the_scorecard_at_80x24_and_140x42() {
+    for scenario in ["az-loss", "region-loss", "corruption", "breach"] {
+        for size in [SMALL, LARGE] {
+            let walk = walked(scenario, size);
+            let first = walk.scorecard.first().unwrap_or_else(|| {
+                panic!("{scenario} {size:?}: no scorecard");
+            });
+            assert!(
+                first.contains("PASSED"),
+                "{scenario} {size:?}: the drill did not pass:\n{first}"
+            );
+            let all = walk.scorecard.join("\n");
+            for figure in ["RTO achieved", "RPO achieved"] {
+                assert!(
+                    all.contains(figure),
+                    "{scenario} {size:?}: no {figure}:\n{all}"
+                );
+            }
+        }
+    }
+}

@@ -136,6 +136,11 @@ pub struct Incident {
     pub show_scorecard: bool,
     /// Recent events, newest last, as one line each.
     pub timeline: VecDeque<(DateTime<Utc>, String)>,
+    /// Milestones recorded before the declaration (the outage began, the first alarm), shown
+    /// once the incident is declared: before, they would tell a drill's trainee the answer.
+    undeclared: Vec<(DateTime<Utc>, String)>,
+    /// The incident has been declared (the timeline shows everything from then on).
+    declared: bool,
     /// The step detail and timeline under the step list (reset when the step changes).
     pub detail: Scroll,
     /// The scorecard popup.
@@ -153,6 +158,8 @@ impl Incident {
             scorecard: None,
             show_scorecard: false,
             timeline: VecDeque::new(),
+            undeclared: Vec::new(),
+            declared: false,
             detail: Scroll::default(),
             card: Scroll::default(),
         }
@@ -280,14 +287,31 @@ impl Incident {
     }
 
     pub fn note_timeline(&mut self, at: DateTime<Utc>, event: &Event) {
-        if matches!(event, Event::FaultInjected { .. }) {
+        match event {
             // A drill does not announce its fault: noticing it is the exercise.
-            return;
+            Event::FaultInjected { .. } => return,
+            // Nor when the outage began or was first alarming, until the incident is declared:
+            // then they take their place before the declaration.
+            Event::Disrupted { .. } | Event::Detected { .. } if !self.declared => {
+                self.undeclared.push((at, describe(event)));
+                return;
+            }
+            Event::Declared { .. } => {
+                self.declared = true;
+                for entry in std::mem::take(&mut self.undeclared) {
+                    self.push_timeline(entry);
+                }
+            }
+            _ => {}
         }
+        self.push_timeline((at, describe(event)));
+    }
+
+    fn push_timeline(&mut self, entry: (DateTime<Utc>, String)) {
         if self.timeline.len() == TIMELINE_LINES {
             self.timeline.pop_front();
         }
-        self.timeline.push_back((at, describe(event)));
+        self.timeline.push_back(entry);
     }
 
     /// The step the checklist cursor and step keys act on: the current step.
