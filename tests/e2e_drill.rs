@@ -24,13 +24,6 @@ fn type_to_confirm(screen: &str) -> Option<String> {
     Some(rest.split(" and press Enter").next()?.trim().to_string())
 }
 
-/// The checklist line under the cursor, if any.
-fn cursor_line(screen: &str) -> Option<&str> {
-    screen
-        .lines()
-        .find(|l| l.contains("› [ ]") || l.contains("› [x]"))
-}
-
 fn drill(scenario: &str) -> String {
     let mut tui = Tui::spawn(
         &[
@@ -72,12 +65,12 @@ fn drill(scenario: &str) -> String {
         }
         match step_status(&screen).as_deref() {
             Some("active") => {
-                let unticked = screen.lines().any(|l| l.contains("[ ] "));
-                match cursor_line(&screen) {
-                    Some(line) if line.contains("[ ]") => tui.send(" "),
-                    Some(_) if unticked => tui.send("j"),
-                    _ => tui.send("\r"),
+                match common::next_checklist_key(&screen) {
+                    Some(key) => tui.send(key),
+                    None => tui.send("\r"),
                 }
+                // Let the screen show what the key did before reading it again.
+                std::thread::sleep(Duration::from_millis(150));
                 last_action = "worked the active step".into();
             }
             Some("failed") => panic!("{scenario}: a step failed:\n{screen}"),

@@ -143,14 +143,10 @@ fn walk(scenario: &str, size: (u16, u16), slow: bool) -> Walk {
                 waited = true;
                 continue;
             }
-            let unticked = screen.lines().any(|l| l.contains("[ ] "));
-            if screen.contains("› [ ]") {
-                press(&mut tui, " ");
-            } else if unticked {
-                press(&mut tui, "j");
-            } else {
-                press(&mut tui, "\r");
-            }
+            match common::next_checklist_key(&screen) {
+                Some(key) => press(&mut tui, key),
+                None => press(&mut tui, "\r"),
+            };
         }
     };
     tui.send("q");

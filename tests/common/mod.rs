@@ -246,3 +246,20 @@ pub fn kill9(tui: &mut Tui) {
     );
     tui.wait_exit(Duration::from_secs(20));
 }
+
+/// What a walker that reads only the screen presses next on a step's checklist: Space on an
+/// unticked item under the cursor `›`, else `j` or `k` towards the first unticked item; `None`
+/// when every item shown is ticked (or not applicable). Robust to a cursor that went past an
+/// unticked item (a key the screen had not shown yet).
+pub fn next_checklist_key(screen: &str) -> Option<&'static str> {
+    let items: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("[ ] ") || l.contains("[x] ") || l.contains("[n/a] "))
+        .collect();
+    let unticked = items.iter().position(|l| l.contains("[ ] "))?;
+    match items.iter().position(|l| l.contains("› [")) {
+        Some(cursor) if cursor == unticked || items[cursor].contains("› [ ]") => Some(" "),
+        Some(cursor) if cursor > unticked => Some("k"),
+        _ => Some("j"),
+    }
+}
