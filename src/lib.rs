@@ -13,6 +13,7 @@ pub mod env;
 pub mod history;
 pub mod journal;
 pub mod lab;
+pub mod past;
 pub mod playbook;
 pub mod report;
 pub mod sim;

@@ -1291,7 +1291,7 @@ fn every_event_kind_is_documented_and_new_kinds_bump_the_version() {
         journal::schema_v2::KINDS,
         "the event kinds changed: bump journal::VERSION (see the versioning rule in docs/journal.md)"
     );
-    assert_eq!(kinds.len(), 28);
+    assert_eq!(kinds.len(), 30);
     assert_eq!(VERSION, 2);
     let doc = std::fs::read_to_string("docs/journal.md").expect("docs/journal.md");
     for kind in &kinds {
@@ -1476,6 +1476,18 @@ fn one_of_each() -> Vec<Event> {
             to: 60.0,
             reason: warroom::playbook::SpeedReason::FastForward,
             step: Some(step()),
+        },
+        Event::ReminderDone {
+            text: "Post a status update".into(),
+            occurrence: 1,
+            due: since,
+            late_secs: 40,
+        },
+        Event::ReminderMissed {
+            text: "Post a status update".into(),
+            occurrence: 3,
+            due: since,
+            missed: 2,
         },
         Event::Aborted {
             reason: "drill stopped".into(),

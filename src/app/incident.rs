@@ -502,6 +502,18 @@ impl Incident {
         }
     }
 
+    /// `u`: the reminder due next (`Post a status update`) is done.
+    pub fn reminder_done(&mut self, now: DateTime<Utc>, flash: &mut Option<String>) -> Vec<Effect> {
+        let next = self.engine.reminders(now).into_iter().next();
+        let effects = self.handle(Input::ReminderDone, now, flash);
+        if flash.is_none()
+            && let Some(done) = next
+        {
+            *flash = Some(format!("reminder done: {}", done.text));
+        }
+        effects
+    }
+
     /// Enter in a prompt: hand the typed text to the engine.
     pub fn submit_prompt(&mut self, now: DateTime<Utc>, flash: &mut Option<String>) -> Vec<Effect> {
         let Some(prompt) = self.prompt.take() else {
@@ -682,6 +694,22 @@ pub fn describe(event: &Event) -> String {
             crate::playbook::projection::speed_label(*to),
             reason.describe()
         ),
+        Event::ReminderDone {
+            text, late_secs, ..
+        } => {
+            if *late_secs == 0 {
+                format!("reminder done: {text}")
+            } else {
+                format!("reminder done {} late: {text}", span(*late_secs))
+            }
+        }
+        Event::ReminderMissed { text, missed, .. } => {
+            if *missed > 1 {
+                format!("reminder MISSED {missed} times: {text}")
+            } else {
+                format!("reminder MISSED: {text}")
+            }
+        }
         Event::Output { step, line, .. } => format!("{step} │ {line}"),
         Event::Aborted { reason } => format!("ABORTED: {reason}"),
         Event::ServiceRestored { step, since } => {

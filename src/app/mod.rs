@@ -156,6 +156,9 @@ pub struct App {
     pub narrow_view: NarrowView,
     /// The journal file of the current incident, once created.
     pub journal_path: Option<std::path::PathBuf>,
+    /// Earlier drills per playbook id (median and 90th percentile per step), read before the
+    /// terminal was taken ([`crate::past::load`]) for every playbook the console offers.
+    pub past_drills: std::collections::BTreeMap<String, crate::past::PastDrills>,
     /// Set when a journal write failed: the record is not safe, nothing may change the world.
     pub journal_error: Option<String>,
     /// `warroom follow`: the journal mirrored read-only; no key changes anything.
@@ -197,6 +200,7 @@ impl App {
             frame_size: std::cell::Cell::new((0, 0)),
             replaced: None,
             journal_path: None,
+            past_drills: std::collections::BTreeMap::new(),
             journal_error: None,
             following: None,
             env,
@@ -872,7 +876,7 @@ impl App {
         if self.incident.is_none() {
             if matches!(
                 key.code,
-                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd' | 'x')
+                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd' | 'x' | 'u')
             ) {
                 self.say("no incident: p picks a playbook");
             } else {
@@ -905,6 +909,7 @@ impl App {
                 Vec::new()
             }
             KeyCode::Char('r') => incident.retry(now, &mut flash),
+            KeyCode::Char('u') => incident.reminder_done(now, &mut flash),
             KeyCode::Char('a') => {
                 if incident.engine.is_finished() {
                     flash = Some("the incident is already over".into());

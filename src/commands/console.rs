@@ -346,6 +346,28 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             follow = Some(warroom::journal::Tail::after(plan.path, &plan.replay));
         }
     }
+    // Earlier drills of every playbook the console offers (and the incident's), for the step
+    // list: read now, before the terminal is taken (the UI thread never reads a file); bounded
+    // to the most recent journals of each.
+    let dir = app
+        .journal_path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .or_else(|| warroom::journal::default_dir().ok());
+    if let Some(dir) = dir {
+        let mut ids: std::collections::BTreeSet<String> =
+            app.playbooks.iter().map(|p| p.id.clone()).collect();
+        if let Some(incident) = &app.incident {
+            ids.insert(incident.engine.playbook().id.clone());
+        }
+        for id in ids {
+            let past = warroom::past::load(&dir, &id, app.journal_path.as_deref());
+            if !past.steps.is_empty() {
+                app.past_drills.insert(id, past);
+            }
+        }
+    }
     let faults = match (&wiring.sim, mode) {
         (Some(sim), _) => Some(runtime::FaultTarget::Sim(Arc::clone(sim))),
         (None, Mode::Drill) => lab_dir(&app.env).map(runtime::FaultTarget::Lab),

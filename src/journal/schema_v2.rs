@@ -18,7 +18,7 @@ use crate::telemetry::{BackupStatus, DbRole, DbState, Verdict};
 
 /// The kinds of event a version-2 line can hold (the `kind` field), in the order of
 /// `docs/journal.md`.
-pub const KINDS: [&str; 28] = [
+pub const KINDS: [&str; 30] = [
     "fault_injected",
     "disrupted",
     "detected",
@@ -45,6 +45,8 @@ pub const KINDS: [&str; 28] = [
     "clock_paused",
     "clock_resumed",
     "speed_changed",
+    "reminder_done",
+    "reminder_missed",
     "aborted",
     "resolved",
 ];
@@ -79,8 +81,30 @@ pub enum EventV2 {
     ClockPaused(ClockPaused),
     ClockResumed(ClockResumed),
     SpeedChanged(SpeedChanged),
+    ReminderDone(ReminderDone),
+    ReminderMissed(ReminderMissed),
     Aborted(Aborted),
     Resolved(Resolved),
+}
+
+/// `reminder_done`: a reminder of the comms cadence was done; which occurrence, when it fell
+/// due (session time) and how late.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReminderDone {
+    pub text: String,
+    pub occurrence: u32,
+    pub due: DateTime<Utc>,
+    pub late_secs: u64,
+}
+
+/// `reminder_missed`: `missed` occurrences, the last one `occurrence` due at `due`, went a
+/// whole period without being done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReminderMissed {
+    pub text: String,
+    pub occurrence: u32,
+    pub due: DateTime<Utc>,
+    pub missed: u32,
 }
 
 /// `clock_paused`: no fields (the line's `at` and `sim` say when).
@@ -760,6 +784,28 @@ impl From<&Event> for EventV2 {
             }),
             Event::Note { text } => EventV2::Note(Note { text: text.clone() }),
             Event::ClockPaused {} => EventV2::ClockPaused(ClockPaused {}),
+            Event::ReminderDone {
+                text,
+                occurrence,
+                due,
+                late_secs,
+            } => EventV2::ReminderDone(ReminderDone {
+                text: text.clone(),
+                occurrence: *occurrence,
+                due: *due,
+                late_secs: *late_secs,
+            }),
+            Event::ReminderMissed {
+                text,
+                occurrence,
+                due,
+                missed,
+            } => EventV2::ReminderMissed(ReminderMissed {
+                text: text.clone(),
+                occurrence: *occurrence,
+                due: *due,
+                missed: *missed,
+            }),
             Event::ClockResumed { paused_secs } => EventV2::ClockResumed(ClockResumed {
                 paused_secs: *paused_secs,
             }),
@@ -956,6 +1002,28 @@ impl From<EventV2> for Event {
             },
             EventV2::Note(Note { text }) => Event::Note { text },
             EventV2::ClockPaused(ClockPaused {}) => Event::ClockPaused {},
+            EventV2::ReminderDone(ReminderDone {
+                text,
+                occurrence,
+                due,
+                late_secs,
+            }) => Event::ReminderDone {
+                text,
+                occurrence,
+                due,
+                late_secs,
+            },
+            EventV2::ReminderMissed(ReminderMissed {
+                text,
+                occurrence,
+                due,
+                missed,
+            }) => Event::ReminderMissed {
+                text,
+                occurrence,
+                due,
+                missed,
+            },
             EventV2::ClockResumed(ClockResumed { paused_secs }) => {
                 Event::ClockResumed { paused_secs }
             }

@@ -271,6 +271,10 @@ pub enum Input {
     Abort { reason: String },
     /// A free-text note for the journal.
     Note { text: String },
+    /// The operator did what the reminder due next says (`Post a status update`): recorded as
+    /// `reminder_done`, and the next one counts down. Refused before the declaration, after
+    /// the end, and when the playbook has no reminders.
+    ReminderDone,
     /// The commander sets or corrects when the outage began (engine clock), with a reason
     /// (required): recorded as `disrupted` with `reason` and `by`. Accepted before the
     /// declaration and after the end too: it corrects the record.
@@ -752,6 +756,27 @@ pub enum Event {
         #[serde(default)]
         step: Option<String>,
     },
+    /// A reminder of the comms cadence was marked done (see [`Engine::reminders`]).
+    ReminderDone {
+        /// The reminder's text (unique within the playbook).
+        text: String,
+        /// Which occurrence: the `n`-th time it fell due, counting from the declaration.
+        occurrence: u32,
+        /// When that occurrence fell due (engine clock): the declaration plus `n` periods.
+        due: DateTime<Utc>,
+        /// Seconds past `due` it was done (0 when done before it was due).
+        late_secs: u64,
+    },
+    /// A reminder's occurrence went a whole period without being done: the next one fell due.
+    ReminderMissed {
+        text: String,
+        /// The last occurrence this record misses (`missed` of them, ending with this one).
+        occurrence: u32,
+        /// When that occurrence fell due (engine clock).
+        due: DateTime<Utc>,
+        /// How many occurrences this record misses (more than one after a long stop).
+        missed: u32,
+    },
     /// The incident clock starts.
     Declared {
         playbook: String,
@@ -1121,10 +1146,43 @@ pub struct Engine {
     held_when_done: Vec<Option<DateTime<Utc>>>,
     /// The playbook's secret values in every form a step may print them (built once).
     masker: super::mask::Masker,
+    /// Per reminder: the last occurrence done or missed (0: none yet).
+    reminders_handled: Vec<u32>,
+}
+
+/// A reminder of the comms cadence as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderView {
+    /// Index in [`Playbook::reminders`].
+    pub index: usize,
+    pub text: String,
+    pub every: Dur,
+    /// The occurrence counting down (1 for the first period after the declaration).
+    pub occurrence: u32,
+    /// When it falls (or fell) due: the declaration plus `occurrence` periods (engine clock).
+    pub due: DateTime<Utc>,
+    /// Seconds until `due` (0 once due).
+    pub in_secs: u64,
+    /// Seconds past `due` (0 before it); a whole period past, it is recorded missed.
+    pub overdue_secs: u64,
+}
+
+impl ReminderView {
+    pub fn is_due(&self) -> bool {
+        self.in_secs == 0
+    }
 }
 
 fn secs_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
     u64::try_from((to - from).num_seconds()).unwrap_or(0)
+}
+
+/// When occurrence `n` of a reminder falls due: the declaration plus `n` periods.
+fn reminder_due(declared: DateTime<Utc>, every: Dur, n: u32) -> DateTime<Utc> {
+    let secs = every.secs().saturating_mul(u64::from(n));
+    chrono::Duration::try_seconds(i64::try_from(secs).unwrap_or(i64::MAX))
+        .and_then(|d| declared.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 fn truncate_chars(s: &str, max: usize) -> String {
@@ -1165,6 +1223,7 @@ impl Engine {
             held_since: vec![None; playbook.steps.len()],
             held_when_done: vec![None; playbook.steps.len()],
             masker: playbook.vars.masker(),
+            reminders_handled: vec![0; playbook.reminders.len()],
             playbook,
             settings,
         }
@@ -1337,6 +1396,7 @@ impl Engine {
             Input::Retry { step } => self.retry(step, now, &mut out),
             Input::Complete { step } => self.complete(step, now, &mut out),
             Input::Abort { reason } => self.abort(&reason, now, &mut out),
+            Input::ReminderDone => self.reminder_done(now, &mut out),
             Input::Note { .. }
             | Input::SetDisruption { .. }
             | Input::ExecLeftRunning { .. }
@@ -1474,6 +1534,7 @@ impl Engine {
         if self.is_finished() {
             return out;
         }
+        self.judge_reminders(now, &mut out);
         for i in 0..self.runs.len() {
             let run = &self.runs[i];
             let step = &self.playbook.steps[i];
@@ -1571,6 +1632,84 @@ impl Engine {
         };
         self.emit(event, now, &mut out);
         out
+    }
+
+    /// Every reminder's occurrence counting down at `now`, soonest due first; empty before the
+    /// declaration and once the incident is over. Occurrence `n` falls due at the declaration
+    /// plus `n` periods of session time (a paused clock holds the countdown); it stays the one
+    /// shown, overdue, until it is done or a whole period passes (then it is recorded missed).
+    pub fn reminders(&self, now: DateTime<Utc>) -> Vec<ReminderView> {
+        let Some(declared) = self.declared_at else {
+            return Vec::new();
+        };
+        if self.is_finished() {
+            return Vec::new();
+        }
+        let mut views: Vec<ReminderView> = self
+            .playbook
+            .reminders
+            .iter()
+            .zip(&self.reminders_handled)
+            .enumerate()
+            .map(|(index, (r, handled))| {
+                let occurrence = handled.saturating_add(1);
+                let due = reminder_due(declared, r.every, occurrence);
+                ReminderView {
+                    index,
+                    text: r.text.clone(),
+                    every: r.every,
+                    occurrence,
+                    due,
+                    in_secs: secs_between(now, due),
+                    overdue_secs: secs_between(due, now),
+                }
+            })
+            .collect();
+        views.sort_by_key(|v| (v.due, v.index));
+        views
+    }
+
+    /// Records the occurrences a whole period overdue as missed.
+    fn judge_reminders(&mut self, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        let Some(declared) = self.declared_at else {
+            return;
+        };
+        for i in 0..self.playbook.reminders.len() {
+            let every = self.playbook.reminders[i].every;
+            let handled = self.reminders_handled[i];
+            // The newest occurrence already due; every one before it that nobody did is missed.
+            let periods = if every.secs() == 0 {
+                0
+            } else {
+                secs_between(declared, now) / every.secs()
+            };
+            let newest_due = u32::try_from(periods).unwrap_or(u32::MAX);
+            if newest_due > handled.saturating_add(1) {
+                let last_missed = newest_due - 1;
+                let event = Event::ReminderMissed {
+                    text: self.playbook.reminders[i].text.clone(),
+                    occurrence: last_missed,
+                    due: reminder_due(declared, every, last_missed),
+                    missed: last_missed - handled,
+                };
+                self.emit(event, now, out);
+            }
+        }
+    }
+
+    /// See [`Input::ReminderDone`]: the reminder due soonest is done.
+    fn reminder_done(&mut self, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        let Some(next) = self.reminders(now).into_iter().next() else {
+            refuse(out, None, "this playbook has no reminders");
+            return;
+        };
+        let event = Event::ReminderDone {
+            text: next.text,
+            occurrence: next.occurrence,
+            due: next.due,
+            late_secs: next.overdue_secs,
+        };
+        self.emit(event, now, out);
     }
 
     /// The measures of everything recorded so far, unfinished spans measured to `now`.
@@ -2062,6 +2201,18 @@ impl Engine {
                 index(step)?;
                 self.restored = true;
                 self.restored_since = Some(*since);
+            }
+            Event::ReminderDone {
+                text, occurrence, ..
+            }
+            | Event::ReminderMissed {
+                text, occurrence, ..
+            } => {
+                if let Some(i) = self.playbook.reminders.iter().position(|r| r.text == *text)
+                    && let Some(handled) = self.reminders_handled.get_mut(i)
+                {
+                    *handled = (*handled).max(*occurrence);
+                }
             }
             // Measured by the projection only.
             Event::Resumed { .. }

@@ -38,9 +38,25 @@ pub struct PlaybookFile {
     /// `{{name}}` in `run` arguments, `with` strings, `guide` and `checklist` texts.
     #[serde(default)]
     pub vars: BTreeMap<Spanned<String>, Spanned<VarFile>>,
+    /// Comms cadence: `reminders = [{ every = "15m", text = "Post a status update" }]`. Each
+    /// falls due every `every` of session time from the declaration; the console counts down to
+    /// the next one and a key marks it done (journaled). Written at the top level, before the
+    /// first `[[steps]]`.
+    #[serde(default)]
+    pub reminders: Vec<ReminderFile>,
     /// The steps, in order. At least one.
     #[serde(default)]
     pub steps: Vec<StepFile>,
+}
+
+/// One `reminders` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderFile {
+    /// How often it falls due, counted from the declaration (`15m`); at least one minute.
+    pub every: Spanned<String>,
+    /// What to do when it is due (`Post a status update`); unique within the playbook.
+    pub text: Spanned<String>,
 }
 
 /// One variable: a plain string, or a table with `value` and `secret`.

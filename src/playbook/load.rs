@@ -10,16 +10,19 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use super::format::{PlaybookFile, StepFile, WaitFile};
+use super::format::{PlaybookFile, ReminderFile, StepFile, WaitFile};
 use super::model::{
-    ArgValue, Condition, Executor, OnFailure, Playbook, Reveal, Scenario, Step, Template, Var,
-    Vars, Wait, is_var_name,
+    ArgValue, Condition, Executor, OnFailure, Playbook, Reminder, Reveal, Scenario, Step, Template,
+    Var, Vars, Wait, is_var_name,
 };
 use crate::actions::{ArgKind, BUILTINS, builtin};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::duration::Dur;
 use crate::env::{Environment, NameKind};
 use crate::telemetry::DbRole;
+
+/// The shortest reminder period: reminders are for people.
+const MIN_REMINDER_SECS: u64 = 60;
 
 /// Where the format is documented, for help texts.
 const FORMAT_DOC: &str = "docs/playbooks.md";
@@ -329,6 +332,8 @@ impl Checker<'_> {
             );
         }
 
+        let reminders = self.reminders(&file.reminders);
+
         if file.steps.is_empty() {
             self.push(
                 src.len()..src.len(),
@@ -385,10 +390,57 @@ impl Checker<'_> {
             rto,
             rpo,
             vars,
+            reminders,
             steps,
             source: path.to_string(),
             hash: content_hash(src),
         }
+    }
+
+    /// The comms cadence: a duration of at least a minute, a text that is not empty and not
+    /// used twice (the journal names a reminder by its text).
+    fn reminders(&mut self, file: &[ReminderFile]) -> Vec<Reminder> {
+        let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
+        let mut out = Vec::with_capacity(file.len());
+        for r in file {
+            let every = self.duration(&r.every, "reminder every");
+            if let Some(every) = every
+                && every.secs() < MIN_REMINDER_SECS
+            {
+                self.push(
+                    r.every.span(),
+                    format!("reminder every {:?} is under a minute", r.every.get_ref()),
+                    "a reminder is for people: give it at least \"1m\" (e.g. every = \"15m\")",
+                );
+            }
+            let text = r.text.get_ref().trim();
+            if text.is_empty() {
+                self.push(
+                    r.text.span(),
+                    "empty reminder text",
+                    "say what to do when it is due (e.g. text = \"Post a status update\")",
+                );
+            } else if let Some(first) = seen.get(text) {
+                let line = self.line_of(first);
+                self.push(
+                    r.text.span(),
+                    format!("duplicate reminder text {text:?}"),
+                    format!(
+                        "the journal names a reminder by its text; {text:?} is first used on \
+                         line {line}: merge them or reword one"
+                    ),
+                );
+            } else {
+                seen.insert(text.to_string(), r.text.span());
+            }
+            if let Some(every) = every {
+                out.push(Reminder {
+                    every,
+                    text: text.to_string(),
+                });
+            }
+        }
+        out
     }
 
     fn step(&mut self, step: &StepFile, vars: &Vars) -> Step {

@@ -988,11 +988,22 @@ pub struct Playbook {
     pub rto: Dur,
     pub rpo: Dur,
     pub vars: Vars,
+    /// Comms cadence: what to do every so often while the incident is open.
+    pub reminders: Vec<Reminder>,
     pub steps: Vec<Step>,
     /// Where it was loaded from, as shown in messages.
     pub source: String,
     /// Content hash of the source text ([`super::content_hash`]), recorded in the journal header.
     pub hash: String,
+}
+
+/// A reminder of the comms cadence (`reminders = [{ every = "15m", text = "..." }]`): due at
+/// the declaration plus every whole multiple of `every` (session time: a paused clock holds it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reminder {
+    pub every: Dur,
+    /// Unique within the playbook: the journal names the reminder by it.
+    pub text: String,
 }
 
 impl Playbook {

@@ -181,6 +181,29 @@ pub struct ResumeRecord {
     pub pid: u32,
 }
 
+/// A reminder of the comms cadence done or missed (`reminder_done`, `reminder_missed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderRecord {
+    pub text: String,
+    /// The occurrence (the `n`-th time it fell due); for a miss, the last one missed.
+    pub occurrence: u32,
+    /// When that occurrence fell due (session time).
+    pub due: DateTime<Utc>,
+    /// Session time of the record: when it was done, or when the miss was noticed.
+    pub at: DateTime<Utc>,
+    pub outcome: ReminderOutcome,
+}
+
+/// What became of a reminder's occurrence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReminderOutcome {
+    /// Done, this many seconds after it fell due (0: on time or early).
+    Done { late_secs: u64 },
+    /// A whole period passed without it: this many occurrences missed.
+    Missed { missed: u32 },
+}
+
 /// A pause of the simulated clock (`clock_paused` .. `clock_resumed`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PauseRecord {
@@ -357,6 +380,9 @@ pub struct Measures {
     /// Every fast-forwarded wait, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fast_forwards: Vec<FastForwardRecord>,
+    /// Every reminder of the comms cadence done or missed, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reminders: Vec<ReminderRecord>,
 }
 
 impl Measures {
@@ -512,6 +538,7 @@ pub struct Projection {
     saw_milestone: bool,
     pauses: Vec<PauseRecord>,
     fast_forwards: Vec<FastForwardRecord>,
+    reminders: Vec<ReminderRecord>,
 }
 
 impl Projection {
@@ -835,6 +862,32 @@ impl Projection {
                     }
                 }
             },
+            Event::ReminderDone {
+                text,
+                occurrence,
+                due,
+                late_secs,
+            } => self.reminders.push(ReminderRecord {
+                text: text.clone(),
+                occurrence: *occurrence,
+                due: *due,
+                at,
+                outcome: ReminderOutcome::Done {
+                    late_secs: *late_secs,
+                },
+            }),
+            Event::ReminderMissed {
+                text,
+                occurrence,
+                due,
+                missed,
+            } => self.reminders.push(ReminderRecord {
+                text: text.clone(),
+                occurrence: *occurrence,
+                due: *due,
+                at,
+                outcome: ReminderOutcome::Missed { missed: *missed },
+            }),
             Event::RtoRisk { .. } | Event::Note { .. } => {}
         }
     }
@@ -942,6 +995,7 @@ impl Projection {
             legacy,
             pauses: self.pauses.clone(),
             fast_forwards: self.fast_forwards.clone(),
+            reminders: self.reminders.clone(),
         };
         // A pause still open at the end of the record lasts to its last event (wall clock).
         if let Some((p, (_, last_wall))) = m.pauses.last_mut().filter(|p| p.open).zip(self.last) {

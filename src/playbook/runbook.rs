@@ -155,6 +155,13 @@ fn text(playbook: &Playbook, env: &Environment) -> String {
         playbook.steps.len(),
         playbook.total_target()
     ));
+    for r in &playbook.reminders {
+        out.push_str(&format!(
+            "Comms        every {} from the declaration: {}\n",
+            r.every,
+            field(&r.text)
+        ));
+    }
     out.push_str(&format!("Environment  {}\n", field(&env.name)));
     out.push_str(&format!(
         "Playbook     {} (version {})\n",
@@ -316,6 +323,16 @@ fn markdown(playbook: &Playbook, env: &Environment) -> String {
         for line in clip(&playbook.summary, BLOCK_MAX_CHARS).lines() {
             out.push_str(&format!("> {line}\n"));
         }
+        out.push('\n');
+    }
+    for r in &playbook.reminders {
+        out.push_str(&format!(
+            "- **Comms:** every {} from the declaration: {}\n",
+            r.every,
+            md_inline(&r.text)
+        ));
+    }
+    if !playbook.reminders.is_empty() {
         out.push('\n');
     }
     out.push_str(

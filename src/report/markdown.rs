@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use super::{Postmortem, State, StepReport, Verdict};
 use crate::duration::Dur;
 use crate::playbook::projection::NotApplicableItem;
-use crate::playbook::projection::{span, speed_label};
+use crate::playbook::projection::{ReminderOutcome, span, speed_label};
 use crate::playbook::{Grade, Timing};
 use crate::text::{self, BLOCK_MAX_CHARS};
 
@@ -42,6 +42,7 @@ fn write_report(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     summary(out, pm)?;
     resumes(out, pm)?;
     pace(out, pm)?;
+    reminders(out, pm)?;
     steps(out, pm)?;
     gantt(out, pm)?;
     decisions(out, pm)?;
@@ -415,6 +416,58 @@ fn resumes(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
             cell(&r.host),
             cell(&r.operator),
             r.pid
+        )?;
+    }
+    writeln!(out)
+}
+
+/// Every reminder of the comms cadence done or missed.
+fn reminders(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
+    if pm.reminders.is_empty() {
+        return Ok(());
+    }
+    let done = pm
+        .reminders
+        .iter()
+        .filter(|r| matches!(r.outcome, ReminderOutcome::Done { .. }))
+        .count();
+    let missed: u32 = pm
+        .reminders
+        .iter()
+        .map(|r| match r.outcome {
+            ReminderOutcome::Missed { missed } => missed,
+            ReminderOutcome::Done { .. } => 0,
+        })
+        .sum();
+    writeln!(out, "## Comms reminders")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{done} done, {missed} missed. A reminder falls due every period from the declaration, \
+         in {} (paused time not counted); one not done before the next falls due is missed.",
+        if pm.simulated {
+            "simulated time"
+        } else {
+            "wall-clock time"
+        }
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| Reminder | Occurrence | Due | Outcome |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    for r in &pm.reminders {
+        let outcome = match r.outcome {
+            ReminderOutcome::Done { late_secs: 0 } => "done on time".to_string(),
+            ReminderOutcome::Done { late_secs } => format!("done {} late", dur(late_secs)),
+            ReminderOutcome::Missed { missed: 1 } => "missed".to_string(),
+            ReminderOutcome::Missed { missed } => format!("missed ({missed} in a row)"),
+        };
+        writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            cell(&r.text),
+            r.occurrence,
+            stamp(r.due),
+            outcome
         )?;
     }
     writeln!(out)

@@ -25,7 +25,7 @@ use crate::journal::{self, JournalError, Mode, PlaybookRef, Replay};
 use crate::playbook::engine::event_kind;
 use crate::playbook::projection::{
     Detection, Disruption, FastForwardRecord, FaultRecord, Figure, PauseRecord, Plan, PlanStep,
-    Projection, Restoration, ResumeRecord, StepRecord, rpo_span, span, speed_label,
+    Projection, ReminderRecord, Restoration, ResumeRecord, StepRecord, rpo_span, span, speed_label,
 };
 use crate::playbook::{Criterion, Event, Evidence, Outcome};
 
@@ -290,6 +290,9 @@ pub struct Postmortem {
     /// Every fast-forwarded wait.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fast_forwards: Vec<FastForwardRecord>,
+    /// Every reminder of the comms cadence done or missed, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reminders: Vec<ReminderRecord>,
     /// `paused 2 times, 4m10s; fast-forwarded 3 waits`, when either happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pace: Option<String>,
@@ -535,6 +538,7 @@ pub fn build(replay: &Replay) -> Postmortem {
         resumes: m.resumes.clone(),
         pauses: m.pauses.clone(),
         fast_forwards: m.fast_forwards.clone(),
+        reminders: m.reminders.clone(),
         pace: m.pace_summary(),
         criteria: m.criteria.clone(),
         passed: m.passed,
@@ -802,6 +806,27 @@ fn describe(event: &Event) -> (Option<String>, String) {
                 speed_label(*from),
                 speed_label(*to),
                 reason.describe()
+            ),
+        ),
+        Event::ReminderDone {
+            text, late_secs, ..
+        } => (
+            None,
+            if *late_secs == 0 {
+                format!("reminder done on time: {text}")
+            } else {
+                format!("reminder done {} late: {text}", dur(*late_secs))
+            },
+        ),
+        Event::ReminderMissed { text, missed, .. } => (
+            None,
+            format!(
+                "reminder missed{}: {text}",
+                if *missed > 1 {
+                    format!(" {missed} times")
+                } else {
+                    String::new()
+                }
             ),
         ),
         Event::Aborted { reason } => (None, format!("aborted: {reason}")),

@@ -38,7 +38,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "s / r / a",
         "skip the step (asks why) / retry it / abort (asks why)",
     ),
-    ("n / d", "add a note / live: set when the outage began"),
+    (
+        "n / u / d",
+        "add a note / comms reminder done / live: outage began",
+    ),
     ("v", "narrow terminals: switch between playbook and panes"),
     (
         "P / >",

@@ -110,7 +110,9 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
         return;
     }
     let width = inner.width;
-    let gauge = gauge_lines(app, incident, width);
+    let mut gauge = gauge_lines(app, incident, width);
+    // The comms cadence's countdown, under the RPO line (only while there is one).
+    gauge.extend(reminder_line(t, engine, app.now));
     let gauge_h = height_of(&gauge, width).min(inner.height / 3);
     let count = playbook.steps.len();
     let step = engine.current().and_then(|i| engine.step_view(i, app.now));
@@ -147,7 +149,8 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
     ])
     .areas(inner);
     paint::wrapped_lines(frame.buffer_mut(), gauge_area, &gauge);
-    render_steps(frame, list, t, engine, app.now);
+    let past = app.past_drills.get(&playbook.id);
+    render_steps(frame, list, t, engine, app.now, past);
     paint::fill_row(frame.buffer_mut(), rule, "─", t.border);
     match &step {
         Some(step) => render_step(
@@ -162,6 +165,31 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
         ),
         None => render_idle(frame, detail, rule, app, incident),
     }
+}
+
+/// The comms cadence: the reminder due next, counting down (`next in 12m40s: Post a status
+/// update`, the time first so a narrow pane cuts the text, not the time); warn in its last
+/// minute and once due, crit a minute past due. `None` without reminders, before the
+/// declaration and after the end.
+fn reminder_line(t: &Theme, engine: &Engine, now: DateTime<Utc>) -> Option<Line<'static>> {
+    let next = engine.reminders(now).into_iter().next()?;
+    let (when, style) = if next.overdue_secs >= 60 {
+        (format!("OVERDUE {}", span(next.overdue_secs)), t.crit)
+    } else if next.is_due() {
+        ("DUE now".to_string(), t.warn)
+    } else if next.in_secs <= 60 {
+        (format!("next in {}", span(next.in_secs)), t.warn)
+    } else {
+        (format!("next in {}", span(next.in_secs)), t.header)
+    };
+    Some(Line::from(vec![
+        Span::styled(when, style),
+        Span::styled(": ", t.dim),
+        Span::styled(sanitize(&next.text), t.text),
+        Span::styled(" · ", t.dim),
+        Span::styled("u", t.key),
+        Span::styled(" done", t.dim),
+    ]))
 }
 
 /// Rows `lines` take at `width`, as a `u16`.
@@ -261,7 +289,14 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
     vec![Line::from(first), Line::from(second)]
 }
 
-fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: DateTime<Utc>) {
+fn render_steps(
+    frame: &mut Frame,
+    area: Rect,
+    t: &Theme,
+    engine: &Engine,
+    now: DateTime<Utc>,
+    past: Option<&crate::past::PastDrills>,
+) {
     let rows = usize::from(area.height);
     if rows == 0 {
         return;
@@ -279,8 +314,17 @@ fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: 
         .map(|s| s.title.chars().count())
         .max()
         .unwrap_or(0);
+    // Earlier drills take a column (`2m10s/3m40s`) from the titles when there are any.
+    let past = past.filter(|p| !p.steps.is_empty());
+    let past_width = past.map_or(0, |p| {
+        p.steps
+            .values()
+            .map(|st| past_text(st).chars().count() + 1)
+            .max()
+            .unwrap_or(0)
+    });
     let title_width = usize::from(area.width)
-        .saturating_sub(34)
+        .saturating_sub(34 + past_width)
         .clamp(8, longest.max(8));
     let lines: Vec<Line> = steps
         .iter()
@@ -317,6 +361,9 @@ fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: 
                 format!("{:>8}", elapsed.map(span).unwrap_or_default()),
                 timing_style(t, timing),
             ));
+            if let Some(past) = past {
+                spans.push(past_cell(t, past.step(&s.id), elapsed, past_width));
+            }
             if s.destructive {
                 spans.push(Span::styled(" DESTRUCTIVE", t.danger));
             }
@@ -335,6 +382,31 @@ fn render_steps(frame: &mut Frame, area: Rect, t: &Theme, engine: &Engine, now: 
         })
         .collect();
     paint::text_lines(frame.buffer_mut(), area, &lines);
+}
+
+/// `2m10s/3m40s`: median / 90th percentile.
+fn past_text(stats: &crate::past::StepStats) -> String {
+    format!("{}/{}", span(stats.p50_secs), span(stats.p90_secs))
+}
+
+/// A step's median and 90th percentile in earlier drills (`  2m10s/3m40s`), amber once this
+/// run's time passes the 90th percentile; blank for a step never done in one.
+fn past_cell(
+    t: &Theme,
+    stats: Option<&crate::past::StepStats>,
+    elapsed: Option<u64>,
+    width: usize,
+) -> Span<'static> {
+    let Some(stats) = stats else {
+        return Span::raw(" ".repeat(width));
+    };
+    let text = past_text(stats);
+    let style = if elapsed.is_some_and(|e| e > stats.p90_secs) {
+        t.warn
+    } else {
+        t.dim
+    };
+    Span::styled(format!("{text:>width$}"), style)
 }
 
 fn truncate(text: &str, width: usize) -> String {
