@@ -53,14 +53,7 @@ fn walk_to_notify(state: &Path) {
     // The fault arrives once the panes are complete; the journal says so (the timeline keeps
     // it until the declaration: it would give the drill away).
     let journal = common::the_journal_in(state);
-    let asked = Instant::now();
-    while !common::journal_lines(&journal)
-        .iter()
-        .any(|l| l["kind"] == "disrupted")
-    {
-        assert!(asked.elapsed() < Duration::from_secs(10), "no disruption");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_journal_kind(&tui, &journal, "disrupted", Duration::from_secs(10));
     tui.send("\r");
     let start = Instant::now();
     loop {

@@ -99,18 +99,7 @@ fn declared_drill(state: &Path, cols: u16, rows: u16) -> Tui {
     // The fault arrives once the panes are complete (the first poll): the journal says so at
     // every size (at 80x24 the timeline is not on screen before the declaration).
     let journal = common::the_journal_in(state);
-    let asked = std::time::Instant::now();
-    while !common::journal_lines(&journal)
-        .iter()
-        .any(|l| l["kind"] == "disrupted")
-    {
-        assert!(
-            asked.elapsed() < Duration::from_secs(10),
-            "no disruption journaled:\n{}",
-            tui.screen()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_journal_kind(&tui, &journal, "disrupted", Duration::from_secs(10));
     let mut tui = tui;
     tui.send("\r");
     tui.wait_text("RTO ▕", Duration::from_secs(10));
@@ -517,14 +506,7 @@ fn the_timeline_keeps_the_outage_to_itself_until_the_declaration() {
     );
     tui.wait_text("not declared", Duration::from_secs(15));
     let journal = common::the_journal_in(state.path());
-    let asked = std::time::Instant::now();
-    while !common::journal_lines(&journal)
-        .iter()
-        .any(|l| l["kind"] == "disrupted")
-    {
-        assert!(asked.elapsed() < Duration::from_secs(10), "no disruption");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_journal_kind(&tui, &journal, "disrupted", Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(700));
     let before = tui.screen();
     assert!(

@@ -2271,9 +2271,11 @@ impl Engine {
         self.advance(now, out);
     }
 
-    fn toggle(&mut self, step: usize, item: usize, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+    /// The text of checklist item `item` of `step` when the operator may change it (the step is
+    /// the current one and active); otherwise refused, `None`.
+    fn open_item(&self, step: usize, item: usize, out: &mut Vec<Effect>) -> Option<String> {
         if !self.current_is(step, out) {
-            return;
+            return None;
         }
         if self.runs[step].status != StepStatus::Active {
             refuse(
@@ -2284,21 +2286,27 @@ impl Engine {
                     self.runs[step].status.label()
                 ),
             );
-            return;
+            return None;
         }
-        let s = &self.playbook.steps[step];
-        let Some(text) = s.checklist.get(item) else {
+        let Some(text) = self.playbook.steps[step].checklist.get(item) else {
             refuse(
                 out,
                 Some(step),
                 format!("step {} has no checklist item {}", step + 1, item + 1),
             );
+            return None;
+        };
+        Some(text.render(&self.playbook.vars, Reveal::Masked))
+    }
+
+    fn toggle(&mut self, step: usize, item: usize, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        let Some(text) = self.open_item(step, item, out) else {
             return;
         };
         let event = Event::ChecklistTicked {
-            step: s.id.clone(),
+            step: self.playbook.steps[step].id.clone(),
             item,
-            text: text.render(&self.playbook.vars, Reveal::Masked),
+            text,
             ticked: !self.runs[step].ticked[item],
         };
         self.emit(event, now, out);
@@ -2313,30 +2321,10 @@ impl Engine {
         now: DateTime<Utc>,
         out: &mut Vec<Effect>,
     ) {
-        if !self.current_is(step, out) {
-            return;
-        }
-        if self.runs[step].status != StepStatus::Active {
-            refuse(
-                out,
-                Some(step),
-                format!(
-                    "the checklist is locked while the step is {}",
-                    self.runs[step].status.label()
-                ),
-            );
-            return;
-        }
-        let s = &self.playbook.steps[step];
-        let Some(text) = s.checklist.get(item) else {
-            refuse(
-                out,
-                Some(step),
-                format!("step {} has no checklist item {}", step + 1, item + 1),
-            );
+        let Some(text) = self.open_item(step, item, out) else {
             return;
         };
-        let text = text.render(&self.playbook.vars, Reveal::Masked);
+        let s = &self.playbook.steps[step];
         let event = match reason.map(|r| r.trim().to_string()) {
             Some(reason) if reason.is_empty() => {
                 refuse(

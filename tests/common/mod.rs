@@ -263,3 +263,18 @@ pub fn next_checklist_key(screen: &str) -> Option<&'static str> {
         _ => Some("j"),
     }
 }
+
+/// Waits until the journal at `path` holds an event of `kind` (read from the file, so it works
+/// at every terminal size, whatever the screen shows); panics with `tui`'s screen after
+/// `timeout`.
+pub fn wait_journal_kind(tui: &Tui, path: &Path, kind: &str, timeout: Duration) {
+    let asked = Instant::now();
+    while !journal_lines(path).iter().any(|l| l["kind"] == kind) {
+        assert!(
+            asked.elapsed() < timeout,
+            "no {kind} journaled in {timeout:?}; screen:\n{}",
+            tui.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
