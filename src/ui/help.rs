@@ -45,7 +45,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("v", "narrow terminals: switch between playbook and panes"),
     (
         "P / >",
-        "simulator: pause the clock / fast-forward a step's wait",
+        "simulator: pause the clock / run a step's wait at 60x",
     ),
     ("Esc", "close a popup, clear the message line"),
 ];
