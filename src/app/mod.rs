@@ -21,6 +21,10 @@ pub use action::{Action, Effect, ExitSignal, SignalExit};
 pub use incident::{Incident, Prompt, PromptKind};
 
 /// What kind of session this is; shown as the status bar's badge.
+/// What a drill says at its start; it goes once the incident is declared.
+pub const DRILL_WELCOME: &str = "DRILL: a fault will arrive in the next minutes. Watch the \
+     panes; Enter declares the incident when you see it (P pauses the clock).";
+
 /// What a playbook key says while the playbook is not on screen.
 const PLAYBOOK_HIDDEN: &str =
     "the playbook is hidden: v shows it (its keys act only where you can see it)";
@@ -351,6 +355,10 @@ impl App {
         let stale = match (&self.flash, &self.incident) {
             // "The playbook is hidden" goes once it shows again.
             (Some((_, text)), _) if text == PLAYBOOK_HIDDEN => self.playbook_visible(),
+            // The drill's welcome goes once the incident is declared.
+            (Some((_, text)), Some(incident)) if text == DRILL_WELCOME => {
+                incident.engine.declared_at().is_some()
+            }
             (Some((_, text)), Some(incident))
                 if text.starts_with(crate::playbook::engine::UNTICKED_REFUSAL) =>
             {
@@ -1018,6 +1026,40 @@ mod tests {
     use crate::telemetry::source::Feeds;
     use chrono::{TimeDelta, TimeZone};
     use ratatui::crossterm::event::KeyEvent;
+
+    /// The drill's welcome ("a fault will arrive ...") goes once the incident is declared; it
+    /// stayed on screen through the first steps.
+    #[test]
+    fn the_drill_welcome_goes_once_declared() {
+        let mut a = app(Mode::Drill);
+        let pb = crate::playbook::parse(
+            "<shipped>/region-loss.toml",
+            crate::playbook::SHIPPED
+                .iter()
+                .find(|(id, _)| *id == "region-loss")
+                .map(|(_, src)| *src)
+                .expect("shipped region-loss"),
+            &a.env,
+        )
+        .expect("valid playbook");
+        a.start_incident(pb);
+        a.flash = Some((a.now, DRILL_WELCOME.into()));
+        a.update(Action::Tick(a.now));
+        assert!(a.flash.as_ref().is_some_and(|(_, t)| t == DRILL_WELCOME));
+        key(&mut a, KeyCode::Enter);
+        assert!(
+            a.incident
+                .as_ref()
+                .and_then(|i| i.engine.declared_at())
+                .is_some(),
+            "Enter declares"
+        );
+        assert!(
+            a.flash.as_ref().is_none_or(|(_, t)| t != DRILL_WELCOME),
+            "{:?}",
+            a.flash
+        );
+    }
 
     fn app(mode: Mode) -> App {
         let now = Utc

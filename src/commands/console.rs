@@ -234,10 +234,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                     return Ok(ExitCode::from(EXIT_BAD_INPUT));
                 }
             }
-            app.flash = Some((
-                clock.now(),
-                "DRILL: a fault will arrive in the next minutes. Watch the panes; Enter declares the incident when you see it (P pauses the clock).".into(),
-            ));
+            app.flash = Some((clock.now(), warroom::app::DRILL_WELCOME.into()));
         }
         Start::Resume(plan) => {
             let plan = *plan;
