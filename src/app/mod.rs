@@ -1032,16 +1032,7 @@ mod tests {
     #[test]
     fn the_drill_welcome_goes_once_declared() {
         let mut a = app(Mode::Drill);
-        let pb = crate::playbook::parse(
-            "<shipped>/region-loss.toml",
-            crate::playbook::SHIPPED
-                .iter()
-                .find(|(id, _)| *id == "region-loss")
-                .map(|(_, src)| *src)
-                .expect("shipped region-loss"),
-            &a.env,
-        )
-        .expect("valid playbook");
+        let pb = shipped_region_loss(&a.env);
         a.start_incident(pb);
         a.flash = Some((a.now, DRILL_WELCOME.into()));
         a.update(Action::Tick(a.now));
@@ -1059,6 +1050,16 @@ mod tests {
             "{:?}",
             a.flash
         );
+    }
+
+    /// The shipped region-loss playbook, validated against `env`.
+    fn shipped_region_loss(env: &Environment) -> Playbook {
+        let src = crate::playbook::SHIPPED
+            .iter()
+            .find(|(id, _)| *id == "region-loss")
+            .map(|(_, src)| *src)
+            .expect("region-loss is shipped");
+        crate::playbook::parse("<shipped>/region-loss.toml", src, env).expect("valid playbook")
     }
 
     fn app(mode: Mode) -> App {
@@ -1276,16 +1277,7 @@ mod tests {
     #[test]
     fn a_late_fault_report_never_takes_the_record_back_in_time() {
         let mut a = app(Mode::Drill);
-        let pb = crate::playbook::parse(
-            "<shipped>/region-loss.toml",
-            crate::playbook::SHIPPED
-                .iter()
-                .find(|(id, _)| *id == "region-loss")
-                .map(|(_, src)| *src)
-                .expect("shipped region-loss"),
-            &a.env,
-        )
-        .expect("valid playbook");
+        let pb = shipped_region_loss(&a.env);
         a.start_incident(pb);
         let injected = a.now;
         // A tick handled before the fault's report, which was timed on another task.
@@ -1346,16 +1338,7 @@ mod tests {
     #[test]
     fn a_follower_never_emits_records_of_its_own() {
         let mut a = app(Mode::Drill);
-        let pb = crate::playbook::parse(
-            "<shipped>/region-loss.toml",
-            crate::playbook::SHIPPED
-                .iter()
-                .find(|(id, _)| *id == "region-loss")
-                .map(|(_, src)| *src)
-                .expect("shipped region-loss"),
-            &a.env,
-        )
-        .expect("valid playbook");
+        let pb = shipped_region_loss(&a.env);
         a.start_incident(pb);
         let now = a.now;
         // The followed incident was declared; hours pass on the follower's clock: its own engine
@@ -1382,16 +1365,7 @@ mod tests {
     fn the_commander_sets_when_the_outage_began() {
         let mut a = app(Mode::Live);
         a.operator = "dana".into();
-        let pb = crate::playbook::parse(
-            "<shipped>/region-loss.toml",
-            crate::playbook::SHIPPED
-                .iter()
-                .find(|(id, _)| *id == "region-loss")
-                .map(|(_, src)| *src)
-                .expect("shipped region-loss"),
-            &a.env,
-        )
-        .expect("valid playbook");
+        let pb = shipped_region_loss(&a.env);
         a.start_incident(pb);
         key(&mut a, KeyCode::Char('d'));
         for c in "15m ago".chars() {
@@ -1425,18 +1399,7 @@ mod tests {
         );
         // Not in a drill: the fault's time is the truth there.
         let mut d = app(Mode::Drill);
-        d.start_incident(
-            crate::playbook::parse(
-                "<shipped>/region-loss.toml",
-                crate::playbook::SHIPPED
-                    .iter()
-                    .find(|(id, _)| *id == "region-loss")
-                    .map(|(_, src)| *src)
-                    .expect("shipped"),
-                &d.env,
-            )
-            .expect("valid"),
-        );
+        d.start_incident(shipped_region_loss(&d.env));
         key(&mut d, KeyCode::Char('d'));
         assert!(d.incident.as_ref().is_some_and(|i| i.prompt.is_none()));
     }

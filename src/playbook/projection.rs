@@ -1360,19 +1360,11 @@ mod tests {
         p.measures(None)
     }
 
-    fn figure(m: &Measures, name: &str) -> String {
-        m.figures()
-            .into_iter()
-            .find(|f| f.name == name)
-            .map(|f| f.value)
-            .expect("figure")
-    }
-
-    #[test]
-    fn worked_case_1_region_loss() {
-        let fault = at(10, 0, 0);
-        let replayed = fault - TimeDelta::milliseconds(3400);
-        let m = fold(vec![
+    /// The region-loss fault at `fault`, the disruption it starts, and the first alarm 3 s later
+    /// (the worked cases' opening).
+    fn region_lost(fault: DateTime<Utc>) -> Vec<(DateTime<Utc>, Event)> {
+        let alarm = fault + TimeDelta::seconds(3);
+        vec![
             (
                 fault,
                 Event::FaultInjected {
@@ -1389,12 +1381,29 @@ mod tests {
                 },
             ),
             (
-                at(10, 0, 3),
+                alarm,
                 Event::Detected {
-                    since: at(10, 0, 3),
+                    since: alarm,
                     evidence: "region primary DOWN".into(),
                 },
             ),
+        ]
+    }
+
+    fn figure(m: &Measures, name: &str) -> String {
+        m.figures()
+            .into_iter()
+            .find(|f| f.name == name)
+            .map(|f| f.value)
+            .expect("figure")
+    }
+
+    #[test]
+    fn worked_case_1_region_loss() {
+        let fault = at(10, 0, 0);
+        let replayed = fault - TimeDelta::milliseconds(3400);
+        let mut events = region_lost(fault);
+        events.extend([
             (at(10, 2, 0), declared()),
             (at(10, 2, 0), started("promote")),
             (
@@ -1423,6 +1432,7 @@ mod tests {
             (at(10, 23, 0), done("notify", 210)),
             (at(10, 23, 0), resolved()),
         ]);
+        let m = fold(events);
         assert_eq!(m.rto_achieved_secs, Some(19 * 60 + 30));
         assert_eq!(m.mttd_secs, Some(3));
         assert_eq!(m.time_to_declare_secs, Some(120));
@@ -1562,32 +1572,15 @@ mod tests {
     #[test]
     fn worked_case_4_declared_before_the_fault() {
         let fault = at(10, 0, 0);
-        let m = fold(vec![
-            (at(9, 58, 0), declared()),
-            (at(9, 58, 0), started("promote")),
-            (
-                fault,
-                Event::FaultInjected {
-                    fault: "region-loss".into(),
-                },
-            ),
-            (
-                fault,
-                Event::Disrupted {
-                    since: fault,
-                    evidence: "fault region-loss injected".into(),
-                    reason: None,
-                    by: None,
-                },
-            ),
-            (
-                at(10, 0, 3),
-                Event::Detected {
-                    since: at(10, 0, 3),
-                    evidence: "region primary DOWN".into(),
-                },
-            ),
-        ]);
+        let m = fold(
+            vec![
+                (at(9, 58, 0), declared()),
+                (at(9, 58, 0), started("promote")),
+            ]
+            .into_iter()
+            .chain(region_lost(fault))
+            .collect(),
+        );
         assert_eq!(m.time_to_declare_secs, Some(-120));
         assert_eq!(
             figure(&m, "Time to declare"),
