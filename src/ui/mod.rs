@@ -41,10 +41,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
         draw_too_small(frame, area);
         return;
     }
-    let flash = app.flash.as_ref().map(|(_, text)| {
+    let flash = app.flash.as_ref().map(|flash| {
         Line::from(vec![
             Span::styled(" ▸ ", app.theme.key),
-            Span::styled(text.as_str(), app.theme.text),
+            Span::styled(flash.text.as_str(), app.theme.text),
         ])
     });
     let flash_rows = flash.as_ref().map_or(0, |line| {
