@@ -456,6 +456,21 @@ fn pinned_lines(
 ) -> Vec<Line<'static>> {
     let t = &app.theme;
     let mut lines = Vec::new();
+    if let Some((number, id, recalled)) = &step.recalled {
+        let from = format!("from step {number} ({}): ", sanitize(id));
+        if recalled.is_empty() {
+            lines.push(Line::from(vec![
+                Span::styled(from.clone(), t.header),
+                Span::styled("no output recorded", t.warn),
+            ]));
+        }
+        for line in recalled {
+            lines.push(Line::from(vec![
+                Span::styled(from.clone(), t.header),
+                Span::styled(sanitize(line), t.text),
+            ]));
+        }
+    }
     for (i, item) in step.checklist.iter().enumerate() {
         let cursor = focused && i == incident.item;
         let line = checklist_line(t, item, cursor);
