@@ -993,13 +993,21 @@ impl App {
         self.panes[self.focus.index()].selected = keys.into_iter().nth(to);
     }
 
+    /// The RPO objective the panes compare with: the open incident's (its playbook's), else
+    /// the environment's.
+    pub fn rpo_objective(&self) -> crate::duration::Dur {
+        self.incident
+            .as_ref()
+            .map_or(self.env.objectives.rpo, |i| i.engine.settings().rpo)
+    }
+
     /// A live pane's rows in the order shown (problems first, its filter applied).
     pub fn pane_keys(&self, focus: Focus) -> Vec<RowKey> {
         use crate::ui::panes;
         let filter = self.panes[focus.index()].filter.as_str();
         let (board, env, now) = (&self.board, &self.env, self.now);
         match focus {
-            Focus::Lag => panes::lag::keys(board, env, now, filter),
+            Focus::Lag => panes::lag::keys(board, env, self.rpo_objective(), filter),
             Focus::Backups => panes::backups::keys(board, env, now, filter),
             Focus::Regions => panes::regions::keys(board, env, now, filter),
             Focus::Playbook => Vec::new(),
