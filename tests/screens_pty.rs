@@ -439,7 +439,7 @@ fn the_gauge_says_rto_at_risk_at_80x24_and_at_the_minimum() {
             .lines()
             .find(|l| l.contains("RTO AT RISK"))
             .unwrap_or_default();
-        assert!(gauge.contains("back by"), "{size:?}: {gauge}");
+        assert!(gauge.contains("projected"), "{size:?}: {gauge}");
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! ┌ Playbook · region-loss · Complete regional failure ────────────────────────┐
-//! │ RTO AT RISK ▕██████████░░░░░░░░░░▏ 12m05s of 30m outage · back by 31m10s         │
+//! │ RTO AT RISK ▕██████████░░░░░░░░░░▏ 12m05s of 30m outage · projected 31m10s       │
 //! │ ✓ 1 Assess scope                         2m     1m40s                      │
 //! │ ▶ 3 Promote the DR replica  DESTRUCTIVE   5m     0m35s                      │
 //! │ · 4 Deploy the application               10m                               │
@@ -229,7 +229,9 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
         } else if engine.is_finished() {
             words.push(Span::styled(format!(" of {rto} {since} · ended"), t.dim));
         } else {
-            words.push(Span::styled(format!(" of {rto} {since} · back by "), t.dim));
+            // Projected: the outage's length if every remaining step takes its target (its
+            // elapsed time so far plus the targets left), not a time of day.
+            words.push(Span::styled(format!(" of {rto} {since} · projected "), t.dim));
             words.push(Span::styled(
                 span(g.projection_secs),
                 if at_risk { t.crit } else { t.text },
