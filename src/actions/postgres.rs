@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_postgres::Client;
 
-use super::{ActionBackend, ActionCall};
+use super::{ActionBackend, BuiltinAction, Call};
 use crate::env::Environment;
 use crate::env::postgres::BackupDir;
 use crate::telemetry::backup_dir::{BackupFile, list_archive, scan};
@@ -839,23 +839,31 @@ fn read_manifest(path: &Path) -> Result<Option<Manifest>, String> {
     }
 }
 
-/// Why a built-in has no meaning on this backend, and what to do instead.
-pub fn unsupported_reason(action: &str) -> Option<String> {
+/// Why a built-in has no meaning on this backend, and what to do instead. Exhaustive: every
+/// action is answered here, and `execute` runs exactly the ones answered `None`.
+pub fn unsupported_reason(action: BuiltinAction) -> Option<String> {
     match action {
-        "dns.point" => Some(
+        BuiltinAction::DnsPoint => Some(
             "DNS is not managed by the PostgreSQL backend: repoint the record with your DNS provider's tool in a `run` step, or as a checklist item".to_string(),
         ),
-        "app.scale" => Some(
+        BuiltinAction::AppScale => Some(
             "application deployments are not managed by the PostgreSQL backend: scale with your orchestrator in a `run` step (e.g. kubectl scale), or as a checklist item".to_string(),
         ),
-        "secret.rotate" => Some(
+        BuiltinAction::SecretRotate => Some(
             "secrets are not managed by the PostgreSQL backend: rotate them in your secret store in a `run` step; to cut database sessions use pg_terminate_backend in a `run` step".to_string(),
         ),
-        "notify.webhook" => Some(
+        BuiltinAction::NotifyWebhook => Some(
             "no notification webhook in a PostgreSQL environment: post the message with a `run` step (e.g. curl) or by hand".to_string(),
         ),
-        other if super::builtin(other).is_none() => Some(format!("unknown action {other:?}")),
-        _ => None,
+        BuiltinAction::DbFailover => Some(
+            "db.failover (Multi-AZ or cluster failover in one region) has no meaning for a plain PostgreSQL pair: promote the standby with db.promote".to_string(),
+        ),
+        BuiltinAction::DbPromote
+        | BuiltinAction::DbReadOnly
+        | BuiltinAction::DbRestore
+        | BuiltinAction::BackupSnapshot
+        | BuiltinAction::BackupVerify
+        | BuiltinAction::HttpCheck => None,
     }
 }
 
@@ -864,12 +872,11 @@ impl ActionBackend for PostgresBackend {
         "postgres"
     }
 
-    fn unsupported(&self, action: &str) -> Option<String> {
-        unsupported_reason(action)
+    fn unsupported(&self, call: &Call) -> Option<String> {
+        unsupported_reason(call.action())
     }
 
-    fn describe(&self, call: &ActionCall) -> String {
-        let arg = |n: &str| call.arg(n).unwrap_or_default().to_string();
+    fn describe(&self, call: &Call) -> String {
         let db_shown = |n: &str| {
             self.databases.get(n).map_or_else(
                 || format!("{n} (unknown database)"),
@@ -891,89 +898,76 @@ impl ActionBackend for PostgresBackend {
                     |d| db_shown(d.get_ref()),
                 )
         };
-        match call.name.as_str() {
-            "db.promote" => format!(
+        let unsupported = || {
+            format!(
+                "unsupported on PostgreSQL: {}",
+                unsupported_reason(call.action()).unwrap_or_default()
+            )
+        };
+        match call {
+            Call::DbPromote(c) => format!(
                 "SELECT pg_promote() on {}, then wait until it leaves recovery",
-                db_shown(&arg("db"))
+                db_shown(&c.db)
             ),
-            "db.read_only" => {
-                let on = call.arg("enabled").is_none_or(|v| v != "false");
-                format!(
-                    "ALTER SYSTEM SET default_transaction_read_only = {}; SELECT pg_reload_conf() on {}",
-                    if on { "on" } else { "off" },
-                    db_shown(&arg("db"))
-                )
-            }
-            "db.restore" => format!(
+            Call::DbReadOnly(c) => format!(
+                "ALTER SYSTEM SET default_transaction_read_only = {}; SELECT pg_reload_conf() on {}",
+                if c.writes_off() { "on" } else { "off" },
+                db_shown(&c.db)
+            ),
+            Call::DbRestore(c) => format!(
                 "pg_restore --clean --if-exists --single-transaction of the newest readable dump in {} into {}",
-                series_shown(&arg("backup")),
-                db_shown(&arg("db"))
+                series_shown(&c.backup),
+                db_shown(&c.db)
             ),
-            "backup.snapshot" => format!(
+            Call::BackupSnapshot(c) => format!(
                 "pg_dump --format=custom of {} into {} (+ manifest), checked with pg_restore --list",
-                series_db(&arg("backup")),
-                self.series.get(&arg("backup")).map_or_else(
-                    || series_shown(&arg("backup")),
-                    |s| s.dir.display().to_string()
-                )
+                series_db(&c.backup),
+                self.series
+                    .get(&c.backup)
+                    .map_or_else(|| series_shown(&c.backup), |s| s.dir.display().to_string())
             ),
-            "backup.verify" => format!(
+            Call::BackupVerify(c) => format!(
                 "restore the newest {} into a scratch database on {}, compare row counts and md5 per table with its manifest, drop the scratch database",
-                series_shown(&arg("backup")),
-                series_db(&arg("backup"))
+                series_shown(&c.backup),
+                series_db(&c.backup)
             ),
-            "http.check" => {
-                let region = arg("region");
-                let urls = self.regions.get(&region).cloned().unwrap_or_default();
+            Call::HttpCheck(c) => {
+                let urls = self.regions.get(&c.region).cloned().unwrap_or_default();
                 format!(
                     "GET {} (2xx within {}s each)",
                     urls.join(", "),
                     http::CHECK_TIMEOUT.as_secs()
                 )
             }
-            other => {
-                unsupported_reason(other).unwrap_or_else(|| format!("{other}: not implemented"))
-            }
+            Call::DbFailover(_)
+            | Call::DnsPoint(_)
+            | Call::AppScale(_)
+            | Call::SecretRotate(_)
+            | Call::NotifyWebhook(_) => unsupported(),
         }
     }
 
     fn execute<'a>(
         &'a self,
-        call: &'a ActionCall,
+        call: &'a Call,
         progress: &'a (dyn Fn(String) + Send + Sync),
     ) -> BoxFuture<'a, Result<Vec<String>, String>> {
         Box::pin(async move {
-            if let Some(why) = unsupported_reason(&call.name) {
-                return Err(format!("{}: {why}", call.name));
-            }
-            let need = |n: &str| {
-                call.arg(n).map(str::to_string).ok_or_else(|| {
-                    format!(
-                        "{}: missing argument `{n}`; add it to the step's `with` table",
-                        call.name
-                    )
-                })
-            };
-            match call.name.as_str() {
-                "db.promote" => self.promote(&need("db")?, progress).await,
-                "db.read_only" => {
-                    let enabled = match call.arg("enabled") {
-                        None | Some("true") => true,
-                        Some("false") => false,
-                        Some(v) => {
-                            return Err(format!(
-                                "db.read_only: enabled = {v:?} is not true or false"
-                            ));
-                        }
-                    };
-                    self.read_only(&need("db")?, enabled).await
-                }
-                "db.restore" => self.restore(&need("db")?, &need("backup")?, progress).await,
-                "backup.snapshot" => self.snapshot(&need("backup")?, progress).await,
-                "backup.verify" => self.verify(&need("backup")?, progress).await,
-                "http.check" => self.http_check(&need("region")?).await,
-                other => Err(format!(
-                    "{other}: not implemented on the PostgreSQL backend"
+            match call {
+                Call::DbPromote(c) => self.promote(&c.db, progress).await,
+                Call::DbReadOnly(c) => self.read_only(&c.db, c.writes_off()).await,
+                Call::DbRestore(c) => self.restore(&c.db, &c.backup, progress).await,
+                Call::BackupSnapshot(c) => self.snapshot(&c.backup, progress).await,
+                Call::BackupVerify(c) => self.verify(&c.backup, progress).await,
+                Call::HttpCheck(c) => self.http_check(&c.region).await,
+                Call::DbFailover(_)
+                | Call::DnsPoint(_)
+                | Call::AppScale(_)
+                | Call::SecretRotate(_)
+                | Call::NotifyWebhook(_) => Err(format!(
+                    "{}: {}",
+                    call.name(),
+                    unsupported_reason(call.action()).unwrap_or_default()
                 )),
             }
         })
@@ -1011,20 +1005,23 @@ mod tests {
 
     #[test]
     fn unsupported_actions_say_what_to_do() {
-        for a in ["dns.point", "app.scale", "secret.rotate", "notify.webhook"] {
+        use BuiltinAction as A;
+        for a in [A::DnsPoint, A::AppScale, A::SecretRotate, A::NotifyWebhook] {
             let why = unsupported_reason(a).expect("unsupported");
             assert!(why.contains("`run` step"), "{a}: {why}");
         }
+        let why = unsupported_reason(A::DbFailover).expect("unsupported");
+        assert!(why.contains("db.promote"), "{why}");
         for a in [
-            "db.promote",
-            "db.read_only",
-            "db.restore",
-            "backup.snapshot",
-            "backup.verify",
+            A::DbPromote,
+            A::DbReadOnly,
+            A::DbRestore,
+            A::BackupSnapshot,
+            A::BackupVerify,
+            A::HttpCheck,
         ] {
             assert_eq!(unsupported_reason(a), None, "{a}");
         }
-        assert!(unsupported_reason("nope").is_some());
     }
 
     #[test]

@@ -138,6 +138,8 @@ const FLASH_WALL_SECS: f64 = 12.0;
 /// All UI state.
 pub struct App {
     pub env: Environment,
+    /// The action backend's descriptions of exact calls, for the confirmation dialog.
+    pub describer: Option<crate::actions::Describer>,
     pub mode: Mode,
     pub theme: Theme,
     pub board: Board,
@@ -201,6 +203,7 @@ impl App {
         speed: f64,
     ) -> Self {
         App {
+            describer: None,
             read_only: false,
             operator: String::new(),
             playbooks: Vec::new(),
@@ -245,7 +248,9 @@ impl App {
             .operator(self.operator.clone())
             .mode(self.mode.badge().to_lowercase())
             .occasion(self.mode.occasion());
-        self.incident = Some(Incident::new(Engine::new(playbook, settings)));
+        let mut incident = Incident::new(Engine::new(playbook, settings));
+        incident.describer = self.describer.clone();
+        self.incident = Some(incident);
         self.journal_path = None;
         self.focus = Focus::Playbook;
         self.narrow_view = NarrowView::Playbook;
@@ -260,6 +265,7 @@ impl App {
         events: &[(DateTime<Utc>, crate::playbook::Event)],
     ) {
         let mut incident = Incident::new(engine);
+        incident.describer = self.describer.clone();
         for (at, event) in events {
             incident.note_timeline(*at, event);
         }

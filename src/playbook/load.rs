@@ -15,7 +15,7 @@ use super::model::{
     ArgValue, Condition, Executor, OnFailure, Playbook, Recall, Reminder, Reveal, Scenario, Step,
     Template, Var, Vars, Wait, is_var_name,
 };
-use crate::actions::{ArgKind, BUILTINS, builtin};
+use crate::actions::{ArgKind, builtin};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::duration::Dur;
 use crate::env::{Environment, NameKind};
@@ -140,11 +140,7 @@ fn with_article(noun: &str) -> String {
 }
 
 fn builtin_list() -> String {
-    BUILTINS
-        .iter()
-        .map(|b| b.name)
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::actions::action_names()
 }
 
 const WAIT_FORMS: &str = "one of: { db = \"dr-replica\", role = \"primary\" }, \

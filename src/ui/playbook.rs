@@ -874,6 +874,12 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
             Span::styled(summary.clone(), t.dim),
         ]));
     }
+    if let Some(says) = &dialog.backend_says {
+        lines.push(Line::from(vec![
+            Span::styled("backend     ", t.header),
+            Span::styled(sanitize(says), t.text),
+        ]));
+    }
     let message_at = lines.len();
     for name in &r.names {
         lines.push(Line::from(vec![
