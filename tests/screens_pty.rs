@@ -982,3 +982,46 @@ fn corruption_shows_the_manifest_its_checklist_compares_with() {
         }
     }
 }
+
+/// breach's forensic snapshot was "verified" by an older regular snapshot and was not kept apart
+/// from retention as its guide said. The confirmation now shows the call keeping it as evidence
+/// (`forensic=true`), the pinned wait asks for a backup taken during the step, and the step's
+/// output (in the journal) names the copy kept outside retention.
+#[test]
+fn breach_keeps_its_forensic_snapshot_apart_and_waits_for_one_taken_in_the_step() {
+    for size in [SMALL, LARGE] {
+        let walk = walked("breach", size);
+        let snapshot: Vec<String> = walk
+            .screens
+            .iter()
+            .filter(|s| s.contains("Snapshot the database for forensics"))
+            .cloned()
+            .collect();
+        let text = playbook_text(&snapshot);
+        assert!(
+            text.contains("backup.snapshot backup=snapshots") && text.contains("forensic=true"),
+            "{size:?}: the forensic call never showed:\n{}",
+            snapshot.join("\n")
+        );
+        assert!(
+            text.contains("a snapshots backup taken during this step"),
+            "{size:?}: the wait never showed"
+        );
+        let kept: Vec<String> = journal_lines(&walk.journal)
+            .iter()
+            .filter(|l| l["kind"] == "output" && l["step"] == "snapshot")
+            .filter_map(|l| l["line"].as_str().map(str::to_string))
+            .filter(|l| l.starts_with("kept as forensic evidence: forensic-snapshots-"))
+            .collect();
+        assert_eq!(kept.len(), 1, "{size:?}: {kept:?}");
+        assert!(
+            kept[0].contains("outside snapshots's retention"),
+            "{size:?}: {}",
+            kept[0]
+        );
+        let waited = journal_lines(&walk.journal)
+            .iter()
+            .any(|l| l["kind"] == "step_finished" && l["step"] == "snapshot");
+        assert!(waited, "{size:?}: the snapshot step never finished");
+    }
+}

@@ -231,7 +231,10 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
         } else {
             // Projected: the outage's length if every remaining step takes its target (its
             // elapsed time so far plus the targets left), not a time of day.
-            words.push(Span::styled(format!(" of {rto} {since} · projected "), t.dim));
+            words.push(Span::styled(
+                format!(" of {rto} {since} · projected "),
+                t.dim,
+            ));
             words.push(Span::styled(
                 span(g.projection_secs),
                 if at_risk { t.crit } else { t.text },
