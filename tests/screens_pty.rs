@@ -877,6 +877,21 @@ fn a_newcomer_walks_every_drill_to_the_scorecard_at_80x24_and_140x42() {
                     "{scenario} {size:?}: no {figure}:\n{all}"
                 );
             }
+            // Where the record is and how to turn it into the postmortem, on the scorecard.
+            let text = flat(&walk.scorecard);
+            let name = walk
+                .journal
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            assert!(
+                text.contains("Journal") && text.contains("warroom report"),
+                "{scenario} {size:?}: no journal on the scorecard:\n{all}"
+            );
+            assert!(
+                text.replace(' ', "").contains(&name),
+                "{scenario} {size:?}: {name} not on the scorecard:\n{all}"
+            );
         }
     }
 }
