@@ -707,6 +707,7 @@ fn render_step(
             step.kind,
             incident.engine.is_finished(),
             focused,
+            !step.checklist.is_empty(),
         )
     };
     if scrollable {
@@ -905,11 +906,14 @@ fn timeline_lines<'a>(t: &Theme, incident: &'a Incident) -> Vec<Line<'a>> {
 /// A follower's only keys.
 const FOLLOWER_HINTS: &[(&str, &str)] = &[("read-only mirror", ""), ("q", "quit"), ("?", "help")];
 
+/// The keys of the current step; the tick key only where the step has a checklist (it was
+/// offered on steps without one).
 fn key_hints(
     status: &StepStatus,
     kind: StepKind,
     finished: bool,
     focused: bool,
+    has_checklist: bool,
 ) -> Vec<(&'static str, &'static str)> {
     if finished {
         return vec![("Enter", "scorecard"), ("q", "quit")];
@@ -919,12 +923,14 @@ fn key_hints(
     } else {
         ("Tab", "to tick")
     };
+    let enter = match kind {
+        StepKind::Run | StepKind::Action => ("Enter", "confirm & run"),
+        StepKind::Wait => ("Enter", "verify"),
+        StepKind::Manual => ("Enter", "done"),
+    };
     let mut hints = match status {
-        StepStatus::Active => match kind {
-            StepKind::Run | StepKind::Action => vec![("Enter", "confirm & run"), tick],
-            StepKind::Wait => vec![("Enter", "verify"), tick],
-            StepKind::Manual => vec![("Enter", "done"), tick],
-        },
+        StepStatus::Active if has_checklist => vec![enter, tick],
+        StepStatus::Active => vec![enter],
         StepStatus::Failed(_) => vec![("r", "retry")],
         _ => Vec::new(),
     };
@@ -958,7 +964,6 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
                     crate::app::Mode::Demo => t.badge_demo,
                 },
             ),
-            Span::styled(format!(" {}", r.mode), t.dim),
         ]),
         Line::raw(""),
         Line::from(vec![
