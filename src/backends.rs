@@ -54,6 +54,11 @@ pub fn wire(env: &Environment, options: &WireOptions) -> Result<Wiring, String> 
     for db in env.databases.iter().filter(|d| d.postgres.is_some()) {
         sources.push(Box::new(PostgresSource::new(db, env)?));
     }
+    for db in env.databases.iter().filter(|d| d.patroni.is_some()) {
+        sources.push(Box::new(crate::telemetry::patroni::PatroniSource::new(
+            db, env,
+        )?));
+    }
     for b in env.backups.iter().filter(|b| b.dir.is_some()) {
         sources.push(Box::new(BackupDirSource::new(b, env)?));
     }
@@ -159,6 +164,9 @@ pub fn action_backend(
     if uses_postgres_backend(env) {
         router.postgres = Some(Arc::new(PostgresBackend::new(env)?));
     }
+    if env.databases.iter().any(|d| d.patroni.is_some()) {
+        router.patroni = Some(Arc::new(crate::actions::patroni::PatroniBackend::new(env)?));
+    }
     #[cfg(feature = "aws")]
     if env.uses_aws() || env.webhook.is_some() {
         let connector = connector(env, options);
@@ -248,9 +256,14 @@ fn unobserved(env: &Environment, condition: &crate::playbook::Condition) -> Opti
         Condition::DnsPointsTo { dns, .. } => (NameKind::Dns, dns, "DNS record"),
     };
     match env.binding(kind, name) {
-        Some(Binding::Postgres | Binding::Aws | Binding::Ecs | Binding::Http | Binding::Sim) => {
-            None
-        }
+        Some(
+            Binding::Postgres
+            | Binding::Aws
+            | Binding::Ecs
+            | Binding::Http
+            | Binding::Patroni
+            | Binding::Sim,
+        ) => None,
         None => Some(format!(
             "{what} {} has no binding that observes it",
             crate::text::echo(name)
@@ -353,7 +366,7 @@ fn drillable(env: &Environment, lab: Option<&std::path::Path>, kind: NameKind, n
     let inside = |path: &std::path::Path| lab.is_some_and(|l| path.starts_with(l));
     match (binding, kind) {
         (Binding::Sim, _) => true,
-        (Binding::Aws | Binding::Ecs, _) => false,
+        (Binding::Aws | Binding::Ecs | Binding::Patroni, _) => false,
         (Binding::Postgres | Binding::Http, _) if whole_lab => true,
         (Binding::Postgres, NameKind::Database) => env
             .database(name)

@@ -11,6 +11,7 @@
 pub mod aws;
 #[cfg(feature = "aws")]
 pub mod ecs;
+pub mod patroni;
 pub mod postgres;
 pub mod router;
 pub mod run;

@@ -18,6 +18,8 @@ pub struct Router {
     pub aws: Option<Arc<dyn ActionBackend>>,
     /// ECS services.
     pub ecs: Option<Arc<dyn ActionBackend>>,
+    /// Patroni members.
+    pub patroni: Option<Arc<dyn ActionBackend>>,
 }
 
 impl Router {
@@ -28,6 +30,7 @@ impl Router {
             postgres: None,
             aws: None,
             ecs: None,
+            patroni: None,
         }
     }
 
@@ -77,6 +80,7 @@ impl Router {
             Binding::Postgres | Binding::Http => &self.postgres,
             Binding::Aws => &self.aws,
             Binding::Ecs => &self.ecs,
+            Binding::Patroni => &self.patroni,
             Binding::Sim => &None,
         };
         backend.as_deref().ok_or_else(|| {

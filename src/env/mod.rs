@@ -52,6 +52,8 @@ pub enum Binding {
     Ecs,
     /// HTTP health endpoints (`health = [...]` on a region).
     Http,
+    /// A Patroni member's REST API (`patroni = {...}` on a database).
+    Patroni,
 }
 
 impl Binding {
@@ -62,6 +64,7 @@ impl Binding {
             Binding::Aws => "aws",
             Binding::Ecs => "ecs",
             Binding::Http => "http",
+            Binding::Patroni => "patroni",
         }
     }
 }
@@ -180,6 +183,18 @@ pub struct DatabaseDef {
     pub postgres: Option<postgres::PostgresDatabase>,
     /// AWS: the RDS DB instance or Aurora DB cluster behind this name.
     pub aws: Option<Spanned<AwsDatabase>>,
+    /// A Patroni-managed PostgreSQL node: its REST API.
+    pub patroni: Option<Spanned<PatroniDatabase>>,
+}
+
+/// Patroni binding of a database: the REST API of the Patroni member that runs it
+/// (`patroni = { url = "http://10.0.0.2:8008" }`). Role, timeline, lag and the cluster's pause
+/// state are read from it; `db.promote` and `db.failover` go through it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatroniDatabase {
+    /// Base URL of the member's REST API (http or https).
+    pub url: String,
 }
 
 /// AWS binding of a database: exactly one of `instance` or `cluster`.
@@ -745,6 +760,25 @@ impl Environment {
             if db.aws.is_some() {
                 bound.push(Backend::Aws);
             }
+            if let Some(p) = &db.patroni {
+                bound.push(Backend::Postgres);
+                let url = &p.get_ref().url;
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    out.push(
+                        Diagnostic::at(
+                            path,
+                            src,
+                            p.span(),
+                            format!(
+                                "database {}: patroni url {} is not an http(s) URL",
+                                crate::text::echo(db.name.get_ref()),
+                                crate::text::echo(url)
+                            ),
+                        )
+                        .with_help("the member's REST API, e.g. patroni = { url = \"http://10.0.0.2:8008\" }"),
+                    );
+                }
+            }
             match bound.as_slice() {
                 [b] => bindings.push((*b, &db.name)),
                 // No binding: simulated (older environment files and the simulator's own
@@ -760,7 +794,7 @@ impl Environment {
                             crate::text::echo(db.name.get_ref())
                         ),
                     )
-                    .with_help("keep exactly one of sim, postgres, aws"),
+                    .with_help("keep exactly one of sim, postgres, patroni, aws"),
                 ),
             }
         }
@@ -1060,7 +1094,10 @@ impl Environment {
     /// What the environment is as a whole: simulated when nothing in it is bound to a real
     /// resource; else PostgreSQL, AWS, or both ([`Backend::Mixed`]).
     pub fn backend(&self) -> Backend {
-        let postgres = self.databases.iter().any(|d| d.postgres.is_some())
+        let postgres = self
+            .databases
+            .iter()
+            .any(|d| d.postgres.is_some() || d.patroni.is_some())
             || self.backups.iter().any(|b| b.dir.is_some());
         match (postgres, self.uses_aws()) {
             (true, true) => Backend::Mixed,
@@ -1092,6 +1129,8 @@ impl Environment {
                 let d = self.database(name)?;
                 if d.postgres.is_some() {
                     Some(Binding::Postgres)
+                } else if d.patroni.is_some() {
+                    Some(Binding::Patroni)
                 } else if d.aws.is_some() {
                     Some(Binding::Aws)
                 } else {
