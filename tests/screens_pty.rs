@@ -328,35 +328,54 @@ fn step_checklist_action_and_wait_are_always_visible() {
 }
 
 /// "PgDn did not reach them": the step's guide scrolls by page at 80x24, down to the timeline
-/// and back, while the checklist stays put.
+/// and back, while the checklist stays put. At 140x42 the same, or everything fits at once.
 #[test]
-fn step_detail_scrolls_with_page_keys_at_80x24() {
-    let mut tui = spawn_drill("corruption", SMALL);
-    press(&mut tui, "\r");
-    let top = tui.wait_text("Step 1/7", T);
-    assert!(top.contains("Scale the API in the primary region"), "{top}");
-    assert!(
-        top.contains("rows 1-"),
-        "a scroll position is shown:\n{top}"
-    );
-    let mut screen = top.clone();
-    for _ in 0..5 {
-        screen = press(&mut tui, "\x1b[6~");
+fn step_detail_scrolls_with_page_keys_at_80x24_and_140x42() {
+    for size in [SMALL, LARGE] {
+        let mut tui = spawn_drill("corruption", size);
+        press(&mut tui, "\r");
+        let top = tui.wait_text("Step 1/7", T);
+        assert!(
+            top.contains("Scale the API in the primary region"),
+            "{size:?}: {top}"
+        );
+        assert!(
+            top.contains("› [ ] The incident channel"),
+            "{size:?}: {top}"
+        );
+        if size == LARGE && !top.contains("rows 1-") {
+            assert!(
+                top.contains("Timeline"),
+                "{size:?}: nothing to scroll, so the timeline shows:\n{top}"
+            );
+            continue;
+        }
+        assert!(
+            top.contains("rows 1-"),
+            "{size:?}: a scroll position is shown:\n{top}"
+        );
+        let mut screen = top.clone();
+        for _ in 0..5 {
+            screen = press(&mut tui, "\x1b[6~");
+        }
+        assert!(
+            screen.contains("Timeline"),
+            "{size:?}: PgDn reaches the timeline:\n{screen}"
+        );
+        assert!(
+            !screen.contains("Scale the API in the primary region"),
+            "{size:?}: {screen}"
+        );
+        assert!(
+            screen.contains("› [ ] The incident channel"),
+            "{size:?}: {screen}"
+        );
+        let back = press(&mut tui, "\x1b[H");
+        assert!(
+            back.contains("Scale the API in the primary region"),
+            "{size:?}: {back}"
+        );
     }
-    assert!(
-        screen.contains("Timeline"),
-        "PgDn reaches the timeline:\n{screen}"
-    );
-    assert!(
-        !screen.contains("Scale the API in the primary region"),
-        "{screen}"
-    );
-    assert!(screen.contains("› [ ] The incident channel"), "{screen}");
-    let back = press(&mut tui, "\x1b[H");
-    assert!(
-        back.contains("Scale the API in the primary region"),
-        "{back}"
-    );
 }
 
 /// "Tab moved focus into hidden panes where the arrows moved an invisible cursor while Space
@@ -402,6 +421,41 @@ fn tab_never_focuses_a_hidden_pane_and_space_ticks_only_the_visible_cursor() {
     assert_eq!(ticks[0]["item"], 2, "{ticks:?}");
 }
 
+/// The same at 140x42, where every pane is on screen: Tab moves focus into the panes, where
+/// Space ticks nothing; back on the playbook, Space ticks the item under the visible cursor.
+#[test]
+fn tab_into_the_panes_at_140x42_and_space_ticks_only_on_the_playbook() {
+    let mut tui = spawn_drill("region-loss", LARGE);
+    press(&mut tui, "\r");
+    tui.wait_text("Step 1/", T);
+    for _ in 0..3 {
+        press(&mut tui, "\t");
+        press(&mut tui, "j");
+        let screen = press(&mut tui, " ");
+        assert!(!screen.contains("[x]"), "Space ticked in a pane:\n{screen}");
+    }
+    let screen = press(&mut tui, "\t");
+    assert!(
+        screen.contains("› [ ]"),
+        "focus back on the playbook:\n{screen}"
+    );
+    let screen = press(&mut tui, " ");
+    let cursor = screen
+        .lines()
+        .find(|l| l.contains("› ["))
+        .unwrap_or_else(|| panic!("no visible cursor:\n{screen}"));
+    assert!(cursor.contains("› [x]"), "{cursor}");
+    tui.send("q");
+    tui.send("q");
+    tui.wait_exit(T);
+    let state = tui.state.take().expect("state");
+    let ticks: Vec<_> = journal_lines(&the_journal_in(state.path()))
+        .into_iter()
+        .filter(|l| l["kind"] == "checklist_ticked")
+        .collect();
+    assert_eq!(ticks.len(), 1, "one tick, on the playbook: {ticks:?}");
+}
+
 /// "Enter in the `v` panes view silently declared the incident."
 #[test]
 fn enter_in_the_panes_view_never_declares() {
@@ -439,14 +493,21 @@ fn the_gauge_says_rto_at_risk_at_80x24_and_at_the_minimum() {
             .lines()
             .find(|l| l.contains("RTO AT RISK"))
             .unwrap_or_default();
-        assert!(gauge.contains("back by"), "{size:?}: {gauge}");
+        assert!(gauge.contains("projected"), "{size:?}: {gauge}");
     }
 }
 
-/// "The message line was cut": a long refusal wraps and reads to its last word at 80x24.
+/// "The message line was cut": a long refusal wraps and reads to its last word, at 80x24 and
+/// at 140x42.
 #[test]
 fn the_message_line_wraps_instead_of_being_cut() {
-    let mut tui = spawn_drill("region-loss", SMALL);
+    for size in [SMALL, LARGE] {
+        message_line_reads_whole_at(size);
+    }
+}
+
+fn message_line_reads_whole_at(size: (u16, u16)) {
+    let mut tui = spawn_drill("region-loss", size);
     press(&mut tui, "\r");
     tui.wait_text("Step 1/", T);
     let screen = press(&mut tui, "\r");
@@ -817,5 +878,211 @@ fn a_newcomer_walks_every_drill_to_the_scorecard_at_80x24_and_140x42() {
                 );
             }
         }
+    }
+}
+
+// Item 7: playbooks that match the tool. One test per problem the issue quotes, each read from
+// the screens of a newcomer's walk at 80x24 and at 140x42 (and the journal it left).
+
+/// The text of the playbook panel only (beside the panes on a wide screen), rows joined like
+/// [`flat`].
+fn playbook_text(screens: &[String]) -> String {
+    let column: Vec<String> = screens
+        .iter()
+        .map(|screen| {
+            let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+            let Some((x0, x1)) = lines.iter().find_map(|l| {
+                let s: String = l.iter().collect();
+                let at = s.find("┌ Playbook")?;
+                let x0 = s[..at].chars().count();
+                let x1 = l.iter().skip(x0).position(|c| *c == '┐')? + x0;
+                Some((x0, x1))
+            }) else {
+                return String::new();
+            };
+            lines
+                .iter()
+                .map(|l| l.iter().take(x1 + 1).skip(x0).collect::<String>())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect();
+    flat(&column)
+}
+
+/// The journal's `(kind, step)` pairs in order.
+fn kinds(walk: &Walk) -> Vec<(String, String)> {
+    journal_lines(&walk.journal)
+        .iter()
+        .map(|l| {
+            (
+                l["kind"].as_str().unwrap_or_default().to_string(),
+                l["step"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// az-loss said "keep the incident open" while its last Enter resolved it. The last step's
+/// guide now says that completing it resolves the incident, the screen showed it before that
+/// Enter, and the resolution is what followed the step's completion.
+#[test]
+fn az_loss_says_its_last_step_resolves_the_incident() {
+    for size in [SMALL, LARGE] {
+        let walk = walked("az-loss", size);
+        let last = steps("az-loss").last().cloned().expect("az-loss has steps");
+        let before: Vec<String> = walk
+            .screens
+            .iter()
+            .filter(|s| s.contains(&last.title))
+            .cloned()
+            .collect();
+        let text = playbook_text(&before);
+        assert!(
+            text.contains("Completing this step resolves the incident"),
+            "{size:?}: the last step's screens never said it resolves:\n{}",
+            before.join("\n")
+        );
+        assert!(!text.contains("keep the incident open"), "{size:?}");
+        let kinds = kinds(&walk);
+        let done = kinds
+            .iter()
+            .rposition(|(k, s)| k == "step_finished" && *s == last.id)
+            .unwrap_or_else(|| panic!("{size:?}: {} never done: {kinds:?}", last.id));
+        let resolved = kinds
+            .iter()
+            .position(|(k, _)| k == "resolved")
+            .unwrap_or_else(|| panic!("{size:?}: not resolved: {kinds:?}"));
+        assert!(
+            resolved > done
+                && kinds[done + 1..resolved]
+                    .iter()
+                    .all(|(k, _)| !k.starts_with("step_") && k != "confirmed"),
+            "{size:?}: the resolution did not follow the last step's completion: {:?}",
+            &kinds[done..]
+        );
+    }
+}
+
+/// breach said "restore the newest clean daily dump" and had no restore action. Its recover step
+/// now hands altered data to the corruption playbook (a checklist item the operator ticks on
+/// screen), and nothing in the walk claims a restore the playbook does not run.
+#[test]
+fn breach_hands_altered_data_to_the_corruption_playbook_instead_of_promising_a_restore() {
+    let item = "Altered data, if any, is handed to the corruption playbook";
+    let src = std::fs::read_to_string(format!(
+        "{}/playbooks/breach.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("read breach.toml");
+    assert!(
+        !src.contains("daily dump"),
+        "breach.toml still promises a dump"
+    );
+    assert!(
+        !src.contains("\"db.restore\""),
+        "breach restores nothing itself"
+    );
+    for size in [SMALL, LARGE] {
+        let walk = walked("breach", size);
+        let text = playbook_text(&walk.screens);
+        assert!(
+            text.contains(&format!("[x] {item}")),
+            "{size:?}: the hand-over item was not ticked on screen"
+        );
+        assert!(
+            text.contains("declare the corruption playbook"),
+            "{size:?}: the guide's hand-over never showed"
+        );
+        assert!(!text.contains("daily dump"), "{size:?}");
+    }
+}
+
+/// corruption's checklist asked to match "the backup's manifest", shown nowhere. The restore
+/// step prints it (rows and checksum of the backup it restores), and the validate step keeps
+/// that line on screen above the checklist that compares with it (`recall`), ticked there.
+#[test]
+fn corruption_shows_the_manifest_its_checklist_compares_with() {
+    for size in [SMALL, LARGE] {
+        let walk = walked("corruption", size);
+        let validate: Vec<String> = walk
+            .screens
+            .iter()
+            .filter(|s| s.contains("Step 5/7 · Validate the restored data"))
+            .cloned()
+            .collect();
+        assert!(
+            !validate.is_empty(),
+            "{size:?}: the validate step never showed"
+        );
+        let text = playbook_text(&validate);
+        let at = text
+            .find("from step 4 (restore): manifest of the snapshots backup taken")
+            .unwrap_or_else(|| {
+                panic!(
+                    "{size:?}: the manifest not on the validate step's screen:\n{}",
+                    validate.join("\n")
+                )
+            });
+        let manifest: String = text[at..].chars().take(300).collect();
+        assert!(
+            manifest.contains("rows ") && manifest.contains("checksum "),
+            "{size:?}: {manifest}"
+        );
+        let items: Vec<String> = checklist("corruption", 4)
+            .into_iter()
+            .filter(|i| i.contains("manifest"))
+            .collect();
+        assert_eq!(items.len(), 2, "{items:?}");
+        for item in items {
+            let head: String = item.chars().take(40).collect();
+            assert!(
+                text.contains(&format!("[x] {head}")),
+                "{size:?}: {item:?} not ticked on screen"
+            );
+        }
+    }
+}
+
+/// breach's forensic snapshot was "verified" by an older regular snapshot and was not kept apart
+/// from retention as its guide said. The confirmation now shows the call keeping it as evidence
+/// (`forensic=true`), the pinned wait asks for a backup taken during the step, and the step's
+/// output (in the journal) names the copy kept outside retention.
+#[test]
+fn breach_keeps_its_forensic_snapshot_apart_and_waits_for_one_taken_in_the_step() {
+    for size in [SMALL, LARGE] {
+        let walk = walked("breach", size);
+        let snapshot: Vec<String> = walk
+            .screens
+            .iter()
+            .filter(|s| s.contains("Snapshot the database for forensics"))
+            .cloned()
+            .collect();
+        let text = playbook_text(&snapshot);
+        assert!(
+            text.contains("backup.snapshot backup=snapshots") && text.contains("forensic=true"),
+            "{size:?}: the forensic call never showed:\n{}",
+            snapshot.join("\n")
+        );
+        assert!(
+            text.contains("a snapshots backup taken during this step"),
+            "{size:?}: the wait never showed"
+        );
+        let kept: Vec<String> = journal_lines(&walk.journal)
+            .iter()
+            .filter(|l| l["kind"] == "output" && l["step"] == "snapshot")
+            .filter_map(|l| l["line"].as_str().map(str::to_string))
+            .filter(|l| l.starts_with("kept as forensic evidence: forensic-snapshots-"))
+            .collect();
+        assert_eq!(kept.len(), 1, "{size:?}: {kept:?}");
+        assert!(
+            kept[0].contains("outside snapshots's retention"),
+            "{size:?}: {}",
+            kept[0]
+        );
+        let waited = journal_lines(&walk.journal)
+            .iter()
+            .any(|l| l["kind"] == "step_finished" && l["step"] == "snapshot");
+        assert!(waited, "{size:?}: the snapshot step never finished");
     }
 }

@@ -58,6 +58,16 @@ pub const OUTPUT_LINE_MAX_CHARS: usize = 500;
 /// message once they are ticked).
 pub const UNTICKED_REFUSAL: &str = "tick every checklist item first";
 
+/// What a refusal is waiting for, when the engine knows: the console clears the refusal's
+/// message once it no longer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Step `step` has unticked checklist items.
+    Unticked { step: usize },
+    /// Anything else: the message stays until replaced or faded.
+    Other,
+}
+
 /// How the engine is run.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -299,8 +309,13 @@ pub enum Effect {
     Kill { step: usize, attempt: u32 },
     /// Show the confirmation dialog.
     OpenConfirm(Box<ConfirmRequest>),
-    /// The input was refused; show `why` to the operator. Nothing changed.
-    Refused { step: Option<usize>, why: String },
+    /// The input was refused; show `why` to the operator. Nothing changed. `cause` says what
+    /// would lift the refusal, when the engine knows.
+    Refused {
+        step: Option<usize>,
+        why: String,
+        cause: Refusal,
+    },
     /// Append to the journal (fsync) before showing its consequences.
     Record(Event),
     /// The incident is over (resolved or aborted).
@@ -995,6 +1010,9 @@ pub struct StepView {
     pub observed: Option<Observation>,
     /// Newest executor output lines of the latest attempt (masked).
     pub output: Vec<String>,
+    /// An earlier step's output lines this step keeps on screen (`recall`): that step's
+    /// number (1-based), its id, and the lines (at most `Recall::MAX_LINES`, the newest).
+    pub recalled: Option<(usize, String, Vec<String>)>,
     pub on_failure: OnFailure,
     pub captures_rpo: bool,
 }
@@ -1173,8 +1191,11 @@ impl ReminderView {
     }
 }
 
+/// Whole seconds from `from` to `to`, as the difference of the two instants' whole seconds
+/// (each shown as `HH:MM:SS`): a figure always equals the difference of the times on screen,
+/// never one second off it because both carried fractions.
 fn secs_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
-    u64::try_from((to - from).num_seconds()).unwrap_or(0)
+    u64::try_from(to.timestamp() - from.timestamp()).unwrap_or(0)
 }
 
 /// When occurrence `n` of a reminder falls due: the declaration plus `n` periods.
@@ -1367,7 +1388,7 @@ impl Engine {
                 refuse(
                     &mut out,
                     None,
-                    "declare the incident first: that starts the clock and the first step",
+                    "declare the incident first: that starts the first step",
                 );
             }
             return out;
@@ -1815,6 +1836,32 @@ impl Engine {
             .collect()
     }
 
+    /// What a step's `recall` shows: the earlier step's number, id and output lines (those
+    /// containing the recall's text, else all), the newest `Recall::MAX_LINES` of them.
+    fn recalled(&self, recall: &super::model::Recall) -> (usize, String, Vec<String>) {
+        let id = self
+            .playbook
+            .steps
+            .get(recall.step)
+            .map(|s| s.id.clone())
+            .unwrap_or_default();
+        let output = self.runs.get(recall.step).map(|r| &r.output);
+        let mut lines: Vec<String> = output
+            .into_iter()
+            .flatten()
+            .filter(|l| {
+                recall
+                    .containing
+                    .as_deref()
+                    .is_none_or(|text| l.contains(text))
+            })
+            .cloned()
+            .collect();
+        let keep = lines.len().saturating_sub(super::model::Recall::MAX_LINES);
+        lines.drain(..keep);
+        (recall.step + 1, id, lines)
+    }
+
     pub fn step_view(&self, index: usize, now: DateTime<Utc>) -> Option<StepView> {
         let step = self.playbook.steps.get(index)?;
         let run = self.runs.get(index)?;
@@ -1850,6 +1897,7 @@ impl Engine {
                 .map(|w| format!("{} (timeout {})", w.condition, w.timeout)),
             observed: run.observed.clone(),
             output: run.output.iter().cloned().collect(),
+            recalled: step.recall.as_ref().map(|r| self.recalled(r)),
             on_failure: step.on_failure,
             captures_rpo: step.capture_rpo,
         })
@@ -2410,15 +2458,15 @@ impl Engine {
         }
         let total = self.playbook.steps[step].checklist.len();
         let list: Vec<String> = missing.iter().map(|m| format!("\"{m}\"")).collect();
-        refuse(
-            out,
-            Some(step),
-            format!(
+        out.push(Effect::Refused {
+            step: Some(step),
+            why: format!(
                 "{UNTICKED_REFUSAL}: {} of {total} not ticked: {}",
                 missing.len(),
                 list.join(", ")
             ),
-        );
+            cause: Refusal::Unticked { step },
+        });
         false
     }
 
@@ -3490,6 +3538,7 @@ fn refuse(out: &mut Vec<Effect>, step: Option<usize>, why: impl Into<String>) {
     out.push(Effect::Refused {
         step,
         why: why.into(),
+        cause: Refusal::Other,
     });
 }
 

@@ -669,6 +669,22 @@ pub struct Step {
     pub capture_rpo: bool,
     /// Its completion restores service (the outage's end, for RTO achieved).
     pub restores_service: bool,
+    /// An earlier step's output shown beside the checklist.
+    pub recall: Option<Recall>,
+}
+
+/// Output of an earlier step kept on screen in a later one (`recall = { step, lines }`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recall {
+    /// The earlier step's index.
+    pub step: usize,
+    /// Only output lines containing this text; `None`: the last [`Recall::MAX_LINES`].
+    pub containing: Option<String>,
+}
+
+impl Recall {
+    /// At most this many recalled lines are shown (the newest).
+    pub const MAX_LINES: usize = 3;
 }
 
 impl Step {
@@ -1263,6 +1279,7 @@ mod tests {
             destructive: false,
             capture_rpo: false,
             restores_service: false,
+            recall: None,
         }
     }
 

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! ┌ Playbook · region-loss · Complete regional failure ────────────────────────┐
-//! │ RTO AT RISK ▕██████████░░░░░░░░░░▏ 12m05s of 30m outage · back by 31m10s         │
+//! │ RTO AT RISK ▕██████████░░░░░░░░░░▏ 12m05s of 30m outage · projected 31m10s       │
 //! │ ✓ 1 Assess scope                         2m     1m40s                      │
 //! │ ▶ 3 Promote the DR replica  DESTRUCTIVE   5m     0m35s                      │
 //! │ · 4 Deploy the application               10m                               │
@@ -116,9 +116,15 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
     let gauge_h = height_of(&gauge, width).min(inner.height / 3);
     let count = playbook.steps.len();
     let step = engine.current().and_then(|i| engine.step_view(i, app.now));
+    let past = app.past_drills.get(&playbook.id);
     let (header, pinned) = match &step {
         Some(step) => (
-            vec![step_header(t, step, count)],
+            vec![step_header(
+                t,
+                step,
+                count,
+                past.and_then(|p| p.step(&step.id)),
+            )],
             pinned_lines(app, incident, step, focused, inner),
         ),
         None => (Vec::new(), Vec::new()),
@@ -149,7 +155,6 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
     ])
     .areas(inner);
     paint::wrapped_lines(frame.buffer_mut(), gauge_area, &gauge);
-    let past = app.past_drills.get(&playbook.id);
     render_steps(frame, list, t, engine, app.now, past);
     paint::fill_row(frame.buffer_mut(), rule, "─", t.border);
     match &step {
@@ -212,7 +217,7 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
     if g.declared_at.is_none() {
         first.push(Span::styled(
             format!(
-                "{rto} objective · not declared: Enter declares the incident and starts the clock"
+                "{rto} objective · not declared: Enter declares the incident · the RTO counts from the outage's start"
             ),
             t.dim,
         ));
@@ -229,7 +234,12 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
         } else if engine.is_finished() {
             words.push(Span::styled(format!(" of {rto} {since} · ended"), t.dim));
         } else {
-            words.push(Span::styled(format!(" of {rto} {since} · back by "), t.dim));
+            // Projected: the outage's length if every remaining step takes its target (its
+            // elapsed time so far plus the targets left), not a time of day.
+            words.push(Span::styled(
+                format!(" of {rto} {since} · projected "),
+                t.dim,
+            ));
             words.push(Span::styled(
                 span(g.projection_secs),
                 if at_risk { t.crit } else { t.text },
@@ -267,8 +277,14 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
                     .exact_secs
                     .map_or_else(|| span(s), crate::playbook::projection::rpo_span);
                 second.push(Span::styled(shown, style));
+                // The step by number and title (its id read like jargon on screen).
+                let steps = &engine.playbook().steps;
+                let by = steps
+                    .iter()
+                    .position(|s| s.id == c.step)
+                    .map_or_else(|| c.step.clone(), |i| format!("step {}", i + 1));
                 second.push(Span::styled(
-                    format!(" of {rpo} · {} ({})", sanitize(&c.measured_from), c.step),
+                    format!(" of {rpo} · {} ({by})", sanitize(&c.measured_from)),
                     t.dim,
                 ));
             }
@@ -277,10 +293,24 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
                 t.warn,
             )),
         },
-        None => second.push(Span::styled(
-            format!("{rpo} objective · captured when a capture_rpo step runs"),
-            t.dim,
-        )),
+        None => {
+            // Which step measures the data lost, by its number and title.
+            let steps = &engine.playbook().steps;
+            let when = steps.iter().position(|s| s.capture_rpo).map_or_else(
+                || "not measured by this playbook".to_string(),
+                |i| {
+                    format!(
+                        "data lost measured when step {} runs ({})",
+                        i + 1,
+                        steps[i].title
+                    )
+                },
+            );
+            second.push(Span::styled(
+                format!("{rpo} objective · {}", sanitize(&when)),
+                t.dim,
+            ))
+        }
     }
     if engine.settings().read_only {
         second.push(Span::raw("  "));
@@ -372,15 +402,48 @@ fn render_steps(
                 StepStatus::Failed(_) => spans.push(Span::styled(" failed", t.crit)),
                 _ => {}
             }
-            // Over target in words too (not only in colour), where the row has room.
+            // Over target in words too (not only in colour), where the row has room: by how
+            // much (the column before is the time taken, not the overrun).
             let used: usize = spans.iter().map(Span::width).sum();
-            if timing == Some(Timing::Over) && used + 5 <= usize::from(area.width) {
-                spans.push(Span::styled(" over", t.crit));
+            if timing == Some(Timing::Over)
+                && let Some(over) = elapsed.and_then(|e| e.checked_sub(s.target.secs()))
+            {
+                let long = format!(" over by {}", span(over));
+                let short = format!(" +{}", span(over));
+                let room = usize::from(area.width).saturating_sub(used);
+                if long.chars().count() <= room {
+                    spans.push(Span::styled(long, t.crit));
+                } else if short.chars().count() <= room {
+                    spans.push(Span::styled(short, t.crit));
+                }
             }
             let line = Line::from(spans);
             if here { line.style(t.selected) } else { line }
         })
         .collect();
+    // Steps above or below the rows say so (a playbook's last steps were hidden without a
+    // word): the first or last row becomes the count of the steps out of view.
+    let mut lines = lines;
+    if rows >= 3 {
+        let below = steps.len().saturating_sub(first + rows);
+        if below > 0
+            && let Some(last) = lines.last_mut()
+        {
+            let from = first + rows;
+            *last = Line::from(Span::styled(
+                format!("   ↓ {} more step(s): {}-{}", below + 1, from, steps.len()),
+                t.dim,
+            ));
+        }
+        if first > 0
+            && let Some(top) = lines.first_mut()
+        {
+            *top = Line::from(Span::styled(
+                format!("   ↑ {} earlier step(s): 1-{}", first + 1, first + 1),
+                t.dim,
+            ));
+        }
+    }
     paint::text_lines(frame.buffer_mut(), area, &lines);
 }
 
@@ -420,8 +483,15 @@ fn truncate(text: &str, width: usize) -> String {
 }
 
 /// `Step 3/7 · Promote the DR replica · target 5m · 6m10s, over by 1m10s · running`: the whole
-/// title (the list may cut it), wrapped.
-fn step_header(t: &Theme, step: &StepView, count: usize) -> Line<'static> {
+/// title (the list may cut it), wrapped; with earlier drills of the playbook, what the list's
+/// `2m10s/3m40s` column means for this step (` · earlier drills: median 2m10s, 90% within
+/// 3m40s`).
+fn step_header(
+    t: &Theme,
+    step: &StepView,
+    count: usize,
+    past: Option<&crate::past::StepStats>,
+) -> Line<'static> {
     let mut spans = vec![
         Span::styled(format!("Step {}/{count} · ", step.index + 1), t.dim),
         Span::styled(sanitize(&step.title), t.title),
@@ -442,6 +512,16 @@ fn step_header(t: &Theme, step: &StepView, count: usize) -> Line<'static> {
         format!(" · {}", status_words(&step.status)),
         status_style(t, &step.status),
     ));
+    if let Some(past) = past {
+        spans.push(Span::styled(
+            format!(
+                " · earlier drills: median {}, 90% within {}",
+                span(past.p50_secs),
+                span(past.p90_secs)
+            ),
+            t.dim,
+        ));
+    }
     Line::from(spans)
 }
 
@@ -456,6 +536,21 @@ fn pinned_lines(
 ) -> Vec<Line<'static>> {
     let t = &app.theme;
     let mut lines = Vec::new();
+    if let Some((number, id, recalled)) = &step.recalled {
+        let from = format!("from step {number} ({}): ", sanitize(id));
+        if recalled.is_empty() {
+            lines.push(Line::from(vec![
+                Span::styled(from.clone(), t.header),
+                Span::styled("no output recorded", t.warn),
+            ]));
+        }
+        for line in recalled {
+            lines.push(Line::from(vec![
+                Span::styled(from.clone(), t.header),
+                Span::styled(sanitize(line), t.text),
+            ]));
+        }
+    }
     for (i, item) in step.checklist.iter().enumerate() {
         let cursor = focused && i == incident.item;
         let line = checklist_line(t, item, cursor);
@@ -579,6 +674,10 @@ fn render_step(
     };
     if scrollable {
         hints.insert(hints.len().min(2), ("PgDn/PgUp", "scroll"));
+    }
+    if app.pace.paused.is_some() && app.following.is_none() {
+        // A paused clock holds every wait: say first how to go on (a paused wait looked stuck).
+        hints.insert(0, ("P", "resume the clock"));
     }
     paint::text_line(frame.buffer_mut(), footer, &hints_line(t, &hints));
 }
@@ -1095,6 +1194,22 @@ pub fn render_scorecard(
             },
         ),
     ]));
+    if let Some(pace) = m.pace_summary() {
+        // Paused time is in no figure: a step done while paused reads 0s. Say so here, where
+        // the figures are read, not only in the report.
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<16}", "Clock"), t.header),
+            Span::styled(sanitize(&pace), t.warn),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{:<16}paused time counts in no figure and no step's time: a step done while \
+                 the clock stood still took 0s",
+                ""
+            ),
+            t.dim,
+        )));
+    }
     if !m.resumes.is_empty() {
         lines.push(Line::from(vec![
             Span::styled(format!("{:<16}", "Resumed"), t.header),
