@@ -202,6 +202,26 @@ fn height_of(lines: &[Line], width: u16) -> u16 {
     u16::try_from(paint::wrapped_height(lines, width)).unwrap_or(u16::MAX)
 }
 
+/// The number (1-based) of the step that restores service, when it is not done yet and the
+/// picture already satisfies its wait and the wait of every step from the current one to it
+/// (the rule the record's RTO follows: the outage ends when the restoring step's wait and every
+/// earlier wait first held); `None` otherwise.
+fn looks_restored(app: &App, engine: &Engine) -> Option<usize> {
+    let steps = &engine.playbook().steps;
+    let index = steps.iter().position(|s| s.restores_service)?;
+    let current = engine.current()?;
+    if current > index {
+        return None;
+    }
+    steps[index].wait.as_ref()?;
+    let holds = steps[current..=index].iter().all(|s| {
+        s.wait
+            .as_ref()
+            .is_none_or(|w| w.condition.observe(&app.board.picture, app.now).met)
+    });
+    holds.then_some(index + 1)
+}
+
 /// The gauge: the RTO (the warning first, so the words lead), then the RPO. Wraps, never cut.
 fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>> {
     let t = &app.theme;
@@ -209,7 +229,16 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
     let g = engine.rto(app.now);
     let rto = crate::duration::Dur::from_secs(g.rto_secs);
     let mut first = vec![Span::styled("RTO ", t.header)];
-    let at_risk = g.at_risk && !g.restored && !engine.is_finished() && g.declared_at.is_some();
+    // The service may be back before its step is done (automation restored it, or the steps
+    // before it were slow): when the restoring step's own check holds now, the projection of
+    // the remaining targets says nothing about the outage, and AT RISK would contradict the
+    // panes. The figure is recorded when that step is done (from when its check first held).
+    let looks_restored = looks_restored(app, engine);
+    let at_risk = g.at_risk
+        && !g.restored
+        && looks_restored.is_none()
+        && !engine.is_finished()
+        && g.declared_at.is_some();
     if at_risk {
         first.push(Span::styled("AT RISK", t.badge_live));
         first.push(Span::raw(" "));
@@ -233,6 +262,14 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
             words.push(Span::styled(format!(" of {rto} · service restored"), t.dim));
         } else if engine.is_finished() {
             words.push(Span::styled(format!(" of {rto} {since} · ended"), t.dim));
+        } else if let Some(step) = looks_restored {
+            words.push(Span::styled(
+                format!(
+                    " of {rto} {since} · service looks restored: step {step}'s check holds \
+                     (RTO is recorded when it is done)"
+                ),
+                t.ok,
+            ));
         } else {
             // Projected: the outage's length if every remaining step takes its target (its
             // elapsed time so far plus the targets left), not a time of day.
@@ -255,7 +292,7 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
                 .checked_div(g.rto_secs as usize)
                 .unwrap_or(bar_width)
                 .min(bar_width);
-            let bar_style = if g.at_risk || g.elapsed_secs > g.rto_secs {
+            let bar_style = if at_risk || g.elapsed_secs > g.rto_secs {
                 t.gauge_risk
             } else {
                 t.gauge
@@ -1290,6 +1327,24 @@ pub fn render_scorecard(
             Span::styled(format!("{}: ", c.name), t.text),
             Span::styled(c.detail.clone(), t.dim),
         ]));
+    }
+    if let Some(path) = &app.journal_path {
+        // Where the record is, and the one command that turns it into the postmortem (the
+        // path appeared only after quitting).
+        let shown = sanitize(&path.display().to_string());
+        lines.push(Line::raw(""));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<16}", "Journal"), t.header),
+            Span::styled(shown.clone(), t.text),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{:<16}warroom report {}",
+                "",
+                crate::playbook::model::shell_quote(&path.display().to_string())
+            ),
+            t.dim,
+        )));
     }
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![
