@@ -317,6 +317,43 @@ patroni = {{ url = "{}" }}
         "{:?}",
         after.databases[0]
     );
+    // A planned hand-over back (db.failover: POST /switchover from the healthy leader).
+    let back = Call::parse("db.failover", &[("db", "primary")]).expect("call");
+    assert!(
+        backend
+            .describe(&back)
+            .starts_with(&format!("POST {}/switchover", api(&leader))),
+        "{}",
+        backend.describe(&back)
+    );
+    // The old leader rejoins as a replica first; Patroni refuses a switchover to a member that
+    // is not streaming yet, so wait for that.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = cluster_status(&client, &api(&leader)).await;
+        if s.is_some_and(|s| {
+            s.members
+                .iter()
+                .any(|m| m.name == leader && m.state == "streaming")
+        }) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{leader} never rejoined as a replica"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let lines = backend
+        .execute(&back, &|_| {})
+        .await
+        .expect("switched over");
+    assert!(
+        lines[0].contains("is the leader on timeline 3"),
+        "{lines:?}"
+    );
+    let p = primary.poll().await.expect("reads");
+    assert_eq!(p.databases[0].role, DbRole::Primary);
     // Other actions are not Patroni's.
     let read_only = Call::parse("db.read_only", &[("db", "primary")]).expect("call");
     assert!(
