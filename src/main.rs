@@ -111,6 +111,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Some(Command::Status { json }) => status(&cli.console, &env, json),
+        Some(Command::Join { url, role }) => {
+            match commands::share::join(&cli.console, &env, &url, role) {
+                Ok(commands::share::JoinOutcome::Listed(code)) => Ok(code),
+                Ok(commands::share::JoinOutcome::Follow(mut plan, joined)) => {
+                    plan.joined = Some(joined);
+                    console(&cli.console, env, Start::Follow(plan))
+                }
+                Err(BadInput(msg)) => {
+                    warroom::say_err!("{msg}");
+                    Ok(ExitCode::from(EXIT_BAD_INPUT))
+                }
+            }
+        }
+        Some(Command::Request {
+            url,
+            key,
+            principal,
+            role,
+            wait,
+            sequence,
+            ask,
+        }) => commands::share::request(
+            &cli.console,
+            &env,
+            &url,
+            &key,
+            &principal,
+            role,
+            &wait,
+            sequence,
+            ask,
+        ),
         // Handled above.
         Some(
             Command::Lab(_)

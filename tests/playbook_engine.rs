@@ -1393,6 +1393,62 @@ fn notes_need_text() {
     assert_eq!(refusal(&fx), Some("an empty note: write something"));
 }
 
+fn shared(id: &str, key: &str, sequence: u64, text: &str) -> Input {
+    use warroom::playbook::{SharedAsk, SharedRequest, Signed};
+    Input::SharedRequest(SharedRequest {
+        ask: SharedAsk::Note { text: text.into() },
+        by: Signed {
+            request: id.into(),
+            principal: "bob@example".into(),
+            role: "scribe".into(),
+            key: key.into(),
+            sequence,
+            signed: "{}".into(),
+            signature: "sig".into(),
+        },
+    })
+}
+
+#[test]
+fn a_shared_note_is_recorded_with_its_signer_and_a_replay_is_refused_with_the_reason() {
+    let mut e = engine();
+    let fx = e.handle(shared("r1", "SHA256:bob", 10, "comms sent"), t(0));
+    assert_eq!(kinds(&fx), ["shared_note"]);
+    assert!(e.request_seen("r1"));
+    // The same request again, and one signed at an older sequence by the same key.
+    for (input, why) in [
+        (
+            shared("r1", "SHA256:bob", 10, "comms sent"),
+            "replayed: request r1 was taken already",
+        ),
+        (
+            shared("r2", "SHA256:bob", 9, "comms sent"),
+            "replayed: signed at sequence 9, older than sequence 10",
+        ),
+    ] {
+        let fx = e.handle(input, t(1));
+        assert_eq!(kinds(&fx), ["request_refused"]);
+        match events(&fx)[0] {
+            Event::RequestRefused { reason, .. } => assert!(reason.starts_with(why), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    // Another key keeps its own sequence; the same key at the same or a newer one is taken.
+    let fx = e.handle(shared("r3", "SHA256:carol", 2, "x"), t(2));
+    assert_eq!(kinds(&fx), ["shared_note"]);
+    let fx = e.handle(shared("r4", "SHA256:bob", 10, "y"), t(2));
+    assert_eq!(kinds(&fx), ["shared_note"]);
+    // A replayed engine (resume, take-over) knows what was taken.
+    let pb = load(TEST_PLAYBOOK);
+    let recorded: Vec<_> = [&fx]
+        .iter()
+        .flat_map(|fx| events(fx))
+        .map(|ev| (t(2), ev.clone()))
+        .collect();
+    let again = Engine::replay(pb.clone(), settings(&pb), recorded).expect("replay");
+    assert!(again.request_seen("r4"));
+}
+
 // ----- RPO capture -------------------------------------------------------------------------
 
 #[test]

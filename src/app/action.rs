@@ -34,6 +34,17 @@ pub enum Action {
     /// The session clock is paused, and has been for this long on the wall (the ticker, while
     /// paused).
     Paused(std::time::Duration),
+    /// The shared war room: how far the shared log is behind the journal (the driver's mirror).
+    ShareMirror(crate::share::mirror::Status),
+    /// The shared war room: how old a joiner's view is.
+    ShareView(crate::share::join::ViewStatus),
+    /// The shared war room: a request found in the store, checked (signature, signer, role) or
+    /// refused with the reason; `principal` is who it claims to be from.
+    ShareRequest {
+        name: String,
+        result: Result<crate::share::request::Checked, crate::share::request::Refusal>,
+        principal: Option<String>,
+    },
     /// The terminal went away.
     Quit,
     /// A signal arrived: SIGTERM and SIGHUP end the console (a running step is recorded

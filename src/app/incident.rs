@@ -682,6 +682,22 @@ pub fn describe(event: &Event) -> String {
             }
         }
         Event::Note { text } => format!("note: {text}"),
+        Event::SharedNote {
+            text,
+            milestone,
+            by,
+        } => format!(
+            "{} by {} ({}): {text}",
+            if *milestone { "milestone" } else { "note" },
+            by.principal,
+            by.role
+        ),
+        Event::RequestRefused {
+            principal, reason, ..
+        } => format!(
+            "request from {} refused: {reason}",
+            principal.as_deref().unwrap_or("(unknown)")
+        ),
         Event::ClockPaused {} => "clock PAUSED".to_string(),
         Event::ClockResumed { paused_secs } => {
             format!("clock resumed after {}", span(*paused_secs))

@@ -167,6 +167,8 @@ pub struct App {
     pub journal_error: Option<String>,
     /// `warroom follow`: the journal mirrored read-only; no key changes anything.
     pub following: Option<std::path::PathBuf>,
+    /// The shared war room, when this console drives a shared incident or joined one.
+    pub share: Option<ShareState>,
     /// What the picker replaced (the previous incident and its journal), until the new
     /// incident's journal exists: put back if it cannot be created.
     replaced: Option<(Option<Incident>, Option<std::path::PathBuf>)>,
@@ -182,6 +184,18 @@ pub struct App {
     dirty: bool,
     /// The session clock's pace: paused, fast-forwarding (`P`, `>`; see [`pace`]).
     pub pace: pace::Pace,
+}
+
+/// The shared war room as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShareState {
+    /// This console drives the incident and mirrors its journal to the shared log.
+    Driving(crate::share::mirror::Status),
+    /// This console joined a shared incident.
+    Joined {
+        role: crate::share::request::Role,
+        view: Option<crate::share::join::ViewStatus>,
+    },
 }
 
 impl App {
@@ -207,6 +221,7 @@ impl App {
             past_drills: std::collections::BTreeMap::new(),
             journal_error: None,
             following: None,
+            share: None,
             env,
             mode,
             theme,
@@ -486,6 +501,28 @@ impl App {
                 self.pace_paused_for(wall);
                 Vec::new()
             }
+            Action::ShareMirror(status) => {
+                self.dirty = true;
+                if let Some(why) = &status.conflict
+                    && !matches!(&self.share, Some(ShareState::Driving(s)) if s.conflict.is_some())
+                {
+                    self.say(format!("SHARED LOG: {why}"));
+                }
+                self.share = Some(ShareState::Driving(status));
+                Vec::new()
+            }
+            Action::ShareView(view) => {
+                if let Some(ShareState::Joined { view: v, .. }) = &mut self.share {
+                    *v = Some(view);
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Action::ShareRequest {
+                name,
+                result,
+                principal,
+            } => self.share_request(name, result, principal),
             Action::Quit => vec![Effect::Quit],
             Action::Signal(ExitSignal::Int) => {
                 self.dirty = true;
@@ -493,6 +530,70 @@ impl App {
             }
             Action::Signal(signal) => self.end_on_signal(signal),
         }
+    }
+
+    /// A request from someone who joined: to the engine (which records it, or refuses a
+    /// replay), or recorded refused with the reason. A request already taken or refused is
+    /// skipped (the store keeps them all; a resumed console sees them again).
+    fn share_request(
+        &mut self,
+        name: String,
+        result: Result<crate::share::request::Checked, crate::share::request::Refusal>,
+        principal: Option<String>,
+    ) -> Vec<Effect> {
+        use crate::playbook::{Input, SharedAsk, SharedRequest, Signed};
+        use crate::share::request::Body;
+        let Some(incident) = &mut self.incident else {
+            return Vec::new();
+        };
+        if self.following.is_some() || incident.engine.request_seen(&name) {
+            return Vec::new();
+        }
+        self.dirty = true;
+        let (input, said) = match result {
+            Ok(checked) => {
+                let p = checked.payload;
+                let (ask, what) = match p.request {
+                    Body::Note { text } => (SharedAsk::Note { text }, "note"),
+                    Body::Milestone { text } => (SharedAsk::Milestone { text }, "milestone"),
+                };
+                let said = format!("{what} from {} ({})", p.principal, p.role.name());
+                (
+                    Input::SharedRequest(SharedRequest {
+                        ask,
+                        by: Signed {
+                            request: p.id,
+                            principal: p.principal,
+                            role: p.role.name().to_string(),
+                            key: checked.fingerprint,
+                            sequence: p.sequence,
+                            signed: checked.signed,
+                            signature: checked.signature,
+                        },
+                    }),
+                    said,
+                )
+            }
+            Err(refusal) => {
+                let said = format!(
+                    "request {} from {} refused: {refusal}",
+                    crate::text::echo(&name),
+                    principal.as_deref().unwrap_or("(unknown)")
+                );
+                (
+                    Input::RefuseRequest {
+                        request: name,
+                        principal,
+                        reason: refusal.to_string(),
+                    },
+                    said,
+                )
+            }
+        };
+        let mut flash = None;
+        let effects = incident.handle(input, self.now, &mut flash);
+        self.say(flash.unwrap_or(said));
+        effects
     }
 
     /// `q`, Ctrl-C or SIGINT: quits at once, or during an incident after a second press.

@@ -90,6 +90,27 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         }
     }
     let who = identity(args);
+    // The shared war room: a driver mirrors its journal (`--share`, `[share] url`); a joiner's
+    // session comes with its follow plan. Read (roster, URL) before the terminal is taken.
+    let (share, joined_role) = match &start {
+        Start::Follow(_) => (None, None),
+        _ => match super::share::driver_share(args, &env) {
+            Ok(s) => (s, None),
+            Err(BadInput(msg)) => {
+                warroom::say_err!("{msg}");
+                return Ok(ExitCode::from(EXIT_BAD_INPUT));
+            }
+        },
+    };
+    let mut share = share;
+    let mut joined_role = joined_role;
+    let mut start = start;
+    if let Start::Follow(plan) = &mut start
+        && let Some(joined) = plan.joined.take()
+    {
+        share = Some(joined.session);
+        joined_role = Some(joined.role);
+    }
     // A new journal must be possible before the terminal is taken: `--journal PATH` must not
     // exist and its directory must. (A drill's is created right below; an incident picked in
     // the console gets its journal when it is picked.)
@@ -172,8 +193,12 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         Start::Fresh => Mode::Demo,
     };
     if matches!(start, Start::Follow(_)) {
-        // A follower only reads the journal: no pollers, nothing that could act.
-        wiring.sources.clear();
+        // A follower only reads the journal: no pollers, nothing that could act. One who
+        // joined a shared incident of a real environment keeps its own pollers (read-only) for
+        // the panes; a simulator's would be another world.
+        if joined_role.is_none() || wiring.sim.is_some() {
+            wiring.sources.clear();
+        }
         wiring.sim = None;
     }
     // Read-only is a property of the incident: a journal started read-only resumes read-only.
@@ -195,6 +220,11 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     app.pace.paused = clock.paused_for();
     app.operator = who.operator.clone();
     app.playbooks = playbooks;
+    app.share = match (joined_role, &share) {
+        (Some(role), _) => Some(warroom::app::ShareState::Joined { role, view: None }),
+        (None, Some(_)) => Some(warroom::app::ShareState::Driving(Default::default())),
+        (None, None) => None,
+    };
     if let Some(problem) = problems.first() {
         app.flash = Some((clock.now(), format!("not offered: {problem}")));
     }
@@ -390,6 +420,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         read_only,
         journal,
         follow,
+        share,
     }))?;
     if let Some(path) = app
         .journal_path

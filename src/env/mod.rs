@@ -341,6 +341,8 @@ pub struct Environment {
     pub aws: Option<AwsSettings>,
     /// The notification webhook of `notify.webhook`.
     pub webhook: Option<WebhookDef>,
+    /// The shared war room (`[share] url = "s3://bucket/prefix"`, roster, roles).
+    pub share: Option<crate::share::ShareSettings>,
 }
 
 /// Kinds of logical names a playbook can refer to.

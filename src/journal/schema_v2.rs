@@ -18,7 +18,7 @@ use crate::telemetry::{BackupStatus, DbRole, DbState, Verdict};
 
 /// The kinds of event a version-2 line can hold (the `kind` field), in the order of
 /// `docs/journal.md`.
-pub const KINDS: [&str; 30] = [
+pub const KINDS: [&str; 32] = [
     "fault_injected",
     "disrupted",
     "detected",
@@ -41,6 +41,8 @@ pub const KINDS: [&str; 30] = [
     "target_exceeded",
     "rto_risk",
     "note",
+    "shared_note",
+    "request_refused",
     "resumed",
     "clock_paused",
     "clock_resumed",
@@ -77,6 +79,8 @@ pub enum EventV2 {
     TargetExceeded(TargetExceeded),
     RtoRisk(RtoRisk),
     Note(Note),
+    SharedNote(SharedNote),
+    RequestRefused(RequestRefused),
     Resumed(Resumed),
     ClockPaused(ClockPaused),
     ClockResumed(ClockResumed),
@@ -294,6 +298,63 @@ pub struct RtoRisk {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {
     pub text: String,
+}
+
+/// `shared_note`: a note or milestone from someone who joined the shared war room, signed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedNote {
+    pub text: String,
+    pub milestone: bool,
+    pub by: SignedV2,
+}
+
+/// Who signed a request and the signature as made (SSHSIG over `signed`, namespace `warroom`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedV2 {
+    pub request: String,
+    pub principal: String,
+    pub role: String,
+    pub key: String,
+    pub sequence: u64,
+    pub signed: String,
+    pub signature: String,
+}
+
+/// `request_refused`: a request from someone who joined was refused, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestRefused {
+    pub request: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    pub reason: String,
+}
+
+impl From<&crate::playbook::engine::Signed> for SignedV2 {
+    fn from(s: &crate::playbook::engine::Signed) -> Self {
+        SignedV2 {
+            request: s.request.clone(),
+            principal: s.principal.clone(),
+            role: s.role.clone(),
+            key: s.key.clone(),
+            sequence: s.sequence,
+            signed: s.signed.clone(),
+            signature: s.signature.clone(),
+        }
+    }
+}
+
+impl From<SignedV2> for crate::playbook::engine::Signed {
+    fn from(s: SignedV2) -> Self {
+        crate::playbook::engine::Signed {
+            request: s.request,
+            principal: s.principal,
+            role: s.role,
+            key: s.key,
+            sequence: s.sequence,
+            signed: s.signed,
+            signature: s.signature,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -783,6 +844,24 @@ impl From<&Event> for EventV2 {
                 rto_secs: *rto_secs,
             }),
             Event::Note { text } => EventV2::Note(Note { text: text.clone() }),
+            Event::SharedNote {
+                text,
+                milestone,
+                by,
+            } => EventV2::SharedNote(SharedNote {
+                text: text.clone(),
+                milestone: *milestone,
+                by: by.into(),
+            }),
+            Event::RequestRefused {
+                request,
+                principal,
+                reason,
+            } => EventV2::RequestRefused(RequestRefused {
+                request: request.clone(),
+                principal: principal.clone(),
+                reason: reason.clone(),
+            }),
             Event::ClockPaused {} => EventV2::ClockPaused(ClockPaused {}),
             Event::ReminderDone {
                 text,
@@ -1001,6 +1080,24 @@ impl From<EventV2> for Event {
                 rto_secs,
             },
             EventV2::Note(Note { text }) => Event::Note { text },
+            EventV2::SharedNote(SharedNote {
+                text,
+                milestone,
+                by,
+            }) => Event::SharedNote {
+                text,
+                milestone,
+                by: by.into(),
+            },
+            EventV2::RequestRefused(RequestRefused {
+                request,
+                principal,
+                reason,
+            }) => Event::RequestRefused {
+                request,
+                principal,
+                reason,
+            },
             EventV2::ClockPaused(ClockPaused {}) => Event::ClockPaused {},
             EventV2::ReminderDone(ReminderDone {
                 text,

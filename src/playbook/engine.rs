@@ -212,6 +212,38 @@ impl Timing {
     }
 }
 
+/// Who signed a request, and the signature as made (SSHSIG over `signed`, namespace
+/// `warroom`): enough to check it again by hand with `ssh-keygen -Y verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signed {
+    /// The request's id (its object's name in the shared log).
+    pub request: String,
+    pub principal: String,
+    pub role: String,
+    /// `SHA256:...` of the signing key.
+    pub key: String,
+    /// The journal sequence number the requester had seen.
+    pub sequence: u64,
+    /// The exact text signed.
+    pub signed: String,
+    /// The SSHSIG signature, PEM armoured.
+    pub signature: String,
+}
+
+/// What a checked request asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SharedAsk {
+    Note { text: String },
+    Milestone { text: String },
+}
+
+/// A request whose signature, signer and role were checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedRequest {
+    pub ask: SharedAsk,
+    pub by: Signed,
+}
+
 /// What the operator does to the incident, and what executors report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -271,6 +303,17 @@ pub enum Input {
     Abort { reason: String },
     /// A free-text note for the journal.
     Note { text: String },
+    /// A signed request from someone who joined the shared war room, whose signature, signer
+    /// and role the console checked (`share::request::check`). The engine refuses a replay: a
+    /// sequence older than one already taken from the same key.
+    SharedRequest(SharedRequest),
+    /// A request from someone who joined, refused before the engine (unsigned, unknown key,
+    /// out of role, tampered): recorded with the reason.
+    RefuseRequest {
+        request: String,
+        principal: Option<String>,
+        reason: String,
+    },
     /// The operator did what the reminder due next says (`Post a status update`): recorded as
     /// `reminder_done`, and the next one counts down. Refused before the declaration, after
     /// the end, and when the playbook has no reminders.
@@ -902,6 +945,18 @@ pub enum Event {
     Note {
         text: String,
     },
+    /// A note or milestone from someone who joined, with their signature.
+    SharedNote {
+        text: String,
+        milestone: bool,
+        by: Signed,
+    },
+    /// A request from someone who joined was refused, and why.
+    RequestRefused {
+        request: String,
+        principal: Option<String>,
+        reason: String,
+    },
     Aborted {
         reason: String,
     },
@@ -1148,6 +1203,10 @@ pub struct Engine {
     masker: super::mask::Masker,
     /// Per reminder: the last occurrence done or missed (0: none yet).
     reminders_handled: Vec<u32>,
+    /// Shared war room: request ids taken or refused, and per signing key the newest sequence
+    /// taken (a request signed at an older one is a replay).
+    requests_seen: std::collections::BTreeSet<String>,
+    request_sequence: std::collections::BTreeMap<String, u64>,
 }
 
 /// A reminder of the comms cadence as the console shows it.
@@ -1224,6 +1283,8 @@ impl Engine {
             held_when_done: vec![None; playbook.steps.len()],
             masker: playbook.vars.masker(),
             reminders_handled: vec![0; playbook.reminders.len()],
+            requests_seen: std::collections::BTreeSet::new(),
+            request_sequence: std::collections::BTreeMap::new(),
             playbook,
             settings,
         }
@@ -1266,6 +1327,8 @@ impl Engine {
                 event,
                 Event::Declared { .. }
                     | Event::Note { .. }
+                    | Event::SharedNote { .. }
+                    | Event::RequestRefused { .. }
                     | Event::FaultInjected { .. }
                     | Event::Disrupted { .. }
                     | Event::Detected { .. }
@@ -1334,6 +1397,27 @@ impl Engine {
             }
             return out;
         }
+        if let Input::SharedRequest(request) = &input {
+            self.shared_request(request, now, &mut out);
+            return out;
+        }
+        if let Input::RefuseRequest {
+            request,
+            principal,
+            reason,
+        } = &input
+        {
+            self.emit(
+                Event::RequestRefused {
+                    request: request.clone(),
+                    principal: principal.clone(),
+                    reason: reason.clone(),
+                },
+                now,
+                &mut out,
+            );
+            return out;
+        }
         if let Input::SetDisruption { since, reason } = &input {
             self.set_disruption(*since, reason, now, &mut out);
             return out;
@@ -1398,11 +1482,65 @@ impl Engine {
             Input::Abort { reason } => self.abort(&reason, now, &mut out),
             Input::ReminderDone => self.reminder_done(now, &mut out),
             Input::Note { .. }
+            | Input::SharedRequest(_)
+            | Input::RefuseRequest { .. }
             | Input::SetDisruption { .. }
             | Input::ExecLeftRunning { .. }
             | Input::Interrupt { .. } => {}
         }
         out
+    }
+
+    /// Whether a request id was taken or refused already (the console skips it).
+    pub fn request_seen(&self, id: &str) -> bool {
+        self.requests_seen.contains(id)
+    }
+
+    /// See [`Input::SharedRequest`].
+    fn shared_request(
+        &mut self,
+        request: &SharedRequest,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        let by = &request.by;
+        let refusal = if self.requests_seen.contains(&by.request) {
+            Some(format!(
+                "replayed: request {} was taken already",
+                by.request
+            ))
+        } else {
+            match self.request_sequence.get(&by.key) {
+                Some(newest) if by.sequence < *newest => Some(format!(
+                    "replayed: signed at sequence {}, older than sequence {newest} of a request \
+                     already taken from key {}",
+                    by.sequence, by.key
+                )),
+                _ => None,
+            }
+        };
+        let (text, milestone) = match &request.ask {
+            SharedAsk::Note { text } => (text, false),
+            SharedAsk::Milestone { text } => (text, true),
+        };
+        let refusal = refusal.or_else(|| {
+            text.trim()
+                .is_empty()
+                .then(|| "an empty note: write something".to_string())
+        });
+        let event = match refusal {
+            Some(reason) => Event::RequestRefused {
+                request: by.request.clone(),
+                principal: Some(by.principal.clone()),
+                reason,
+            },
+            None => Event::SharedNote {
+                text: text.clone(),
+                milestone,
+                by: by.clone(),
+            },
+        };
+        self.emit(event, now, out);
     }
 
     /// See [`Input::ExecLeftRunning`].
@@ -2188,6 +2326,14 @@ impl Engine {
             }
             Event::RtoRisk { at_risk, .. } => self.at_risk = *at_risk,
             Event::Note { .. } => {}
+            Event::SharedNote { by, .. } => {
+                self.requests_seen.insert(by.request.clone());
+                let newest = self.request_sequence.entry(by.key.clone()).or_insert(0);
+                *newest = (*newest).max(by.sequence);
+            }
+            Event::RequestRefused { request, .. } => {
+                self.requests_seen.insert(request.clone());
+            }
             Event::Disrupted { since, reason, .. } => {
                 let derived = reason.is_none() && self.fault_injected_at.is_none();
                 self.disrupted = Some((*since, derived));

@@ -888,7 +888,10 @@ impl Projection {
                 at,
                 outcome: ReminderOutcome::Missed { missed: *missed },
             }),
-            Event::RtoRisk { .. } | Event::Note { .. } => {}
+            Event::RtoRisk { .. }
+            | Event::Note { .. }
+            | Event::SharedNote { .. }
+            | Event::RequestRefused { .. } => {}
         }
     }
 

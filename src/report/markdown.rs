@@ -798,6 +798,24 @@ fn notes(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
             "- **{time}**{off}: {}",
             block(&n.text).replace('\n', "\n  ")
         )?;
+        if let Some(by) = &n.signed {
+            writeln!(
+                out,
+                "  - {} signed by {} as {} (key {}, request {}, at sequence {})",
+                if by.milestone { "milestone" } else { "note" },
+                text::field(&by.principal),
+                text::field(&by.role),
+                text::field(&by.key),
+                text::field(&by.request),
+                by.sequence
+            )?;
+            writeln!(out, "\n    ```text\n    {}\n    ```", block(&by.signed))?;
+            writeln!(
+                out,
+                "\n    ```text\n    {}\n    ```",
+                block(by.signature.trim_end()).replace('\n', "\n    ")
+            )?;
+        }
     }
     writeln!(out)
 }

@@ -180,6 +180,26 @@ pub struct Note {
     pub at: DateTime<Utc>,
     /// What the operator wrote.
     pub text: String,
+    /// A note or milestone from someone who joined the shared war room: who signed it, and
+    /// the signature as made (check it with `ssh-keygen -Y verify`, see README).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<SignedNote>,
+}
+
+/// Who signed a shared note, and the signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedNote {
+    pub milestone: bool,
+    pub request: String,
+    pub principal: String,
+    pub role: String,
+    /// `SHA256:...` of the signing key.
+    pub key: String,
+    pub sequence: u64,
+    /// The exact text signed.
+    pub signed: String,
+    /// SSHSIG, PEM armoured.
+    pub signature: String,
 }
 
 /// The newest output lines of one executor attempt.
@@ -439,6 +459,25 @@ pub fn build(replay: &Replay) -> Postmortem {
             Event::Note { text } => notes.push(Note {
                 at,
                 text: text.clone(),
+                signed: None,
+            }),
+            Event::SharedNote {
+                text,
+                milestone,
+                by,
+            } => notes.push(Note {
+                at,
+                text: text.clone(),
+                signed: Some(SignedNote {
+                    milestone: *milestone,
+                    request: by.request.clone(),
+                    principal: by.principal.clone(),
+                    role: by.role.clone(),
+                    key: by.key.clone(),
+                    sequence: by.sequence,
+                    signed: by.signed.clone(),
+                    signature: by.signature.clone(),
+                }),
             }),
             _ => {}
         }
@@ -782,6 +821,31 @@ fn describe(event: &Event) -> (Option<String>, String) {
             },
         ),
         Event::Note { text } => (None, text.clone()),
+        Event::SharedNote {
+            text,
+            milestone,
+            by,
+        } => (
+            None,
+            format!(
+                "{} by {} ({}, key {}): {text}",
+                if *milestone { "milestone" } else { "note" },
+                by.principal,
+                by.role,
+                by.key
+            ),
+        ),
+        Event::RequestRefused {
+            request,
+            principal,
+            reason,
+        } => (
+            None,
+            format!(
+                "request {request} from {} refused: {reason}",
+                principal.as_deref().unwrap_or("(unknown)")
+            ),
+        ),
         Event::ClockPaused {} => (
             None,
             "clock paused: the simulated world, the step timers and the RTO clock stand still"

@@ -67,6 +67,23 @@ pub struct Session {
     pub journal: Option<JournalSettings>,
     /// `warroom follow`: the journal to tail (nothing is written then).
     pub follow: Option<crate::journal::Tail>,
+    /// The shared war room: mirror the journal and take requests (driver), or keep a joined
+    /// incident's local copy up to date (joiner).
+    pub share: Option<ShareSession>,
+}
+
+/// The shared war room's part of a session.
+pub struct ShareSession {
+    pub store: Arc<dyn crate::share::store::Store>,
+    pub url: crate::share::ShareUrl,
+    pub kind: ShareKind,
+}
+
+pub enum ShareKind {
+    /// This console writes the journal: mirror it, take requests checked against `trust`.
+    Drive { trust: crate::share::ingest::Trust },
+    /// This console joined: keep the local copy (which the follower tails) up to date.
+    Join { copy: crate::share::join::Copy },
 }
 
 /// Runs the console until the operator quits or a signal arrives; returns the final state (the
@@ -83,6 +100,7 @@ pub async fn run(session: Session) -> Result<App> {
         read_only,
         journal,
         follow,
+        share,
     } = session;
     let (tx, mut rx) = unbounded_channel::<Action>();
     let stop = Arc::new(AtomicBool::new(false));
@@ -136,6 +154,11 @@ pub async fn run(session: Session) -> Result<App> {
     if let Some(tail) = follow {
         spawn_follower(tail, tx.clone(), Arc::clone(&stop));
     }
+    // The journal the shared log mirrors (it changes when an incident is picked).
+    let (journal_watch, journal_rx) = tokio::sync::watch::channel(app.journal_path.clone());
+    if let Some(share) = share {
+        spawn_share(share, journal_rx, &tx);
+    }
     let simulated = matches!(faults, Some(FaultTarget::Sim(_)));
     let mut runner = EffectRunner {
         running: HashMap::new(),
@@ -177,6 +200,7 @@ pub async fn run(session: Session) -> Result<App> {
         &mut runner,
         test_panic,
         baseline_tx,
+        &journal_watch,
     )
     .await;
     // Every step's process tree ends with the console; what cannot be killed is journaled.
@@ -193,6 +217,48 @@ pub async fn run(session: Session) -> Result<App> {
     stop.store(true, Ordering::SeqCst);
     drop(guard);
     result.map(|()| app)
+}
+
+/// Starts the shared war room's tasks (see [`ShareSession`]).
+fn spawn_share(
+    share: ShareSession,
+    journal: tokio::sync::watch::Receiver<Option<std::path::PathBuf>>,
+    tx: &tokio::sync::mpsc::UnboundedSender<Action>,
+) {
+    let ShareSession { store, url, kind } = share;
+    match kind {
+        ShareKind::Drive { trust } => {
+            let mirror_tx = tx.clone();
+            tokio::spawn(crate::share::mirror::run(
+                Arc::clone(&store),
+                url.clone(),
+                journal.clone(),
+                move |status| mirror_tx.send(Action::ShareMirror(status)).is_ok(),
+            ));
+            let ingest_tx = tx.clone();
+            tokio::spawn(crate::share::ingest::run(
+                store,
+                url,
+                trust,
+                journal,
+                move |found| {
+                    ingest_tx
+                        .send(Action::ShareRequest {
+                            name: found.name,
+                            result: found.result,
+                            principal: found.principal,
+                        })
+                        .is_ok()
+                },
+            ));
+        }
+        ShareKind::Join { copy } => {
+            let view_tx = tx.clone();
+            tokio::spawn(crate::share::join::run(copy, move |view| {
+                view_tx.send(Action::ShareView(view)).is_ok()
+            }));
+        }
+    }
 }
 
 /// How long a task waiting for a session time sleeps at most before it looks at the clock
@@ -243,6 +309,7 @@ async fn event_loop(
     runner: &mut EffectRunner,
     test_panic: Option<TestPanic>,
     baseline: tokio::sync::watch::Sender<bool>,
+    journal_watch: &tokio::sync::watch::Sender<Option<std::path::PathBuf>>,
 ) -> Result<()> {
     let mut batch = Vec::with_capacity(BATCH);
     loop {
@@ -262,6 +329,13 @@ async fn event_loop(
         if rx.recv_many(&mut batch, BATCH).await == 0 {
             return Ok(());
         }
+        journal_watch.send_if_modified(|path| {
+            let changed = *path != app.journal_path;
+            if changed {
+                path.clone_from(&app.journal_path);
+            }
+            changed
+        });
         for action in batch.drain(..) {
             match &action {
                 Action::Journal(ack) => runner.acknowledged(ack),

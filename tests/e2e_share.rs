@@ -1,0 +1,701 @@
+//! The shared war room, end to end: moto's S3 server (started here), warroom processes in
+//! pseudo-terminals, each with its own HOME, state directory and SSH key made by `ssh-keygen`.
+//!
+//! - moto honours the conditional puts the shared log relies on (`If-None-Match: *`, `If-Match`);
+//! - the driver mirrors its journal; an observer who joined sees each step change within 2 s;
+//!   a scribe's signed note lands in the driver's journal with the scribe's identity; an unknown
+//!   key, a role not held, a tampered signature and a replay (old sequence) are refused with
+//!   the reason; the report carries the signature, which `ssh-keygen -Y verify` accepts;
+//! - the store stopped for 20 s: the driver keeps working with `SHARED LOG BEHIND n`, then the
+//!   shared log catches up and equals the local journal line for line.
+
+mod aws_common;
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_common::Moto;
+use aws_sdk_s3::primitives::ByteStream;
+use common::{BIN, Scratch, Tui, journal_lines, the_journal_in};
+
+const T: Duration = Duration::from_secs(30);
+const BUCKET: &str = "warroom-share";
+
+/// One person at one machine: a HOME, a state directory, an SSH key.
+struct Person {
+    home: Scratch,
+    state: Scratch,
+    key: PathBuf,
+    principal: String,
+}
+
+impl Person {
+    /// `None` (skipped, or failed under CI) when ssh-keygen is missing.
+    fn new(tag: &str, principal: &str) -> Option<Person> {
+        let home = Scratch::new(&format!("share-{tag}-home"));
+        let state = Scratch::new(&format!("share-{tag}-state"));
+        let key = home.path().join("id_ed25519");
+        let made = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", principal, "-f"])
+            .arg(&key)
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            aws_common::skip("ssh-keygen cannot make a key (is openssh-client installed?)");
+            return None;
+        }
+        Some(Person {
+            home,
+            state,
+            key,
+            principal: principal.to_string(),
+        })
+    }
+
+    fn public(&self) -> String {
+        std::fs::read_to_string(self.key.with_extension("pub"))
+            .expect("public key")
+            .trim()
+            .to_string()
+    }
+
+    /// `SHA256:...` as ssh-keygen prints it.
+    fn fingerprint(&self) -> String {
+        let out = Command::new("ssh-keygen")
+            .arg("-lf")
+            .arg(self.key.with_extension("pub"))
+            .output()
+            .expect("ssh-keygen -l");
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .nth(1)
+            .expect("fingerprint")
+            .to_string()
+    }
+
+    fn vars(&self, endpoint: &str) -> Vec<(String, String)> {
+        [
+            ("HOME", self.home.path().to_str().expect("utf-8")),
+            ("AWS_ACCESS_KEY_ID", aws_common::TEST_KEY_ID),
+            ("AWS_SECRET_ACCESS_KEY", aws_common::TEST_SECRET),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", endpoint),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    fn tui(&self, args: &[&str], endpoint: &str, cols: u16, rows: u16) -> Tui {
+        let vars = self.vars(endpoint);
+        let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        Tui::spawn_in(args, cols, rows, self.state.path(), &refs)
+    }
+
+    /// Runs a one-shot warroom command as this person.
+    fn run(&self, args: &[&str], endpoint: &str) -> std::process::Output {
+        Command::new(BIN)
+            .args(args)
+            .envs(self.vars(endpoint))
+            .env("XDG_STATE_HOME", self.state.path())
+            .env_remove("NO_COLOR")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("run warroom")
+    }
+
+    /// `warroom request URL --key .. --principal .. --role ROLE note TEXT` (+ extra args).
+    fn request(
+        &self,
+        url: &str,
+        endpoint: &str,
+        role: &str,
+        extra: &[&str],
+        text: &str,
+    ) -> std::process::Output {
+        let mut args = vec![
+            "request",
+            url,
+            "--key",
+            self.key.to_str().expect("utf-8"),
+            "--principal",
+            &self.principal,
+            "--role",
+            role,
+            "--wait",
+            "20s",
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["note", text]);
+        self.run(&args, endpoint)
+    }
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn s3(endpoint: &str) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::new()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            aws_common::TEST_KEY_ID,
+            aws_common::TEST_SECRET,
+            None,
+            None,
+            "tests",
+        ))
+        .http_client(
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                    aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+                ))
+                .build_https(),
+        )
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Every object under `prefix`, in key order.
+fn objects(endpoint: &str, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    rt().block_on(async {
+        let c = s3(endpoint);
+        let listed = c
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .prefix(prefix)
+            .send()
+            .await
+            .expect("list");
+        let mut out = Vec::new();
+        for o in listed.contents() {
+            let key = o.key().expect("key").to_string();
+            let body = c
+                .get_object()
+                .bucket(BUCKET)
+                .key(&key)
+                .send()
+                .await
+                .expect("get")
+                .body
+                .collect()
+                .await
+                .expect("body")
+                .into_bytes()
+                .to_vec();
+            out.push((key, body));
+        }
+        out
+    })
+}
+
+fn put(endpoint: &str, key: &str, body: Vec<u8>) {
+    rt().block_on(async {
+        s3(endpoint)
+            .put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .expect("put");
+    });
+}
+
+fn create_bucket(endpoint: &str) {
+    rt().block_on(async {
+        s3(endpoint)
+            .create_bucket()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .expect("create bucket");
+    });
+}
+
+/// The built-in demo environment with a `[share]` roster and roles, in `dir`.
+fn environment(dir: &Path, roster: &[&Person], roles: &[(&str, &str)]) -> PathBuf {
+    let demo =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/env/demo.toml"))
+            .expect("demo.toml");
+    let lines: Vec<String> = roster
+        .iter()
+        .map(|p| format!("{} namespaces=\"warroom\" {}", p.principal, p.public()))
+        .collect();
+    std::fs::write(dir.join("allowed_signers"), lines.join("\n") + "\n").expect("roster");
+    let mut env = format!("{demo}\n[share]\nroster = \"allowed_signers\"\n[share.roles]\n");
+    for (who, list) in roles {
+        env.push_str(&format!("\"{who}\" = {list}\n"));
+    }
+    let path = dir.join("env.toml");
+    std::fs::write(&path, env).expect("env");
+    path
+}
+
+/// Ticks every item of the driver's current step and completes it (region-loss's first steps).
+fn walk_step(driver: &mut Tui, next: usize) {
+    for _ in 0..4 {
+        driver.send(" ");
+        driver.send("j");
+    }
+    driver.send("\r");
+    driver.wait_text(&format!("Step {next}/7"), T);
+}
+
+#[test]
+fn moto_honours_the_conditional_puts_the_shared_log_needs() {
+    let Some(moto) = Moto::start() else { return };
+    create_bucket(&moto.url);
+    rt().block_on(async {
+        let c = s3(&moto.url);
+        let first = c
+            .put_object()
+            .bucket(BUCKET)
+            .key("k")
+            .if_none_match("*")
+            .body(ByteStream::from_static(b"one"))
+            .send()
+            .await
+            .expect("a create-only put of a new key");
+        let again = c
+            .put_object()
+            .bucket(BUCKET)
+            .key("k")
+            .if_none_match("*")
+            .body(ByteStream::from_static(b"two"))
+            .send()
+            .await;
+        let status = again
+            .err()
+            .and_then(|e| e.raw_response().map(|r| r.status().as_u16()));
+        assert_eq!(status, Some(412), "If-None-Match: * on an existing key");
+        let etag = first.e_tag().expect("etag").to_string();
+        let stale = c
+            .put_object()
+            .bucket(BUCKET)
+            .key("k")
+            .if_match("\"not-the-etag\"")
+            .body(ByteStream::from_static(b"three"))
+            .send()
+            .await;
+        let status = stale
+            .err()
+            .and_then(|e| e.raw_response().map(|r| r.status().as_u16()));
+        assert_eq!(status, Some(412), "If-Match with another ETag");
+        c.put_object()
+            .bucket(BUCKET)
+            .key("k")
+            .if_match(&etag)
+            .body(ByteStream::from_static(b"four"))
+            .send()
+            .await
+            .expect("If-Match with the current ETag");
+        let body = c
+            .get_object()
+            .bucket(BUCKET)
+            .key("k")
+            .send()
+            .await
+            .expect("get")
+            .body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes();
+        assert_eq!(&body[..], b"four");
+    });
+}
+
+#[test]
+fn an_observer_follows_a_scribe_signs_and_bad_requests_are_refused() {
+    let Some(moto) = Moto::start() else { return };
+    let (Some(alice), Some(bob), Some(olga), Some(mallory)) = (
+        Person::new("alice", "alice@example"),
+        Person::new("bob", "bob@example"),
+        Person::new("olga", "olga@example"),
+        Person::new("mallory", "mallory@example"),
+    ) else {
+        return;
+    };
+    create_bucket(&moto.url);
+    let env = environment(
+        alice.home.path(),
+        &[&alice, &bob, &olga],
+        &[
+            ("alice@example", "[\"commander\"]"),
+            ("bob@example", "[\"scribe\", \"approver\"]"),
+            ("olga@example", "[\"observer\"]"),
+        ],
+    );
+    let share = format!("s3://{BUCKET}/team");
+    let mut driver = alice.tui(
+        &[
+            "--env",
+            env.to_str().expect("utf-8"),
+            "--share",
+            &share,
+            "--operator",
+            "alice@example",
+            "drill",
+            "region-loss",
+            "--speed",
+            "60",
+            "--seed",
+            "5",
+            "--at",
+            "0s",
+        ],
+        &moto.url,
+        200,
+        60,
+    );
+    driver.wait_text("not declared", T);
+    driver.send("\r");
+    driver.wait_text("Step 1/7", T);
+    let journal = the_journal_in(alice.state.path());
+    let incident = journal
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("name")
+        .to_string();
+    // The shared log lists the incident as open.
+    let listed = olga.run(&["join", &share], &moto.url);
+    assert!(listed.status.success(), "{}", text(&listed));
+    assert!(text(&listed).contains(&incident), "{}", text(&listed));
+    let url = format!("{share}/{incident}");
+
+    // The observer (no environment file: the built-in demo's name and the same playbooks).
+    let mut observer = olga.tui(&["join", &url, "--role", "observer"], &moto.url, 160, 48);
+    observer.wait_text("joined observer", T);
+    observer.wait_text("Step 1/7", T);
+    for step in 2..=3 {
+        walk_step(&mut driver, step);
+        let shown = Instant::now();
+        observer.wait_text(&format!("Step {step}/7"), Duration::from_secs(5));
+        let lag = shown.elapsed();
+        assert!(
+            lag <= Duration::from_secs(2),
+            "the observer lagged {lag:?} behind step {step}"
+        );
+    }
+    // Keys change nothing for an observer.
+    observer.send("\r");
+    observer.wait_text("read-only mirror", T);
+
+    // The scribe's note, signed, is taken into the driver's journal with the scribe's identity.
+    let out = bob.request(&url, &moto.url, "scribe", &[], "customer comms sent");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("taken: journal event"),
+        "{}",
+        text(&out)
+    );
+    let lines = journal_lines(&journal);
+    let note = lines
+        .iter()
+        .find(|l| l["kind"] == "shared_note")
+        .expect("a shared_note in the driver's journal");
+    assert_eq!(note["text"], "customer comms sent");
+    assert_eq!(note["by"]["principal"], "bob@example");
+    assert_eq!(note["by"]["role"], "scribe");
+    assert_eq!(note["by"]["key"], bob.fingerprint().as_str());
+    // The observer's timeline shows it too.
+    observer.wait_text("note by bob@example", T);
+
+    // Refused, each with its reason, in the requester's output and in the driver's journal.
+    let refusals: [(&Person, &str, &[&str], &str); 3] = [
+        (&mallory, "scribe", &[], "not in the roster"),
+        (&bob, "commander", &[], "may not act as commander"),
+        (
+            &bob,
+            "scribe",
+            &["--sequence", "1"],
+            "replayed: signed at sequence 1",
+        ),
+    ];
+    for (who, role, extra, why) in refusals {
+        let out = who.request(&url, &moto.url, role, extra, "let me in");
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(text(&out).contains(why), "expected {why:?}: {}", text(&out));
+    }
+    // A tampered request: bob's taken request, its signed text altered, under a new name.
+    let taken = objects(&moto.url, &format!("team/{incident}/requests/"));
+    let (key, body) = taken
+        .iter()
+        .find(|(_, b)| String::from_utf8_lossy(b).contains("customer comms sent"))
+        .expect("bob's request in the store");
+    let forged = String::from_utf8_lossy(body).replace("customer comms sent", "all clear");
+    let forged_key = key.replace(".json", "-forged.json");
+    put(&moto.url, &forged_key, forged.into_bytes());
+    let deadline = Instant::now() + T;
+    loop {
+        let lines = journal_lines(&journal);
+        let refused = lines.iter().find(|l| {
+            l["kind"] == "request_refused"
+                && l["request"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with("-forged"))
+        });
+        if let Some(r) = refused {
+            assert!(
+                r["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("altered after signing")),
+                "{r}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the forged request was not refused"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Nothing but the driver wrote the journal: every shared_note is bob's one note.
+    let notes: Vec<_> = journal_lines(&journal)
+        .into_iter()
+        .filter(|l| l["kind"] == "shared_note")
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+
+    // The report carries the signature; ssh-keygen -Y verify accepts it against the roster.
+    let report = alice.run(
+        &[
+            "report",
+            journal.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+        &moto.url,
+    );
+    assert!(report.status.success(), "{}", text(&report));
+    let pm: serde_json::Value = serde_json::from_slice(&report.stdout).expect("report json");
+    let signed = pm["notes"]
+        .as_array()
+        .and_then(|n| n.iter().find(|n| n["signed"].is_object()))
+        .expect("a signed note in the report");
+    let dir = alice.home.path();
+    std::fs::write(
+        dir.join("msg"),
+        signed["signed"]["signed"].as_str().expect("signed"),
+    )
+    .expect("msg");
+    std::fs::write(
+        dir.join("msg.sig"),
+        signed["signed"]["signature"].as_str().expect("signature"),
+    )
+    .expect("sig");
+    let verify = |principal: &str| {
+        Command::new("ssh-keygen")
+            .args(["-Y", "verify", "-f"])
+            .arg(dir.join("allowed_signers"))
+            .args(["-I", principal, "-n", "warroom", "-s"])
+            .arg(dir.join("msg.sig"))
+            .stdin(std::fs::File::open(dir.join("msg")).expect("msg"))
+            .output()
+            .expect("ssh-keygen -Y verify")
+    };
+    let ok = verify("bob@example");
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(!verify("alice@example").status.success());
+    let markdown = alice.run(&["report", journal.to_str().expect("utf-8")], &moto.url);
+    let md = String::from_utf8_lossy(&markdown.stdout);
+    assert!(md.contains("signed by bob@example as scribe"), "{md}");
+    assert!(md.contains("BEGIN SSH SIGNATURE"), "{md}");
+
+    observer.send("q");
+    assert!(observer.wait_exit(T).success());
+    driver.send("q");
+    driver.send("q");
+    driver.wait_exit(T);
+}
+
+/// A TCP relay in front of the store that the test can stop (connections refused and cut) and
+/// start again: the store "stopped" without losing what it holds.
+struct Relay {
+    port: u16,
+    down: Arc<AtomicBool>,
+    live: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Relay {
+    fn start(to: u16) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let down = Arc::new(AtomicBool::new(false));
+        let live: Arc<Mutex<Vec<TcpStream>>> = Arc::new(Mutex::new(Vec::new()));
+        let (d, l) = (Arc::clone(&down), Arc::clone(&live));
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if d.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", to)) else {
+                    continue;
+                };
+                for s in [&client, &server] {
+                    if let Ok(c) = s.try_clone() {
+                        l.lock().expect("lock").push(c);
+                    }
+                }
+                for (mut from, mut into) in [
+                    (
+                        client.try_clone().expect("clone"),
+                        server.try_clone().expect("clone"),
+                    ),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 16384];
+                        loop {
+                            match from.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => {
+                                    if into.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        let _ = into.shutdown(Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Relay { port, down, live }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+        if down {
+            for s in self.live.lock().expect("lock").drain(..) {
+                let _ = s.shutdown(Shutdown::Both);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_store_stopped_for_20s_the_driver_goes_on_then_the_shared_log_catches_up() {
+    let Some(moto) = Moto::start() else { return };
+    let Some(alice) = Person::new("alice-down", "alice@example") else {
+        return;
+    };
+    create_bucket(&moto.url);
+    let relay = Relay::start(moto.port);
+    let share = format!("s3://{BUCKET}/team");
+    let mut driver = alice.tui(
+        &[
+            "--share",
+            &share,
+            "drill",
+            "region-loss",
+            "--speed",
+            "60",
+            "--seed",
+            "5",
+            "--at",
+            "0s",
+        ],
+        &relay.url(),
+        200,
+        60,
+    );
+    driver.wait_text("not declared", T);
+    driver.send("\r");
+    driver.wait_text("Step 1/7", T);
+    let journal = the_journal_in(alice.state.path());
+    let incident = journal
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("name")
+        .to_string();
+    let prefix = format!("team/{incident}/");
+    // Mirrored while the store is up.
+    let deadline = Instant::now() + T;
+    while objects(&moto.url, &prefix).len() < journal_lines(&journal).len() {
+        assert!(Instant::now() < deadline, "the shared log did not keep up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    relay.set_down(true);
+    let stopped = Instant::now();
+    // The driver keeps working: two steps walked while the store is gone.
+    walk_step(&mut driver, 2);
+    walk_step(&mut driver, 3);
+    let screen = driver.wait_text("SHARED LOG BEHIND", T);
+    assert!(screen.contains("Step 3/7"), "{screen}");
+    let local = journal_lines(&journal).len();
+    assert!(
+        objects(&moto.url, &prefix).len() < local,
+        "nothing new can reach a stopped store"
+    );
+    std::thread::sleep(Duration::from_secs(20).saturating_sub(stopped.elapsed()));
+    relay.set_down(false);
+    // The shared log catches up, in order, and equals the local journal line for line.
+    let deadline = Instant::now() + T;
+    loop {
+        let local: Vec<String> = std::fs::read_to_string(&journal)
+            .expect("journal")
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let shared = objects(&moto.url, &prefix);
+        // header.json sorts after events/: put it first.
+        let mut remote: Vec<String> = shared
+            .iter()
+            .filter(|(k, _)| k.ends_with("header.json"))
+            .chain(shared.iter().filter(|(k, _)| k.contains("/events/")))
+            .map(|(_, b)| String::from_utf8_lossy(b).to_string())
+            .collect();
+        if remote.len() == local.len() {
+            assert_eq!(remote, local, "the shared log differs from the journal");
+            // Each event under its own sequence number.
+            for (i, (k, _)) in shared
+                .iter()
+                .filter(|(k, _)| k.contains("/events/"))
+                .enumerate()
+            {
+                assert!(k.ends_with(&format!("{:012}.json", i + 1)), "{k}");
+            }
+            break;
+        }
+        remote.clear();
+        assert!(
+            Instant::now() < deadline,
+            "the shared log did not catch up; screen:\n{}",
+            driver.screen()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let screen = driver.wait_for("the badge to go", T, |s| !s.contains("SHARED LOG BEHIND"));
+    assert!(screen.contains("shared"), "{screen}");
+    driver.send("q");
+    driver.send("q");
+    driver.wait_exit(T);
+}
