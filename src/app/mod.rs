@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod editor;
+pub mod flash;
 pub mod incident;
 pub mod journal_writer;
 pub mod output_gate;
@@ -16,6 +17,7 @@ use crate::playbook::{Engine, Playbook};
 use crate::telemetry::Board;
 use crate::theme::Theme;
 use crate::ui::panes::RowKey;
+use flash::{Flash, Said, Until};
 
 pub use action::{Action, Effect, ExitSignal, SignalExit};
 pub use incident::{Incident, Prompt, PromptKind};
@@ -24,6 +26,11 @@ pub use incident::{Incident, Prompt, PromptKind};
 /// What a drill says at its start; it goes once the incident is declared.
 pub const DRILL_WELCOME: &str = "DRILL: a fault will arrive in the next minutes. Watch the \
      panes; Enter declares the incident when you see it (P pauses the clock).";
+
+/// The drill's welcome on the message line: it goes once the incident is declared.
+pub fn drill_welcome(at: DateTime<Utc>) -> Flash {
+    Flash::new(at, Said::until(DRILL_WELCOME, Until::Declared))
+}
 
 /// What a playbook key says while the playbook is not on screen.
 const PLAYBOOK_HIDDEN: &str =
@@ -145,7 +152,7 @@ pub struct App {
     pub filtering: Option<Focus>,
     pub overlay: Option<Overlay>,
     /// The newest message for the operator and when it was shown.
-    pub flash: Option<(DateTime<Utc>, String)>,
+    pub flash: Option<Flash>,
     /// Faults injected so far, with when: shown in the status bar.
     pub faults: Vec<(DateTime<Utc>, String)>,
     /// Playbooks the picker offers (validated against this environment).
@@ -309,8 +316,8 @@ impl App {
     }
 
     /// Sets a message for the operator.
-    fn say(&mut self, text: impl Into<String>) {
-        self.flash = Some((self.now, text.into()));
+    fn say(&mut self, said: impl Into<Said>) {
+        self.flash = Some(Flash::new(self.now, said));
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
@@ -364,24 +371,21 @@ impl App {
         }
     }
 
-    /// "Tick every checklist item first" goes once the items are ticked (or the step moved on);
-    /// "the playbook is hidden" once it shows.
+    /// A message whose end condition holds goes (`flash::Until`): "tick every checklist item
+    /// first" once the items are ticked (or the step moved on), "the playbook is hidden" once it
+    /// shows, the drill's welcome once the incident is declared.
     fn drop_stale_flash(&mut self) {
-        let stale = match (&self.flash, &self.incident) {
-            // "The playbook is hidden" goes once it shows again.
-            (Some((_, text)), _) if text == PLAYBOOK_HIDDEN => self.playbook_visible(),
-            // The drill's welcome goes once the incident is declared.
-            (Some((_, text)), Some(incident)) if text == DRILL_WELCOME => {
-                incident.engine.declared_at().is_some()
-            }
-            (Some((_, text)), Some(incident))
-                if text.starts_with(crate::playbook::engine::UNTICKED_REFUSAL) =>
-            {
-                incident
-                    .current()
-                    .is_none_or(|step| incident.engine.ticks(step).iter().all(|t| *t))
-            }
-            _ => false,
+        let Some(flash) = &self.flash else { return };
+        let stale = match flash.until {
+            Until::Faded => false,
+            Until::PlaybookShown => self.playbook_visible(),
+            Until::Declared => self
+                .incident
+                .as_ref()
+                .is_some_and(|i| i.engine.declared_at().is_some()),
+            Until::Ticked { step } => self.incident.as_ref().is_none_or(|i| {
+                i.current() != Some(step) || i.engine.ticks(step).iter().all(|t| *t)
+            }),
         };
         if stale {
             self.flash = None;
@@ -405,7 +409,7 @@ impl App {
                 }
                 self.now = self.now.max(now);
                 // Messages fade after FLASH_WALL_SECS of wall time, whatever the speed.
-                if let Some((at, _)) = &self.flash
+                if let Some(Flash { at, .. }) = &self.flash
                     && (self.now - *at).num_milliseconds() as f64
                         > FLASH_WALL_SECS * 1000.0 * self.speed
                 {
@@ -479,7 +483,7 @@ impl App {
                     for (seq, at, event) in events {
                         let index = usize::try_from(seq).unwrap_or(usize::MAX);
                         if let Err(e) = incident.engine.apply_recorded(index, at, &event) {
-                            self.flash = Some((self.now, format!("cannot follow: {e}")));
+                            self.say(format!("cannot follow: {e}"));
                             break;
                         }
                         incident.note_timeline(at, &event);
@@ -998,7 +1002,7 @@ impl App {
         let playbook_key = matches!(key.code, KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r'));
         let hidden = !self.visible_focus().contains(&Focus::Playbook);
         if playbook_key && hidden {
-            self.say(PLAYBOOK_HIDDEN);
+            self.say(Said::until(PLAYBOOK_HIDDEN, Until::PlaybookShown));
             return Vec::new();
         }
         if key.code == KeyCode::Char(' ') && self.focus != Focus::Playbook {
@@ -1135,9 +1139,9 @@ mod tests {
         let mut a = app(Mode::Drill);
         let pb = shipped_region_loss(&a.env);
         a.start_incident(pb);
-        a.flash = Some((a.now, DRILL_WELCOME.into()));
+        a.flash = Some(drill_welcome(a.now));
         a.update(Action::Tick(a.now));
-        assert!(a.flash.as_ref().is_some_and(|(_, t)| t == DRILL_WELCOME));
+        assert!(a.flash.as_ref().is_some_and(|f| f.text == DRILL_WELCOME));
         key(&mut a, KeyCode::Enter);
         assert!(
             a.incident
@@ -1147,10 +1151,46 @@ mod tests {
             "Enter declares"
         );
         assert!(
-            a.flash.as_ref().is_none_or(|(_, t)| t != DRILL_WELCOME),
+            a.flash.as_ref().is_none_or(|f| f.text != DRILL_WELCOME),
             "{:?}",
             a.flash
         );
+    }
+
+    /// The refusal "tick every checklist item first" goes once step 1's items are ticked: its
+    /// end condition comes with it from the engine (not from matching its words, which a
+    /// message that merely starts the same way does not share).
+    #[test]
+    fn the_unticked_refusal_goes_once_ticked_and_only_it() {
+        let mut a = app(Mode::Drill);
+        let pb = shipped_region_loss(&a.env);
+        let items = pb.steps[0].checklist.len();
+        assert!(items > 0, "step 1 of region-loss has a checklist");
+        a.start_incident(pb);
+        key(&mut a, KeyCode::Enter); // declare
+        key(&mut a, KeyCode::Enter); // refused: nothing ticked
+        let flash = a.flash.clone().expect("a refusal on the message line");
+        assert!(
+            flash
+                .text
+                .starts_with(crate::playbook::engine::UNTICKED_REFUSAL),
+            "{flash:?}"
+        );
+        assert_eq!(flash.until, Until::Ticked { step: 0 });
+        for i in 0..items {
+            assert!(a.flash.is_some(), "still {} unticked", items - i);
+            key(&mut a, KeyCode::Char(' '));
+            key(&mut a, KeyCode::Down);
+        }
+        assert_eq!(a.flash, None, "gone once every item is ticked");
+
+        // The same words said as an ordinary message stay until they fade.
+        a.say(format!(
+            "{} (quoted)",
+            crate::playbook::engine::UNTICKED_REFUSAL
+        ));
+        a.update(Action::Tick(a.now));
+        assert!(a.flash.is_some());
     }
 
     /// The shipped region-loss playbook, validated against `env`.
@@ -1305,7 +1345,7 @@ mod tests {
         a.focus = Focus::Playbook;
         key(&mut a, KeyCode::Char('/'));
         assert_eq!(a.filtering, None);
-        assert!(a.flash.as_ref().is_some_and(|(_, t)| t.contains("Tab")));
+        assert!(a.flash.as_ref().is_some_and(|f| f.text.contains("Tab")));
     }
 
     #[test]
@@ -1333,7 +1373,7 @@ mod tests {
             let mut a = app(mode);
             assert!(key(&mut a, KeyCode::Char('f')).is_empty());
             assert_eq!(a.overlay, None);
-            let flash = a.flash.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+            let flash = a.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
             assert!(flash.contains("demo mode only"), "{flash}");
         }
     }
@@ -1368,7 +1408,7 @@ mod tests {
             result: Err("already active".into()),
         });
         assert_eq!(a.faults.len(), 1);
-        let flash = a.flash.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+        let flash = a.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
         assert!(
             flash.contains("breach not injected: already active"),
             "{flash}"
@@ -1423,7 +1463,7 @@ mod tests {
         assert!(a.incident.is_some());
         a.journal_refused("/x/y.jsonl: permission denied");
         assert!(a.incident.is_none(), "not started");
-        let flash = a.flash.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+        let flash = a.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
         assert!(
             flash.contains("NOT STARTED") && flash.contains("/x/y.jsonl: permission denied"),
             "{flash}"
@@ -1474,7 +1514,7 @@ mod tests {
         }
         // No reason: refused, and what was typed is kept.
         assert!(key(&mut a, KeyCode::Enter).is_empty());
-        let flash = a.flash.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+        let flash = a.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
         assert!(flash.contains("reason is required"), "{flash}");
         for c in " first failed health check".chars() {
             key(&mut a, KeyCode::Char(c));

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeDelta, Utc};
 use color_eyre::eyre::{Result, WrapErr};
 
+use warroom::app::flash::Flash;
 use warroom::app::journal_writer::JournalTarget;
 use warroom::app::runtime::{self, JournalSettings, Session};
 use warroom::app::{App, Mode};
@@ -226,7 +227,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         (None, None) => None,
     };
     if let Some(problem) = problems.first() {
-        app.flash = Some((clock.now(), format!("not offered: {problem}")));
+        app.flash = Some(Flash::new(clock.now(), format!("not offered: {problem}")));
     }
     let mut opened = None;
     let mut floor = None;
@@ -264,7 +265,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                     return Ok(ExitCode::from(EXIT_BAD_INPUT));
                 }
             }
-            app.flash = Some((clock.now(), warroom::app::DRILL_WELCOME.into()));
+            app.flash = Some(warroom::app::drill_welcome(clock.now()));
         }
         Start::Resume(plan) => {
             let plan = *plan;
@@ -349,7 +350,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             if jc.paused_for.is_some() && simulated {
                 notice.push_str(" · PAUSED as it was left: P resumes the clock");
             }
-            app.flash = Some((now, notice));
+            app.flash = Some(Flash::new(now, notice));
             floor = Some(jc.last);
             opened = Some((plan.journal, records));
         }

@@ -58,6 +58,16 @@ pub const OUTPUT_LINE_MAX_CHARS: usize = 500;
 /// message once they are ticked).
 pub const UNTICKED_REFUSAL: &str = "tick every checklist item first";
 
+/// What a refusal is waiting for, when the engine knows: the console clears the refusal's
+/// message once it no longer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Step `step` has unticked checklist items.
+    Unticked { step: usize },
+    /// Anything else: the message stays until replaced or faded.
+    Other,
+}
+
 /// How the engine is run.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -342,8 +352,13 @@ pub enum Effect {
     Kill { step: usize, attempt: u32 },
     /// Show the confirmation dialog.
     OpenConfirm(Box<ConfirmRequest>),
-    /// The input was refused; show `why` to the operator. Nothing changed.
-    Refused { step: Option<usize>, why: String },
+    /// The input was refused; show `why` to the operator. Nothing changed. `cause` says what
+    /// would lift the refusal, when the engine knows.
+    Refused {
+        step: Option<usize>,
+        why: String,
+        cause: Refusal,
+    },
     /// Append to the journal (fsync) before showing its consequences.
     Record(Event),
     /// The incident is over (resolved or aborted).
@@ -2556,15 +2571,15 @@ impl Engine {
         }
         let total = self.playbook.steps[step].checklist.len();
         let list: Vec<String> = missing.iter().map(|m| format!("\"{m}\"")).collect();
-        refuse(
-            out,
-            Some(step),
-            format!(
+        out.push(Effect::Refused {
+            step: Some(step),
+            why: format!(
                 "{UNTICKED_REFUSAL}: {} of {total} not ticked: {}",
                 missing.len(),
                 list.join(", ")
             ),
-        );
+            cause: Refusal::Unticked { step },
+        });
         false
     }
 
@@ -3636,6 +3651,7 @@ fn refuse(out: &mut Vec<Effect>, step: Option<usize>, why: impl Into<String>) {
     out.push(Effect::Refused {
         step,
         why: why.into(),
+        cause: Refusal::Other,
     });
 }
 
