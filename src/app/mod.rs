@@ -596,7 +596,7 @@ impl App {
         };
         let mut flash = None;
         let effects = incident.handle(input, self.now, &mut flash);
-        self.say(flash.unwrap_or(said));
+        self.say(flash.unwrap_or_else(|| said.into()));
         effects
     }
 
