@@ -83,6 +83,10 @@ pub struct ConsoleArgs {
     /// environment file's `[share] url`.
     #[arg(long, global = true, value_name = "S3_URL")]
     pub share: Option<String>,
+    /// Your SSH private key (ed25519, not passphrase-protected; its public half in the war
+    /// room's roster): signs a shared incident's armings (the driver) and requests.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub key: Option<PathBuf>,
     /// Directory of scenario playbooks (the shipped ones are built in as a fallback).
     #[arg(long, global = true, value_name = "DIR", default_value = "playbooks")]
     pub playbooks: PathBuf,
@@ -154,10 +158,6 @@ pub enum Command {
     Request {
         /// `s3://BUCKET/PREFIX/INCIDENT`.
         url: String,
-        /// Your SSH private key (ed25519, not passphrase-protected), whose public half is in
-        /// the roster.
-        #[arg(long, value_name = "FILE")]
-        key: PathBuf,
         /// Your principal in the roster (`alice@example.com`).
         #[arg(long, value_name = "NAME")]
         principal: String,
@@ -207,6 +207,13 @@ pub enum RequestAsk {
     Note { text: String },
     /// A milestone reached (`customer comms sent`).
     Milestone { text: String },
+    /// Approve the step waiting for approval: shows its command, resource and evidence, then
+    /// asks you to type the resource's name (or give it with --resource).
+    Approve {
+        /// The resource's name, typed (default: asked on the terminal).
+        #[arg(long, value_name = "NAME")]
+        resource: Option<String>,
+    },
 }
 
 fn parse_role(s: &str) -> Result<crate::share::request::Role, String> {

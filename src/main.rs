@@ -126,7 +126,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Request {
             url,
-            key,
             principal,
             role,
             wait,
@@ -136,7 +135,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             &cli.console,
             &env,
             &url,
-            &key,
             &principal,
             role,
             &wait,

@@ -699,3 +699,257 @@ fn the_store_stopped_for_20s_the_driver_goes_on_then_the_shared_log_catches_up()
     driver.send("q");
     driver.wait_exit(T);
 }
+
+/// Signs `msg` checks: `ssh-keygen -Y verify` of `signed` / `signature` as `principal`.
+fn ssh_verify(dir: &Path, roster: &Path, principal: &str, signed: &str, signature: &str) -> bool {
+    std::fs::write(dir.join("v.msg"), signed).expect("msg");
+    std::fs::write(dir.join("v.sig"), signature).expect("sig");
+    Command::new("ssh-keygen")
+        .args(["-Y", "verify", "-f"])
+        .arg(roster)
+        .args(["-I", principal, "-n", "warroom", "-s"])
+        .arg(dir.join("v.sig"))
+        .stdin(std::fs::File::open(dir.join("v.msg")).expect("msg"))
+        .output()
+        .expect("ssh-keygen -Y verify")
+        .status
+        .success()
+}
+
+#[test]
+fn the_promotion_waits_for_another_persons_approval() {
+    let Some(moto) = Moto::start() else { return };
+    let (Some(alice), Some(bob), Some(olga), Some(mallory)) = (
+        Person::new("alice-2p", "alice@example"),
+        Person::new("bob-2p", "bob@example"),
+        Person::new("olga-2p", "olga@example"),
+        Person::new("mallory-2p", "mallory@example"),
+    ) else {
+        return;
+    };
+    create_bucket(&moto.url);
+    // The driver may approve too: only her key keeps her from approving her own arming.
+    let env = environment(
+        alice.home.path(),
+        &[&alice, &bob, &olga],
+        &[
+            ("alice@example", "[\"commander\", \"approver\"]"),
+            ("bob@example", "[\"approver\"]"),
+            ("olga@example", "[\"observer\"]"),
+        ],
+    );
+    // region-loss with the two-person rule on the promotion.
+    let playbooks = Scratch::new("share-2p-playbooks");
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks/region-loss.toml"),
+    )
+    .expect("region-loss");
+    let two_person = shipped.replacen(
+        "destructive = true\n",
+        "destructive = true\napprovals = 1\n",
+        1,
+    );
+    assert_ne!(two_person, shipped);
+    std::fs::write(playbooks.path().join("region-loss.toml"), two_person).expect("playbook");
+    let pb = playbooks.path().to_str().expect("utf-8");
+    let share = format!("s3://{BUCKET}/team");
+    let mut driver = alice.tui(
+        &[
+            "--env",
+            env.to_str().expect("utf-8"),
+            "--playbooks",
+            pb,
+            "--share",
+            &share,
+            "--key",
+            alice.key.to_str().expect("utf-8"),
+            "--operator",
+            "alice@example",
+            "drill",
+            "region-loss",
+            "--speed",
+            "60",
+            "--seed",
+            "5",
+            "--at",
+            "0s",
+        ],
+        &moto.url,
+        200,
+        60,
+    );
+    driver.wait_text("not declared", T);
+    driver.send("\r");
+    driver.wait_text("Step 1/7", T);
+    let journal = the_journal_in(alice.state.path());
+    let incident = journal
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("name")
+        .to_string();
+    let url = format!("{share}/{incident}");
+    let mut observer = olga.tui(
+        &["--playbooks", pb, "join", &url, "--role", "observer"],
+        &moto.url,
+        160,
+        48,
+    );
+    observer.wait_text("Step 1/7", T);
+    walk_step(&mut driver, 2);
+    walk_step(&mut driver, 3);
+    // The driver confirms the promotion by typing the resource: it is armed, not run.
+    driver.send("\r");
+    driver.wait_text("dr-replica", T);
+    driver.send("dr-replica");
+    driver.send("\r");
+    driver.wait_text("waiting for approval 0/1", T);
+    observer.wait_text("waiting for approval 0/1", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        !journal_lines(&journal)
+            .iter()
+            .any(|l| l["kind"] == "confirmed" && l["step"] == "promote"),
+        "the promotion ran without an approval"
+    );
+    let approve = |who: &Person, extra: &[&str]| {
+        let mut args = vec![
+            "--playbooks",
+            pb,
+            "request",
+            &url,
+            "--key",
+            who.key.to_str().expect("utf-8"),
+            "--principal",
+            &who.principal,
+            "--role",
+            "approver",
+            "--wait",
+            "20s",
+        ];
+        args.extend_from_slice(extra);
+        who.run(&args, &moto.url)
+    };
+    // The driver's own key, an unknown key: refused, with the reason.
+    let own = approve(&alice, &["approve", "--resource", "dr-replica"]);
+    assert_eq!(own.status.code(), Some(1), "{}", text(&own));
+    assert!(
+        text(&own).contains("the driver's own key"),
+        "{}",
+        text(&own)
+    );
+    let unknown = approve(&mallory, &["approve", "--resource", "dr-replica"]);
+    assert_eq!(unknown.status.code(), Some(1), "{}", text(&unknown));
+    assert!(
+        text(&unknown).contains("not in the roster"),
+        "{}",
+        text(&unknown)
+    );
+    // The approver sees the command, the resource and the evidence, and types the resource.
+    let shown = approve(&bob, &["approve", "--resource", "primary-db"]);
+    assert_eq!(shown.status.code(), Some(1));
+    let shown = text(&shown);
+    assert!(
+        shown.contains("command:") && shown.contains("db.promote"),
+        "{shown}"
+    );
+    assert!(shown.contains("resource: dr-replica"), "{shown}");
+    assert!(shown.contains("evidence:"), "{shown}");
+    assert!(shown.contains("not approved"), "{shown}");
+    let ok = approve(&bob, &["approve", "--resource", "dr-replica"]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    // Now, and only now, the promotion runs.
+    common::wait_journal_kind(&driver, &journal, "confirmed", T);
+    let lines = journal_lines(&journal);
+    let kinds: Vec<&str> = lines
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap_or(""))
+        .collect();
+    let approved = kinds
+        .iter()
+        .position(|k| *k == "approved")
+        .expect("approved");
+    let confirmed = kinds
+        .iter()
+        .position(|k| *k == "confirmed")
+        .expect("confirmed");
+    assert!(approved < confirmed, "{kinds:?}");
+    let approved = &lines[approved];
+    assert_eq!(approved["by"]["principal"], "bob@example");
+    assert_eq!(approved["by"]["key"], bob.fingerprint().as_str());
+    driver.wait_text("Step 4/7", T);
+    observer.wait_text("Step 4/7", T);
+    // bob's approval copied under another name (a replay) is refused.
+    let requests = objects(&moto.url, &format!("team/{incident}/requests/"));
+    let (key, body) = requests
+        .iter()
+        .find(|(_, b)| String::from_utf8_lossy(b).contains("\\\"kind\\\":\\\"approve\\\""))
+        .expect("bob's approval in the store");
+    put(
+        &moto.url,
+        &key.replace(".json", "-again.json"),
+        body.clone(),
+    );
+    let deadline = Instant::now() + T;
+    while !journal_lines(&journal).iter().any(|l| {
+        l["kind"] == "request_refused"
+            && l["request"].as_str().is_some_and(|r| r.ends_with("-again"))
+    }) {
+        assert!(
+            Instant::now() < deadline,
+            "the replayed approval was not refused"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Both signatures in the report, each verified by ssh-keygen against the roster.
+    let report = alice.run(
+        &[
+            "report",
+            journal.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+        &moto.url,
+    );
+    let pm: serde_json::Value = serde_json::from_slice(&report.stdout).expect("report json");
+    let a = &pm["approvals"][0];
+    assert_eq!(a["armed_by"], "alice@example");
+    assert_eq!(a["armed_key"], alice.fingerprint().as_str());
+    let b = &a["approvals"][0];
+    assert!(b.is_object(), "{}", pm["approvals"]);
+    assert_eq!(b["principal"], "bob@example");
+    let roster = alice.home.path().join("allowed_signers");
+    let dir = alice.home.path();
+    let s = |v: &serde_json::Value, f: &str| v[f].as_str().expect(f).to_string();
+    assert!(ssh_verify(
+        dir,
+        &roster,
+        "alice@example",
+        &s(a, "signed"),
+        &s(a, "signature")
+    ));
+    assert!(ssh_verify(
+        dir,
+        &roster,
+        "bob@example",
+        &s(b, "signed"),
+        &s(b, "signature")
+    ));
+    // Swapped, they fail: the check can fail.
+    assert!(!ssh_verify(
+        dir,
+        &roster,
+        "bob@example",
+        &s(a, "signed"),
+        &s(b, "signature")
+    ));
+    let md = alice.run(&["report", journal.to_str().expect("utf-8")], &moto.url);
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.contains("## Approvals (two-person rule)"), "{md}");
+    assert!(md.contains("approved by bob@example as approver"), "{md}");
+
+    observer.send("q");
+    assert!(observer.wait_exit(T).success());
+    driver.send("q");
+    driver.send("q");
+    driver.wait_exit(T);
+}

@@ -273,7 +273,9 @@ impl Incident {
                     self.note_timeline(now, &event);
                     if matches!(
                         event,
-                        Event::Confirmed { .. } | Event::ConfirmCancelled { .. }
+                        Event::Confirmed { .. }
+                            | Event::ConfirmCancelled { .. }
+                            | Event::ApprovalArmed { .. }
                     ) {
                         self.confirm = None;
                         self.editor = None;
@@ -690,6 +692,16 @@ pub fn describe(event: &Event) -> String {
             by.principal,
             by.role
         ),
+        Event::ApprovalArmed {
+            step,
+            resource,
+            needed,
+            by,
+            ..
+        } => format!("{step} armed by {by}: waiting for {needed} approval(s) of {resource}"),
+        Event::Approved { step, by, .. } => {
+            format!("{step} approved by {} ({})", by.principal, by.key)
+        }
         Event::RequestRefused {
             principal, reason, ..
         } => format!(

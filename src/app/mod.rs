@@ -176,6 +176,8 @@ pub struct App {
     pub following: Option<std::path::PathBuf>,
     /// The shared war room, when this console drives a shared incident or joined one.
     pub share: Option<ShareState>,
+    /// The driver's key, which signs armings of steps that need approvals (`--key`).
+    pub share_signer: Option<crate::playbook::engine::ArmSigner>,
     /// What the picker replaced (the previous incident and its journal), until the new
     /// incident's journal exists: put back if it cannot be created.
     replaced: Option<(Option<Incident>, Option<std::path::PathBuf>)>,
@@ -229,6 +231,7 @@ impl App {
             journal_error: None,
             following: None,
             share: None,
+            share_signer: None,
             env,
             mode,
             theme,
@@ -292,7 +295,29 @@ impl App {
         self.replaced = None;
         self.say(format!("journal: {}", path.display()));
         self.journal_path = Some(path);
+        self.share_incident();
         self.dirty = true;
+    }
+
+    /// A driver of a shared war room tells the incident's engine its name in the store (what
+    /// approvals are signed for) and the key that signs its armings. Called once the journal
+    /// exists.
+    pub fn share_incident(&mut self) {
+        if !matches!(self.share, Some(ShareState::Driving(_))) {
+            return;
+        }
+        let name = self
+            .journal_path
+            .as_deref()
+            .and_then(crate::share::incident_name);
+        if let (Some(incident), Some(name)) = (&mut self.incident, name) {
+            incident
+                .engine
+                .set_share(Some(crate::playbook::engine::EngineShare {
+                    incident: name,
+                    signer: self.share_signer.clone(),
+                }));
+        }
     }
 
     /// The journal of the incident just loaded cannot be created: it is not started (nothing
@@ -560,6 +585,18 @@ impl App {
                 let (ask, what) = match p.request {
                     Body::Note { text } => (SharedAsk::Note { text }, "note"),
                     Body::Milestone { text } => (SharedAsk::Milestone { text }, "milestone"),
+                    Body::Approve {
+                        step,
+                        armed,
+                        resource,
+                    } => (
+                        SharedAsk::Approve {
+                            step,
+                            armed,
+                            resource,
+                        },
+                        "approval",
+                    ),
                 };
                 let said = format!("{what} from {} ({})", p.principal, p.role.name());
                 (

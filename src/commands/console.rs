@@ -105,6 +105,23 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     };
     let mut share = share;
     let mut joined_role = joined_role;
+    // The driver's key signs its armings (steps that need approvals).
+    let share_signer = match (&share, &args.key) {
+        (Some(_), Some(path)) => match warroom::share::sig::Signer::from_file(path) {
+            Ok(signer) => {
+                let signer = Arc::new(signer);
+                Some(warroom::playbook::engine::ArmSigner {
+                    fingerprint: signer.fingerprint(),
+                    sign: Arc::new(move |m: &[u8]| signer.sign(m).ok()),
+                })
+            }
+            Err(e) => {
+                warroom::say_err!("error: {e}");
+                return Ok(ExitCode::from(EXIT_BAD_INPUT));
+            }
+        },
+        _ => None,
+    };
     let mut start = start;
     if let Start::Follow(plan) = &mut start
         && let Some(joined) = plan.joined.take()
@@ -226,6 +243,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         (None, Some(_)) => Some(warroom::app::ShareState::Driving(Default::default())),
         (None, None) => None,
     };
+    app.share_signer = share_signer;
     if let Some(problem) = problems.first() {
         app.flash = Some(Flash::new(clock.now(), format!("not offered: {problem}")));
     }
@@ -255,6 +273,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             match runtime::create_journal(&journal_target, &header, &who) {
                 Ok(journal) => {
                     app.journal_path = Some(journal.path().to_path_buf());
+                    app.share_incident();
                     opened = Some((journal, Vec::new()));
                 }
                 Err(e) => {
@@ -319,6 +338,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             }
             app.adopt_incident(engine, &events);
             app.journal_path = Some(plan.journal.path().to_path_buf());
+            app.share_incident();
             // The record says first that the console stopped and came back, and for how long.
             let stamp = Stamp {
                 at: jc.wall,

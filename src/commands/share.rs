@@ -188,7 +188,6 @@ pub(crate) fn request(
     args: &ConsoleArgs,
     env: &Environment,
     url: &str,
-    key: &std::path::Path,
     principal: &str,
     role: Role,
     wait: &str,
@@ -206,6 +205,9 @@ pub(crate) fn request(
     let wait = match Dur::parse(wait) {
         Ok(d) => d.to_std(),
         Err(e) => return bad(format!("error: --wait: {e}")),
+    };
+    let Some(key) = &args.key else {
+        return bad("error: a request is signed: give your SSH key with --key FILE".into());
     };
     let signer = match Signer::from_file(key) {
         Ok(s) => s,
@@ -247,6 +249,54 @@ pub(crate) fn request(
     let body = match ask {
         RequestAsk::Note { text } => Body::Note { text },
         RequestAsk::Milestone { text } => Body::Milestone { text },
+        RequestAsk::Approve { resource } => {
+            let armed = match rt.block_on(waiting_arming(store.as_ref(), &keys)) {
+                Ok(Some(a)) => a,
+                Ok(None) => {
+                    warroom::say_err!("{url}: no step waits for approval");
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(e) => {
+                    warroom::say_err!("error: {url}: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let _ = warroom::text::print_out(&armed.describe(), warroom::text::Form::Text);
+            let typed = match resource {
+                Some(r) => r,
+                None => {
+                    use std::io::{BufRead, Write as _};
+                    {
+                        let mut err = std::io::stderr().lock();
+                        let _ = err
+                            .write_all(
+                                warroom::text::gate(&format!(
+                                    "type {:?} to approve (anything else cancels): ",
+                                    armed.resource
+                                ))
+                                .as_bytes(),
+                            )
+                            .and_then(|()| err.flush());
+                    }
+                    let mut line = String::new();
+                    let _ = std::io::stdin().lock().read_line(&mut line);
+                    line.trim().to_string()
+                }
+            };
+            if typed != armed.resource {
+                warroom::say_err!(
+                    "not approved: typed {}, approving needs {:?}",
+                    echo(&typed),
+                    armed.resource
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            Body::Approve {
+                step: armed.step,
+                armed: armed.armed,
+                resource: typed,
+            }
+        }
     };
     let nonce = {
         use std::hash::{BuildHasher, Hasher};
@@ -338,7 +388,7 @@ pub(crate) fn request(
 fn verdict_in(line: &[u8], id: &str) -> Option<Result<(), String>> {
     let v: serde_json::Value = serde_json::from_slice(line).ok()?;
     match v.get("kind")?.as_str()? {
-        "shared_note" if v.pointer("/by/request")?.as_str()? == id => Some(Ok(())),
+        "shared_note" | "approved" if v.pointer("/by/request")?.as_str()? == id => Some(Ok(())),
         "request_refused" if v.get("request")?.as_str()? == id => Some(Err(v
             .get("reason")
             .and_then(|r| r.as_str())
@@ -346,4 +396,75 @@ fn verdict_in(line: &[u8], id: &str) -> Option<Result<(), String>> {
             .to_string())),
         _ => None,
     }
+}
+
+/// The arming waiting for approval in a shared log, as an approver is shown it.
+struct Waiting {
+    step: String,
+    armed: String,
+    resource: String,
+    command: String,
+    by: String,
+    key: String,
+    evidence: serde_json::Value,
+}
+
+impl Waiting {
+    fn describe(&self) -> String {
+        let evidence = serde_json::to_string_pretty(&self.evidence).unwrap_or_default();
+        format!(
+            "step {} waits for approval\n  armed by {} (key {})\n  command:  {}\n  \
+             resource: {}\n  evidence:\n{}\n",
+            self.step,
+            self.by,
+            self.key,
+            self.command,
+            self.resource,
+            evidence
+                .lines()
+                .map(|l| format!("    {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    }
+}
+
+/// The last `approval_armed` of the shared log with no `confirmed`, `skipped` or new request of
+/// its step after it.
+async fn waiting_arming(
+    store: &dyn Store,
+    keys: &IncidentKeys,
+) -> Result<Option<Waiting>, warroom::share::store::StoreError> {
+    let mut waiting: Option<Waiting> = None;
+    for key in store.list(keys.events_dir(), None).await? {
+        let Some(bytes) = store.get(key).await? else {
+            continue;
+        };
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            continue;
+        };
+        let text = |f: &str| v.get(f).and_then(|x| x.as_str()).unwrap_or("").to_string();
+        match v.get("kind").and_then(|k| k.as_str()) {
+            Some("approval_armed") => {
+                waiting = Some(Waiting {
+                    step: text("step"),
+                    armed: text("armed"),
+                    resource: text("resource"),
+                    command: text("command"),
+                    by: text("by"),
+                    key: text("key"),
+                    evidence: v.get("evidence").cloned().unwrap_or_default(),
+                });
+            }
+            Some("confirmed" | "skipped" | "confirm_requested" | "aborted")
+                if waiting
+                    .as_ref()
+                    .is_some_and(|w| w.step == text("step") || text("step").is_empty()) =>
+            {
+                waiting = None;
+            }
+            _ => {}
+        }
+    }
+    Ok(waiting)
 }

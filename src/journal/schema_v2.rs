@@ -18,7 +18,7 @@ use crate::telemetry::{BackupStatus, DbRole, DbState, Verdict};
 
 /// The kinds of event a version-2 line can hold (the `kind` field), in the order of
 /// `docs/journal.md`.
-pub const KINDS: [&str; 32] = [
+pub const KINDS: [&str; 34] = [
     "fault_injected",
     "disrupted",
     "detected",
@@ -43,6 +43,8 @@ pub const KINDS: [&str; 32] = [
     "note",
     "shared_note",
     "request_refused",
+    "approval_armed",
+    "approved",
     "resumed",
     "clock_paused",
     "clock_resumed",
@@ -81,6 +83,8 @@ pub enum EventV2 {
     Note(Note),
     SharedNote(SharedNote),
     RequestRefused(RequestRefused),
+    ApprovalArmed(ApprovalArmed),
+    Approved(Approved),
     Resumed(Resumed),
     ClockPaused(ClockPaused),
     ClockResumed(ClockResumed),
@@ -318,6 +322,31 @@ pub struct SignedV2 {
     pub sequence: u64,
     pub signed: String,
     pub signature: String,
+}
+
+/// `approval_armed`: the driver confirmed a step that needs approvals (the two-person rule);
+/// it runs once `needed` others approved this arming. Signed by the driver's key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalArmed {
+    pub step: String,
+    pub attempt: u32,
+    pub command: String,
+    pub resource: String,
+    pub evidence: EvidenceV2,
+    pub needed: u32,
+    pub by: String,
+    pub key: String,
+    pub armed: String,
+    pub signed: String,
+    pub signature: String,
+}
+
+/// `approved`: someone other than the driver approved the arming `armed` of a step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approved {
+    pub step: String,
+    pub armed: String,
+    pub by: SignedV2,
 }
 
 /// `request_refused`: a request from someone who joined was refused, and why.
@@ -862,6 +891,36 @@ impl From<&Event> for EventV2 {
                 principal: principal.clone(),
                 reason: reason.clone(),
             }),
+            Event::ApprovalArmed {
+                step,
+                attempt,
+                command,
+                resource,
+                evidence,
+                needed,
+                by,
+                key,
+                armed,
+                signed,
+                signature,
+            } => EventV2::ApprovalArmed(ApprovalArmed {
+                step: step.clone(),
+                attempt: *attempt,
+                command: command.clone(),
+                resource: resource.clone(),
+                evidence: evidence.into(),
+                needed: *needed,
+                by: by.clone(),
+                key: key.clone(),
+                armed: armed.clone(),
+                signed: signed.clone(),
+                signature: signature.clone(),
+            }),
+            Event::Approved { step, armed, by } => EventV2::Approved(Approved {
+                step: step.clone(),
+                armed: armed.clone(),
+                by: by.into(),
+            }),
             Event::ClockPaused {} => EventV2::ClockPaused(ClockPaused {}),
             Event::ReminderDone {
                 text,
@@ -1097,6 +1156,36 @@ impl From<EventV2> for Event {
                 request,
                 principal,
                 reason,
+            },
+            EventV2::ApprovalArmed(ApprovalArmed {
+                step,
+                attempt,
+                command,
+                resource,
+                evidence,
+                needed,
+                by,
+                key,
+                armed,
+                signed,
+                signature,
+            }) => Event::ApprovalArmed {
+                step,
+                attempt,
+                command,
+                resource,
+                evidence: evidence.into(),
+                needed,
+                by,
+                key,
+                armed,
+                signed,
+                signature,
+            },
+            EventV2::Approved(Approved { step, armed, by }) => Event::Approved {
+                step,
+                armed,
+                by: by.into(),
             },
             EventV2::ClockPaused(ClockPaused {}) => Event::ClockPaused {},
             EventV2::ReminderDone(ReminderDone {

@@ -669,6 +669,8 @@ pub struct Step {
     pub capture_rpo: bool,
     /// Its completion restores service (the outage's end, for RTO achieved).
     pub restores_service: bool,
+    /// Approvals by other people it needs before it runs (the two-person rule; 0: none).
+    pub approvals: u32,
 }
 
 impl Step {
@@ -1255,6 +1257,7 @@ mod tests {
             destructive: false,
             capture_rpo: false,
             restores_service: false,
+            approvals: 0,
         }
     }
 

@@ -891,7 +891,9 @@ impl Projection {
             Event::RtoRisk { .. }
             | Event::Note { .. }
             | Event::SharedNote { .. }
-            | Event::RequestRefused { .. } => {}
+            | Event::RequestRefused { .. }
+            | Event::ApprovalArmed { .. }
+            | Event::Approved { .. } => {}
         }
     }
 

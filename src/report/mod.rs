@@ -186,6 +186,41 @@ pub struct Note {
     pub signed: Option<SignedNote>,
 }
 
+/// One arming of a step that needed approvals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    pub step: String,
+    pub attempt: u32,
+    pub command: String,
+    pub resource: String,
+    /// When the driver armed it (session time).
+    pub armed_at: DateTime<Utc>,
+    pub armed_by: String,
+    /// `SHA256:...` of the driver's key.
+    pub armed_key: String,
+    /// SHA-256 of the arming's signed text (what approvals name).
+    pub armed: String,
+    /// The exact text the driver signed, and the signature (SSHSIG, namespace `warroom`).
+    pub signed: String,
+    pub signature: String,
+    /// The evidence it was armed on, in one line.
+    pub evidence: String,
+    pub needed: u32,
+    pub approvals: Vec<ApprovalBy>,
+}
+
+/// One approval of an arming.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalBy {
+    pub at: DateTime<Utc>,
+    pub principal: String,
+    pub role: String,
+    pub key: String,
+    pub request: String,
+    pub signed: String,
+    pub signature: String,
+}
+
 /// Who signed a shared note, and the signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedNote {
@@ -329,6 +364,10 @@ pub struct Postmortem {
     pub decisions: Vec<Decision>,
     /// The operator's notes, in order.
     pub notes: Vec<Note>,
+    /// The two-person rule: every arming of a step that needed approvals, who armed it and
+    /// who approved it, with both signatures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<ApprovalRecord>,
     /// The newest output lines of each executor attempt.
     pub output: Vec<OutputExcerpt>,
     /// Every event, consecutive output lines merged.
@@ -397,6 +436,7 @@ pub fn build(replay: &Replay) -> Postmortem {
     let mut read_only = false;
     let mut decisions = Vec::new();
     let mut notes = Vec::new();
+    let mut approvals: Vec<ApprovalRecord> = Vec::new();
     let mut output: Vec<(OutputExcerpt, Vec<String>)> = Vec::new();
     let mut timeline: Vec<TimelineRow> = Vec::new();
     let mut simulated = header.seed.is_some();
@@ -461,6 +501,46 @@ pub fn build(replay: &Replay) -> Postmortem {
                 text: text.clone(),
                 signed: None,
             }),
+            Event::ApprovalArmed {
+                step,
+                attempt,
+                command,
+                resource,
+                evidence,
+                needed,
+                by,
+                key,
+                armed,
+                signed,
+                signature,
+            } => approvals.push(ApprovalRecord {
+                step: step.clone(),
+                attempt: *attempt,
+                command: command.clone(),
+                resource: resource.clone(),
+                armed_at: at,
+                armed_by: by.clone(),
+                armed_key: key.clone(),
+                armed: armed.clone(),
+                signed: signed.clone(),
+                signature: signature.clone(),
+                evidence: evidence.summary(),
+                needed: *needed,
+                approvals: Vec::new(),
+            }),
+            Event::Approved { armed, by, .. } => {
+                if let Some(record) = approvals.iter_mut().rev().find(|r| r.armed == *armed) {
+                    record.approvals.push(ApprovalBy {
+                        at,
+                        principal: by.principal.clone(),
+                        role: by.role.clone(),
+                        key: by.key.clone(),
+                        request: by.request.clone(),
+                        signed: by.signed.clone(),
+                        signature: by.signature.clone(),
+                    });
+                }
+            }
             Event::SharedNote {
                 text,
                 milestone,
@@ -585,6 +665,7 @@ pub fn build(replay: &Replay) -> Postmortem {
         steps: m.steps,
         decisions,
         notes,
+        approvals,
         output,
         timeline,
         torn_tail: replay.torn_tail.as_ref().map(|t| TornInfo {
@@ -833,6 +914,29 @@ fn describe(event: &Event) -> (Option<String>, String) {
                 by.principal,
                 by.role,
                 by.key
+            ),
+        ),
+        Event::ApprovalArmed {
+            step,
+            resource,
+            needed,
+            by,
+            key,
+            armed,
+            ..
+        } => (
+            Some(step.clone()),
+            format!(
+                "armed by {by} (key {key}): {resource} runs after {needed} approval(s) by \
+                 others (arming {})",
+                armed.get(..12).unwrap_or(armed)
+            ),
+        ),
+        Event::Approved { step, by, .. } => (
+            Some(step.clone()),
+            format!(
+                "approved by {} as {} (key {}, request {})",
+                by.principal, by.role, by.key, by.request
             ),
         ),
         Event::RequestRefused {

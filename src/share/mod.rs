@@ -180,3 +180,13 @@ pub struct ShareSettings {
 
 /// The region a share's bucket is signed for when none is given.
 pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// `[policy]` in the environment file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// In a LIVE incident every destructive step needs this many approvals from people other
+    /// than the driver (the two-person rule), whatever the playbook says.
+    #[serde(default)]
+    pub destructive_approvals: u32,
+}

@@ -48,6 +48,7 @@ impl Role {
             Body::Note { .. } | Body::Milestone { .. } => {
                 matches!(self, Role::Scribe | Role::Commander)
             }
+            Body::Approve { .. } => self == Role::Approver,
         }
     }
 }
@@ -76,6 +77,13 @@ pub enum Body {
     Note { text: String },
     /// A milestone reached ("customer comms sent").
     Milestone { text: String },
+    /// Approve the arming `armed` (its digest, from `approval_armed`) of step `step`, typing
+    /// the resource's name as the driver did.
+    Approve {
+        step: String,
+        armed: String,
+        resource: String,
+    },
 }
 
 /// The signed part.
@@ -145,6 +153,7 @@ impl Body {
         match self {
             Body::Note { .. } => "note",
             Body::Milestone { .. } => "milestone",
+            Body::Approve { .. } => "approval",
         }
     }
 }
