@@ -151,6 +151,11 @@ pub enum Command {
         /// request`).
         #[arg(long, default_value = "observer", value_parser = parse_role)]
         role: crate::share::request::Role,
+        /// Take command of the incident: when its driver handed over (H) or its lease expired
+        /// (the driver's console died). The incident is rebuilt from the shared log into a
+        /// journal here and continues; refused while a driver holds the lease.
+        #[arg(long)]
+        take_command: bool,
     },
     /// Send a signed request to a shared incident's driver (a note or a milestone), then wait
     /// for the driver's verdict: exit 0 taken into the journal, 1 refused (the reason is

@@ -252,6 +252,17 @@ fn environment(dir: &Path, roster: &[&Person], roles: &[(&str, &str)]) -> PathBu
     path
 }
 
+/// Waits until the driver's mirror has put the incident's header and first events.
+fn wait_shared(endpoint: &str, incident: &str) {
+    let deadline = Instant::now() + T;
+    while objects(endpoint, &format!("team/{incident}/events/")).is_empty()
+        || objects(endpoint, &format!("team/{incident}/header.json")).is_empty()
+    {
+        assert!(Instant::now() < deadline, "the incident never reached the store");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Ticks every item of the driver's current step and completes it (region-loss's first steps).
 fn walk_step(driver: &mut Tui, next: usize) {
     for _ in 0..4 {
@@ -379,6 +390,7 @@ fn an_observer_follows_a_scribe_signs_and_bad_requests_are_refused() {
         .expect("name")
         .to_string();
     // The shared log lists the incident as open.
+    wait_shared(&moto.url, &incident);
     let listed = olga.run(&["join", &share], &moto.url);
     assert!(listed.status.success(), "{}", text(&listed));
     assert!(text(&listed).contains(&incident), "{}", text(&listed));
@@ -788,6 +800,7 @@ fn the_promotion_waits_for_another_persons_approval() {
         .expect("name")
         .to_string();
     let url = format!("{share}/{incident}");
+    wait_shared(&moto.url, &incident);
     let mut observer = olga.tui(
         &["--playbooks", pb, "join", &url, "--role", "observer"],
         &moto.url,
@@ -952,4 +965,164 @@ fn the_promotion_waits_for_another_persons_approval() {
     driver.send("q");
     driver.send("q");
     driver.wait_exit(T);
+}
+
+#[test]
+fn kill_9_the_driver_then_take_command_after_the_lease_expires_then_hand_over() {
+    let Some(moto) = Moto::start() else { return };
+    let (Some(alice), Some(carol), Some(dave)) = (
+        Person::new("alice-tc", "alice@example"),
+        Person::new("carol-tc", "carol@example"),
+        Person::new("dave-tc", "dave@example"),
+    ) else {
+        return;
+    };
+    create_bucket(&moto.url);
+    let commanders = [
+        ("alice@example", "[\"commander\"]"),
+        ("carol@example", "[\"commander\"]"),
+        ("dave@example", "[\"commander\"]"),
+    ];
+    // Each has the environment (and the roster) on their own machine.
+    let envs: Vec<PathBuf> = [&alice, &carol, &dave]
+        .iter()
+        .map(|p| environment(p.home.path(), &[&alice, &carol, &dave], &commanders))
+        .collect();
+    let share = format!("s3://{BUCKET}/team");
+    let driver_args = |who: &Person, env: &Path| -> Vec<String> {
+        [
+            "--env",
+            env.to_str().expect("utf-8"),
+            "--key",
+            who.key.to_str().expect("utf-8"),
+            "--operator",
+            &who.principal,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let mut args = driver_args(&alice, &envs[0]);
+    args.extend(
+        [
+            "--share",
+            &share,
+            "drill",
+            "region-loss",
+            "--speed",
+            "60",
+            "--seed",
+            "5",
+            "--at",
+            "0s",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut driver = alice.tui(&refs, &moto.url, 200, 60);
+    driver.wait_text("not declared", T);
+    driver.send("\r");
+    driver.wait_text("Step 1/7", T);
+    walk_step(&mut driver, 2);
+    let journal = the_journal_in(alice.state.path());
+    let incident = journal
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("name")
+        .to_string();
+    let url = format!("{share}/{incident}");
+    let prefix = format!("team/{incident}/");
+    // Everything mirrored, then the driver's laptop dies.
+    let deadline = Instant::now() + T;
+    while objects(&moto.url, &format!("{prefix}events/")).len() + 1 < journal_lines(&journal).len()
+    {
+        assert!(Instant::now() < deadline, "the shared log did not keep up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let before = std::fs::read_to_string(&journal).expect("journal");
+    common::kill9(&mut driver);
+    let take = |who: &Person, env: &Path| -> Vec<String> {
+        let mut a = driver_args(who, env);
+        a.extend(
+            ["join", &url, "--take-command"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        a
+    };
+    // The lease still holds: refused, naming the holder.
+    let args = take(&carol, &envs[1]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let early = carol.run(&refs, &moto.url);
+    assert_eq!(early.status.code(), Some(2), "{}", text(&early));
+    assert!(
+        text(&early).contains("command is held by alice@example"),
+        "{}",
+        text(&early)
+    );
+    // Once it expired, carol takes command: the incident rebuilt from the shared log.
+    let lease: serde_json::Value =
+        serde_json::from_slice(&objects(&moto.url, &format!("{prefix}lease.json"))[0].1)
+            .expect("lease");
+    let expires: chrono::DateTime<chrono::Utc> = lease["expires_at"]
+        .as_str()
+        .expect("expires_at")
+        .parse()
+        .expect("time");
+    let wait = (expires - chrono::Utc::now()).to_std().unwrap_or_default();
+    std::thread::sleep(wait + Duration::from_millis(500));
+    let mut new_driver = carol.tui(&refs, &moto.url, 200, 60);
+    new_driver.wait_text("resumed from", T);
+    new_driver.wait_text("Step 2/7", T);
+    let taken = the_journal_in(carol.state.path());
+    let after = std::fs::read_to_string(&taken).expect("journal");
+    assert!(
+        after.starts_with(&before),
+        "the new driver's journal does not begin with every line of the old one"
+    );
+    let resumed = journal_lines(&taken)
+        .into_iter()
+        .find(|l| l["kind"] == "resumed")
+        .expect("the handover journaled");
+    assert_eq!(resumed["operator"], "carol@example");
+    walk_step(&mut new_driver, 3);
+    // A second --take-command while carol holds the lease: refused.
+    let args = take(&dave, &envs[2]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let second = dave.run(&refs, &moto.url);
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second));
+    assert!(
+        text(&second).contains("command is held by carol@example"),
+        "{}",
+        text(&second)
+    );
+    // The shared log equals carol's journal, line for line.
+    let deadline = Instant::now() + T;
+    loop {
+        let local: Vec<String> = std::fs::read_to_string(&taken)
+            .expect("journal")
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let events: Vec<String> = objects(&moto.url, &format!("{prefix}events/"))
+            .into_iter()
+            .map(|(_, b)| String::from_utf8_lossy(&b).to_string())
+            .collect();
+        if events.len() + 1 == local.len() {
+            assert_eq!(events, local[1..].to_vec());
+            break;
+        }
+        assert!(Instant::now() < deadline, "the shared log did not catch up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Carol hands over (H): her console ends, and dave takes command at once.
+    new_driver.send("H");
+    new_driver.wait_exit(T);
+    let mut third = dave.tui(&refs, &moto.url, 200, 60);
+    third.wait_text("resumed from", T);
+    third.wait_text("Step 3/7", T);
+    third.send("q");
+    third.send("q");
+    third.wait_exit(T);
 }

@@ -36,6 +36,8 @@ pub enum Action {
     Paused(std::time::Duration),
     /// The shared war room: how far the shared log is behind the journal (the driver's mirror).
     ShareMirror(crate::share::mirror::Status),
+    /// The shared war room: whether this console holds command (the lease).
+    ShareCommand(crate::share::lease::Command),
     /// The shared war room: how old a joiner's view is.
     ShareView(crate::share::join::ViewStatus),
     /// The shared war room: a request found in the store, checked (signature, signer, role) or
@@ -113,6 +115,8 @@ pub enum Effect {
     /// Pause, resume or change the speed of the session clock (the runtime does it, then
     /// calls [`super::App::pace_applied`]).
     Pace(super::pace::PaceCommand),
+    /// Hand command of the shared incident over (`H`): the lease says so.
+    HandOver,
     /// A new incident was loaded: the next record starts a new journal file.
     NewIncident,
     Quit,

@@ -178,6 +178,10 @@ pub struct App {
     pub share: Option<ShareState>,
     /// The driver's key, which signs armings of steps that need approvals (`--key`).
     pub share_signer: Option<crate::playbook::engine::ArmSigner>,
+    /// Whether this console holds command of the shared incident (its lease).
+    pub share_command: Option<crate::share::lease::Command>,
+    /// This console handed command over (`H`) and ended.
+    pub handed_over: bool,
     /// What the picker replaced (the previous incident and its journal), until the new
     /// incident's journal exists: put back if it cannot be created.
     replaced: Option<(Option<Incident>, Option<std::path::PathBuf>)>,
@@ -232,6 +236,8 @@ impl App {
             following: None,
             share: None,
             share_signer: None,
+            share_command: None,
+            handed_over: false,
             env,
             mode,
             theme,
@@ -540,6 +546,7 @@ impl App {
                 self.share = Some(ShareState::Driving(status));
                 Vec::new()
             }
+            Action::ShareCommand(command) => self.share_command_changed(command),
             Action::ShareView(view) => {
                 if let Some(ShareState::Joined { view: v, .. }) = &mut self.share {
                     *v = Some(view);
@@ -559,6 +566,73 @@ impl App {
             }
             Action::Signal(signal) => self.end_on_signal(signal),
         }
+    }
+
+    /// `H`: hand command of a shared incident over (the lease says so; the next `warroom join
+    /// ... --take-command` takes it at once). Only once the shared log has every line, so the
+    /// next driver rebuilds the whole incident.
+    fn hand_over(&mut self) -> Vec<Effect> {
+        self.dirty = true;
+        match &self.share {
+            Some(ShareState::Driving(status)) => {
+                if status.behind > 0 || status.conflict.is_some() {
+                    self.say(format!(
+                        "not handed over: the shared log is {} line(s) behind; hand over once it \
+                         caught up",
+                        status.behind
+                    ));
+                    return Vec::new();
+                }
+                if self.share_command != Some(crate::share::lease::Command::Holding) {
+                    self.say("not handed over: this console does not hold command");
+                    return Vec::new();
+                }
+                self.say("handing command over...");
+                vec![Effect::HandOver]
+            }
+            _ => {
+                self.say("H hands command over in a shared war room (--share)");
+                Vec::new()
+            }
+        }
+    }
+
+    /// The lease task says how this console's command stands.
+    fn share_command_changed(&mut self, command: crate::share::lease::Command) -> Vec<Effect> {
+        use crate::share::lease::Command;
+        self.dirty = true;
+        let effects = match &command {
+            Command::Lost => {
+                if let Some(incident) = &mut self.incident {
+                    incident.engine.set_read_only(true);
+                }
+                self.read_only = true;
+                self.say(
+                    "COMMAND TAKEN: another console drives this incident now; this one changes \
+                     nothing (q quits)",
+                );
+                Vec::new()
+            }
+            Command::HandedOver => {
+                if let Some(incident) = &mut self.incident {
+                    incident.engine.set_read_only(true);
+                }
+                self.read_only = true;
+                self.handed_over = true;
+                vec![Effect::Quit]
+            }
+            Command::HeldElsewhere(why) => {
+                self.say(format!("not in command: {why}"));
+                Vec::new()
+            }
+            Command::Unconfirmed(why) => {
+                self.say(format!("command lease not renewed: {why}"));
+                Vec::new()
+            }
+            Command::Holding => Vec::new(),
+        };
+        self.share_command = Some(command);
+        effects
     }
 
     /// A request from someone who joined: to the engine (which records it, or refuses a
@@ -1045,6 +1119,9 @@ impl App {
         if key.code == KeyCode::Char(' ') && self.focus != Focus::Playbook {
             self.say("Space ticks the checklist item under ›: Tab to the playbook first");
             return Vec::new();
+        }
+        if key.code == KeyCode::Char('H') {
+            return self.hand_over();
         }
         let Some(incident) = self.incident.as_mut() else {
             return Vec::new();

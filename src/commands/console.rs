@@ -95,6 +95,19 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     // session comes with its follow plan. Read (roster, URL) before the terminal is taken.
     let (share, joined_role) = match &start {
         Start::Follow(_) => (None, None),
+        Start::Resume(plan) if plan.took_command.is_some() => {
+            let (url, etag) = plan.took_command.clone().unzip();
+            match (url, etag) {
+                (Some(url), etag) => match super::share::driver_share_at(args, &env, url, etag) {
+                    Ok(s) => (Some(s), None),
+                    Err(BadInput(msg)) => {
+                        warroom::say_err!("{msg}");
+                        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+                    }
+                },
+                (None, _) => (None, None),
+            }
+        }
         _ => match super::share::driver_share(args, &env) {
             Ok(s) => (s, None),
             Err(BadInput(msg)) => {

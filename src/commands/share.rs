@@ -13,6 +13,7 @@ use warroom::app::runtime::{ShareKind, ShareSession};
 use warroom::cli::{ConsoleArgs, RequestAsk};
 use warroom::duration::Dur;
 use warroom::env::Environment;
+use warroom::share::lease::Claimant;
 use warroom::share::request::{Body, Payload, Role};
 use warroom::share::sig::{Roster, Signer};
 use warroom::share::store::{Store, StoreOptions};
@@ -67,20 +68,28 @@ pub(crate) fn driver_share(
     let Some(text) = args.share.clone().or(settings.url.clone()) else {
         return Ok(None);
     };
-    let url = parse_url(&text)?;
-    let roster = match &settings.roster {
-        Some(path) => {
-            let path = match &env.base_dir {
-                Some(dir) if path.is_relative() => dir.join(path),
-                _ => path.clone(),
-            };
-            Some(Arc::new(
-                Roster::load(&path).map_err(|e| BadInput(format!("error: {e}")))?,
-            ))
-        }
+    driver_share_at(args, env, parse_url(&text)?, None).map(Some)
+}
+
+/// The driver's share session at `url`, holding command from `lease` (an ETag) if given.
+pub(crate) fn driver_share_at(
+    args: &ConsoleArgs,
+    env: &Environment,
+    url: ShareUrl,
+    lease: Option<String>,
+) -> Result<ShareSession, BadInput> {
+    let settings = env.share.clone().unwrap_or_default();
+    let roster = roster(env)?.map(Arc::new);
+    let who = super::journal_api::identity(args);
+    let key = match &args.key {
+        Some(path) => Some(
+            Signer::from_file(path)
+                .map_err(|e| BadInput(format!("error: {e}")))?
+                .fingerprint(),
+        ),
         None => None,
     };
-    Ok(Some(ShareSession {
+    Ok(ShareSession {
         store: open_store(args, env, &url)?,
         url,
         kind: ShareKind::Drive {
@@ -88,8 +97,124 @@ pub(crate) fn driver_share(
                 roster,
                 roles: settings.roles,
             },
+            claimant: Claimant {
+                holder: who.operator,
+                host: who.host,
+                pid: who.pid,
+                key,
+            },
+            lease,
         },
-    }))
+    })
+}
+
+/// The environment's roster (`[share] roster`), read and checked.
+fn roster(env: &Environment) -> Result<Option<Roster>, BadInput> {
+    let settings = env.share.clone().unwrap_or_default();
+    match &settings.roster {
+        Some(path) => {
+            let path = match &env.base_dir {
+                Some(dir) if path.is_relative() => dir.join(path),
+                _ => path.clone(),
+            };
+            Roster::load(&path)
+                .map(Some)
+                .map_err(|e| BadInput(format!("error: {e}")))
+        }
+        None => Ok(None),
+    }
+}
+
+/// `warroom join URL/INCIDENT --take-command`: who may take command (with a roster: a key of
+/// the operator's in it, and the commander role), then the lease, then the incident's journal
+/// rebuilt from the shared log into the incidents directory. Returns the journal and the
+/// lease's ETag; the caller resumes it.
+pub(crate) fn take_command(
+    args: &ConsoleArgs,
+    env: &Environment,
+    url: &str,
+) -> Result<(PathBuf, ShareUrl, String), BadInput> {
+    let url = parse_url(url)?;
+    let who = super::journal_api::identity(args);
+    if let Some(roster) = roster(env)? {
+        let Some(key) = &args.key else {
+            return Err(BadInput(
+                "error: --take-command: the war room has a roster: give your key with --key \
+                 and your principal with --operator"
+                    .into(),
+            ));
+        };
+        let signer = Signer::from_file(key).map_err(|e| BadInput(format!("error: {e}")))?;
+        let proof = format!("take command of {url}");
+        let signature = signer
+            .sign(proof.as_bytes())
+            .map_err(|e| BadInput(format!("error: {e}")))?;
+        roster
+            .verify(&who.operator, proof.as_bytes(), &signature)
+            .map_err(|e| BadInput(format!("error: --take-command as {}: {e}", who.operator)))?;
+        let roles = env.share.clone().unwrap_or_default().roles;
+        if !roles
+            .get(&who.operator)
+            .is_some_and(|r| r.contains(&Role::Commander))
+        {
+            return Err(BadInput(format!(
+                "error: --take-command: {} may not take command (the environment's \
+                 [share.roles] does not give the commander role)",
+                echo(&who.operator)
+            )));
+        }
+    }
+    let store = open_store(args, env, &url)?;
+    let rt = runtime().map_err(|e| BadInput(format!("error: {e}")))?;
+    let fail = |e: &dyn std::fmt::Display| BadInput(format!("error: {url}: {e}"));
+    if !rt
+        .block_on(join::is_incident(store.as_ref(), &url))
+        .map_err(|e| fail(&e))?
+    {
+        return Err(fail(&"no incident there"));
+    }
+    let keys = IncidentKeys {
+        base: url.prefix.clone(),
+    };
+    let key = match &args.key {
+        Some(path) => Some(
+            Signer::from_file(path)
+                .map_err(|e| BadInput(format!("error: {e}")))?
+                .fingerprint(),
+        ),
+        None => None,
+    };
+    let claimant = Claimant {
+        holder: who.operator.clone(),
+        host: who.host.clone(),
+        pid: who.pid,
+        key,
+    };
+    let etag = rt
+        .block_on(warroom::share::lease::acquire(
+            store.as_ref(),
+            &keys,
+            &claimant,
+            chrono::Utc::now(),
+        ))
+        .map_err(|e| fail(&e))?;
+    let dir = warroom::journal::default_dir().map_err(|e| fail(&e))?;
+    warroom::journal::create_private_dir(&dir).map_err(|e| fail(&e))?;
+    let path = dir.join(format!("{}.jsonl", url.last_segment()));
+    if path.exists() {
+        return Err(BadInput(format!(
+            "error: {}: already exists; continue it with --resume {}",
+            path.display(),
+            path.display()
+        )));
+    }
+    rt.block_on(join::Copy::create(Arc::clone(&store), &url, &path))
+        .map_err(|e| fail(&e))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok((path, url.parent(), etag))
 }
 
 /// What `join` hands the console: the follow plan over the local copy, and its share session.
@@ -108,7 +233,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 /// `warroom join URL`: the list of incidents, or a plan to follow one.
 pub(crate) enum JoinOutcome {
     Listed(ExitCode),
-    Follow(Box<FollowPlan>, Joined),
+    Follow(Box<FollowPlan>, Box<Joined>),
 }
 
 pub(crate) fn join(
@@ -171,14 +296,14 @@ pub(crate) fn join(
     let copy = copy.rebind(Arc::clone(&store));
     Ok(JoinOutcome::Follow(
         Box::new(plan),
-        Joined {
+        Box::new(Joined {
             role,
             session: ShareSession {
                 store,
                 url,
                 kind: ShareKind::Join { copy },
             },
-        },
+        }),
     ))
 }
 

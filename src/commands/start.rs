@@ -31,6 +31,8 @@ pub(crate) struct ResumePlan {
     pub(crate) replay: warroom::journal::Replay,
     pub(crate) playbook: Playbook,
     pub(crate) notice: Option<String>,
+    /// `--take-command`: the shared log the journal was rebuilt from, and the lease's ETag.
+    pub(crate) took_command: Option<(warroom::share::ShareUrl, String)>,
 }
 
 /// `follow`: the journal read so far and where to continue tailing it.
@@ -127,6 +129,7 @@ pub(crate) fn resume_plan(
         replay,
         playbook,
         notice,
+        took_command: None,
     })
 }
 

@@ -2132,6 +2132,11 @@ impl Engine {
         step.approvals.max(policy)
     }
 
+    /// Nothing executes from now on (the console lost or handed over command).
+    pub fn set_read_only(&mut self, read_only: bool) {
+        self.settings.read_only = read_only;
+    }
+
     /// The driver's console shares the incident from now on (`incident` names it in the store).
     pub fn set_share(&mut self, share: Option<EngineShare>) {
         self.settings.share = share;

@@ -14,6 +14,7 @@
 
 pub mod ingest;
 pub mod join;
+pub mod lease;
 pub mod mirror;
 pub mod request;
 pub mod sig;
@@ -87,6 +88,18 @@ impl ShareUrl {
         }
     }
 
+    /// One level up (`s3://b/p/x` -> `s3://b/p`).
+    pub fn parent(&self) -> ShareUrl {
+        ShareUrl {
+            bucket: self.bucket.clone(),
+            prefix: self
+                .prefix
+                .rsplit_once('/')
+                .map(|(p, _)| p.to_string())
+                .unwrap_or_default(),
+        }
+    }
+
     /// The last path segment (the incident, for an incident's URL).
     pub fn last_segment(&self) -> &str {
         self.prefix.rsplit('/').next().unwrap_or_default()
@@ -140,6 +153,10 @@ impl IncidentKeys {
             .strip_suffix(".json")?
             .parse()
             .ok()
+    }
+    /// The driver's lease (command of the incident).
+    pub fn lease(&self) -> String {
+        format!("{}/lease.json", self.base)
     }
     pub fn requests_dir(&self) -> String {
         format!("{}/requests/", self.base)

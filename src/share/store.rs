@@ -14,6 +14,9 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// An object's bytes and its ETag, or `None` when there is no object.
+pub type Tagged = Option<(Vec<u8>, String)>;
+
 /// What a create-only put found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Put {
@@ -54,6 +57,17 @@ pub trait Store: Send + Sync {
     ) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
     /// The "directories" directly under `prefix` (which ends with `/`), names only.
     fn list_dirs(&self, prefix: String) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+    /// The object at `key` and its ETag, or `None`.
+    fn get_tagged(&self, key: String) -> BoxFuture<'_, Result<Tagged, StoreError>>;
+    /// Compare-and-swap: writes `body` at `key` only if the object's ETag is `etag` (`If-Match`),
+    /// or, with `None`, only if there is none (`If-None-Match: *`). `Ok(None)`: the condition
+    /// failed, nothing was written; `Ok(Some(etag))`: written, with its new ETag.
+    fn put_if(
+        &self,
+        key: String,
+        body: Vec<u8>,
+        etag: Option<String>,
+    ) -> BoxFuture<'_, Result<Option<String>, StoreError>>;
 }
 
 /// Runs a store call with [`CALL_TIMEOUT`].
@@ -77,6 +91,8 @@ pub struct MemStore {
 #[derive(Debug, Default)]
 struct MemInner {
     objects: BTreeMap<String, Vec<u8>>,
+    etags: BTreeMap<String, String>,
+    writes: u64,
     down: bool,
 }
 
@@ -116,6 +132,37 @@ impl Store for MemStore {
                     v.insert(body);
                     Put::Created
                 }
+            })
+        })
+    }
+    fn get_tagged(&self, key: String) -> BoxFuture<'_, Result<Tagged, StoreError>> {
+        Box::pin(async move {
+            self.with(|g| {
+                let tag = g.etags.get(&key).cloned().unwrap_or_else(|| "\"0\"".into());
+                g.objects.get(&key).map(|b| (b.clone(), tag))
+            })
+        })
+    }
+    fn put_if(
+        &self,
+        key: String,
+        body: Vec<u8>,
+        etag: Option<String>,
+    ) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+        Box::pin(async move {
+            self.with(|g| {
+                let current = g
+                    .objects
+                    .contains_key(&key)
+                    .then(|| g.etags.get(&key).cloned().unwrap_or_else(|| "\"0\"".into()));
+                if current != etag {
+                    return None;
+                }
+                g.writes += 1;
+                let tag = format!("\"{}\"", g.writes);
+                g.objects.insert(key.clone(), body);
+                g.etags.insert(key, tag.clone());
+                Some(tag)
             })
         })
     }
@@ -323,6 +370,60 @@ mod s3 {
                             Ok(None)
                         }
                     }
+                    Err(e) => Err(classify(&self.bucket, &e)),
+                }
+            }))
+        }
+
+        fn get_tagged(&self, key: String) -> BoxFuture<'_, Result<Tagged, StoreError>> {
+            Box::pin(bounded(async move {
+                let r = self
+                    .client()
+                    .await
+                    .get_object()
+                    .bucket(&self.bucket)
+                    .key(&key)
+                    .send()
+                    .await;
+                match r {
+                    Ok(out) => {
+                        let tag = out.e_tag().unwrap_or_default().to_string();
+                        out.body
+                            .collect()
+                            .await
+                            .map(|b| Some((b.into_bytes().to_vec(), tag)))
+                            .map_err(|e| StoreError::Unreachable(crate::text::echo(&e.to_string())))
+                    }
+                    Err(e) if status_of(&e) == Some(404) => Ok(None),
+                    Err(e) => Err(classify(&self.bucket, &e)),
+                }
+            }))
+        }
+
+        fn put_if(
+            &self,
+            key: String,
+            body: Vec<u8>,
+            etag: Option<String>,
+        ) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+            Box::pin(bounded(async move {
+                let mut call = self
+                    .client()
+                    .await
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(&key)
+                    .content_type("application/json")
+                    .body(ByteStream::from(body));
+                call = match &etag {
+                    Some(tag) => call.if_match(tag),
+                    None => call.if_none_match("*"),
+                };
+                match call.send().await {
+                    Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
+                    // 412: the ETag changed (or the key exists); 409: a concurrent write won;
+                    // 404: If-Match on a key that is gone.
+                    Err(e) if matches!(status_of(&e), Some(412 | 409 | 404)) => Ok(None),
                     Err(e) => Err(classify(&self.bucket, &e)),
                 }
             }))

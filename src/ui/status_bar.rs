@@ -113,6 +113,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 /// `JOINED observer · view 2s old` (a joiner); the bool says whether it is an alarm.
 fn share_badge(app: &App) -> Option<(String, bool)> {
     use crate::app::ShareState;
+    use crate::share::lease::Command;
+    match &app.share_command {
+        Some(Command::Lost) => return Some((" COMMAND TAKEN ".into(), true)),
+        Some(Command::HeldElsewhere(_)) => return Some((" NOT IN COMMAND ".into(), true)),
+        _ => {}
+    }
     match app.share.as_ref()? {
         ShareState::Driving(s) if s.conflict.is_some() => {
             Some((" SHARED LOG CONFLICT ".into(), true))

@@ -80,8 +80,14 @@ pub struct ShareSession {
 }
 
 pub enum ShareKind {
-    /// This console writes the journal: mirror it, take requests checked against `trust`.
-    Drive { trust: crate::share::ingest::Trust },
+    /// This console writes the journal: mirror it, take requests checked against `trust`,
+    /// hold command (the lease) as `claimant`, from `lease` (an ETag: taken before the console
+    /// started, `--take-command`) or taken when the journal exists.
+    Drive {
+        trust: crate::share::ingest::Trust,
+        claimant: crate::share::lease::Claimant,
+        lease: Option<String>,
+    },
     /// This console joined: keep the local copy (which the follower tails) up to date.
     Join { copy: crate::share::join::Copy },
 }
@@ -156,9 +162,7 @@ pub async fn run(session: Session) -> Result<App> {
     }
     // The journal the shared log mirrors (it changes when an incident is picked).
     let (journal_watch, journal_rx) = tokio::sync::watch::channel(app.journal_path.clone());
-    if let Some(share) = share {
-        spawn_share(share, journal_rx, &tx);
-    }
+    let lease_asks = share.and_then(|share| spawn_share(share, journal_rx, &tx));
     let simulated = matches!(faults, Some(FaultTarget::Sim(_)));
     let mut runner = EffectRunner {
         running: HashMap::new(),
@@ -200,7 +204,10 @@ pub async fn run(session: Session) -> Result<App> {
         &mut runner,
         test_panic,
         baseline_tx,
-        &journal_watch,
+        ShareLinks {
+            journal: &journal_watch,
+            lease_asks: lease_asks.as_ref(),
+        },
     )
     .await;
     // Every step's process tree ends with the console; what cannot be killed is journaled.
@@ -219,15 +226,38 @@ pub async fn run(session: Session) -> Result<App> {
     result.map(|()| app)
 }
 
-/// Starts the shared war room's tasks (see [`ShareSession`]).
+/// What the loop tells the shared war room's tasks: which journal the console writes, and
+/// the driver's hand-over (`H`).
+struct ShareLinks<'a> {
+    journal: &'a tokio::sync::watch::Sender<Option<std::path::PathBuf>>,
+    lease_asks: Option<&'a tokio::sync::mpsc::UnboundedSender<crate::share::lease::Ask>>,
+}
+
+/// Starts the shared war room's tasks (see [`ShareSession`]); for a driver, where to ask the
+/// lease task to hand command over.
 fn spawn_share(
     share: ShareSession,
     journal: tokio::sync::watch::Receiver<Option<std::path::PathBuf>>,
     tx: &tokio::sync::mpsc::UnboundedSender<Action>,
-) {
+) -> Option<tokio::sync::mpsc::UnboundedSender<crate::share::lease::Ask>> {
     let ShareSession { store, url, kind } = share;
     match kind {
-        ShareKind::Drive { trust } => {
+        ShareKind::Drive {
+            trust,
+            claimant,
+            lease,
+        } => {
+            let (asks_tx, asks) = unbounded_channel();
+            let lease_tx = tx.clone();
+            tokio::spawn(crate::share::lease::run(
+                Arc::clone(&store),
+                url.clone(),
+                claimant,
+                lease,
+                journal.clone(),
+                asks,
+                move |command| lease_tx.send(Action::ShareCommand(command)).is_ok(),
+            ));
             let mirror_tx = tx.clone();
             tokio::spawn(crate::share::mirror::run(
                 Arc::clone(&store),
@@ -251,12 +281,14 @@ fn spawn_share(
                         .is_ok()
                 },
             ));
+            Some(asks_tx)
         }
         ShareKind::Join { copy } => {
             let view_tx = tx.clone();
             tokio::spawn(crate::share::join::run(copy, move |view| {
                 view_tx.send(Action::ShareView(view)).is_ok()
             }));
+            None
         }
     }
 }
@@ -309,8 +341,12 @@ async fn event_loop(
     runner: &mut EffectRunner,
     test_panic: Option<TestPanic>,
     baseline: tokio::sync::watch::Sender<bool>,
-    journal_watch: &tokio::sync::watch::Sender<Option<std::path::PathBuf>>,
+    share: ShareLinks<'_>,
 ) -> Result<()> {
+    let ShareLinks {
+        journal: journal_watch,
+        lease_asks,
+    } = share;
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         if !*baseline.borrow() && app.board.complete() {
@@ -343,6 +379,12 @@ async fn event_loop(
                 _ => {}
             }
             for effect in app.update(action) {
+                if effect == super::Effect::HandOver
+                    && let Some(asks) = lease_asks
+                {
+                    let _ = asks.send(crate::share::lease::Ask::HandOver);
+                    continue;
+                }
                 if runner.run(effect, app).is_break() {
                     return Ok(());
                 }
