@@ -405,6 +405,8 @@ fn an_observer_follows_a_scribe_signs_and_bad_requests_are_refused() {
         let shown = Instant::now();
         observer.wait_text(&format!("Step {step}/7"), Duration::from_secs(5));
         let lag = shown.elapsed();
+        // Measured figure (BENCHMARKS.md): the driver's screen to the observer's screen.
+        eprintln!("measure: observer lag behind step {step}: {lag:?}");
         assert!(
             lag <= Duration::from_secs(2),
             "the observer lagged {lag:?} behind step {step}"
@@ -669,6 +671,8 @@ fn the_store_stopped_for_20s_the_driver_goes_on_then_the_shared_log_catches_up()
     );
     std::thread::sleep(Duration::from_secs(20).saturating_sub(stopped.elapsed()));
     relay.set_down(false);
+    let back = Instant::now();
+    let waiting = journal_lines(&journal).len() - objects(&moto.url, &prefix).len();
     // The shared log catches up, in order, and equals the local journal line for line.
     let deadline = Instant::now() + T;
     loop {
@@ -686,6 +690,11 @@ fn the_store_stopped_for_20s_the_driver_goes_on_then_the_shared_log_catches_up()
             .map(|(_, b)| String::from_utf8_lossy(b).to_string())
             .collect();
         if remote.len() == local.len() {
+            // Measured figure (BENCHMARKS.md): store back -> every waiting line in it.
+            eprintln!(
+                "measure: {waiting} lines backfilled {:?} after the store came back",
+                back.elapsed()
+            );
             assert_eq!(remote, local, "the shared log differs from the journal");
             // Each event under its own sequence number.
             for (i, (k, _)) in shared
