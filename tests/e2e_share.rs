@@ -258,7 +258,10 @@ fn wait_shared(endpoint: &str, incident: &str) {
     while objects(endpoint, &format!("team/{incident}/events/")).is_empty()
         || objects(endpoint, &format!("team/{incident}/header.json")).is_empty()
     {
-        assert!(Instant::now() < deadline, "the incident never reached the store");
+        assert!(
+            Instant::now() < deadline,
+            "the incident never reached the store"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -1536,7 +1536,8 @@ fn one_of_each() -> Vec<Event> {
             key: "SHA256:alice".into(),
             armed: "ab".repeat(32),
             signed: "{\"incident\":\"i\"}".into(),
-            signature: "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n".into(),
+            signature: "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n"
+                .into(),
         },
         Event::Approved {
             step: step(),
