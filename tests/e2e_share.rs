@@ -400,9 +400,15 @@ fn an_observer_follows_a_scribe_signs_and_bad_requests_are_refused() {
     let url = format!("{share}/{incident}");
 
     // The observer (no environment file: the built-in demo's name and the same playbooks).
-    let mut observer = olga.tui(&["join", &url, "--role", "observer"], &moto.url, 160, 48);
+    let mut observer = olga.tui(&["join", &url, "--role", "observer"], &moto.url, 240, 80);
     observer.wait_text("joined observer", T);
     observer.wait_text("Step 1/7", T);
+    // No environment of its own: the panes come from the driver's snapshot (every 5 s).
+    let screen = observer.wait_text("Replica lag", T);
+    observer.wait_for("the driver's replicas in the lag pane", T, |s| {
+        s.contains("dr-replica")
+    });
+    assert!(screen.contains("Regions"), "{screen}");
     for step in 2..=3 {
         walk_step(&mut driver, step);
         let shown = Instant::now();
@@ -813,11 +819,12 @@ fn the_promotion_waits_for_another_persons_approval() {
         .to_string();
     let url = format!("{share}/{incident}");
     wait_shared(&moto.url, &incident);
+    // This observer watches at 80x24.
     let mut observer = olga.tui(
         &["--playbooks", pb, "join", &url, "--role", "observer"],
         &moto.url,
-        160,
-        48,
+        80,
+        24,
     );
     observer.wait_text("Step 1/7", T);
     walk_step(&mut driver, 2);

@@ -38,6 +38,8 @@ pub enum Action {
     ShareMirror(crate::share::mirror::Status),
     /// The shared war room: whether this console holds command (the lease).
     ShareCommand(crate::share::lease::Command),
+    /// The shared war room: the driver's panes, for a joiner without pollers of its own.
+    SharePanes(crate::share::panes::Snapshot),
     /// The shared war room: how old a joiner's view is.
     ShareView(crate::share::join::ViewStatus),
     /// The shared war room: a request found in the store, checked (signature, signer, role) or

@@ -378,11 +378,17 @@ impl App {
         let (width, _) = self.frame_size.get();
         match &self.incident {
             None => PANES,
-            Some(_) if self.following.is_some() => PLAYBOOK,
+            Some(_) if self.following.is_some() && !self.joined_with_panes() => PLAYBOOK,
             Some(_) if width == 0 || width >= crate::ui::WIDE => ALL,
             Some(_) if self.narrow_view == NarrowView::Playbook => PLAYBOOK,
             Some(_) => PANES,
         }
+    }
+
+    /// One who joined a shared incident sees the panes too (the driver's snapshot, or pollers
+    /// of its own); a plain follower sees only the playbook.
+    pub fn joined_with_panes(&self) -> bool {
+        matches!(self.share, Some(ShareState::Joined { .. })) && !self.board.sources.is_empty()
     }
 
     /// Whether the playbook is on screen (its keys act only then).
@@ -547,6 +553,21 @@ impl App {
                 Vec::new()
             }
             Action::ShareCommand(command) => self.share_command_changed(command),
+            Action::SharePanes(snapshot) => {
+                // A joiner whose board has the one "shared panes" source (no pollers of its own).
+                if matches!(self.share, Some(ShareState::Joined { .. }))
+                    && self.board.sources.len() == 1
+                    && self.board.sources[0].name == crate::share::panes::SOURCE
+                {
+                    self.board.apply(
+                        crate::telemetry::SourceId(0),
+                        Ok(snapshot.picture),
+                        snapshot.at,
+                    );
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
             Action::ShareView(view) => {
                 if let Some(ShareState::Joined { view: v, .. }) = &mut self.share {
                     *v = Some(view);

@@ -239,10 +239,25 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     };
     let simulated = wiring.sim.is_some();
     let sources = wiring.sources;
-    let board = Board::new(
-        sources.iter().map(|s| (s.name().to_string(), s.feeds())),
-        stale_after(&sources, clock.speed()),
-    );
+    let board = if joined_role.is_some() && sources.is_empty() {
+        // One who joined without pollers of its own: the driver's snapshot feeds every pane
+        // (stale after three missed snapshots).
+        Board::new(
+            [(
+                warroom::share::panes::SOURCE.to_string(),
+                warroom::telemetry::source::Feeds::ALL,
+            )],
+            TimeDelta::from_std(3 * warroom::share::panes::EVERY).unwrap_or_default()
+                * i32::try_from(clock.speed().round() as i64)
+                    .unwrap_or(1)
+                    .max(1),
+        )
+    } else {
+        Board::new(
+            sources.iter().map(|s| (s.name().to_string(), s.feeds())),
+            stale_after(&sources, clock.speed()),
+        )
+    };
     let (playbooks, problems) = load_playbooks(&args.playbooks, &env);
     let mut app = App::new(env, mode, theme, board, clock.now(), clock.speed());
     app.read_only = read_only;

@@ -211,10 +211,28 @@ pub struct ViewStatus {
 
 /// Keeps the copy up to date every [`POLL`]; reports each pull's outcome (`report` returning
 /// false ends the task).
-pub async fn run(mut copy: Copy, report: impl Fn(ViewStatus) -> bool + Send) {
+pub async fn run(
+    mut copy: Copy,
+    report: impl Fn(ViewStatus) -> bool + Send,
+    panes: impl Fn(super::panes::Snapshot) -> bool + Send,
+) {
     let mut synced_at = chrono::Utc::now();
     let mut last: Option<(u64, Option<String>)> = None;
+    let mut panes_at: Option<std::time::Instant> = None;
+    let mut last_panes: Option<super::panes::Snapshot> = None;
     loop {
+        // The driver's panes snapshot, as often as the driver puts it.
+        if panes_at.is_none_or(|t| t.elapsed() >= super::panes::EVERY) {
+            panes_at = Some(std::time::Instant::now());
+            if let Some(snapshot) = super::panes::fetch(copy.store.as_ref(), &copy.keys).await
+                && last_panes.as_ref() != Some(&snapshot)
+            {
+                last_panes = Some(snapshot.clone());
+                if !panes(snapshot) {
+                    return;
+                }
+            }
+        }
         let error = match copy.pull().await {
             Ok(_) => {
                 synced_at = chrono::Utc::now();

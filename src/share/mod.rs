@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod join;
 pub mod lease;
 pub mod mirror;
+pub mod panes;
 pub mod request;
 pub mod sig;
 pub mod store;
@@ -153,6 +154,10 @@ impl IncidentKeys {
             .strip_suffix(".json")?
             .parse()
             .ok()
+    }
+    /// The driver's panes, at most every 5 s (not part of the log).
+    pub fn panes(&self) -> String {
+        format!("{}/panes.json", self.base)
     }
     /// The driver's lease (command of the incident).
     pub fn lease(&self) -> String {

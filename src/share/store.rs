@@ -49,6 +49,8 @@ pub trait Store: Send + Sync {
     fn put_new(&self, key: String, body: Vec<u8>) -> BoxFuture<'_, Result<Put, StoreError>>;
     /// The object at `key`, or `None`.
     fn get(&self, key: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>>;
+    /// Writes `body` at `key` whatever is there (the panes snapshot: not part of the log).
+    fn put(&self, key: String, body: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Keys under `prefix`, in order, after `start_after` (all pages).
     fn list(
         &self,
@@ -168,6 +170,13 @@ impl Store for MemStore {
     }
     fn get(&self, key: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
         Box::pin(async move { self.with(|g| g.objects.get(&key).cloned()) })
+    }
+    fn put(&self, key: String, body: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.with(|g| {
+                g.objects.insert(key, body);
+            })
+        })
     }
     fn list(
         &self,
@@ -343,6 +352,22 @@ mod s3 {
                     Err(e) if matches!(status_of(&e), Some(412 | 409)) => Ok(Put::Exists),
                     Err(e) => Err(classify(&self.bucket, &e)),
                 }
+            }))
+        }
+
+        fn put(&self, key: String, body: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
+            Box::pin(bounded(async move {
+                self.client()
+                    .await
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(&key)
+                    .content_type("application/json")
+                    .body(ByteStream::from(body))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| classify(&self.bucket, &e))
             }))
         }
 

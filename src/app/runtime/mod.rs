@@ -162,7 +162,9 @@ pub async fn run(session: Session) -> Result<App> {
     }
     // The journal the shared log mirrors (it changes when an incident is picked).
     let (journal_watch, journal_rx) = tokio::sync::watch::channel(app.journal_path.clone());
-    let lease_asks = share.and_then(|share| spawn_share(share, journal_rx, &tx));
+    let links = share.map(|share| spawn_share(share, journal_rx, &tx));
+    let lease_asks = links.as_ref().and_then(|l| l.lease_asks.clone());
+    let panes = links.and_then(|l| l.panes);
     let simulated = matches!(faults, Some(FaultTarget::Sim(_)));
     let mut runner = EffectRunner {
         running: HashMap::new(),
@@ -207,6 +209,7 @@ pub async fn run(session: Session) -> Result<App> {
         ShareLinks {
             journal: &journal_watch,
             lease_asks: lease_asks.as_ref(),
+            panes: panes.as_ref(),
         },
     )
     .await;
@@ -231,6 +234,14 @@ pub async fn run(session: Session) -> Result<App> {
 struct ShareLinks<'a> {
     journal: &'a tokio::sync::watch::Sender<Option<std::path::PathBuf>>,
     lease_asks: Option<&'a tokio::sync::mpsc::UnboundedSender<crate::share::lease::Ask>>,
+    panes: Option<&'a tokio::sync::watch::Sender<Option<crate::share::panes::Snapshot>>>,
+}
+
+/// A driver's ends of its share tasks: hand-over and the panes snapshot.
+#[derive(Default)]
+struct DriverLinks {
+    lease_asks: Option<tokio::sync::mpsc::UnboundedSender<crate::share::lease::Ask>>,
+    panes: Option<tokio::sync::watch::Sender<Option<crate::share::panes::Snapshot>>>,
 }
 
 /// Starts the shared war room's tasks (see [`ShareSession`]); for a driver, where to ask the
@@ -239,7 +250,7 @@ fn spawn_share(
     share: ShareSession,
     journal: tokio::sync::watch::Receiver<Option<std::path::PathBuf>>,
     tx: &tokio::sync::mpsc::UnboundedSender<Action>,
-) -> Option<tokio::sync::mpsc::UnboundedSender<crate::share::lease::Ask>> {
+) -> DriverLinks {
     let ShareSession { store, url, kind } = share;
     match kind {
         ShareKind::Drive {
@@ -248,6 +259,13 @@ fn spawn_share(
             lease,
         } => {
             let (asks_tx, asks) = unbounded_channel();
+            let (panes_tx, panes_rx) = tokio::sync::watch::channel(None);
+            tokio::spawn(crate::share::panes::publish(
+                Arc::clone(&store),
+                url.clone(),
+                journal.clone(),
+                panes_rx,
+            ));
             let lease_tx = tx.clone();
             tokio::spawn(crate::share::lease::run(
                 Arc::clone(&store),
@@ -281,14 +299,20 @@ fn spawn_share(
                         .is_ok()
                 },
             ));
-            Some(asks_tx)
+            DriverLinks {
+                lease_asks: Some(asks_tx),
+                panes: Some(panes_tx),
+            }
         }
         ShareKind::Join { copy } => {
             let view_tx = tx.clone();
-            tokio::spawn(crate::share::join::run(copy, move |view| {
-                view_tx.send(Action::ShareView(view)).is_ok()
-            }));
-            None
+            let panes_tx = tx.clone();
+            tokio::spawn(crate::share::join::run(
+                copy,
+                move |view| view_tx.send(Action::ShareView(view)).is_ok(),
+                move |panes| panes_tx.send(Action::SharePanes(panes)).is_ok(),
+            ));
+            DriverLinks::default()
         }
     }
 }
@@ -346,7 +370,9 @@ async fn event_loop(
     let ShareLinks {
         journal: journal_watch,
         lease_asks,
+        panes,
     } = share;
+    let mut panes_sent: Option<tokio::time::Instant> = None;
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         if !*baseline.borrow() && app.board.complete() {
@@ -372,6 +398,18 @@ async fn event_loop(
             }
             changed
         });
+        // The driver's panes for those who joined, at most every 5 s (not journaled).
+        if let Some(panes) = panes
+            && app.incident.is_some()
+            && panes_sent.is_none_or(|t| t.elapsed() >= crate::share::panes::EVERY)
+            && app.board.sources.iter().any(|s| s.last_ok.is_some())
+        {
+            panes_sent = Some(tokio::time::Instant::now());
+            panes.send_replace(Some(crate::share::panes::Snapshot::new(
+                app.now,
+                app.board.picture.clone(),
+            )));
+        }
         for action in batch.drain(..) {
             match &action {
                 Action::Journal(ack) => runner.acknowledged(ack),
