@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use aws_common::*;
 use warroom::actions::aws::{AwsBackend, WaitPolicy};
-use warroom::actions::{ActionBackend, ActionCall};
+use warroom::actions::{ActionBackend, Call};
 use warroom::duration::Dur;
 use warroom::env::Environment;
 use warroom::telemetry::aws::rds::{RdsSource, SnapshotSource};
@@ -48,14 +48,8 @@ async fn picture(env: &Environment, connector: &Arc<Connector>) -> Sample {
     sample
 }
 
-fn call(name: &str, args: &[(&str, &str)]) -> ActionCall {
-    ActionCall {
-        name: name.into(),
-        args: args
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect::<BTreeMap<_, _>>(),
-    }
+fn call(name: &str, args: &[(&str, &str)]) -> Call {
+    Call::parse(name, args).expect("a valid call")
 }
 
 fn fast_wait() -> WaitPolicy {
@@ -350,8 +344,10 @@ async fn db_promote_calls_promote_read_replica_only_when_executed() {
             "rds:PromoteReadReplica DBInstanceIdentifier=pynomaly-dr (region us-east-1)"
         )
     );
-    for b in warroom::actions::BUILTINS {
-        let _ = backend.unsupported(b.name);
+    for &action in warroom::actions::BuiltinAction::ALL {
+        let example = Call::example(action, &env).expect("example");
+        let _ = backend.unsupported(&example);
+        let _ = backend.describe(&example);
     }
     assert_eq!(
         moto.counts(),
@@ -432,6 +428,67 @@ async fn dns_point_upserts_the_record_and_waits_for_insync() {
         .expect_err("no target");
     assert!(err.contains("no target for region \"dr\""), "{err}");
     assert_eq!(moto.counts(), BTreeMap::new());
+}
+
+/// `forensic = true`: a manual snapshot named `forensic-<instance>-<time>` and tagged
+/// `warroom:purpose=forensic` (RDS's automated retention never deletes a manual snapshot); the
+/// output names it, and the description shown before confirming says the same.
+#[tokio::test]
+async fn a_forensic_snapshot_is_named_and_tagged_as_evidence() {
+    let Some(moto) = Moto::start() else { return };
+    let seeded = seed_two_regions(&moto, 3.0).await;
+    let env = env_of(&seeded);
+    let connector = moto.connector();
+    let backend = AwsBackend::new(&env, Arc::clone(&connector)).with_wait(fast_wait());
+    let forensic = call(
+        "backup.snapshot",
+        &[("backup", "snapshots"), ("forensic", "true")],
+    );
+    let described = backend.describe(&forensic);
+    assert!(
+        described.contains("DBSnapshotIdentifier=forensic-pynomaly-prod-")
+            && described.contains("Tags=warroom:purpose=forensic"),
+        "{described}"
+    );
+    let out = backend.execute(&forensic, &|_| {}).await.expect("snapshot");
+    assert!(
+        out[0].starts_with("snapshot forensic-pynomaly-prod-"),
+        "{out:?}"
+    );
+    assert!(
+        out.iter()
+            .any(|l| l.starts_with("kept as forensic evidence: forensic-pynomaly-prod-")),
+        "{out:?}"
+    );
+    let calls = moto.calls_of("rds:CreateDBSnapshot");
+    let made = calls.last().expect("CreateDBSnapshot");
+    let id = made["params"]["DBSnapshotIdentifier"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let client = rds(&moto, PRIMARY_REGION).await;
+    let listed = client
+        .describe_db_snapshots()
+        .db_snapshot_identifier(&id)
+        .send()
+        .await
+        .expect("describe");
+    let snapshot = &listed.db_snapshots()[0];
+    assert_eq!(snapshot.snapshot_type(), Some("manual"));
+    let arn = snapshot.db_snapshot_arn().expect("arn").to_string();
+    let tags = client
+        .list_tags_for_resource()
+        .resource_name(&arn)
+        .send()
+        .await
+        .expect("tags");
+    assert!(
+        tags.tag_list()
+            .iter()
+            .any(|t| t.key() == Some("warroom:purpose") && t.value() == Some("forensic")),
+        "{:?}",
+        tags.tag_list()
+    );
 }
 
 #[tokio::test]

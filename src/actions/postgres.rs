@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_postgres::Client;
 
-use super::{ActionBackend, ActionCall};
+use super::{ActionBackend, BuiltinAction, Call};
 use crate::env::Environment;
 use crate::env::postgres::BackupDir;
 use crate::telemetry::backup_dir::{BackupFile, list_archive, scan};
@@ -39,6 +39,27 @@ use crate::telemetry::source::BoxFuture;
 pub const PROMOTE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Longest a `pg_dump` or a `pg_restore` may run.
 pub const DUMP_TIMEOUT: Duration = Duration::from_secs(2 * 3600);
+/// Where forensic copies live inside a backup directory (`backup.snapshot` with `forensic`).
+pub const FORENSIC_DIR: &str = "forensic";
+
+/// Keeps `from` at `to` (creating `to`'s directory): a hard link where the file system allows
+/// it (no second copy of a large dump), else a copy. Refuses to replace an existing file.
+fn keep_copy(from: &Path, to: &Path) -> Result<(), String> {
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    if to.exists() {
+        return Err(format!(
+            "{} already exists; retry in a second",
+            to.display()
+        ));
+    }
+    std::fs::hard_link(from, to)
+        .or_else(|_| std::fs::copy(from, to).map(|_| ()))
+        .map_err(|e| format!("cannot keep {} as {}: {e}", from.display(), to.display()))
+}
+
 /// Where manifests live inside a backup directory (a dot directory: never matched by a glob).
 pub const MANIFEST_DIR: &str = ".warroom";
 
@@ -402,9 +423,14 @@ impl PostgresBackend {
         ])
     }
 
+    /// `backup.snapshot`: a dump of the series' database with its manifest. With `forensic`, the
+    /// dump and its manifest are also linked into the series directory's `forensic/`
+    /// subdirectory under a name of their own (`forensic-<series>-<time>.dump`): the series'
+    /// pattern and any retention that prunes the directory's files never reach them.
     async fn snapshot(
         &self,
         backup: &str,
+        forensic: bool,
         progress: &(dyn Fn(String) + Send + Sync),
     ) -> Result<Vec<String>, String> {
         let s = self.series(backup)?;
@@ -493,7 +519,7 @@ impl PostgresBackend {
             ))
         })?;
         let rows: i64 = manifest.tables.iter().map(|t| t.rows).sum();
-        Ok(vec![
+        let mut lines = vec![
             format!(
                 "wrote {} ({}) in {:.1}s; pg_restore --list reads {entries} entries",
                 final_path.display(),
@@ -505,7 +531,21 @@ impl PostgresBackend {
                 manifest.tables.len(),
                 manifest_path.display()
             ),
-        ])
+        ];
+        if forensic {
+            let dir = s.dir.join(FORENSIC_DIR);
+            let name = crate::actions::forensic_name(backup, taken_at);
+            let kept = dir.join(format!("{name}.dump"));
+            keep_copy(&final_path, &kept)?;
+            keep_copy(&manifest_path, &dir.join(format!("{name}.manifest.json")))?;
+            lines.push(format!(
+                "kept as forensic evidence: {} (+ its manifest), outside the series' files: \
+                 nothing that prunes {} reaches it",
+                kept.display(),
+                s.dir.display()
+            ));
+        }
+        Ok(lines)
     }
 
     /// The newest file of a series that `pg_restore --list` reads, with the files skipped.
@@ -839,23 +879,31 @@ fn read_manifest(path: &Path) -> Result<Option<Manifest>, String> {
     }
 }
 
-/// Why a built-in has no meaning on this backend, and what to do instead.
-pub fn unsupported_reason(action: &str) -> Option<String> {
+/// Why a built-in has no meaning on this backend, and what to do instead. Exhaustive: every
+/// action is answered here, and `execute` runs exactly the ones answered `None`.
+pub fn unsupported_reason(action: BuiltinAction) -> Option<String> {
     match action {
-        "dns.point" => Some(
+        BuiltinAction::DnsPoint => Some(
             "DNS is not managed by the PostgreSQL backend: repoint the record with your DNS provider's tool in a `run` step, or as a checklist item".to_string(),
         ),
-        "app.scale" => Some(
+        BuiltinAction::AppScale => Some(
             "application deployments are not managed by the PostgreSQL backend: scale with your orchestrator in a `run` step (e.g. kubectl scale), or as a checklist item".to_string(),
         ),
-        "secret.rotate" => Some(
+        BuiltinAction::SecretRotate => Some(
             "secrets are not managed by the PostgreSQL backend: rotate them in your secret store in a `run` step; to cut database sessions use pg_terminate_backend in a `run` step".to_string(),
         ),
-        "notify.webhook" => Some(
+        BuiltinAction::NotifyWebhook => Some(
             "no notification webhook in a PostgreSQL environment: post the message with a `run` step (e.g. curl) or by hand".to_string(),
         ),
-        other if super::builtin(other).is_none() => Some(format!("unknown action {other:?}")),
-        _ => None,
+        BuiltinAction::DbFailover => Some(
+            "db.failover (Multi-AZ or cluster failover in one region) has no meaning for a plain PostgreSQL pair: promote the standby with db.promote".to_string(),
+        ),
+        BuiltinAction::DbPromote
+        | BuiltinAction::DbReadOnly
+        | BuiltinAction::DbRestore
+        | BuiltinAction::BackupSnapshot
+        | BuiltinAction::BackupVerify
+        | BuiltinAction::HttpCheck => None,
     }
 }
 
@@ -864,12 +912,11 @@ impl ActionBackend for PostgresBackend {
         "postgres"
     }
 
-    fn unsupported(&self, action: &str) -> Option<String> {
-        unsupported_reason(action)
+    fn unsupported(&self, call: &Call) -> Option<String> {
+        unsupported_reason(call.action())
     }
 
-    fn describe(&self, call: &ActionCall) -> String {
-        let arg = |n: &str| call.arg(n).unwrap_or_default().to_string();
+    fn describe(&self, call: &Call) -> String {
         let db_shown = |n: &str| {
             self.databases.get(n).map_or_else(
                 || format!("{n} (unknown database)"),
@@ -891,89 +938,89 @@ impl ActionBackend for PostgresBackend {
                     |d| db_shown(d.get_ref()),
                 )
         };
-        match call.name.as_str() {
-            "db.promote" => format!(
+        let unsupported = || {
+            format!(
+                "unsupported on PostgreSQL: {}",
+                unsupported_reason(call.action()).unwrap_or_default()
+            )
+        };
+        match call {
+            Call::DbPromote(c) => format!(
                 "SELECT pg_promote() on {}, then wait until it leaves recovery",
-                db_shown(&arg("db"))
+                db_shown(&c.db)
             ),
-            "db.read_only" => {
-                let on = call.arg("enabled").is_none_or(|v| v != "false");
+            Call::DbReadOnly(c) => format!(
+                "ALTER SYSTEM SET default_transaction_read_only = {}; SELECT pg_reload_conf() on {}",
+                if c.writes_off() { "on" } else { "off" },
+                db_shown(&c.db)
+            ),
+            Call::DbRestore(c) => format!(
+                "pg_restore --clean --if-exists --single-transaction of the newest readable dump in {} into {}",
+                series_shown(&c.backup),
+                db_shown(&c.db)
+            ),
+            Call::BackupSnapshot(c) => {
+                let dir = self
+                    .series
+                    .get(&c.backup)
+                    .map_or_else(|| series_shown(&c.backup), |s| s.dir.display().to_string());
+                let kept = if c.is_forensic() {
+                    format!(
+                        ", kept as forensic evidence in {dir}/{FORENSIC_DIR}/forensic-{}-<time>.dump",
+                        c.backup
+                    )
+                } else {
+                    String::new()
+                };
                 format!(
-                    "ALTER SYSTEM SET default_transaction_read_only = {}; SELECT pg_reload_conf() on {}",
-                    if on { "on" } else { "off" },
-                    db_shown(&arg("db"))
+                    "pg_dump --format=custom of {} into {dir} (+ manifest), checked with pg_restore --list{kept}",
+                    series_db(&c.backup),
                 )
             }
-            "db.restore" => format!(
-                "pg_restore --clean --if-exists --single-transaction of the newest readable dump in {} into {}",
-                series_shown(&arg("backup")),
-                db_shown(&arg("db"))
-            ),
-            "backup.snapshot" => format!(
-                "pg_dump --format=custom of {} into {} (+ manifest), checked with pg_restore --list",
-                series_db(&arg("backup")),
-                self.series.get(&arg("backup")).map_or_else(
-                    || series_shown(&arg("backup")),
-                    |s| s.dir.display().to_string()
-                )
-            ),
-            "backup.verify" => format!(
+            Call::BackupVerify(c) => format!(
                 "restore the newest {} into a scratch database on {}, compare row counts and md5 per table with its manifest, drop the scratch database",
-                series_shown(&arg("backup")),
-                series_db(&arg("backup"))
+                series_shown(&c.backup),
+                series_db(&c.backup)
             ),
-            "http.check" => {
-                let region = arg("region");
-                let urls = self.regions.get(&region).cloned().unwrap_or_default();
+            Call::HttpCheck(c) => {
+                let urls = self.regions.get(&c.region).cloned().unwrap_or_default();
                 format!(
                     "GET {} (2xx within {}s each)",
                     urls.join(", "),
                     http::CHECK_TIMEOUT.as_secs()
                 )
             }
-            other => {
-                unsupported_reason(other).unwrap_or_else(|| format!("{other}: not implemented"))
-            }
+            Call::DbFailover(_)
+            | Call::DnsPoint(_)
+            | Call::AppScale(_)
+            | Call::SecretRotate(_)
+            | Call::NotifyWebhook(_) => unsupported(),
         }
     }
 
     fn execute<'a>(
         &'a self,
-        call: &'a ActionCall,
+        call: &'a Call,
         progress: &'a (dyn Fn(String) + Send + Sync),
     ) -> BoxFuture<'a, Result<Vec<String>, String>> {
         Box::pin(async move {
-            if let Some(why) = unsupported_reason(&call.name) {
-                return Err(format!("{}: {why}", call.name));
-            }
-            let need = |n: &str| {
-                call.arg(n).map(str::to_string).ok_or_else(|| {
-                    format!(
-                        "{}: missing argument `{n}`; add it to the step's `with` table",
-                        call.name
-                    )
-                })
-            };
-            match call.name.as_str() {
-                "db.promote" => self.promote(&need("db")?, progress).await,
-                "db.read_only" => {
-                    let enabled = match call.arg("enabled") {
-                        None | Some("true") => true,
-                        Some("false") => false,
-                        Some(v) => {
-                            return Err(format!(
-                                "db.read_only: enabled = {v:?} is not true or false"
-                            ));
-                        }
-                    };
-                    self.read_only(&need("db")?, enabled).await
+            match call {
+                Call::DbPromote(c) => self.promote(&c.db, progress).await,
+                Call::DbReadOnly(c) => self.read_only(&c.db, c.writes_off()).await,
+                Call::DbRestore(c) => self.restore(&c.db, &c.backup, progress).await,
+                Call::BackupSnapshot(c) => {
+                    self.snapshot(&c.backup, c.is_forensic(), progress).await
                 }
-                "db.restore" => self.restore(&need("db")?, &need("backup")?, progress).await,
-                "backup.snapshot" => self.snapshot(&need("backup")?, progress).await,
-                "backup.verify" => self.verify(&need("backup")?, progress).await,
-                "http.check" => self.http_check(&need("region")?).await,
-                other => Err(format!(
-                    "{other}: not implemented on the PostgreSQL backend"
+                Call::BackupVerify(c) => self.verify(&c.backup, progress).await,
+                Call::HttpCheck(c) => self.http_check(&c.region).await,
+                Call::DbFailover(_)
+                | Call::DnsPoint(_)
+                | Call::AppScale(_)
+                | Call::SecretRotate(_)
+                | Call::NotifyWebhook(_) => Err(format!(
+                    "{}: {}",
+                    call.name(),
+                    unsupported_reason(call.action()).unwrap_or_default()
                 )),
             }
         })
@@ -1011,20 +1058,23 @@ mod tests {
 
     #[test]
     fn unsupported_actions_say_what_to_do() {
-        for a in ["dns.point", "app.scale", "secret.rotate", "notify.webhook"] {
+        use BuiltinAction as A;
+        for a in [A::DnsPoint, A::AppScale, A::SecretRotate, A::NotifyWebhook] {
             let why = unsupported_reason(a).expect("unsupported");
             assert!(why.contains("`run` step"), "{a}: {why}");
         }
+        let why = unsupported_reason(A::DbFailover).expect("unsupported");
+        assert!(why.contains("db.promote"), "{why}");
         for a in [
-            "db.promote",
-            "db.read_only",
-            "db.restore",
-            "backup.snapshot",
-            "backup.verify",
+            A::DbPromote,
+            A::DbReadOnly,
+            A::DbRestore,
+            A::BackupSnapshot,
+            A::BackupVerify,
+            A::HttpCheck,
         ] {
             assert_eq!(unsupported_reason(a), None, "{a}");
         }
-        assert!(unsupported_reason("nope").is_some());
     }
 
     #[test]

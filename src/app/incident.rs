@@ -83,6 +83,8 @@ pub struct ConfirmDialog {
     pub scroll: Scroll,
     /// Rows of the message to people scrolled past (PgDn / PgUp in the dialog).
     pub message_scroll: usize,
+    /// The action backend's own description of the exact call (a built-in action step).
+    pub backend_says: Option<String>,
 }
 
 /// What a typed prompt is for.
@@ -146,6 +148,8 @@ pub struct Incident {
     pub detail: Scroll,
     /// The scorecard popup.
     pub card: Scroll,
+    /// Describes a built-in action's exact call in the backend's words (the dialog shows it).
+    pub describer: Option<crate::actions::Describer>,
 }
 
 impl Incident {
@@ -163,6 +167,7 @@ impl Incident {
             declared: false,
             detail: Scroll::default(),
             card: Scroll::default(),
+            describer: None,
         }
     }
 
@@ -254,7 +259,12 @@ impl Incident {
                 }
                 engine::Effect::Kill { step, attempt } => out.push(Effect::Kill { step, attempt }),
                 engine::Effect::OpenConfirm(request) => {
+                    let backend_says = self
+                        .describer
+                        .as_ref()
+                        .and_then(|d| d.describe(&request.exec));
                     self.confirm = Some(ConfirmDialog {
+                        backend_says,
                         request: *request,
                         typed: String::new(),
                         scroll: Scroll::default(),

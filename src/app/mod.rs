@@ -138,6 +138,8 @@ const FLASH_WALL_SECS: f64 = 12.0;
 /// All UI state.
 pub struct App {
     pub env: Environment,
+    /// The action backend's descriptions of exact calls, for the confirmation dialog.
+    pub describer: Option<crate::actions::Describer>,
     pub mode: Mode,
     pub theme: Theme,
     pub board: Board,
@@ -221,6 +223,7 @@ impl App {
         speed: f64,
     ) -> Self {
         App {
+            describer: None,
             read_only: false,
             operator: String::new(),
             playbooks: Vec::new(),
@@ -269,7 +272,9 @@ impl App {
             .operator(self.operator.clone())
             .mode(self.mode.badge().to_lowercase())
             .occasion(self.mode.occasion());
-        self.incident = Some(Incident::new(Engine::new(playbook, settings)));
+        let mut incident = Incident::new(Engine::new(playbook, settings));
+        incident.describer = self.describer.clone();
+        self.incident = Some(incident);
         self.journal_path = None;
         self.focus = Focus::Playbook;
         self.narrow_view = NarrowView::Playbook;
@@ -284,6 +289,7 @@ impl App {
         events: &[(DateTime<Utc>, crate::playbook::Event)],
     ) {
         let mut incident = Incident::new(engine);
+        incident.describer = self.describer.clone();
         for (at, event) in events {
             incident.note_timeline(*at, event);
         }
@@ -1229,13 +1235,21 @@ impl App {
         self.panes[self.focus.index()].selected = keys.into_iter().nth(to);
     }
 
+    /// The RPO objective the panes compare with: the open incident's (its playbook's), else
+    /// the environment's.
+    pub fn rpo_objective(&self) -> crate::duration::Dur {
+        self.incident
+            .as_ref()
+            .map_or(self.env.objectives.rpo, |i| i.engine.settings().rpo)
+    }
+
     /// A live pane's rows in the order shown (problems first, its filter applied).
     pub fn pane_keys(&self, focus: Focus) -> Vec<RowKey> {
         use crate::ui::panes;
         let filter = self.panes[focus.index()].filter.as_str();
         let (board, env, now) = (&self.board, &self.env, self.now);
         match focus {
-            Focus::Lag => panes::lag::keys(board, env, now, filter),
+            Focus::Lag => panes::lag::keys(board, env, self.rpo_objective(), filter),
             Focus::Backups => panes::backups::keys(board, env, now, filter),
             Focus::Regions => panes::regions::keys(board, env, now, filter),
             Focus::Playbook => Vec::new(),

@@ -260,6 +260,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     };
     let (playbooks, problems) = load_playbooks(&args.playbooks, &env);
     let mut app = App::new(env, mode, theme, board, clock.now(), clock.speed());
+    app.describer = Some(warroom::actions::Describer(Arc::clone(&wiring.actions)));
     app.read_only = read_only;
     // Only a simulated clock can be paused or fast-forwarded; a follower only mirrors.
     app.pace.controllable = simulated && !matches!(start, Start::Follow(_));

@@ -1132,6 +1132,9 @@ pub struct StepView {
     pub observed: Option<Observation>,
     /// Newest executor output lines of the latest attempt (masked).
     pub output: Vec<String>,
+    /// An earlier step's output lines this step keeps on screen (`recall`): that step's
+    /// number (1-based), its id, and the lines (at most `Recall::MAX_LINES`, the newest).
+    pub recalled: Option<(usize, String, Vec<String>)>,
     pub on_failure: OnFailure,
     pub captures_rpo: bool,
     /// Armed by the driver and waiting for approvals: `(approved so far, needed)`.
@@ -2073,6 +2076,32 @@ impl Engine {
             .collect()
     }
 
+    /// What a step's `recall` shows: the earlier step's number, id and output lines (those
+    /// containing the recall's text, else all), the newest `Recall::MAX_LINES` of them.
+    fn recalled(&self, recall: &super::model::Recall) -> (usize, String, Vec<String>) {
+        let id = self
+            .playbook
+            .steps
+            .get(recall.step)
+            .map(|s| s.id.clone())
+            .unwrap_or_default();
+        let output = self.runs.get(recall.step).map(|r| &r.output);
+        let mut lines: Vec<String> = output
+            .into_iter()
+            .flatten()
+            .filter(|l| {
+                recall
+                    .containing
+                    .as_deref()
+                    .is_none_or(|text| l.contains(text))
+            })
+            .cloned()
+            .collect();
+        let keep = lines.len().saturating_sub(super::model::Recall::MAX_LINES);
+        lines.drain(..keep);
+        (recall.step + 1, id, lines)
+    }
+
     pub fn step_view(&self, index: usize, now: DateTime<Utc>) -> Option<StepView> {
         let step = self.playbook.steps.get(index)?;
         let run = self.runs.get(index)?;
@@ -2108,6 +2137,7 @@ impl Engine {
                 .map(|w| format!("{} (timeout {})", w.condition, w.timeout)),
             observed: run.observed.clone(),
             output: run.output.iter().cloned().collect(),
+            recalled: step.recall.as_ref().map(|r| self.recalled(r)),
             on_failure: step.on_failure,
             captures_rpo: step.capture_rpo,
             waiting_approval: self.armed.as_ref().filter(|a| a.step == index).map(|a| {

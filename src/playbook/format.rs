@@ -167,6 +167,21 @@ pub struct StepFile {
     /// people other than the driver approved it (in a shared war room, `--share`).
     #[serde(default)]
     pub approvals: Option<Spanned<u32>>,
+    /// Lines of an earlier step's output kept on screen beside this step's checklist
+    /// (`{ step = "restore", lines = "manifest" }`): what the checklist compares with.
+    #[serde(default)]
+    pub recall: Option<Spanned<RecallFile>>,
+}
+
+/// A `recall = { step = "...", lines = "..." }` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecallFile {
+    /// The id of an earlier step.
+    pub step: Spanned<String>,
+    /// Only that step's output lines containing this text; without it, its last lines.
+    #[serde(default)]
+    pub lines: Option<Spanned<String>>,
 }
 
 /// A `wait = { ... }` table: one subject, one predicate, a timeout.

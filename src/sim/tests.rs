@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, TimeZone, Timelike, Utc};
 
 use super::*;
-use crate::actions::ActionCall;
+use crate::actions::Call;
 use crate::duration::compact;
 use crate::telemetry::{
     AttemptOutcome, BackupStatus, DbRole, DbState, FAILED_AUTH_SPIKE_PER_MIN, ReplicationState,
@@ -29,14 +29,8 @@ fn demo(seed: u64) -> Sim {
     Sim::new(&Environment::demo(), seed, t0())
 }
 
-fn call(name: &str, args: &[(&str, &str)]) -> ActionCall {
-    ActionCall {
-        name: name.to_string(),
-        args: args
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<BTreeMap<_, _>>(),
-    }
+fn call(name: &str, args: &[(&str, &str)]) -> Call {
+    Call::parse(name, args).expect("a valid call")
 }
 
 fn db(s: &Sample, name: &str) -> DatabaseReading {
@@ -614,11 +608,7 @@ fn read_only_stops_writes_and_back() {
         .set_read_only("dr-replica", true, at(80))
         .expect_err("replica");
     assert!(e.to_string().contains("\"dr-replica\" is a replica"), "{e}");
-    let e = sim
-        .execute(
-            &call("db.read_only", &[("db", "primary"), ("enabled", "maybe")]),
-            at(90),
-        )
+    let e = Call::parse("db.read_only", &[("db", "primary"), ("enabled", "maybe")])
         .expect_err("bad flag");
     assert_eq!(
         e.to_string(),
@@ -696,25 +686,54 @@ fn scale_ramps_pods_up_over_30_to_60_seconds() {
     sim.advance(at(600));
     let a = app(&sim.sample(), "api", "primary").clone();
     assert_eq!((a.desired, a.ready), (6, 0));
-    let e = sim
-        .execute(
-            &call(
-                "app.scale",
-                &[("app", "api"), ("region", "dr"), ("replicas", "three")],
-            ),
-            at(600),
-        )
-        .expect_err("bad count");
+    let e = Call::parse(
+        "app.scale",
+        &[("app", "api"), ("region", "dr"), ("replicas", "three")],
+    )
+    .expect_err("bad count");
     assert!(e.to_string().contains("`replicas` = \"three\""), "{e}");
     let e = sim.scale_app("web", "dr", 1, at(600)).expect_err("app");
     assert_eq!(e.to_string(), "unknown app \"web\"; known: api");
     assert!(sim.scale_app("api", "dr", 5000, at(600)).is_err());
 }
 
+/// `forensic = true`: the backup is also kept as evidence under its own name, tagged, and the
+/// simulator lists it; a regular snapshot keeps nothing apart.
+#[test]
+fn a_forensic_snapshot_is_kept_apart_under_its_own_name() {
+    let mut sim = demo(3);
+    let lines = sim
+        .take_backup("snapshots", false, at(100))
+        .expect("snapshot");
+    assert!(!lines.iter().any(|l| l.contains("forensic")), "{lines:?}");
+    assert_eq!(sim.forensic().count(), 0);
+    let lines = sim
+        .take_backup("snapshots", true, at(130))
+        .expect("snapshot");
+    let name = crate::actions::forensic_name("snapshots", at(130));
+    assert!(name.starts_with("forensic-snapshots-"), "{name}");
+    let kept = lines
+        .iter()
+        .find(|l| l.starts_with("kept as forensic evidence: "))
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert!(
+        kept.contains(&name) && kept.contains("tag warroom:purpose=forensic"),
+        "{kept}"
+    );
+    assert!(kept.contains("outside snapshots's retention"), "{kept}");
+    let listed: Vec<_> = sim.forensic().collect();
+    assert_eq!(listed, vec![("snapshots", name.as_str(), at(130))]);
+    // The regular series saw the backup too: a wait for a backup taken since the step holds.
+    let b = sim.sample().backup("snapshots").cloned().expect("reading");
+    assert_eq!(b.last_attempt, Some(at(130)));
+}
+
 #[test]
 fn snapshot_and_verify() {
     let mut sim = demo(3);
-    let lines = sim.take_backup("snapshots", at(100)).expect("snapshot");
+    let lines = sim
+        .take_backup("snapshots", false, at(100))
+        .expect("snapshot");
     assert!(
         lines[0].contains("backup of primary (pynomaly-prod)"),
         "{lines:?}"
@@ -733,7 +752,7 @@ fn snapshot_and_verify() {
 
     sim.inject(Fault::RegionLoss, at(200)).expect("region-loss");
     let e = sim
-        .take_backup("snapshots", at(210))
+        .take_backup("snapshots", false, at(210))
         .expect_err("unreachable");
     assert!(
         e.to_string().contains("pynomaly-prod) is unreachable"),
@@ -774,19 +793,36 @@ fn notify_records_the_message() {
 #[test]
 fn execute_rejects_bad_calls_naming_the_value() {
     let mut sim = demo(1);
-    let cases = [
+    // Calls that cannot be built: the typed call refuses them before any backend sees them.
+    let malformed = [
         (
-            call("db.explode", &[]),
-            "unknown action \"db.explode\"; the simulator implements: db.promote",
+            Call::parse("db.explode", &[]),
+            "unknown action \"db.explode\"; built-in actions: db.promote",
         ),
-        (call("db.promote", &[]), "db.promote: missing argument `db`"),
+        (
+            Call::parse("db.promote", &[]),
+            "db.promote: missing argument `db`",
+        ),
+        (
+            Call::parse("db.promote", &[("db", "dr-replica"), ("force", "yes")]),
+            "db.promote: unexpected argument \"force\"; it takes: db",
+        ),
+        (
+            Call::parse(
+                "app.scale",
+                &[("app", "api"), ("region", "dr"), ("replicas", "-1")],
+            ),
+            "app.scale: argument `replicas` = \"-1\" is not a whole number",
+        ),
+    ];
+    for (c, want) in malformed {
+        let e = c.expect_err(want);
+        assert!(e.to_string().starts_with(want), "{e}");
+    }
+    let cases = [
         (
             call("db.promote", &[("db", "x")]),
             "unknown database \"x\"; known: primary, dr-replica",
-        ),
-        (
-            call("db.promote", &[("db", "dr-replica"), ("force", "yes")]),
-            "db.promote: unexpected argument `force`; it takes: db",
         ),
         (
             call("backup.verify", &[("backup", "tapes")]),
@@ -796,10 +832,14 @@ fn execute_rejects_bad_calls_naming_the_value() {
             call("secret.rotate", &[("region", "moon")]),
             "unknown region \"moon\"",
         ),
+        (
+            call("db.failover", &[("db", "primary")]),
+            "db.failover: the simulator does not model Multi-AZ failover",
+        ),
     ];
     let before = sim.sample();
     for (c, want) in cases {
-        let e = sim.execute(&c, at(0)).expect_err(&c.name);
+        let e = sim.execute(&c, at(0)).expect_err(c.name());
         assert!(e.to_string().starts_with(want), "{e}");
     }
     assert_eq!(sim.sample(), before, "a refused call changes nothing");
@@ -881,7 +921,9 @@ fn region_loss_recovery_ends_with_a_healthy_dr_region() {
     assert_eq!(s.dns[0].target_region, "dr");
     assert_eq!(app(&s, "api", "dr").ready, 3);
     // Backups follow the new primary.
-    let lines = sim.take_backup("snapshots", at(H + 300)).expect("snapshot");
+    let lines = sim
+        .take_backup("snapshots", false, at(H + 300))
+        .expect("snapshot");
     assert!(lines[0].contains("pynomaly-dr-replica"), "{lines:?}");
 }
 

@@ -116,10 +116,7 @@ fn ctx<'a>(app: &'a App, focus: Focus) -> PaneCtx<'a> {
         selected: app.panes[focus.index()].selected.as_ref(),
         filter: &app.panes[focus.index()].filter,
         editing: app.filtering == Some(focus),
-        rpo: app
-            .incident
-            .as_ref()
-            .map_or(app.env.objectives.rpo, |i| i.engine.settings().rpo),
+        rpo: app.rpo_objective(),
     }
 }
 
