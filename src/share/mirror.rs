@@ -99,11 +99,13 @@ impl Mirror {
         &self.keys
     }
 
-    /// Reads the complete lines the journal gained since the last call.
-    fn read_new(&mut self) -> std::io::Result<()> {
+    /// Reads the complete lines the journal gained since the last call, up to `synced` bytes
+    /// (what the journal writer has fsynced; `None`: the whole file).
+    fn read_new(&mut self, synced: Option<u64>) -> std::io::Result<()> {
         let mut file = std::fs::File::open(&self.path)?;
-        let len = file.metadata()?.len();
-        if len < self.offset {
+        let on_disk = file.metadata()?.len();
+        let len = synced.map_or(on_disk, |s| s.min(on_disk));
+        if on_disk < self.offset {
             // The file was cut (a torn last line removed by a resume): read it again from the
             // start; what the store has is skipped or compared.
             self.offset = 0;
@@ -144,10 +146,10 @@ impl Mirror {
         Ok(())
     }
 
-    /// One round: new lines read, then as many put in order as the store takes. Returns the
-    /// error that stopped the round, if any.
-    pub async fn step(&mut self) -> Result<(), StoreError> {
-        if let Err(e) = self.read_new() {
+    /// One round: new lines read (up to `synced` bytes), then as many put in order as the
+    /// store takes. Returns the error that stopped the round, if any.
+    pub async fn step(&mut self, synced: Option<u64>) -> Result<(), StoreError> {
+        if let Err(e) = self.read_new(synced) {
             tracing::warn!("share: cannot read the journal: {e}");
         }
         if self.status.conflict.is_some() {
@@ -205,6 +207,7 @@ pub async fn run(
     store: Arc<dyn Store>,
     url: ShareUrl,
     mut journal: tokio::sync::watch::Receiver<Option<PathBuf>>,
+    synced: tokio::sync::watch::Receiver<u64>,
     report: impl Fn(Status) -> bool + Send,
 ) {
     let mut mirror: Option<Mirror> = None;
@@ -222,7 +225,8 @@ pub async fn run(
             });
         }
         if let Some(m) = &mut mirror {
-            match m.step().await {
+            let fsynced = *synced.borrow();
+            match m.step(Some(fsynced)).await {
                 Ok(()) => pause = POLL,
                 Err(e) => {
                     tracing::warn!("share: {} lines wait: {e}", m.status.behind);
@@ -281,20 +285,25 @@ mod tests {
         );
         let store = MemStore::new();
         let mut m = Mirror::new(Arc::new(store.clone()), &url(), &path).expect("mirror");
-        rt().block_on(m.step()).expect("step");
+        rt().block_on(m.step(None)).expect("step");
         // The partial line is not mirrored until it is complete.
         assert_eq!(
             store.objects().keys().cloned().collect::<Vec<_>>(),
             vec!["p/inc-1/events/000000000001.json", "p/inc-1/header.json"]
         );
         assert_eq!(m.status.behind, 0);
+        // Bytes the journal writer has not fsynced yet are not mirrored.
+        let synced = std::fs::metadata(&path).expect("len").len();
+        append(&path, "\"kind\":\"b\"}\n");
+        rt().block_on(m.step(Some(synced - 8))).expect("step");
+        assert_eq!(store.objects().len(), 2, "nothing beyond what is fsynced");
         store.set_up(false);
-        append(&path, "\"kind\":\"b\"}\n{\"seq\":3,\"kind\":\"c\"}\n");
-        assert!(rt().block_on(m.step()).is_err());
+        append(&path, "{\"seq\":3,\"kind\":\"c\"}\n");
+        assert!(rt().block_on(m.step(None)).is_err());
         assert_eq!(m.status.behind, 2);
         assert!(m.status.error.is_some());
         store.set_up(true);
-        rt().block_on(m.step()).expect("step");
+        rt().block_on(m.step(None)).expect("step");
         assert_eq!(m.status.behind, 0);
         assert_eq!(m.status.error, None);
         let objects = store.objects();
@@ -307,7 +316,7 @@ mod tests {
         assert_eq!(m.status.mirrored, 4);
         // A second mirror of the same journal (a resume) puts nothing again and agrees.
         let mut again = Mirror::new(Arc::new(store.clone()), &url(), &path).expect("mirror");
-        rt().block_on(again.step()).expect("step");
+        rt().block_on(again.step(None)).expect("step");
         assert_eq!(again.status.conflict, None);
         assert_eq!(again.status.mirrored, 4);
         // Another journal of the same name is another writer: refused, nothing overwritten.
@@ -315,7 +324,7 @@ mod tests {
         std::fs::create_dir_all(other.parent().expect("parent")).expect("dir");
         append(&other, "{\"format\":\"other\"}\n");
         let mut intruder = Mirror::new(Arc::new(store.clone()), &url(), &other).expect("mirror");
-        rt().block_on(intruder.step()).expect("step");
+        rt().block_on(intruder.step(None)).expect("step");
         assert!(intruder.status.conflict.is_some());
         assert_eq!(
             store

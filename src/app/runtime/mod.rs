@@ -162,7 +162,10 @@ pub async fn run(session: Session) -> Result<App> {
     }
     // The journal the shared log mirrors (it changes when an incident is picked).
     let (journal_watch, journal_rx) = tokio::sync::watch::channel(app.journal_path.clone());
-    let links = share.map(|share| spawn_share(share, journal_rx, &tx));
+    // How many bytes of the journal are written and fsynced (all its batches acknowledged):
+    // the mirror puts nothing beyond, so the shared log never holds a line a crash could lose.
+    let (synced_tx, synced_rx) = tokio::sync::watch::channel(0u64);
+    let links = share.map(|share| spawn_share(share, journal_rx, synced_rx, &tx));
     let lease_asks = links.as_ref().and_then(|l| l.lease_asks.clone());
     let panes = links.and_then(|l| l.panes);
     let simulated = matches!(faults, Some(FaultTarget::Sim(_)));
@@ -208,6 +211,7 @@ pub async fn run(session: Session) -> Result<App> {
         baseline_tx,
         ShareLinks {
             journal: &journal_watch,
+            synced: &synced_tx,
             lease_asks: lease_asks.as_ref(),
             panes: panes.as_ref(),
         },
@@ -233,6 +237,7 @@ pub async fn run(session: Session) -> Result<App> {
 /// the driver's hand-over (`H`).
 struct ShareLinks<'a> {
     journal: &'a tokio::sync::watch::Sender<Option<std::path::PathBuf>>,
+    synced: &'a tokio::sync::watch::Sender<u64>,
     lease_asks: Option<&'a tokio::sync::mpsc::UnboundedSender<crate::share::lease::Ask>>,
     panes: Option<&'a tokio::sync::watch::Sender<Option<crate::share::panes::Snapshot>>>,
 }
@@ -249,6 +254,7 @@ struct DriverLinks {
 fn spawn_share(
     share: ShareSession,
     journal: tokio::sync::watch::Receiver<Option<std::path::PathBuf>>,
+    synced: tokio::sync::watch::Receiver<u64>,
     tx: &tokio::sync::mpsc::UnboundedSender<Action>,
 ) -> DriverLinks {
     let ShareSession { store, url, kind } = share;
@@ -281,6 +287,7 @@ fn spawn_share(
                 Arc::clone(&store),
                 url.clone(),
                 journal.clone(),
+                synced,
                 move |status| mirror_tx.send(Action::ShareMirror(status)).is_ok(),
             ));
             let ingest_tx = tx.clone();
@@ -369,9 +376,11 @@ async fn event_loop(
 ) -> Result<()> {
     let ShareLinks {
         journal: journal_watch,
+        synced,
         lease_asks,
         panes,
     } = share;
+    let mut synced_at_ticket: Option<u64> = None;
     let mut panes_sent: Option<tokio::time::Instant> = None;
     let mut batch = Vec::with_capacity(BATCH);
     loop {
@@ -398,6 +407,20 @@ async fn event_loop(
             }
             changed
         });
+        // Everything handed to the journal writer is acknowledged: the file holds exactly what
+        // is fsynced (no batch is handed out between this check and the stat: one thread).
+        if let Some(port) = &runner.journal
+            && runner.settled()
+            && let Some(path) = &app.journal_path
+        {
+            let ticket = port.writer.last_ticket();
+            if synced_at_ticket != Some(ticket) || journal_watch.borrow().as_ref() != Some(path) {
+                if let Ok(meta) = std::fs::metadata(path) {
+                    synced_at_ticket = Some(ticket);
+                    synced.send_replace(meta.len());
+                }
+            }
+        }
         // The driver's panes for those who joined, at most every 5 s (not journaled).
         if let Some(panes) = panes
             && app.incident.is_some()
