@@ -15,6 +15,10 @@ use super::{IncidentKeys, ShareUrl, incident_name};
 
 /// How often the driver looks for requests.
 pub const POLL: Duration = Duration::from_millis(500);
+/// Most requests read per look (a flood waits its turn; the console stays responsive).
+pub const PER_POLL: usize = 20;
+/// Largest request object read; a larger one is refused unread.
+pub const MAX_BYTES: usize = 64 * 1024;
 
 /// A request found in the store, checked.
 #[derive(Debug, Clone)]
@@ -54,10 +58,12 @@ pub async fn run(
             let keys = IncidentKeys::new(&url, name);
             match store.list(keys.requests_dir(), None).await {
                 Ok(found) => {
-                    for key in found {
-                        if seen.contains(&key) {
-                            continue;
-                        }
+                    let fresh: Vec<String> = found
+                        .into_iter()
+                        .filter(|k| !seen.contains(k))
+                        .take(PER_POLL)
+                        .collect();
+                    for key in fresh {
                         let Some(id) = key
                             .strip_prefix(&keys.requests_dir())
                             .and_then(|k| k.strip_suffix(".json"))
@@ -76,6 +82,10 @@ pub async fn run(
                         };
                         seen.insert(key);
                         let result = match &trust.roster {
+                            _ if bytes.len() > MAX_BYTES => Err(Refusal::Malformed(format!(
+                                "{} bytes, more than a request may have ({MAX_BYTES})",
+                                bytes.len()
+                            ))),
                             Some(roster) => check(&id, &bytes, name, roster, &trust.roles),
                             None => Err(Refusal::Signature(super::sig::VerifyError::UnknownKey(
                                 "(no roster: the environment's [share] names none)".into(),

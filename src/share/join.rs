@@ -139,7 +139,16 @@ impl Copy {
             path: path.to_path_buf(),
             why: e.to_string(),
         };
-        let mut file = std::fs::File::create(path).map_err(local)?;
+        let mut file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(local)?
+        };
         file.write_all(&header).map_err(local)?;
         file.write_all(b"\n").map_err(local)?;
         let mut copy = Copy {

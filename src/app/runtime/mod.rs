@@ -381,6 +381,8 @@ async fn event_loop(
         panes,
     } = share;
     let mut synced_at_ticket: Option<u64> = None;
+    // Only a driver of a shared incident needs the journal's fsynced length.
+    let sharing = panes.is_some();
     let mut panes_sent: Option<tokio::time::Instant> = None;
     let mut batch = Vec::with_capacity(BATCH);
     loop {
@@ -409,7 +411,8 @@ async fn event_loop(
         });
         // Everything handed to the journal writer is acknowledged: the file holds exactly what
         // is fsynced (no batch is handed out between this check and the stat: one thread).
-        if let Some(port) = &runner.journal
+        if sharing
+            && let Some(port) = &runner.journal
             && runner.settled()
             && let Some(path) = &app.journal_path
         {
