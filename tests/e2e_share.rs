@@ -6,8 +6,15 @@
 //!   a scribe's signed note lands in the driver's journal with the scribe's identity; an unknown
 //!   key, a role not held, a tampered signature and a replay (old sequence) are refused with
 //!   the reason; the report carries the signature, which `ssh-keygen -Y verify` accepts;
-//! - the store stopped for 20 s: the driver keeps working with `SHARED LOG BEHIND n`, then the
-//!   shared log catches up and equals the local journal line for line.
+//! - the store stopped for 20 s: the driver keeps working with `SHARED LOG BEHIND n`, an
+//!   observer says how old its view is, then the shared log catches up and equals the local
+//!   journal line for line;
+//! - the promotion (approvals = 1) waits for an approver: the driver's own key and an unknown
+//!   key are refused, the approver sees command, resource and evidence and types the resource;
+//!   a copied approval is refused; both signatures verify with `ssh-keygen -Y verify`;
+//! - kill -9 the driver: `--take-command` is refused while the lease holds, succeeds once it
+//!   expired (nothing lost), a second one is refused while the new driver holds it; `H` hands
+//!   over and a third takes command at once.
 
 mod aws_common;
 mod common;
@@ -627,7 +634,10 @@ impl Relay {
 #[test]
 fn the_store_stopped_for_20s_the_driver_goes_on_then_the_shared_log_catches_up() {
     let Some(moto) = Moto::start() else { return };
-    let Some(alice) = Person::new("alice-down", "alice@example") else {
+    let (Some(alice), Some(olga)) = (
+        Person::new("alice-down", "alice@example"),
+        Person::new("olga-down", "olga@example"),
+    ) else {
         return;
     };
     create_bucket(&moto.url);
@@ -666,6 +676,14 @@ fn the_store_stopped_for_20s_the_driver_goes_on_then_the_shared_log_catches_up()
         assert!(Instant::now() < deadline, "the shared log did not keep up");
         std::thread::sleep(Duration::from_millis(200));
     }
+    // An observer joined through the same store.
+    let mut observer = olga.tui(
+        &["join", &format!("{share}/{incident}"), "--role", "observer"],
+        &relay.url(),
+        200,
+        50,
+    );
+    observer.wait_text("view 0s old", T);
     relay.set_down(true);
     let stopped = Instant::now();
     // The driver keeps working: two steps walked while the store is gone.
@@ -678,6 +696,8 @@ fn the_store_stopped_for_20s_the_driver_goes_on_then_the_shared_log_catches_up()
         objects(&moto.url, &prefix).len() < local,
         "nothing new can reach a stopped store"
     );
+    // The observer says its view is getting old, and how old.
+    observer.wait_text("STORE UNREACHABLE, view", T);
     std::thread::sleep(Duration::from_secs(20).saturating_sub(stopped.elapsed()));
     relay.set_down(false);
     let back = Instant::now();
@@ -725,6 +745,12 @@ fn the_store_stopped_for_20s_the_driver_goes_on_then_the_shared_log_catches_up()
     }
     let screen = driver.wait_for("the badge to go", T, |s| !s.contains("SHARED LOG BEHIND"));
     assert!(screen.contains("shared"), "{screen}");
+    // The observer catches up too.
+    observer.wait_for("the observer's view to recover", T, |s| {
+        s.contains("Step 3/7") && !s.contains("STORE UNREACHABLE")
+    });
+    observer.send("q");
+    observer.wait_exit(T);
     driver.send("q");
     driver.send("q");
     driver.wait_exit(T);
