@@ -1347,6 +1347,24 @@ pub fn render_scorecard(
             Span::styled(c.detail.clone(), t.dim),
         ]));
     }
+    if let Some(path) = &app.journal_path {
+        // Where the record is, and the one command that turns it into the postmortem (the
+        // path appeared only after quitting).
+        let shown = sanitize(&path.display().to_string());
+        lines.push(Line::raw(""));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<16}", "Journal"), t.header),
+            Span::styled(shown.clone(), t.text),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{:<16}warroom report {}",
+                "",
+                crate::playbook::model::shell_quote(&path.display().to_string())
+            ),
+            t.dim,
+        )));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![
         Span::styled("Esc", t.key),
