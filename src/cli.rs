@@ -78,6 +78,15 @@ pub struct ConsoleArgs {
     /// skips and the clocks come back exactly as recorded.
     #[arg(long, value_name = "JOURNAL")]
     pub resume: Option<PathBuf>,
+    /// Share the incident in a war room: mirror its journal to this S3-compatible store
+    /// (`s3://BUCKET/PREFIX`) and take signed requests from those who joined. Default: the
+    /// environment file's `[share] url`.
+    #[arg(long, global = true, value_name = "S3_URL")]
+    pub share: Option<String>,
+    /// Your SSH private key (ed25519, not passphrase-protected; its public half in the war
+    /// room's roster): signs a shared incident's armings (the driver) and requests.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub key: Option<PathBuf>,
     /// Directory of scenario playbooks (the shipped ones are built in as a fallback).
     #[arg(long, global = true, value_name = "DIR", default_value = "playbooks")]
     pub playbooks: PathBuf,
@@ -132,6 +141,43 @@ pub enum Command {
         /// The journal the incident writes.
         path: PathBuf,
     },
+    /// Join a shared war room: with `s3://BUCKET/PREFIX`, list its incidents; with
+    /// `s3://BUCKET/PREFIX/INCIDENT`, open the incident's playbook view and timeline, live and
+    /// read-only (the same playbooks directory and environment as the driver's).
+    Join {
+        /// `s3://BUCKET/PREFIX` or `s3://BUCKET/PREFIX/INCIDENT`.
+        url: String,
+        /// observer, scribe or approver (shown in the bar; requests are signed with `warroom
+        /// request`).
+        #[arg(long, default_value = "observer", value_parser = parse_role)]
+        role: crate::share::request::Role,
+        /// Take command of the incident: when its driver handed over (H) or its lease expired
+        /// (the driver's console died). The incident is rebuilt from the shared log into a
+        /// journal here and continues; refused while a driver holds the lease.
+        #[arg(long)]
+        take_command: bool,
+    },
+    /// Send a signed request to a shared incident's driver (a note or a milestone), then wait
+    /// for the driver's verdict: exit 0 taken into the journal, 1 refused (the reason is
+    /// printed), 3 no verdict in time (the request stays in the store).
+    Request {
+        /// `s3://BUCKET/PREFIX/INCIDENT`.
+        url: String,
+        /// Your principal in the roster (`alice@example.com`).
+        #[arg(long, value_name = "NAME")]
+        principal: String,
+        /// The role you act in (scribe for notes and milestones).
+        #[arg(long, value_parser = parse_role)]
+        role: crate::share::request::Role,
+        /// How long to wait for the driver's verdict.
+        #[arg(long, default_value = "15s", value_name = "DURATION")]
+        wait: String,
+        /// Sign as having seen this journal sequence (default: the shared log's last).
+        #[arg(long, hide = true)]
+        sequence: Option<u64>,
+        #[command(subcommand)]
+        ask: RequestAsk,
+    },
     /// Check that a journal is as warroom wrote it: every line's SHA-256 and its link to the
     /// line before. Exit 0 intact, 1 altered (the first altered line is named), 2 unreadable or
     /// not a journal, 3 a version-1 journal (no hash chain to check).
@@ -157,6 +203,26 @@ pub enum Command {
         /// A subcommand (status, drill, report, ...).
         subcommand: Option<String>,
     },
+}
+
+/// What `warroom request` asks.
+#[derive(Debug, Subcommand)]
+pub enum RequestAsk {
+    /// A note for the journal.
+    Note { text: String },
+    /// A milestone reached (`customer comms sent`).
+    Milestone { text: String },
+    /// Approve the step waiting for approval: shows its command, resource and evidence, then
+    /// asks you to type the resource's name (or give it with --resource).
+    Approve {
+        /// The resource's name, typed (default: asked on the terminal).
+        #[arg(long, value_name = "NAME")]
+        resource: Option<String>,
+    },
+}
+
+fn parse_role(s: &str) -> Result<crate::share::request::Role, String> {
+    s.parse()
 }
 
 /// The completion script for `shell`, generated from the argument definitions.

@@ -16,6 +16,7 @@ pub mod lab;
 pub mod past;
 pub mod playbook;
 pub mod report;
+pub mod share;
 pub mod sim;
 pub mod status;
 pub mod telemetry;

@@ -111,6 +111,56 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Some(Command::Status { json }) => status(&cli.console, &env, json),
+        Some(Command::Join {
+            url,
+            take_command: true,
+            ..
+        }) => match commands::share::take_command(&cli.console, &env, &url) {
+            Ok((path, share, etag)) => match resume_plan(&cli.console, &env, &path) {
+                Ok(mut plan) => {
+                    plan.took_command = Some((share, etag));
+                    console(&cli.console, env, Start::Resume(Box::new(plan)))
+                }
+                Err(BadInput(msg)) => {
+                    warroom::say_err!("{msg}");
+                    Ok(ExitCode::from(EXIT_BAD_INPUT))
+                }
+            },
+            Err(BadInput(msg)) => {
+                warroom::say_err!("{msg}");
+                Ok(ExitCode::from(EXIT_BAD_INPUT))
+            }
+        },
+        Some(Command::Join { url, role, .. }) => {
+            match commands::share::join(&cli.console, &env, &url, role) {
+                Ok(commands::share::JoinOutcome::Listed(code)) => Ok(code),
+                Ok(commands::share::JoinOutcome::Follow(mut plan, joined)) => {
+                    plan.joined = Some(*joined);
+                    console(&cli.console, env, Start::Follow(plan))
+                }
+                Err(BadInput(msg)) => {
+                    warroom::say_err!("{msg}");
+                    Ok(ExitCode::from(EXIT_BAD_INPUT))
+                }
+            }
+        }
+        Some(Command::Request {
+            url,
+            principal,
+            role,
+            wait,
+            sequence,
+            ask,
+        }) => commands::share::request(
+            &cli.console,
+            &env,
+            &url,
+            &principal,
+            role,
+            &wait,
+            sequence,
+            ask,
+        ),
         // Handled above.
         Some(
             Command::Lab(_)

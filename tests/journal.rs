@@ -1291,7 +1291,7 @@ fn every_event_kind_is_documented_and_new_kinds_bump_the_version() {
         journal::schema_v2::KINDS,
         "the event kinds changed: bump journal::VERSION (see the versioning rule in docs/journal.md)"
     );
-    assert_eq!(kinds.len(), 30);
+    assert_eq!(kinds.len(), 34);
     assert_eq!(VERSION, 2);
     let doc = std::fs::read_to_string("docs/journal.md").expect("docs/journal.md");
     for kind in &kinds {
@@ -1514,7 +1514,49 @@ fn one_of_each() -> Vec<Event> {
             step: step(),
             message: "[DRILL] INCIDENT: primary lost.\nNEXT UPDATE: 30 minutes".into(),
         },
+        // The shared war room (issue 11).
+        Event::SharedNote {
+            text: "customer comms sent".into(),
+            milestone: true,
+            by: signed("r1", "scribe"),
+        },
+        Event::RequestRefused {
+            request: "r2".into(),
+            principal: Some("mallory@example".into()),
+            reason: "key SHA256:x is not in the roster".into(),
+        },
+        Event::ApprovalArmed {
+            step: step(),
+            attempt: 1,
+            command: "db.promote db=dr-replica (pynomaly-dr)".into(),
+            resource: "dr-replica".into(),
+            evidence: warroom::playbook::Evidence::default(),
+            needed: 1,
+            by: "alice@example".into(),
+            key: "SHA256:alice".into(),
+            armed: "ab".repeat(32),
+            signed: "{\"incident\":\"i\"}".into(),
+            signature: "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n"
+                .into(),
+        },
+        Event::Approved {
+            step: step(),
+            armed: "ab".repeat(32),
+            by: signed("r3", "approver"),
+        },
     ]
+}
+
+fn signed(request: &str, role: &str) -> warroom::playbook::Signed {
+    warroom::playbook::Signed {
+        request: request.into(),
+        principal: "bob@example".into(),
+        role: role.into(),
+        key: "SHA256:bob".into(),
+        sequence: 12,
+        signed: "{\"incident\":\"i\"}".into(),
+        signature: "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n".into(),
+    }
 }
 
 /// The bytes of every kind of line are pinned: a change to the engine's `Event` (or to serde)

@@ -1393,6 +1393,208 @@ fn notes_need_text() {
     assert_eq!(refusal(&fx), Some("an empty note: write something"));
 }
 
+fn shared(id: &str, key: &str, sequence: u64, text: &str) -> Input {
+    use warroom::playbook::{SharedAsk, SharedRequest, Signed};
+    Input::SharedRequest(SharedRequest {
+        ask: SharedAsk::Note { text: text.into() },
+        by: Signed {
+            request: id.into(),
+            principal: "bob@example".into(),
+            role: "scribe".into(),
+            key: key.into(),
+            sequence,
+            signed: "{}".into(),
+            signature: "sig".into(),
+        },
+    })
+}
+
+#[test]
+fn a_shared_note_is_recorded_with_its_signer_and_a_replay_is_refused_with_the_reason() {
+    let mut e = engine();
+    let fx = e.handle(shared("r1", "SHA256:bob", 10, "comms sent"), t(0));
+    assert_eq!(kinds(&fx), ["shared_note"]);
+    assert!(e.request_seen("r1"));
+    // The same request again, and one signed at an older sequence by the same key.
+    for (input, why) in [
+        (
+            shared("r1", "SHA256:bob", 10, "comms sent"),
+            "replayed: request r1 was taken already",
+        ),
+        (
+            shared("r2", "SHA256:bob", 9, "comms sent"),
+            "replayed: signed at sequence 9, older than sequence 10",
+        ),
+    ] {
+        let fx = e.handle(input, t(1));
+        assert_eq!(kinds(&fx), ["request_refused"]);
+        match events(&fx)[0] {
+            Event::RequestRefused { reason, .. } => assert!(reason.starts_with(why), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    // Another key keeps its own sequence; the same key at the same or a newer one is taken.
+    let fx = e.handle(shared("r3", "SHA256:carol", 2, "x"), t(2));
+    assert_eq!(kinds(&fx), ["shared_note"]);
+    let fx = e.handle(shared("r4", "SHA256:bob", 10, "y"), t(2));
+    assert_eq!(kinds(&fx), ["shared_note"]);
+    // A replayed engine (resume, take-over) knows what was taken.
+    let pb = load(TEST_PLAYBOOK);
+    let recorded: Vec<_> = [&fx]
+        .iter()
+        .flat_map(|fx| events(fx))
+        .map(|ev| (t(2), ev.clone()))
+        .collect();
+    let again = Engine::replay(pb.clone(), settings(&pb), recorded).expect("replay");
+    assert!(again.request_seen("r4"));
+}
+
+fn approval(id: &str, key: &str, sequence: u64, armed: &str, resource: &str) -> Input {
+    use warroom::playbook::{SharedAsk, SharedRequest, Signed};
+    Input::SharedRequest(SharedRequest {
+        ask: SharedAsk::Approve {
+            step: "promote".into(),
+            armed: armed.into(),
+            resource: resource.into(),
+        },
+        by: Signed {
+            request: id.into(),
+            principal: "bob@example".into(),
+            role: "approver".into(),
+            key: key.into(),
+            sequence,
+            signed: "{}".into(),
+            signature: "sig".into(),
+        },
+    })
+}
+
+fn two_person_engine(signer: bool) -> Engine {
+    use warroom::playbook::engine::{ArmSigner, EngineShare};
+    let pb = load(&TEST_PLAYBOOK.replace(
+        "capture_rpo = true\n",
+        "capture_rpo = true\napprovals = 1\n",
+    ));
+    let mut e = Engine::new(pb.clone(), settings(&pb).operator("alice@example"));
+    e.set_share(Some(EngineShare {
+        incident: "inc".into(),
+        signer: signer.then(|| ArmSigner {
+            fingerprint: "SHA256:alice".into(),
+            sign: std::sync::Arc::new(|m: &[u8]| Some(format!("signed {} bytes", m.len()))),
+        }),
+    }));
+    e
+}
+
+fn armed_digest(fx: &[Effect]) -> String {
+    events(fx)
+        .iter()
+        .find_map(|ev| match ev {
+            Event::ApprovalArmed { armed, .. } => Some(armed.clone()),
+            _ => None,
+        })
+        .expect("armed")
+}
+
+fn refused_reason(fx: &[Effect]) -> String {
+    events(fx)
+        .iter()
+        .find_map(|ev| match ev {
+            Event::RequestRefused { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .expect("a request_refused")
+}
+
+#[test]
+fn a_step_that_needs_approval_runs_only_after_another_key_approves_this_arming() {
+    let mut e = two_person_engine(true);
+    past_look(&mut e);
+    e.handle(Input::Request { step: PROMOTE }, t(100));
+    let confirm = Input::Confirm {
+        step: PROMOTE,
+        typed: Some("dr-replica".into()),
+    };
+    let fx = e.handle(confirm.clone(), t(120));
+    assert_eq!(kinds(&fx), ["approval_armed"]);
+    assert!(!has_execute(&fx), "armed, not run");
+    let armed = armed_digest(&fx);
+    let view = e.step_view(PROMOTE, t(121)).expect("view");
+    assert_eq!(view.waiting_approval, Some((0, 1)));
+    // The driver's own key, a wrong resource name, another arming: refused, nothing runs.
+    for (input, why) in [
+        (
+            approval("a1", "SHA256:alice", 5, &armed, "dr-replica"),
+            "signed by the driver's own key",
+        ),
+        (
+            approval("a2", "SHA256:bob", 5, &armed, "primary-db"),
+            "typed \"primary-db\", but approving this step needs \"dr-replica\"",
+        ),
+        (
+            approval("a3", "SHA256:bob", 5, "0123456789abcdef", "dr-replica"),
+            "replayed or stale",
+        ),
+    ] {
+        let fx = e.handle(input, t(130));
+        assert!(!has_execute(&fx));
+        let reason = refused_reason(&fx);
+        assert!(reason.contains(why), "{reason}");
+    }
+    // Another key approves this arming: approved, confirmed (with the driver's typed name),
+    // the RPO captured, and only then the executor starts.
+    let fx = e.handle(
+        approval("a4", "SHA256:bob", 6, &armed, "dr-replica"),
+        t(140),
+    );
+    assert_eq!(kinds(&fx), ["approved", "confirmed", "rpo_captured"]);
+    assert!(has_execute(&fx));
+    match events(&fx)[1] {
+        Event::Confirmed { typed, by, .. } => {
+            assert_eq!(typed.as_deref(), Some("dr-replica"));
+            assert_eq!(by, "alice@example");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(status(&e, PROMOTE), StepStatus::Running);
+    // The approval replayed later: taken already.
+    let fx = e.handle(
+        approval("a4", "SHA256:bob", 6, &armed, "dr-replica"),
+        t(150),
+    );
+    assert!(refused_reason(&fx).contains("taken already"));
+}
+
+#[test]
+fn approvals_are_refused_without_a_shared_room_or_without_the_drivers_key() {
+    let pb = load(&TEST_PLAYBOOK.replace(
+        "capture_rpo = true\n",
+        "capture_rpo = true\napprovals = 1\n",
+    ));
+    let mut alone = Engine::new(pb.clone(), settings(&pb));
+    let mut keyless = two_person_engine(false);
+    for (e, why) in [
+        (&mut alone, "run the incident in a shared war room"),
+        (&mut keyless, "start the console with --key"),
+    ] {
+        past_look(e);
+        e.handle(Input::Request { step: PROMOTE }, t(100));
+        let fx = e.handle(
+            Input::Confirm {
+                step: PROMOTE,
+                typed: Some("dr-replica".into()),
+            },
+            t(120),
+        );
+        assert!(!has_execute(&fx));
+        assert!(refusal(&fx).is_some_and(|r| r.contains(why)), "{fx:?}");
+    }
+    // Unchanged without `approvals`: the confirmation executes.
+    let mut e = engine();
+    past_look(&mut e);
+    confirm_promote(&mut e);
+}
+
 // ----- RPO capture -------------------------------------------------------------------------
 
 #[test]

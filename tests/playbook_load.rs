@@ -578,3 +578,54 @@ run = ["./notify.sh", "--token={{token}}"]
     assert!(p.steps[0].secrets_in_argv(&p.vars).is_empty());
     assert_eq!(p.steps[1].secrets_in_argv(&p.vars), ["token"]);
 }
+
+#[test]
+fn approvals_are_for_steps_that_run_something_and_at_most_three() {
+    let base = r#"
+id = "t"
+title = "T"
+scenario = "custom"
+summary = "s"
+rto = "10m"
+rpo = "5m"
+
+[[steps]]
+id = "look"
+title = "Look"
+target = "1m"
+checklist = ["x"]
+APPROVALS_LOOK
+
+[[steps]]
+id = "promote"
+title = "Promote"
+target = "1m"
+action = "db.promote"
+with = { db = "dr-replica" }
+destructive = true
+APPROVALS_PROMOTE
+"#;
+    let pb = parse(
+        &base
+            .replace("APPROVALS_LOOK", "")
+            .replace("APPROVALS_PROMOTE", "approvals = 2"),
+    )
+    .expect("valid");
+    assert_eq!(pb.steps[1].approvals, 2);
+    assert_eq!(pb.steps[0].approvals, 0);
+    let err = parse(
+        &base
+            .replace("APPROVALS_LOOK", "approvals = 1")
+            .replace("APPROVALS_PROMOTE", "approvals = 4"),
+    )
+    .expect_err("invalid")
+    .to_string();
+    assert!(
+        err.contains("p.toml:14:13: `approvals` on a step that runs nothing"),
+        "{err}"
+    );
+    assert!(
+        err.contains("p.toml:23:13: `approvals = 4`: at most 3"),
+        "{err}"
+    );
+}

@@ -34,6 +34,21 @@ pub enum Action {
     /// The session clock is paused, and has been for this long on the wall (the ticker, while
     /// paused).
     Paused(std::time::Duration),
+    /// The shared war room: how far the shared log is behind the journal (the driver's mirror).
+    ShareMirror(crate::share::mirror::Status),
+    /// The shared war room: whether this console holds command (the lease).
+    ShareCommand(crate::share::lease::Command),
+    /// The shared war room: the driver's panes, for a joiner without pollers of its own.
+    SharePanes(crate::share::panes::Snapshot),
+    /// The shared war room: how old a joiner's view is.
+    ShareView(crate::share::join::ViewStatus),
+    /// The shared war room: a request found in the store, checked (signature, signer, role) or
+    /// refused with the reason; `principal` is who it claims to be from.
+    ShareRequest {
+        name: String,
+        result: Result<crate::share::request::Checked, crate::share::request::Refusal>,
+        principal: Option<String>,
+    },
     /// The terminal went away.
     Quit,
     /// A signal arrived: SIGTERM and SIGHUP end the console (a running step is recorded
@@ -102,6 +117,8 @@ pub enum Effect {
     /// Pause, resume or change the speed of the session clock (the runtime does it, then
     /// calls [`super::App::pace_applied`]).
     Pace(super::pace::PaceCommand),
+    /// Hand command of the shared incident over (`H`): the lease says so.
+    HandOver,
     /// A new incident was loaded: the next record starts a new journal file.
     NewIncident,
     Quit,

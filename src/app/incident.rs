@@ -283,7 +283,9 @@ impl Incident {
                     self.note_timeline(now, &event);
                     if matches!(
                         event,
-                        Event::Confirmed { .. } | Event::ConfirmCancelled { .. }
+                        Event::Confirmed { .. }
+                            | Event::ConfirmCancelled { .. }
+                            | Event::ApprovalArmed { .. }
                     ) {
                         self.confirm = None;
                         self.editor = None;
@@ -727,6 +729,32 @@ pub fn describe(event: &Event) -> String {
             }
         }
         Event::Note { text } => format!("note: {text}"),
+        Event::SharedNote {
+            text,
+            milestone,
+            by,
+        } => format!(
+            "{} by {} ({}): {text}",
+            if *milestone { "milestone" } else { "note" },
+            by.principal,
+            by.role
+        ),
+        Event::ApprovalArmed {
+            step,
+            resource,
+            needed,
+            by,
+            ..
+        } => format!("{step} armed by {by}: waiting for {needed} approval(s) of {resource}"),
+        Event::Approved { step, by, .. } => {
+            format!("{step} approved by {} ({})", by.principal, by.key)
+        }
+        Event::RequestRefused {
+            principal, reason, ..
+        } => format!(
+            "request from {} refused: {reason}",
+            principal.as_deref().unwrap_or("(unknown)")
+        ),
         Event::ClockPaused {} => "clock PAUSED".to_string(),
         Event::ClockResumed { paused_secs } => {
             format!("clock resumed after {}", span(*paused_secs))

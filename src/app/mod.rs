@@ -176,6 +176,14 @@ pub struct App {
     pub journal_error: Option<String>,
     /// `warroom follow`: the journal mirrored read-only; no key changes anything.
     pub following: Option<std::path::PathBuf>,
+    /// The shared war room, when this console drives a shared incident or joined one.
+    pub share: Option<ShareState>,
+    /// The driver's key, which signs armings of steps that need approvals (`--key`).
+    pub share_signer: Option<crate::playbook::engine::ArmSigner>,
+    /// Whether this console holds command of the shared incident (its lease).
+    pub share_command: Option<crate::share::lease::Command>,
+    /// This console handed command over (`H`) and ended.
+    pub handed_over: bool,
     /// What the picker replaced (the previous incident and its journal), until the new
     /// incident's journal exists: put back if it cannot be created.
     replaced: Option<(Option<Incident>, Option<std::path::PathBuf>)>,
@@ -191,6 +199,18 @@ pub struct App {
     dirty: bool,
     /// The session clock's pace: paused, fast-forwarding (`P`, `>`; see [`pace`]).
     pub pace: pace::Pace,
+}
+
+/// The shared war room as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShareState {
+    /// This console drives the incident and mirrors its journal to the shared log.
+    Driving(crate::share::mirror::Status),
+    /// This console joined a shared incident.
+    Joined {
+        role: crate::share::request::Role,
+        view: Option<crate::share::join::ViewStatus>,
+    },
 }
 
 impl App {
@@ -217,6 +237,10 @@ impl App {
             past_drills: std::collections::BTreeMap::new(),
             journal_error: None,
             following: None,
+            share: None,
+            share_signer: None,
+            share_command: None,
+            handed_over: false,
             env,
             mode,
             theme,
@@ -283,7 +307,29 @@ impl App {
         self.replaced = None;
         self.say(format!("journal: {}", path.display()));
         self.journal_path = Some(path);
+        self.share_incident();
         self.dirty = true;
+    }
+
+    /// A driver of a shared war room tells the incident's engine its name in the store (what
+    /// approvals are signed for) and the key that signs its armings. Called once the journal
+    /// exists.
+    pub fn share_incident(&mut self) {
+        if !matches!(self.share, Some(ShareState::Driving(_))) {
+            return;
+        }
+        let name = self
+            .journal_path
+            .as_deref()
+            .and_then(crate::share::incident_name);
+        if let (Some(incident), Some(name)) = (&mut self.incident, name) {
+            incident
+                .engine
+                .set_share(Some(crate::playbook::engine::EngineShare {
+                    incident: name,
+                    signer: self.share_signer.clone(),
+                }));
+        }
     }
 
     /// The journal of the incident just loaded cannot be created: it is not started (nothing
@@ -338,11 +384,17 @@ impl App {
         let (width, _) = self.frame_size.get();
         match &self.incident {
             None => PANES,
-            Some(_) if self.following.is_some() => PLAYBOOK,
+            Some(_) if self.following.is_some() && !self.joined_with_panes() => PLAYBOOK,
             Some(_) if width == 0 || width >= crate::ui::WIDE => ALL,
             Some(_) if self.narrow_view == NarrowView::Playbook => PLAYBOOK,
             Some(_) => PANES,
         }
+    }
+
+    /// One who joined a shared incident sees the panes too (the driver's snapshot, or pollers
+    /// of its own); a plain follower sees only the playbook.
+    pub fn joined_with_panes(&self) -> bool {
+        matches!(self.share, Some(ShareState::Joined { .. })) && !self.board.sources.is_empty()
     }
 
     /// Whether the playbook is on screen (its keys act only then).
@@ -499,6 +551,44 @@ impl App {
                 self.pace_paused_for(wall);
                 Vec::new()
             }
+            Action::ShareMirror(status) => {
+                self.dirty = true;
+                if let Some(why) = &status.conflict
+                    && !matches!(&self.share, Some(ShareState::Driving(s)) if s.conflict.is_some())
+                {
+                    self.say(format!("SHARED LOG: {why}"));
+                }
+                self.share = Some(ShareState::Driving(status));
+                Vec::new()
+            }
+            Action::ShareCommand(command) => self.share_command_changed(command),
+            Action::SharePanes(snapshot) => {
+                // A joiner whose board has the one "shared panes" source (no pollers of its own).
+                if matches!(self.share, Some(ShareState::Joined { .. }))
+                    && self.board.sources.len() == 1
+                    && self.board.sources[0].name == crate::share::panes::SOURCE
+                {
+                    self.board.apply(
+                        crate::telemetry::SourceId(0),
+                        Ok(snapshot.picture),
+                        snapshot.at,
+                    );
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Action::ShareView(view) => {
+                if let Some(ShareState::Joined { view: v, .. }) = &mut self.share {
+                    *v = Some(view);
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Action::ShareRequest {
+                name,
+                result,
+                principal,
+            } => self.share_request(name, result, principal),
             Action::Quit => vec![Effect::Quit],
             Action::Signal(ExitSignal::Int) => {
                 self.dirty = true;
@@ -506,6 +596,149 @@ impl App {
             }
             Action::Signal(signal) => self.end_on_signal(signal),
         }
+    }
+
+    /// `H`: hand command of a shared incident over (the lease says so; the next `warroom join
+    /// ... --take-command` takes it at once). Only once the shared log has every line, so the
+    /// next driver rebuilds the whole incident.
+    fn hand_over(&mut self) -> Vec<Effect> {
+        self.dirty = true;
+        match &self.share {
+            Some(ShareState::Driving(status)) => {
+                if status.behind > 0 || status.conflict.is_some() {
+                    self.say(format!(
+                        "not handed over: the shared log is {} line(s) behind; hand over once it \
+                         caught up",
+                        status.behind
+                    ));
+                    return Vec::new();
+                }
+                if self.share_command != Some(crate::share::lease::Command::Holding) {
+                    self.say("not handed over: this console does not hold command");
+                    return Vec::new();
+                }
+                self.say("handing command over...");
+                vec![Effect::HandOver]
+            }
+            _ => {
+                self.say("H hands command over in a shared war room (--share)");
+                Vec::new()
+            }
+        }
+    }
+
+    /// The lease task says how this console's command stands.
+    fn share_command_changed(&mut self, command: crate::share::lease::Command) -> Vec<Effect> {
+        use crate::share::lease::Command;
+        self.dirty = true;
+        let effects = match &command {
+            Command::Lost => {
+                if let Some(incident) = &mut self.incident {
+                    incident.engine.set_read_only(true);
+                }
+                self.read_only = true;
+                self.say(
+                    "COMMAND TAKEN: another console drives this incident now; this one changes \
+                     nothing (q quits)",
+                );
+                Vec::new()
+            }
+            Command::HandedOver => {
+                if let Some(incident) = &mut self.incident {
+                    incident.engine.set_read_only(true);
+                }
+                self.read_only = true;
+                self.handed_over = true;
+                vec![Effect::Quit]
+            }
+            Command::HeldElsewhere(why) => {
+                self.say(format!("not in command: {why}"));
+                Vec::new()
+            }
+            Command::Unconfirmed(why) => {
+                self.say(format!("command lease not renewed: {why}"));
+                Vec::new()
+            }
+            Command::Holding => Vec::new(),
+        };
+        self.share_command = Some(command);
+        effects
+    }
+
+    /// A request from someone who joined: to the engine (which records it, or refuses a
+    /// replay), or recorded refused with the reason. A request already taken or refused is
+    /// skipped (the store keeps them all; a resumed console sees them again).
+    fn share_request(
+        &mut self,
+        name: String,
+        result: Result<crate::share::request::Checked, crate::share::request::Refusal>,
+        principal: Option<String>,
+    ) -> Vec<Effect> {
+        use crate::playbook::{Input, SharedAsk, SharedRequest, Signed};
+        use crate::share::request::Body;
+        let Some(incident) = &mut self.incident else {
+            return Vec::new();
+        };
+        if self.following.is_some() || incident.engine.request_seen(&name) {
+            return Vec::new();
+        }
+        self.dirty = true;
+        let (input, said) = match result {
+            Ok(checked) => {
+                let p = checked.payload;
+                let (ask, what) = match p.request {
+                    Body::Note { text } => (SharedAsk::Note { text }, "note"),
+                    Body::Milestone { text } => (SharedAsk::Milestone { text }, "milestone"),
+                    Body::Approve {
+                        step,
+                        armed,
+                        resource,
+                    } => (
+                        SharedAsk::Approve {
+                            step,
+                            armed,
+                            resource,
+                        },
+                        "approval",
+                    ),
+                };
+                let said = format!("{what} from {} ({})", p.principal, p.role.name());
+                (
+                    Input::SharedRequest(SharedRequest {
+                        ask,
+                        by: Signed {
+                            request: p.id,
+                            principal: p.principal,
+                            role: p.role.name().to_string(),
+                            key: checked.fingerprint,
+                            sequence: p.sequence,
+                            signed: checked.signed,
+                            signature: checked.signature,
+                        },
+                    }),
+                    said,
+                )
+            }
+            Err(refusal) => {
+                let said = format!(
+                    "request {} from {} refused: {refusal}",
+                    crate::text::echo(&name),
+                    principal.as_deref().unwrap_or("(unknown)")
+                );
+                (
+                    Input::RefuseRequest {
+                        request: name,
+                        principal,
+                        reason: refusal.to_string(),
+                    },
+                    said,
+                )
+            }
+        };
+        let mut flash = None;
+        let effects = incident.handle(input, self.now, &mut flash);
+        self.say(flash.unwrap_or_else(|| said.into()));
+        effects
     }
 
     /// `q`, Ctrl-C or SIGINT: quits at once, or during an incident after a second press.
@@ -916,6 +1149,9 @@ impl App {
         if key.code == KeyCode::Char(' ') && self.focus != Focus::Playbook {
             self.say("Space ticks the checklist item under ›: Tab to the playbook first");
             return Vec::new();
+        }
+        if key.code == KeyCode::Char('H') {
+            return self.hand_over();
         }
         let Some(incident) = self.incident.as_mut() else {
             return Vec::new();

@@ -91,6 +91,57 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         }
     }
     let who = identity(args);
+    // The shared war room: a driver mirrors its journal (`--share`, `[share] url`); a joiner's
+    // session comes with its follow plan. Read (roster, URL) before the terminal is taken.
+    let (share, joined_role) = match &start {
+        Start::Follow(_) => (None, None),
+        Start::Resume(plan) if plan.took_command.is_some() => {
+            let (url, etag) = plan.took_command.clone().unzip();
+            match (url, etag) {
+                (Some(url), etag) => match super::share::driver_share_at(args, &env, url, etag) {
+                    Ok(s) => (Some(s), None),
+                    Err(BadInput(msg)) => {
+                        warroom::say_err!("{msg}");
+                        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+                    }
+                },
+                (None, _) => (None, None),
+            }
+        }
+        _ => match super::share::driver_share(args, &env) {
+            Ok(s) => (s, None),
+            Err(BadInput(msg)) => {
+                warroom::say_err!("{msg}");
+                return Ok(ExitCode::from(EXIT_BAD_INPUT));
+            }
+        },
+    };
+    let mut share = share;
+    let mut joined_role = joined_role;
+    // The driver's key signs its armings (steps that need approvals).
+    let share_signer = match (&share, &args.key) {
+        (Some(_), Some(path)) => match warroom::share::sig::Signer::from_file(path) {
+            Ok(signer) => {
+                let signer = Arc::new(signer);
+                Some(warroom::playbook::engine::ArmSigner {
+                    fingerprint: signer.fingerprint(),
+                    sign: Arc::new(move |m: &[u8]| signer.sign(m).ok()),
+                })
+            }
+            Err(e) => {
+                warroom::say_err!("error: {e}");
+                return Ok(ExitCode::from(EXIT_BAD_INPUT));
+            }
+        },
+        _ => None,
+    };
+    let mut start = start;
+    if let Start::Follow(plan) = &mut start
+        && let Some(joined) = plan.joined.take()
+    {
+        share = Some(joined.session);
+        joined_role = Some(joined.role);
+    }
     // A new journal must be possible before the terminal is taken: `--journal PATH` must not
     // exist and its directory must. (A drill's is created right below; an incident picked in
     // the console gets its journal when it is picked.)
@@ -173,8 +224,12 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         Start::Fresh => Mode::Demo,
     };
     if matches!(start, Start::Follow(_)) {
-        // A follower only reads the journal: no pollers, nothing that could act.
-        wiring.sources.clear();
+        // A follower only reads the journal: no pollers, nothing that could act. One who
+        // joined a shared incident of a real environment keeps its own pollers (read-only) for
+        // the panes; a simulator's would be another world.
+        if joined_role.is_none() || wiring.sim.is_some() {
+            wiring.sources.clear();
+        }
         wiring.sim = None;
     }
     // Read-only is a property of the incident: a journal started read-only resumes read-only.
@@ -184,10 +239,25 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     };
     let simulated = wiring.sim.is_some();
     let sources = wiring.sources;
-    let board = Board::new(
-        sources.iter().map(|s| (s.name().to_string(), s.feeds())),
-        stale_after(&sources, clock.speed()),
-    );
+    let board = if joined_role.is_some() && sources.is_empty() {
+        // One who joined without pollers of its own: the driver's snapshot feeds every pane
+        // (stale after three missed snapshots).
+        Board::new(
+            [(
+                warroom::share::panes::SOURCE.to_string(),
+                warroom::telemetry::source::Feeds::ALL,
+            )],
+            TimeDelta::from_std(3 * warroom::share::panes::EVERY).unwrap_or_default()
+                * i32::try_from(clock.speed().round() as i64)
+                    .unwrap_or(1)
+                    .max(1),
+        )
+    } else {
+        Board::new(
+            sources.iter().map(|s| (s.name().to_string(), s.feeds())),
+            stale_after(&sources, clock.speed()),
+        )
+    };
     let (playbooks, problems) = load_playbooks(&args.playbooks, &env);
     let mut app = App::new(env, mode, theme, board, clock.now(), clock.speed());
     app.describer = Some(warroom::actions::Describer(Arc::clone(&wiring.actions)));
@@ -197,6 +267,12 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     app.pace.paused = clock.paused_for();
     app.operator = who.operator.clone();
     app.playbooks = playbooks;
+    app.share = match (joined_role, &share) {
+        (Some(role), _) => Some(warroom::app::ShareState::Joined { role, view: None }),
+        (None, Some(_)) => Some(warroom::app::ShareState::Driving(Default::default())),
+        (None, None) => None,
+    };
+    app.share_signer = share_signer;
     if let Some(problem) = problems.first() {
         app.flash = Some(Flash::new(clock.now(), format!("not offered: {problem}")));
     }
@@ -226,6 +302,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             match runtime::create_journal(&journal_target, &header, &who) {
                 Ok(journal) => {
                     app.journal_path = Some(journal.path().to_path_buf());
+                    app.share_incident();
                     opened = Some((journal, Vec::new()));
                 }
                 Err(e) => {
@@ -290,6 +367,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             }
             app.adopt_incident(engine, &events);
             app.journal_path = Some(plan.journal.path().to_path_buf());
+            app.share_incident();
             // The record says first that the console stopped and came back, and for how long.
             let stamp = Stamp {
                 at: jc.wall,
@@ -392,6 +470,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         read_only,
         journal,
         follow,
+        share,
     }))?;
     if let Some(path) = app
         .journal_path

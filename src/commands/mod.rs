@@ -2,6 +2,7 @@
 
 pub mod console;
 pub mod journal_api;
+pub mod share;
 pub mod start;
 
 /// Exit code for input the user must fix (a bad file or argument); 1 is for failed checks.

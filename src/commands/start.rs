@@ -14,7 +14,9 @@ use warroom::text::echo;
 use super::BadInput;
 use super::journal_api::{check_times, continue_version_1, held_by, identity, open_append};
 
-/// How the console starts.
+/// How the console starts. Every kind of session is built from one of these by
+/// `console::console` (one place): fresh, drill, resume, follow, and join (a follow of the local
+/// copy of a shared log, `FollowPlan::joined`).
 pub(crate) enum Start {
     /// The panes; a playbook is picked with `p`.
     Fresh,
@@ -29,6 +31,8 @@ pub(crate) struct ResumePlan {
     pub(crate) replay: warroom::journal::Replay,
     pub(crate) playbook: Playbook,
     pub(crate) notice: Option<String>,
+    /// `--take-command`: the shared log the journal was rebuilt from, and the lease's ETag.
+    pub(crate) took_command: Option<(warroom::share::ShareUrl, String)>,
 }
 
 /// `follow`: the journal read so far and where to continue tailing it.
@@ -36,6 +40,9 @@ pub(crate) struct FollowPlan {
     pub(crate) path: PathBuf,
     pub(crate) replay: warroom::journal::Replay,
     pub(crate) playbook: Playbook,
+    /// `warroom join`: the journal is the local copy of a shared log, kept up to date by the
+    /// share session.
+    pub(crate) joined: Option<super::share::Joined>,
 }
 
 /// The playbook a journal was written with, checked against the environment given.
@@ -122,6 +129,7 @@ pub(crate) fn resume_plan(
         replay,
         playbook,
         notice,
+        took_command: None,
     })
 }
 
@@ -136,6 +144,7 @@ pub(crate) fn follow_plan(
         path: path.to_path_buf(),
         replay,
         playbook,
+        joined: None,
     })
 }
 

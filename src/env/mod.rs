@@ -403,6 +403,10 @@ pub struct Environment {
     pub aws: Option<AwsSettings>,
     /// The notification webhook of `notify.webhook`.
     pub webhook: Option<WebhookDef>,
+    /// The shared war room (`[share] url = "s3://bucket/prefix"`, roster, roles).
+    pub share: Option<crate::share::ShareSettings>,
+    /// `[policy] destructive_approvals = 1`: the two-person rule for LIVE incidents.
+    pub policy: Option<crate::share::Policy>,
 }
 
 /// Kinds of logical names a playbook can refer to.

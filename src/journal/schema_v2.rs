@@ -18,7 +18,7 @@ use crate::telemetry::{BackupStatus, DbRole, DbState, Verdict};
 
 /// The kinds of event a version-2 line can hold (the `kind` field), in the order of
 /// `docs/journal.md`.
-pub const KINDS: [&str; 30] = [
+pub const KINDS: [&str; 34] = [
     "fault_injected",
     "disrupted",
     "detected",
@@ -41,6 +41,10 @@ pub const KINDS: [&str; 30] = [
     "target_exceeded",
     "rto_risk",
     "note",
+    "shared_note",
+    "request_refused",
+    "approval_armed",
+    "approved",
     "resumed",
     "clock_paused",
     "clock_resumed",
@@ -77,6 +81,10 @@ pub enum EventV2 {
     TargetExceeded(TargetExceeded),
     RtoRisk(RtoRisk),
     Note(Note),
+    SharedNote(SharedNote),
+    RequestRefused(RequestRefused),
+    ApprovalArmed(ApprovalArmed),
+    Approved(Approved),
     Resumed(Resumed),
     ClockPaused(ClockPaused),
     ClockResumed(ClockResumed),
@@ -294,6 +302,88 @@ pub struct RtoRisk {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {
     pub text: String,
+}
+
+/// `shared_note`: a note or milestone from someone who joined the shared war room, signed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedNote {
+    pub text: String,
+    pub milestone: bool,
+    pub by: SignedV2,
+}
+
+/// Who signed a request and the signature as made (SSHSIG over `signed`, namespace `warroom`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedV2 {
+    pub request: String,
+    pub principal: String,
+    pub role: String,
+    pub key: String,
+    pub sequence: u64,
+    pub signed: String,
+    pub signature: String,
+}
+
+/// `approval_armed`: the driver confirmed a step that needs approvals (the two-person rule);
+/// it runs once `needed` others approved this arming. Signed by the driver's key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalArmed {
+    pub step: String,
+    pub attempt: u32,
+    pub command: String,
+    pub resource: String,
+    pub evidence: EvidenceV2,
+    pub needed: u32,
+    pub by: String,
+    pub key: String,
+    pub armed: String,
+    pub signed: String,
+    pub signature: String,
+}
+
+/// `approved`: someone other than the driver approved the arming `armed` of a step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approved {
+    pub step: String,
+    pub armed: String,
+    pub by: SignedV2,
+}
+
+/// `request_refused`: a request from someone who joined was refused, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestRefused {
+    pub request: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    pub reason: String,
+}
+
+impl From<&crate::playbook::engine::Signed> for SignedV2 {
+    fn from(s: &crate::playbook::engine::Signed) -> Self {
+        SignedV2 {
+            request: s.request.clone(),
+            principal: s.principal.clone(),
+            role: s.role.clone(),
+            key: s.key.clone(),
+            sequence: s.sequence,
+            signed: s.signed.clone(),
+            signature: s.signature.clone(),
+        }
+    }
+}
+
+impl From<SignedV2> for crate::playbook::engine::Signed {
+    fn from(s: SignedV2) -> Self {
+        crate::playbook::engine::Signed {
+            request: s.request,
+            principal: s.principal,
+            role: s.role,
+            key: s.key,
+            sequence: s.sequence,
+            signed: s.signed,
+            signature: s.signature,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -783,6 +873,54 @@ impl From<&Event> for EventV2 {
                 rto_secs: *rto_secs,
             }),
             Event::Note { text } => EventV2::Note(Note { text: text.clone() }),
+            Event::SharedNote {
+                text,
+                milestone,
+                by,
+            } => EventV2::SharedNote(SharedNote {
+                text: text.clone(),
+                milestone: *milestone,
+                by: by.into(),
+            }),
+            Event::RequestRefused {
+                request,
+                principal,
+                reason,
+            } => EventV2::RequestRefused(RequestRefused {
+                request: request.clone(),
+                principal: principal.clone(),
+                reason: reason.clone(),
+            }),
+            Event::ApprovalArmed {
+                step,
+                attempt,
+                command,
+                resource,
+                evidence,
+                needed,
+                by,
+                key,
+                armed,
+                signed,
+                signature,
+            } => EventV2::ApprovalArmed(ApprovalArmed {
+                step: step.clone(),
+                attempt: *attempt,
+                command: command.clone(),
+                resource: resource.clone(),
+                evidence: evidence.into(),
+                needed: *needed,
+                by: by.clone(),
+                key: key.clone(),
+                armed: armed.clone(),
+                signed: signed.clone(),
+                signature: signature.clone(),
+            }),
+            Event::Approved { step, armed, by } => EventV2::Approved(Approved {
+                step: step.clone(),
+                armed: armed.clone(),
+                by: by.into(),
+            }),
             Event::ClockPaused {} => EventV2::ClockPaused(ClockPaused {}),
             Event::ReminderDone {
                 text,
@@ -1001,6 +1139,54 @@ impl From<EventV2> for Event {
                 rto_secs,
             },
             EventV2::Note(Note { text }) => Event::Note { text },
+            EventV2::SharedNote(SharedNote {
+                text,
+                milestone,
+                by,
+            }) => Event::SharedNote {
+                text,
+                milestone,
+                by: by.into(),
+            },
+            EventV2::RequestRefused(RequestRefused {
+                request,
+                principal,
+                reason,
+            }) => Event::RequestRefused {
+                request,
+                principal,
+                reason,
+            },
+            EventV2::ApprovalArmed(ApprovalArmed {
+                step,
+                attempt,
+                command,
+                resource,
+                evidence,
+                needed,
+                by,
+                key,
+                armed,
+                signed,
+                signature,
+            }) => Event::ApprovalArmed {
+                step,
+                attempt,
+                command,
+                resource,
+                evidence: evidence.into(),
+                needed,
+                by,
+                key,
+                armed,
+                signed,
+                signature,
+            },
+            EventV2::Approved(Approved { step, armed, by }) => Event::Approved {
+                step,
+                armed,
+                by: by.into(),
+            },
             EventV2::ClockPaused(ClockPaused {}) => Event::ClockPaused {},
             EventV2::ReminderDone(ReminderDone {
                 text,

@@ -87,6 +87,37 @@ pub struct EngineSettings {
     pub occasion: super::model::Occasion,
     /// Who drives the console: recorded on every confirmation (`confirmed.by`).
     pub operator: String,
+    /// The shared war room, when this console drives a shared incident: approvals can come.
+    pub share: Option<EngineShare>,
+}
+
+/// What the engine knows of the shared war room it drives.
+#[derive(Debug, Clone)]
+pub struct EngineShare {
+    /// The incident's name in the shared log (what requests are signed for).
+    pub incident: String,
+    /// The driver's key, which signs each arming (`None`: no `--key`; approvals refused).
+    pub signer: Option<ArmSigner>,
+}
+
+/// Signs an arming with the driver's SSH key (SSHSIG; ed25519 signing is deterministic, so
+/// the engine stays a pure function of its inputs).
+#[derive(Clone)]
+pub struct ArmSigner {
+    /// `SHA256:...` of the driver's key.
+    pub fingerprint: String,
+    pub sign: SignFn,
+}
+
+/// Signs bytes, returning the armoured signature (`None`: the key could not sign).
+pub type SignFn = std::sync::Arc<dyn Fn(&[u8]) -> Option<String> + Send + Sync>;
+
+impl std::fmt::Debug for ArmSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArmSigner")
+            .field("fingerprint", &self.fingerprint)
+            .finish_non_exhaustive()
+    }
 }
 
 impl EngineSettings {
@@ -100,6 +131,7 @@ impl EngineSettings {
             mode: "drill".into(),
             occasion: super::model::Occasion::Exercise,
             operator: String::new(),
+            share: None,
         }
     }
 
@@ -222,6 +254,48 @@ impl Timing {
     }
 }
 
+/// Who signed a request, and the signature as made (SSHSIG over `signed`, namespace
+/// `warroom`): enough to check it again by hand with `ssh-keygen -Y verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signed {
+    /// The request's id (its object's name in the shared log).
+    pub request: String,
+    pub principal: String,
+    pub role: String,
+    /// `SHA256:...` of the signing key.
+    pub key: String,
+    /// The journal sequence number the requester had seen.
+    pub sequence: u64,
+    /// The exact text signed.
+    pub signed: String,
+    /// The SSHSIG signature, PEM armoured.
+    pub signature: String,
+}
+
+/// What a checked request asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SharedAsk {
+    Note {
+        text: String,
+    },
+    Milestone {
+        text: String,
+    },
+    /// Approve the arming `armed` (its digest) of step `step`, typing its resource's name.
+    Approve {
+        step: String,
+        armed: String,
+        resource: String,
+    },
+}
+
+/// A request whose signature, signer and role were checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedRequest {
+    pub ask: SharedAsk,
+    pub by: Signed,
+}
+
 /// What the operator does to the incident, and what executors report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -281,6 +355,17 @@ pub enum Input {
     Abort { reason: String },
     /// A free-text note for the journal.
     Note { text: String },
+    /// A signed request from someone who joined the shared war room, whose signature, signer
+    /// and role the console checked (`share::request::check`). The engine refuses a replay: a
+    /// sequence older than one already taken from the same key.
+    SharedRequest(SharedRequest),
+    /// A request from someone who joined, refused before the engine (unsigned, unknown key,
+    /// out of role, tampered): recorded with the reason.
+    RefuseRequest {
+        request: String,
+        principal: Option<String>,
+        reason: String,
+    },
     /// The operator did what the reminder due next says (`Post a status update`): recorded as
     /// `reminder_done`, and the next one counts down. Refused before the declaration, after
     /// the end, and when the playbook has no reminders.
@@ -917,6 +1002,43 @@ pub enum Event {
     Note {
         text: String,
     },
+    /// A note or milestone from someone who joined, with their signature.
+    SharedNote {
+        text: String,
+        milestone: bool,
+        by: Signed,
+    },
+    /// A request from someone who joined was refused, and why.
+    RequestRefused {
+        request: String,
+        principal: Option<String>,
+        reason: String,
+    },
+    /// The two-person rule: the driver confirmed a step that needs approvals; it runs once
+    /// `needed` others approved this arming (`armed`, its digest). Signed by the driver's key.
+    ApprovalArmed {
+        step: String,
+        attempt: u32,
+        command: String,
+        /// What the confirmation typed, and what an approver must type: the resource's name.
+        resource: String,
+        evidence: Evidence,
+        needed: u32,
+        by: String,
+        /// `SHA256:...` of the driver's key.
+        key: String,
+        /// SHA-256 (hex) of `signed`: what approvals name.
+        armed: String,
+        /// The exact text the driver signed.
+        signed: String,
+        signature: String,
+    },
+    /// Someone other than the driver approved the arming `armed` of a step.
+    Approved {
+        step: String,
+        armed: String,
+        by: Signed,
+    },
     Aborted {
         reason: String,
     },
@@ -1015,6 +1137,8 @@ pub struct StepView {
     pub recalled: Option<(usize, String, Vec<String>)>,
     pub on_failure: OnFailure,
     pub captures_rpo: bool,
+    /// Armed by the driver and waiting for approvals: `(approved so far, needed)`.
+    pub waiting_approval: Option<(u32, u32)>,
 }
 
 /// Per-step score.
@@ -1166,6 +1290,26 @@ pub struct Engine {
     masker: super::mask::Masker,
     /// Per reminder: the last occurrence done or missed (0: none yet).
     reminders_handled: Vec<u32>,
+    /// Shared war room: request ids taken or refused, and per signing key the newest sequence
+    /// taken (a request signed at an older one is a replay).
+    requests_seen: std::collections::BTreeSet<String>,
+    request_sequence: std::collections::BTreeMap<String, u64>,
+    /// The step armed and waiting for approvals, if any.
+    armed: Option<Arming>,
+}
+
+/// A step armed by the driver's confirmation, waiting for approvals.
+#[derive(Debug, Clone, PartialEq)]
+struct Arming {
+    step: usize,
+    typed: Option<String>,
+    resource: String,
+    needed: u32,
+    /// The driver's key fingerprint.
+    key: String,
+    digest: String,
+    /// Keys that approved it.
+    approvals: Vec<String>,
 }
 
 /// A reminder of the comms cadence as the console shows it.
@@ -1245,6 +1389,9 @@ impl Engine {
             held_when_done: vec![None; playbook.steps.len()],
             masker: playbook.vars.masker(),
             reminders_handled: vec![0; playbook.reminders.len()],
+            requests_seen: std::collections::BTreeSet::new(),
+            request_sequence: std::collections::BTreeMap::new(),
+            armed: None,
             playbook,
             settings,
         }
@@ -1287,6 +1434,8 @@ impl Engine {
                 event,
                 Event::Declared { .. }
                     | Event::Note { .. }
+                    | Event::SharedNote { .. }
+                    | Event::RequestRefused { .. }
                     | Event::FaultInjected { .. }
                     | Event::Disrupted { .. }
                     | Event::Detected { .. }
@@ -1355,6 +1504,27 @@ impl Engine {
             }
             return out;
         }
+        if let Input::SharedRequest(request) = &input {
+            self.shared_request(request, now, &mut out);
+            return out;
+        }
+        if let Input::RefuseRequest {
+            request,
+            principal,
+            reason,
+        } = &input
+        {
+            self.emit(
+                Event::RequestRefused {
+                    request: request.clone(),
+                    principal: principal.clone(),
+                    reason: reason.clone(),
+                },
+                now,
+                &mut out,
+            );
+            return out;
+        }
         if let Input::SetDisruption { since, reason } = &input {
             self.set_disruption(*since, reason, now, &mut out);
             return out;
@@ -1419,11 +1589,84 @@ impl Engine {
             Input::Abort { reason } => self.abort(&reason, now, &mut out),
             Input::ReminderDone => self.reminder_done(now, &mut out),
             Input::Note { .. }
+            | Input::SharedRequest(_)
+            | Input::RefuseRequest { .. }
             | Input::SetDisruption { .. }
             | Input::ExecLeftRunning { .. }
             | Input::Interrupt { .. } => {}
         }
         out
+    }
+
+    /// Whether a request id was taken or refused already (the console skips it).
+    pub fn request_seen(&self, id: &str) -> bool {
+        self.requests_seen.contains(id)
+    }
+
+    /// See [`Input::SharedRequest`].
+    fn shared_request(
+        &mut self,
+        request: &SharedRequest,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        let by = &request.by;
+        let refusal = if self.requests_seen.contains(&by.request) {
+            Some(format!(
+                "replayed: request {} was taken already",
+                by.request
+            ))
+        } else {
+            match self.request_sequence.get(&by.key) {
+                Some(newest) if by.sequence < *newest => Some(format!(
+                    "replayed: signed at sequence {}, older than sequence {newest} of a request \
+                     already taken from key {}",
+                    by.sequence, by.key
+                )),
+                _ => None,
+            }
+        };
+        let (text, milestone) = match &request.ask {
+            SharedAsk::Note { text } => (text, false),
+            SharedAsk::Milestone { text } => (text, true),
+            SharedAsk::Approve {
+                step,
+                armed,
+                resource,
+            } => {
+                match refusal {
+                    Some(reason) => self.emit(
+                        Event::RequestRefused {
+                            request: by.request.clone(),
+                            principal: Some(by.principal.clone()),
+                            reason,
+                        },
+                        now,
+                        out,
+                    ),
+                    None => self.approve(by, step, armed, resource, now, out),
+                }
+                return;
+            }
+        };
+        let refusal = refusal.or_else(|| {
+            text.trim()
+                .is_empty()
+                .then(|| "an empty note: write something".to_string())
+        });
+        let event = match refusal {
+            Some(reason) => Event::RequestRefused {
+                request: by.request.clone(),
+                principal: Some(by.principal.clone()),
+                reason,
+            },
+            None => Event::SharedNote {
+                text: text.clone(),
+                milestone,
+                by: by.clone(),
+            },
+        };
+        self.emit(event, now, out);
     }
 
     /// See [`Input::ExecLeftRunning`].
@@ -1900,7 +2143,36 @@ impl Engine {
             recalled: step.recall.as_ref().map(|r| self.recalled(r)),
             on_failure: step.on_failure,
             captures_rpo: step.capture_rpo,
+            waiting_approval: self.armed.as_ref().filter(|a| a.step == index).map(|a| {
+                (
+                    u32::try_from(a.approvals.len()).unwrap_or(u32::MAX),
+                    a.needed,
+                )
+            }),
         })
+    }
+
+    /// Approvals step `index` needs before it runs: the playbook's `approvals`, and in a LIVE
+    /// incident the environment's `[policy] destructive_approvals` for a destructive step.
+    pub fn approvals_needed(&self, index: usize) -> u32 {
+        let Some(step) = self.playbook.steps.get(index) else {
+            return 0;
+        };
+        let policy = match (&self.settings.environment.policy, self.settings.occasion) {
+            (Some(p), super::model::Occasion::Real) if step.destructive => p.destructive_approvals,
+            _ => 0,
+        };
+        step.approvals.max(policy)
+    }
+
+    /// Nothing executes from now on (the console lost or handed over command).
+    pub fn set_read_only(&mut self, read_only: bool) {
+        self.settings.read_only = read_only;
+    }
+
+    /// The driver's console shares the incident from now on (`incident` names it in the store).
+    pub fn set_share(&mut self, share: Option<EngineShare>) {
+        self.settings.share = share;
     }
 
     /// The exact command of a step for display: masked, names resolved in the environment.
@@ -2148,6 +2420,10 @@ impl Engine {
             Event::ConfirmRequested { step, .. } => {
                 let i = index(step)?;
                 self.runs[i].status = StepStatus::AwaitingConfirm;
+                // Asking again re-arms: approvals of the earlier arming no longer count.
+                if self.armed.as_ref().is_some_and(|a| a.step == i) {
+                    self.armed = None;
+                }
             }
             Event::ConfirmCancelled { step } => {
                 let i = index(step)?;
@@ -2211,6 +2487,9 @@ impl Engine {
             }
             Event::Skipped { step, reason } => {
                 let i = index(step)?;
+                if self.armed.as_ref().is_some_and(|a| a.step == i) {
+                    self.armed = None;
+                }
                 let r = &mut self.runs[i];
                 r.status = StepStatus::Skipped(reason.clone());
                 r.verified = false;
@@ -2236,6 +2515,46 @@ impl Engine {
             }
             Event::RtoRisk { at_risk, .. } => self.at_risk = *at_risk,
             Event::Note { .. } => {}
+            Event::SharedNote { by, .. } => {
+                self.requests_seen.insert(by.request.clone());
+                let newest = self.request_sequence.entry(by.key.clone()).or_insert(0);
+                *newest = (*newest).max(by.sequence);
+            }
+            Event::RequestRefused { request, .. } => {
+                self.requests_seen.insert(request.clone());
+            }
+            Event::ApprovalArmed {
+                step,
+                resource,
+                needed,
+                key,
+                armed,
+                ..
+            } => {
+                let i = index(step)?;
+                self.runs[i].status = StepStatus::Active;
+                self.armed = Some(Arming {
+                    step: i,
+                    typed: None,
+                    resource: resource.clone(),
+                    needed: *needed,
+                    key: key.clone(),
+                    digest: armed.clone(),
+                    approvals: Vec::new(),
+                });
+            }
+            Event::Approved { step, armed, by } => {
+                let i = index(step)?;
+                self.requests_seen.insert(by.request.clone());
+                let newest = self.request_sequence.entry(by.key.clone()).or_insert(0);
+                *newest = (*newest).max(by.sequence);
+                if let Some(a) = &mut self.armed
+                    && a.step == i
+                    && a.digest == *armed
+                {
+                    a.approvals.push(by.key.clone());
+                }
+            }
             Event::Disrupted { since, reason, .. } => {
                 let derived = reason.is_none() && self.fault_injected_at.is_none();
                 self.disrupted = Some((*since, derived));
@@ -2268,6 +2587,7 @@ impl Engine {
             | Event::ClockResumed { .. }
             | Event::SpeedChanged { .. } => {}
             Event::Aborted { reason } => {
+                self.armed = None;
                 self.aborted = Some(reason.clone());
                 self.ended_at = Some(at);
             }
@@ -2602,6 +2922,176 @@ impl Engine {
                 return;
             }
         }
+        if s.executor.is_none() {
+            refuse(out, Some(step), "this step runs nothing");
+            return;
+        }
+        let needed = self.approvals_needed(step);
+        if needed > 0 {
+            self.arm(step, needed, expected, typed, now, out);
+            return;
+        }
+        self.execute_confirmed(step, typed, now, out);
+    }
+
+    /// The two-person rule: the confirmation arms the step (recorded, signed by the driver's
+    /// key); it runs when [`Self::approve`] has counted `needed` approvals from other keys.
+    fn arm(
+        &mut self,
+        step: usize,
+        needed: u32,
+        expected: Option<String>,
+        typed: Option<String>,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(share) = self.settings.share.clone() else {
+            refuse(
+                out,
+                Some(step),
+                format!(
+                    "this step needs {needed} approval(s) from another person (two-person \
+                     rule): run the incident in a shared war room (--share) so an approver can \
+                     approve it"
+                ),
+            );
+            return;
+        };
+        let Some(signer) = share.signer else {
+            refuse(
+                out,
+                Some(step),
+                "this step needs approval, and the driver signs its arming: start the console \
+                 with --key (your SSH key in the roster)",
+            );
+            return;
+        };
+        let s = &self.playbook.steps[step];
+        let command = self.command(step).unwrap_or_default();
+        let attempt = self.runs[step].attempt + 1;
+        let resource = expected.clone().unwrap_or_else(|| s.id.clone());
+        let evidence =
+            Evidence::from_sample(self.picture.as_ref(), &self.settings.environment, now);
+        let evidence_json = serde_json::to_string(&evidence).unwrap_or_default();
+        let signed = serde_json::json!({
+            "incident": share.incident,
+            "step": s.id,
+            "attempt": attempt,
+            "command": command,
+            "resource": resource,
+            "evidence_sha256": sha256_hex(evidence_json.as_bytes()),
+            "principal": self.settings.operator,
+            "at": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        })
+        .to_string();
+        let Some(signature) = (signer.sign)(signed.as_bytes()) else {
+            refuse(
+                out,
+                Some(step),
+                "the driver's key could not sign the arming",
+            );
+            return;
+        };
+        let event = Event::ApprovalArmed {
+            step: s.id.clone(),
+            attempt,
+            command,
+            resource,
+            evidence,
+            needed,
+            by: self.settings.operator.clone(),
+            key: signer.fingerprint.clone(),
+            armed: sha256_hex(signed.as_bytes()),
+            signed,
+            signature,
+        };
+        self.emit(event, now, out);
+        if let Some(a) = &mut self.armed {
+            a.typed = expected.and(typed.map(|t| t.trim().to_string()));
+        }
+    }
+
+    /// An approval (checked: signature, signer, role) of the step armed.
+    fn approve(
+        &mut self,
+        by: &Signed,
+        step_id: &str,
+        armed: &str,
+        resource: &str,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        let refusal = match &self.armed {
+            None => Some(format!("nothing waits for approval (step {step_id})")),
+            Some(a) if self.playbook.steps.get(a.step).map(|s| s.id.as_str()) != Some(step_id) => {
+                Some(format!(
+                    "step {step_id} is not the one waiting for approval"
+                ))
+            }
+            Some(a) if a.digest != armed => Some(format!(
+                "replayed or stale: it approves another arming of step {step_id} ({}), not the \
+                 one waiting ({})",
+                short(armed),
+                short(&a.digest)
+            )),
+            Some(a) if a.resource != resource.trim() => Some(format!(
+                "typed {:?}, but approving this step needs {:?}",
+                resource.trim(),
+                a.resource
+            )),
+            Some(a) if a.key == by.key => Some(format!(
+                "signed by the driver's own key ({}): the two-person rule needs another \
+                 person's key",
+                by.key
+            )),
+            Some(a) if a.approvals.contains(&by.key) => {
+                Some(format!("key {} approved this arming already", by.key))
+            }
+            Some(_) => None,
+        };
+        if let Some(reason) = refusal {
+            self.emit(
+                Event::RequestRefused {
+                    request: by.request.clone(),
+                    principal: Some(by.principal.clone()),
+                    reason,
+                },
+                now,
+                out,
+            );
+            return;
+        }
+        self.emit(
+            Event::Approved {
+                step: step_id.to_string(),
+                armed: armed.to_string(),
+                by: by.clone(),
+            },
+            now,
+            out,
+        );
+        let ready = self
+            .armed
+            .as_ref()
+            .filter(|a| a.approvals.len() as u64 >= u64::from(a.needed))
+            .map(|a| (a.step, a.typed.clone()));
+        if let Some((step, typed)) = ready {
+            self.armed = None;
+            self.execute_confirmed(step, typed, now, out);
+        }
+    }
+
+    /// Records the confirmation (and the data-loss window) and starts the executor.
+    fn execute_confirmed(
+        &mut self,
+        step: usize,
+        typed: Option<String>,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        let s = &self.playbook.steps[step];
+        let vars = &self.playbook.vars;
+        let expected = s.confirm_text(vars);
         let Some(exec) = s.render_exec_with(
             vars,
             Reveal::Secrets,
@@ -3555,4 +4045,18 @@ pub fn event_kind(event: &Event) -> String {
         .ok()
         .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
         .unwrap_or_default()
+}
+
+/// SHA-256 of `bytes`, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The first 12 hex digits of a digest, for messages.
+fn short(digest: &str) -> &str {
+    digest.get(..12).unwrap_or(digest)
 }

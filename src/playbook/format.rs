@@ -163,6 +163,10 @@ pub struct StepFile {
     /// this step done). At most one per playbook; the four standard scenarios need exactly one.
     #[serde(default)]
     pub restores_service: Option<Spanned<bool>>,
+    /// The two-person rule: the confirmation arms the step, and it runs only once this many
+    /// people other than the driver approved it (in a shared war room, `--share`).
+    #[serde(default)]
+    pub approvals: Option<Spanned<u32>>,
     /// Lines of an earlier step's output kept on screen beside this step's checklist
     /// (`{ step = "restore", lines = "manifest" }`): what the checklist compares with.
     #[serde(default)]

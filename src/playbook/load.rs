@@ -23,6 +23,8 @@ use crate::telemetry::DbRole;
 
 /// The shortest reminder period: reminders are for people.
 const MIN_REMINDER_SECS: u64 = 60;
+/// Most approvals a step may need (`approvals = N`).
+pub const MAX_APPROVALS: u32 = 3;
 
 /// Where the format is documented, for help texts.
 const FORMAT_DOC: &str = "docs/playbooks.md";
@@ -535,6 +537,25 @@ impl Checker<'_> {
         };
 
         let restores_service = step.restores_service.as_ref().is_some_and(|r| *r.get_ref());
+        let approvals = step.approvals.as_ref().map_or(0, |a| {
+            let n = *a.get_ref();
+            if n > 0 && !has_executor {
+                self.push(
+                    a.span(),
+                    "`approvals` on a step that runs nothing",
+                    "approvals hold a `run` or `action` step until others approve it; remove the \
+                     field",
+                );
+            }
+            if n > MAX_APPROVALS {
+                self.push(
+                    a.span(),
+                    format!("`approvals = {n}`: at most {MAX_APPROVALS}"),
+                    "one or two approvers are the two-person rule; more stall the incident",
+                );
+            }
+            n.min(MAX_APPROVALS)
+        });
         Step {
             id: id.clone(),
             title: step.title.get_ref().clone(),
@@ -548,6 +569,7 @@ impl Checker<'_> {
             destructive,
             capture_rpo,
             restores_service,
+            approvals,
             recall: None,
         }
     }

@@ -25,7 +25,7 @@ pub mod runbook;
 pub use engine::{
     ChecklistItem, ClockChange, ConfirmRequest, Criterion, Effect, Engine, EngineSettings, Event,
     Evidence, Grade, Input, LossWindow, Outcome, ResumeError, RpoCapture, RtoGauge, Scorecard,
-    SpeedReason, StepScore, StepStatus, StepView, Timing,
+    SharedAsk, SharedRequest, Signed, SpeedReason, StepScore, StepStatus, StepView, Timing,
 };
 pub use load::{
     CheckReport, FileCheck, FindError, check_paths, content_hash, find, load_file, parse,

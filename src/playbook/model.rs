@@ -669,6 +669,8 @@ pub struct Step {
     pub capture_rpo: bool,
     /// Its completion restores service (the outage's end, for RTO achieved).
     pub restores_service: bool,
+    /// Approvals by other people it needs before it runs (the two-person rule; 0: none).
+    pub approvals: u32,
     /// An earlier step's output shown beside the checklist.
     pub recall: Option<Recall>,
 }
@@ -1279,6 +1281,7 @@ mod tests {
             destructive: false,
             capture_rpo: false,
             restores_service: false,
+            approvals: 0,
             recall: None,
         }
     }

@@ -891,7 +891,12 @@ impl Projection {
                 at,
                 outcome: ReminderOutcome::Missed { missed: *missed },
             }),
-            Event::RtoRisk { .. } | Event::Note { .. } => {}
+            Event::RtoRisk { .. }
+            | Event::Note { .. }
+            | Event::SharedNote { .. }
+            | Event::RequestRefused { .. }
+            | Event::ApprovalArmed { .. }
+            | Event::Approved { .. } => {}
         }
     }
 

@@ -47,6 +47,7 @@ fn write_report(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     gantt(out, pm)?;
     decisions(out, pm)?;
     notes(out, pm)?;
+    approvals(out, pm)?;
     output(out, pm)?;
     timeline(out, pm)?;
     Ok(())
@@ -780,6 +781,57 @@ fn decisions(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     writeln!(out)
 }
 
+/// The two-person rule: who armed each step, who approved it, when, on which evidence, and
+/// both signatures (check them with `ssh-keygen -Y verify`, README "Running a war room").
+fn approvals(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
+    if pm.approvals.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## Approvals (two-person rule)")?;
+    writeln!(out)?;
+    let signature = |out: &mut String, signed: &str, sig: &str| -> std::fmt::Result {
+        writeln!(out, "\n    ```text\n    {}\n    ```", block(signed))?;
+        writeln!(
+            out,
+            "\n    ```text\n    {}\n    ```",
+            block(sig.trim_end()).replace('\n', "\n    ")
+        )
+    };
+    for a in &pm.approvals {
+        let (time, _) = when(pm, a.armed_at);
+        writeln!(
+            out,
+            "- **{time}** step {} (attempt {}) armed by {} (key {}): `{}` on {}; needs {} \
+             approval(s); evidence: {}",
+            text::field(&a.step),
+            a.attempt,
+            text::field(&a.armed_by),
+            text::field(&a.armed_key),
+            text::field(&a.command),
+            text::field(&a.resource),
+            a.needed,
+            text::field(&a.evidence)
+        )?;
+        signature(out, &a.signed, &a.signature)?;
+        if a.approvals.is_empty() {
+            writeln!(out, "  - not approved")?;
+        }
+        for by in &a.approvals {
+            let (time, _) = when(pm, by.at);
+            writeln!(
+                out,
+                "  - **{time}** approved by {} as {} (key {}, request {})",
+                text::field(&by.principal),
+                text::field(&by.role),
+                text::field(&by.key),
+                text::field(&by.request)
+            )?;
+            signature(out, &by.signed, &by.signature)?;
+        }
+    }
+    writeln!(out)
+}
+
 fn notes(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     if pm.notes.is_empty() {
         return Ok(());
@@ -798,6 +850,24 @@ fn notes(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
             "- **{time}**{off}: {}",
             block(&n.text).replace('\n', "\n  ")
         )?;
+        if let Some(by) = &n.signed {
+            writeln!(
+                out,
+                "  - {} signed by {} as {} (key {}, request {}, at sequence {})",
+                if by.milestone { "milestone" } else { "note" },
+                text::field(&by.principal),
+                text::field(&by.role),
+                text::field(&by.key),
+                text::field(&by.request),
+                by.sequence
+            )?;
+            writeln!(out, "\n    ```text\n    {}\n    ```", block(&by.signed))?;
+            writeln!(
+                out,
+                "\n    ```text\n    {}\n    ```",
+                block(by.signature.trim_end()).replace('\n', "\n    ")
+            )?;
+        }
     }
     writeln!(out)
 }

@@ -180,6 +180,61 @@ pub struct Note {
     pub at: DateTime<Utc>,
     /// What the operator wrote.
     pub text: String,
+    /// A note or milestone from someone who joined the shared war room: who signed it, and
+    /// the signature as made (check it with `ssh-keygen -Y verify`, see README).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<SignedNote>,
+}
+
+/// One arming of a step that needed approvals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    pub step: String,
+    pub attempt: u32,
+    pub command: String,
+    pub resource: String,
+    /// When the driver armed it (session time).
+    pub armed_at: DateTime<Utc>,
+    pub armed_by: String,
+    /// `SHA256:...` of the driver's key.
+    pub armed_key: String,
+    /// SHA-256 of the arming's signed text (what approvals name).
+    pub armed: String,
+    /// The exact text the driver signed, and the signature (SSHSIG, namespace `warroom`).
+    pub signed: String,
+    pub signature: String,
+    /// The evidence it was armed on, in one line.
+    pub evidence: String,
+    pub needed: u32,
+    pub approvals: Vec<ApprovalBy>,
+}
+
+/// One approval of an arming.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalBy {
+    pub at: DateTime<Utc>,
+    pub principal: String,
+    pub role: String,
+    pub key: String,
+    pub request: String,
+    pub signed: String,
+    pub signature: String,
+}
+
+/// Who signed a shared note, and the signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedNote {
+    pub milestone: bool,
+    pub request: String,
+    pub principal: String,
+    pub role: String,
+    /// `SHA256:...` of the signing key.
+    pub key: String,
+    pub sequence: u64,
+    /// The exact text signed.
+    pub signed: String,
+    /// SSHSIG, PEM armoured.
+    pub signature: String,
 }
 
 /// The newest output lines of one executor attempt.
@@ -309,6 +364,10 @@ pub struct Postmortem {
     pub decisions: Vec<Decision>,
     /// The operator's notes, in order.
     pub notes: Vec<Note>,
+    /// The two-person rule: every arming of a step that needed approvals, who armed it and
+    /// who approved it, with both signatures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<ApprovalRecord>,
     /// The newest output lines of each executor attempt.
     pub output: Vec<OutputExcerpt>,
     /// Every event, consecutive output lines merged.
@@ -377,6 +436,7 @@ pub fn build(replay: &Replay) -> Postmortem {
     let mut read_only = false;
     let mut decisions = Vec::new();
     let mut notes = Vec::new();
+    let mut approvals: Vec<ApprovalRecord> = Vec::new();
     let mut output: Vec<(OutputExcerpt, Vec<String>)> = Vec::new();
     let mut timeline: Vec<TimelineRow> = Vec::new();
     let mut simulated = header.seed.is_some();
@@ -439,6 +499,65 @@ pub fn build(replay: &Replay) -> Postmortem {
             Event::Note { text } => notes.push(Note {
                 at,
                 text: text.clone(),
+                signed: None,
+            }),
+            Event::ApprovalArmed {
+                step,
+                attempt,
+                command,
+                resource,
+                evidence,
+                needed,
+                by,
+                key,
+                armed,
+                signed,
+                signature,
+            } => approvals.push(ApprovalRecord {
+                step: step.clone(),
+                attempt: *attempt,
+                command: command.clone(),
+                resource: resource.clone(),
+                armed_at: at,
+                armed_by: by.clone(),
+                armed_key: key.clone(),
+                armed: armed.clone(),
+                signed: signed.clone(),
+                signature: signature.clone(),
+                evidence: evidence.summary(),
+                needed: *needed,
+                approvals: Vec::new(),
+            }),
+            Event::Approved { armed, by, .. } => {
+                if let Some(record) = approvals.iter_mut().rev().find(|r| r.armed == *armed) {
+                    record.approvals.push(ApprovalBy {
+                        at,
+                        principal: by.principal.clone(),
+                        role: by.role.clone(),
+                        key: by.key.clone(),
+                        request: by.request.clone(),
+                        signed: by.signed.clone(),
+                        signature: by.signature.clone(),
+                    });
+                }
+            }
+            Event::SharedNote {
+                text,
+                milestone,
+                by,
+            } => notes.push(Note {
+                at,
+                text: text.clone(),
+                signed: Some(SignedNote {
+                    milestone: *milestone,
+                    request: by.request.clone(),
+                    principal: by.principal.clone(),
+                    role: by.role.clone(),
+                    key: by.key.clone(),
+                    sequence: by.sequence,
+                    signed: by.signed.clone(),
+                    signature: by.signature.clone(),
+                }),
             }),
             _ => {}
         }
@@ -546,6 +665,7 @@ pub fn build(replay: &Replay) -> Postmortem {
         steps: m.steps,
         decisions,
         notes,
+        approvals,
         output,
         timeline,
         torn_tail: replay.torn_tail.as_ref().map(|t| TornInfo {
@@ -782,6 +902,54 @@ fn describe(event: &Event) -> (Option<String>, String) {
             },
         ),
         Event::Note { text } => (None, text.clone()),
+        Event::SharedNote {
+            text,
+            milestone,
+            by,
+        } => (
+            None,
+            format!(
+                "{} by {} ({}, key {}): {text}",
+                if *milestone { "milestone" } else { "note" },
+                by.principal,
+                by.role,
+                by.key
+            ),
+        ),
+        Event::ApprovalArmed {
+            step,
+            resource,
+            needed,
+            by,
+            key,
+            armed,
+            ..
+        } => (
+            Some(step.clone()),
+            format!(
+                "armed by {by} (key {key}): {resource} runs after {needed} approval(s) by \
+                 others (arming {})",
+                armed.get(..12).unwrap_or(armed)
+            ),
+        ),
+        Event::Approved { step, by, .. } => (
+            Some(step.clone()),
+            format!(
+                "approved by {} as {} (key {}, request {})",
+                by.principal, by.role, by.key, by.request
+            ),
+        ),
+        Event::RequestRefused {
+            request,
+            principal,
+            reason,
+        } => (
+            None,
+            format!(
+                "request {request} from {} refused: {reason}",
+                principal.as_deref().unwrap_or("(unknown)")
+            ),
+        ),
         Event::ClockPaused {} => (
             None,
             "clock paused: the simulated world, the step timers and the RTO clock stand still"

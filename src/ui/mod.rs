@@ -64,7 +64,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     status_bar::render(frame, bar, app);
     match &app.incident {
         // A follower has no live panes: the incident is all it mirrors.
-        Some(incident) if app.following.is_some() => {
+        Some(incident) if app.following.is_some() && !app.joined_with_panes() => {
             playbook::render_view(frame, body, app, incident, true);
         }
         Some(incident) if area.width >= WIDE => {

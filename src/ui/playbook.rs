@@ -545,10 +545,17 @@ fn step_header(
     {
         spans.push(Span::styled(format!(", {over}"), t.crit));
     }
-    spans.push(Span::styled(
-        format!(" · {}", status_words(&step.status)),
-        status_style(t, &step.status),
-    ));
+    match step.waiting_approval {
+        // The two-person rule: armed by the driver, waiting for approvers (shared war room).
+        Some((have, need)) => spans.push(Span::styled(
+            format!(" · waiting for approval {have}/{need}"),
+            t.warn,
+        )),
+        None => spans.push(Span::styled(
+            format!(" · {}", status_words(&step.status)),
+            status_style(t, &step.status),
+        )),
+    }
     if let Some(past) = past {
         spans.push(Span::styled(
             format!(
@@ -611,6 +618,18 @@ fn pinned_lines(
         lines.push(Line::from(spans));
         if let Some(message) = &step.message {
             lines.extend(step_message_lines(t, message, area));
+        }
+        if let Some((have, need)) = step.waiting_approval {
+            lines.push(Line::from(vec![
+                Span::styled("approval", t.header),
+                Span::styled(
+                    format!(
+                        " waiting for approval ({have} of {need}): an approver types the \
+                         resource's name (warroom request ... approve)"
+                    ),
+                    t.warn,
+                ),
+            ]));
         }
     }
     if let Some(wait) = &step.wait {

@@ -74,6 +74,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         left.push(Span::styled(" │ ", t.dim));
         left.push(Span::styled(" JOURNAL FAILED ", t.badge_live));
     }
+    if let Some((text, alarm)) = share_badge(app) {
+        left.push(Span::styled(" │ ", t.dim));
+        left.push(Span::styled(text, if alarm { t.badge_live } else { t.dim }));
+    }
     if let Some((at, name)) = app.faults.last().filter(|_| app.mode == Mode::Demo) {
         left.push(Span::styled(" │ fault ", t.dim));
         left.push(Span::styled(
@@ -102,6 +106,41 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     for (spans, area) in [(left, left_area), (right, right_area)] {
         paint::set_style(buf, area, t.status_bar);
         paint::text_line(buf, area, &Line::from(spans));
+    }
+}
+
+/// The shared war room: `SHARED LOG BEHIND 3` while the store is unreachable (the driver),
+/// `JOINED observer · view 2s old` (a joiner); the bool says whether it is an alarm.
+fn share_badge(app: &App) -> Option<(String, bool)> {
+    use crate::app::ShareState;
+    use crate::share::lease::Command;
+    match &app.share_command {
+        Some(Command::Lost) => return Some((" COMMAND TAKEN ".into(), true)),
+        Some(Command::HeldElsewhere(_)) => return Some((" NOT IN COMMAND ".into(), true)),
+        _ => {}
+    }
+    match app.share.as_ref()? {
+        ShareState::Driving(s) if s.conflict.is_some() => {
+            Some((" SHARED LOG CONFLICT ".into(), true))
+        }
+        ShareState::Driving(s) if s.error.is_some() && s.behind > 0 => {
+            Some((format!(" SHARED LOG BEHIND {} ", s.behind), true))
+        }
+        ShareState::Driving(_) => Some(("shared".into(), false)),
+        ShareState::Joined { role, view } => {
+            let role = role.name();
+            match view {
+                Some(v) if v.error.is_some() => Some((
+                    format!(
+                        " JOINED {role} · STORE UNREACHABLE, view {}s old ",
+                        v.age_secs
+                    ),
+                    true,
+                )),
+                Some(v) => Some((format!("joined {role} · view {}s old", v.age_secs), false)),
+                None => Some((format!("joined {role}"), false)),
+            }
+        }
     }
 }
 

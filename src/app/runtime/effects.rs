@@ -103,6 +103,8 @@ impl EffectRunner {
             Effect::Record(at, event) => self.record(at, event, app),
             Effect::NewIncident => self.open_incident(app),
             Effect::Pace(command) => return self.pace(&command, app),
+            // The event loop hands it to the shared war room's lease task.
+            Effect::HandOver => {}
         }
         ControlFlow::Continue(())
     }

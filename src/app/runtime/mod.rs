@@ -67,6 +67,29 @@ pub struct Session {
     pub journal: Option<JournalSettings>,
     /// `warroom follow`: the journal to tail (nothing is written then).
     pub follow: Option<crate::journal::Tail>,
+    /// The shared war room: mirror the journal and take requests (driver), or keep a joined
+    /// incident's local copy up to date (joiner).
+    pub share: Option<ShareSession>,
+}
+
+/// The shared war room's part of a session.
+pub struct ShareSession {
+    pub store: Arc<dyn crate::share::store::Store>,
+    pub url: crate::share::ShareUrl,
+    pub kind: ShareKind,
+}
+
+pub enum ShareKind {
+    /// This console writes the journal: mirror it, take requests checked against `trust`,
+    /// hold command (the lease) as `claimant`, from `lease` (an ETag: taken before the console
+    /// started, `--take-command`) or taken when the journal exists.
+    Drive {
+        trust: crate::share::ingest::Trust,
+        claimant: crate::share::lease::Claimant,
+        lease: Option<String>,
+    },
+    /// This console joined: keep the local copy (which the follower tails) up to date.
+    Join { copy: crate::share::join::Copy },
 }
 
 /// Runs the console until the operator quits or a signal arrives; returns the final state (the
@@ -83,6 +106,7 @@ pub async fn run(session: Session) -> Result<App> {
         read_only,
         journal,
         follow,
+        share,
     } = session;
     let (tx, mut rx) = unbounded_channel::<Action>();
     let stop = Arc::new(AtomicBool::new(false));
@@ -136,6 +160,14 @@ pub async fn run(session: Session) -> Result<App> {
     if let Some(tail) = follow {
         spawn_follower(tail, tx.clone(), Arc::clone(&stop));
     }
+    // The journal the shared log mirrors (it changes when an incident is picked).
+    let (journal_watch, journal_rx) = tokio::sync::watch::channel(app.journal_path.clone());
+    // How many bytes of the journal are written and fsynced (all its batches acknowledged):
+    // the mirror puts nothing beyond, so the shared log never holds a line a crash could lose.
+    let (synced_tx, synced_rx) = tokio::sync::watch::channel(0u64);
+    let links = share.map(|share| spawn_share(share, journal_rx, synced_rx, &tx));
+    let lease_asks = links.as_ref().and_then(|l| l.lease_asks.clone());
+    let panes = links.and_then(|l| l.panes);
     let simulated = matches!(faults, Some(FaultTarget::Sim(_)));
     let mut runner = EffectRunner {
         running: HashMap::new(),
@@ -177,6 +209,12 @@ pub async fn run(session: Session) -> Result<App> {
         &mut runner,
         test_panic,
         baseline_tx,
+        ShareLinks {
+            journal: &journal_watch,
+            synced: &synced_tx,
+            lease_asks: lease_asks.as_ref(),
+            panes: panes.as_ref(),
+        },
     )
     .await;
     // Every step's process tree ends with the console; what cannot be killed is journaled.
@@ -193,6 +231,97 @@ pub async fn run(session: Session) -> Result<App> {
     stop.store(true, Ordering::SeqCst);
     drop(guard);
     result.map(|()| app)
+}
+
+/// What the loop tells the shared war room's tasks: which journal the console writes, and
+/// the driver's hand-over (`H`).
+struct ShareLinks<'a> {
+    journal: &'a tokio::sync::watch::Sender<Option<std::path::PathBuf>>,
+    synced: &'a tokio::sync::watch::Sender<u64>,
+    lease_asks: Option<&'a tokio::sync::mpsc::UnboundedSender<crate::share::lease::Ask>>,
+    panes: Option<&'a tokio::sync::watch::Sender<Option<crate::share::panes::Snapshot>>>,
+}
+
+/// A driver's ends of its share tasks: hand-over and the panes snapshot.
+#[derive(Default)]
+struct DriverLinks {
+    lease_asks: Option<tokio::sync::mpsc::UnboundedSender<crate::share::lease::Ask>>,
+    panes: Option<tokio::sync::watch::Sender<Option<crate::share::panes::Snapshot>>>,
+}
+
+/// Starts the shared war room's tasks (see [`ShareSession`]); for a driver, where to ask the
+/// lease task to hand command over.
+fn spawn_share(
+    share: ShareSession,
+    journal: tokio::sync::watch::Receiver<Option<std::path::PathBuf>>,
+    synced: tokio::sync::watch::Receiver<u64>,
+    tx: &tokio::sync::mpsc::UnboundedSender<Action>,
+) -> DriverLinks {
+    let ShareSession { store, url, kind } = share;
+    match kind {
+        ShareKind::Drive {
+            trust,
+            claimant,
+            lease,
+        } => {
+            let (asks_tx, asks) = unbounded_channel();
+            let (panes_tx, panes_rx) = tokio::sync::watch::channel(None);
+            tokio::spawn(crate::share::panes::publish(
+                Arc::clone(&store),
+                url.clone(),
+                journal.clone(),
+                panes_rx,
+            ));
+            let lease_tx = tx.clone();
+            tokio::spawn(crate::share::lease::run(
+                Arc::clone(&store),
+                url.clone(),
+                claimant,
+                lease,
+                journal.clone(),
+                asks,
+                move |command| lease_tx.send(Action::ShareCommand(command)).is_ok(),
+            ));
+            let mirror_tx = tx.clone();
+            tokio::spawn(crate::share::mirror::run(
+                Arc::clone(&store),
+                url.clone(),
+                journal.clone(),
+                synced,
+                move |status| mirror_tx.send(Action::ShareMirror(status)).is_ok(),
+            ));
+            let ingest_tx = tx.clone();
+            tokio::spawn(crate::share::ingest::run(
+                store,
+                url,
+                trust,
+                journal,
+                move |found| {
+                    ingest_tx
+                        .send(Action::ShareRequest {
+                            name: found.name,
+                            result: found.result,
+                            principal: found.principal,
+                        })
+                        .is_ok()
+                },
+            ));
+            DriverLinks {
+                lease_asks: Some(asks_tx),
+                panes: Some(panes_tx),
+            }
+        }
+        ShareKind::Join { copy } => {
+            let view_tx = tx.clone();
+            let panes_tx = tx.clone();
+            tokio::spawn(crate::share::join::run(
+                copy,
+                move |view| view_tx.send(Action::ShareView(view)).is_ok(),
+                move |panes| panes_tx.send(Action::SharePanes(panes)).is_ok(),
+            ));
+            DriverLinks::default()
+        }
+    }
 }
 
 /// How long a task waiting for a session time sleeps at most before it looks at the clock
@@ -243,7 +372,18 @@ async fn event_loop(
     runner: &mut EffectRunner,
     test_panic: Option<TestPanic>,
     baseline: tokio::sync::watch::Sender<bool>,
+    share: ShareLinks<'_>,
 ) -> Result<()> {
+    let ShareLinks {
+        journal: journal_watch,
+        synced,
+        lease_asks,
+        panes,
+    } = share;
+    let mut synced_at_ticket: Option<u64> = None;
+    // Only a driver of a shared incident needs the journal's fsynced length.
+    let sharing = panes.is_some();
+    let mut panes_sent: Option<tokio::time::Instant> = None;
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         if !*baseline.borrow() && app.board.complete() {
@@ -262,6 +402,40 @@ async fn event_loop(
         if rx.recv_many(&mut batch, BATCH).await == 0 {
             return Ok(());
         }
+        journal_watch.send_if_modified(|path| {
+            let changed = *path != app.journal_path;
+            if changed {
+                path.clone_from(&app.journal_path);
+            }
+            changed
+        });
+        // Everything handed to the journal writer is acknowledged: the file holds exactly what
+        // is fsynced (no batch is handed out between this check and the stat: one thread).
+        if sharing
+            && let Some(port) = &runner.journal
+            && runner.settled()
+            && let Some(path) = &app.journal_path
+        {
+            let ticket = port.writer.last_ticket();
+            if synced_at_ticket != Some(ticket) || journal_watch.borrow().as_ref() != Some(path) {
+                if let Ok(meta) = std::fs::metadata(path) {
+                    synced_at_ticket = Some(ticket);
+                    synced.send_replace(meta.len());
+                }
+            }
+        }
+        // The driver's panes for those who joined, at most every 5 s (not journaled).
+        if let Some(panes) = panes
+            && app.incident.is_some()
+            && panes_sent.is_none_or(|t| t.elapsed() >= crate::share::panes::EVERY)
+            && app.board.sources.iter().any(|s| s.last_ok.is_some())
+        {
+            panes_sent = Some(tokio::time::Instant::now());
+            panes.send_replace(Some(crate::share::panes::Snapshot::new(
+                app.now,
+                app.board.picture.clone(),
+            )));
+        }
         for action in batch.drain(..) {
             match &action {
                 Action::Journal(ack) => runner.acknowledged(ack),
@@ -269,6 +443,12 @@ async fn event_loop(
                 _ => {}
             }
             for effect in app.update(action) {
+                if effect == super::Effect::HandOver
+                    && let Some(asks) = lease_asks
+                {
+                    let _ = asks.send(crate::share::lease::Ask::HandOver);
+                    continue;
+                }
                 if runner.run(effect, app).is_break() {
                     return Ok(());
                 }
