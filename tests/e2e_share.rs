@@ -283,6 +283,43 @@ fn walk_step(driver: &mut Tui, next: usize) {
     driver.wait_text(&format!("Step {next}/7"), T);
 }
 
+/// `alice` drives a region-loss drill shared at `share` (200x60, the environment `env`, `extra`
+/// arguments before the command) and declares it: the console, its journal and the incident's
+/// name.
+fn declared_driver(
+    alice: &Person,
+    endpoint: &str,
+    env: &Path,
+    share: &str,
+    extra: &[&str],
+) -> (Tui, PathBuf, String) {
+    let mut args = vec!["--env", env.to_str().expect("utf-8"), "--share", share];
+    args.extend_from_slice(extra);
+    args.extend([
+        "--operator",
+        "alice@example",
+        "drill",
+        "region-loss",
+        "--speed",
+        "60",
+        "--seed",
+        "5",
+        "--at",
+        "0s",
+    ]);
+    let mut driver = alice.tui(&args, endpoint, 200, 60);
+    driver.wait_text("not declared", T);
+    driver.send("\r");
+    driver.wait_text("Step 1/7", T);
+    let journal = the_journal_in(alice.state.path());
+    let incident = journal
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("name")
+        .to_string();
+    (driver, journal, incident)
+}
+
 #[test]
 fn moto_honours_the_conditional_puts_the_shared_log_needs() {
     let Some(moto) = Moto::start() else { return };
@@ -369,36 +406,7 @@ fn an_observer_follows_a_scribe_signs_and_bad_requests_are_refused() {
         ],
     );
     let share = format!("s3://{BUCKET}/team");
-    let mut driver = alice.tui(
-        &[
-            "--env",
-            env.to_str().expect("utf-8"),
-            "--share",
-            &share,
-            "--operator",
-            "alice@example",
-            "drill",
-            "region-loss",
-            "--speed",
-            "60",
-            "--seed",
-            "5",
-            "--at",
-            "0s",
-        ],
-        &moto.url,
-        200,
-        60,
-    );
-    driver.wait_text("not declared", T);
-    driver.send("\r");
-    driver.wait_text("Step 1/7", T);
-    let journal = the_journal_in(alice.state.path());
-    let incident = journal
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .expect("name")
-        .to_string();
+    let (mut driver, journal, incident) = declared_driver(&alice, &moto.url, &env, &share, &[]);
     // The shared log lists the incident as open.
     wait_shared(&moto.url, &incident);
     let listed = olga.run(&["join", &share], &moto.url);
@@ -809,40 +817,14 @@ fn the_promotion_waits_for_another_persons_approval() {
     std::fs::write(playbooks.path().join("region-loss.toml"), two_person).expect("playbook");
     let pb = playbooks.path().to_str().expect("utf-8");
     let share = format!("s3://{BUCKET}/team");
-    let mut driver = alice.tui(
-        &[
-            "--env",
-            env.to_str().expect("utf-8"),
-            "--playbooks",
-            pb,
-            "--share",
-            &share,
-            "--key",
-            alice.key.to_str().expect("utf-8"),
-            "--operator",
-            "alice@example",
-            "drill",
-            "region-loss",
-            "--speed",
-            "60",
-            "--seed",
-            "5",
-            "--at",
-            "0s",
-        ],
+    let key = alice.key.to_str().expect("utf-8");
+    let (mut driver, journal, incident) = declared_driver(
+        &alice,
         &moto.url,
-        200,
-        60,
+        &env,
+        &share,
+        &["--playbooks", pb, "--key", key],
     );
-    driver.wait_text("not declared", T);
-    driver.send("\r");
-    driver.wait_text("Step 1/7", T);
-    let journal = the_journal_in(alice.state.path());
-    let incident = journal
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .expect("name")
-        .to_string();
     let url = format!("{share}/{incident}");
     wait_shared(&moto.url, &incident);
     // This observer watches at 80x24.
