@@ -15,6 +15,7 @@ pub mod journal;
 pub mod lab;
 pub mod past;
 pub mod playbook;
+pub mod recovery;
 pub mod report;
 pub mod sim;
 pub mod status;

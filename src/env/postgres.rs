@@ -51,6 +51,14 @@ pub struct PostgresDatabase {
     /// The directory this server's `archive_command` copies WAL segments to: the same
     /// measurement when the data directory is out of reach (archived segments only).
     pub wal_archive: Option<Spanned<String>>,
+    /// Where a point-in-time restore (`db.restore` with `to`, from a `base_backup` series)
+    /// creates the new data directory (`<restore_dir>/<name>-<time>`); the old one is kept.
+    /// Relative: to the environment file. Default: `restored` beside the base backups.
+    pub restore_dir: Option<Spanned<String>>,
+    /// The port the restored server starts on. Default: the DSN's port, after the server
+    /// there (its `data_dir`) is stopped; a server still answering there is never stopped
+    /// without a `data_dir` to stop it by.
+    pub restore_port: Option<u16>,
 }
 
 /// A directory of backup files (dumps, or a WAL archive):
@@ -78,6 +86,11 @@ pub struct BackupDir {
     pub snapshot_name: Option<Spanned<String>>,
     /// Time between two looks at the directory (default 5s).
     pub poll: Option<Dur>,
+    /// The files are base backups of `database` (`pg_basebackup` tar archives):
+    /// `backup.snapshot` takes one, and `db.restore` with `to` replays the database's
+    /// `wal_archive` onto the newest one before the chosen point (point-in-time recovery).
+    #[serde(default)]
+    pub base_backup: bool,
 }
 
 impl BackupDir {
@@ -282,6 +295,7 @@ impl PostgresDatabase {
         for (key, value) in [
             ("data_dir", &self.data_dir),
             ("wal_archive", &self.wal_archive),
+            ("restore_dir", &self.restore_dir),
         ] {
             let Some(v) = value else { continue };
             if v.get_ref().trim().is_empty() {
@@ -305,6 +319,10 @@ impl PostgresDatabase {
                 "wal_archive" if dir.exists() && !dir.is_dir() => Some((
                     format!("{} is not a directory", dir.display()),
                     "name the directory the server's archive_command copies WAL segments into",
+                )),
+                "restore_dir" if dir.exists() && !dir.is_dir() => Some((
+                    format!("{} is not a directory", dir.display()),
+                    "name a directory where restored data directories may be created",
                 )),
                 _ => None,
             };
@@ -387,6 +405,19 @@ impl BackupDir {
                     "known databases: {}",
                     super::known_names(databases)
                 )),
+            );
+        }
+        if self.base_backup && self.database.is_none() {
+            out.push(
+                Diagnostic::at(
+                    path,
+                    src,
+                    self.glob.span(),
+                    "a base_backup series names no database",
+                )
+                .with_help(
+                    "add database = \"<logical name>\": the database these base backups are of",
+                ),
             );
         }
         if let Some(name) = &self.snapshot_name {

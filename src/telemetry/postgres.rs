@@ -141,6 +141,39 @@ impl PgTarget {
         t
     }
 
+    /// The same server settings on another port (a restored server started beside it).
+    pub fn with_port(&self, port: u16) -> PgTarget {
+        let mut t = self.clone();
+        let hosts = t.config.get_hosts().len().max(1);
+        let mut config = tokio_postgres::Config::new();
+        for h in self.config.get_hosts() {
+            match h {
+                tokio_postgres::config::Host::Tcp(n) => config.host(n),
+                tokio_postgres::config::Host::Unix(p) => config.host_path(p),
+            };
+        }
+        for _ in 0..hosts {
+            config.port(port);
+        }
+        if let Some(d) = self.config.get_dbname() {
+            config.dbname(d);
+        }
+        if let Some(u) = self.config.get_user() {
+            config.user(u);
+        }
+        if let Some(a) = self.config.get_application_name() {
+            config.application_name(a);
+        }
+        config.connect_timeout(self.connect_timeout);
+        t.config = config;
+        t
+    }
+
+    /// The (first) port of the DSN; PostgreSQL's default when it names none.
+    pub fn port(&self) -> u16 {
+        self.config.get_ports().first().copied().unwrap_or(5432)
+    }
+
     /// A target from a DSN alone (no password source but `PGPASSWORD` and the password file).
     pub fn from_dsn(name: &str, dsn: &str, connect_timeout: Dur) -> Result<PgTarget, String> {
         let pg = PostgresDatabase {
@@ -152,6 +185,8 @@ impl PgTarget {
             bin_dir: None,
             data_dir: None,
             wal_archive: None,
+            restore_dir: None,
+            restore_port: None,
         };
         Self::from_binding(name, &pg, None)
     }
