@@ -17,6 +17,7 @@ pub mod past;
 pub mod playbook;
 pub mod recovery;
 pub mod report;
+pub mod restore_points;
 pub mod sim;
 pub mod status;
 pub mod telemetry;

@@ -16,6 +16,8 @@ use warroom::recovery::postgres::{PgPitr, PitrError};
 use warroom::telemetry::postgres::wal::WalError;
 
 type Row = (i64, i32, String, Option<String>);
+/// Each acknowledged insert: its id and when the acknowledgement arrived.
+type Acks = Arc<Mutex<Vec<(i64, DateTime<Utc>)>>>;
 
 async fn rows(client: &tokio_postgres::Client) -> BTreeMap<i64, Row> {
     client
@@ -59,7 +61,7 @@ async fn restore_before_a_destructive_update_keeps_every_earlier_commit() {
 
     // Continuous writes: one row every 20 ms, each acknowledged commit noted with the time the
     // acknowledgement arrived (after the commit).
-    let acks: Arc<Mutex<Vec<(i64, DateTime<Utc>)>>> = Arc::default();
+    let acks: Acks = Arc::default();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let acks = Arc::clone(&acks);
@@ -249,4 +251,58 @@ async fn a_missing_wal_segment_refuses_a_point_inside_the_gap() {
     // A point before the gap is still fine.
     let before = gap.from - chrono::TimeDelta::milliseconds(1);
     pitr.plan(before).expect("before the gap");
+
+    // The same through the binary: the list shows the gap, a point inside it is refused with
+    // the gap in the message, one before it is accepted.
+    let env = lab.state.env_file().display().to_string();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .args(["restore-points", "--env", &env])
+            .args(args)
+            .env("XDG_STATE_HOME", lab.dir().join("state"))
+            .output()
+            .expect("run warroom")
+    };
+    let o = run(&[]);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    println!("{text}");
+    assert!(
+        text.contains("GAP") && text.contains(&segments[2]),
+        "{text}"
+    );
+    assert!(
+        text.contains("base-") && text.contains("base backup"),
+        "{text}"
+    );
+    let o = run(&["--at", &inside.to_rfc3339()]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("refused") && err.contains(&segments[2]),
+        "{err}"
+    );
+    let o = run(&["--at", &before.to_rfc3339()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // JSON, with an onset before the base backup: it is tainted.
+    let onset = (gap.from - chrono::TimeDelta::hours(1)).to_rfc3339();
+    let o = run(&["--json", "--onset", &onset]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["pitr"]["gaps"][0]["first_missing"], segments[2].as_str());
+    let base = v["backups"]
+        .as_array()
+        .expect("backups")
+        .iter()
+        .find(|b| b["kind"] == "base backup")
+        .expect("the base backup is listed");
+    assert_eq!(base["tainted"], true);
+    assert_eq!(base["wal_complete"], false);
+    assert!(v["pitr"]["windows"][0]["to"].as_str().is_some());
+    // A bad time is bad input.
+    let o = run(&["--at", "yesterday"]);
+    assert_eq!(o.status.code(), Some(2));
 }

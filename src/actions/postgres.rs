@@ -280,7 +280,10 @@ impl PostgresBackend {
             ));
         }
         // The timeline it follows (the old primary's), before the promotion starts a new one.
-        let timeline = wal::read_position(&client, true).await.map(|p| p.timeline);
+        let timeline = wal::read_position(&client, true)
+            .await
+            .map(|p| p.timeline)
+            .map_err(|e| e.to_string());
         let received: Option<String> = row.get(1);
         let replayed: Option<String> = row.get(2);
         let last_xact: Option<String> = row.get(3);
@@ -362,11 +365,13 @@ impl PostgresBackend {
             .map(wal::SourceWal::of)
             .filter(wal::SourceWal::configured)
             .ok_or_else(|| format!("no data_dir or wal_archive of {source} in the environment"))?;
-        let mut pos = wal::read_position(client, false).await?;
+        let mut pos = wal::read_position(client, false)
+            .await
+            .map_err(|e| e.to_string())?;
         // After the promotion the server is on a new timeline; the old primary's is the one it
         // followed before.
         pos.timeline = timeline?;
-        wal::measure(&source, &pos).await
+        wal::measure(&source, &pos).await.map_err(|e| e.to_string())
     }
 
     async fn read_only(&self, name: &str, enabled: bool) -> Result<Vec<String>, String> {

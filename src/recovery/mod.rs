@@ -2,3 +2,4 @@
 //! of its WAL archive), and restoring it to a chosen point.
 
 pub mod postgres;
+pub mod verified;

@@ -951,7 +951,7 @@ impl PostgresSource {
                         .await
                         .map_err(|e| format!("{}: {e}", target.name))?;
                     drop(client);
-                    wal::measure(&source, &pos).await
+                    wal::measure(&source, &pos).await.map_err(|e| e.to_string())
                 });
                 // Usually done in well under a second: give this poll (and a one-shot
                 // `status`) the measured window; else a later poll collects it.

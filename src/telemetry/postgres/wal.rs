@@ -78,7 +78,13 @@ pub struct ReplicaPosition {
 
 /// Reads a standby's position (`receive` false: ignore received WAL, e.g. after promotion, where
 /// the replay position is final).
-pub async fn read_position(client: &Client, receive: bool) -> Result<ReplicaPosition, String> {
+pub async fn read_position(client: &Client, receive: bool) -> Result<ReplicaPosition, WalError> {
+    read_position_inner(client, receive)
+        .await
+        .map_err(|message| WalError::Server { message })
+}
+
+async fn read_position_inner(client: &Client, receive: bool) -> Result<ReplicaPosition, String> {
     let row = tokio::time::timeout(
         QUERY_TIMEOUT,
         client.query_one(
@@ -190,43 +196,68 @@ impl SourceWal {
 
 /// Measures the window against the old primary's WAL: its data directory first, then its archive.
 /// `Err` names why neither could be read. Bounded by [`MEASURE_TIMEOUT`].
-pub async fn measure(source: &SourceWal, pos: &ReplicaPosition) -> Result<LossWindow, String> {
+pub async fn measure(source: &SourceWal, pos: &ReplicaPosition) -> Result<LossWindow, WalError> {
     if !source.configured() {
-        return Err(format!(
-            "no data_dir or wal_archive is set for {} in the environment",
-            source.name
-        ));
+        return Err(WalError::NotConfigured {
+            name: source.name.clone(),
+        });
     }
     tokio::time::timeout(MEASURE_TIMEOUT, measure_unbounded(source, pos))
         .await
         .unwrap_or_else(|_| {
-            Err(format!(
-                "reading the WAL of {} took longer than {}s",
-                source.name,
-                MEASURE_TIMEOUT.as_secs()
-            ))
+            Err(WalError::Timeout {
+                name: source.name.clone(),
+                secs: MEASURE_TIMEOUT.as_secs(),
+            })
         })
 }
 
 async fn measure_unbounded(
     source: &SourceWal,
     pos: &ReplicaPosition,
-) -> Result<LossWindow, String> {
-    let waldump = find_tool("pg_waldump", source.bin_dir.as_deref())?;
-    let mut reasons = Vec::new();
+) -> Result<LossWindow, WalError> {
+    let waldump = find_tool("pg_waldump", source.bin_dir.as_deref())
+        .map_err(|message| WalError::Tool { message })?;
+    let mut tried = Vec::new();
     if let Some(dir) = &source.data_dir {
         match from_data_dir(source, dir, &waldump, pos).await {
             Ok(w) => return Ok(w),
-            Err(e) => reasons.push(format!("data directory {}: {e}", dir.display())),
+            Err(reason) => tried.push(Unread {
+                kind: EvidenceKind::DataDir,
+                dir: dir.clone(),
+                reason,
+            }),
         }
     }
     if let Some(dir) = &source.wal_archive {
         match from_archive(source, dir, &waldump, pos).await {
             Ok(w) => return Ok(w),
-            Err(e) => reasons.push(format!("WAL archive {}: {e}", dir.display())),
+            Err(reason) => tried.push(Unread {
+                kind: EvidenceKind::Archive,
+                dir: dir.clone(),
+                reason,
+            }),
         }
     }
-    Err(reasons.join("; "))
+    Err(WalError::Unread { tried })
+}
+
+/// A copy of the old primary's WAL that could not be read, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unread {
+    pub kind: EvidenceKind,
+    pub dir: PathBuf,
+    pub reason: String,
+}
+
+impl fmt::Display for Unread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            EvidenceKind::DataDir => "data directory",
+            EvidenceKind::Archive => "WAL archive",
+        };
+        write!(f, "{what} {}: {}", self.dir.display(), self.reason)
+    }
 }
 
 /// WAL geometry and state from `pg_controldata`.
@@ -571,6 +602,21 @@ async fn waldump_scan(
 /// does not reach the point yet.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum WalError {
+    /// Neither a data directory nor an archive is set for the old primary.
+    #[error("no data_dir or wal_archive is set for {name} in the environment")]
+    NotConfigured { name: String },
+    /// The measurement ran out of time.
+    #[error("reading the WAL of {name} took longer than {secs}s")]
+    Timeout { name: String, secs: u64 },
+    /// A program (`pg_waldump`) is missing.
+    #[error("{message}")]
+    Tool { message: String },
+    /// The server's position could not be read.
+    #[error("{message}")]
+    Server { message: String },
+    /// Every copy of the WAL that was tried could not be read (each with its reason).
+    #[error("{}", tried.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Unread { tried: Vec<Unread> },
     /// The directory cannot be listed (absent, permissions).
     #[error("the WAL archive {} cannot be read: {reason}", dir.display())]
     Unreadable { dir: PathBuf, reason: String },
@@ -708,7 +754,7 @@ pub fn scan_archive(dir: &Path) -> Result<ArchiveScan, WalError> {
             })
         })
         .collect();
-    segments.sort_by(|a, b| (a.timeline, a.number).cmp(&(b.timeline, b.number)));
+    segments.sort_by_key(|s| (s.timeline, s.number));
     let gaps = find_gaps(&segments, segment_bytes);
     Ok(ArchiveScan {
         dir: dir.to_path_buf(),
