@@ -7,6 +7,8 @@
 //! (from its own state). `postgres` does the real thing on PostgreSQL; `verified` keeps the
 //! verification history.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod postgres;
 pub mod verified;
 
