@@ -120,10 +120,11 @@ pub const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         name: "db.restore",
-        summary: "restore a database from the newest known-good backup of a backup series",
+        summary: "restore a database to a point: before the corruption onset (default), the latest verified backup, or a time",
         args: &[
             req("db", ArgKind::Name(NameKind::Database)),
             req("backup", ArgKind::Name(NameKind::Backup)),
+            opt("to", ArgKind::Text),
         ],
         target_arg: "db",
     },

@@ -18,6 +18,12 @@ use std::str::FromStr;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+/// Whether a backup series' `kind` is a WAL archive (what point-in-time recovery replays): the
+/// environment's free-text kind, as the demo, the lab and the docs write it.
+pub fn is_wal_archive(kind: &str) -> bool {
+    kind.eq_ignore_ascii_case("WAL archive")
+}
+
 /// What a restore returns the database to (`with = { ..., to = "..." }`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
@@ -33,6 +39,16 @@ pub enum RestoreTo {
 }
 
 impl RestoreTo {
+    /// The choice when a step names none: before the corruption when its onset is recorded,
+    /// else the latest verified backup (a restore for another reason).
+    pub fn default_for(known: &Known) -> RestoreTo {
+        if known.onset.is_some() {
+            RestoreTo::BeforeCorruption
+        } else {
+            RestoreTo::LatestVerifiedBackup
+        }
+    }
+
     /// The words a playbook and the journal use.
     pub const BEFORE_CORRUPTION: &'static str = "before-corruption";
     pub const LATEST_VERIFIED_BACKUP: &'static str = "latest-verified-backup";
