@@ -138,7 +138,7 @@ impl Basis {
 }
 
 /// A resolved restore point.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resolved {
     pub to: RestoreTo,
     /// The database keeps every write committed before this time.
@@ -184,6 +184,8 @@ impl Resolved {
 /// Why no point can be chosen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
+    #[error(transparent)]
+    Bad(BadRestoreTo),
     #[error(
         "no corruption onset is recorded: record it (assess step, `d`), or choose to = \"latest-verified-backup\" or a time"
     )]

@@ -668,7 +668,7 @@ fn restore_needs_a_primary_and_a_good_backup() {
 #[test]
 fn restore_to_a_point_before_the_corruption() {
     let onset = 20 * 60 + 7;
-    let mut fresh = || {
+    let fresh = || {
         let mut sim = demo(3);
         sim.advance(at(onset - 1));
         sim.inject(Fault::Corruption, at(onset))
