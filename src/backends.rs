@@ -131,27 +131,67 @@ fn simulated(env: &Environment, options: &WireOptions) -> Wiring {
     }
 }
 
-/// What a step asks of `env`'s backend that the backend cannot do or cannot observe, one line
-/// each: `warroom check` prints these so nobody finds out at 3 a.m.
-pub fn step_limits(env: &Environment, step: &crate::playbook::Step) -> Vec<String> {
-    use crate::playbook::{Condition, Executor};
-    let backend = env.backend();
-    let mut out = Vec::new();
-    if let Some(Executor::Action { builtin, .. }) = &step.executor {
-        let reason = match backend {
-            Backend::Sim => crate::actions::sim::unsupported_reason(builtin.name),
-            Backend::Postgres => crate::actions::postgres::unsupported_reason(builtin.name),
-            #[cfg(feature = "aws")]
-            Backend::Aws => crate::actions::aws::unsupported_reason(env, builtin.name),
-            #[cfg(not(feature = "aws"))]
-            Backend::Aws => Some("this warroom was built without the `aws` feature".into()),
-        };
-        if let Some(reason) = reason {
-            out.push(format!("action {}: {reason}", builtin.name));
+/// The action backend of `env` alone, without its sources: what `warroom check` asks whether a
+/// step's action is supported and how the backend describes the exact call. Builds no
+/// connection (the AWS clients and PostgreSQL connections are made when an action runs).
+pub fn action_backend(
+    env: &Environment,
+    options: &WireOptions,
+) -> Result<Arc<dyn ActionBackend>, String> {
+    match env.backend() {
+        Backend::Sim => {
+            let sim = Arc::new(Mutex::new(Sim::new(env, options.seed, options.clock.now())));
+            Ok(Arc::new(SimBackend::new(sim, options.clock.clone())))
+        }
+        Backend::Postgres => Ok(Arc::new(PostgresBackend::new(env)?)),
+        #[cfg(feature = "aws")]
+        Backend::Aws => {
+            use crate::telemetry::aws::{AwsOptions, Connector};
+            let connector = Arc::new(Connector::new(AwsOptions {
+                endpoint_url: options.endpoint_url.clone(),
+                ..AwsOptions::default()
+            }));
+            Ok(Arc::new(crate::actions::aws::AwsBackend::new(
+                env, connector,
+            )))
+        }
+        #[cfg(not(feature = "aws"))]
+        Backend::Aws => aws(env, options).map(|w| w.actions),
+    }
+}
+
+/// What `warroom check` says about one step on `env`'s backend.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepPlan {
+    /// The backend's own description of the step's exact call (a supported action).
+    pub action: Option<String>,
+    /// What the step asks that the backend cannot do or cannot observe, one line each.
+    pub limits: Vec<String>,
+}
+
+/// The backend's answer for a step: its description of the exact call when it runs the action,
+/// else why not; and the wait conditions it cannot observe. `warroom check` prints these so
+/// nobody finds out at 3 a.m.
+pub fn step_plan(
+    env: &Environment,
+    backend: &dyn ActionBackend,
+    step: &crate::playbook::Step,
+    vars: &crate::playbook::Vars,
+) -> StepPlan {
+    use crate::actions::Exec;
+    use crate::playbook::{Condition, Reveal};
+    let kind = env.backend();
+    let mut plan = StepPlan::default();
+    if let Some(Exec::Action(call)) = step.render_exec(vars, Reveal::Masked) {
+        match backend.unsupported(&call) {
+            Some(reason) => plan
+                .limits
+                .push(format!("action {}: {reason}", call.name())),
+            None => plan.action = Some(backend.describe(&call)),
         }
     }
     if let Some(wait) = &step.wait {
-        let unobserved = match (&wait.condition, backend) {
+        let unobserved = match (&wait.condition, kind) {
             (_, Backend::Sim) => None,
             (Condition::DbIntact { .. }, _) => Some("data integrity checks"),
             (Condition::AppReady { .. }, Backend::Postgres | Backend::Aws) => {
@@ -161,15 +201,15 @@ pub fn step_limits(env: &Environment, step: &crate::playbook::Step) -> Vec<Strin
             _ => None,
         };
         if let Some(what) = unobserved {
-            out.push(format!(
+            plan.limits.push(format!(
                 "wait ({}): this {} environment does not observe {what}, so the wait can only time \
                  out; verify it by hand (a checklist item) or skip the step with a reason",
                 wait.condition,
-                backend.label()
+                kind.label()
             ));
         }
     }
-    out
+    plan
 }
 
 /// The simulated deployment as a drill's journal left it: a fresh simulator from the journal's
@@ -224,7 +264,7 @@ pub fn rebuild_simulation(
                 if let Some(call) = call
                     && let Err(e) = sim.execute(&call, *at)
                 {
-                    tracing::warn!("replaying {}: {e}", call.name);
+                    tracing::warn!("replaying {}: {e}", call.name());
                 }
             }
             _ => {}

@@ -159,17 +159,40 @@ fn check(args: &ConsoleArgs, env: &Environment, paths: Vec<PathBuf>) -> ExitCode
     let report = playbook::check_paths(&paths, env);
     let ok: String = report.ok_lines().iter().map(|l| format!("{l}\n")).collect();
     print_stdout(&ok, Form::Text);
-    // Valid, but some steps ask the backend for what it cannot do or see: say so now.
+    // What the backend will do for each action step, in its own words; and what some steps ask
+    // of it that it cannot do or see: say so now.
+    let backend = match warroom::backends::action_backend(env, &check_wire_options(args)) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            warroom::say_err!(
+                "warning: cannot build the actions of environment {}: {e}",
+                env.name
+            );
+            None
+        }
+    };
     for file in &report.files {
         let Ok(pb) = &file.result else { continue };
+        let Some(backend) = &backend else { break };
+        let mut described = String::new();
         for step in &pb.steps {
-            for limit in backends::step_limits(env, step) {
+            let plan = backends::step_plan(env, backend.as_ref(), step, &pb.vars);
+            if let Some(what) = plan.action {
+                described.push_str(&format!("    {}: {what}\n", step.id));
+            }
+            for limit in plan.limits {
                 warroom::say_err!(
                     "warning: {}: step {}: {limit}",
                     file.path.display(),
                     step.id
                 );
             }
+        }
+        if !described.is_empty() {
+            print_stdout(
+                &format!("  {} on {} runs:\n{described}", pb.id, backend.name()),
+                Form::Text,
+            );
         }
     }
     if report.ok() {
@@ -301,6 +324,15 @@ fn restore_points(
             warroom::say_err!("refused: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// How `check` builds the action backend it asks (no connection is made).
+fn check_wire_options(args: &ConsoleArgs) -> backends::WireOptions {
+    backends::WireOptions {
+        seed: args.seed,
+        clock: SessionClock::new(Instant::now(), Utc::now(), 1.0),
+        endpoint_url: args.endpoint_url.clone(),
     }
 }
 

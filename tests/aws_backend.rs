@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use aws_common::*;
 use warroom::actions::aws::{AwsBackend, WaitPolicy};
-use warroom::actions::{ActionBackend, ActionCall};
+use warroom::actions::{ActionBackend, Call};
 use warroom::duration::Dur;
 use warroom::env::Environment;
 use warroom::telemetry::aws::rds::{RdsSource, SnapshotSource};
@@ -48,14 +48,8 @@ async fn picture(env: &Environment, connector: &Arc<Connector>) -> Sample {
     sample
 }
 
-fn call(name: &str, args: &[(&str, &str)]) -> ActionCall {
-    ActionCall {
-        name: name.into(),
-        args: args
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect::<BTreeMap<_, _>>(),
-    }
+fn call(name: &str, args: &[(&str, &str)]) -> Call {
+    Call::parse(name, args).expect("a valid call")
 }
 
 fn fast_wait() -> WaitPolicy {
@@ -350,8 +344,10 @@ async fn db_promote_calls_promote_read_replica_only_when_executed() {
             "rds:PromoteReadReplica DBInstanceIdentifier=pynomaly-dr (region us-east-1)"
         )
     );
-    for b in warroom::actions::BUILTINS {
-        let _ = backend.unsupported(b.name);
+    for &action in warroom::actions::BuiltinAction::ALL {
+        let example = Call::example(action, &env).expect("example");
+        let _ = backend.unsupported(&example);
+        let _ = backend.describe(&example);
     }
     assert_eq!(
         moto.counts(),

@@ -117,6 +117,10 @@ fn promote_calls_aws_only_after_the_typed_confirmation() {
         screen.contains(DR_DB),
         "the dialog names the real instance:\n{screen}"
     );
+    assert!(
+        screen.contains("rds:PromoteReadReplica"),
+        "the dialog shows the backend's own description of the call:\n{screen}"
+    );
     assert_eq!(
         moto.count("rds:PromoteReadReplica"),
         0,

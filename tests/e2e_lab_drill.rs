@@ -71,7 +71,12 @@ fn region_loss_drill_against_the_lab_promotes_the_real_standby() {
     }
     tui.wait_text("Step 3/7", T);
     tui.send("\r");
-    tui.wait_text("Type dr-replica", T);
+    let screen = tui.wait_text("Type dr-replica", T);
+    // The backend's own description of the exact call, in the dialog.
+    assert!(
+        screen.contains("backend") && screen.contains("SELECT pg_promote() on dr-replica"),
+        "the dialog says what PostgreSQL will be asked:\n{screen}"
+    );
     tui.send("dr-replica");
     tui.send("\r");
     // The wait (role primary, available) is verified against the real server.

@@ -1,4 +1,4 @@
-//! The notify step of a region-loss drill at 80x24, driven like an operator: its message shows
+//! The notify step of a region-loss drill at 80x24 and 140x42, driven like an operator: its message shows
 //! as the lines it is sent as (no literal `\n`), `e` edits it in a popup and the edit is what the
 //! journal records as sent; `x` marks a checklist item not applicable with a reason, which the
 //! screen, the journal and `warroom report` show.
@@ -113,13 +113,25 @@ const ADDED: &str = "EDITED BY THE TEST";
 
 #[test]
 fn the_notify_message_shows_as_lines_is_edited_and_an_item_is_not_applicable_at_80x24() {
+    notify_step_at(80, 24);
+}
+
+#[test]
+fn the_notify_message_shows_as_lines_is_edited_and_an_item_is_not_applicable_at_140x42() {
+    notify_step_at(140, 42);
+}
+
+/// The notify step resumed at `width`x`height`: an item marked not applicable with its reason,
+/// the message as its lines with the drill marker, edited in the popup, sent as edited; the
+/// journal and the report say so.
+fn notify_step_at(width: u16, height: u16) {
     let state = Scratch::new("notify");
     walk_to_notify(state.path());
     let path = the_journal_in(state.path());
     let mut tui = Tui::spawn_in(
         &["--resume", &path.display().to_string()],
-        80,
-        24,
+        width,
+        height,
         state.path(),
         &[],
     );

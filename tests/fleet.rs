@@ -77,8 +77,8 @@ fn the_fleet_file_declares_the_fleet() {
 #[test]
 fn broken_replicas_come_first_and_are_counted() {
     let env = fleet();
-    let (board, now) = fleet_board(&env);
-    let keys = names(&panes::lag::keys(&board, &env, now, ""));
+    let (board, _) = fleet_board(&env);
+    let keys = names(&panes::lag::keys(&board, &env, env.objectives.rpo, ""));
     assert_eq!(keys.len(), 100);
     let broken = broken_replicas();
     // Every broken replica is critical: they come first, by name, then the healthy ones by name.
@@ -87,7 +87,7 @@ fn broken_replicas_come_first_and_are_counted() {
     let rest = &keys[broken.len()..];
     assert!(rest.windows(2).all(|w| w[0] < w[1]), "{rest:?}");
     assert_eq!(
-        panes::lag::tally_text(&board, &env, "").as_deref(),
+        panes::lag::tally_text(&board, &env, env.objectives.rpo, "").as_deref(),
         Some("8 of 100 broken")
     );
 }
@@ -162,21 +162,29 @@ fn regions_fold_healthy_ones_and_list_the_down_one_first() {
 fn the_filter_narrows_by_name_or_region() {
     let env = fleet();
     let (board, now) = fleet_board(&env);
-    let tokyo = names(&panes::lag::keys(&board, &env, now, "tokyo"));
+    let tokyo = names(&panes::lag::keys(&board, &env, env.objectives.rpo, "tokyo"));
     assert_eq!(tokyo.len(), 5);
     assert_eq!(tokyo[0], "tokyo-replica-3", "the broken one first");
     // By the region's provider id, in any case.
     assert_eq!(
-        names(&panes::lag::keys(&board, &env, now, "AP-NORTHEAST-1")),
+        names(&panes::lag::keys(
+            &board,
+            &env,
+            env.objectives.rpo,
+            "AP-NORTHEAST-1"
+        )),
         tokyo
     );
     assert_eq!(
-        panes::lag::tally_text(&board, &env, "tokyo").as_deref(),
+        panes::lag::tally_text(&board, &env, env.objectives.rpo, "tokyo").as_deref(),
         Some("1 of 5 broken")
     );
     // Healthy rows only: nothing to count.
-    assert_eq!(panes::lag::tally_text(&board, &env, "oregon"), None);
-    assert!(panes::lag::keys(&board, &env, now, "atlantis").is_empty());
+    assert_eq!(
+        panes::lag::tally_text(&board, &env, env.objectives.rpo, "oregon"),
+        None
+    );
+    assert!(panes::lag::keys(&board, &env, env.objectives.rpo, "atlantis").is_empty());
     // Backups by name or kind; regions by name or id.
     assert_eq!(
         panes::backups::keys(&board, &env, now, "WAL archive").len(),

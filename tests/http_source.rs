@@ -217,7 +217,9 @@ postgres = {{ dsn = "host=/nonexistent port=5432 dbname=app user=x" }}
     let call = warroom::actions::ActionCall {
         name: "http.check".into(),
         args: [("region".to_string(), "primary".to_string())].into(),
-    };
+    }
+    .typed()
+    .expect("a valid call");
     assert!(backend.describe(&call).contains(&url));
     let lines = backend.execute(&call, &|_| {}).await.expect("healthy");
     assert!(lines[0].contains("HTTP 200"), "{lines:?}");
@@ -242,11 +244,13 @@ fn http_check_on_the_simulator() {
     let clock = SessionClock::new(Instant::now(), chrono::Utc::now(), 1.0);
     let sim = Arc::new(Mutex::new(Sim::new(&Environment::demo(), 1, clock.now())));
     let backend = SimBackend::new(sim, clock);
-    assert_eq!(backend.unsupported("http.check"), None);
     let call = warroom::actions::ActionCall {
         name: "http.check".into(),
         args: [("region".to_string(), "dr".to_string())].into(),
-    };
+    }
+    .typed()
+    .expect("a valid call");
+    assert_eq!(backend.unsupported(&call), None);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -140,7 +140,7 @@ impl Drill {
         };
         let result = match self.sim.execute(&call, self.now) {
             Ok(lines) => {
-                self.output.push((call.name.clone(), lines.clone()));
+                self.output.push((call.name().to_string(), lines.clone()));
                 for line in lines {
                     self.input(Input::ExecOutput {
                         step,

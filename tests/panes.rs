@@ -433,7 +433,7 @@ fn draw_with(
 /// The rows of a pane in the order shown, as the App sees them.
 fn keys(pane: Pane, board: &Board, env: &Environment, filter: &str) -> Vec<RowKey> {
     match pane {
-        Pane::Lag => panes::lag::keys(board, env, now(), filter),
+        Pane::Lag => panes::lag::keys(board, env, env.objectives.rpo, filter),
         Pane::Backups => panes::backups::keys(board, env, now(), filter),
         Pane::Regions => panes::regions::keys(board, env, now(), filter),
     }
@@ -577,6 +577,48 @@ fn titles_are_exact() {
         let t = draw(pane, &board, NARROW);
         assert!(row_text(t.backend().buffer(), 0).contains(title));
     }
+}
+
+/// The lag's colour and the problem count judge against the RPO the pane shows (the open
+/// incident's objective), not the environment's: they disagreed when the incident's was lower.
+#[test]
+fn lag_is_judged_against_the_rpo_the_pane_shows() {
+    let env = Environment::demo();
+    let theme = Theme::fallback();
+    // 100 s behind, the alarm at 5m: a warning against the environment's 5m RPO (over a fifth
+    // of it), critical against a 90 s objective.
+    let board = board([100.0], |_| {});
+    let draw_at = |rpo: Dur| {
+        let mut terminal = Terminal::new(TestBackend::new(100, 6)).expect("test backend");
+        let ctx = PaneCtx {
+            board: &board,
+            env: &env,
+            theme: &theme,
+            now: now(),
+            focused: false,
+            selected: None,
+            filter: "",
+            editing: false,
+            rpo,
+        };
+        terminal
+            .draw(|frame| panes::lag::render(frame, frame.area(), &ctx))
+            .expect("draw");
+        terminal
+    };
+    let wide = draw_at(env.objectives.rpo);
+    assert_eq!(style_of(wide.backend().buffer(), "1m40s").fg, theme.warn.fg);
+    let tight = draw_at(Dur::from_secs(90));
+    let buf = tight.backend().buffer();
+    assert_eq!(style_of(buf, "1m40s").fg, theme.crit.fg);
+    assert!(
+        find(buf, "1m30s").is_some(),
+        "the RPO column shows the objective judged by"
+    );
+    assert_eq!(
+        panes::lag::tally_text(&board, &env, Dur::from_secs(90), "").as_deref(),
+        Some("1 of 1 lagging")
+    );
 }
 
 #[test]

@@ -3,23 +3,16 @@
 
 mod common_pg;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common_pg::{TestLab, postgres_or_skip};
 use warroom::actions::postgres::{Manifest, PostgresBackend};
-use warroom::actions::{ActionBackend, ActionCall};
+use warroom::actions::{ActionBackend, Call};
 use warroom::telemetry::backup_dir::BackupDirSource;
 use warroom::telemetry::{AttemptOutcome, BackupReading, BackupStatus, Source};
 
-fn call(name: &str, args: &[(&str, &str)]) -> ActionCall {
-    ActionCall {
-        name: name.to_string(),
-        args: args
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect::<BTreeMap<_, _>>(),
-    }
+fn call(name: &str, args: &[(&str, &str)]) -> Call {
+    Call::parse(name, args).expect("a valid call")
 }
 
 async fn backup_reading(lab: &TestLab, name: &str) -> BackupReading {

@@ -178,9 +178,13 @@ fn wiring_makes_one_source_per_database_backup_and_endpoint() {
 fn unsupported_steps_are_known_before_3am() {
     let env = Environment::load(&fixture("pg_valid.toml")).expect("valid");
     let backend = PostgresBackend::new(&env).expect("backend");
+    let example = |name: &str| {
+        let action = warroom::actions::BuiltinAction::parse(name).expect("built in");
+        warroom::actions::Call::example(action, &env).expect("example")
+    };
     for a in ["dns.point", "app.scale", "secret.rotate", "notify.webhook"] {
         let why = backend
-            .unsupported(a)
+            .unsupported(&example(a))
             .unwrap_or_else(|| panic!("{a} should be unsupported"));
         assert!(why.contains("`run` step"), "{a}: {why}");
     }
@@ -192,12 +196,14 @@ fn unsupported_steps_are_known_before_3am() {
         "backup.verify",
         "http.check",
     ] {
-        assert_eq!(backend.unsupported(a), None, "{a}");
+        assert_eq!(backend.unsupported(&example(a)), None, "{a}");
     }
     let call = warroom::actions::ActionCall {
         name: "db.promote".into(),
         args: [("db".to_string(), "dr-replica".to_string())].into(),
-    };
+    }
+    .typed()
+    .expect("a valid call");
     assert_eq!(
         backend.describe(&call),
         "SELECT pg_promote() on dr-replica (host=db1.dc2.example port=5432 dbname=pynomaly user=warroom), then wait until it leaves recovery"

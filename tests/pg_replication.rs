@@ -3,12 +3,11 @@
 
 mod common_pg;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common_pg::{TestLab, postgres_or_skip};
 use warroom::actions::postgres::PostgresBackend;
-use warroom::actions::{ActionBackend, ActionCall};
+use warroom::actions::{ActionBackend, Call};
 use warroom::lab::{self, LabFault};
 use warroom::telemetry::postgres::PostgresSource;
 use warroom::telemetry::{DatabaseReading, DbRole, DbState, ReplicationState, Source};
@@ -27,14 +26,8 @@ async fn read(src: &mut PostgresSource) -> DatabaseReading {
     sample.databases[0].clone()
 }
 
-fn call(name: &str, args: &[(&str, &str)]) -> ActionCall {
-    ActionCall {
-        name: name.to_string(),
-        args: args
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect::<BTreeMap<_, _>>(),
-    }
+fn call(name: &str, args: &[(&str, &str)]) -> Call {
+    Call::parse(name, args).expect("a valid call")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use common_pg::{TestLab, postgres_or_skip};
+use warroom::actions::ActionBackend;
 use warroom::actions::postgres::PostgresBackend;
-use warroom::actions::{ActionBackend, ActionCall};
 use warroom::lab::{self, LabFault, LabState};
 use warroom::telemetry::postgres::PostgresSource;
 use warroom::telemetry::postgres::wal::{self, Lsn};
@@ -318,10 +318,12 @@ async fn region_loss_rpo_covers_exactly_the_rows_the_promoted_standby_lacks() {
 
     // Promote.
     let backend = PostgresBackend::new(&lab.env).expect("backend");
-    let promote = ActionCall {
-        name: "db.promote".to_string(),
+    let promote = warroom::actions::ActionCall {
+        name: "db.promote".into(),
         args: BTreeMap::from([("db".to_string(), "dr-replica".to_string())]),
-    };
+    }
+    .typed()
+    .expect("a valid call");
     let out = backend.execute(&promote, &|_| {}).await.expect("promote");
     println!("{}", out.join("\n"));
     drop(standby);

@@ -245,7 +245,7 @@ impl World {
             return Err("the model runs no programs".into());
         };
         let arg = |n: &str| call.arg(n).unwrap_or_default().to_string();
-        match call.name.as_str() {
+        match call.name() {
             "db.promote" => {
                 self.replica_role = DbRole::Primary;
                 self.replica_state = DbState::Available;
@@ -654,7 +654,7 @@ fn confirm_is_the_only_way_to_execute_and_checks_the_typed_name() {
     let (step, attempt, exec) = execute(&fx).expect("executes");
     assert_eq!((step, attempt), (PROMOTE, 1));
     assert!(
-        matches!(exec, Exec::Action(call) if call.name == "db.promote" && call.arg("db") == Some("dr-replica"))
+        matches!(exec, Exec::Action(call) if call.name() == "db.promote" && call.arg("db").as_deref() == Some("dr-replica"))
     );
     assert_eq!(kinds(&fx), ["confirmed", "rpo_captured"]);
     let Event::Confirmed { typed, attempt, .. } = events(&fx)[0] else {
@@ -1124,7 +1124,7 @@ fn failure_with_continue_moves_on_and_fails_the_scorecard() {
     );
     let (_, attempt, exec) = execute(&fx).expect("runs");
     assert!(
-        matches!(exec, Exec::Action(c) if c.arg("message") == Some("[DRILL] done by ops team"))
+        matches!(exec, Exec::Action(c) if c.arg("message").as_deref() == Some("[DRILL] done by ops team"))
     );
     let fx = e.handle(
         Input::ExecFinished {
@@ -2425,7 +2425,7 @@ fn notify_as_sent(occasion: warroom::playbook::model::Occasion) -> (String, Stri
         t(20),
     );
     let sent = match execute(&fx).expect("confirm executes").2 {
-        Exec::Action(call) => call.args["message"].clone(),
+        Exec::Action(call) => call.arg("message").unwrap_or_default(),
         other => panic!("a notify step runs an action, not {other:?}"),
     };
     (shown, sent)
@@ -2497,7 +2497,7 @@ fn open_request(e: &mut Engine, step: usize, at: i64) -> warroom::playbook::Conf
 
 fn sent_message(fx: &[Effect]) -> String {
     match execute(fx).expect("confirm executes").2 {
-        Exec::Action(call) => call.args["message"].clone(),
+        Exec::Action(call) => call.arg("message").unwrap_or_default(),
         other => panic!("a notify step runs an action, not {other:?}"),
     }
 }

@@ -250,7 +250,7 @@ fn read_only_refuses_executing_steps_but_manual_steps_work() {
         .app
         .flash
         .as_ref()
-        .map(|(_, t)| t.clone())
+        .map(|f| f.text.clone())
         .unwrap_or_default();
     assert!(flash.contains("read-only"), "the refusal says why: {flash}");
     let t = text(&d.screen(160, 48));
@@ -291,7 +291,7 @@ fn failed_step_can_be_retried_or_skipped_with_a_reason() {
         .app
         .flash
         .as_ref()
-        .map(|(_, t)| t.clone())
+        .map(|f| f.text.clone())
         .unwrap_or_default();
     assert!(
         !flash.is_empty(),

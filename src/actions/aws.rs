@@ -14,7 +14,7 @@ use aws_sdk_route53::types::{
 };
 use chrono::Utc;
 
-use super::{ActionBackend, ActionCall, builtin};
+use super::{ActionBackend, BuiltinAction, Call, call};
 use crate::env::{AwsDns, Environment};
 use crate::telemetry::aws::rds::id_from_arn;
 use crate::telemetry::aws::{CallError, Connector};
@@ -110,34 +110,31 @@ impl AwsBackend {
         self
     }
 
-    fn db(&self, call: &ActionCall) -> Result<DbRef, String> {
-        let name = call
-            .arg("db")
-            .ok_or_else(|| format!("{}: missing argument `db`", call.name))?;
+    fn db(&self, action: &str, name: &str) -> Result<DbRef, String> {
         let def = self.env.database(name).ok_or_else(|| {
             format!(
                 "{}: unknown database {name:?} (known: {})",
-                call.name,
+                action,
                 self.env.names(crate::env::NameKind::Database).join(", ")
             )
         })?;
         let aws = def.aws.as_ref().map(|a| a.get_ref()).ok_or_else(|| {
             format!(
                 "{}: database {name:?} has no `aws` binding in the environment",
-                call.name
+                action
             )
         })?;
         let region = self
             .env
             .region(def.region.get_ref())
-            .ok_or_else(|| format!("{}: database {name:?} has an unknown region", call.name))?;
+            .ok_or_else(|| format!("{}: database {name:?} has an unknown region", action))?;
         let (kind, id) = match (&aws.instance, &aws.cluster) {
             (Some(id), _) => (DbKind::Instance, id.clone()),
             (None, Some(id)) => (DbKind::Cluster, id.clone()),
             (None, None) => {
                 return Err(format!(
                     "{}: database {name:?}: `aws` names neither an instance nor a cluster",
-                    call.name
+                    action
                 ));
             }
         };
@@ -149,13 +146,8 @@ impl AwsBackend {
         })
     }
 
-    fn dns(&self, call: &ActionCall) -> Result<(AwsDns, String, String, String), String> {
-        let name = call
-            .arg("dns")
-            .ok_or_else(|| "dns.point: missing argument `dns`".to_string())?;
-        let region = call
-            .arg("region")
-            .ok_or_else(|| "dns.point: missing argument `region`".to_string())?;
+    fn dns(&self, call: &call::DnsPoint) -> Result<(AwsDns, String, String, String), String> {
+        let (name, region) = (call.dns.as_str(), call.region.as_str());
         let def = self
             .env
             .dns
@@ -184,11 +176,9 @@ impl AwsBackend {
 
     fn snapshot_target(
         &self,
-        call: &ActionCall,
+        call: &call::BackupSnapshot,
     ) -> Result<(String, String, Option<String>), String> {
-        let name = call
-            .arg("backup")
-            .ok_or_else(|| "backup.snapshot: missing argument `backup`".to_string())?;
+        let name = call.backup.as_str();
         let def = self
             .env
             .backups
@@ -237,10 +227,10 @@ impl AwsBackend {
 
     async fn promote(
         &self,
-        call: &ActionCall,
+        call: &call::DbPromote,
         progress: &(dyn Fn(String) + Send + Sync),
     ) -> Result<Vec<String>, String> {
-        let db = self.db(call)?;
+        let db = self.db("db.promote", &call.db)?;
         let rds = self.connector.rds(&db.region, db.profile.as_deref()).await;
         let started = Instant::now();
         match db.kind {
@@ -306,10 +296,10 @@ impl AwsBackend {
 
     async fn failover(
         &self,
-        call: &ActionCall,
+        call: &call::DbFailover,
         progress: &(dyn Fn(String) + Send + Sync),
     ) -> Result<Vec<String>, String> {
-        let db = self.db(call)?;
+        let db = self.db("db.failover", &call.db)?;
         let rds = self.connector.rds(&db.region, db.profile.as_deref()).await;
         let started = Instant::now();
         match db.kind {
@@ -383,7 +373,7 @@ impl AwsBackend {
 
     async fn snapshot(
         &self,
-        call: &ActionCall,
+        call: &call::BackupSnapshot,
         progress: &(dyn Fn(String) + Send + Sync),
     ) -> Result<Vec<String>, String> {
         let (instance, region, profile) = self.snapshot_target(call)?;
@@ -454,7 +444,7 @@ impl AwsBackend {
 
     async fn point_dns(
         &self,
-        call: &ActionCall,
+        call: &call::DnsPoint,
         progress: &(dyn Fn(String) + Send + Sync),
     ) -> Result<Vec<String>, String> {
         let (aws, record, value, region) = self.dns(call)?;
@@ -463,13 +453,7 @@ impl AwsBackend {
             .route53(crate::telemetry::aws::route53_profile(&self.env).as_deref())
             .await;
         let started = Instant::now();
-        let change = record_change(
-            &aws,
-            &record,
-            &value,
-            call.arg("dns").unwrap_or_default(),
-            &region,
-        )?;
+        let change = record_change(&aws, &record, &value, &call.dns, &region)?;
         let out = route53
             .change_resource_record_sets()
             .hosted_zone_id(&aws.zone)
@@ -528,10 +512,8 @@ impl AwsBackend {
         }
     }
 
-    async fn notify(&self, call: &ActionCall) -> Result<Vec<String>, String> {
-        let message = call
-            .arg("message")
-            .ok_or_else(|| "notify.webhook: missing argument `message`".to_string())?;
+    async fn notify(&self, call: &call::NotifyWebhook) -> Result<Vec<String>, String> {
+        let message = &call.message;
         let (var, url) = self.webhook_url()?;
         let body = serde_json::json!({ "text": message, "environment": self.env.name });
         let resp = self
@@ -652,42 +634,49 @@ impl AwsBackend {
 }
 
 /// Why the AWS backend cannot run `action` in `env`, if it cannot (`warroom check` reports it).
-pub fn unsupported_reason(env: &crate::env::Environment, action: &str) -> Option<String> {
+/// Exhaustive: every action is answered here, and `execute` runs exactly the ones answered `None`.
+pub fn unsupported_reason(env: &crate::env::Environment, action: BuiltinAction) -> Option<String> {
     match action {
-        "db.promote" | "db.failover" | "backup.snapshot" | "dns.point" => None,
-        "notify.webhook" => env.webhook.is_none().then(|| {
+        BuiltinAction::DbPromote
+        | BuiltinAction::DbFailover
+        | BuiltinAction::BackupSnapshot
+        | BuiltinAction::DnsPoint => None,
+        BuiltinAction::NotifyWebhook => env.webhook.is_none().then(|| {
             "notify.webhook needs a webhook: add `[webhook] url_env = \"WARROOM_WEBHOOK_URL\"` \
                  to the environment and export the URL in that variable"
                 .to_string()
         }),
-        "db.read_only" => Some(
+        BuiltinAction::DbReadOnly => Some(
             "db.read_only has no AWS API: RDS cannot switch a database's writes off; use a \
                  `run` step (e.g. a parameter group change or SQL) instead"
                 .to_string(),
         ),
-        "db.restore" => Some(
+        BuiltinAction::DbRestore => Some(
             "db.restore is not automated on AWS: a restore creates a new instance \
                  (RestoreDBInstanceFromDBSnapshot / ToPointInTime) that the environment does not \
                  name yet; use a `run` step with the AWS CLI"
                 .to_string(),
         ),
-        "backup.verify" => Some(
+        BuiltinAction::BackupVerify => Some(
             "backup.verify is not automated on AWS (a restore test needs a scratch \
                  instance); use a `run` step"
                 .to_string(),
         ),
-        "app.scale" => Some(
+        BuiltinAction::AppScale => Some(
             "app.scale: applications are not bound to AWS resources (no ECS, EKS or Auto \
                  Scaling binding); use a `run` step"
                 .to_string(),
         ),
-        "secret.rotate" => Some(
+        BuiltinAction::SecretRotate => Some(
             "secret.rotate: secrets are not bound to AWS (no Secrets Manager binding); use a \
                  `run` step"
                 .to_string(),
         ),
-        other if builtin(other).is_none() => Some(format!("unknown action {other:?}")),
-        other => Some(format!("{other} is not implemented on AWS")),
+        BuiltinAction::HttpCheck => Some(
+            "http.check is not run by the AWS backend (Route 53 health checks feed the panes); \
+                 use a `run` step (e.g. curl) or bind the region's health URLs to `http`"
+                .to_string(),
+        ),
     }
 }
 
@@ -696,16 +685,16 @@ impl ActionBackend for AwsBackend {
         "aws"
     }
 
-    fn unsupported(&self, action: &str) -> Option<String> {
-        unsupported_reason(&self.env, action)
+    fn unsupported(&self, call: &Call) -> Option<String> {
+        unsupported_reason(&self.env, call.action())
     }
 
-    fn describe(&self, call: &ActionCall) -> String {
-        if let Some(why) = self.unsupported(&call.name) {
+    fn describe(&self, call: &Call) -> String {
+        if let Some(why) = self.unsupported(call) {
             return format!("unsupported on AWS: {why}");
         }
-        let described = match call.name.as_str() {
-            "db.promote" => self.db(call).map(|db| match db.kind {
+        let described = match call {
+            Call::DbPromote(c) => self.db("db.promote", &c.db).map(|db| match db.kind {
                 DbKind::Instance => format!(
                     "rds:PromoteReadReplica DBInstanceIdentifier={} (region {}), then wait until it is available and no longer a replica",
                     db.id, db.region
@@ -715,7 +704,7 @@ impl ActionBackend for AwsBackend {
                     db.id, db.region
                 ),
             }),
-            "db.failover" => self.db(call).map(|db| match db.kind {
+            Call::DbFailover(c) => self.db("db.failover", &c.db).map(|db| match db.kind {
                 DbKind::Cluster => format!(
                     "rds:FailoverDBCluster DBClusterIdentifier={} (region {}), then wait until the cluster is available",
                     db.id, db.region
@@ -725,7 +714,7 @@ impl ActionBackend for AwsBackend {
                     db.id, db.region
                 ),
             }),
-            "backup.snapshot" => self.snapshot_target(call).map(|(instance, region, _)| {
+            Call::BackupSnapshot(c) => self.snapshot_target(c).map(|(instance, region, _)| {
                 // The id carries the UTC time of execution, not of this description.
                 let id = snapshot_id(&instance, Utc::now());
                 let prefix = id.get(..id.len().saturating_sub(15)).unwrap_or(&id);
@@ -733,42 +722,59 @@ impl ActionBackend for AwsBackend {
                     "rds:CreateDBSnapshot DBInstanceIdentifier={instance} DBSnapshotIdentifier={prefix}<yyyymmdd-hhmmss UTC> (region {region}), then wait until it is available"
                 )
             }),
-            "dns.point" => self.dns(call).map(|(aws, record, value, region)| {
+            Call::DnsPoint(c) => self.dns(c).map(|(aws, record, value, region)| {
                 format!(
                     "route53:ChangeResourceRecordSets HostedZoneId={} UPSERT {record} {} TTL={} -> {value} (region {region}), then wait for INSYNC",
                     aws.zone, aws.record_type, aws.ttl
                 )
             }),
-            "notify.webhook" => Ok(match &self.env.webhook {
+            Call::NotifyWebhook(c) => Ok(match &self.env.webhook {
                 Some(h) => format!(
                     "POST {{\"text\": {:?}}} to the webhook URL in ${} (not shown)",
-                    call.arg("message").unwrap_or_default(),
+                    c.message,
                     h.url_env.get_ref()
                 ),
                 None => "notify.webhook: no webhook configured".to_string(),
             }),
-            other => Ok(format!("unsupported on AWS: {other}")),
+            Call::DbReadOnly(_)
+            | Call::DbRestore(_)
+            | Call::BackupVerify(_)
+            | Call::AppScale(_)
+            | Call::SecretRotate(_)
+            | Call::HttpCheck(_) => Ok(format!(
+                "unsupported on AWS: {}",
+                unsupported_reason(&self.env, call.action()).unwrap_or_default()
+            )),
         };
         described.unwrap_or_else(|e| format!("cannot run: {e}"))
     }
 
     fn execute<'a>(
         &'a self,
-        call: &'a ActionCall,
+        call: &'a Call,
         progress: &'a (dyn Fn(String) + Send + Sync),
     ) -> BoxFuture<'a, Result<Vec<String>, String>> {
         Box::pin(async move {
-            if let Some(why) = self.unsupported(&call.name) {
+            if let Some(why) = self.unsupported(call) {
                 return Err(why);
             }
-            tracing::info!(action = %call.name, "aws action");
-            match call.name.as_str() {
-                "db.promote" => self.promote(call, progress).await,
-                "db.failover" => self.failover(call, progress).await,
-                "backup.snapshot" => self.snapshot(call, progress).await,
-                "dns.point" => self.point_dns(call, progress).await,
-                "notify.webhook" => self.notify(call).await,
-                other => Err(format!("{other} is not implemented on AWS")),
+            tracing::info!(action = %call.name(), "aws action");
+            match call {
+                Call::DbPromote(c) => self.promote(c, progress).await,
+                Call::DbFailover(c) => self.failover(c, progress).await,
+                Call::BackupSnapshot(c) => self.snapshot(c, progress).await,
+                Call::DnsPoint(c) => self.point_dns(c, progress).await,
+                Call::NotifyWebhook(c) => self.notify(c).await,
+                Call::DbReadOnly(_)
+                | Call::DbRestore(_)
+                | Call::BackupVerify(_)
+                | Call::AppScale(_)
+                | Call::SecretRotate(_)
+                | Call::HttpCheck(_) => Err(format!(
+                    "{}: {}",
+                    call.name(),
+                    unsupported_reason(&self.env, call.action()).unwrap_or_default()
+                )),
             }
         })
     }
@@ -892,7 +898,6 @@ mod tests {
     use super::*;
     use crate::telemetry::aws::AwsOptions;
     use chrono::TimeZone;
-    use std::collections::BTreeMap;
 
     const ENV: &str = r#"
 name = "aws-unit"
@@ -938,14 +943,8 @@ url_env = "WARROOM_TEST_WEBHOOK_URL"
         AwsBackend::new(&env, Arc::new(Connector::new(AwsOptions::default())))
     }
 
-    fn call(name: &str, args: &[(&str, &str)]) -> ActionCall {
-        ActionCall {
-            name: name.into(),
-            args: args
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-                .collect::<BTreeMap<_, _>>(),
-        }
+    fn call(name: &str, args: &[(&str, &str)]) -> Call {
+        Call::parse(name, args).expect("a valid call")
     }
 
     #[test]
@@ -992,33 +991,27 @@ url_env = "WARROOM_TEST_WEBHOOK_URL"
 
     #[test]
     fn unsupported_actions_say_why() {
+        use BuiltinAction as A;
         let b = backend();
         for supported in [
-            "db.promote",
-            "db.failover",
-            "backup.snapshot",
-            "dns.point",
-            "notify.webhook",
+            A::DbPromote,
+            A::DbFailover,
+            A::BackupSnapshot,
+            A::DnsPoint,
+            A::NotifyWebhook,
         ] {
-            assert_eq!(b.unsupported(supported), None, "{supported}");
+            assert_eq!(unsupported_reason(&b.env, supported), None, "{supported}");
         }
-        for name in [
-            "db.read_only",
-            "db.restore",
-            "backup.verify",
-            "app.scale",
-            "secret.rotate",
+        for action in [
+            A::DbReadOnly,
+            A::DbRestore,
+            A::BackupVerify,
+            A::AppScale,
+            A::SecretRotate,
+            A::HttpCheck,
         ] {
-            let why = b.unsupported(name).unwrap_or_default();
-            assert!(why.starts_with(name), "{name}: {why}");
-        }
-        assert_eq!(
-            b.unsupported("db.explode").as_deref(),
-            Some("unknown action \"db.explode\"")
-        );
-        // Every built-in is either supported or says why not.
-        for builtin in crate::actions::BUILTINS {
-            let _ = b.unsupported(builtin.name);
+            let why = unsupported_reason(&b.env, action).unwrap_or_default();
+            assert!(why.starts_with(action.name()), "{action}: {why}");
         }
         let env = Environment::parse(
             "aws.toml",
@@ -1028,7 +1021,7 @@ url_env = "WARROOM_TEST_WEBHOOK_URL"
         let no_hook = AwsBackend::new(&env, Arc::new(Connector::new(AwsOptions::default())));
         assert!(
             no_hook
-                .unsupported("notify.webhook")
+                .unsupported(&call("notify.webhook", &[("message", "hi")]))
                 .is_some_and(|w| w.contains("[webhook]"))
         );
     }

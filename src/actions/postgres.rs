@@ -27,9 +27,10 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_postgres::Client;
 
-use super::{ActionBackend, ActionCall};
+use super::{ActionBackend, BuiltinAction, Call};
 use crate::env::Environment;
 use crate::env::postgres::BackupDir;
+use crate::recovery::postgres::PgPitr;
 use crate::telemetry::backup_dir::{BackupFile, list_archive, scan};
 use crate::telemetry::http;
 use crate::telemetry::postgres::{PgTarget, find_tool, pg_error, run_tool, wal};
@@ -56,6 +57,8 @@ struct Series {
 pub struct PostgresBackend {
     databases: BTreeMap<String, PgTarget>,
     series: BTreeMap<String, Series>,
+    /// Base backup series (by name): point-in-time recovery (`src/recovery/postgres.rs`).
+    pitr: BTreeMap<String, PgPitr>,
     regions: BTreeMap<String, Vec<String>>,
     /// Each replica's source (`replica_of`), for the data-loss window of a promotion.
     sources: BTreeMap<String, String>,
@@ -203,9 +206,18 @@ impl PostgresBackend {
                 Some((d.name.get_ref().clone(), up.get_ref().clone()))
             })
             .collect();
+        // Base backup series: point-in-time recovery of the database they name.
+        let mut pitr = BTreeMap::new();
+        for b in &env.backups {
+            if b.dir.as_ref().is_some_and(|d| d.base_backup) {
+                let p = PgPitr::for_series(env, b.name.get_ref()).map_err(|e| e.to_string())?;
+                pitr.insert(b.name.get_ref().clone(), p);
+            }
+        }
         Ok(PostgresBackend {
             databases,
             series,
+            pitr,
             regions,
             sources,
             http: http::client()?,
@@ -518,8 +530,12 @@ impl PostgresBackend {
         &self,
         s: &Series,
         pg_restore: &Path,
+        before: Option<std::time::SystemTime>,
     ) -> Result<(BackupFile, Vec<String>), String> {
-        let files = scan(&s.dir, &s.pattern)?;
+        let mut files = scan(&s.dir, &s.pattern)?;
+        if let Some(b) = before {
+            files.retain(|f| f.modified <= b);
+        }
         if files.is_empty() {
             return Err(format!(
                 "no file matching {:?} in {}",
@@ -686,16 +702,52 @@ impl PostgresBackend {
         Ok(lines)
     }
 
+    /// `db.restore` of a base backup series: point-in-time recovery to the point `to` names
+    /// (the console resolves a choice to a time when the step is confirmed).
+    async fn restore_to_point(
+        &self,
+        pitr: &PgPitr,
+        name: &str,
+        to: Option<crate::recovery::RestoreTo>,
+        progress: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<Vec<String>, String> {
+        if pitr.db != name {
+            return Err(format!(
+                "the base backups of {:?} are of {}, not {name}",
+                pitr.series, pitr.db
+            ));
+        }
+        let point = match to {
+            Some(crate::recovery::RestoreTo::At(t)) => t,
+            other => {
+                return Err(format!(
+                    "db.restore of {name} from base backups needs a point in time: {} was not resolved to one (no corruption onset or backup reading when confirmed); set to = \"2026-11-26T10:20:59Z\" (see warroom restore-points)",
+                    other.map_or_else(|| "no `to`".to_string(), |t| format!("to = {t}"))
+                ));
+            }
+        };
+        let restored = pitr
+            .restore(point, progress)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(restored.lines())
+    }
+
     async fn restore(
         &self,
         name: &str,
         backup: &str,
+        to: Option<crate::recovery::RestoreTo>,
         progress: &(dyn Fn(String) + Send + Sync),
     ) -> Result<Vec<String>, String> {
         let db = self.db(name)?;
         let s = self.series(backup)?;
         let pg_restore = self.tool("pg_restore", db)?;
-        let (file, skipped) = self.newest_listable(s, &pg_restore).await?;
+        let before = match to {
+            Some(crate::recovery::RestoreTo::At(t)) => Some(std::time::SystemTime::from(t)),
+            _ => None,
+        };
+        let (file, skipped) = self.newest_listable(s, &pg_restore, before).await?;
         for e in &skipped {
             progress(format!("skipped: {e}"));
         }
@@ -844,23 +896,31 @@ fn read_manifest(path: &Path) -> Result<Option<Manifest>, String> {
     }
 }
 
-/// Why a built-in has no meaning on this backend, and what to do instead.
-pub fn unsupported_reason(action: &str) -> Option<String> {
+/// Why a built-in has no meaning on this backend, and what to do instead. Exhaustive: every
+/// action is answered here, and `execute` runs exactly the ones answered `None`.
+pub fn unsupported_reason(action: BuiltinAction) -> Option<String> {
     match action {
-        "dns.point" => Some(
+        BuiltinAction::DnsPoint => Some(
             "DNS is not managed by the PostgreSQL backend: repoint the record with your DNS provider's tool in a `run` step, or as a checklist item".to_string(),
         ),
-        "app.scale" => Some(
+        BuiltinAction::AppScale => Some(
             "application deployments are not managed by the PostgreSQL backend: scale with your orchestrator in a `run` step (e.g. kubectl scale), or as a checklist item".to_string(),
         ),
-        "secret.rotate" => Some(
+        BuiltinAction::SecretRotate => Some(
             "secrets are not managed by the PostgreSQL backend: rotate them in your secret store in a `run` step; to cut database sessions use pg_terminate_backend in a `run` step".to_string(),
         ),
-        "notify.webhook" => Some(
+        BuiltinAction::NotifyWebhook => Some(
             "no notification webhook in a PostgreSQL environment: post the message with a `run` step (e.g. curl) or by hand".to_string(),
         ),
-        other if super::builtin(other).is_none() => Some(format!("unknown action {other:?}")),
-        _ => None,
+        BuiltinAction::DbFailover => Some(
+            "db.failover (Multi-AZ or cluster failover in one region) has no meaning for a plain PostgreSQL pair: promote the standby with db.promote".to_string(),
+        ),
+        BuiltinAction::DbPromote
+        | BuiltinAction::DbReadOnly
+        | BuiltinAction::DbRestore
+        | BuiltinAction::BackupSnapshot
+        | BuiltinAction::BackupVerify
+        | BuiltinAction::HttpCheck => None,
     }
 }
 
@@ -869,12 +929,11 @@ impl ActionBackend for PostgresBackend {
         "postgres"
     }
 
-    fn unsupported(&self, action: &str) -> Option<String> {
-        unsupported_reason(action)
+    fn unsupported(&self, call: &Call) -> Option<String> {
+        unsupported_reason(call.action())
     }
 
-    fn describe(&self, call: &ActionCall) -> String {
-        let arg = |n: &str| call.arg(n).unwrap_or_default().to_string();
+    fn describe(&self, call: &Call) -> String {
         let db_shown = |n: &str| {
             self.databases.get(n).map_or_else(
                 || format!("{n} (unknown database)"),
@@ -896,89 +955,113 @@ impl ActionBackend for PostgresBackend {
                     |d| db_shown(d.get_ref()),
                 )
         };
-        match call.name.as_str() {
-            "db.promote" => format!(
+        let unsupported = || {
+            format!(
+                "unsupported on PostgreSQL: {}",
+                unsupported_reason(call.action()).unwrap_or_default()
+            )
+        };
+        match call {
+            Call::DbPromote(c) => format!(
                 "SELECT pg_promote() on {}, then wait until it leaves recovery",
-                db_shown(&arg("db"))
+                db_shown(&c.db)
             ),
-            "db.read_only" => {
-                let on = call.arg("enabled").is_none_or(|v| v != "false");
-                format!(
-                    "ALTER SYSTEM SET default_transaction_read_only = {}; SELECT pg_reload_conf() on {}",
-                    if on { "on" } else { "off" },
-                    db_shown(&arg("db"))
-                )
-            }
-            "db.restore" => format!(
-                "pg_restore --clean --if-exists --single-transaction of the newest readable dump in {} into {}",
-                series_shown(&arg("backup")),
-                db_shown(&arg("db"))
+            Call::DbReadOnly(c) => format!(
+                "ALTER SYSTEM SET default_transaction_read_only = {}; SELECT pg_reload_conf() on {}",
+                if c.writes_off() { "on" } else { "off" },
+                db_shown(&c.db)
             ),
-            "backup.snapshot" => format!(
+            Call::DbRestore(c) => match self.pitr.get(&c.backup) {
+                Some(p) => format!(
+                    "point-in-time restore of {} to {}: the newest base backup in {} before it, WAL replayed from {} (recovery_target_time, promote) into a new data directory in {}; the old server on its port stopped, its data directory kept",
+                    db_shown(&c.db),
+                    c.to.map_or_else(|| "the chosen point".to_string(), |t| t.to_string()),
+                    p.dir.display(),
+                    p.wal_archive.as_ref().map_or_else(
+                        || "(no wal_archive)".to_string(),
+                        |a| a.display().to_string()
+                    ),
+                    p.restore_dir.display()
+                ),
+                None => format!(
+                    "pg_restore --clean --if-exists --single-transaction of the newest readable dump in {}{} into {}",
+                    series_shown(&c.backup),
+                    match c.to {
+                        Some(crate::recovery::RestoreTo::At(t)) => {
+                            format!(" taken at or before {}", t.format("%Y-%m-%d %H:%M:%S UTC"))
+                        }
+                        _ => String::new(),
+                    },
+                    db_shown(&c.db)
+                ),
+            },
+            Call::BackupSnapshot(c) => format!(
                 "pg_dump --format=custom of {} into {} (+ manifest), checked with pg_restore --list",
-                series_db(&arg("backup")),
-                self.series.get(&arg("backup")).map_or_else(
-                    || series_shown(&arg("backup")),
-                    |s| s.dir.display().to_string()
-                )
+                series_db(&c.backup),
+                self.series
+                    .get(&c.backup)
+                    .map_or_else(|| series_shown(&c.backup), |s| s.dir.display().to_string())
             ),
-            "backup.verify" => format!(
+            Call::BackupVerify(c) => format!(
                 "restore the newest {} into a scratch database on {}, compare row counts and md5 per table with its manifest, drop the scratch database",
-                series_shown(&arg("backup")),
-                series_db(&arg("backup"))
+                series_shown(&c.backup),
+                series_db(&c.backup)
             ),
-            "http.check" => {
-                let region = arg("region");
-                let urls = self.regions.get(&region).cloned().unwrap_or_default();
+            Call::HttpCheck(c) => {
+                let urls = self.regions.get(&c.region).cloned().unwrap_or_default();
                 format!(
                     "GET {} (2xx within {}s each)",
                     urls.join(", "),
                     http::CHECK_TIMEOUT.as_secs()
                 )
             }
-            other => {
-                unsupported_reason(other).unwrap_or_else(|| format!("{other}: not implemented"))
-            }
+            Call::DbFailover(_)
+            | Call::DnsPoint(_)
+            | Call::AppScale(_)
+            | Call::SecretRotate(_)
+            | Call::NotifyWebhook(_) => unsupported(),
         }
     }
 
     fn execute<'a>(
         &'a self,
-        call: &'a ActionCall,
+        call: &'a Call,
         progress: &'a (dyn Fn(String) + Send + Sync),
     ) -> BoxFuture<'a, Result<Vec<String>, String>> {
         Box::pin(async move {
-            if let Some(why) = unsupported_reason(&call.name) {
-                return Err(format!("{}: {why}", call.name));
-            }
-            let need = |n: &str| {
-                call.arg(n).map(str::to_string).ok_or_else(|| {
-                    format!(
-                        "{}: missing argument `{n}`; add it to the step's `with` table",
-                        call.name
-                    )
-                })
-            };
-            match call.name.as_str() {
-                "db.promote" => self.promote(&need("db")?, progress).await,
-                "db.read_only" => {
-                    let enabled = match call.arg("enabled") {
-                        None | Some("true") => true,
-                        Some("false") => false,
-                        Some(v) => {
-                            return Err(format!(
-                                "db.read_only: enabled = {v:?} is not true or false"
-                            ));
-                        }
-                    };
-                    self.read_only(&need("db")?, enabled).await
-                }
-                "db.restore" => self.restore(&need("db")?, &need("backup")?, progress).await,
-                "backup.snapshot" => self.snapshot(&need("backup")?, progress).await,
-                "backup.verify" => self.verify(&need("backup")?, progress).await,
-                "http.check" => self.http_check(&need("region")?).await,
-                other => Err(format!(
-                    "{other}: not implemented on the PostgreSQL backend"
+            match call {
+                Call::DbPromote(c) => self.promote(&c.db, progress).await,
+                Call::DbReadOnly(c) => self.read_only(&c.db, c.writes_off()).await,
+                Call::DbRestore(c) => match self.pitr.get(&c.backup) {
+                    Some(p) => self.restore_to_point(p, &c.db, c.to, progress).await,
+                    None => self.restore(&c.db, &c.backup, c.to, progress).await,
+                },
+                Call::BackupSnapshot(c) => match self.pitr.get(&c.backup) {
+                    Some(p) => p
+                        .take_base_backup(progress)
+                        .await
+                        .map(|b| {
+                            vec![format!(
+                                "base backup {} ({}), WAL {}..{}",
+                                b.path.display(),
+                                human_bytes(b.bytes),
+                                b.start_lsn.map(|l| l.to_string()).unwrap_or_default(),
+                                b.end_lsn.map(|l| l.to_string()).unwrap_or_default()
+                            )]
+                        })
+                        .map_err(|e| e.to_string()),
+                    None => self.snapshot(&c.backup, progress).await,
+                },
+                Call::BackupVerify(c) => self.verify(&c.backup, progress).await,
+                Call::HttpCheck(c) => self.http_check(&c.region).await,
+                Call::DbFailover(_)
+                | Call::DnsPoint(_)
+                | Call::AppScale(_)
+                | Call::SecretRotate(_)
+                | Call::NotifyWebhook(_) => Err(format!(
+                    "{}: {}",
+                    call.name(),
+                    unsupported_reason(call.action()).unwrap_or_default()
                 )),
             }
         })
@@ -1016,20 +1099,23 @@ mod tests {
 
     #[test]
     fn unsupported_actions_say_what_to_do() {
-        for a in ["dns.point", "app.scale", "secret.rotate", "notify.webhook"] {
+        use BuiltinAction as A;
+        for a in [A::DnsPoint, A::AppScale, A::SecretRotate, A::NotifyWebhook] {
             let why = unsupported_reason(a).expect("unsupported");
             assert!(why.contains("`run` step"), "{a}: {why}");
         }
+        let why = unsupported_reason(A::DbFailover).expect("unsupported");
+        assert!(why.contains("db.promote"), "{why}");
         for a in [
-            "db.promote",
-            "db.read_only",
-            "db.restore",
-            "backup.snapshot",
-            "backup.verify",
+            A::DbPromote,
+            A::DbReadOnly,
+            A::DbRestore,
+            A::BackupSnapshot,
+            A::BackupVerify,
+            A::HttpCheck,
         ] {
             assert_eq!(unsupported_reason(a), None, "{a}");
         }
-        assert!(unsupported_reason("nope").is_some());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::{ActionBackend, ActionCall};
+use super::{ActionBackend, Call};
 use crate::clock::SessionClock;
 use crate::sim::Sim;
 use crate::telemetry::source::BoxFuture;
@@ -19,38 +19,25 @@ impl SimBackend {
     }
 }
 
-/// Why the simulator cannot run `action`, if it cannot (`warroom check` reports it).
-pub fn unsupported_reason(action: &str) -> Option<String> {
-    if action == "db.failover" {
-        return Some(
-            "the simulator does not model Multi-AZ failover (db.failover); drill with db.promote \
-             instead"
-                .to_string(),
-        );
-    }
-    // The simulator implements every other built-in.
-    super::builtin(action)
-        .is_none()
-        .then(|| format!("unknown action {action:?}"))
-}
-
 impl ActionBackend for SimBackend {
     fn name(&self) -> &str {
         "sim"
     }
 
-    fn unsupported(&self, action: &str) -> Option<String> {
-        unsupported_reason(action)
+    fn unsupported(&self, call: &Call) -> Option<String> {
+        crate::sim::unsupported(call.action())
     }
 
-    fn describe(&self, call: &ActionCall) -> String {
-        let args: Vec<String> = call.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        format!("simulator: {} {}", call.name, args.join(" "))
+    fn describe(&self, call: &Call) -> String {
+        match self.unsupported(call) {
+            Some(why) => format!("unsupported on the simulator: {why}"),
+            None => format!("simulator: {}", call.text()),
+        }
     }
 
     fn execute<'a>(
         &'a self,
-        call: &'a ActionCall,
+        call: &'a Call,
         _progress: &'a (dyn Fn(String) + Send + Sync),
     ) -> BoxFuture<'a, Result<Vec<String>, String>> {
         Box::pin(async move {
@@ -70,7 +57,6 @@ mod tests {
     use super::*;
     use crate::env::Environment;
     use crate::telemetry::{DbRole, DbState};
-    use std::collections::BTreeMap;
     use std::time::Instant;
 
     #[tokio::test]
@@ -78,10 +64,7 @@ mod tests {
         let clock = SessionClock::new(Instant::now(), chrono::Utc::now(), 1.0);
         let sim = Arc::new(Mutex::new(Sim::new(&Environment::demo(), 3, clock.now())));
         let backend = SimBackend::new(Arc::clone(&sim), clock.clone());
-        let call = ActionCall {
-            name: "db.promote".into(),
-            args: BTreeMap::from([("db".to_string(), "dr-replica".to_string())]),
-        };
+        let call = Call::parse("db.promote", &[("db", "dr-replica")]).expect("call");
         assert!(backend.describe(&call).contains("db.promote db=dr-replica"));
         let lines = backend.execute(&call, &|_| {}).await.expect("promote");
         assert!(!lines.is_empty());
@@ -95,10 +78,7 @@ mod tests {
                 .expect("db")
         };
         assert_eq!((db.role, db.state), (DbRole::Primary, DbState::Available));
-        let bad = ActionCall {
-            name: "db.promote".into(),
-            args: BTreeMap::from([("db".to_string(), "nope".to_string())]),
-        };
+        let bad = Call::parse("db.promote", &[("db", "nope")]).expect("call");
         let err = backend
             .execute(&bad, &|_| {})
             .await

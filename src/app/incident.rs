@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use chrono::{DateTime, Utc};
 
 use super::Effect;
+use super::flash::{Said, Until};
 use crate::duration::{Dur, over_by, span};
 use crate::playbook::engine::{self, event_kind};
 use crate::playbook::{ConfirmRequest, Engine, Event, Input, Scorecard, StepStatus};
@@ -82,6 +83,8 @@ pub struct ConfirmDialog {
     pub scroll: Scroll,
     /// Rows of the message to people scrolled past (PgDn / PgUp in the dialog).
     pub message_scroll: usize,
+    /// The action backend's own description of the exact call (a built-in action step).
+    pub backend_says: Option<String>,
 }
 
 /// What a typed prompt is for.
@@ -145,6 +148,8 @@ pub struct Incident {
     pub detail: Scroll,
     /// The scorecard popup.
     pub card: Scroll,
+    /// Describes a built-in action's exact call in the backend's words (the dialog shows it).
+    pub describer: Option<crate::actions::Describer>,
 }
 
 impl Incident {
@@ -162,6 +167,7 @@ impl Incident {
             declared: false,
             detail: Scroll::default(),
             card: Scroll::default(),
+            describer: None,
         }
     }
 
@@ -176,7 +182,7 @@ impl Incident {
         &mut self,
         input: Input,
         now: DateTime<Utc>,
-        flash: &mut Option<String>,
+        flash: &mut Option<Said>,
     ) -> Vec<Effect> {
         let before = self.engine.current();
         let effects = self.engine.handle(input, now);
@@ -217,7 +223,7 @@ impl Incident {
         &mut self,
         now: DateTime<Utc>,
         picture: &crate::telemetry::Sample,
-        flash: &mut Option<String>,
+        flash: &mut Option<Said>,
     ) -> Vec<Effect> {
         let before = self.engine.current();
         let effects = self.engine.tick(now, picture);
@@ -233,7 +239,7 @@ impl Incident {
         &mut self,
         effects: Vec<engine::Effect>,
         now: DateTime<Utc>,
-        flash: &mut Option<String>,
+        flash: &mut Option<Said>,
     ) -> Vec<Effect> {
         let mut out = Vec::new();
         for effect in effects {
@@ -253,14 +259,26 @@ impl Incident {
                 }
                 engine::Effect::Kill { step, attempt } => out.push(Effect::Kill { step, attempt }),
                 engine::Effect::OpenConfirm(request) => {
+                    let backend_says = self
+                        .describer
+                        .as_ref()
+                        .and_then(|d| d.describe(&request.exec));
                     self.confirm = Some(ConfirmDialog {
+                        backend_says,
                         request: *request,
                         typed: String::new(),
                         scroll: Scroll::default(),
                         message_scroll: 0,
                     });
                 }
-                engine::Effect::Refused { why, .. } => *flash = Some(why),
+                engine::Effect::Refused { why, cause, .. } => {
+                    *flash = Some(match cause {
+                        engine::Refusal::Unticked { step } => {
+                            Said::until(why, Until::Ticked { step })
+                        }
+                        engine::Refusal::Other => why.into(),
+                    })
+                }
                 engine::Effect::Record(event) => {
                     self.note_timeline(now, &event);
                     if matches!(
@@ -330,7 +348,7 @@ impl Incident {
     }
 
     /// Space: tick the item under the cursor.
-    pub fn toggle_item(&mut self, now: DateTime<Utc>, flash: &mut Option<String>) -> Vec<Effect> {
+    pub fn toggle_item(&mut self, now: DateTime<Utc>, flash: &mut Option<Said>) -> Vec<Effect> {
         match self.current() {
             Some(step) if !self.engine.ticks(step).is_empty() => self.handle(
                 Input::ToggleItem {
@@ -345,14 +363,14 @@ impl Incident {
                 Vec::new()
             }
             None => {
-                *flash = Some(self.nothing_current());
+                *flash = Some(self.nothing_current().into());
                 Vec::new()
             }
         }
     }
 
     /// Enter: whatever Enter means now (declare, request confirmation, complete a manual step).
-    pub fn enter(&mut self, now: DateTime<Utc>, flash: &mut Option<String>) -> Vec<Effect> {
+    pub fn enter(&mut self, now: DateTime<Utc>, flash: &mut Option<Said>) -> Vec<Effect> {
         if self.engine.is_finished() {
             self.show_scorecard = true;
             return Vec::new();
@@ -360,18 +378,20 @@ impl Incident {
         match self.engine.enter_input() {
             Some(input) => self.handle(input, now, flash),
             None => {
-                *flash = Some(match self.current().and_then(|s| self.engine.status(s)) {
-                    Some(StepStatus::Running) => {
-                        "the step is running; wait for it, or s to skip".into()
-                    }
-                    Some(StepStatus::Verifying) => {
-                        "verifying: waiting for the condition; s skips".into()
-                    }
-                    Some(StepStatus::Failed(_)) => {
-                        "the step failed: r retries it, s skips it".into()
-                    }
-                    _ => self.nothing_current(),
-                });
+                *flash = Some(Said::from(
+                    match self.current().and_then(|s| self.engine.status(s)) {
+                        Some(StepStatus::Running) => {
+                            "the step is running; wait for it, or s to skip".into()
+                        }
+                        Some(StepStatus::Verifying) => {
+                            "verifying: waiting for the condition; s skips".into()
+                        }
+                        Some(StepStatus::Failed(_)) => {
+                            "the step failed: r retries it, s skips it".into()
+                        }
+                        _ => self.nothing_current(),
+                    },
+                ));
                 Vec::new()
             }
         }
@@ -386,7 +406,7 @@ impl Incident {
     }
 
     /// `s`: ask for a reason to skip the current step.
-    pub fn start_skip(&mut self, flash: &mut Option<String>) {
+    pub fn start_skip(&mut self, flash: &mut Option<Said>) {
         match self.current() {
             Some(step) => {
                 self.prompt = Some(Prompt {
@@ -394,19 +414,15 @@ impl Incident {
                     text: String::new(),
                 })
             }
-            None => *flash = Some(self.nothing_current()),
+            None => *flash = Some(self.nothing_current().into()),
         }
     }
 
     /// `x`: mark the checklist item under the cursor not applicable (asks why), or make a
     /// not-applicable one apply again.
-    pub fn not_applicable(
-        &mut self,
-        now: DateTime<Utc>,
-        flash: &mut Option<String>,
-    ) -> Vec<Effect> {
+    pub fn not_applicable(&mut self, now: DateTime<Utc>, flash: &mut Option<Said>) -> Vec<Effect> {
         let Some(step) = self.current() else {
-            *flash = Some(self.nothing_current());
+            *flash = Some(self.nothing_current().into());
             return Vec::new();
         };
         let item = self.item;
@@ -439,7 +455,7 @@ impl Incident {
     }
 
     /// `e` in a notify step's confirmation: open the editor on the message as it will be sent.
-    pub fn open_editor(&mut self, flash: &mut Option<String>) {
+    pub fn open_editor(&mut self, flash: &mut Option<Said>) {
         let Some(dialog) = &self.confirm else { return };
         let r = &dialog.request;
         match &r.message {
@@ -463,7 +479,7 @@ impl Incident {
         &mut self,
         key: ratatui::crossterm::event::KeyEvent,
         now: DateTime<Utc>,
-        flash: &mut Option<String>,
+        flash: &mut Option<Said>,
     ) -> Vec<Effect> {
         let Some(editor) = &mut self.editor else {
             return Vec::new();
@@ -492,30 +508,30 @@ impl Incident {
     }
 
     /// `r`: retry the current step if it failed.
-    pub fn retry(&mut self, now: DateTime<Utc>, flash: &mut Option<String>) -> Vec<Effect> {
+    pub fn retry(&mut self, now: DateTime<Utc>, flash: &mut Option<Said>) -> Vec<Effect> {
         match self.current() {
             Some(step) => self.handle(Input::Retry { step }, now, flash),
             None => {
-                *flash = Some(self.nothing_current());
+                *flash = Some(self.nothing_current().into());
                 Vec::new()
             }
         }
     }
 
     /// `u`: the reminder due next (`Post a status update`) is done.
-    pub fn reminder_done(&mut self, now: DateTime<Utc>, flash: &mut Option<String>) -> Vec<Effect> {
+    pub fn reminder_done(&mut self, now: DateTime<Utc>, flash: &mut Option<Said>) -> Vec<Effect> {
         let next = self.engine.reminders(now).into_iter().next();
         let effects = self.handle(Input::ReminderDone, now, flash);
         if flash.is_none()
             && let Some(done) = next
         {
-            *flash = Some(format!("reminder done: {}", done.text));
+            *flash = Some(format!("reminder done: {}", done.text).into());
         }
         effects
     }
 
     /// Enter in a prompt: hand the typed text to the engine.
-    pub fn submit_prompt(&mut self, now: DateTime<Utc>, flash: &mut Option<String>) -> Vec<Effect> {
+    pub fn submit_prompt(&mut self, now: DateTime<Utc>, flash: &mut Option<Said>) -> Vec<Effect> {
         let Some(prompt) = self.prompt.take() else {
             return Vec::new();
         };
@@ -534,7 +550,7 @@ impl Incident {
                 Err(why) => {
                     // Keep what was typed, to correct it.
                     self.prompt = Some(prompt);
-                    *flash = Some(why);
+                    *flash = Some(why.into());
                     return Vec::new();
                 }
             },
@@ -543,11 +559,7 @@ impl Incident {
     }
 
     /// Enter (or `y`) in the confirmation dialog.
-    pub fn submit_confirm(
-        &mut self,
-        now: DateTime<Utc>,
-        flash: &mut Option<String>,
-    ) -> Vec<Effect> {
+    pub fn submit_confirm(&mut self, now: DateTime<Utc>, flash: &mut Option<Said>) -> Vec<Effect> {
         let Some(dialog) = &self.confirm else {
             return Vec::new();
         };
@@ -562,11 +574,7 @@ impl Incident {
     }
 
     /// Esc in the confirmation dialog.
-    pub fn cancel_confirm(
-        &mut self,
-        now: DateTime<Utc>,
-        flash: &mut Option<String>,
-    ) -> Vec<Effect> {
+    pub fn cancel_confirm(&mut self, now: DateTime<Utc>, flash: &mut Option<Said>) -> Vec<Effect> {
         let Some(dialog) = self.confirm.take() else {
             return Vec::new();
         };

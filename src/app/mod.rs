@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod editor;
+pub mod flash;
 pub mod incident;
 pub mod journal_writer;
 pub mod output_gate;
@@ -16,6 +17,7 @@ use crate::playbook::{Engine, Playbook};
 use crate::telemetry::Board;
 use crate::theme::Theme;
 use crate::ui::panes::RowKey;
+use flash::{Flash, Said, Until};
 
 pub use action::{Action, Effect, ExitSignal, SignalExit};
 pub use incident::{Incident, Prompt, PromptKind};
@@ -24,6 +26,11 @@ pub use incident::{Incident, Prompt, PromptKind};
 /// What a drill says at its start; it goes once the incident is declared.
 pub const DRILL_WELCOME: &str = "DRILL: a fault will arrive in the next minutes. Watch the \
      panes; Enter declares the incident when you see it (P pauses the clock).";
+
+/// The drill's welcome on the message line: it goes once the incident is declared.
+pub fn drill_welcome(at: DateTime<Utc>) -> Flash {
+    Flash::new(at, Said::until(DRILL_WELCOME, Until::Declared))
+}
 
 /// What a playbook key says while the playbook is not on screen.
 const PLAYBOOK_HIDDEN: &str =
@@ -131,6 +138,8 @@ const FLASH_WALL_SECS: f64 = 12.0;
 /// All UI state.
 pub struct App {
     pub env: Environment,
+    /// The action backend's descriptions of exact calls, for the confirmation dialog.
+    pub describer: Option<crate::actions::Describer>,
     pub mode: Mode,
     pub theme: Theme,
     pub board: Board,
@@ -145,7 +154,7 @@ pub struct App {
     pub filtering: Option<Focus>,
     pub overlay: Option<Overlay>,
     /// The newest message for the operator and when it was shown.
-    pub flash: Option<(DateTime<Utc>, String)>,
+    pub flash: Option<Flash>,
     /// Faults injected so far, with when: shown in the status bar.
     pub faults: Vec<(DateTime<Utc>, String)>,
     /// Playbooks the picker offers (validated against this environment).
@@ -194,6 +203,7 @@ impl App {
         speed: f64,
     ) -> Self {
         App {
+            describer: None,
             read_only: false,
             operator: String::new(),
             playbooks: Vec::new(),
@@ -238,7 +248,9 @@ impl App {
             .operator(self.operator.clone())
             .mode(self.mode.badge().to_lowercase())
             .occasion(self.mode.occasion());
-        self.incident = Some(Incident::new(Engine::new(playbook, settings)));
+        let mut incident = Incident::new(Engine::new(playbook, settings));
+        incident.describer = self.describer.clone();
+        self.incident = Some(incident);
         self.journal_path = None;
         self.focus = Focus::Playbook;
         self.narrow_view = NarrowView::Playbook;
@@ -253,6 +265,7 @@ impl App {
         events: &[(DateTime<Utc>, crate::playbook::Event)],
     ) {
         let mut incident = Incident::new(engine);
+        incident.describer = self.describer.clone();
         for (at, event) in events {
             incident.note_timeline(*at, event);
         }
@@ -294,8 +307,8 @@ impl App {
     }
 
     /// Sets a message for the operator.
-    fn say(&mut self, text: impl Into<String>) {
-        self.flash = Some((self.now, text.into()));
+    fn say(&mut self, said: impl Into<Said>) {
+        self.flash = Some(Flash::new(self.now, said));
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
@@ -349,24 +362,21 @@ impl App {
         }
     }
 
-    /// "Tick every checklist item first" goes once the items are ticked (or the step moved on);
-    /// "the playbook is hidden" once it shows.
+    /// A message whose end condition holds goes (`flash::Until`): "tick every checklist item
+    /// first" once the items are ticked (or the step moved on), "the playbook is hidden" once it
+    /// shows, the drill's welcome once the incident is declared.
     fn drop_stale_flash(&mut self) {
-        let stale = match (&self.flash, &self.incident) {
-            // "The playbook is hidden" goes once it shows again.
-            (Some((_, text)), _) if text == PLAYBOOK_HIDDEN => self.playbook_visible(),
-            // The drill's welcome goes once the incident is declared.
-            (Some((_, text)), Some(incident)) if text == DRILL_WELCOME => {
-                incident.engine.declared_at().is_some()
-            }
-            (Some((_, text)), Some(incident))
-                if text.starts_with(crate::playbook::engine::UNTICKED_REFUSAL) =>
-            {
-                incident
-                    .current()
-                    .is_none_or(|step| incident.engine.ticks(step).iter().all(|t| *t))
-            }
-            _ => false,
+        let Some(flash) = &self.flash else { return };
+        let stale = match flash.until {
+            Until::Faded => false,
+            Until::PlaybookShown => self.playbook_visible(),
+            Until::Declared => self
+                .incident
+                .as_ref()
+                .is_some_and(|i| i.engine.declared_at().is_some()),
+            Until::Ticked { step } => self.incident.as_ref().is_none_or(|i| {
+                i.current() != Some(step) || i.engine.ticks(step).iter().all(|t| *t)
+            }),
         };
         if stale {
             self.flash = None;
@@ -390,7 +400,7 @@ impl App {
                 }
                 self.now = self.now.max(now);
                 // Messages fade after FLASH_WALL_SECS of wall time, whatever the speed.
-                if let Some((at, _)) = &self.flash
+                if let Some(Flash { at, .. }) = &self.flash
                     && (self.now - *at).num_milliseconds() as f64
                         > FLASH_WALL_SECS * 1000.0 * self.speed
                 {
@@ -464,7 +474,7 @@ impl App {
                     for (seq, at, event) in events {
                         let index = usize::try_from(seq).unwrap_or(usize::MAX);
                         if let Err(e) = incident.engine.apply_recorded(index, at, &event) {
-                            self.flash = Some((self.now, format!("cannot follow: {e}")));
+                            self.say(format!("cannot follow: {e}"));
                             break;
                         }
                         incident.note_timeline(at, &event);
@@ -897,7 +907,7 @@ impl App {
         let playbook_key = matches!(key.code, KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r'));
         let hidden = !self.visible_focus().contains(&Focus::Playbook);
         if playbook_key && hidden {
-            self.say(PLAYBOOK_HIDDEN);
+            self.say(Said::until(PLAYBOOK_HIDDEN, Until::PlaybookShown));
             return Vec::new();
         }
         if key.code == KeyCode::Char(' ') && self.focus != Focus::Playbook {
@@ -989,13 +999,21 @@ impl App {
         self.panes[self.focus.index()].selected = keys.into_iter().nth(to);
     }
 
+    /// The RPO objective the panes compare with: the open incident's (its playbook's), else
+    /// the environment's.
+    pub fn rpo_objective(&self) -> crate::duration::Dur {
+        self.incident
+            .as_ref()
+            .map_or(self.env.objectives.rpo, |i| i.engine.settings().rpo)
+    }
+
     /// A live pane's rows in the order shown (problems first, its filter applied).
     pub fn pane_keys(&self, focus: Focus) -> Vec<RowKey> {
         use crate::ui::panes;
         let filter = self.panes[focus.index()].filter.as_str();
         let (board, env, now) = (&self.board, &self.env, self.now);
         match focus {
-            Focus::Lag => panes::lag::keys(board, env, now, filter),
+            Focus::Lag => panes::lag::keys(board, env, self.rpo_objective(), filter),
             Focus::Backups => panes::backups::keys(board, env, now, filter),
             Focus::Regions => panes::regions::keys(board, env, now, filter),
             Focus::Playbook => Vec::new(),
@@ -1034,9 +1052,9 @@ mod tests {
         let mut a = app(Mode::Drill);
         let pb = shipped_region_loss(&a.env);
         a.start_incident(pb);
-        a.flash = Some((a.now, DRILL_WELCOME.into()));
+        a.flash = Some(drill_welcome(a.now));
         a.update(Action::Tick(a.now));
-        assert!(a.flash.as_ref().is_some_and(|(_, t)| t == DRILL_WELCOME));
+        assert!(a.flash.as_ref().is_some_and(|f| f.text == DRILL_WELCOME));
         key(&mut a, KeyCode::Enter);
         assert!(
             a.incident
@@ -1046,10 +1064,46 @@ mod tests {
             "Enter declares"
         );
         assert!(
-            a.flash.as_ref().is_none_or(|(_, t)| t != DRILL_WELCOME),
+            a.flash.as_ref().is_none_or(|f| f.text != DRILL_WELCOME),
             "{:?}",
             a.flash
         );
+    }
+
+    /// The refusal "tick every checklist item first" goes once step 1's items are ticked: its
+    /// end condition comes with it from the engine (not from matching its words, which a
+    /// message that merely starts the same way does not share).
+    #[test]
+    fn the_unticked_refusal_goes_once_ticked_and_only_it() {
+        let mut a = app(Mode::Drill);
+        let pb = shipped_region_loss(&a.env);
+        let items = pb.steps[0].checklist.len();
+        assert!(items > 0, "step 1 of region-loss has a checklist");
+        a.start_incident(pb);
+        key(&mut a, KeyCode::Enter); // declare
+        key(&mut a, KeyCode::Enter); // refused: nothing ticked
+        let flash = a.flash.clone().expect("a refusal on the message line");
+        assert!(
+            flash
+                .text
+                .starts_with(crate::playbook::engine::UNTICKED_REFUSAL),
+            "{flash:?}"
+        );
+        assert_eq!(flash.until, Until::Ticked { step: 0 });
+        for i in 0..items {
+            assert!(a.flash.is_some(), "still {} unticked", items - i);
+            key(&mut a, KeyCode::Char(' '));
+            key(&mut a, KeyCode::Down);
+        }
+        assert_eq!(a.flash, None, "gone once every item is ticked");
+
+        // The same words said as an ordinary message stay until they fade.
+        a.say(format!(
+            "{} (quoted)",
+            crate::playbook::engine::UNTICKED_REFUSAL
+        ));
+        a.update(Action::Tick(a.now));
+        assert!(a.flash.is_some());
     }
 
     /// The shipped region-loss playbook, validated against `env`.
@@ -1204,7 +1258,7 @@ mod tests {
         a.focus = Focus::Playbook;
         key(&mut a, KeyCode::Char('/'));
         assert_eq!(a.filtering, None);
-        assert!(a.flash.as_ref().is_some_and(|(_, t)| t.contains("Tab")));
+        assert!(a.flash.as_ref().is_some_and(|f| f.text.contains("Tab")));
     }
 
     #[test]
@@ -1232,7 +1286,7 @@ mod tests {
             let mut a = app(mode);
             assert!(key(&mut a, KeyCode::Char('f')).is_empty());
             assert_eq!(a.overlay, None);
-            let flash = a.flash.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+            let flash = a.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
             assert!(flash.contains("demo mode only"), "{flash}");
         }
     }
@@ -1267,7 +1321,7 @@ mod tests {
             result: Err("already active".into()),
         });
         assert_eq!(a.faults.len(), 1);
-        let flash = a.flash.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+        let flash = a.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
         assert!(
             flash.contains("breach not injected: already active"),
             "{flash}"
@@ -1322,7 +1376,7 @@ mod tests {
         assert!(a.incident.is_some());
         a.journal_refused("/x/y.jsonl: permission denied");
         assert!(a.incident.is_none(), "not started");
-        let flash = a.flash.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+        let flash = a.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
         assert!(
             flash.contains("NOT STARTED") && flash.contains("/x/y.jsonl: permission denied"),
             "{flash}"
@@ -1373,7 +1427,7 @@ mod tests {
         }
         // No reason: refused, and what was typed is kept.
         assert!(key(&mut a, KeyCode::Enter).is_empty());
-        let flash = a.flash.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+        let flash = a.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
         assert!(flash.contains("reason is required"), "{flash}");
         for c in " first failed health check".chars() {
             key(&mut a, KeyCode::Char(c));

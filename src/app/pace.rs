@@ -383,7 +383,7 @@ mod tests {
     fn flash(app: &App) -> String {
         app.flash
             .as_ref()
-            .map(|(_, t)| t.clone())
+            .map(|f| f.text.clone())
             .unwrap_or_default()
     }
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeDelta, Utc};
 use color_eyre::eyre::{Result, WrapErr};
 
+use warroom::app::flash::Flash;
 use warroom::app::journal_writer::JournalTarget;
 use warroom::app::runtime::{self, JournalSettings, Session};
 use warroom::app::{App, Mode};
@@ -189,6 +190,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     );
     let (playbooks, problems) = load_playbooks(&args.playbooks, &env);
     let mut app = App::new(env, mode, theme, board, clock.now(), clock.speed());
+    app.describer = Some(warroom::actions::Describer(Arc::clone(&wiring.actions)));
     app.read_only = read_only;
     // Only a simulated clock can be paused or fast-forwarded; a follower only mirrors.
     app.pace.controllable = simulated && !matches!(start, Start::Follow(_));
@@ -196,7 +198,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     app.operator = who.operator.clone();
     app.playbooks = playbooks;
     if let Some(problem) = problems.first() {
-        app.flash = Some((clock.now(), format!("not offered: {problem}")));
+        app.flash = Some(Flash::new(clock.now(), format!("not offered: {problem}")));
     }
     let mut opened = None;
     let mut floor = None;
@@ -234,7 +236,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                     return Ok(ExitCode::from(EXIT_BAD_INPUT));
                 }
             }
-            app.flash = Some((clock.now(), warroom::app::DRILL_WELCOME.into()));
+            app.flash = Some(warroom::app::drill_welcome(clock.now()));
         }
         Start::Resume(plan) => {
             let plan = *plan;
@@ -319,7 +321,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             if jc.paused_for.is_some() && simulated {
                 notice.push_str(" · PAUSED as it was left: P resumes the clock");
             }
-            app.flash = Some((now, notice));
+            app.flash = Some(Flash::new(now, notice));
             floor = Some(jc.last);
             opened = Some((plan.journal, records));
         }

@@ -33,7 +33,6 @@
 
 pub mod health;
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -43,7 +42,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 
 use crate::actions::postgres::PostgresBackend;
-use crate::actions::{ActionBackend, ActionCall};
+use crate::actions::{ActionBackend, Call, call};
 use crate::duration::Dur;
 use crate::env::Environment;
 use crate::telemetry::postgres::{PgTarget, find_tool, newest_versioned_bin_dir, pg_error};
@@ -604,10 +603,9 @@ async fn bring_up(
         step("first dumps (daily-dump, snapshots)");
         let backend = PostgresBackend::new(&env)?;
         for backup in ["daily-dump", "snapshots"] {
-            let call = ActionCall {
-                name: "backup.snapshot".to_string(),
-                args: BTreeMap::from([("backup".to_string(), backup.to_string())]),
-            };
+            let call = Call::BackupSnapshot(call::BackupSnapshot {
+                backup: backup.to_string(),
+            });
             backend.execute(&call, &|_| {}).await?;
         }
     }

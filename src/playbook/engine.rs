@@ -59,6 +59,16 @@ pub const OUTPUT_LINE_MAX_CHARS: usize = 500;
 /// message once they are ticked).
 pub const UNTICKED_REFUSAL: &str = "tick every checklist item first";
 
+/// What a refusal is waiting for, when the engine knows: the console clears the refusal's
+/// message once it no longer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Step `step` has unticked checklist items.
+    Unticked { step: usize },
+    /// Anything else: the message stays until replaced or faded.
+    Other,
+}
+
 /// How the engine is run.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -300,8 +310,13 @@ pub enum Effect {
     Kill { step: usize, attempt: u32 },
     /// Show the confirmation dialog.
     OpenConfirm(Box<ConfirmRequest>),
-    /// The input was refused; show `why` to the operator. Nothing changed.
-    Refused { step: Option<usize>, why: String },
+    /// The input was refused; show `why` to the operator. Nothing changed. `cause` says what
+    /// would lift the refusal, when the engine knows.
+    Refused {
+        step: Option<usize>,
+        why: String,
+        cause: Refusal,
+    },
     /// Append to the journal (fsync) before showing its consequences.
     Record(Event),
     /// The incident is over (resolved or aborted).
@@ -1017,6 +1032,9 @@ pub struct StepView {
     pub observed: Option<Observation>,
     /// Newest executor output lines of the latest attempt (masked).
     pub output: Vec<String>,
+    /// An earlier step's output lines this step keeps on screen (`recall`): that step's
+    /// number (1-based), its id, and the lines (at most `Recall::MAX_LINES`, the newest).
+    pub recalled: Option<(usize, String, Vec<String>)>,
     pub on_failure: OnFailure,
     pub captures_rpo: bool,
 }
@@ -1837,6 +1855,32 @@ impl Engine {
             .collect()
     }
 
+    /// What a step's `recall` shows: the earlier step's number, id and output lines (those
+    /// containing the recall's text, else all), the newest `Recall::MAX_LINES` of them.
+    fn recalled(&self, recall: &super::model::Recall) -> (usize, String, Vec<String>) {
+        let id = self
+            .playbook
+            .steps
+            .get(recall.step)
+            .map(|s| s.id.clone())
+            .unwrap_or_default();
+        let output = self.runs.get(recall.step).map(|r| &r.output);
+        let mut lines: Vec<String> = output
+            .into_iter()
+            .flatten()
+            .filter(|l| {
+                recall
+                    .containing
+                    .as_deref()
+                    .is_none_or(|text| l.contains(text))
+            })
+            .cloned()
+            .collect();
+        let keep = lines.len().saturating_sub(super::model::Recall::MAX_LINES);
+        lines.drain(..keep);
+        (recall.step + 1, id, lines)
+    }
+
     pub fn step_view(&self, index: usize, now: DateTime<Utc>) -> Option<StepView> {
         let step = self.playbook.steps.get(index)?;
         let run = self.runs.get(index)?;
@@ -1872,6 +1916,7 @@ impl Engine {
                 .map(|w| format!("{} (timeout {})", w.condition, w.timeout)),
             observed: run.observed.clone(),
             output: run.output.iter().cloned().collect(),
+            recalled: step.recall.as_ref().map(|r| self.recalled(r)),
             on_failure: step.on_failure,
             captures_rpo: step.capture_rpo,
         })
@@ -2435,15 +2480,15 @@ impl Engine {
         }
         let total = self.playbook.steps[step].checklist.len();
         let list: Vec<String> = missing.iter().map(|m| format!("\"{m}\"")).collect();
-        refuse(
-            out,
-            Some(step),
-            format!(
+        out.push(Effect::Refused {
+            step: Some(step),
+            why: format!(
                 "{UNTICKED_REFUSAL}: {} of {total} not ticked: {}",
                 missing.len(),
                 list.join(", ")
             ),
-        );
+            cause: Refusal::Unticked { step },
+        });
         false
     }
 
@@ -2616,9 +2661,9 @@ impl Engine {
             Some(Ok(r)) => Some(r),
             None => None,
         };
-        if let (Some(r), Exec::Action(call)) = (&chosen, &mut exec) {
-            call.args
-                .insert("to".to_string(), RestoreTo::At(r.point).to_string());
+        if let (Some(r), Exec::Action(crate::actions::Call::DbRestore(call))) = (&chosen, &mut exec)
+        {
+            call.to = Some(RestoreTo::At(r.point));
         }
         let s = &self.playbook.steps[step];
         let command = self.command(step).unwrap_or_default();
@@ -2817,7 +2862,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Option<Result<Resolved, ResolveError>> {
         let s = self.playbook.steps.get(step)?;
-        if s.builtin().map(|b| b.name) != Some("db.restore") {
+        if s.builtin().map(|b| b.action) != Some(crate::actions::BuiltinAction::DbRestore) {
             return None;
         }
         let vars = &self.playbook.vars;
@@ -3601,6 +3646,7 @@ fn refuse(out: &mut Vec<Effect>, step: Option<usize>, why: impl Into<String>) {
     out.push(Effect::Refused {
         step,
         why: why.into(),
+        cause: Refusal::Other,
     });
 }
 

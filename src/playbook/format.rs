@@ -163,6 +163,21 @@ pub struct StepFile {
     /// this step done). At most one per playbook; the four standard scenarios need exactly one.
     #[serde(default)]
     pub restores_service: Option<Spanned<bool>>,
+    /// Lines of an earlier step's output kept on screen beside this step's checklist
+    /// (`{ step = "restore", lines = "manifest" }`): what the checklist compares with.
+    #[serde(default)]
+    pub recall: Option<Spanned<RecallFile>>,
+}
+
+/// A `recall = { step = "...", lines = "..." }` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecallFile {
+    /// The id of an earlier step.
+    pub step: Spanned<String>,
+    /// Only that step's output lines containing this text; without it, its last lines.
+    #[serde(default)]
+    pub lines: Option<Spanned<String>>,
 }
 
 /// A `wait = { ... }` table: one subject, one predicate, a timeout.

@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use super::format::{PlaybookFile, ReminderFile, StepFile, WaitFile};
+use super::format::{PlaybookFile, RecallFile, ReminderFile, StepFile, WaitFile};
 use super::model::{
-    ArgValue, Condition, Executor, OnFailure, Playbook, Reminder, Reveal, Scenario, Step, Template,
-    Var, Vars, Wait, is_var_name,
+    ArgValue, Condition, Executor, OnFailure, Playbook, Recall, Reminder, Reveal, Scenario, Step,
+    Template, Var, Vars, Wait, is_var_name,
 };
-use crate::actions::{ArgKind, BUILTINS, builtin};
+use crate::actions::{ArgKind, builtin};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::duration::Dur;
 use crate::env::{Environment, NameKind};
@@ -140,11 +140,7 @@ fn with_article(noun: &str) -> String {
 }
 
 fn builtin_list() -> String {
-    BUILTINS
-        .iter()
-        .map(|b| b.name)
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::actions::action_names()
 }
 
 const WAIT_FORMS: &str = "one of: { db = \"dr-replica\", role = \"primary\" }, \
@@ -355,7 +351,9 @@ impl Checker<'_> {
             } else {
                 seen.insert(id.clone(), step.id.span());
             }
-            steps.push(self.step(step, &vars));
+            let mut built = self.step(step, &vars);
+            built.recall = step.recall.as_ref().and_then(|r| self.recall(r, &steps));
+            steps.push(built);
         }
         let restoring: Vec<&Spanned<bool>> = file
             .steps
@@ -550,7 +548,48 @@ impl Checker<'_> {
             destructive,
             capture_rpo,
             restores_service,
+            recall: None,
         }
+    }
+
+    /// A step's `recall`: an earlier step (`earlier`: the steps before it) and an optional
+    /// filter.
+    fn recall(&mut self, recall: &Spanned<RecallFile>, earlier: &[Step]) -> Option<Recall> {
+        let file = recall.get_ref();
+        let id = file.step.get_ref();
+        let Some(step) = earlier.iter().position(|s| s.id == *id) else {
+            let known: Vec<&str> = earlier.iter().map(|s| s.id.as_str()).collect();
+            self.push(
+                file.step.span(),
+                format!(
+                    "recall names {id}, which is not an earlier step",
+                    id = crate::text::echo(id)
+                ),
+                if known.is_empty() {
+                    "the first step has nothing to recall; remove `recall`".to_string()
+                } else {
+                    format!(
+                        "recall one of the steps before this one: {}",
+                        known.join(", ")
+                    )
+                },
+            );
+            return None;
+        };
+        let containing = file.lines.as_ref().and_then(|l| {
+            let text = l.get_ref().trim();
+            if text.is_empty() {
+                self.push(
+                    l.span(),
+                    "empty `lines` in recall",
+                    "give the text the recalled lines contain (e.g. \"manifest\"), or remove \
+                     `lines` to recall the step's last lines",
+                );
+                return None;
+            }
+            Some(text.to_string())
+        });
+        Some(Recall { step, containing })
     }
 
     /// A `run` step's `env`: valid names, values checked like the arguments.

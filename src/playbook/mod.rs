@@ -32,7 +32,7 @@ pub use load::{
 };
 pub use model::{
     Condition, Executor, MASK, OnFailure, Playbook, Reveal, Scenario, Step, StepKind, Template,
-    Wait,
+    Vars, Wait,
 };
 pub use projection::{Measures, Plan, Projection};
 pub use runbook::{Format, render, show};

@@ -12,7 +12,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::actions::{ActionCall, ArgKind, Builtin, Exec};
+use crate::actions::{ArgKind, Builtin, BuiltinAction, Call, Exec, Value};
 use crate::duration::{Dur, compact};
 use crate::env::{Environment, NameKind};
 use crate::telemetry::{DbRole, DbState, Sample, Verdict};
@@ -295,7 +295,7 @@ pub enum Executor {
     },
 }
 
-// Built-ins are compared by name: the table has one entry per name, and `Builtin` itself (in
+// Built-ins are compared by action: the table has one entry per action, and `Builtin` itself (in
 // `actions`) does not implement `PartialEq`.
 impl PartialEq for Executor {
     fn eq(&self, other: &Self) -> bool {
@@ -312,7 +312,7 @@ impl PartialEq for Executor {
                     builtin: b,
                     with: wb,
                 },
-            ) => a.name == b.name && wa == wb,
+            ) => a.action == b.action && wa == wb,
             _ => false,
         }
     }
@@ -669,6 +669,22 @@ pub struct Step {
     pub capture_rpo: bool,
     /// Its completion restores service (the outage's end, for RTO achieved).
     pub restores_service: bool,
+    /// An earlier step's output shown beside the checklist.
+    pub recall: Option<Recall>,
+}
+
+/// Output of an earlier step kept on screen in a later one (`recall = { step, lines }`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recall {
+    /// The earlier step's index.
+    pub step: usize,
+    /// Only output lines containing this text; `None`: the last [`Recall::MAX_LINES`].
+    pub containing: Option<String>,
+}
+
+impl Recall {
+    /// At most this many recalled lines are shown (the newest).
+    pub const MAX_LINES: usize = 3;
 }
 
 impl Step {
@@ -685,7 +701,7 @@ impl Step {
     /// `backup.verify`. The drill criteria require every such step to pass.
     pub fn is_verification(&self) -> bool {
         self.wait.is_some()
-            || matches!(&self.executor, Some(Executor::Action { builtin, .. }) if builtin.name == "backup.verify")
+            || matches!(&self.executor, Some(Executor::Action { builtin, .. }) if builtin.action == BuiltinAction::BackupVerify)
     }
 
     /// The built-in action, if the step runs one.
@@ -794,24 +810,32 @@ impl Step {
                     .collect(),
                 timeout: self.timeout,
             }),
-            Executor::Action { builtin, with } => Some(Exec::Action(ActionCall {
-                name: builtin.name.to_string(),
-                args: with
+            Executor::Action { builtin, with } => {
+                let values = with
                     .iter()
                     .map(|(k, v)| {
                         let text = builtin
                             .args
                             .iter()
                             .any(|a| a.name == k.as_str() && a.kind == ArgKind::Text);
-                        let value = match message {
-                            Some(m) if text => m.to_string(),
-                            _ if text => occasion.mark(v.render(vars, reveal)),
-                            _ => v.render(vars, reveal),
+                        let value = match (v, message) {
+                            (ArgValue::Text(_), Some(m)) if text => Value::Text(m.to_string()),
+                            (ArgValue::Text(t), _) if text => {
+                                Value::Text(occasion.mark(t.render(vars, reveal)))
+                            }
+                            (ArgValue::Text(t), _) => Value::Text(t.render(vars, reveal)),
+                            (ArgValue::Count(n), _) => Value::Count(*n),
+                            (ArgValue::Flag(b), _) => Value::Flag(*b),
                         };
                         (k.clone(), value)
                     })
-                    .collect(),
-            })),
+                    .collect();
+                // The loader checked every argument against the table, so this cannot fail for
+                // a loaded playbook; a hand-built step that does not fit has nothing to run.
+                Call::from_values(builtin.action, values)
+                    .ok()
+                    .map(Exec::Action)
+            }
         }
     }
 
@@ -1255,6 +1279,7 @@ mod tests {
             destructive: false,
             capture_rpo: false,
             restores_service: false,
+            recall: None,
         }
     }
 
@@ -1299,7 +1324,7 @@ mod tests {
             Some("[DRILL] for api\nsecond line")
         );
         match step.render_exec_with(&v, Reveal::Secrets, Occasion::Real, Some("edited")) {
-            Some(Exec::Action(call)) => assert_eq!(call.arg("message"), Some("edited")),
+            Some(Exec::Action(call)) => assert_eq!(call.arg("message").as_deref(), Some("edited")),
             other => panic!("{other:?}"),
         }
         assert!(!step.message_uses_secret(&v));

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::actions::{ActionCall, ArgKind, BUILTINS, builtin};
+use crate::actions::{BuiltinAction, Call};
 use crate::duration::compact;
 use crate::recovery::{Basis, Known, RestoreTo, resolve};
 use crate::telemetry::DbRole;
@@ -19,106 +19,52 @@ use super::{
 /// Sessions a rotation revokes (cosmetic).
 const REVOKED_SESSIONS: (i64, i64) = (800, 5000);
 
+/// Why the simulator cannot run `action`, if it cannot (`warroom check` reports it). Exhaustive:
+/// every action is answered here.
+pub fn unsupported(action: BuiltinAction) -> Option<String> {
+    match action {
+        BuiltinAction::DbFailover => Some(
+            "the simulator does not model Multi-AZ failover (db.failover); drill with db.promote \
+             instead"
+                .to_string(),
+        ),
+        BuiltinAction::DbPromote
+        | BuiltinAction::DbReadOnly
+        | BuiltinAction::DbRestore
+        | BuiltinAction::DnsPoint
+        | BuiltinAction::AppScale
+        | BuiltinAction::BackupSnapshot
+        | BuiltinAction::BackupVerify
+        | BuiltinAction::SecretRotate
+        | BuiltinAction::HttpCheck
+        | BuiltinAction::NotifyWebhook => None,
+    }
+}
+
 impl Sim {
-    /// Runs a built-in action (`crate::actions::BUILTINS`) and returns its outcome lines.
-    /// Arguments are checked against the table: unknown, missing or malformed ones are errors
-    /// naming the bad value. Like every action method, it first advances to `now` (a `now` in
-    /// the past means "at the simulator's current time"); a refused action changes nothing else.
-    pub fn execute(
-        &mut self,
-        call: &ActionCall,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<String>, SimError> {
-        let Some(spec) = builtin(&call.name) else {
-            return Err(SimError::UnknownAction {
-                name: call.name.clone(),
-                known: BUILTINS
-                    .iter()
-                    .map(|b| b.name)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        };
-        let takes = || {
-            spec.args
-                .iter()
-                .map(|a| a.name)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if let Some(extra) = call
-            .args
-            .keys()
-            .find(|k| !spec.args.iter().any(|a| a.name == *k))
-        {
-            return Err(SimError::UnexpectedArg {
-                action: call.name.clone(),
-                arg: extra.clone(),
-                known: takes(),
-            });
-        }
-        for a in spec.args.iter().filter(|a| a.required) {
-            if call.arg(a.name).is_none() {
-                return Err(SimError::MissingArg {
-                    action: call.name.clone(),
-                    arg: a.name.to_string(),
-                });
-            }
-        }
-        for a in spec.args {
-            let Some(value) = call.arg(a.name) else {
-                continue;
-            };
-            let expected = match a.kind {
-                ArgKind::Count if value.parse::<u32>().is_err() => "a whole number (e.g. 3)",
-                ArgKind::Flag if parse_flag(value).is_none() => "true or false",
-                _ => continue,
-            };
-            return Err(SimError::BadArg {
-                action: call.name.clone(),
-                arg: a.name.to_string(),
-                value: value.to_string(),
-                expected: expected.to_string(),
-            });
-        }
-        // Presence and shape were checked above; the empty fallbacks are never used.
-        let arg = |name: &str| call.arg(name).unwrap_or_default();
-        match spec.name {
-            "db.promote" => self.promote(arg("db"), now),
-            "db.read_only" => {
-                let enabled = call.arg("enabled").and_then(parse_flag).unwrap_or(true);
-                self.set_read_only(arg("db"), enabled, now)
-            }
-            "db.restore" => {
-                let to = match call.arg("to") {
-                    None => None,
-                    Some(v) => Some(v.parse().map_err(|e: crate::recovery::BadRestoreTo| {
-                        SimError::BadArg {
-                            action: call.name.clone(),
-                            arg: "to".to_string(),
-                            value: v.to_string(),
-                            expected: e.to_string(),
-                        }
-                    })?),
-                };
-                self.restore(arg("db"), arg("backup"), to, now)
-            }
-            "dns.point" => self.point_dns(arg("dns"), arg("region"), now),
-            "app.scale" => {
-                let replicas = arg("replicas").parse::<u32>().unwrap_or_default();
-                self.scale_app(arg("app"), arg("region"), replicas, now)
-            }
-            "backup.snapshot" => self.take_backup(arg("backup"), now),
-            "backup.verify" => self.verify_backup(arg("backup"), now),
-            "secret.rotate" => self.rotate_secret(arg("region"), now),
-            "notify.webhook" => self.notify(arg("message"), now),
-            "http.check" => self.check_http(arg("region"), now),
-            other => Err(SimError::UnknownAction {
-                name: other.to_string(),
-                known: "db.promote, db.read_only, db.restore, dns.point, app.scale, \
-                        backup.snapshot, backup.verify, secret.rotate, notify.webhook"
-                    .to_string(),
+    /// Runs a built-in action and returns its outcome lines. Like every action method, it first
+    /// advances to `now` (a `now` in the past means "at the simulator's current time"); a
+    /// refused action changes nothing else. The match is exhaustive: a new action does not
+    /// compile until the simulator runs it or says why it cannot ([`unsupported`]).
+    pub fn execute(&mut self, call: &Call, now: DateTime<Utc>) -> Result<Vec<String>, SimError> {
+        match call {
+            Call::DbPromote(c) => self.promote(&c.db, now),
+            Call::DbFailover(_) => Err(SimError::Unsupported {
+                action: call.name(),
+                why: unsupported(call.action()).unwrap_or_default(),
             }),
+            Call::DbReadOnly(c) => self.set_read_only(&c.db, c.writes_off(), now),
+            Call::DbRestore(c) => self.restore(&c.db, &c.backup, c.to, now),
+            Call::DnsPoint(c) => self.point_dns(&c.dns, &c.region, now),
+            Call::AppScale(c) => {
+                let replicas = u32::try_from(c.replicas).unwrap_or(u32::MAX);
+                self.scale_app(&c.app, &c.region, replicas, now)
+            }
+            Call::BackupSnapshot(c) => self.take_backup(&c.backup, now),
+            Call::BackupVerify(c) => self.verify_backup(&c.backup, now),
+            Call::SecretRotate(c) => self.rotate_secret(&c.region, now),
+            Call::NotifyWebhook(c) => self.notify(&c.message, now),
+            Call::HttpCheck(c) => self.check_http(&c.region, now),
         }
     }
 
@@ -794,13 +740,5 @@ impl Sim {
             Phase::Restoring { .. } => "restoring (unreachable)",
             Phase::Down => "unreachable",
         }
-    }
-}
-
-fn parse_flag(value: &str) -> Option<bool> {
-    match value.trim() {
-        "true" => Some(true),
-        "false" => Some(false),
-        _ => None,
     }
 }

@@ -16,43 +16,13 @@ pub enum SimError {
         /// The valid names, comma-separated.
         known: String,
     },
-    /// An action name outside the built-in table.
-    #[error("unknown action {name:?}; the simulator implements: {known}")]
-    UnknownAction {
-        /// The name as given.
-        name: String,
-        /// The implemented actions, comma-separated.
-        known: String,
-    },
-    /// A required action argument is absent.
-    #[error("{action}: missing argument `{arg}`; add it to the step's `with` table")]
-    MissingArg {
+    /// An action the simulator does not model (nothing was changed).
+    #[error("{action}: {why}")]
+    Unsupported {
         /// The action called.
-        action: String,
-        /// The argument it lacks.
-        arg: String,
-    },
-    /// An argument the action does not take.
-    #[error("{action}: unexpected argument `{arg}`; it takes: {known}")]
-    UnexpectedArg {
-        /// The action called.
-        action: String,
-        /// The argument it does not take.
-        arg: String,
-        /// The arguments it takes, comma-separated.
-        known: String,
-    },
-    /// An argument whose value has the wrong shape.
-    #[error("{action}: argument `{arg}` = {value:?} is not {expected}")]
-    BadArg {
-        /// The action called.
-        action: String,
-        /// The argument name.
-        arg: String,
-        /// The value as given.
-        value: String,
-        /// What it should have been (`true or false`, `a whole number (e.g. 3)`).
-        expected: String,
+        action: &'static str,
+        /// Why, and what to drill with instead.
+        why: String,
     },
     /// Text that names no fault.
     #[error(

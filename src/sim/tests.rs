@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, TimeZone, Timelike, Utc};
 
 use super::*;
-use crate::actions::ActionCall;
+use crate::actions::Call;
 use crate::duration::compact;
 use crate::telemetry::{
     AttemptOutcome, BackupStatus, DbRole, DbState, FAILED_AUTH_SPIKE_PER_MIN, ReplicationState,
@@ -29,14 +29,8 @@ fn demo(seed: u64) -> Sim {
     Sim::new(&Environment::demo(), seed, t0())
 }
 
-fn call(name: &str, args: &[(&str, &str)]) -> ActionCall {
-    ActionCall {
-        name: name.to_string(),
-        args: args
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<BTreeMap<_, _>>(),
-    }
+fn call(name: &str, args: &[(&str, &str)]) -> Call {
+    Call::parse(name, args).expect("a valid call")
 }
 
 fn db(s: &Sample, name: &str) -> DatabaseReading {
@@ -621,11 +615,7 @@ fn read_only_stops_writes_and_back() {
         .set_read_only("dr-replica", true, at(80))
         .expect_err("replica");
     assert!(e.to_string().contains("\"dr-replica\" is a replica"), "{e}");
-    let e = sim
-        .execute(
-            &call("db.read_only", &[("db", "primary"), ("enabled", "maybe")]),
-            at(90),
-        )
+    let e = Call::parse("db.read_only", &[("db", "primary"), ("enabled", "maybe")])
         .expect_err("bad flag");
     assert_eq!(
         e.to_string(),
@@ -729,15 +719,12 @@ fn restore_to_a_point_before_the_corruption() {
         e.to_string().contains("the corruption would come back"),
         "{e}"
     );
-    let e = sim
-        .execute(
-            &call(
-                "db.restore",
-                &[("db", "primary"), ("backup", "snapshots"), ("to", "soon")],
-            ),
-            at(onset + 400),
-        )
-        .expect_err("bad to");
+    // A `to` that is none of the three never becomes a call.
+    let e = Call::parse(
+        "db.restore",
+        &[("db", "primary"), ("backup", "snapshots"), ("to", "soon")],
+    )
+    .expect_err("bad to");
     assert!(e.to_string().contains("before-corruption"), "{e}");
 }
 
@@ -782,15 +769,11 @@ fn scale_ramps_pods_up_over_30_to_60_seconds() {
     sim.advance(at(600));
     let a = app(&sim.sample(), "api", "primary").clone();
     assert_eq!((a.desired, a.ready), (6, 0));
-    let e = sim
-        .execute(
-            &call(
-                "app.scale",
-                &[("app", "api"), ("region", "dr"), ("replicas", "three")],
-            ),
-            at(600),
-        )
-        .expect_err("bad count");
+    let e = Call::parse(
+        "app.scale",
+        &[("app", "api"), ("region", "dr"), ("replicas", "three")],
+    )
+    .expect_err("bad count");
     assert!(e.to_string().contains("`replicas` = \"three\""), "{e}");
     let e = sim.scale_app("web", "dr", 1, at(600)).expect_err("app");
     assert_eq!(e.to_string(), "unknown app \"web\"; known: api");
@@ -860,19 +843,36 @@ fn notify_records_the_message() {
 #[test]
 fn execute_rejects_bad_calls_naming_the_value() {
     let mut sim = demo(1);
-    let cases = [
+    // Calls that cannot be built: the typed call refuses them before any backend sees them.
+    let malformed = [
         (
-            call("db.explode", &[]),
-            "unknown action \"db.explode\"; the simulator implements: db.promote",
+            Call::parse("db.explode", &[]),
+            "unknown action \"db.explode\"; built-in actions: db.promote",
         ),
-        (call("db.promote", &[]), "db.promote: missing argument `db`"),
+        (
+            Call::parse("db.promote", &[]),
+            "db.promote: missing argument `db`",
+        ),
+        (
+            Call::parse("db.promote", &[("db", "dr-replica"), ("force", "yes")]),
+            "db.promote: unexpected argument \"force\"; it takes: db",
+        ),
+        (
+            Call::parse(
+                "app.scale",
+                &[("app", "api"), ("region", "dr"), ("replicas", "-1")],
+            ),
+            "app.scale: argument `replicas` = \"-1\" is not a whole number",
+        ),
+    ];
+    for (c, want) in malformed {
+        let e = c.expect_err(want);
+        assert!(e.to_string().starts_with(want), "{e}");
+    }
+    let cases = [
         (
             call("db.promote", &[("db", "x")]),
             "unknown database \"x\"; known: primary, dr-replica",
-        ),
-        (
-            call("db.promote", &[("db", "dr-replica"), ("force", "yes")]),
-            "db.promote: unexpected argument `force`; it takes: db",
         ),
         (
             call("backup.verify", &[("backup", "tapes")]),
@@ -882,10 +882,14 @@ fn execute_rejects_bad_calls_naming_the_value() {
             call("secret.rotate", &[("region", "moon")]),
             "unknown region \"moon\"",
         ),
+        (
+            call("db.failover", &[("db", "primary")]),
+            "db.failover: the simulator does not model Multi-AZ failover",
+        ),
     ];
     let before = sim.sample();
     for (c, want) in cases {
-        let e = sim.execute(&c, at(0)).expect_err(&c.name);
+        let e = sim.execute(&c, at(0)).expect_err(c.name());
         assert!(e.to_string().starts_with(want), "{e}");
     }
     assert_eq!(sim.sample(), before, "a refused call changes nothing");

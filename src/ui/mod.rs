@@ -41,10 +41,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
         draw_too_small(frame, area);
         return;
     }
-    let flash = app.flash.as_ref().map(|(_, text)| {
+    let flash = app.flash.as_ref().map(|flash| {
         Line::from(vec![
             Span::styled(" ▸ ", app.theme.key),
-            Span::styled(text.as_str(), app.theme.text),
+            Span::styled(flash.text.as_str(), app.theme.text),
         ])
     });
     let flash_rows = flash.as_ref().map_or(0, |line| {
@@ -116,10 +116,7 @@ fn ctx<'a>(app: &'a App, focus: Focus) -> PaneCtx<'a> {
         selected: app.panes[focus.index()].selected.as_ref(),
         filter: &app.panes[focus.index()].filter,
         editing: app.filtering == Some(focus),
-        rpo: app
-            .incident
-            .as_ref()
-            .map_or(app.env.objectives.rpo, |i| i.engine.settings().rpo),
+        rpo: app.rpo_objective(),
     }
 }
 
@@ -156,39 +153,105 @@ fn selected_detail(frame: &mut Frame, area: Rect, app: &App) -> Rect {
     rest
 }
 
+/// The rows each live pane needs to show all its rows: borders (2), a header where it has one,
+/// and its rows (lag, backups, regions). A pane with no rows still needs one for its
+/// placeholder.
+fn pane_needs(app: &App) -> [u16; 3] {
+    let need = |rows: usize, header: u16| {
+        u16::try_from(rows.max(1))
+            .unwrap_or(u16::MAX)
+            .saturating_add(2 + header)
+    };
+    [
+        need(panes::lag::row_count(&app.board), 1),
+        need(panes::backups::row_count(&app.board), 1),
+        need(panes::regions::row_count(&app.board, &app.env), 0),
+    ]
+}
+
+/// Shares `total` rows between panes that need `needs` rows each: every pane gets what it needs
+/// while they all fit (the last takes what is left over); otherwise the smaller needs are met
+/// in full and the rest share equally (water-filling), so no pane shows empty rows while
+/// another is cut.
+fn share(total: u16, needs: &[u16]) -> Vec<u16> {
+    let sum: u32 = needs.iter().map(|n| u32::from(*n)).sum();
+    if sum <= u32::from(total) {
+        let mut out = needs.to_vec();
+        if let Some(last) = out.last_mut() {
+            *last += total - u16::try_from(sum).unwrap_or(total);
+        }
+        return out;
+    }
+    // The level L: each pane gets min(need, L); the panes cut at L share what rounding leaves.
+    let mut order: Vec<usize> = (0..needs.len()).collect();
+    order.sort_by_key(|i| needs[*i]);
+    let mut out = vec![0u16; needs.len()];
+    let mut left = total;
+    for (k, &i) in order.iter().enumerate() {
+        let panes_left = u16::try_from(needs.len() - k).unwrap_or(u16::MAX);
+        let fair = left / panes_left;
+        if needs[i] <= fair {
+            out[i] = needs[i];
+            left -= needs[i];
+        } else {
+            // Every pane from here on needs more than its fair share: equal shares, the
+            // remainder to the first of them in screen order.
+            let rest: Vec<usize> = {
+                let mut r = order[k..].to_vec();
+                r.sort_unstable();
+                r
+            };
+            let extra = left % panes_left;
+            for (j, &p) in rest.iter().enumerate() {
+                out[p] = fair + u16::from(u16::try_from(j).unwrap_or(u16::MAX) < extra);
+            }
+            break;
+        }
+    }
+    out
+}
+
 fn draw_panes(frame: &mut Frame, area: Rect, app: &App) {
     let area = selected_detail(frame, area, app);
-    // The lag pane needs its replicas plus borders and a header; the rest is shared.
-    let lag_rows = u16::try_from(panes::lag::row_count(&app.board)).unwrap_or(u16::MAX);
-    let lag_height = lag_rows.saturating_add(3).clamp(4, area.height / 3);
-    let [lag, rest] =
-        Layout::vertical([Constraint::Length(lag_height), Constraint::Min(0)]).areas(area);
-    panes::lag::render(frame, lag, &ctx(app, Focus::Lag));
+    let [lag_need, backups_need, regions_need] = pane_needs(app);
     if area.width >= WIDE {
+        // The lag pane above (at most a third: the two panes below are side by side and
+        // share the rest); backups and regions side by side below.
+        let heights = share(
+            area.height,
+            &[
+                lag_need.min(area.height / 3),
+                backups_need.max(regions_need),
+            ],
+        );
+        let [lag, rest] = Layout::vertical([
+            Constraint::Length(heights[0]),
+            Constraint::Length(heights[1]),
+        ])
+        .areas(area);
+        panes::lag::render(frame, lag, &ctx(app, Focus::Lag));
         let [backups, regions] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(rest);
         panes::backups::render(frame, backups, &ctx(app, Focus::Backups));
         panes::regions::render(frame, regions, &ctx(app, Focus::Regions));
     } else {
-        let backup_rows = u16::try_from(panes::backups::row_count(&app.board)).unwrap_or(u16::MAX);
-        let backups_height = backup_rows.saturating_add(3).min(rest.height / 2);
-        let [backups, regions] =
-            Layout::vertical([Constraint::Length(backups_height), Constraint::Min(0)]).areas(rest);
-        panes::backups::render(frame, backups, &ctx(app, Focus::Backups));
-        panes::regions::render(frame, regions, &ctx(app, Focus::Regions));
+        draw_panes_stacked_in(frame, area, app, [lag_need, backups_need, regions_need]);
     }
 }
 
 /// The three live panes one above the other (beside the playbook on wide screens).
 fn draw_panes_stacked(frame: &mut Frame, area: Rect, app: &App) {
     let area = selected_detail(frame, area, app);
-    let lag_rows = u16::try_from(panes::lag::row_count(&app.board)).unwrap_or(u16::MAX);
-    let backup_rows = u16::try_from(panes::backups::row_count(&app.board)).unwrap_or(u16::MAX);
+    draw_panes_stacked_in(frame, area, app, pane_needs(app));
+}
+
+fn draw_panes_stacked_in(frame: &mut Frame, area: Rect, app: &App, needs: [u16; 3]) {
+    let heights = share(area.height, &needs);
     let [lag, backups, regions] = Layout::vertical([
-        Constraint::Length(lag_rows.saturating_add(3).clamp(4, area.height / 4)),
-        Constraint::Length(backup_rows.saturating_add(3).min(area.height / 3)),
-        Constraint::Min(0),
+        Constraint::Length(heights[0]),
+        Constraint::Length(heights[1]),
+        Constraint::Length(heights[2]),
     ])
     .areas(area);
     panes::lag::render(frame, lag, &ctx(app, Focus::Lag));
@@ -301,5 +364,31 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
         y: area.y + (area.height - h) / 2,
         width: w,
         height: h,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::share;
+
+    #[test]
+    fn panes_get_what_they_need_and_the_last_takes_the_rest() {
+        // 80x24, the demo: lag 1 replica, 6 backup series, 2 regions; 21 rows for the panes.
+        assert_eq!(share(21, &[4, 9, 4]), vec![4, 9, 8]);
+        assert_eq!(share(17, &[4, 9, 4]), vec![4, 9, 4]);
+    }
+
+    #[test]
+    fn short_of_rows_small_needs_are_met_and_the_rest_share_equally() {
+        assert_eq!(share(12, &[4, 9, 4]), vec![4, 4, 4]);
+        assert_eq!(share(14, &[4, 9, 6]), vec![4, 5, 5]);
+        assert_eq!(share(15, &[4, 9, 7]), vec![4, 6, 5]);
+        // A fleet: each a third, the remainder to the first in screen order.
+        assert_eq!(share(50, &[183, 203, 40]), vec![17, 17, 16]);
+        for total in 0..60 {
+            let got = share(total, &[5, 30, 12]);
+            assert_eq!(got.iter().sum::<u16>(), total, "{total}: {got:?}");
+            assert!(got.iter().zip([5, 30, 12]).all(|(g, n)| *g <= n.max(total)));
+        }
     }
 }

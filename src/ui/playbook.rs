@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! ┌ Playbook · region-loss · Complete regional failure ────────────────────────┐
-//! │ RTO AT RISK ▕██████████░░░░░░░░░░▏ 12m05s of 30m outage · back by 31m10s         │
+//! │ RTO AT RISK ▕██████████░░░░░░░░░░▏ 12m05s of 30m outage · projected 31m10s       │
 //! │ ✓ 1 Assess scope                         2m     1m40s                      │
 //! │ ▶ 3 Promote the DR replica  DESTRUCTIVE   5m     0m35s                      │
 //! │ · 4 Deploy the application               10m                               │
@@ -229,7 +229,12 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
         } else if engine.is_finished() {
             words.push(Span::styled(format!(" of {rto} {since} · ended"), t.dim));
         } else {
-            words.push(Span::styled(format!(" of {rto} {since} · back by "), t.dim));
+            // Projected: the outage's length if every remaining step takes its target (its
+            // elapsed time so far plus the targets left), not a time of day.
+            words.push(Span::styled(
+                format!(" of {rto} {since} · projected "),
+                t.dim,
+            ));
             words.push(Span::styled(
                 span(g.projection_secs),
                 if at_risk { t.crit } else { t.text },
@@ -456,6 +461,21 @@ fn pinned_lines(
 ) -> Vec<Line<'static>> {
     let t = &app.theme;
     let mut lines = Vec::new();
+    if let Some((number, id, recalled)) = &step.recalled {
+        let from = format!("from step {number} ({}): ", sanitize(id));
+        if recalled.is_empty() {
+            lines.push(Line::from(vec![
+                Span::styled(from.clone(), t.header),
+                Span::styled("no output recorded", t.warn),
+            ]));
+        }
+        for line in recalled {
+            lines.push(Line::from(vec![
+                Span::styled(from.clone(), t.header),
+                Span::styled(sanitize(line), t.text),
+            ]));
+        }
+    }
     for (i, item) in step.checklist.iter().enumerate() {
         let cursor = focused && i == incident.item;
         let line = checklist_line(t, item, cursor);
@@ -855,6 +875,12 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
         lines.push(Line::from(vec![
             Span::styled("            ", t.dim),
             Span::styled(summary.clone(), t.dim),
+        ]));
+    }
+    if let Some(says) = &dialog.backend_says {
+        lines.push(Line::from(vec![
+            Span::styled("backend     ", t.header),
+            Span::styled(sanitize(says), t.text),
         ]));
     }
     let message_at = lines.len();

@@ -98,8 +98,8 @@ impl World {
         let Exec::Action(call) = exec else {
             return Err("the model runs no programs".into());
         };
-        let arg = |n: &str| call.arg(n).unwrap_or_default().to_string();
-        match call.name.as_str() {
+        let arg = |n: &str| call.arg(n).unwrap_or_default();
+        match call.name() {
             "db.promote" => {
                 if let Some(why) = &self.promote_fails {
                     return Err(why.clone());
@@ -386,7 +386,7 @@ impl Session {
             return;
         };
         let name = match &exec {
-            Exec::Action(call) => call.name.clone(),
+            Exec::Action(call) => call.name().to_string(),
             Exec::Run { .. } => "run".into(),
         };
         let lines: Vec<String> = self

@@ -343,6 +343,9 @@ pub(super) fn render_table<'a>(
     // `len` is not zero (above); ratatui's Table clamps the selection the same way.
     let selected = selected.min(len - 1);
     let shown = visible_rows(len, selected, body.height);
+    if shown.len() < len {
+        scroll_mark(buf, area, &shown, len, ctx.theme.dim);
+    }
     for (i, y) in shown.zip(body.top()..) {
         let area = Rect {
             y,
@@ -354,6 +357,36 @@ pub(super) fn render_table<'a>(
             paint::set_style(buf, area, ctx.theme.selected);
         }
     }
+}
+
+/// Where a table shows only part of its rows: ` ↑↓ rows 3-7 of 12 ` at the left of the pane's
+/// bottom border (the arrows say which way more rows are; the border's own note, right-aligned,
+/// keeps its right end), left out when the border is too narrow for it.
+fn scroll_mark(
+    buf: &mut Buffer,
+    area: Rect,
+    shown: &std::ops::Range<usize>,
+    len: usize,
+    style: Style,
+) {
+    let above = if shown.start > 0 { "↑" } else { "" };
+    let below = if shown.end < len { "↓" } else { "" };
+    let note = format!(
+        " {above}{below} rows {}-{} of {len} ",
+        shown.start + 1,
+        shown.end
+    );
+    let width = u16::try_from(note.chars().count()).unwrap_or(u16::MAX);
+    if area.height < 2 || width.saturating_add(2) > area.width {
+        return;
+    }
+    let at = Rect {
+        x: area.x + 1,
+        y: area.bottom() - 1,
+        width,
+        height: 1,
+    };
+    paint::text_line(buf, at, &Line::from(Span::styled(note, style)));
 }
 
 /// The x offset (from the table's left) and width of each column, as a ratatui `Table` lays

@@ -25,8 +25,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use chrono::{DateTime, Utc};
-
 use super::common::{
     Filter, Look, NONE, TableParts, Tally, bytes_text, cell, choose_columns, column_width,
     header_cell, lag_text, no_match, pane_block, problems_first, render_table, sparkline, worse,
@@ -148,10 +146,15 @@ impl Row<'_> {
     }
 }
 
-/// The rows the filter keeps, problems first, and their tally.
-fn ordered<'b>(board: &'b Board, env: &Environment, filter: &str) -> (Vec<Row<'b>>, Tally) {
+/// The rows the filter keeps, problems first, and their tally. A replica's lag is judged
+/// against `rpo`, the objective the pane shows (the open incident's, else the environment's).
+fn ordered<'b>(
+    board: &'b Board,
+    env: &Environment,
+    rpo: Dur,
+    filter: &str,
+) -> (Vec<Row<'b>>, Tally) {
     let filter = Filter::new(filter);
-    let rpo = env.objectives.rpo;
     let mut rows: Vec<Row<'b>> = replicas(board)
         .filter(|(db, r)| {
             filter.is_empty()
@@ -192,17 +195,17 @@ fn ordered<'b>(board: &'b Board, env: &Environment, filter: &str) -> (Vec<Row<'b
     (rows, tally)
 }
 
-/// The rows in the order shown, for moving the selection.
-pub fn keys(board: &Board, env: &Environment, _now: DateTime<Utc>, filter: &str) -> Vec<RowKey> {
-    let (rows, _) = ordered(board, env, filter);
+/// The rows in the order shown, for moving the selection (`rpo`: the objective shown).
+pub fn keys(board: &Board, env: &Environment, rpo: Dur, filter: &str) -> Vec<RowKey> {
+    let (rows, _) = ordered(board, env, rpo, filter);
     rows.iter()
         .map(|row| RowKey::Name(row.db.name.clone()))
         .collect()
 }
 
 /// The problem count as the title shows it (`10 of 100 broken`), `None` when all is well.
-pub fn tally_text(board: &Board, env: &Environment, filter: &str) -> Option<String> {
-    ordered(board, env, filter).1.text()
+pub fn tally_text(board: &Board, env: &Environment, rpo: Dur, filter: &str) -> Option<String> {
+    ordered(board, env, rpo, filter).1.text()
 }
 
 /// Draws the `Replica lag` pane.
@@ -210,7 +213,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
     let board = ctx.board;
     let freshness = board.freshness(|f| f.lag, ctx.now);
     let look = Look::new(ctx.theme, &freshness);
-    let (rows, tally) = ordered(board, ctx.env, ctx.filter);
+    let (rows, tally) = ordered(board, ctx.env, ctx.rpo, ctx.filter);
     let mut block = pane_block(ctx, TITLE, &tally, &freshness);
     let inner_width = Panel::inner(area).width;
 
@@ -355,7 +358,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
 /// The selected replica's whole row: `dr-replica (pynomaly-dr) from primary · lag 4.5s · alarm
 /// 5m · RPO 35m · streaming · 6.4 MiB behind`.
 pub fn selected_text(ctx: &PaneCtx<'_>) -> Option<String> {
-    let (rows, _) = ordered(ctx.board, ctx.env, ctx.filter);
+    let (rows, _) = ordered(ctx.board, ctx.env, ctx.rpo, ctx.filter);
     let row = ctx
         .selected
         .and_then(|key| {

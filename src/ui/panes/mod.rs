@@ -7,7 +7,7 @@
 //! - `row_count(..)`: how many rows there are before any filter (for the layout);
 //! - `selected_text(ctx)`: the selected row's whole text, shown under the panes while one has
 //!   focus (a narrow pane cuts its rows);
-//! - `keys(board, env, now, filter)`: the rows in the order shown, as [`RowKey`]s, for the App to
+//! - `keys(board, env, now or rpo, filter)`: the rows in the order shown, as [`RowKey`]s, for the App to
 //!   move the selection along.
 //!
 //! **Fleets.** Rows are ordered problems first: the most severe first (critical, warning,
