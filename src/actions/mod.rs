@@ -43,8 +43,10 @@ pub enum ArgKind {
     Name(NameKind),
     /// A whole number.
     Count,
-    /// Free text.
+    /// Free text (a message to people: marked in an exercise, editable in the dialog).
     Text,
+    /// A restore point: `before-corruption`, `latest-verified-backup` or an RFC 3339 time.
+    RestorePoint,
     /// `true` or `false`.
     Flag,
 }
@@ -356,7 +358,7 @@ builtin_actions! {
         args: {
             db: String = ArgKind::Name(NameKind::Database),
             backup: String = ArgKind::Name(NameKind::Backup),
-            to: Option<crate::recovery::RestoreTo> = ArgKind::Text,
+            to: Option<crate::recovery::RestoreTo> = ArgKind::RestorePoint,
         },
     }
     /// Point a DNS record at a region.
@@ -504,6 +506,7 @@ impl Call {
                     }
                     ArgKind::Count => Value::Count(2),
                     ArgKind::Text => Value::Text("warroom example".to_string()),
+                    ArgKind::RestorePoint => Value::Text("before-corruption".to_string()),
                     ArgKind::Flag => Value::Flag(true),
                 };
                 (a.name.to_string(), value)
@@ -604,7 +607,7 @@ impl ActionCall {
                 });
             };
             let value = match a.kind {
-                ArgKind::Name(_) | ArgKind::Text => Value::Text(v.clone()),
+                ArgKind::Name(_) | ArgKind::Text | ArgKind::RestorePoint => Value::Text(v.clone()),
                 ArgKind::Count => Value::Count(v.parse::<u64>().map_err(|_| {
                     bad(
                         spec.name,
