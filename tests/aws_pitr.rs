@@ -92,3 +92,67 @@ async fn restores_inside_the_window_and_refuses_outside_it() {
     assert!(e.to_string().contains("exists already"), "{e}");
     assert_eq!(moto.count("rds:RestoreDBInstanceToPointInTime"), 1);
 }
+
+/// The AWS backend's `db.restore`: the point the console resolved (`to` = a time) into the
+/// environment's `restore_instance`; the exact call is what the confirmation describes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backend_restores_into_the_environments_restore_instance() {
+    use warroom::actions::aws::{AwsBackend, WaitPolicy};
+    use warroom::actions::{ActionBackend, Call};
+    let Some(moto) = Moto::start() else { return };
+    let seeded = seed_two_regions(&moto, 2.0).await;
+    let text = two_region_env(&seeded).replacen(
+        "aws = { instance = \"pynomaly-prod\" }",
+        "aws = { instance = \"pynomaly-prod\", restore_instance = \"pynomaly-prod-pitr\" }",
+        1,
+    );
+    let env = warroom::env::Environment::parse("aws-pitr.toml", &text).expect("valid env");
+    let backend = AwsBackend::new(&env, moto.connector()).with_wait(WaitPolicy {
+        poll: Duration::from_millis(50),
+        promote: Duration::from_secs(20),
+        failover: Duration::from_secs(20),
+        snapshot: Duration::from_secs(20),
+        dns: Duration::from_secs(20),
+        webhook: Duration::from_secs(5),
+    });
+    let rds = rds(&moto, "us-west-2").await;
+    let window = restorable_window(&rds, "pynomaly-prod")
+        .await
+        .expect("window");
+    let point = window.earliest + (window.latest - window.earliest) / 2;
+    let call = Call::parse(
+        "db.restore",
+        &[
+            ("db", "primary"),
+            ("backup", "automated-snapshot"),
+            ("to", &point.to_rfc3339()),
+        ],
+    )
+    .expect("call");
+    assert_eq!(backend.unsupported(&call), None);
+    let described = backend.describe(&call);
+    assert!(
+        described.contains("rds:RestoreDBInstanceToPointInTime SourceDBInstanceIdentifier=pynomaly-prod TargetDBInstanceIdentifier=pynomaly-prod-pitr"),
+        "{described}"
+    );
+    moto.reset_calls();
+    // Unresolved choices are refused without a call.
+    let unresolved = Call::parse(
+        "db.restore",
+        &[("db", "primary"), ("backup", "automated-snapshot")],
+    )
+    .expect("call");
+    let e = backend
+        .execute(&unresolved, &|_| {})
+        .await
+        .expect_err("no point");
+    assert!(e.contains("needs a point in time"), "{e}");
+    let lines = backend.execute(&call, &|_| {}).await.expect("restore");
+    println!("{}", lines.join("\n"));
+    let calls = moto.calls_of("rds:RestoreDBInstanceToPointInTime");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0]["params"]["TargetDBInstanceIdentifier"],
+        "pynomaly-prod-pitr"
+    );
+}

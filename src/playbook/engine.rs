@@ -2842,6 +2842,13 @@ impl Engine {
                     .then(|| self.disrupted.map(|(d, _)| d))
                     .flatten()
             });
+        // RDS keeps its own point-in-time window (the backend checks the exact window before
+        // any call): a time up to now is offered, and refused there when outside it.
+        let rds = self
+            .settings
+            .environment
+            .database(db)
+            .is_some_and(|d| d.aws.is_some());
         Known {
             onset,
             newest_good_backup: picture.backup(backup).and_then(|b| b.last_good),
@@ -2850,6 +2857,7 @@ impl Engine {
                 .iter()
                 .filter(|b| crate::recovery::is_wal_archive(&b.kind))
                 .filter_map(|b| b.last_success)
+                .chain(rds.then_some(picture.at))
                 .max(),
         }
     }
