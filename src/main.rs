@@ -380,7 +380,10 @@ fn status(args: &ConsoleArgs, env: &Environment, json: bool) -> Result<ExitCode>
     for (i, r) in results.into_iter().enumerate() {
         board.apply(SourceId(i), r, now);
     }
-    let report = StatusReport::build(env, &board, now);
+    let history = warroom::recovery::verified::default_path()
+        .map(|p| warroom::recovery::verified::load(&p))
+        .unwrap_or_default();
+    let report = StatusReport::build(env, &board, now).with_verifications(&history);
     for p in &report.problems {
         tracing::warn!(reason = %p.reason.short(), "status: {}", warroom::text::visible(&p.to_string()));
     }

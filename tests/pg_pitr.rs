@@ -306,3 +306,80 @@ async fn a_missing_wal_segment_refuses_a_point_inside_the_gap() {
     let o = run(&["--at", "yesterday"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `backup.verify` keeps history: each result lands in `verifications.jsonl` beside the
+/// journals, and the restore-points list and `status` show the last one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verifications_are_kept_and_shown_as_last_verified() {
+    use warroom::actions::postgres::PostgresBackend;
+    use warroom::actions::{ActionBackend, Call};
+    use warroom::recovery::verified;
+    if !postgres_or_skip() {
+        return;
+    }
+    let lab = TestLab::up_with(
+        "pitrver",
+        &warroom::lab::UpOptions {
+            health_exe: None,
+            first_dumps: true,
+            orders: 500,
+        },
+    )
+    .await;
+    let state = common_pg::short_dir("pitrstate");
+    let history = state.join("warroom").join(verified::FILE);
+    let backend = PostgresBackend::new(&lab.env)
+        .expect("backend")
+        .with_verifications(Some(history.clone()));
+    let verify = Call::parse("backup.verify", &[("backup", "snapshots")]).expect("call");
+    backend.execute(&verify, &|_| {}).await.expect("verified");
+    let all = verified::load(&history);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert!(
+        all[0].ok && all[0].backup.starts_with("snapshots-"),
+        "{all:?}"
+    );
+
+    let list = warroom::restore_points::build(&lab.env, Some("primary"), None, &all).expect("list");
+    let row = list
+        .backups
+        .iter()
+        .find(|b| b.series == "snapshots")
+        .expect("the snapshot is listed");
+    assert_eq!(row.last_verified.as_ref().map(|v| v.ok), Some(true));
+    // The base backup `lab up` took is listed too, never verified.
+    assert!(
+        list.backups
+            .iter()
+            .any(|b| b.kind == "base backup" && b.last_verified.is_none())
+    );
+
+    // A damaged dump: the verification fails, and that is what is shown next.
+    let dump = lab.dir().join("backups/snapshots").join(&all[0].backup);
+    let bytes = std::fs::read(&dump).expect("dump");
+    std::fs::write(&dump, &bytes[..bytes.len() / 2]).expect("truncate");
+    backend
+        .execute(&verify, &|_| {})
+        .await
+        .expect_err("a truncated dump fails");
+    let all = verified::load(&history);
+    assert_eq!(all.len(), 2);
+    assert!(!all[1].ok);
+
+    // `status` reads the same history (beside the journals under XDG_STATE_HOME).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["status", "--json", "--env"])
+        .arg(lab.state.env_file())
+        .env("XDG_STATE_HOME", &state)
+        .output()
+        .expect("status");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let snapshots = v["backups"]
+        .as_array()
+        .expect("backups")
+        .iter()
+        .find(|b| b["name"] == "snapshots")
+        .expect("snapshots");
+    assert_eq!(snapshots["last_verified"]["ok"], false, "{snapshots}");
+    let _ = std::fs::remove_dir_all(&state);
+}

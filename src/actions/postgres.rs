@@ -59,6 +59,10 @@ pub struct PostgresBackend {
     series: BTreeMap<String, Series>,
     /// Base backup series (by name): point-in-time recovery (`src/recovery/postgres.rs`).
     pitr: BTreeMap<String, PgPitr>,
+    /// The environment's name, and where each `backup.verify` is recorded
+    /// (`verifications.jsonl` beside the journals; `None`: not recorded).
+    environment: String,
+    verifications: Option<PathBuf>,
     regions: BTreeMap<String, Vec<String>>,
     /// Each replica's source (`replica_of`), for the data-loss window of a promotion.
     sources: BTreeMap<String, String>,
@@ -218,10 +222,46 @@ impl PostgresBackend {
             databases,
             series,
             pitr,
+            environment: env.name.clone(),
+            verifications: crate::recovery::verified::default_path(),
             regions,
             sources,
             http: http::client()?,
         })
+    }
+
+    /// Records verifications in `path` instead of beside the journals (tests).
+    pub fn with_verifications(mut self, path: Option<PathBuf>) -> Self {
+        self.verifications = path;
+        self
+    }
+
+    /// Appends a `backup.verify` result to the verification history (the newest file of the
+    /// series is what `verify` checks). A history that cannot be written is logged, never fails
+    /// the step: the journal has the step's output.
+    fn record_verification(&self, backup: &str, result: &Result<Vec<String>, String>) {
+        let (Some(path), Ok(s)) = (&self.verifications, self.series(backup)) else {
+            return;
+        };
+        let file = scan(&s.dir, &s.pattern)
+            .ok()
+            .and_then(|f| f.into_iter().next())
+            .and_then(|f| f.path.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default();
+        let v = crate::recovery::verified::Verification {
+            environment: self.environment.clone(),
+            series: backup.to_string(),
+            backup: file,
+            at: Utc::now(),
+            ok: result.is_ok(),
+            detail: match result {
+                Ok(lines) => lines.first().cloned().unwrap_or_default(),
+                Err(e) => e.clone(),
+            },
+        };
+        if let Err(e) = crate::recovery::verified::record(path, &v) {
+            tracing::warn!(path = %path.display(), "cannot record the verification: {e}");
+        }
     }
 
     fn db(&self, name: &str) -> Result<&PgTarget, String> {
@@ -1052,7 +1092,11 @@ impl ActionBackend for PostgresBackend {
                         .map_err(|e| e.to_string()),
                     None => self.snapshot(&c.backup, progress).await,
                 },
-                Call::BackupVerify(c) => self.verify(&c.backup, progress).await,
+                Call::BackupVerify(c) => {
+                    let result = self.verify(&c.backup, progress).await;
+                    self.record_verification(&c.backup, &result);
+                    result
+                }
                 Call::HttpCheck(c) => self.http_check(&c.region).await,
                 Call::DbFailover(_)
                 | Call::DnsPoint(_)
