@@ -383,3 +383,73 @@ async fn verifications_are_kept_and_shown_as_last_verified() {
     assert_eq!(snapshots["last_verified"]["ok"], false, "{snapshots}");
     let _ = std::fs::remove_dir_all(&state);
 }
+
+/// The onset from an integrity signal: `integrity_check` polled like lag; its first failing
+/// sample is `corrupt_since`, kept while it fails, cleared once it passes again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_failing_integrity_sample_is_the_onset() {
+    use warroom::telemetry::Source;
+    use warroom::telemetry::postgres::PostgresSource;
+    if !postgres_or_skip() {
+        return;
+    }
+    let lab = TestLab::up("pitrint").await;
+    let text = std::fs::read_to_string(lab.state.env_file())
+        .expect("lab.toml")
+        .replacen(
+            "postgres = { dsn",
+            "postgres = { integrity_check = \"SELECT NOT EXISTS (SELECT 1 FROM orders WHERE note = 'destroyed')\", dsn",
+            1,
+        );
+    let env = warroom::env::Environment::parse("lab-integrity.toml", &text).expect("valid");
+    let db = env.database("primary").expect("primary");
+    let mut source = PostgresSource::new(db, &env).expect("source");
+    let reading = |s: &warroom::telemetry::Sample| s.databases[0].clone();
+    let ok = source.poll().await.expect("poll");
+    assert_eq!(reading(&ok).integrity_ok, Some(true));
+    assert_eq!(reading(&ok).corrupt_since, None);
+    let client = lab
+        .state
+        .target("primary")
+        .expect("t")
+        .connect()
+        .await
+        .expect("c");
+    client
+        .execute("UPDATE orders SET note = 'destroyed' WHERE id % 7 = 0", &[])
+        .await
+        .expect("damage");
+    let first = source.poll().await.expect("poll");
+    let onset = reading(&first).corrupt_since.expect("onset");
+    assert_eq!(reading(&first).integrity_ok, Some(false));
+    assert_eq!(onset, first.at, "the first failing sample");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let later = source.poll().await.expect("poll");
+    assert_eq!(
+        reading(&later).corrupt_since,
+        Some(onset),
+        "kept while it fails"
+    );
+    client
+        .execute(
+            "UPDATE orders SET note = NULL WHERE note = 'destroyed'",
+            &[],
+        )
+        .await
+        .expect("repair");
+    let fixed = source.poll().await.expect("poll");
+    assert_eq!(reading(&fixed).integrity_ok, Some(true));
+    assert_eq!(reading(&fixed).corrupt_since, None);
+    // A query that is not a SELECT is refused at load, located.
+    let bad = text.replacen(
+        "integrity_check = \"SELECT",
+        "integrity_check = \"DELETE",
+        1,
+    );
+    let e = warroom::env::Environment::parse("bad.toml", &bad).expect_err("not a SELECT");
+    assert!(e.to_string().contains("bad.toml:"), "{e}");
+    assert!(
+        e.to_string().contains("integrity_check is not a SELECT"),
+        "{e}"
+    );
+}

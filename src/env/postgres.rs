@@ -59,6 +59,10 @@ pub struct PostgresDatabase {
     /// there (its `data_dir`) is stopped; a server still answering there is never stopped
     /// without a `data_dir` to stop it by.
     pub restore_port: Option<u16>,
+    /// A query returning one boolean, `true` while the data is intact (e.g. `SELECT NOT EXISTS
+    /// (SELECT 1 FROM orders WHERE amount < 0)`), run on every poll like the lag: the first
+    /// failing sample is the corruption onset (`corrupt_since`), the restore point's reference.
+    pub integrity_check: Option<Spanned<String>>,
 }
 
 /// A directory of backup files (dumps, or a WAL archive):
@@ -328,6 +332,15 @@ impl PostgresDatabase {
             };
             if let Some((message, help)) = problem {
                 out.push(Diagnostic::at(path, src, v.span(), message).with_help(help));
+            }
+        }
+        if let Some(q) = &self.integrity_check {
+            let head = q.get_ref().trim_start().to_ascii_lowercase();
+            if !(head.starts_with("select") || head.starts_with("with")) {
+                out.push(
+                    Diagnostic::at(path, src, q.span(), "integrity_check is not a SELECT")
+                        .with_help("write a query returning one boolean, true while the data is intact: integrity_check = \"SELECT NOT EXISTS (SELECT 1 FROM orders WHERE amount < 0)\""),
+                );
             }
         }
         if let Some(var) = &self.password_env

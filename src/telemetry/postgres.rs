@@ -187,6 +187,7 @@ impl PgTarget {
             wal_archive: None,
             restore_dir: None,
             restore_port: None,
+            integrity_check: None,
         };
         Self::from_binding(name, &pg, None)
     }
@@ -640,6 +641,10 @@ pub struct PostgresSource {
     source_wal: Option<wal::SourceWal>,
     /// The lost window once the source is gone: measured once, in a task of its own.
     loss: Loss,
+    /// `integrity_check`: a query whose one boolean says the data is intact.
+    integrity_check: Option<String>,
+    /// The first poll whose integrity check failed (the corruption onset), until one passes.
+    corrupt_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The measurement of the lost window from WAL positions (see [`wal`]).
@@ -774,6 +779,11 @@ impl PostgresSource {
             lag_while_streaming: None,
             source_wal,
             loss: Loss::NotNeeded,
+            integrity_check: db
+                .postgres
+                .as_ref()
+                .and_then(|p| p.integrity_check.as_ref().map(|q| q.get_ref().clone())),
+            corrupt_since: None,
         })
     }
 
@@ -1042,8 +1052,33 @@ impl PostgresSource {
                 fill_window(r, w);
             }
         }
+        let at = chrono::Utc::now();
+        if let Some(sql) = self.integrity_check.clone()
+            && reading.state != DbState::Unreachable
+        {
+            // Polled like lag: the first failing sample is the corruption onset.
+            match query_one(&self.target, &mut self.client, &sql, &[]).await {
+                Ok(row) => match row.try_get::<_, Option<bool>>(0) {
+                    Ok(Some(true)) => {
+                        self.corrupt_since = None;
+                        reading.integrity_ok = Some(true);
+                    }
+                    Ok(Some(false)) => {
+                        let since = *self.corrupt_since.get_or_insert(at);
+                        reading.integrity_ok = Some(false);
+                        reading.corrupt_since = Some(since);
+                    }
+                    Ok(None) | Err(_) => {
+                        tracing::warn!(db = %self.target.name, "integrity_check did not answer one boolean");
+                    }
+                },
+                Err(f) => {
+                    tracing::warn!(db = %self.target.name, error = %f.message, "integrity_check failed");
+                }
+            }
+        }
         Sample {
-            at: chrono::Utc::now(),
+            at,
             databases: vec![reading],
             ..Sample::default()
         }
