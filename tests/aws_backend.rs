@@ -430,6 +430,67 @@ async fn dns_point_upserts_the_record_and_waits_for_insync() {
     assert_eq!(moto.counts(), BTreeMap::new());
 }
 
+/// `forensic = true`: a manual snapshot named `forensic-<instance>-<time>` and tagged
+/// `warroom:purpose=forensic` (RDS's automated retention never deletes a manual snapshot); the
+/// output names it, and the description shown before confirming says the same.
+#[tokio::test]
+async fn a_forensic_snapshot_is_named_and_tagged_as_evidence() {
+    let Some(moto) = Moto::start() else { return };
+    let seeded = seed_two_regions(&moto, 3.0).await;
+    let env = env_of(&seeded);
+    let connector = moto.connector();
+    let backend = AwsBackend::new(&env, Arc::clone(&connector)).with_wait(fast_wait());
+    let forensic = call(
+        "backup.snapshot",
+        &[("backup", "snapshots"), ("forensic", "true")],
+    );
+    let described = backend.describe(&forensic);
+    assert!(
+        described.contains("DBSnapshotIdentifier=forensic-pynomaly-prod-")
+            && described.contains("Tags=warroom:purpose=forensic"),
+        "{described}"
+    );
+    let out = backend.execute(&forensic, &|_| {}).await.expect("snapshot");
+    assert!(
+        out[0].starts_with("snapshot forensic-pynomaly-prod-"),
+        "{out:?}"
+    );
+    assert!(
+        out.iter()
+            .any(|l| l.starts_with("kept as forensic evidence: forensic-pynomaly-prod-")),
+        "{out:?}"
+    );
+    let calls = moto.calls_of("rds:CreateDBSnapshot");
+    let made = calls.last().expect("CreateDBSnapshot");
+    let id = made["params"]["DBSnapshotIdentifier"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let client = rds(&moto, PRIMARY_REGION).await;
+    let listed = client
+        .describe_db_snapshots()
+        .db_snapshot_identifier(&id)
+        .send()
+        .await
+        .expect("describe");
+    let snapshot = &listed.db_snapshots()[0];
+    assert_eq!(snapshot.snapshot_type(), Some("manual"));
+    let arn = snapshot.db_snapshot_arn().expect("arn").to_string();
+    let tags = client
+        .list_tags_for_resource()
+        .resource_name(&arn)
+        .send()
+        .await
+        .expect("tags");
+    assert!(
+        tags.tag_list()
+            .iter()
+            .any(|t| t.key() == Some("warroom:purpose") && t.value() == Some("forensic")),
+        "{:?}",
+        tags.tag_list()
+    );
+}
+
 #[tokio::test]
 async fn backup_snapshot_creates_a_manual_snapshot() {
     let Some(moto) = Moto::start() else { return };

@@ -126,6 +126,49 @@ async fn snapshot_then_verify_on_real_data() {
         0,
         "scratch database left behind"
     );
+
+    // forensic = true: the same dump and manifest, also kept under `forensic/` with a name of
+    // their own; the series counts one backup, not two. Dumps are named to the second: the next
+    // one a second later.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let forensic = call(
+        "backup.snapshot",
+        &[("backup", "snapshots"), ("forensic", "true")],
+    );
+    assert!(
+        backend
+            .describe(&forensic)
+            .contains("kept as forensic evidence in "),
+        "{}",
+        backend.describe(&forensic)
+    );
+    let out = backend.execute(&forensic, &|_| {}).await.expect("forensic");
+    let kept_line = out
+        .iter()
+        .find(|l| l.starts_with("kept as forensic evidence: "))
+        .unwrap_or_else(|| panic!("{out:?}"));
+    let dir = lab.dir().join("backups/snapshots/forensic");
+    let mut kept: Vec<String> = std::fs::read_dir(&dir)
+        .expect("forensic dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(
+        kept[0].starts_with("forensic-snapshots-") && kept[0].ends_with(".dump"),
+        "{kept:?}"
+    );
+    assert!(kept[1].ends_with(".manifest.json"), "{kept:?}");
+    assert!(kept_line.contains(&kept[0]), "{kept_line}");
+    let newest = newest_snapshot(&lab);
+    assert_eq!(
+        std::fs::read(dir.join(&kept[0])).expect("kept dump"),
+        std::fs::read(&newest).expect("series dump"),
+        "the forensic copy is the dump just taken"
+    );
+    let after = backup_reading(&lab, "snapshots").await;
+    assert_eq!((after.attempts_24h, after.successes_24h), (2, 2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -328,35 +328,54 @@ fn step_checklist_action_and_wait_are_always_visible() {
 }
 
 /// "PgDn did not reach them": the step's guide scrolls by page at 80x24, down to the timeline
-/// and back, while the checklist stays put.
+/// and back, while the checklist stays put. At 140x42 the same, or everything fits at once.
 #[test]
-fn step_detail_scrolls_with_page_keys_at_80x24() {
-    let mut tui = spawn_drill("corruption", SMALL);
-    press(&mut tui, "\r");
-    let top = tui.wait_text("Step 1/7", T);
-    assert!(top.contains("Scale the API in the primary region"), "{top}");
-    assert!(
-        top.contains("rows 1-"),
-        "a scroll position is shown:\n{top}"
-    );
-    let mut screen = top.clone();
-    for _ in 0..5 {
-        screen = press(&mut tui, "\x1b[6~");
+fn step_detail_scrolls_with_page_keys_at_80x24_and_140x42() {
+    for size in [SMALL, LARGE] {
+        let mut tui = spawn_drill("corruption", size);
+        press(&mut tui, "\r");
+        let top = tui.wait_text("Step 1/7", T);
+        assert!(
+            top.contains("Scale the API in the primary region"),
+            "{size:?}: {top}"
+        );
+        assert!(
+            top.contains("› [ ] The incident channel"),
+            "{size:?}: {top}"
+        );
+        if size == LARGE && !top.contains("rows 1-") {
+            assert!(
+                top.contains("Timeline"),
+                "{size:?}: nothing to scroll, so the timeline shows:\n{top}"
+            );
+            continue;
+        }
+        assert!(
+            top.contains("rows 1-"),
+            "{size:?}: a scroll position is shown:\n{top}"
+        );
+        let mut screen = top.clone();
+        for _ in 0..5 {
+            screen = press(&mut tui, "\x1b[6~");
+        }
+        assert!(
+            screen.contains("Timeline"),
+            "{size:?}: PgDn reaches the timeline:\n{screen}"
+        );
+        assert!(
+            !screen.contains("Scale the API in the primary region"),
+            "{size:?}: {screen}"
+        );
+        assert!(
+            screen.contains("› [ ] The incident channel"),
+            "{size:?}: {screen}"
+        );
+        let back = press(&mut tui, "\x1b[H");
+        assert!(
+            back.contains("Scale the API in the primary region"),
+            "{size:?}: {back}"
+        );
     }
-    assert!(
-        screen.contains("Timeline"),
-        "PgDn reaches the timeline:\n{screen}"
-    );
-    assert!(
-        !screen.contains("Scale the API in the primary region"),
-        "{screen}"
-    );
-    assert!(screen.contains("› [ ] The incident channel"), "{screen}");
-    let back = press(&mut tui, "\x1b[H");
-    assert!(
-        back.contains("Scale the API in the primary region"),
-        "{back}"
-    );
 }
 
 /// "Tab moved focus into hidden panes where the arrows moved an invisible cursor while Space
@@ -402,6 +421,41 @@ fn tab_never_focuses_a_hidden_pane_and_space_ticks_only_the_visible_cursor() {
     assert_eq!(ticks[0]["item"], 2, "{ticks:?}");
 }
 
+/// The same at 140x42, where every pane is on screen: Tab moves focus into the panes, where
+/// Space ticks nothing; back on the playbook, Space ticks the item under the visible cursor.
+#[test]
+fn tab_into_the_panes_at_140x42_and_space_ticks_only_on_the_playbook() {
+    let mut tui = spawn_drill("region-loss", LARGE);
+    press(&mut tui, "\r");
+    tui.wait_text("Step 1/", T);
+    for _ in 0..3 {
+        press(&mut tui, "\t");
+        press(&mut tui, "j");
+        let screen = press(&mut tui, " ");
+        assert!(!screen.contains("[x]"), "Space ticked in a pane:\n{screen}");
+    }
+    let screen = press(&mut tui, "\t");
+    assert!(
+        screen.contains("› [ ]"),
+        "focus back on the playbook:\n{screen}"
+    );
+    let screen = press(&mut tui, " ");
+    let cursor = screen
+        .lines()
+        .find(|l| l.contains("› ["))
+        .unwrap_or_else(|| panic!("no visible cursor:\n{screen}"));
+    assert!(cursor.contains("› [x]"), "{cursor}");
+    tui.send("q");
+    tui.send("q");
+    tui.wait_exit(T);
+    let state = tui.state.take().expect("state");
+    let ticks: Vec<_> = journal_lines(&the_journal_in(state.path()))
+        .into_iter()
+        .filter(|l| l["kind"] == "checklist_ticked")
+        .collect();
+    assert_eq!(ticks.len(), 1, "one tick, on the playbook: {ticks:?}");
+}
+
 /// "Enter in the `v` panes view silently declared the incident."
 #[test]
 fn enter_in_the_panes_view_never_declares() {
@@ -443,10 +497,17 @@ fn the_gauge_says_rto_at_risk_at_80x24_and_at_the_minimum() {
     }
 }
 
-/// "The message line was cut": a long refusal wraps and reads to its last word at 80x24.
+/// "The message line was cut": a long refusal wraps and reads to its last word, at 80x24 and
+/// at 140x42.
 #[test]
 fn the_message_line_wraps_instead_of_being_cut() {
-    let mut tui = spawn_drill("region-loss", SMALL);
+    for size in [SMALL, LARGE] {
+        message_line_reads_whole_at(size);
+    }
+}
+
+fn message_line_reads_whole_at(size: (u16, u16)) {
+    let mut tui = spawn_drill("region-loss", size);
     press(&mut tui, "\r");
     tui.wait_text("Step 1/", T);
     let screen = press(&mut tui, "\r");
@@ -980,5 +1041,48 @@ fn corruption_shows_the_manifest_its_checklist_compares_with() {
                 "{size:?}: {item:?} not ticked on screen"
             );
         }
+    }
+}
+
+/// breach's forensic snapshot was "verified" by an older regular snapshot and was not kept apart
+/// from retention as its guide said. The confirmation now shows the call keeping it as evidence
+/// (`forensic=true`), the pinned wait asks for a backup taken during the step, and the step's
+/// output (in the journal) names the copy kept outside retention.
+#[test]
+fn breach_keeps_its_forensic_snapshot_apart_and_waits_for_one_taken_in_the_step() {
+    for size in [SMALL, LARGE] {
+        let walk = walked("breach", size);
+        let snapshot: Vec<String> = walk
+            .screens
+            .iter()
+            .filter(|s| s.contains("Snapshot the database for forensics"))
+            .cloned()
+            .collect();
+        let text = playbook_text(&snapshot);
+        assert!(
+            text.contains("backup.snapshot backup=snapshots") && text.contains("forensic=true"),
+            "{size:?}: the forensic call never showed:\n{}",
+            snapshot.join("\n")
+        );
+        assert!(
+            text.contains("a snapshots backup taken during this step"),
+            "{size:?}: the wait never showed"
+        );
+        let kept: Vec<String> = journal_lines(&walk.journal)
+            .iter()
+            .filter(|l| l["kind"] == "output" && l["step"] == "snapshot")
+            .filter_map(|l| l["line"].as_str().map(str::to_string))
+            .filter(|l| l.starts_with("kept as forensic evidence: forensic-snapshots-"))
+            .collect();
+        assert_eq!(kept.len(), 1, "{size:?}: {kept:?}");
+        assert!(
+            kept[0].contains("outside snapshots's retention"),
+            "{size:?}: {}",
+            kept[0]
+        );
+        let waited = journal_lines(&walk.journal)
+            .iter()
+            .any(|l| l["kind"] == "step_finished" && l["step"] == "snapshot");
+        assert!(waited, "{size:?}: the snapshot step never finished");
     }
 }

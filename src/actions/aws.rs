@@ -412,19 +412,31 @@ impl AwsBackend {
     ) -> Result<Vec<String>, String> {
         let (instance, region, profile) = self.snapshot_target(call)?;
         let rds = self.connector.rds(&region, profile.as_deref()).await;
-        let id = snapshot_id(&instance, Utc::now());
+        let forensic = call.is_forensic();
+        let id = if forensic {
+            crate::actions::forensic_name(&instance, Utc::now())
+        } else {
+            snapshot_id(&instance, Utc::now())
+        };
         let started = Instant::now();
-        rds.create_db_snapshot()
+        let mut create = rds
+            .create_db_snapshot()
             .db_instance_identifier(&instance)
-            .db_snapshot_identifier(&id)
-            .send()
-            .await
-            .map_err(|e| {
-                fail(CallError::from_sdk(
-                    format!("rds:CreateDBSnapshot {instance}"),
-                    &e,
-                ))
-            })?;
+            .db_snapshot_identifier(&id);
+        if forensic {
+            create = create.tags(
+                aws_sdk_rds::types::Tag::builder()
+                    .key(FORENSIC_TAG.0)
+                    .value(FORENSIC_TAG.1)
+                    .build(),
+            );
+        }
+        create.send().await.map_err(|e| {
+            fail(CallError::from_sdk(
+                format!("rds:CreateDBSnapshot {instance}"),
+                &e,
+            ))
+        })?;
         progress(format!(
             "rds:CreateDBSnapshot {id} of {instance} accepted; waiting until it is available"
         ));
@@ -444,10 +456,18 @@ impl AwsBackend {
                         .unwrap_or("unknown")
                         .to_string();
                     if status == "available" {
-                        return Ok(vec![format!(
+                        let mut lines = vec![format!(
                             "snapshot {id} of {instance} available (took {})",
                             took(started)
-                        )]);
+                        )];
+                        if forensic {
+                            lines.push(format!(
+                                "kept as forensic evidence: {id} (tag {}={}), a manual snapshot: \
+                                 RDS's automated retention never deletes it",
+                                FORENSIC_TAG.0, FORENSIC_TAG.1
+                            ));
+                        }
+                        return Ok(lines);
                     }
                     if status == "failed" || status == "error" {
                         return Err(format!(
@@ -755,10 +775,19 @@ impl ActionBackend for AwsBackend {
             }),
             Call::BackupSnapshot(c) => self.snapshot_target(c).map(|(instance, region, _)| {
                 // The id carries the UTC time of execution, not of this description.
-                let id = snapshot_id(&instance, Utc::now());
+                let id = if c.is_forensic() {
+                    crate::actions::forensic_name(&instance, Utc::now())
+                } else {
+                    snapshot_id(&instance, Utc::now())
+                };
                 let prefix = id.get(..id.len().saturating_sub(15)).unwrap_or(&id);
+                let tags = if c.is_forensic() {
+                    format!(" Tags={}={}", FORENSIC_TAG.0, FORENSIC_TAG.1)
+                } else {
+                    String::new()
+                };
                 format!(
-                    "rds:CreateDBSnapshot DBInstanceIdentifier={instance} DBSnapshotIdentifier={prefix}<yyyymmdd-hhmmss UTC> (region {region}), then wait until it is available"
+                    "rds:CreateDBSnapshot DBInstanceIdentifier={instance} DBSnapshotIdentifier={prefix}<yyyymmdd-hhmmss UTC>{tags} (region {region}), then wait until it is available"
                 )
             }),
             Call::DnsPoint(c) => self.dns(c).map(|(aws, record, value, region)| {
@@ -903,6 +932,9 @@ fn writer(c: &aws_sdk_rds::types::DbCluster) -> Option<String> {
 
 /// A manual snapshot id: `warroom-<instance>-<UTC yyyymmdd-hhmmss>`, within RDS's rules (letters,
 /// digits and single hyphens, starting with a letter, at most 255 characters).
+/// The tag a forensic snapshot carries (`backup.snapshot` with `forensic = true`).
+pub const FORENSIC_TAG: (&str, &str) = ("warroom:purpose", "forensic");
+
 pub fn snapshot_id(instance: &str, now: chrono::DateTime<Utc>) -> String {
     let mut id = String::from("warroom-");
     for c in instance.chars() {

@@ -384,13 +384,16 @@ builtin_actions! {
             replicas: u64 = ArgKind::Count,
         },
     }
-    /// Take a backup now.
+    /// Take a backup now; `forensic = true` also keeps it apart from retention, as evidence.
     BackupSnapshot = "backup.snapshot" {
-        summary: "take a backup now",
-        verifies: "the backup exists and reads back (pg_restore --list; RDS snapshot available)",
+        summary: "take a backup now (forensic = true: also kept apart from retention and tagged as evidence)",
+        verifies: "the backup exists and reads back (pg_restore --list; RDS snapshot available); a forensic copy exists under its own name",
         rpo: None,
         target: backup,
-        args: { backup: String = ArgKind::Name(NameKind::Backup) },
+        args: {
+            backup: String = ArgKind::Name(NameKind::Backup),
+            forensic: Option<bool> = ArgKind::Flag,
+        },
     }
     /// Verify the newest backup of a series by restoring it.
     BackupVerify = "backup.verify" {
@@ -578,6 +581,32 @@ impl call::DbReadOnly {
     pub fn writes_off(&self) -> bool {
         self.enabled.unwrap_or(true)
     }
+}
+
+impl call::BackupSnapshot {
+    /// Whether the backup is also kept as forensic evidence: under its own name, tagged, apart
+    /// from the series' retention (`forensic` defaults to false).
+    pub fn is_forensic(&self) -> bool {
+        self.forensic.unwrap_or(false)
+    }
+}
+
+/// The name a forensic copy of a backup carries: `forensic-<what>-<yyyymmdd-hhmmss>` (UTC), so
+/// that it sorts by time and no retention rule written for the series' own names matches it.
+pub fn forensic_name(what: &str, at: chrono::DateTime<chrono::Utc>) -> String {
+    let mut name = String::from("forensic-");
+    for c in what.chars() {
+        let c = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '-'
+        };
+        if !(c == '-' && name.ends_with('-')) {
+            name.push(c);
+        }
+    }
+    let name = name.trim_end_matches('-').to_string();
+    format!("{name}-{}", at.format("%Y%m%d-%H%M%S"))
 }
 
 /// A built-in action in text form: its name and its arguments as strings. [`ActionCall::typed`]

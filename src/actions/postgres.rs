@@ -40,6 +40,27 @@ use crate::telemetry::source::BoxFuture;
 pub const PROMOTE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Longest a `pg_dump` or a `pg_restore` may run.
 pub const DUMP_TIMEOUT: Duration = Duration::from_secs(2 * 3600);
+/// Where forensic copies live inside a backup directory (`backup.snapshot` with `forensic`).
+pub const FORENSIC_DIR: &str = "forensic";
+
+/// Keeps `from` at `to` (creating `to`'s directory): a hard link where the file system allows
+/// it (no second copy of a large dump), else a copy. Refuses to replace an existing file.
+fn keep_copy(from: &Path, to: &Path) -> Result<(), String> {
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    if to.exists() {
+        return Err(format!(
+            "{} already exists; retry in a second",
+            to.display()
+        ));
+    }
+    std::fs::hard_link(from, to)
+        .or_else(|_| std::fs::copy(from, to).map(|_| ()))
+        .map_err(|e| format!("cannot keep {} as {}: {e}", from.display(), to.display()))
+}
+
 /// Where manifests live inside a backup directory (a dot directory: never matched by a glob).
 pub const MANIFEST_DIR: &str = ".warroom";
 
@@ -459,9 +480,14 @@ impl PostgresBackend {
         ])
     }
 
+    /// `backup.snapshot`: a dump of the series' database with its manifest. With `forensic`, the
+    /// dump and its manifest are also linked into the series directory's `forensic/`
+    /// subdirectory under a name of their own (`forensic-<series>-<time>.dump`): the series'
+    /// pattern and any retention that prunes the directory's files never reach them.
     async fn snapshot(
         &self,
         backup: &str,
+        forensic: bool,
         progress: &(dyn Fn(String) + Send + Sync),
     ) -> Result<Vec<String>, String> {
         let s = self.series(backup)?;
@@ -550,7 +576,7 @@ impl PostgresBackend {
             ))
         })?;
         let rows: i64 = manifest.tables.iter().map(|t| t.rows).sum();
-        Ok(vec![
+        let mut lines = vec![
             format!(
                 "wrote {} ({}) in {:.1}s; pg_restore --list reads {entries} entries",
                 final_path.display(),
@@ -562,7 +588,21 @@ impl PostgresBackend {
                 manifest.tables.len(),
                 manifest_path.display()
             ),
-        ])
+        ];
+        if forensic {
+            let dir = s.dir.join(FORENSIC_DIR);
+            let name = crate::actions::forensic_name(backup, taken_at);
+            let kept = dir.join(format!("{name}.dump"));
+            keep_copy(&final_path, &kept)?;
+            keep_copy(&manifest_path, &dir.join(format!("{name}.manifest.json")))?;
+            lines.push(format!(
+                "kept as forensic evidence: {} (+ its manifest), outside the series' files: \
+                 nothing that prunes {} reaches it",
+                kept.display(),
+                s.dir.display()
+            ));
+        }
+        Ok(lines)
     }
 
     /// The newest file of a series that `pg_restore --list` reads, with the files skipped.
@@ -1035,13 +1075,24 @@ impl ActionBackend for PostgresBackend {
                     db_shown(&c.db)
                 ),
             },
-            Call::BackupSnapshot(c) => format!(
-                "pg_dump --format=custom of {} into {} (+ manifest), checked with pg_restore --list",
-                series_db(&c.backup),
-                self.series
+            Call::BackupSnapshot(c) => {
+                let dir = self
+                    .series
                     .get(&c.backup)
-                    .map_or_else(|| series_shown(&c.backup), |s| s.dir.display().to_string())
-            ),
+                    .map_or_else(|| series_shown(&c.backup), |s| s.dir.display().to_string());
+                let kept = if c.is_forensic() {
+                    format!(
+                        ", kept as forensic evidence in {dir}/{FORENSIC_DIR}/forensic-{}-<time>.dump",
+                        c.backup
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "pg_dump --format=custom of {} into {dir} (+ manifest), checked with pg_restore --list{kept}",
+                    series_db(&c.backup),
+                )
+            }
             Call::BackupVerify(c) => format!(
                 "restore the newest {} into a scratch database on {}, compare row counts and md5 per table with its manifest, drop the scratch database",
                 series_shown(&c.backup),
@@ -1090,7 +1141,7 @@ impl ActionBackend for PostgresBackend {
                             )]
                         })
                         .map_err(|e| e.to_string()),
-                    None => self.snapshot(&c.backup, progress).await,
+                    None => self.snapshot(&c.backup, c.is_forensic(), progress).await,
                 },
                 Call::BackupVerify(c) => {
                     let result = self.verify(&c.backup, progress).await;

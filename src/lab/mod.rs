@@ -605,6 +605,7 @@ async fn bring_up(
         for backup in ["daily-dump", "snapshots"] {
             let call = Call::BackupSnapshot(call::BackupSnapshot {
                 backup: backup.to_string(),
+                forensic: None,
             });
             backend.execute(&call, &|_| {}).await?;
         }

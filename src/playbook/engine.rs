@@ -1213,8 +1213,11 @@ impl ReminderView {
     }
 }
 
+/// Whole seconds from `from` to `to`, as the difference of the two instants' whole seconds
+/// (each shown as `HH:MM:SS`): a figure always equals the difference of the times on screen,
+/// never one second off it because both carried fractions.
 fn secs_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
-    u64::try_from((to - from).num_seconds()).unwrap_or(0)
+    u64::try_from(to.timestamp() - from.timestamp()).unwrap_or(0)
 }
 
 /// When occurrence `n` of a reminder falls due: the declaration plus `n` periods.

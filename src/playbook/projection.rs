@@ -70,8 +70,11 @@ pub fn bytes_text(b: u64) -> String {
     format!("{v:.1} {} of WAL", UNITS[unit])
 }
 
+/// Whole seconds from `from` to `to`, as the difference of the two instants' whole seconds
+/// (each shown as `HH:MM:SS`): a figure always equals the difference of the times on screen,
+/// never one second off it because both carried fractions.
 fn secs_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
-    u64::try_from((to - from).num_seconds()).unwrap_or(0)
+    u64::try_from(to.timestamp() - from.timestamp()).unwrap_or(0)
 }
 
 /// What the projection needs from the plan: the objectives and the steps in order.
@@ -992,7 +995,7 @@ impl Projection {
             })
         });
         let disrupted = disruption.as_ref().map(|d| d.at);
-        let signed = |from: DateTime<Utc>, to: DateTime<Utc>| (to - from).num_seconds();
+        let signed = |from: DateTime<Utc>, to: DateTime<Utc>| to.timestamp() - from.timestamp();
         let restored = self.restored.as_ref().map(|r| r.at);
         // A disruption recorded after its own alarm or after the restore (a crafted or
         // inconsistent record) measures nothing: never 0, which would pass an objective.
@@ -1183,6 +1186,26 @@ mod tests {
     //! The worked cases of `MEASURES.md`, with their exact numbers.
     use super::*;
     use chrono::{TimeDelta, TimeZone};
+
+    /// A figure equals the difference of the two times as shown (`HH:MM:SS`): the outage began
+    /// at 10:00:26.9 and the first alarm came at 10:00:41.2; the timeline shows 10:00:26 and
+    /// 10:00:41, so MTTD reads 15s (14.3 s truncated read 14s, one second off the screen).
+    #[test]
+    fn figures_agree_with_the_times_shown() {
+        let base = Utc
+            .with_ymd_and_hms(2026, 11, 26, 10, 0, 26)
+            .single()
+            .expect("date");
+        let began = base + TimeDelta::milliseconds(900);
+        let alarm = base + TimeDelta::milliseconds(15_200);
+        let shown = |t: DateTime<Utc>| t.format("%H:%M:%S").to_string();
+        assert_eq!(
+            (shown(began), shown(alarm)),
+            ("10:00:26".into(), "10:00:41".into())
+        );
+        assert_eq!(secs_between(began, alarm), 15);
+        assert_eq!(secs_between(alarm, began), 0, "never negative");
+    }
 
     fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 22, h, m, s)

@@ -60,7 +60,7 @@ impl Sim {
                 let replicas = u32::try_from(c.replicas).unwrap_or(u32::MAX);
                 self.scale_app(&c.app, &c.region, replicas, now)
             }
-            Call::BackupSnapshot(c) => self.take_backup(&c.backup, now),
+            Call::BackupSnapshot(c) => self.take_backup(&c.backup, c.is_forensic(), now),
             Call::BackupVerify(c) => self.verify_backup(&c.backup, now),
             Call::SecretRotate(c) => self.rotate_secret(&c.region, now),
             Call::NotifyWebhook(c) => self.notify(&c.message, now),
@@ -462,9 +462,12 @@ impl Sim {
     /// `backup.snapshot`: a backup attempt of the series now, of the writer database. Fails (and
     /// records the failed attempt) when that database does not answer; a backup of a corrupt
     /// database succeeds but is tainted.
+    /// With `forensic`, the backup is also kept apart as evidence: under a name of its own
+    /// (`forensic-<series>-<time>`), tagged, outside the series' retention ([`Sim::forensic`]).
     pub fn take_backup(
         &mut self,
         backup: &str,
+        forensic: bool,
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, SimError> {
         self.advance(now);
@@ -501,6 +504,14 @@ impl Sim {
                  corruption",
                 fmt_time(c)
             ));
+        }
+        if forensic {
+            let name = crate::actions::forensic_name(backup, super::to_utc(t));
+            lines.push(format!(
+                "kept as forensic evidence: {name} (tag warroom:purpose=forensic), outside \
+                 {backup}'s retention: nothing deletes it until someone does so on purpose"
+            ));
+            self.forensic.push((backup.to_string(), name, t));
         }
         Ok(lines)
     }

@@ -262,10 +262,20 @@ pub struct Sim {
     notifications: Vec<(i64, String)>,
     /// Data-loss windows of promotions and restores, per database (seconds).
     data_loss: Vec<(String, i64, f64)>,
+    /// Backups kept as forensic evidence: series, name, when (outside any retention).
+    forensic: Vec<(String, String, i64)>,
     warnings: Vec<String>,
 }
 
 impl Sim {
+    /// Backups kept as forensic evidence (`backup.snapshot` with `forensic = true`): series,
+    /// name and when, oldest first. Nothing in the simulator ever deletes them.
+    pub fn forensic(&self) -> impl Iterator<Item = (&str, &str, DateTime<Utc>)> {
+        self.forensic
+            .iter()
+            .map(|(series, name, t)| (series.as_str(), name.as_str(), to_utc(*t)))
+    }
+
     /// Builds the deployment described by `env` as it is at `start` (whole seconds), healthy,
     /// with the previous 48 h of backup history made up from `seed`.
     pub fn new(env: &Environment, seed: u64, start: DateTime<Utc>) -> Sim {
@@ -488,6 +498,7 @@ impl Sim {
             faults: Vec::new(),
             notifications: Vec::new(),
             data_loss: Vec::new(),
+            forensic: Vec::new(),
             warnings,
         };
         sim.start_with_zones_down(env);

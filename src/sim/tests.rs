@@ -780,10 +780,43 @@ fn scale_ramps_pods_up_over_30_to_60_seconds() {
     assert!(sim.scale_app("api", "dr", 5000, at(600)).is_err());
 }
 
+/// `forensic = true`: the backup is also kept as evidence under its own name, tagged, and the
+/// simulator lists it; a regular snapshot keeps nothing apart.
+#[test]
+fn a_forensic_snapshot_is_kept_apart_under_its_own_name() {
+    let mut sim = demo(3);
+    let lines = sim
+        .take_backup("snapshots", false, at(100))
+        .expect("snapshot");
+    assert!(!lines.iter().any(|l| l.contains("forensic")), "{lines:?}");
+    assert_eq!(sim.forensic().count(), 0);
+    let lines = sim
+        .take_backup("snapshots", true, at(130))
+        .expect("snapshot");
+    let name = crate::actions::forensic_name("snapshots", at(130));
+    assert!(name.starts_with("forensic-snapshots-"), "{name}");
+    let kept = lines
+        .iter()
+        .find(|l| l.starts_with("kept as forensic evidence: "))
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert!(
+        kept.contains(&name) && kept.contains("tag warroom:purpose=forensic"),
+        "{kept}"
+    );
+    assert!(kept.contains("outside snapshots's retention"), "{kept}");
+    let listed: Vec<_> = sim.forensic().collect();
+    assert_eq!(listed, vec![("snapshots", name.as_str(), at(130))]);
+    // The regular series saw the backup too: a wait for a backup taken since the step holds.
+    let b = sim.sample().backup("snapshots").cloned().expect("reading");
+    assert_eq!(b.last_attempt, Some(at(130)));
+}
+
 #[test]
 fn snapshot_and_verify() {
     let mut sim = demo(3);
-    let lines = sim.take_backup("snapshots", at(100)).expect("snapshot");
+    let lines = sim
+        .take_backup("snapshots", false, at(100))
+        .expect("snapshot");
     assert!(
         lines[0].contains("backup of primary (pynomaly-prod)"),
         "{lines:?}"
@@ -802,7 +835,7 @@ fn snapshot_and_verify() {
 
     sim.inject(Fault::RegionLoss, at(200)).expect("region-loss");
     let e = sim
-        .take_backup("snapshots", at(210))
+        .take_backup("snapshots", false, at(210))
         .expect_err("unreachable");
     assert!(
         e.to_string().contains("pynomaly-prod) is unreachable"),
@@ -971,7 +1004,9 @@ fn region_loss_recovery_ends_with_a_healthy_dr_region() {
     assert_eq!(s.dns[0].target_region, "dr");
     assert_eq!(app(&s, "api", "dr").ready, 3);
     // Backups follow the new primary.
-    let lines = sim.take_backup("snapshots", at(H + 300)).expect("snapshot");
+    let lines = sim
+        .take_backup("snapshots", false, at(H + 300))
+        .expect("snapshot");
     assert!(lines[0].contains("pynomaly-dr-replica"), "{lines:?}");
 }
 
