@@ -944,8 +944,7 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
                     "backup taken {} UTC{}",
                     p.backup_at.format("%Y-%m-%d %H:%M:%S"),
                     match p.basis {
-                        crate::recovery::Basis::PointInTime =>
-                            " + WAL archive replayed to the point",
+                        crate::recovery::Basis::PointInTime => " + WAL replayed to the point",
                         crate::recovery::Basis::Backup => " (restored as it is)",
                     }
                 ),
