@@ -190,6 +190,14 @@ async fn conform(
     report
 }
 
+fn wire_options() -> warroom::backends::WireOptions {
+    warroom::backends::WireOptions {
+        seed: 1,
+        clock: warroom::clock::SessionClock::new(Instant::now(), chrono::Utc::now(), 1.0),
+        endpoint_url: None,
+    }
+}
+
 fn call(name: &str, args: &[(&str, &str)]) -> Call {
     Call::parse(name, args).expect("a valid call")
 }
@@ -284,7 +292,6 @@ fn lab_call(action: BuiltinAction) -> Call {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_action_on_the_lab() {
-    use warroom::actions::postgres::PostgresBackend;
     if !common_pg::postgres_or_skip() {
         return;
     }
@@ -297,11 +304,14 @@ async fn every_action_on_the_lab() {
         },
     )
     .await;
-    let backend = PostgresBackend::new(&lab.env).expect("backend");
+    // The console's backend for the lab: the router, which sends every call here to the
+    // PostgreSQL backend (databases, backup directories, HTTP health) or says why not.
+    let backend = warroom::backends::action_backend(&lab.env, &wire_options()).expect("backend");
+    assert_eq!(backend.name(), "postgres");
     let calls = ORDER.iter().map(|&a| lab_call(a)).collect();
     let env_file = lab.state.env_file();
     let dir = aws_common::Scratch::new("conform-lab");
-    let report = conform(&backend, Some(&env_file), calls, &dir.0).await;
+    let report = conform(backend.as_ref(), Some(&env_file), calls, &dir.0).await;
     let unsupported: Vec<&String> = report
         .iter()
         .filter(|r| r.ends_with("unsupported"))
@@ -378,8 +388,11 @@ async fn every_action_on_aws() {
         .with_var_lookup(Arc::new(move |name| {
             (name == "WARROOM_WEBHOOK_URL").then(|| url.clone())
         }));
+    // The console's router over the AWS backend (short waits, the test's webhook).
+    let mut router = warroom::actions::router::Router::new(&env);
+    router.aws = Some(Arc::new(backend));
     let calls = ORDER.iter().map(|&a| aws_call(a)).collect();
-    let report = conform(&backend, Some(&env_file), calls, &dir.0).await;
+    let report = conform(&router, Some(&env_file), calls, &dir.0).await;
     let unsupported: Vec<&String> = report
         .iter()
         .filter(|r| r.ends_with("unsupported"))

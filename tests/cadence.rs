@@ -520,6 +520,64 @@ mod view {
         assert_eq!(style.fg, a.theme.warn.fg, "past the p90: amber");
     }
 
+    /// The list's `20s/40s` column is explained where the current step is read: the heading
+    /// says what the two figures are.
+    #[test]
+    fn the_step_heading_says_what_the_past_figures_are() {
+        let a = app(past(20, 40));
+        let (line, _) = find(&a, "earlier drills:").expect("the heading explains the column");
+        assert!(line.contains("Step 1/7"), "on the heading: {line}");
+        assert!(
+            find(&a, "median").is_some() && find(&a, "20s, 90% within 40s").is_some(),
+            "{line}"
+        );
+    }
+
+    /// Over target, the list says by how much (it said only `over` after the time taken,
+    /// which read as the overrun).
+    #[test]
+    fn the_step_list_says_by_how_much_a_step_is_over() {
+        let mut a = app(PastDrills::default());
+        a.update(Action::Tick(t(150)));
+        let (row, style) = find(&a, "over by 30s").expect("the overrun on the step's row");
+        assert!(
+            row.contains("Assess scope") && row.contains("2m30s"),
+            "{row}"
+        );
+        assert_eq!(style.fg, a.theme.crit.fg);
+    }
+
+    /// At 80x24 the list cannot hold every step: the last row says how many more there are
+    /// (a playbook's last steps were out of view without a word).
+    #[test]
+    fn the_step_list_counts_the_steps_out_of_view() {
+        let a = app(PastDrills::default());
+        let (row, _) = find(&a, "more step(s): ").expect("a count of the hidden steps");
+        assert!(row.contains("-7"), "region-loss has 7 steps: {row}");
+    }
+
+    /// While the clock is paused, the keys line says first how to go on.
+    #[test]
+    fn a_paused_clock_says_how_to_resume_in_the_keys() {
+        let mut a = app(PastDrills::default());
+        assert!(find(&a, "P resume the clock").is_none());
+        a.pace.paused = Some(std::time::Duration::from_secs(3));
+        assert!(find(&a, "P resume the clock").is_some());
+    }
+
+    /// A note is the record's only trace of what was said: the console says it was taken.
+    #[test]
+    fn a_note_says_it_was_recorded() {
+        let mut a = app(PastDrills::default());
+        a.update(Action::Key(KeyEvent::from(KeyCode::Char('n'))));
+        for c in "DBA paged".chars() {
+            a.update(Action::Key(KeyEvent::from(KeyCode::Char(c))));
+        }
+        a.update(Action::Key(KeyEvent::from(KeyCode::Enter)));
+        let flash = a.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+        assert!(flash.starts_with("note recorded at "), "{flash}");
+    }
+
     #[test]
     fn the_reminder_line_warns_when_due_and_is_critical_when_overdue() {
         let mut a = app(PastDrills::default());

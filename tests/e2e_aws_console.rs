@@ -30,13 +30,25 @@ with = { db = "dr-replica" }
 destructive = true
 "#;
 
-/// The console on the seeded emulator with only test credentials.
+/// The console on the seeded emulator with only test credentials, at 200x60.
 fn console(
     moto: &Moto,
     env_file: &std::path::Path,
     playbooks: &std::path::Path,
     state: &Scratch,
     read_only: bool,
+) -> Tui {
+    console_at(moto, env_file, playbooks, state, read_only, (200, 60))
+}
+
+/// [`console`] at a terminal size.
+fn console_at(
+    moto: &Moto,
+    env_file: &std::path::Path,
+    playbooks: &std::path::Path,
+    state: &Scratch,
+    read_only: bool,
+    (cols, rows): (u16, u16),
 ) -> Tui {
     let mut args = vec![
         "--env".to_string(),
@@ -58,8 +70,8 @@ fn console(
         .to_string();
     Tui::spawn_in(
         &args,
-        200,
-        60,
+        cols,
+        rows,
         state.path(),
         &[
             ("AWS_ACCESS_KEY_ID", TEST_KEY_ID),
@@ -179,4 +191,41 @@ fn read_only_calls_nothing() {
     tui.send("q");
     tui.send("q");
     tui.wait_exit(T);
+}
+
+#[test]
+fn the_dialog_shows_the_backends_exact_call_at_80x24() {
+    let Some((moto, files, state)) = setup("aws-80x24") else {
+        return;
+    };
+    let mut tui = console_at(
+        &moto,
+        &files.path().join("aws.toml"),
+        &files.path().join("playbooks"),
+        &state,
+        false,
+        (80, 24),
+    );
+    tui.wait_text("LIVE", T);
+    tui.send("p");
+    tui.wait_text("promote-only", T);
+    tui.send("\r");
+    tui.wait_text("not declared", T);
+    tui.send("\r");
+    tui.wait_text("Step 1/1", T);
+    tui.send("\r");
+    let screen = tui.wait_text("Type dr-replica", T);
+    assert!(
+        screen.contains("backend") && screen.contains("rds:PromoteReadReplica"),
+        "the backend's own description, wrapped into the dialog at 80x24:\n{screen}"
+    );
+    // Describing is not calling.
+    assert_eq!(moto.count("rds:PromoteReadReplica"), 0);
+    // Esc cancels the dialog (sent alone: Esc and q together read as Alt-q).
+    tui.send("\x1b");
+    tui.wait_for("the dialog closed", T, |s| !s.contains("Type dr-replica"));
+    tui.send("q");
+    tui.send("q");
+    tui.wait_exit(T);
+    assert_eq!(moto.count("rds:PromoteReadReplica"), 0);
 }

@@ -115,10 +115,11 @@ fn the_reminder_counts_down_turns_overdue_and_u_journals_it_at_80x24() {
 }
 
 /// The step list's row of a step (`▶  1 Assess scope   2m   1m59s  1m00s/1m00s`).
+/// The step list's row of `title` (not the heading, not the RPO line naming its step).
 fn step_row(screen: &str, title: &str) -> Option<String> {
     screen
         .lines()
-        .find(|l| l.contains(title) && !l.contains("Step "))
+        .find(|l| l.contains(title) && !l.contains("Step ") && !l.contains("step "))
         .map(|l| l.split('│').nth(1).unwrap_or(l).trim_end().to_string())
 }
 

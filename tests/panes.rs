@@ -579,6 +579,43 @@ fn titles_are_exact() {
     }
 }
 
+/// A pane without focus shows its first rows (the most severe first), wherever its selection
+/// was left; with focus, it scrolls to the selection.
+#[test]
+fn an_unfocused_pane_shows_its_first_rows_whatever_the_selection() {
+    let env = Environment::demo();
+    let board = healthy_board();
+    let keys = keys(Pane::Backups, &board, &env, "");
+    assert!(keys.len() >= 5, "{keys:?}");
+    let name = |k: &RowKey| match k {
+        RowKey::Name(n) => n.clone(),
+        other => panic!("{other:?}"),
+    };
+    let (first, last) = (name(&keys[0]), name(&keys[keys.len() - 1]));
+    let size = (100, 6); // borders and header: three rows of data
+    let unfocused = draw_with(
+        Pane::Backups,
+        &board,
+        &Theme::fallback(),
+        size,
+        false,
+        keys.len() - 1,
+    );
+    let buf = unfocused.backend().buffer();
+    assert!(find(buf, &first).is_some(), "the first row shows");
+    assert!(find(buf, &last).is_none(), "not scrolled to the selection");
+    let focused = draw_with(
+        Pane::Backups,
+        &board,
+        &Theme::fallback(),
+        size,
+        true,
+        keys.len() - 1,
+    );
+    let buf = focused.backend().buffer();
+    assert!(find(buf, &last).is_some(), "focused: the selection shows");
+}
+
 /// The lag's colour and the problem count judge against the RPO the pane shows (the open
 /// incident's objective), not the environment's: they disagreed when the incident's was lower.
 #[test]

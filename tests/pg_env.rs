@@ -73,10 +73,10 @@ fn an_inline_password_is_refused_located_and_never_echoed() {
 }
 
 #[test]
-fn one_backend_per_environment_and_one_binding_per_database() {
+fn simulated_and_real_resources_do_not_mix_and_one_binding_per_database() {
     let err = error_of("pg_mixed.toml");
     assert!(
-        err.contains("\"dr-replica\" uses the sim backend, but \"primary\" uses postgres"),
+        err.contains("\"dr-replica\" is simulated (a `sim` binding, or none for a database), but \"primary\" is real (postgres)"),
         "{err}"
     );
     assert!(

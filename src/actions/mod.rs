@@ -9,7 +9,11 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
+pub mod ecs;
+pub mod patroni;
 pub mod postgres;
+pub mod router;
 pub mod run;
 pub mod sim;
 pub mod tree;

@@ -319,6 +319,9 @@ impl Incident {
                 for entry in std::mem::take(&mut self.undeclared) {
                     self.push_timeline(entry);
                 }
+                // The held entries took their place by time (a pause recorded before the
+                // declaration read above an outage that began earlier).
+                self.timeline.make_contiguous().sort_by_key(|(at, _)| *at);
             }
             _ => {}
         }
@@ -399,7 +402,7 @@ impl Incident {
 
     fn nothing_current(&self) -> String {
         if self.engine.declared_at().is_none() {
-            "the incident is not declared yet: Enter declares it and starts the clock".into()
+            "the incident is not declared yet: Enter declares it and starts step 1".into()
         } else {
             "no current step".into()
         }
@@ -555,7 +558,18 @@ impl Incident {
                 }
             },
         };
-        self.handle(input, now, flash)
+        let note = matches!(input, Input::Note { .. });
+        let effects = self.handle(input, now, flash);
+        if note
+            && flash.is_none()
+            && effects
+                .iter()
+                .any(|e| matches!(e, Effect::Record(_, Event::Note { .. })))
+        {
+            // The record is the only trace of a note: say it was taken.
+            *flash = Some(format!("note recorded at {} UTC", now.format("%H:%M:%S")).into());
+        }
+        effects
     }
 
     /// Enter (or `y`) in the confirmation dialog.
@@ -589,6 +603,26 @@ impl Incident {
 }
 
 /// One line for the timeline.
+/// A recorded command as one timeline line: a notify step's message (quoted in the record with
+/// `\n` escapes, and shown whole in the step and its confirmation) is summarised by its size.
+fn one_line(command: &str) -> String {
+    let notify = crate::actions::BuiltinAction::NotifyWebhook.name();
+    match command
+        .strip_prefix(notify)
+        .and_then(|rest| rest.strip_prefix(" message="))
+    {
+        Some(quoted) => {
+            let message: String = serde_json::from_str(quoted).unwrap_or_else(|_| quoted.into());
+            format!(
+                "{notify} message=({} lines, {} characters)",
+                crate::playbook::model::message_lines(&message).len(),
+                message.chars().count()
+            )
+        }
+        None => command.to_string(),
+    }
+}
+
 pub fn describe(event: &Event) -> String {
     match event {
         Event::Declared { title, .. } => format!("incident declared: {title}"),
@@ -619,7 +653,7 @@ pub fn describe(event: &Event) -> String {
             crate::playbook::model::message_lines(message).len()
         ),
         Event::ConfirmRequested { step, command } => {
-            format!("{step}: confirmation asked for {command}")
+            format!("{step}: confirmation asked for {}", one_line(command))
         }
         Event::ConfirmCancelled { step } => format!("{step}: confirmation cancelled"),
         Event::Confirmed {
@@ -628,7 +662,10 @@ pub fn describe(event: &Event) -> String {
             attempt,
             ..
         } => {
-            format!("{step}: CONFIRMED {command} (attempt {attempt})")
+            format!(
+                "{step}: CONFIRMED {} (attempt {attempt})",
+                one_line(command)
+            )
         }
         Event::RestorePointChosen {
             step,

@@ -399,8 +399,11 @@ impl App {
                     self.dirty = true;
                 }
                 self.now = self.now.max(now);
-                // Messages fade after FLASH_WALL_SECS of wall time, whatever the speed.
-                if let Some(Flash { at, .. }) = &self.flash
+                // Messages fade after FLASH_WALL_SECS of wall time, whatever the speed; one
+                // with an end condition of its own stays until it holds (a drill's welcome
+                // stays until the declaration: it faded before the fault arrived).
+                if let Some(Flash { at, until, .. }) = &self.flash
+                    && *until == Until::Faded
                     && (self.now - *at).num_milliseconds() as f64
                         > FLASH_WALL_SECS * 1000.0 * self.speed
                 {
@@ -640,7 +643,7 @@ impl App {
                             self.replaced = Some((self.incident.take(), self.journal_path.take()));
                             self.start_incident(playbook);
                             self.say(format!(
-                                "{title}: Enter declares the incident and starts the clock"
+                                "{title}: Enter declares the incident and starts step 1"
                             ));
                             return vec![Effect::NewIncident];
                         }
@@ -1104,6 +1107,78 @@ mod tests {
         ));
         a.update(Action::Tick(a.now));
         assert!(a.flash.is_some());
+    }
+
+    /// The drill's welcome stays past the fade of ordinary messages: it faded after a minute,
+    /// before the fault arrived, and nothing then said what to watch for.
+    #[test]
+    fn the_drill_welcome_outlasts_the_fade() {
+        let mut a = app(Mode::Drill);
+        let pb = shipped_region_loss(&a.env);
+        a.start_incident(pb);
+        a.flash = Some(drill_welcome(a.now));
+        let later = a.now + TimeDelta::seconds(600);
+        a.update(Action::Tick(later));
+        assert!(a.flash.as_ref().is_some_and(|f| f.text == DRILL_WELCOME));
+        // An ordinary message fades.
+        a.say("something else");
+        a.update(Action::Tick(later + TimeDelta::seconds(600)));
+        assert_eq!(a.flash, None);
+    }
+
+    /// The timeline is in time order once the incident is declared (a pause recorded before
+    /// the declaration read above the outage that began earlier), and a notify step's
+    /// confirmation is one line, its message summarised (no `\n` escapes).
+    #[test]
+    fn the_timeline_is_in_time_order_and_a_message_is_one_line() {
+        use crate::playbook::Event;
+        let mut a = app(Mode::Drill);
+        let pb = shipped_region_loss(&a.env);
+        a.start_incident(pb);
+        let t0 = a.now;
+        let incident = a.incident.as_mut().expect("incident");
+        incident.note_timeline(
+            t0 + TimeDelta::seconds(10),
+            &Event::Disrupted {
+                since: t0 + TimeDelta::seconds(10),
+                evidence: "fault".into(),
+                reason: None,
+                by: None,
+            },
+        );
+        incident.note_timeline(t0 + TimeDelta::seconds(60), &Event::ClockPaused {});
+        incident.note_timeline(
+            t0 + TimeDelta::seconds(90),
+            &Event::Declared {
+                playbook: "region-loss".into(),
+                title: "Region loss".into(),
+                hash: String::new(),
+                rto_secs: 1800,
+                rpo_secs: 300,
+                read_only: false,
+            },
+        );
+        incident.note_timeline(
+            t0 + TimeDelta::seconds(100),
+            &Event::Confirmed {
+                step: "notify".into(),
+                command: format!("notify.webhook message={:?}", "[DRILL] one\ntwo\nthree"),
+                attempt: 1,
+                destructive: false,
+                typed: None,
+                evidence: Default::default(),
+                by: String::new(),
+            },
+        );
+        let times: Vec<_> = incident.timeline.iter().map(|(at, _)| *at).collect();
+        let mut sorted = times.clone();
+        sorted.sort();
+        assert_eq!(times, sorted, "{:?}", incident.timeline);
+        let confirmed = &incident.timeline.back().expect("an entry").1;
+        assert_eq!(
+            confirmed,
+            "notify: CONFIRMED notify.webhook message=(3 lines, 21 characters) (attempt 1)"
+        );
     }
 
     /// The shipped region-loss playbook, validated against `env`.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use warroom::cli::ConsoleArgs;
 use warroom::duration::Dur;
-use warroom::env::{Backend, Environment};
+use warroom::env::Environment;
 use warroom::playbook::{self, Playbook};
 use warroom::sim::Fault;
 use warroom::text::echo;
@@ -208,7 +208,7 @@ pub(crate) fn drill_plan(
     scenario: &str,
     at: Option<&str>,
 ) -> Result<DrillPlan, BadInput> {
-    if env.backend() != Backend::Sim && lab_dir(env).is_none() {
+    if !env.is_simulated() && lab_dir(env).is_none() {
         return Err(BadInput(format!(
             "drills inject real faults: they run on the simulator or in a `warroom lab`, and \
              environment {:?} is neither. Rehearse with the built-in demo (no --env), a simulated \
@@ -220,6 +220,13 @@ pub(crate) fn drill_plan(
         Ok(p) => p,
         Err(e) => return Err(BadInput(e.to_string())),
     };
+    // Per resource: every resource the playbook touches is simulated or in the lab.
+    if let Some(why) = warroom::backends::drill_refusal(env, &playbook) {
+        return Err(BadInput(format!(
+            "{why}. Rehearse with the built-in demo (no --env), a simulated environment file, or \
+             the lab (warroom lab up; warroom drill region-loss --env .lab/lab.toml)"
+        )));
+    }
     let fault: Fault = playbook.scenario.to_string().parse().map_err(|_| {
         BadInput(format!(
             "playbook {:?} has scenario {:?}, which has no simulator fault; drills need az-loss, \
@@ -257,8 +264,7 @@ pub(crate) fn fault_delay(seed: u64) -> Duration {
 
 /// The lab directory an environment file belongs to, if it was written by `warroom lab up`.
 pub(crate) fn lab_dir(env: &Environment) -> Option<PathBuf> {
-    let dir = env.base_dir.clone()?;
-    warroom::lab::LabState::load(&dir).ok().map(|_| dir)
+    warroom::backends::lab_of(env)
 }
 
 /// One step of SplitMix64: a seeded choice without a dependency.

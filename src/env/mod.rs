@@ -1,5 +1,6 @@
-//! The environment file: logical names (what playbooks speak of) mapped to real resources in one
-//! backend, plus the recovery objectives. The `demo` environment is built in and simulated.
+//! The environment file: logical names (what playbooks speak of) mapped to real resources, each
+//! through its own binding (`sim`, `postgres`, `aws`, `ecs`, `http`: one environment may mix the
+//! real ones), plus the recovery objectives. The `demo` environment is built in and simulated.
 
 pub mod postgres;
 
@@ -15,12 +16,16 @@ use crate::duration::Dur;
 /// The built-in environment's source text.
 pub const DEMO_TOML: &str = include_str!("demo.toml");
 
-/// Which backend the environment's resources live in.
+/// What the environment as a whole is: simulated, or real (PostgreSQL, AWS, or both mixed).
+/// Actions and sources go by each resource's own [`Binding`]; this is for messages and for the
+/// one decision that is the whole environment's: simulated or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sim,
     Postgres,
     Aws,
+    /// Real resources of more than one kind (e.g. PostgreSQL with Route 53 DNS and ECS apps).
+    Mixed,
 }
 
 impl Backend {
@@ -29,8 +34,50 @@ impl Backend {
             Backend::Sim => "sim",
             Backend::Postgres => "postgres",
             Backend::Aws => "aws",
+            Backend::Mixed => "mixed",
         }
     }
+}
+
+/// What one resource is bound to: who observes it and who acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Binding {
+    /// The simulator (a simulated environment: every resource is).
+    Sim,
+    /// A self-hosted PostgreSQL server (`postgres = {...}`) or a backup directory (`dir`).
+    Postgres,
+    /// AWS: RDS (`aws`), RDS snapshots (`aws_snapshots`), Route 53 (`aws`, health checks).
+    Aws,
+    /// An ECS service per region (`ecs = {...}` on an app).
+    Ecs,
+    /// HTTP health endpoints (`health = [...]` on a region).
+    Http,
+    /// A Patroni member's REST API (`patroni = {...}` on a database).
+    Patroni,
+}
+
+impl Binding {
+    pub fn label(self) -> &'static str {
+        match self {
+            Binding::Sim => "sim",
+            Binding::Postgres => "postgres",
+            Binding::Aws => "aws",
+            Binding::Ecs => "ecs",
+            Binding::Http => "http",
+            Binding::Patroni => "patroni",
+        }
+    }
+}
+
+/// ECS binding of an application in one logical region: the service whose desired count
+/// `app.scale` sets and whose running count the panes and `ready_at_least` read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcsService {
+    /// Cluster name or ARN.
+    pub cluster: String,
+    /// Service name or ARN.
+    pub service: String,
 }
 
 /// Recovery objectives the incident is measured against.
@@ -136,6 +183,18 @@ pub struct DatabaseDef {
     pub postgres: Option<postgres::PostgresDatabase>,
     /// AWS: the RDS DB instance or Aurora DB cluster behind this name.
     pub aws: Option<Spanned<AwsDatabase>>,
+    /// A Patroni-managed PostgreSQL node: its REST API.
+    pub patroni: Option<Spanned<PatroniDatabase>>,
+}
+
+/// Patroni binding of a database: the REST API of the Patroni member that runs it
+/// (`patroni = { url = "http://10.0.0.2:8008" }`). Role, timeline, lag and the cluster's pause
+/// state are read from it; `db.promote` and `db.failover` go through it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatroniDatabase {
+    /// Base URL of the member's REST API (http or https).
+    pub url: String,
 }
 
 /// AWS binding of a database: exactly one of `instance` or `cluster`.
@@ -319,6 +378,9 @@ pub struct AppDef {
     /// Normal replica count per logical region.
     pub replicas: BTreeMap<String, u32>,
     pub sim: Option<toml::Table>,
+    /// ECS: the service per logical region (`ecs = { dr = { cluster = "c", service = "api" } }`),
+    /// in that region's AWS region (`id`), with its `profile`.
+    pub ecs: Option<Spanned<BTreeMap<String, EcsService>>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -701,6 +763,25 @@ impl Environment {
             if db.aws.is_some() {
                 bound.push(Backend::Aws);
             }
+            if let Some(p) = &db.patroni {
+                bound.push(Backend::Postgres);
+                let url = &p.get_ref().url;
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    out.push(
+                        Diagnostic::at(
+                            path,
+                            src,
+                            p.span(),
+                            format!(
+                                "database {}: patroni url {} is not an http(s) URL",
+                                crate::text::echo(db.name.get_ref()),
+                                crate::text::echo(url)
+                            ),
+                        )
+                        .with_help("the member's REST API, e.g. patroni = { url = \"http://10.0.0.2:8008\" }"),
+                    );
+                }
+            }
             match bound.as_slice() {
                 [b] => bindings.push((*b, &db.name)),
                 // No binding: simulated (older environment files and the simulator's own
@@ -716,7 +797,7 @@ impl Environment {
                             crate::text::echo(db.name.get_ref())
                         ),
                     )
-                    .with_help("keep exactly one of sim, postgres, aws"),
+                    .with_help("keep exactly one of sim, postgres, patroni, aws"),
                 ),
             }
         }
@@ -761,22 +842,46 @@ impl Environment {
                 (None, None) => {}
             }
         }
-        if let Some((first, first_name)) = bindings.first().copied() {
-            for (backend, name) in bindings.iter().skip(1).filter(|(b, _)| *b != first) {
+        // Real bindings mix (a PostgreSQL pair with Route 53 DNS and ECS apps); the simulator
+        // does not mix with them: it simulates a whole deployment, and a drill on it must not
+        // touch anything real.
+        let real = bindings
+            .iter()
+            .find(|(b, _)| *b != Backend::Sim)
+            .copied()
+            .or_else(|| {
+                self.apps
+                    .iter()
+                    .find(|a| a.ecs.is_some())
+                    .map(|a| (Backend::Aws, &a.name))
+            });
+        if let Some((backend, real_name)) = real {
+            let apps = self
+                .apps
+                .iter()
+                .filter(|a| a.sim.is_some())
+                .map(|a| &a.name);
+            let dns = self.dns.iter().filter(|d| d.sim.is_some()).map(|d| &d.name);
+            let simulated = bindings
+                .iter()
+                .filter(|(b, _)| *b == Backend::Sim)
+                .map(|(_, n)| *n)
+                .chain(apps)
+                .chain(dns);
+            for name in simulated {
                 out.push(
                     Diagnostic::at(
                         path,
                         src,
                         name.span(),
                         format!(
-                            "{} uses the {} backend, but {} uses {}",
+                            "{} is simulated (a `sim` binding, or none for a database), but {} is real ({})",
                             crate::text::echo(name.get_ref()),
-                            backend.label(),
-                            crate::text::echo(first_name.get_ref()),
-                            first.label()
+                            crate::text::echo(real_name.get_ref()),
+                            backend.label()
                         ),
                     )
-                    .with_help("one environment maps to one backend: a drill is honest only if every step hits the same world"),
+                    .with_help("bind it to a real resource (postgres, aws, ecs), or keep the whole environment simulated: the simulator does not mix with real resources"),
                 );
             }
         }
@@ -796,7 +901,6 @@ impl Environment {
         let mut err = |span: std::ops::Range<usize>, message: String, help: String| {
             out.push(Diagnostic::at(path, src, span, message).with_help(help));
         };
-        let uses_aws = self.uses_aws();
         for db in &self.databases {
             let name = db.name.get_ref();
             let bindings = db.bindings();
@@ -810,17 +914,6 @@ impl Environment {
                         name = crate::text::echo(name)
                     ),
                     "keep the binding of the backend this environment uses".into(),
-                );
-            } else if uses_aws && db.aws.is_none() {
-                err(
-                    db.name.span(),
-                    format!(
-                        "database {name} has no `aws` binding, but this environment uses AWS",
-                        name = crate::text::echo(name)
-                    ),
-                    "add `aws = { instance = \"<RDS instance id>\" }` (or `cluster = ...`); \
-                     mixed backends are not supported: a drill must act on one world"
-                        .into(),
                 );
             }
             if let Some(aws) = &db.aws {
@@ -840,25 +933,6 @@ impl Environment {
         }
         for b in &self.backups {
             let name = b.name.get_ref();
-            if uses_aws && b.sim.is_some() {
-                err(
-                    b.name.span(),
-                    format!(
-                        "backup {name} has a `sim` binding, but this environment uses AWS",
-                        name = crate::text::echo(name)
-                    ),
-                    "replace it with `aws_snapshots = { instance = \"<RDS instance id>\" }`".into(),
-                );
-            } else if uses_aws && b.aws_snapshots.is_none() {
-                err(
-                    b.name.span(),
-                    format!(
-                        "backup {name} has no `aws_snapshots` binding, but this environment uses AWS",
-                        name = crate::text::echo(name)
-                    ),
-                    "add `aws_snapshots = { instance = \"<RDS instance id>\" }`".into(),
-                );
-            }
             if let Some(snaps) = &b.aws_snapshots {
                 let sn = snaps.get_ref();
                 if let Some(region) = &sn.region {
@@ -882,23 +956,6 @@ impl Environment {
         }
         for d in &self.dns {
             let name = d.name.get_ref();
-            if uses_aws && d.sim.is_some() {
-                err(
-                    d.name.span(),
-                    format!(
-                        "DNS record {name} has a `sim` binding, but this environment uses AWS",
-                        name = crate::text::echo(name)
-                    ),
-                    "replace it with `aws = { zone = \"<hosted zone id>\", targets = { ... } }`"
-                        .into(),
-                );
-            } else if uses_aws && d.aws.is_none() {
-                err(
-                    d.name.span(),
-                    format!("DNS record {name} has no `aws` binding, but this environment uses AWS", name = crate::text::echo(name)),
-                    "add `aws = { zone = \"<hosted zone id>\", targets = { <region> = \"<value>\" } }`".into(),
-                );
-            }
             if let Some(aws) = &d.aws {
                 let a = aws.get_ref();
                 if !AWS_RECORD_TYPES.contains(&a.record_type.as_str()) {
@@ -948,17 +1005,29 @@ impl Environment {
                 }
             }
         }
-        if uses_aws {
-            for a in &self.apps {
-                if a.sim.is_some() {
+        for a in &self.apps {
+            let Some(ecs) = &a.ecs else { continue };
+            for (region, service) in ecs.get_ref() {
+                if !region_names.contains(&region.as_str()) {
                     err(
-                        a.name.span(),
+                        ecs.span(),
                         format!(
-                            "app {} has a `sim` binding, but this environment uses AWS",
-                            crate::text::echo(a.name.get_ref())
+                            "app {}: ECS service for unknown region {}",
+                            crate::text::echo(a.name.get_ref()),
+                            crate::text::echo(region)
                         ),
-                        "remove it: apps are not read from AWS (app.scale is unsupported there)"
-                            .into(),
+                        format!("known regions: {}", known_names(region_names)),
+                    );
+                }
+                if service.cluster.trim().is_empty() || service.service.trim().is_empty() {
+                    err(
+                        ecs.span(),
+                        format!(
+                            "app {}: the ECS service for region {} needs a non-empty cluster and service",
+                            crate::text::echo(a.name.get_ref()),
+                            crate::text::echo(region)
+                        ),
+                        "e.g. ecs = { dr = { cluster = \"prod-dr\", service = \"api\" } }".into(),
                     );
                 }
             }
@@ -997,9 +1066,10 @@ impl Environment {
         out
     }
 
-    /// Whether anything in the environment is bound to AWS.
+    /// Whether anything in the environment is bound to AWS (ECS included).
     pub fn uses_aws(&self) -> bool {
         self.aws.is_some()
+            || self.apps.iter().any(|a| a.ecs.is_some())
             || self.databases.iter().any(|d| d.aws.is_some())
             || self.backups.iter().any(|b| b.aws_snapshots.is_some())
             || self.dns.iter().any(|d| d.aws.is_some())
@@ -1024,17 +1094,80 @@ impl Environment {
             .map(|d| d.region.get_ref().as_str())
     }
 
-    /// The backend every resource uses. Mixed environments are not supported: a drill is honest
-    /// only if every step hits the same world (validation rejects them).
+    /// What the environment is as a whole: simulated when nothing in it is bound to a real
+    /// resource; else PostgreSQL, AWS, or both ([`Backend::Mixed`]).
     pub fn backend(&self) -> Backend {
-        let postgres = self.databases.iter().any(|d| d.postgres.is_some())
+        let postgres = self
+            .databases
+            .iter()
+            .any(|d| d.postgres.is_some() || d.patroni.is_some())
             || self.backups.iter().any(|b| b.dir.is_some());
-        if self.uses_aws() {
-            Backend::Aws
-        } else if postgres {
-            Backend::Postgres
-        } else {
-            Backend::Sim
+        match (postgres, self.uses_aws()) {
+            (true, true) => Backend::Mixed,
+            (false, true) => Backend::Aws,
+            (true, false) => Backend::Postgres,
+            (false, false) => Backend::Sim,
+        }
+    }
+
+    /// Whether every resource is simulated (nothing real is bound).
+    pub fn is_simulated(&self) -> bool {
+        self.backend() == Backend::Sim
+    }
+
+    /// The binding of the resource a logical name names, `None` when the name is unknown or the
+    /// resource is bound to nothing that can observe or act on it (a DNS record without `aws`
+    /// in a real environment). In a simulated environment every resource is [`Binding::Sim`].
+    /// A region's binding is that of its health source: `http` (health URLs) before `aws`
+    /// (Route 53 health checks).
+    pub fn binding(&self, kind: NameKind, name: &str) -> Option<Binding> {
+        if !self.has(kind, name) {
+            return None;
+        }
+        if self.is_simulated() {
+            return Some(Binding::Sim);
+        }
+        match kind {
+            NameKind::Database => {
+                let d = self.database(name)?;
+                if d.postgres.is_some() {
+                    Some(Binding::Postgres)
+                } else if d.patroni.is_some() {
+                    Some(Binding::Patroni)
+                } else if d.aws.is_some() {
+                    Some(Binding::Aws)
+                } else {
+                    None
+                }
+            }
+            NameKind::Backup => {
+                let b = self.backups.iter().find(|b| b.name.get_ref() == name)?;
+                if b.dir.is_some() {
+                    Some(Binding::Postgres)
+                } else if b.aws_snapshots.is_some() {
+                    Some(Binding::Aws)
+                } else {
+                    None
+                }
+            }
+            NameKind::Dns => {
+                let d = self.dns.iter().find(|d| d.name.get_ref() == name)?;
+                d.aws.is_some().then_some(Binding::Aws)
+            }
+            NameKind::App => {
+                let a = self.apps.iter().find(|a| a.name.get_ref() == name)?;
+                a.ecs.is_some().then_some(Binding::Ecs)
+            }
+            NameKind::Region => {
+                let r = self.region(name)?;
+                if !r.health.is_empty() {
+                    Some(Binding::Http)
+                } else if !r.route53_health_check.is_empty() {
+                    Some(Binding::Aws)
+                } else {
+                    None
+                }
+            }
         }
     }
 
@@ -1309,7 +1442,9 @@ url_env = "WARROOM_WEBHOOK_URL"
             "{err}"
         );
         assert!(
-            err.contains("has no `aws` binding, but this environment uses AWS"),
+            err.contains(
+                "\"dr-replica\" is simulated (a `sim` binding, or none for a database), but"
+            ),
             "{err}"
         );
         for bad in ["aws = {}", "aws = { instance = \"a\", cluster = \"b\" }"] {
@@ -1333,7 +1468,11 @@ url_env = "WARROOM_WEBHOOK_URL"
             "sim = {}",
             1,
         );
-        assert!(aws_error(&src).contains("backup \"snapshots\" has a `sim` binding"));
+        let err = aws_error(&src);
+        assert!(
+            err.contains("\"snapshots\" is simulated") && err.contains("is real (aws)"),
+            "{err}"
+        );
         let src = AWS_ENV.replacen(
             "instance = \"pynomaly-prod\", type",
             "instance = \"other\", type",

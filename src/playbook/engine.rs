@@ -1410,7 +1410,7 @@ impl Engine {
                 refuse(
                     &mut out,
                     None,
-                    "declare the incident first: that starts the clock and the first step",
+                    "declare the incident first: that starts the first step",
                 );
             }
             return out;

@@ -174,7 +174,7 @@ fn text(playbook: &Playbook, env: &Environment) -> String {
     }
     out.push('\n');
     out.push_str(&wrapped(
-        "Declare the incident before step 1: that starts the RTO clock. Nothing below runs \
+        "Declare the incident before step 1 (the RTO counts from the outage's start). Nothing below runs \
          without an explicit confirmation; a DESTRUCTIVE step needs the named resource typed. \
          T+ is the running total of step targets.",
         "",
@@ -336,7 +336,7 @@ fn markdown(playbook: &Playbook, env: &Environment) -> String {
         out.push('\n');
     }
     out.push_str(
-        "Declare the incident before step 1: that starts the RTO clock. Nothing below runs \
+        "Declare the incident before step 1 (the RTO counts from the outage's start). Nothing below runs \
          without an explicit confirmation; a **DESTRUCTIVE** step needs the named resource \
          typed. T+ is the running total of step targets.\n",
     );

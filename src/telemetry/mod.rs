@@ -9,6 +9,7 @@ pub mod aws;
 pub mod backup_dir;
 pub mod board;
 pub mod http;
+pub mod patroni;
 pub mod postgres;
 pub mod reason;
 pub mod sim;

@@ -211,6 +211,51 @@ fn share(total: u16, needs: &[u16]) -> Vec<u16> {
     out
 }
 
+/// Which live panes show a problem (their title counts one), in pane order: they are served
+/// first when the screen cannot hold every row.
+fn pane_problems(app: &App) -> [bool; 3] {
+    let board = &app.board;
+    [
+        panes::lag::tally_text(board, &app.env, app.rpo_objective(), "").is_some(),
+        panes::backups::tally_text(board, app.now, "").is_some(),
+        panes::regions::tally_text(board, &app.env, "").is_some(),
+    ]
+}
+
+/// [`share`], serving the panes with a problem first: while any pane's rows are cut, a pane
+/// with a problem gets all it needs before the others (each keeps at least its border, header
+/// and one row), so a failed region is not the row cut off to show healthy backups.
+fn share_urgent(total: u16, needs: &[u16], urgent: &[bool]) -> Vec<u16> {
+    let sum: u32 = needs.iter().map(|n| u32::from(*n)).sum();
+    if sum <= u32::from(total) || urgent.iter().all(|u| *u) || !urgent.iter().any(|u| *u) {
+        return share(total, needs);
+    }
+    const FLOOR: u16 = 4;
+    let group = |want: bool| -> Vec<usize> {
+        (0..needs.len())
+            .filter(|i| urgent.get(*i).copied().unwrap_or(false) == want)
+            .collect()
+    };
+    let (first, rest) = (group(true), group(false));
+    let reserve: u16 = rest.iter().map(|i| needs[*i].min(FLOOR)).sum();
+    let first_needs: Vec<u16> = first.iter().map(|i| needs[*i]).collect();
+    let first_sum: u16 = first_needs.iter().sum();
+    let room = total.saturating_sub(reserve);
+    let given = if first_sum <= room {
+        first_needs
+    } else {
+        share(room, &first_needs)
+    };
+    let left = total - given.iter().sum::<u16>();
+    let rest_needs: Vec<u16> = rest.iter().map(|i| needs[*i]).collect();
+    let rest_given = share(left, &rest_needs);
+    let mut out = vec![0; needs.len()];
+    for (i, h) in first.iter().zip(given).chain(rest.iter().zip(rest_given)) {
+        out[*i] = h;
+    }
+    out
+}
+
 fn draw_panes(frame: &mut Frame, area: Rect, app: &App) {
     let area = selected_detail(frame, area, app);
     let [lag_need, backups_need, regions_need] = pane_needs(app);
@@ -247,7 +292,7 @@ fn draw_panes_stacked(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_panes_stacked_in(frame: &mut Frame, area: Rect, app: &App, needs: [u16; 3]) {
-    let heights = share(area.height, &needs);
+    let heights = share_urgent(area.height, &needs, &pane_problems(app));
     let [lag, backups, regions] = Layout::vertical([
         Constraint::Length(heights[0]),
         Constraint::Length(heights[1]),
@@ -376,6 +421,39 @@ mod tests {
         // 80x24, the demo: lag 1 replica, 6 backup series, 2 regions; 21 rows for the panes.
         assert_eq!(share(21, &[4, 9, 4]), vec![4, 9, 8]);
         assert_eq!(share(17, &[4, 9, 4]), vec![4, 9, 4]);
+    }
+
+    #[test]
+    fn short_of_rows_a_pane_with_a_problem_is_served_first() {
+        use super::share_urgent;
+        // 80x24 in az-loss: 19 rows; lag 4, backups 9 (healthy), regions 8 (a zone down).
+        assert_eq!(
+            share_urgent(19, &[4, 9, 8], &[false, false, true]),
+            vec![4, 7, 8]
+        );
+        // Every pane keeps its border, header and a row.
+        assert_eq!(
+            share_urgent(12, &[4, 9, 8], &[false, false, true]),
+            vec![4, 4, 4]
+        );
+        // Nothing urgent, or everything: the equal sharing.
+        assert_eq!(
+            share_urgent(19, &[4, 9, 8], &[false; 3]),
+            share(19, &[4, 9, 8])
+        );
+        assert_eq!(
+            share_urgent(19, &[4, 9, 8], &[true; 3]),
+            share(19, &[4, 9, 8])
+        );
+        // All fits: as before.
+        assert_eq!(
+            share_urgent(30, &[4, 9, 8], &[false, false, true]),
+            vec![4, 9, 17]
+        );
+        for total in 0..40 {
+            let got = share_urgent(total, &[5, 30, 12], &[true, false, true]);
+            assert_eq!(got.iter().sum::<u16>(), total, "{total}: {got:?}");
+        }
     }
 
     #[test]

@@ -116,9 +116,15 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
     let gauge_h = height_of(&gauge, width).min(inner.height / 3);
     let count = playbook.steps.len();
     let step = engine.current().and_then(|i| engine.step_view(i, app.now));
+    let past = app.past_drills.get(&playbook.id);
     let (header, pinned) = match &step {
         Some(step) => (
-            vec![step_header(t, step, count)],
+            vec![step_header(
+                t,
+                step,
+                count,
+                past.and_then(|p| p.step(&step.id)),
+            )],
             pinned_lines(app, incident, step, focused, inner),
         ),
         None => (Vec::new(), Vec::new()),
@@ -149,7 +155,6 @@ pub fn render_view(frame: &mut Frame, area: Rect, app: &App, incident: &Incident
     ])
     .areas(inner);
     paint::wrapped_lines(frame.buffer_mut(), gauge_area, &gauge);
-    let past = app.past_drills.get(&playbook.id);
     render_steps(frame, list, t, engine, app.now, past);
     paint::fill_row(frame.buffer_mut(), rule, "─", t.border);
     match &step {
@@ -197,6 +202,26 @@ fn height_of(lines: &[Line], width: u16) -> u16 {
     u16::try_from(paint::wrapped_height(lines, width)).unwrap_or(u16::MAX)
 }
 
+/// The number (1-based) of the step that restores service, when it is not done yet and the
+/// picture already satisfies its wait and the wait of every step from the current one to it
+/// (the rule the record's RTO follows: the outage ends when the restoring step's wait and every
+/// earlier wait first held); `None` otherwise.
+fn looks_restored(app: &App, engine: &Engine) -> Option<usize> {
+    let steps = &engine.playbook().steps;
+    let index = steps.iter().position(|s| s.restores_service)?;
+    let current = engine.current()?;
+    if current > index {
+        return None;
+    }
+    steps[index].wait.as_ref()?;
+    let holds = steps[current..=index].iter().all(|s| {
+        s.wait
+            .as_ref()
+            .is_none_or(|w| w.condition.observe(&app.board.picture, app.now).met)
+    });
+    holds.then_some(index + 1)
+}
+
 /// The gauge: the RTO (the warning first, so the words lead), then the RPO. Wraps, never cut.
 fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>> {
     let t = &app.theme;
@@ -204,7 +229,16 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
     let g = engine.rto(app.now);
     let rto = crate::duration::Dur::from_secs(g.rto_secs);
     let mut first = vec![Span::styled("RTO ", t.header)];
-    let at_risk = g.at_risk && !g.restored && !engine.is_finished() && g.declared_at.is_some();
+    // The service may be back before its step is done (automation restored it, or the steps
+    // before it were slow): when the restoring step's own check holds now, the projection of
+    // the remaining targets says nothing about the outage, and AT RISK would contradict the
+    // panes. The figure is recorded when that step is done (from when its check first held).
+    let looks_restored = looks_restored(app, engine);
+    let at_risk = g.at_risk
+        && !g.restored
+        && looks_restored.is_none()
+        && !engine.is_finished()
+        && g.declared_at.is_some();
     if at_risk {
         first.push(Span::styled("AT RISK", t.badge_live));
         first.push(Span::raw(" "));
@@ -212,7 +246,7 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
     if g.declared_at.is_none() {
         first.push(Span::styled(
             format!(
-                "{rto} objective · not declared: Enter declares the incident and starts the clock"
+                "{rto} objective · not declared: Enter declares the incident · the RTO counts from the outage's start"
             ),
             t.dim,
         ));
@@ -228,6 +262,14 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
             words.push(Span::styled(format!(" of {rto} · service restored"), t.dim));
         } else if engine.is_finished() {
             words.push(Span::styled(format!(" of {rto} {since} · ended"), t.dim));
+        } else if let Some(step) = looks_restored {
+            words.push(Span::styled(
+                format!(
+                    " of {rto} {since} · service looks restored: step {step}'s check holds \
+                     (RTO is recorded when it is done)"
+                ),
+                t.ok,
+            ));
         } else {
             // Projected: the outage's length if every remaining step takes its target (its
             // elapsed time so far plus the targets left), not a time of day.
@@ -250,7 +292,7 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
                 .checked_div(g.rto_secs as usize)
                 .unwrap_or(bar_width)
                 .min(bar_width);
-            let bar_style = if g.at_risk || g.elapsed_secs > g.rto_secs {
+            let bar_style = if at_risk || g.elapsed_secs > g.rto_secs {
                 t.gauge_risk
             } else {
                 t.gauge
@@ -272,8 +314,14 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
                     .exact_secs
                     .map_or_else(|| span(s), crate::playbook::projection::rpo_span);
                 second.push(Span::styled(shown, style));
+                // The step by number and title (its id read like jargon on screen).
+                let steps = &engine.playbook().steps;
+                let by = steps
+                    .iter()
+                    .position(|s| s.id == c.step)
+                    .map_or_else(|| c.step.clone(), |i| format!("step {}", i + 1));
                 second.push(Span::styled(
-                    format!(" of {rpo} · {} ({})", sanitize(&c.measured_from), c.step),
+                    format!(" of {rpo} · {} ({by})", sanitize(&c.measured_from)),
                     t.dim,
                 ));
             }
@@ -282,10 +330,24 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
                 t.warn,
             )),
         },
-        None => second.push(Span::styled(
-            format!("{rpo} objective · captured when a capture_rpo step runs"),
-            t.dim,
-        )),
+        None => {
+            // Which step measures the data lost, by its number and title.
+            let steps = &engine.playbook().steps;
+            let when = steps.iter().position(|s| s.capture_rpo).map_or_else(
+                || "not measured by this playbook".to_string(),
+                |i| {
+                    format!(
+                        "data lost measured when step {} runs ({})",
+                        i + 1,
+                        steps[i].title
+                    )
+                },
+            );
+            second.push(Span::styled(
+                format!("{rpo} objective · {}", sanitize(&when)),
+                t.dim,
+            ))
+        }
     }
     if engine.settings().read_only {
         second.push(Span::raw("  "));
@@ -377,15 +439,48 @@ fn render_steps(
                 StepStatus::Failed(_) => spans.push(Span::styled(" failed", t.crit)),
                 _ => {}
             }
-            // Over target in words too (not only in colour), where the row has room.
+            // Over target in words too (not only in colour), where the row has room: by how
+            // much (the column before is the time taken, not the overrun).
             let used: usize = spans.iter().map(Span::width).sum();
-            if timing == Some(Timing::Over) && used + 5 <= usize::from(area.width) {
-                spans.push(Span::styled(" over", t.crit));
+            if timing == Some(Timing::Over)
+                && let Some(over) = elapsed.and_then(|e| e.checked_sub(s.target.secs()))
+            {
+                let long = format!(" over by {}", span(over));
+                let short = format!(" +{}", span(over));
+                let room = usize::from(area.width).saturating_sub(used);
+                if long.chars().count() <= room {
+                    spans.push(Span::styled(long, t.crit));
+                } else if short.chars().count() <= room {
+                    spans.push(Span::styled(short, t.crit));
+                }
             }
             let line = Line::from(spans);
             if here { line.style(t.selected) } else { line }
         })
         .collect();
+    // Steps above or below the rows say so (a playbook's last steps were hidden without a
+    // word): the first or last row becomes the count of the steps out of view.
+    let mut lines = lines;
+    if rows >= 3 {
+        let below = steps.len().saturating_sub(first + rows);
+        if below > 0
+            && let Some(last) = lines.last_mut()
+        {
+            let from = first + rows;
+            *last = Line::from(Span::styled(
+                format!("   ↓ {} more step(s): {}-{}", below + 1, from, steps.len()),
+                t.dim,
+            ));
+        }
+        if first > 0
+            && let Some(top) = lines.first_mut()
+        {
+            *top = Line::from(Span::styled(
+                format!("   ↑ {} earlier step(s): 1-{}", first + 1, first + 1),
+                t.dim,
+            ));
+        }
+    }
     paint::text_lines(frame.buffer_mut(), area, &lines);
 }
 
@@ -425,8 +520,15 @@ fn truncate(text: &str, width: usize) -> String {
 }
 
 /// `Step 3/7 · Promote the DR replica · target 5m · 6m10s, over by 1m10s · running`: the whole
-/// title (the list may cut it), wrapped.
-fn step_header(t: &Theme, step: &StepView, count: usize) -> Line<'static> {
+/// title (the list may cut it), wrapped; with earlier drills of the playbook, what the list's
+/// `2m10s/3m40s` column means for this step (` · earlier drills: median 2m10s, 90% within
+/// 3m40s`).
+fn step_header(
+    t: &Theme,
+    step: &StepView,
+    count: usize,
+    past: Option<&crate::past::StepStats>,
+) -> Line<'static> {
     let mut spans = vec![
         Span::styled(format!("Step {}/{count} · ", step.index + 1), t.dim),
         Span::styled(sanitize(&step.title), t.title),
@@ -447,6 +549,16 @@ fn step_header(t: &Theme, step: &StepView, count: usize) -> Line<'static> {
         format!(" · {}", status_words(&step.status)),
         status_style(t, &step.status),
     ));
+    if let Some(past) = past {
+        spans.push(Span::styled(
+            format!(
+                " · earlier drills: median {}, 90% within {}",
+                span(past.p50_secs),
+                span(past.p90_secs)
+            ),
+            t.dim,
+        ));
+    }
     Line::from(spans)
 }
 
@@ -595,10 +707,15 @@ fn render_step(
             step.kind,
             incident.engine.is_finished(),
             focused,
+            !step.checklist.is_empty(),
         )
     };
     if scrollable {
         hints.insert(hints.len().min(2), ("PgDn/PgUp", "scroll"));
+    }
+    if app.pace.paused.is_some() && app.following.is_none() {
+        // A paused clock holds every wait: say first how to go on (a paused wait looked stuck).
+        hints.insert(0, ("P", "resume the clock"));
     }
     paint::text_line(frame.buffer_mut(), footer, &hints_line(t, &hints));
 }
@@ -789,11 +906,14 @@ fn timeline_lines<'a>(t: &Theme, incident: &'a Incident) -> Vec<Line<'a>> {
 /// A follower's only keys.
 const FOLLOWER_HINTS: &[(&str, &str)] = &[("read-only mirror", ""), ("q", "quit"), ("?", "help")];
 
+/// The keys of the current step; the tick key only where the step has a checklist (it was
+/// offered on steps without one).
 fn key_hints(
     status: &StepStatus,
     kind: StepKind,
     finished: bool,
     focused: bool,
+    has_checklist: bool,
 ) -> Vec<(&'static str, &'static str)> {
     if finished {
         return vec![("Enter", "scorecard"), ("q", "quit")];
@@ -803,12 +923,14 @@ fn key_hints(
     } else {
         ("Tab", "to tick")
     };
+    let enter = match kind {
+        StepKind::Run | StepKind::Action => ("Enter", "confirm & run"),
+        StepKind::Wait => ("Enter", "verify"),
+        StepKind::Manual => ("Enter", "done"),
+    };
     let mut hints = match status {
-        StepStatus::Active => match kind {
-            StepKind::Run | StepKind::Action => vec![("Enter", "confirm & run"), tick],
-            StepKind::Wait => vec![("Enter", "verify"), tick],
-            StepKind::Manual => vec![("Enter", "done"), tick],
-        },
+        StepStatus::Active if has_checklist => vec![enter, tick],
+        StepStatus::Active => vec![enter],
         StepStatus::Failed(_) => vec![("r", "retry")],
         _ => Vec::new(),
     };
@@ -842,7 +964,6 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
                     crate::app::Mode::Demo => t.badge_demo,
                 },
             ),
-            Span::styled(format!(" {}", r.mode), t.dim),
         ]),
         Line::raw(""),
         Line::from(vec![
@@ -1156,6 +1277,22 @@ pub fn render_scorecard(
             },
         ),
     ]));
+    if let Some(pace) = m.pace_summary() {
+        // Paused time is in no figure: a step done while paused reads 0s. Say so here, where
+        // the figures are read, not only in the report.
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<16}", "Clock"), t.header),
+            Span::styled(sanitize(&pace), t.warn),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{:<16}paused time counts in no figure and no step's time: a step done while \
+                 the clock stood still took 0s",
+                ""
+            ),
+            t.dim,
+        )));
+    }
     if !m.resumes.is_empty() {
         lines.push(Line::from(vec![
             Span::styled(format!("{:<16}", "Resumed"), t.header),
@@ -1236,6 +1373,24 @@ pub fn render_scorecard(
             Span::styled(format!("{}: ", c.name), t.text),
             Span::styled(c.detail.clone(), t.dim),
         ]));
+    }
+    if let Some(path) = &app.journal_path {
+        // Where the record is, and the one command that turns it into the postmortem (the
+        // path appeared only after quitting).
+        let shown = sanitize(&path.display().to_string());
+        lines.push(Line::raw(""));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<16}", "Journal"), t.header),
+            Span::styled(shown.clone(), t.text),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{:<16}warroom report {}",
+                "",
+                crate::playbook::model::shell_quote(&path.display().to_string())
+            ),
+            t.dim,
+        )));
     }
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![

@@ -16,6 +16,7 @@
 //! poll is a [`SourceError`]: the pane goes stale with the error, the screen never freezes.
 
 pub mod cloudwatch;
+pub mod ecs;
 pub mod rds;
 pub mod route53;
 
@@ -159,6 +160,13 @@ impl Connector {
             .region(Region::new(region.to_string()))
             .build();
         aws_sdk_cloudwatch::Client::from_conf(conf)
+    }
+
+    pub async fn ecs(&self, region: &str, profile: Option<&str>) -> aws_sdk_ecs::Client {
+        let conf = aws_sdk_ecs::config::Builder::from(&self.config(profile).await)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_ecs::Client::from_conf(conf)
     }
 
     pub async fn route53(&self, profile: Option<&str>) -> aws_sdk_route53::Client {
@@ -411,6 +419,8 @@ pub fn to_utc(t: &aws_sdk_rds::primitives::DateTime) -> Option<DateTime<Utc>> {
 pub const RDS_INTERVAL: Duration = Duration::from_secs(10);
 pub const SNAPSHOT_INTERVAL: Duration = Duration::from_secs(30);
 pub const ROUTE53_INTERVAL: Duration = Duration::from_secs(15);
+/// How often the ECS services are read (one DescribeServices per cluster).
+pub const ECS_INTERVAL: Duration = Duration::from_secs(10);
 /// Longest one poll may take (above the SDK's operation timeout, so the SDK's own, more precise
 /// error usually wins).
 pub const POLL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -448,6 +458,9 @@ pub fn sources(env: &Environment, connector: &Arc<Connector>) -> Vec<Box<dyn Sou
         }
     }
     if let Some(s) = route53::Route53Source::for_env(env, Arc::clone(connector)) {
+        out.push(Box::new(s));
+    }
+    if let Some(s) = ecs::EcsSource::for_env(env, Arc::clone(connector)) {
         out.push(Box::new(s));
     }
     out

@@ -342,7 +342,9 @@ pub(super) fn render_table<'a>(
     }
     // `len` is not zero (above); ratatui's Table clamps the selection the same way.
     let selected = selected.min(len - 1);
-    let shown = visible_rows(len, selected, body.height);
+    // A pane without focus shows its first rows, the most severe: a selection left at the
+    // bottom kept the pane scrolled there and hid the failed region a checklist asked about.
+    let shown = visible_rows(len, if ctx.focused { selected } else { 0 }, body.height);
     if shown.len() < len {
         scroll_mark(buf, area, &shown, len, ctx.theme.dim);
     }
