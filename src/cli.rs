@@ -100,6 +100,25 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List what a database can be restored to: every backup of its series (time, kind, size,
+    /// last verified, tainted after --onset) and the point-in-time window its WAL archive covers,
+    /// with any gap. With --at, check one point: exit 1 with the reason when it cannot be reached.
+    RestorePoints {
+        /// Logical database (default: the first one a backup series names).
+        #[arg(long)]
+        db: Option<String>,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+        /// The corruption onset (RFC 3339, e.g. 2026-11-26T10:21:00Z): backups taken at or
+        /// after it are marked tainted.
+        #[arg(long, value_parser = parse_time)]
+        onset: Option<chrono::DateTime<chrono::Utc>>,
+        /// Check a restore to this time (RFC 3339): the base backup it would start from, or why
+        /// it is refused (a gap in the WAL archive, no base backup before it, ...).
+        #[arg(long, value_parser = parse_time)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// Validate playbooks against the environment (default: the playbook directory). Exit 0
     /// when all are valid, 1 otherwise; problems on stderr with file:line:col.
     Check {
@@ -270,6 +289,18 @@ pub fn subcommand_names() -> Vec<String> {
 pub enum ReportFormat {
     Markdown,
     Json,
+}
+
+/// An RFC 3339 time (`2026-11-26T10:21:00Z`, `2026-11-26T11:21:00+01:00`).
+pub fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| {
+            format!(
+                "{}: not an RFC 3339 time ({e}); write e.g. 2026-11-26T10:21:00Z",
+                crate::text::echo(s)
+            )
+        })
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {

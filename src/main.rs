@@ -161,6 +161,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             sequence,
             ask,
         ),
+        Some(Command::RestorePoints {
+            db,
+            json,
+            onset,
+            at,
+        }) => Ok(restore_points(&env, db.as_deref(), json, onset, at)),
         // Handled above.
         Some(
             Command::Lab(_)
@@ -325,6 +331,52 @@ fn load_env(path: Option<&Path>) -> Result<Environment, BadInput> {
     }
 }
 
+/// `warroom restore-points`: the list (exit 0), or with `--at` the check of one point (exit 1
+/// when it cannot be reached); bad input exits 2.
+fn restore_points(
+    env: &Environment,
+    db: Option<&str>,
+    json: bool,
+    onset: Option<chrono::DateTime<Utc>>,
+    at: Option<chrono::DateTime<Utc>>,
+) -> ExitCode {
+    use warroom::restore_points::{RestorePointsError, build, check_point};
+    let history = warroom::recovery::verified::default_path()
+        .map(|p| warroom::recovery::verified::load(&p))
+        .unwrap_or_default();
+    let list = match build(env, db, onset, &history) {
+        Ok(l) => l,
+        Err(e) => {
+            warroom::say_err!("error: {e}");
+            return match e {
+                RestorePointsError::Pitr(_) => ExitCode::FAILURE,
+                _ => ExitCode::from(EXIT_BAD_INPUT),
+            };
+        }
+    };
+    let (text, form) = if json {
+        (format!("{}\n", list.to_json()), Form::Json)
+    } else {
+        (list.to_text(), Form::Text)
+    };
+    if print_stdout(&text, form) != ExitCode::SUCCESS {
+        return ExitCode::FAILURE;
+    }
+    let Some(at) = at else {
+        return ExitCode::SUCCESS;
+    };
+    match check_point(env, &list.database, at) {
+        Ok(line) => {
+            warroom::say_err!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            warroom::say_err!("refused: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// How `check` builds the action backend it asks (no connection is made).
 fn check_wire_options(args: &ConsoleArgs) -> backends::WireOptions {
     backends::WireOptions {
@@ -378,7 +430,10 @@ fn status(args: &ConsoleArgs, env: &Environment, json: bool) -> Result<ExitCode>
     for (i, r) in results.into_iter().enumerate() {
         board.apply(SourceId(i), r, now);
     }
-    let report = StatusReport::build(env, &board, now);
+    let history = warroom::recovery::verified::default_path()
+        .map(|p| warroom::recovery::verified::load(&p))
+        .unwrap_or_default();
+    let report = StatusReport::build(env, &board, now).with_verifications(&history);
     for p in &report.problems {
         tracing::warn!(reason = %p.reason.short(), "status: {}", warroom::text::visible(&p.to_string()));
     }

@@ -65,6 +65,10 @@ pub struct BackupRow {
     pub status: BackupStatus,
     pub success_rate_24h: Option<f64>,
     pub severity: Severity,
+    /// The newest `backup.verify` of the series (restore test) from the verification history,
+    /// when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_verified: Option<crate::recovery::verified::Verification>,
 }
 
 #[derive(Debug, Serialize)]
@@ -105,6 +109,19 @@ pub struct DatabaseRow {
 }
 
 impl StatusReport {
+    /// Fills each backup's last verification from the history (`verifications.jsonl`).
+    pub fn with_verifications(
+        mut self,
+        history: &[crate::recovery::verified::Verification],
+    ) -> Self {
+        for b in &mut self.backups {
+            b.last_verified =
+                crate::recovery::verified::last_of_series(history, &self.environment, &b.name)
+                    .cloned();
+        }
+        self
+    }
+
     pub fn build(env: &Environment, board: &Board, now: DateTime<Utc>) -> Self {
         let p = &board.picture;
         let rpo = env.objectives.rpo;
@@ -147,6 +164,7 @@ impl StatusReport {
                 status: b.status(now),
                 success_rate_24h: b.success_rate_24h(),
                 severity: b.severity(now),
+                last_verified: None,
             })
             .collect();
         let regions = env
@@ -304,6 +322,16 @@ impl StatusReport {
                 b.status.label(),
                 rate
             );
+            if let Some(v) = &b.last_verified {
+                let _ = writeln!(
+                    out,
+                    "  {:<20} last verified {} UTC: {} ({})",
+                    "",
+                    v.at.format("%Y-%m-%d %H:%M"),
+                    if v.ok { "ok" } else { "FAILED" },
+                    crate::text::field(&v.backup)
+                );
+            }
         }
         let _ = writeln!(out, "\nREGIONS");
         for r in &self.regions {

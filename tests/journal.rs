@@ -1291,7 +1291,7 @@ fn every_event_kind_is_documented_and_new_kinds_bump_the_version() {
         journal::schema_v2::KINDS,
         "the event kinds changed: bump journal::VERSION (see the versioning rule in docs/journal.md)"
     );
-    assert_eq!(kinds.len(), 34);
+    assert_eq!(kinds.len(), 35);
     assert_eq!(VERSION, 2);
     let doc = std::fs::read_to_string("docs/journal.md").expect("docs/journal.md");
     for kind in &kinds {
@@ -1414,6 +1414,16 @@ fn one_of_each() -> Vec<Event> {
                     }),
                 }],
             },
+            by: "alice".into(),
+        },
+        Event::RestorePointChosen {
+            step: step(),
+            choice: warroom::recovery::RestoreTo::BeforeCorruption,
+            point: since - TimeDelta::seconds(1),
+            basis: warroom::recovery::Basis::PointInTime,
+            backup_at: since - TimeDelta::minutes(6),
+            onset: Some(since),
+            loss_secs: Some(1.0),
             by: "alice".into(),
         },
         Event::RpoCaptured {

@@ -336,17 +336,32 @@ fn corruption_rpo_is_onset_minus_restore_point_whatever_the_pace() {
     for d in [&fast, &slow] {
         let m = d.measures();
         let rpo = m.rpo.as_ref().expect("captured");
-        // The restore point: the newest good snapshot the picture showed when the restore ran.
+        // The restore point (the default choice, before-corruption): the last second before
+        // the onset, replayed from the WAL archive when the picture showed it archived past
+        // the newest good snapshot; else that snapshot.
         let captured_at = rpo.at;
-        let point = d
+        let picture = d
             .pictures
             .iter()
             .rev()
             .find(|p| p.at <= captured_at)
-            .and_then(|p| p.backup("snapshots"))
+            .expect("a picture before the restore");
+        let snapshot = picture
+            .backup("snapshots")
             .and_then(|b| b.last_good)
-            .expect("restore point");
+            .expect("a good snapshot");
+        let reach = picture
+            .backup("wal-archive")
+            .and_then(|b| b.last_success)
+            .filter(|r| *r > snapshot);
+        let point = reach.map_or(snapshot, |r| r.min(fault_time() - TimeDelta::seconds(1)));
         assert!(point < fault_time());
+        assert!(snapshot < point, "point-in-time recovery beat the snapshot");
+        let chosen = m.restore_point.as_ref().expect("the choice is recorded");
+        assert_eq!(
+            (chosen.point, chosen.choice.as_str()),
+            (point, "before-corruption")
+        );
         assert_eq!(
             (rpo.window_from, rpo.window_to),
             (Some(point), Some(fault_time()))

@@ -110,6 +110,40 @@ impl AwsBackend {
         self
     }
 
+    /// A point-in-time restore's source instance, new instance (`restore_instance`) and point
+    /// (the console resolves the step's `to` to a time when it is confirmed).
+    fn restore_target(
+        &self,
+        c: &crate::actions::call::DbRestore,
+    ) -> Result<(DbRef, String, chrono::DateTime<Utc>), String> {
+        let db = self.db("db.restore", &c.db)?;
+        if db.kind != DbKind::Instance {
+            return Err(format!(
+                "db.restore: {} is an Aurora cluster; point-in-time restore of clusters is not automated (use a `run` step with aws rds restore-db-cluster-to-point-in-time)",
+                c.db
+            ));
+        }
+        let target = self
+            .env
+            .database(&c.db)
+            .and_then(|d| d.aws.as_ref())
+            .and_then(|a| a.get_ref().restore_instance.clone())
+            .ok_or_else(|| {
+                format!(
+                    "db.restore: database {:?} names no restore_instance in its aws binding",
+                    c.db
+                )
+            })?;
+        match c.to {
+            Some(crate::recovery::RestoreTo::At(t)) => Ok((db, target, t)),
+            other => Err(format!(
+                "db.restore of {} needs a point in time: {} was not resolved to one (no corruption onset or backup reading when confirmed); set to = \"2026-11-26T10:20:59Z\"",
+                c.db,
+                other.map_or_else(|| "no `to`".to_string(), |t| format!("to = {t}"))
+            )),
+        }
+    }
+
     fn db(&self, action: &str, name: &str) -> Result<DbRef, String> {
         let def = self.env.database(name).ok_or_else(|| {
             format!(
@@ -671,12 +705,17 @@ pub fn unsupported_reason(env: &crate::env::Environment, action: BuiltinAction) 
                  `run` step (e.g. a parameter group change or SQL) instead"
                 .to_string(),
         ),
-        BuiltinAction::DbRestore => Some(
-            "db.restore is not automated on AWS: a restore creates a new instance \
-                 (RestoreDBInstanceFromDBSnapshot / ToPointInTime) that the environment does not \
-                 name yet; use a `run` step with the AWS CLI"
-                .to_string(),
-        ),
+        BuiltinAction::DbRestore => (!env.databases.iter().any(|d| {
+            d.aws
+                .as_ref()
+                .is_some_and(|a| a.get_ref().restore_instance.is_some())
+        }))
+        .then(|| {
+            "db.restore on AWS restores to a point in time into a new instance \
+                 (RestoreDBInstanceToPointInTime) that the environment must name: add \
+                 restore_instance = \"<new instance>\" to the database's aws binding"
+                .to_string()
+        }),
         BuiltinAction::BackupVerify => Some(
             "backup.verify is not automated on AWS (a restore test needs a scratch \
                  instance); use a `run` step"
@@ -765,8 +804,14 @@ impl ActionBackend for AwsBackend {
                 ),
                 None => "notify.webhook: no webhook configured".to_string(),
             }),
+            Call::DbRestore(c) => self.restore_target(c).map(|(db, target, point)| {
+                format!(
+                    "{} (region {}), after checking it lies in the restorable window; then wait until {target} is available",
+                    crate::recovery::aws::describe(&db.id, &target, point),
+                    db.region
+                )
+            }),
             Call::DbReadOnly(_)
-            | Call::DbRestore(_)
             | Call::BackupVerify(_)
             | Call::AppScale(_)
             | Call::SecretRotate(_)
@@ -794,8 +839,21 @@ impl ActionBackend for AwsBackend {
                 Call::BackupSnapshot(c) => self.snapshot(c, progress).await,
                 Call::DnsPoint(c) => self.point_dns(c, progress).await,
                 Call::NotifyWebhook(c) => self.notify(c).await,
+                Call::DbRestore(c) => {
+                    let (db, target, point) = self.restore_target(c)?;
+                    let rds = self.connector.rds(&db.region, db.profile.as_deref()).await;
+                    crate::recovery::aws::restore_to_point(
+                        &rds,
+                        &db.id,
+                        &target,
+                        point,
+                        (self.wait.poll, self.wait.promote),
+                        progress,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())
+                }
                 Call::DbReadOnly(_)
-                | Call::DbRestore(_)
                 | Call::BackupVerify(_)
                 | Call::AppScale(_)
                 | Call::SecretRotate(_)

@@ -47,8 +47,10 @@ pub enum ArgKind {
     Name(NameKind),
     /// A whole number.
     Count,
-    /// Free text.
+    /// Free text (a message to people: marked in an exercise, editable in the dialog).
     Text,
+    /// A restore point: `before-corruption`, `latest-verified-backup` or an RFC 3339 time.
+    RestorePoint,
     /// `true` or `false`.
     Flag,
 }
@@ -164,6 +166,32 @@ impl ArgType for Option<String> {
     }
     fn text(&self) -> Option<String> {
         self.clone()
+    }
+}
+
+impl ArgType for Option<crate::recovery::RestoreTo> {
+    const REQUIRED: bool = false;
+    fn take(v: Option<Value>, action: &'static str, arg: &'static str) -> Result<Self, ArgError> {
+        match v {
+            Some(Value::Text(t)) => t.parse().map(Some).map_err(|_| {
+                bad(
+                    action,
+                    arg,
+                    &Value::Text(t),
+                    "before-corruption, latest-verified-backup or an RFC 3339 time (2026-11-26T10:20:59Z)",
+                )
+            }),
+            Some(other) => Err(bad(
+                action,
+                arg,
+                &other,
+                "before-corruption, latest-verified-backup or an RFC 3339 time",
+            )),
+            None => Ok(None),
+        }
+    }
+    fn text(&self) -> Option<String> {
+        self.map(|t| t.to_string())
     }
 }
 
@@ -327,13 +355,14 @@ builtin_actions! {
     }
     /// Restore a database from a backup series.
     DbRestore = "db.restore" {
-        summary: "restore a database from the newest known-good backup of a backup series",
-        verifies: "the restore completed and the restored tables match the backup's manifest",
-        rpo: Some("the restored backup's age: writes after it was taken are lost"),
+        summary: "restore a database to a point: before the corruption onset (default), the latest verified backup, or a time",
+        verifies: "the restore completed and the restored tables match the backup's manifest (PostgreSQL point in time: the restored server promoted, the point it reached reported)",
+        rpo: Some("the corruption onset minus the restore point: the good writes between them are lost"),
         target: db,
         args: {
             db: String = ArgKind::Name(NameKind::Database),
             backup: String = ArgKind::Name(NameKind::Backup),
+            to: Option<crate::recovery::RestoreTo> = ArgKind::RestorePoint,
         },
     }
     /// Point a DNS record at a region.
@@ -484,6 +513,7 @@ impl Call {
                     }
                     ArgKind::Count => Value::Count(2),
                     ArgKind::Text => Value::Text("warroom example".to_string()),
+                    ArgKind::RestorePoint => Value::Text("before-corruption".to_string()),
                     ArgKind::Flag => Value::Flag(true),
                 };
                 (a.name.to_string(), value)
@@ -610,7 +640,7 @@ impl ActionCall {
                 });
             };
             let value = match a.kind {
-                ArgKind::Name(_) | ArgKind::Text => Value::Text(v.clone()),
+                ArgKind::Name(_) | ArgKind::Text | ArgKind::RestorePoint => Value::Text(v.clone()),
                 ArgKind::Count => Value::Count(v.parse::<u64>().map_err(|_| {
                     bad(
                         spec.name,

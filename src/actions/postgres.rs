@@ -30,6 +30,7 @@ use tokio_postgres::Client;
 use super::{ActionBackend, BuiltinAction, Call};
 use crate::env::Environment;
 use crate::env::postgres::BackupDir;
+use crate::recovery::postgres::PgPitr;
 use crate::telemetry::backup_dir::{BackupFile, list_archive, scan};
 use crate::telemetry::http;
 use crate::telemetry::postgres::{PgTarget, find_tool, pg_error, run_tool, wal};
@@ -77,6 +78,12 @@ struct Series {
 pub struct PostgresBackend {
     databases: BTreeMap<String, PgTarget>,
     series: BTreeMap<String, Series>,
+    /// Base backup series (by name): point-in-time recovery (`src/recovery/postgres.rs`).
+    pitr: BTreeMap<String, PgPitr>,
+    /// The environment's name, and where each `backup.verify` is recorded
+    /// (`verifications.jsonl` beside the journals; `None`: not recorded).
+    environment: String,
+    verifications: Option<PathBuf>,
     regions: BTreeMap<String, Vec<String>>,
     /// Each replica's source (`replica_of`), for the data-loss window of a promotion.
     sources: BTreeMap<String, String>,
@@ -224,13 +231,58 @@ impl PostgresBackend {
                 Some((d.name.get_ref().clone(), up.get_ref().clone()))
             })
             .collect();
+        // Base backup series: point-in-time recovery of the database they name.
+        let mut pitr = BTreeMap::new();
+        for b in &env.backups {
+            if b.dir.as_ref().is_some_and(|d| d.base_backup) {
+                let p = PgPitr::for_series(env, b.name.get_ref()).map_err(|e| e.to_string())?;
+                pitr.insert(b.name.get_ref().clone(), p);
+            }
+        }
         Ok(PostgresBackend {
             databases,
             series,
+            pitr,
+            environment: env.name.clone(),
+            verifications: crate::recovery::verified::default_path(),
             regions,
             sources,
             http: http::client()?,
         })
+    }
+
+    /// Records verifications in `path` instead of beside the journals (tests).
+    pub fn with_verifications(mut self, path: Option<PathBuf>) -> Self {
+        self.verifications = path;
+        self
+    }
+
+    /// Appends a `backup.verify` result to the verification history (the newest file of the
+    /// series is what `verify` checks). A history that cannot be written is logged, never fails
+    /// the step: the journal has the step's output.
+    fn record_verification(&self, backup: &str, result: &Result<Vec<String>, String>) {
+        let (Some(path), Ok(s)) = (&self.verifications, self.series(backup)) else {
+            return;
+        };
+        let file = scan(&s.dir, &s.pattern)
+            .ok()
+            .and_then(|f| f.into_iter().next())
+            .and_then(|f| f.path.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default();
+        let v = crate::recovery::verified::Verification {
+            environment: self.environment.clone(),
+            series: backup.to_string(),
+            backup: file,
+            at: Utc::now(),
+            ok: result.is_ok(),
+            detail: match result {
+                Ok(lines) => lines.first().cloned().unwrap_or_default(),
+                Err(e) => e.clone(),
+            },
+        };
+        if let Err(e) = crate::recovery::verified::record(path, &v) {
+            tracing::warn!(path = %path.display(), "cannot record the verification: {e}");
+        }
     }
 
     fn db(&self, name: &str) -> Result<&PgTarget, String> {
@@ -301,7 +353,10 @@ impl PostgresBackend {
             ));
         }
         // The timeline it follows (the old primary's), before the promotion starts a new one.
-        let timeline = wal::read_position(&client, true).await.map(|p| p.timeline);
+        let timeline = wal::read_position(&client, true)
+            .await
+            .map(|p| p.timeline)
+            .map_err(|e| e.to_string());
         let received: Option<String> = row.get(1);
         let replayed: Option<String> = row.get(2);
         let last_xact: Option<String> = row.get(3);
@@ -383,11 +438,13 @@ impl PostgresBackend {
             .map(wal::SourceWal::of)
             .filter(wal::SourceWal::configured)
             .ok_or_else(|| format!("no data_dir or wal_archive of {source} in the environment"))?;
-        let mut pos = wal::read_position(client, false).await?;
+        let mut pos = wal::read_position(client, false)
+            .await
+            .map_err(|e| e.to_string())?;
         // After the promotion the server is on a new timeline; the old primary's is the one it
         // followed before.
         pos.timeline = timeline?;
-        wal::measure(&source, &pos).await
+        wal::measure(&source, &pos).await.map_err(|e| e.to_string())
     }
 
     async fn read_only(&self, name: &str, enabled: bool) -> Result<Vec<String>, String> {
@@ -553,8 +610,12 @@ impl PostgresBackend {
         &self,
         s: &Series,
         pg_restore: &Path,
+        before: Option<std::time::SystemTime>,
     ) -> Result<(BackupFile, Vec<String>), String> {
-        let files = scan(&s.dir, &s.pattern)?;
+        let mut files = scan(&s.dir, &s.pattern)?;
+        if let Some(b) = before {
+            files.retain(|f| f.modified <= b);
+        }
         if files.is_empty() {
             return Err(format!(
                 "no file matching {:?} in {}",
@@ -721,16 +782,52 @@ impl PostgresBackend {
         Ok(lines)
     }
 
+    /// `db.restore` of a base backup series: point-in-time recovery to the point `to` names
+    /// (the console resolves a choice to a time when the step is confirmed).
+    async fn restore_to_point(
+        &self,
+        pitr: &PgPitr,
+        name: &str,
+        to: Option<crate::recovery::RestoreTo>,
+        progress: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<Vec<String>, String> {
+        if pitr.db != name {
+            return Err(format!(
+                "the base backups of {:?} are of {}, not {name}",
+                pitr.series, pitr.db
+            ));
+        }
+        let point = match to {
+            Some(crate::recovery::RestoreTo::At(t)) => t,
+            other => {
+                return Err(format!(
+                    "db.restore of {name} from base backups needs a point in time: {} was not resolved to one (no corruption onset or backup reading when confirmed); set to = \"2026-11-26T10:20:59Z\" (see warroom restore-points)",
+                    other.map_or_else(|| "no `to`".to_string(), |t| format!("to = {t}"))
+                ));
+            }
+        };
+        let restored = pitr
+            .restore(point, progress)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(restored.lines())
+    }
+
     async fn restore(
         &self,
         name: &str,
         backup: &str,
+        to: Option<crate::recovery::RestoreTo>,
         progress: &(dyn Fn(String) + Send + Sync),
     ) -> Result<Vec<String>, String> {
         let db = self.db(name)?;
         let s = self.series(backup)?;
         let pg_restore = self.tool("pg_restore", db)?;
-        let (file, skipped) = self.newest_listable(s, &pg_restore).await?;
+        let before = match to {
+            Some(crate::recovery::RestoreTo::At(t)) => Some(std::time::SystemTime::from(t)),
+            _ => None,
+        };
+        let (file, skipped) = self.newest_listable(s, &pg_restore, before).await?;
         for e in &skipped {
             progress(format!("skipped: {e}"));
         }
@@ -954,11 +1051,30 @@ impl ActionBackend for PostgresBackend {
                 if c.writes_off() { "on" } else { "off" },
                 db_shown(&c.db)
             ),
-            Call::DbRestore(c) => format!(
-                "pg_restore --clean --if-exists --single-transaction of the newest readable dump in {} into {}",
-                series_shown(&c.backup),
-                db_shown(&c.db)
-            ),
+            Call::DbRestore(c) => match self.pitr.get(&c.backup) {
+                Some(p) => format!(
+                    "point-in-time restore of {} to {}: the newest base backup in {} before it, WAL replayed from {} (recovery_target_time, promote) into a new data directory in {}; the old server on its port stopped, its data directory kept",
+                    db_shown(&c.db),
+                    c.to.map_or_else(|| "the chosen point".to_string(), |t| t.to_string()),
+                    p.dir.display(),
+                    p.wal_archive.as_ref().map_or_else(
+                        || "(no wal_archive)".to_string(),
+                        |a| a.display().to_string()
+                    ),
+                    p.restore_dir.display()
+                ),
+                None => format!(
+                    "pg_restore --clean --if-exists --single-transaction of the newest readable dump in {}{} into {}",
+                    series_shown(&c.backup),
+                    match c.to {
+                        Some(crate::recovery::RestoreTo::At(t)) => {
+                            format!(" taken at or before {}", t.format("%Y-%m-%d %H:%M:%S UTC"))
+                        }
+                        _ => String::new(),
+                    },
+                    db_shown(&c.db)
+                ),
+            },
             Call::BackupSnapshot(c) => {
                 let dir = self
                     .series
@@ -1007,11 +1123,31 @@ impl ActionBackend for PostgresBackend {
             match call {
                 Call::DbPromote(c) => self.promote(&c.db, progress).await,
                 Call::DbReadOnly(c) => self.read_only(&c.db, c.writes_off()).await,
-                Call::DbRestore(c) => self.restore(&c.db, &c.backup, progress).await,
-                Call::BackupSnapshot(c) => {
-                    self.snapshot(&c.backup, c.is_forensic(), progress).await
+                Call::DbRestore(c) => match self.pitr.get(&c.backup) {
+                    Some(p) => self.restore_to_point(p, &c.db, c.to, progress).await,
+                    None => self.restore(&c.db, &c.backup, c.to, progress).await,
+                },
+                Call::BackupSnapshot(c) => match self.pitr.get(&c.backup) {
+                    Some(p) => p
+                        .take_base_backup(progress)
+                        .await
+                        .map(|b| {
+                            vec![format!(
+                                "base backup {} ({}), WAL {}..{}",
+                                b.path.display(),
+                                human_bytes(b.bytes),
+                                b.start_lsn.map(|l| l.to_string()).unwrap_or_default(),
+                                b.end_lsn.map(|l| l.to_string()).unwrap_or_default()
+                            )]
+                        })
+                        .map_err(|e| e.to_string()),
+                    None => self.snapshot(&c.backup, c.is_forensic(), progress).await,
+                },
+                Call::BackupVerify(c) => {
+                    let result = self.verify(&c.backup, progress).await;
+                    self.record_verification(&c.backup, &result);
+                    result
                 }
-                Call::BackupVerify(c) => self.verify(&c.backup, progress).await,
                 Call::HttpCheck(c) => self.http_check(&c.region).await,
                 Call::DbFailover(_)
                 | Call::DnsPoint(_)

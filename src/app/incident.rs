@@ -669,6 +669,20 @@ pub fn describe(event: &Event) -> String {
                 one_line(command)
             )
         }
+        Event::RestorePointChosen {
+            step,
+            choice,
+            point,
+            loss_secs,
+            by,
+            ..
+        } => format!(
+            "{step}: restore point {} chosen by {by} ({choice}){}",
+            point.format("%H:%M:%S"),
+            loss_secs
+                .map(|s| format!(", data lost {}", crate::duration::rpo_span(s)))
+                .unwrap_or_default()
+        ),
         Event::RpoCaptured {
             step,
             seconds,

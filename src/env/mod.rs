@@ -205,6 +205,9 @@ pub struct AwsDatabase {
     pub instance: Option<String>,
     /// Aurora DB cluster identifier, in the database's region.
     pub cluster: Option<String>,
+    /// The new instance a point-in-time restore (`db.restore` with `to`) creates
+    /// (`RestoreDBInstanceToPointInTime`); instances only.
+    pub restore_instance: Option<String>,
 }
 
 impl AwsDatabase {

@@ -51,6 +51,18 @@ pub struct PostgresDatabase {
     /// The directory this server's `archive_command` copies WAL segments to: the same
     /// measurement when the data directory is out of reach (archived segments only).
     pub wal_archive: Option<Spanned<String>>,
+    /// Where a point-in-time restore (`db.restore` with `to`, from a `base_backup` series)
+    /// creates the new data directory (`<restore_dir>/<name>-<time>`); the old one is kept.
+    /// Relative: to the environment file. Default: `restored` beside the base backups.
+    pub restore_dir: Option<Spanned<String>>,
+    /// The port the restored server starts on. Default: the DSN's port, after the server
+    /// there (its `data_dir`) is stopped; a server still answering there is never stopped
+    /// without a `data_dir` to stop it by.
+    pub restore_port: Option<u16>,
+    /// A query returning one boolean, `true` while the data is intact (e.g. `SELECT NOT EXISTS
+    /// (SELECT 1 FROM orders WHERE amount < 0)`), run on every poll like the lag: the first
+    /// failing sample is the corruption onset (`corrupt_since`), the restore point's reference.
+    pub integrity_check: Option<Spanned<String>>,
 }
 
 /// A directory of backup files (dumps, or a WAL archive):
@@ -78,6 +90,11 @@ pub struct BackupDir {
     pub snapshot_name: Option<Spanned<String>>,
     /// Time between two looks at the directory (default 5s).
     pub poll: Option<Dur>,
+    /// The files are base backups of `database` (`pg_basebackup` tar archives):
+    /// `backup.snapshot` takes one, and `db.restore` with `to` replays the database's
+    /// `wal_archive` onto the newest one before the chosen point (point-in-time recovery).
+    #[serde(default)]
+    pub base_backup: bool,
 }
 
 impl BackupDir {
@@ -282,6 +299,7 @@ impl PostgresDatabase {
         for (key, value) in [
             ("data_dir", &self.data_dir),
             ("wal_archive", &self.wal_archive),
+            ("restore_dir", &self.restore_dir),
         ] {
             let Some(v) = value else { continue };
             if v.get_ref().trim().is_empty() {
@@ -306,10 +324,23 @@ impl PostgresDatabase {
                     format!("{} is not a directory", dir.display()),
                     "name the directory the server's archive_command copies WAL segments into",
                 )),
+                "restore_dir" if dir.exists() && !dir.is_dir() => Some((
+                    format!("{} is not a directory", dir.display()),
+                    "name a directory where restored data directories may be created",
+                )),
                 _ => None,
             };
             if let Some((message, help)) = problem {
                 out.push(Diagnostic::at(path, src, v.span(), message).with_help(help));
+            }
+        }
+        if let Some(q) = &self.integrity_check {
+            let head = q.get_ref().trim_start().to_ascii_lowercase();
+            if !(head.starts_with("select") || head.starts_with("with")) {
+                out.push(
+                    Diagnostic::at(path, src, q.span(), "integrity_check is not a SELECT")
+                        .with_help("write a query returning one boolean, true while the data is intact: integrity_check = \"SELECT NOT EXISTS (SELECT 1 FROM orders WHERE amount < 0)\""),
+                );
             }
         }
         if let Some(var) = &self.password_env
@@ -387,6 +418,19 @@ impl BackupDir {
                     "known databases: {}",
                     super::known_names(databases)
                 )),
+            );
+        }
+        if self.base_backup && self.database.is_none() {
+            out.push(
+                Diagnostic::at(
+                    path,
+                    src,
+                    self.glob.span(),
+                    "a base_backup series names no database",
+                )
+                .with_help(
+                    "add database = \"<logical name>\": the database these base backups are of",
+                ),
             );
         }
         if let Some(name) = &self.snapshot_name {

@@ -18,7 +18,7 @@ use crate::telemetry::{BackupStatus, DbRole, DbState, Verdict};
 
 /// The kinds of event a version-2 line can hold (the `kind` field), in the order of
 /// `docs/journal.md`.
-pub const KINDS: [&str; 34] = [
+pub const KINDS: [&str; 35] = [
     "fault_injected",
     "disrupted",
     "detected",
@@ -31,6 +31,7 @@ pub const KINDS: [&str; 34] = [
     "confirm_requested",
     "confirm_cancelled",
     "confirmed",
+    "restore_point_chosen",
     "rpo_captured",
     "output",
     "verifying",
@@ -71,6 +72,7 @@ pub enum EventV2 {
     ConfirmRequested(ConfirmRequested),
     ConfirmCancelled(StepOnly),
     Confirmed(Confirmed),
+    RestorePointChosen(RestorePointChosen),
     RpoCaptured(RpoCaptured),
     Output(Output),
     Verifying(Verifying),
@@ -93,6 +95,33 @@ pub enum EventV2 {
     ReminderMissed(ReminderMissed),
     Aborted(Aborted),
     Resolved(Resolved),
+}
+
+/// `restore_point_chosen`: the point a restore step restores to, chosen at its confirmation:
+/// the choice as written, the point (engine clock), how it is reached, the backup it starts
+/// from, the onset it was chosen against, the data lost (onset minus point) and who chose it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestorePointChosen {
+    pub step: String,
+    /// `before-corruption`, `latest-verified-backup` or an RFC 3339 time (a line with any
+    /// other value does not decode).
+    pub choice: crate::recovery::RestoreTo,
+    pub point: DateTime<Utc>,
+    pub basis: RestoreBasisV2,
+    pub backup_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onset: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_secs: Option<f64>,
+    pub by: String,
+}
+
+/// How a restore point is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestoreBasisV2 {
+    Backup,
+    PointInTime,
 }
 
 /// `reminder_done`: a reminder of the comms cadence was done; which occurrence, when it fell
@@ -804,6 +833,28 @@ impl From<&Event> for EventV2 {
                 evidence: evidence.into(),
                 by: by.clone(),
             }),
+            Event::RestorePointChosen {
+                step,
+                choice,
+                point,
+                basis,
+                backup_at,
+                onset,
+                loss_secs,
+                by,
+            } => EventV2::RestorePointChosen(RestorePointChosen {
+                step: step.clone(),
+                choice: *choice,
+                point: *point,
+                basis: match basis {
+                    crate::recovery::Basis::Backup => RestoreBasisV2::Backup,
+                    crate::recovery::Basis::PointInTime => RestoreBasisV2::PointInTime,
+                },
+                backup_at: *backup_at,
+                onset: *onset,
+                loss_secs: *loss_secs,
+                by: by.clone(),
+            }),
             Event::RpoCaptured {
                 step,
                 seconds,
@@ -1068,6 +1119,28 @@ impl From<EventV2> for Event {
                 destructive,
                 typed,
                 evidence: evidence.into(),
+                by,
+            },
+            EventV2::RestorePointChosen(RestorePointChosen {
+                step,
+                choice,
+                point,
+                basis,
+                backup_at,
+                onset,
+                loss_secs,
+                by,
+            }) => Event::RestorePointChosen {
+                step,
+                choice,
+                point,
+                basis: match basis {
+                    RestoreBasisV2::Backup => crate::recovery::Basis::Backup,
+                    RestoreBasisV2::PointInTime => crate::recovery::Basis::PointInTime,
+                },
+                backup_at,
+                onset,
+                loss_secs,
                 by,
             },
             EventV2::RpoCaptured(RpoCaptured {

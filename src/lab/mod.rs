@@ -11,6 +11,10 @@
 //!   wal-archive/            archive_command target (1 MB segments, archive_timeout 60s; each copied to
 //!                           .NAME.partial then renamed, so no half-copied segment is seen)
 //!   backups/daily/ backups/snapshots/   pg_dump archives (+ .warroom/ manifests)
+//!   backups/base/           base backups (pg_basebackup tar archives, + .warroom/ sidecars):
+//!                           the first by `lab up`, more by `lab base-backup [--every 5m]`
+//!   restored/               data directories made by a point-in-time restore (db.restore
+//!                           with `to`); `lab down` stops their servers too
 //!   logs/                   server and health-server logs
 //! ```
 //!
@@ -96,6 +100,15 @@ pub enum LabCommand {
         /// Logical database to write to (after a failover: dr-replica).
         #[arg(long, default_value = "primary")]
         db: String,
+    },
+    /// Take a base backup of the primary now (pg_basebackup into DIR/backups/base), or one
+    /// every `--every` until interrupted: what a point-in-time restore starts from.
+    BaseBackup {
+        #[arg(default_value = DEFAULT_DIR)]
+        dir: PathBuf,
+        /// Keep taking one at this interval (e.g. 5m) until interrupted.
+        #[arg(long)]
+        every: Option<Dur>,
     },
     /// Break the lab for a drill.
     Fault {
@@ -427,6 +440,8 @@ pub async fn up(
         "backups",
         "backups/daily",
         "backups/snapshots",
+        "backups/base",
+        "restored",
     ] {
         let p = dir.join(sub);
         std::fs::create_dir_all(&p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
@@ -583,6 +598,8 @@ async fn bring_up(
         .map_err(|d| format!("the written environment is invalid (a bug): {d}"))?;
 
     if options.first_dumps {
+        step("first base backup (base)");
+        take_base_backup(&env).await?;
         step("first dumps (daily-dump, snapshots)");
         let backend = PostgresBackend::new(&env)?;
         for backup in ["daily-dump", "snapshots"] {
@@ -798,7 +815,11 @@ pub fn lab_toml(state: &LabState) -> String {
         }
         // Where its WAL is read after a region loss, to measure what a promotion loses.
         let archive = if s.name == PRIMARY.0 {
-            format!(", wal_archive = {}", toml_str(&d("wal-archive")))
+            format!(
+                ", wal_archive = {}, restore_dir = {}",
+                toml_str(&d("wal-archive")),
+                toml_str(&d("restored"))
+            )
         } else {
             String::new()
         };
@@ -837,6 +858,15 @@ pub fn lab_toml(state: &LabState) -> String {
             false,
         ),
     ] {
+        if name == "wal-archive" {
+            // Base backups of the primary: with its WAL archive, point-in-time recovery.
+            let _ = writeln!(
+                out,
+                "[[backups]]\nname = \"base\"\nkind = \"base backup\"\nevery = \"1h\"\n\
+                 dir = {{ path = {}, glob = \"base-*.tar\", snapshot_name = \"base-{{time}}.tar\", database = \"primary\", base_backup = true }}\n",
+                toml_str(&d("backups/base"))
+            );
+        }
         let db = if verify {
             ", database = \"primary\", verify = true"
         } else {
@@ -868,7 +898,21 @@ pub fn down(dir: &Path, progress: Progress<'_>) -> Result<(), String> {
     for h in &state.health {
         stop_health(h, &mut problems);
     }
-    for s in state.servers.iter().rev() {
+    // Servers a point-in-time restore started in DIR/restored.
+    let restored: Vec<ServerState> = std::fs::read_dir(state.dir.join("restored"))
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().join("postmaster.pid").is_file())
+                .map(|e| ServerState {
+                    name: format!("restored {}", e.file_name().to_string_lossy()),
+                    region: String::new(),
+                    data_dir: e.path(),
+                    port: 0,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for s in restored.iter().chain(state.servers.iter().rev()) {
         if state.server_pid(s).is_none() {
             continue;
         }
@@ -1005,6 +1049,42 @@ pub async fn status(dir: &Path) -> Result<String, String> {
         );
     }
     Ok(out)
+}
+
+/// Takes a base backup of the lab's primary (its `base` series).
+async fn take_base_backup(env: &Environment) -> Result<String, String> {
+    let pitr =
+        crate::recovery::postgres::PgPitr::for_series(env, "base").map_err(|e| e.to_string())?;
+    let b = pitr
+        .take_base_backup(&|_| {})
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "base backup {} ({})",
+        b.path.display(),
+        crate::actions::postgres::human_bytes(b.bytes)
+    ))
+}
+
+/// `lab base-backup`: one now, or one every `every` until interrupted.
+async fn base_backups(
+    dir: &Path,
+    every: Option<Dur>,
+    progress: Progress<'_>,
+) -> Result<String, String> {
+    let state = LabState::load(&absolute(dir)?)?;
+    let env = Environment::load(&state.env_file())
+        .map_err(|d| format!("{}: {d}", state.env_file().display()))?;
+    let Some(every) = every else {
+        return take_base_backup(&env).await;
+    };
+    if every.secs() == 0 {
+        return Err("--every must be at least 1s".to_string());
+    }
+    loop {
+        progress(&take_base_backup(&env).await?);
+        tokio::time::sleep(every.to_std()).await;
+    }
 }
 
 /// Inserts `rate` rows a second into `app.orders` on `db` for `seconds`; returns rows written.
@@ -1145,6 +1225,7 @@ pub fn run(args: LabArgs) -> std::process::ExitCode {
             .block_on(load(&dir, &db, seconds, rate, &print))
             .map(|rows| format!("{rows} rows written to {db} in {seconds}s")),
         LabCommand::Fault { fault: f, dir } => rt.block_on(fault(&dir, f)),
+        LabCommand::BaseBackup { dir, every } => rt.block_on(base_backups(&dir, every, &print)),
         LabCommand::HealthServer {
             listen,
             port_file,

@@ -37,6 +37,7 @@ pub use crate::actions::tree::LeftProcess;
 use crate::duration::{Dur, compact};
 use crate::env::Environment;
 use crate::env::RegionRole;
+use crate::recovery::{Known, ResolveError, Resolved, RestoreTo};
 use crate::telemetry::{BackupStatus, DbRole, DbState, FAILED_AUTH_SPIKE_PER_MIN, Sample, Verdict};
 
 /// How `step_finished.detail` begins for a step whose executor a signal interrupted (followed by
@@ -444,6 +445,8 @@ pub struct ConfirmRequest {
     /// The condition verified afterwards, with its timeout.
     pub wait: Option<String>,
     pub captures_rpo: bool,
+    /// A restore: the point it would restore to, resolved now from what is known.
+    pub restore: Option<Resolved>,
     /// The picture the operator decides on.
     pub evidence: Evidence,
 }
@@ -940,6 +943,25 @@ pub enum Event {
         evidence: Evidence,
         /// Who confirmed (the operator of the console).
         #[serde(default)]
+        by: String,
+    },
+    /// The point a `db.restore` step restores to, chosen when it was confirmed (before its
+    /// `confirmed`): the choice as written (`before-corruption`, `latest-verified-backup`, a
+    /// time), the point it resolved to from what was known, and who confirmed it.
+    RestorePointChosen {
+        step: String,
+        /// `before-corruption`, `latest-verified-backup` or an RFC 3339 time.
+        choice: RestoreTo,
+        /// The restored database keeps the writes committed before this (engine clock).
+        point: DateTime<Utc>,
+        basis: crate::recovery::Basis,
+        /// The backup the restore starts from.
+        backup_at: DateTime<Utc>,
+        /// The corruption onset it was chosen against, if recorded.
+        onset: Option<DateTime<Utc>>,
+        /// Onset minus point, in seconds (the data lost), when the onset is known.
+        loss_secs: Option<f64>,
+        /// Who confirmed it.
         by: String,
     },
     /// The data-loss window at the moment the executor started.
@@ -2440,6 +2462,9 @@ impl Engine {
                 r.mask_carry = super::mask::Carry::default();
                 r.observed = None;
             }
+            Event::RestorePointChosen { step, .. } => {
+                index(step)?;
+            }
             Event::RpoCaptured {
                 step,
                 seconds,
@@ -2838,6 +2863,19 @@ impl Engine {
         if !self.checklist_done(step, out) {
             return;
         }
+        let restore = match self.restore_choice(step, now) {
+            Some(Err(e)) => {
+                refuse(
+                    out,
+                    Some(step),
+                    format!("no restore point can be chosen: {e}"),
+                );
+                return;
+            }
+            Some(Ok(r)) => Some(r),
+            None => None,
+        };
+        let s = &self.playbook.steps[step];
         let vars = &self.playbook.vars;
         let request = ConfirmRequest {
             step,
@@ -2875,6 +2913,7 @@ impl Engine {
                 .as_ref()
                 .map(|w| format!("{} (timeout {})", w.condition, w.timeout)),
             captures_rpo: s.capture_rpo,
+            restore,
             evidence: Evidence::from_sample(self.picture.as_ref(), &self.settings.environment, now),
         };
         let event = Event::ConfirmRequested {
@@ -3092,7 +3131,7 @@ impl Engine {
         let s = &self.playbook.steps[step];
         let vars = &self.playbook.vars;
         let expected = s.confirm_text(vars);
-        let Some(exec) = s.render_exec_with(
+        let Some(mut exec) = s.render_exec_with(
             vars,
             Reveal::Secrets,
             self.settings.occasion,
@@ -3101,6 +3140,25 @@ impl Engine {
             refuse(out, Some(step), "this step runs nothing");
             return;
         };
+        // A restore: the point is chosen now, from what is known now, and the backend is told
+        // that exact point (the choice it resolved from is recorded).
+        let chosen = match self.restore_choice(step, now) {
+            Some(Err(e)) => {
+                refuse(
+                    out,
+                    Some(step),
+                    format!("no restore point can be chosen: {e}"),
+                );
+                return;
+            }
+            Some(Ok(r)) => Some(r),
+            None => None,
+        };
+        if let (Some(r), Exec::Action(crate::actions::Call::DbRestore(call))) = (&chosen, &mut exec)
+        {
+            call.to = Some(RestoreTo::At(r.point));
+        }
+        let s = &self.playbook.steps[step];
         let command = self.command(step).unwrap_or_default();
         let attempt = self.runs[step].attempt + 1;
         let event = Event::Confirmed {
@@ -3121,6 +3179,19 @@ impl Engine {
             .is_some_and(|r| r.step == s.id && r.seconds.is_some());
         let capture = (s.capture_rpo && !measured_before).then(|| self.measure_rpo(step, now));
         let step_id = s.id.clone();
+        if let Some(r) = chosen {
+            let chosen = Event::RestorePointChosen {
+                step: step_id.clone(),
+                choice: r.to,
+                point: r.point,
+                basis: r.basis,
+                backup_at: r.backup_at,
+                onset: r.onset,
+                loss_secs: r.loss_secs,
+                by: self.settings.operator.clone(),
+            };
+            self.emit(chosen, now, out);
+        }
         self.emit(event, now, out);
         if let Some(m) = capture {
             let event = Event::RpoCaptured {
@@ -3156,53 +3227,42 @@ impl Engine {
         let db = s.arg("db", vars, Reveal::Secrets);
         let mut why = Vec::new();
         if let Some(backup) = s.arg("backup", vars, Reveal::Secrets) {
-            let onset = db
-                .as_deref()
-                .and_then(|d| picture.database(d))
-                .and_then(|d| d.corrupt_since);
-            let corrupt = db
-                .as_deref()
-                .and_then(|d| picture.database(d))
-                .is_some_and(|d| d.integrity_ok == Some(false));
             let db = db.as_deref().unwrap_or("the database");
-            match picture.backup(&backup).map(|b| b.last_good) {
-                None => why.push(format!("no reading of {backup}")),
-                Some(None) => why.push(format!("no known-good {backup} backup")),
-                Some(Some(point)) => match onset {
-                    Some(c) if point >= c => why.push(format!(
-                        "the newest good {backup} backup ({}) is not older than the corruption \
-                         onset of {db} ({})",
-                        point.format("%H:%M:%S"),
-                        c.format("%H:%M:%S")
-                    )),
-                    Some(c) => {
-                        return RpoMeasure::window(
-                            point,
-                            c,
-                            None,
-                            format!(
-                                "good writes to {db} between the restore point (newest good \
-                                 {backup} backup) and the corruption onset"
-                            ),
-                        );
-                    }
-                    None if corrupt => {
-                        why.push(format!("the corruption onset of {db} is unknown"));
-                    }
-                    None => {
-                        return RpoMeasure::window(
-                            point,
-                            now.max(point),
-                            None,
-                            format!(
-                                "writes to {db} after the restore point (newest good {backup} \
-                                 backup); no corruption recorded"
-                            ),
-                        );
-                    }
-                },
+            let corrupt = picture
+                .database(db)
+                .is_some_and(|d| d.integrity_ok == Some(false));
+            if picture.backup(&backup).is_none() {
+                return RpoMeasure::not(format!("no reading of {backup}"));
             }
-            return RpoMeasure::not(why.join("; "));
+            return match self.restore_choice(step, now) {
+                Some(Ok(r)) => match r.onset {
+                    Some(c) => RpoMeasure::window(
+                        r.point,
+                        c,
+                        None,
+                        format!(
+                            "good writes to {db} between the restore point ({}: {}) and the \
+                             corruption onset",
+                            r.to,
+                            r.basis.label()
+                        ),
+                    ),
+                    None if corrupt => {
+                        RpoMeasure::not(format!("the corruption onset of {db} is unknown"))
+                    }
+                    None => RpoMeasure::window(
+                        r.point,
+                        now.max(r.point),
+                        None,
+                        format!(
+                            "writes to {db} after the restore point (newest good {backup} \
+                             backup); no corruption recorded"
+                        ),
+                    ),
+                },
+                Some(Err(e)) => RpoMeasure::not(e.to_string()),
+                None => RpoMeasure::not(format!("no restore point for {db}")),
+            };
         }
         if let Some(db) = db {
             match picture.database(&db).map(|d| d.replication.as_ref()) {
@@ -3260,6 +3320,65 @@ impl Engine {
             why.push("the step names no db or backup".into());
         }
         RpoMeasure::not(why.join("; "))
+    }
+
+    /// What is known for choosing a `db.restore` step's point: the corruption onset (the
+    /// database's own reading, else the incident's recorded disruption in a corruption
+    /// playbook: the fault, the first failing integrity reading, or the commander's
+    /// correction), the newest good backup of its series, and how far the WAL archive reaches.
+    fn restore_known(&self, picture: &Sample, db: &str, backup: &str) -> Known {
+        let onset = picture
+            .database(db)
+            .and_then(|d| d.corrupt_since)
+            .or_else(|| {
+                (self.playbook.scenario == super::model::Scenario::Corruption)
+                    .then(|| self.disrupted.map(|(d, _)| d))
+                    .flatten()
+            });
+        // RDS keeps its own point-in-time window (the backend checks the exact window before
+        // any call): a time up to now is offered, and refused there when outside it.
+        let rds = self
+            .settings
+            .environment
+            .database(db)
+            .is_some_and(|d| d.aws.is_some());
+        Known {
+            onset,
+            newest_good_backup: picture.backup(backup).and_then(|b| b.last_good),
+            wal_reach: picture
+                .backups
+                .iter()
+                .filter(|b| crate::recovery::is_wal_archive(&b.kind))
+                .filter_map(|b| b.last_success)
+                .chain(rds.then_some(picture.at))
+                .max(),
+        }
+    }
+
+    /// The point a `db.restore` step restores to if confirmed now (`None`: not a restore, or no
+    /// telemetry yet to choose from).
+    pub fn restore_choice(
+        &self,
+        step: usize,
+        now: DateTime<Utc>,
+    ) -> Option<Result<Resolved, ResolveError>> {
+        let s = self.playbook.steps.get(step)?;
+        if s.builtin().map(|b| b.action) != Some(crate::actions::BuiltinAction::DbRestore) {
+            return None;
+        }
+        let vars = &self.playbook.vars;
+        let db = s.arg("db", vars, Reveal::Secrets)?;
+        let backup = s.arg("backup", vars, Reveal::Secrets)?;
+        let picture = self.picture.as_ref()?;
+        let known = self.restore_known(picture, &db, &backup);
+        let to = match s.arg("to", vars, Reveal::Secrets) {
+            None => RestoreTo::default_for(&known),
+            Some(v) => match v.parse::<RestoreTo>() {
+                Ok(t) => t,
+                Err(e) => return Some(Err(ResolveError::Bad(e))),
+            },
+        };
+        Some(crate::recovery::resolve(to, &known, now))
     }
 
     fn cancel(&mut self, step: usize, now: DateTime<Utc>, out: &mut Vec<Effect>) {

@@ -127,6 +127,9 @@ fn arg_kind_label(kind: ArgKind) -> String {
         ArgKind::Name(k) => format!("a {} name", k.label()),
         ArgKind::Count => "a whole number".into(),
         ArgKind::Text => "text".into(),
+        ArgKind::RestorePoint => {
+            "a restore point (before-corruption, latest-verified-backup or an RFC 3339 time)".into()
+        }
         ArgKind::Flag => "true or false".into(),
     }
 }
@@ -734,6 +737,21 @@ impl Checker<'_> {
                 (ArgKind::Text, toml::Value::String(s)) => Some(ArgValue::Text(
                     self.template(&Spanned::new(span.clone(), s.clone()), vars),
                 )),
+                (ArgKind::RestorePoint, toml::Value::String(s)) => {
+                    let t = self.template(&Spanned::new(span.clone(), s.clone()), vars);
+                    let rendered = t.render(vars, Reveal::Secrets);
+                    match rendered.parse::<crate::recovery::RestoreTo>() {
+                        Ok(_) => Some(ArgValue::Text(t)),
+                        Err(e) => {
+                            self.push(
+                                span.clone(),
+                                format!("`{}` of {}: {e}", spec.name, builtin.name),
+                                format!("e.g. {} = \"before-corruption\" (the default)", spec.name),
+                            );
+                            None
+                        }
+                    }
+                }
                 (ArgKind::Count, toml::Value::Integer(n)) => match u64::try_from(*n) {
                     Ok(n) => Some(ArgValue::Count(n)),
                     Err(_) => {
@@ -755,6 +773,7 @@ impl Checker<'_> {
                         ),
                         ArgKind::Count => format!("{} = 3", spec.name),
                         ArgKind::Text => format!("{} = \"...\"", spec.name),
+                        ArgKind::RestorePoint => format!("{} = \"before-corruption\"", spec.name),
                         ArgKind::Flag => format!("{} = true", spec.name),
                     };
                     self.push(
@@ -789,6 +808,7 @@ impl Checker<'_> {
                 ),
                 ArgKind::Count => format!("{} = 3", spec.name),
                 ArgKind::Text => format!("{} = \"...\"", spec.name),
+                ArgKind::RestorePoint => format!("{} = \"before-corruption\"", spec.name),
                 ArgKind::Flag => format!("{} = true", spec.name),
             };
             self.push(

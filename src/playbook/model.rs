@@ -936,7 +936,7 @@ impl Step {
                                 }
                             }
                         }
-                        ArgKind::Count | ArgKind::Flag => {
+                        ArgKind::Count | ArgKind::Flag | ArgKind::RestorePoint => {
                             out.push_str(&crate::text::visible(&rendered));
                         }
                     }

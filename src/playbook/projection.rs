@@ -170,6 +170,26 @@ pub struct RpoRecord {
     pub at: DateTime<Utc>,
 }
 
+/// The restore point chosen when a restore step was confirmed (`restore_point_chosen`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestorePointRecord {
+    pub step: String,
+    /// As written: `before-corruption`, `latest-verified-backup` or a time.
+    pub choice: String,
+    /// The restored database keeps the writes committed before it (session time).
+    pub point: DateTime<Utc>,
+    /// `backup` or `point-in-time (backup + WAL replay)`.
+    pub basis: String,
+    pub backup_at: DateTime<Utc>,
+    pub onset: Option<DateTime<Utc>>,
+    /// Onset minus point: the data this restore loses.
+    pub loss_secs: Option<f64>,
+    /// Who chose it (confirmed the step).
+    pub by: String,
+    /// When (session time).
+    pub at: DateTime<Utc>,
+}
+
 /// A crash and resume of the console.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResumeRecord {
@@ -362,6 +382,9 @@ pub struct Measures {
     /// Declared -> resolved; while unfinished, to the end of the record.
     pub playbook_secs: Option<u64>,
     pub rpo: Option<RpoRecord>,
+    /// The restore point chosen, the last one when a restore was retried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_point: Option<RestorePointRecord>,
     pub steps: Vec<StepRecord>,
     /// Steps that ran past their target.
     pub steps_over_target: usize,
@@ -532,6 +555,7 @@ pub struct Projection {
     resolved: bool,
     aborted: Option<String>,
     rpo: Option<RpoRecord>,
+    restore_point: Option<RestorePointRecord>,
     resumes: Vec<ResumeRecord>,
     recorded_passed: Option<bool>,
     first: Option<(DateTime<Utc>, DateTime<Utc>)>,
@@ -734,6 +758,29 @@ impl Projection {
                 s.status = "running".into();
                 s.attempts = *attempt;
                 s.command = Some(command.clone());
+            }
+            Event::RestorePointChosen {
+                step,
+                choice,
+                point,
+                basis,
+                backup_at,
+                onset,
+                loss_secs,
+                by,
+            } => {
+                self.step(step, None, None);
+                self.restore_point = Some(RestorePointRecord {
+                    step: step.clone(),
+                    choice: choice.to_string(),
+                    point: *point,
+                    basis: basis.label().to_string(),
+                    backup_at: *backup_at,
+                    onset: *onset,
+                    loss_secs: *loss_secs,
+                    by: by.clone(),
+                    at,
+                });
             }
             Event::RpoCaptured {
                 step,
@@ -994,6 +1041,7 @@ impl Projection {
             time_to_recover_secs: time_to_recover,
             playbook_secs: playbook,
             rpo: self.rpo.clone(),
+            restore_point: self.restore_point.clone(),
             steps_over_target: steps.iter().filter(|s| s.over_target).count(),
             steps,
             resumes: self.resumes.clone(),

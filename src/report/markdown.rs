@@ -339,6 +339,30 @@ fn summary(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
         pm.steps.len()
     )?;
     writeln!(out)?;
+    if let Some(r) = &pm.restore_point {
+        writeln!(out, "### Restore point")?;
+        writeln!(out)?;
+        let loss = match (r.loss_secs, r.onset) {
+            (Some(l), Some(o)) => format!(
+                "data lost {} = corruption onset {} minus restore point (the good writes between them; writes after the onset are suspect, not lost good data)",
+                crate::duration::rpo_span(l),
+                o.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            _ => "data lost unknown: no corruption onset was recorded".to_string(),
+        };
+        writeln!(
+            out,
+            "Restored to **{}** ({}), chosen as `{}` by {} when step `{}` was confirmed at {}; from the backup taken {}. {loss}.",
+            r.point.format("%Y-%m-%d %H:%M:%S UTC"),
+            cell(&r.basis),
+            cell(&r.choice),
+            cell(&r.by),
+            cell(&r.step),
+            r.at.format("%Y-%m-%d %H:%M:%S UTC"),
+            r.backup_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        )?;
+        writeln!(out)?;
+    }
     writeln!(out, "### Drill success criteria")?;
     writeln!(out)?;
     writeln!(out, "| Criterion | Result | Detail |")?;

@@ -327,6 +327,9 @@ pub struct Postmortem {
     pub rto: RtoResult,
     /// RPO achieved against the objective.
     pub rpo: RpoResult,
+    /// The restore point chosen (a restore step), with the choice and who made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_point: Option<crate::playbook::projection::RestorePointRecord>,
     /// Disrupted -> detected.
     pub mttd_secs: Option<u64>,
     /// Disrupted -> declared (negative: declared before the disruption).
@@ -649,6 +652,7 @@ pub fn build(replay: &Replay) -> Postmortem {
         figures: m.figures(),
         rto,
         rpo,
+        restore_point: m.restore_point.clone(),
         mttd_secs: m.mttd_secs,
         time_to_declare_secs: m.time_to_declare_secs,
         time_to_recover_secs: m.time_to_recover_secs,
@@ -826,6 +830,25 @@ fn describe(event: &Event) -> (Option<String>, String) {
                 typed
                     .as_ref()
                     .map(|t| format!(" (typed \"{t}\")"))
+                    .unwrap_or_default()
+            ),
+        ),
+        Event::RestorePointChosen {
+            step,
+            choice,
+            point,
+            basis,
+            loss_secs,
+            by,
+            ..
+        } => (
+            Some(step.clone()),
+            format!(
+                "restore point {} chosen by {by} ({choice}; {}){}",
+                time_of(*point),
+                basis.label(),
+                loss_secs
+                    .map(|s| format!("; data lost {}", rpo_span(s)))
                     .unwrap_or_default()
             ),
         ),

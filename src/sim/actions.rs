@@ -6,13 +6,14 @@ use chrono::{DateTime, Utc};
 
 use crate::actions::{BuiltinAction, Call};
 use crate::duration::compact;
+use crate::recovery::{Basis, Known, RestoreTo, resolve};
 use crate::telemetry::DbRole;
 
 use super::backup::human_bytes;
 use super::rng::mix;
 use super::{
     Deployment, Fault, MAX_REPLICAS, POD_START_SECS, PROMOTE_SECS, Phase, Pod, RESTORE_SECS, Sim,
-    SimError, fmt_time, fmt_time_before,
+    SimError, fmt_time, fmt_time_before, to_utc,
 };
 
 /// Sessions a rotation revokes (cosmetic).
@@ -53,7 +54,7 @@ impl Sim {
                 why: unsupported(call.action()).unwrap_or_default(),
             }),
             Call::DbReadOnly(c) => self.set_read_only(&c.db, c.writes_off(), now),
-            Call::DbRestore(c) => self.restore(&c.db, &c.backup, now),
+            Call::DbRestore(c) => self.restore(&c.db, &c.backup, c.to, now),
             Call::DnsPoint(c) => self.point_dns(&c.dns, &c.region, now),
             Call::AppScale(c) => {
                 let replicas = u32::try_from(c.replicas).unwrap_or(u32::MAX);
@@ -199,13 +200,17 @@ impl Sim {
         }])
     }
 
-    /// `db.restore`: restores a primary from the newest known-good backup of a series. It does
-    /// not answer for 5-15 simulated minutes; when done its corruption is gone and its replicas
-    /// are re-seeded. Writes after the restore point are lost: the outcome says how many seconds.
+    /// `db.restore`: restores a primary to the point `to` chooses (see
+    /// [`crate::recovery::RestoreTo`]): from the newest known-good backup of a series, plus the
+    /// WAL archive replayed up to the point when the point lies after that backup
+    /// (point-in-time recovery). It does not answer for 5-15 simulated minutes; when done its
+    /// corruption is gone and its replicas are re-seeded. The good writes between the point and
+    /// the corruption onset are lost: the outcome says how many seconds.
     pub fn restore(
         &mut self,
         db: &str,
         backup: &str,
+        to: Option<RestoreTo>,
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, SimError> {
         self.advance(now);
@@ -246,21 +251,40 @@ impl Sim {
                 },
             ));
         };
+        let onset = d.corrupt_since;
+        let known = Known {
+            onset: onset.map(to_utc),
+            newest_good_backup: Some(to_utc(good.at)),
+            wal_reach: self.wal_reach(),
+        };
+        let to = to.unwrap_or_else(|| RestoreTo::default_for(&known));
+        let chosen = resolve(to, &known, to_utc(t)).map_err(|e| {
+            SimError::refused(
+                format!("restore point {to}: {e}"),
+                "choose another: to = \"before-corruption\", \"latest-verified-backup\" or an earlier time",
+            )
+        })?;
+        let point = chosen.point.timestamp();
         let skipped = series.tainted_since_good();
         let kind = series.kind.clone();
         let resource = d.resource.clone();
-        // The good writes the restore throws away: from the restore point to the corruption's
-        // onset (writes after it are suspect, not lost good data), or to now without one.
-        let onset = d.corrupt_since;
         let took = self.rng.range_i64(RESTORE_SECS.0, RESTORE_SECS.1);
         self.dbs[i].phase = Phase::Restoring { until: t + took };
-        let loss = (onset.unwrap_or(t) - good.at).max(0);
+        // The good writes the restore throws away: from the restore point to the corruption's
+        // onset (writes after it are suspect, not lost good data), or to now without one.
+        let loss = (onset.unwrap_or(t) - point).max(0);
         self.data_loss.push((db.to_string(), t, loss as f64));
         let mut lines = vec![format!(
             "restoring {db} ({resource}) from {backup} ({kind}) taken {}, {}",
             fmt_time(good.at),
             human_bytes(good.size)
         )];
+        if chosen.basis == Basis::PointInTime {
+            lines.push(format!(
+                "then replaying the WAL archive to {} (point-in-time recovery, {to})",
+                fmt_time(point)
+            ));
+        }
         if skipped > 0 {
             lines.push(format!(
                 "skipped {skipped} newer backup(s) of {backup}: taken after the corruption \
@@ -271,14 +295,14 @@ impl Sim {
             Some(c) => format!(
                 "restore point: {}; corruption onset: {}; data-loss window: {} (the good writes \
                  between them are lost; writes after the onset are suspect)",
-                fmt_time(good.at),
+                fmt_time(point),
                 fmt_time(c),
                 compact(loss as u64)
             ),
             None => format!(
                 "restore point: {}; data-loss window: {} ({loss}s of writes after the restore \
                  point are lost)",
-                fmt_time(good.at),
+                fmt_time(point),
                 compact(loss as u64)
             ),
         });
@@ -292,6 +316,16 @@ impl Sim {
             compact(took as u64)
         ));
         Ok(lines)
+    }
+
+    /// How far the simulated WAL archive reaches: its newest successful attempt (a failed
+    /// attempt is retried, so it delays the archive but leaves no gap). `None` without one.
+    pub fn wal_reach(&self) -> Option<DateTime<Utc>> {
+        self.series
+            .iter()
+            .filter(|s| crate::recovery::is_wal_archive(&s.kind))
+            .filter_map(|s| s.last_success.map(|a| to_utc(a.at)))
+            .max()
     }
 
     /// `dns.point`: points a DNS record at a region (immediately; the simulated TTL is short).
@@ -659,7 +693,7 @@ impl Sim {
         })
     }
 
-    fn backup_index(&self, backup: &str) -> Result<usize, SimError> {
+    pub(crate) fn backup_index(&self, backup: &str) -> Result<usize, SimError> {
         self.series
             .iter()
             .position(|s| s.name == backup)

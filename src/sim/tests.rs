@@ -471,7 +471,14 @@ fn corruption_taints_later_backups_until_a_restore() {
 
     let lines = sim
         .execute(
-            &call("db.restore", &[("db", "primary"), ("backup", "daily-dump")]),
+            &call(
+                "db.restore",
+                &[
+                    ("db", "primary"),
+                    ("backup", "daily-dump"),
+                    ("to", "latest-verified-backup"),
+                ],
+            ),
             at(11 * H),
         )
         .expect("restore");
@@ -620,11 +627,11 @@ fn read_only_stops_writes_and_back() {
 fn restore_needs_a_primary_and_a_good_backup() {
     let mut sim = demo(1);
     let e = sim
-        .restore("dr-replica", "snapshots", at(60))
+        .restore("dr-replica", "snapshots", None, at(60))
         .expect_err("replica");
     assert!(e.to_string().contains("restore its source primary"), "{e}");
     let e = sim
-        .restore("primary", "nightly", at(60))
+        .restore("primary", "nightly", None, at(60))
         .expect_err("unknown backup");
     assert!(
         e.to_string()
@@ -632,7 +639,7 @@ fn restore_needs_a_primary_and_a_good_backup() {
         "{e}"
     );
     let lines = sim
-        .restore("primary", "snapshots", at(60))
+        .restore("primary", "snapshots", None, at(60))
         .expect("restore");
     assert!(
         lines.iter().any(|l| l.starts_with("restore point: ")),
@@ -640,9 +647,85 @@ fn restore_needs_a_primary_and_a_good_backup() {
     );
     assert_eq!(db(&sim.sample(), "primary").state, DbState::Unreachable);
     let e = sim
-        .restore("primary", "snapshots", at(61))
+        .restore("primary", "snapshots", None, at(61))
         .expect_err("busy");
     assert!(e.to_string().contains("restoring"), "{e}");
+}
+
+/// Issue 10: the restore point. With the WAL archive reaching past the onset, the default
+/// (before-corruption) replays to the last second before it: RPO 1 s; the latest verified
+/// backup loses up to the snapshot interval; a time after the onset is refused.
+#[test]
+fn restore_to_a_point_before_the_corruption() {
+    let onset = 20 * 60 + 7;
+    let fresh = || {
+        let mut sim = demo(3);
+        sim.advance(at(onset - 1));
+        sim.inject(Fault::Corruption, at(onset))
+            .expect("corruption");
+        // The archive's next attempt (every 5 minutes) archives the WAL past the onset.
+        sim.advance(at(onset + 6 * 60));
+        sim
+    };
+    let mut sim = fresh();
+    assert!(sim.wal_reach().is_some_and(|r| r >= at(onset)));
+    let lines = sim
+        .execute(
+            &call("db.restore", &[("db", "primary"), ("backup", "snapshots")]),
+            at(onset + 400),
+        )
+        .expect("restore");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("point-in-time recovery, before-corruption")),
+        "{lines:?}"
+    );
+    assert_eq!(sim.data_loss_secs("primary"), Some(1.0), "{lines:?}");
+
+    let mut sim = fresh();
+    let good = sim.series[sim.backup_index("snapshots").expect("snapshots")]
+        .last_good
+        .expect("a good snapshot")
+        .at;
+    sim.execute(
+        &call(
+            "db.restore",
+            &[
+                ("db", "primary"),
+                ("backup", "snapshots"),
+                ("to", "latest-verified-backup"),
+            ],
+        ),
+        at(onset + 400),
+    )
+    .expect("restore");
+    let behind = at(onset).timestamp() - good;
+    assert_eq!(sim.data_loss_secs("primary"), Some(behind as f64));
+    assert!(behind > 1 && behind <= 15 * 60, "{behind}");
+
+    let mut sim = fresh();
+    let after = at(onset + 30).to_rfc3339();
+    let e = sim
+        .execute(
+            &call(
+                "db.restore",
+                &[("db", "primary"), ("backup", "snapshots"), ("to", &after)],
+            ),
+            at(onset + 400),
+        )
+        .expect_err("after the onset");
+    assert!(
+        e.to_string().contains("the corruption would come back"),
+        "{e}"
+    );
+    // A `to` that is none of the three never becomes a call.
+    let e = Call::parse(
+        "db.restore",
+        &[("db", "primary"), ("backup", "snapshots"), ("to", "soon")],
+    )
+    .expect_err("bad to");
+    assert!(e.to_string().contains("before-corruption"), "{e}");
 }
 
 #[test]

@@ -141,6 +141,39 @@ impl PgTarget {
         t
     }
 
+    /// The same server settings on another port (a restored server started beside it).
+    pub fn with_port(&self, port: u16) -> PgTarget {
+        let mut t = self.clone();
+        let hosts = t.config.get_hosts().len().max(1);
+        let mut config = tokio_postgres::Config::new();
+        for h in self.config.get_hosts() {
+            match h {
+                tokio_postgres::config::Host::Tcp(n) => config.host(n),
+                tokio_postgres::config::Host::Unix(p) => config.host_path(p),
+            };
+        }
+        for _ in 0..hosts {
+            config.port(port);
+        }
+        if let Some(d) = self.config.get_dbname() {
+            config.dbname(d);
+        }
+        if let Some(u) = self.config.get_user() {
+            config.user(u);
+        }
+        if let Some(a) = self.config.get_application_name() {
+            config.application_name(a);
+        }
+        config.connect_timeout(self.connect_timeout);
+        t.config = config;
+        t
+    }
+
+    /// The (first) port of the DSN; PostgreSQL's default when it names none.
+    pub fn port(&self) -> u16 {
+        self.config.get_ports().first().copied().unwrap_or(5432)
+    }
+
     /// A target from a DSN alone (no password source but `PGPASSWORD` and the password file).
     pub fn from_dsn(name: &str, dsn: &str, connect_timeout: Dur) -> Result<PgTarget, String> {
         let pg = PostgresDatabase {
@@ -152,6 +185,9 @@ impl PgTarget {
             bin_dir: None,
             data_dir: None,
             wal_archive: None,
+            restore_dir: None,
+            restore_port: None,
+            integrity_check: None,
         };
         Self::from_binding(name, &pg, None)
     }
@@ -605,6 +641,10 @@ pub struct PostgresSource {
     source_wal: Option<wal::SourceWal>,
     /// The lost window once the source is gone: measured once, in a task of its own.
     loss: Loss,
+    /// `integrity_check`: a query whose one boolean says the data is intact.
+    integrity_check: Option<String>,
+    /// The first poll whose integrity check failed (the corruption onset), until one passes.
+    corrupt_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The measurement of the lost window from WAL positions (see [`wal`]).
@@ -739,6 +779,11 @@ impl PostgresSource {
             lag_while_streaming: None,
             source_wal,
             loss: Loss::NotNeeded,
+            integrity_check: db
+                .postgres
+                .as_ref()
+                .and_then(|p| p.integrity_check.as_ref().map(|q| q.get_ref().clone())),
+            corrupt_since: None,
         })
     }
 
@@ -916,7 +961,7 @@ impl PostgresSource {
                         .await
                         .map_err(|e| format!("{}: {e}", target.name))?;
                     drop(client);
-                    wal::measure(&source, &pos).await
+                    wal::measure(&source, &pos).await.map_err(|e| e.to_string())
                 });
                 // Usually done in well under a second: give this poll (and a one-shot
                 // `status`) the measured window; else a later poll collects it.
@@ -1007,8 +1052,33 @@ impl PostgresSource {
                 fill_window(r, w);
             }
         }
+        let at = chrono::Utc::now();
+        if let Some(sql) = self.integrity_check.clone()
+            && reading.state != DbState::Unreachable
+        {
+            // Polled like lag: the first failing sample is the corruption onset.
+            match query_one(&self.target, &mut self.client, &sql, &[]).await {
+                Ok(row) => match row.try_get::<_, Option<bool>>(0) {
+                    Ok(Some(true)) => {
+                        self.corrupt_since = None;
+                        reading.integrity_ok = Some(true);
+                    }
+                    Ok(Some(false)) => {
+                        let since = *self.corrupt_since.get_or_insert(at);
+                        reading.integrity_ok = Some(false);
+                        reading.corrupt_since = Some(since);
+                    }
+                    Ok(None) | Err(_) => {
+                        tracing::warn!(db = %self.target.name, "integrity_check did not answer one boolean");
+                    }
+                },
+                Err(f) => {
+                    tracing::warn!(db = %self.target.name, error = %f.message, "integrity_check failed");
+                }
+            }
+        }
         Sample {
-            at: chrono::Utc::now(),
+            at,
             databases: vec![reading],
             ..Sample::default()
         }

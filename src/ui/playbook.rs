@@ -1051,6 +1051,47 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
             Span::styled(timeout.to_string(), t.text),
         ]));
     }
+    if let Some(p) = &r.restore {
+        // The restore point: what is kept, what is lost (with its definition), and why.
+        lines.push(Line::from(vec![
+            Span::styled("restore to  ", t.header),
+            Span::styled(
+                format!(
+                    "{} UTC  ({}: {})",
+                    p.point.format("%Y-%m-%d %H:%M:%S"),
+                    p.to,
+                    p.basis.label()
+                ),
+                t.title,
+            ),
+        ]));
+        let lost = match (p.loss_secs, p.onset) {
+            (Some(l), Some(o)) => format!(
+                "{} of good writes: corruption onset {} minus the restore point",
+                crate::duration::rpo_span(l),
+                o.format("%H:%M:%S")
+            ),
+            _ => "unknown: no corruption onset recorded (record it with d)".to_string(),
+        };
+        lines.push(Line::from(vec![
+            Span::styled("data lost   ", t.header),
+            Span::styled(lost, t.warn),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled("from        ", t.header),
+            Span::styled(
+                format!(
+                    "backup taken {} UTC{}",
+                    p.backup_at.format("%Y-%m-%d %H:%M:%S"),
+                    match p.basis {
+                        crate::recovery::Basis::PointInTime => " + WAL replayed to the point",
+                        crate::recovery::Basis::Backup => " (restored as it is)",
+                    }
+                ),
+                t.text,
+            ),
+        ]));
+    }
     if r.captures_rpo {
         lines.push(Line::from(Span::styled(
             "captures the RPO (data-loss window) when it starts",

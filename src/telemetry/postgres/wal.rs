@@ -78,7 +78,13 @@ pub struct ReplicaPosition {
 
 /// Reads a standby's position (`receive` false: ignore received WAL, e.g. after promotion, where
 /// the replay position is final).
-pub async fn read_position(client: &Client, receive: bool) -> Result<ReplicaPosition, String> {
+pub async fn read_position(client: &Client, receive: bool) -> Result<ReplicaPosition, WalError> {
+    read_position_inner(client, receive)
+        .await
+        .map_err(|message| WalError::Server { message })
+}
+
+async fn read_position_inner(client: &Client, receive: bool) -> Result<ReplicaPosition, String> {
     let row = tokio::time::timeout(
         QUERY_TIMEOUT,
         client.query_one(
@@ -190,43 +196,68 @@ impl SourceWal {
 
 /// Measures the window against the old primary's WAL: its data directory first, then its archive.
 /// `Err` names why neither could be read. Bounded by [`MEASURE_TIMEOUT`].
-pub async fn measure(source: &SourceWal, pos: &ReplicaPosition) -> Result<LossWindow, String> {
+pub async fn measure(source: &SourceWal, pos: &ReplicaPosition) -> Result<LossWindow, WalError> {
     if !source.configured() {
-        return Err(format!(
-            "no data_dir or wal_archive is set for {} in the environment",
-            source.name
-        ));
+        return Err(WalError::NotConfigured {
+            name: source.name.clone(),
+        });
     }
     tokio::time::timeout(MEASURE_TIMEOUT, measure_unbounded(source, pos))
         .await
         .unwrap_or_else(|_| {
-            Err(format!(
-                "reading the WAL of {} took longer than {}s",
-                source.name,
-                MEASURE_TIMEOUT.as_secs()
-            ))
+            Err(WalError::Timeout {
+                name: source.name.clone(),
+                secs: MEASURE_TIMEOUT.as_secs(),
+            })
         })
 }
 
 async fn measure_unbounded(
     source: &SourceWal,
     pos: &ReplicaPosition,
-) -> Result<LossWindow, String> {
-    let waldump = find_tool("pg_waldump", source.bin_dir.as_deref())?;
-    let mut reasons = Vec::new();
+) -> Result<LossWindow, WalError> {
+    let waldump = find_tool("pg_waldump", source.bin_dir.as_deref())
+        .map_err(|message| WalError::Tool { message })?;
+    let mut tried = Vec::new();
     if let Some(dir) = &source.data_dir {
         match from_data_dir(source, dir, &waldump, pos).await {
             Ok(w) => return Ok(w),
-            Err(e) => reasons.push(format!("data directory {}: {e}", dir.display())),
+            Err(reason) => tried.push(Unread {
+                kind: EvidenceKind::DataDir,
+                dir: dir.clone(),
+                reason,
+            }),
         }
     }
     if let Some(dir) = &source.wal_archive {
         match from_archive(source, dir, &waldump, pos).await {
             Ok(w) => return Ok(w),
-            Err(e) => reasons.push(format!("WAL archive {}: {e}", dir.display())),
+            Err(reason) => tried.push(Unread {
+                kind: EvidenceKind::Archive,
+                dir: dir.clone(),
+                reason,
+            }),
         }
     }
-    Err(reasons.join("; "))
+    Err(WalError::Unread { tried })
+}
+
+/// A copy of the old primary's WAL that could not be read, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unread {
+    pub kind: EvidenceKind,
+    pub dir: PathBuf,
+    pub reason: String,
+}
+
+impl fmt::Display for Unread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            EvidenceKind::DataDir => "data directory",
+            EvidenceKind::Archive => "WAL archive",
+        };
+        write!(f, "{what} {}: {}", self.dir.display(), self.reason)
+    }
 }
 
 /// WAL geometry and state from `pg_controldata`.
@@ -565,6 +596,252 @@ async fn waldump_scan(
         pos.replay_lsn,
         stderr.lines().last().unwrap_or("no output")
     ))
+}
+
+/// Why the WAL archive cannot serve a recovery: it cannot be read, segments are missing, or it
+/// does not reach the point yet.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WalError {
+    /// Neither a data directory nor an archive is set for the old primary.
+    #[error("no data_dir or wal_archive is set for {name} in the environment")]
+    NotConfigured { name: String },
+    /// The measurement ran out of time.
+    #[error("reading the WAL of {name} took longer than {secs}s")]
+    Timeout { name: String, secs: u64 },
+    /// A program (`pg_waldump`) is missing.
+    #[error("{message}")]
+    Tool { message: String },
+    /// The server's position could not be read.
+    #[error("{message}")]
+    Server { message: String },
+    /// Every copy of the WAL that was tried could not be read (each with its reason).
+    #[error("{}", tried.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Unread { tried: Vec<Unread> },
+    /// The directory cannot be listed (absent, permissions).
+    #[error("the WAL archive {} cannot be read: {reason}", dir.display())]
+    Unreadable { dir: PathBuf, reason: String },
+    /// Segments are missing between two archived ones and the point lies after the gap.
+    #[error("{gap}: the point {} lies after it, and replay cannot cross a gap", point.format(TIME_FORMAT))]
+    Gap { gap: WalGap, point: DateTime<Utc> },
+    /// The archive ends before the point (its last segment was archived earlier).
+    #[error("the WAL archive {} ends at {} (its newest segment {newest}); the point {} is later: wait for the next segment to be archived (archive_timeout), or run SELECT pg_switch_wal() on the server", dir.display(), archived_at.format(TIME_FORMAT), point.format(TIME_FORMAT))]
+    NotArchivedYet {
+        dir: PathBuf,
+        newest: String,
+        archived_at: DateTime<Utc>,
+        point: DateTime<Utc>,
+    },
+    /// No segment of the timeline is archived at all.
+    #[error("the WAL archive {} holds no segment of timeline {timeline}", dir.display())]
+    Empty { dir: PathBuf, timeline: u32 },
+}
+
+/// How times are shown in WAL messages.
+pub const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.3f UTC";
+
+/// One archived WAL segment: `TTTTTTTTXXXXXXXXYYYYYYYY`, 24 hexadecimal digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivedSegment {
+    pub name: String,
+    pub timeline: u32,
+    /// The segment number (`XXXXXXXX * segments per id + YYYYYYYY`).
+    pub number: u64,
+    /// When it was archived (the file's modification time): every record in it was written
+    /// at or before this time, so it bounds the commit times inside from above.
+    pub archived_at: DateTime<Utc>,
+}
+
+/// Segments missing between two archived ones of a timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalGap {
+    pub timeline: u32,
+    /// The first and last missing segment names.
+    pub first_missing: String,
+    pub last_missing: String,
+    /// How many segments are missing.
+    pub missing: u64,
+    /// When the segment before the gap was archived: WAL after this time may be in the gap.
+    pub from: DateTime<Utc>,
+    /// When the segment after the gap was archived.
+    pub to: DateTime<Utc>,
+}
+
+impl fmt::Display for WalGap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let segments = if self.missing == 1 {
+            format!("WAL segment {} is", self.first_missing)
+        } else {
+            format!(
+                "{} WAL segments {}..{} are",
+                self.missing, self.first_missing, self.last_missing
+            )
+        };
+        write!(
+            f,
+            "{segments} missing from the archive: a gap from {} to {}",
+            self.from.format(TIME_FORMAT),
+            self.to.format(TIME_FORMAT)
+        )
+    }
+}
+
+/// What a WAL archive holds: its segments in order and the gaps between them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArchiveScan {
+    pub dir: PathBuf,
+    /// Bytes per segment (from the segment files; 16 MB by default).
+    pub segment_bytes: u64,
+    /// Sorted by timeline, then number.
+    pub segments: Vec<ArchivedSegment>,
+    pub gaps: Vec<WalGap>,
+}
+
+/// The timeline and segment number of a segment file name, `segment_bytes` per segment.
+pub fn parse_segment_name(name: &str, segment_bytes: u64) -> Option<(u32, u64)> {
+    if name.len() != 24 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let timeline = u32::from_str_radix(name.get(0..8)?, 16).ok()?;
+    let id = u64::from_str_radix(name.get(8..16)?, 16).ok()?;
+    let seg = u64::from_str_radix(name.get(16..24)?, 16).ok()?;
+    let per_id = 0x1_0000_0000 / segment_bytes.max(1);
+    (seg < per_id).then_some((timeline, id * per_id + seg))
+}
+
+/// Lists a WAL archive: whole segments only (not `.partial`, `.history`, `.backup` files nor
+/// the dot-files an `archive_command` copies through).
+pub fn scan_archive(dir: &Path) -> Result<ArchiveScan, WalError> {
+    let unreadable = |e: std::io::Error| WalError::Unreadable {
+        dir: dir.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        let entry = entry.map_err(unreadable)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.len() != 24 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        let archived_at = meta
+            .modified()
+            .map(DateTime::<Utc>::from)
+            .unwrap_or(DateTime::UNIX_EPOCH);
+        files.push((name, meta.len(), archived_at));
+    }
+    // Every whole segment has the cluster's segment size: the most common size is it.
+    let mut sizes: std::collections::BTreeMap<u64, usize> = std::collections::BTreeMap::new();
+    for (_, len, _) in &files {
+        *sizes.entry(*len).or_default() += 1;
+    }
+    let segment_bytes = sizes
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map_or(16 << 20, |(len, _)| *len)
+        .max(1);
+    let mut segments: Vec<ArchivedSegment> = files
+        .into_iter()
+        .filter_map(|(name, _, archived_at)| {
+            let (timeline, number) = parse_segment_name(&name, segment_bytes)?;
+            Some(ArchivedSegment {
+                name,
+                timeline,
+                number,
+                archived_at,
+            })
+        })
+        .collect();
+    segments.sort_by_key(|s| (s.timeline, s.number));
+    let gaps = find_gaps(&segments, segment_bytes);
+    Ok(ArchiveScan {
+        dir: dir.to_path_buf(),
+        segment_bytes,
+        segments,
+        gaps,
+    })
+}
+
+/// The gaps between consecutive segments of each timeline (`segments` sorted).
+pub fn find_gaps(segments: &[ArchivedSegment], segment_bytes: u64) -> Vec<WalGap> {
+    let per_id = 0x1_0000_0000 / segment_bytes.max(1);
+    let name = |tl: u32, n: u64| format!("{tl:08X}{:08X}{:08X}", n / per_id, n % per_id);
+    segments
+        .windows(2)
+        .filter(|w| w[0].timeline == w[1].timeline && w[1].number > w[0].number + 1)
+        .map(|w| WalGap {
+            timeline: w[0].timeline,
+            first_missing: name(w[0].timeline, w[0].number + 1),
+            last_missing: name(w[0].timeline, w[1].number - 1),
+            missing: w[1].number - w[0].number - 1,
+            from: w[0].archived_at,
+            to: w[1].archived_at,
+        })
+        .collect()
+}
+
+impl ArchiveScan {
+    /// The segment number holding `lsn`.
+    pub fn number_of(&self, lsn: Lsn) -> u64 {
+        lsn.0 / self.segment_bytes
+    }
+
+    /// The segments of one timeline.
+    pub fn of_timeline(&self, timeline: u32) -> impl Iterator<Item = &ArchivedSegment> {
+        self.segments.iter().filter(move |s| s.timeline == timeline)
+    }
+
+    /// The archived time of the newest segment of `timeline`.
+    pub fn newest(&self, timeline: u32) -> Option<&ArchivedSegment> {
+        self.of_timeline(timeline).last()
+    }
+
+    /// Whether replay from segment `from` (the first segment a base backup needs from the
+    /// archive) can reach `point` on `timeline`: every segment from `from` up to the one
+    /// holding `point` is archived (no gap after `from` begins before the point, and the
+    /// archive's newest segment was archived at or after it).
+    pub fn covers(&self, timeline: u32, from: u64, point: DateTime<Utc>) -> Result<(), WalError> {
+        let newest = self.newest(timeline).ok_or_else(|| WalError::Empty {
+            dir: self.dir.clone(),
+            timeline,
+        })?;
+        // A gap whose missing segments come after `from` and that begins before the point:
+        // the point's records may lie in it (or after it), and replay stops at a gap.
+        if let Some(gap) = self.gaps.iter().find(|g| {
+            g.timeline == timeline
+                && parse_segment_name(&g.last_missing, self.segment_bytes)
+                    .is_some_and(|(_, last)| last >= from)
+                && g.from < point
+        }) {
+            return Err(WalError::Gap {
+                gap: gap.clone(),
+                point,
+            });
+        }
+        if newest.archived_at < point {
+            return Err(WalError::NotArchivedYet {
+                dir: self.dir.clone(),
+                newest: newest.name.clone(),
+                archived_at: newest.archived_at,
+                point,
+            });
+        }
+        Ok(())
+    }
+
+    /// The latest time replay from segment `from` of `timeline` can reach: the start of the
+    /// first gap after it, else the newest segment's archive time.
+    pub fn reach(&self, timeline: u32, from: u64) -> Option<DateTime<Utc>> {
+        let newest = self.newest(timeline)?;
+        let gap = self.gaps.iter().find(|g| {
+            g.timeline == timeline
+                && parse_segment_name(&g.last_missing, self.segment_bytes)
+                    .is_some_and(|(_, last)| last >= from)
+        });
+        Some(gap.map_or(newest.archived_at, |g| g.from))
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,148 @@
+//! Issue 10, last acceptance point: the corruption drill on the simulator, walked in an 80x24
+//! pseudo-terminal like an operator, restores with the default choice (`before-corruption`:
+//! point-in-time recovery to the last second before the onset). The confirmation shows the
+//! point, the data lost and the backup; the journal records the choice and who made it; the RPO
+//! is under one minute on the scorecard and in the record; the report shows the point and who
+//! chose it.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{Scratch, Tui, journal_lines, the_journal_in};
+
+const BIN: &str = env!("CARGO_BIN_EXE_warroom");
+
+/// The status word at the end of the current step's heading (`Step 3/7 · … · active`).
+/// At 80 columns the heading wraps: the status is the last `·` field of the heading's lines.
+fn step_status(screen: &str) -> Option<String> {
+    let lines: Vec<&str> = screen.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| l.contains("Step ") && l.contains('/'))?;
+    let inner = |l: &str| l.split('│').nth(1).unwrap_or(l).trim().to_string();
+    let mut heading = inner(lines[i]);
+    if heading.ends_with('·') {
+        heading.push(' ');
+        heading.push_str(&inner(lines.get(i + 1).copied().unwrap_or_default()));
+    }
+    heading.split('·').next_back().map(|s| s.trim().to_string())
+}
+
+/// What the destructive confirmation asks to type, if that dialog is open.
+fn type_to_confirm(screen: &str) -> Option<String> {
+    let line = screen.lines().find(|l| l.contains("DESTRUCTIVE. Type "))?;
+    let rest = line.split("DESTRUCTIVE. Type ").nth(1)?;
+    Some(rest.split(" and press Enter").next()?.trim().to_string())
+}
+
+#[test]
+fn corruption_drill_restores_to_just_before_the_onset_at_80x24() {
+    let state = Scratch::new("pitr-drill");
+    let mut tui = Tui::spawn_in(
+        &[
+            "drill",
+            "corruption",
+            "--speed",
+            "60",
+            "--seed",
+            "7",
+            "--at",
+            "0s",
+        ],
+        80,
+        24,
+        state.path(),
+        &[],
+    );
+    tui.wait_text("not declared", Duration::from_secs(15));
+    std::thread::sleep(Duration::from_millis(500));
+    tui.send("\r");
+    let start = Instant::now();
+    let mut restore_dialog: Option<String> = None;
+    let card = loop {
+        assert!(
+            start.elapsed() < Duration::from_secs(150),
+            "drill not finished in 150 s; screen:\n{}",
+            tui.screen()
+        );
+        std::thread::sleep(Duration::from_millis(120));
+        let screen = tui.screen();
+        if screen.contains("Scorecard") && screen.contains("RPO achieved") {
+            break screen;
+        }
+        if screen.contains("restore to") && restore_dialog.is_none() {
+            restore_dialog = Some(screen.clone());
+        }
+        if let Some(name) = type_to_confirm(&screen) {
+            tui.send(&name);
+            tui.send("\r");
+            continue;
+        }
+        if screen.contains("/ Enter run it") {
+            tui.send("y");
+            continue;
+        }
+        if let Some("active") = step_status(&screen).as_deref() {
+            match common::next_checklist_key(&screen) {
+                Some(key) => tui.send(key),
+                None => tui.send("\r"),
+            }
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    };
+    // The confirmation said where to, and what it costs, before anyone typed the name.
+    let dialog = restore_dialog.expect("the restore confirmation showed its restore point");
+    assert!(dialog.contains("before-corruption"), "{dialog}");
+    assert!(dialog.contains("data lost"), "{dialog}");
+    println!("{dialog}");
+    println!("{card}");
+    tui.send("\x1b");
+    tui.send("q");
+    assert!(tui.wait_exit(Duration::from_secs(10)).success());
+
+    // The record: the choice, the point, who chose it, and the RPO it implies.
+    let journal = the_journal_in(state.path());
+    let lines = journal_lines(&journal);
+    let chosen = lines
+        .iter()
+        .find(|l| l["kind"] == "restore_point_chosen")
+        .expect("restore_point_chosen recorded");
+    assert_eq!(chosen["choice"], "before-corruption");
+    assert_eq!(chosen["basis"], "point-in-time");
+    let operator = lines[0]["operator"].as_str().expect("operator").to_string();
+    assert_eq!(chosen["by"], operator.as_str());
+    let rpo = lines
+        .iter()
+        .find(|l| l["kind"] == "rpo_captured")
+        .expect("rpo_captured");
+    let secs = rpo["seconds"].as_f64().expect("RPO measured");
+    println!("RPO achieved {secs}s (restore point {})", chosen["point"]);
+    assert!(secs < 60.0, "RPO {secs}s is not under a minute");
+    assert_eq!(rpo["window_from"], chosen["point"]);
+    assert_eq!(chosen["loss_secs"].as_f64(), Some(secs));
+
+    // The report shows the point and who chose it.
+    let out = Command::new(BIN)
+        .arg("report")
+        .arg(&journal)
+        .output()
+        .expect("report");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    let section = report
+        .split("### Restore point")
+        .nth(1)
+        .expect("a Restore point section");
+    let point = chosen["point"].as_str().expect("point");
+    let shown = chrono::DateTime::parse_from_rfc3339(point)
+        .expect("time")
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string();
+    assert!(section.contains(&shown), "{section}");
+    assert!(
+        section.contains(&format!("chosen as `before-corruption` by {operator}")),
+        "{section}"
+    );
+}
