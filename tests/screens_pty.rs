@@ -931,6 +931,15 @@ fn playbook_text(screens: &[String]) -> String {
     flat(&column)
 }
 
+/// The screens of a walk that show `text`.
+fn screens_showing(walk: &Walk, text: &str) -> Vec<String> {
+    walk.screens
+        .iter()
+        .filter(|s| s.contains(text))
+        .cloned()
+        .collect()
+}
+
 /// The journal's `(kind, step)` pairs in order.
 fn kinds(walk: &Walk) -> Vec<(String, String)> {
     journal_lines(&walk.journal)
@@ -952,12 +961,7 @@ fn az_loss_says_its_last_step_resolves_the_incident() {
     for size in [SMALL, LARGE] {
         let walk = walked("az-loss", size);
         let last = steps("az-loss").last().cloned().expect("az-loss has steps");
-        let before: Vec<String> = walk
-            .screens
-            .iter()
-            .filter(|s| s.contains(&last.title))
-            .cloned()
-            .collect();
+        let before: Vec<String> = screens_showing(&walk, &last.title);
         let text = playbook_text(&before);
         assert!(
             text.contains("Completing this step resolves the incident"),
@@ -1026,12 +1030,7 @@ fn breach_hands_altered_data_to_the_corruption_playbook_instead_of_promising_a_r
 fn corruption_shows_the_manifest_its_checklist_compares_with() {
     for size in [SMALL, LARGE] {
         let walk = walked("corruption", size);
-        let validate: Vec<String> = walk
-            .screens
-            .iter()
-            .filter(|s| s.contains("Step 5/7 · Validate the restored data"))
-            .cloned()
-            .collect();
+        let validate: Vec<String> = screens_showing(&walk, "Step 5/7 · Validate the restored data");
         assert!(
             !validate.is_empty(),
             "{size:?}: the validate step never showed"
@@ -1073,12 +1072,7 @@ fn corruption_shows_the_manifest_its_checklist_compares_with() {
 fn breach_keeps_its_forensic_snapshot_apart_and_waits_for_one_taken_in_the_step() {
     for size in [SMALL, LARGE] {
         let walk = walked("breach", size);
-        let snapshot: Vec<String> = walk
-            .screens
-            .iter()
-            .filter(|s| s.contains("Snapshot the database for forensics"))
-            .cloned()
-            .collect();
+        let snapshot: Vec<String> = screens_showing(&walk, "Snapshot the database for forensics");
         let text = playbook_text(&snapshot);
         assert!(
             text.contains("backup.snapshot backup=snapshots") && text.contains("forensic=true"),

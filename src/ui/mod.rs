@@ -292,7 +292,14 @@ fn draw_panes_stacked(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_panes_stacked_in(frame: &mut Frame, area: Rect, app: &App, needs: [u16; 3]) {
-    let heights = share_urgent(area.height, &needs, &pane_problems(app));
+    // Which panes have a problem matters only when the rows do not all fit: the tallies order
+    // every row, so they are not computed on a frame that does not need them.
+    let fits = needs.iter().map(|n| u32::from(*n)).sum::<u32>() <= u32::from(area.height);
+    let heights = if fits {
+        share(area.height, &needs)
+    } else {
+        share_urgent(area.height, &needs, &pane_problems(app))
+    };
     let [lag, backups, regions] = Layout::vertical([
         Constraint::Length(heights[0]),
         Constraint::Length(heights[1]),
