@@ -1111,8 +1111,13 @@ pub struct RtoGauge {
     pub remaining_targets_secs: u64,
     /// `elapsed + remaining targets`: when service is back if every step keeps its target.
     pub projection_secs: u64,
-    /// The projection is past the RTO.
+    /// The projection is past the RTO, and the service does not already look restored.
     pub at_risk: bool,
+    /// The number (1-based) of the restoring step, when it is not done yet but the latest
+    /// picture already satisfies its wait and the wait of every step from the current one to
+    /// it (automation restored the service, or the steps before it were slow): the rule the
+    /// recorded RTO follows, so the projection of the remaining targets says nothing.
+    pub looks_restored: Option<usize>,
 }
 
 /// A checklist item for the view.
@@ -2269,6 +2274,11 @@ impl Engine {
         };
         let projection = elapsed + remaining;
         let rto = self.settings.rto.secs();
+        let looks_restored = if restored || self.is_finished() {
+            None
+        } else {
+            self.looks_restored(now)
+        };
         RtoGauge {
             declared_at: self.declared_at,
             counts_from,
@@ -2278,8 +2288,27 @@ impl Engine {
             rto_secs: rto,
             remaining_targets_secs: remaining,
             projection_secs: projection,
-            at_risk: projection > rto,
+            at_risk: projection > rto && looks_restored.is_none(),
+            looks_restored,
         }
+    }
+
+    /// [`RtoGauge::looks_restored`] on the latest picture.
+    fn looks_restored(&self, now: DateTime<Utc>) -> Option<usize> {
+        let picture = self.picture.as_ref()?;
+        let steps = &self.playbook.steps;
+        let index = self.playbook.restoring_step()?;
+        let current = self.current()?;
+        if current > index {
+            return None;
+        }
+        steps[index].wait.as_ref()?;
+        let holds = steps[current..=index].iter().all(|s| {
+            s.wait
+                .as_ref()
+                .is_none_or(|w| w.condition.observe(picture, now).met)
+        });
+        holds.then_some(index + 1)
     }
 
     /// The RPO captured so far (the latest capture).

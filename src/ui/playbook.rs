@@ -202,26 +202,6 @@ fn height_of(lines: &[Line], width: u16) -> u16 {
     u16::try_from(paint::wrapped_height(lines, width)).unwrap_or(u16::MAX)
 }
 
-/// The number (1-based) of the step that restores service, when it is not done yet and the
-/// picture already satisfies its wait and the wait of every step from the current one to it
-/// (the rule the record's RTO follows: the outage ends when the restoring step's wait and every
-/// earlier wait first held); `None` otherwise.
-fn looks_restored(app: &App, engine: &Engine) -> Option<usize> {
-    let steps = &engine.playbook().steps;
-    let index = steps.iter().position(|s| s.restores_service)?;
-    let current = engine.current()?;
-    if current > index {
-        return None;
-    }
-    steps[index].wait.as_ref()?;
-    let holds = steps[current..=index].iter().all(|s| {
-        s.wait
-            .as_ref()
-            .is_none_or(|w| w.condition.observe(&app.board.picture, app.now).met)
-    });
-    holds.then_some(index + 1)
-}
-
 /// The gauge: the RTO (the warning first, so the words lead), then the RPO. Wraps, never cut.
 fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>> {
     let t = &app.theme;
@@ -229,16 +209,8 @@ fn gauge_lines(app: &App, incident: &Incident, width: u16) -> Vec<Line<'static>>
     let g = engine.rto(app.now);
     let rto = crate::duration::Dur::from_secs(g.rto_secs);
     let mut first = vec![Span::styled("RTO ", t.header)];
-    // The service may be back before its step is done (automation restored it, or the steps
-    // before it were slow): when the restoring step's own check holds now, the projection of
-    // the remaining targets says nothing about the outage, and AT RISK would contradict the
-    // panes. The figure is recorded when that step is done (from when its check first held).
-    let looks_restored = looks_restored(app, engine);
-    let at_risk = g.at_risk
-        && !g.restored
-        && looks_restored.is_none()
-        && !engine.is_finished()
-        && g.declared_at.is_some();
+    let looks_restored = g.looks_restored;
+    let at_risk = g.at_risk && !g.restored && !engine.is_finished() && g.declared_at.is_some();
     if at_risk {
         first.push(Span::styled("AT RISK", t.badge_live));
         first.push(Span::raw(" "));
