@@ -166,8 +166,9 @@ pub enum Command {
     Join {
         /// `s3://BUCKET/PREFIX` or `s3://BUCKET/PREFIX/INCIDENT`.
         url: String,
-        /// observer, scribe or approver (shown in the bar; requests are signed with `warroom
-        /// request`).
+        /// observer, scribe or approver (shown in the bar). A scribe's `n`/`m` and an
+        /// approver's `A` send signed requests: give `--key` and, as `--operator`, your
+        /// principal in the roster.
         #[arg(long, default_value = "observer", value_parser = parse_role)]
         role: crate::share::request::Role,
         /// Take command of the incident: when its driver handed over (H) or its lease expired

@@ -561,6 +561,56 @@ fn an_observer_follows_a_scribe_signs_and_bad_requests_are_refused() {
     assert!(md.contains("signed by bob@example as scribe"), "{md}");
     assert!(md.contains("BEGIN SSH SIGNATURE"), "{md}");
 
+    // From the join console: the observer's keys are refused, naming the role; the scribe
+    // (80x24) adds a note and marks a milestone with keys, signed through the same path.
+    observer.send("n");
+    observer.wait_text("you joined as observer", T);
+    let bob_key = bob.key.to_str().expect("utf-8");
+    let mut scribe = bob.tui(
+        &[
+            "--operator",
+            "bob@example",
+            "--key",
+            bob_key,
+            "join",
+            &url,
+            "--role",
+            "scribe",
+        ],
+        &moto.url,
+        80,
+        24,
+    );
+    scribe.wait_text("joined scribe", T);
+    scribe.wait_text("milestone", T);
+    scribe.send("n");
+    scribe.wait_text("Note for the driver", T);
+    scribe.send("status page updated");
+    scribe.send("\r");
+    scribe.wait_text("note accepted", T);
+    scribe.send("m");
+    scribe.wait_text("Milestone reached", T);
+    scribe.send("failover announced");
+    scribe.send("\r");
+    scribe.wait_text("milestone accepted", T);
+    let lines = journal_lines(&journal);
+    let from_console = |text: &str, milestone: bool| {
+        lines.iter().any(|l| {
+            l["kind"] == "shared_note"
+                && l["text"] == text
+                && l["milestone"] == milestone
+                && l["by"]["principal"] == "bob@example"
+                && l["by"]["role"] == "scribe"
+                && l["by"]["key"] == bob.fingerprint().as_str()
+        })
+    };
+    assert!(from_console("status page updated", false), "{lines:?}");
+    assert!(from_console("failover announced", true), "{lines:?}");
+    // The driver's timeline and the observer's show the scribe's note.
+    observer.wait_text("status page updated", T);
+    scribe.send("q");
+    assert!(scribe.wait_exit(T).success());
+
     observer.send("q");
     assert!(observer.wait_exit(T).success());
     driver.send("q");
@@ -896,8 +946,38 @@ fn the_promotion_waits_for_another_persons_approval() {
     assert!(shown.contains("resource: dr-replica"), "{shown}");
     assert!(shown.contains("evidence:"), "{shown}");
     assert!(shown.contains("not approved"), "{shown}");
-    let ok = approve(&bob, &["approve", "--resource", "dr-replica"]);
-    assert!(ok.status.success(), "{}", text(&ok));
+    // bob approves from his join console (80x24): he sees the command, the resource and the
+    // evidence the driver armed on, and types the resource's name.
+    let mut approver = bob.tui(
+        &[
+            "--playbooks",
+            pb,
+            "--operator",
+            "bob@example",
+            "--key",
+            bob.key.to_str().expect("utf-8"),
+            "join",
+            &url,
+            "--role",
+            "approver",
+        ],
+        &moto.url,
+        80,
+        24,
+    );
+    approver.wait_text("waiting for approval (0 of 1)", T);
+    approver.wait_text("A approve", T);
+    approver.send("A");
+    let popup = approver.wait_text("Approve step promote", T);
+    assert!(popup.contains("db.promote"), "{popup}");
+    assert!(popup.contains("resource  dr-replica"), "{popup}");
+    assert!(popup.contains("evidence"), "{popup}");
+    assert!(popup.contains("alice@example"), "{popup}");
+    // A wrong name approves nothing.
+    approver.send("primary-db\r");
+    approver.wait_text("not approved", T);
+    approver.send("dr-replica\r");
+    approver.wait_text("approval accepted", T);
     // Now, and only now, the promotion runs.
     common::wait_journal_kind(&driver, &journal, "confirmed", T);
     let lines = journal_lines(&journal);
@@ -988,6 +1068,8 @@ fn the_promotion_waits_for_another_persons_approval() {
     assert!(md.contains("## Approvals (two-person rule)"), "{md}");
     assert!(md.contains("approved by bob@example as approver"), "{md}");
 
+    approver.send("q");
+    assert!(approver.wait_exit(T).success());
     observer.send("q");
     assert!(observer.wait_exit(T).success());
     driver.send("q");

@@ -4,6 +4,7 @@ pub mod action;
 pub mod editor;
 pub mod flash;
 pub mod incident;
+pub mod joined;
 pub mod journal_writer;
 pub mod output_gate;
 pub mod pace;
@@ -184,6 +185,8 @@ pub struct App {
     pub share_command: Option<crate::share::lease::Command>,
     /// This console handed command over (`H`) and ended.
     pub handed_over: bool,
+    /// A joined console's requests (scribe, approver): see [`joined`].
+    pub joined: joined::Joined,
     /// What the picker replaced (the previous incident and its journal), until the new
     /// incident's journal exists: put back if it cannot be created.
     replaced: Option<(Option<Incident>, Option<std::path::PathBuf>)>,
@@ -241,6 +244,7 @@ impl App {
             share_signer: None,
             share_command: None,
             handed_over: false,
+            joined: Default::default(),
             env,
             mode,
             theme,
@@ -525,6 +529,9 @@ impl App {
             }
             Action::Followed(events) => {
                 self.dirty = true;
+                for (seq, _, event) in &events {
+                    self.joined_saw(*seq, event);
+                }
                 if let Some(incident) = &mut self.incident {
                     for (seq, at, event) in events {
                         let index = usize::try_from(seq).unwrap_or(usize::MAX);
@@ -589,6 +596,10 @@ impl App {
                 result,
                 principal,
             } => self.share_request(name, result, principal),
+            Action::ShareSent { ticket, result } => {
+                self.share_sent(ticket, result);
+                Vec::new()
+            }
             Action::Quit => vec![Effect::Quit],
             Action::Signal(ExitSignal::Int) => {
                 self.dirty = true;
@@ -814,6 +825,12 @@ impl App {
             return self.ask_quit();
         }
         self.dirty = true;
+        // A joiner's open prompt takes every key.
+        if self.joined.prompt.is_some()
+            && let Some(effects) = self.on_joined_key(key)
+        {
+            return effects;
+        }
         if self.filtering.is_some()
             && self.overlay.is_none()
             && !self
@@ -823,6 +840,12 @@ impl App {
             && self.on_filter_key(key)
         {
             return Vec::new();
+        }
+        if self.following.is_some()
+            && self.overlay.is_none()
+            && let Some(effects) = self.on_joined_key(key)
+        {
+            return effects;
         }
         if self.following.is_some() && !Self::viewing_key(key.code) {
             self.say("read-only mirror of the incident: no key here changes anything (q quits)");

@@ -419,6 +419,11 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                     return Ok(ExitCode::from(EXIT_BAD_INPUT));
                 }
             }
+            // What a joiner acts on (the arming an approver is shown, the sequence seen) from
+            // the events before it joined.
+            for (seq, _, event) in &plan.replay.events {
+                app.joined_saw(*seq, event);
+            }
             app.following = Some(plan.path.clone());
             follow = Some(warroom::journal::Tail::after(plan.path, &plan.replay));
         }

@@ -42,6 +42,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "n / u / d",
         "add a note / comms reminder done / live: outage began",
     ),
+    (
+        "n / m / A",
+        "joined: scribe note / milestone; approver approves (signed)",
+    ),
     ("v", "narrow terminals: switch between playbook and panes"),
     (
         "P / >",

@@ -9,6 +9,7 @@
 //! ```
 
 pub mod help;
+pub mod joined;
 pub mod message;
 pub mod paint;
 pub mod panes;
@@ -103,6 +104,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         {
             playbook::render_scorecard(frame, area, app, card, &incident.card);
         }
+    }
+    if let Some(prompt) = &app.joined.prompt {
+        joined::render_prompt(frame, area, app, prompt);
     }
 }
 

@@ -32,6 +32,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 format!(" FOLLOW · session ended{ended} ")
             }
         }
+        // One who joined says so in its own badge (role, view's age), below.
+        _ if app.joined_role().is_some() => String::new(),
         _ => " FOLLOW · read-only ".to_string(),
     };
     let mut left = Vec::with_capacity(16);
@@ -45,6 +47,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Span::raw(" "),
         Span::styled(format!(" {} ", app.mode.badge()), badge),
         Span::styled(follow, t.badge_demo),
+    ]);
+    // What must be read at any width comes before the clock (which is cut first at 80
+    // columns): a failed journal, the shared war room's state (`SHARED LOG BEHIND n`,
+    // `COMMAND TAKEN`, a joiner's role).
+    if app.journal_error.is_some() {
+        left.push(Span::styled(" │ ", t.dim));
+        left.push(Span::styled(" JOURNAL FAILED ", t.badge_live));
+    }
+    if let Some((text, alarm)) = share_badge(app, narrow) {
+        left.push(Span::styled(" │ ", t.dim));
+        left.push(Span::styled(text, if alarm { t.badge_live } else { t.dim }));
+    }
+    left.extend([
         Span::styled(" │ ", t.dim),
         Span::styled(
             app.now
@@ -70,14 +85,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         left.push(Span::styled(badge, t.badge_live));
     }
     // A drill keeps the fault to itself: noticing it is the exercise.
-    if app.journal_error.is_some() {
-        left.push(Span::styled(" │ ", t.dim));
-        left.push(Span::styled(" JOURNAL FAILED ", t.badge_live));
-    }
-    if let Some((text, alarm)) = share_badge(app) {
-        left.push(Span::styled(" │ ", t.dim));
-        left.push(Span::styled(text, if alarm { t.badge_live } else { t.dim }));
-    }
     if let Some((at, name)) = app.faults.last().filter(|_| app.mode == Mode::Demo) {
         left.push(Span::styled(" │ fault ", t.dim));
         left.push(Span::styled(
@@ -110,8 +117,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// The shared war room: `SHARED LOG BEHIND 3` while the store is unreachable (the driver),
-/// `JOINED observer · view 2s old` (a joiner); the bool says whether it is an alarm.
-fn share_badge(app: &App) -> Option<(String, bool)> {
+/// `joined observer · view 2s old` (a joiner; `· 2s old` when narrow); the bool says whether
+/// it is an alarm.
+fn share_badge(app: &App, narrow: bool) -> Option<(String, bool)> {
     use crate::app::ShareState;
     use crate::share::lease::Command;
     match &app.share_command {
@@ -137,6 +145,7 @@ fn share_badge(app: &App) -> Option<(String, bool)> {
                     ),
                     true,
                 )),
+                Some(v) if narrow => Some((format!("joined {role} · {}s old", v.age_secs), false)),
                 Some(v) => Some((format!("joined {role} · view {}s old", v.age_secs), false)),
                 None => Some((format!("joined {role}"), false)),
             }

@@ -104,7 +104,8 @@ impl EffectRunner {
             Effect::NewIncident => self.open_incident(app),
             Effect::Pace(command) => return self.pace(&command, app),
             // The event loop hands it to the shared war room's lease task.
-            Effect::HandOver => {}
+            // The loop hands these to the share tasks.
+            Effect::HandOver | Effect::ShareSend { .. } => {}
         }
         ControlFlow::Continue(())
     }
