@@ -12,6 +12,8 @@
 //! - the promotion (approvals = 1) waits for an approver: the driver's own key and an unknown
 //!   key are refused, the approver sees command, resource and evidence and types the resource;
 //!   a copied approval is refused; both signatures verify with `ssh-keygen -Y verify`;
+//! - at 80x24 the driver's `SHARED LOG BEHIND n` and `COMMAND TAKEN` read whole on the bar;
+//! - a scribe's note and milestone, and an approval, made with keys in the join console;
 //! - kill -9 the driver: `--take-command` is refused while the lease holds, succeeds once it
 //!   expired (nothing lost), a second one is refused while the new driver holds it; `H` hands
 //!   over and a third takes command at once.
@@ -613,6 +615,90 @@ fn an_observer_follows_a_scribe_signs_and_bad_requests_are_refused() {
 
     observer.send("q");
     assert!(observer.wait_exit(T).success());
+    driver.send("q");
+    driver.send("q");
+    driver.wait_exit(T);
+}
+
+/// The driver's share badges at 80x24: `SHARED LOG BEHIND n` while the store is stopped, and
+/// `COMMAND TAKEN` once another console holds the lease, each whole on the status bar (the
+/// first row), not cut by the clock or the keys hint.
+#[test]
+fn the_drivers_share_badges_read_whole_at_80x24() {
+    let Some(moto) = Moto::start() else { return };
+    let Some(alice) = Person::new("alice-80", "alice@example") else {
+        return;
+    };
+    create_bucket(&moto.url);
+    let relay = Relay::start(moto.port);
+    let share = format!("s3://{BUCKET}/team");
+    let mut driver = alice.tui(
+        &[
+            "--share",
+            &share,
+            "drill",
+            "region-loss",
+            "--speed",
+            "60",
+            "--seed",
+            "5",
+            "--at",
+            "0s",
+        ],
+        &relay.url(),
+        80,
+        24,
+    );
+    driver.wait_text("not declared", T);
+    driver.send("\r");
+    driver.wait_text("Step 1/7", T);
+    let journal = the_journal_in(alice.state.path());
+    let incident = journal
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("name")
+        .to_string();
+    wait_shared(&moto.url, &incident);
+    let bar = |screen: &str| screen.lines().next().unwrap_or_default().to_string();
+    // The store stops: the driver goes on, and the bar says how far behind the shared log is.
+    relay.set_down(true);
+    walk_step(&mut driver, 2);
+    let screen = driver.wait_for("SHARED LOG BEHIND n on the bar", T, |s| {
+        let bar = bar(s);
+        bar.split("SHARED LOG BEHIND ")
+            .nth(1)
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+            && bar.contains("q quit")
+    });
+    let shown = bar(&screen);
+    assert!(
+        shown.chars().count() <= 80 && shown.contains("DRILL"),
+        "{shown}"
+    );
+    // Back: the badge goes once the shared log caught up.
+    relay.set_down(false);
+    driver.wait_for("the badge to go", T, |s| !s.contains("SHARED LOG BEHIND"));
+    // Another console takes the lease (as a --take-command after an expiry would).
+    let keys = format!("team/{incident}/lease.json");
+    let taken = serde_json::json!({
+        "format": "warroom-lease",
+        "holder": "carol@example",
+        "host": "elsewhere",
+        "pid": 4242,
+        "key": null,
+        "renewed_at": "2099-01-01T00:00:00Z",
+        "expires_at": "2099-01-01T00:00:15Z",
+        "handover": false
+    });
+    put(&moto.url, &keys, serde_json::to_vec(&taken).expect("json"));
+    let screen = driver.wait_for("COMMAND TAKEN on the bar", T, |s| {
+        bar(s).contains(" COMMAND TAKEN ") && bar(s).contains("q quit")
+    });
+    // The message line says what it means, and the console changes nothing any more.
+    assert!(
+        screen.contains("another console drives this incident"),
+        "{screen}"
+    );
     driver.send("q");
     driver.send("q");
     driver.wait_exit(T);
