@@ -9,6 +9,8 @@
 
 mod effects;
 mod journaling;
+#[cfg(test)]
+mod loop_tests;
 mod tasks;
 mod terminal;
 
@@ -28,7 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use color_eyre::eyre::{Result, WrapErr};
+use color_eyre::eyre::Result;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::journal_writer::JournalWriter;
@@ -209,7 +211,7 @@ pub async fn run(session: Session) -> Result<App> {
     }
     let result = event_loop(
         &mut app,
-        &mut guard,
+        &mut guard.terminal,
         &mut rx,
         &mut runner,
         test_panic,
@@ -419,9 +421,72 @@ async fn await_journal(
     }
 }
 
-async fn event_loop(
+/// Draws the App when something visible changed, and only once every journal batch handed
+/// out is acknowledged: the record leads the screen (nothing is drawn as done before its line
+/// is on disk). Returns whether it drew.
+fn draw_if_settled<B: ratatui::backend::Backend>(
     app: &mut App,
-    guard: &mut TerminalGuard,
+    terminal: &mut ratatui::Terminal<B>,
+    runner: &EffectRunner,
+) -> Result<bool> {
+    if runner.settled() && app.take_dirty() {
+        terminal
+            .draw(|frame| crate::ui::draw(frame, app))
+            .map_err(|e| color_eyre::eyre::eyre!("cannot draw to the terminal: {e}"))?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Where the loop routes the effects that go to the shared war room's tasks.
+#[derive(Default, Clone, Copy)]
+struct Routes<'a> {
+    lease_asks: Option<&'a tokio::sync::mpsc::UnboundedSender<crate::share::lease::Ask>>,
+    requests: Option<&'a tokio::sync::mpsc::UnboundedSender<RequestAsk>>,
+}
+
+/// One batch of the inbox: journal acknowledgements to the runner (which then starts the
+/// executors whose confirmation is on disk), every action to the App, every effect run.
+/// `Break` when the console must stop.
+fn handle_batch(
+    app: &mut App,
+    runner: &mut EffectRunner,
+    batch: &mut Vec<Action>,
+    routes: Routes<'_>,
+) -> std::ops::ControlFlow<()> {
+    for action in batch.drain(..) {
+        match &action {
+            Action::Journal(ack) => runner.acknowledged(ack),
+            Action::Executor(Input::ExecOutput { .. }, _) => runner.output.handled(),
+            _ => {}
+        }
+        for effect in app.update(action) {
+            if effect == super::Effect::HandOver
+                && let Some(asks) = routes.lease_asks
+            {
+                let _ = asks.send(crate::share::lease::Ask::HandOver);
+                continue;
+            }
+            if let super::Effect::ShareSend {
+                ticket,
+                body,
+                sequence,
+            } = effect
+            {
+                if let Some(requests) = routes.requests {
+                    let _ = requests.send((ticket, body, sequence));
+                }
+                continue;
+            }
+            runner.run(effect, app)?;
+        }
+    }
+    std::ops::ControlFlow::Continue(())
+}
+
+async fn event_loop<B: ratatui::backend::Backend>(
+    app: &mut App,
+    terminal: &mut ratatui::Terminal<B>,
     rx: &mut UnboundedReceiver<Action>,
     runner: &mut EffectRunner,
     test_panic: Option<TestPanic>,
@@ -445,14 +510,8 @@ async fn event_loop(
             baseline.send_replace(true);
         }
         // The record leads the screen: nothing is drawn while journal writes are outstanding.
-        if runner.settled() && app.take_dirty() {
-            guard
-                .terminal
-                .draw(|frame| crate::ui::draw(frame, app))
-                .wrap_err("cannot draw to the terminal")?;
-            if test_panic == Some(TestPanic::Ui) {
-                panic!("deliberate UI panic (WARROOM_TEST_PANIC=ui)");
-            }
+        if draw_if_settled(app, terminal, runner)? && test_panic == Some(TestPanic::Ui) {
+            panic!("deliberate UI panic (WARROOM_TEST_PANIC=ui)");
         }
         if rx.recv_many(&mut batch, BATCH).await == 0 {
             return Ok(());
@@ -491,34 +550,12 @@ async fn event_loop(
                 app.board.picture.clone(),
             )));
         }
-        for action in batch.drain(..) {
-            match &action {
-                Action::Journal(ack) => runner.acknowledged(ack),
-                Action::Executor(Input::ExecOutput { .. }, _) => runner.output.handled(),
-                _ => {}
-            }
-            for effect in app.update(action) {
-                if effect == super::Effect::HandOver
-                    && let Some(asks) = lease_asks
-                {
-                    let _ = asks.send(crate::share::lease::Ask::HandOver);
-                    continue;
-                }
-                if let super::Effect::ShareSend {
-                    ticket,
-                    body,
-                    sequence,
-                } = effect
-                {
-                    if let Some(requests) = requests {
-                        let _ = requests.send((ticket, body, sequence));
-                    }
-                    continue;
-                }
-                if runner.run(effect, app).is_break() {
-                    return Ok(());
-                }
-            }
+        let routes = Routes {
+            lease_asks,
+            requests,
+        };
+        if handle_batch(app, runner, &mut batch, routes).is_break() {
+            return Ok(());
         }
     }
 }
