@@ -109,9 +109,20 @@ impl Person {
 
     /// Runs a one-shot warroom command as this person.
     fn run(&self, args: &[&str], endpoint: &str) -> std::process::Output {
+        self.run_with(args, endpoint, &[])
+    }
+
+    /// [`Person::run`] with more environment variables.
+    fn run_with(
+        &self,
+        args: &[&str],
+        endpoint: &str,
+        more: &[(&str, &str)],
+    ) -> std::process::Output {
         Command::new(BIN)
             .args(args)
             .envs(self.vars(endpoint))
+            .envs(more.iter().copied())
             .env("XDG_STATE_HOME", self.state.path())
             .env_remove("NO_COLOR")
             .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -1257,6 +1268,15 @@ fn kill_9_the_driver_then_take_command_after_the_lease_expires_then_hand_over() 
         "{}",
         text(&early)
     );
+    // A taker whose clock runs 10 minutes ahead is refused too: the lease's age is judged by
+    // the store's clock (its Date and the lease's Last-Modified), not by the taker's.
+    let ahead = carol.run_with(&refs, &moto.url, &[("WARROOM_TEST_CLOCK_AHEAD", "600")]);
+    assert_eq!(ahead.status.code(), Some(2), "{}", text(&ahead));
+    assert!(
+        text(&ahead).contains("command is held by alice@example"),
+        "{}",
+        text(&ahead)
+    );
     // Once it expired, carol takes command: the incident rebuilt from the shared log.
     let lease: serde_json::Value =
         serde_json::from_slice(&objects(&moto.url, &format!("{prefix}lease.json"))[0].1)
@@ -1267,7 +1287,8 @@ fn kill_9_the_driver_then_take_command_after_the_lease_expires_then_hand_over() 
         .parse()
         .expect("time");
     let wait = (expires - chrono::Utc::now()).to_std().unwrap_or_default();
-    std::thread::sleep(wait + Duration::from_millis(500));
+    // Judged by the store's clock in whole seconds (Date, Last-Modified): up to 2 s more.
+    std::thread::sleep(wait + Duration::from_millis(2500));
     let mut new_driver = carol.tui(&refs, &moto.url, 200, 60);
     new_driver.wait_text("resumed from", T);
     new_driver.wait_text("Step 2/7", T);

@@ -195,7 +195,7 @@ pub(crate) fn take_command(
             store.as_ref(),
             &keys,
             &claimant,
-            chrono::Utc::now(),
+            chrono::Utc::now() + test_clock_ahead(),
         ))
         .map_err(|e| fail(&e))?;
     let dir = warroom::journal::default_dir().map_err(|e| fail(&e))?;
@@ -215,6 +215,16 @@ pub(crate) fn take_command(
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
     }
     Ok((path, url.parent(), etag))
+}
+
+/// End-to-end tests of clock skew: a taker whose wall clock runs this many seconds ahead
+/// (`WARROOM_TEST_CLOCK_AHEAD`). Nothing else reads the variable; a lease's expiry is judged by
+/// the store's clock, so it changes nothing unless the store does not give its clock.
+fn test_clock_ahead() -> chrono::TimeDelta {
+    std::env::var("WARROOM_TEST_CLOCK_AHEAD")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .map_or(chrono::TimeDelta::zero(), chrono::TimeDelta::seconds)
 }
 
 /// What `join` hands the console: the follow plan over the local copy, and its share session.
