@@ -600,7 +600,15 @@ fn an_observer_follows_a_scribe_signs_and_bad_requests_are_refused() {
     scribe.wait_text("Note for the driver", T);
     scribe.send("status page updated");
     scribe.send("\r");
+    let sent = Instant::now();
+    scribe.wait_text("note sent", T);
     scribe.wait_text("note accepted", T);
+    // Measured figure (BENCHMARKS.md): Enter in the scribe's console to "accepted" on it (the
+    // put, the driver's intake, its journal, the mirror, the scribe's pull).
+    eprintln!(
+        "measure: scribe note, Enter to accepted: {:?}",
+        sent.elapsed()
+    );
     scribe.send("m");
     scribe.wait_text("Milestone reached", T);
     scribe.send("failover announced");
@@ -1074,7 +1082,9 @@ fn the_promotion_waits_for_another_persons_approval() {
     approver.send("primary-db\r");
     approver.wait_text("not approved", T);
     approver.send("dr-replica\r");
+    let sent = Instant::now();
     approver.wait_text("approval accepted", T);
+    eprintln!("measure: approval, Enter to accepted: {:?}", sent.elapsed());
     // Now, and only now, the promotion runs.
     common::wait_journal_kind(&driver, &journal, "confirmed", T);
     let lines = journal_lines(&journal);

@@ -115,10 +115,8 @@ impl App {
         let step = incident.engine.current()?;
         let view = incident.engine.step_view(step, self.now)?;
         view.waiting_approval?;
-        self.joined
-            .armed
-            .as_ref()
-            .filter(|a| a.step == incident.engine.playbook().steps[step].id)
+        let id = &incident.engine.playbook().steps.get(step)?.id;
+        self.joined.armed.as_ref().filter(|a| a.step == *id)
     }
 
     /// A joined console's keys: its open prompt takes every key; `n`, `m` and `A` open one.
