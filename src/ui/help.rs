@@ -44,7 +44,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     (
         "n / m / A",
-        "joined: scribe note / milestone; approver approves (signed)",
+        "joined: scribe note / milestone; approver approves",
     ),
     ("v", "narrow terminals: switch between playbook and panes"),
     (
