@@ -37,6 +37,10 @@ pub enum RestorePointsError {
     NotPostgres { db: String },
     #[error(transparent)]
     Pitr(#[from] PitrError),
+    #[error("the simulator crashed earlier; restart warroom")]
+    SimCrashed,
+    #[error("the simulator: {0}")]
+    Sim(String),
 }
 
 /// The list.
@@ -66,6 +70,10 @@ pub struct BackupPoint {
     pub last_verified: Option<Verification>,
     /// Taken at or after the onset.
     pub tainted: bool,
+    /// The attempt failed (the simulator and AWS list failed attempts; a file on disk is a
+    /// backup that completed).
+    #[serde(default)]
+    pub failed: bool,
     /// For a base backup: how far a replay from it reaches (the first gap after it, or the
     /// archive's end), and the gap that stops it, if any.
     pub wal_reach: Option<DateTime<Utc>>,
@@ -199,6 +207,7 @@ pub fn build(
                             last_verified: verified::last(history, &env.name, &series, &base.name)
                                 .cloned(),
                             tainted: tainted(base.ended),
+                            failed: false,
                             wal_reach: reach,
                             wal_complete: complete,
                             series: series.clone(),
@@ -234,6 +243,7 @@ pub fn build(
                         time,
                         bytes: Some(f.size),
                         tainted: tainted(time),
+                        failed: false,
                         wal_reach: None,
                         wal_complete: None,
                     });
@@ -283,6 +293,125 @@ pub fn build(
         });
     }
     Ok(out)
+}
+
+/// A simulated backup's name: its series and the time it completed
+/// (`prod-snapshots-20261126T101500Z`), the name its verifications are recorded under.
+pub fn sim_backup_name(series: &str, at: DateTime<Utc>) -> String {
+    format!("{series}-{}", at.format("%Y%m%dT%H%M%SZ"))
+}
+
+/// The list of a simulated database's series `series` from the simulator's state: its backups
+/// of the last 24 h (failed attempts too) and the window its WAL archive covers.
+pub fn from_sim(
+    env: &Environment,
+    db: &str,
+    points: &crate::sim::SimPoints,
+    onset: Option<DateTime<Utc>>,
+    history: &[Verification],
+) -> RestorePoints {
+    let tainted = |t: DateTime<Utc>| onset.is_some_and(|o| t >= o);
+    let backups: Vec<BackupPoint> = points
+        .backups
+        .iter()
+        .map(|b| {
+            let name = sim_backup_name(&points.series, b.at);
+            BackupPoint {
+                series: points.series.clone(),
+                kind: points.kind.clone(),
+                last_verified: verified::last(history, &env.name, &points.series, &name).cloned(),
+                name,
+                time: b.at,
+                bytes: Some(b.bytes),
+                tainted: b.tainted || tainted(b.at),
+                failed: !b.ok,
+                wal_reach: points.window.map(|(_, to)| to).filter(|to| *to > b.at),
+                wal_complete: points.window.map(|_| true),
+            }
+        })
+        .collect();
+    let pitr = points.window.map(|(from, to)| PitrCoverage {
+        archive: "simulated WAL archive".to_string(),
+        segments: 0,
+        newest_archived: Some(to),
+        windows: vec![Window {
+            from,
+            to,
+            base: sim_backup_name(&points.series, from),
+        }],
+        gaps: Vec::new(),
+    });
+    RestorePoints {
+        environment: env.name.clone(),
+        database: db.to_string(),
+        onset,
+        backups,
+        pitr,
+        problems: Vec::new(),
+    }
+}
+
+impl RestorePoints {
+    /// What the list adds to what the engine knows (`recovery::Known::with`): the good
+    /// backups (not failed, not tainted), the windows and the gaps.
+    pub fn listed(&self) -> crate::recovery::Listed {
+        use crate::recovery::Span;
+        crate::recovery::Listed {
+            backups: self
+                .backups
+                .iter()
+                .filter(|b| !b.failed && !b.tainted)
+                .map(|b| b.time)
+                .collect(),
+            windows: self
+                .pitr
+                .iter()
+                .flat_map(|p| p.windows.iter())
+                .map(|w| Span {
+                    from: w.from,
+                    to: w.to,
+                })
+                .collect(),
+            gaps: self
+                .pitr
+                .iter()
+                .flat_map(|p| p.gaps.iter())
+                .map(|g| Span {
+                    from: g.from,
+                    to: g.to,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The list the console's restore-point picker shows for a `db.restore` of `db` from
+/// `series`: from the simulator's state, or (PostgreSQL) the backup directories and the WAL
+/// archive, read on a blocking thread; with the verification history. Run off the UI thread.
+pub async fn for_console(
+    env: Environment,
+    sim: Option<std::sync::Arc<std::sync::Mutex<crate::sim::Sim>>>,
+    db: String,
+    series: String,
+    onset: Option<DateTime<Utc>>,
+) -> Result<RestorePoints, RestorePointsError> {
+    let read = tokio::task::spawn_blocking(move || {
+        let history = verified::default_path()
+            .map(|p| verified::load(&p))
+            .unwrap_or_default();
+        match sim {
+            Some(sim) if env.is_simulated() => {
+                let sim = sim.lock().map_err(|_| RestorePointsError::SimCrashed)?;
+                let points = sim
+                    .recovery_points(&series)
+                    .map_err(|e| RestorePointsError::Sim(e.to_string()))?;
+                Ok(from_sim(&env, &db, &points, onset, &history))
+            }
+            _ => build(&env, Some(&db), onset, &history),
+        }
+    });
+    read.await
+        .map_err(|e| RestorePointsError::Sim(e.to_string()))?
 }
 
 fn time(t: DateTime<Utc>) -> String {

@@ -7,6 +7,7 @@ pub mod incident;
 pub mod journal_writer;
 pub mod output_gate;
 pub mod pace;
+pub mod points;
 pub mod runtime;
 
 use chrono::{DateTime, Utc};
@@ -542,6 +543,18 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::RestorePoints { step, result } => {
+                self.dirty = true;
+                if let Some(picker) = self
+                    .incident
+                    .as_mut()
+                    .and_then(|i| i.points.as_mut())
+                    .filter(|p| p.step == step)
+                {
+                    picker.loaded(result.map(|list| *list));
+                }
+                Vec::new()
+            }
             Action::FollowFailed(why) => {
                 self.dirty = true;
                 self.say(format!("the followed journal cannot be read: {why}"));
@@ -816,10 +829,9 @@ impl App {
         self.dirty = true;
         if self.filtering.is_some()
             && self.overlay.is_none()
-            && !self
-                .incident
-                .as_ref()
-                .is_some_and(|i| i.confirm.is_some() || i.prompt.is_some() || i.show_scorecard)
+            && !self.incident.as_ref().is_some_and(|i| {
+                i.confirm.is_some() || i.prompt.is_some() || i.points.is_some() || i.show_scorecard
+            })
             && self.on_filter_key(key)
         {
             return Vec::new();
@@ -1079,6 +1091,11 @@ impl App {
                 }
                 _ => Vec::new(),
             }
+        } else if incident.points.is_some() {
+            match points::Key::of(key.code) {
+                Some(k) => incident.points_key(k, now, &mut flash),
+                None => Vec::new(),
+            }
         } else if let Some(prompt) = &mut incident.prompt {
             match key.code {
                 KeyCode::Esc => {
@@ -1130,7 +1147,7 @@ impl App {
         if self.incident.is_none() {
             if matches!(
                 key.code,
-                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd' | 'x' | 'u')
+                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd' | 'x' | 'u' | 't')
             ) {
                 self.say("no incident: p picks a playbook");
             } else {
@@ -1140,7 +1157,10 @@ impl App {
         }
         // The playbook's keys act only on what is on screen: never from the panes view, and
         // Space ticks only the item under the visible cursor (the playbook focused).
-        let playbook_key = matches!(key.code, KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r'));
+        let playbook_key = matches!(
+            key.code,
+            KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 't')
+        );
         let hidden = !self.visible_focus().contains(&Focus::Playbook);
         if playbook_key && hidden {
             self.say(Said::until(PLAYBOOK_HIDDEN, Until::PlaybookShown));
@@ -1167,6 +1187,7 @@ impl App {
             }
             KeyCode::Char('r') => incident.retry(now, &mut flash),
             KeyCode::Char('u') => incident.reminder_done(now, &mut flash),
+            KeyCode::Char('t') => incident.open_points(&mut flash),
             KeyCode::Char('a') => {
                 if incident.engine.is_finished() {
                     flash = Some("the incident is already over".into());

@@ -204,6 +204,11 @@ impl Series {
         attempt
     }
 
+    /// The attempts of the last 24 h, oldest first.
+    pub(crate) fn attempts(&self) -> impl Iterator<Item = &Attempt> {
+        self.recent.iter()
+    }
+
     /// Successes newer than the newest good one (they restore the corruption).
     pub(crate) fn tainted_since_good(&self) -> usize {
         let good = self.last_good.map_or(i64::MIN, |g| g.at);

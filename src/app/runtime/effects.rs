@@ -105,6 +105,25 @@ impl EffectRunner {
             Effect::Pace(command) => return self.pace(&command, app),
             // The event loop hands it to the shared war room's lease task.
             Effect::HandOver => {}
+            Effect::LoadRestorePoints {
+                step,
+                db,
+                series,
+                onset,
+            } => {
+                let sim = match &self.faults {
+                    Some(FaultTarget::Sim(sim)) => Some(Arc::clone(sim)),
+                    _ => None,
+                };
+                let (env, tx) = (app.env.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let result = crate::restore_points::for_console(env, sim, db, series, onset)
+                        .await
+                        .map(Box::new)
+                        .map_err(|e| crate::text::field(&e.to_string()).into_owned());
+                    let _ = tx.send(Action::RestorePoints { step, result });
+                });
+            }
         }
         ControlFlow::Continue(())
     }
