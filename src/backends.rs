@@ -143,7 +143,10 @@ fn simulated(env: &Environment, options: &WireOptions) -> Wiring {
             clock.clone(),
             interval,
         ))],
-        actions: Arc::new(SimBackend::new(Arc::clone(&sim), clock)),
+        actions: Arc::new(
+            SimBackend::new(Arc::clone(&sim), clock)
+                .with_history(crate::recovery::verified::default_path(), &env.name),
+        ),
         sim: Some(sim),
     }
 }

@@ -369,6 +369,7 @@ impl World {
                         attempts_24h: 10,
                         successes_24h: 10,
                         size_bytes: None,
+                        last_verified: None,
                     }
                 })
                 .collect(),

@@ -366,6 +366,14 @@ impl Sim {
         })
     }
 
+    /// The newest `backup.verify` of `series`: the backup verified (its completion time),
+    /// when, and whether it passed (`None`: never verified here).
+    pub fn last_verification(&self, series: &str) -> Option<(DateTime<Utc>, DateTime<Utc>, bool)> {
+        let s = &self.series[self.backup_index(series).ok()?];
+        let (at, ok) = s.last_verified?;
+        Some((to_utc(s.last_verified_backup?), to_utc(at), ok))
+    }
+
     pub fn wal_reach(&self) -> Option<DateTime<Utc>> {
         self.series
             .iter()
@@ -588,6 +596,11 @@ impl Sim {
             ));
         }
         let h = mix(self.seed ^ mix(newest.at as u64));
+        // The verification history: when, which backup, the result.
+        let t = self.t;
+        self.series[b].last_verified = Some((t, !newest.tainted));
+        self.series[b].last_verified_backup = Some(newest.at);
+        let s = &self.series[b];
         if newest.tainted {
             let fix = match s.last_good {
                 Some(g) => format!(
