@@ -84,7 +84,10 @@ fn uses_postgres_backend(env: &Environment) -> bool {
 }
 
 #[cfg(feature = "aws")]
-fn connector(env: &Environment, options: &WireOptions) -> Arc<crate::telemetry::aws::Connector> {
+pub fn connector(
+    env: &Environment,
+    options: &WireOptions,
+) -> Arc<crate::telemetry::aws::Connector> {
     use crate::telemetry::aws::{AwsOptions, Connector};
     // `--endpoint-url` / `AWS_ENDPOINT_URL` (in `options`), else the file's `[aws] endpoint_url`.
     let endpoint_url = options.endpoint_url.clone().or_else(|| {

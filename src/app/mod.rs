@@ -173,6 +173,9 @@ pub struct App {
     /// Earlier drills per playbook id (median and 90th percentile per step), read before the
     /// terminal was taken ([`crate::past::load`]) for every playbook the console offers.
     pub past_drills: std::collections::BTreeMap<String, crate::past::PastDrills>,
+    /// `--endpoint-url` (or `$AWS_ENDPOINT_URL`): the restore-point picker's RDS calls go
+    /// where the console's other AWS calls go.
+    pub aws_endpoint: Option<String>,
     /// Set when a journal write failed: the record is not safe, nothing may change the world.
     pub journal_error: Option<String>,
     /// `warroom follow`: the journal mirrored read-only; no key changes anything.
@@ -236,6 +239,7 @@ impl App {
             replaced: None,
             journal_path: None,
             past_drills: std::collections::BTreeMap::new(),
+            aws_endpoint: None,
             journal_error: None,
             following: None,
             share: None,

@@ -254,7 +254,7 @@ impl Key {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::restore_points::{BackupPoint, PitrCoverage, Window};
+    use crate::restore_points::{BackupPoint, CoverageSource, PitrCoverage, Window};
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s)
@@ -284,6 +284,7 @@ mod tests {
                 backup("2026-01-01T10:15:00Z", false),
             ],
             pitr: Some(PitrCoverage {
+                source: CoverageSource::Simulated,
                 archive: "a".into(),
                 segments: 0,
                 newest_archived: None,

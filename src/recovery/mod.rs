@@ -162,12 +162,12 @@ impl Span {
 
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} .. {}",
-            self.from.format("%Y-%m-%d %H:%M:%S"),
+        let to = if self.to.date_naive() == self.from.date_naive() {
             self.to.format("%H:%M:%S UTC")
-        )
+        } else {
+            self.to.format("%Y-%m-%d %H:%M:%S UTC")
+        };
+        write!(f, "{} .. {to}", self.from.format("%Y-%m-%d %H:%M:%S"))
     }
 }
 

@@ -116,11 +116,13 @@ impl EffectRunner {
                     _ => None,
                 };
                 let (env, tx) = (app.env.clone(), self.tx.clone());
+                let endpoint = app.aws_endpoint.clone();
                 tokio::spawn(async move {
-                    let result = crate::restore_points::for_console(env, sim, db, series, onset)
-                        .await
-                        .map(Box::new)
-                        .map_err(|e| crate::text::field(&e.to_string()).into_owned());
+                    let result =
+                        crate::restore_points::for_console(env, sim, endpoint, db, series, onset)
+                            .await
+                            .map(Box::new)
+                            .map_err(|e| crate::text::field(&e.to_string()).into_owned());
                     let _ = tx.send(Action::RestorePoints { step, result });
                 });
             }
