@@ -1442,6 +1442,115 @@ mod tests {
         );
     }
 
+    /// The restore-point picker (`t`): asks the runtime for the list, says "loading" until it
+    /// arrives, shows a failure and still offers the named choices, a typed time and Esc (the
+    /// playbook's `to`); a refused choice keeps it open with the engine's reason; an accepted
+    /// one opens the confirmation with that point.
+    #[test]
+    fn the_restore_point_picker_loads_fails_refuses_and_chooses() {
+        let mut a = app(Mode::Drill);
+        let src = r#"
+id = "restore"
+title = "Restore"
+scenario = "custom"
+summary = "One restore."
+rto = "1h"
+rpo = "15m"
+
+[[steps]]
+id = "restore"
+title = "Restore the primary"
+target = "30m"
+action = "db.restore"
+with = { db = "primary", backup = "snapshots", to = "latest-verified-backup" }
+destructive = true
+"#;
+        let pb = crate::playbook::parse("restore.toml", src, &a.env).expect("valid playbook");
+        a.start_incident(pb);
+        key(&mut a, KeyCode::Enter); // declare
+        a.update(Action::Tick(a.now)); // the engine sees the picture
+        let screen = |a: &App| {
+            let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24))
+                .expect("terminal");
+            t.draw(|f| crate::ui::draw(f, a)).expect("draw");
+            let buf = t.backend().buffer().clone();
+            (0..buf.area.height)
+                .map(|y| {
+                    (0..buf.area.width)
+                        .map(|x| buf[(x, y)].symbol().to_string())
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert!(screen(&a).contains("t restore point"), "{}", screen(&a));
+        let effects = key(&mut a, KeyCode::Char('t'));
+        assert!(
+            matches!(
+                effects.as_slice(),
+                [Effect::LoadRestorePoints { step: 0, db, series, .. }]
+                    if db == "primary" && series == "snapshots"
+            ),
+            "{effects:?}"
+        );
+        assert!(screen(&a).contains("loading restore points…"));
+        // Nothing to choose while loading.
+        assert!(key(&mut a, KeyCode::Enter).is_empty());
+        a.update(Action::RestorePoints {
+            step: 0,
+            result: Err("the WAL archive cannot be read".into()),
+        });
+        let s = screen(&a);
+        assert!(s.contains("could not be listed"), "{s}");
+        assert!(s.contains("latest-verified-backup"), "{s}");
+        // Esc: the playbook's `to` stands.
+        key(&mut a, KeyCode::Esc);
+        let incident = a.incident.as_ref().expect("incident");
+        assert!(incident.points.is_none());
+        assert!(
+            a.flash.as_ref().is_some_and(|f| f
+                .text
+                .contains("the playbook's to = latest-verified-backup")),
+            "{:?}",
+            a.flash
+        );
+        // Open it again: a time before every backup is refused by the engine's resolver, and
+        // the picker stays open with why.
+        key(&mut a, KeyCode::Char('t'));
+        a.update(Action::RestorePoints {
+            step: 0,
+            result: Err("no list".into()),
+        });
+        for c in "2000-01-01T00:00:00Z".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        key(&mut a, KeyCode::Enter);
+        let incident = a.incident.as_ref().expect("incident");
+        let refused = incident
+            .points
+            .as_ref()
+            .and_then(|p| p.refused.clone())
+            .expect("refused, still open");
+        assert!(refused.contains("no good backup"), "{refused}");
+        assert!(incident.confirm.is_none());
+        assert!(screen(&a).contains("refused:"));
+        // Back to the list; latest-verified-backup is taken and the confirmation opens with it.
+        key(&mut a, KeyCode::Esc);
+        key(&mut a, KeyCode::Down);
+        key(&mut a, KeyCode::Enter);
+        let incident = a.incident.as_ref().expect("incident");
+        assert!(incident.points.is_none());
+        assert_eq!(
+            incident.engine.picked_restore_point(0),
+            Some(crate::recovery::RestoreTo::LatestVerifiedBackup)
+        );
+        let dialog = incident.confirm.as_ref().expect("the confirmation opened");
+        assert_eq!(
+            dialog.request.restore.as_ref().map(|r| r.to),
+            Some(crate::recovery::RestoreTo::LatestVerifiedBackup)
+        );
+    }
+
     /// The shipped region-loss playbook, validated against `env`.
     fn shipped_region_loss(env: &Environment) -> Playbook {
         let src = crate::playbook::SHIPPED
