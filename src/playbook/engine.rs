@@ -2534,8 +2534,18 @@ impl Engine {
                 r.mask_carry = super::mask::Carry::default();
                 r.observed = None;
             }
-            Event::RestorePointChosen { step, .. } => {
-                index(step)?;
+            Event::RestorePointChosen {
+                step,
+                choice,
+                picked,
+                ..
+            } => {
+                let i = index(step)?;
+                // A pick survives a resume: a retry restores to the point the operator chose
+                // (re-resolved then; what the list measured is not recorded).
+                if *picked {
+                    self.picked = Some((i, *choice, Listed::default()));
+                }
             }
             Event::RpoCaptured {
                 step,
