@@ -551,7 +551,7 @@ impl RestorePoints {
     /// backups (not failed, not tainted), the windows and the gaps.
     pub fn listed(&self) -> crate::recovery::Listed {
         use crate::recovery::Span;
-        crate::recovery::Listed {
+        let mut listed = crate::recovery::Listed {
             // A window starts where a base backup ended (RDS: its earliest restorable time).
             backups: self
                 .backups
@@ -582,7 +582,10 @@ impl RestorePoints {
                     to: g.to,
                 })
                 .collect(),
-        }
+        };
+        listed.backups.sort();
+        listed.backups.dedup();
+        listed
     }
 }
 
