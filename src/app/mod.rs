@@ -945,10 +945,24 @@ impl App {
             KeyCode::Char('p') => {
                 if self.incident.as_ref().is_some_and(Incident::in_progress) {
                     self.say("an incident is in progress: finish it, or abort it with a, before picking another playbook");
+                } else if self.mode == Mode::Drill && self.incident.is_some() {
+                    // A drill's fault is the one its playbook trains for: another playbook
+                    // would walk a different scenario against it.
+                    self.say(
+                        "a drill keeps its playbook (the fault coming is the one it trains for): \
+                         quit and run warroom drill NAME for another",
+                    );
                 } else if self.playbooks.is_empty() {
                     self.say("no playbooks loaded (see warroom check)");
                 } else {
-                    self.overlay = Some(Overlay::Picker { selected: 0 });
+                    // The current playbook first under the cursor: a stray Enter keeps it.
+                    let current = self.incident.as_ref().map(|i| i.engine.playbook().id.clone());
+                    let selected = self
+                        .playbooks
+                        .iter()
+                        .position(|p| Some(&p.id) == current.as_ref())
+                        .unwrap_or(0);
+                    self.overlay = Some(Overlay::Picker { selected });
                 }
             }
             KeyCode::Char('v') => {
@@ -1828,6 +1842,41 @@ destructive = true
             _ => None,
         });
         assert_eq!(since, Some(injected), "{effects:?}");
+    }
+
+    fn with_shipped(a: &mut App) {
+        let env = a.env.clone();
+        a.playbooks = crate::playbook::SHIPPED
+            .iter()
+            .filter_map(|(id, src)| {
+                crate::playbook::parse(&format!("<shipped>/{id}.toml"), src, &env).ok()
+            })
+            .collect();
+    }
+
+    /// A newcomer's stray `p` then Enter (typing a resource's name where no confirmation was
+    /// open) replaced the drill's playbook with the first one listed, silently.
+    #[test]
+    fn a_stray_p_neither_swaps_a_drills_playbook_nor_picks_another_by_enter() {
+        let mut d = app(Mode::Drill);
+        with_shipped(&mut d);
+        d.start_incident(shipped_region_loss(&d.env));
+        assert!(key(&mut d, KeyCode::Char('p')).is_empty());
+        assert!(d.overlay.is_none(), "no picker in a drill with its playbook");
+        let flash = d.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+        assert!(flash.contains("a drill keeps its playbook"), "{flash}");
+        key(&mut d, KeyCode::Enter);
+        let id = d.incident.as_ref().map(|i| i.engine.playbook().id.clone());
+        assert_eq!(id.as_deref(), Some("region-loss"));
+
+        // Elsewhere the picker opens on the current playbook: Enter keeps it.
+        let mut a = app(Mode::Demo);
+        with_shipped(&mut a);
+        a.start_incident(shipped_region_loss(&a.env));
+        key(&mut a, KeyCode::Char('p'));
+        let at = a.playbooks.iter().position(|p| p.id == "region-loss");
+        assert!(matches!(a.overlay, Some(Overlay::Picker { selected }) if Some(selected) == at));
+        assert_ne!(at, Some(0), "the test needs region-loss not to be listed first");
     }
 
     #[test]
