@@ -123,3 +123,49 @@ fn help_and_fault_menu_overlays() {
     app.update(Action::Key(KeyEvent::from(KeyCode::Char('f'))));
     insta::assert_snapshot!("fault_menu_80x24", render(&app, 80, 24).backend());
 }
+
+/// The bar's items are whole or absent, and a space always parts them from the keys' hint: a
+/// newcomer read `FAST-FORWARD 60xv view` and `10×? help` at 80 columns.
+#[test]
+fn the_status_bar_cuts_no_word_and_keeps_a_space_before_the_keys() {
+    let mut app = app_with(None);
+    app.mode = Mode::Drill;
+    let pb = warroom::playbook::SHIPPED
+        .iter()
+        .find(|(id, _)| *id == "corruption")
+        .map(|(_, src)| *src)
+        .expect("shipped");
+    let pb = warroom::playbook::parse("<shipped>/corruption.toml", pb, &app.env).expect("valid");
+    app.start_incident(pb);
+    for fast in [false, true] {
+        app.pace.fast_forward = fast.then_some(warroom::app::pace::FastForward {
+            step: 0,
+            from: 1.0,
+            ending: false,
+        });
+        for width in [72u16, 80, 100, 119, 140, 200] {
+            let terminal = render(&app, width, 24);
+            let bar = screen_text(&terminal)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let keys = bar.find("? help").expect("the keys' hint");
+            let before = bar[..keys].trim_end_matches(' ');
+            assert!(bar[..keys].ends_with(' '), "{width}: {bar:?}");
+            if fast {
+                assert!(bar.contains(" FAST-FORWARD 60x "), "{width}: {bar:?}");
+                assert!(!bar.contains("60×"), "said twice: {width}: {bar:?}");
+            }
+            // Whatever is shown ends with a whole item: the drill badge, the clock or the speed.
+            assert!(
+                before.ends_with("DRILL")
+                    || before.ends_with("UTC")
+                    || before.ends_with("60×")
+                    || before.ends_with("FAST-FORWARD 60x")
+                    || before.ends_with(" v view"),
+                "{width}: {bar:?}"
+            );
+        }
+    }
+}

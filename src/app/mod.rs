@@ -956,7 +956,10 @@ impl App {
                     self.say("no playbooks loaded (see warroom check)");
                 } else {
                     // The current playbook first under the cursor: a stray Enter keeps it.
-                    let current = self.incident.as_ref().map(|i| i.engine.playbook().id.clone());
+                    let current = self
+                        .incident
+                        .as_ref()
+                        .map(|i| i.engine.playbook().id.clone());
                     let selected = self
                         .playbooks
                         .iter()
@@ -1862,7 +1865,10 @@ destructive = true
         with_shipped(&mut d);
         d.start_incident(shipped_region_loss(&d.env));
         assert!(key(&mut d, KeyCode::Char('p')).is_empty());
-        assert!(d.overlay.is_none(), "no picker in a drill with its playbook");
+        assert!(
+            d.overlay.is_none(),
+            "no picker in a drill with its playbook"
+        );
         let flash = d.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
         assert!(flash.contains("a drill keeps its playbook"), "{flash}");
         key(&mut d, KeyCode::Enter);
@@ -1876,7 +1882,11 @@ destructive = true
         key(&mut a, KeyCode::Char('p'));
         let at = a.playbooks.iter().position(|p| p.id == "region-loss");
         assert!(matches!(a.overlay, Some(Overlay::Picker { selected }) if Some(selected) == at));
-        assert_ne!(at, Some(0), "the test needs region-loss not to be listed first");
+        assert_ne!(
+            at,
+            Some(0),
+            "the test needs region-loss not to be listed first"
+        );
     }
 
     #[test]

@@ -36,30 +36,45 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         _ if app.joined_role().is_some() => String::new(),
         _ => " FOLLOW · read-only ".to_string(),
     };
-    let mut left = Vec::with_capacity(16);
+    // The left part, as items shown whole or not at all (a cut word such as `FAST-FORWA` or
+    // `SHARED LOG BEHI` reads as something else), in order of what must be read first.
+    let mut left: Vec<Item> = Vec::with_capacity(10);
     if !narrow {
-        left.push(Span::styled(" warroom ", t.title));
-        left.push(Span::styled("│", t.dim));
+        left.push(Item::from(vec![
+            Span::styled(" warroom ", t.title),
+            Span::styled("│", t.dim),
+        ]));
     }
-    left.extend([
+    left.push(Item::from(vec![
         Span::styled(" env ", t.dim),
         Span::styled(app.env.name.clone(), t.text),
         Span::raw(" "),
         Span::styled(format!(" {} ", app.mode.badge()), badge),
         Span::styled(follow, t.badge_demo),
-    ]);
-    // What must be read at any width comes before the clock (which is cut first at 80
-    // columns): a failed journal, the shared war room's state (`SHARED LOG BEHIND n`,
-    // `COMMAND TAKEN`, a joiner's role).
+    ]));
+    // Alarms come before the clock: a failed journal, the shared war room's state
+    // (`SHARED LOG BEHIND n`, `COMMAND TAKEN`, a joiner's role), the clock's pace (P, >: see
+    // `app/pace.rs`).
     if app.journal_error.is_some() {
-        left.push(Span::styled(" │ ", t.dim));
-        left.push(Span::styled(" JOURNAL FAILED ", t.badge_live));
+        left.push(Item::from(vec![
+            Span::styled(" │ ", t.dim),
+            Span::styled(" JOURNAL FAILED ", t.badge_live),
+        ]));
     }
     if let Some((text, alarm)) = share_badge(app, narrow) {
-        left.push(Span::styled(" │ ", t.dim));
-        left.push(Span::styled(text, if alarm { t.badge_live } else { t.dim }));
+        left.push(Item::from(vec![
+            Span::styled(" │ ", t.dim),
+            Span::styled(text, if alarm { t.badge_live } else { t.dim }),
+        ]));
     }
-    left.extend([
+    let pace = pace_badge(app);
+    if let Some(badge) = &pace {
+        left.push(Item::from(vec![
+            Span::styled(" │", t.dim),
+            Span::styled(badge.clone(), t.badge_live),
+        ]));
+    }
+    left.push(Item::from(vec![
         Span::styled(" │ ", t.dim),
         Span::styled(
             app.now
@@ -71,26 +86,27 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 .to_string(),
             t.text,
         ),
-    ]);
-    if app.mode != Mode::Live {
-        left.push(Span::styled(
-            if narrow { " │ " } else { " │ speed " },
-            t.dim,
-        ));
-        left.push(Span::styled(format_speed(app.speed), t.text));
-    }
-    // The clock's pace (P, >): see `app/pace.rs`.
-    if let Some(badge) = pace_badge(app) {
-        left.push(Span::styled(" │", t.dim));
-        left.push(Span::styled(badge, t.badge_live));
+    ]));
+    // The speed, unless the fast-forward badge already says it.
+    if app.mode != Mode::Live && app.pace.fast_forward.is_none() {
+        left.push(Item::from(vec![
+            Span::styled(if narrow { " │ " } else { " │ speed " }, t.dim),
+            Span::styled(format_speed(app.speed), t.text),
+        ]));
     }
     // A drill keeps the fault to itself: noticing it is the exercise.
     if let Some((at, name)) = app.faults.last().filter(|_| app.mode == Mode::Demo) {
-        left.push(Span::styled(" │ fault ", t.dim));
-        left.push(Span::styled(
-            format!("{name} @{}", at.format("%H:%M:%S")),
-            t.warn,
-        ));
+        left.push(Item {
+            spans: vec![
+                Span::styled(" │ fault ", t.dim),
+                Span::styled(format!("{name} @{}", at.format("%H:%M:%S")), t.warn),
+            ],
+            // Short of room, the fault without its time.
+            shorter: Some(vec![
+                Span::styled(" │ fault ", t.dim),
+                Span::styled(name.clone(), t.warn),
+            ]),
+        });
     }
     let mut right = Vec::with_capacity(6);
     if app.incident.is_some() && app.following.is_none() && area.width < super::WIDE {
@@ -104,9 +120,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled("q", t.key),
         Span::styled(" quit ", t.dim),
     ]);
-    // The keys hint keeps its place at the right; the left part is cut when the bar is narrow.
+    // The keys hint keeps its place at the right; the left part keeps the items that fit
+    // whole, with a space before the hint.
     let right_width =
         u16::try_from(right.iter().map(Span::width).sum::<usize>()).unwrap_or(u16::MAX);
+    let left = fitting(
+        left,
+        usize::from(area.width.saturating_sub(right_width + 1)),
+    );
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width)]).areas(area);
     let buf = frame.buffer_mut();
@@ -114,6 +135,41 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         paint::set_style(buf, area, t.status_bar);
         paint::text_line(buf, area, &Line::from(spans));
     }
+}
+
+/// One thing on the bar's left part, shown whole or not at all, with a shorter form for when
+/// it does not fit.
+struct Item<'a> {
+    spans: Vec<Span<'a>>,
+    shorter: Option<Vec<Span<'a>>>,
+}
+
+impl<'a> From<Vec<Span<'a>>> for Item<'a> {
+    fn from(spans: Vec<Span<'a>>) -> Self {
+        Item {
+            spans,
+            shorter: None,
+        }
+    }
+}
+
+/// The items that fit in `width` columns, whole, in their order: each in its form that fits
+/// (one that does not fit in any form is left out; a later, shorter one may still fit).
+fn fitting(items: Vec<Item<'_>>, width: usize) -> Vec<Span<'_>> {
+    let mut used = 0;
+    let mut out = Vec::new();
+    for item in items {
+        let forms = std::iter::once(item.spans).chain(item.shorter);
+        for form in forms {
+            let w: usize = form.iter().map(Span::width).sum();
+            if used + w <= width {
+                used += w;
+                out.extend(form);
+                break;
+            }
+        }
+    }
+    out
 }
 
 /// The shared war room: `SHARED LOG BEHIND 3` while the store is unreachable (the driver),
