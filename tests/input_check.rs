@@ -213,3 +213,32 @@ fn a_closed_stdout_ends_every_command_quietly() {
         assert_ne!(code, Some(101), "{args:?}: {err}");
     }
 }
+
+/// `warroom join` with no AWS credentials anywhere said `the store cannot be reached:
+/// ""other""`: it names the missing credentials and what to set.
+#[test]
+fn a_store_without_credentials_is_named_as_such() {
+    let home = dir("no-credentials");
+    let out = Command::new(common::BIN)
+        .args([
+            "join",
+            "s3://bucket/prefix",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ])
+        .env_clear()
+        .env("HOME", &home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run warroom");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("no usable credentials") && stderr.contains("AWS_PROFILE"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("\"\"other\"\""), "{stderr}");
+    let _ = std::fs::remove_dir_all(&home);
+}

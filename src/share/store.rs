@@ -53,7 +53,7 @@ pub enum StoreError {
     Timeout { secs: u64 },
     #[error("the store cannot be reached: {0}")]
     Unreachable(String),
-    #[error("the store refused the credentials: {0}")]
+    #[error("no usable credentials for the store (missing or refused): {0}")]
     Denied(String),
     #[error("no such bucket: {0}")]
     NoBucket(String),
@@ -366,20 +366,32 @@ mod s3 {
         }
     }
 
-    fn classify<E: ProvideErrorMetadata + std::error::Error, R: std::fmt::Debug>(
+    fn classify<
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    >(
         bucket: &str,
         e: &SdkError<E, R>,
     ) -> StoreError {
+        use crate::telemetry::aws::CallError;
+        use crate::telemetry::reason::FailureReason;
         match e {
             SdkError::TimeoutError(_) => StoreError::Timeout {
                 secs: CALL_TIMEOUT.as_secs(),
             },
-            SdkError::DispatchFailure(d) => StoreError::Unreachable(crate::text::echo(&format!(
-                "{:?}",
-                d.as_connector_error()
-                    .map(|c| c.to_string())
-                    .unwrap_or_else(|| "dispatch failure".into())
-            ))),
+            SdkError::DispatchFailure(d) if d.is_timeout() => StoreError::Timeout {
+                secs: CALL_TIMEOUT.as_secs(),
+            },
+            // The whole chain in words (a bare connector error reads `other`), with what to do
+            // when no credentials were found.
+            SdkError::DispatchFailure(_) => {
+                let call = CallError::from_sdk("s3", e);
+                let message = crate::text::echo(&call.message);
+                match call.reason {
+                    FailureReason::AuthRefused { .. } => StoreError::Denied(message),
+                    _ => StoreError::Unreachable(message),
+                }
+            }
             SdkError::ServiceError(s) => {
                 let code = s.err().code().unwrap_or("unknown");
                 let message = s.err().message().unwrap_or_default();
