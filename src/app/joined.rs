@@ -169,8 +169,13 @@ impl App {
                 Body::Approve { .. } => ("an approver's", "approver"),
                 Body::Note { .. } | Body::Milestone { .. } => ("a scribe's", "scribe"),
             };
+            let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
             self.say(format!(
-                "you joined as {}: a {what} is {whose} to make (join with --role {needs})",
+                "you joined as {}: {article} {what} is {whose} to make (join with --role {needs})",
                 role.name()
             ));
             return Some(Vec::new());
@@ -215,7 +220,7 @@ impl App {
             ShareAsk::Approve { armed } => {
                 if text != armed.resource {
                     self.say(format!(
-                        "not approved: typed {:?}, approving needs {:?} (the resource's name)",
+                        "not approved: typed {}, approving needs {:?} (the resource's name)",
                         crate::text::echo(&text),
                         armed.resource
                     ));
@@ -418,6 +423,35 @@ mod tests {
             signed: String::new(),
             signature: String::new(),
         }
+    }
+
+    /// A newcomer joined as approver pressed `n` and read "read-only mirror ... no key here
+    /// changes anything", and an observer read "a approval".
+    #[test]
+    fn each_role_is_told_what_its_keys_do() {
+        let mut approver = joined(Role::Approver);
+        assert!(press(&mut approver, KeyCode::Char('n')).is_empty());
+        assert!(
+            said(&approver).contains("you joined as approver: a note is a scribe's to make"),
+            "{}",
+            said(&approver)
+        );
+        assert!(press(&mut approver, KeyCode::Char('x')).is_empty());
+        assert!(
+            said(&approver).contains("A approves"),
+            "{}",
+            said(&approver)
+        );
+        let mut observer = joined(Role::Observer);
+        press(&mut observer, KeyCode::Char('A'));
+        assert!(
+            said(&observer).contains("an approval is an approver's to make"),
+            "{}",
+            said(&observer)
+        );
+        let mut scribe = joined(Role::Scribe);
+        press(&mut scribe, KeyCode::Char('x'));
+        assert!(said(&scribe).contains("n adds a note"), "{}", said(&scribe));
     }
 
     #[test]

@@ -864,7 +864,21 @@ impl App {
             return effects;
         }
         if self.following.is_some() && !Self::viewing_key(key.code) {
-            self.say("read-only mirror of the incident: no key here changes anything (q quits)");
+            use crate::share::request::Role;
+            // One who joined is told what its role may do here; a follower, that it only views.
+            let said = match self.joined_role() {
+                Some(Role::Approver) => {
+                    "you joined as approver: A approves the step waiting for approval; \
+                     the other keys only view (q quits)"
+                }
+                Some(Role::Scribe | Role::Commander) => {
+                    "you joined as scribe: n adds a note, m marks a milestone; the other keys \
+                     only view (q quits)"
+                }
+                Some(Role::Observer) => "you joined as observer: the keys here only view (q quits)",
+                None => "read-only mirror of the incident: no key here changes anything (q quits)",
+            };
+            self.say(said);
             return Vec::new();
         }
         if let Some(effects) = self.on_incident_popup_key(key) {

@@ -533,21 +533,19 @@ struct Waiting {
 }
 
 impl Waiting {
+    /// What the approver reads: the evidence in the one line the join console shows (the
+    /// JSON itself, bounded, only when it is not the engine's evidence).
     fn describe(&self) -> String {
-        let evidence = serde_json::to_string_pretty(&self.evidence).unwrap_or_default();
+        let evidence = match serde_json::from_value::<warroom::playbook::engine::Evidence>(
+            self.evidence.clone(),
+        ) {
+            Ok(e) => warroom::text::visible(&e.summary()).into_owned(),
+            Err(_) => warroom::text::echo(&self.evidence.to_string()),
+        };
         format!(
             "step {} waits for approval\n  armed by {} (key {})\n  command:  {}\n  \
-             resource: {}\n  evidence:\n{}\n",
-            self.step,
-            self.by,
-            self.key,
-            self.command,
-            self.resource,
-            evidence
-                .lines()
-                .map(|l| format!("    {l}"))
-                .collect::<Vec<_>>()
-                .join("\n")
+             resource: {}\n  evidence: {}\n",
+            self.step, self.by, self.key, self.command, self.resource, evidence
         )
     }
 }
