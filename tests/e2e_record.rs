@@ -431,6 +431,9 @@ fn kill_nine_mid_step_then_resume_records_the_crash_and_the_rto_never_goes_back(
     tui.send("q");
     tui.send("q");
     tui.wait_exit(T);
+    // Left unfinished: the console says how to go on with it.
+    let after = tui.wait_text("continue: warroom --resume", T);
+    assert!(after.contains("postmortem: warroom report"), "{after}");
 
     let all = journal_lines(&journal);
     let resumed = &all[events_before + 1];

@@ -488,9 +488,19 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         .filter(|p| app.following.is_none() && p.exists())
     {
         // After the console, through the output gate: a closed stdout ends these lines quietly.
+        // An incident left unfinished says how to go on with it.
+        let unfinished = app
+            .incident
+            .as_ref()
+            .is_some_and(|i| i.engine.declared_at().is_some() && !i.engine.is_finished());
+        let resume = if unfinished {
+            format!("continue: warroom --resume {}\n", path.display())
+        } else {
+            String::new()
+        };
         let _ = warroom::text::print_out(
             &format!(
-                "journal: {}\npostmortem: warroom report {}\n",
+                "journal: {}\npostmortem: warroom report {}\n{resume}",
                 path.display(),
                 path.display()
             ),
