@@ -716,7 +716,11 @@ fn render_step(
         // A paused clock holds every wait: say first how to go on (a paused wait looked stuck).
         hints.insert(0, ("P", "resume the clock"));
     }
-    paint::text_line(frame.buffer_mut(), footer, &hints_line(t, &hints));
+    paint::text_line(
+        frame.buffer_mut(),
+        footer,
+        &hints_line(t, &hints, footer.width),
+    );
 }
 
 /// Draws `lines` scrolled by `scroll` into `area`, and says on `rule` where the view is when
@@ -879,7 +883,11 @@ fn render_idle(frame: &mut Frame, area: Rect, rule: Rect, app: &App, incident: &
     if scrollable {
         hints.insert(hints.len().min(1), ("PgUp/PgDn", "scroll"));
     }
-    paint::text_line(frame.buffer_mut(), footer, &hints_line(t, &hints));
+    paint::text_line(
+        frame.buffer_mut(),
+        footer,
+        &hints_line(t, &hints, footer.width),
+    );
 }
 
 /// `Timeline`, then every event kept, oldest first (the view scrolls).
@@ -937,9 +945,17 @@ fn key_hints(
     hints
 }
 
-fn hints_line<'a>(t: &Theme, hints: &[(&'a str, &'a str)]) -> Line<'a> {
+/// The hints that fit in `width` columns, whole and in order (a cut one read `n not`); the
+/// rest are in `?` help.
+fn hints_line<'a>(t: &Theme, hints: &[(&'a str, &'a str)], width: u16) -> Line<'a> {
     let mut spans = Vec::with_capacity(hints.len() * 2);
+    let mut used = 0;
     for (key, what) in hints {
+        let w = key.chars().count() + 1 + what.chars().count();
+        if used + w > usize::from(width) {
+            break;
+        }
+        used += w + 2;
         spans.push(Span::styled(*key, t.key));
         spans.push(Span::styled(format!(" {what}  "), t.dim));
     }
@@ -1212,6 +1228,13 @@ pub fn render_scorecard(
             t.crit,
         )));
     }
+    if app.mode != crate::app::Mode::Live {
+        // As the report says: a drill's (or demo's) figures are the simulator's clock.
+        lines.push(Line::from(Span::styled(
+            "figures and times on the simulator's clock, not wall-clock time",
+            t.dim,
+        )));
+    }
     // Every figure from the projection, each with its one-line definition.
     let m = &card.measures;
     for f in m.figures() {
@@ -1351,6 +1374,15 @@ pub fn render_scorecard(
                 },
             ),
             Span::styled(over.map(|o| format!(" · {o}")).unwrap_or_default(), t.crit),
+            // Within its target, in the report's words (the console said only `done`).
+            Span::styled(
+                match (s.status.as_str(), s.timing) {
+                    ("done", Some(Timing::OnTime)) => " · on time",
+                    ("done", Some(Timing::AtRisk)) => " · at risk",
+                    _ => "",
+                },
+                timing_style(t, s.timing),
+            ),
             Span::styled(
                 s.reason
                     .as_deref()
@@ -1449,4 +1481,56 @@ pub fn render_picker(frame: &mut Frame, area: Rect, app: &App, selected: usize) 
         lines,
         super::popup_block(t, "Playbooks".into(), false),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hints_line;
+    use crate::theme::Theme;
+
+    /// A newcomer read `n not` at the end of the hint line at 80 and 140 columns.
+    #[test]
+    fn the_hint_line_shows_whole_hints_only() {
+        let t = Theme::fallback();
+        let hints = [
+            ("Enter", "confirm & run"),
+            ("t", "restore point"),
+            ("s", "skip"),
+            ("a", "abort"),
+            ("n", "note"),
+        ];
+        let all: String = hints_line(&t, &hints, 200)
+            .spans
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(
+            all.trim_end(),
+            "Enter confirm & run  t restore point  s skip  a abort  n note"
+        );
+        for width in 0..=62u16 {
+            let shown: String = hints_line(&t, &hints, width)
+                .spans
+                .iter()
+                .map(|s| s.content.as_ref())
+                .collect();
+            let shown = shown.trim_end();
+            assert!(
+                shown.chars().count() <= usize::from(width),
+                "{width}: {shown:?}"
+            );
+            assert!(all.starts_with(shown), "{width}: {shown:?}");
+            // Whole hints: what shows is the first k of them, for some k.
+            let whole: Vec<String> = (0..=hints.len())
+                .map(|k| {
+                    hints[..k]
+                        .iter()
+                        .map(|(key, what)| format!("{key} {what}"))
+                        .collect::<Vec<_>>()
+                        .join("  ")
+                })
+                .collect();
+            assert!(whole.iter().any(|w| w == shown), "{width}: {shown:?}");
+        }
+    }
 }
