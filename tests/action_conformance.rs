@@ -225,12 +225,16 @@ fn sim_call(action: BuiltinAction) -> Call {
         BuiltinAction::SecretRotate => call("secret.rotate", &[("region", "primary")]),
         BuiltinAction::HttpCheck => call("http.check", &[("region", "dr")]),
         BuiltinAction::NotifyWebhook => call("notify.webhook", &[("message", "conformance")]),
+        BuiltinAction::HaPause => call("ha.pause", &[("db", "primary")]),
+        BuiltinAction::HaResume => call("ha.resume", &[("db", "primary")]),
     }
 }
 
 /// The order the calls run in on one deployment (a restore takes the primary away for a while,
 /// so it comes last; the promotion before it).
 const ORDER: &[BuiltinAction] = &[
+    BuiltinAction::HaPause,
+    BuiltinAction::HaResume,
     BuiltinAction::HttpCheck,
     BuiltinAction::NotifyWebhook,
     BuiltinAction::SecretRotate,
@@ -258,7 +262,7 @@ async fn every_action_on_the_simulator() {
     let report = conform(&backend, None, calls, &dir.0).await;
     assert_eq!(
         report.iter().filter(|r| r.ends_with("unsupported")).count(),
-        1,
+        3,
         "{report:?}"
     );
 }
@@ -287,6 +291,8 @@ fn lab_call(action: BuiltinAction) -> Call {
         BuiltinAction::SecretRotate => call("secret.rotate", &[("region", "primary")]),
         BuiltinAction::HttpCheck => call("http.check", &[("region", "dr")]),
         BuiltinAction::NotifyWebhook => call("notify.webhook", &[("message", "conformance")]),
+        BuiltinAction::HaPause => call("ha.pause", &[("db", "primary")]),
+        BuiltinAction::HaResume => call("ha.resume", &[("db", "primary")]),
     }
 }
 
@@ -316,7 +322,7 @@ async fn every_action_on_the_lab() {
         .iter()
         .filter(|r| r.ends_with("unsupported"))
         .collect();
-    assert_eq!(unsupported.len(), 5, "{report:?}");
+    assert_eq!(unsupported.len(), 7, "{report:?}");
 }
 
 // ------------------------------------------------------------------------------ AWS (moto)
@@ -339,6 +345,8 @@ fn aws_call(action: BuiltinAction) -> Call {
         BuiltinAction::SecretRotate => call("secret.rotate", &[("region", "primary")]),
         BuiltinAction::HttpCheck => call("http.check", &[("region", "dr")]),
         BuiltinAction::NotifyWebhook => call("notify.webhook", &[("message", "conformance")]),
+        BuiltinAction::HaPause => call("ha.pause", &[("db", "primary")]),
+        BuiltinAction::HaResume => call("ha.resume", &[("db", "primary")]),
     }
 }
 
@@ -397,5 +405,5 @@ async fn every_action_on_aws() {
         .iter()
         .filter(|r| r.ends_with("unsupported"))
         .collect();
-    assert_eq!(unsupported.len(), 6, "{report:?}");
+    assert_eq!(unsupported.len(), 8, "{report:?}");
 }

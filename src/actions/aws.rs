@@ -700,6 +700,11 @@ pub fn unsupported_reason(env: &crate::env::Environment, action: BuiltinAction) 
                  to the environment and export the URL in that variable"
                 .to_string()
         }),
+        BuiltinAction::HaPause | BuiltinAction::HaResume => Some(
+            "RDS and Aurora run their own failover, which has no pause: ha.pause and ha.resume \
+                 act on a Patroni-bound database"
+                .to_string(),
+        ),
         BuiltinAction::DbReadOnly => Some(
             "db.read_only has no AWS API: RDS cannot switch a database's writes off; use a \
                  `run` step (e.g. a parameter group change or SQL) instead"
@@ -815,6 +820,8 @@ impl ActionBackend for AwsBackend {
             | Call::BackupVerify(_)
             | Call::AppScale(_)
             | Call::SecretRotate(_)
+            | Call::HaPause(_)
+            | Call::HaResume(_)
             | Call::HttpCheck(_) => Ok(format!(
                 "unsupported on AWS: {}",
                 unsupported_reason(&self.env, call.action()).unwrap_or_default()
@@ -857,6 +864,8 @@ impl ActionBackend for AwsBackend {
                 | Call::BackupVerify(_)
                 | Call::AppScale(_)
                 | Call::SecretRotate(_)
+                | Call::HaPause(_)
+                | Call::HaResume(_)
                 | Call::HttpCheck(_) => Err(format!(
                     "{}: {}",
                     call.name(),

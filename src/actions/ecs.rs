@@ -122,6 +122,8 @@ fn unsupported_reason(call: &Call) -> Option<String> {
         | Call::BackupVerify(_)
         | Call::SecretRotate(_)
         | Call::HttpCheck(_)
+        | Call::HaPause(_)
+        | Call::HaResume(_)
         | Call::NotifyWebhook(_) => Some(format!(
             "{} is not an ECS action (ECS runs app.scale)",
             call.name()
@@ -156,6 +158,8 @@ impl ActionBackend for EcsBackend {
             | Call::BackupVerify(_)
             | Call::SecretRotate(_)
             | Call::HttpCheck(_)
+            | Call::HaPause(_)
+            | Call::HaResume(_)
             | Call::NotifyWebhook(_) => format!(
                 "unsupported on ECS: {}",
                 unsupported_reason(call).unwrap_or_default()
@@ -180,6 +184,8 @@ impl ActionBackend for EcsBackend {
                 | Call::BackupVerify(_)
                 | Call::SecretRotate(_)
                 | Call::HttpCheck(_)
+                | Call::HaPause(_)
+                | Call::HaResume(_)
                 | Call::NotifyWebhook(_) => Err(format!(
                     "{}: {}",
                     call.name(),

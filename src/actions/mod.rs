@@ -423,6 +423,22 @@ builtin_actions! {
         target: region,
         args: { region: String = ArgKind::Name(NameKind::Region) },
     }
+    /// Pause the HA manager's automatic failover of a database's cluster (Patroni pause mode).
+    HaPause = "ha.pause" {
+        summary: "pause automatic failover of the database's cluster (Patroni: maintenance mode), so the HA manager cannot move the primary during the playbook",
+        verifies: "the HA manager reports its automatic failover paused",
+        rpo: None,
+        target: db,
+        args: { db: String = ArgKind::Name(NameKind::Database) },
+    }
+    /// Resume the HA manager's automatic failover of a database's cluster.
+    HaResume = "ha.resume" {
+        summary: "resume automatic failover of the database's cluster (Patroni: leave maintenance mode)",
+        verifies: "the HA manager reports its automatic failover on again",
+        rpo: None,
+        target: db,
+        args: { db: String = ArgKind::Name(NameKind::Database) },
+    }
     /// Post a message to the notification webhook.
     NotifyWebhook = "notify.webhook" {
         summary: "post a message to the environment's notification webhook",

@@ -18,6 +18,9 @@ pub const PROMOTE_LIMIT: Duration = Duration::from_secs(120);
 /// How long Patroni may take to answer `POST /failover` or `/switchover` (it answers once the
 /// candidate has taken over, or failed to).
 pub const POST_LIMIT: Duration = Duration::from_secs(60);
+/// How long a member may take to report the pause flag asked by `PATCH /config` (Patroni applies
+/// it at its next HA loop, `loop_wait`: 10 s by default).
+pub const PAUSE_LIMIT: Duration = Duration::from_secs(45);
 
 /// Runs `db.promote` / `db.failover` against Patroni members.
 pub struct PatroniBackend {
@@ -155,10 +158,63 @@ impl PatroniBackend {
     }
 }
 
+impl PatroniBackend {
+    /// `PATCH /config {"pause": on}` on `db`'s member (the cluster's dynamic configuration, so
+    /// every member follows), then waits until the member reports the pause flag as asked.
+    async fn set_pause(
+        &self,
+        action: &str,
+        db: &str,
+        on: bool,
+        progress: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<Vec<String>, String> {
+        let url = self.url(action, db)?;
+        let body = serde_json::json!({ "pause": on });
+        let started = Instant::now();
+        let resp = self
+            .post
+            .patch(format!("{url}/config"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| format!("{action}: PATCH {url}/config: {}", e.without_url()))?;
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(format!(
+                "{action}: PATCH {url}/config answered {status}: {}",
+                crate::text::echo(text.trim())
+            ));
+        }
+        progress(format!("PATCH {url}/config {body} accepted"));
+        let word = if on { "paused" } else { "on again" };
+        loop {
+            if let Ok(now) = get_json::<MemberStatus>(&self.client, &format!("{url}/patroni")).await
+                && now.pause == on
+            {
+                let member = now.patroni.as_ref().map_or("", |p| p.name.as_str());
+                return Ok(vec![format!(
+                    "automatic failover {word}: {member} ({db}) reports pause = {on} after {:.1}s",
+                    started.elapsed().as_secs_f64()
+                )]);
+            }
+            if started.elapsed() >= PAUSE_LIMIT {
+                return Err(format!(
+                    "{action}: {url}/patroni does not report pause = {on} after {}s (Patroni \
+                     applies it at its next HA loop); check `patronictl list`",
+                    PAUSE_LIMIT.as_secs()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+}
+
 /// Why Patroni does not run `call`, if it does not.
 fn unsupported_reason(call: &Call) -> Option<String> {
     match call {
-        Call::DbPromote(_) | Call::DbFailover(_) => None,
+        Call::DbPromote(_) | Call::DbFailover(_) | Call::HaPause(_) | Call::HaResume(_) => None,
         Call::DbReadOnly(_)
         | Call::DbRestore(_)
         | Call::DnsPoint(_)
@@ -168,8 +224,8 @@ fn unsupported_reason(call: &Call) -> Option<String> {
         | Call::SecretRotate(_)
         | Call::HttpCheck(_)
         | Call::NotifyWebhook(_) => Some(format!(
-            "{} is not run through Patroni (it runs db.promote and db.failover); use a `run` \
-             step (e.g. patronictl or psql)",
+            "{} is not run through Patroni (it runs db.promote, db.failover, ha.pause and \
+             ha.resume); use a `run` step (e.g. patronictl or psql)",
             call.name()
         )),
     }
@@ -191,9 +247,18 @@ impl ActionBackend for PatroniBackend {
             ),
             Err(e) => format!("cannot run: {e}"),
         };
+        let pause = |action: &str, db: &str, on: bool| match self.url(action, db) {
+            Ok(url) => format!(
+                "PATCH {url}/config {{\"pause\": {on}}} (the whole cluster of {db}), then wait \
+                 until the member reports pause = {on}"
+            ),
+            Err(e) => format!("cannot run: {e}"),
+        };
         match call {
             Call::DbPromote(c) => target("db.promote", &c.db, "failover"),
             Call::DbFailover(c) => target("db.failover", &c.db, "switchover"),
+            Call::HaPause(c) => pause("ha.pause", &c.db, true),
+            Call::HaResume(c) => pause("ha.resume", &c.db, false),
             Call::DbReadOnly(_)
             | Call::DbRestore(_)
             | Call::DnsPoint(_)
@@ -218,6 +283,8 @@ impl ActionBackend for PatroniBackend {
             match call {
                 Call::DbPromote(c) => self.make_leader("db.promote", &c.db, false, progress).await,
                 Call::DbFailover(c) => self.make_leader("db.failover", &c.db, true, progress).await,
+                Call::HaPause(c) => self.set_pause("ha.pause", &c.db, true, progress).await,
+                Call::HaResume(c) => self.set_pause("ha.resume", &c.db, false, progress).await,
                 Call::DbReadOnly(_)
                 | Call::DbRestore(_)
                 | Call::DnsPoint(_)

@@ -992,6 +992,9 @@ pub fn unsupported_reason(action: BuiltinAction) -> Option<String> {
         BuiltinAction::NotifyWebhook => Some(
             "no notification webhook in a PostgreSQL environment: post the message with a `run` step (e.g. curl) or by hand".to_string(),
         ),
+        BuiltinAction::HaPause | BuiltinAction::HaResume => Some(
+            "a plain PostgreSQL pair has no HA manager to pause: bind the database to its Patroni member (`patroni = { url = \"http://host:8008\" }`), or pause yours (repmgr, pg_auto_failover) in a `run` step".to_string(),
+        ),
         BuiltinAction::DbFailover => Some(
             "db.failover (Multi-AZ or cluster failover in one region) has no meaning for a plain PostgreSQL pair: promote the standby with db.promote".to_string(),
         ),
@@ -1110,6 +1113,8 @@ impl ActionBackend for PostgresBackend {
             | Call::DnsPoint(_)
             | Call::AppScale(_)
             | Call::SecretRotate(_)
+            | Call::HaPause(_)
+            | Call::HaResume(_)
             | Call::NotifyWebhook(_) => unsupported(),
         }
     }
@@ -1153,6 +1158,8 @@ impl ActionBackend for PostgresBackend {
                 | Call::DnsPoint(_)
                 | Call::AppScale(_)
                 | Call::SecretRotate(_)
+                | Call::HaPause(_)
+                | Call::HaResume(_)
                 | Call::NotifyWebhook(_) => Err(format!(
                     "{}: {}",
                     call.name(),

@@ -42,6 +42,8 @@ impl Router {
             Call::DbFailover(c) => (NameKind::Database, c.db.as_str()),
             Call::DbReadOnly(c) => (NameKind::Database, c.db.as_str()),
             Call::DbRestore(c) => (NameKind::Database, c.db.as_str()),
+            Call::HaPause(c) => (NameKind::Database, c.db.as_str()),
+            Call::HaResume(c) => (NameKind::Database, c.db.as_str()),
             Call::DnsPoint(c) => (NameKind::Dns, c.dns.as_str()),
             Call::AppScale(c) => (NameKind::App, c.app.as_str()),
             Call::BackupSnapshot(c) => (NameKind::Backup, c.backup.as_str()),

@@ -204,6 +204,7 @@ pub fn reading(
         loss_evidence: None,
     });
     DatabaseReading {
+        failover_paused: Some(me.pause || cluster.pause),
         name: name.to_string(),
         resource,
         region: region.to_string(),
