@@ -45,6 +45,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Span::raw(" "),
         Span::styled(format!(" {} ", app.mode.badge()), badge),
         Span::styled(follow, t.badge_demo),
+    ]);
+    // The HA interlock comes before the clock: at 80 columns the clock is what gets cut.
+    if let Some(text) = failover_badge(app) {
+        left.push(Span::raw(" "));
+        left.push(Span::styled(text, t.badge_live));
+    }
+    left.extend([
         Span::styled(" │ ", t.dim),
         Span::styled(
             app.now
@@ -107,6 +114,41 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         paint::set_style(buf, area, t.status_bar);
         paint::text_line(buf, area, &Line::from(spans));
     }
+}
+
+/// The HA interlock: ` AUTO-FAILOVER PAUSED 12m31s ` while an HA manager (Patroni) reports its
+/// automatic failover paused. The truth is the REST API's pause flag on the board; the time is
+/// since this incident recorded the pause (`failover_paused`), absent when it did not (paused by
+/// someone else, or before warroom). Without a reading of the flag (a follower has no pollers,
+/// or the source has not answered yet) the journal's word stands.
+pub fn failover_badge(app: &App) -> Option<String> {
+    let flags: Vec<bool> = app
+        .board
+        .picture
+        .databases
+        .iter()
+        .filter_map(|d| d.failover_paused)
+        .collect();
+    let recorded = app
+        .incident
+        .as_ref()
+        .and_then(|i| i.engine.failover_paused())
+        .map(|(at, _)| at);
+    let paused = if flags.is_empty() {
+        recorded.is_some()
+    } else {
+        flags.contains(&true)
+    };
+    if !paused {
+        return None;
+    }
+    Some(match recorded {
+        Some(at) => {
+            let secs = u64::try_from((app.now - at).num_seconds()).unwrap_or(0);
+            format!(" AUTO-FAILOVER PAUSED {} ", crate::duration::span(secs))
+        }
+        None => " AUTO-FAILOVER PAUSED ".to_string(),
+    })
 }
 
 /// The shared war room: `SHARED LOG BEHIND 3` while the store is unreachable (the driver),
