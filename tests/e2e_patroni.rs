@@ -163,6 +163,14 @@ fn a_failover_through_patroni_pauses_automatic_failover_and_resumes_it_after_res
         check.status.success() && !stderr.contains("warning"),
         "{stderr}"
     );
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    for step in [
+        format!("    ha-pause: PATCH {replica_api}/config {{\"pause\": true}}"),
+        format!("    promote: POST {replica_api}/failover"),
+        format!("    ha-resume: PATCH {replica_api}/config {{\"pause\": false}}"),
+    ] {
+        assert!(stdout.contains(&step), "{step}:\n{stdout}");
+    }
     let env_arg = env_file.display().to_string();
     let pb_arg = playbooks.display().to_string();
     let args = ["--env", env_arg.as_str(), "--playbooks", pb_arg.as_str()];
