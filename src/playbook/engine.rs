@@ -4182,8 +4182,8 @@ impl Engine {
             .steps
             .iter()
             .rposition(|s| {
-                !s.builtin()
-                    .is_some_and(|b| b.action == crate::actions::BuiltinAction::HaResume)
+                s.builtin()
+                    .is_none_or(|b| b.action != crate::actions::BuiltinAction::HaResume)
             })
             .or(self.playbook.steps.len().checked_sub(1));
         if !self.restored
