@@ -19,7 +19,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use warroom::actions::{ActionBackend, ArgKind, BuiltinAction, Call};
+use warroom::actions::{ActionBackend, ActionError, ArgKind, BuiltinAction, Call};
 use warroom::env::Environment;
 
 /// The step id of an action in the conformance playbook: `db.read_only` -> `db-read_only`.
@@ -171,10 +171,11 @@ async fn conform(
                     "{}: check describes an unsupported action",
                     call.name()
                 );
+                // Typed: unsupported (nothing attempted), with the very reason `check` gave.
                 let err = result.expect_err("an unsupported action fails");
                 assert!(
-                    err.contains(&why),
-                    "{}: {err} does not say {why}",
+                    matches!(&err, ActionError::Unsupported { action, why: w } if *action == call.name() && *w == why),
+                    "{}: {err:?} is not Unsupported with {why}",
                     call.name()
                 );
                 assert!(

@@ -12,7 +12,7 @@ mod common_patroni;
 use std::time::{Duration, Instant};
 
 use common_patroni::{cluster_status, patroni_program, skip, start_cluster};
-use warroom::actions::Call;
+use warroom::actions::{ActionError, Call};
 use warroom::env::{Binding, Environment, NameKind};
 use warroom::playbook::Condition;
 use warroom::telemetry::patroni::PatroniSource;
@@ -228,6 +228,16 @@ async fn a_promotion_through_patroni_makes_the_replica_the_leader() {
     );
     let p = primary.poll().await.expect("reads");
     assert_eq!(p.databases[0].role, DbRole::Primary);
+    // Promoting the leader is refused before anything is called (typed: nothing changed).
+    let again = Call::parse("db.promote", &[("db", "primary")]).expect("call");
+    let err = backend
+        .execute(&again, &|_| {})
+        .await
+        .expect_err("already the leader");
+    assert!(
+        matches!(&err, ActionError::Refused { action: "db.promote", why } if why.contains("is already the leader")),
+        "{err:?}"
+    );
     // ha.resume: automatic failover on again, on every member.
     let resume = Call::parse("ha.resume", &[("db", "primary")]).expect("call");
     let lines = backend.execute(&resume, &|_| {}).await.expect("resumed");

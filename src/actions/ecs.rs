@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{ActionBackend, Call, call};
+use super::{ActionBackend, ActionError, Call, call};
 use crate::env::Environment;
 use crate::telemetry::aws::ecs::{EcsTarget, ServiceCounts};
 use crate::telemetry::aws::{CallError, Connector};
@@ -171,9 +171,9 @@ impl ActionBackend for EcsBackend {
         &'a self,
         call: &'a Call,
         progress: &'a (dyn Fn(String) + Send + Sync),
-    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+    ) -> BoxFuture<'a, Result<Vec<String>, ActionError>> {
         Box::pin(async move {
-            match call {
+            let result = match call {
                 Call::AppScale(c) => self.scale(c, progress).await,
                 Call::DbPromote(_)
                 | Call::DbFailover(_)
@@ -186,12 +186,14 @@ impl ActionBackend for EcsBackend {
                 | Call::HttpCheck(_)
                 | Call::HaPause(_)
                 | Call::HaResume(_)
-                | Call::NotifyWebhook(_) => Err(format!(
-                    "{}: {}",
-                    call.name(),
-                    unsupported_reason(call).unwrap_or_default()
-                )),
-            }
+                | Call::NotifyWebhook(_) => {
+                    return Err(ActionError::unsupported(
+                        call,
+                        unsupported_reason(call).unwrap_or_default(),
+                    ));
+                }
+            };
+            result.map_err(ActionError::Failed)
         })
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::{ActionBackend, Call};
+use super::{ActionBackend, ActionError, Call};
 use crate::env::Environment;
 use crate::telemetry::DbRole;
 use crate::telemetry::patroni::{ClusterStatus, MemberStatus, get_json, role_of};
@@ -60,6 +60,14 @@ impl PatroniBackend {
         })
     }
 
+    /// A database without a patroni binding: refused, nothing called.
+    fn unbound(&self, action: &'static str, db: &str) -> ActionError {
+        ActionError::Refused {
+            action,
+            why: format!("database {} has no patroni binding", crate::text::echo(db)),
+        }
+    }
+
     fn url(&self, action: &str, db: &str) -> Result<&str, String> {
         self.urls.get(db).map(String::as_str).ok_or_else(|| {
             format!(
@@ -73,12 +81,12 @@ impl PatroniBackend {
     /// then waits until it says so.
     async fn make_leader(
         &self,
-        action: &str,
+        action: &'static str,
         db: &str,
         planned: bool,
         progress: &(dyn Fn(String) + Send + Sync),
-    ) -> Result<Vec<String>, String> {
-        let url = self.url(action, db)?;
+    ) -> Result<Vec<String>, ActionError> {
+        let url = self.url(action, db).map_err(|_| self.unbound(action, db))?;
         let me: MemberStatus = get_json(&self.client, &format!("{url}/patroni")).await?;
         let member = me
             .patroni
@@ -86,10 +94,13 @@ impl PatroniBackend {
             .map(|p| p.name.clone())
             .ok_or_else(|| format!("{action}: {url}/patroni names no member"))?;
         if role_of(&me.role) == DbRole::Primary {
-            return Err(format!(
-                "{action}: {member} ({db}) is already the leader (timeline {}); nothing to do",
-                me.timeline.unwrap_or_default()
-            ));
+            return Err(ActionError::Refused {
+                action,
+                why: format!(
+                    "{member} ({db}) is already the leader (timeline {}); nothing to do",
+                    me.timeline.unwrap_or_default()
+                ),
+            });
         }
         let cluster: ClusterStatus = get_json(&self.client, &format!("{url}/cluster")).await?;
         let leader = cluster
@@ -103,10 +114,13 @@ impl PatroniBackend {
                 serde_json::json!({ "leader": l, "candidate": member }),
             ),
             (true, None) => {
-                return Err(format!(
-                    "{action}: the cluster has no leader to hand over from; promote {db} with \
-                     db.promote (a failover) instead"
-                ));
+                return Err(ActionError::Refused {
+                    action,
+                    why: format!(
+                        "the cluster has no leader to hand over from; promote {db} with \
+                         db.promote (a failover) instead"
+                    ),
+                });
             }
             (false, _) => ("failover", serde_json::json!({ "candidate": member })),
         };
@@ -125,7 +139,8 @@ impl PatroniBackend {
             return Err(format!(
                 "{action}: POST {url}/{endpoint} answered {status}: {}",
                 crate::text::echo(text.trim())
-            ));
+            )
+            .into());
         }
         progress(format!(
             "POST {url}/{endpoint} {body} accepted: {}",
@@ -152,7 +167,8 @@ impl PatroniBackend {
                     "{action}: {member} is not the leader after {}s; Patroni may still finish: \
                      watch the panes",
                     self.limit.as_secs()
-                ));
+                )
+                .into());
             }
         }
     }
@@ -163,12 +179,12 @@ impl PatroniBackend {
     /// every member follows), then waits until the member reports the pause flag as asked.
     async fn set_pause(
         &self,
-        action: &str,
+        action: &'static str,
         db: &str,
         on: bool,
         progress: &(dyn Fn(String) + Send + Sync),
-    ) -> Result<Vec<String>, String> {
-        let url = self.url(action, db)?;
+    ) -> Result<Vec<String>, ActionError> {
+        let url = self.url(action, db).map_err(|_| self.unbound(action, db))?;
         let body = serde_json::json!({ "pause": on });
         let started = Instant::now();
         let resp = self
@@ -185,7 +201,8 @@ impl PatroniBackend {
             return Err(format!(
                 "{action}: PATCH {url}/config answered {status}: {}",
                 crate::text::echo(text.trim())
-            ));
+            )
+            .into());
         }
         progress(format!("PATCH {url}/config {body} accepted"));
         let word = if on { "paused" } else { "on again" };
@@ -204,7 +221,8 @@ impl PatroniBackend {
                     "{action}: {url}/patroni does not report pause = {on} after {}s (Patroni \
                      applies it at its next HA loop); check `patronictl list`",
                     PAUSE_LIMIT.as_secs()
-                ));
+                )
+                .into());
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
@@ -278,7 +296,7 @@ impl ActionBackend for PatroniBackend {
         &'a self,
         call: &'a Call,
         progress: &'a (dyn Fn(String) + Send + Sync),
-    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+    ) -> BoxFuture<'a, Result<Vec<String>, ActionError>> {
         Box::pin(async move {
             match call {
                 Call::DbPromote(c) => self.make_leader("db.promote", &c.db, false, progress).await,
@@ -293,10 +311,9 @@ impl ActionBackend for PatroniBackend {
                 | Call::BackupVerify(_)
                 | Call::SecretRotate(_)
                 | Call::HttpCheck(_)
-                | Call::NotifyWebhook(_) => Err(format!(
-                    "{}: {}",
-                    call.name(),
-                    unsupported_reason(call).unwrap_or_default()
+                | Call::NotifyWebhook(_) => Err(ActionError::unsupported(
+                    call,
+                    unsupported_reason(call).unwrap_or_default(),
                 )),
             }
         })

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_postgres::Client;
 
-use super::{ActionBackend, BuiltinAction, Call};
+use super::{ActionBackend, ActionError, BuiltinAction, Call};
 use crate::env::Environment;
 use crate::env::postgres::BackupDir;
 use crate::recovery::postgres::PgPitr;
@@ -1123,9 +1123,9 @@ impl ActionBackend for PostgresBackend {
         &'a self,
         call: &'a Call,
         progress: &'a (dyn Fn(String) + Send + Sync),
-    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+    ) -> BoxFuture<'a, Result<Vec<String>, ActionError>> {
         Box::pin(async move {
-            match call {
+            let result = match call {
                 Call::DbPromote(c) => self.promote(&c.db, progress).await,
                 Call::DbReadOnly(c) => self.read_only(&c.db, c.writes_off()).await,
                 Call::DbRestore(c) => match self.pitr.get(&c.backup) {
@@ -1160,12 +1160,14 @@ impl ActionBackend for PostgresBackend {
                 | Call::SecretRotate(_)
                 | Call::HaPause(_)
                 | Call::HaResume(_)
-                | Call::NotifyWebhook(_) => Err(format!(
-                    "{}: {}",
-                    call.name(),
-                    unsupported_reason(call.action()).unwrap_or_default()
-                )),
-            }
+                | Call::NotifyWebhook(_) => {
+                    return Err(ActionError::unsupported(
+                        call,
+                        unsupported_reason(call.action()).unwrap_or_default(),
+                    ));
+                }
+            };
+            result.map_err(ActionError::Failed)
         })
     }
 }

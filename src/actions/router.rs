@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{ActionBackend, Call};
+use super::{ActionBackend, ActionError, Call};
 use crate::env::{Binding, Environment, NameKind};
 use crate::telemetry::source::BoxFuture;
 
@@ -144,10 +144,11 @@ impl ActionBackend for Router {
         &'a self,
         call: &'a Call,
         progress: &'a (dyn Fn(String) + Send + Sync),
-    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+    ) -> BoxFuture<'a, Result<Vec<String>, ActionError>> {
         match self.route(call) {
             Ok(b) => b.execute(call, progress),
-            Err(why) => Box::pin(async move { Err(format!("{}: {why}", call.name())) }),
+            // An unknown or unbound resource: what `unsupported` says, nothing attempted.
+            Err(why) => Box::pin(async move { Err(ActionError::unsupported(call, why)) }),
         }
     }
 }
