@@ -114,6 +114,7 @@ async fn a_promotion_through_patroni_makes_the_replica_the_leader() {
         backend.describe(&pause)
     );
     let lines = backend.execute(&pause, &|_| {}).await.expect("paused");
+    println!("ha.pause: {}", lines[0]);
     assert!(lines[0].contains("automatic failover paused"), "{lines:?}");
     assert!(cluster.paused(&client, &leader).await, "the whole cluster");
     poll_until(
@@ -173,6 +174,7 @@ async fn a_promotion_through_patroni_makes_the_replica_the_leader() {
         backend.describe(&promote)
     );
     let lines = backend.execute(&promote, &|_| {}).await.expect("promoted");
+    println!("db.promote: {}", lines[0]);
     assert!(
         lines[0].contains("is the leader on timeline 2"),
         "{lines:?}"
@@ -222,6 +224,7 @@ async fn a_promotion_through_patroni_makes_the_replica_the_leader() {
         .execute(&back, &|_| {})
         .await
         .expect("switched over");
+    println!("db.failover: {}", lines[0]);
     assert!(
         lines[0].contains("is the leader on timeline 3"),
         "{lines:?}"
@@ -241,6 +244,7 @@ async fn a_promotion_through_patroni_makes_the_replica_the_leader() {
     // ha.resume: automatic failover on again, on every member.
     let resume = Call::parse("ha.resume", &[("db", "primary")]).expect("call");
     let lines = backend.execute(&resume, &|_| {}).await.expect("resumed");
+    println!("ha.resume: {}", lines[0]);
     assert!(lines[0].contains("on again"), "{lines:?}");
     assert!(!cluster.paused(&client, &replica).await);
     assert_eq!(
