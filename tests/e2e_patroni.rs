@@ -306,6 +306,36 @@ fn a_failover_through_patroni_pauses_automatic_failover_and_resumes_it_after_res
         "{screen}"
     );
     assert!(paused(&rt, &leader_api), "paused while the incident runs");
+    // Killed while paused: the resumed console says so, offers the resume, keeps the badge.
+    common::kill9(&mut tui);
+    let journal_arg = journal.display().to_string();
+    let mut tui = Tui::spawn_in(
+        &[
+            "--env",
+            &env_arg,
+            "--resume",
+            &journal_arg,
+            "--playbooks",
+            &pb_arg,
+        ],
+        80,
+        24,
+        state.path(),
+        &[],
+    );
+    // The notice wraps at 80 columns: read the screen's words.
+    let screen = tui.wait_for("the resumed console's notice", T, |s| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("cluster PAUSED since")
+    });
+    assert!(
+        screen.contains("Resume automatic failover"),
+        "the resume is offered:\n{screen}"
+    );
+    let screen = tui.wait_for("the badge after the resume", T, |s| badge(s).is_some());
+    assert!(paused(&rt, &leader_api), "{screen}");
     // The badge stays on the panes' screen too.
     tui.send("v");
     std::thread::sleep(Duration::from_millis(500));
