@@ -102,7 +102,9 @@ pub enum Command {
     },
     /// List what a database can be restored to: every backup of its series (time, kind, size,
     /// last verified, tainted after --onset) and the point-in-time window its WAL archive covers,
-    /// with any gap. With --at, check one point: exit 1 with the reason when it cannot be reached.
+    /// with any gap (PostgreSQL); an RDS instance's snapshots and restorable window; the
+    /// simulator's series and window. With --at, check one point: exit 1 with the reason when it
+    /// cannot be reached.
     RestorePoints {
         /// Logical database (default: the first one a backup series names).
         #[arg(long)]
@@ -166,8 +168,9 @@ pub enum Command {
     Join {
         /// `s3://BUCKET/PREFIX` or `s3://BUCKET/PREFIX/INCIDENT`.
         url: String,
-        /// observer, scribe or approver (shown in the bar; requests are signed with `warroom
-        /// request`).
+        /// observer, scribe or approver (shown in the bar). A scribe's `n`/`m` and an
+        /// approver's `A` send signed requests: give `--key` and, as `--operator`, your
+        /// principal in the roster.
         #[arg(long, default_value = "observer", value_parser = parse_role)]
         role: crate::share::request::Role,
         /// Take command of the incident: when its driver handed over (H) or its lease expired

@@ -49,6 +49,18 @@ pub enum Action {
         result: Result<crate::share::request::Checked, crate::share::request::Refusal>,
         principal: Option<String>,
     },
+    /// The shared war room: a joiner's request (`Effect::ShareSend`, by its ticket) is in the
+    /// store (its id), or could not be sent (why).
+    ShareSent {
+        ticket: u64,
+        result: Result<String, String>,
+    },
+    /// The restore-point list a `db.restore` step's picker asked for (`t`), built off the UI
+    /// thread, or why it could not be.
+    RestorePoints {
+        step: usize,
+        result: Result<Box<crate::restore_points::RestorePoints>, String>,
+    },
     /// The terminal went away.
     Quit,
     /// A signal arrived: SIGTERM and SIGHUP end the console (a running step is recorded
@@ -119,7 +131,23 @@ pub enum Effect {
     Pace(super::pace::PaceCommand),
     /// Hand command of the shared incident over (`H`): the lease says so.
     HandOver,
+    /// A joiner's signed request (scribe, approver), sent off the UI thread; `sequence` is the
+    /// last journal event it had seen. The answer comes back as `Action::ShareSent`.
+    ShareSend {
+        ticket: u64,
+        body: crate::share::request::Body,
+        sequence: u64,
+    },
     /// A new incident was loaded: the next record starts a new journal file.
     NewIncident,
+    /// Build the restore-point list of a `db.restore` step's database and backup series (off
+    /// the UI thread: it reads backup directories and the WAL archive, or locks the simulator)
+    /// and send it back as [`Action::RestorePoints`].
+    LoadRestorePoints {
+        step: usize,
+        db: String,
+        series: String,
+        onset: Option<DateTime<Utc>>,
+    },
     Quit,
 }

@@ -140,6 +140,45 @@ impl JournalWriter {
     }
 }
 
+/// A writer without its thread, for headless tests of the loop: what the runtime hands it
+/// waits here, and nothing is acknowledged until the test sends `Action::Journal` itself (as
+/// the writer thread does once a batch is fsynced).
+#[cfg(test)]
+pub(crate) struct HeldJournal {
+    commands: Receiver<Command>,
+}
+
+#[cfg(test)]
+impl JournalWriter {
+    pub(crate) fn held(inbox: UnboundedSender<Action>) -> (Self, HeldJournal) {
+        let (commands, rx) = channel();
+        (
+            JournalWriter {
+                commands,
+                inbox,
+                next_ticket: 1,
+                acked: 0,
+                open: true,
+            },
+            HeldJournal { commands: rx },
+        )
+    }
+}
+
+#[cfg(test)]
+impl HeldJournal {
+    /// The batches handed out since the last call: `(ticket, events)`.
+    pub(crate) fn batches(&self) -> Vec<(u64, Vec<(Stamp, Event)>)> {
+        let mut out = Vec::new();
+        while let Ok(command) = self.commands.try_recv() {
+            if let Command::Append { events, ticket } = command {
+                out.push((ticket, events));
+            }
+        }
+        out
+    }
+}
+
 fn writer_loop(rx: &Receiver<Command>, inbox: &UnboundedSender<Action>, fail: bool) {
     let mut journal: Option<Journal> = None;
     // Whether anything was handed to the current journal (written or failed).

@@ -14,7 +14,7 @@ use warroom::cli::{ConsoleArgs, RequestAsk};
 use warroom::duration::Dur;
 use warroom::env::Environment;
 use warroom::share::lease::Claimant;
-use warroom::share::request::{Body, Payload, Role};
+use warroom::share::request::{Body, Requester, Role, SendError, Verdict, send, verdict_in};
 use warroom::share::sig::{Roster, Signer};
 use warroom::share::store::{Store, StoreOptions};
 use warroom::share::{IncidentKeys, ShareUrl, ingest::Trust, join};
@@ -195,7 +195,7 @@ pub(crate) fn take_command(
             store.as_ref(),
             &keys,
             &claimant,
-            chrono::Utc::now(),
+            chrono::Utc::now() + test_clock_ahead(),
         ))
         .map_err(|e| fail(&e))?;
     let dir = warroom::journal::default_dir().map_err(|e| fail(&e))?;
@@ -215,6 +215,16 @@ pub(crate) fn take_command(
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
     }
     Ok((path, url.parent(), etag))
+}
+
+/// End-to-end tests of clock skew: a taker whose wall clock runs this many seconds ahead
+/// (`WARROOM_TEST_CLOCK_AHEAD`). Nothing else reads the variable; a lease's expiry is judged by
+/// the store's clock, so it changes nothing unless the store does not give its clock.
+fn test_clock_ahead() -> chrono::TimeDelta {
+    std::env::var("WARROOM_TEST_CLOCK_AHEAD")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .map_or(chrono::TimeDelta::zero(), chrono::TimeDelta::seconds)
 }
 
 /// What `join` hands the console: the follow plan over the local copy, and its share session.
@@ -278,6 +288,16 @@ pub(crate) fn join(
         };
         return Ok(JoinOutcome::Listed(code));
     }
+    // A scribe's or approver's keys send signed requests: the key is read now (before the
+    // terminal), as `--operator` (the principal in the roster).
+    let requester = match &args.key {
+        Some(path) if role != Role::Observer => Some(Requester {
+            signer: Arc::new(Signer::from_file(path).map_err(|e| BadInput(format!("error: {e}")))?),
+            principal: super::journal_api::identity(args).operator,
+            role,
+        }),
+        _ => None,
+    };
     let name = url.last_segment().to_string();
     let dir = warroom::journal::default_dir()
         .map_err(|e| fail(&e))?
@@ -301,7 +321,7 @@ pub(crate) fn join(
             session: ShareSession {
                 store,
                 url,
-                kind: ShareKind::Join { copy },
+                kind: ShareKind::Join { copy, requester },
             },
         }),
     ))
@@ -423,36 +443,28 @@ pub(crate) fn request(
             }
         }
     };
-    let nonce = {
-        use std::hash::{BuildHasher, Hasher};
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0),
-        );
-        h.write_u32(std::process::id());
-        h.finish()
-    };
-    let id = warroom::share::request::new_id(principal, chrono::Utc::now(), nonce);
-    let payload = Payload {
-        incident: incident.clone(),
-        id: id.clone(),
+    let requester = Requester {
+        signer: Arc::new(signer),
         principal: principal.to_string(),
         role,
-        sequence: sequence.unwrap_or(seen),
-        request: body,
-        evidence_sha256: None,
     };
-    let bytes = match warroom::share::request::sign(&payload, &signer) {
-        Ok(b) => b,
-        Err(e) => return bad(format!("error: {e}")),
+    let id = match rt.block_on(send(
+        store.as_ref(),
+        &keys,
+        &incident,
+        &requester,
+        sequence.unwrap_or(seen),
+        body,
+        chrono::Utc::now(),
+    )) {
+        Ok(id) => id,
+        Err(e @ SendError::Sign(_)) => return bad(format!("error: {e}")),
+        Err(e) => {
+            warroom::say_err!("error: {url}: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
     };
-    if let Err(e) = rt.block_on(store.put_new(keys.request(&id), bytes)) {
-        warroom::say_err!("error: {url}: the request could not be put: {e}");
-        return Ok(ExitCode::FAILURE);
-    }
+    let signer = &requester.signer;
     let _ = warroom::text::print_out(
         &format!(
             "request {id} sent (signed by key {}); waiting for the driver\n",
@@ -482,14 +494,14 @@ pub(crate) fn request(
             Ok::<_, warroom::share::store::StoreError>(None)
         });
         match verdict {
-            Ok(Some((seq, Ok(())))) => {
+            Ok(Some((seq, Verdict::Taken))) => {
                 let _ = warroom::text::print_out(
                     &format!("taken: journal event {seq}\n"),
                     warroom::text::Form::Text,
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            Ok(Some((seq, Err(reason)))) => {
+            Ok(Some((seq, Verdict::Refused(reason)))) => {
                 warroom::say_err!("refused (journal event {seq}): {reason}");
                 return Ok(ExitCode::FAILURE);
             }
@@ -506,20 +518,6 @@ pub(crate) fn request(
             return Ok(ExitCode::from(3));
         }
         std::thread::sleep(Duration::from_millis(300));
-    }
-}
-
-/// Whether an event line is the verdict on request `id`: `Ok` taken, `Err(reason)` refused.
-fn verdict_in(line: &[u8], id: &str) -> Option<Result<(), String>> {
-    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
-    match v.get("kind")?.as_str()? {
-        "shared_note" | "approved" if v.pointer("/by/request")?.as_str()? == id => Some(Ok(())),
-        "request_refused" if v.get("request")?.as_str()? == id => Some(Err(v
-            .get("reason")
-            .and_then(|r| r.as_str())
-            .unwrap_or("no reason")
-            .to_string())),
-        _ => None,
     }
 }
 

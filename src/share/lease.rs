@@ -5,6 +5,13 @@
 //! cannot both hold it: the second compare-and-swap fails. `warroom join ... --take-command`
 //! takes it when it expired or was handed over (`H` in the driver's console), rebuilds the
 //! incident from the shared log and continues it.
+//!
+//! Clock skew: whether a lease expired is judged by the store's clock, not the taker's: the
+//! lease object's age is the response's `Date` minus its `Last-Modified` (both written by the
+//! store), and it expired when that age passed [`TTL`] plus [`LAST_MODIFIED_GRAIN`]. Only when
+//! the store does not say both does the taker fall back to its own clock against the lease's
+//! `expires_at`, with [`SKEW_MARGIN`] on top: a taker whose clock runs ahead (by up to the
+//! margin) still does not take a live lease.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,6 +29,23 @@ pub const TTL: Duration = Duration::from_secs(15);
 pub const RENEW: Duration = Duration::from_secs(5);
 
 pub const FORMAT: &str = "warroom-lease";
+
+/// `Last-Modified` has whole seconds: a lease's age by the store's clock may read up to this
+/// much more than it is.
+pub const LAST_MODIFIED_GRAIN: Duration = Duration::from_secs(1);
+/// The margin added to `expires_at` when the store's clock is not available (the taker's and
+/// the holder's clocks may differ by up to this much without a live lease being taken).
+pub const SKEW_MARGIN: Duration = Duration::from_secs(30);
+
+/// Whether the lease read in `object` (whose content is `lease`) expired: by the store's clock
+/// when it says both times, else by the taker's `now` with [`SKEW_MARGIN`].
+pub fn expired(lease: &Lease, object: &super::store::TaggedObject, now: DateTime<Utc>) -> bool {
+    let delta = |d: Duration| chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX);
+    match object.age() {
+        Some(age) => age > delta(TTL) + delta(LAST_MODIFIED_GRAIN),
+        None => lease.expires_at + delta(SKEW_MARGIN) <= now,
+    }
+}
 
 /// The lease object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,13 +134,13 @@ pub async fn acquire(
     let current = store.get_tagged(key.clone()).await?;
     let etag = match &current {
         None => None,
-        Some((bytes, tag)) => {
-            let lease: Lease = serde_json::from_slice(bytes)
+        Some(object) => {
+            let lease: Lease = serde_json::from_slice(&object.bytes)
                 .map_err(|e| LeaseError::Unreadable(crate::text::echo(&e.to_string())))?;
-            if !(lease.handover || lease.expires_at <= now || me.is(&lease)) {
+            if !(lease.handover || expired(&lease, object, now) || me.is(&lease)) {
                 return Err(held(&lease));
             }
-            Some(tag.clone())
+            Some(object.etag.clone())
         }
     };
     let body =
@@ -293,8 +317,10 @@ mod tests {
                 renew(&store, &keys, &me(1), &a, t0, false).await,
                 Err(LeaseError::Lost)
             );
-            // Expired: taken; its old holder's renewal fails.
-            let later = t0 + chrono::TimeDelta::seconds(16);
+            // Expired (17 s without renewal by the store's clock): taken; its old holder's
+            // renewal fails.
+            store.advance(chrono::TimeDelta::seconds(17));
+            let later = t0 + chrono::TimeDelta::seconds(17);
             let b = acquire(&store, &keys, &me(2), later)
                 .await
                 .expect("expired");
@@ -314,5 +340,80 @@ mod tests {
                 Err(LeaseError::Held { pid: 3, .. })
             ));
         });
+    }
+
+    #[test]
+    fn a_taker_whose_clock_runs_ahead_does_not_take_a_live_lease() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("rt");
+        let store = MemStore::new();
+        let keys = IncidentKeys {
+            base: "p/inc".into(),
+        };
+        let t0 = Utc::now();
+        rt.block_on(async {
+            let a = acquire(&store, &keys, &me(1), t0).await.expect("free");
+            // The taker's clock is 10 minutes ahead: by its clock the lease expired long ago,
+            // by the store's it was written just now.
+            let ahead = t0 + chrono::TimeDelta::minutes(10);
+            assert!(matches!(
+                acquire(&store, &keys, &me(2), ahead).await,
+                Err(LeaseError::Held { pid: 1, .. })
+            ));
+            // Renewed 14 s later by the store's clock: still live for a taker far ahead.
+            store.advance(chrono::TimeDelta::seconds(14));
+            let a = renew(&store, &keys, &me(1), &a, t0, false)
+                .await
+                .expect("renewed");
+            store.advance(chrono::TimeDelta::seconds(15));
+            assert!(matches!(
+                acquire(&store, &keys, &me(2), ahead).await,
+                Err(LeaseError::Held { pid: 1, .. })
+            ));
+            // A taker whose clock is behind takes it once the store says it expired.
+            store.advance(chrono::TimeDelta::seconds(2));
+            let behind = t0 - chrono::TimeDelta::minutes(10);
+            acquire(&store, &keys, &me(2), behind)
+                .await
+                .expect("expired by the store's clock");
+            assert_eq!(
+                renew(&store, &keys, &me(1), &a, t0, false).await,
+                Err(LeaseError::Lost)
+            );
+        });
+    }
+
+    #[test]
+    fn without_the_stores_clock_the_takers_clock_has_a_stated_margin() {
+        let t0 = Utc::now();
+        let lease = me(1).lease(t0);
+        let object = crate::share::store::TaggedObject {
+            bytes: Vec::new(),
+            etag: "\"1\"".into(),
+            last_modified: None,
+            served_at: None,
+        };
+        let ttl = chrono::TimeDelta::from_std(TTL).expect("ttl");
+        let margin = chrono::TimeDelta::from_std(SKEW_MARGIN).expect("margin");
+        // Ahead by less than the margin: live; past expiry plus the margin: expired.
+        assert!(!expired(
+            &lease,
+            &object,
+            t0 + ttl + margin - chrono::TimeDelta::seconds(1)
+        ));
+        assert!(expired(&lease, &object, t0 + ttl + margin));
+        // With the store's clock, the taker's clock does not matter.
+        let dated = crate::share::store::TaggedObject {
+            last_modified: Some(t0),
+            served_at: Some(t0 + chrono::TimeDelta::seconds(3)),
+            ..object
+        };
+        assert!(!expired(&lease, &dated, t0 + chrono::TimeDelta::days(1)));
+        let old = crate::share::store::TaggedObject {
+            served_at: Some(t0 + ttl + chrono::TimeDelta::seconds(2)),
+            ..dated
+        };
+        assert!(expired(&lease, &old, t0 - chrono::TimeDelta::days(1)));
     }
 }

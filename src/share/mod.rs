@@ -12,6 +12,7 @@
 //!
 //! The object layout is documented in docs/journal.md ("The shared log").
 
+pub mod agent;
 pub mod ingest;
 pub mod join;
 pub mod lease;

@@ -255,6 +255,112 @@ pub fn new_id(principal: &str, now: chrono::DateTime<chrono::Utc>, nonce: u64) -
     format!("{}-{who}-{nonce:016x}", now.format("%Y%m%dT%H%M%S%3fZ"))
 }
 
+/// Who sends requests from this machine: the key that signs, the principal it signs as and the
+/// role it acts in (the CLI's `warroom request` and the join console share it).
+pub struct Requester {
+    pub signer: std::sync::Arc<Signer>,
+    pub principal: String,
+    pub role: Role,
+}
+
+/// Why a request could not be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    #[error("{0}")]
+    Sign(#[from] super::sig::SignError),
+    #[error("the request could not be put: {0}")]
+    Store(#[from] super::store::StoreError),
+    #[error("the request id {0} is taken in the store (try again)")]
+    Taken(String),
+}
+
+/// Signs `body` as `requester`, having seen journal event `sequence` of `incident`, and puts it
+/// at `requests/<id>.json` (create-only). Returns the request's id. The one path every request
+/// takes (`warroom request`, the join console's keys).
+pub async fn send(
+    store: &dyn super::store::Store,
+    keys: &super::IncidentKeys,
+    incident: &str,
+    requester: &Requester,
+    sequence: u64,
+    body: Body,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, SendError> {
+    let id = new_id(&requester.principal, now, nonce());
+    let payload = Payload {
+        incident: incident.to_string(),
+        id: id.clone(),
+        principal: requester.principal.clone(),
+        role: requester.role,
+        sequence,
+        request: body,
+        evidence_sha256: None,
+    };
+    // Signing may ask an ssh-agent (socket I/O): off the async threads.
+    let signer = std::sync::Arc::clone(&requester.signer);
+    let bytes = tokio::task::spawn_blocking(move || sign(&payload, &signer))
+        .await
+        .map_err(|e| super::sig::SignError::Sign(e.to_string()))??;
+    match store.put_new(keys.request(&id), bytes).await? {
+        super::store::Put::Created => Ok(id),
+        super::store::Put::Exists => Err(SendError::Taken(id)),
+    }
+}
+
+/// Randomness for a request id (the time and the process, hashed with a random key).
+pub fn nonce() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+/// The driver's verdict on a request, as its journal records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Taken into the journal (`shared_note`, `approved`).
+    Taken,
+    /// Refused (`request_refused`), and why.
+    Refused(String),
+}
+
+/// Whether an event line of the shared log is the verdict on request `id`.
+pub fn verdict_in(line: &[u8], id: &str) -> Option<Verdict> {
+    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
+    match v.get("kind")?.as_str()? {
+        "shared_note" | "approved" if v.pointer("/by/request")?.as_str()? == id => {
+            Some(Verdict::Taken)
+        }
+        "request_refused" if v.get("request")?.as_str()? == id => Some(Verdict::Refused(
+            v.get("reason")
+                .and_then(|r| r.as_str())
+                .unwrap_or("no reason")
+                .to_string(),
+        )),
+        _ => None,
+    }
+}
+
+/// The same verdict, read from an event the follower decoded.
+pub fn verdict_of(event: &crate::playbook::Event, id: &str) -> Option<Verdict> {
+    use crate::playbook::Event;
+    match event {
+        Event::SharedNote { by, .. } | Event::Approved { by, .. } if by.request == id => {
+            Some(Verdict::Taken)
+        }
+        Event::RequestRefused {
+            request, reason, ..
+        } if request == id => Some(Verdict::Refused(reason.clone())),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,8 @@
 //!
 //! Every signature is made and checked in the [`NAMESPACE`] `warroom`, with SHA-512, so that
 //! `ssh-keygen -Y verify -f ROSTER -I PRINCIPAL -n warroom -s SIG < MESSAGE` checks it by hand.
-//! Keys: ed25519 (the key type OpenSSH generates by default).
+//! Keys: ed25519 (the key type OpenSSH generates by default), from an unencrypted key file or
+//! through an ssh-agent holding the key ([`super::agent`]).
 
 use std::path::{Path, PathBuf};
 
@@ -15,13 +16,15 @@ pub const NAMESPACE: &str = "warroom";
 /// Why a key could not sign.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignError {
-    #[error("{path}: cannot read the SSH private key: {why}")]
+    #[error("{path}: cannot read the SSH key: {why}")]
     Read { path: PathBuf, why: String },
     #[error(
-        "{path}: the key is encrypted with a passphrase; warroom signs with unencrypted key files \
-         only (yet): use a key without a passphrase for the war room, kept to this purpose"
+        "{path}: the key is protected by a passphrase and no ssh-agent holds it: add it to your \
+         agent (ssh-add {path}) with SSH_AUTH_SOCK set, and warroom signs through the agent{why}"
     )]
-    Encrypted { path: PathBuf },
+    Encrypted { path: PathBuf, why: String },
+    #[error("{0}")]
+    Agent(#[from] super::agent::AgentError),
     #[error("cannot sign: {0}")]
     Sign(String),
 }
@@ -47,48 +50,120 @@ pub enum VerifyError {
     Mismatch,
 }
 
-/// A signer: a private key read from a file.
+/// A signer: a private key read from a file, or an ssh-agent holding the key.
 pub struct Signer {
-    key: PrivateKey,
+    inner: Inner,
+}
+
+enum Inner {
+    Key(PrivateKey),
+    Agent(super::agent::Agent),
 }
 
 impl Signer {
+    /// The key at `path` (a private key file, or its `.pub` when an agent holds the key): through
+    /// the agent at `$SSH_AUTH_SOCK` when it holds the key, else from the file (which must then
+    /// be unencrypted).
     pub fn from_file(path: &Path) -> Result<Self, SignError> {
-        let key = PrivateKey::read_openssh_file(path).map_err(|e| SignError::Read {
+        let socket = std::env::var_os("SSH_AUTH_SOCK")
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from);
+        Self::from_file_with_agent(path, socket.as_deref())
+    }
+
+    /// [`Signer::from_file`] with the agent's socket given (`None`: no agent).
+    pub fn from_file_with_agent(path: &Path, socket: Option<&Path>) -> Result<Self, SignError> {
+        let read = |e: ssh_key::Error| SignError::Read {
             path: path.to_path_buf(),
             why: e.to_string(),
-        })?;
-        if key.is_encrypted() {
-            return Err(SignError::Encrypted {
+        };
+        // A private key file (its public half is readable even when encrypted), else a public
+        // key file whose private half only an agent has.
+        let (private, public) = match PrivateKey::read_openssh_file(path) {
+            Ok(key) => {
+                let public = key.public_key().clone();
+                (Some(key), public)
+            }
+            Err(e) => match PublicKey::read_openssh_file(path) {
+                Ok(public) => (None, public),
+                Err(_) => return Err(read(e)),
+            },
+        };
+        let usable = private.filter(|k| !k.is_encrypted());
+        let agent = match socket {
+            Some(socket) => match super::agent::Agent::holding(socket, &public) {
+                Ok(found) => found.map(Ok),
+                // An agent that cannot be asked matters only when the file cannot sign.
+                Err(e) if usable.is_none() => Some(Err(e)),
+                Err(e) => {
+                    tracing::warn!("signing with the key file: {e}");
+                    None
+                }
+            },
+            None => None,
+        };
+        match (agent, usable) {
+            (Some(Ok(agent)), _) => Ok(Signer {
+                inner: Inner::Agent(agent),
+            }),
+            (_, Some(key)) => Ok(Signer {
+                inner: Inner::Key(key),
+            }),
+            (Some(Err(e)), None) => Err(SignError::Encrypted {
                 path: path.to_path_buf(),
-            });
+                why: format!(" ({e})"),
+            }),
+            (None, None) => Err(SignError::Encrypted {
+                path: path.to_path_buf(),
+                why: match socket {
+                    Some(s) => format!(" (the agent at {} does not hold it)", s.display()),
+                    None => " (SSH_AUTH_SOCK is not set)".into(),
+                },
+            }),
         }
-        Ok(Signer { key })
     }
 
     /// A key from a 32-byte ed25519 seed (tests: keys without a file).
     pub fn from_seed(seed: [u8; 32]) -> Self {
         Signer {
-            key: PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&seed)),
+            inner: Inner::Key(PrivateKey::from(
+                ssh_key::private::Ed25519Keypair::from_seed(&seed),
+            )),
+        }
+    }
+
+    /// Whether signatures come from an ssh-agent.
+    pub fn through_agent(&self) -> bool {
+        matches!(self.inner, Inner::Agent(_))
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        match &self.inner {
+            Inner::Key(k) => k.public_key().clone(),
+            Inner::Agent(a) => a.key.clone(),
         }
     }
 
     /// The public key, as an `allowed_signers` or `authorized_keys` line wants it.
     pub fn public_openssh(&self) -> String {
-        self.key.public_key().to_openssh().unwrap_or_default()
+        self.public_key().to_openssh().unwrap_or_default()
     }
 
     /// `SHA256:...`, as `ssh-keygen -l` prints it.
     pub fn fingerprint(&self) -> String {
-        self.key.fingerprint(HashAlg::Sha256).to_string()
+        self.public_key().fingerprint(HashAlg::Sha256).to_string()
     }
 
-    /// The armoured SSHSIG signature of `message` (`-----BEGIN SSH SIGNATURE-----` ...).
+    /// The armoured SSHSIG signature of `message` (`-----BEGIN SSH SIGNATURE-----` ...). Through
+    /// an agent this is socket I/O, bounded by [`super::agent::TIMEOUT`].
     pub fn sign(&self, message: &[u8]) -> Result<String, SignError> {
-        self.key
-            .sign(NAMESPACE, HashAlg::Sha512, message)
-            .and_then(|s| s.to_pem(LineEnding::LF))
-            .map_err(|e| SignError::Sign(e.to_string()))
+        match &self.inner {
+            Inner::Key(key) => key
+                .sign(NAMESPACE, HashAlg::Sha512, message)
+                .and_then(|s| s.to_pem(LineEnding::LF))
+                .map_err(|e| SignError::Sign(e.to_string())),
+            Inner::Agent(agent) => Ok(agent.sign(NAMESPACE, HashAlg::Sha512, message)?),
+        }
     }
 }
 

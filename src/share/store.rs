@@ -14,8 +14,28 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// An object's bytes and its ETag, or `None` when there is no object.
-pub type Tagged = Option<(Vec<u8>, String)>;
+/// An object's bytes and its ETag, and what the store's own clock says of it, or `None` when
+/// there is no object.
+pub type Tagged = Option<TaggedObject>;
+
+/// An object read with its ETag and the store's clock: when it was last written
+/// (`Last-Modified`, whole seconds) and when the store answered (the response's `Date`). Both
+/// come from the store, so their difference is the object's age whatever the reader's clock
+/// says (a lease's expiry is judged by it: see `lease.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaggedObject {
+    pub bytes: Vec<u8>,
+    pub etag: String,
+    pub last_modified: Option<chrono::DateTime<chrono::Utc>>,
+    pub served_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl TaggedObject {
+    /// The object's age by the store's clock (served at - last modified), when both are known.
+    pub fn age(&self) -> Option<chrono::TimeDelta> {
+        Some(self.served_at? - self.last_modified?)
+    }
+}
 
 /// What a create-only put found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,13 +114,30 @@ pub struct MemStore {
 struct MemInner {
     objects: BTreeMap<String, Vec<u8>>,
     etags: BTreeMap<String, String>,
+    /// When each conditional put wrote the object, by the store's clock.
+    modified: BTreeMap<String, chrono::DateTime<chrono::Utc>>,
+    /// The store's clock: the wall clock, plus `advanced` (tests move it on).
+    advanced: chrono::TimeDelta,
     writes: u64,
     down: bool,
+}
+
+impl MemInner {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + self.advanced
+    }
 }
 
 impl MemStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Moves the store's clock on by `by` (tests: a lease ages without waiting).
+    pub fn advance(&self, by: chrono::TimeDelta) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.advanced += by;
+        }
     }
     pub fn set_up(&self, up: bool) {
         if let Ok(mut g) = self.inner.lock() {
@@ -141,7 +178,13 @@ impl Store for MemStore {
         Box::pin(async move {
             self.with(|g| {
                 let tag = g.etags.get(&key).cloned().unwrap_or_else(|| "\"0\"".into());
-                g.objects.get(&key).map(|b| (b.clone(), tag))
+                let now = g.now();
+                g.objects.get(&key).map(|b| TaggedObject {
+                    bytes: b.clone(),
+                    etag: tag,
+                    last_modified: g.modified.get(&key).copied(),
+                    served_at: Some(now),
+                })
             })
         })
     }
@@ -162,6 +205,8 @@ impl Store for MemStore {
                 }
                 g.writes += 1;
                 let tag = format!("\"{}\"", g.writes);
+                let now = g.now();
+                g.modified.insert(key.clone(), now);
                 g.objects.insert(key.clone(), body);
                 g.etags.insert(key, tag.clone());
                 Some(tag)
@@ -240,6 +285,42 @@ mod s3 {
     use crate::telemetry::aws::{AwsOptions, Connector};
     use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
     use aws_sdk_s3::primitives::ByteStream;
+
+    /// The response's `Date` header (the store's clock), read as the response arrives.
+    #[derive(Debug, Clone, Default)]
+    struct ResponseDate(Arc<Mutex<Option<chrono::DateTime<chrono::Utc>>>>);
+
+    impl ResponseDate {
+        fn get(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+            self.0.lock().ok().and_then(|d| *d)
+        }
+    }
+
+    impl aws_sdk_s3::config::Intercept for ResponseDate {
+        fn name(&self) -> &'static str {
+            "warroom-response-date"
+        }
+
+        fn read_before_deserialization(
+            &self,
+            context: &aws_sdk_s3::config::interceptors::BeforeDeserializationInterceptorContextRef<
+                '_,
+            >,
+            _components: &aws_sdk_s3::config::RuntimeComponents,
+            _cfg: &mut aws_sdk_s3::config::ConfigBag,
+        ) -> Result<(), aws_sdk_s3::error::BoxError> {
+            let date = context
+                .response()
+                .headers()
+                .get("date")
+                .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+                .map(|d| d.with_timezone(&chrono::Utc));
+            if let Ok(mut seen) = self.0.lock() {
+                *seen = date;
+            }
+            Ok(())
+        }
+    }
 
     /// S3 through the AWS SDK, path-style (MinIO, Ceph and emulators need it; AWS accepts it).
     pub struct S3Store {
@@ -402,21 +483,35 @@ mod s3 {
 
         fn get_tagged(&self, key: String) -> BoxFuture<'_, Result<Tagged, StoreError>> {
             Box::pin(bounded(async move {
+                let date = ResponseDate::default();
                 let r = self
                     .client()
                     .await
                     .get_object()
                     .bucket(&self.bucket)
                     .key(&key)
+                    .customize()
+                    .interceptor(date.clone())
                     .send()
                     .await;
                 match r {
                     Ok(out) => {
-                        let tag = out.e_tag().unwrap_or_default().to_string();
+                        let etag = out.e_tag().unwrap_or_default().to_string();
+                        let last_modified = out
+                            .last_modified()
+                            .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), 0));
+                        let served_at = date.get();
                         out.body
                             .collect()
                             .await
-                            .map(|b| Some((b.into_bytes().to_vec(), tag)))
+                            .map(|b| {
+                                Some(TaggedObject {
+                                    bytes: b.into_bytes().to_vec(),
+                                    etag,
+                                    last_modified,
+                                    served_at,
+                                })
+                            })
                             .map_err(|e| StoreError::Unreachable(crate::text::echo(&e.to_string())))
                     }
                     Err(e) if status_of(&e) == Some(404) => Ok(None),

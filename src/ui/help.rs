@@ -34,6 +34,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "mark the checklist item n/a (asks why); x again undoes",
     ),
     ("e", "notify confirmation: edit the message (Ctrl-S saves)"),
+    ("t", "restore step: pick the restore point (list or a time)"),
     (
         "s / r / a",
         "skip the step (asks why) / retry it / abort (asks why)",
@@ -41,6 +42,10 @@ pub const KEYS: &[(&str, &str)] = &[
     (
         "n / u / d",
         "add a note / comms reminder done / live: outage began",
+    ),
+    (
+        "n / m / A",
+        "joined: scribe note / milestone; approver approves",
     ),
     ("v", "narrow terminals: switch between playbook and panes"),
     (

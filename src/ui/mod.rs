@@ -9,10 +9,12 @@
 //! ```
 
 pub mod help;
+pub mod joined;
 pub mod message;
 pub mod paint;
 pub mod panes;
 pub mod playbook;
+pub mod points;
 pub mod status_bar;
 
 use ratatui::Frame;
@@ -96,6 +98,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
             if let Some(editor) = &incident.editor {
                 message::render_editor(frame, area, app, editor);
             }
+        } else if let Some(picker) = &incident.points {
+            points::render(frame, area, app, incident, picker);
         } else if let Some(prompt) = &incident.prompt {
             playbook::render_prompt(frame, area, app, prompt);
         } else if incident.show_scorecard
@@ -103,6 +107,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         {
             playbook::render_scorecard(frame, area, app, card, &incident.card);
         }
+    }
+    if let Some(prompt) = &app.joined.prompt {
+        joined::render_prompt(frame, area, app, prompt);
     }
 }
 

@@ -597,7 +597,7 @@ fn pinned_lines(
                 Span::styled(
                     format!(
                         " waiting for approval ({have} of {need}): an approver types the \
-                         resource's name (warroom request ... approve)"
+                         resource's name (A when joined, or warroom request ... approve)"
                     ),
                     t.warn,
                 ),
@@ -691,15 +691,23 @@ fn render_step(
     };
     paint::wrapped_lines_from(frame.buffer_mut(), pin, pinned, skip);
     let mut hints = if app.following.is_some() {
-        FOLLOWER_HINTS.to_vec()
+        super::joined::hints(app).unwrap_or_else(|| FOLLOWER_HINTS.to_vec())
     } else {
-        key_hints(
+        let mut hints = key_hints(
             &step.status,
             step.kind,
             incident.engine.is_finished(),
             focused,
             !step.checklist.is_empty(),
-        )
+        );
+        // A restore: the point can be chosen from the list (`app::points`).
+        if matches!(step.status, StepStatus::Active | StepStatus::Failed(_))
+            && !incident.engine.is_finished()
+            && incident.engine.restore_target(step.index).is_some()
+        {
+            hints.insert(1.min(hints.len()), ("t", "restore point"));
+        }
+        hints
     };
     if scrollable {
         hints.insert(hints.len().min(2), ("PgDn/PgUp", "scroll"));
@@ -858,7 +866,7 @@ fn render_idle(frame: &mut Frame, area: Rect, rule: Rect, app: &App, incident: &
     // A finished incident's timeline opens at its end (the resolution), following new events.
     let scrollable = draw_scrolled(frame, body, rule, app, &incident.detail, &lines, finished);
     let mut hints: Vec<(&str, &str)> = if app.following.is_some() {
-        FOLLOWER_HINTS.to_vec()
+        super::joined::hints(app).unwrap_or_else(|| FOLLOWER_HINTS.to_vec())
     } else if engine.declared_at().is_none() {
         vec![
             ("Enter", "declare incident"),

@@ -32,6 +32,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 format!(" FOLLOW · session ended{ended} ")
             }
         }
+        // One who joined says so in its own badge (role, view's age), below.
+        _ if app.joined_role().is_some() => String::new(),
         _ => " FOLLOW · read-only ".to_string(),
     };
     let mut left = Vec::with_capacity(16);
@@ -46,10 +48,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(format!(" {} ", app.mode.badge()), badge),
         Span::styled(follow, t.badge_demo),
     ]);
-    // The HA interlock comes before the clock: at 80 columns the clock is what gets cut.
+    // What must be read at any width comes before the clock (which is cut first at 80
+    // columns): automatic failover paused (the HA interlock), a failed journal, the shared war
+    // room's state (`SHARED LOG BEHIND n`, `COMMAND TAKEN`, a joiner's role).
     if let Some(text) = failover_badge(app) {
         left.push(Span::raw(" "));
         left.push(Span::styled(text, t.badge_live));
+    }
+    if app.journal_error.is_some() {
+        left.push(Span::styled(" │ ", t.dim));
+        left.push(Span::styled(" JOURNAL FAILED ", t.badge_live));
+    }
+    if let Some((text, alarm)) = share_badge(app, narrow) {
+        left.push(Span::styled(" │ ", t.dim));
+        left.push(Span::styled(text, if alarm { t.badge_live } else { t.dim }));
     }
     left.extend([
         Span::styled(" │ ", t.dim),
@@ -77,14 +89,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         left.push(Span::styled(badge, t.badge_live));
     }
     // A drill keeps the fault to itself: noticing it is the exercise.
-    if app.journal_error.is_some() {
-        left.push(Span::styled(" │ ", t.dim));
-        left.push(Span::styled(" JOURNAL FAILED ", t.badge_live));
-    }
-    if let Some((text, alarm)) = share_badge(app) {
-        left.push(Span::styled(" │ ", t.dim));
-        left.push(Span::styled(text, if alarm { t.badge_live } else { t.dim }));
-    }
     if let Some((at, name)) = app.faults.last().filter(|_| app.mode == Mode::Demo) {
         left.push(Span::styled(" │ fault ", t.dim));
         left.push(Span::styled(
@@ -152,8 +156,9 @@ pub fn failover_badge(app: &App) -> Option<String> {
 }
 
 /// The shared war room: `SHARED LOG BEHIND 3` while the store is unreachable (the driver),
-/// `JOINED observer · view 2s old` (a joiner); the bool says whether it is an alarm.
-fn share_badge(app: &App) -> Option<(String, bool)> {
+/// `joined observer · view 2s old` (a joiner; `· 2s old` when narrow); the bool says whether
+/// it is an alarm.
+fn share_badge(app: &App, narrow: bool) -> Option<(String, bool)> {
     use crate::app::ShareState;
     use crate::share::lease::Command;
     match &app.share_command {
@@ -179,6 +184,7 @@ fn share_badge(app: &App) -> Option<(String, bool)> {
                     ),
                     true,
                 )),
+                Some(v) if narrow => Some((format!("joined {role} · {}s old", v.age_secs), false)),
                 Some(v) => Some((format!("joined {role} · view {}s old", v.age_secs), false)),
                 None => Some((format!("joined {role}"), false)),
             }

@@ -9,6 +9,8 @@
 
 mod effects;
 mod journaling;
+#[cfg(test)]
+mod loop_tests;
 mod tasks;
 mod terminal;
 
@@ -28,7 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use color_eyre::eyre::{Result, WrapErr};
+use color_eyre::eyre::Result;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::journal_writer::JournalWriter;
@@ -88,8 +90,12 @@ pub enum ShareKind {
         claimant: crate::share::lease::Claimant,
         lease: Option<String>,
     },
-    /// This console joined: keep the local copy (which the follower tails) up to date.
-    Join { copy: crate::share::join::Copy },
+    /// This console joined: keep the local copy (which the follower tails) up to date, and
+    /// send the requests its keys make, signed by `requester` (`None`: no `--key`).
+    Join {
+        copy: crate::share::join::Copy,
+        requester: Option<crate::share::request::Requester>,
+    },
 }
 
 /// Runs the console until the operator quits or a signal arrives; returns the final state (the
@@ -167,6 +173,7 @@ pub async fn run(session: Session) -> Result<App> {
     let (synced_tx, synced_rx) = tokio::sync::watch::channel(0u64);
     let links = share.map(|share| spawn_share(share, journal_rx, synced_rx, &tx));
     let lease_asks = links.as_ref().and_then(|l| l.lease_asks.clone());
+    let requests = links.as_ref().and_then(|l| l.requests.clone());
     let panes = links.and_then(|l| l.panes);
     let simulated = matches!(faults, Some(FaultTarget::Sim(_)));
     let mut runner = EffectRunner {
@@ -204,7 +211,7 @@ pub async fn run(session: Session) -> Result<App> {
     }
     let result = event_loop(
         &mut app,
-        &mut guard,
+        &mut guard.terminal,
         &mut rx,
         &mut runner,
         test_panic,
@@ -214,6 +221,7 @@ pub async fn run(session: Session) -> Result<App> {
             synced: &synced_tx,
             lease_asks: lease_asks.as_ref(),
             panes: panes.as_ref(),
+            requests: requests.as_ref(),
         },
     )
     .await;
@@ -240,13 +248,19 @@ struct ShareLinks<'a> {
     synced: &'a tokio::sync::watch::Sender<u64>,
     lease_asks: Option<&'a tokio::sync::mpsc::UnboundedSender<crate::share::lease::Ask>>,
     panes: Option<&'a tokio::sync::watch::Sender<Option<crate::share::panes::Snapshot>>>,
+    requests: Option<&'a tokio::sync::mpsc::UnboundedSender<RequestAsk>>,
 }
 
-/// A driver's ends of its share tasks: hand-over and the panes snapshot.
+/// A joiner's request for its sender task: ticket, body, the sequence it had seen.
+type RequestAsk = (u64, crate::share::request::Body, u64);
+
+/// The loop's ends of the share tasks: the driver's hand-over and panes snapshot, the
+/// joiner's requests.
 #[derive(Default)]
 struct DriverLinks {
     lease_asks: Option<tokio::sync::mpsc::UnboundedSender<crate::share::lease::Ask>>,
     panes: Option<tokio::sync::watch::Sender<Option<crate::share::panes::Snapshot>>>,
+    requests: Option<tokio::sync::mpsc::UnboundedSender<RequestAsk>>,
 }
 
 /// Starts the shared war room's tasks (see [`ShareSession`]); for a driver, where to ask the
@@ -309,9 +323,10 @@ fn spawn_share(
             DriverLinks {
                 lease_asks: Some(asks_tx),
                 panes: Some(panes_tx),
+                requests: None,
             }
         }
-        ShareKind::Join { copy } => {
+        ShareKind::Join { copy, requester } => {
             let view_tx = tx.clone();
             let panes_tx = tx.clone();
             tokio::spawn(crate::share::join::run(
@@ -319,7 +334,48 @@ fn spawn_share(
                 move |view| view_tx.send(Action::ShareView(view)).is_ok(),
                 move |panes| panes_tx.send(Action::SharePanes(panes)).is_ok(),
             ));
-            DriverLinks::default()
+            let (requests_tx, requests) = unbounded_channel();
+            tokio::spawn(send_requests(store, url, requester, requests, tx.clone()));
+            DriverLinks {
+                requests: Some(requests_tx),
+                ..DriverLinks::default()
+            }
+        }
+    }
+}
+
+/// A joiner's request sender: signs and puts each request (one at a time, in order) through
+/// the same path as `warroom request`, and tells the loop the request's id or why not.
+async fn send_requests(
+    store: Arc<dyn crate::share::store::Store>,
+    url: crate::share::ShareUrl,
+    requester: Option<crate::share::request::Requester>,
+    mut asks: UnboundedReceiver<RequestAsk>,
+    tx: tokio::sync::mpsc::UnboundedSender<Action>,
+) {
+    let keys = crate::share::IncidentKeys {
+        base: url.prefix.clone(),
+    };
+    let incident = url.last_segment().to_string();
+    while let Some((ticket, body, sequence)) = asks.recv().await {
+        let result = match &requester {
+            Some(requester) => crate::share::request::send(
+                store.as_ref(),
+                &keys,
+                &incident,
+                requester,
+                sequence,
+                body,
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(|e| e.to_string()),
+            None => {
+                Err("a request is signed: join with --key FILE (your SSH key in the roster)".into())
+            }
+        };
+        if tx.send(Action::ShareSent { ticket, result }).is_err() {
+            return;
         }
     }
 }
@@ -365,9 +421,72 @@ async fn await_journal(
     }
 }
 
-async fn event_loop(
+/// Draws the App when something visible changed, and only once every journal batch handed
+/// out is acknowledged: the record leads the screen (nothing is drawn as done before its line
+/// is on disk). Returns whether it drew.
+fn draw_if_settled<B: ratatui::backend::Backend>(
     app: &mut App,
-    guard: &mut TerminalGuard,
+    terminal: &mut ratatui::Terminal<B>,
+    runner: &EffectRunner,
+) -> Result<bool> {
+    if runner.settled() && app.take_dirty() {
+        terminal
+            .draw(|frame| crate::ui::draw(frame, app))
+            .map_err(|e| color_eyre::eyre::eyre!("cannot draw to the terminal: {e}"))?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Where the loop routes the effects that go to the shared war room's tasks.
+#[derive(Default, Clone, Copy)]
+struct Routes<'a> {
+    lease_asks: Option<&'a tokio::sync::mpsc::UnboundedSender<crate::share::lease::Ask>>,
+    requests: Option<&'a tokio::sync::mpsc::UnboundedSender<RequestAsk>>,
+}
+
+/// One batch of the inbox: journal acknowledgements to the runner (which then starts the
+/// executors whose confirmation is on disk), every action to the App, every effect run.
+/// `Break` when the console must stop.
+fn handle_batch(
+    app: &mut App,
+    runner: &mut EffectRunner,
+    batch: &mut Vec<Action>,
+    routes: Routes<'_>,
+) -> std::ops::ControlFlow<()> {
+    for action in batch.drain(..) {
+        match &action {
+            Action::Journal(ack) => runner.acknowledged(ack),
+            Action::Executor(Input::ExecOutput { .. }, _) => runner.output.handled(),
+            _ => {}
+        }
+        for effect in app.update(action) {
+            if effect == super::Effect::HandOver
+                && let Some(asks) = routes.lease_asks
+            {
+                let _ = asks.send(crate::share::lease::Ask::HandOver);
+                continue;
+            }
+            if let super::Effect::ShareSend {
+                ticket,
+                body,
+                sequence,
+            } = effect
+            {
+                if let Some(requests) = routes.requests {
+                    let _ = requests.send((ticket, body, sequence));
+                }
+                continue;
+            }
+            runner.run(effect, app)?;
+        }
+    }
+    std::ops::ControlFlow::Continue(())
+}
+
+async fn event_loop<B: ratatui::backend::Backend>(
+    app: &mut App,
+    terminal: &mut ratatui::Terminal<B>,
     rx: &mut UnboundedReceiver<Action>,
     runner: &mut EffectRunner,
     test_panic: Option<TestPanic>,
@@ -379,6 +498,7 @@ async fn event_loop(
         synced,
         lease_asks,
         panes,
+        requests,
     } = share;
     let mut synced_at_ticket: Option<u64> = None;
     // Only a driver of a shared incident needs the journal's fsynced length.
@@ -390,14 +510,8 @@ async fn event_loop(
             baseline.send_replace(true);
         }
         // The record leads the screen: nothing is drawn while journal writes are outstanding.
-        if runner.settled() && app.take_dirty() {
-            guard
-                .terminal
-                .draw(|frame| crate::ui::draw(frame, app))
-                .wrap_err("cannot draw to the terminal")?;
-            if test_panic == Some(TestPanic::Ui) {
-                panic!("deliberate UI panic (WARROOM_TEST_PANIC=ui)");
-            }
+        if draw_if_settled(app, terminal, runner)? && test_panic == Some(TestPanic::Ui) {
+            panic!("deliberate UI panic (WARROOM_TEST_PANIC=ui)");
         }
         if rx.recv_many(&mut batch, BATCH).await == 0 {
             return Ok(());
@@ -436,23 +550,12 @@ async fn event_loop(
                 app.board.picture.clone(),
             )));
         }
-        for action in batch.drain(..) {
-            match &action {
-                Action::Journal(ack) => runner.acknowledged(ack),
-                Action::Executor(Input::ExecOutput { .. }, _) => runner.output.handled(),
-                _ => {}
-            }
-            for effect in app.update(action) {
-                if effect == super::Effect::HandOver
-                    && let Some(asks) = lease_asks
-                {
-                    let _ = asks.send(crate::share::lease::Ask::HandOver);
-                    continue;
-                }
-                if runner.run(effect, app).is_break() {
-                    return Ok(());
-                }
-            }
+        let routes = Routes {
+            lease_asks,
+            requests,
+        };
+        if handle_batch(app, runner, &mut batch, routes).is_break() {
+            return Ok(());
         }
     }
 }
