@@ -231,6 +231,8 @@ fn check(args: &ConsoleArgs, env: &Environment, paths: Vec<PathBuf>) -> ExitCode
     for file in &report.files {
         let Ok(pb) = &file.result else { continue };
         let Some(backend) = &backend else { break };
+        // The steps the console runs: with the HA interlock's on a Patroni-bound database.
+        let pb = &playbook::interlock::guard(pb.clone(), env);
         let mut described = String::new();
         for step in &pb.steps {
             let plan = backends::step_plan(env, backend.as_ref(), step, &pb.vars);

@@ -19,7 +19,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use warroom::actions::{ActionBackend, ArgKind, BuiltinAction, Call};
+use warroom::actions::{ActionBackend, ActionError, ArgKind, BuiltinAction, Call};
 use warroom::env::Environment;
 
 /// The step id of an action in the conformance playbook: `db.read_only` -> `db-read_only`.
@@ -171,10 +171,11 @@ async fn conform(
                     "{}: check describes an unsupported action",
                     call.name()
                 );
+                // Typed: unsupported (nothing attempted), with the very reason `check` gave.
                 let err = result.expect_err("an unsupported action fails");
                 assert!(
-                    err.contains(&why),
-                    "{}: {err} does not say {why}",
+                    matches!(&err, ActionError::Unsupported { action, why: w } if *action == call.name() && *w == why),
+                    "{}: {err:?} is not Unsupported with {why}",
                     call.name()
                 );
                 assert!(
@@ -225,12 +226,16 @@ fn sim_call(action: BuiltinAction) -> Call {
         BuiltinAction::SecretRotate => call("secret.rotate", &[("region", "primary")]),
         BuiltinAction::HttpCheck => call("http.check", &[("region", "dr")]),
         BuiltinAction::NotifyWebhook => call("notify.webhook", &[("message", "conformance")]),
+        BuiltinAction::HaPause => call("ha.pause", &[("db", "primary")]),
+        BuiltinAction::HaResume => call("ha.resume", &[("db", "primary")]),
     }
 }
 
 /// The order the calls run in on one deployment (a restore takes the primary away for a while,
 /// so it comes last; the promotion before it).
 const ORDER: &[BuiltinAction] = &[
+    BuiltinAction::HaPause,
+    BuiltinAction::HaResume,
     BuiltinAction::HttpCheck,
     BuiltinAction::NotifyWebhook,
     BuiltinAction::SecretRotate,
@@ -258,7 +263,7 @@ async fn every_action_on_the_simulator() {
     let report = conform(&backend, None, calls, &dir.0).await;
     assert_eq!(
         report.iter().filter(|r| r.ends_with("unsupported")).count(),
-        1,
+        3,
         "{report:?}"
     );
 }
@@ -287,6 +292,8 @@ fn lab_call(action: BuiltinAction) -> Call {
         BuiltinAction::SecretRotate => call("secret.rotate", &[("region", "primary")]),
         BuiltinAction::HttpCheck => call("http.check", &[("region", "dr")]),
         BuiltinAction::NotifyWebhook => call("notify.webhook", &[("message", "conformance")]),
+        BuiltinAction::HaPause => call("ha.pause", &[("db", "primary")]),
+        BuiltinAction::HaResume => call("ha.resume", &[("db", "primary")]),
     }
 }
 
@@ -316,7 +323,7 @@ async fn every_action_on_the_lab() {
         .iter()
         .filter(|r| r.ends_with("unsupported"))
         .collect();
-    assert_eq!(unsupported.len(), 5, "{report:?}");
+    assert_eq!(unsupported.len(), 7, "{report:?}");
 }
 
 // ------------------------------------------------------------------------------ AWS (moto)
@@ -339,6 +346,8 @@ fn aws_call(action: BuiltinAction) -> Call {
         BuiltinAction::SecretRotate => call("secret.rotate", &[("region", "primary")]),
         BuiltinAction::HttpCheck => call("http.check", &[("region", "dr")]),
         BuiltinAction::NotifyWebhook => call("notify.webhook", &[("message", "conformance")]),
+        BuiltinAction::HaPause => call("ha.pause", &[("db", "primary")]),
+        BuiltinAction::HaResume => call("ha.resume", &[("db", "primary")]),
     }
 }
 
@@ -397,5 +406,5 @@ async fn every_action_on_aws() {
         .iter()
         .filter(|r| r.ends_with("unsupported"))
         .collect();
-    assert_eq!(unsupported.len(), 6, "{report:?}");
+    assert_eq!(unsupported.len(), 8, "{report:?}");
 }

@@ -425,7 +425,8 @@ async fn dns_point_upserts_the_record_and_waits_for_insync() {
             &|_| {},
         )
         .await
-        .expect_err("no target");
+        .expect_err("no target")
+        .to_string();
     assert!(err.contains("no target for region \"dr\""), "{err}");
     assert_eq!(moto.counts(), BTreeMap::new());
 }
@@ -673,13 +674,21 @@ async fn notify_webhook_posts_json_and_never_shows_the_url() {
     );
 
     *status.lock().expect("lock") = "500 Internal Server Error";
-    let err = backend.execute(&notify, &|_| {}).await.expect_err("500");
+    let err = backend
+        .execute(&notify, &|_| {})
+        .await
+        .expect_err("500")
+        .to_string();
     assert!(
         err.contains("answered 500 Internal Server Error") && !err.contains("SECRET"),
         "{err}"
     );
     // Unreachable: the error names the variable, never the URL.
-    let err = backend.execute(&notify, &|_| {}).await.expect_err("closed");
+    let err = backend
+        .execute(&notify, &|_| {})
+        .await
+        .expect_err("closed")
+        .to_string();
     assert!(
         err.starts_with("notify.webhook: POST to $WARROOM_WEBHOOK_URL failed")
             && !err.contains("SECRET"),
@@ -687,7 +696,11 @@ async fn notify_webhook_posts_json_and_never_shows_the_url() {
     );
     let unset = AwsBackend::new(&env, Arc::new(Connector::new(AwsOptions::default())))
         .with_var_lookup(Arc::new(|_| None));
-    let err = unset.execute(&notify, &|_| {}).await.expect_err("unset");
+    let err = unset
+        .execute(&notify, &|_| {})
+        .await
+        .expect_err("unset")
+        .to_string();
     assert_eq!(
         err,
         "notify.webhook: $WARROOM_WEBHOOK_URL is not set; export the webhook URL in it and retry"

@@ -146,7 +146,7 @@ async fn the_backend_restores_into_the_environments_restore_instance() {
         .execute(&unresolved, &|_| {})
         .await
         .expect_err("no point");
-    assert!(e.contains("needs a point in time"), "{e}");
+    assert!(e.to_string().contains("needs a point in time"), "{e}");
     let lines = backend.execute(&call, &|_| {}).await.expect("restore");
     println!("{}", lines.join("\n"));
     let calls = moto.calls_of("rds:RestoreDBInstanceToPointInTime");

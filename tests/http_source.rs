@@ -227,7 +227,8 @@ postgres = {{ dsn = "host=/nonexistent port=5432 dbname=app user=x" }}
     let err = backend
         .execute(&call, &|_| {})
         .await
-        .expect_err("unhealthy");
+        .expect_err("unhealthy")
+        .to_string();
     assert!(
         err.contains("1 of 1 health checks of primary failed"),
         "{err}"

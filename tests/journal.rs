@@ -1291,7 +1291,7 @@ fn every_event_kind_is_documented_and_new_kinds_bump_the_version() {
         journal::schema_v2::KINDS,
         "the event kinds changed: bump journal::VERSION (see the versioning rule in docs/journal.md)"
     );
-    assert_eq!(kinds.len(), 35);
+    assert_eq!(kinds.len(), 39);
     assert_eq!(VERSION, 2);
     let doc = std::fs::read_to_string("docs/journal.md").expect("docs/journal.md");
     for kind in &kinds {
@@ -1554,6 +1554,27 @@ fn one_of_each() -> Vec<Event> {
             step: step(),
             armed: "ab".repeat(32),
             by: signed("r3", "approver"),
+        },
+        // The HA interlock (issue 12).
+        Event::FailoverPaused {
+            step: "ha-pause".into(),
+            db: "dr-replica".into(),
+            by: "alice@example".into(),
+        },
+        Event::AbortHeld {
+            reason: "wrong runbook".into(),
+            by: "alice@example".into(),
+        },
+        Event::FailoverResumed {
+            step: "ha-resume".into(),
+            db: "dr-replica".into(),
+            by: "alice@example".into(),
+        },
+        Event::FailoverLeftPaused {
+            step: "ha-resume".into(),
+            db: "dr-replica".into(),
+            reason: "the old primary is being rebuilt".into(),
+            by: "alice@example".into(),
         },
     ]
 }

@@ -304,7 +304,8 @@ async fn app_scale_on_ecs_sets_the_desired_count_and_the_source_reads_it() {
     let err = router
         .execute(&nowhere, &|_| {})
         .await
-        .expect_err("missing service");
+        .expect_err("missing service")
+        .to_string();
     assert!(err.contains("ecs:UpdateService in us-west-2"), "{err}");
     // Other actions are not ECS's, whatever the router is asked.
     let promote = Call::parse("db.promote", &[("db", "dr-replica")]).expect("call");

@@ -40,6 +40,7 @@ fn yesterday(h: u32, m: u32) -> DateTime<Utc> {
 
 fn db(name: &str, resource: &str, region: &str, role: DbRole, az: &str) -> DatabaseReading {
     DatabaseReading {
+        failover_paused: None,
         name: name.into(),
         resource: resource.into(),
         region: region.into(),

@@ -201,7 +201,8 @@ async fn a_corrupted_dump_fails_verification_and_the_source_says_failed() {
     let err = backend
         .execute(&verify, &|_| {})
         .await
-        .expect_err("corrupt dump must fail");
+        .expect_err("corrupt dump must fail")
+        .to_string();
     assert!(
         err.contains("not usable")
             || err.contains("does not match")
@@ -220,7 +221,8 @@ async fn a_corrupted_dump_fails_verification_and_the_source_says_failed() {
     let err = backend
         .execute(&verify, &|_| {})
         .await
-        .expect_err("truncated dump must fail");
+        .expect_err("truncated dump must fail")
+        .to_string();
     assert!(err.contains("pg_restore --list"), "{err}");
     let r = backup_reading(&lab, "snapshots").await;
     assert_eq!(r.last_outcome, Some(AttemptOutcome::Failed));
@@ -255,7 +257,8 @@ async fn a_manifest_mismatch_fails_verification() {
     let err = backend
         .execute(&call("backup.verify", &[("backup", "snapshots")]), &|_| {})
         .await
-        .expect_err("mismatch");
+        .expect_err("mismatch")
+        .to_string();
     assert!(
         err.contains("public.orders: 2000 rows restored, 2001 recorded"),
         "{err}"

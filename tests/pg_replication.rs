@@ -314,6 +314,7 @@ async fn promote_makes_the_standby_writable_without_losing_committed_rows() {
     let again = backend
         .execute(&promote, &|_| {})
         .await
-        .expect_err("already promoted");
+        .expect_err("already promoted")
+        .to_string();
     assert!(again.contains("not in recovery"), "{again}");
 }

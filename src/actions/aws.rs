@@ -14,7 +14,7 @@ use aws_sdk_route53::types::{
 };
 use chrono::Utc;
 
-use super::{ActionBackend, BuiltinAction, Call, call};
+use super::{ActionBackend, ActionError, BuiltinAction, Call, call};
 use crate::env::{AwsDns, Environment};
 use crate::telemetry::aws::rds::id_from_arn;
 use crate::telemetry::aws::{CallError, Connector};
@@ -700,6 +700,11 @@ pub fn unsupported_reason(env: &crate::env::Environment, action: BuiltinAction) 
                  to the environment and export the URL in that variable"
                 .to_string()
         }),
+        BuiltinAction::HaPause | BuiltinAction::HaResume => Some(
+            "RDS and Aurora run their own failover, which has no pause: ha.pause and ha.resume \
+                 act on a Patroni-bound database"
+                .to_string(),
+        ),
         BuiltinAction::DbReadOnly => Some(
             "db.read_only has no AWS API: RDS cannot switch a database's writes off; use a \
                  `run` step (e.g. a parameter group change or SQL) instead"
@@ -815,6 +820,8 @@ impl ActionBackend for AwsBackend {
             | Call::BackupVerify(_)
             | Call::AppScale(_)
             | Call::SecretRotate(_)
+            | Call::HaPause(_)
+            | Call::HaResume(_)
             | Call::HttpCheck(_) => Ok(format!(
                 "unsupported on AWS: {}",
                 unsupported_reason(&self.env, call.action()).unwrap_or_default()
@@ -827,13 +834,13 @@ impl ActionBackend for AwsBackend {
         &'a self,
         call: &'a Call,
         progress: &'a (dyn Fn(String) + Send + Sync),
-    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+    ) -> BoxFuture<'a, Result<Vec<String>, ActionError>> {
         Box::pin(async move {
             if let Some(why) = self.unsupported(call) {
-                return Err(why);
+                return Err(ActionError::unsupported(call, why));
             }
             tracing::info!(action = %call.name(), "aws action");
-            match call {
+            let result = match call {
                 Call::DbPromote(c) => self.promote(c, progress).await,
                 Call::DbFailover(c) => self.failover(c, progress).await,
                 Call::BackupSnapshot(c) => self.snapshot(c, progress).await,
@@ -857,12 +864,16 @@ impl ActionBackend for AwsBackend {
                 | Call::BackupVerify(_)
                 | Call::AppScale(_)
                 | Call::SecretRotate(_)
-                | Call::HttpCheck(_) => Err(format!(
-                    "{}: {}",
-                    call.name(),
-                    unsupported_reason(&self.env, call.action()).unwrap_or_default()
-                )),
-            }
+                | Call::HaPause(_)
+                | Call::HaResume(_)
+                | Call::HttpCheck(_) => {
+                    return Err(ActionError::unsupported(
+                        call,
+                        unsupported_reason(&self.env, call.action()).unwrap_or_default(),
+                    ));
+                }
+            };
+            result.map_err(ActionError::Failed)
         })
     }
 }
@@ -1123,7 +1134,10 @@ url_env = "WARROOM_TEST_WEBHOOK_URL"
             .execute(&call("db.read_only", &[("db", "primary")]), &|_| {})
             .await
             .expect_err("unsupported");
-        assert!(err.starts_with("db.read_only has no AWS API"), "{err}");
+        assert!(
+            matches!(&err, ActionError::Unsupported { action: "db.read_only", why } if why.starts_with("db.read_only has no AWS API")),
+            "{err}"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{ActionBackend, Call, call};
+use super::{ActionBackend, ActionError, Call, call};
 use crate::env::Environment;
 use crate::telemetry::aws::ecs::{EcsTarget, ServiceCounts};
 use crate::telemetry::aws::{CallError, Connector};
@@ -122,6 +122,8 @@ fn unsupported_reason(call: &Call) -> Option<String> {
         | Call::BackupVerify(_)
         | Call::SecretRotate(_)
         | Call::HttpCheck(_)
+        | Call::HaPause(_)
+        | Call::HaResume(_)
         | Call::NotifyWebhook(_) => Some(format!(
             "{} is not an ECS action (ECS runs app.scale)",
             call.name()
@@ -156,6 +158,8 @@ impl ActionBackend for EcsBackend {
             | Call::BackupVerify(_)
             | Call::SecretRotate(_)
             | Call::HttpCheck(_)
+            | Call::HaPause(_)
+            | Call::HaResume(_)
             | Call::NotifyWebhook(_) => format!(
                 "unsupported on ECS: {}",
                 unsupported_reason(call).unwrap_or_default()
@@ -167,9 +171,9 @@ impl ActionBackend for EcsBackend {
         &'a self,
         call: &'a Call,
         progress: &'a (dyn Fn(String) + Send + Sync),
-    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+    ) -> BoxFuture<'a, Result<Vec<String>, ActionError>> {
         Box::pin(async move {
-            match call {
+            let result = match call {
                 Call::AppScale(c) => self.scale(c, progress).await,
                 Call::DbPromote(_)
                 | Call::DbFailover(_)
@@ -180,12 +184,16 @@ impl ActionBackend for EcsBackend {
                 | Call::BackupVerify(_)
                 | Call::SecretRotate(_)
                 | Call::HttpCheck(_)
-                | Call::NotifyWebhook(_) => Err(format!(
-                    "{}: {}",
-                    call.name(),
-                    unsupported_reason(call).unwrap_or_default()
-                )),
-            }
+                | Call::HaPause(_)
+                | Call::HaResume(_)
+                | Call::NotifyWebhook(_) => {
+                    return Err(ActionError::unsupported(
+                        call,
+                        unsupported_reason(call).unwrap_or_default(),
+                    ));
+                }
+            };
+            result.map_err(ActionError::Failed)
         })
     }
 }

@@ -423,6 +423,22 @@ builtin_actions! {
         target: region,
         args: { region: String = ArgKind::Name(NameKind::Region) },
     }
+    /// Pause the HA manager's automatic failover of a database's cluster (Patroni pause mode).
+    HaPause = "ha.pause" {
+        summary: "pause automatic failover of the database's cluster (Patroni: maintenance mode), so the HA manager cannot move the primary during the playbook",
+        verifies: "the HA manager reports its automatic failover paused",
+        rpo: None,
+        target: db,
+        args: { db: String = ArgKind::Name(NameKind::Database) },
+    }
+    /// Resume the HA manager's automatic failover of a database's cluster.
+    HaResume = "ha.resume" {
+        summary: "resume automatic failover of the database's cluster (Patroni: leave maintenance mode)",
+        verifies: "the HA manager reports its automatic failover on again",
+        rpo: None,
+        target: db,
+        args: { db: String = ArgKind::Name(NameKind::Database) },
+    }
     /// Post a message to the notification webhook.
     NotifyWebhook = "notify.webhook" {
         summary: "post a message to the environment's notification webhook",
@@ -724,12 +740,55 @@ pub trait ActionBackend: Send + Sync {
     fn describe(&self, call: &Call) -> String;
 
     /// Runs the action. `progress` receives human-readable lines as they happen; the result is
-    /// the final outcome lines or an error message that says what failed and what to do.
+    /// the final outcome lines or why not ([`ActionError`]: unsupported here, refused before
+    /// anything changed, or failed), saying what failed and what to do.
     fn execute<'a>(
         &'a self,
         call: &'a Call,
         progress: &'a (dyn Fn(String) + Send + Sync),
-    ) -> crate::telemetry::source::BoxFuture<'a, Result<Vec<String>, String>>;
+    ) -> crate::telemetry::source::BoxFuture<'a, Result<Vec<String>, ActionError>>;
+}
+
+/// Why a backend's [`ActionBackend::execute`] did not succeed. The message says what failed and
+/// what to do; the variant says how far it got.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionError {
+    /// This backend does not run the action (the reason [`ActionBackend::unsupported`] gives,
+    /// and what to do instead). Nothing was attempted.
+    #[error("{action}: {why}")]
+    Unsupported { action: &'static str, why: String },
+    /// The backend refused the call before changing anything: a target it cannot resolve, or a
+    /// precondition that does not hold (the member is already the leader).
+    #[error("{action}: {why}")]
+    Refused { action: &'static str, why: String },
+    /// The call was made and failed, or its result could not be verified.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl ActionError {
+    /// `call` is not run by this backend, for `why` (without the action's name).
+    pub fn unsupported(call: &Call, why: impl Into<String>) -> ActionError {
+        ActionError::Unsupported {
+            action: call.name(),
+            why: why.into(),
+        }
+    }
+
+    /// `call` was refused before anything changed, for `why` (without the action's name).
+    pub fn refused(call: &Call, why: impl Into<String>) -> ActionError {
+        ActionError::Refused {
+            action: call.name(),
+            why: why.into(),
+        }
+    }
+}
+
+impl From<String> for ActionError {
+    /// A backend's failure message (it names the action itself).
+    fn from(message: String) -> ActionError {
+        ActionError::Failed(message)
+    }
 }
 
 #[cfg(test)]

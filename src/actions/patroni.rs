@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::{ActionBackend, Call};
+use super::{ActionBackend, ActionError, Call};
 use crate::env::Environment;
 use crate::telemetry::DbRole;
 use crate::telemetry::patroni::{ClusterStatus, MemberStatus, get_json, role_of};
@@ -18,6 +18,9 @@ pub const PROMOTE_LIMIT: Duration = Duration::from_secs(120);
 /// How long Patroni may take to answer `POST /failover` or `/switchover` (it answers once the
 /// candidate has taken over, or failed to).
 pub const POST_LIMIT: Duration = Duration::from_secs(60);
+/// How long a member may take to report the pause flag asked by `PATCH /config` (Patroni applies
+/// it at its next HA loop, `loop_wait`: 10 s by default).
+pub const PAUSE_LIMIT: Duration = Duration::from_secs(45);
 
 /// Runs `db.promote` / `db.failover` against Patroni members.
 pub struct PatroniBackend {
@@ -57,6 +60,14 @@ impl PatroniBackend {
         })
     }
 
+    /// A database without a patroni binding: refused, nothing called.
+    fn unbound(&self, action: &'static str, db: &str) -> ActionError {
+        ActionError::Refused {
+            action,
+            why: format!("database {} has no patroni binding", crate::text::echo(db)),
+        }
+    }
+
     fn url(&self, action: &str, db: &str) -> Result<&str, String> {
         self.urls.get(db).map(String::as_str).ok_or_else(|| {
             format!(
@@ -70,12 +81,12 @@ impl PatroniBackend {
     /// then waits until it says so.
     async fn make_leader(
         &self,
-        action: &str,
+        action: &'static str,
         db: &str,
         planned: bool,
         progress: &(dyn Fn(String) + Send + Sync),
-    ) -> Result<Vec<String>, String> {
-        let url = self.url(action, db)?;
+    ) -> Result<Vec<String>, ActionError> {
+        let url = self.url(action, db).map_err(|_| self.unbound(action, db))?;
         let me: MemberStatus = get_json(&self.client, &format!("{url}/patroni")).await?;
         let member = me
             .patroni
@@ -83,10 +94,13 @@ impl PatroniBackend {
             .map(|p| p.name.clone())
             .ok_or_else(|| format!("{action}: {url}/patroni names no member"))?;
         if role_of(&me.role) == DbRole::Primary {
-            return Err(format!(
-                "{action}: {member} ({db}) is already the leader (timeline {}); nothing to do",
-                me.timeline.unwrap_or_default()
-            ));
+            return Err(ActionError::Refused {
+                action,
+                why: format!(
+                    "{member} ({db}) is already the leader (timeline {}); nothing to do",
+                    me.timeline.unwrap_or_default()
+                ),
+            });
         }
         let cluster: ClusterStatus = get_json(&self.client, &format!("{url}/cluster")).await?;
         let leader = cluster
@@ -100,10 +114,13 @@ impl PatroniBackend {
                 serde_json::json!({ "leader": l, "candidate": member }),
             ),
             (true, None) => {
-                return Err(format!(
-                    "{action}: the cluster has no leader to hand over from; promote {db} with \
-                     db.promote (a failover) instead"
-                ));
+                return Err(ActionError::Refused {
+                    action,
+                    why: format!(
+                        "the cluster has no leader to hand over from; promote {db} with \
+                         db.promote (a failover) instead"
+                    ),
+                });
             }
             (false, _) => ("failover", serde_json::json!({ "candidate": member })),
         };
@@ -122,7 +139,8 @@ impl PatroniBackend {
             return Err(format!(
                 "{action}: POST {url}/{endpoint} answered {status}: {}",
                 crate::text::echo(text.trim())
-            ));
+            )
+            .into());
         }
         progress(format!(
             "POST {url}/{endpoint} {body} accepted: {}",
@@ -149,8 +167,64 @@ impl PatroniBackend {
                     "{action}: {member} is not the leader after {}s; Patroni may still finish: \
                      watch the panes",
                     self.limit.as_secs()
-                ));
+                )
+                .into());
             }
+        }
+    }
+}
+
+impl PatroniBackend {
+    /// `PATCH /config {"pause": on}` on `db`'s member (the cluster's dynamic configuration, so
+    /// every member follows), then waits until the member reports the pause flag as asked.
+    async fn set_pause(
+        &self,
+        action: &'static str,
+        db: &str,
+        on: bool,
+        progress: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<Vec<String>, ActionError> {
+        let url = self.url(action, db).map_err(|_| self.unbound(action, db))?;
+        let body = serde_json::json!({ "pause": on });
+        let started = Instant::now();
+        let resp = self
+            .post
+            .patch(format!("{url}/config"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| format!("{action}: PATCH {url}/config: {}", e.without_url()))?;
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(format!(
+                "{action}: PATCH {url}/config answered {status}: {}",
+                crate::text::echo(text.trim())
+            )
+            .into());
+        }
+        progress(format!("PATCH {url}/config {body} accepted"));
+        let word = if on { "paused" } else { "on again" };
+        loop {
+            if let Ok(now) = get_json::<MemberStatus>(&self.client, &format!("{url}/patroni")).await
+                && now.pause == on
+            {
+                let member = now.patroni.as_ref().map_or("", |p| p.name.as_str());
+                return Ok(vec![format!(
+                    "automatic failover {word}: {member} ({db}) reports pause = {on} after {:.1}s",
+                    started.elapsed().as_secs_f64()
+                )]);
+            }
+            if started.elapsed() >= PAUSE_LIMIT {
+                return Err(format!(
+                    "{action}: {url}/patroni does not report pause = {on} after {}s (Patroni \
+                     applies it at its next HA loop); check `patronictl list`",
+                    PAUSE_LIMIT.as_secs()
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
         }
     }
 }
@@ -158,7 +232,7 @@ impl PatroniBackend {
 /// Why Patroni does not run `call`, if it does not.
 fn unsupported_reason(call: &Call) -> Option<String> {
     match call {
-        Call::DbPromote(_) | Call::DbFailover(_) => None,
+        Call::DbPromote(_) | Call::DbFailover(_) | Call::HaPause(_) | Call::HaResume(_) => None,
         Call::DbReadOnly(_)
         | Call::DbRestore(_)
         | Call::DnsPoint(_)
@@ -168,8 +242,8 @@ fn unsupported_reason(call: &Call) -> Option<String> {
         | Call::SecretRotate(_)
         | Call::HttpCheck(_)
         | Call::NotifyWebhook(_) => Some(format!(
-            "{} is not run through Patroni (it runs db.promote and db.failover); use a `run` \
-             step (e.g. patronictl or psql)",
+            "{} is not run through Patroni (it runs db.promote, db.failover, ha.pause and \
+             ha.resume); use a `run` step (e.g. patronictl or psql)",
             call.name()
         )),
     }
@@ -191,9 +265,18 @@ impl ActionBackend for PatroniBackend {
             ),
             Err(e) => format!("cannot run: {e}"),
         };
+        let pause = |action: &str, db: &str, on: bool| match self.url(action, db) {
+            Ok(url) => format!(
+                "PATCH {url}/config {{\"pause\": {on}}} (the whole cluster of {db}), then wait \
+                 until the member reports pause = {on}"
+            ),
+            Err(e) => format!("cannot run: {e}"),
+        };
         match call {
             Call::DbPromote(c) => target("db.promote", &c.db, "failover"),
             Call::DbFailover(c) => target("db.failover", &c.db, "switchover"),
+            Call::HaPause(c) => pause("ha.pause", &c.db, true),
+            Call::HaResume(c) => pause("ha.resume", &c.db, false),
             Call::DbReadOnly(_)
             | Call::DbRestore(_)
             | Call::DnsPoint(_)
@@ -213,11 +296,13 @@ impl ActionBackend for PatroniBackend {
         &'a self,
         call: &'a Call,
         progress: &'a (dyn Fn(String) + Send + Sync),
-    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+    ) -> BoxFuture<'a, Result<Vec<String>, ActionError>> {
         Box::pin(async move {
             match call {
                 Call::DbPromote(c) => self.make_leader("db.promote", &c.db, false, progress).await,
                 Call::DbFailover(c) => self.make_leader("db.failover", &c.db, true, progress).await,
+                Call::HaPause(c) => self.set_pause("ha.pause", &c.db, true, progress).await,
+                Call::HaResume(c) => self.set_pause("ha.resume", &c.db, false, progress).await,
                 Call::DbReadOnly(_)
                 | Call::DbRestore(_)
                 | Call::DnsPoint(_)
@@ -226,10 +311,9 @@ impl ActionBackend for PatroniBackend {
                 | Call::BackupVerify(_)
                 | Call::SecretRotate(_)
                 | Call::HttpCheck(_)
-                | Call::NotifyWebhook(_) => Err(format!(
-                    "{}: {}",
-                    call.name(),
-                    unsupported_reason(call).unwrap_or_default()
+                | Call::NotifyWebhook(_) => Err(ActionError::unsupported(
+                    call,
+                    unsupported_reason(call).unwrap_or_default(),
                 )),
             }
         })

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_postgres::Client;
 
-use super::{ActionBackend, BuiltinAction, Call};
+use super::{ActionBackend, ActionError, BuiltinAction, Call};
 use crate::env::Environment;
 use crate::env::postgres::BackupDir;
 use crate::recovery::postgres::PgPitr;
@@ -992,6 +992,9 @@ pub fn unsupported_reason(action: BuiltinAction) -> Option<String> {
         BuiltinAction::NotifyWebhook => Some(
             "no notification webhook in a PostgreSQL environment: post the message with a `run` step (e.g. curl) or by hand".to_string(),
         ),
+        BuiltinAction::HaPause | BuiltinAction::HaResume => Some(
+            "a plain PostgreSQL pair has no HA manager to pause: bind the database to its Patroni member (`patroni = { url = \"http://host:8008\" }`), or pause yours (repmgr, pg_auto_failover) in a `run` step".to_string(),
+        ),
         BuiltinAction::DbFailover => Some(
             "db.failover (Multi-AZ or cluster failover in one region) has no meaning for a plain PostgreSQL pair: promote the standby with db.promote".to_string(),
         ),
@@ -1110,6 +1113,8 @@ impl ActionBackend for PostgresBackend {
             | Call::DnsPoint(_)
             | Call::AppScale(_)
             | Call::SecretRotate(_)
+            | Call::HaPause(_)
+            | Call::HaResume(_)
             | Call::NotifyWebhook(_) => unsupported(),
         }
     }
@@ -1118,9 +1123,9 @@ impl ActionBackend for PostgresBackend {
         &'a self,
         call: &'a Call,
         progress: &'a (dyn Fn(String) + Send + Sync),
-    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+    ) -> BoxFuture<'a, Result<Vec<String>, ActionError>> {
         Box::pin(async move {
-            match call {
+            let result = match call {
                 Call::DbPromote(c) => self.promote(&c.db, progress).await,
                 Call::DbReadOnly(c) => self.read_only(&c.db, c.writes_off()).await,
                 Call::DbRestore(c) => match self.pitr.get(&c.backup) {
@@ -1153,12 +1158,16 @@ impl ActionBackend for PostgresBackend {
                 | Call::DnsPoint(_)
                 | Call::AppScale(_)
                 | Call::SecretRotate(_)
-                | Call::NotifyWebhook(_) => Err(format!(
-                    "{}: {}",
-                    call.name(),
-                    unsupported_reason(call.action()).unwrap_or_default()
-                )),
-            }
+                | Call::HaPause(_)
+                | Call::HaResume(_)
+                | Call::NotifyWebhook(_) => {
+                    return Err(ActionError::unsupported(
+                        call,
+                        unsupported_reason(call.action()).unwrap_or_default(),
+                    ));
+                }
+            };
+            result.map_err(ActionError::Failed)
         })
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{ActionBackend, Call};
+use super::{ActionBackend, ActionError, Call};
 use crate::env::{Binding, Environment, NameKind};
 use crate::telemetry::source::BoxFuture;
 
@@ -42,6 +42,8 @@ impl Router {
             Call::DbFailover(c) => (NameKind::Database, c.db.as_str()),
             Call::DbReadOnly(c) => (NameKind::Database, c.db.as_str()),
             Call::DbRestore(c) => (NameKind::Database, c.db.as_str()),
+            Call::HaPause(c) => (NameKind::Database, c.db.as_str()),
+            Call::HaResume(c) => (NameKind::Database, c.db.as_str()),
             Call::DnsPoint(c) => (NameKind::Dns, c.dns.as_str()),
             Call::AppScale(c) => (NameKind::App, c.app.as_str()),
             Call::BackupSnapshot(c) => (NameKind::Backup, c.backup.as_str()),
@@ -142,10 +144,11 @@ impl ActionBackend for Router {
         &'a self,
         call: &'a Call,
         progress: &'a (dyn Fn(String) + Send + Sync),
-    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+    ) -> BoxFuture<'a, Result<Vec<String>, ActionError>> {
         match self.route(call) {
             Ok(b) => b.execute(call, progress),
-            Err(why) => Box::pin(async move { Err(format!("{}: {why}", call.name())) }),
+            // An unknown or unbound resource: what `unsupported` says, nothing attempted.
+            Err(why) => Box::pin(async move { Err(ActionError::unsupported(call, why)) }),
         }
     }
 }

@@ -2,9 +2,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::{ActionBackend, Call};
+use super::{ActionBackend, ActionError, Call};
 use crate::clock::SessionClock;
-use crate::sim::Sim;
+use crate::sim::{Sim, SimError};
 use crate::telemetry::source::BoxFuture;
 
 /// Runs actions on the simulator shared with the telemetry source, at session time.
@@ -89,19 +89,27 @@ impl ActionBackend for SimBackend {
         &'a self,
         call: &'a Call,
         _progress: &'a (dyn Fn(String) + Send + Sync),
-    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+    ) -> BoxFuture<'a, Result<Vec<String>, ActionError>> {
         Box::pin(async move {
             let now = self.clock.now();
-            let mut sim = self
-                .sim
-                .lock()
-                .map_err(|_| "the simulator crashed earlier; restart warroom".to_string())?;
+            let mut sim = self.sim.lock().map_err(|_| {
+                ActionError::Failed("the simulator crashed earlier; restart warroom".to_string())
+            })?;
             sim.advance(now);
-            let outcome = sim.execute(call, now).map_err(|e| e.to_string());
+            let outcome = sim.execute(call, now);
             if let Call::BackupVerify(c) = call {
-                self.record_verification(&sim, &c.backup, now, &outcome);
+                let said = outcome.clone().map_err(|e| e.to_string());
+                self.record_verification(&sim, &c.backup, now, &said);
             }
-            outcome
+            outcome.map_err(|e| match e {
+                SimError::Unsupported { action, why } => ActionError::Unsupported { action, why },
+                SimError::Failed { .. } => ActionError::Failed(e.to_string()),
+                // Unknown names, a bad state: checked before anything changed.
+                SimError::Refused { .. }
+                | SimError::Unknown { .. }
+                | SimError::UnknownFault { .. }
+                | SimError::AlreadyActive { .. } => ActionError::refused(call, e.to_string()),
+            })
         })
     }
 }
@@ -137,6 +145,10 @@ mod tests {
             .execute(&bad, &|_| {})
             .await
             .expect_err("unknown db");
-        assert!(err.contains("nope"), "{err}");
+        // An unknown name is refused before anything changed.
+        assert!(
+            matches!(&err, ActionError::Refused { action: "db.promote", why } if why.contains("nope")),
+            "{err:?}"
+        );
     }
 }

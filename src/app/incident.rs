@@ -672,6 +672,17 @@ impl Incident {
             // The record is the only trace of a note: say it was taken.
             *flash = Some(format!("note recorded at {} UTC", now.format("%H:%M:%S")).into());
         }
+        if effects
+            .iter()
+            .any(|e| matches!(e, Effect::Record(_, Event::AbortHeld { .. })))
+        {
+            // The HA interlock holds the abort: say what it waits for.
+            *flash = Some(
+                "the abort waits: automatic failover is paused. Resume it (Enter on \"Resume \
+                 automatic failover\"), or leave it paused: s, with the reason"
+                    .into(),
+            );
+        }
         effects
     }
 
@@ -902,6 +913,19 @@ pub fn describe(event: &Event) -> String {
         }
         Event::Output { step, line, .. } => format!("{step} │ {line}"),
         Event::Aborted { reason } => format!("ABORTED: {reason}"),
+        Event::FailoverPaused { db, by, .. } => {
+            format!("AUTO-FAILOVER PAUSED on {db}'s cluster (by {by})")
+        }
+        Event::FailoverResumed { db, by, .. } => {
+            format!("automatic failover resumed on {db}'s cluster (by {by})")
+        }
+        Event::FailoverLeftPaused { db, reason, by, .. } => {
+            format!("AUTO-FAILOVER LEFT PAUSED on {db}'s cluster by {by}: {reason}")
+        }
+        Event::AbortHeld { reason, .. } => format!(
+            "abort held ({reason}): automatic failover is paused: resume it (Enter) or leave it \
+             paused (s, with a reason)"
+        ),
         Event::ServiceRestored { step, since } => {
             format!(
                 "{step}: service restored (since {})",

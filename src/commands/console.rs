@@ -404,6 +404,18 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             if jc.paused_for.is_some() && simulated {
                 notice.push_str(" · PAUSED as it was left: P resumes the clock");
             }
+            // The HA interlock: a journal left with automatic failover paused offers the resume.
+            if let Some((since, db)) = app
+                .incident
+                .as_ref()
+                .and_then(|i| i.engine.failover_paused())
+            {
+                notice.push_str(&format!(
+                    " · automatic failover of {db}'s cluster PAUSED since {} UTC: the step \
+                     \"Resume automatic failover\" resumes it",
+                    since.format("%H:%M:%S")
+                ));
+            }
             app.flash = Some(Flash::new(now, notice));
             floor = Some(jc.last);
             opened = Some((plan.journal, records));

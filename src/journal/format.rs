@@ -200,6 +200,9 @@ impl Header {
         operator: impl Into<String>,
         started_at: DateTime<Utc>,
     ) -> Header {
+        // The steps the engine runs: the HA interlock's are added to a playbook that changes a
+        // Patroni-bound database.
+        let playbook = &crate::playbook::interlock::guard(playbook.clone(), &settings.environment);
         Header {
             format: FORMAT.to_string(),
             version: VERSION,

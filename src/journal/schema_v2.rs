@@ -18,7 +18,7 @@ use crate::telemetry::{BackupStatus, DbRole, DbState, Verdict};
 
 /// The kinds of event a version-2 line can hold (the `kind` field), in the order of
 /// `docs/journal.md`.
-pub const KINDS: [&str; 35] = [
+pub const KINDS: [&str; 39] = [
     "fault_injected",
     "disrupted",
     "detected",
@@ -52,6 +52,10 @@ pub const KINDS: [&str; 35] = [
     "speed_changed",
     "reminder_done",
     "reminder_missed",
+    "failover_paused",
+    "failover_resumed",
+    "failover_left_paused",
+    "abort_held",
     "aborted",
     "resolved",
 ];
@@ -93,6 +97,10 @@ pub enum EventV2 {
     SpeedChanged(SpeedChanged),
     ReminderDone(ReminderDone),
     ReminderMissed(ReminderMissed),
+    FailoverPaused(FailoverChange),
+    FailoverResumed(FailoverChange),
+    FailoverLeftPaused(FailoverLeftPaused),
+    AbortHeld(AbortHeld),
     Aborted(Aborted),
     Resolved(Resolved),
 }
@@ -429,6 +437,32 @@ pub struct Resumed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Aborted {
     pub reason: String,
+}
+
+/// `failover_paused` / `failover_resumed`: the HA interlock's step succeeded; the database
+/// whose cluster it acted on, and who confirmed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailoverChange {
+    pub step: String,
+    pub db: String,
+    pub by: String,
+}
+
+/// `failover_left_paused`: the resume step skipped while paused, with the typed reason and who.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailoverLeftPaused {
+    pub step: String,
+    pub db: String,
+    pub reason: String,
+    pub by: String,
+}
+
+/// `abort_held`: an abort asked while automatic failover is paused; `aborted` follows the
+/// decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AbortHeld {
+    pub reason: String,
+    pub by: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1022,6 +1056,31 @@ impl From<&Event> for EventV2 {
             Event::Aborted { reason } => EventV2::Aborted(Aborted {
                 reason: reason.clone(),
             }),
+            Event::FailoverPaused { step, db, by } => EventV2::FailoverPaused(FailoverChange {
+                step: step.clone(),
+                db: db.clone(),
+                by: by.clone(),
+            }),
+            Event::FailoverResumed { step, db, by } => EventV2::FailoverResumed(FailoverChange {
+                step: step.clone(),
+                db: db.clone(),
+                by: by.clone(),
+            }),
+            Event::FailoverLeftPaused {
+                step,
+                db,
+                reason,
+                by,
+            } => EventV2::FailoverLeftPaused(FailoverLeftPaused {
+                step: step.clone(),
+                db: db.clone(),
+                reason: reason.clone(),
+                by: by.clone(),
+            }),
+            Event::AbortHeld { reason, by } => EventV2::AbortHeld(AbortHeld {
+                reason: reason.clone(),
+                by: by.clone(),
+            }),
             Event::Resolved {
                 rto_achieved_secs,
                 playbook_secs,
@@ -1321,6 +1380,24 @@ impl From<EventV2> for Event {
                 pid,
             },
             EventV2::Aborted(Aborted { reason }) => Event::Aborted { reason },
+            EventV2::FailoverPaused(FailoverChange { step, db, by }) => {
+                Event::FailoverPaused { step, db, by }
+            }
+            EventV2::FailoverResumed(FailoverChange { step, db, by }) => {
+                Event::FailoverResumed { step, db, by }
+            }
+            EventV2::FailoverLeftPaused(FailoverLeftPaused {
+                step,
+                db,
+                reason,
+                by,
+            }) => Event::FailoverLeftPaused {
+                step,
+                db,
+                reason,
+                by,
+            },
+            EventV2::AbortHeld(AbortHeld { reason, by }) => Event::AbortHeld { reason, by },
             EventV2::Resolved(Resolved {
                 rto_achieved_secs,
                 playbook_secs,

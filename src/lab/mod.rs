@@ -607,7 +607,10 @@ async fn bring_up(
                 backup: backup.to_string(),
                 forensic: None,
             });
-            backend.execute(&call, &|_| {}).await?;
+            backend
+                .execute(&call, &|_| {})
+                .await
+                .map_err(|e| e.to_string())?;
         }
     }
     chown_to(&dir, state.os_user.as_deref())?;

@@ -1075,6 +1075,36 @@ pub enum Event {
     Aborted {
         reason: String,
     },
+    /// The HA interlock (`playbook::interlock`): a step running `ha.pause` succeeded, so the HA
+    /// manager (Patroni) of `db`'s cluster reports its automatic failover paused.
+    FailoverPaused {
+        step: String,
+        db: String,
+        /// Who confirmed it.
+        by: String,
+    },
+    /// A step running `ha.resume` succeeded: automatic failover is on again. One of the two
+    /// decisions that let a paused incident close.
+    FailoverResumed {
+        step: String,
+        db: String,
+        by: String,
+    },
+    /// The operator skipped the resume step while paused: automatic failover stays off, for the
+    /// typed reason. The other decision that lets a paused incident close.
+    FailoverLeftPaused {
+        step: String,
+        db: String,
+        reason: String,
+        by: String,
+    },
+    /// An abort asked while automatic failover is paused (or being paused): it waits for the
+    /// decision (resume, or leave paused with a reason), and the resume step becomes the
+    /// current one; `aborted` follows the decision with this reason.
+    AbortHeld {
+        reason: String,
+        by: String,
+    },
     /// Every step is done or skipped.
     Resolved {
         /// RTO achieved: disrupted -> service restored; `None` when either is unknown.
@@ -1337,6 +1367,20 @@ pub struct Engine {
     /// A restore point the operator picked (`Input::ChooseRestorePoint`): step, choice, and
     /// what the list measured.
     picked: Option<(usize, RestoreTo, Listed)>,
+    /// The HA interlock's state (`playbook::interlock`).
+    ha: HaState,
+}
+
+/// The HA interlock as recorded: when automatic failover was paused, whether the decision at
+/// the end (resume, or leave paused with a reason) was taken, and an abort waiting for it.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct HaState {
+    /// When `failover_paused` was recorded (engine clock), and the database it named.
+    paused: Option<(DateTime<Utc>, String)>,
+    /// `failover_resumed` or `failover_left_paused` recorded after the pause.
+    decided: bool,
+    /// `abort_held`: the abort's reason.
+    abort_held: Option<String>,
 }
 
 /// What a `db.restore` step restores: [`Engine::restore_target`].
@@ -1412,6 +1456,7 @@ fn truncate_chars(s: &str, max: usize) -> String {
 
 impl Engine {
     pub fn new(playbook: Playbook, settings: EngineSettings) -> Engine {
+        let playbook = super::interlock::guard(playbook, &settings.environment);
         let runs = playbook
             .steps
             .iter()
@@ -1446,6 +1491,7 @@ impl Engine {
             request_sequence: std::collections::BTreeMap::new(),
             picked: None,
             armed: None,
+            ha: HaState::default(),
             playbook,
             settings,
         }
@@ -2070,11 +2116,72 @@ impl Engine {
         self.aborted.as_deref()
     }
 
+    /// HA interlock: when this incident recorded automatic failover paused (engine clock), and
+    /// the database it named; `None` once the decision (resume, or leave paused) is recorded.
+    pub fn failover_paused(&self) -> Option<(DateTime<Utc>, &str)> {
+        match &self.ha.paused {
+            Some((at, db)) if !self.ha.decided => Some((*at, db.as_str())),
+            _ => None,
+        }
+    }
+
+    /// HA interlock: the incident may not close (resolve or abort) before a decision is
+    /// recorded: automatic failover was paused (or the pause is running) and neither
+    /// `failover_resumed` nor `failover_left_paused` followed.
+    pub fn failover_decision_needed(&self) -> bool {
+        if self.ha.decided {
+            return false;
+        }
+        self.ha.paused.is_some()
+            || self.runs.iter().zip(&self.playbook.steps).any(|(r, s)| {
+                r.status == StepStatus::Running
+                    && s.builtin()
+                        .is_some_and(|b| b.action == crate::actions::BuiltinAction::HaPause)
+            })
+    }
+
+    /// An abort waiting for the HA decision (`abort_held`), with its reason.
+    pub fn abort_held(&self) -> Option<&str> {
+        self.ha.abort_held.as_deref()
+    }
+
+    /// The last step running `ha.resume` that is not done or skipped.
+    fn resume_step(&self) -> Option<usize> {
+        self.playbook
+            .steps
+            .iter()
+            .rposition(|s| {
+                s.builtin()
+                    .is_some_and(|b| b.action == crate::actions::BuiltinAction::HaResume)
+            })
+            .filter(|&i| {
+                !matches!(
+                    self.runs[i].status,
+                    StepStatus::Done | StepStatus::Skipped(_)
+                )
+            })
+    }
+
+    /// The action a step runs, if a built-in.
+    fn action_of(&self, step: usize) -> Option<crate::actions::BuiltinAction> {
+        self.playbook
+            .steps
+            .get(step)
+            .and_then(|s| s.builtin())
+            .map(|b| b.action)
+    }
+
     /// The step the incident is on: the one active, awaiting confirmation, running, verifying, or
     /// failed with `on_failure = "stop"`. `None` before declaration and once finished.
     pub fn current(&self) -> Option<usize> {
         if self.declared_at.is_none() || self.is_finished() {
             return None;
+        }
+        // An abort held by the HA interlock: the resume step is the one to decide.
+        if self.ha.abort_held.is_some()
+            && let Some(r) = self.resume_step()
+        {
+            return Some(r);
         }
         self.runs.iter().enumerate().position(|(i, r)| {
             matches!(r.status, StepStatus::Active)
@@ -2701,6 +2808,19 @@ impl Engine {
             Event::Resolved { .. } => {
                 self.resolved = true;
                 self.ended_at = Some(at);
+            }
+            Event::FailoverPaused { step, db, .. } => {
+                index(step)?;
+                self.ha.paused = Some((at, db.clone()));
+                self.ha.decided = false;
+            }
+            Event::FailoverResumed { step, .. } | Event::FailoverLeftPaused { step, .. } => {
+                index(step)?;
+                self.ha.decided = true;
+            }
+            Event::AbortHeld { reason, .. } => {
+                self.armed = None;
+                self.ha.abort_held = Some(reason.clone());
             }
         }
         Ok(())
@@ -3655,6 +3775,7 @@ impl Engine {
                 self.fail(step, why, now, out);
             }
             Ok(()) => {
+                self.record_failover(step, now, out);
                 let s = &self.playbook.steps[step];
                 if let Some(wait) = &s.wait {
                     let event = Event::Verifying {
@@ -3675,6 +3796,37 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// HA interlock: a step running `ha.pause` or `ha.resume` succeeded: recorded as
+    /// `failover_paused` / `failover_resumed`, with the database and who confirmed it.
+    fn record_failover(&mut self, step: usize, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        use crate::actions::BuiltinAction;
+        let Some(action) = self.action_of(step) else {
+            return;
+        };
+        let s = &self.playbook.steps[step];
+        let id = s.id.clone();
+        let db = s
+            .arg("db", &self.playbook.vars, Reveal::Masked)
+            .unwrap_or_default();
+        let by = self.settings.operator.clone();
+        let event = match action {
+            BuiltinAction::HaPause => Event::FailoverPaused { step: id, db, by },
+            BuiltinAction::HaResume => Event::FailoverResumed { step: id, db, by },
+            BuiltinAction::DbPromote
+            | BuiltinAction::DbFailover
+            | BuiltinAction::DbReadOnly
+            | BuiltinAction::DbRestore
+            | BuiltinAction::DnsPoint
+            | BuiltinAction::AppScale
+            | BuiltinAction::BackupSnapshot
+            | BuiltinAction::BackupVerify
+            | BuiltinAction::SecretRotate
+            | BuiltinAction::HttpCheck
+            | BuiltinAction::NotifyWebhook => return,
+        };
+        self.emit(event, now, out);
     }
 
     fn skip(&mut self, step: usize, reason: &str, now: DateTime<Utc>, out: &mut Vec<Effect>) {
@@ -3712,6 +3864,32 @@ impl Engine {
                 attempt: run.attempt,
             }),
             _ => {}
+        }
+        // HA interlock: the resume step is the decision at the end; skipping it while paused
+        // leaves automatic failover off, for the reason typed, recorded with who.
+        if self.action_of(step) == Some(crate::actions::BuiltinAction::HaResume) {
+            if !is_current {
+                refuse(
+                    out,
+                    Some(step),
+                    "resuming automatic failover is decided at the end (it is offered when the \
+                     incident resolves or is aborted): skip it then, with a reason, to leave \
+                     it paused",
+                );
+                return;
+            }
+            if self.ha.paused.is_some() && !self.ha.decided {
+                let s = &self.playbook.steps[step];
+                let event = Event::FailoverLeftPaused {
+                    step: s.id.clone(),
+                    db: s
+                        .arg("db", &self.playbook.vars, Reveal::Masked)
+                        .unwrap_or_default(),
+                    reason: reason.to_string(),
+                    by: self.settings.operator.clone(),
+                };
+                self.emit(event, now, out);
+            }
         }
         // Skipping the restoring step does not restore anything by itself; but when its
         // condition already holds (the load balancer serves again), service is back, since
@@ -3836,6 +4014,49 @@ impl Engine {
             );
             return;
         }
+        // HA interlock: never closed while paused without a decision. The abort waits for it;
+        // the resume step becomes the current one.
+        if self.ha.abort_held.is_some() {
+            refuse(
+                out,
+                None,
+                "the abort is already asked: it is recorded once automatic failover is resumed \
+                 (Enter on the resume step) or left paused (skip that step with a reason)",
+            );
+            return;
+        }
+        if self.failover_decision_needed()
+            && let Some(r) = self.resume_step()
+        {
+            for (i, run) in self.runs.iter().enumerate() {
+                if i != r && run.status == StepStatus::Running {
+                    out.push(Effect::Kill {
+                        step: i,
+                        attempt: run.attempt,
+                    });
+                }
+            }
+            let event = Event::AbortHeld {
+                reason: reason.to_string(),
+                by: self.settings.operator.clone(),
+            };
+            self.emit(event, now, out);
+            if self.runs[r].status == StepStatus::Pending {
+                let s = &self.playbook.steps[r];
+                let event = Event::StepStarted {
+                    step: s.id.clone(),
+                    title: s.title.clone(),
+                    target_secs: s.target.secs(),
+                };
+                self.emit(event, now, out);
+            }
+            return;
+        }
+        self.finish_abort(reason, now, out);
+    }
+
+    /// Records the abort and ends the incident (running executors killed).
+    fn finish_abort(&mut self, reason: &str, now: DateTime<Utc>, out: &mut Vec<Effect>) {
         for (i, r) in self.runs.iter().enumerate() {
             if r.status == StepStatus::Running {
                 out.push(Effect::Kill {
@@ -3896,7 +4117,17 @@ impl Engine {
     /// Starts the next pending step when nothing holds the incident, or resolves it when every
     /// step is finished.
     fn advance(&mut self, now: DateTime<Utc>, out: &mut Vec<Effect>) {
-        if self.is_finished() || self.current().is_some() {
+        if self.is_finished() {
+            return;
+        }
+        // An abort held by the HA interlock completes once the decision is recorded.
+        if let Some(reason) = self.ha.abort_held.clone()
+            && !self.failover_decision_needed()
+        {
+            self.finish_abort(&reason, now, out);
+            return;
+        }
+        if self.current().is_some() {
             return;
         }
         if let Some(next) = self
@@ -4099,7 +4330,16 @@ impl Engine {
     /// restored; a scenario that recovers no data (AZ loss on synchronous Multi-AZ, a breach
     /// without a restore) records RPO 0 by construction, with the reason.
     fn settle_measures(&mut self, now: DateTime<Utc>, out: &mut Vec<Effect>) {
-        let last = self.playbook.steps.len().checked_sub(1);
+        // The last step of the work: the HA interlock's resume step restores no service.
+        let last = self
+            .playbook
+            .steps
+            .iter()
+            .rposition(|s| {
+                s.builtin()
+                    .is_none_or(|b| b.action != crate::actions::BuiltinAction::HaResume)
+            })
+            .or(self.playbook.steps.len().checked_sub(1));
         if !self.restored
             && self.playbook.restoring_step().is_none()
             && let Some(last) = last

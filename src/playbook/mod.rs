@@ -16,6 +16,7 @@
 
 pub mod engine;
 pub mod format;
+pub mod interlock;
 pub mod load;
 pub mod mask;
 pub mod model;

@@ -944,6 +944,10 @@ impl Projection {
                 outcome: ReminderOutcome::Missed { missed: *missed },
             }),
             Event::RtoRisk { .. }
+            | Event::FailoverPaused { .. }
+            | Event::FailoverResumed { .. }
+            | Event::FailoverLeftPaused { .. }
+            | Event::AbortHeld { .. }
             | Event::Note { .. }
             | Event::SharedNote { .. }
             | Event::RequestRefused { .. }

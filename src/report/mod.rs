@@ -927,6 +927,30 @@ fn describe(event: &Event) -> (Option<String>, String) {
             },
         ),
         Event::Note { text } => (None, text.clone()),
+        Event::FailoverPaused { step, db, by } => (
+            Some(step.clone()),
+            format!("automatic failover of {db}'s cluster paused (confirmed by {by})"),
+        ),
+        Event::FailoverResumed { step, db, by } => (
+            Some(step.clone()),
+            format!("automatic failover of {db}'s cluster resumed (confirmed by {by})"),
+        ),
+        Event::FailoverLeftPaused {
+            step,
+            db,
+            reason,
+            by,
+        } => (
+            Some(step.clone()),
+            format!("automatic failover of {db}'s cluster LEFT PAUSED by {by}: {reason}"),
+        ),
+        Event::AbortHeld { reason, by } => (
+            None,
+            format!(
+                "abort asked by {by} ({reason}): held until automatic failover is resumed or \
+                 left paused"
+            ),
+        ),
         Event::SharedNote {
             text,
             milestone,

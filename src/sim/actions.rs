@@ -28,6 +28,11 @@ pub fn unsupported(action: BuiltinAction) -> Option<String> {
              instead"
                 .to_string(),
         ),
+        BuiltinAction::HaPause | BuiltinAction::HaResume => Some(
+            "the simulator has no HA manager to pause (ha.pause and ha.resume act on a \
+             Patroni-bound database)"
+                .to_string(),
+        ),
         BuiltinAction::DbPromote
         | BuiltinAction::DbReadOnly
         | BuiltinAction::DbRestore
@@ -49,10 +54,12 @@ impl Sim {
     pub fn execute(&mut self, call: &Call, now: DateTime<Utc>) -> Result<Vec<String>, SimError> {
         match call {
             Call::DbPromote(c) => self.promote(&c.db, now),
-            Call::DbFailover(_) => Err(SimError::Unsupported {
-                action: call.name(),
-                why: unsupported(call.action()).unwrap_or_default(),
-            }),
+            Call::DbFailover(_) | Call::HaPause(_) | Call::HaResume(_) => {
+                Err(SimError::Unsupported {
+                    action: call.name(),
+                    why: unsupported(call.action()).unwrap_or_default(),
+                })
+            }
             Call::DbReadOnly(c) => self.set_read_only(&c.db, c.writes_off(), now),
             Call::DbRestore(c) => self.restore(&c.db, &c.backup, c.to, now),
             Call::DnsPoint(c) => self.point_dns(&c.dns, &c.region, now),

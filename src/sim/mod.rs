@@ -798,6 +798,7 @@ impl Sim {
             _ => None,
         };
         DatabaseReading {
+            failover_paused: None,
             name: d.name.clone(),
             resource: d.resource.clone(),
             region: self.regions[d.region].name.clone(),

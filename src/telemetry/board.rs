@@ -188,6 +188,7 @@ mod tests {
         Sample {
             at: t(0),
             databases: vec![DatabaseReading {
+                failover_paused: None,
                 name: "dr-replica".into(),
                 resource: "r".into(),
                 region: "dr".into(),

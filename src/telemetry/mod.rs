@@ -114,6 +114,10 @@ pub struct DatabaseReading {
     /// credentials, ...); `None` when it answered or its state comes from elsewhere (AWS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<FailureReason>,
+    /// The HA manager's automatic failover is paused (Patroni's `pause` flag, read from its
+    /// REST API); `None` where no HA manager is read (plain PostgreSQL, RDS, the simulator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover_paused: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -669,6 +673,7 @@ mod tests {
                 failure: None,
             }],
             databases: vec![DatabaseReading {
+                failover_paused: None,
                 name: "primary".into(),
                 resource: "pynomaly-prod".into(),
                 region: "primary".into(),

@@ -902,6 +902,7 @@ impl PostgresSource {
             }
         }
         DatabaseReading {
+            failover_paused: None,
             name: self.target.name.clone(),
             resource: self.resource.clone(),
             region: self.region.clone(),

@@ -52,9 +52,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(format!(" {} ", app.mode.badge()), badge),
         Span::styled(follow, t.badge_demo),
     ]));
-    // Alarms come before the clock: a failed journal, the shared war room's state
-    // (`SHARED LOG BEHIND n`, `COMMAND TAKEN`, a joiner's role), the clock's pace (P, >: see
-    // `app/pace.rs`).
+    // Alarms come before the clock: automatic failover paused (the HA interlock), a failed
+    // journal, the shared war room's state (`SHARED LOG BEHIND n`, `COMMAND TAKEN`, a joiner's
+    // role), the clock's pace (P, >: see `app/pace.rs`).
+    if let Some(text) = failover_badge(app) {
+        left.push(Item::from(vec![
+            Span::raw(" "),
+            Span::styled(text, t.badge_live),
+        ]));
+    }
     if app.journal_error.is_some() {
         left.push(Item::from(vec![
             Span::styled(" │ ", t.dim),
@@ -170,6 +176,41 @@ fn fitting(items: Vec<Item<'_>>, width: usize) -> Vec<Span<'_>> {
         }
     }
     out
+}
+
+/// The HA interlock: ` AUTO-FAILOVER PAUSED 12m31s ` while an HA manager (Patroni) reports its
+/// automatic failover paused. The truth is the REST API's pause flag on the board; the time is
+/// since this incident recorded the pause (`failover_paused`), absent when it did not (paused by
+/// someone else, or before warroom). Without a reading of the flag (a follower has no pollers,
+/// or the source has not answered yet) the journal's word stands.
+pub fn failover_badge(app: &App) -> Option<String> {
+    let flags: Vec<bool> = app
+        .board
+        .picture
+        .databases
+        .iter()
+        .filter_map(|d| d.failover_paused)
+        .collect();
+    let recorded = app
+        .incident
+        .as_ref()
+        .and_then(|i| i.engine.failover_paused())
+        .map(|(at, _)| at);
+    let paused = if flags.is_empty() {
+        recorded.is_some()
+    } else {
+        flags.contains(&true)
+    };
+    if !paused {
+        return None;
+    }
+    Some(match recorded {
+        Some(at) => {
+            let secs = u64::try_from((app.now - at).num_seconds()).unwrap_or(0);
+            format!(" AUTO-FAILOVER PAUSED {} ", crate::duration::span(secs))
+        }
+        None => " AUTO-FAILOVER PAUSED ".to_string(),
+    })
 }
 
 /// The shared war room: `SHARED LOG BEHIND 3` while the store is unreachable (the driver),

@@ -158,6 +158,7 @@ impl World {
             at: now,
             databases: vec![
                 DatabaseReading {
+                    failover_paused: None,
                     name: "primary".into(),
                     resource: "pynomaly-prod".into(),
                     region: "primary".into(),
@@ -171,6 +172,7 @@ impl World {
                     failure: None,
                 },
                 DatabaseReading {
+                    failover_paused: None,
                     name: "dr-replica".into(),
                     resource: "pynomaly-dr-replica".into(),
                     region: "dr".into(),

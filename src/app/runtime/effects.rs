@@ -375,7 +375,8 @@ impl EffectRunner {
                             }
                             Ok(())
                         }
-                        Err(why) => Err(why),
+                        // The engine records the words; the variant told the backend's story.
+                        Err(why) => Err(why.to_string()),
                     };
                     report(Input::ExecFinished {
                         step,

@@ -45,7 +45,7 @@ impl ActionBackend for Recorder {
         &'a self,
         call: &'a Call,
         _progress: &'a (dyn Fn(String) + Send + Sync),
-    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+    ) -> BoxFuture<'a, Result<Vec<String>, crate::actions::ActionError>> {
         Box::pin(async move {
             if let Ok(mut ran) = self.ran.lock() {
                 ran.push(call.text());

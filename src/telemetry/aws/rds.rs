@@ -138,6 +138,7 @@ pub fn instance_reading(
 ) -> DatabaseReading {
     let Some(inst) = inst else {
         return DatabaseReading {
+            failover_paused: None,
             name: target.name.clone(),
             resource: target.binding.id().to_string(),
             region: target.region.clone(),
@@ -188,6 +189,7 @@ pub fn instance_reading(
         (None, None) => None,
     };
     DatabaseReading {
+        failover_paused: None,
         name: target.name.clone(),
         resource: target.binding.id().to_string(),
         region: target.region.clone(),
@@ -253,6 +255,7 @@ pub fn cluster_reading(
         (None, None) => None,
     };
     DatabaseReading {
+        failover_paused: None,
         name: target.name.clone(),
         resource: target.binding.id().to_string(),
         region: target.region.clone(),
