@@ -132,6 +132,12 @@ pub enum Effect {
         body: crate::share::request::Body,
         sequence: u64,
     },
+    /// Sign an arming with the driver's key, off the UI thread (an ssh-agent is socket I/O);
+    /// the answer comes back as `Action::Executor(Input::ArmingSigned { .. })`.
+    SignArming {
+        step: usize,
+        signed: String,
+    },
     /// A new incident was loaded: the next record starts a new journal file.
     NewIncident,
     Quit,
