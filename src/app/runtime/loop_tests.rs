@@ -459,3 +459,59 @@ fn the_screen_keeps_drawing_while_the_drivers_key_signs_the_arming() {
     );
     assert!(c.actions.ran().is_empty(), "ran before an approval");
 }
+
+#[test]
+fn esc_while_the_drivers_key_signs_drops_the_arming_and_80x24_says_it_is_signing() {
+    let mut c = Console::build(true);
+    let (sign, started, release) = held_signer(std::time::Duration::from_secs(20));
+    c.runner.signer = spawn_arm_signer(sign, c.runner.tx.clone(), c.runner.clock.clone());
+    c.turn(Vec::new());
+    c.keys("\r");
+    let (_, ticket) = c.handed();
+    c.ack(ticket.expect("declared"));
+    c.walk_step(2);
+    c.walk_step(3);
+    c.keys("\r");
+    let (_, ticket) = c.handed();
+    c.ack(ticket.expect("confirm_requested"));
+    c.keys("dr-replica\r");
+    started
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the signer was asked");
+    // At 80x24 the dialog still says what it waits for.
+    c.terminal.backend_mut().resize(80, 24);
+    assert!(c.turn(vec![Action::Resize(80, 24)]));
+    let screen = c.screen();
+    assert!(
+        screen.contains(crate::ui::playbook::SIGNING_ARMING),
+        "{screen}"
+    );
+    assert!(screen.contains("Esc cancels"), "{screen}");
+    // Esc: the confirmation is cancelled (recorded), the pending arming dropped.
+    c.turn(vec![Action::Key(KeyEvent::from(KeyCode::Esc))]);
+    let (kinds, ticket) = c.handed();
+    assert_eq!(kinds, ["confirm_cancelled"]);
+    c.ack(ticket.expect("confirm_cancelled"));
+    assert!(!c.screen().contains(crate::ui::playbook::SIGNING_ARMING));
+    // The signature that comes afterwards records nothing.
+    release.send(()).expect("release");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let answer = loop {
+        match c.inbox.try_recv() {
+            Ok(action @ Action::Executor(Input::ArmingSigned { .. }, _)) => break action,
+            Ok(_) => {}
+            Err(_) => {
+                assert!(std::time::Instant::now() < deadline, "no answer");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+    };
+    c.turn(vec![answer]);
+    assert_eq!(c.handed(), (Vec::new(), None));
+    assert!(
+        !c.screen().contains("waiting for approval"),
+        "{}",
+        c.screen()
+    );
+    assert!(c.actions.ran().is_empty());
+}
