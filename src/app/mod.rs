@@ -318,8 +318,8 @@ impl App {
     }
 
     /// A driver of a shared war room tells the incident's engine its name in the store (what
-    /// approvals are signed for) and the key that signs its armings. Called once the journal
-    /// exists.
+    /// approvals are signed for) and the fingerprint of the key that signs its armings (the
+    /// runtime signs). Called once the journal exists.
     pub fn share_incident(&mut self) {
         if !matches!(self.share, Some(ShareState::Driving(_))) {
             return;
