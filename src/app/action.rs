@@ -23,7 +23,8 @@ pub enum Action {
         at: DateTime<Utc>,
         result: Result<(), String>,
     },
-    /// A step executor's output or end, for the playbook engine (`ExecOutput`, `ExecFinished`).
+    /// A step executor's output or end, for the playbook engine (`ExecOutput`, `ExecFinished`),
+    /// or the driver's arming signer's answer (`ArmingSigned`).
     Executor(Input, DateTime<Utc>),
     /// The journal writer finished a batch (written and fsynced, or failed).
     Journal(super::journal_writer::JournalAck),
