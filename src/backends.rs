@@ -84,7 +84,10 @@ fn uses_postgres_backend(env: &Environment) -> bool {
 }
 
 #[cfg(feature = "aws")]
-fn connector(env: &Environment, options: &WireOptions) -> Arc<crate::telemetry::aws::Connector> {
+pub fn connector(
+    env: &Environment,
+    options: &WireOptions,
+) -> Arc<crate::telemetry::aws::Connector> {
     use crate::telemetry::aws::{AwsOptions, Connector};
     // `--endpoint-url` / `AWS_ENDPOINT_URL` (in `options`), else the file's `[aws] endpoint_url`.
     let endpoint_url = options.endpoint_url.clone().or_else(|| {
@@ -143,7 +146,10 @@ fn simulated(env: &Environment, options: &WireOptions) -> Wiring {
             clock.clone(),
             interval,
         ))],
-        actions: Arc::new(SimBackend::new(Arc::clone(&sim), clock)),
+        actions: Arc::new(
+            SimBackend::new(Arc::clone(&sim), clock)
+                .with_history(crate::recovery::verified::default_path(), &env.name),
+        ),
         sim: Some(sim),
     }
 }

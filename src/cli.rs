@@ -102,7 +102,9 @@ pub enum Command {
     },
     /// List what a database can be restored to: every backup of its series (time, kind, size,
     /// last verified, tainted after --onset) and the point-in-time window its WAL archive covers,
-    /// with any gap. With --at, check one point: exit 1 with the reason when it cannot be reached.
+    /// with any gap (PostgreSQL); an RDS instance's snapshots and restorable window; the
+    /// simulator's series and window. With --at, check one point: exit 1 with the reason when it
+    /// cannot be reached.
     RestorePoints {
         /// Logical database (default: the first one a backup series names).
         #[arg(long)]

@@ -166,7 +166,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             onset,
             at,
-        }) => Ok(restore_points(&env, db.as_deref(), json, onset, at)),
+        }) => Ok(restore_points(
+            &env,
+            &check_wire_options(&cli.console),
+            db.as_deref(),
+            json,
+            onset,
+            at,
+        )),
         // Handled above.
         Some(
             Command::Lab(_)
@@ -332,25 +339,58 @@ fn load_env(path: Option<&Path>) -> Result<Environment, BadInput> {
 }
 
 /// `warroom restore-points`: the list (exit 0), or with `--at` the check of one point (exit 1
-/// when it cannot be reached); bad input exits 2.
+/// when it cannot be reached); bad input exits 2. PostgreSQL reads its backup directories and
+/// WAL archive; an RDS instance is asked for its snapshots and restorable window; a simulated
+/// environment lists a fresh simulator's series (`--seed`).
 fn restore_points(
     env: &Environment,
+    options: &backends::WireOptions,
     db: Option<&str>,
     json: bool,
     onset: Option<chrono::DateTime<Utc>>,
     at: Option<chrono::DateTime<Utc>>,
 ) -> ExitCode {
-    use warroom::restore_points::{RestorePointsError, build, check_point};
+    use warroom::restore_points::{RestorePointsError, build, check_point, default_database};
     let history = warroom::recovery::verified::default_path()
         .map(|p| warroom::recovery::verified::load(&p))
         .unwrap_or_default();
-    let list = match build(env, db, onset, &history) {
+    let now = Utc::now();
+    let name = db.map(str::to_string).or_else(|| default_database(env));
+    let aws = name
+        .as_deref()
+        .and_then(|n| env.database(n))
+        .is_some_and(|d| d.postgres.is_none() && d.aws.is_some());
+    let listed = match (&name, env.is_simulated(), aws) {
+        (None, ..) => Err(RestorePointsError::NoDatabase),
+        (Some(n), true, _) => {
+            warroom::restore_points::sim_list(env, n, options.seed, now, onset, &history)
+        }
+        #[cfg(feature = "aws")]
+        (Some(n), false, true) => match tokio::runtime::Runtime::new() {
+            Ok(rt) => {
+                let connector = backends::connector(env, options);
+                rt.block_on(warroom::restore_points::aws_list(
+                    env, n, &connector, onset, &history,
+                ))
+            }
+            Err(e) => Err(RestorePointsError::Sim(format!(
+                "cannot start the async runtime: {e}"
+            ))),
+        },
+        (Some(n), ..) => build(env, Some(n), onset, &history),
+    };
+    let list = match listed {
         Ok(l) => l,
         Err(e) => {
             warroom::say_err!("error: {e}");
             return match e {
-                RestorePointsError::Pitr(_) => ExitCode::FAILURE,
-                _ => ExitCode::from(EXIT_BAD_INPUT),
+                RestorePointsError::Pitr(_)
+                | RestorePointsError::Aws { .. }
+                | RestorePointsError::Sim(_)
+                | RestorePointsError::SimCrashed => ExitCode::FAILURE,
+                RestorePointsError::UnknownDatabase { .. }
+                | RestorePointsError::NoDatabase
+                | RestorePointsError::NotPostgres { .. } => ExitCode::from(EXIT_BAD_INPUT),
             };
         }
     };
@@ -365,7 +405,14 @@ fn restore_points(
     let Some(at) = at else {
         return ExitCode::SUCCESS;
     };
-    match check_point(env, &list.database, at) {
+    let checked = if env.is_simulated() || aws {
+        list.check(at, now)
+            .map(|r| r.describe())
+            .map_err(|e| e.to_string())
+    } else {
+        check_point(env, &list.database, at).map_err(|e| e.to_string())
+    };
+    match checked {
         Ok(line) => {
             warroom::say_err!("{line}");
             ExitCode::SUCCESS

@@ -32,11 +32,17 @@ pub enum RestorePointsError {
     #[error("the environment has no database whose backups could be listed")]
     NoDatabase,
     #[error(
-        "{db} is not a PostgreSQL database in this environment: restore points are listed for PostgreSQL (base backups, dumps, WAL archive); the simulator's are in the console's restore step"
+        "{db} has no backups warroom can list: restore points are listed for PostgreSQL (base backups, dumps, WAL archive), RDS instances (snapshots, the restorable window) and the simulator"
     )]
     NotPostgres { db: String },
+    #[error("{db}: {problem}")]
+    Aws { db: String, problem: String },
     #[error(transparent)]
     Pitr(#[from] PitrError),
+    #[error("the simulator crashed earlier; restart warroom")]
+    SimCrashed,
+    #[error("the simulator: {0}")]
+    Sim(String),
 }
 
 /// The list.
@@ -66,6 +72,10 @@ pub struct BackupPoint {
     pub last_verified: Option<Verification>,
     /// Taken at or after the onset.
     pub tainted: bool,
+    /// The attempt failed (the simulator and AWS list failed attempts; a file on disk is a
+    /// backup that completed).
+    #[serde(default)]
+    pub failed: bool,
     /// For a base backup: how far a replay from it reaches (the first gap after it, or the
     /// archive's end), and the gap that stops it, if any.
     pub wal_reach: Option<DateTime<Utc>>,
@@ -74,12 +84,26 @@ pub struct BackupPoint {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PitrCoverage {
+    /// What the window comes from.
+    pub source: CoverageSource,
     pub archive: String,
     pub segments: usize,
     pub newest_archived: Option<DateTime<Utc>>,
     /// Merged windows, oldest first.
     pub windows: Vec<Window>,
     pub gaps: Vec<Gap>,
+}
+
+/// Where a point-in-time window comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CoverageSource {
+    /// A PostgreSQL WAL archive scanned segment by segment.
+    WalArchive,
+    /// The simulator's WAL archive series.
+    Simulated,
+    /// RDS's restorable window (automated backups).
+    Rds,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -199,6 +223,7 @@ pub fn build(
                             last_verified: verified::last(history, &env.name, &series, &base.name)
                                 .cloned(),
                             tainted: tainted(base.ended),
+                            failed: false,
                             wal_reach: reach,
                             wal_complete: complete,
                             series: series.clone(),
@@ -234,6 +259,7 @@ pub fn build(
                         time,
                         bytes: Some(f.size),
                         tainted: tainted(time),
+                        failed: false,
                         wal_reach: None,
                         wal_complete: None,
                     });
@@ -265,6 +291,7 @@ pub fn build(
             }
         }
         out.pitr = Some(PitrCoverage {
+            source: CoverageSource::WalArchive,
             archive: s.dir.display().to_string(),
             segments: s.segments.len(),
             newest_archived: s.segments.iter().map(|g| g.archived_at).max(),
@@ -283,6 +310,359 @@ pub fn build(
         });
     }
     Ok(out)
+}
+
+/// A simulated backup's name: its series and the time it completed
+/// (`prod-snapshots-20261126T101500Z`), the name its verifications are recorded under.
+pub fn sim_backup_name(series: &str, at: DateTime<Utc>) -> String {
+    format!("{series}-{}", at.format("%Y%m%dT%H%M%SZ"))
+}
+
+/// The list of a simulated database from the simulator's state: the backups of `series` (each
+/// series' last 24 h, failed attempts too; a WAL archive series is the window, not a list of
+/// backups) and the window its WAL archive covers (from the oldest good backup listed to how
+/// far the archive reaches).
+pub fn from_sim(
+    env: &Environment,
+    db: &str,
+    series: &[crate::sim::SimPoints],
+    onset: Option<DateTime<Utc>>,
+    history: &[Verification],
+) -> RestorePoints {
+    let tainted = |t: DateTime<Utc>| onset.is_some_and(|o| t >= o);
+    let reach = series
+        .iter()
+        .filter_map(|p| p.window.map(|(_, to)| to))
+        .max();
+    let mut backups: Vec<BackupPoint> = series
+        .iter()
+        .filter(|p| !crate::recovery::is_wal_archive(&p.kind))
+        .flat_map(|points| {
+            points.backups.iter().map(move |b| {
+                let name = sim_backup_name(&points.series, b.at);
+                BackupPoint {
+                    series: points.series.clone(),
+                    kind: points.kind.clone(),
+                    last_verified: verified::last(history, &env.name, &points.series, &name)
+                        .cloned(),
+                    name,
+                    time: b.at,
+                    bytes: Some(b.bytes),
+                    tainted: b.tainted || tainted(b.at),
+                    failed: !b.ok,
+                    wal_reach: reach.filter(|to| *to > b.at),
+                    wal_complete: reach.map(|_| true),
+                }
+            })
+        })
+        .collect();
+    backups.sort_by_key(|b| std::cmp::Reverse(b.time));
+    let oldest_good = backups
+        .iter()
+        .filter(|b| !b.failed && !b.tainted)
+        .min_by_key(|b| b.time);
+    let pitr = match (oldest_good, reach) {
+        (Some(from), Some(to)) if to > from.time => Some(PitrCoverage {
+            source: CoverageSource::Simulated,
+            archive: "simulated WAL archive".to_string(),
+            segments: 0,
+            newest_archived: Some(to),
+            windows: vec![Window {
+                from: from.time,
+                to,
+                base: from.name.clone(),
+            }],
+            gaps: Vec::new(),
+        }),
+        _ => None,
+    };
+    RestorePoints {
+        environment: env.name.clone(),
+        database: db.to_string(),
+        onset,
+        backups,
+        pitr,
+        problems: Vec::new(),
+    }
+}
+
+/// `warroom restore-points` on a simulated environment: a fresh simulator (seeded like the
+/// console's, `--seed`) lists every backup series and its WAL archive's window.
+pub fn sim_list(
+    env: &Environment,
+    db: &str,
+    seed: u64,
+    now: DateTime<Utc>,
+    onset: Option<DateTime<Utc>>,
+    history: &[Verification],
+) -> Result<RestorePoints, RestorePointsError> {
+    if env.database(db).is_none() {
+        return Err(RestorePointsError::UnknownDatabase {
+            name: crate::text::echo(db),
+            known: env.names(crate::env::NameKind::Database).join(", "),
+        });
+    }
+    let sim = crate::sim::Sim::new(env, seed, now);
+    let mut series = Vec::new();
+    for b in &env.backups {
+        series.push(
+            sim.recovery_points(b.name.get_ref())
+                .map_err(|e| RestorePointsError::Sim(e.to_string()))?,
+        );
+    }
+    Ok(from_sim(env, db, &series, onset, history))
+}
+
+/// The list of an RDS instance: its snapshots (automated and manual; time, type, allocated
+/// size, status) and the restorable window (`DescribeDBInstanceAutomatedBackups`'
+/// `RestoreWindow`, else `LatestRestorableTime` back over the retention period).
+#[cfg(feature = "aws")]
+pub async fn aws_list(
+    env: &Environment,
+    db: &str,
+    connector: &crate::telemetry::aws::Connector,
+    onset: Option<DateTime<Utc>>,
+    history: &[Verification],
+) -> Result<RestorePoints, RestorePointsError> {
+    let problem = |problem: String| RestorePointsError::Aws {
+        db: db.to_string(),
+        problem,
+    };
+    let def = env
+        .database(db)
+        .ok_or_else(|| RestorePointsError::UnknownDatabase {
+            name: crate::text::echo(db),
+            known: env.names(crate::env::NameKind::Database).join(", "),
+        })?;
+    let aws = def
+        .aws
+        .as_ref()
+        .map(|a| a.get_ref())
+        .ok_or_else(|| RestorePointsError::NotPostgres { db: db.to_string() })?;
+    let instance = aws.instance.clone().ok_or_else(|| {
+        problem(
+            "an Aurora cluster: its restore points are not listed yet (only RDS instances)"
+                .to_string(),
+        )
+    })?;
+    let region = env
+        .region(def.region.get_ref())
+        .ok_or_else(|| problem("unknown region".to_string()))?;
+    let rds = connector.rds(&region.id, region.profile.as_deref()).await;
+    let mut out = RestorePoints {
+        environment: env.name.clone(),
+        database: db.to_string(),
+        onset,
+        backups: Vec::new(),
+        pitr: None,
+        problems: Vec::new(),
+    };
+    let window = match crate::recovery::aws::restorable_window(&rds, &instance).await {
+        Ok(w) => Some(w),
+        Err(e) => {
+            out.problems.push(e.to_string());
+            None
+        }
+    };
+    // The series that counts a snapshot (its instance and type), when the environment names
+    // one.
+    let series_of = |snapshot_type: Option<&str>| {
+        env.backups
+            .iter()
+            .find(|b| {
+                b.aws_snapshots.as_ref().is_some_and(|a| {
+                    let a = a.get_ref();
+                    a.instance == instance
+                        && a.kind.aws_type().is_none_or(|t| Some(t) == snapshot_type)
+                })
+            })
+            .map_or_else(|| "rds".to_string(), |b| b.name.get_ref().clone())
+    };
+    let tainted = |t: DateTime<Utc>| onset.is_some_and(|o| t >= o);
+    let snapshots = crate::telemetry::aws::rds::describe_snapshots(
+        &rds,
+        &region.id,
+        std::slice::from_ref(&instance),
+    )
+    .await
+    .map_err(|e| problem(e.to_string()))?;
+    for snap in &snapshots {
+        let Some(time) = snap
+            .snapshot_create_time()
+            .and_then(crate::telemetry::aws::to_utc)
+        else {
+            continue;
+        };
+        let name = snap
+            .db_snapshot_identifier()
+            .unwrap_or_default()
+            .to_string();
+        let status = snap.status().unwrap_or("unknown");
+        let series = series_of(snap.snapshot_type());
+        out.backups.push(BackupPoint {
+            series: series.clone(),
+            kind: format!("RDS {}", snap.snapshot_type().unwrap_or("snapshot")),
+            last_verified: verified::last(history, &env.name, &series, &name).cloned(),
+            name,
+            time,
+            bytes: snap
+                .allocated_storage()
+                .and_then(|gib| u64::try_from(gib).ok())
+                .map(|gib| gib << 30),
+            tainted: tainted(time),
+            failed: matches!(status, "failed" | "error"),
+            wal_reach: window.map(|w| w.latest).filter(|l| *l > time),
+            wal_complete: None,
+        });
+    }
+    out.backups.sort_by_key(|b| std::cmp::Reverse(b.time));
+    out.pitr = window.map(|w| PitrCoverage {
+        source: CoverageSource::Rds,
+        archive: format!("RDS automated backups of {instance} ({})", w.source_of),
+        segments: 0,
+        newest_archived: Some(w.latest),
+        windows: vec![Window {
+            from: w.earliest,
+            to: w.latest,
+            base: "automated backups".to_string(),
+        }],
+        gaps: Vec::new(),
+    });
+    Ok(out)
+}
+
+impl RestorePoints {
+    /// `--at`: whether a restore can reach `at`, by the one resolver against this list (the
+    /// simulator and RDS; PostgreSQL plans against its archive, `check_point`).
+    pub fn check(
+        &self,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<crate::recovery::Resolved, crate::recovery::ResolveError> {
+        let known = crate::recovery::Known {
+            onset: self.onset,
+            ..crate::recovery::Known::default()
+        }
+        .with(&self.listed());
+        crate::recovery::resolve(crate::recovery::RestoreTo::At(at), &known, now)
+    }
+
+    /// What the list adds to what the engine knows (`recovery::Known::with`): the good
+    /// backups (not failed, not tainted), the windows and the gaps.
+    pub fn listed(&self) -> crate::recovery::Listed {
+        use crate::recovery::Span;
+        let mut listed = crate::recovery::Listed {
+            // A window starts where a base backup ended (RDS: its earliest restorable time).
+            backups: self
+                .backups
+                .iter()
+                .filter(|b| !b.failed && !b.tainted)
+                .map(|b| b.time)
+                .chain(
+                    self.pitr
+                        .iter()
+                        .flat_map(|p| p.windows.iter().map(|w| w.from)),
+                )
+                .collect(),
+            windows: self
+                .pitr
+                .iter()
+                .flat_map(|p| p.windows.iter())
+                .map(|w| Span {
+                    from: w.from,
+                    to: w.to,
+                })
+                .collect(),
+            gaps: self
+                .pitr
+                .iter()
+                .flat_map(|p| p.gaps.iter())
+                .map(|g| Span {
+                    from: g.from,
+                    to: g.to,
+                })
+                .collect(),
+        };
+        listed.backups.sort();
+        listed.backups.dedup();
+        listed
+    }
+}
+
+/// The list the console's restore-point picker shows for a `db.restore` of `db` from
+/// `series`: from the simulator's state, or (PostgreSQL) the backup directories and the WAL
+/// archive, read on a blocking thread; with the verification history. Run off the UI thread.
+pub async fn for_console(
+    env: Environment,
+    sim: Option<std::sync::Arc<std::sync::Mutex<crate::sim::Sim>>>,
+    aws_endpoint: Option<String>,
+    db: String,
+    series: String,
+    onset: Option<DateTime<Utc>>,
+) -> Result<RestorePoints, RestorePointsError> {
+    let name = db.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let history = verified::default_path()
+            .map(|p| verified::load(&p))
+            .unwrap_or_default();
+        match sim {
+            Some(sim) if env.is_simulated() => {
+                let sim = sim.lock().map_err(|_| RestorePointsError::SimCrashed)?;
+                // The step's series, and the WAL archive that extends it.
+                let mut points = vec![
+                    sim.recovery_points(&series)
+                        .map_err(|e| RestorePointsError::Sim(e.to_string()))?,
+                ];
+                for b in env
+                    .backups
+                    .iter()
+                    .filter(|b| crate::recovery::is_wal_archive(&b.kind))
+                {
+                    if let Ok(p) = sim.recovery_points(b.name.get_ref()) {
+                        points.push(p);
+                    }
+                }
+                Ok(Listing::Done(from_sim(&env, &db, &points, onset, &history)))
+            }
+            _ if is_aws(&env, &db) => Ok(Listing::Aws(Box::new(env), history)),
+            _ => build(&env, Some(&db), onset, &history).map(Listing::Done),
+        }
+    });
+    match read
+        .await
+        .map_err(|e| RestorePointsError::Sim(e.to_string()))??
+    {
+        Listing::Done(list) => Ok(list),
+        #[cfg(feature = "aws")]
+        Listing::Aws(env, history) => {
+            // The console's AWS endpoint (`--endpoint-url`), else the environment file's.
+            let options = crate::backends::WireOptions {
+                seed: 0,
+                clock: crate::clock::SessionClock::new(std::time::Instant::now(), Utc::now(), 1.0),
+                endpoint_url: aws_endpoint,
+            };
+            let connector = crate::backends::connector(&env, &options);
+            aws_list(&env, &name, &connector, onset, &history).await
+        }
+        #[cfg(not(feature = "aws"))]
+        Listing::Aws(..) => {
+            let _ = aws_endpoint;
+            Err(RestorePointsError::NotPostgres { db: name })
+        }
+    }
+}
+
+/// What the blocking part of [`for_console`] found.
+enum Listing {
+    Done(RestorePoints),
+    /// An RDS instance: listed by async calls after.
+    Aws(Box<Environment>, Vec<Verification>),
+}
+
+/// Whether `db` is bound to RDS (and not to a PostgreSQL server warroom reaches itself).
+fn is_aws(env: &Environment, db: &str) -> bool {
+    env.database(db)
+        .is_some_and(|d| d.postgres.is_none() && d.aws.is_some())
 }
 
 fn time(t: DateTime<Utc>) -> String {
@@ -317,7 +697,7 @@ impl RestorePoints {
         }
         let _ = writeln!(
             out,
-            "  {:<23} {:<12} {:<11} {:>9}  {:<28} file  notes",
+            "  {:<23} {:<18} {:<13} {:>9}  {:<28} file  notes",
             "time", "series", "kind", "size", "last verified"
         );
         for b in &self.backups {
@@ -326,6 +706,9 @@ impl RestorePoints {
                 |v| format!("{} {}", time(v.at), if v.ok { "ok" } else { "FAILED" }),
             );
             let mut notes = Vec::new();
+            if b.failed {
+                notes.push("FAILED".to_string());
+            }
             if b.tainted {
                 notes.push("TAINTED".to_string());
             }
@@ -338,7 +721,7 @@ impl RestorePoints {
             }
             let _ = writeln!(
                 out,
-                "  {:<23} {:<12} {:<11} {:>9}  {:<28} {}  {}",
+                "  {:<23} {:<18} {:<13} {:>9}  {:<28} {}  {}",
                 time(b.time),
                 crate::text::field(&b.series),
                 crate::text::field(&b.kind),
@@ -353,13 +736,24 @@ impl RestorePoints {
                 "\nPoint in time: not configured (a base_backup series naming this database and its wal_archive)\n",
             ),
             Some(p) => {
-                let _ = writeln!(
-                    out,
-                    "\nPoint in time (WAL archive {}: {} segments, newest archived {})",
-                    p.archive,
-                    p.segments,
-                    p.newest_archived.map_or_else(|| "never".to_string(), time)
-                );
+                let newest = p.newest_archived.map_or_else(|| "never".to_string(), time);
+                let _ = match p.source {
+                    CoverageSource::WalArchive => writeln!(
+                        out,
+                        "\nPoint in time (WAL archive {}: {} segments, newest archived {newest})",
+                        p.archive, p.segments,
+                    ),
+                    CoverageSource::Simulated => writeln!(
+                        out,
+                        "\nPoint in time ({}, newest archived {newest})",
+                        p.archive
+                    ),
+                    CoverageSource::Rds => writeln!(
+                        out,
+                        "\nPoint in time ({}; latest restorable {newest})",
+                        p.archive
+                    ),
+                };
                 if p.windows.is_empty() {
                     out.push_str("  no window: no base backup with archived WAL after it\n");
                 }
@@ -389,7 +783,10 @@ impl RestorePoints {
                         exact(g.to),
                     );
                 }
-                out.push_str("  (window: times a restore can reach: after a base backup ended, with every WAL segment archived up to it)\n");
+                out.push_str(match p.source {
+                    CoverageSource::Rds => "  (window: the times RDS can restore the instance to, from its automated backups)\n",
+                    CoverageSource::WalArchive | CoverageSource::Simulated => "  (window: times a restore can reach: after a base backup ended, with every WAL segment archived up to it)\n",
+                });
             }
         }
         for p in &self.problems {

@@ -156,3 +156,78 @@ async fn the_backend_restores_into_the_environments_restore_instance() {
         "pynomaly-prod-pitr"
     );
 }
+
+/// `warroom restore-points` on an RDS instance (moto): its snapshots with the same columns as
+/// PostgreSQL's list (time, kind, size, last verified, TAINTED after `--onset`) and the
+/// restorable window; `--at` outside the window is refused naming it (exit 1), inside accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_points_lists_the_snapshots_and_the_window() {
+    let Some(moto) = Moto::start() else { return };
+    let seeded = seed_two_regions(&moto, 2.0).await;
+    let files = Scratch::new("aws-points");
+    let env_path = files.0.join("aws.toml");
+    std::fs::write(&env_path, two_region_env(&seeded)).expect("env");
+    let rds = rds(&moto, "us-west-2").await;
+    let window = restorable_window(&rds, "pynomaly-prod")
+        .await
+        .expect("window");
+    let env_arg = env_path.display().to_string();
+    let base = [
+        "--env",
+        &env_arg,
+        "--endpoint-url",
+        &moto.url,
+        "restore-points",
+    ];
+    let (code, out, err, took) = run_warroom(&[&base[..], &["--db", "primary"]].concat(), &files.0);
+    println!("{out}{err}");
+    // Measured (BENCHMARKS.md): the whole command against moto.
+    println!("restore-points on moto: {} ms", took.as_millis());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("pynomaly-prod-manual-1"), "{out}");
+    assert!(out.contains("RDS manual"), "{out}");
+    assert!(out.contains("last verified"), "{out}");
+    assert!(out.contains("window "), "{out}");
+    assert!(
+        out.contains("RDS automated backups of pynomaly-prod"),
+        "{out}"
+    );
+
+    // JSON: the same list, the window RDS gave.
+    let (code, json, err, _) = run_warroom(&[&base[..], &["--json"]].concat(), &files.0);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let w = &v["pitr"]["windows"][0];
+    let from = chrono::DateTime::parse_from_rfc3339(w["from"].as_str().expect("from"))
+        .expect("time")
+        .with_timezone(&Utc);
+    assert_eq!(from.timestamp(), window.earliest.timestamp());
+    assert!(
+        v["backups"]
+            .as_array()
+            .is_some_and(|b| b.iter().any(|b| b["name"] == "pynomaly-prod-manual-1"))
+    );
+
+    // --onset before the snapshot: it is TAINTED.
+    let onset = (window.earliest - TimeDelta::hours(2)).to_rfc3339();
+    let (_, out, _, _) = run_warroom(&[&base[..], &["--onset", &onset]].concat(), &files.0);
+    assert!(
+        out.lines()
+            .any(|l| l.contains("pynomaly-prod-manual-1") && l.contains("TAINTED")),
+        "{out}"
+    );
+
+    // --at: outside the window refused with it; inside accepted.
+    let outside = (window.earliest - TimeDelta::hours(1)).to_rfc3339();
+    let (code, _, err, _) = run_warroom(&[&base[..], &["--at", &outside]].concat(), &files.0);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("refused"), "{err}");
+    assert!(
+        err.contains(&window.earliest.format("%Y-%m-%d %H:%M:%S").to_string()),
+        "{err}"
+    );
+    let inside = (window.earliest + (window.latest - window.earliest) / 2).to_rfc3339();
+    let (code, _, err, _) = run_warroom(&[&base[..], &["--at", &inside]].concat(), &files.0);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("restore point"), "{err}");
+}

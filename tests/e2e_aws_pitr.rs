@@ -101,6 +101,17 @@ fn restore_to_a_time_calls_aws_only_after_the_typed_confirmation() {
     tui.wait_text("Step 1/1", T);
     // Let the panes read the snapshot series before asking.
     std::thread::sleep(Duration::from_secs(2));
+    // The restore-point picker lists the instance's snapshots and RDS's restorable window
+    // (built off the UI thread by RDS calls to the console's endpoint); Esc keeps the
+    // playbook's `to`.
+    tui.send("t");
+    let list = tui.wait_for("the RDS restore points", T, |s| {
+        s.contains("Restore point · step 1") && s.contains("RDS manual") && s.contains("window ")
+    });
+    println!("{list}");
+    assert!(list.contains("RDS automated"), "{list}");
+    tui.send("\x1b");
+    tui.wait_text("restore point kept: the playbook's to", T);
     tui.send("\r");
     let screen = tui.wait_text("Type primary", T);
     println!("{screen}");

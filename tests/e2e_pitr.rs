@@ -146,3 +146,187 @@ fn corruption_drill_restores_to_just_before_the_onset_at_80x24() {
         "{section}"
     );
 }
+
+/// The corruption drill again, with the restore point chosen in the console's picker (`t` on
+/// the restore step): the list loads off the UI thread, a typed time outside the window is
+/// refused with the window in the reason, a typed time 45 s before the onset is taken; the
+/// confirmation, the record, the scorecard's RPO and the report all name that point, and the
+/// record and the report say the operator picked it.
+fn picker_drill(cols: u16, rows: u16) {
+    let state = Scratch::new("pitr-picker");
+    let mut tui = Tui::spawn_in(
+        &[
+            "drill",
+            "corruption",
+            "--speed",
+            "60",
+            "--seed",
+            "7",
+            "--at",
+            "0s",
+        ],
+        cols,
+        rows,
+        state.path(),
+        &[],
+    );
+    tui.wait_text("not declared", Duration::from_secs(15));
+    std::thread::sleep(Duration::from_millis(500));
+    tui.send("\r");
+    let start = Instant::now();
+    let mut picker: Option<(String, String)> = None;
+    let mut typed: Option<chrono::DateTime<chrono::Utc>> = None;
+    let mut restore_dialog: Option<String> = None;
+    let card = loop {
+        assert!(
+            start.elapsed() < Duration::from_secs(180),
+            "drill not finished in 180 s; screen:\n{}",
+            tui.screen()
+        );
+        std::thread::sleep(Duration::from_millis(120));
+        let screen = tui.screen();
+        if screen.contains("Scorecard") && screen.contains("RPO achieved") {
+            break screen;
+        }
+        if picker.is_none() && screen.contains("t restore point") {
+            // The restore step: open the picker; the list arrives from the runtime.
+            let asked = Instant::now();
+            tui.send("t");
+            let shown = tui.wait_for("the restore-point list", Duration::from_secs(15), |s| {
+                s.contains("Restore point · step")
+                    && !s.contains("loading restore points")
+                    && s.contains("latest-verified-backup")
+            });
+            // Measured (BENCHMARKS.md): `t` to the list on screen, in a pty.
+            println!(
+                "picker: t to the list on screen in {} ms ({cols}x{rows})",
+                asked.elapsed().as_millis()
+            );
+            assert!(shown.contains("before-corruption (default)"), "{shown}");
+            assert!(shown.contains("window "), "{shown}");
+            assert!(shown.contains("verified"), "{shown}");
+            // The default is preselected.
+            assert!(
+                shown
+                    .lines()
+                    .any(|l| l.contains("› before-corruption (default)")),
+                "{shown}"
+            );
+            // A time before every backup: refused by the resolver, with the window.
+            tui.send("2000-01-01T00:00:00Z");
+            tui.send("\r");
+            let refused = tui.wait_text("refused:", Duration::from_secs(10));
+            assert!(refused.contains("window"), "{refused}");
+            // Esc alone (followed at once by more keys, a terminal reads Alt+key).
+            tui.send("\x1b");
+            std::thread::sleep(Duration::from_millis(400));
+            // 45 s before the onset (the drill's fault, to the second).
+            let journal = the_journal_in(state.path());
+            let since = journal_lines(&journal)
+                .iter()
+                .find(|l| l["kind"] == "disrupted")
+                .and_then(|l| l["since"].as_str().map(str::to_string))
+                .expect("the onset is on record");
+            let onset = chrono::DateTime::parse_from_rfc3339(&since)
+                .expect("since")
+                .with_timezone(&chrono::Utc);
+            let onset =
+                onset - chrono::TimeDelta::nanoseconds(onset.timestamp_subsec_nanos().into());
+            let at = onset - chrono::TimeDelta::seconds(45);
+            tui.send(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            std::thread::sleep(Duration::from_millis(200));
+            let before_enter = tui.screen();
+            tui.send("\r");
+            picker = Some((shown, before_enter));
+            typed = Some(at);
+            continue;
+        }
+        if screen.contains("restore to") && restore_dialog.is_none() {
+            restore_dialog = Some(screen.clone());
+        }
+        if let Some(name) = type_to_confirm(&screen) {
+            tui.send(&name);
+            tui.send("\r");
+            continue;
+        }
+        if screen.contains("/ Enter run it") {
+            tui.send("y");
+            continue;
+        }
+        if let Some("active") = step_status(&screen).as_deref() {
+            match common::next_checklist_key(&screen) {
+                Some(key) => tui.send(key),
+                None => tui.send("\r"),
+            }
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    };
+    let (list, typing) = picker.expect("the restore step offered the picker (t)");
+    let at = typed.expect("a time was typed");
+    println!("{list}\n{typing}");
+    let hms = at.format("%H:%M:%S").to_string();
+    // The confirmation shows the chosen point and what it loses.
+    let dialog = restore_dialog.expect("the restore confirmation showed its restore point");
+    println!("{dialog}\n{card}");
+    assert!(dialog.contains(&hms), "{dialog}");
+    assert!(dialog.contains("data lost"), "{dialog}");
+    assert!(dialog.contains("45s of good writes"), "{dialog}");
+    // The command and the backend's description name the picked point, not the playbook's.
+    let choice = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    assert!(dialog.contains(&format!("to={choice}")), "{dialog}");
+    assert!(!dialog.contains("to=before-corruption"), "{dialog}");
+    // The scorecard's RPO is the 45 s the choice gives up.
+    assert!(card.contains("45s"), "{card}");
+    tui.send("\x1b");
+    tui.send("q");
+    assert!(tui.wait_exit(Duration::from_secs(10)).success());
+
+    let journal = the_journal_in(state.path());
+    let lines = journal_lines(&journal);
+    let chosen = lines
+        .iter()
+        .find(|l| l["kind"] == "restore_point_chosen")
+        .expect("restore_point_chosen recorded");
+    assert_eq!(chosen["choice"], choice.as_str());
+    assert_eq!(chosen["picked"], true);
+    assert_eq!(chosen["loss_secs"].as_f64(), Some(45.0));
+    let operator = lines[0]["operator"].as_str().expect("operator").to_string();
+    assert_eq!(chosen["by"], operator.as_str());
+    let rpo = lines
+        .iter()
+        .find(|l| l["kind"] == "rpo_captured")
+        .expect("rpo_captured");
+    assert_eq!(rpo["seconds"].as_f64(), Some(45.0));
+    assert_eq!(rpo["window_from"], chosen["point"]);
+    let out = Command::new(BIN)
+        .arg("report")
+        .arg(&journal)
+        .output()
+        .expect("report");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    let section = report
+        .split("### Restore point")
+        .nth(1)
+        .expect("a Restore point section");
+    assert!(
+        section.contains(&at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        "{section}"
+    );
+    assert!(
+        section.contains(&format!(
+            "chosen as `{choice}` by {operator} (in the console's restore-point picker)"
+        )),
+        "{section}"
+    );
+}
+
+#[test]
+fn the_picker_chooses_a_typed_point_at_80x24() {
+    picker_drill(80, 24);
+}
+
+#[test]
+fn the_picker_chooses_a_typed_point_at_140x42() {
+    picker_drill(140, 42);
+}

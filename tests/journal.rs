@@ -1425,6 +1425,7 @@ fn one_of_each() -> Vec<Event> {
             onset: Some(since),
             loss_secs: Some(1.0),
             by: "alice".into(),
+            picked: true,
         },
         Event::RpoCaptured {
             step: step(),

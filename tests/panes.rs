@@ -66,6 +66,7 @@ fn backup(name: &str, kind: &str, every: Dur, last: DateTime<Utc>, size: u64) ->
         attempts_24h: 24,
         successes_24h: 24,
         size_bytes: Some(size),
+        last_verified: None,
     }
 }
 

@@ -305,6 +305,27 @@ async fn a_missing_wal_segment_refuses_a_point_inside_the_gap() {
     // A bad time is bad input.
     let o = run(&["--at", "yesterday"]);
     assert_eq!(o.status.code(), Some(2));
+
+    // The console's picker builds the same list (off the UI thread) and checks a typed time
+    // with the one resolver against it: inside the gap refused naming the window and the gap,
+    // before it accepted as a point in time.
+    let list = warroom::restore_points::for_console(
+        lab.env.clone(),
+        None,
+        None,
+        "primary".to_string(),
+        "base".to_string(),
+        None,
+    )
+    .await
+    .expect("the picker's list");
+    assert_eq!(list.pitr.as_ref().map(|p| p.gaps.len()), Some(1));
+    let now = Utc::now();
+    let e = list.check(inside, now).expect_err("inside the gap");
+    let words = e.to_string();
+    assert!(words.contains("window") && words.contains("gap"), "{words}");
+    let ok = list.check(before, now).expect("before the gap");
+    assert_eq!(ok.basis, warroom::recovery::Basis::PointInTime);
 }
 
 /// `backup.verify` keeps history: each result lands in `verifications.jsonl` beside the

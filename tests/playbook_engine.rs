@@ -369,6 +369,7 @@ impl World {
                         attempts_24h: 10,
                         successes_24h: 10,
                         size_bytes: None,
+                        last_verified: None,
                     }
                 })
                 .collect(),
@@ -3204,4 +3205,123 @@ fn a_not_applicable_item_needs_a_reason_counts_as_done_and_can_apply_again() {
     // It counts as done: the step can be requested.
     let req = open_request(&mut e, 0, 7);
     assert_eq!(req.step, 0);
+}
+
+/// `Input::ChooseRestorePoint`: refused by the resolver with the reason (nothing recorded, the
+/// playbook's choice stands); accepted, it is what the confirmation resolves, the executor is
+/// given and `restore_point_chosen` records (`picked`); a replayed engine keeps the pick.
+#[test]
+fn a_picked_restore_point_is_checked_recorded_and_survives_a_replay() {
+    use warroom::recovery::{Listed, RestoreTo, Span};
+    let src = r#"
+id = "restore"
+title = "Restore"
+scenario = "corruption"
+rto = "1h"
+rpo = "15m"
+[[steps]]
+id = "restore"
+title = "Restore"
+target = "30m"
+action = "db.restore"
+with = { db = "primary", backup = "snapshots" }
+capture_rpo = true
+"#;
+    let pb = load(src);
+    let s = settings(&pb);
+    let mut e = Engine::new(pb.clone(), s.clone());
+    let mut recorded = Vec::new();
+    let mut keep = |fx: &[Effect], at| {
+        for ev in events(fx) {
+            recorded.push((at, ev.clone()));
+        }
+    };
+    keep(&e.handle(Input::Declare, t(0)), t(0));
+    keep(&e.tick(t(30), &World::healthy().sample(t(30))), t(30));
+    // snapshots' newest good backup is t(-360); an older one at t(-1260) and a window from it
+    // to t(-900) come from the list.
+    let listed = Listed {
+        backups: vec![t(-1260)],
+        windows: vec![Span {
+            from: t(-1260),
+            to: t(-900),
+        }],
+        gaps: vec![Span {
+            from: t(-900),
+            to: t(-360),
+        }],
+    };
+    // In the gap: refused, the windows and the gap named; nothing picked, nothing recorded.
+    let fx = e.handle(
+        Input::ChooseRestorePoint {
+            step: 0,
+            to: RestoreTo::At(t(-600)),
+            listed: listed.clone(),
+        },
+        t(40),
+    );
+    assert!(events(&fx).is_empty());
+    let why = fx
+        .iter()
+        .find_map(|f| match f {
+            Effect::Refused { why, .. } => Some(why.clone()),
+            _ => None,
+        })
+        .expect("refused");
+    assert!(why.contains("window") && why.contains("gap"), "{why}");
+    assert_eq!(e.picked_restore_point(0), None);
+    // Inside the first window: taken.
+    let to = RestoreTo::At(t(-1000));
+    let fx = e.handle(
+        Input::ChooseRestorePoint {
+            step: 0,
+            to,
+            listed,
+        },
+        t(45),
+    );
+    assert!(
+        !fx.iter().any(|f| matches!(f, Effect::Refused { .. })),
+        "{fx:?}"
+    );
+    assert_eq!(e.picked_restore_point(0), Some(to));
+    keep(&e.handle(Input::Request { step: 0 }, t(50)), t(50));
+    let fx = e.handle(
+        Input::Confirm {
+            step: 0,
+            typed: None,
+        },
+        t(60),
+    );
+    keep(&fx, t(60));
+    let chosen = events(&fx)
+        .into_iter()
+        .find(|ev| matches!(ev, Event::RestorePointChosen { .. }))
+        .expect("chosen");
+    match chosen {
+        Event::RestorePointChosen {
+            choice,
+            point,
+            backup_at,
+            picked,
+            ..
+        } => {
+            assert_eq!(
+                (*choice, *point, *backup_at, *picked),
+                (to, t(-1000), t(-1260), true)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // The executor is told that exact point.
+    let exec = fx
+        .iter()
+        .find_map(|f| match f {
+            Effect::Execute { exec, .. } => Some(format!("{exec:?}")),
+            _ => None,
+        })
+        .expect("executes");
+    assert!(exec.contains("At("), "{exec}");
+    let again = Engine::replay(pb, s, recorded).expect("replay");
+    assert_eq!(again.picked_restore_point(0), Some(to));
 }

@@ -11,11 +11,61 @@ use crate::telemetry::source::BoxFuture;
 pub struct SimBackend {
     sim: Arc<Mutex<Sim>>,
     clock: SessionClock,
+    /// Where `backup.verify` results go (`verifications.jsonl`), and the environment's name.
+    history: Option<(std::path::PathBuf, String)>,
 }
 
 impl SimBackend {
     pub fn new(sim: Arc<Mutex<Sim>>, clock: SessionClock) -> Self {
-        SimBackend { sim, clock }
+        SimBackend {
+            sim,
+            clock,
+            history: None,
+        }
+    }
+
+    /// Records each simulated `backup.verify` in the verification history at `path` (the same
+    /// file PostgreSQL's verifications go to), so `status`, `restore-points` and the picker
+    /// show "last verified" in drills too.
+    pub fn with_history(mut self, path: Option<std::path::PathBuf>, environment: &str) -> Self {
+        self.history = path.map(|p| (p, environment.to_string()));
+        self
+    }
+
+    /// Appends the simulator's newest verification of `series` to the history (a failure to
+    /// write is logged: the journal records the verification as the step's output anyway).
+    fn record_verification(
+        &self,
+        sim: &Sim,
+        series: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        outcome: &Result<Vec<String>, String>,
+    ) {
+        let Some((path, environment)) = &self.history else {
+            return;
+        };
+        // Only a verification this call made (one refused before it verified is none).
+        let Some((backup_at, at, ok)) = sim
+            .last_verification(series)
+            .filter(|(_, at, _)| at.timestamp() == now.timestamp())
+        else {
+            return;
+        };
+        let detail = match outcome {
+            Ok(lines) => lines.last().cloned().unwrap_or_default(),
+            Err(e) => e.clone(),
+        };
+        let v = crate::recovery::verified::Verification {
+            environment: environment.clone(),
+            series: series.to_string(),
+            backup: crate::restore_points::sim_backup_name(series, backup_at),
+            at,
+            ok,
+            detail: crate::text::clip(&detail, 300).into_owned(),
+        };
+        if let Err(e) = crate::recovery::verified::record(path, &v) {
+            tracing::warn!(path = %path.display(), "verification history not written: {e}");
+        }
     }
 }
 
@@ -47,7 +97,11 @@ impl ActionBackend for SimBackend {
                 .lock()
                 .map_err(|_| "the simulator crashed earlier; restart warroom".to_string())?;
             sim.advance(now);
-            sim.execute(call, now).map_err(|e| e.to_string())
+            let outcome = sim.execute(call, now).map_err(|e| e.to_string());
+            if let Call::BackupVerify(c) = call {
+                self.record_verification(&sim, &c.backup, now, &outcome);
+            }
+            outcome
         })
     }
 }

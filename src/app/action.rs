@@ -56,6 +56,12 @@ pub enum Action {
         ticket: u64,
         result: Result<String, String>,
     },
+    /// The restore-point list a `db.restore` step's picker asked for (`t`), built off the UI
+    /// thread, or why it could not be.
+    RestorePoints {
+        step: usize,
+        result: Result<Box<crate::restore_points::RestorePoints>, String>,
+    },
     /// The terminal went away.
     Quit,
     /// A signal arrived: SIGTERM and SIGHUP end the console (a running step is recorded
@@ -141,5 +147,14 @@ pub enum Effect {
     },
     /// A new incident was loaded: the next record starts a new journal file.
     NewIncident,
+    /// Build the restore-point list of a `db.restore` step's database and backup series (off
+    /// the UI thread: it reads backup directories and the WAL archive, or locks the simulator)
+    /// and send it back as [`Action::RestorePoints`].
+    LoadRestorePoints {
+        step: usize,
+        db: String,
+        series: String,
+        onset: Option<DateTime<Utc>>,
+    },
     Quit,
 }

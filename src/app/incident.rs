@@ -150,6 +150,8 @@ pub struct Incident {
     pub card: Scroll,
     /// Describes a built-in action's exact call in the backend's words (the dialog shows it).
     pub describer: Option<crate::actions::Describer>,
+    /// The restore-point picker of the current `db.restore` step (`t`).
+    pub points: Option<super::points::PointPicker>,
 }
 
 impl Incident {
@@ -168,6 +170,7 @@ impl Incident {
             detail: Scroll::default(),
             card: Scroll::default(),
             describer: None,
+            points: None,
         }
     }
 
@@ -190,6 +193,7 @@ impl Incident {
         if self.engine.current() != before {
             self.item = 0;
             self.detail = Scroll::default();
+            self.points = None;
         }
         out
     }
@@ -231,6 +235,7 @@ impl Incident {
         if self.engine.current() != before {
             self.item = 0;
             self.detail = Scroll::default();
+            self.points = None;
         }
         out
     }
@@ -303,6 +308,7 @@ impl Incident {
                     self.confirm = None;
                     self.editor = None;
                     self.prompt = None;
+                    self.points = None;
                 }
             }
         }
@@ -401,6 +407,101 @@ impl Incident {
                     },
                 ));
                 Vec::new()
+            }
+        }
+    }
+
+    /// `t` on a `db.restore` step: opens the restore-point picker and asks the runtime for
+    /// its list (built off the UI thread; the picker says "loading" until it arrives).
+    pub fn open_points(&mut self, flash: &mut Option<Said>) -> Vec<Effect> {
+        let Some(step) = self.current() else {
+            *flash = Some(self.nothing_current().into());
+            return Vec::new();
+        };
+        let Some(target) = self.engine.restore_target(step) else {
+            *flash = Some(
+                "t chooses the restore point of a db.restore step; this step restores nothing"
+                    .into(),
+            );
+            return Vec::new();
+        };
+        match self.engine.status(step) {
+            Some(StepStatus::Active | StepStatus::Failed(_)) => {}
+            Some(other) => {
+                *flash = Some(
+                    format!(
+                        "the step is {}: its restore point cannot change now",
+                        other.label()
+                    )
+                    .into(),
+                );
+                return Vec::new();
+            }
+            None => return Vec::new(),
+        }
+        self.points = Some(super::points::PointPicker::new(
+            step,
+            target.db.clone(),
+            target.backup.clone(),
+        ));
+        vec![Effect::LoadRestorePoints {
+            step,
+            db: target.db,
+            series: target.backup,
+            onset: target.onset,
+        }]
+    }
+
+    /// A key in the restore-point picker. A choice goes to the engine, which checks it with
+    /// the resolver: accepted, the confirmation opens (showing the point, the data lost and
+    /// the evidence); refused, the picker stays open with the reason.
+    pub fn points_key(
+        &mut self,
+        key: super::points::Key,
+        now: DateTime<Utc>,
+        flash: &mut Option<Said>,
+    ) -> Vec<Effect> {
+        use super::points::PickerKey;
+        let Some(picker) = &mut self.points else {
+            return Vec::new();
+        };
+        let step = picker.step;
+        match picker.key(key) {
+            PickerKey::Stay => Vec::new(),
+            PickerKey::Close => {
+                self.points = None;
+                let kept = match self.engine.picked_restore_point(step) {
+                    Some(to) => format!("restore point kept: {to} (picked earlier)"),
+                    None => match self.engine.restore_target(step).and_then(|t| t.to) {
+                        Some(to) => format!("restore point kept: the playbook's to = {to}"),
+                        None => "restore point kept: the playbook's default".to_string(),
+                    },
+                };
+                *flash = Some(kept.into());
+                Vec::new()
+            }
+            PickerKey::Choose(to, listed) => {
+                let mut refused = None;
+                let mut effects = self.handle(
+                    Input::ChooseRestorePoint { step, to, listed },
+                    now,
+                    &mut refused,
+                );
+                match refused {
+                    None if self.engine.picked_restore_point(step) == Some(to) => {
+                        self.points = None;
+                        effects.extend(self.enter(now, flash));
+                    }
+                    refused => {
+                        if let Some(p) = &mut self.points {
+                            p.refused = Some(refused.map_or_else(
+                                || format!("restore point {to} was not taken"),
+                                |r| r.text,
+                            ));
+                        }
+                    }
+                }
+                effects
             }
         }
     }
@@ -678,10 +779,12 @@ pub fn describe(event: &Event) -> String {
             point,
             loss_secs,
             by,
+            picked,
             ..
         } => format!(
-            "{step}: restore point {} chosen by {by} ({choice}){}",
+            "{step}: restore point {} chosen by {by}{} ({choice}){}",
             point.format("%H:%M:%S"),
+            if *picked { " in the picker" } else { "" },
             loss_secs
                 .map(|s| format!(", data lost {}", crate::duration::rpo_span(s)))
                 .unwrap_or_default()

@@ -8,6 +8,7 @@ pub mod joined;
 pub mod journal_writer;
 pub mod output_gate;
 pub mod pace;
+pub mod points;
 pub mod runtime;
 
 use chrono::{DateTime, Utc};
@@ -173,6 +174,9 @@ pub struct App {
     /// Earlier drills per playbook id (median and 90th percentile per step), read before the
     /// terminal was taken ([`crate::past::load`]) for every playbook the console offers.
     pub past_drills: std::collections::BTreeMap<String, crate::past::PastDrills>,
+    /// `--endpoint-url` (or `$AWS_ENDPOINT_URL`): the restore-point picker's RDS calls go
+    /// where the console's other AWS calls go.
+    pub aws_endpoint: Option<String>,
     /// Set when a journal write failed: the record is not safe, nothing may change the world.
     pub journal_error: Option<String>,
     /// `warroom follow`: the journal mirrored read-only; no key changes anything.
@@ -240,6 +244,7 @@ impl App {
             replaced: None,
             journal_path: None,
             past_drills: std::collections::BTreeMap::new(),
+            aws_endpoint: None,
             journal_error: None,
             following: None,
             share: None,
@@ -551,6 +556,18 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::RestorePoints { step, result } => {
+                self.dirty = true;
+                if let Some(picker) = self
+                    .incident
+                    .as_mut()
+                    .and_then(|i| i.points.as_mut())
+                    .filter(|p| p.step == step)
+                {
+                    picker.loaded(result.map(|list| *list));
+                }
+                Vec::new()
+            }
             Action::FollowFailed(why) => {
                 self.dirty = true;
                 self.say(format!("the followed journal cannot be read: {why}"));
@@ -835,10 +852,9 @@ impl App {
         }
         if self.filtering.is_some()
             && self.overlay.is_none()
-            && !self
-                .incident
-                .as_ref()
-                .is_some_and(|i| i.confirm.is_some() || i.prompt.is_some() || i.show_scorecard)
+            && !self.incident.as_ref().is_some_and(|i| {
+                i.confirm.is_some() || i.prompt.is_some() || i.points.is_some() || i.show_scorecard
+            })
             && self.on_filter_key(key)
         {
             return Vec::new();
@@ -1104,6 +1120,11 @@ impl App {
                 }
                 _ => Vec::new(),
             }
+        } else if incident.points.is_some() {
+            match points::Key::of(key.code) {
+                Some(k) => incident.points_key(k, now, &mut flash),
+                None => Vec::new(),
+            }
         } else if let Some(prompt) = &mut incident.prompt {
             match key.code {
                 KeyCode::Esc => {
@@ -1155,7 +1176,7 @@ impl App {
         if self.incident.is_none() {
             if matches!(
                 key.code,
-                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd' | 'x' | 'u')
+                KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 'a' | 'n' | 'd' | 'x' | 'u' | 't')
             ) {
                 self.say("no incident: p picks a playbook");
             } else {
@@ -1165,7 +1186,10 @@ impl App {
         }
         // The playbook's keys act only on what is on screen: never from the panes view, and
         // Space ticks only the item under the visible cursor (the playbook focused).
-        let playbook_key = matches!(key.code, KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r'));
+        let playbook_key = matches!(
+            key.code,
+            KeyCode::Enter | KeyCode::Char(' ' | 's' | 'r' | 't')
+        );
         let hidden = !self.visible_focus().contains(&Focus::Playbook);
         if playbook_key && hidden {
             self.say(Said::until(PLAYBOOK_HIDDEN, Until::PlaybookShown));
@@ -1192,6 +1216,7 @@ impl App {
             }
             KeyCode::Char('r') => incident.retry(now, &mut flash),
             KeyCode::Char('u') => incident.reminder_done(now, &mut flash),
+            KeyCode::Char('t') => incident.open_points(&mut flash),
             KeyCode::Char('a') => {
                 if incident.engine.is_finished() {
                     flash = Some("the incident is already over".into());
@@ -1439,6 +1464,115 @@ mod tests {
         assert_eq!(
             confirmed,
             "notify: CONFIRMED notify.webhook message=(3 lines, 21 characters) (attempt 1)"
+        );
+    }
+
+    /// The restore-point picker (`t`): asks the runtime for the list, says "loading" until it
+    /// arrives, shows a failure and still offers the named choices, a typed time and Esc (the
+    /// playbook's `to`); a refused choice keeps it open with the engine's reason; an accepted
+    /// one opens the confirmation with that point.
+    #[test]
+    fn the_restore_point_picker_loads_fails_refuses_and_chooses() {
+        let mut a = app(Mode::Drill);
+        let src = r#"
+id = "restore"
+title = "Restore"
+scenario = "custom"
+summary = "One restore."
+rto = "1h"
+rpo = "15m"
+
+[[steps]]
+id = "restore"
+title = "Restore the primary"
+target = "30m"
+action = "db.restore"
+with = { db = "primary", backup = "snapshots", to = "latest-verified-backup" }
+destructive = true
+"#;
+        let pb = crate::playbook::parse("restore.toml", src, &a.env).expect("valid playbook");
+        a.start_incident(pb);
+        key(&mut a, KeyCode::Enter); // declare
+        a.update(Action::Tick(a.now)); // the engine sees the picture
+        let screen = |a: &App| {
+            let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24))
+                .expect("terminal");
+            t.draw(|f| crate::ui::draw(f, a)).expect("draw");
+            let buf = t.backend().buffer().clone();
+            (0..buf.area.height)
+                .map(|y| {
+                    (0..buf.area.width)
+                        .map(|x| buf[(x, y)].symbol().to_string())
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert!(screen(&a).contains("t restore point"), "{}", screen(&a));
+        let effects = key(&mut a, KeyCode::Char('t'));
+        assert!(
+            matches!(
+                effects.as_slice(),
+                [Effect::LoadRestorePoints { step: 0, db, series, .. }]
+                    if db == "primary" && series == "snapshots"
+            ),
+            "{effects:?}"
+        );
+        assert!(screen(&a).contains("loading restore points…"));
+        // Nothing to choose while loading.
+        assert!(key(&mut a, KeyCode::Enter).is_empty());
+        a.update(Action::RestorePoints {
+            step: 0,
+            result: Err("the WAL archive cannot be read".into()),
+        });
+        let s = screen(&a);
+        assert!(s.contains("could not be listed"), "{s}");
+        assert!(s.contains("latest-verified-backup"), "{s}");
+        // Esc: the playbook's `to` stands.
+        key(&mut a, KeyCode::Esc);
+        let incident = a.incident.as_ref().expect("incident");
+        assert!(incident.points.is_none());
+        assert!(
+            a.flash.as_ref().is_some_and(|f| f
+                .text
+                .contains("the playbook's to = latest-verified-backup")),
+            "{:?}",
+            a.flash
+        );
+        // Open it again: a time before every backup is refused by the engine's resolver, and
+        // the picker stays open with why.
+        key(&mut a, KeyCode::Char('t'));
+        a.update(Action::RestorePoints {
+            step: 0,
+            result: Err("no list".into()),
+        });
+        for c in "2000-01-01T00:00:00Z".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        key(&mut a, KeyCode::Enter);
+        let incident = a.incident.as_ref().expect("incident");
+        let refused = incident
+            .points
+            .as_ref()
+            .and_then(|p| p.refused.clone())
+            .expect("refused, still open");
+        assert!(refused.contains("no good backup"), "{refused}");
+        assert!(incident.confirm.is_none());
+        assert!(screen(&a).contains("refused:"));
+        // Back to the list; latest-verified-backup is taken and the confirmation opens with it.
+        key(&mut a, KeyCode::Esc);
+        key(&mut a, KeyCode::Down);
+        key(&mut a, KeyCode::Enter);
+        let incident = a.incident.as_ref().expect("incident");
+        assert!(incident.points.is_none());
+        assert_eq!(
+            incident.engine.picked_restore_point(0),
+            Some(crate::recovery::RestoreTo::LatestVerifiedBackup)
+        );
+        let dialog = incident.confirm.as_ref().expect("the confirmation opened");
+        assert_eq!(
+            dialog.request.restore.as_ref().map(|r| r.to),
+            Some(crate::recovery::RestoreTo::LatestVerifiedBackup)
         );
     }
 

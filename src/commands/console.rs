@@ -258,6 +258,11 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     };
     let (playbooks, problems) = load_playbooks(&args.playbooks, &env);
     let mut app = App::new(env, mode, theme, board, clock.now(), clock.speed());
+    app.aws_endpoint = args.endpoint_url.clone().or_else(|| {
+        std::env::var("AWS_ENDPOINT_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+    });
     app.describer = Some(warroom::actions::Describer(Arc::clone(&wiring.actions)));
     app.read_only = read_only;
     // Only a simulated clock can be paused or fast-forwarded; a follower only mirrors.

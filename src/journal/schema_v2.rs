@@ -114,6 +114,9 @@ pub struct RestorePointChosen {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss_secs: Option<f64>,
     pub by: String,
+    /// Chosen in the console's restore-point picker (absent: the playbook's `to`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub picked: bool,
 }
 
 /// How a restore point is reached.
@@ -842,6 +845,7 @@ impl From<&Event> for EventV2 {
                 onset,
                 loss_secs,
                 by,
+                picked,
             } => EventV2::RestorePointChosen(RestorePointChosen {
                 step: step.clone(),
                 choice: *choice,
@@ -854,6 +858,7 @@ impl From<&Event> for EventV2 {
                 onset: *onset,
                 loss_secs: *loss_secs,
                 by: by.clone(),
+                picked: *picked,
             }),
             Event::RpoCaptured {
                 step,
@@ -1130,6 +1135,7 @@ impl From<EventV2> for Event {
                 onset,
                 loss_secs,
                 by,
+                picked,
             }) => Event::RestorePointChosen {
                 step,
                 choice,
@@ -1142,6 +1148,7 @@ impl From<EventV2> for Event {
                 onset,
                 loss_secs,
                 by,
+                picked,
             },
             EventV2::RpoCaptured(RpoCaptured {
                 step,

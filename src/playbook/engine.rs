@@ -37,7 +37,7 @@ pub use crate::actions::tree::LeftProcess;
 use crate::duration::{Dur, compact};
 use crate::env::Environment;
 use crate::env::RegionRole;
-use crate::recovery::{Known, ResolveError, Resolved, RestoreTo};
+use crate::recovery::{Known, Listed, ResolveError, Resolved, RestoreTo};
 use crate::telemetry::{BackupStatus, DbRole, DbState, FAILED_AUTH_SPIKE_PER_MIN, Sample, Verdict};
 
 /// How `step_finished.detail` begins for a step whose executor a signal interrupted (followed by
@@ -317,6 +317,15 @@ pub enum Input {
     EditMessage { step: usize, text: String },
     /// Enter on a step with an executor: open the confirmation (refused in read-only mode).
     Request { step: usize },
+    /// The operator chose a `db.restore` step's restore point in the console's picker (`t`):
+    /// `to` replaces the playbook's `to` for this step once the resolver accepts it against
+    /// what is known plus what the list measured (`listed`); refused with the reason otherwise.
+    /// Recorded with the confirmation (`restore_point_chosen`, `picked`).
+    ChooseRestorePoint {
+        step: usize,
+        to: RestoreTo,
+        listed: Listed,
+    },
     /// The operator confirmed the dialog; `typed` is what they typed for a destructive step.
     /// The only input that can produce [`Effect::Execute`].
     Confirm { step: usize, typed: Option<String> },
@@ -975,6 +984,8 @@ pub enum Event {
         loss_secs: Option<f64>,
         /// Who confirmed it.
         by: String,
+        /// Chosen in the console's restore-point picker (else the playbook's `to`).
+        picked: bool,
     },
     /// The data-loss window at the moment the executor started.
     RpoCaptured {
@@ -1340,6 +1351,21 @@ pub struct Engine {
     /// The arming whose signature the runtime is making, if any (never journaled: a resumed
     /// or followed incident has none).
     signing: Option<PendingArming>,
+    /// A restore point the operator picked (`Input::ChooseRestorePoint`): step, choice, and
+    /// what the list measured.
+    picked: Option<(usize, RestoreTo, Listed)>,
+}
+
+/// What a `db.restore` step restores: [`Engine::restore_target`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreTarget {
+    pub db: String,
+    /// The backup series.
+    pub backup: String,
+    /// The step's `to` as written, if any.
+    pub to: Option<String>,
+    /// The corruption onset known now.
+    pub onset: Option<DateTime<Utc>>,
 }
 
 /// A step armed by the driver's confirmation, waiting for approvals.
@@ -1435,6 +1461,7 @@ impl Engine {
             reminders_handled: vec![0; playbook.reminders.len()],
             requests_seen: std::collections::BTreeSet::new(),
             request_sequence: std::collections::BTreeMap::new(),
+            picked: None,
             armed: None,
             signing: None,
             playbook,
@@ -1625,6 +1652,9 @@ impl Engine {
             }
             Input::EditMessage { step, text } => self.edit_message(step, text, now, &mut out),
             Input::Request { step } => self.request(step, now, &mut out),
+            Input::ChooseRestorePoint { step, to, listed } => {
+                self.choose_restore_point(step, to, listed, now, &mut out)
+            }
             Input::Confirm { step, typed } => self.confirm(step, typed, now, &mut out),
             Input::Cancel { step } => self.cancel(step, now, &mut out),
             Input::ExecOutput {
@@ -2254,14 +2284,27 @@ impl Engine {
     fn command_in(&self, step: usize, form: MessageForm) -> Option<String> {
         let s = self.playbook.steps.get(step)?;
         s.executor.as_ref()?;
-        Some(s.command_line_with(
+        let line = s.command_line_with(
             &self.playbook.vars,
             Reveal::Masked,
             Some(&self.settings.environment),
             self.settings.occasion,
             self.runs.get(step)?.message.as_deref(),
             form,
-        ))
+        );
+        // A restore point picked in the console replaces the playbook's `to` (written last).
+        Some(match self.picked_restore_point(step) {
+            None => line,
+            Some(to) => {
+                let written = s
+                    .arg("to", &self.playbook.vars, Reveal::Masked)
+                    .map(|w| format!(" to={}", crate::text::visible(&w)));
+                match written.filter(|w| line.ends_with(w.as_str())) {
+                    Some(w) => format!("{} to={to}", &line[..line.len() - w.len()]),
+                    None => format!("{line} to={to}"),
+                }
+            }
+        })
     }
 
     /// The message to people a step sends, as written (masked, marked in an exercise, the
@@ -2549,8 +2592,18 @@ impl Engine {
                 r.mask_carry = super::mask::Carry::default();
                 r.observed = None;
             }
-            Event::RestorePointChosen { step, .. } => {
-                index(step)?;
+            Event::RestorePointChosen {
+                step,
+                choice,
+                picked,
+                ..
+            } => {
+                let i = index(step)?;
+                // A pick survives a resume: a retry restores to the point the operator chose
+                // (re-resolved then; what the list measured is not recorded).
+                if *picked {
+                    self.picked = Some((i, *choice, Listed::default()));
+                }
             }
             Event::RpoCaptured {
                 step,
@@ -2964,7 +3017,7 @@ impl Engine {
         };
         let s = &self.playbook.steps[step];
         let vars = &self.playbook.vars;
-        let request = ConfirmRequest {
+        let mut request = ConfirmRequest {
             step,
             step_id: s.id.clone(),
             title: s.title.clone(),
@@ -3003,6 +3056,12 @@ impl Engine {
             restore,
             evidence: Evidence::from_sample(self.picture.as_ref(), &self.settings.environment, now),
         };
+        // The backend describes the call with the picked point, as it will be asked.
+        if let (Some(to), Exec::Action(crate::actions::Call::DbRestore(call))) =
+            (self.picked_restore_point(step), &mut request.exec)
+        {
+            call.to = Some(to);
+        }
         let event = Event::ConfirmRequested {
             step: s.id.clone(),
             command,
@@ -3299,6 +3358,7 @@ impl Engine {
             Some(Ok(r)) => Some(r),
             None => None,
         };
+        let picked = self.picked.as_ref().is_some_and(|(p, ..)| *p == step);
         if let (Some(r), Exec::Action(crate::actions::Call::DbRestore(call))) = (&chosen, &mut exec)
         {
             call.to = Some(RestoreTo::At(r.point));
@@ -3334,6 +3394,7 @@ impl Engine {
                 onset: r.onset,
                 loss_secs: r.loss_secs,
                 by: self.settings.operator.clone(),
+                picked,
             };
             self.emit(chosen, now, out);
         }
@@ -3490,6 +3551,9 @@ impl Engine {
         Known {
             onset,
             newest_good_backup: picture.backup(backup).and_then(|b| b.last_good),
+            backups: Vec::new(),
+            windows: Vec::new(),
+            gaps: Vec::new(),
             wal_reach: picture
                 .backups
                 .iter()
@@ -3501,12 +3565,49 @@ impl Engine {
     }
 
     /// The point a `db.restore` step restores to if confirmed now (`None`: not a restore, or no
-    /// telemetry yet to choose from).
+    /// telemetry yet to choose from): the operator's pick, else the playbook's `to`.
     pub fn restore_choice(
         &self,
         step: usize,
         now: DateTime<Utc>,
     ) -> Option<Result<Resolved, ResolveError>> {
+        match self.picked.as_ref().filter(|(p, ..)| *p == step) {
+            Some((_, to, listed)) => self.preview_restore(step, Some(*to), listed, now),
+            None => self.preview_restore(step, None, &Listed::default(), now),
+        }
+    }
+
+    /// What a `db.restore` step would restore to with the choice `to` (`None`: the playbook's
+    /// `to`, or its default) and what a restore-point list measured: the same resolver the
+    /// confirmation uses, changing nothing (the picker shows it for the row under the cursor).
+    pub fn preview_restore(
+        &self,
+        step: usize,
+        to: Option<RestoreTo>,
+        listed: &Listed,
+        now: DateTime<Utc>,
+    ) -> Option<Result<Resolved, ResolveError>> {
+        let target = self.restore_target(step)?;
+        let picture = self.picture.as_ref()?;
+        let known = self
+            .restore_known(picture, &target.db, &target.backup)
+            .with(listed);
+        let to = match to {
+            Some(t) => t,
+            None => match &target.to {
+                None => RestoreTo::default_for(&known),
+                Some(v) => match v.parse::<RestoreTo>() {
+                    Ok(t) => t,
+                    Err(e) => return Some(Err(ResolveError::Bad(e))),
+                },
+            },
+        };
+        Some(crate::recovery::resolve(to, &known, now))
+    }
+
+    /// A `db.restore` step's database, backup series and `to` as written (`None`: not a
+    /// restore); with the corruption onset known now, for the picker's list.
+    pub fn restore_target(&self, step: usize) -> Option<RestoreTarget> {
         let s = self.playbook.steps.get(step)?;
         if s.builtin().map(|b| b.action) != Some(crate::actions::BuiltinAction::DbRestore) {
             return None;
@@ -3514,16 +3615,69 @@ impl Engine {
         let vars = &self.playbook.vars;
         let db = s.arg("db", vars, Reveal::Secrets)?;
         let backup = s.arg("backup", vars, Reveal::Secrets)?;
-        let picture = self.picture.as_ref()?;
-        let known = self.restore_known(picture, &db, &backup);
-        let to = match s.arg("to", vars, Reveal::Secrets) {
-            None => RestoreTo::default_for(&known),
-            Some(v) => match v.parse::<RestoreTo>() {
-                Ok(t) => t,
-                Err(e) => return Some(Err(ResolveError::Bad(e))),
-            },
-        };
-        Some(crate::recovery::resolve(to, &known, now))
+        let onset = self
+            .picture
+            .as_ref()
+            .and_then(|p| self.restore_known(p, &db, &backup).onset);
+        Some(RestoreTarget {
+            to: s.arg("to", vars, Reveal::Secrets),
+            db,
+            backup,
+            onset,
+        })
+    }
+
+    /// See [`Input::ChooseRestorePoint`]: only for the current step, a `db.restore` not yet
+    /// running, and only a choice the resolver accepts.
+    fn choose_restore_point(
+        &mut self,
+        step: usize,
+        to: RestoreTo,
+        listed: Listed,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        if !self.current_is(step, out) {
+            return;
+        }
+        if !matches!(
+            self.runs[step].status,
+            StepStatus::Active | StepStatus::Failed(_)
+        ) {
+            refuse(
+                out,
+                Some(step),
+                format!(
+                    "the step is {}: its restore point cannot change now",
+                    self.runs[step].status.label()
+                ),
+            );
+            return;
+        }
+        let previous = self.picked.replace((step, to, listed));
+        match self.restore_choice(step, now) {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => {
+                self.picked = previous;
+                refuse(out, Some(step), format!("restore point {to} refused: {e}"));
+            }
+            None => {
+                self.picked = previous;
+                refuse(
+                    out,
+                    Some(step),
+                    "this step restores nothing (or no telemetry has arrived to choose from)",
+                );
+            }
+        }
+    }
+
+    /// The restore point the operator picked for `step`, if any.
+    pub fn picked_restore_point(&self, step: usize) -> Option<RestoreTo> {
+        self.picked
+            .as_ref()
+            .filter(|(p, ..)| *p == step)
+            .map(|(_, to, _)| *to)
     }
 
     fn cancel(&mut self, step: usize, now: DateTime<Utc>, out: &mut Vec<Effect>) {

@@ -1236,6 +1236,7 @@ mod tests {
                 attempts_24h: 96,
                 successes_24h: 96,
                 size_bytes: None,
+                last_verified: None,
             }],
             ..Sample::default()
         };

@@ -186,6 +186,9 @@ pub struct RestorePointRecord {
     pub loss_secs: Option<f64>,
     /// Who chose it (confirmed the step).
     pub by: String,
+    /// Chosen in the console's restore-point picker (else the playbook's `to`).
+    #[serde(default)]
+    pub picked: bool,
     /// When (session time).
     pub at: DateTime<Utc>,
 }
@@ -768,9 +771,11 @@ impl Projection {
                 onset,
                 loss_secs,
                 by,
+                picked,
             } => {
                 self.step(step, None, None);
                 self.restore_point = Some(RestorePointRecord {
+                    picked: *picked,
                     step: step.clone(),
                     choice: choice.to_string(),
                     point: *point,

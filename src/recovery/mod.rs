@@ -116,6 +116,83 @@ pub struct Known {
     /// Point-in-time recovery: how far the WAL archive reaches (its newest archived segment),
     /// `None` when the database has no WAL archive to replay.
     pub wal_reach: Option<DateTime<Utc>>,
+    /// Other good backups of the series (not failed, not tainted), from a restore-point list:
+    /// each can be restored to as it is, or replayed from. Empty: only the newest is known.
+    pub backups: Vec<DateTime<Utc>>,
+    /// The point-in-time windows a restore-point list measured (a base backup's end to how far
+    /// the archive reaches from it without a gap). Empty: not measured (`wal_reach` bounds a
+    /// point alone).
+    pub windows: Vec<Span>,
+    /// The archive's gaps the list found (for the reason a point is refused).
+    pub gaps: Vec<Span>,
+}
+
+/// What a restore-point list adds to what the engine knows from its telemetry: the series'
+/// other good backups and the measured windows and gaps. The console's picker hands it to the
+/// engine as a value with the operator's choice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listed {
+    pub backups: Vec<DateTime<Utc>>,
+    pub windows: Vec<Span>,
+    pub gaps: Vec<Span>,
+}
+
+impl Known {
+    /// What is known plus what a list measured.
+    pub fn with(mut self, listed: &Listed) -> Known {
+        self.backups.extend(listed.backups.iter().copied());
+        self.windows.extend(listed.windows.iter().copied());
+        self.gaps.extend(listed.gaps.iter().copied());
+        self
+    }
+}
+
+/// A span of time, `from` to `to` inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+impl Span {
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+        self.from <= t && t <= self.to
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let to = if self.to.date_naive() == self.from.date_naive() {
+            self.to.format("%H:%M:%S UTC")
+        } else {
+            self.to.format("%Y-%m-%d %H:%M:%S UTC")
+        };
+        write!(f, "{} .. {to}", self.from.format("%Y-%m-%d %H:%M:%S"))
+    }
+}
+
+/// The windows and gaps of `known` in words, for a refusal: `windows 10:00:00 .. 10:40:00 UTC;
+/// gap 10:20:00 .. 10:25:00 UTC`.
+fn coverage_words(known: &Known) -> String {
+    let list = |spans: &[Span]| {
+        spans
+            .iter()
+            .map(Span::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut words = match known.windows.len() {
+        0 => "no point-in-time window".to_string(),
+        1 => format!("the point-in-time window is {}", list(&known.windows)),
+        _ => format!("the point-in-time windows are {}", list(&known.windows)),
+    };
+    if !known.gaps.is_empty() {
+        words.push_str(&format!(
+            "; the WAL archive has a gap {}",
+            list(&known.gaps)
+        ));
+    }
+    words
 }
 
 /// How the point is reached.
@@ -210,8 +287,29 @@ pub fn resolve(to: RestoreTo, known: &Known, now: DateTime<Utc>) -> Result<Resol
             .onset
             .map(|o| ((o - point).num_milliseconds() as f64 / 1000.0).max(0.0))
     };
-    // The newest good backup taken before `t` (the series' newest good one, if it is).
-    let backup_before = |t: DateTime<Utc>| known.newest_good_backup.filter(|b| *b <= t);
+    // The newest good backup taken at or before `t`.
+    let backup_before = |t: DateTime<Utc>| {
+        known
+            .newest_good_backup
+            .into_iter()
+            .chain(known.backups.iter().copied())
+            .filter(|b| *b <= t)
+            .max()
+    };
+    // How far a replay reaches from `backup` towards `t`: the measured window holding the
+    // backup's end, else the archive's reach.
+    let reach_from = |backup: DateTime<Utc>| {
+        if known.windows.is_empty() {
+            known.wal_reach
+        } else {
+            known
+                .windows
+                .iter()
+                .filter(|w| w.contains(backup))
+                .map(|w| w.to)
+                .max()
+        }
+    };
     match to {
         RestoreTo::LatestVerifiedBackup => {
             let b = match known.onset {
@@ -237,7 +335,7 @@ pub fn resolve(to: RestoreTo, known: &Known, now: DateTime<Utc>) -> Result<Resol
                 before: Some(onset),
             })?;
             // Point in time: as close to the onset as the archive reaches.
-            match known.wal_reach.filter(|r| *r > backup) {
+            match reach_from(backup).filter(|r| *r > backup) {
                 Some(reach) => {
                     let point = target.min(reach);
                     Ok(Resolved {
@@ -268,9 +366,20 @@ pub fn resolve(to: RestoreTo, known: &Known, now: DateTime<Utc>) -> Result<Resol
             {
                 return Err(ResolveError::AfterOnset { point, onset });
             }
-            let backup = backup_before(point).ok_or(ResolveError::NoBackup {
-                before: Some(point),
-            })?;
+            let Some(backup) = backup_before(point) else {
+                if known.windows.is_empty() {
+                    return Err(ResolveError::NoBackup {
+                        before: Some(point),
+                    });
+                }
+                return Err(ResolveError::Unreachable {
+                    point,
+                    why: format!(
+                        "no good backup was taken before it: {}",
+                        coverage_words(known)
+                    ),
+                });
+            };
             if backup == point {
                 return Ok(Resolved {
                     to,
@@ -280,6 +389,25 @@ pub fn resolve(to: RestoreTo, known: &Known, now: DateTime<Utc>) -> Result<Resol
                     loss_secs: loss(point),
                     onset: known.onset,
                 });
+            }
+            if !known.windows.is_empty() {
+                return match reach_from(backup) {
+                    Some(reach) if reach >= point => Ok(Resolved {
+                        to,
+                        point,
+                        basis: Basis::PointInTime,
+                        backup_at: backup,
+                        loss_secs: loss(point),
+                        onset: known.onset,
+                    }),
+                    _ => Err(ResolveError::Unreachable {
+                        point,
+                        why: format!(
+                            "no replay from a backup reaches it: {}",
+                            coverage_words(known)
+                        ),
+                    }),
+                };
             }
             match known.wal_reach {
                 Some(reach) if reach >= point => Ok(Resolved {
@@ -323,7 +451,52 @@ mod tests {
             onset: Some(t("2026-01-01T10:21:00Z")),
             newest_good_backup: Some(t("2026-01-01T10:15:00Z")),
             wal_reach: wal.map(t),
+            ..Known::default()
         }
+    }
+
+    #[test]
+    fn older_backups_and_measured_windows() {
+        let now = t("2026-01-01T10:40:00Z");
+        let at = |s: &str| RestoreTo::At(t(s));
+        // Backups at 10:00 and 10:15; the archive replays from 10:00 to 10:08, then a gap
+        // to 10:12, then from the 10:15 backup to 10:30.
+        let k = Known {
+            backups: vec![t("2026-01-01T10:00:00Z")],
+            windows: vec![
+                Span {
+                    from: t("2026-01-01T10:00:00Z"),
+                    to: t("2026-01-01T10:08:00Z"),
+                },
+                Span {
+                    from: t("2026-01-01T10:15:00Z"),
+                    to: t("2026-01-01T10:30:00Z"),
+                },
+            ],
+            gaps: vec![Span {
+                from: t("2026-01-01T10:08:00Z"),
+                to: t("2026-01-01T10:12:00Z"),
+            }],
+            ..case2(Some("2026-01-01T10:30:00Z"))
+        };
+        // The older backup, as it is.
+        let r = resolve(at("2026-01-01T10:00:00Z"), &k, now).expect("older backup");
+        assert_eq!((r.basis, r.loss_secs), (Basis::Backup, Some(1260.0)));
+        // Inside the first window: replayed from the older backup.
+        let r = resolve(at("2026-01-01T10:05:00Z"), &k, now).expect("first window");
+        assert_eq!(r.backup_at, t("2026-01-01T10:00:00Z"));
+        assert_eq!(r.basis, Basis::PointInTime);
+        // In the gap: refused, naming the windows and the gap.
+        let e = resolve(at("2026-01-01T10:10:00Z"), &k, now).expect_err("gap");
+        let words = e.to_string();
+        assert!(words.contains("10:00:00 .. 10:08:00 UTC"), "{words}");
+        assert!(
+            words.contains("gap 2026-01-01 10:08:00 .. 10:12:00 UTC"),
+            "{words}"
+        );
+        // Before-corruption still reaches 10:20:59 from the 10:15 backup.
+        let r = resolve(RestoreTo::BeforeCorruption, &k, now).expect("pitr");
+        assert_eq!(r.point, t("2026-01-01T10:20:59Z"));
     }
 
     #[test]

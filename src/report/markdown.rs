@@ -352,11 +352,16 @@ fn summary(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
         };
         writeln!(
             out,
-            "Restored to **{}** ({}), chosen as `{}` by {} when step `{}` was confirmed at {}; from the backup taken {}. {loss}.",
+            "Restored to **{}** ({}), chosen as `{}` by {} ({}) when step `{}` was confirmed at {}; from the backup taken {}. {loss}.",
             r.point.format("%Y-%m-%d %H:%M:%S UTC"),
             cell(&r.basis),
             cell(&r.choice),
             cell(&r.by),
+            if r.picked {
+                "in the console's restore-point picker"
+            } else {
+                "the playbook's `to`"
+            },
             cell(&r.step),
             r.at.format("%Y-%m-%d %H:%M:%S UTC"),
             r.backup_at.format("%Y-%m-%d %H:%M:%S UTC"),

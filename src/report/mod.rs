@@ -840,12 +840,14 @@ fn describe(event: &Event) -> (Option<String>, String) {
             basis,
             loss_secs,
             by,
+            picked,
             ..
         } => (
             Some(step.clone()),
             format!(
-                "restore point {} chosen by {by} ({choice}; {}){}",
+                "restore point {} chosen by {by}{} ({choice}; {}){}",
                 time_of(*point),
+                if *picked { " in the picker" } else { "" },
                 basis.label(),
                 loss_secs
                     .map(|s| format!("; data lost {}", rpo_span(s)))

@@ -256,6 +256,12 @@ impl Sim {
             onset: onset.map(to_utc),
             newest_good_backup: Some(to_utc(good.at)),
             wal_reach: self.wal_reach(),
+            backups: series
+                .attempts()
+                .filter(|a| a.ok && !a.tainted)
+                .map(|a| to_utc(a.at))
+                .collect(),
+            ..Known::default()
         };
         let to = to.unwrap_or_else(|| RestoreTo::default_for(&known));
         let chosen = resolve(to, &known, to_utc(t)).map_err(|e| {
@@ -265,6 +271,12 @@ impl Sim {
             )
         })?;
         let point = chosen.point.timestamp();
+        // The backup the point starts from: the newest good one, or an older one chosen.
+        let good = series
+            .attempts()
+            .find(|a| a.at == chosen.backup_at.timestamp())
+            .copied()
+            .unwrap_or(good);
         let skipped = series.tainted_since_good();
         let kind = series.kind.clone();
         let resource = d.resource.clone();
@@ -320,6 +332,48 @@ impl Sim {
 
     /// How far the simulated WAL archive reaches: its newest successful attempt (a failed
     /// attempt is retried, so it delays the archive but leaves no gap). `None` without one.
+    /// The backups of `series` the simulator remembers (the last 24 h), newest first, and the
+    /// point-in-time window its WAL archive covers (from the oldest good backup to the archive's
+    /// reach): what `restore-points` and the console's picker list.
+    pub fn recovery_points(&self, series: &str) -> Result<SimPoints, SimError> {
+        let b = self.backup_index(series)?;
+        let s = &self.series[b];
+        let mut backups: Vec<SimBackup> = s
+            .attempts()
+            .map(|a| SimBackup {
+                at: to_utc(a.at),
+                ok: a.ok,
+                tainted: a.tainted,
+                bytes: a.size,
+            })
+            .collect();
+        backups.reverse();
+        let oldest_good = backups
+            .iter()
+            .filter(|a| a.ok && !a.tainted)
+            .map(|a| a.at)
+            .min();
+        let window = match (oldest_good, self.wal_reach()) {
+            (Some(from), Some(to)) if to > from => Some((from, to)),
+            _ => None,
+        };
+        Ok(SimPoints {
+            series: s.name.clone(),
+            kind: s.kind.clone(),
+            backups,
+            window,
+            now: to_utc(self.t),
+        })
+    }
+
+    /// The newest `backup.verify` of `series`: the backup verified (its completion time),
+    /// when, and whether it passed (`None`: never verified here).
+    pub fn last_verification(&self, series: &str) -> Option<(DateTime<Utc>, DateTime<Utc>, bool)> {
+        let s = &self.series[self.backup_index(series).ok()?];
+        let (at, ok) = s.last_verified?;
+        Some((to_utc(s.last_verified_backup?), to_utc(at), ok))
+    }
+
     pub fn wal_reach(&self) -> Option<DateTime<Utc>> {
         self.series
             .iter()
@@ -542,6 +596,11 @@ impl Sim {
             ));
         }
         let h = mix(self.seed ^ mix(newest.at as u64));
+        // The verification history: when, which backup, the result.
+        let t = self.t;
+        self.series[b].last_verified = Some((t, !newest.tainted));
+        self.series[b].last_verified_backup = Some(newest.at);
+        let s = &self.series[b];
         if newest.tainted {
             let fix = match s.last_good {
                 Some(g) => format!(
@@ -752,4 +811,28 @@ impl Sim {
             Phase::Down => "unreachable",
         }
     }
+}
+
+/// One simulated backup attempt, as the restore-point list shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimBackup {
+    /// When it completed.
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    /// Taken while the database was corrupt: it restores the corruption.
+    pub tainted: bool,
+    pub bytes: u64,
+}
+
+/// A simulated series' restore points: its backups (newest first) and the window its WAL
+/// archive covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimPoints {
+    pub series: String,
+    pub kind: String,
+    pub backups: Vec<SimBackup>,
+    /// From the oldest good backup to how far the WAL archive reaches, if it has one.
+    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The simulator's time.
+    pub now: DateTime<Utc>,
 }

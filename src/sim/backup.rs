@@ -65,6 +65,10 @@ pub(crate) struct Series {
     pub(crate) last_good: Option<Attempt>,
     /// Broken from this time on (simulated seconds), if at all.
     pub(crate) broken: Option<(Breakage, i64)>,
+    /// The newest `backup.verify` of the series: when (simulated seconds), the backup verified
+    /// (its completion time) and whether it passed.
+    pub(crate) last_verified: Option<(i64, bool)>,
+    pub(crate) last_verified_backup: Option<i64>,
 }
 
 impl Series {
@@ -122,6 +126,8 @@ impl Series {
             slot: 0,
             next_at: 0,
             recent: VecDeque::new(),
+            last_verified: None,
+            last_verified_backup: None,
             last_attempt: None,
             last_success: None,
             last_good: None,
@@ -204,6 +210,11 @@ impl Series {
         attempt
     }
 
+    /// The attempts of the last 24 h, oldest first.
+    pub(crate) fn attempts(&self) -> impl Iterator<Item = &Attempt> {
+        self.recent.iter()
+    }
+
     /// Successes newer than the newest good one (they restore the corruption).
     pub(crate) fn tainted_since_good(&self) -> usize {
         let good = self.last_good.map_or(i64::MIN, |g| g.at);
@@ -237,6 +248,9 @@ impl Series {
             attempts_24h: attempts,
             successes_24h: successes,
             size_bytes: self.last_success.map(|a| a.size),
+            last_verified: self
+                .last_verified
+                .map(|(at, ok)| crate::telemetry::VerifiedReading { at: to_utc(at), ok }),
         }
     }
 }

@@ -33,7 +33,7 @@ use crate::telemetry::{
     ReplicationState, Sample, SecurityReading, ZoneReading,
 };
 
-pub use actions::unsupported;
+pub use actions::{SimBackup, SimPoints, unsupported};
 pub use error::SimError;
 pub use fault::Fault;
 

@@ -108,6 +108,10 @@ pub struct BackupDirSource {
     interval: Duration,
     /// Verification results by (path, size, mtime): each file is listed once.
     verified: HashMap<(PathBuf, u64, SystemTime), Result<(), String>>,
+    /// The environment's name and the verification history (`backup.verify` restore tests,
+    /// `verifications.jsonl`): the reading's "last verified".
+    environment: String,
+    history: Option<PathBuf>,
 }
 
 impl BackupDirSource {
@@ -144,6 +148,8 @@ impl BackupDirSource {
                 .to_std()
                 .max(Duration::from_millis(200)),
             verified: HashMap::new(),
+            environment: env.name.clone(),
+            history: crate::recovery::verified::default_path(),
         })
     }
 
@@ -230,6 +236,11 @@ impl BackupDirSource {
             attempts_24h: u32::try_from(attempts_24h).unwrap_or(u32::MAX),
             successes_24h: u32::try_from(attempts_24h - failures_24h).unwrap_or(u32::MAX),
             size_bytes: success.as_ref().map(|f| f.size),
+            last_verified: self.history.as_deref().and_then(|path| {
+                let all = crate::recovery::verified::load(path);
+                crate::recovery::verified::last_of_series(&all, &self.environment, &self.backup)
+                    .map(|v| crate::telemetry::VerifiedReading { at: v.at, ok: v.ok })
+            }),
         })
     }
 }

@@ -180,6 +180,17 @@ pub struct BackupReading {
     pub attempts_24h: u32,
     pub successes_24h: u32,
     pub size_bytes: Option<u64>,
+    /// The newest verification (`backup.verify`: a restore test) of any backup of the series,
+    /// from the verification history (or the simulator's own); `None`: never verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_verified: Option<VerifiedReading>,
+}
+
+/// When a series was last verified (restore test), and the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedReading {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
 }
 
 /// One health endpoint (the API's `/health` in a region).
@@ -583,6 +594,7 @@ mod tests {
             attempts_24h: 20,
             successes_24h: 20,
             size_bytes: None,
+            last_verified: None,
         }
     }
 

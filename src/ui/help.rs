@@ -34,6 +34,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "mark the checklist item n/a (asks why); x again undoes",
     ),
     ("e", "notify confirmation: edit the message (Ctrl-S saves)"),
+    ("t", "restore step: pick the restore point (list or a time)"),
     (
         "s / r / a",
         "skip the step (asks why) / retry it / abort (asks why)",

@@ -14,6 +14,7 @@ pub mod message;
 pub mod paint;
 pub mod panes;
 pub mod playbook;
+pub mod points;
 pub mod status_bar;
 
 use ratatui::Frame;
@@ -97,6 +98,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
             if let Some(editor) = &incident.editor {
                 message::render_editor(frame, area, app, editor);
             }
+        } else if let Some(picker) = &incident.points {
+            points::render(frame, area, app, incident, picker);
         } else if let Some(prompt) = &incident.prompt {
             playbook::render_prompt(frame, area, app, prompt);
         } else if incident.show_scorecard

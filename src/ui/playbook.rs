@@ -696,13 +696,21 @@ fn render_step(
     let mut hints = if app.following.is_some() {
         super::joined::hints(app).unwrap_or_else(|| FOLLOWER_HINTS.to_vec())
     } else {
-        key_hints(
+        let mut hints = key_hints(
             &step.status,
             step.kind,
             incident.engine.is_finished(),
             focused,
             !step.checklist.is_empty(),
-        )
+        );
+        // A restore: the point can be chosen from the list (`app::points`).
+        if matches!(step.status, StepStatus::Active | StepStatus::Failed(_))
+            && !incident.engine.is_finished()
+            && incident.engine.restore_target(step.index).is_some()
+        {
+            hints.insert(1.min(hints.len()), ("t", "restore point"));
+        }
+        hints
     };
     if scrollable {
         hints.insert(hints.len().min(2), ("PgDn/PgUp", "scroll"));

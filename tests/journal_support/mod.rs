@@ -206,6 +206,7 @@ impl World {
                 attempts_24h: 96,
                 successes_24h: 96,
                 size_bytes: None,
+                last_verified: None,
             }],
             endpoints: vec![
                 endpoint("primary", self.primary_endpoint_failures),

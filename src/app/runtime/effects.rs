@@ -106,9 +106,29 @@ impl EffectRunner {
             Effect::NewIncident => self.open_incident(app),
             Effect::SignArming { step, signed } => self.sign_arming(step, signed),
             Effect::Pace(command) => return self.pace(&command, app),
-            // The event loop hands it to the shared war room's lease task.
             // The loop hands these to the share tasks.
             Effect::HandOver | Effect::ShareSend { .. } => {}
+            Effect::LoadRestorePoints {
+                step,
+                db,
+                series,
+                onset,
+            } => {
+                let sim = match &self.faults {
+                    Some(FaultTarget::Sim(sim)) => Some(Arc::clone(sim)),
+                    _ => None,
+                };
+                let (env, tx) = (app.env.clone(), self.tx.clone());
+                let endpoint = app.aws_endpoint.clone();
+                tokio::spawn(async move {
+                    let result =
+                        crate::restore_points::for_console(env, sim, endpoint, db, series, onset)
+                            .await
+                            .map(Box::new)
+                            .map_err(|e| crate::text::field(&e.to_string()).into_owned());
+                    let _ = tx.send(Action::RestorePoints { step, result });
+                });
+            }
         }
         ControlFlow::Continue(())
     }

@@ -594,6 +594,7 @@ pub fn backup_reading(
         attempts_24h: u32::try_from(attempts_24h).unwrap_or(u32::MAX),
         successes_24h: u32::try_from(successes_24h).unwrap_or(u32::MAX),
         size_bytes: None,
+        last_verified: None,
     }
 }
 

@@ -7,7 +7,8 @@
 //! │snapshots          RDS snapshot   2026-11-22 11:45 15m00s   15m FAILED   83%  │
 //! │wal-archive        WAL archive    2026-11-22 11:40 20m00s    5m OVERDUE 100%  │
 //! └──────────────────────────────────────────────────────────────────────────────┘
-//! wide (≥ ~110): `Last good UTC` and `Size` follow.
+//! wide (≥ ~110): `Last good UTC`, `Size` and `Verified` (the newest restore test: `19:31 ok`,
+//! `19:31 FAIL`, `never`) follow; `Verified` stays a tier longer than the other two.
 //! narrower: `Kind` goes, the times shrink to `02:00`, then `Every`, `24h` and `Age` go. When a
 //! series is tainted, a short `Good` column stays in the narrower layouts:
 //! │Backup             Last success UTC    Age Every Status           24h Good    │
@@ -57,6 +58,8 @@ enum Col {
     Good,
     GoodShort,
     Size,
+    /// The newest verification (restore test): `19:31 ok`, `19:31 FAIL`, `never`.
+    Verified,
 }
 
 /// Column sets from widest to narrowest (no column fills: trailing space stays empty).
@@ -72,6 +75,20 @@ const TIERS: &[(&[Col], u16)] = &[
             Col::Rate,
             Col::Good,
             Col::Size,
+            Col::Verified,
+        ],
+        0,
+    ),
+    (
+        &[
+            Col::Name,
+            Col::Kind,
+            Col::LastLong,
+            Col::Age,
+            Col::Every,
+            Col::Status,
+            Col::Rate,
+            Col::Verified,
         ],
         0,
     ),
@@ -128,6 +145,21 @@ const TIERS_TAINTED: &[(&[Col], u16)] = &[
             Col::Rate,
             Col::Good,
             Col::Size,
+            Col::Verified,
+        ],
+        0,
+    ),
+    (
+        &[
+            Col::Name,
+            Col::Kind,
+            Col::LastLong,
+            Col::Age,
+            Col::Every,
+            Col::Status,
+            Col::Rate,
+            Col::Good,
+            Col::Verified,
         ],
         0,
     ),
@@ -213,6 +245,15 @@ pub fn selected_text(ctx: &PaneCtx<'_>) -> Option<String> {
     }
     if let Some(size) = b.size_bytes {
         out.push_str(&format!(" · {}", bytes_text(size)));
+    }
+    // Last verified: when the newest restore test of the series ran, and its result.
+    match b.last_verified {
+        Some(v) => out.push_str(&format!(
+            " · last verified {} UTC {}",
+            utc_text(v.at, true),
+            if v.ok { "ok" } else { "FAILED" }
+        )),
+        None => out.push_str(" · never verified"),
     }
     Some(crate::ui::playbook::sanitize(&out))
 }
@@ -328,6 +369,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
             Col::Status => status_w,
             Col::Rate => 4,
             Col::Size => 9,
+            Col::Verified => 10,
         },
         None,
     );
@@ -346,6 +388,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
             Col::Good => header_cell("Last good UTC", false),
             Col::GoodShort => header_cell("Good", false),
             Col::Size => header_cell("Size", true),
+            Col::Verified => header_cell("Verified", false),
         })
         .collect();
 
@@ -429,6 +472,20 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &PaneCtx<'_>) {
                     Col::Size => match b.size_bytes {
                         Some(size) => cell(Span::styled(bytes_text(size), look.dim()), true),
                         None => cell(Span::styled(NONE, look.dim()), true),
+                    },
+                    Col::Verified => match b.last_verified {
+                        Some(v) if v.ok => cell(
+                            Span::styled(format!("{} ok", v.at.format("%H:%M")), look.dim()),
+                            false,
+                        ),
+                        Some(v) => cell(
+                            Span::styled(
+                                format!("{} FAIL", v.at.format("%H:%M")),
+                                look.sev(Severity::Crit),
+                            ),
+                            false,
+                        ),
+                        None => cell(Span::styled("never", look.dim()), false),
                     },
                 })
                 .collect()
