@@ -14,6 +14,9 @@
 //!   a copied approval is refused; both signatures verify with `ssh-keygen -Y verify`;
 //! - at 80x24 the driver's `SHARED LOG BEHIND n` and `COMMAND TAKEN` read whole on the bar;
 //! - a scribe's note and milestone, and an approval, made with keys in the join console;
+//! - the driver's key in an ssh-agent that hangs: the screen keeps drawing while the arming is
+//!   signed, the agent's bound refuses the confirmation and nothing is recorded; the agent
+//!   back, the confirmation arms the step, signed through the agent;
 //! - kill -9 the driver: `--take-command` is refused while the lease holds, succeeds once it
 //!   expired (nothing lost), a second one is refused while the new driver holds it; `H` hands
 //!   over and a third takes command at once.
@@ -31,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use aws_common::Moto;
 use aws_sdk_s3::primitives::ByteStream;
-use common::{BIN, Scratch, Tui, journal_lines, the_journal_in};
+use common::{BIN, Scratch, Tui, journal_lines, the_journal_in, wait_journal_kind};
 
 const T: Duration = Duration::from_secs(30);
 const BUCKET: &str = "warroom-share";
@@ -1358,4 +1361,225 @@ fn kill_9_the_driver_then_take_command_after_the_lease_expires_then_hand_over() 
     third.send("q");
     third.send("q");
     third.wait_exit(T);
+}
+
+/// The driver's key is in an ssh-agent that stops answering (SIGSTOP) when she confirms a step
+/// that needs approval: the screen keeps drawing while the arming is signed ("signing the
+/// arming…", the clock moving), the agent's 5 s bound refuses the confirmation with the reason
+/// and nothing is recorded; the agent back (SIGCONT), the confirmation again arms the step,
+/// signed through the agent, and `ssh-keygen -Y verify` accepts the signature.
+#[test]
+fn a_hung_ssh_agent_does_not_freeze_the_drivers_screen() {
+    for program in ["ssh-agent", "ssh-add", "kill"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {program}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            aws_common::skip(&format!("{program} is not installed (openssh-client)"));
+            return;
+        }
+    }
+    let Some(moto) = Moto::start() else { return };
+    let Some(alice) = Person::new("alice-agent", "alice@example") else {
+        return;
+    };
+    create_bucket(&moto.url);
+    // Her key file needs a passphrase: only the agent can sign.
+    const PASSPHRASE: &str = "correct horse battery";
+    let protected = Command::new("ssh-keygen")
+        .args(["-q", "-p", "-P", "", "-N", PASSPHRASE, "-f"])
+        .arg(&alice.key)
+        .status()
+        .expect("ssh-keygen -p");
+    assert!(protected.success());
+    let env = environment(
+        alice.home.path(),
+        &[&alice],
+        &[("alice@example", "[\"commander\"]")],
+    );
+    // An agent of our own (killed by its id when the test ends), holding her key.
+    struct Agent(std::process::Child);
+    impl Drop for Agent {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let socket = alice.home.path().join("agent.sock");
+    let agent = Agent(
+        Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(&socket)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("ssh-agent"),
+    );
+    let signal = |sig: &str| {
+        let sent = Command::new("kill")
+            .args([sig, &agent.0.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "kill {sig}");
+    };
+    let deadline = Instant::now() + T;
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "ssh-agent made no socket");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let askpass = alice.home.path().join("askpass");
+    std::fs::write(&askpass, format!("#!/bin/sh\necho '{PASSPHRASE}'\n")).expect("askpass");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&askpass, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    }
+    let added = Command::new("ssh-add")
+        .arg(&alice.key)
+        .env("SSH_AUTH_SOCK", &socket)
+        .env("SSH_ASKPASS", &askpass)
+        .env("SSH_ASKPASS_REQUIRE", "force")
+        .env("DISPLAY", ":0")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("ssh-add");
+    assert!(added.status.success(), "{}", text(&added));
+
+    let playbooks = Scratch::new("share-agent-playbooks");
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks/region-loss.toml"),
+    )
+    .expect("region-loss");
+    let two_person = shipped.replacen(
+        "destructive = true\n",
+        "destructive = true\napprovals = 1\n",
+        1,
+    );
+    std::fs::write(playbooks.path().join("region-loss.toml"), two_person).expect("playbook");
+    let share = format!("s3://{BUCKET}/team");
+    let args = [
+        "--env",
+        env.to_str().expect("utf-8"),
+        "--share",
+        &share,
+        "--playbooks",
+        playbooks.path().to_str().expect("utf-8"),
+        "--key",
+        alice.key.to_str().expect("utf-8"),
+        "--operator",
+        "alice@example",
+        "drill",
+        "region-loss",
+        "--speed",
+        "60",
+        "--seed",
+        "5",
+        "--at",
+        "0s",
+    ];
+    let mut vars = alice.vars(&moto.url);
+    vars.push((
+        "SSH_AUTH_SOCK".into(),
+        socket.to_str().expect("utf-8").into(),
+    ));
+    let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut driver = Tui::spawn_in(&args, 200, 60, alice.state.path(), &refs);
+    driver.wait_text("not declared", T);
+    driver.send("\r");
+    driver.wait_text("Step 1/7", T);
+    let journal = the_journal_in(alice.state.path());
+    walk_step(&mut driver, 2);
+    walk_step(&mut driver, 3);
+    driver.send("\r");
+    driver.wait_text("dr-replica", T);
+    driver.send("dr-replica");
+
+    // The agent stops answering; she confirms.
+    signal("-STOP");
+    driver.send("\r");
+    let confirmed = Instant::now();
+    driver.wait_text("signing the arming…", Duration::from_secs(2));
+    let shown_after = confirmed.elapsed();
+    // Meanwhile the screen keeps changing (the clock runs 60x): the longest time between two
+    // changes of the screen while the arming is signed.
+    let mut last = driver.screen();
+    let mut last_change = Instant::now();
+    let mut longest = Duration::ZERO;
+    let mut frames = 0;
+    let refused = loop {
+        std::thread::sleep(Duration::from_millis(20));
+        let screen = driver.screen();
+        if screen.contains("could not sign the arming") {
+            break screen;
+        }
+        assert!(
+            confirmed.elapsed() < Duration::from_secs(15),
+            "never refused:\n{screen}"
+        );
+        if screen != last {
+            longest = longest.max(last_change.elapsed());
+            last_change = Instant::now();
+            frames += 1;
+            last = screen;
+        }
+    };
+    let refused_after = confirmed.elapsed();
+    eprintln!(
+        "measured: signing shown {} ms after Enter; {frames} screen changes while signing, the \
+         longest gap {} ms; refused {} ms after Enter (the agent's bound is 5 s)",
+        shown_after.as_millis(),
+        longest.as_millis(),
+        refused_after.as_millis()
+    );
+    assert!(
+        frames >= 5,
+        "the screen changed {frames} times while signing"
+    );
+    assert!(
+        longest < Duration::from_secs(2),
+        "the screen froze {longest:?} while the agent hung"
+    );
+    assert!(refused_after >= Duration::from_secs(4), "{refused_after:?}");
+    assert!(
+        refused.contains("the driver's key could not sign the arming"),
+        "{refused}"
+    );
+    // Nothing was recorded for it, nothing ran.
+    let kinds: Vec<String> = journal_lines(&journal)
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        !kinds
+            .iter()
+            .any(|k| k == "approval_armed" || k == "confirmed"),
+        "{kinds:?}"
+    );
+
+    // The agent answers again: the same confirmation arms the step, signed by her key.
+    signal("-CONT");
+    driver.send("dr-replica");
+    driver.send("\r");
+    driver.wait_text("waiting for approval 0/1", T);
+    wait_journal_kind(&driver, &journal, "approval_armed", T);
+    let lines = journal_lines(&journal);
+    let armed: Vec<_> = lines
+        .iter()
+        .filter(|l| l["kind"] == "approval_armed")
+        .collect();
+    assert_eq!(armed.len(), 1);
+    assert_eq!(armed[0]["key"], alice.fingerprint().as_str());
+    let s = |f: &str| armed[0][f].as_str().expect(f).to_string();
+    let roster = alice.home.path().join("allowed_signers");
+    assert!(ssh_verify(
+        alice.home.path(),
+        &roster,
+        "alice@example",
+        &s("signed"),
+        &s("signature")
+    ));
+    driver.send("q");
+    driver.send("q");
+    driver.wait_exit(T);
 }

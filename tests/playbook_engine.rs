@@ -1472,8 +1472,8 @@ fn approval(id: &str, key: &str, sequence: u64, armed: &str, resource: &str) -> 
     })
 }
 
-fn two_person_engine(signer: bool) -> Engine {
-    use warroom::playbook::engine::{ArmSigner, EngineShare};
+fn two_person_engine(key: bool) -> Engine {
+    use warroom::playbook::engine::EngineShare;
     let pb = load(&TEST_PLAYBOOK.replace(
         "capture_rpo = true\n",
         "capture_rpo = true\napprovals = 1\n",
@@ -1481,12 +1481,31 @@ fn two_person_engine(signer: bool) -> Engine {
     let mut e = Engine::new(pb.clone(), settings(&pb).operator("alice@example"));
     e.set_share(Some(EngineShare {
         incident: "inc".into(),
-        signer: signer.then(|| ArmSigner {
-            fingerprint: "SHA256:alice".into(),
-            sign: std::sync::Arc::new(|m: &[u8]| Some(format!("signed {} bytes", m.len()))),
-        }),
+        key: key.then(|| "SHA256:alice".to_string()),
     }));
     e
+}
+
+/// The arming the engine asks the runtime to sign (`Effect::SignArming`), if any.
+fn sign_request(fx: &[Effect]) -> Option<(usize, String)> {
+    fx.iter().find_map(|f| match f {
+        Effect::SignArming { step, signed } => Some((*step, signed.clone())),
+        _ => None,
+    })
+}
+
+/// The runtime's part: signs what the engine asked (as a signer would, deterministically) and
+/// feeds the signature back.
+fn signed_back(e: &mut Engine, fx: &[Effect], at: DateTime<Utc>) -> Vec<Effect> {
+    let (step, signed) = sign_request(fx).expect("a signature asked");
+    e.handle(
+        Input::ArmingSigned {
+            step,
+            result: Ok(format!("signed {} bytes", signed.len())),
+            signed,
+        },
+        at,
+    )
 }
 
 fn armed_digest(fx: &[Effect]) -> String {
@@ -1519,6 +1538,10 @@ fn a_step_that_needs_approval_runs_only_after_another_key_approves_this_arming()
         typed: Some("dr-replica".into()),
     };
     let fx = e.handle(confirm.clone(), t(120));
+    // Nothing is recorded until the driver's key has signed (off the UI thread).
+    assert_eq!(kinds(&fx), Vec::<String>::new());
+    assert!(sign_request(&fx).is_some(), "{fx:?}");
+    let fx = signed_back(&mut e, &fx, t(121));
     assert_eq!(kinds(&fx), ["approval_armed"]);
     assert!(!has_execute(&fx), "armed, not run");
     let armed = armed_digest(&fx);
@@ -1566,6 +1589,296 @@ fn a_step_that_needs_approval_runs_only_after_another_key_approves_this_arming()
         t(150),
     );
     assert!(refused_reason(&fx).contains("taken already"));
+}
+
+fn confirm_needing_approval(e: &mut Engine, at: DateTime<Utc>) -> Vec<Effect> {
+    let fx = e.handle(Input::Request { step: PROMOTE }, at);
+    assert_eq!(refusal(&fx), None, "{fx:?}");
+    e.handle(
+        Input::Confirm {
+            step: PROMOTE,
+            typed: Some("dr-replica".into()),
+        },
+        at + TimeDelta::seconds(1),
+    )
+}
+
+#[test]
+fn an_arming_is_pending_while_the_drivers_key_signs_then_recorded_as_signed() {
+    let mut e = two_person_engine(true);
+    past_look(&mut e);
+    let fx = confirm_needing_approval(&mut e, t(100));
+    let (step, signed) = sign_request(&fx).expect("a signature asked");
+    assert_eq!(step, PROMOTE);
+    // Nothing recorded, nothing run; the step says it is being signed.
+    assert!(events(&fx).is_empty(), "{fx:?}");
+    assert!(!has_execute(&fx));
+    assert_eq!(e.signing_arming(), Some(PROMOTE));
+    assert_eq!(status(&e, PROMOTE), StepStatus::AwaitingConfirm);
+    let view = e.step_view(PROMOTE, t(102)).expect("view");
+    assert!(view.signing_arming);
+    assert_eq!(view.waiting_approval, None);
+    // The text to sign names the incident, the step, the driver and the arming's time.
+    let text: serde_json::Value = serde_json::from_str(&signed).expect("json");
+    assert_eq!(text["incident"], "inc");
+    assert_eq!(text["step"], "promote");
+    assert_eq!(text["principal"], "alice@example");
+    assert_eq!(text["resource"], "dr-replica");
+    assert_eq!(text["at"], "2026-11-22T12:01:41.000Z");
+    // Confirming again meanwhile is refused: one arming at a time.
+    let again = e.handle(
+        Input::Confirm {
+            step: PROMOTE,
+            typed: Some("dr-replica".into()),
+        },
+        t(102),
+    );
+    assert!(
+        refusal(&again).is_some_and(|r| r.contains("signing the arming")),
+        "{again:?}"
+    );
+    assert!(sign_request(&again).is_none() && events(&again).is_empty());
+    // The signature comes back: recorded exactly as signed, by the driver's key.
+    let fx = e.handle(
+        Input::ArmingSigned {
+            step: PROMOTE,
+            signed: signed.clone(),
+            result: Ok("-----BEGIN SSH SIGNATURE-----\nxyz".into()),
+        },
+        t(105),
+    );
+    assert_eq!(kinds(&fx), ["approval_armed"]);
+    match events(&fx)[0] {
+        Event::ApprovalArmed {
+            step,
+            attempt,
+            resource,
+            needed,
+            by,
+            key,
+            armed,
+            signed: recorded,
+            signature,
+            ..
+        } => {
+            assert_eq!(step, "promote");
+            assert_eq!(*attempt, 1);
+            assert_eq!(resource, "dr-replica");
+            assert_eq!(*needed, 1);
+            assert_eq!(by, "alice@example");
+            assert_eq!(key, "SHA256:alice");
+            assert_eq!(recorded, &signed);
+            assert_eq!(signature, "-----BEGIN SSH SIGNATURE-----\nxyz");
+            assert_eq!(armed.len(), 64, "SHA-256 hex of the signed text: {armed}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(e.signing_arming(), None);
+    let view = e.step_view(PROMOTE, t(106)).expect("view");
+    assert!(!view.signing_arming);
+    assert_eq!(view.waiting_approval, Some((0, 1)));
+    // The same answer again is stale: nothing more.
+    let fx = e.handle(
+        Input::ArmingSigned {
+            step: PROMOTE,
+            signed,
+            result: Ok("sig".into()),
+        },
+        t(107),
+    );
+    assert!(fx.is_empty(), "{fx:?}");
+}
+
+#[test]
+fn a_stale_or_mismatched_signature_is_ignored() {
+    let mut e = two_person_engine(true);
+    past_look(&mut e);
+    let fx = confirm_needing_approval(&mut e, t(100));
+    let (_, signed) = sign_request(&fx).expect("asked");
+    // Another text, another step: ignored, the arming still pending.
+    for (step, text) in [
+        (PROMOTE, signed.replace("dr-replica", "primary-db")),
+        (SCRIPT, signed.clone()),
+    ] {
+        let fx = e.handle(
+            Input::ArmingSigned {
+                step,
+                signed: text,
+                result: Ok("sig".into()),
+            },
+            t(103),
+        );
+        assert!(fx.is_empty(), "{fx:?}");
+        assert_eq!(e.signing_arming(), Some(PROMOTE));
+    }
+    // Cancelled, asked and confirmed again: the first answer is for an arming that no longer
+    // waits (its text has another time), the second is recorded.
+    e.handle(Input::Cancel { step: PROMOTE }, t(104));
+    assert_eq!(e.signing_arming(), None);
+    let late = e.handle(
+        Input::ArmingSigned {
+            step: PROMOTE,
+            signed: signed.clone(),
+            result: Ok("sig".into()),
+        },
+        t(105),
+    );
+    assert!(late.is_empty(), "{late:?}");
+    let fx = confirm_needing_approval(&mut e, t(110));
+    let (_, second) = sign_request(&fx).expect("asked again");
+    assert_ne!(second, signed);
+    let stale = e.handle(
+        Input::ArmingSigned {
+            step: PROMOTE,
+            signed,
+            result: Ok("sig".into()),
+        },
+        t(112),
+    );
+    assert!(stale.is_empty(), "{stale:?}");
+    assert_eq!(e.signing_arming(), Some(PROMOTE));
+    let fx = signed_back(&mut e, &fx, t(113));
+    assert_eq!(kinds(&fx), ["approval_armed"]);
+}
+
+#[test]
+fn a_failed_signature_refuses_the_confirmation_and_records_nothing() {
+    let mut e = two_person_engine(true);
+    past_look(&mut e);
+    let fx = confirm_needing_approval(&mut e, t(100));
+    let (step, signed) = sign_request(&fx).expect("asked");
+    let fx = e.handle(
+        Input::ArmingSigned {
+            step,
+            signed,
+            result: Err(warroom::share::sig::SignError::Sign(
+                "the ssh-agent did not answer within 5 s".into(),
+            )),
+        },
+        t(106),
+    );
+    assert!(events(&fx).is_empty(), "{fx:?}");
+    assert!(!has_execute(&fx));
+    assert_eq!(
+        refusal(&fx),
+        Some(
+            "the driver's key could not sign the arming: cannot sign: the ssh-agent did not \
+             answer within 5 s"
+        )
+    );
+    // The step stays unconfirmed, nothing pending: the driver may confirm again.
+    assert_eq!(status(&e, PROMOTE), StepStatus::AwaitingConfirm);
+    assert_eq!(e.signing_arming(), None);
+    assert_eq!(
+        e.step_view(PROMOTE, t(107)).expect("view").waiting_approval,
+        None
+    );
+    let fx = e.handle(
+        Input::Confirm {
+            step: PROMOTE,
+            typed: Some("dr-replica".into()),
+        },
+        t(108),
+    );
+    assert!(sign_request(&fx).is_some(), "{fx:?}");
+}
+
+#[test]
+fn abort_or_skip_while_signing_drops_the_arming() {
+    // Skip, then abort: the answer that comes after records nothing.
+    for end in [
+        Input::Skip {
+            step: PROMOTE,
+            reason: "done by hand".into(),
+        },
+        Input::Abort {
+            reason: "false alarm".into(),
+        },
+    ] {
+        let mut e = two_person_engine(true);
+        past_look(&mut e);
+        let fx = confirm_needing_approval(&mut e, t(100));
+        let ended = e.handle(end.clone(), t(103));
+        assert_eq!(refusal(&ended), None, "{ended:?}");
+        assert_eq!(e.signing_arming(), None, "{end:?}");
+        let late = signed_back(&mut e, &fx, t(104));
+        assert!(
+            events(&late).is_empty() && !has_execute(&late),
+            "{end:?}: {late:?}"
+        );
+        assert!(refusal(&late).is_none(), "{late:?}");
+    }
+    // A console that lost command (read-only from now on) drops it too.
+    let mut e = two_person_engine(true);
+    past_look(&mut e);
+    let fx = confirm_needing_approval(&mut e, t(100));
+    e.set_read_only(true);
+    assert_eq!(e.signing_arming(), None);
+    assert!(signed_back(&mut e, &fx, t(104)).is_empty());
+}
+
+#[test]
+fn replaying_an_armed_step_needs_no_signer() {
+    fn run(
+        e: &mut Engine,
+        input: Input,
+        at: DateTime<Utc>,
+        recorded: &mut Vec<(DateTime<Utc>, Event)>,
+    ) -> Vec<Effect> {
+        let fx = e.handle(input, at);
+        recorded.extend(events(&fx).into_iter().map(|ev| (at, ev.clone())));
+        fx
+    }
+    let mut e = two_person_engine(true);
+    let mut recorded = Vec::new();
+    run(&mut e, Input::Declare, t(0), &mut recorded);
+    for item in 0..2 {
+        run(
+            &mut e,
+            Input::ToggleItem { step: LOOK, item },
+            t(10),
+            &mut recorded,
+        );
+    }
+    run(&mut e, Input::Complete { step: LOOK }, t(60), &mut recorded);
+    run(
+        &mut e,
+        Input::Request { step: PROMOTE },
+        t(100),
+        &mut recorded,
+    );
+    let fx = run(
+        &mut e,
+        Input::Confirm {
+            step: PROMOTE,
+            typed: Some("dr-replica".into()),
+        },
+        t(101),
+        &mut recorded,
+    );
+    let (step, signed) = sign_request(&fx).expect("asked");
+    run(
+        &mut e,
+        Input::ArmingSigned {
+            step,
+            signed,
+            result: Ok("sig".into()),
+        },
+        t(102),
+        &mut recorded,
+    );
+    assert!(
+        recorded
+            .iter()
+            .any(|(_, ev)| matches!(ev, Event::ApprovalArmed { .. })),
+        "{recorded:?}"
+    );
+    // Resume, follow, take-command: the journal alone, no share and no key.
+    let pb = e.playbook().clone();
+    let again = Engine::replay(pb.clone(), settings(&pb), recorded).expect("replay");
+    let view = again.step_view(PROMOTE, t(103)).expect("view");
+    assert_eq!(view.waiting_approval, Some((0, 1)));
+    assert_eq!(again.signing_arming(), None);
 }
 
 #[test]

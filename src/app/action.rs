@@ -23,7 +23,8 @@ pub enum Action {
         at: DateTime<Utc>,
         result: Result<(), String>,
     },
-    /// A step executor's output or end, for the playbook engine (`ExecOutput`, `ExecFinished`).
+    /// A step executor's output or end, for the playbook engine (`ExecOutput`, `ExecFinished`),
+    /// or the driver's arming signer's answer (`ArmingSigned`).
     Executor(Input, DateTime<Utc>),
     /// The journal writer finished a batch (written and fsynced, or failed).
     Journal(super::journal_writer::JournalAck),
@@ -137,6 +138,12 @@ pub enum Effect {
         ticket: u64,
         body: crate::share::request::Body,
         sequence: u64,
+    },
+    /// Sign an arming with the driver's key, off the UI thread (an ssh-agent is socket I/O);
+    /// the answer comes back as `Action::Executor(Input::ArmingSigned { .. })`.
+    SignArming {
+        step: usize,
+        signed: String,
     },
     /// A new incident was loaded: the next record starts a new journal file.
     NewIncident,

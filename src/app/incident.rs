@@ -263,6 +263,9 @@ impl Incident {
                     });
                 }
                 engine::Effect::Kill { step, attempt } => out.push(Effect::Kill { step, attempt }),
+                engine::Effect::SignArming { step, signed } => {
+                    out.push(Effect::SignArming { step, signed });
+                }
                 engine::Effect::OpenConfirm(request) => {
                     let backend_says = self
                         .describer

@@ -183,8 +183,10 @@ pub struct App {
     pub following: Option<std::path::PathBuf>,
     /// The shared war room, when this console drives a shared incident or joined one.
     pub share: Option<ShareState>,
-    /// The driver's key, which signs armings of steps that need approvals (`--key`).
-    pub share_signer: Option<crate::playbook::engine::ArmSigner>,
+    /// `SHA256:...` of the driver's key, which signs armings of steps that need approvals
+    /// (`--key`). The key itself is the runtime's (`runtime::Session::arm_signer`): it signs
+    /// off the UI thread.
+    pub share_key: Option<String>,
     /// Whether this console holds command of the shared incident (its lease).
     pub share_command: Option<crate::share::lease::Command>,
     /// This console handed command over (`H`) and ended.
@@ -246,7 +248,7 @@ impl App {
             journal_error: None,
             following: None,
             share: None,
-            share_signer: None,
+            share_key: None,
             share_command: None,
             handed_over: false,
             joined: Default::default(),
@@ -321,8 +323,8 @@ impl App {
     }
 
     /// A driver of a shared war room tells the incident's engine its name in the store (what
-    /// approvals are signed for) and the key that signs its armings. Called once the journal
-    /// exists.
+    /// approvals are signed for) and the fingerprint of the key that signs its armings (the
+    /// runtime signs). Called once the journal exists.
     pub fn share_incident(&mut self) {
         if !matches!(self.share, Some(ShareState::Driving(_))) {
             return;
@@ -336,7 +338,7 @@ impl App {
                 .engine
                 .set_share(Some(crate::playbook::engine::EngineShare {
                     incident: name,
-                    signer: self.share_signer.clone(),
+                    key: self.share_key.clone(),
                 }));
         }
     }

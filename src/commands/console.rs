@@ -122,11 +122,9 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
     let share_signer = match (&share, &args.key) {
         (Some(_), Some(path)) => match warroom::share::sig::Signer::from_file(path) {
             Ok(signer) => {
-                let signer = Arc::new(signer);
-                Some(warroom::playbook::engine::ArmSigner {
-                    fingerprint: signer.fingerprint(),
-                    sign: Arc::new(move |m: &[u8]| signer.sign(m).ok()),
-                })
+                let fingerprint = signer.fingerprint();
+                let sign: runtime::ArmSign = Arc::new(move |m: &[u8]| signer.sign(m));
+                Some((fingerprint, sign))
             }
             Err(e) => {
                 warroom::say_err!("error: {e}");
@@ -277,7 +275,8 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         (None, Some(_)) => Some(warroom::app::ShareState::Driving(Default::default())),
         (None, None) => None,
     };
-    app.share_signer = share_signer;
+    let (share_key, arm_signer) = share_signer.unzip();
+    app.share_key = share_key;
     if let Some(problem) = problems.first() {
         app.flash = Some(Flash::new(clock.now(), format!("not offered: {problem}")));
     }
@@ -493,6 +492,7 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
         journal,
         follow,
         share,
+        arm_signer,
     }))?;
     if let Some(path) = app
         .journal_path

@@ -93,32 +93,32 @@ pub struct EngineSettings {
 }
 
 /// What the engine knows of the shared war room it drives.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineShare {
     /// The incident's name in the shared log (what requests are signed for).
     pub incident: String,
-    /// The driver's key, which signs each arming (`None`: no `--key`; approvals refused).
-    pub signer: Option<ArmSigner>,
+    /// `SHA256:...` of the driver's key, which signs each arming (`None`: no `--key`;
+    /// approvals refused). The engine only names the key: the runtime signs
+    /// ([`Effect::SignArming`], answered by [`Input::ArmingSigned`]), off the UI thread.
+    pub key: Option<String>,
 }
 
-/// Signs an arming with the driver's SSH key (SSHSIG; ed25519 signing is deterministic, so
-/// the engine stays a pure function of its inputs).
-#[derive(Clone)]
-pub struct ArmSigner {
-    /// `SHA256:...` of the driver's key.
-    pub fingerprint: String,
-    pub sign: SignFn,
-}
-
-/// Signs bytes, returning the armoured signature (`None`: the key could not sign).
-pub type SignFn = std::sync::Arc<dyn Fn(&[u8]) -> Option<String> + Send + Sync>;
-
-impl std::fmt::Debug for ArmSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ArmSigner")
-            .field("fingerprint", &self.fingerprint)
-            .finish_non_exhaustive()
-    }
+/// An arming whose signature the runtime is making: recorded as `approval_armed` when
+/// [`Input::ArmingSigned`] brings the signature of exactly `signed` for `step`.
+#[derive(Debug, Clone, PartialEq)]
+struct PendingArming {
+    step: usize,
+    attempt: u32,
+    /// The exact text the driver's key signs.
+    signed: String,
+    command: String,
+    resource: String,
+    evidence: Evidence,
+    needed: u32,
+    /// The driver's key fingerprint.
+    key: String,
+    /// What the confirmation typed (trimmed), for a step that needs typing.
+    typed: Option<String>,
 }
 
 impl EngineSettings {
@@ -331,6 +331,15 @@ pub enum Input {
     Confirm { step: usize, typed: Option<String> },
     /// The operator closed the dialog without confirming: back to the active step.
     Cancel { step: usize },
+    /// The runtime's answer to [`Effect::SignArming`]: the driver's key signed `signed` (the
+    /// armoured signature) or could not. Recorded as `approval_armed` only when it answers
+    /// the arming pending for `step` (a stale or mismatched answer is ignored); a failure
+    /// refuses the confirmation and records nothing.
+    ArmingSigned {
+        step: usize,
+        signed: String,
+        result: Result<String, crate::share::sig::SignError>,
+    },
     /// A line the executor printed (stdout or stderr).
     ExecOutput {
         step: usize,
@@ -413,6 +422,9 @@ pub enum Effect {
     },
     /// Append to the journal (fsync) before showing its consequences.
     Record(Event),
+    /// Sign `signed` with the driver's key (off the UI thread: an ssh-agent is socket I/O) and
+    /// answer with [`Input::ArmingSigned`]; the arming is recorded when the signature comes.
+    SignArming { step: usize, signed: String },
     /// The incident is over (resolved or aborted).
     Finished(Box<Scorecard>),
 }
@@ -1207,6 +1219,8 @@ pub struct StepView {
     pub captures_rpo: bool,
     /// Armed by the driver and waiting for approvals: `(approved so far, needed)`.
     pub waiting_approval: Option<(u32, u32)>,
+    /// The driver's confirmation is being signed (the arming is not recorded yet).
+    pub signing_arming: bool,
 }
 
 /// Per-step score.
@@ -1364,6 +1378,9 @@ pub struct Engine {
     request_sequence: std::collections::BTreeMap<String, u64>,
     /// The step armed and waiting for approvals, if any.
     armed: Option<Arming>,
+    /// The arming whose signature the runtime is making, if any (never journaled: a resumed
+    /// or followed incident has none).
+    signing: Option<PendingArming>,
     /// A restore point the operator picked (`Input::ChooseRestorePoint`): step, choice, and
     /// what the list measured.
     picked: Option<(usize, RestoreTo, Listed)>,
@@ -1492,6 +1509,7 @@ impl Engine {
             picked: None,
             armed: None,
             ha: HaState::default(),
+            signing: None,
             playbook,
             settings,
         }
@@ -1642,6 +1660,15 @@ impl Engine {
             self.interrupt(signal, now, &mut out);
             return out;
         }
+        if let Input::ArmingSigned {
+            step,
+            signed,
+            result,
+        } = input
+        {
+            self.arming_signed(step, &signed, result, now, &mut out);
+            return out;
+        }
         if self.is_finished() {
             // Late executor reports after an abort are expected: ignore them quietly.
             if !matches!(input, Input::ExecOutput { .. } | Input::ExecFinished { .. }) {
@@ -1696,7 +1723,8 @@ impl Engine {
             | Input::RefuseRequest { .. }
             | Input::SetDisruption { .. }
             | Input::ExecLeftRunning { .. }
-            | Input::Interrupt { .. } => {}
+            | Input::Interrupt { .. }
+            | Input::ArmingSigned { .. } => {}
         }
         out
     }
@@ -2313,6 +2341,7 @@ impl Engine {
                     a.needed,
                 )
             }),
+            signing_arming: self.signing.as_ref().is_some_and(|p| p.step == index),
         })
     }
 
@@ -2332,10 +2361,17 @@ impl Engine {
     /// Nothing executes from now on (the console lost or handed over command).
     pub fn set_read_only(&mut self, read_only: bool) {
         self.settings.read_only = read_only;
+        if read_only {
+            self.signing = None;
+        }
     }
 
     /// The driver's console shares the incident from now on (`incident` names it in the store).
     pub fn set_share(&mut self, share: Option<EngineShare>) {
+        if share != self.settings.share {
+            // An arming signed for another incident or key would not be this one's.
+            self.signing = None;
+        }
         self.settings.share = share;
     }
 
@@ -2554,10 +2590,32 @@ impl Engine {
         out.push(Effect::Record(event));
     }
 
+    /// An arming being signed is dropped (nothing is recorded for it) by whatever ends its
+    /// confirmation: asked again, cancelled, confirmed, skipped, the incident over.
+    fn drop_signing_ended_by(&mut self, event: &Event) {
+        let Some(pending) = &self.signing else {
+            return;
+        };
+        let id = self.playbook.steps[pending.step].id.as_str();
+        let ends = match event {
+            Event::ConfirmRequested { step, .. }
+            | Event::ConfirmCancelled { step }
+            | Event::Confirmed { step, .. }
+            | Event::Skipped { step, .. }
+            | Event::ApprovalArmed { step, .. } => step == id,
+            Event::Aborted { .. } | Event::Resolved { .. } => true,
+            _ => false,
+        };
+        if ends {
+            self.signing = None;
+        }
+    }
+
     /// Applies an event to the state and the projection. `Err(step id)` for a step the playbook
     /// lacks (then nothing changed).
     fn apply(&mut self, event: &Event, at: DateTime<Utc>) -> Result<(), String> {
         self.apply_state(event, at)?;
+        self.drop_signing_ended_by(event);
         self.projection.apply(at, at, event);
         Ok(())
     }
@@ -3154,6 +3212,14 @@ impl Engine {
             refuse(out, Some(step), "read-only session: nothing is executed");
             return;
         }
+        if self.signing.as_ref().is_some_and(|p| p.step == step) {
+            refuse(
+                out,
+                Some(step),
+                "signing the arming with the driver's key: wait for it (Esc cancels)",
+            );
+            return;
+        }
         let s = &self.playbook.steps[step];
         let vars = &self.playbook.vars;
         let expected = s.confirm_text(vars);
@@ -3204,7 +3270,7 @@ impl Engine {
             );
             return;
         };
-        let Some(signer) = share.signer else {
+        let Some(key) = share.key else {
             refuse(
                 out,
                 Some(step),
@@ -3231,31 +3297,81 @@ impl Engine {
             "at": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         })
         .to_string();
-        let Some(signature) = (signer.sign)(signed.as_bytes()) else {
-            refuse(
-                out,
-                Some(step),
-                "the driver's key could not sign the arming",
-            );
-            return;
-        };
-        let event = Event::ApprovalArmed {
-            step: s.id.clone(),
+        // Nothing is recorded until the signature comes back (Input::ArmingSigned).
+        self.signing = Some(PendingArming {
+            step,
             attempt,
+            signed: signed.clone(),
             command,
             resource,
             evidence,
             needed,
+            key,
+            typed: expected.and(typed.map(|t| t.trim().to_string())),
+        });
+        out.push(Effect::SignArming { step, signed });
+    }
+
+    /// The driver's key signed the arming pending for `step` (or could not): record
+    /// `approval_armed`, or refuse the confirmation. An answer for another arming (stale: the
+    /// confirmation was cancelled, the step skipped, the incident aborted, a newer arming
+    /// asked) is ignored.
+    fn arming_signed(
+        &mut self,
+        step: usize,
+        signed: &str,
+        result: Result<String, crate::share::sig::SignError>,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(pending) = self
+            .signing
+            .take_if(|p| p.step == step && p.signed == signed)
+        else {
+            return;
+        };
+        // Whatever changed meanwhile must still allow it (the pending arming is dropped on
+        // every event that ends the confirmation; these hold it again).
+        if self.is_finished() || self.runs[step].status != StepStatus::AwaitingConfirm {
+            return;
+        }
+        if self.settings.read_only {
+            refuse(out, Some(step), "read-only session: nothing is executed");
+            return;
+        }
+        let signature = match result {
+            Ok(signature) => signature,
+            Err(e) => {
+                refuse(
+                    out,
+                    Some(step),
+                    format!("the driver's key could not sign the arming: {e}"),
+                );
+                return;
+            }
+        };
+        let event = Event::ApprovalArmed {
+            step: self.playbook.steps[step].id.clone(),
+            attempt: pending.attempt,
+            command: pending.command,
+            resource: pending.resource,
+            evidence: pending.evidence,
+            needed: pending.needed,
             by: self.settings.operator.clone(),
-            key: signer.fingerprint.clone(),
-            armed: sha256_hex(signed.as_bytes()),
-            signed,
+            key: pending.key,
+            armed: sha256_hex(pending.signed.as_bytes()),
+            signed: pending.signed,
             signature,
         };
         self.emit(event, now, out);
         if let Some(a) = &mut self.armed {
-            a.typed = expected.and(typed.map(|t| t.trim().to_string()));
+            a.typed = pending.typed;
         }
+    }
+
+    /// The step whose arming the driver's key is signing, if any (the screen says so).
+    pub fn signing_arming(&self) -> Option<usize> {
+        self.signing.as_ref().map(|p| p.step)
     }
 
     /// An approval (checked: signature, signer, role) of the step armed.

@@ -523,6 +523,9 @@ fn step_header(
             format!(" · waiting for approval {have}/{need}"),
             t.warn,
         )),
+        None if step.signing_arming => {
+            spans.push(Span::styled(format!(" · {SIGNING_ARMING}"), t.warn));
+        }
         None => spans.push(Span::styled(
             format!(" · {}", status_words(&step.status)),
             status_style(t, &step.status),
@@ -1101,7 +1104,20 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
     lines.push(Line::raw(""));
     // What to press stays in view; what is above it scrolls on a short screen.
     let keys_from = lines.len();
-    if let Some(expected) = &r.type_to_confirm {
+    let signing = app
+        .incident
+        .as_ref()
+        .and_then(|i| i.engine.signing_arming())
+        == Some(r.step);
+    if signing {
+        // Confirmed: the driver's key (perhaps through an ssh-agent) is signing the arming.
+        lines.push(Line::from(vec![
+            Span::styled(SIGNING_ARMING, t.warn),
+            Span::styled("  ", t.text),
+            Span::styled("Esc", t.key),
+            Span::styled(" cancels", t.text),
+        ]));
+    } else if let Some(expected) = &r.type_to_confirm {
         lines.push(Line::from(vec![
             Span::styled("DESTRUCTIVE. ", t.danger),
             Span::styled("Type ", t.text),
@@ -1137,6 +1153,9 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
         &dialog.scroll,
     );
 }
+
+/// What the step and its dialog say while the driver's key signs the arming.
+pub const SIGNING_ARMING: &str = "signing the arming…";
 
 /// The confirmation's message block (a notify step): inserted at `at`, as many rows as the
 /// screen leaves after the rest of the dialog, scrollable, with `e` to edit it.

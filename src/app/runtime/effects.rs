@@ -42,6 +42,8 @@ pub(super) struct EffectRunner {
     pub(super) last_stamp: Option<Stamp>,
     /// Bounds the step output waiting in the inbox.
     pub(super) output: crate::app::output_gate::OutputGate,
+    /// The driver's arming signer thread (`None`: no `--key`, or not a driver).
+    pub(super) signer: Option<std::sync::mpsc::Sender<super::tasks::ArmAsk>>,
 }
 
 /// The journal side of the runner: the writer thread, and what a new incident's journal needs.
@@ -102,6 +104,7 @@ impl EffectRunner {
             Effect::Kill { step, attempt } => self.kill(step, attempt),
             Effect::Record(at, event) => self.record(at, event, app),
             Effect::NewIncident => self.open_incident(app),
+            Effect::SignArming { step, signed } => self.sign_arming(step, signed),
             Effect::Pace(command) => return self.pace(&command, app),
             // The loop hands these to the share tasks.
             Effect::HandOver | Effect::ShareSend { .. } => {}
@@ -146,6 +149,26 @@ impl EffectRunner {
             self.run(effect, app)?;
         }
         ControlFlow::Continue(())
+    }
+
+    /// Hands an arming to the signer thread; without one, answers at once that it cannot be
+    /// signed (the engine refuses the confirmation, nothing is recorded).
+    fn sign_arming(&mut self, step: usize, signed: String) {
+        let signed = match &self.signer {
+            Some(signer) => match signer.send((step, signed)) {
+                Ok(()) => return,
+                Err(std::sync::mpsc::SendError((_, signed))) => signed,
+            },
+            None => signed,
+        };
+        let input = Input::ArmingSigned {
+            step,
+            signed,
+            result: Err(crate::share::sig::SignError::Sign(
+                "this console has no signer for the driver's key".into(),
+            )),
+        };
+        let _ = self.tx.send(Action::Executor(input, self.clock.now()));
     }
 
     /// Every journal batch handed out is on disk (always, without a journal).

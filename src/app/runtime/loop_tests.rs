@@ -68,11 +68,17 @@ struct Console {
     terminal: Terminal<TestBackend>,
     journal: HeldJournal,
     actions: Arc<Recorder>,
-    _inbox: UnboundedReceiver<Action>,
+    inbox: UnboundedReceiver<Action>,
 }
 
 impl Console {
     fn new() -> Console {
+        Console::build(false)
+    }
+
+    /// `approvals`: the promotion needs one approval (two-person rule), and the console drives
+    /// a shared war room with the driver's key `SHA256:alice` (the runner has no signer yet).
+    fn build(approvals: bool) -> Console {
         let now = Utc
             .with_ymd_and_hms(2026, 11, 22, 12, 0, 0)
             .single()
@@ -90,9 +96,22 @@ impl Console {
             .find(|(id, _)| *id == "region-loss")
             .map(|(_, src)| *src)
             .expect("shipped");
+        let src = if approvals {
+            src.replacen(
+                "destructive = true\n",
+                "destructive = true\napprovals = 1\n",
+                1,
+            )
+        } else {
+            src.to_string()
+        };
         let playbook =
-            crate::playbook::parse("<shipped>/region-loss.toml", src, &env).expect("valid");
+            crate::playbook::parse("<shipped>/region-loss.toml", &src, &env).expect("valid");
         let mut app = App::new(env, Mode::Drill, Theme::fallback(), board, now, 1.0);
+        if approvals {
+            app.share = Some(crate::app::ShareState::Driving(Default::default()));
+            app.share_key = Some("SHA256:alice".into());
+        }
         app.start_incident(playbook);
         app.journal_opened("/held/journal.jsonl".into());
         let (tx, inbox) = unbounded_channel();
@@ -120,6 +139,7 @@ impl Console {
             journal_failed: None,
             last_stamp: None,
             output: crate::app::output_gate::OutputGate::new(),
+            signer: None,
         };
         let terminal = Terminal::new(TestBackend::new(200, 60)).expect("test terminal");
         Console {
@@ -128,7 +148,7 @@ impl Console {
             terminal,
             journal,
             actions,
-            _inbox: inbox,
+            inbox,
         }
     }
 
@@ -309,4 +329,189 @@ fn a_failed_journal_write_runs_nothing() {
         assert!(c.actions.ran().is_empty(), "{:?}", c.actions.ran());
         assert!(c.runner.journal_failed.is_some());
     });
+}
+
+/// A signer that blocks until the test releases it (as an ssh-agent that takes its time):
+/// each call reports that it started, then waits for a release (at most `limit`, so that a
+/// loop that waited on it fails the test instead of hanging it).
+fn held_signer(
+    limit: std::time::Duration,
+) -> (
+    ArmSign,
+    std::sync::mpsc::Receiver<()>,
+    std::sync::mpsc::Sender<()>,
+) {
+    let (started_tx, started) = std::sync::mpsc::channel::<()>();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let released = Mutex::new(released);
+    let started_tx = Mutex::new(started_tx);
+    let sign: ArmSign = Arc::new(move |message: &[u8]| {
+        if let Ok(started) = started_tx.lock() {
+            let _ = started.send(());
+        }
+        let waited = released
+            .lock()
+            .map_err(|_| ())
+            .and_then(|r| r.recv_timeout(limit).map_err(|_| ()));
+        match waited {
+            Ok(()) => Ok(format!("signature of {} bytes", message.len())),
+            Err(()) => Err(crate::share::sig::SignError::Sign(
+                "the test never released the signer".into(),
+            )),
+        }
+    });
+    (sign, started, release)
+}
+
+#[test]
+fn the_screen_keeps_drawing_while_the_drivers_key_signs_the_arming() {
+    let mut c = Console::build(true);
+    let (sign, started, release) = held_signer(std::time::Duration::from_secs(20));
+    c.runner.signer = spawn_arm_signer(sign, c.runner.tx.clone(), c.runner.clock.clone());
+    assert!(c.runner.signer.is_some());
+    c.turn(Vec::new());
+    c.keys("\r");
+    let (_, ticket) = c.handed();
+    c.ack(ticket.expect("declared"));
+    c.walk_step(2);
+    c.walk_step(3);
+    c.keys("\r");
+    let (kinds, ticket) = c.handed();
+    assert_eq!(kinds, ["confirm_requested"]);
+    c.ack(ticket.expect("confirm_requested"));
+    // Confirmed: the signer is asked and blocks; the loop's turn does not wait for it.
+    let asked = std::time::Instant::now();
+    let drawn = c.keys("dr-replica\r");
+    let took = asked.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "the loop waited {took:?} on the signer"
+    );
+    started
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the signer was asked");
+    // Nothing is recorded while the signature is pending, and the screen says why.
+    let (kinds, _) = c.handed();
+    assert!(
+        kinds.is_empty(),
+        "recorded before the signature came: {kinds:?}"
+    );
+    assert!(drawn, "the confirmation was not drawn");
+    let screen = c.screen();
+    assert!(
+        screen.contains(crate::ui::playbook::SIGNING_ARMING),
+        "{screen}"
+    );
+    // The UI keeps drawing meanwhile: ticks, a resize, keys.
+    let now = c.app.now;
+    for (i, batch) in [
+        vec![Action::Tick(now + chrono::TimeDelta::seconds(1))],
+        vec![Action::Resize(200, 60)],
+        vec![Action::Tick(now + chrono::TimeDelta::seconds(2))],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let at = std::time::Instant::now();
+        assert!(c.turn(batch), "turn {i} drew nothing while signing");
+        assert!(at.elapsed() < std::time::Duration::from_secs(1));
+        assert!(c.screen().contains(crate::ui::playbook::SIGNING_ARMING));
+    }
+    // Confirming again meanwhile is refused (one arming at a time); nothing asked again.
+    c.keys("dr-replica\r");
+    assert!(
+        c.screen()
+            .contains("signing the arming with the driver's key: wait"),
+        "{}",
+        c.screen()
+    );
+    assert_eq!(c.handed(), (Vec::new(), None));
+    // Released: the answer comes to the inbox, the loop records the arming.
+    release.send(()).expect("release");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let answer = loop {
+        match c.inbox.try_recv() {
+            Ok(action @ Action::Executor(Input::ArmingSigned { .. }, _)) => break action,
+            Ok(_) => {}
+            Err(_) => {
+                assert!(std::time::Instant::now() < deadline, "no answer");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+    };
+    assert!(
+        started.try_recv().is_err(),
+        "the second confirmation asked the signer again"
+    );
+    c.turn(vec![answer]);
+    let (kinds, ticket) = c.handed();
+    assert_eq!(
+        kinds.last().map(String::as_str),
+        Some("approval_armed"),
+        "{kinds:?}"
+    );
+    assert!(c.ack(ticket.expect("approval_armed")));
+    let screen = c.screen();
+    assert!(screen.contains("waiting for approval 0/1"), "{screen}");
+    assert!(
+        !screen.contains(crate::ui::playbook::SIGNING_ARMING),
+        "{screen}"
+    );
+    assert!(c.actions.ran().is_empty(), "ran before an approval");
+}
+
+#[test]
+fn esc_while_the_drivers_key_signs_drops_the_arming_and_80x24_says_it_is_signing() {
+    let mut c = Console::build(true);
+    let (sign, started, release) = held_signer(std::time::Duration::from_secs(20));
+    c.runner.signer = spawn_arm_signer(sign, c.runner.tx.clone(), c.runner.clock.clone());
+    c.turn(Vec::new());
+    c.keys("\r");
+    let (_, ticket) = c.handed();
+    c.ack(ticket.expect("declared"));
+    c.walk_step(2);
+    c.walk_step(3);
+    c.keys("\r");
+    let (_, ticket) = c.handed();
+    c.ack(ticket.expect("confirm_requested"));
+    c.keys("dr-replica\r");
+    started
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the signer was asked");
+    // At 80x24 the dialog still says what it waits for.
+    c.terminal.backend_mut().resize(80, 24);
+    assert!(c.turn(vec![Action::Resize(80, 24)]));
+    let screen = c.screen();
+    assert!(
+        screen.contains(crate::ui::playbook::SIGNING_ARMING),
+        "{screen}"
+    );
+    assert!(screen.contains("Esc cancels"), "{screen}");
+    // Esc: the confirmation is cancelled (recorded), the pending arming dropped.
+    c.turn(vec![Action::Key(KeyEvent::from(KeyCode::Esc))]);
+    let (kinds, ticket) = c.handed();
+    assert_eq!(kinds, ["confirm_cancelled"]);
+    c.ack(ticket.expect("confirm_cancelled"));
+    assert!(!c.screen().contains(crate::ui::playbook::SIGNING_ARMING));
+    // The signature that comes afterwards records nothing.
+    release.send(()).expect("release");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let answer = loop {
+        match c.inbox.try_recv() {
+            Ok(action @ Action::Executor(Input::ArmingSigned { .. }, _)) => break action,
+            Ok(_) => {}
+            Err(_) => {
+                assert!(std::time::Instant::now() < deadline, "no answer");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+    };
+    c.turn(vec![answer]);
+    assert_eq!(c.handed(), (Vec::new(), None));
+    assert!(
+        !c.screen().contains("waiting for approval"),
+        "{}",
+        c.screen()
+    );
+    assert!(c.actions.ran().is_empty());
 }

@@ -19,8 +19,8 @@ pub use effects::{FaultTarget, inject};
 pub use journaling::{Identity, JournalSettings, Records, create_journal, incident_header};
 pub use tasks::TestPanic;
 use tasks::{
-    PanickingSource, spawn_follower, spawn_input_reader, spawn_poller, spawn_reaper,
-    spawn_signal_handlers, spawn_ticker,
+    PanickingSource, spawn_arm_signer, spawn_follower, spawn_input_reader, spawn_poller,
+    spawn_reaper, spawn_signal_handlers, spawn_ticker,
 };
 use terminal::TerminalGuard;
 pub use terminal::{install_panic_hook, restore_terminal};
@@ -72,7 +72,16 @@ pub struct Session {
     /// The shared war room: mirror the journal and take requests (driver), or keep a joined
     /// incident's local copy up to date (joiner).
     pub share: Option<ShareSession>,
+    /// The driver's key, which signs armings of steps that need approvals (`--key`): run off
+    /// the UI thread (`Effect::SignArming`), the App knows only its fingerprint.
+    pub arm_signer: Option<ArmSign>,
 }
+
+/// Signs bytes with the driver's SSH key: the armoured SSHSIG signature, or why not. Through
+/// an ssh-agent this is socket I/O (bounded by the agent's timeout): the runtime calls it on
+/// its own thread, never on the UI thread.
+pub type ArmSign =
+    Arc<dyn Fn(&[u8]) -> std::result::Result<String, crate::share::sig::SignError> + Send + Sync>;
 
 /// The shared war room's part of a session.
 pub struct ShareSession {
@@ -113,6 +122,7 @@ pub async fn run(session: Session) -> Result<App> {
         journal,
         follow,
         share,
+        arm_signer,
     } = session;
     let (tx, mut rx) = unbounded_channel::<Action>();
     let stop = Arc::new(AtomicBool::new(false));
@@ -180,7 +190,7 @@ pub async fn run(session: Session) -> Result<App> {
         running: HashMap::new(),
         actions,
         read_only,
-        clock,
+        clock: clock.clone(),
         tx: tx.clone(),
         simulated,
         faults,
@@ -189,6 +199,7 @@ pub async fn run(session: Session) -> Result<App> {
         journal_failed: None,
         last_stamp: None,
         output: super::output_gate::OutputGate::new(),
+        signer: arm_signer.and_then(|sign| spawn_arm_signer(sign, tx.clone(), clock.clone())),
     };
     if let Some(settings) = journal {
         let mut writer = JournalWriter::spawn(tx.clone());

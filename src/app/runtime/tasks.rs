@@ -1,5 +1,5 @@
 //! What feeds the inbox besides the terminal: a deliberate test panic, the journal follower,
-//! the terminal reader, the ticker, signal handlers and pollers.
+//! the terminal reader, the ticker, signal handlers, pollers and the driver's arming signer.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,6 +57,45 @@ impl Source for PanickingSource {
     ) -> crate::telemetry::source::BoxFuture<'_, Result<crate::telemetry::Sample, SourceError>>
     {
         Box::pin(async { panic!("deliberate poller panic (WARROOM_TEST_PANIC=poller)") })
+    }
+}
+
+/// What the arming signer is asked: the step, and the exact text to sign.
+pub(super) type ArmAsk = (usize, String);
+
+/// The driver's arming signer, on a plain thread: signing through an ssh-agent is socket I/O
+/// (up to the agent's timeout), which the UI thread never waits on. One arming at a time, in
+/// order; each answer goes to the inbox as `Input::ArmingSigned`, which the engine records or
+/// refuses. A plain thread, not a blocking tokio task: the tokio runtime waits for those when
+/// it shuts down, and quitting must not wait on an agent. Ends when its sender is dropped or
+/// the inbox is gone. `None` when no thread can be started (then the caller answers itself).
+pub(super) fn spawn_arm_signer(
+    sign: super::ArmSign,
+    tx: UnboundedSender<Action>,
+    clock: SessionClock,
+) -> Option<std::sync::mpsc::Sender<ArmAsk>> {
+    let (asks_tx, asks) = std::sync::mpsc::channel::<ArmAsk>();
+    let spawned = std::thread::Builder::new()
+        .name("arm-signer".into())
+        .spawn(move || {
+            for (step, signed) in asks {
+                let result = sign(signed.as_bytes());
+                let input = crate::playbook::Input::ArmingSigned {
+                    step,
+                    signed,
+                    result,
+                };
+                if tx.send(Action::Executor(input, clock.now())).is_err() {
+                    return;
+                }
+            }
+        });
+    match spawned {
+        Ok(_) => Some(asks_tx),
+        Err(e) => {
+            tracing::error!("cannot start the arming signer: {e}");
+            None
+        }
     }
 }
 
