@@ -454,7 +454,7 @@ fn an_observer_follows_a_scribe_signs_and_bad_requests_are_refused() {
     }
     // Keys change nothing for an observer.
     observer.send("\r");
-    observer.wait_text("read-only mirror", T);
+    observer.wait_text("you joined as observer: the keys here only view", T);
 
     // The scribe's note, signed, is taken into the driver's journal with the scribe's identity.
     let out = bob.request(&url, &moto.url, "scribe", &[], "customer comms sent");
