@@ -995,12 +995,18 @@ fn the_promotion_waits_for_another_persons_approval() {
     observer.wait_text("Step 1/7", T);
     walk_step(&mut driver, 2);
     walk_step(&mut driver, 3);
-    // The driver confirms the promotion by typing the resource: it is armed, not run.
+    // The driver confirms the promotion by typing the resource: it is armed, not run, and
+    // the screen says so (it said "Enter confirm & run" and "press Enter to run it").
+    driver.wait_text("Enter confirm & arm", T);
     driver.send("\r");
-    driver.wait_text("dr-replica", T);
+    driver.wait_text("Enter to arm it", T);
     driver.send("dr-replica");
     driver.send("\r");
-    driver.wait_text("waiting for approval 0/1", T);
+    let armed = driver.wait_text("waiting for approval 0/1", T);
+    assert!(
+        !armed.contains("confirm & run") && !armed.contains("confirm & arm"),
+        "{armed}"
+    );
     // At 80x24 the heading may wrap; the pinned line says it in one piece.
     observer.wait_text("waiting for approval (0 of 1)", Duration::from_secs(5));
     std::thread::sleep(Duration::from_secs(2));

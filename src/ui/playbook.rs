@@ -703,6 +703,17 @@ fn render_step(
             focused,
             !step.checklist.is_empty(),
         );
+        // Armed and waiting for approvers: Enter would arm it again (the approvals given so
+        // far are for this arming), so it is not offered as "run".
+        if step.waiting_approval.is_some() || step.signing_arming {
+            hints.retain(|(key, _)| *key != "Enter");
+        } else if incident.engine.approvals_needed(step.index) > 0 {
+            for hint in &mut hints {
+                if hint.0 == "Enter" && hint.1 == "confirm & run" {
+                    hint.1 = "confirm & arm";
+                }
+            }
+        }
         // A restore: the point can be chosen from the list (`app::points`).
         if matches!(step.status, StepStatus::Active | StepStatus::Failed(_))
             && !incident.engine.is_finished()
@@ -1118,11 +1129,24 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
             Span::styled(" cancels", t.text),
         ]));
     } else if let Some(expected) = &r.type_to_confirm {
+        // The two-person rule: the confirmation arms the step; it runs on the approvals.
+        let needed = app
+            .incident
+            .as_ref()
+            .map_or(0, |i| i.engine.approvals_needed(r.step));
+        let then = if needed > 0 {
+            format!(
+                " and press Enter to arm it: it runs when {needed} approver(s) approve; Esc \
+                 cancels."
+            )
+        } else {
+            " and press Enter to run it; Esc cancels.".to_string()
+        };
         lines.push(Line::from(vec![
             Span::styled("DESTRUCTIVE. ", t.danger),
             Span::styled("Type ", t.text),
             Span::styled(expected.clone(), t.title),
-            Span::styled(" and press Enter to run it; Esc cancels.", t.text),
+            Span::styled(then, t.text),
         ]));
         lines.push(Line::from(vec![
             Span::styled("> ", t.key),
