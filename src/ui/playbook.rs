@@ -1260,6 +1260,23 @@ pub fn render_scorecard(
                 t.text,
             )));
         }
+        // The restore point behind the RPO and who chose it, as the report says it.
+        if f.name == "RPO achieved"
+            && let Some(r) = &m.restore_point
+        {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "{:<16}restored to {} ({}), chosen as `{}` by {} ({})",
+                    "",
+                    r.point.format("%Y-%m-%d %H:%M:%S UTC"),
+                    sanitize(&r.basis),
+                    sanitize(&r.choice),
+                    sanitize(&r.by),
+                    r.origin()
+                ),
+                t.text,
+            )));
+        }
         lines.push(Line::from(Span::styled(
             format!("{:<16}{}", "", f.definition),
             t.dim,
