@@ -349,8 +349,9 @@ pub fn from_sim(
                     bytes: Some(b.bytes),
                     tainted: b.tainted || tainted(b.at),
                     failed: !b.ok,
-                    wal_reach: reach.filter(|to| *to > b.at),
-                    wal_complete: reach.map(|_| true),
+                    // A failed attempt is nothing to replay from.
+                    wal_reach: reach.filter(|to| *to > b.at && b.ok),
+                    wal_complete: reach.filter(|_| b.ok).map(|_| true),
                 }
             })
         })
