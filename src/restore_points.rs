@@ -746,6 +746,29 @@ impl RestorePoints {
                 notes.join("; ")
             );
         }
+        // What `latest-verified-backup` restores from: the same rule as the resolver's.
+        let listed = self.listed();
+        let latest = self
+            .backups
+            .iter()
+            .filter(|b| listed.verified.contains(&b.time))
+            .filter(|b| !listed.failed_verification.contains(&b.time))
+            .filter(|b| self.onset.is_none_or(|o| b.time < o))
+            .max_by_key(|b| b.time);
+        match latest {
+            Some(b) => {
+                let _ = writeln!(
+                    out,
+                    "latest verified backup (its restore test passed): {} {} {}",
+                    time(b.time),
+                    crate::text::field(&b.series),
+                    crate::text::field(&b.name)
+                );
+            }
+            None => out.push_str(
+                "latest verified backup: none (no backup has passed a restore test, backup.verify, on record): to = \"latest-verified-backup\" is refused\n",
+            ),
+        }
         match &self.pitr {
             None => out.push_str(
                 "\nPoint in time: not configured (a base_backup series naming this database and its wal_archive)\n",

@@ -96,6 +96,7 @@ fn corruption_drill_restores_to_just_before_the_onset_at_80x24() {
     let dialog = restore_dialog.expect("the restore confirmation showed its restore point");
     assert!(dialog.contains("before-corruption"), "{dialog}");
     assert!(dialog.contains("data lost"), "{dialog}");
+    assert!(dialog.contains("the playbook's to"), "{dialog}");
     println!("{dialog}");
     println!("{card}");
     tui.send("\x1b");
@@ -211,8 +212,22 @@ fn picker_drill(cols: u16, rows: u16) {
                 .lines()
                 .find(|l| l.contains("latest-verified-backup"))
                 .expect("the latest-verified-backup row");
-            assert!(latest.contains("✗ no verified backup"), "{latest}");
+            assert!(
+                latest.contains("✗ refused: no backup has passed a restore test"),
+                "{latest}"
+            );
             assert!(!latest.contains('→'), "{latest}");
+            // On it, the whole reason; Enter is refused, not another backup.
+            tui.send("\x1b[B");
+            let on = tui.wait_text("backup.verify", Duration::from_secs(10));
+            assert!(on.contains("no verified backup"), "{on}");
+            tui.send("\r");
+            std::thread::sleep(Duration::from_millis(400));
+            let after = tui.screen();
+            assert!(after.contains("Restore point · step"), "{after}");
+            assert!(!after.contains("Confirm · step"), "{after}");
+            tui.send("\x1b[A");
+            std::thread::sleep(Duration::from_millis(300));
             // Sizes in binary units, as the Backups pane.
             assert!(shown.contains(" GiB "), "{shown}");
             assert!(!shown.contains(" GB "), "{shown}");
@@ -314,6 +329,11 @@ fn picker_drill(cols: u16, rows: u16) {
     assert!(dialog.contains(&hms), "{dialog}");
     assert!(dialog.contains("data lost"), "{dialog}");
     assert!(dialog.contains("45s of good writes"), "{dialog}");
+    // And who chooses it, where.
+    assert!(
+        dialog.contains("chosen by") && dialog.contains("in the restore-point picker"),
+        "{dialog}"
+    );
     // The command and the backend's description name the picked point, not the playbook's.
     let choice = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
     assert!(dialog.contains(&format!("to={choice}")), "{dialog}");

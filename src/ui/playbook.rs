@@ -1057,6 +1057,27 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
             Span::styled("data lost   ", t.header),
             Span::styled(lost, t.warn),
         ]));
+        // Who chooses: whoever confirms (recorded with the point), and where it was chosen.
+        let picked = app
+            .incident
+            .as_ref()
+            .and_then(|i| i.engine.picked_restore_point(r.step))
+            == Some(p.to);
+        lines.push(Line::from(vec![
+            Span::styled("chosen by   ", t.header),
+            Span::styled(
+                format!(
+                    "{} ({}), recorded when you confirm",
+                    sanitize(&app.operator),
+                    if picked {
+                        "in the restore-point picker"
+                    } else {
+                        "the playbook's to"
+                    }
+                ),
+                t.text,
+            ),
+        ]));
         lines.push(Line::from(vec![
             Span::styled("from        ", t.header),
             Span::styled(

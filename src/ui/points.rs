@@ -15,7 +15,7 @@ use ratatui::widgets::Clear;
 use crate::app::App;
 use crate::app::incident::Incident;
 use crate::app::points::{Load, PointPicker, Row};
-use crate::recovery::{Basis, LOSS_DEFINITION, RestoreTo};
+use crate::recovery::{Basis, LOSS_DEFINITION, ResolveError, RestoreTo};
 use crate::restore_points::BackupPoint;
 
 use super::paint;
@@ -123,7 +123,14 @@ fn row_text(
     match row {
         Row::BeforeCorruption | Row::LatestVerified | Row::NewestGood => {
             let to = picker.choice(row).unwrap_or_default();
-            let (words, ok) = resolved_words(incident, picker, to, now);
+            let (mut words, ok) = resolved_words(incident, picker, to, now);
+            // Short enough for 80 columns; the line under the list has the whole reason.
+            if let Some(Err(ResolveError::NoVerifiedBackup { .. })) = incident
+                .engine
+                .preview_restore(picker.step, Some(to), &picker.listed(), now)
+            {
+                words = "✗ refused: no backup has passed a restore test".to_string();
+            }
             let default = if row == Row::BeforeCorruption {
                 " (default)"
             } else {
@@ -157,7 +164,7 @@ fn row_text(
             None => (String::new(), false),
         },
         Row::TypeTime => (
-            "type a time (RFC 3339, e.g. 2026-11-26T10:20:00Z)…".to_string(),
+            format!("type a time (UTC, e.g. {})…", picker.example_time()),
             false,
         ),
     }
