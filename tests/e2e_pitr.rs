@@ -213,14 +213,14 @@ fn picker_drill(cols: u16, rows: u16) {
                 .find(|l| l.contains("latest-verified-backup"))
                 .expect("the latest-verified-backup row");
             assert!(
-                latest.contains("✗ refused: no backup has passed a restore test"),
+                latest.contains("✗ none passed a restore test (backup.verify)"),
                 "{latest}"
             );
             assert!(!latest.contains('→'), "{latest}");
             // On it, the whole reason; Enter is refused, not another backup.
             tui.send("\x1b[B");
-            let on = tui.wait_text("backup.verify", Duration::from_secs(10));
-            assert!(on.contains("no verified backup"), "{on}");
+            let on = tui.wait_text("no verified backup", Duration::from_secs(10));
+            assert!(on.contains("› latest-verified-backup"), "{on}");
             tui.send("\r");
             std::thread::sleep(Duration::from_millis(400));
             let after = tui.screen();

@@ -1561,6 +1561,7 @@ destructive = true
         assert!(s.contains("refused:"), "{s}");
         assert!(!s.contains("refused: restore point"), "{s}");
         assert_eq!(s.matches("refused").count(), 1, "{s}");
+        assert_eq!(s.matches("no good backup taken before").count(), 1, "{s}");
         // Back to the list: the refusal goes with the text it answered.
         key(&mut a, KeyCode::Esc);
         assert!(!screen(&a).contains("refused:"));

@@ -129,7 +129,7 @@ fn row_text(
                 .engine
                 .preview_restore(picker.step, Some(to), &picker.listed(), now)
             {
-                words = "✗ refused: no backup has passed a restore test".to_string();
+                words = "✗ none passed a restore test (backup.verify)".to_string();
             }
             let default = if row == Row::BeforeCorruption {
                 " (default)"
@@ -231,7 +231,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, incident: &Incident, pic
     }
     let current = picker.current();
     if let Some(typed) = &picker.typing {
-        // The preview follows what is typed: resolved once it reads as a time.
+        // The preview follows what is typed: resolved once it reads as a time (after Enter
+        // the refusal says it, once, until the text changes).
         let line = match typed.parse::<RestoreTo>() {
             Ok(to) => {
                 let (words, ok) = resolved_words(incident, picker, to, now);
@@ -249,7 +250,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, incident: &Incident, pic
                 t.dim,
             )],
         };
-        tail.push(Line::from(line));
+        if picker.refused.is_none() {
+            tail.push(Line::from(line));
+        }
     } else if let Some(why) = current.and_then(|row| picker.unusable(row)) {
         // Said once: as the refusal after Enter, else here.
         if picker.refused.as_ref() != Some(&why) {
