@@ -18,7 +18,6 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::actions::postgres::human_bytes;
 use crate::env::Environment;
 use crate::recovery::postgres::{PgPitr, PitrError, first_needed};
 use crate::recovery::verified::{self, Verification};
@@ -350,8 +349,9 @@ pub fn from_sim(
                     bytes: Some(b.bytes),
                     tainted: b.tainted || tainted(b.at),
                     failed: !b.ok,
-                    wal_reach: reach.filter(|to| *to > b.at),
-                    wal_complete: reach.map(|_| true),
+                    // A failed attempt is nothing to replay from.
+                    wal_reach: reach.filter(|to| *to > b.at && b.ok),
+                    wal_complete: reach.filter(|_| b.ok).map(|_| true),
                 }
             })
         })
@@ -548,7 +548,8 @@ impl RestorePoints {
     }
 
     /// What the list adds to what the engine knows (`recovery::Known::with`): the good
-    /// backups (not failed, not tainted), the windows and the gaps.
+    /// backups (not failed, not tainted), those verified (newest restore test passed) and
+    /// those whose newest restore test failed, the windows and the gaps.
     pub fn listed(&self) -> crate::recovery::Listed {
         use crate::recovery::Span;
         let mut listed = crate::recovery::Listed {
@@ -563,6 +564,19 @@ impl RestorePoints {
                         .iter()
                         .flat_map(|p| p.windows.iter().map(|w| w.from)),
                 )
+                .collect(),
+            // Verified: the newest restore test on record passed (`recovery::verified`).
+            verified: self
+                .backups
+                .iter()
+                .filter(|b| !b.failed && b.last_verified.as_ref().is_some_and(|v| v.ok))
+                .map(|b| b.time)
+                .collect(),
+            failed_verification: self
+                .backups
+                .iter()
+                .filter(|b| b.last_verified.as_ref().is_some_and(|v| !v.ok))
+                .map(|b| b.time)
                 .collect(),
             windows: self
                 .pitr
@@ -725,11 +739,35 @@ impl RestorePoints {
                 time(b.time),
                 crate::text::field(&b.series),
                 crate::text::field(&b.kind),
-                b.bytes.map_or_else(|| "-".to_string(), human_bytes),
+                b.bytes
+                    .map_or_else(|| "-".to_string(), crate::text::binary_bytes),
                 verified,
                 crate::text::field(&b.name),
                 notes.join("; ")
             );
+        }
+        // What `latest-verified-backup` restores from: the same rule as the resolver's.
+        let listed = self.listed();
+        let latest = self
+            .backups
+            .iter()
+            .filter(|b| listed.verified.contains(&b.time))
+            .filter(|b| !listed.failed_verification.contains(&b.time))
+            .filter(|b| self.onset.is_none_or(|o| b.time < o))
+            .max_by_key(|b| b.time);
+        match latest {
+            Some(b) => {
+                let _ = writeln!(
+                    out,
+                    "latest verified backup (its restore test passed): {} {} {}",
+                    time(b.time),
+                    crate::text::field(&b.series),
+                    crate::text::field(&b.name)
+                );
+            }
+            None => out.push_str(
+                "latest verified backup: none (no backup has passed a restore test, backup.verify, on record): to = \"latest-verified-backup\" is refused\n",
+            ),
         }
         match &self.pitr {
             None => out.push_str(

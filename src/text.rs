@@ -176,6 +176,23 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A backup's size, in binary units as the Backups pane shows it: `512 B`, `4.2 KiB`,
+/// `41.8 GiB` (one helper for the pane, the restore-point picker and `restore-points`).
+pub fn binary_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    // Display only: the precision lost converting to f64 is far below one decimal.
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 /// A byte count for people: `812 bytes`, `9.9 kB`, `9.9 MB`, `1.2 GB` (decimal units).
 pub fn bytes(n: usize) -> String {
     let n = n as f64;

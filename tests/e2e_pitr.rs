@@ -96,6 +96,7 @@ fn corruption_drill_restores_to_just_before_the_onset_at_80x24() {
     let dialog = restore_dialog.expect("the restore confirmation showed its restore point");
     assert!(dialog.contains("before-corruption"), "{dialog}");
     assert!(dialog.contains("data lost"), "{dialog}");
+    assert!(dialog.contains("the playbook's to"), "{dialog}");
     println!("{dialog}");
     println!("{card}");
     tui.send("\x1b");
@@ -204,7 +205,54 @@ fn picker_drill(cols: u16, rows: u16) {
             );
             assert!(shown.contains("before-corruption (default)"), "{shown}");
             assert!(shown.contains("window "), "{shown}");
-            assert!(shown.contains("verified"), "{shown}");
+            assert!(shown.contains("never verified"), "{shown}");
+            // Nothing is verified (no restore test on record): latest-verified-backup is
+            // refused with why on its row, not another backup under its name.
+            let latest = shown
+                .lines()
+                .find(|l| l.contains("latest-verified-backup"))
+                .expect("the latest-verified-backup row");
+            assert!(
+                latest.contains("✗ none passed a restore test (backup.verify)"),
+                "{latest}"
+            );
+            assert!(!latest.contains('→'), "{latest}");
+            // On it, the whole reason; Enter is refused, not another backup.
+            tui.send("\x1b[B");
+            let on = tui.wait_text("no verified backup", Duration::from_secs(10));
+            assert!(on.contains("› latest-verified-backup"), "{on}");
+            tui.send("\r");
+            std::thread::sleep(Duration::from_millis(400));
+            let after = tui.screen();
+            assert!(after.contains("Restore point · step"), "{after}");
+            assert!(!after.contains("Confirm · step"), "{after}");
+            tui.send("\x1b[A");
+            std::thread::sleep(Duration::from_millis(300));
+            // Sizes in binary units, as the Backups pane.
+            assert!(shown.contains(" GiB "), "{shown}");
+            assert!(!shown.contains(" GB "), "{shown}");
+            // With room, the kind is whole.
+            if cols >= 140 {
+                assert!(shown.contains("RDS snapshot "), "{shown}");
+            }
+            // A typed time that is not one: said as typed, with one to copy.
+            tui.send("2026-11-26T25:00:00Z");
+            std::thread::sleep(Duration::from_millis(300));
+            let typing = tui.screen();
+            assert!(typing.contains("Enter to check this time"), "{typing}");
+            assert!(!typing.contains("choose before-corruption"), "{typing}");
+            tui.send("\r");
+            let bad = tui.wait_text("is not a time", Duration::from_secs(10));
+            assert!(
+                bad.contains("\"2026-11-26T25:00:00Z\" is not a time: type it as"),
+                "{bad}"
+            );
+            assert!(!bad.contains("RFC 3339 time"), "{bad}");
+            // Esc: the refusal goes with the text it answered.
+            tui.send("\x1b");
+            std::thread::sleep(Duration::from_millis(400));
+            let back = tui.screen();
+            assert!(!back.contains("is not a time"), "{back}");
             // The default is preselected.
             assert!(
                 shown
@@ -217,6 +265,8 @@ fn picker_drill(cols: u16, rows: u16) {
             tui.send("\r");
             let refused = tui.wait_text("refused:", Duration::from_secs(10));
             assert!(refused.contains("window"), "{refused}");
+            // Said once.
+            assert!(!refused.contains("refused: restore point"), "{refused}");
             // Esc alone (followed at once by more keys, a terminal reads Alt+key).
             tui.send("\x1b");
             std::thread::sleep(Duration::from_millis(400));
@@ -236,6 +286,14 @@ fn picker_drill(cols: u16, rows: u16) {
             tui.send(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
             std::thread::sleep(Duration::from_millis(200));
             let before_enter = tui.screen();
+            // The preview follows what is typed.
+            assert!(
+                before_enter.contains(&format!(
+                    "choose {}",
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )),
+                "{before_enter}"
+            );
             tui.send("\r");
             picker = Some((shown, before_enter));
             typed = Some(at);
@@ -271,12 +329,43 @@ fn picker_drill(cols: u16, rows: u16) {
     assert!(dialog.contains(&hms), "{dialog}");
     assert!(dialog.contains("data lost"), "{dialog}");
     assert!(dialog.contains("45s of good writes"), "{dialog}");
+    // And who chooses it, where.
+    assert!(
+        dialog.contains("chosen by") && dialog.contains("in the restore-point picker"),
+        "{dialog}"
+    );
     // The command and the backend's description name the picked point, not the playbook's.
     let choice = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
     assert!(dialog.contains(&format!("to={choice}")), "{dialog}");
     assert!(!dialog.contains("to=before-corruption"), "{dialog}");
-    // The scorecard's RPO is the 45 s the choice gives up.
+    // The scorecard's RPO is the 45 s the choice gives up, with the point and who chose it.
     assert!(card.contains("45s"), "{card}");
+    let operator = {
+        let journal = the_journal_in(state.path());
+        journal_lines(&journal)[0]["operator"]
+            .as_str()
+            .expect("operator")
+            .to_string()
+    };
+    let flat: String = card
+        .lines()
+        // The scorecard's column: the widest box-drawn cell of each row.
+        .map(|l| {
+            l.split('│')
+                .max_by_key(|c| c.chars().count())
+                .unwrap_or(l)
+                .trim()
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains(&format!(
+            "restored to {}",
+            at.format("%Y-%m-%d %H:%M:%S UTC")
+        )),
+        "{card}"
+    );
+    assert!(flat.contains(&format!("by {operator}")), "{card}");
     tui.send("\x1b");
     tui.send("q");
     assert!(tui.wait_exit(Duration::from_secs(10)).success());

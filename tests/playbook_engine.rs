@@ -3252,6 +3252,7 @@ capture_rpo = true
             from: t(-900),
             to: t(-360),
         }],
+        ..Listed::default()
     };
     // In the gap: refused, the windows and the gap named; nothing picked, nothing recorded.
     let fx = e.handle(

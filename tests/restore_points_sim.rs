@@ -81,6 +81,42 @@ fn the_simulator_lists_its_series_and_window() {
     // Taken at the onset: it holds the corruption.
     assert!(row.contains("TAINTED"), "{row}");
     assert!(text.contains("simulated WAL archive"), "{text}");
+    // Nothing passed a restore test: nothing is verified.
+    assert!(text.contains("latest verified backup: none"), "{text}");
+
+    // An older snapshot passes its restore test: it is the latest verified backup; the
+    // failed one never is.
+    let older = backups
+        .iter()
+        .find(|b| b["series"] == "snapshots" && b["failed"] == false && time(&b["time"]) < onset)
+        .expect("an older snapshot");
+    let older_name = older["name"].as_str().expect("name");
+    let passed = serde_json::json!({
+        "environment": "demo", "series": "snapshots", "backup": older_name,
+        "at": "2026-11-26T10:32:00Z", "ok": true, "detail": "rows and checksum match"
+    });
+    std::fs::write(
+        dir.join("verifications.jsonl"),
+        format!("{line}\n{passed}\n"),
+    )
+    .expect("history");
+    let (code, text, err) = run(
+        &[
+            "--seed",
+            "7",
+            "restore-points",
+            "--onset",
+            &onset.to_rfc3339(),
+        ],
+        state.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let latest = text
+        .lines()
+        .find(|l| l.starts_with("latest verified backup"))
+        .unwrap_or_else(|| panic!("a latest verified line:\n{text}"));
+    assert!(latest.contains(older_name), "{latest}");
+    assert!(!latest.contains(name), "{latest}");
 
     // --at: before the window refused, naming it; inside accepted (point in time).
     let before = from - chrono::TimeDelta::hours(1);

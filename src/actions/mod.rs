@@ -49,7 +49,8 @@ pub enum ArgKind {
     Count,
     /// Free text (a message to people: marked in an exercise, editable in the dialog).
     Text,
-    /// A restore point: `before-corruption`, `latest-verified-backup` or an RFC 3339 time.
+    /// A restore point: `before-corruption`, `latest-verified-backup`, `newest-good-backup` or
+    /// an RFC 3339 time.
     RestorePoint,
     /// `true` or `false`.
     Flag,
@@ -178,14 +179,14 @@ impl ArgType for Option<crate::recovery::RestoreTo> {
                     action,
                     arg,
                     &Value::Text(t),
-                    "before-corruption, latest-verified-backup or an RFC 3339 time (2026-11-26T10:20:59Z)",
+                    "before-corruption, latest-verified-backup, newest-good-backup or an RFC 3339 time (2026-11-26T10:20:59Z)",
                 )
             }),
             Some(other) => Err(bad(
                 action,
                 arg,
                 &other,
-                "before-corruption, latest-verified-backup or an RFC 3339 time",
+                "before-corruption, latest-verified-backup, newest-good-backup or an RFC 3339 time",
             )),
             None => Ok(None),
         }

@@ -15,6 +15,7 @@ use super::flash::{Said, Until};
 use crate::duration::{Dur, over_by, span};
 use crate::playbook::engine::{self, event_kind};
 use crate::playbook::{ConfirmRequest, Engine, Event, Input, Scorecard, StepStatus};
+use crate::recovery::RestoreTo;
 
 /// Timeline entries kept for the screen (the journal keeps everything): enough for every event
 /// of a drill through its resolution, bounded against a step that prints without end.
@@ -481,6 +482,15 @@ impl Incident {
                 Vec::new()
             }
             PickerKey::Choose(to, listed) => {
+                // The resolver's own words for a refusal, said once (the engine's refusal
+                // wraps them for the timeline: "restore point ... refused: ...").
+                let why = match self.engine.preview_restore(step, Some(to), &listed, now) {
+                    Some(Err(e)) => Some(match to {
+                        RestoreTo::At(_) => e.to_string(),
+                        named => format!("{named}: {e}"),
+                    }),
+                    _ => None,
+                };
                 let mut refused = None;
                 let mut effects = self.handle(
                     Input::ChooseRestorePoint { step, to, listed },
@@ -494,10 +504,12 @@ impl Incident {
                     }
                     refused => {
                         if let Some(p) = &mut self.points {
-                            p.refused = Some(refused.map_or_else(
-                                || format!("restore point {to} was not taken"),
-                                |r| r.text,
-                            ));
+                            p.refused = Some(why.unwrap_or_else(|| {
+                                refused.map_or_else(
+                                    || format!("restore point {to} was not taken"),
+                                    |r| r.text,
+                                )
+                            }));
                         }
                     }
                 }

@@ -1589,21 +1589,46 @@ destructive = true
             .expect("refused, still open");
         assert!(refused.contains("no good backup"), "{refused}");
         assert!(incident.confirm.is_none());
-        assert!(screen(&a).contains("refused:"));
-        // Back to the list; latest-verified-backup is taken and the confirmation opens with it.
+        // Said once: the resolver's words, not the engine's "restore point ... refused:" too.
+        let s = screen(&a);
+        assert!(s.contains("refused:"), "{s}");
+        assert!(!s.contains("refused: restore point"), "{s}");
+        assert_eq!(s.matches("refused").count(), 1, "{s}");
+        assert_eq!(s.matches("no good backup taken before").count(), 1, "{s}");
+        // Back to the list: the refusal goes with the text it answered.
         key(&mut a, KeyCode::Esc);
+        assert!(!screen(&a).contains("refused:"));
+        // No restore test on record: latest-verified-backup is refused with why, not
+        // silently another backup.
         key(&mut a, KeyCode::Down);
+        key(&mut a, KeyCode::Enter);
+        let incident = a.incident.as_ref().expect("incident");
+        let refused = incident
+            .points
+            .as_ref()
+            .and_then(|p| p.refused.clone())
+            .expect("latest-verified-backup refused");
+        assert!(
+            refused.starts_with("latest-verified-backup: no verified backup"),
+            "{refused}"
+        );
+        assert!(refused.contains("backup.verify"), "{refused}");
+        assert_eq!(incident.engine.picked_restore_point(0), None);
+        // The newest good backup is taken (it claims no verification) and the confirmation
+        // opens with it.
+        key(&mut a, KeyCode::Down);
+        assert!(!screen(&a).contains("refused:"));
         key(&mut a, KeyCode::Enter);
         let incident = a.incident.as_ref().expect("incident");
         assert!(incident.points.is_none());
         assert_eq!(
             incident.engine.picked_restore_point(0),
-            Some(crate::recovery::RestoreTo::LatestVerifiedBackup)
+            Some(crate::recovery::RestoreTo::NewestGoodBackup)
         );
         let dialog = incident.confirm.as_ref().expect("the confirmation opened");
         assert_eq!(
             dialog.request.restore.as_ref().map(|r| r.to),
-            Some(crate::recovery::RestoreTo::LatestVerifiedBackup)
+            Some(crate::recovery::RestoreTo::NewestGoodBackup)
         );
     }
 

@@ -35,8 +35,10 @@ pub enum Load {
 pub enum Row {
     /// `before-corruption` (the default, preselected).
     BeforeCorruption,
-    /// `latest-verified-backup`.
+    /// `latest-verified-backup` (refused, with why, while no restore test passed).
     LatestVerified,
+    /// `newest-good-backup` (verified or not).
+    NewestGood,
     /// A backup of the list (index into `backups`): its time.
     Backup(usize),
     /// A point-in-time window (index into `pitr.windows`): Enter types a time, starting with its
@@ -114,7 +116,7 @@ impl PointPicker {
     pub fn rows(&self) -> Vec<Row> {
         let mut rows = match &self.load {
             Load::Loading => return Vec::new(),
-            _ => vec![Row::BeforeCorruption, Row::LatestVerified],
+            _ => vec![Row::BeforeCorruption, Row::LatestVerified, Row::NewestGood],
         };
         let windows = self
             .list()
@@ -133,6 +135,7 @@ impl PointPicker {
         match row {
             Row::BeforeCorruption => Some(RestoreTo::BeforeCorruption),
             Row::LatestVerified => Some(RestoreTo::LatestVerifiedBackup),
+            Row::NewestGood => Some(RestoreTo::NewestGoodBackup),
             Row::Backup(i) => self
                 .list()
                 .and_then(|l| l.backups.get(i))
@@ -148,6 +151,46 @@ impl PointPicker {
             .copied()
     }
 
+    /// Why a backup row cannot be restored from, in plain words (`None`: it can be chosen).
+    /// A failed attempt holds nothing; a backup whose newest restore test failed is refused
+    /// as a source (the resolver never starts from it either). Its time can still be typed:
+    /// a point-in-time restore from an earlier backup.
+    pub fn unusable(&self, row: Row) -> Option<String> {
+        let Row::Backup(i) = row else { return None };
+        let b = self.list()?.backups.get(i)?;
+        let at = b.time.format("%H:%M:%S");
+        if b.failed {
+            return Some(format!(
+                "{}: the backup attempt FAILED, there is nothing to restore from it; type {at} \
+                 to replay to that time from an earlier backup",
+                crate::text::visible(&b.name)
+            ));
+        }
+        match &b.last_verified {
+            Some(v) if !v.ok => Some(format!(
+                "{}: its restore test FAILED ({} UTC): restoring from it is refused; type {at} \
+                 to replay to that time from an earlier backup",
+                crate::text::visible(&b.name),
+                v.at.format("%H:%M:%S")
+            )),
+            _ => None,
+        }
+    }
+
+    /// An example of a typed time: a minute before the onset (or the newest backup), else
+    /// a fixed one; always UTC, to the second.
+    pub fn example_time(&self) -> String {
+        let near = self.list().and_then(|l| {
+            l.onset
+                .map(|o| o - chrono::TimeDelta::minutes(1))
+                .or_else(|| l.backups.first().map(|b| b.time))
+        });
+        near.map_or_else(
+            || "2026-11-26T19:40:00Z".to_string(),
+            |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
+    }
+
     /// A window's end, which typing starts from on a window row.
     fn window_end(&self, i: usize) -> Option<DateTime<Utc>> {
         self.list()
@@ -159,18 +202,30 @@ impl PointPicker {
     /// Handles a key (`code` as crossterm names it, reduced to what the picker reads).
     pub fn key(&mut self, key: Key) -> PickerKey {
         if let Some(text) = &mut self.typing {
+            // A refusal answers the text it was given: an edit (or leaving) clears it.
             match key {
-                Key::Esc => self.typing = None,
+                Key::Esc => {
+                    self.typing = None;
+                    self.refused = None;
+                }
                 Key::Backspace => {
                     text.pop();
+                    self.refused = None;
                 }
-                Key::Char(c) if time_char(c) && text.chars().count() < TYPED_MAX => text.push(c),
+                Key::Char(c) if time_char(c) && text.chars().count() < TYPED_MAX => {
+                    text.push(c);
+                    self.refused = None;
+                }
                 Key::Enter => {
                     let typed = text.clone();
                     return match typed.parse::<RestoreTo>() {
                         Ok(to) => PickerKey::Choose(to, self.listed()),
-                        Err(e) => {
-                            self.refused = Some(e.to_string());
+                        Err(_) => {
+                            self.refused = Some(format!(
+                                "{} is not a time: type it as {} (UTC)",
+                                crate::text::echo(typed.trim()),
+                                self.example_time()
+                            ));
                             PickerKey::Stay
                         }
                     };
@@ -180,6 +235,13 @@ impl PointPicker {
             return PickerKey::Stay;
         }
         let rows = self.rows().len();
+        // A refusal answers the row it was given: moving clears it.
+        if matches!(
+            key,
+            Key::Up | Key::Down | Key::PageUp | Key::PageDown | Key::Home | Key::End
+        ) {
+            self.refused = None;
+        }
         match key {
             Key::Esc => return PickerKey::Close,
             Key::Up => self.selected = self.selected.saturating_sub(1),
@@ -205,6 +267,10 @@ impl PointPicker {
                     self.typing = Some(start.unwrap_or_default());
                 }
                 Some(row) => {
+                    if let Some(why) = self.unusable(row) {
+                        self.refused = Some(why);
+                        return PickerKey::Stay;
+                    }
                     if let Some(to) = self.choice(row) {
                         return PickerKey::Choose(to, self.listed());
                     }
@@ -310,6 +376,7 @@ mod tests {
             vec![
                 Row::BeforeCorruption,
                 Row::LatestVerified,
+                Row::NewestGood,
                 Row::Window(0),
                 Row::TypeTime,
                 Row::Backup(0),
@@ -330,6 +397,7 @@ mod tests {
         p.key(Key::Home);
         p.key(Key::Down);
         p.key(Key::Down);
+        p.key(Key::Down);
         assert_eq!(p.key(Key::Enter), PickerKey::Stay);
         assert_eq!(p.typing.as_deref(), Some("2026-01-01T10:40:00Z"));
         for _ in 0..4 {
@@ -338,8 +406,14 @@ mod tests {
         p.key(Key::Char('x'));
         assert_eq!(p.typing.as_deref(), Some("2026-01-01T10:40"));
         assert_eq!(p.key(Key::Enter), PickerKey::Stay);
-        assert!(p.refused.as_deref().is_some_and(|r| r.contains("RFC 3339")));
+        // Said as typed, with a time to copy: not the playbook file's `to = ...` wording.
+        assert_eq!(
+            p.refused.as_deref(),
+            Some("\"2026-01-01T10:40\" is not a time: type it as 2026-01-01T10:20:00Z (UTC)")
+        );
+        // An edit clears the refusal: it answered other text.
         p.key(Key::Char(':'));
+        assert_eq!(p.refused, None);
         p.key(Key::Char('0'));
         p.key(Key::Char('5'));
         p.key(Key::Char('Z'));
@@ -355,7 +429,79 @@ mod tests {
         f.loaded(Err("no archive".into()));
         assert_eq!(
             f.rows(),
-            vec![Row::BeforeCorruption, Row::LatestVerified, Row::TypeTime]
+            vec![
+                Row::BeforeCorruption,
+                Row::LatestVerified,
+                Row::NewestGood,
+                Row::TypeTime
+            ]
         );
+    }
+
+    /// Verified means a restore test passed: the list hands the resolver the backups that
+    /// passed and those that failed. A failed attempt and a backup whose restore test failed
+    /// are refused as sources in plain words; moving on clears the refusal.
+    #[test]
+    fn failed_backups_are_refused_and_verification_is_handed_on() {
+        let mut l = list();
+        let verification = |at: &str, ok: bool| crate::recovery::verified::Verification {
+            environment: "demo".into(),
+            series: "snap".into(),
+            backup: "x".into(),
+            at: t(at),
+            ok,
+            detail: String::new(),
+        };
+        l.backups[1].last_verified = Some(verification("2026-01-01T10:16:00Z", true));
+        let mut failed_test = l.backups[1].clone();
+        failed_test.time = t("2026-01-01T10:05:00Z");
+        failed_test.name = "snap-1005".into();
+        failed_test.last_verified = Some(verification("2026-01-01T10:06:00Z", false));
+        let mut failed_attempt = l.backups[1].clone();
+        failed_attempt.time = t("2026-01-01T10:00:00Z");
+        failed_attempt.name = "snap-1000".into();
+        failed_attempt.failed = true;
+        failed_attempt.last_verified = None;
+        l.backups.push(failed_test);
+        l.backups.push(failed_attempt);
+        let mut p = PointPicker::new(3, "db".into(), "snap".into());
+        p.loaded(Ok(l));
+        let listed = p.listed();
+        assert_eq!(listed.verified, vec![t("2026-01-01T10:15:00Z")]);
+        assert_eq!(listed.failed_verification, vec![t("2026-01-01T10:05:00Z")]);
+        // The failed restore test: refused, said plainly.
+        p.key(Key::End);
+        p.key(Key::Up);
+        assert_eq!(p.key(Key::Enter), PickerKey::Stay);
+        let why = p.refused.clone().expect("refused");
+        assert!(
+            why.contains(
+                "snap-1005: its restore test FAILED (10:06:00 UTC): restoring from it is refused"
+            ),
+            "{why}"
+        );
+        // Moving clears it; the failed attempt has nothing to restore.
+        p.key(Key::Down);
+        assert_eq!(p.refused, None);
+        assert_eq!(p.key(Key::Enter), PickerKey::Stay);
+        let why = p.refused.clone().expect("refused");
+        assert!(
+            why.contains("snap-1000: the backup attempt FAILED"),
+            "{why}"
+        );
+        assert!(why.contains("type 10:00:00"), "{why}");
+        // Typing clears it too.
+        p.key(Key::Char('2'));
+        assert_eq!(p.refused, None);
+        // The verified one is chosen as its time.
+        p.key(Key::Esc);
+        p.key(Key::Home);
+        for _ in 0..6 {
+            p.key(Key::Down);
+        }
+        assert!(matches!(
+            p.key(Key::Enter),
+            PickerKey::Choose(RestoreTo::At(a), _) if a == t("2026-01-01T10:15:00Z")
+        ));
     }
 }

@@ -111,8 +111,8 @@ pub enum EventV2 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RestorePointChosen {
     pub step: String,
-    /// `before-corruption`, `latest-verified-backup` or an RFC 3339 time (a line with any
-    /// other value does not decode).
+    /// `before-corruption`, `latest-verified-backup`, `newest-good-backup` or an RFC 3339
+    /// time (a line with any other value does not decode).
     pub choice: crate::recovery::RestoreTo,
     pub point: DateTime<Utc>,
     pub basis: RestoreBasisV2,

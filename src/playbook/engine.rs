@@ -3668,10 +3668,25 @@ impl Engine {
             .environment
             .database(db)
             .is_some_and(|d| d.aws.is_some());
+        // The series' newest restore test: the backup it verified, passed or failed.
+        let tested = picture
+            .backup(backup)
+            .and_then(|b| b.last_verified)
+            .and_then(|v| v.backup.map(|at| (at, v.ok)));
         Known {
             onset,
             newest_good_backup: picture.backup(backup).and_then(|b| b.last_good),
             backups: Vec::new(),
+            verified: tested
+                .filter(|(_, ok)| *ok)
+                .map(|(at, _)| at)
+                .into_iter()
+                .collect(),
+            failed_verification: tested
+                .filter(|(_, ok)| !*ok)
+                .map(|(at, _)| at)
+                .into_iter()
+                .collect(),
             windows: Vec::new(),
             gaps: Vec::new(),
             wal_reach: picture

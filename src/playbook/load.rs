@@ -128,7 +128,7 @@ fn arg_kind_label(kind: ArgKind) -> String {
         ArgKind::Count => "a whole number".into(),
         ArgKind::Text => "text".into(),
         ArgKind::RestorePoint => {
-            "a restore point (before-corruption, latest-verified-backup or an RFC 3339 time)".into()
+            "a restore point (before-corruption, latest-verified-backup, newest-good-backup or an RFC 3339 time)".into()
         }
         ArgKind::Flag => "true or false".into(),
     }

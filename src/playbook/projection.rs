@@ -193,6 +193,17 @@ pub struct RestorePointRecord {
     pub at: DateTime<Utc>,
 }
 
+impl RestorePointRecord {
+    /// Where the choice was made: the picker or the playbook.
+    pub fn origin(&self) -> &'static str {
+        if self.picked {
+            "in the console's restore-point picker"
+        } else {
+            "the playbook's `to`"
+        }
+    }
+}
+
 /// A crash and resume of the console.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResumeRecord {

@@ -32,26 +32,32 @@ pub enum RestoreTo {
     /// the WAL archive reaches it; else the newest good backup before the onset). The default.
     #[default]
     BeforeCorruption,
-    /// The newest backup known good (taken before the onset, not failed).
+    /// The newest backup whose restore test (`backup.verify`) passed, taken before the onset:
+    /// a backup is verified only by a recorded successful verification. With none, refused.
     LatestVerifiedBackup,
+    /// The newest good backup (not failed, not tainted, no failed restore test), taken before
+    /// the onset when one is known, verified or not: what a restore for another reason than
+    /// corruption takes by default. It claims no verification.
+    NewestGoodBackup,
     /// An explicit time (RFC 3339): everything committed before it is kept.
     At(DateTime<Utc>),
 }
 
 impl RestoreTo {
     /// The choice when a step names none: before the corruption when its onset is recorded,
-    /// else the latest verified backup (a restore for another reason).
+    /// else the newest good backup (a restore for another reason; verified or not).
     pub fn default_for(known: &Known) -> RestoreTo {
         if known.onset.is_some() {
             RestoreTo::BeforeCorruption
         } else {
-            RestoreTo::LatestVerifiedBackup
+            RestoreTo::NewestGoodBackup
         }
     }
 
     /// The words a playbook and the journal use.
     pub const BEFORE_CORRUPTION: &'static str = "before-corruption";
     pub const LATEST_VERIFIED_BACKUP: &'static str = "latest-verified-backup";
+    pub const NEWEST_GOOD_BACKUP: &'static str = "newest-good-backup";
 }
 
 impl fmt::Display for RestoreTo {
@@ -59,6 +65,7 @@ impl fmt::Display for RestoreTo {
         match self {
             RestoreTo::BeforeCorruption => f.write_str(Self::BEFORE_CORRUPTION),
             RestoreTo::LatestVerifiedBackup => f.write_str(Self::LATEST_VERIFIED_BACKUP),
+            RestoreTo::NewestGoodBackup => f.write_str(Self::NEWEST_GOOD_BACKUP),
             RestoreTo::At(t) => write!(
                 f,
                 "{}",
@@ -77,7 +84,7 @@ impl From<RestoreTo> for String {
 /// Why a `to` value is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "to = {value}: write \"before-corruption\", \"latest-verified-backup\" or an RFC 3339 time (2026-11-26T10:20:59Z)"
+    "to = {value}: write \"before-corruption\", \"latest-verified-backup\", \"newest-good-backup\" or an RFC 3339 time (2026-11-26T10:20:59Z)"
 )]
 pub struct BadRestoreTo {
     pub value: String,
@@ -89,6 +96,7 @@ impl FromStr for RestoreTo {
         match s.trim() {
             Self::BEFORE_CORRUPTION => Ok(RestoreTo::BeforeCorruption),
             Self::LATEST_VERIFIED_BACKUP => Ok(RestoreTo::LatestVerifiedBackup),
+            Self::NEWEST_GOOD_BACKUP => Ok(RestoreTo::NewestGoodBackup),
             t => DateTime::parse_from_rfc3339(t)
                 .map(|d| RestoreTo::At(d.with_timezone(&Utc)))
                 .map_err(|_| BadRestoreTo {
@@ -119,6 +127,12 @@ pub struct Known {
     /// Other good backups of the series (not failed, not tainted), from a restore-point list:
     /// each can be restored to as it is, or replayed from. Empty: only the newest is known.
     pub backups: Vec<DateTime<Utc>>,
+    /// Backups whose newest restore test (`backup.verify`) passed: the only ones
+    /// `latest-verified-backup` chooses from.
+    pub verified: Vec<DateTime<Utc>>,
+    /// Backups whose newest restore test failed: never a restore source (neither restored as
+    /// they are nor replayed from).
+    pub failed_verification: Vec<DateTime<Utc>>,
     /// The point-in-time windows a restore-point list measured (a base backup's end to how far
     /// the archive reaches from it without a gap). Empty: not measured (`wal_reach` bounds a
     /// point alone).
@@ -133,6 +147,9 @@ pub struct Known {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Listed {
     pub backups: Vec<DateTime<Utc>>,
+    /// The listed backups whose newest restore test passed, and those whose newest failed.
+    pub verified: Vec<DateTime<Utc>>,
+    pub failed_verification: Vec<DateTime<Utc>>,
     pub windows: Vec<Span>,
     pub gaps: Vec<Span>,
 }
@@ -141,6 +158,9 @@ impl Known {
     /// What is known plus what a list measured.
     pub fn with(mut self, listed: &Listed) -> Known {
         self.backups.extend(listed.backups.iter().copied());
+        self.verified.extend(listed.verified.iter().copied());
+        self.failed_verification
+            .extend(listed.failed_verification.iter().copied());
         self.windows.extend(listed.windows.iter().copied());
         self.gaps.extend(listed.gaps.iter().copied());
         self
@@ -264,11 +284,13 @@ pub enum ResolveError {
     #[error(transparent)]
     Bad(BadRestoreTo),
     #[error(
-        "no corruption onset is recorded: record it (assess step, `d`), or choose to = \"latest-verified-backup\" or a time"
+        "no corruption onset is recorded: record it (assess step, `d`), or choose to = \"newest-good-backup\", \"latest-verified-backup\" or a time"
     )]
     NoOnset,
     #[error("no good backup{}", before.map_or_else(String::new, |b| format!(" taken before {}", b.format("%Y-%m-%d %H:%M:%S UTC"))))]
     NoBackup { before: Option<DateTime<Utc>> },
+    #[error("no verified backup{}: none has passed a restore test (backup.verify) on record; verify one, or choose before-corruption or a time", before.map_or_else(String::new, |b| format!(" taken before {}", b.format("%Y-%m-%d %H:%M:%S UTC"))))]
+    NoVerifiedBackup { before: Option<DateTime<Utc>> },
     #[error("{} is at or after the corruption onset {}: the corruption would come back; choose an earlier time", point.format("%Y-%m-%d %H:%M:%S UTC"), onset.format("%Y-%m-%d %H:%M:%S UTC"))]
     AfterOnset {
         point: DateTime<Utc>,
@@ -287,12 +309,15 @@ pub fn resolve(to: RestoreTo, known: &Known, now: DateTime<Utc>) -> Result<Resol
             .onset
             .map(|o| ((o - point).num_milliseconds() as f64 / 1000.0).max(0.0))
     };
+    // A backup whose newest restore test failed is never a source.
+    let usable = |b: &DateTime<Utc>| !known.failed_verification.contains(b);
     // The newest good backup taken at or before `t`.
     let backup_before = |t: DateTime<Utc>| {
         known
             .newest_good_backup
             .into_iter()
             .chain(known.backups.iter().copied())
+            .filter(usable)
             .filter(|b| *b <= t)
             .max()
     };
@@ -312,9 +337,31 @@ pub fn resolve(to: RestoreTo, known: &Known, now: DateTime<Utc>) -> Result<Resol
     };
     match to {
         RestoreTo::LatestVerifiedBackup => {
+            // Verified: a recorded restore test passed (and none failed since), taken before
+            // the onset (a restore test does not see the corruption a backup holds).
+            let b = known
+                .verified
+                .iter()
+                .copied()
+                .filter(usable)
+                .filter(|b| known.onset.is_none_or(|o| *b < o))
+                .max()
+                .ok_or(ResolveError::NoVerifiedBackup {
+                    before: known.onset,
+                })?;
+            Ok(Resolved {
+                to,
+                point: b,
+                basis: Basis::Backup,
+                backup_at: b,
+                loss_secs: loss(b),
+                onset: known.onset,
+            })
+        }
+        RestoreTo::NewestGoodBackup => {
             let b = match known.onset {
-                Some(o) => backup_before(o),
-                None => known.newest_good_backup,
+                Some(o) => backup_before(o - TimeDelta::seconds(1)),
+                None => backup_before(now),
             }
             .ok_or(ResolveError::NoBackup {
                 before: known.onset,
@@ -502,8 +549,22 @@ mod tests {
     #[test]
     fn the_worked_corruption_case() {
         let now = t("2026-01-01T10:40:00Z");
-        // From the 10:15 snapshot: 6 minutes lost.
-        let r = resolve(RestoreTo::LatestVerifiedBackup, &case2(None), now).expect("backup");
+        // No restore test on record: nothing is verified, whatever the backups' health.
+        let e = resolve(RestoreTo::LatestVerifiedBackup, &case2(None), now).expect_err("none");
+        assert!(matches!(e, ResolveError::NoVerifiedBackup { .. }), "{e}");
+        assert!(e.to_string().contains("backup.verify"), "{e}");
+        // The newest good backup says what it is: unverified, 6 minutes lost.
+        let r = resolve(RestoreTo::NewestGoodBackup, &case2(None), now).expect("good");
+        assert_eq!(
+            (r.point, r.loss_secs),
+            (t("2026-01-01T10:15:00Z"), Some(360.0))
+        );
+        // The 10:15 snapshot passed its restore test: 6 minutes lost.
+        let verified = Known {
+            verified: vec![t("2026-01-01T10:15:00Z")],
+            ..case2(None)
+        };
+        let r = resolve(RestoreTo::LatestVerifiedBackup, &verified, now).expect("backup");
         assert_eq!(
             (r.point, r.basis),
             (t("2026-01-01T10:15:00Z"), Basis::Backup)
@@ -531,6 +592,37 @@ mod tests {
         )
         .expect("pitr");
         assert_eq!(r.loss_secs, Some(120.0));
+    }
+
+    /// A backup whose newest restore test failed is no source: not the latest verified (even
+    /// when an older verification passed), not restored as it is, not replayed from.
+    #[test]
+    fn a_failed_verification_refuses_the_backup() {
+        let now = t("2026-01-01T10:40:00Z");
+        let older = t("2026-01-01T10:00:00Z");
+        let failed = t("2026-01-01T10:15:00Z");
+        let k = Known {
+            backups: vec![older],
+            verified: vec![older, failed],
+            failed_verification: vec![failed],
+            ..case2(Some("2026-01-01T10:25:00Z"))
+        };
+        let r = resolve(RestoreTo::LatestVerifiedBackup, &k, now).expect("older");
+        assert_eq!(r.backup_at, older);
+        let r = resolve(RestoreTo::BeforeCorruption, &k, now).expect("pitr");
+        assert_eq!((r.backup_at, r.basis), (older, Basis::PointInTime));
+        let r = resolve(RestoreTo::At(failed), &k, now).expect("replayed from the older");
+        assert_eq!((r.backup_at, r.basis), (older, Basis::PointInTime));
+        // With only the failed one, nothing.
+        let only = Known {
+            newest_good_backup: Some(failed),
+            failed_verification: vec![failed],
+            ..case2(None)
+        };
+        assert!(matches!(
+            resolve(RestoreTo::BeforeCorruption, &only, now),
+            Err(ResolveError::NoBackup { .. })
+        ));
     }
 
     #[test]
@@ -562,6 +654,7 @@ mod tests {
         for s in [
             "before-corruption",
             "latest-verified-backup",
+            "newest-good-backup",
             "2026-01-01T10:20:59Z",
         ] {
             let r: RestoreTo = s.parse().expect(s);

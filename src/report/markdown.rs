@@ -357,11 +357,7 @@ fn summary(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
             cell(&r.basis),
             cell(&r.choice),
             cell(&r.by),
-            if r.picked {
-                "in the console's restore-point picker"
-            } else {
-                "the playbook's `to`"
-            },
+            r.origin(),
             cell(&r.step),
             r.at.format("%Y-%m-%d %H:%M:%S UTC"),
             r.backup_at.format("%Y-%m-%d %H:%M:%S UTC"),

@@ -268,13 +268,25 @@ impl Sim {
                 .filter(|a| a.ok && !a.tainted)
                 .map(|a| to_utc(a.at))
                 .collect(),
+            verified: series
+                .verifications
+                .iter()
+                .filter(|(_, ok)| *ok)
+                .map(|(at, _)| to_utc(*at))
+                .collect(),
+            failed_verification: series
+                .verifications
+                .iter()
+                .filter(|(_, ok)| !*ok)
+                .map(|(at, _)| to_utc(*at))
+                .collect(),
             ..Known::default()
         };
         let to = to.unwrap_or_else(|| RestoreTo::default_for(&known));
         let chosen = resolve(to, &known, to_utc(t)).map_err(|e| {
             SimError::refused(
                 format!("restore point {to}: {e}"),
-                "choose another: to = \"before-corruption\", \"latest-verified-backup\" or an earlier time",
+                "choose another: to = \"before-corruption\", \"latest-verified-backup\", \"newest-good-backup\" or an earlier time",
             )
         })?;
         let point = chosen.point.timestamp();
@@ -607,6 +619,13 @@ impl Sim {
         let t = self.t;
         self.series[b].last_verified = Some((t, !newest.tainted));
         self.series[b].last_verified_backup = Some(newest.at);
+        let tested = &mut self.series[b].verifications;
+        tested.retain(|(at, _)| *at != newest.at);
+        tested.push((newest.at, !newest.tainted));
+        // Bounded: a day of 5-minute backups.
+        if tested.len() > 300 {
+            tested.remove(0);
+        }
         let s = &self.series[b];
         if newest.tainted {
             let fix = match s.last_good {

@@ -69,6 +69,8 @@ pub(crate) struct Series {
     /// (its completion time) and whether it passed.
     pub(crate) last_verified: Option<(i64, bool)>,
     pub(crate) last_verified_backup: Option<i64>,
+    /// Each backup's newest restore test: (its completion time, passed), the newest last.
+    pub(crate) verifications: Vec<(i64, bool)>,
 }
 
 impl Series {
@@ -128,6 +130,7 @@ impl Series {
             recent: VecDeque::new(),
             last_verified: None,
             last_verified_backup: None,
+            verifications: Vec::new(),
             last_attempt: None,
             last_success: None,
             last_good: None,
@@ -250,7 +253,11 @@ impl Series {
             size_bytes: self.last_success.map(|a| a.size),
             last_verified: self
                 .last_verified
-                .map(|(at, ok)| crate::telemetry::VerifiedReading { at: to_utc(at), ok }),
+                .map(|(at, ok)| crate::telemetry::VerifiedReading {
+                    at: to_utc(at),
+                    ok,
+                    backup: self.last_verified_backup.map(to_utc),
+                }),
         }
     }
 }

@@ -469,6 +469,25 @@ fn corruption_taints_later_backups_until_a_restore() {
         "{text}"
     );
 
+    let e = sim
+        .execute(
+            &call(
+                "db.restore",
+                &[
+                    ("db", "primary"),
+                    ("backup", "daily-dump"),
+                    ("to", "latest-verified-backup"),
+                ],
+            ),
+            at(11 * H),
+        )
+        .expect_err("no restore test of daily-dump on record");
+    assert!(e.to_string().contains("no verified backup"), "{e}");
+    sim.execute(
+        &call("backup.verify", &[("backup", "daily-dump")]),
+        at(11 * H),
+    )
+    .expect("the nightly dump, taken before the onset, passes");
     let lines = sim
         .execute(
             &call(
@@ -658,15 +677,23 @@ fn restore_needs_a_primary_and_a_good_backup() {
 #[test]
 fn restore_to_a_point_before_the_corruption() {
     let onset = 20 * 60 + 7;
-    let fresh = || {
+    let fresh_verified = |verify: bool| {
         let mut sim = demo(3);
         sim.advance(at(onset - 1));
+        if verify {
+            sim.execute(
+                &call("backup.verify", &[("backup", "snapshots")]),
+                at(onset - 1),
+            )
+            .expect("the newest snapshot passes its restore test");
+        }
         sim.inject(Fault::Corruption, at(onset))
             .expect("corruption");
         // The archive's next attempt (every 5 minutes) archives the WAL past the onset.
         sim.advance(at(onset + 6 * 60));
         sim
     };
+    let fresh = || fresh_verified(false);
     let mut sim = fresh();
     assert!(sim.wal_reach().is_some_and(|r| r >= at(onset)));
     let lines = sim
@@ -683,7 +710,25 @@ fn restore_to_a_point_before_the_corruption() {
     );
     assert_eq!(sim.data_loss_secs("primary"), Some(1.0), "{lines:?}");
 
+    // Verified means a restore test passed: none has, so latest-verified-backup is refused
+    // (not silently the newest good backup).
     let mut sim = fresh();
+    let e = sim
+        .execute(
+            &call(
+                "db.restore",
+                &[
+                    ("db", "primary"),
+                    ("backup", "snapshots"),
+                    ("to", "latest-verified-backup"),
+                ],
+            ),
+            at(onset + 400),
+        )
+        .expect_err("nothing verified");
+    assert!(e.to_string().contains("no verified backup"), "{e}");
+
+    let mut sim = fresh_verified(true);
     let good = sim.series[sim.backup_index("snapshots").expect("snapshots")]
         .last_good
         .expect("a good snapshot")

@@ -239,7 +239,15 @@ impl BackupDirSource {
             last_verified: self.history.as_deref().and_then(|path| {
                 let all = crate::recovery::verified::load(path);
                 crate::recovery::verified::last_of_series(&all, &self.environment, &self.backup)
-                    .map(|v| crate::telemetry::VerifiedReading { at: v.at, ok: v.ok })
+                    .map(|v| crate::telemetry::VerifiedReading {
+                        at: v.at,
+                        ok: v.ok,
+                        // The file verified, by its name: when it was taken.
+                        backup: files
+                            .iter()
+                            .find(|f| f.path.file_name().is_some_and(|n| *n == *v.backup))
+                            .map(time),
+                    })
             }),
         })
     }

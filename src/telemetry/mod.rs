@@ -195,6 +195,10 @@ pub struct BackupReading {
 pub struct VerifiedReading {
     pub at: DateTime<Utc>,
     pub ok: bool,
+    /// When the backup verified was taken (`None`: not known, e.g. its file is gone): what
+    /// `latest-verified-backup` restores from when `ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<DateTime<Utc>>,
 }
 
 /// One health endpoint (the API's `/health` in a region).

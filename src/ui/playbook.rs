@@ -1087,6 +1087,27 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm
             Span::styled("data lost   ", t.header),
             Span::styled(lost, t.warn),
         ]));
+        // Who chooses: whoever confirms (recorded with the point), and where it was chosen.
+        let picked = app
+            .incident
+            .as_ref()
+            .and_then(|i| i.engine.picked_restore_point(r.step))
+            == Some(p.to);
+        lines.push(Line::from(vec![
+            Span::styled("chosen by   ", t.header),
+            Span::styled(
+                format!(
+                    "{} ({}), recorded when you confirm",
+                    sanitize(&app.operator),
+                    if picked {
+                        "in the restore-point picker"
+                    } else {
+                        "the playbook's to"
+                    }
+                ),
+                t.text,
+            ),
+        ]));
         lines.push(Line::from(vec![
             Span::styled("from        ", t.header),
             Span::styled(
@@ -1323,6 +1344,23 @@ pub fn render_scorecard(
         if let Some(detail) = detail.filter(|d| !d.is_empty()) {
             lines.push(Line::from(Span::styled(
                 format!("{:<16}{}", "", sanitize(&detail)),
+                t.text,
+            )));
+        }
+        // The restore point behind the RPO and who chose it, as the report says it.
+        if f.name == "RPO achieved"
+            && let Some(r) = &m.restore_point
+        {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "{:<16}restored to {} ({}), chosen as `{}` by {} ({})",
+                    "",
+                    r.point.format("%Y-%m-%d %H:%M:%S UTC"),
+                    sanitize(&r.basis),
+                    sanitize(&r.choice),
+                    sanitize(&r.by),
+                    r.origin()
+                ),
                 t.text,
             )));
         }

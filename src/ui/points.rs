@@ -15,7 +15,7 @@ use ratatui::widgets::Clear;
 use crate::app::App;
 use crate::app::incident::Incident;
 use crate::app::points::{Load, PointPicker, Row};
-use crate::recovery::{Basis, LOSS_DEFINITION, RestoreTo};
+use crate::recovery::{Basis, LOSS_DEFINITION, ResolveError, RestoreTo};
 use crate::restore_points::BackupPoint;
 
 use super::paint;
@@ -38,11 +38,26 @@ fn cut(text: &str, width: usize) -> String {
     s
 }
 
-/// A backup's row: time, kind, size, last verified and its result, notes.
-fn backup_row(b: &BackupPoint) -> String {
+/// The kind column's width: the longest kind listed, within what the row leaves after the
+/// other columns (time 14, size 9, verified 23, separators, room for notes), at least 10.
+fn kind_width(backups: &[BackupPoint], row_w: usize) -> usize {
+    let longest = backups
+        .iter()
+        .map(|b| sanitize(&b.kind).chars().count())
+        .max()
+        .unwrap_or(0);
+    let room = row_w
+        .saturating_sub(14 + 2 + 1 + 9 + 2 + 23 + 1 + 18)
+        .max(10);
+    longest.clamp(10, room)
+}
+
+/// A backup's row: time, kind, size (binary units, as the Backups pane), last verified (a
+/// restore test, `backup.verify`) and its result, notes.
+fn backup_row(b: &BackupPoint, kind_w: usize) -> String {
     let verified = match &b.last_verified {
         Some(v) => format!("ver. {} {}", hms(v.at), if v.ok { "ok" } else { "FAILED" }),
-        None => "not verified".to_string(),
+        None => "never verified".to_string(),
     };
     let mut notes = Vec::new();
     if b.failed {
@@ -57,11 +72,11 @@ fn backup_row(b: &BackupPoint) -> String {
         _ => {}
     }
     format!(
-        "{}  {:<10} {:>8}  {:<23} {}",
+        "{}  {:<kind_w$} {:>9}  {:<23} {}",
         hms(b.time),
-        cut(&sanitize(&b.kind), 10),
+        cut(&sanitize(&b.kind), kind_w),
         b.bytes
-            .map_or_else(|| "-".to_string(), crate::actions::postgres::human_bytes),
+            .map_or_else(|| "-".to_string(), crate::text::binary_bytes),
         verified,
         notes.join(" ")
     )
@@ -103,11 +118,19 @@ fn row_text(
     picker: &PointPicker,
     row: Row,
     now: DateTime<Utc>,
+    row_w: usize,
 ) -> (String, bool) {
     match row {
-        Row::BeforeCorruption | Row::LatestVerified => {
+        Row::BeforeCorruption | Row::LatestVerified | Row::NewestGood => {
             let to = picker.choice(row).unwrap_or_default();
-            let (words, ok) = resolved_words(incident, picker, to, now);
+            let (mut words, ok) = resolved_words(incident, picker, to, now);
+            // Short enough for 80 columns; the line under the list has the whole reason.
+            if let Some(Err(ResolveError::NoVerifiedBackup { .. })) = incident
+                .engine
+                .preview_restore(picker.step, Some(to), &picker.listed(), now)
+            {
+                words = "✗ none passed a restore test (backup.verify)".to_string();
+            }
             let default = if row == Row::BeforeCorruption {
                 " (default)"
             } else {
@@ -116,7 +139,13 @@ fn row_text(
             (format!("{:<27} {words}", format!("{to}{default}")), !ok)
         }
         Row::Backup(i) => match picker.list().and_then(|l| l.backups.get(i)) {
-            Some(b) => (backup_row(b), b.tainted || b.failed),
+            Some(b) => {
+                let kind_w = picker.list().map_or(10, |l| kind_width(&l.backups, row_w));
+                (
+                    backup_row(b, kind_w),
+                    b.tainted || b.failed || b.last_verified.as_ref().is_some_and(|v| !v.ok),
+                )
+            }
             None => (String::new(), false),
         },
         Row::Window(i) => match picker
@@ -135,7 +164,7 @@ fn row_text(
             None => (String::new(), false),
         },
         Row::TypeTime => (
-            "type a time (RFC 3339, e.g. 2026-11-26T10:20:00Z)…".to_string(),
+            format!("type a time (UTC, e.g. {})…", picker.example_time()),
             false,
         ),
     }
@@ -201,7 +230,35 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, incident: &Incident, pic
         }
     }
     let current = picker.current();
-    if let Some(row) = current
+    if let Some(typed) = &picker.typing {
+        // The preview follows what is typed: resolved once it reads as a time (after Enter
+        // the refusal says it, once, until the text changes).
+        let line = match typed.parse::<RestoreTo>() {
+            Ok(to) => {
+                let (words, ok) = resolved_words(incident, picker, to, now);
+                vec![
+                    Span::styled("choose ", t.header),
+                    Span::styled(format!("{to} "), t.title),
+                    Span::styled(words, if ok { t.text } else { t.warn }),
+                ]
+            }
+            Err(_) => vec![Span::styled(
+                format!(
+                    "type a time as {} (UTC); Enter to check this time",
+                    picker.example_time()
+                ),
+                t.dim,
+            )],
+        };
+        if picker.refused.is_none() {
+            tail.push(Line::from(line));
+        }
+    } else if let Some(why) = current.and_then(|row| picker.unusable(row)) {
+        // Said once: as the refusal after Enter, else here.
+        if picker.refused.as_ref() != Some(&why) {
+            tail.push(Line::from(Span::styled(why, t.warn)));
+        }
+    } else if let Some(row) = current
         && let Some(to) = picker.choice(row)
     {
         let (words, ok) = resolved_words(incident, picker, to, now);
@@ -266,7 +323,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, incident: &Incident, pic
     let offset = (selected + 1).saturating_sub(visible);
     let mut list = Vec::with_capacity(visible);
     for (i, row) in rows.iter().enumerate().skip(offset).take(visible) {
-        let (text, problem) = row_text(incident, picker, *row, now);
+        let (text, problem) = row_text(incident, picker, *row, now, row_w);
         let marker = if i == selected { "› " } else { "  " };
         let style = if i == selected {
             t.selected

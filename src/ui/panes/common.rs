@@ -455,18 +455,7 @@ pub(super) fn every_text(every: Dur) -> String {
 
 /// Bytes in binary units: `512 B`, `4.2 KiB`, `1.0 GiB`.
 pub(super) fn bytes_text(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    // Display only: the precision lost converting to f64 is far below one decimal.
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
+    crate::text::binary_bytes(bytes)
 }
 
 /// A UTC time: `2026-11-22 02:00` (long) or `02:00` (short).
