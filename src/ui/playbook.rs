@@ -1281,22 +1281,22 @@ pub fn render_scorecard(
     } else {
         ("FAILED", t.crit)
     };
+    // As the report says: a drill's (or demo's) figures are the simulator's clock.
+    let clock = if app.mode == crate::app::Mode::Live {
+        ""
+    } else {
+        "  figures on the simulator's clock"
+    };
     lines.push(Line::from(vec![
         Span::styled(card.title.clone(), t.title),
         Span::raw("  "),
         Span::styled(format!(" {} ", verdict.0), verdict.1),
+        Span::styled(clock, t.dim),
     ]));
     if let Some(reason) = &card.aborted {
         lines.push(Line::from(Span::styled(
             format!("aborted: {}", sanitize(reason)),
             t.crit,
-        )));
-    }
-    if app.mode != crate::app::Mode::Live {
-        // As the report says: a drill's (or demo's) figures are the simulator's clock.
-        lines.push(Line::from(Span::styled(
-            "figures and times on the simulator's clock, not wall-clock time",
-            t.dim,
         )));
     }
     // Every figure from the projection, each with its one-line definition.
@@ -1446,24 +1446,22 @@ pub fn render_scorecard(
                 ),
                 timing_style(t, s.timing),
             ),
-            Span::styled(
-                s.status.clone(),
-                match s.status.as_str() {
-                    "done" => t.ok,
-                    "skipped" => t.warn,
-                    _ => t.crit,
-                },
-            ),
-            Span::styled(over.map(|o| format!(" · {o}")).unwrap_or_default(), t.crit),
-            // Within its target, in the report's words (the console said only `done`).
-            Span::styled(
-                match (s.status.as_str(), s.timing) {
-                    ("done", Some(Timing::OnTime)) => " · on time",
-                    ("done", Some(Timing::AtRisk)) => " · at risk",
-                    _ => "",
-                },
-                timing_style(t, s.timing),
-            ),
+            // A step done says how it did against its target, in the report's words (`on
+            // time`, `at risk`, `over by 6m03s`); the others their status.
+            match (s.status.as_str(), &over, s.timing) {
+                ("done", Some(o), _) => Span::styled(o.clone(), t.crit),
+                ("done", None, Some(Timing::OnTime)) => Span::styled("on time", t.ok),
+                ("done", None, Some(Timing::AtRisk)) => Span::styled("at risk", t.warn),
+                ("done", None, _) => Span::styled("done", t.ok),
+                ("skipped", _, _) => Span::styled("skipped", t.warn),
+                (status, _, _) => Span::styled(
+                    match &over {
+                        Some(o) => format!("{status} · {o}"),
+                        None => status.to_string(),
+                    },
+                    t.crit,
+                ),
+            },
             Span::styled(
                 s.reason
                     .as_deref()
