@@ -250,9 +250,9 @@ fn picker_drill(cols: u16, rows: u16) {
             assert!(!bad.contains("RFC 3339 time"), "{bad}");
             // Esc: the refusal goes with the text it answered.
             tui.send("\x1b");
-            std::thread::sleep(Duration::from_millis(400));
-            let back = tui.screen();
-            assert!(!back.contains("is not a time"), "{back}");
+            tui.wait_for("the refusal gone", Duration::from_secs(10), |s| {
+                !s.contains("is not a time")
+            });
             // The default is preselected.
             assert!(
                 shown
@@ -267,9 +267,12 @@ fn picker_drill(cols: u16, rows: u16) {
             assert!(refused.contains("window"), "{refused}");
             // Said once.
             assert!(!refused.contains("refused: restore point"), "{refused}");
-            // Esc alone (followed at once by more keys, a terminal reads Alt+key).
+            // Esc alone (followed at once by more keys, a terminal reads Alt+key): wait until
+            // the console has read it (the refusal goes) before typing on.
             tui.send("\x1b");
-            std::thread::sleep(Duration::from_millis(400));
+            tui.wait_for("Esc read", Duration::from_secs(10), |s| {
+                !s.contains("refused:")
+            });
             // 45 s before the onset (the drill's fault, to the second).
             let journal = the_journal_in(state.path());
             let since = journal_lines(&journal)
