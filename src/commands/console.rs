@@ -506,7 +506,11 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
             .as_ref()
             .is_some_and(|i| i.engine.declared_at().is_some() && !i.engine.is_finished());
         let resume = if unfinished {
-            format!("continue: warroom --resume {}\n", path.display())
+            format!(
+                "continue: warroom --resume {}\n(the incident's clock runs on until you resume: \
+                 the time closed counts in its RTO)\n",
+                path.display()
+            )
         } else {
             String::new()
         };
