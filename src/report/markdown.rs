@@ -109,6 +109,12 @@ fn offset(secs: i64) -> String {
     }
 }
 
+/// `t`'s offset from `d` as the two times printed (whole seconds) say: 20:42:38.9 to 20:45:58.2
+/// reads `+3:20`, as 20:42:38 to 20:45:58 does (the exact difference, truncated, read `+3:19`).
+fn offset_between(t: DateTime<Utc>, d: DateTime<Utc>) -> String {
+    offset(t.timestamp() - d.timestamp())
+}
+
 /// Text for a table cell or a line: no pipes, no line breaks, bounded, control characters
 /// visible.
 fn cell(s: &str) -> String {
@@ -767,7 +773,7 @@ fn when(pm: &Postmortem, t: DateTime<Utc>) -> (String, String) {
     };
     let off = pm
         .declared_at
-        .map(|d| offset((t - d).num_seconds()))
+        .map(|d| offset_between(t, d))
         .unwrap_or_default();
     (time, off)
 }
@@ -956,4 +962,36 @@ fn timeline(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::offset_between;
+    use chrono::{DateTime, Utc};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().expect("time")
+    }
+
+    /// A newcomer read `+3:19` beside 20:45:58 for a declaration at 20:42:38.
+    #[test]
+    fn offsets_agree_with_the_times_printed() {
+        let declared = at("2026-11-26T20:42:38.900Z");
+        assert_eq!(
+            offset_between(at("2026-11-26T20:45:58.200Z"), declared),
+            "+3:20"
+        );
+        assert_eq!(
+            offset_between(at("2026-11-26T20:42:38.950Z"), declared),
+            "+0:00"
+        );
+        assert_eq!(
+            offset_between(at("2026-11-26T20:42:37.990Z"), declared),
+            "-0:01"
+        );
+        assert_eq!(
+            offset_between(at("2026-11-26T21:42:39.000Z"), declared),
+            "+1:00:01"
+        );
+    }
 }
