@@ -176,7 +176,8 @@ fn picker_drill(cols: u16, rows: u16) {
     tui.send("\r");
     let start = Instant::now();
     let mut picker: Option<(String, String)> = None;
-    let mut typed: Option<chrono::DateTime<chrono::Utc>> = None;
+    // The time typed and the onset it is measured against.
+    let mut typed: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> = None;
     let mut restore_dialog: Option<String> = None;
     let card = loop {
         assert!(
@@ -285,7 +286,25 @@ fn picker_drill(cols: u16, rows: u16) {
                 .with_timezone(&chrono::Utc);
             let onset =
                 onset - chrono::TimeDelta::nanoseconds(onset.timestamp_subsec_nanos().into());
-            let at = onset - chrono::TimeDelta::seconds(45);
+            // 45 s before the onset, or inside the point-in-time window when the archive has
+            // not reached that far (its end depends on when the fault fell between archived
+            // segments): `window MM-DD HH:MM:SS .. MM-DD HH:MM:SS` on the list.
+            let window_end = shown
+                .lines()
+                .find_map(|l| {
+                    let w = l.split("window ").nth(1)?;
+                    let end = w.split(" .. ").nth(1)?;
+                    let end: String = end.chars().take(14).collect();
+                    chrono::NaiveDateTime::parse_from_str(
+                        &format!("{}-{end}", onset.format("%Y")),
+                        "%Y-%m-%d %H:%M:%S",
+                    )
+                    .ok()
+                })
+                .map(|n| n.and_utc())
+                .expect("the point-in-time window's end on the list");
+            let at = (onset - chrono::TimeDelta::seconds(45))
+                .min(window_end - chrono::TimeDelta::seconds(2));
             tui.send(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
             std::thread::sleep(Duration::from_millis(200));
             let before_enter = tui.screen();
@@ -299,7 +318,7 @@ fn picker_drill(cols: u16, rows: u16) {
             );
             tui.send("\r");
             picker = Some((shown, before_enter));
-            typed = Some(at);
+            typed = Some((at, onset));
             continue;
         }
         if screen.contains("restore to") && restore_dialog.is_none() {
@@ -323,7 +342,8 @@ fn picker_drill(cols: u16, rows: u16) {
         }
     };
     let (list, typing) = picker.expect("the restore step offered the picker (t)");
-    let at = typed.expect("a time was typed");
+    let (at, onset) = typed.expect("a time was typed");
+    let lost_secs = (onset - at).num_seconds();
     println!("{list}\n{typing}");
     let hms = at.format("%H:%M:%S").to_string();
     // The confirmation shows the chosen point and what it loses.
@@ -331,7 +351,12 @@ fn picker_drill(cols: u16, rows: u16) {
     println!("{dialog}\n{card}");
     assert!(dialog.contains(&hms), "{dialog}");
     assert!(dialog.contains("data lost"), "{dialog}");
-    assert!(dialog.contains("45s of good writes"), "{dialog}");
+    // Data lost = the onset minus the point typed (45 s unless the window ended sooner).
+    let lost = warroom::duration::span(u64::try_from(lost_secs).unwrap_or(0));
+    assert!(
+        dialog.contains(&format!("{lost} of good writes")),
+        "{dialog}"
+    );
     // And who chooses it, where.
     assert!(
         dialog.contains("chosen by") && dialog.contains("in the restore-point picker"),
@@ -342,7 +367,7 @@ fn picker_drill(cols: u16, rows: u16) {
     assert!(dialog.contains(&format!("to={choice}")), "{dialog}");
     assert!(!dialog.contains("to=before-corruption"), "{dialog}");
     // The scorecard's RPO is the 45 s the choice gives up, with the point and who chose it.
-    assert!(card.contains("45s"), "{card}");
+    assert!(card.contains(&lost), "{card}");
     let operator = {
         let journal = the_journal_in(state.path());
         journal_lines(&journal)[0]["operator"]
@@ -381,14 +406,15 @@ fn picker_drill(cols: u16, rows: u16) {
         .expect("restore_point_chosen recorded");
     assert_eq!(chosen["choice"], choice.as_str());
     assert_eq!(chosen["picked"], true);
-    assert_eq!(chosen["loss_secs"].as_f64(), Some(45.0));
+    let lost_f = lost_secs as f64;
+    assert_eq!(chosen["loss_secs"].as_f64(), Some(lost_f));
     let operator = lines[0]["operator"].as_str().expect("operator").to_string();
     assert_eq!(chosen["by"], operator.as_str());
     let rpo = lines
         .iter()
         .find(|l| l["kind"] == "rpo_captured")
         .expect("rpo_captured");
-    assert_eq!(rpo["seconds"].as_f64(), Some(45.0));
+    assert_eq!(rpo["seconds"].as_f64(), Some(lost_f));
     assert_eq!(rpo["window_from"], chosen["point"]);
     let out = Command::new(BIN)
         .arg("report")
