@@ -649,6 +649,17 @@ pub(crate) fn decode_header(line: &[u8]) -> Result<DecodedHeader, HeaderError> {
         }
     }
     if version == 1 {
+        // A version-1 header has no hash; one that ends with a "sha256" which its bytes do not
+        // match was sealed and changed since (`verify` says so too: the two agree).
+        if chain::check(line) == Err(Unsealed::Mismatch) {
+            return Err(HeaderError::Bad(LineError {
+                col: None,
+                why: "the header's bytes do not match its own \"sha256\": it was changed after \
+                      it was written"
+                    .into(),
+                altered: true,
+            }));
+        }
         // Parsed again from the bytes so that a bad field gets its column.
         let h: HeaderV1 = serde_json::from_slice(line).map_err(bad)?;
         return Ok(DecodedHeader {
@@ -830,6 +841,25 @@ mod tests {
         assert_eq!(Stamp::wall(at()).not_before(floor), Stamp::wall(later));
         assert_eq!(s.session(), later + chrono::TimeDelta::seconds(1));
         assert_eq!(Stamp::wall(at()).session(), at());
+    }
+
+    /// Found by the parser fuzz target: a version-1 header ending with a "sha256" its bytes do
+    /// not match decoded (for `report` and `--resume`) while `verify` called it altered.
+    #[test]
+    fn a_version_1_header_with_a_wrong_hash_is_refused_as_altered() {
+        let plain = br#"{"format":"warroom-journal","version":1,"playbook":{"id":"p","title":"P","scenario":"custom","hash":"0","path":"p.toml"},"environment":"demo","mode":"drill","operator":"alice","started_at":"2026-11-22T03:12:00Z","objectives":{"rto_secs":1800,"rpo_secs":300},"seed":7,"speed":60.0,"steps":[]}"#;
+        assert!(
+            decode_header(plain).is_ok(),
+            "an unsealed v1 header decodes"
+        );
+        let mut sealed = plain[..plain.len() - 1].to_vec();
+        sealed.extend_from_slice(
+            br#","sha256":"b3aa8e6620223623260a4a0fd21323811690f0b2e292202f0392c19b60fdd82c"}"#,
+        );
+        match decode_header(&sealed) {
+            Err(HeaderError::Bad(e)) => assert!(e.altered, "{}", e.why),
+            other => panic!("decoded: {:?}", other.map(|_| ())),
+        }
     }
 
     #[test]
