@@ -125,23 +125,9 @@ impl PatroniBackend {
             (false, _) => ("failover", serde_json::json!({ "candidate": member })),
         };
         let started = Instant::now();
-        let resp = self
-            .post
-            .post(format!("{url}/{endpoint}"))
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(|e| format!("{action}: POST {url}/{endpoint}: {}", e.without_url()))?;
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(format!(
-                "{action}: POST {url}/{endpoint} answered {status}: {}",
-                crate::text::echo(text.trim())
-            )
-            .into());
-        }
+        let text = self
+            .send(action, reqwest::Method::POST, url, endpoint, &body)
+            .await?;
         progress(format!(
             "POST {url}/{endpoint} {body} accepted: {}",
             crate::text::field(text.trim())
@@ -175,6 +161,36 @@ impl PatroniBackend {
 }
 
 impl PatroniBackend {
+    /// Sends `body` as JSON to `<url>/<endpoint>` with `method`; the answer's text when Patroni
+    /// accepts it, else the failure naming the call and what Patroni answered.
+    async fn send(
+        &self,
+        action: &str,
+        method: reqwest::Method,
+        url: &str,
+        endpoint: &str,
+        body: &serde_json::Value,
+    ) -> Result<String, ActionError> {
+        let resp = self
+            .post
+            .request(method.clone(), format!("{url}/{endpoint}"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| format!("{action}: {method} {url}/{endpoint}: {}", e.without_url()))?;
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(format!(
+                "{action}: {method} {url}/{endpoint} answered {status}: {}",
+                crate::text::echo(text.trim())
+            )
+            .into());
+        }
+        Ok(text)
+    }
+
     /// `PATCH /config {"pause": on}` on `db`'s member (the cluster's dynamic configuration, so
     /// every member follows), then waits until the member reports the pause flag as asked.
     async fn set_pause(
@@ -187,23 +203,8 @@ impl PatroniBackend {
         let url = self.url(action, db).map_err(|_| self.unbound(action, db))?;
         let body = serde_json::json!({ "pause": on });
         let started = Instant::now();
-        let resp = self
-            .post
-            .patch(format!("{url}/config"))
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(|e| format!("{action}: PATCH {url}/config: {}", e.without_url()))?;
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(format!(
-                "{action}: PATCH {url}/config answered {status}: {}",
-                crate::text::echo(text.trim())
-            )
-            .into());
-        }
+        self.send(action, reqwest::Method::PATCH, url, "config", &body)
+            .await?;
         progress(format!("PATCH {url}/config {body} accepted"));
         let word = if on { "paused" } else { "on again" };
         loop {
