@@ -216,7 +216,7 @@ pub fn health_url_problem(url: &str) -> Option<String> {
         Err(e) => Some(format!("bad health URL {shown}: {e}")),
         Ok(u) if !matches!(u.scheme(), "http" | "https") => Some(format!(
             "health URL {shown} must be http:// or https://, not {}:",
-            u.scheme()
+            crate::text::clip(u.scheme(), 40)
         )),
         Ok(u) if u.host_str().is_none_or(str::is_empty) => {
             Some(format!("health URL {shown} has no host"))
@@ -295,5 +295,22 @@ impl Source for HttpSource {
                 ..Sample::default()
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::health_url_problem;
+
+    #[test]
+    fn a_long_scheme_is_cut_in_the_message() {
+        let url = format!("{}://host/health", "r".repeat(5000));
+        let why = health_url_problem(&url).expect("not http");
+        assert!(why.len() < 400, "{} bytes: {why}", why.len());
+        assert!(why.contains("must be http:// or https://"), "{why}");
+        assert_eq!(
+            health_url_problem("ftp://host/x").as_deref(),
+            Some("health URL \"ftp://host/x\" must be http:// or https://, not ftp:")
+        );
     }
 }
