@@ -692,9 +692,9 @@ impl Environment {
                             src,
                             zone.span(),
                             format!(
-                                "region {:?}: zones_down names {:?}, not one of its zones",
-                                r.name.get_ref(),
-                                zone.get_ref()
+                                "region {}: zones_down names {}, not one of its zones",
+                                crate::text::echo(r.name.get_ref()),
+                                crate::text::echo(zone.get_ref())
                             ),
                         )
                         .with_help(listed),
@@ -712,8 +712,8 @@ impl Environment {
                         src,
                         broken.span(),
                         format!(
-                            "database {:?}: broken_for needs a replica (replica_of)",
-                            db.name.get_ref()
+                            "database {}: broken_for needs a replica (replica_of)",
+                            crate::text::echo(db.name.get_ref())
                         ),
                     )
                     .with_help(
@@ -732,8 +732,8 @@ impl Environment {
                         src,
                         stopped.span(),
                         format!(
-                            "backup {:?}: failing_for and stopped_for together",
-                            b.name.get_ref()
+                            "backup {}: failing_for and stopped_for together",
+                            crate::text::echo(b.name.get_ref())
                         ),
                     )
                     .with_help(
@@ -1320,6 +1320,17 @@ mod tests {
         );
         assert!(err.contains("zones_down names \"us-east-1z\""), "{err}");
         assert!(err.contains("us-east-1a, us-east-1b"), "{err}");
+        // A 10,000-character zone is cut in the message, not repeated whole.
+        let long = "z".repeat(10_000);
+        let src = with(
+            dr_zones,
+            &format!("{dr_zones}\nsim = {{ zones_down = [\"{long}\"] }}"),
+        );
+        let err = Environment::parse("e.toml", &src)
+            .expect_err("unknown zone")
+            .to_string();
+        assert!(err.len() < 1_000, "{} bytes", err.len());
+        assert!(err.contains("kB more"), "{err}");
 
         let primary = "sim = { resource = \"pynomaly-prod\" }";
         let src = with(

@@ -73,7 +73,10 @@ impl FromStr for Mode {
             "drill" => Ok(Mode::Drill),
             "live" => Ok(Mode::Live),
             "demo" => Ok(Mode::Demo),
-            other => Err(format!("unknown mode {other:?}: use drill, live or demo")),
+            other => Err(format!(
+                "unknown mode {}: use drill, live or demo",
+                crate::text::echo(other)
+            )),
         }
     }
 }

@@ -1299,7 +1299,11 @@ impl Scorecard {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResumeError {
     #[error(
-        "the journal was written for playbook {journal_id:?} version {journal_hash}, but the playbook given is {file_id:?} version {file_hash}; resume with the playbook file the incident started with"
+        "the journal was written for playbook {} version {}, but the playbook given is {} version {}; resume with the playbook file the incident started with",
+        crate::text::echo(journal_id),
+        crate::text::field(journal_hash),
+        crate::text::echo(file_id),
+        crate::text::field(file_hash)
     )]
     PlaybookChanged {
         journal_id: String,
@@ -1307,9 +1311,15 @@ pub enum ResumeError {
         file_id: String,
         file_hash: String,
     },
-    #[error("journal event {index} names step {step:?}, which the playbook does not have")]
+    #[error(
+        "journal event {index} names step {}, which the playbook does not have",
+        crate::text::echo(step)
+    )]
     UnknownStep { index: usize, step: String },
-    #[error("journal event {index} ({kind}) comes before the incident was declared")]
+    #[error(
+        "journal event {index} ({}) comes before the incident was declared",
+        crate::text::field(kind)
+    )]
     NotDeclared { index: usize, kind: String },
 }
 

@@ -412,7 +412,10 @@ impl Checker<'_> {
             {
                 self.push(
                     r.every.span(),
-                    format!("reminder every {:?} is under a minute", r.every.get_ref()),
+                    format!(
+                        "reminder every {} is under a minute",
+                        crate::text::echo(r.every.get_ref())
+                    ),
                     "a reminder is for people: give it at least \"1m\" (e.g. every = \"15m\")",
                 );
             }
@@ -425,11 +428,12 @@ impl Checker<'_> {
                 );
             } else if let Some(first) = seen.get(text) {
                 let line = self.line_of(first);
+                let shown = crate::text::echo(text);
                 self.push(
                     r.text.span(),
-                    format!("duplicate reminder text {text:?}"),
+                    format!("duplicate reminder text {shown}"),
                     format!(
-                        "the journal names a reminder by its text; {text:?} is first used on \
+                        "the journal names a reminder by its text; {shown} is first used on \
                          line {line}: merge them or reword one"
                     ),
                 );
