@@ -122,18 +122,16 @@ impl Diagnostic {
     }
 }
 
-/// Longest parser message kept, in characters: the TOML parser quotes the input (an unknown key
-/// of any length), so its message is cut with what was left out.
+/// Longest parser message kept, in characters, and in bytes once made visible: the TOML parser
+/// quotes the input (an unknown key of any length), so its message is cut with what was left
+/// out.
 const PARSER_MESSAGE_MAX_CHARS: usize = 1000;
+const PARSER_MESSAGE_MAX_BYTES: usize = 1200;
 
 fn bounded(message: &str) -> String {
-    match message.char_indices().nth(PARSER_MESSAGE_MAX_CHARS) {
-        None => message.to_string(),
-        Some((cut, _)) => format!(
-            "{}… ({} more)",
-            &message[..cut],
-            crate::text::bytes(message.len() - cut)
-        ),
+    match crate::text::visible_cut(message, PARSER_MESSAGE_MAX_CHARS, PARSER_MESSAGE_MAX_BYTES) {
+        (shown, None) => shown,
+        (shown, Some(left)) => format!("{shown}… ({} more)", crate::text::bytes(left)),
     }
 }
 

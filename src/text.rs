@@ -37,17 +37,35 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Longest value an error message repeats once made [`visible`], in bytes: a control character
+/// shows as 4 (`\x1b`), a non-ASCII one takes up to 4, so [`ECHO_MAX_CHARS`] alone does not
+/// bound the bytes.
+pub const ECHO_MAX_BYTES: usize = 400;
+
 /// A value as an error message repeats it: quoted, [`visible`], and cut after
-/// [`ECHO_MAX_CHARS`] characters with what was left out (`"abc…" (9.9 MB more)`).
+/// [`ECHO_MAX_CHARS`] characters or [`ECHO_MAX_BYTES`] bytes shown, whichever comes first, with
+/// what was left out (`"abc…" (9.9 MB more)`).
 pub fn echo(value: &str) -> String {
-    match value.char_indices().nth(ECHO_MAX_CHARS) {
-        None => format!("\"{}\"", visible(value)),
-        Some((cut, _)) => format!(
-            "\"{}…\" ({} more)",
-            visible(&value[..cut]),
-            bytes(value.len() - cut)
-        ),
+    match visible_cut(value, ECHO_MAX_CHARS, ECHO_MAX_BYTES) {
+        (shown, None) => format!("\"{shown}\""),
+        (shown, Some(left)) => format!("\"{shown}…\" ({} more)", bytes(left)),
     }
+}
+
+/// The start of `value` made [`visible`], cut before the character that would make it longer
+/// than `max_chars` characters of `value` or `max_bytes` bytes shown (never inside an escape),
+/// and how many bytes of `value` were left out, if any. Reads no further than the cut.
+pub fn visible_cut(value: &str, max_chars: usize, max_bytes: usize) -> (String, Option<usize>) {
+    let mut out = String::new();
+    let mut one = [0u8; 4];
+    for (n, (at, c)) in value.char_indices().enumerate() {
+        let shown = visible(c.encode_utf8(&mut one));
+        if n == max_chars || out.len() + shown.len() > max_bytes {
+            return (out, Some(value.len() - at));
+        }
+        out.push_str(&shown);
+    }
+    (out, None)
 }
 
 /// Longest title, name or line a rendered document (`show`, `report`, `check`) repeats, in
@@ -210,6 +228,32 @@ pub fn bytes(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cut_bounds_the_bytes_shown_and_never_splits_an_escape() {
+        // 300 ESC characters: 200 characters would be 800 bytes shown; the byte bound cuts first.
+        let escapes = "\u{1b}".repeat(300);
+        let echoed = echo(&escapes);
+        assert!(
+            echoed.len() <= ECHO_MAX_BYTES + 40,
+            "{} bytes",
+            echoed.len()
+        );
+        assert!(echoed.contains("\\x1b\\x1b…\" ("), "{echoed}");
+        assert!(
+            echoed.ends_with(&format!("({} more)", bytes(300 - ECHO_MAX_BYTES / 4))),
+            "{echoed}"
+        );
+        // Four-byte characters: bounded the same way.
+        let wide = "𝕏".repeat(300);
+        let (shown, left) = visible_cut(&wide, 1000, 401);
+        assert_eq!(shown.len(), 400);
+        assert_eq!(left, Some(wide.len() - 400));
+        // Plain text under both bounds is whole; at the character bound it is cut there.
+        assert_eq!(visible_cut("abc", 3, 3), ("abc".to_string(), None));
+        assert_eq!(visible_cut("abcd", 3, 100), ("abc".to_string(), Some(1)));
+        assert_eq!(echo("a\u{7}b"), "\"a\\x07b\"");
+    }
 
     #[test]
     fn control_characters_become_visible_escapes() {

@@ -390,21 +390,19 @@ impl fmt::Display for JournalError {
     }
 }
 
-/// Longest reason shown for a line that does not decode, in characters: room for the decoder's
-/// list of expected values, not for a megabyte of the line it quotes.
+/// Longest reason shown for a line that does not decode, in characters, and in bytes once made
+/// visible (a control character shows as 4): room for the decoder's list of expected values,
+/// not for a megabyte of the line it quotes.
 const WHY_MAX_CHARS: usize = 1000;
+const WHY_MAX_BYTES: usize = 1200;
 
 /// Why a line does not decode, as shown: the decoder's message quotes the line (an unknown
-/// variant, a bad value), so it is cut after [`WHY_MAX_CHARS`] characters with what was left
-/// out, and made visible.
+/// variant, a bad value), so it is made visible and cut after [`WHY_MAX_CHARS`] characters or
+/// [`WHY_MAX_BYTES`] bytes, with what was left out.
 fn bounded(why: &str) -> String {
-    match why.char_indices().nth(WHY_MAX_CHARS) {
-        None => crate::text::visible(why).into_owned(),
-        Some((cut, _)) => format!(
-            "{}… ({} more)",
-            crate::text::visible(&why[..cut]),
-            crate::text::bytes(why.len() - cut)
-        ),
+    match crate::text::visible_cut(why, WHY_MAX_CHARS, WHY_MAX_BYTES) {
+        (shown, None) => shown,
+        (shown, Some(left)) => format!("{shown}… ({} more)", crate::text::bytes(left)),
     }
 }
 
