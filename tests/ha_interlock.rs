@@ -476,3 +476,200 @@ fn the_interlock_replays_from_the_journal_and_its_kinds_round_trip() {
     assert_eq!(resumed.abort_held(), Some("stop"));
     assert_eq!(resumed.failover_paused().map(|(at, _)| at), Some(t(12)));
 }
+
+/// Two Patroni clusters: the primary's and a DR cluster's (separate URLs, no replica link).
+fn two_clusters() -> Environment {
+    Environment::parse(
+        "ha2.toml",
+        r#"
+name = "ha2"
+objectives = { rto = "30m", rpo = "5m" }
+regions = [{ name = "primary", id = "dc1", role = "primary" }, { name = "dr", id = "dc2", role = "dr" }]
+
+[[databases]]
+name = "orders"
+region = "primary"
+patroni = { url = "http://127.0.0.1:8008" }
+
+[[databases]]
+name = "billing"
+region = "dr"
+patroni = { url = "http://127.0.0.1:8018" }
+"#,
+    )
+    .expect("env")
+}
+
+const TWO_CLUSTERS: &str = r#"
+id = "ha2"
+title = "Promote two clusters"
+scenario = "region-loss"
+rto = "30m"
+rpo = "5m"
+
+[[steps]]
+id = "orders"
+title = "Promote orders"
+target = "5m"
+action = "db.promote"
+with = { db = "orders" }
+
+[[steps]]
+id = "billing"
+title = "Promote billing"
+target = "5m"
+action = "db.promote"
+with = { db = "billing" }
+restores_service = true
+"#;
+
+fn two_cluster_engine() -> Engine {
+    let env = two_clusters();
+    let pb: Playbook = warroom::playbook::parse("ha2.toml", TWO_CLUSTERS, &env).expect("playbook");
+    let settings = EngineSettings::new(&pb, env).operator("alice");
+    Engine::new(pb, settings)
+}
+
+fn db_of(e: &Engine, step: usize) -> String {
+    e.command(step).unwrap_or_default()
+}
+
+#[test]
+fn a_playbook_changing_two_patroni_clusters_pauses_and_resumes_each() {
+    let e = two_cluster_engine();
+    let ids: Vec<&str> = e.playbook().steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "ha-pause",
+            "ha-pause-2",
+            "orders",
+            "billing",
+            "ha-resume",
+            "ha-resume-2"
+        ]
+    );
+    for (step, want) in [
+        (0, "ha.pause db=orders"),
+        (1, "ha.pause db=billing"),
+        (4, "ha.resume db=orders"),
+        (5, "ha.resume db=billing"),
+    ] {
+        assert!(
+            db_of(&e, step).starts_with(want),
+            "step {step}: {}",
+            db_of(&e, step)
+        );
+    }
+    assert_eq!(
+        e.playbook().steps[1].title,
+        "Pause automatic failover (billing)"
+    );
+}
+
+#[test]
+fn the_incident_closes_only_once_every_paused_cluster_has_its_decision() {
+    let mut e = two_cluster_engine();
+    e.handle(Input::Declare, t(0));
+    run_ok(&mut e, 0, 10);
+    run_ok(&mut e, 1, 20);
+    assert_eq!(
+        e.failover_paused(),
+        Some((t(12), "orders")),
+        "the earliest pause"
+    );
+    run_ok(&mut e, 2, 30);
+    run_ok(&mut e, 3, 40);
+    // Orders resumed: billing is still paused, the badge's time is billing's.
+    let fx = run_ok(&mut e, 4, 50);
+    assert!(!finished(&fx));
+    assert!(e.failover_decision_needed());
+    assert_eq!(e.failover_paused(), Some((t(22), "billing")));
+    assert_eq!(e.current(), Some(5));
+    // Billing left paused with a reason: now the incident resolves.
+    let fx = e.handle(
+        Input::Skip {
+            step: 5,
+            reason: "billing's Patroni is being upgraded".into(),
+        },
+        t(60),
+    );
+    assert_eq!(
+        kinds(&fx)[..2],
+        ["failover_left_paused", "skipped"],
+        "{fx:?}"
+    );
+    assert!(finished(&fx), "{fx:?}");
+    assert!(!e.failover_decision_needed());
+}
+
+#[test]
+fn an_abort_with_two_clusters_paused_offers_each_resume_in_turn() {
+    let mut e = two_cluster_engine();
+    e.handle(Input::Declare, t(0));
+    run_ok(&mut e, 0, 10);
+    run_ok(&mut e, 1, 20);
+    let fx = e.handle(
+        Input::Abort {
+            reason: "wrong runbook".into(),
+        },
+        t(30),
+    );
+    assert_eq!(kinds(&fx), ["abort_held", "step_started"], "{fx:?}");
+    assert_eq!(e.current(), Some(4));
+    let fx = run_ok(&mut e, 4, 40);
+    assert!(!finished(&fx), "billing is still paused: {fx:?}");
+    assert!(kinds(&fx).contains(&"step_started".to_string()), "{fx:?}");
+    assert_eq!(e.current(), Some(5), "billing's resume is offered next");
+    let fx = run_ok(&mut e, 5, 50);
+    assert_eq!(
+        kinds(&fx),
+        ["failover_resumed", "step_finished", "aborted"],
+        "{fx:?}"
+    );
+    assert!(finished(&fx));
+}
+
+#[test]
+fn an_abort_while_the_pause_runs_lets_it_finish_then_asks_for_the_decision() {
+    let mut e = engine();
+    e.handle(Input::Declare, t(0));
+    e.handle(Input::Request { step: 0 }, t(10));
+    let fx = e.handle(
+        Input::Confirm {
+            step: 0,
+            typed: None,
+        },
+        t(11),
+    );
+    let (_, attempt, _) = executed(&fx).expect("the pause runs");
+    let fx = e.handle(
+        Input::Abort {
+            reason: "false alarm".into(),
+        },
+        t(12),
+    );
+    assert!(!finished(&fx), "{fx:?}");
+    assert!(
+        !fx.iter().any(|f| matches!(f, Effect::Kill { step: 0, .. })),
+        "the pause is not killed halfway: {fx:?}"
+    );
+    // Patroni answers: the cluster is paused, so the decision is needed before the abort.
+    let fx = e.handle(
+        Input::ExecFinished {
+            step: 0,
+            attempt,
+            result: Ok(()),
+        },
+        t(13),
+    );
+    assert!(
+        kinds(&fx).contains(&"failover_paused".to_string()),
+        "{fx:?}"
+    );
+    assert!(!finished(&fx), "{fx:?}");
+    assert_eq!(e.current(), Some(3));
+    let fx = run_ok(&mut e, 3, 20);
+    assert!(finished(&fx), "{fx:?}");
+    assert_eq!(e.aborted(), Some("false alarm"));
+}

@@ -1398,16 +1398,27 @@ pub struct Engine {
     ha: HaState,
 }
 
-/// The HA interlock as recorded: when automatic failover was paused, whether the decision at
-/// the end (resume, or leave paused with a reason) was taken, and an abort waiting for it.
+/// The HA interlock as recorded: the clusters whose automatic failover is paused and still
+/// waits for the decision at the end (resume, or leave paused with a reason), and an abort
+/// waiting for it.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct HaState {
-    /// When `failover_paused` was recorded (engine clock), and the database it named.
-    paused: Option<(DateTime<Utc>, String)>,
-    /// `failover_resumed` or `failover_left_paused` recorded after the pause.
-    decided: bool,
+    /// Per database whose `failover_paused` was recorded and no decision yet: when (engine
+    /// clock), in the order paused. `failover_resumed` or `failover_left_paused` naming the
+    /// database removes it.
+    paused: Vec<(DateTime<Utc>, String)>,
     /// `abort_held`: the abort's reason.
     abort_held: Option<String>,
+}
+
+impl HaState {
+    fn is_paused(&self, db: &str) -> bool {
+        self.paused.iter().any(|(_, d)| d == db)
+    }
+
+    fn decide(&mut self, db: &str) {
+        self.paused.retain(|(_, d)| d != db);
+    }
 }
 
 /// What a `db.restore` step restores: [`Engine::restore_target`].
@@ -2155,22 +2166,21 @@ impl Engine {
     }
 
     /// HA interlock: when this incident recorded automatic failover paused (engine clock), and
-    /// the database it named; `None` once the decision (resume, or leave paused) is recorded.
+    /// the database it named: the earliest pause still waiting for its decision (resume, or
+    /// leave paused); `None` once every pause has one.
     pub fn failover_paused(&self) -> Option<(DateTime<Utc>, &str)> {
-        match &self.ha.paused {
-            Some((at, db)) if !self.ha.decided => Some((*at, db.as_str())),
-            _ => None,
-        }
+        self.ha
+            .paused
+            .iter()
+            .min_by_key(|(at, _)| *at)
+            .map(|(at, db)| (*at, db.as_str()))
     }
 
     /// HA interlock: the incident may not close (resolve or abort) before a decision is
     /// recorded: automatic failover was paused (or the pause is running) and neither
     /// `failover_resumed` nor `failover_left_paused` followed.
     pub fn failover_decision_needed(&self) -> bool {
-        if self.ha.decided {
-            return false;
-        }
-        self.ha.paused.is_some()
+        !self.ha.paused.is_empty()
             || self.runs.iter().zip(&self.playbook.steps).any(|(r, s)| {
                 r.status == StepStatus::Running
                     && s.builtin()
@@ -2183,21 +2193,27 @@ impl Engine {
         self.ha.abort_held.as_deref()
     }
 
-    /// The last step running `ha.resume` that is not done or skipped.
+    /// The step that decides next: the first step running `ha.resume`, not done or skipped,
+    /// for a database still paused; else the last such step (a pause still running).
     fn resume_step(&self) -> Option<usize> {
-        self.playbook
-            .steps
-            .iter()
-            .rposition(|s| {
-                s.builtin()
-                    .is_some_and(|b| b.action == crate::actions::BuiltinAction::HaResume)
-            })
+        let undecided: Vec<usize> = (0..self.playbook.steps.len())
             .filter(|&i| {
-                !matches!(
-                    self.runs[i].status,
-                    StepStatus::Done | StepStatus::Skipped(_)
-                )
+                self.action_of(i) == Some(crate::actions::BuiltinAction::HaResume)
+                    && !matches!(
+                        self.runs[i].status,
+                        StepStatus::Done | StepStatus::Skipped(_)
+                    )
             })
+            .collect();
+        undecided
+            .iter()
+            .copied()
+            .find(|&i| {
+                self.playbook.steps[i]
+                    .arg("db", &self.playbook.vars, Reveal::Masked)
+                    .is_some_and(|db| self.ha.is_paused(&db))
+            })
+            .or(undecided.last().copied())
     }
 
     /// The action a step runs, if a built-in.
@@ -2879,12 +2895,13 @@ impl Engine {
             }
             Event::FailoverPaused { step, db, .. } => {
                 index(step)?;
-                self.ha.paused = Some((at, db.clone()));
-                self.ha.decided = false;
+                self.ha.decide(db);
+                self.ha.paused.push((at, db.clone()));
             }
-            Event::FailoverResumed { step, .. } | Event::FailoverLeftPaused { step, .. } => {
+            Event::FailoverResumed { step, db, .. }
+            | Event::FailoverLeftPaused { step, db, .. } => {
                 index(step)?;
-                self.ha.decided = true;
+                self.ha.decide(db);
             }
             Event::AbortHeld { reason, .. } => {
                 self.armed = None;
@@ -4019,13 +4036,14 @@ impl Engine {
                 );
                 return;
             }
-            if self.ha.paused.is_some() && !self.ha.decided {
-                let s = &self.playbook.steps[step];
+            let s = &self.playbook.steps[step];
+            let db = s
+                .arg("db", &self.playbook.vars, Reveal::Masked)
+                .unwrap_or_default();
+            if self.ha.is_paused(&db) {
                 let event = Event::FailoverLeftPaused {
                     step: s.id.clone(),
-                    db: s
-                        .arg("db", &self.playbook.vars, Reveal::Masked)
-                        .unwrap_or_default(),
+                    db,
                     reason: reason.to_string(),
                     by: self.settings.operator.clone(),
                 };
@@ -4169,8 +4187,13 @@ impl Engine {
         if self.failover_decision_needed()
             && let Some(r) = self.resume_step()
         {
+            // A pause still running finishes: once Patroni answers, its cluster is known to be
+            // paused (and needs the decision) or not.
             for (i, run) in self.runs.iter().enumerate() {
-                if i != r && run.status == StepStatus::Running {
+                if i != r
+                    && run.status == StepStatus::Running
+                    && self.action_of(i) != Some(crate::actions::BuiltinAction::HaPause)
+                {
                     out.push(Effect::Kill {
                         step: i,
                         attempt: run.attempt,
@@ -4182,18 +4205,24 @@ impl Engine {
                 by: self.settings.operator.clone(),
             };
             self.emit(event, now, out);
-            if self.runs[r].status == StepStatus::Pending {
-                let s = &self.playbook.steps[r];
-                let event = Event::StepStarted {
-                    step: s.id.clone(),
-                    title: s.title.clone(),
-                    target_secs: s.target.secs(),
-                };
-                self.emit(event, now, out);
-            }
+            self.start_if_pending(r, now, out);
             return;
         }
         self.finish_abort(reason, now, out);
+    }
+
+    /// Starts step `r` (`step_started`) if it is pending.
+    fn start_if_pending(&mut self, r: usize, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        if self.runs[r].status != StepStatus::Pending {
+            return;
+        }
+        let s = &self.playbook.steps[r];
+        let event = Event::StepStarted {
+            step: s.id.clone(),
+            title: s.title.clone(),
+            target_secs: s.target.secs(),
+        };
+        self.emit(event, now, out);
     }
 
     /// Records the abort and ends the incident (running executors killed).
@@ -4266,6 +4295,14 @@ impl Engine {
             && !self.failover_decision_needed()
         {
             self.finish_abort(&reason, now, out);
+            return;
+        }
+        // Still held: the next cluster's resume step (several clusters were paused) decides.
+        if self.ha.abort_held.is_some()
+            && let Some(r) = self.resume_step()
+            && self.runs[r].status == StepStatus::Pending
+        {
+            self.start_if_pending(r, now, out);
             return;
         }
         if self.current().is_some() {

@@ -94,65 +94,91 @@ fn ha_step(id: &str, title: &str, guide: &str, action: BuiltinAction, db: &str) 
     }
 }
 
-/// The playbook with the interlock's steps added when it changes a database bound to Patroni:
-/// `ha-pause` first (unless a step already runs `ha.pause`), `ha-resume` last (unless one runs
-/// `ha.resume`). Unchanged otherwise. Deterministic: the same playbook and environment give the
-/// same steps, so a resumed or followed journal names the same ones.
+/// The id of the pause step warroom adds for the `n`th (from 0) Patroni-managed database the
+/// playbook changes: `ha-pause`, then `ha-pause-2`, `ha-pause-3`, ...
+pub fn pause_step_id(n: usize) -> String {
+    numbered(PAUSE_STEP, n)
+}
+
+/// The id of the resume step for the `n`th database: `ha-resume`, `ha-resume-2`, ...
+pub fn resume_step_id(n: usize) -> String {
+    numbered(RESUME_STEP, n)
+}
+
+fn numbered(base: &str, n: usize) -> String {
+    match n {
+        0 => base.to_string(),
+        _ => format!("{base}-{}", n + 1),
+    }
+}
+
+/// Whether a step of `playbook` already runs `action` on `db`.
+fn covered(playbook: &Playbook, action: BuiltinAction, db: &str) -> bool {
+    playbook.steps.iter().any(|s| {
+        runs(s, action) && s.arg("db", &playbook.vars, Reveal::Masked).as_deref() == Some(db)
+    })
+}
+
+/// The playbook with the interlock's steps added when it changes databases bound to Patroni:
+/// for each one, in the order the playbook first changes them, a pause step first (unless a
+/// step already runs `ha.pause` on it) and a resume step last (unless one runs `ha.resume` on
+/// it). Two members of one cluster get a pause each; pausing a paused cluster changes nothing.
+/// Unchanged otherwise. Deterministic: the same playbook and environment give the same steps,
+/// so a resumed or followed journal names the same ones.
 pub fn guard(mut playbook: Playbook, env: &Environment) -> Playbook {
     let managed = managed_databases(&playbook, env);
-    let Some(db) = managed.first() else {
-        return playbook;
+    let several = managed.len() > 1;
+    let titled = |what: &str, db: &str| match several {
+        true => format!("{what} ({db})"),
+        false => what.to_string(),
     };
     let taken = |p: &Playbook, id: &str| p.steps.iter().any(|s| s.id == id);
-    if !playbook
-        .steps
-        .iter()
-        .any(|s| runs(s, BuiltinAction::HaPause))
-        && !taken(&playbook, PAUSE_STEP)
-    {
-        let guide = format!(
-            "{db} is managed by Patroni, which can promote a replica on its own while you fail \
-             over by hand. Pause its automatic failover for the incident (maintenance mode: \
-             PATCH /config {{\"pause\": true}}); the badge AUTO-FAILOVER PAUSED stays on every \
-             screen while Patroni reports it, and the last step resumes it. Skip with a reason \
-             to leave automatic failover on."
-        );
-        playbook.steps.insert(
-            0,
-            ha_step(
-                PAUSE_STEP,
-                "Pause automatic failover",
+    let mut pauses = Vec::new();
+    let mut resumes = Vec::new();
+    for (n, db) in managed.iter().enumerate() {
+        let (pause_id, resume_id) = (pause_step_id(n), resume_step_id(n));
+        if !covered(&playbook, BuiltinAction::HaPause, db) && !taken(&playbook, &pause_id) {
+            let guide = format!(
+                "{db} is managed by Patroni, which can promote a replica on its own while you \
+                 fail over by hand. Pause its automatic failover for the incident (maintenance \
+                 mode: PATCH /config {{\"pause\": true}}); the badge AUTO-FAILOVER PAUSED stays \
+                 on every screen while Patroni reports it, and the last step resumes it. Skip \
+                 with a reason to leave automatic failover on."
+            );
+            pauses.push(ha_step(
+                &pause_id,
+                &titled("Pause automatic failover", db),
                 &guide,
                 BuiltinAction::HaPause,
                 db,
-            ),
-        );
-        // `recall` names earlier steps by index: every one moved down by one.
-        for step in playbook.steps.iter_mut().skip(1) {
-            if let Some(r) = &mut step.recall {
-                r.step += 1;
-            }
+            ));
+        }
+        if !covered(&playbook, BuiltinAction::HaResume, db) && !taken(&playbook, &resume_id) {
+            let guide = format!(
+                "Resume Patroni's automatic failover of {db}'s cluster (PATCH /config \
+                 {{\"pause\": false}}). To leave it paused, skip this step: the reason you type \
+                 is recorded with your name. The incident does not close, nor abort, while \
+                 paused without one of the two."
+            );
+            resumes.push(ha_step(
+                &resume_id,
+                &titled("Resume automatic failover", db),
+                &guide,
+                BuiltinAction::HaResume,
+                db,
+            ));
         }
     }
-    if !playbook
-        .steps
-        .iter()
-        .any(|s| runs(s, BuiltinAction::HaResume))
-        && !taken(&playbook, RESUME_STEP)
-    {
-        let guide = format!(
-            "Resume Patroni's automatic failover of {db}'s cluster (PATCH /config {{\"pause\": \
-             false}}). To leave it paused, skip this step: the reason you type is recorded with \
-             your name. The incident does not close, nor abort, while paused without one of the \
-             two."
-        );
-        playbook.steps.push(ha_step(
-            RESUME_STEP,
-            "Resume automatic failover",
-            &guide,
-            BuiltinAction::HaResume,
-            db,
-        ));
+    let added = pauses.len();
+    if added > 0 {
+        // `recall` names earlier steps by index: every one moves down.
+        for step in &mut playbook.steps {
+            if let Some(r) = &mut step.recall {
+                r.step += added;
+            }
+        }
+        playbook.steps.splice(0..0, pauses);
     }
+    playbook.steps.extend(resumes);
     playbook
 }
