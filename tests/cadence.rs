@@ -547,6 +547,70 @@ mod view {
         assert_eq!(style.fg, a.theme.crit.fg);
     }
 
+    /// A done DESTRUCTIVE step over its target, its title long enough that the row cannot hold
+    /// both: the overrun is said, the badge (its action has run) gives way.
+    #[test]
+    fn a_done_destructive_step_over_target_says_by_how_much() {
+        use warroom::playbook::{Effect, Input};
+        let env = Environment::demo();
+        let toml = r#"
+id = "long"
+title = "Long titles"
+scenario = "region-loss"
+rto = "30m"
+rpo = "5m"
+
+[[steps]]
+id = "promote"
+title = "Promote the disaster recovery replica in us-east-1 now"
+target = "1m"
+action = "db.promote"
+with = { db = "dr-replica" }
+destructive = true
+
+[[steps]]
+id = "after"
+title = "Look around"
+target = "1m"
+"#;
+        let playbook = warroom::playbook::parse("long.toml", toml, &env).expect("playbook");
+        let board = Board::new([("sim".to_string(), Feeds::ALL)], TimeDelta::seconds(30));
+        let mut a = App::new(env, Mode::Drill, Theme::fallback(), board, t0(), 1.0);
+        a.start_incident(playbook);
+        a.update(Action::Key(KeyEvent::from(KeyCode::Enter)));
+        let row_of = |a: &App| find(a, "Promote the").map(|(row, _)| row);
+        let before = row_of(&a).expect("the row");
+        assert!(before.contains("DESTRUCTIVE"), "{before}");
+        let engine = &mut a.incident.as_mut().expect("incident").engine;
+        engine.handle(Input::Request { step: 0 }, t(10));
+        let fx = engine.handle(
+            Input::Confirm {
+                step: 0,
+                typed: Some("dr-replica".into()),
+            },
+            t(11),
+        );
+        let attempt = fx
+            .iter()
+            .find_map(|e| match e {
+                Effect::Execute { attempt, .. } => Some(*attempt),
+                _ => None,
+            })
+            .expect("confirmed: runs");
+        engine.handle(
+            Input::ExecFinished {
+                step: 0,
+                attempt,
+                result: Ok(()),
+            },
+            t(150),
+        );
+        a.update(Action::Tick(t(151)));
+        let row = row_of(&a).expect("the row");
+        assert!(row.contains("over by") || row.contains(" +"), "{row}");
+        assert!(!row.contains("DESTRUCTIVE"), "{row}");
+    }
+
     /// At 80x24 the list cannot hold every step: the last row says how many more there are
     /// (a playbook's last steps were out of view without a word).
     #[test]

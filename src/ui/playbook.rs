@@ -413,16 +413,23 @@ fn render_steps(
             }
             // Over target in words too (not only in colour), where the row has room: by how
             // much (the column before is the time taken, not the overrun).
-            let used: usize = spans.iter().map(Span::width).sum();
+            // On a done step the overrun matters more than the DESTRUCTIVE badge (its action
+            // has run): the badge gives way when both do not fit.
             if timing == Some(Timing::Over)
                 && let Some(over) = elapsed.and_then(|e| e.checked_sub(s.target.secs()))
             {
                 let long = format!(" over by {}", span(over));
                 let short = format!(" +{}", span(over));
-                let room = usize::from(area.width).saturating_sub(used);
-                if long.chars().count() <= room {
+                let fits = |spans: &[Span], text: &str| {
+                    let used: usize = spans.iter().map(Span::width).sum();
+                    text.chars().count() <= usize::from(area.width).saturating_sub(used)
+                };
+                if !fits(&spans, &short) && s.destructive && status == StepStatus::Done {
+                    spans.retain(|sp| sp.content != " DESTRUCTIVE");
+                }
+                if fits(&spans, &long) {
                     spans.push(Span::styled(long, t.crit));
-                } else if short.chars().count() <= room {
+                } else if fits(&spans, &short) {
                     spans.push(Span::styled(short, t.crit));
                 }
             }
