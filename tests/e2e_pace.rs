@@ -285,6 +285,9 @@ fn fast_forward_reaches_the_promotions_outcome_in_seconds_then_returns_to_speed_
         let bar = s.lines().next().unwrap_or_default();
         !bar.contains("FAST-FORWARD") && bar.contains("speed 1×")
     });
+    // The message about the fast-forward does not outlive it.
+    let after = tui.wait_text("the wait is over: fast-forward off", Duration::from_secs(5));
+    assert!(!after.contains("runs fast until this wait ends"), "{after}");
     // `>` now (step 4 waits for the operator) says why not.
     tui.send(">");
     tui.wait_text("nothing to fast-forward", Duration::from_secs(5));

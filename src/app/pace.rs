@@ -274,11 +274,18 @@ impl App {
                     }
                     SpeedReason::WaitOver | SpeedReason::Cancelled | SpeedReason::Resumed => {
                         self.pace.fast_forward = None;
-                        if *reason == SpeedReason::Cancelled {
-                            self.say(format!(
-                                "fast-forward stopped: back to {}",
-                                crate::playbook::projection::speed_label(change.to)
-                            ));
+                        let back = crate::playbook::projection::speed_label(change.to);
+                        // The FAST-FORWARD message must not outlive the wait it was about.
+                        match reason {
+                            SpeedReason::Cancelled => {
+                                self.say(format!("fast-forward stopped: back to {back}"));
+                            }
+                            SpeedReason::WaitOver => {
+                                self.say(format!(
+                                    "the wait is over: fast-forward off, back to {back}"
+                                ));
+                            }
+                            SpeedReason::FastForward | SpeedReason::Resumed => {}
                         }
                     }
                 }
