@@ -3328,3 +3328,35 @@ capture_rpo = true
     let again = Engine::replay(pb, s, recorded).expect("replay");
     assert_eq!(again.picked_restore_point(0), Some(to));
 }
+
+/// A corruption drill just declared: the writers were never stopped, so the last step's check
+/// (the writers are back) holds. That is not the service restored: the gauge must not say so
+/// (it did, from the first second of the drill). Once the check has failed since the
+/// declaration, its holding again means something.
+#[test]
+fn a_check_that_held_all_along_does_not_make_the_service_look_restored() {
+    let env = Environment::demo();
+    let pb = warroom::playbook::find("corruption", std::path::Path::new("playbooks"), &env)
+        .expect("shipped playbook");
+    let restoring = pb
+        .restoring_step()
+        .expect("corruption marks its restoring step");
+    let s = settings(&pb);
+    let mut e = Engine::new(pb, s);
+    let world = World::healthy();
+    e.tick(t(0), &world.sample(t(0)));
+    e.handle(Input::Declare, t(1));
+    for at in [2, 10, 30] {
+        e.tick(t(at), &world.sample(t(at)));
+        assert_eq!(e.rto(t(at)).looks_restored, None, "at t({at})");
+    }
+    // The check itself holds on this picture: only its history says "never down".
+    let wait = e.playbook().steps[restoring]
+        .wait
+        .as_ref()
+        .expect("the restoring step waits");
+    assert!(
+        wait.condition.observe(&world.sample(t(30)), t(30)).met,
+        "the test's world satisfies the check, so the rule above is what refused"
+    );
+}

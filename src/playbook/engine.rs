@@ -1169,7 +1169,9 @@ pub struct RtoGauge {
     /// The number (1-based) of the restoring step, when it is not done yet but the latest
     /// picture already satisfies its wait and the wait of every step from the current one to
     /// it (automation restored the service, or the steps before it were slow): the rule the
-    /// recorded RTO follows, so the projection of the remaining targets says nothing.
+    /// recorded RTO follows, so the projection of the remaining targets says nothing. Only
+    /// once the restoring step's check has been seen failing since the outage began (or the
+    /// declaration): a check that held all along says nothing was restored.
     pub looks_restored: Option<usize>,
 }
 
@@ -1376,6 +1378,10 @@ pub struct Engine {
     detected_since: Option<DateTime<Utc>>,
     /// Per step with a wait: since when its condition has held without a break (picture time).
     held_since: Vec<Option<DateTime<Utc>>>,
+    /// Per step with a wait: the latest picture in which its condition did not hold. A
+    /// condition that has held all along (the writers a corruption playbook scales back were
+    /// never stopped) does not make the service "look restored".
+    failed_at: Vec<Option<DateTime<Utc>>>,
     /// Per step done by its wait: when its condition had held from, frozen at completion.
     held_when_done: Vec<Option<DateTime<Utc>>>,
     /// The playbook's secret values in every form a step may print them (built once).
@@ -1522,6 +1528,7 @@ impl Engine {
             restored_since: None,
             detected_since: None,
             held_since: vec![None; playbook.steps.len()],
+            failed_at: vec![None; playbook.steps.len()],
             held_when_done: vec![None; playbook.steps.len()],
             masker: playbook.vars.masker(),
             reminders_handled: vec![0; playbook.reminders.len()],
@@ -2515,6 +2522,12 @@ impl Engine {
             return None;
         }
         steps[index].wait.as_ref()?;
+        // Restored means it was down: its check failed at some point since the outage began
+        // (or the declaration, when no disruption is known).
+        let since = self.disrupted.map(|(at, _)| at).or(self.declared_at)?;
+        if self.failed_at[index].is_none_or(|failed| failed < since) {
+            return None;
+        }
         let holds = steps[current..=index].iter().all(|s| {
             s.wait
                 .as_ref()
@@ -4421,6 +4434,7 @@ impl Engine {
                 self.held_since[i].get_or_insert(picture.at);
             } else {
                 self.held_since[i] = None;
+                self.failed_at[i] = Some(picture.at);
             }
         }
     }
