@@ -232,6 +232,16 @@ fn picker_drill(cols: u16, rows: u16) {
             // Sizes in binary units, as the Backups pane.
             assert!(shown.contains(" GiB "), "{shown}");
             assert!(!shown.contains(" GB "), "{shown}");
+            // The columns are named above the list; a failed attempt has no size.
+            assert!(
+                shown.contains("backups: time (UTC) · kind · size"),
+                "{shown}"
+            );
+            for row in shown.lines().filter(|l| l.contains("never verified")) {
+                if row.contains("FAILED") {
+                    assert!(!row.contains("GiB"), "a failed attempt is no backup: {row}");
+                }
+            }
             // With room, the kind is whole.
             if cols >= 140 {
                 assert!(shown.contains("RDS snapshot "), "{shown}");

@@ -38,8 +38,11 @@ fn cut(text: &str, width: usize) -> String {
     s
 }
 
+/// The last-verified column's width: `FAIL 11-26 22:45`, `never verified`.
+const VERIFIED_W: usize = 16;
+
 /// The kind column's width: the longest kind listed, within what the row leaves after the
-/// other columns (time 14, size 9, verified 23, separators, room for notes), at least 10.
+/// other columns (time 14, size 9, verified 16, separators, room for notes), at least 10.
 fn kind_width(backups: &[BackupPoint], row_w: usize) -> usize {
     let longest = backups
         .iter()
@@ -47,16 +50,24 @@ fn kind_width(backups: &[BackupPoint], row_w: usize) -> usize {
         .max()
         .unwrap_or(0);
     let room = row_w
-        .saturating_sub(14 + 2 + 1 + 9 + 2 + 23 + 1 + 18)
+        .saturating_sub(14 + 2 + 1 + 9 + 2 + VERIFIED_W + 1 + 18)
         .max(10);
     longest.clamp(10, room)
 }
 
-/// A backup's row: time, kind, size (binary units, as the Backups pane), last verified (a
-/// restore test, `backup.verify`) and its result, notes.
+/// What the backup rows' columns are, above the list: the rows themselves are dense.
+const BACKUP_COLUMNS: &str =
+    "backups: time (UTC) · kind · size · last restore test (backup.verify) · notes";
+
+/// A backup's row: time, kind, size (binary units, as the Backups pane; none for a failed
+/// attempt, which is no backup), the last restore test (`backup.verify`) and its result, notes.
 fn backup_row(b: &BackupPoint, kind_w: usize) -> String {
     let verified = match &b.last_verified {
-        Some(v) => format!("ver. {} {}", hms(v.at), if v.ok { "ok" } else { "FAILED" }),
+        Some(v) => format!(
+            "{} {}",
+            if v.ok { "ok" } else { "FAIL" },
+            v.at.format("%m-%d %H:%M")
+        ),
         None => "never verified".to_string(),
     };
     let mut notes = Vec::new();
@@ -71,12 +82,15 @@ fn backup_row(b: &BackupPoint, kind_w: usize) -> String {
         (Some(false), Some(r)) => notes.push(format!("WAL GAP@{}", r.format("%H:%M:%S"))),
         _ => {}
     }
+    let size = match b.bytes {
+        Some(n) if !b.failed => crate::text::binary_bytes(n),
+        _ => "-".to_string(),
+    };
     format!(
-        "{}  {:<kind_w$} {:>9}  {:<23} {}",
+        "{}  {:<kind_w$} {:>9}  {:<VERIFIED_W$} {}",
         hms(b.time),
         cut(&sanitize(&b.kind), kind_w),
-        b.bytes
-            .map_or_else(|| "-".to_string(), crate::text::binary_bytes),
+        size,
         verified,
         notes.join(" ")
     )
@@ -205,6 +219,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, incident: &Incident, pic
             t.danger,
         ))),
         Load::Ready(list) => {
+            if !list.backups.is_empty() {
+                head.push(Line::from(Span::styled(BACKUP_COLUMNS, t.dim)));
+            }
             for p in &list.problems {
                 head.push(Line::from(Span::styled(
                     format!("problem: {}", sanitize(p)),
