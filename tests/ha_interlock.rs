@@ -673,3 +673,129 @@ fn an_abort_while_the_pause_runs_lets_it_finish_then_asks_for_the_decision() {
     assert!(finished(&fx), "{fx:?}");
     assert_eq!(e.aborted(), Some("false alarm"));
 }
+
+/// Confirms the pause (step 0) and asks for an abort while it runs; returns its attempt.
+fn abort_while_pausing(e: &mut Engine) -> u32 {
+    e.handle(Input::Declare, t(0));
+    e.handle(Input::Request { step: 0 }, t(10));
+    let fx = e.handle(
+        Input::Confirm {
+            step: 0,
+            typed: None,
+        },
+        t(11),
+    );
+    let (_, attempt, _) = executed(&fx).expect("the pause runs");
+    let fx = e.handle(
+        Input::Abort {
+            reason: "false alarm".into(),
+        },
+        t(12),
+    );
+    assert_eq!(kinds(&fx), ["abort_held"], "nothing else starts: {fx:?}");
+    attempt
+}
+
+/// While the pause runs, the resume step cannot be decided ahead of it: skipping it then (as
+/// "nothing is paused yet") would lose the decision once the pause lands.
+#[test]
+fn while_the_pause_runs_the_pause_is_the_current_step_not_the_resume() {
+    let mut e = engine();
+    let attempt = abort_while_pausing(&mut e);
+    assert_eq!(e.current(), Some(0), "the running pause");
+    let fx = e.handle(
+        Input::Skip {
+            step: 3,
+            reason: "nothing is paused yet".into(),
+        },
+        t(13),
+    );
+    assert!(refusal(&fx).is_some(), "{fx:?}");
+    assert_eq!(e.status(3), Some(&StepStatus::Pending));
+    // The pause lands: now the resume is offered, and the abort waits for it.
+    let fx = e.handle(
+        Input::ExecFinished {
+            step: 0,
+            attempt,
+            result: Ok(()),
+        },
+        t(14),
+    );
+    assert!(!finished(&fx), "{fx:?}");
+    assert_eq!(e.current(), Some(3));
+    assert!(e.failover_decision_needed());
+}
+
+/// A pause that fails after it ran (Patroni did not report paused in time) may still have
+/// been applied: the abort waits for the resume, or a reason to leave it.
+#[test]
+fn a_pause_that_fails_after_an_abort_still_asks_for_the_decision() {
+    let mut e = engine();
+    let attempt = abort_while_pausing(&mut e);
+    let fx = e.handle(
+        Input::ExecFinished {
+            step: 0,
+            attempt,
+            result: Err("timed out waiting for pause = true".into()),
+        },
+        t(100),
+    );
+    assert!(!finished(&fx), "{fx:?}");
+    assert!(e.failover_decision_needed());
+    assert_eq!(e.current(), Some(3), "the resume step is offered");
+    let fx = e.handle(
+        Input::Skip {
+            step: 3,
+            reason: "Patroni is unreachable; checked by hand: not paused".into(),
+        },
+        t(110),
+    );
+    assert_eq!(
+        kinds(&fx),
+        ["failover_left_paused", "skipped", "aborted"],
+        "{fx:?}"
+    );
+}
+
+/// A playbook's own step ids do not cost a database its added steps, and its own `ha.pause`
+/// gets a resume added.
+#[test]
+fn added_steps_take_free_ids_and_an_own_pause_gets_a_resume() {
+    let env = two_clusters();
+    let own = format!(
+        "{TWO_CLUSTERS}
+[[steps]]
+id = \"ha-resume-2\"
+title = \"A step of the playbook's own\"
+target = \"1m\"
+
+[[steps]]
+id = \"pause-by-hand\"
+title = \"Pause billing\"
+target = \"1m\"
+action = \"ha.pause\"
+with = {{ db = \"billing\" }}
+"
+    );
+    let pb: Playbook = warroom::playbook::parse("own.toml", &own, &env).expect("playbook");
+    let settings = EngineSettings::new(&pb, env).operator("alice");
+    let e = Engine::new(pb, settings);
+    let ids: Vec<&str> = e.playbook().steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "ha-pause",
+            "orders",
+            "billing",
+            "ha-resume-2",
+            "pause-by-hand",
+            "ha-resume",
+            "ha-resume-3"
+        ]
+    );
+    assert!(
+        db_of(&e, 6).starts_with("ha.resume db=billing"),
+        "{}",
+        db_of(&e, 6)
+    );
+}

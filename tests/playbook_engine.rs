@@ -3359,4 +3359,12 @@ fn a_check_that_held_all_along_does_not_make_the_service_look_restored() {
         wait.condition.observe(&world.sample(t(30)), t(30)).met,
         "the test's world satisfies the check, so the rule above is what refused"
     );
+    // An engine that has not watched since the declaration (a console resumed, or opened
+    // after the outage began) knows no history: the check holding is all it goes on.
+    let pb = e.playbook().clone();
+    let s = settings(&pb);
+    let mut late = Engine::new(pb, s);
+    late.handle(Input::Declare, t(1));
+    late.tick(t(30), &world.sample(t(30)));
+    assert_eq!(late.rto(t(30)).looks_restored, Some(restoring + 1));
 }

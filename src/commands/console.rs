@@ -410,8 +410,9 @@ pub(crate) fn console(args: &ConsoleArgs, env: Environment, start: Start) -> Res
                 .and_then(|i| i.engine.failover_paused())
             {
                 notice.push_str(&format!(
-                    " · automatic failover of {db}'s cluster PAUSED since {} UTC: the step \
-                     \"Resume automatic failover\" resumes it",
+                    " · automatic failover of {}'s cluster PAUSED since {} UTC: the \
+                     \"Resume automatic failover\" step at the end resumes it",
+                    warroom::env::short_name(db),
                     since.format("%H:%M:%S")
                 ));
             }

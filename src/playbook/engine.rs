@@ -1382,6 +1382,9 @@ pub struct Engine {
     /// condition that has held all along (the writers a corruption playbook scales back were
     /// never stopped) does not make the service "look restored".
     failed_at: Vec<Option<DateTime<Utc>>>,
+    /// The first picture this engine was given (picture time): before it, `failed_at` knows
+    /// nothing (a console resumed, or opened after the outage began).
+    first_picture_at: Option<DateTime<Utc>>,
     /// Per step done by its wait: when its condition had held from, frozen at completion.
     held_when_done: Vec<Option<DateTime<Utc>>>,
     /// The playbook's secret values in every form a step may print them (built once).
@@ -1529,6 +1532,7 @@ impl Engine {
             detected_since: None,
             held_since: vec![None; playbook.steps.len()],
             failed_at: vec![None; playbook.steps.len()],
+            first_picture_at: None,
             held_when_done: vec![None; playbook.steps.len()],
             masker: playbook.vars.masker(),
             reminders_handled: vec![0; playbook.reminders.len()],
@@ -2184,15 +2188,11 @@ impl Engine {
     }
 
     /// HA interlock: the incident may not close (resolve or abort) before a decision is
-    /// recorded: automatic failover was paused (or the pause is running) and neither
-    /// `failover_resumed` nor `failover_left_paused` followed.
+    /// recorded: a database's automatic failover was paused and neither `failover_resumed` nor
+    /// `failover_left_paused` followed; or its pause step failed (a timeout: Patroni may have
+    /// applied it) and its resume step is neither done nor skipped; or a pause is running.
     pub fn failover_decision_needed(&self) -> bool {
-        !self.ha.paused.is_empty()
-            || self.runs.iter().zip(&self.playbook.steps).any(|(r, s)| {
-                r.status == StepStatus::Running
-                    && s.builtin()
-                        .is_some_and(|b| b.action == crate::actions::BuiltinAction::HaPause)
-            })
+        !self.ha.paused.is_empty() || self.pause_running().is_some() || self.resume_step().is_some()
     }
 
     /// An abort waiting for the HA decision (`abort_held`), with its reason.
@@ -2200,27 +2200,44 @@ impl Engine {
         self.ha.abort_held.as_deref()
     }
 
+    /// The database a step's `db` argument names.
+    fn db_of(&self, step: usize) -> Option<String> {
+        self.playbook
+            .steps
+            .get(step)?
+            .arg("db", &self.playbook.vars, Reveal::Masked)
+    }
+
+    /// A step running `ha.pause` that is running now.
+    fn pause_running(&self) -> Option<usize> {
+        (0..self.runs.len()).find(|&i| {
+            self.runs[i].status == StepStatus::Running
+                && self.action_of(i) == Some(crate::actions::BuiltinAction::HaPause)
+        })
+    }
+
+    /// Whether `db` may be paused without a decision: its pause was recorded, or a pause step
+    /// on it failed after it ran (a timeout or a kill: the PATCH may have been applied).
+    fn maybe_paused(&self, db: &str) -> bool {
+        self.ha.is_paused(db)
+            || (0..self.runs.len()).any(|i| {
+                self.action_of(i) == Some(crate::actions::BuiltinAction::HaPause)
+                    && matches!(self.runs[i].status, StepStatus::Failed(_))
+                    && self.db_of(i).as_deref() == Some(db)
+            })
+    }
+
     /// The step that decides next: the first step running `ha.resume`, not done or skipped,
-    /// for a database still paused; else the last such step (a pause still running).
+    /// for a database that may be paused ([`Self::maybe_paused`]); `None` when none is.
     fn resume_step(&self) -> Option<usize> {
-        let undecided: Vec<usize> = (0..self.playbook.steps.len())
-            .filter(|&i| {
-                self.action_of(i) == Some(crate::actions::BuiltinAction::HaResume)
-                    && !matches!(
-                        self.runs[i].status,
-                        StepStatus::Done | StepStatus::Skipped(_)
-                    )
-            })
-            .collect();
-        undecided
-            .iter()
-            .copied()
-            .find(|&i| {
-                self.playbook.steps[i]
-                    .arg("db", &self.playbook.vars, Reveal::Masked)
-                    .is_some_and(|db| self.ha.is_paused(&db))
-            })
-            .or(undecided.last().copied())
+        (0..self.playbook.steps.len()).find(|&i| {
+            self.action_of(i) == Some(crate::actions::BuiltinAction::HaResume)
+                && !matches!(
+                    self.runs[i].status,
+                    StepStatus::Done | StepStatus::Skipped(_)
+                )
+                && self.db_of(i).is_some_and(|db| self.maybe_paused(&db))
+        })
     }
 
     /// The action a step runs, if a built-in.
@@ -2238,9 +2255,10 @@ impl Engine {
         if self.declared_at.is_none() || self.is_finished() {
             return None;
         }
-        // An abort held by the HA interlock: the resume step is the one to decide.
+        // An abort held by the HA interlock: a pause still running first (its answer says
+        // whether there is anything to resume), then the resume step that decides.
         if self.ha.abort_held.is_some()
-            && let Some(r) = self.resume_step()
+            && let Some(r) = self.pause_running().or_else(|| self.resume_step())
         {
             return Some(r);
         }
@@ -2523,9 +2541,12 @@ impl Engine {
         }
         steps[index].wait.as_ref()?;
         // Restored means it was down: its check failed at some point since the outage began
-        // (or the declaration, when no disruption is known).
+        // (or the declaration, when no disruption is known). Judged only when this engine has
+        // watched since then; otherwise (resumed, or opened late) the check holding is all
+        // there is to go on.
         let since = self.disrupted.map(|(at, _)| at).or(self.declared_at)?;
-        if self.failed_at[index].is_none_or(|failed| failed < since) {
+        let watched = self.first_picture_at.is_some_and(|first| first <= since);
+        if watched && self.failed_at[index].is_none_or(|failed| failed < since) {
             return None;
         }
         let holds = steps[current..=index].iter().all(|s| {
@@ -4053,7 +4074,7 @@ impl Engine {
             let db = s
                 .arg("db", &self.playbook.vars, Reveal::Masked)
                 .unwrap_or_default();
-            if self.ha.is_paused(&db) {
+            if self.maybe_paused(&db) {
                 let event = Event::FailoverLeftPaused {
                     step: s.id.clone(),
                     db,
@@ -4197,16 +4218,19 @@ impl Engine {
             );
             return;
         }
-        if self.failover_decision_needed()
-            && let Some(r) = self.resume_step()
-        {
-            // A pause still running finishes: once Patroni answers, its cluster is known to be
-            // paused (and needs the decision) or not.
+        if self.failover_decision_needed() {
+            // The interlock's own steps are not killed: a pause still running finishes (once
+            // Patroni answers, its cluster is paused and needs the decision, or not), and a
+            // resume running is the decision.
             for (i, run) in self.runs.iter().enumerate() {
-                if i != r
-                    && run.status == StepStatus::Running
-                    && self.action_of(i) != Some(crate::actions::BuiltinAction::HaPause)
-                {
+                let interlock = matches!(
+                    self.action_of(i),
+                    Some(
+                        crate::actions::BuiltinAction::HaPause
+                            | crate::actions::BuiltinAction::HaResume
+                    )
+                );
+                if run.status == StepStatus::Running && !interlock {
                     out.push(Effect::Kill {
                         step: i,
                         attempt: run.attempt,
@@ -4218,7 +4242,13 @@ impl Engine {
                 by: self.settings.operator.clone(),
             };
             self.emit(event, now, out);
-            self.start_if_pending(r, now, out);
+            // The resume step is offered now, unless a pause is still running: then once it
+            // has answered (`advance`).
+            if self.pause_running().is_none()
+                && let Some(r) = self.resume_step()
+            {
+                self.start_if_pending(r, now, out);
+            }
             return;
         }
         self.finish_abort(reason, now, out);
@@ -4335,7 +4365,12 @@ impl Engine {
             self.emit(event, now, out);
             return;
         }
-        // Every step is done, skipped or failed-and-continued.
+        // Every step is done, skipped or failed-and-continued. Never resolved while a paused
+        // cluster waits for its decision (every paused database has a resume step, which
+        // would still be pending: this holds the incident should one not).
+        if self.failover_decision_needed() {
+            return;
+        }
         self.settle_measures(now, out);
         // The resolution time is `now`: compute the scorecard as it will be once resolved.
         let card = self.score(now, true, Some(now));
@@ -4416,6 +4451,7 @@ impl Engine {
 
     /// Keeps, for every unfinished step with a wait, since when its condition has held.
     fn track_waits(&mut self, picture: &Sample, now: DateTime<Utc>) {
+        self.first_picture_at.get_or_insert(picture.at);
         for (i, step) in self.playbook.steps.iter().enumerate() {
             let Some(wait) = &step.wait else {
                 continue;

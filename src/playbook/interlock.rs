@@ -30,8 +30,8 @@ pub const RESUME_STEP: &str = "ha-resume";
 /// How long each added step's executor may run (Patroni applies the pause at its next HA loop).
 const STEP_TIMEOUT: Dur = Dur::from_secs(90);
 
-/// The databases bound to an HA manager (Patroni) that the playbook's steps change, in step
-/// order, without repeats.
+/// The databases bound to an HA manager (Patroni) that the playbook's steps change or pause
+/// (a step of its own running `ha.pause` needs a resume too), in step order, without repeats.
 pub fn managed_databases(playbook: &Playbook, env: &Environment) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for step in &playbook.steps {
@@ -42,9 +42,9 @@ pub fn managed_databases(playbook: &Playbook, env: &Environment) -> Vec<String> 
             BuiltinAction::DbPromote
             | BuiltinAction::DbFailover
             | BuiltinAction::DbReadOnly
-            | BuiltinAction::DbRestore => true,
-            BuiltinAction::HaPause
-            | BuiltinAction::HaResume
+            | BuiltinAction::DbRestore
+            | BuiltinAction::HaPause => true,
+            BuiltinAction::HaResume
             | BuiltinAction::DnsPoint
             | BuiltinAction::AppScale
             | BuiltinAction::BackupSnapshot
@@ -94,22 +94,21 @@ fn ha_step(id: &str, title: &str, guide: &str, action: BuiltinAction, db: &str) 
     }
 }
 
-/// The id of the pause step warroom adds for the `n`th (from 0) Patroni-managed database the
-/// playbook changes: `ha-pause`, then `ha-pause-2`, `ha-pause-3`, ...
-pub fn pause_step_id(n: usize) -> String {
-    numbered(PAUSE_STEP, n)
-}
-
-/// The id of the resume step for the `n`th database: `ha-resume`, `ha-resume-2`, ...
-pub fn resume_step_id(n: usize) -> String {
-    numbered(RESUME_STEP, n)
-}
-
+/// `base` numbered for the `n`th (from 0) database: `ha-pause`, `ha-pause-2`, ...
 fn numbered(base: &str, n: usize) -> String {
     match n {
         0 => base.to_string(),
         _ => format!("{base}-{}", n + 1),
     }
+}
+
+/// The first of `base` numbered from `n` on that no step has and `added` has not taken: a
+/// playbook's own step called `ha-resume-2` does not cost a database its resume step.
+fn free_id(playbook: &Playbook, added: &[String], base: &str, n: usize) -> String {
+    (n..)
+        .map(|k| numbered(base, k))
+        .find(|id| !playbook.steps.iter().any(|s| &s.id == id) && !added.contains(id))
+        .unwrap_or_else(|| base.to_string())
 }
 
 /// Whether a step of `playbook` already runs `action` on `db`.
@@ -132,12 +131,13 @@ pub fn guard(mut playbook: Playbook, env: &Environment) -> Playbook {
         true => format!("{what} ({db})"),
         false => what.to_string(),
     };
-    let taken = |p: &Playbook, id: &str| p.steps.iter().any(|s| s.id == id);
     let mut pauses = Vec::new();
     let mut resumes = Vec::new();
+    let mut added: Vec<String> = Vec::new();
     for (n, db) in managed.iter().enumerate() {
-        let (pause_id, resume_id) = (pause_step_id(n), resume_step_id(n));
-        if !covered(&playbook, BuiltinAction::HaPause, db) && !taken(&playbook, &pause_id) {
+        if !covered(&playbook, BuiltinAction::HaPause, db) {
+            let pause_id = free_id(&playbook, &added, PAUSE_STEP, n);
+            added.push(pause_id.clone());
             let guide = format!(
                 "{db} is managed by Patroni, which can promote a replica on its own while you \
                  fail over by hand. Pause its automatic failover for the incident (maintenance \
@@ -153,7 +153,9 @@ pub fn guard(mut playbook: Playbook, env: &Environment) -> Playbook {
                 db,
             ));
         }
-        if !covered(&playbook, BuiltinAction::HaResume, db) && !taken(&playbook, &resume_id) {
+        if !covered(&playbook, BuiltinAction::HaResume, db) {
+            let resume_id = free_id(&playbook, &added, RESUME_STEP, n);
+            added.push(resume_id.clone());
             let guide = format!(
                 "Resume Patroni's automatic failover of {db}'s cluster (PATCH /config \
                  {{\"pause\": false}}). To leave it paused, skip this step: the reason you type \
