@@ -799,3 +799,20 @@ with = {{ db = \"billing\" }}
         db_of(&e, 6)
     );
 }
+
+/// A journal's plan names the steps the engine ran, the interlock's included: resumed (or
+/// followed) with an environment in which they differ, it is refused with both lists, rather
+/// than its events replayed onto other steps.
+#[test]
+fn a_journal_whose_plan_differs_from_the_steps_now_is_refused() {
+    use warroom::journal::{Header, Mode};
+    let pb: Playbook = warroom::playbook::parse("ha.toml", PLAYBOOK, &env(true)).expect("playbook");
+    let settings = EngineSettings::new(&pb, env(true));
+    let header = Header::new(&pb, &settings, Mode::Drill, "alice", t(0));
+    assert_eq!(header.plan_differs(&pb, &env(true)), None);
+    let why = header
+        .plan_differs(&pb, &env(false))
+        .expect("without Patroni there is no pause step");
+    assert!(why.contains("ha-pause, look, promote, ha-resume"), "{why}");
+    assert!(why.contains("has look, promote"), "{why}");
+}

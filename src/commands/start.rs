@@ -79,6 +79,16 @@ pub(crate) fn journal_playbook(
             playbook.hash
         )));
     }
+    // The steps the engine would run must be the ones the journal's plan names (the HA
+    // interlock's depend on the environment's bindings, and on this warroom).
+    if let Some(why) = h.plan_differs(&playbook, env) {
+        return Err(BadInput(format!(
+            "error: {}:1: {why}; use the environment file the incident started with, and a \
+             warroom that adds the same steps (`warroom report {}` reads the record as it is)",
+            path.display(),
+            path.display()
+        )));
+    }
     Ok(playbook)
 }
 

@@ -193,6 +193,32 @@ pub struct Continues {
 }
 
 impl Header {
+    /// Why this journal's plan is not the steps `playbook` runs in `env` (the HA interlock's
+    /// included), if it is not: a journal resumed with another environment, or by a warroom
+    /// that adds other steps, would replay its events onto other steps. `None` when they agree
+    /// or the journal has no plan.
+    pub fn plan_differs(
+        &self,
+        playbook: &Playbook,
+        env: &crate::env::Environment,
+    ) -> Option<String> {
+        if self.steps.is_empty() {
+            return None;
+        }
+        let runs = crate::playbook::interlock::guard(playbook.clone(), env);
+        let planned: Vec<&str> = self.steps.iter().map(|s| s.id.as_str()).collect();
+        let now: Vec<&str> = runs.steps.iter().map(|s| s.id.as_str()).collect();
+        (planned != now).then(|| {
+            format!(
+                "the journal's plan has the steps {}; playbook {} with environment {} has {}",
+                crate::env::known_names(&planned),
+                crate::text::echo(&playbook.id),
+                crate::text::echo(&env.name),
+                crate::env::known_names(&now)
+            )
+        })
+    }
+
     /// The header of a new incident of `playbook`, run with `settings` (environment name and
     /// objectives come from them), by `operator`, created at `started_at` (wall clock), on this
     /// host ([`identity::host`](super::identity::host)), by this warroom, not read-only.
