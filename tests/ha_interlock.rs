@@ -633,27 +633,7 @@ fn an_abort_with_two_clusters_paused_offers_each_resume_in_turn() {
 #[test]
 fn an_abort_while_the_pause_runs_lets_it_finish_then_asks_for_the_decision() {
     let mut e = engine();
-    e.handle(Input::Declare, t(0));
-    e.handle(Input::Request { step: 0 }, t(10));
-    let fx = e.handle(
-        Input::Confirm {
-            step: 0,
-            typed: None,
-        },
-        t(11),
-    );
-    let (_, attempt, _) = executed(&fx).expect("the pause runs");
-    let fx = e.handle(
-        Input::Abort {
-            reason: "false alarm".into(),
-        },
-        t(12),
-    );
-    assert!(!finished(&fx), "{fx:?}");
-    assert!(
-        !fx.iter().any(|f| matches!(f, Effect::Kill { step: 0, .. })),
-        "the pause is not killed halfway: {fx:?}"
-    );
+    let attempt = abort_while_pausing(&mut e);
     // Patroni answers: the cluster is paused, so the decision is needed before the abort.
     let fx = e.handle(
         Input::ExecFinished {
@@ -693,6 +673,11 @@ fn abort_while_pausing(e: &mut Engine) -> u32 {
         t(12),
     );
     assert_eq!(kinds(&fx), ["abort_held"], "nothing else starts: {fx:?}");
+    assert!(!finished(&fx), "{fx:?}");
+    assert!(
+        !fx.iter().any(|f| matches!(f, Effect::Kill { step: 0, .. })),
+        "the pause is not killed halfway: {fx:?}"
+    );
     attempt
 }
 

@@ -4356,13 +4356,7 @@ impl Engine {
             .iter()
             .position(|r| r.status == StepStatus::Pending)
         {
-            let s = &self.playbook.steps[next];
-            let event = Event::StepStarted {
-                step: s.id.clone(),
-                title: s.title.clone(),
-                target_secs: s.target.secs(),
-            };
-            self.emit(event, now, out);
+            self.start_if_pending(next, now, out);
             return;
         }
         // Every step is done, skipped or failed-and-continued. Never resolved while a paused
