@@ -466,7 +466,7 @@ fn kill_nine_mid_step_then_resume_records_the_crash_and_the_rto_never_goes_back(
     );
     let report = String::from_utf8_lossy(&out.stdout);
     let section = report
-        .split("## Crashes and resumes")
+        .split("## Stops and resumes")
         .nth(1)
         .unwrap_or_else(|| panic!("the report lists no crash:\n{report}"));
     assert!(

@@ -284,7 +284,7 @@ fn facts(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     if !pm.resumes.is_empty() {
         writeln!(
             out,
-            "| Crashes and resumes | {} (see below) |",
+            "| Stops and resumes | {} (see below) |",
             pm.resumes.len()
         )?;
     }
@@ -426,11 +426,12 @@ fn resumes(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     if pm.resumes.is_empty() {
         return Ok(());
     }
-    writeln!(out, "## Crashes and resumes")?;
+    writeln!(out, "## Stops and resumes")?;
     writeln!(out)?;
     writeln!(
         out,
-        "The console stopped and was resumed {} time(s); the record continues across each gap.",
+        "The console stopped (closed by its operator, or crashed: the journal does not say \
+         which) and was resumed {} time(s); the record continues across each gap.",
         pm.resumes.len()
     )?;
     writeln!(out)?;

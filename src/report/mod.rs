@@ -3,10 +3,10 @@
 //! [`build`] replays the journal's events into a [`Postmortem`]: the outage milestones, the
 //! figures with their definitions (RTO achieved, MTTD, time to declare, time to recover,
 //! playbook time, RPO achieved with its window), the drill success criteria, every step's target
-//! against its actual time, every crash and resume, the decisions with the evidence the operator
-//! saw, the notes, output excerpts and the timeline. Nothing comes from the playbook file: step
-//! titles and targets are in the journal (the header's plan, `step_started`), so a report can be
-//! written years later, or on another machine. Milestones, figures, steps and criteria come from
+//! against its actual time, every stop (quit or crash) and resume, the decisions with the
+//! evidence the operator saw, the notes, output excerpts and the timeline. Nothing comes from the
+//! playbook file: step titles and targets are in the journal (the header's plan,
+//! `step_started`), so a report can be written years later, or on another machine. Milestones, figures, steps and criteria come from
 //! [`crate::playbook::projection`], the same fold as the engine's scorecard.
 //!
 //! [`markdown`] renders it for people (with a mermaid gantt chart that GitHub draws); [`json`]
@@ -340,7 +340,8 @@ pub struct Postmortem {
     pub playbook_secs: Option<u64>,
     /// Steps that ran past their target.
     pub steps_over_target: usize,
-    /// Every crash and resume of the console.
+    /// Every stop (a quit or a crash: the journal does not tell them apart) and resume of the
+    /// console.
     pub resumes: Vec<ResumeRecord>,
     /// Every pause of the simulated clock (paused time is in no figure).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
