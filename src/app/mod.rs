@@ -890,7 +890,11 @@ impl App {
             Some(Overlay::Help) => {
                 match key.code {
                     KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => self.overlay = None,
-                    KeyCode::Char('q') => return vec![Effect::Quit],
+                    // As anywhere: during an incident, a second press quits.
+                    KeyCode::Char('q') => {
+                        self.overlay = None;
+                        return self.ask_quit();
+                    }
                     _ => {}
                 }
                 return Vec::new();
@@ -1364,6 +1368,27 @@ mod tests {
     use crate::telemetry::source::Feeds;
     use chrono::{TimeDelta, TimeZone};
     use ratatui::crossterm::event::KeyEvent;
+
+    /// `q` in the help overlay during an incident asks first, as everywhere else: it quit at
+    /// once.
+    #[test]
+    fn q_in_the_help_asks_first_during_an_incident() {
+        let mut a = app(Mode::Drill);
+        let pb = shipped_region_loss(&a.env);
+        a.start_incident(pb);
+        key(&mut a, KeyCode::Enter);
+        key(&mut a, KeyCode::Char('?'));
+        assert!(a.overlay.is_some(), "help is open");
+        assert_eq!(key(&mut a, KeyCode::Char('q')), vec![]);
+        assert!(
+            a.flash
+                .as_ref()
+                .is_some_and(|f| f.text.contains("again to quit")),
+            "{:?}",
+            a.flash
+        );
+        assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Quit]);
+    }
 
     /// The drill's welcome ("a fault will arrive ...") goes once the incident is declared; it
     /// stayed on screen through the first steps.
