@@ -154,8 +154,11 @@ fn sigterm_and_sighup_while_a_step_runs_interrupt_it_on_record() {
             }),
             "{finished}"
         );
-        // Recorded before the console exited: it is the journal's last event.
-        assert_eq!(failed, lines.len() - 1, "{name}: events after the failure");
+        // Recorded before the console exited, then the close: the journal's last two events.
+        assert_eq!(failed, lines.len() - 2, "{name}: events after the failure");
+        let closed = &lines[lines.len() - 1];
+        assert_eq!(closed["kind"], "console_closed", "{closed}");
+        assert_eq!(closed["signal"], name, "{closed}");
 
         // Nothing of the step survives the console.
         let left: Vec<i32> = [&["sleep", "310"][..], &["sleep", "311"]]
@@ -232,6 +235,20 @@ fn ctrl_c_and_sigint_ask_before_quitting_an_incident() {
         press(&mut tui);
         let exit = tui.wait_exit(T);
         assert!(exit.success(), "a confirmed quit exits 0");
+        // The journal says the console was closed on purpose, not crashed.
+        let journal = common::the_journal_in(tui.state.as_ref().expect("state").path());
+        let closed: Vec<serde_json::Value> = common::journal_lines(&journal)
+            .into_iter()
+            .filter(|l| l["kind"] == "console_closed")
+            .collect();
+        assert_eq!(closed.len(), 1, "{closed:?}");
+        assert!(closed[0].get("signal").is_none(), "{:?}", closed[0]);
+        let report = std::process::Command::new(common::BIN)
+            .args(["report", &journal.to_string_lossy()])
+            .output()
+            .expect("report");
+        let report = String::from_utf8_lossy(&report.stdout);
+        assert!(report.contains("console closed by "), "{report}");
         // Quitting ends the step's tree as well.
         let left: Vec<i32> = [&["sleep", "310"][..], &["sleep", "311"]]
             .iter()

@@ -473,6 +473,11 @@ fn kill_nine_mid_step_then_resume_records_the_crash_and_the_rto_never_goes_back(
         section.contains("carol") && section.contains(&pid.to_string()),
         "{section}"
     );
+    // A kill -9 leaves no word: the report does not pretend to know more.
+    assert!(
+        section.contains("no record: a crash or a kill"),
+        "{section}"
+    );
     // The record across the crash is as written (hash chain intact).
     let verify = std::process::Command::new(common::BIN)
         .args(["verify", utf8(&journal)])

@@ -1291,7 +1291,7 @@ fn every_event_kind_is_documented_and_new_kinds_bump_the_version() {
         journal::schema_v2::KINDS,
         "the event kinds changed: bump journal::VERSION (see the versioning rule in docs/journal.md)"
     );
-    assert_eq!(kinds.len(), 39);
+    assert_eq!(kinds.len(), 40);
     assert_eq!(VERSION, 2);
     let doc = std::fs::read_to_string("docs/journal.md").expect("docs/journal.md");
     for kind in &kinds {
@@ -1473,6 +1473,10 @@ fn one_of_each() -> Vec<Event> {
         },
         Event::Note {
             text: "a note".into(),
+        },
+        Event::ConsoleClosed {
+            by: "alice".into(),
+            signal: Some("SIGTERM".into()),
         },
         Event::Resumed {
             gap_secs: 95,

@@ -956,6 +956,10 @@ pub fn describe(event: &Event) -> String {
             "resumed by {operator} on {host} after {} stopped",
             span(*gap_secs)
         ),
+        Event::ConsoleClosed { by, signal } => match signal {
+            Some(signal) => format!("console ended by {signal} (operator {by})"),
+            None => format!("console closed by {by}"),
+        },
         // What was read stays off the timeline: in a drill it names the fault, and noticing it
         // is the exercise.
         Event::Disrupted { .. } => "outage began".to_string(),

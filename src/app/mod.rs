@@ -777,10 +777,19 @@ impl App {
         if in_progress && !self.quit_armed && self.following.is_none() {
             self.quit_armed = true;
             self.say("an incident is in progress: press q (or Ctrl-C) again to quit (Esc stays)");
-            Vec::new()
-        } else {
-            vec![Effect::Quit]
+            return Vec::new();
         }
+        // The journal says the console was closed on purpose (`console_closed`), not crashed.
+        let mut effects = Vec::new();
+        if in_progress
+            && self.following.is_none()
+            && let Some(incident) = &mut self.incident
+        {
+            let mut flash = None;
+            effects = incident.handle(crate::playbook::Input::Close, self.now, &mut flash);
+        }
+        effects.push(Effect::Quit);
+        effects
     }
 
     /// SIGTERM or SIGHUP: every running step is recorded `interrupted` (its executor killed,
@@ -1387,7 +1396,19 @@ mod tests {
             "{:?}",
             a.flash
         );
-        assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Effect::Quit]);
+        // The second press quits, and the journal says it was on purpose.
+        let fx = key(&mut a, KeyCode::Char('q'));
+        assert_eq!(fx.last(), Some(&Effect::Quit), "{fx:?}");
+        assert!(
+            fx.iter().any(|e| matches!(
+                e,
+                Effect::Record(
+                    _,
+                    crate::playbook::Event::ConsoleClosed { signal: None, .. }
+                )
+            )),
+            "{fx:?}"
+        );
     }
 
     /// The drill's welcome ("a fault will arrive ...") goes once the incident is declared; it

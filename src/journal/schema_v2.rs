@@ -18,7 +18,7 @@ use crate::telemetry::{BackupStatus, DbRole, DbState, Verdict};
 
 /// The kinds of event a version-2 line can hold (the `kind` field), in the order of
 /// `docs/journal.md`.
-pub const KINDS: [&str; 39] = [
+pub const KINDS: [&str; 40] = [
     "fault_injected",
     "disrupted",
     "detected",
@@ -46,6 +46,7 @@ pub const KINDS: [&str; 39] = [
     "request_refused",
     "approval_armed",
     "approved",
+    "console_closed",
     "resumed",
     "clock_paused",
     "clock_resumed",
@@ -91,6 +92,7 @@ pub enum EventV2 {
     RequestRefused(RequestRefused),
     ApprovalArmed(ApprovalArmed),
     Approved(Approved),
+    ConsoleClosed(ConsoleClosed),
     Resumed(Resumed),
     ClockPaused(ClockPaused),
     ClockResumed(ClockResumed),
@@ -424,6 +426,14 @@ impl From<SignedV2> for crate::playbook::engine::Signed {
             signature: s.signature,
         }
     }
+}
+
+/// `console_closed`: the console writing the journal closed while the incident was open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsoleClosed {
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -779,6 +789,10 @@ impl From<&Event> for EventV2 {
             Event::ServiceRestored { step, since } => EventV2::ServiceRestored(ServiceRestored {
                 step: step.clone(),
                 since: *since,
+            }),
+            Event::ConsoleClosed { by, signal } => EventV2::ConsoleClosed(ConsoleClosed {
+                by: by.clone(),
+                signal: signal.clone(),
             }),
             Event::Resumed {
                 gap_secs,
@@ -1368,6 +1382,9 @@ impl From<EventV2> for Event {
                 },
                 step,
             },
+            EventV2::ConsoleClosed(ConsoleClosed { by, signal }) => {
+                Event::ConsoleClosed { by, signal }
+            }
             EventV2::Resumed(Resumed {
                 gap_secs,
                 host,

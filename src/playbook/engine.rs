@@ -363,6 +363,8 @@ pub enum Input {
     /// The console is ending on a signal (`SIGTERM`, `SIGHUP`): every step whose executor runs
     /// is recorded `interrupted`, its executor killed, and the step failed.
     Interrupt { signal: String },
+    /// The operator quits the console while the incident is open: recorded `console_closed`.
+    Close,
     /// Skip a step that is not finished; the reason is required and recorded.
     Skip { step: usize, reason: String },
     /// Make a failed step active again (its checklist ticks are kept).
@@ -853,6 +855,15 @@ pub enum Event {
         /// earlier step's wait, first held; for a step without a wait, its completion. Earlier
         /// than the event itself when the platform healed before the operator got there.
         since: DateTime<Utc>,
+    },
+    /// The console writing this journal is closing while the incident is open: its operator
+    /// quit (`signal` none), or a signal ended it (`SIGTERM`, `SIGHUP`). A stop with no such
+    /// record before the next `resumed` was a crash or a kill that left no word.
+    ConsoleClosed {
+        /// The console's operator.
+        by: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signal: Option<String>,
     },
     /// The console continued this journal after it had stopped (crash, kill, quit).
     Resumed {
@@ -1385,6 +1396,9 @@ pub struct Engine {
     /// The first picture this engine was given (picture time): before it, `failed_at` knows
     /// nothing (a console resumed, or opened after the outage began).
     first_picture_at: Option<DateTime<Utc>>,
+    /// `console_closed` was recorded and no `resumed` since: a second quit or signal of the
+    /// same console records nothing more.
+    closed: bool,
     /// Per step done by its wait: when its condition had held from, frozen at completion.
     held_when_done: Vec<Option<DateTime<Utc>>>,
     /// The playbook's secret values in every form a step may print them (built once).
@@ -1533,6 +1547,7 @@ impl Engine {
             held_since: vec![None; playbook.steps.len()],
             failed_at: vec![None; playbook.steps.len()],
             first_picture_at: None,
+            closed: false,
             held_when_done: vec![None; playbook.steps.len()],
             masker: playbook.vars.masker(),
             reminders_handled: vec![0; playbook.reminders.len()],
@@ -1690,6 +1705,11 @@ impl Engine {
         }
         if let Input::Interrupt { signal } = &input {
             self.interrupt(signal, now, &mut out);
+            self.record_close(Some(signal.clone()), now, &mut out);
+            return out;
+        }
+        if let Input::Close = &input {
+            self.record_close(None, now, &mut out);
             return out;
         }
         if let Input::ArmingSigned {
@@ -1756,6 +1776,7 @@ impl Engine {
             | Input::SetDisruption { .. }
             | Input::ExecLeftRunning { .. }
             | Input::Interrupt { .. }
+            | Input::Close
             | Input::ArmingSigned { .. } => {}
         }
         out
@@ -1886,6 +1907,18 @@ impl Engine {
                 out,
             );
         }
+    }
+
+    /// `console_closed`, while the incident is open.
+    fn record_close(&mut self, signal: Option<String>, now: DateTime<Utc>, out: &mut Vec<Effect>) {
+        if self.is_finished() || self.declared_at.is_none() || self.closed {
+            return;
+        }
+        let event = Event::ConsoleClosed {
+            by: self.settings.operator.clone(),
+            signal,
+        };
+        self.emit(event, now, out);
     }
 
     /// The steps whose executor is running now: `(index, id, attempt)`.
@@ -2913,11 +2946,10 @@ impl Engine {
                     *handled = (*handled).max(*occurrence);
                 }
             }
+            Event::ConsoleClosed { .. } => self.closed = true,
+            Event::Resumed { .. } => self.closed = false,
             // Measured by the projection only.
-            Event::Resumed { .. }
-            | Event::ClockPaused {}
-            | Event::ClockResumed { .. }
-            | Event::SpeedChanged { .. } => {}
+            Event::ClockPaused {} | Event::ClockResumed { .. } | Event::SpeedChanged { .. } => {}
             Event::Aborted { reason } => {
                 self.armed = None;
                 self.aborted = Some(reason.clone());

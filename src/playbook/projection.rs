@@ -204,9 +204,24 @@ impl RestorePointRecord {
     }
 }
 
-/// A crash and resume of the console.
+/// How the console stopped before a resume, when it said so (`console_closed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StopRecord {
+    /// Wall-clock time of the `console_closed` event.
+    pub wall: DateTime<Utc>,
+    /// The operator of the console that closed.
+    pub by: String,
+    /// The signal that ended it; `None`: its operator quit.
+    pub signal: Option<String>,
+}
+
+/// A stop and resume of the console.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResumeRecord {
+    /// How the console stopped, when the journal says (`console_closed` before the resume);
+    /// `None`: a crash or a kill that left no word.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<StopRecord>,
     /// Session time of the `resumed` event.
     pub at: DateTime<Utc>,
     /// Wall-clock time of the `resumed` event.
@@ -571,6 +586,8 @@ pub struct Projection {
     rpo: Option<RpoRecord>,
     restore_point: Option<RestorePointRecord>,
     resumes: Vec<ResumeRecord>,
+    /// The last `console_closed` not yet followed by a `resumed`.
+    closed: Option<StopRecord>,
     recorded_passed: Option<bool>,
     first: Option<(DateTime<Utc>, DateTime<Utc>)>,
     last: Option<(DateTime<Utc>, DateTime<Utc>)>,
@@ -693,12 +710,20 @@ impl Projection {
                     });
                 }
             }
+            Event::ConsoleClosed { by, signal } => {
+                self.closed = Some(StopRecord {
+                    wall,
+                    by: by.clone(),
+                    signal: signal.clone(),
+                });
+            }
             Event::Resumed {
                 gap_secs,
                 host,
                 operator,
                 pid,
             } => self.resumes.push(ResumeRecord {
+                stopped: self.closed.take(),
                 at,
                 wall,
                 gap_secs: *gap_secs,
@@ -1256,6 +1281,38 @@ mod tests {
                 step("notify", false, false),
             ],
         }
+    }
+
+    /// A resume after a quit carries how the console stopped; one after a crash does not.
+    #[test]
+    fn a_resume_says_how_the_console_stopped_when_the_journal_does() {
+        let mut p = Projection::new(plan());
+        p.apply(at(10, 0, 0), at(10, 0, 0), &declared());
+        let closed = Event::ConsoleClosed {
+            by: "alice".into(),
+            signal: None,
+        };
+        p.apply(at(10, 5, 0), at(10, 5, 0), &closed);
+        let resumed = || Event::Resumed {
+            gap_secs: 60,
+            host: "h".into(),
+            operator: "bob".into(),
+            pid: 1,
+        };
+        p.apply(at(10, 6, 0), at(10, 6, 0), &resumed());
+        // A second stop with no record: a crash.
+        p.apply(at(10, 9, 0), at(10, 9, 0), &resumed());
+        let m = p.measures(None);
+        let stopped: Vec<Option<&str>> = m
+            .resumes
+            .iter()
+            .map(|r| r.stopped.as_ref().map(|s| s.by.as_str()))
+            .collect();
+        assert_eq!(stopped, [Some("alice"), None]);
+        assert_eq!(
+            m.resumes[0].stopped.as_ref().map(|s| s.wall),
+            Some(at(10, 5, 0))
+        );
     }
 
     fn declared() -> Event {

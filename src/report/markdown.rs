@@ -430,20 +430,28 @@ fn resumes(out: &mut String, pm: &Postmortem) -> std::fmt::Result {
     writeln!(out)?;
     writeln!(
         out,
-        "The console stopped (closed by its operator, or crashed: the journal does not say \
-         which) and was resumed {} time(s); the record continues across each gap.",
+        "The console stopped and was resumed {} time(s); the record continues across each gap. \
+         How it stopped is what the journal says (`console_closed`); a stop without that \
+         record was a crash, a power loss or a kill that left no word.",
         pm.resumes.len()
     )?;
     writeln!(out)?;
     writeln!(
         out,
-        "| Resumed (wall clock) | Gap | Host | Operator | Pid |"
+        "| Stopped | Resumed (wall clock) | Gap | Host | Operator | Pid |"
     )?;
-    writeln!(out, "|---|---|---|---|---|")?;
+    writeln!(out, "|---|---|---|---|---|---|")?;
     for r in &pm.resumes {
+        let stopped = match &r.stopped {
+            Some(s) => match &s.signal {
+                Some(signal) => format!("ended by {} at {}", cell(signal), stamp(s.wall)),
+                None => format!("closed by {} at {}", cell(&s.by), stamp(s.wall)),
+            },
+            None => "no record: a crash or a kill".to_string(),
+        };
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {stopped} | {} | {} | {} | {} | {} |",
             stamp(r.wall),
             dur(r.gap_secs),
             cell(&r.host),

@@ -755,6 +755,13 @@ fn describe(event: &Event) -> (Option<String>, String) {
             Some(step.clone()),
             format!("service restored since {}", time_of(*since)),
         ),
+        Event::ConsoleClosed { by, signal } => (
+            None,
+            match signal {
+                Some(signal) => format!("console ended by {signal} (operator {by})"),
+                None => format!("console closed by {by}"),
+            },
+        ),
         Event::Resumed {
             gap_secs,
             host,
